@@ -1,0 +1,88 @@
+import type { Matrix } from './matrix.js';
+
+/**
+ * Activation functions, with the numeric codes the kernels use. `gelu` is the exact erf
+ * form (PyTorch's default); `gelu_tanh` the tanh approximation.
+ */
+export const ACTIVATIONS = ['identity', 'relu', 'gelu', 'gelu_tanh', 'tanh', 'sigmoid', 'leaky_relu'] as const;
+export type Activation = (typeof ACTIVATIONS)[number];
+export function activationCode(name: Activation): number {
+  return ACTIVATIONS.indexOf(name);
+}
+
+/**
+ * The one interface all heavy math goes through. Layers, losses and optimizers call only
+ * these; a backend replaces all of them at once. Every matrix passed to a backend must have
+ * been allocated by that same backend (`alloc`) or be a view of one that was.
+ *
+ * Conventions: matrices are row-major; outputs are overwritten unless an `accumulate` /
+ * `beta` argument says otherwise; outputs never alias inputs unless stated.
+ */
+export interface Backend {
+  readonly name: string;
+
+  /** A zero-filled rows x cols matrix in this backend's storage. */
+  alloc(rows: number, cols: number): Matrix;
+
+  /** C = op(A) * op(B) + beta * C, where op(X) is X or its transpose; beta is 0 or 1. */
+  gemm(a: Matrix, transA: boolean, b: Matrix, transB: boolean, c: Matrix, beta: 0 | 1): void;
+  /** y[r, :] += bias[:] for every row r (bias is 1 x cols). */
+  addRowVector(y: Matrix, bias: Matrix): void;
+  /** out[0, c] = sum over r of x[r, c] (+ out[0, c] when beta is 1). */
+  sumRows(x: Matrix, out: Matrix, beta: 0 | 1): void;
+
+  /** y = f(x); `alpha` is the negative slope of leaky ReLU. y may alias x only for relu/identity. */
+  activationForward(code: number, x: Matrix, y: Matrix, alpha: number): void;
+  /** dx = dy * f'(x), given x (pre-activation) and y = f(x). dx may alias dy. */
+  activationBackward(code: number, x: Matrix, y: Matrix, dy: Matrix, dx: Matrix, alpha: number): void;
+
+  /**
+   * Inverted dropout: mask[i] = 1/(1-p) if kept else 0, y = x * mask. Element i is kept when
+   * `(hash32(key ^ i) >>> 8) >= threshold` (see `dropoutKey`, `dropThreshold`). y may alias x.
+   */
+  dropoutForward(x: Matrix, mask: Matrix, y: Matrix, key: number, threshold: number, scale: number): void;
+  /** out = a * b element-wise. out may alias a or b. */
+  multiply(a: Matrix, b: Matrix, out: Matrix): void;
+
+  /**
+   * Batch normalisation with batch statistics, PyTorch's rules: normalise with the biased
+   * variance, update running statistics with momentum and the unbiased variance.
+   * Writes y, xhat (normalised input) and invStd (1 x cols) for the backward pass.
+   */
+  batchNormTrain(
+    x: Matrix, gamma: Matrix, beta: Matrix, y: Matrix, xhat: Matrix, invStd: Matrix,
+    runMean: Matrix, runVar: Matrix, momentum: number, eps: number,
+  ): void;
+  /** Batch normalisation with running statistics (inference). */
+  batchNormInfer(x: Matrix, gamma: Matrix, beta: Matrix, runMean: Matrix, runVar: Matrix, eps: number, y: Matrix): void;
+  /** Gradients of batchNormTrain: dx, and dgamma, dbeta (overwritten). */
+  batchNormBackward(dy: Matrix, xhat: Matrix, gamma: Matrix, invStd: Matrix, dx: Matrix, dgamma: Matrix, dbeta: Matrix): void;
+
+  /**
+   * Fused, stable softmax cross-entropy over rows. labels is rows x 1 holding class indices
+   * (as floats: exact below 2^24). Target is (1 - smoothing) * onehot + smoothing / classes.
+   * Writes grad = d(mean loss) / d(logits) and returns the mean loss.
+   */
+  softmaxCrossEntropy(logits: Matrix, labels: Matrix, grad: Matrix, smoothing: number): number;
+  /** Row-wise softmax. out may alias logits. */
+  softmax(logits: Matrix, out: Matrix): void;
+
+  /** y += alpha * x */
+  axpy(alpha: number, x: Matrix, y: Matrix): void;
+  /** x *= alpha */
+  scale(x: Matrix, alpha: number): void;
+  /** dst = src */
+  copy(src: Matrix, dst: Matrix): void;
+  /** x[:] = value */
+  fill(x: Matrix, value: number): void;
+  /** trace = decay * trace + g; with nesterov, g is replaced by g + decay * trace (in place). */
+  momentum(g: Matrix, trace: Matrix, decay: number, nesterov: boolean): void;
+  /**
+   * Adam moments and update direction, in place on g:
+   * m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2; g = (m / c1) / (sqrt(v / c2) + eps),
+   * where c1 = 1 - b1^t and c2 = 1 - b2^t are the bias corrections.
+   */
+  adam(g: Matrix, m: Matrix, v: Matrix, b1: number, b2: number, c1: number, c2: number, eps: number): void;
+  /** Sum of squares of x (for gradient norms). */
+  sumSquares(x: Matrix): number;
+}

@@ -23,6 +23,8 @@ export interface Backend {
 
   /** A zero-filled rows x cols matrix in this backend's storage. */
   alloc(rows: number, cols: number): Matrix;
+  /** Give a matrix's storage back (a no-op where the garbage collector owns it). */
+  free(m: Matrix): void;
 
   /** C = op(A) * op(B) + beta * C, where op(X) is X or its transpose; beta is 0 or 1. */
   gemm(a: Matrix, transA: boolean, b: Matrix, transB: boolean, c: Matrix, beta: 0 | 1): void;

@@ -14,6 +14,8 @@ export class ReferenceBackend implements Backend {
     return new Matrix(rows, cols, new Float32Array(rows * cols));
   }
 
+  free(_m: Matrix): void {}
+
   gemm(a: Matrix, transA: boolean, b: Matrix, transB: boolean, c: Matrix, beta: 0 | 1): void {
     const m = transA ? a.cols : a.rows;
     const k = transA ? a.rows : a.cols;

@@ -1,0 +1,3 @@
+export type { EpochRecord } from './history-types.js';
+export type { AverageScores, ClassReport, ClassificationReport } from './classification.js';
+export { accuracy, classificationReport, confusionMatrix } from './classification.js';

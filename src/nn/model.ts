@@ -1,0 +1,268 @@
+import type { Backend } from '../tensor/backend.js';
+import { getBackend } from '../tensor/index.js';
+import type { Matrix } from '../tensor/matrix.js';
+import { Rng } from '../tensor/rng.js';
+import { ShapeError } from '../errors.js';
+import { ActivationLayer } from './activation.js';
+import { BatchNorm } from './batchnorm.js';
+import { resolveModelOptions, type ModelOptions, type ResolvedModelOptions } from './config.js';
+import { Dense, type DenseInit } from './dense.js';
+import { Dropout } from './dropout.js';
+import type { Layer, Param, StateTensor } from './layer.js';
+
+export interface BuildOptions {
+  /** Seed for the initial weights and the dropout streams. Default 0. */
+  seed?: number;
+  /** Kernel backend; default `getBackend()` (WebAssembly SIMD where available). */
+  backend?: Backend;
+  /** Rows per batch the buffers are sized for; grows on demand. Default 32. */
+  capacity?: number;
+}
+
+const RELU_LIKE = new Set(['relu', 'leaky_relu', 'gelu', 'gelu_tanh']);
+/** Rows per chunk when predicting on many rows, so buffers stay small. */
+const INFERENCE_CHUNK = 1024;
+
+/**
+ * A sequential MLP classifier: per hidden layer Linear -> BatchNorm? -> activation ->
+ * Dropout?, then a Linear output layer producing logits; the loss is the fused softmax
+ * cross-entropy. All parameters live in one flat buffer (weight-decayed ones first), and
+ * all gradients in another, so optimizers update everything with a few kernel calls.
+ *
+ * @example
+ * const model = Sequential.create({ inputs: 128, classes: 10, hidden: [{ width: 64, activation: 'gelu', dropout: 0.5 }] }, { seed: 1 });
+ * const labels = model.predict(features, rows);
+ */
+export class Sequential {
+  readonly layers: Layer[];
+  readonly params: Param[];
+  /** All parameter values, 1 x P; the first `decayedLength` entries are weight-decayed. */
+  readonly flatValues: Matrix;
+  readonly flatGrads: Matrix;
+  readonly decayedLength: number;
+  readonly backend: Backend;
+  private capacity = 0;
+  private input!: Matrix;
+  private labels!: Matrix;
+  private dlogits!: Matrix;
+  private probs!: Matrix;
+
+  private constructor(
+    readonly options: ResolvedModelOptions,
+    readonly seed: number,
+    backend: Backend,
+    capacity: number,
+  ) {
+    this.backend = backend;
+    this.layers = buildLayers(options);
+    const rng = new Rng(seed);
+    const specs = this.layers.flatMap((layer) => layer.paramSpecs().map((spec) => ({ layer, spec })));
+    const order = [...specs.filter((s) => s.spec.decay), ...specs.filter((s) => !s.spec.decay)];
+    const total = order.reduce((n, s) => n + s.spec.rows * s.spec.cols, 0);
+    this.flatValues = backend.alloc(1, Math.max(1, total));
+    this.flatGrads = backend.alloc(1, Math.max(1, total));
+    const bound = new Map<(typeof specs)[number], Param>();
+    let offset = 0;
+    let decayed = 0;
+    for (const s of order) {
+      const n = s.spec.rows * s.spec.cols;
+      bound.set(s, {
+        name: s.spec.name,
+        value: this.flatValues.slice(offset, n).reshape(s.spec.rows, s.spec.cols),
+        grad: this.flatGrads.slice(offset, n).reshape(s.spec.rows, s.spec.cols),
+        decay: s.spec.decay,
+      });
+      if (s.spec.decay) decayed += n;
+      offset += n;
+    }
+    this.decayedLength = decayed;
+    // Initialise in layer order (not flat order) so the draw sequence reads naturally.
+    this.params = specs.map((s) => bound.get(s)!);
+    for (const s of specs) s.spec.init(rng, bound.get(s)!.value.data);
+    for (const layer of this.layers) layer.bind(specs.filter((s) => s.layer === layer).map((s) => bound.get(s)!));
+    for (const layer of this.layers) if (layer instanceof Dropout) layer.reseed(rng.seed());
+    this.ensureCapacity(capacity);
+  }
+
+  /** Validate `options` (throws ConfigError naming the bad field) and build the model. */
+  static create(options: ModelOptions, build: BuildOptions = {}): Sequential {
+    const resolved = resolveModelOptions(options);
+    return new Sequential(resolved, build.seed ?? 0, build.backend ?? getBackend(), build.capacity ?? 32);
+  }
+
+  get inputs(): number {
+    return this.options.inputs;
+  }
+
+  get classes(): number {
+    return this.options.classes;
+  }
+
+  /** Number of trained parameters. */
+  get parameterCount(): number {
+    return this.params.reduce((n, p) => n + p.value.size, 0);
+  }
+
+  /** Make the per-batch buffers hold at least `rows` rows. */
+  ensureCapacity(rows: number): void {
+    if (rows <= this.capacity) return;
+    if (this.capacity > 0) this.freeBuffers();
+    this.capacity = rows;
+    for (const layer of this.layers) layer.allocate(this.backend, rows);
+    this.input = this.backend.alloc(rows, this.inputs);
+    this.labels = this.backend.alloc(rows, 1);
+    this.dlogits = this.backend.alloc(rows, this.classes);
+    this.probs = this.backend.alloc(rows, this.classes);
+  }
+
+  /**
+   * The input and label buffers for a batch of `rows` rows, in the backend's memory. Fill
+   * them (e.g. with gatherRows) and pass them to `trainStep`. Valid until the next
+   * `ensureCapacity` that grows the model.
+   */
+  batchBuffers(rows: number): { x: Matrix; y: Matrix } {
+    this.ensureCapacity(rows);
+    return { x: this.input.rowsView(0, rows), y: this.labels.rowsView(0, rows) };
+  }
+
+  /** Logits for a batch already in backend memory. */
+  forward(x: Matrix, training: boolean): Matrix {
+    let h = x;
+    for (const layer of this.layers) h = layer.forward(h, training);
+    return h;
+  }
+
+  /**
+   * One forward and backward pass in training mode: writes the gradients of the mean loss
+   * into `flatGrads` and returns the loss and the number of rows classified correctly.
+   */
+  lossAndGradients(x: Matrix, y: Matrix, labelSmoothing = 0): { loss: number; correct: number } {
+    const logits = this.forward(x, true);
+    const dlogits = this.dlogits.rowsView(0, x.rows);
+    const loss = this.backend.softmaxCrossEntropy(logits, y, dlogits, labelSmoothing);
+    const correct = countCorrect(logits, y);
+    let g: Matrix | null = dlogits;
+    for (let i = this.layers.length - 1; i >= 0 && g !== null; i--) g = this.layers[i].backward(g, i > 0);
+    return { loss, correct };
+  }
+
+  /** Class probabilities (rows x classes) for features given as a flat row-major array. */
+  predictProba(features: Float32Array, rows: number): Float32Array {
+    this.checkFeatures(features, rows);
+    const out = new Float32Array(rows * this.classes);
+    this.eachChunk(features, rows, (logits, start) => {
+      const p = this.probs.rowsView(0, logits.rows);
+      this.backend.softmax(logits, p);
+      out.set(p.data, start * this.classes);
+    });
+    return out;
+  }
+
+  /** Predicted class per row. */
+  predict(features: Float32Array, rows: number): Int32Array {
+    this.checkFeatures(features, rows);
+    const out = new Int32Array(rows);
+    this.eachChunk(features, rows, (logits, start) => {
+      const z = logits.data, k = this.classes;
+      for (let r = 0; r < logits.rows; r++) out[start + r] = argmax(z, r * k, k);
+    });
+    return out;
+  }
+
+  /** Mean cross-entropy and accuracy on labelled rows, in inference mode. */
+  evaluate(features: Float32Array, labels: Int32Array, rows: number): { loss: number; accuracy: number } {
+    this.checkFeatures(features, rows);
+    let lossSum = 0;
+    let correct = 0;
+    this.eachChunk(features, rows, (logits, start) => {
+      const n = logits.rows;
+      const y = this.labels.rowsView(0, n);
+      const yd = y.data;
+      for (let r = 0; r < n; r++) yd[r] = labels[start + r];
+      lossSum += this.backend.softmaxCrossEntropy(logits, y, this.dlogits.rowsView(0, n), 0) * n;
+      correct += countCorrect(logits, y);
+    });
+    return { loss: rows > 0 ? lossSum / rows : NaN, accuracy: rows > 0 ? correct / rows : NaN };
+  }
+
+  /** Saved, non-trained state: batch-norm running statistics. */
+  stateTensors(): StateTensor[] {
+    return this.layers.flatMap((l) => l.state());
+  }
+
+  /** Copy of all parameters and state, to restore later (best-epoch weights). */
+  snapshot(): Float32Array[] {
+    return [this.flatValues.data.slice(), ...this.stateTensors().map((s) => s.value.data.slice())];
+  }
+
+  restore(snapshot: Float32Array[]): void {
+    this.flatValues.data.set(snapshot[0]);
+    this.stateTensors().forEach((s, i) => s.value.data.set(snapshot[i + 1]));
+  }
+
+  /** Release backend memory. The model cannot be used afterwards. */
+  dispose(): void {
+    this.freeBuffers();
+    for (const layer of this.layers) layer.free();
+    this.backend.free(this.flatValues);
+    this.backend.free(this.flatGrads);
+  }
+
+  private freeBuffers(): void {
+    for (const m of [this.input, this.labels, this.dlogits, this.probs]) if (m) this.backend.free(m);
+  }
+
+  private checkFeatures(features: Float32Array, rows: number): void {
+    if (features.length !== rows * this.inputs) {
+      throw new ShapeError(
+        `the model expects ${this.inputs} features per row; got ${features.length} values for ${rows} rows` +
+          (rows > 0 ? ` (${(features.length / rows).toFixed(2).replace(/\.00$/, '')} per row)` : ''),
+      );
+    }
+  }
+
+  private eachChunk(features: Float32Array, rows: number, fn: (logits: Matrix, start: number) => void): void {
+    const chunk = Math.max(this.capacity, Math.min(INFERENCE_CHUNK, rows));
+    this.ensureCapacity(chunk);
+    for (let start = 0; start < rows; start += chunk) {
+      const n = Math.min(chunk, rows - start);
+      const x = this.input.rowsView(0, n);
+      x.data.set(features.subarray(start * this.inputs, (start + n) * this.inputs));
+      fn(this.forward(x, false), start);
+    }
+  }
+}
+
+function buildLayers(o: ResolvedModelOptions): Layer[] {
+  const layers: Layer[] = [];
+  let width = o.inputs;
+  o.hidden.forEach((h, i) => {
+    const init: DenseInit = o.init === 'auto' ? (RELU_LIKE.has(h.activation) ? 'he' : 'xavier') : o.init;
+    layers.push(new Dense(width, h.width, init, `hidden${i}.linear`));
+    if (h.batchNorm) layers.push(new BatchNorm(h.width, o.batchNormMomentum, o.batchNormEps, `hidden${i}.batchnorm`));
+    if (h.activation !== 'identity') layers.push(new ActivationLayer(h.width, h.activation, o.leakySlope));
+    if (h.dropout > 0) layers.push(new Dropout(h.width, h.dropout, 0));
+    width = h.width;
+  });
+  layers.push(new Dense(width, o.classes, o.init === 'he' ? 'he' : 'xavier', 'output'));
+  return layers;
+}
+
+function argmax(z: Float32Array, offset: number, k: number): number {
+  let best = 0;
+  let bestValue = z[offset];
+  for (let c = 1; c < k; c++) {
+    if (z[offset + c] > bestValue) {
+      bestValue = z[offset + c];
+      best = c;
+    }
+  }
+  return best;
+}
+
+function countCorrect(logits: Matrix, y: Matrix): number {
+  const z = logits.data, labels = y.data, k = logits.cols;
+  let correct = 0;
+  for (let r = 0; r < logits.rows; r++) if (argmax(z, r * k, k) === labels[r]) correct++;
+  return correct;
+}

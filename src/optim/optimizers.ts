@@ -1,0 +1,87 @@
+import { addDecayedWeights, addDecoupledWeightDecay, chain, scaleByAdam, scaleByLearningRate, trace } from './transforms.js';
+import type { OptimizerTarget, Transform } from './transforms.js';
+import { constant, type Schedule } from './schedules.js';
+
+/**
+ * An optimizer binds a transform to a target (the model's flat parameters) and applies the
+ * resulting update: w += update. Sorted by increasing complexity: sgd, adam, adamw.
+ */
+export class Optimizer {
+  private state: unknown;
+  private count = 0;
+
+  constructor(
+    readonly transform: Transform<unknown>,
+    readonly target: OptimizerTarget,
+    readonly schedule: Schedule,
+  ) {
+    this.state = transform.init(target);
+  }
+
+  /** Apply one update from the gradients currently in `target.grads`. */
+  step(epoch: number): void {
+    this.count++;
+    this.transform.update(this.target, this.state, { count: this.count, epoch });
+    this.target.backend.axpy(1, this.target.grads, this.target.values);
+  }
+
+  /** Learning rate in force at `epoch`. */
+  learningRate(epoch: number): number {
+    return this.schedule(epoch);
+  }
+
+  dispose(): void {
+    this.transform.dispose?.(this.target, this.state);
+  }
+}
+
+export interface SgdOptions {
+  learningRate: number | Schedule;
+  momentum?: number;
+  nesterov?: boolean;
+  /** L2 penalty added to the gradient (the study's form): g += weightDecay * w. */
+  weightDecay?: number;
+}
+
+export interface AdamOptions {
+  learningRate: number | Schedule;
+  beta1?: number;
+  beta2?: number;
+  eps?: number;
+  /** Adam: L2 added to the gradient. AdamW: decoupled decay applied after scaling. */
+  weightDecay?: number;
+}
+
+const asSchedule = (lr: number | Schedule): Schedule => (typeof lr === 'number' ? constant(lr) : lr);
+
+/**
+ * SGD with momentum and L2 weight decay: with constant rate lr this is the study's
+ * V = rho V - lr (g + lambda W); W = W + V, and PyTorch's SGD.
+ */
+export function sgd(target: OptimizerTarget, o: SgdOptions): Optimizer {
+  const schedule = asSchedule(o.learningRate);
+  return new Optimizer(
+    chain(addDecayedWeights(o.weightDecay ?? 0), trace(o.momentum ?? 0, o.nesterov ?? false), scaleByLearningRate(schedule)),
+    target,
+    schedule,
+  );
+}
+
+export function adam(target: OptimizerTarget, o: AdamOptions): Optimizer {
+  const schedule = asSchedule(o.learningRate);
+  return new Optimizer(
+    chain(addDecayedWeights(o.weightDecay ?? 0), scaleByAdam(o.beta1, o.beta2, o.eps), scaleByLearningRate(schedule)),
+    target,
+    schedule,
+  );
+}
+
+/** AdamW: w -= lr * (adam(g) + weightDecay * w) (PyTorch's AdamW and optax's adamw). */
+export function adamw(target: OptimizerTarget, o: AdamOptions): Optimizer {
+  const schedule = asSchedule(o.learningRate);
+  return new Optimizer(
+    chain(scaleByAdam(o.beta1, o.beta2, o.eps), addDecoupledWeightDecay(o.weightDecay ?? 0.01), scaleByLearningRate(schedule)),
+    target,
+    schedule,
+  );
+}

@@ -1,0 +1,97 @@
+import type { Backend } from '../tensor/backend.js';
+import type { Matrix } from '../tensor/matrix.js';
+import type { Schedule } from './schedules.js';
+
+/**
+ * What an optimizer works on: all parameters and gradients as flat vectors, with the
+ * weight-decayed parameters as a prefix of both (the layout `Sequential` keeps).
+ */
+export interface OptimizerTarget {
+  backend: Backend;
+  values: Matrix;
+  grads: Matrix;
+  decayedValues: Matrix;
+  decayedGrads: Matrix;
+}
+
+export interface StepInfo {
+  /** Number of this update, from 1. */
+  count: number;
+  /** Current epoch, from 0 (schedules read it). */
+  epoch: number;
+}
+
+/**
+ * A gradient transformation in the optax style: `init` builds explicit state, `update` turns
+ * the gradient into an update. For speed the update is computed in place in `target.grads`
+ * (the next backward pass overwrites it anyway) instead of returning a new array.
+ */
+export interface Transform<S = unknown> {
+  init(target: OptimizerTarget): S;
+  update(target: OptimizerTarget, state: S, step: StepInfo): void;
+  /** Release backend memory held in state. */
+  dispose?(target: OptimizerTarget, state: S): void;
+}
+
+/** L2 weight decay added to the gradient: g += lambda * w (on decayed parameters). */
+export function addDecayedWeights(lambda: number): Transform<null> {
+  return {
+    init: () => null,
+    update(t) {
+      if (lambda !== 0 && t.decayedValues.size > 0) t.backend.axpy(lambda, t.decayedValues, t.decayedGrads);
+    },
+  };
+}
+
+/** Momentum: trace = decay * trace + g, and g becomes the trace (or g + decay * trace with Nesterov). */
+export function trace(decay: number, nesterov = false): Transform<Matrix | null> {
+  return {
+    init: (t) => (decay === 0 ? null : t.backend.alloc(1, t.grads.size)),
+    update(t, traceBuf) {
+      if (traceBuf === null) return;
+      t.backend.momentum(t.grads, traceBuf, decay, nesterov);
+      if (!nesterov) t.backend.copy(traceBuf, t.grads);
+    },
+    dispose: (t, traceBuf) => traceBuf && t.backend.free(traceBuf),
+  };
+}
+
+/** Adam's bias-corrected moment estimates: g becomes m_hat / (sqrt(v_hat) + eps). */
+export function scaleByAdam(b1 = 0.9, b2 = 0.999, eps = 1e-8): Transform<{ m: Matrix; v: Matrix }> {
+  return {
+    init: (t) => ({ m: t.backend.alloc(1, t.grads.size), v: t.backend.alloc(1, t.grads.size) }),
+    update(t, s, step) {
+      t.backend.adam(t.grads, s.m, s.v, b1, b2, 1 - b1 ** step.count, 1 - b2 ** step.count, eps);
+    },
+    dispose: (t, s) => {
+      t.backend.free(s.m);
+      t.backend.free(s.v);
+    },
+  };
+}
+
+/** Decoupled weight decay (AdamW): the update gains lambda * w after the adaptive scaling. */
+export const addDecoupledWeightDecay = addDecayedWeights;
+
+/** Scale by minus the learning rate of the current epoch: the update to add to the weights. */
+export function scaleByLearningRate(schedule: Schedule): Transform<null> {
+  return {
+    init: () => null,
+    update(t, _s, step) {
+      t.backend.scale(t.grads, -schedule(step.epoch));
+    },
+  };
+}
+
+/** Run transforms one after another. */
+export function chain(...transforms: Transform<unknown>[]): Transform<unknown[]> {
+  return {
+    init: (t) => transforms.map((tr) => tr.init(t)),
+    update(t, states, step) {
+      transforms.forEach((tr, i) => tr.update(t, states[i], step));
+    },
+    dispose(t, states) {
+      transforms.forEach((tr, i) => tr.dispose?.(t, states[i]));
+    },
+  };
+}

@@ -1,0 +1,129 @@
+import { DivergenceError, ShapeError } from '../errors.js';
+import type { Sequential } from '../nn/model.js';
+import { Rng } from '../tensor/rng.js';
+import { EarlyStopping, type Callback, type TrainContext } from './callbacks.js';
+import type { EpochRecord } from './history.js';
+import { makeOptimizer, resolveTrainOptions, type TrainOptions } from './options.js';
+
+/** Labelled rows: row-major features and one integer class per row. */
+export interface LabelledData {
+  features: Float32Array;
+  labels: Int32Array;
+  rows: number;
+  cols: number;
+}
+
+export interface FitOptions {
+  train?: TrainOptions;
+  callbacks?: Callback[];
+  /** Abort between batches (the browser's pause/reset button, Ctrl-C). */
+  signal?: AbortSignal;
+  /** Called after every batch with the running mean loss; for live progress. */
+  onBatch?: (epoch: number, batch: number, batches: number, meanLoss: number) => void;
+}
+
+export interface FitResult {
+  history: EpochRecord[];
+  /** Epoch (from 1) with the best monitored value; the last epoch without early stopping. */
+  bestEpoch: number;
+  stoppedEarly: boolean;
+  /** Whether the best epoch's weights were put back at the end. */
+  restoredBest: boolean;
+  aborted: boolean;
+  seconds: number;
+}
+
+/**
+ * Train `model` with mini-batch gradient descent. Each epoch shuffles the training rows with
+ * a seeded generator, steps through batches, then measures loss and accuracy on `val` in
+ * inference mode. A non-finite loss stops with a DivergenceError.
+ *
+ * @example
+ * const result = await fit(model, train, val, { train: { epochs: 50, learningRate: 1e-3, earlyStopping: { patience: 10 } } });
+ */
+export async function fit(model: Sequential, train: LabelledData, val: LabelledData | null, options: FitOptions = {}): Promise<FitResult> {
+  const o = resolveTrainOptions(options.train ?? {});
+  for (const [name, d] of [['training data', train], ['validation data', val]] as const) {
+    if (d && d.cols !== model.inputs) {
+      throw new ShapeError(`${name} has ${d.cols} features per row but the model expects ${model.inputs}`);
+    }
+  }
+  if (train.rows === 0) throw new ShapeError('training data has no rows');
+  const started = performance.now();
+  const optimizer = makeOptimizer(model, o);
+  const callbacks = [...(options.callbacks ?? [])];
+  const early = o.earlyStopping === false ? null : new EarlyStopping(o.earlyStopping);
+  if (early) callbacks.unshift(early);
+  const ctx: TrainContext = { model, epochs: o.epochs, stopTraining: false, history: [] };
+  const rng = new Rng(o.seed ^ 0x5eed);
+  const batch = Math.min(o.batchSize, train.rows);
+  const usesBatchNorm = model.layers.some((l) => l.kind === 'batchnorm');
+  const batches = Math.ceil(train.rows / batch);
+  let aborted = false;
+
+  try {
+    for (const cb of callbacks) await cb.onTrainBegin?.(ctx);
+    for (let epoch = 0; epoch < o.epochs && !ctx.stopTraining; epoch++) {
+      const t0 = performance.now();
+      const order = rng.permutation(train.rows);
+      let lossSum = 0;
+      let correct = 0;
+      let seen = 0;
+      for (let b = 0; b < batches; b++) {
+        if (options.signal?.aborted) {
+          aborted = true;
+          break;
+        }
+        const start = b * batch;
+        const n = Math.min(batch, train.rows - start);
+        // Batch statistics of a single row are undefined (PyTorch refuses them): skip such a tail.
+        if (n < 2 && usesBatchNorm) continue;
+        const { x, y } = model.batchBuffers(n);
+        gatherBatch(train, order, start, n, x.data, y.data);
+        const { loss, correct: c } = model.lossAndGradients(x, y, o.labelSmoothing);
+        if (!Number.isFinite(loss)) throw new DivergenceError(epoch + 1, b + 1, loss);
+        optimizer.step(epoch);
+        lossSum += loss * n;
+        correct += c;
+        seen += n;
+        options.onBatch?.(epoch + 1, b + 1, batches, lossSum / seen);
+      }
+      if (aborted) break;
+      const v = val && val.rows > 0 ? model.evaluate(val.features, val.labels, val.rows) : { loss: NaN, accuracy: NaN };
+      const record: EpochRecord = {
+        epoch: epoch + 1,
+        trainLoss: lossSum / seen,
+        valLoss: v.loss,
+        trainAccuracy: correct / seen,
+        valAccuracy: v.accuracy,
+        seconds: (performance.now() - t0) / 1000,
+        learningRate: optimizer.learningRate(epoch),
+      };
+      if (val && !Number.isFinite(v.loss)) throw new DivergenceError(epoch + 1, batches, v.loss);
+      ctx.history.push(record);
+      for (const cb of callbacks) await cb.onEpochEnd?.(record, ctx);
+    }
+    for (const cb of callbacks) await cb.onTrainEnd?.(ctx);
+  } finally {
+    optimizer.dispose();
+  }
+  const last = ctx.history.length;
+  return {
+    history: ctx.history,
+    bestEpoch: early && early.bestEpoch > 0 ? early.bestEpoch : last,
+    stoppedEarly: early !== null && early.stoppedEpoch > 0,
+    restoredBest: early?.restored ?? false,
+    aborted,
+    seconds: (performance.now() - started) / 1000,
+  };
+}
+
+/** Copy the rows order[start..start+n) into the batch buffers (labels stored as floats). */
+function gatherBatch(d: LabelledData, order: Int32Array, start: number, n: number, x: Float32Array, y: Float32Array): void {
+  const cols = d.cols, f = d.features;
+  for (let r = 0; r < n; r++) {
+    const row = order[start + r];
+    x.set(f.subarray(row * cols, row * cols + cols), r * cols);
+    y[r] = d.labels[row];
+  }
+}

@@ -1,0 +1,84 @@
+import { z } from 'zod';
+import { fields, parseConfig } from '../validate.js';
+import type { Sequential } from '../nn/model.js';
+import { adam, adamw, sgd, type Optimizer } from '../optim/optimizers.js';
+import { constant, cosine, stepDecay, warmup, type Schedule } from '../optim/schedules.js';
+
+export const scheduleSchema = z.discriminatedUnion(
+  'type',
+  [
+    z.object({ type: z.literal('constant') }).strict(),
+    z.object({ type: z.literal('step'), every: fields.positiveInt(), gamma: fields.positive() }).strict(),
+    z.object({ type: z.literal('cosine'), minLearningRate: fields.nonNegative().default(0) }).strict(),
+  ],
+  { error: "an object with type 'constant', 'step' (every, gamma) or 'cosine' (minLearningRate)" },
+);
+
+export const earlyStoppingSchema = z
+  .object({
+    monitor: z.enum(['valLoss', 'valAccuracy'], { error: "'valLoss' or 'valAccuracy'" }).default('valLoss'),
+    patience: fields.positiveInt().default(20),
+    minDelta: fields.nonNegative().default(0),
+    restoreBest: z.boolean({ error: 'true or false' }).default(true),
+  })
+  .strict();
+
+/** Everything about how a model is trained. Defaults are the study's default run. */
+export const trainSchema = z
+  .object({
+    /** Maximum number of passes over the training data. */
+    epochs: fields.positiveInt().default(100),
+    batchSize: fields.positiveInt().default(32),
+    optimizer: z.enum(['sgd', 'adam', 'adamw'], { error: "'sgd', 'adam' or 'adamw'" }).default('sgd'),
+    learningRate: fields.positive('a learning rate > 0').default(0.001),
+    momentum: fields.probability('a momentum in [0, 1)').default(0.9),
+    nesterov: z.boolean({ error: 'true or false' }).default(false),
+    weightDecay: fields.nonNegative('a weight decay >= 0').default(0.001),
+    beta1: fields.probability().default(0.9),
+    beta2: fields.probability().default(0.999),
+    eps: fields.positive().default(1e-8),
+    schedule: scheduleSchema.default({ type: 'constant' }),
+    warmupEpochs: z.number({ error: 'a whole number >= 0' }).int({ error: 'a whole number >= 0' }).min(0, { error: 'a whole number >= 0' }).default(0),
+    labelSmoothing: fields.probability('a label smoothing in [0, 1)').default(0),
+    earlyStopping: z.union([earlyStoppingSchema, z.literal(false)], { error: 'false or {monitor, patience, minDelta, restoreBest}' }).default(false),
+    seed: z.number({ error: 'a whole number' }).int({ error: 'a whole number' }).default(0),
+  })
+  .strict();
+
+export type TrainOptions = z.input<typeof trainSchema>;
+export type ResolvedTrainOptions = z.output<typeof trainSchema>;
+export type EarlyStoppingOptions = z.output<typeof earlyStoppingSchema>;
+
+export function resolveTrainOptions(options: unknown, context = 'train'): ResolvedTrainOptions {
+  return parseConfig(trainSchema, options ?? {}, context);
+}
+
+/** The learning-rate schedule the options describe. */
+export function makeSchedule(o: ResolvedTrainOptions): Schedule {
+  let s: Schedule;
+  const s0 = o.schedule;
+  if (s0.type === 'step') s = stepDecay(o.learningRate, s0.every, s0.gamma);
+  else if (s0.type === 'cosine') s = cosine(o.learningRate, Math.max(1, o.epochs - o.warmupEpochs), s0.minLearningRate);
+  else s = constant(o.learningRate);
+  return o.warmupEpochs > 0 ? warmup(o.warmupEpochs, s) : s;
+}
+
+/** Build the optimizer the options describe for a model. */
+export function makeOptimizer(model: Sequential, o: ResolvedTrainOptions): Optimizer {
+  const target = {
+    backend: model.backend,
+    values: model.flatValues,
+    grads: model.flatGrads,
+    decayedValues: model.flatValues.slice(0, model.decayedLength),
+    decayedGrads: model.flatGrads.slice(0, model.decayedLength),
+  };
+  const learningRate = makeSchedule(o);
+  switch (o.optimizer) {
+    case 'sgd':
+      return sgd(target, { learningRate, momentum: o.momentum, nesterov: o.nesterov, weightDecay: o.weightDecay });
+    case 'adam':
+      return adam(target, { learningRate, beta1: o.beta1, beta2: o.beta2, eps: o.eps, weightDecay: o.weightDecay });
+    case 'adamw':
+      return adamw(target, { learningRate, beta1: o.beta1, beta2: o.beta2, eps: o.eps, weightDecay: o.weightDecay });
+  }
+}

@@ -1,0 +1,76 @@
+import { z } from 'zod';
+import { ConfigError } from './errors.js';
+
+/**
+ * Parse `input` with a zod schema and turn the first problem into a `ConfigError` naming the
+ * field (as a path like `hidden[1].width`), the value received and what is allowed. Schemas
+ * give each leaf its own `error` text, which becomes the "expected ..." part.
+ */
+export function parseConfig<S extends z.ZodType>(schema: S, input: unknown, context = ''): z.output<S> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const path = issue.path.map((p) => String(p));
+  const field = joinPath(context, path);
+  if (issue.code === 'unrecognized_keys') {
+    const keys = issue.keys;
+    const allowed = objectKeys(schema, path);
+    throw new ConfigError(
+      joinPath(field, [keys[0]]),
+      valueAt(input, [...path, keys[0]]),
+      `no such option${allowed.length ? `; allowed here: ${allowed.join(', ')}` : ''}`,
+    );
+  }
+  let expected = issue.message;
+  if (valueAt(input, path) === undefined && issue.code === 'invalid_type') expected = `a value (it is required): ${expected}`;
+  throw new ConfigError(field || '(config)', valueAt(input, path), expected);
+}
+
+function joinPath(context: string, path: string[]): string {
+  let out = context;
+  for (const p of path) out += /^\d+$/.test(p) ? `[${p}]` : out ? `.${p}` : p;
+  return out;
+}
+
+function valueAt(input: unknown, path: string[]): unknown {
+  let v: unknown = input;
+  for (const p of path) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<string, unknown>)[p];
+  }
+  return v;
+}
+
+function objectKeys(schema: z.ZodType, path: string[]): string[] {
+  let s: unknown = schema;
+  for (const p of path) {
+    const shape = shapeOf(s);
+    if (shape && p in shape) s = shape[p];
+    else if (s instanceof z.ZodArray) s = s.element;
+    else return [];
+    s = unwrap(s);
+  }
+  const shape = shapeOf(unwrap(s));
+  return shape ? Object.keys(shape) : [];
+}
+
+function unwrap(s: unknown): unknown {
+  let cur = s;
+  while (cur instanceof z.ZodOptional || cur instanceof z.ZodDefault || cur instanceof z.ZodNullable) {
+    cur = (cur as z.ZodOptional<z.ZodType>).unwrap();
+  }
+  return cur;
+}
+
+function shapeOf(s: unknown): Record<string, z.ZodType> | null {
+  const u = unwrap(s);
+  return u instanceof z.ZodObject ? (u.shape as Record<string, z.ZodType>) : null;
+}
+
+/** Common leaves with the wording users see in errors. */
+export const fields = {
+  positiveInt: (what = 'a whole number >= 1') => z.number({ error: what }).int({ error: what }).min(1, { error: what }),
+  probability: (what = 'a number in [0, 1)') => z.number({ error: what }).min(0, { error: what }).lt(1, { error: what }),
+  nonNegative: (what = 'a finite number >= 0') => z.number({ error: what }).min(0, { error: what }).finite({ error: what }),
+  positive: (what = 'a finite number > 0') => z.number({ error: what }).gt(0, { error: what }).finite({ error: what }),
+};

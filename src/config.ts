@@ -1,0 +1,107 @@
+import { z } from 'zod';
+import { ACTIVATIONS } from './tensor/backend.js';
+import type { HiddenLayerOptions, ModelOptions } from './nn/config.js';
+import { trainSchema, type ResolvedTrainOptions } from './train/options.js';
+import { fields, parseConfig } from './validate.js';
+import { ConfigError } from './errors.js';
+
+/**
+ * A run described the way people talk about it (the study's vocabulary): hidden widths, the
+ * activation of each layer, batch norm on/off, a dropout rate, and the training options.
+ * It is the shape of `--config` files, the presets and the base model of tuning studies, and
+ * becomes per-layer `ModelOptions` once the data fixes the input and class counts.
+ */
+const activation = z.enum(ACTIVATIONS, { error: `one of ${ACTIVATIONS.join(', ')}` });
+const perLayer = <T extends z.ZodType>(leaf: T, what: string) => z.union([leaf, z.array(leaf)], { error: what });
+
+export const networkSchema = z
+  .object({
+    /** Width of each hidden layer. */
+    widths: z.array(fields.positiveInt('a whole number of units from 1 to 65536').max(65536, { error: 'a whole number of units from 1 to 65536' }), { error: 'a list of layer widths like [64, 64]' }),
+    /** Number of hidden layers: lists are cut, or extended by repeating their last entry. Default: widths.length. */
+    layers: z.number({ error: 'a whole number from 0 to 64' }).int({ error: 'a whole number from 0 to 64' }).min(0, { error: 'a whole number from 0 to 64' }).max(64, { error: 'a whole number from 0 to 64' }).optional(),
+    /** One activation for all layers, or one per layer. */
+    activations: perLayer(activation, `an activation (${ACTIVATIONS.join(', ')}) or a list of them`).default('relu'),
+    batchNorm: perLayer(z.boolean(), 'true/false or a list of them').default(true),
+    dropout: perLayer(fields.probability('a drop probability in [0, 1)'), 'a drop probability in [0, 1) or a list of them').default(0),
+    init: z.enum(['auto', 'he', 'xavier'], { error: "'auto', 'he' or 'xavier'" }).default('auto'),
+  })
+  .strict();
+
+export const dataOptionsSchema = z
+  .object({
+    nulls: z.enum(['drop', 'refuse'], { error: "'drop' or 'refuse'" }).default('drop'),
+    scale: z.enum(['none', 'standard', 'minmax'], { error: "'none', 'standard' or 'minmax'" }).default('standard'),
+    pca: z.union([fields.positiveInt('a number of components >= 1'), z.null()], { error: 'a number of components >= 1, or null' }).default(null),
+    valFraction: z.number({ error: 'a fraction in (0, 1)' }).gt(0, { error: 'a fraction in (0, 1)' }).lt(1, { error: 'a fraction in (0, 1)' }).default(0.1),
+  })
+  .strict();
+
+export const runSchema = z
+  .object({
+    network: networkSchema,
+    train: trainSchema.default(trainSchema.parse({})),
+    data: dataOptionsSchema.default(dataOptionsSchema.parse({})),
+  })
+  .strict();
+
+export type NetworkSpec = z.input<typeof networkSchema>;
+export type RunSpec = z.input<typeof runSchema>;
+export type DataOptions = z.output<typeof dataOptionsSchema>;
+export interface ResolvedRun {
+  network: z.output<typeof networkSchema>;
+  train: ResolvedTrainOptions;
+  data: DataOptions;
+}
+
+/**
+ * The study's two models (SEED.md): `default` is where tuning started, `final` what it chose.
+ */
+export const PRESETS: Record<'default' | 'final', RunSpec> = {
+  default: {
+    network: { widths: [64, 64], activations: ['gelu', 'relu'], batchNorm: true, dropout: 0.5 },
+    train: { learningRate: 0.001, batchSize: 32, weightDecay: 0.001, momentum: 0.9 },
+  },
+  final: {
+    network: { widths: [128, 64], activations: ['relu', 'relu'], batchNorm: true, dropout: 0.2 },
+    train: { learningRate: 0.0001, batchSize: 32, weightDecay: 0.001, momentum: 0.85 },
+  },
+};
+
+export function resolveRun(spec: unknown, context = ''): ResolvedRun {
+  return parseConfig(runSchema, spec, context) as ResolvedRun;
+}
+
+/** Deep-merge plain objects (arrays and scalars in `over` replace those in `base`). */
+export function mergeSpecs<T>(base: T, over: unknown): T {
+  if (over === undefined) return base;
+  if (!isPlainObject(base) || !isPlainObject(over)) return over as T;
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) out[k] = mergeSpecs(out[k], v);
+  return out as T;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/** Per-layer model options for a network spec, once the data fixes inputs and classes. */
+export function networkToModelOptions(network: ResolvedRun['network'], inputs: number, classes: number): ModelOptions {
+  const layers = network.layers ?? network.widths.length;
+  const pick = <T>(value: T | T[], field: string, i: number): T => {
+    if (!Array.isArray(value)) return value;
+    if (value.length === 0) throw new ConfigError(`network.${field}`, value, 'a non-empty list, or a single value for all layers');
+    return value[Math.min(i, value.length - 1)];
+  };
+  if (layers > 0 && network.widths.length === 0) throw new ConfigError('network.widths', network.widths, 'at least one width when layers > 0');
+  const hidden: HiddenLayerOptions[] = [];
+  for (let i = 0; i < layers; i++) {
+    hidden.push({
+      width: pick(network.widths, 'widths', i),
+      activation: pick(network.activations, 'activations', i),
+      batchNorm: pick(network.batchNorm, 'batchNorm', i),
+      dropout: pick(network.dropout, 'dropout', i),
+    });
+  }
+  return { inputs, classes, hidden, init: network.init };
+}

@@ -1,0 +1,71 @@
+import { networkToModelOptions, type ResolvedRun } from './config.js';
+import { classificationReport, confusionMatrix, type ClassificationReport } from './metrics/classification.js';
+import { Sequential } from './nn/model.js';
+import type { Backend } from './tensor/backend.js';
+import type { Callback } from './train/callbacks.js';
+import { fit, type FitResult, type LabelledData } from './train/fit.js';
+
+/** The parts a run trains and validates on (a prepared dataset has this shape). */
+export interface TrainValData {
+  train: LabelledData;
+  val: LabelledData | null;
+  classes: number;
+}
+
+export interface RunOptions {
+  /** Overrides `spec.train.seed`: the seed of initial weights, dropout and shuffling. */
+  seed?: number;
+  backend?: Backend;
+  callbacks?: Callback[];
+  signal?: AbortSignal;
+  onBatch?: (epoch: number, batch: number, batches: number, meanLoss: number) => void;
+}
+
+/**
+ * Build the model a resolved run describes for this data and train it. One seed fixes the
+ * whole run: weights, dropout masks and the order of batches.
+ */
+export async function trainRun(data: TrainValData, spec: ResolvedRun, options: RunOptions = {}): Promise<{ model: Sequential; result: FitResult }> {
+  const seed = options.seed ?? spec.train.seed;
+  const model = Sequential.create(networkToModelOptions(spec.network, data.train.cols, data.classes), {
+    seed,
+    backend: options.backend,
+    capacity: spec.train.batchSize,
+  });
+  try {
+    const result = await fit(model, data.train, data.val, {
+      train: { ...spec.train, seed },
+      callbacks: options.callbacks,
+      signal: options.signal,
+      onBatch: options.onBatch,
+    });
+    return { model, result };
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
+}
+
+/** Everything the study reported about a model on a labelled set. */
+export interface Evaluation {
+  rows: number;
+  loss: number;
+  accuracy: number;
+  confusion: number[][];
+  report: ClassificationReport;
+  predicted: Int32Array;
+}
+
+/** Predict every row of `data` and score the predictions (classification report, confusion matrix). */
+export function evaluateClassifier(model: Sequential, data: LabelledData, classNames?: string[]): Evaluation {
+  const predicted = model.predict(data.features, data.rows);
+  const { loss, accuracy } = model.evaluate(data.features, data.labels, data.rows);
+  return {
+    rows: data.rows,
+    loss,
+    accuracy,
+    confusion: confusionMatrix(data.labels, predicted, model.classes),
+    report: classificationReport(data.labels, predicted, model.classes, classNames),
+    predicted,
+  };
+}

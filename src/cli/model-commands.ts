@@ -1,0 +1,110 @@
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { writeNpy } from '../data/npy.js';
+import { Pipeline } from '../data/pipeline.js';
+import { loadFeatures, loadSource } from '../data/source.js';
+import { ModelFormatError, ShapeError } from '../errors.js';
+import { ensureWritableDir, writeFileAtomic } from '../io/files.js';
+import { loadModel } from '../io/model-file.js';
+import { formatClassificationReport, formatConfusionMatrix } from '../report/text.js';
+import { createBackend, type BackendName } from '../tensor/index.js';
+import { evaluateClassifier } from '../workflow.js';
+import type { Sequential } from '../nn/model.js';
+
+/** A saved model with the pre-processing and class names stored beside its weights. */
+interface LoadedModel {
+  model: Sequential;
+  pipeline: Pipeline | null;
+  classNames: string[];
+}
+
+async function openModel(file: string, backend: string): Promise<LoadedModel> {
+  const { model, extras } = await loadModel(file, createBackend(backend as BackendName));
+  const pipeline = extras.pipeline ? Pipeline.fromJSON(extras.pipeline, file) : null;
+  const names = extras.classNames;
+  const classNames =
+    Array.isArray(names) && names.length === model.classes && names.every((n) => typeof n === 'string')
+      ? (names as string[])
+      : Array.from({ length: model.classes }, (_, i) => String(i));
+  if (pipeline && pipeline.outputCols !== model.inputs) {
+    throw new ModelFormatError(file, `its pre-processing gives ${pipeline.outputCols} features but the network takes ${model.inputs}`);
+  }
+  return { model, pipeline, classNames };
+}
+
+/** Raw features -> what the network takes, checking the width first so errors speak of the user's file. */
+function toModelInputs(m: LoadedModel, features: Float32Array, rows: number, cols: number, file: string): Float32Array {
+  const expected = m.pipeline ? m.pipeline.inputCols : m.model.inputs;
+  if (cols !== expected) {
+    throw new ShapeError(`${file}: rows have ${cols} features, but the model was trained on data with ${expected} features per row`);
+  }
+  return m.pipeline ? m.pipeline.transform(features, rows) : features;
+}
+
+export function registerModelCommands(program: Command): void {
+  program
+    .command('evaluate')
+    .description("score a saved model on a data source's test set (or all its rows if it has none)")
+    .requiredOption('--model <file>', 'model.json written by train, study or the playground')
+    .option('--data <source>', 'data source (see train --help)', 'fashion-mnist')
+    .option('--out <dir>', 'also write metrics.json and predictions.csv here')
+    .option('--backend <name>', 'auto | wasm | reference', 'auto')
+    .action(async (flags: { model: string; data: string; out?: string; backend: string }) => {
+      if (flags.out) await ensureWritableDir(flags.out);
+      const m = await openModel(flags.model, flags.backend);
+      const raw = await loadSource(flags.data);
+      const part = raw.test ?? raw.train;
+      const which = raw.test ? 'test set' : 'all rows (the source has no test set)';
+      const x = toModelInputs(m, part.features, part.rows, part.cols, part.source);
+      const ev = evaluateClassifier(m.model, { features: x, labels: part.labels, rows: part.rows, cols: m.model.inputs }, m.classNames);
+      process.stdout.write(
+        `${flags.model} on ${flags.data}, ${which}: ${part.rows} rows\n\n` +
+          formatClassificationReport(ev.report) + '\n' +
+          formatConfusionMatrix(ev.confusion, m.classNames) + '\n' +
+          `accuracy ${(100 * ev.accuracy).toFixed(2)}%   macro F1 ${ev.report.macro.f1.toFixed(4)}   loss ${ev.loss.toFixed(4)}\n`,
+      );
+      if (flags.out) {
+        const metrics = { model: flags.model, data: flags.data, rows: part.rows, accuracy: ev.accuracy, loss: ev.loss, macroF1: ev.report.macro.f1, confusionMatrix: ev.confusion, classificationReport: ev.report, classNames: m.classNames };
+        await writeFileAtomic(join(flags.out, 'metrics.json'), JSON.stringify(metrics, null, 2) + '\n');
+        const lines = ['index,predicted,actual'];
+        ev.predicted.forEach((p, i) => lines.push(`${i},${p},${part.labels[i]}`));
+        await writeFileAtomic(join(flags.out, 'predictions.csv'), lines.join('\n') + '\n');
+        process.stdout.write(`wrote ${join(flags.out, 'metrics.json')} and predictions.csv\n`);
+      }
+      m.model.dispose();
+    });
+
+  program
+    .command('predict')
+    .description('predict classes for new rows with a saved model')
+    .requiredOption('--model <file>', 'model.json written by train, study or the playground')
+    .requiredOption('--input <file>', 'features as .npy (rows x features) or .csv (numbers only, optional header)')
+    .requiredOption('--out <file>', 'predictions: .csv (index, class, name, probabilities) or .npy (class per row)')
+    .option('--backend <name>', 'auto | wasm | reference', 'auto')
+    .action(async (flags: { model: string; input: string; out: string; backend: string }) => {
+      const m = await openModel(flags.model, flags.backend);
+      const input = await loadFeatures(flags.input);
+      const x = toModelInputs(m, input.features, input.rows, input.cols, flags.input);
+      const probs = m.model.predictProba(x, input.rows);
+      const k = m.model.classes;
+      const predicted = new Int32Array(input.rows);
+      for (let r = 0; r < input.rows; r++) {
+        let best = 0;
+        for (let c = 1; c < k; c++) if (probs[r * k + c] > probs[r * k + best]) best = c;
+        predicted[r] = best;
+      }
+      if (flags.out.toLowerCase().endsWith('.npy')) {
+        await writeFileAtomic(flags.out, writeNpy(predicted, [input.rows]));
+      } else {
+        const quote = (s: string) => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
+        const lines = [['index', 'predicted', 'name', ...m.classNames.map((n) => quote(`p(${n})`))].join(',')];
+        for (let r = 0; r < input.rows; r++) {
+          const p = Array.from(probs.subarray(r * k, r * k + k), (v) => v.toPrecision(6));
+          lines.push([r, predicted[r], quote(m.classNames[predicted[r]]), ...p].join(','));
+        }
+        await writeFileAtomic(flags.out, lines.join('\n') + '\n');
+      }
+      process.stdout.write(`predicted ${input.rows} rows -> ${flags.out}\n`);
+      m.model.dispose();
+    });
+}

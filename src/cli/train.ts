@@ -1,0 +1,317 @@
+import { join } from 'node:path';
+import cliProgress from 'cli-progress';
+import type { Command } from 'commander';
+import { PRESETS, mergeSpecs, resolveRun, type ResolvedRun, type RunSpec } from '../config.js';
+import { ConfigError } from '../errors.js';
+import { runExperiment, type ExperimentResult } from '../io/experiment.js';
+import { formatClassificationReport } from '../report/text.js';
+import { createBackend, type BackendName } from '../tensor/index.js';
+import type { Callback } from '../train/callbacks.js';
+import type { EpochRecord } from '../train/history.js';
+import { addDataOptions, parse, readJsonFile } from './options.js';
+
+interface TrainFlags {
+  data: string;
+  preset: string;
+  config?: string;
+  out?: string;
+  epochs?: number;
+  seed?: number;
+  widths?: number[];
+  layers?: number;
+  activations?: string | string[];
+  batchNorm?: boolean;
+  dropout?: number | number[];
+  init?: string;
+  optimizer?: string;
+  lr?: number;
+  momentum?: number;
+  nesterov?: boolean;
+  weightDecay?: number;
+  batchSize?: number;
+  schedule?: string;
+  warmupEpochs?: number;
+  labelSmoothing?: number;
+  earlyStopping: boolean;
+  patience?: number;
+  minDelta?: number;
+  monitor?: string;
+  restoreBest: boolean;
+  pca?: number | null;
+  scale?: string;
+  valFraction?: number;
+  nulls?: string;
+  backend: string;
+  quiet?: boolean;
+}
+
+/** Early stopping the command line applies unless told otherwise. */
+const CLI_EARLY_STOPPING = { monitor: 'valLoss', patience: 10, minDelta: 0, restoreBest: true } as const;
+
+export function registerTrainCommands(program: Command): void {
+  const train = program
+    .command('train')
+    .description('train a model, evaluate it once on the test set, and write a report folder')
+    .option('--data <source>', 'fashion-mnist | a folder with train_data.npy, train_label.npy, test_data.npy, test_label.npy | data.npy,labels.npy | file.csv', 'fashion-mnist')
+    .option('--preset <name>', "the study's models: default (64,64 GELU/ReLU, dropout 0.5) | final (128,64 ReLU, dropout 0.2)", 'default')
+    .option('--config <file>', 'JSON run config {network, train, data}; overrides the preset, flags override it')
+    .option('--out <dir>', 'output folder (default runs/<time>-<preset>)')
+    .option('--epochs <n>', 'maximum number of epochs (default 100)', parse.int('--epochs'))
+    .option('--seed <n>', 'seed for weights, dropout, shuffling and the validation split (default 0)', parse.int('--seed'));
+  addNetworkOptions(train);
+  addDataOptions(train);
+  train
+    .option('--backend <name>', 'kernels: auto (WebAssembly SIMD where available) | wasm | reference', 'auto')
+    .option('--quiet', 'print only the final summary')
+    .action(async (flags: TrainFlags) => {
+      const spec = await specFromFlags(flags);
+      const out = flags.out ?? join('runs', `${timestamp()}-${flags.config ? 'config' : flags.preset}`);
+      const result = await runWithProgress({ source: flags.data, spec, out, title: `mlplab: ${flags.preset} model on ${flags.data}`, backend: flags.backend, quiet: flags.quiet });
+      printSummary(result);
+      result.model.dispose();
+    });
+
+  program
+    .command('reproduce')
+    .description("the study end to end on built-in Fashion-MNIST reduced to 128 features: the default model, then the final model, each with early stopping, then the final model's test report")
+    .option('--out <dir>', 'output folder', join('runs', 'study'))
+    .option('--epochs <n>', 'maximum epochs per model', parse.int('--epochs'), 100)
+    .option('--seed <n>', 'seed', parse.int('--seed'), 0)
+    .option('--backend <name>', 'auto | wasm | reference', 'auto')
+    .action(async (flags: { out: string; epochs: number; seed: number; backend: string }) => {
+      const results: ExperimentResult[] = [];
+      for (const preset of ['default', 'final'] as const) {
+        process.stdout.write(`\n== the study's ${preset} model ==\n`);
+        const spec = resolveRun(
+          mergeSpecs(PRESETS[preset], {
+            train: { epochs: flags.epochs, seed: flags.seed, earlyStopping: CLI_EARLY_STOPPING },
+            data: { pca: 128, scale: 'standard' },
+          }),
+        );
+        const result = await runWithProgress({
+          source: 'fashion-mnist',
+          spec,
+          out: join(flags.out, preset),
+          title: `The study's ${preset} model on Fashion-MNIST (128 PCA features)`,
+          backend: flags.backend,
+          prepared: results[0]?.prepared,
+        });
+        results.push(result);
+      }
+      process.stdout.write('\n' + compareLine(results) + '\n');
+      printSummary(results[1]);
+      process.stdout.write(`default model report: ${join(results[0].out, 'report.html')}\n`);
+      for (const r of results) r.model.dispose();
+    });
+}
+
+/** Flags for every option of the network and its training. */
+export function addNetworkOptions(cmd: Command): Command {
+  return cmd
+    .option('--widths <list>', 'hidden layer widths, e.g. 128,64', parse.intList('--widths'))
+    .option('--layers <n>', 'number of hidden layers (lists are cut or their last entry repeated)', parse.int('--layers'))
+    .option('--activations <list>', 'one or per-layer: relu, gelu, gelu_tanh, tanh, sigmoid, leaky_relu, identity', parse.list)
+    .option('--batch-norm', 'batch normalisation in every hidden layer')
+    .option('--no-batch-norm', 'no batch normalisation')
+    .option('--dropout <p>', 'drop probability, one or per layer, in [0, 1)', parse.numberOrList('--dropout'))
+    .option('--init <how>', 'weight initialisation: auto | he | xavier')
+    .option('--optimizer <name>', 'sgd (with momentum) | adam | adamw')
+    .option('--lr <rate>', 'learning rate', parse.number('--lr'))
+    .option('--momentum <rho>', 'SGD momentum in [0, 1)', parse.number('--momentum'))
+    .option('--nesterov', 'Nesterov momentum')
+    .option('--weight-decay <lambda>', 'L2 weight decay (AdamW: decoupled)', parse.number('--weight-decay'))
+    .option('--batch-size <n>', 'rows per mini-batch', parse.int('--batch-size'))
+    .option('--schedule <s>', 'learning-rate schedule: constant | step:EVERY:GAMMA | cosine[:MIN_LR]')
+    .option('--warmup-epochs <n>', 'linear learning-rate warm-up epochs', parse.int('--warmup-epochs'))
+    .option('--label-smoothing <s>', 'label smoothing in [0, 1)', parse.number('--label-smoothing'))
+    .option('--no-early-stopping', 'train for all epochs')
+    .option('--patience <n>', 'early stopping: epochs without improvement before stopping (default 10)', parse.int('--patience'))
+    .option('--min-delta <d>', 'early stopping: smallest change that counts as improvement', parse.number('--min-delta'))
+    .option('--monitor <metric>', 'early stopping and checkpoint metric: valLoss | valAccuracy')
+    .option('--no-restore-best', 'keep the last weights instead of the best epoch');
+}
+
+/** Preset, then config file, then flags: the resolved run (validated, with named errors). */
+export async function specFromFlags(flags: TrainFlags): Promise<ResolvedRun> {
+  if (!(flags.preset in PRESETS)) throw new ConfigError('--preset', flags.preset, `one of ${Object.keys(PRESETS).join(', ')}`);
+  let spec: RunSpec = mergeSpecs(PRESETS[flags.preset as keyof typeof PRESETS], { train: { earlyStopping: CLI_EARLY_STOPPING } });
+  if (flags.config) {
+    const file = await readJsonFile(flags.config, 'config');
+    // Validate the file on its own first so errors name the file's own fields.
+    resolveRun(mergeSpecs(spec, file), flags.config);
+    spec = mergeSpecs(spec, file);
+  }
+  const network: Record<string, unknown> = {};
+  const trainOpts: Record<string, unknown> = {};
+  const data: Record<string, unknown> = {};
+  const set = (o: Record<string, unknown>, key: string, v: unknown) => {
+    if (v !== undefined) o[key] = v;
+  };
+  set(network, 'widths', flags.widths);
+  set(network, 'layers', flags.layers);
+  set(network, 'activations', flags.activations);
+  set(network, 'batchNorm', flags.batchNorm);
+  set(network, 'dropout', flags.dropout);
+  set(network, 'init', flags.init);
+  set(trainOpts, 'epochs', flags.epochs);
+  set(trainOpts, 'seed', flags.seed);
+  set(trainOpts, 'optimizer', flags.optimizer);
+  set(trainOpts, 'learningRate', flags.lr);
+  set(trainOpts, 'momentum', flags.momentum);
+  set(trainOpts, 'nesterov', flags.nesterov);
+  set(trainOpts, 'weightDecay', flags.weightDecay);
+  set(trainOpts, 'batchSize', flags.batchSize);
+  set(trainOpts, 'warmupEpochs', flags.warmupEpochs);
+  set(trainOpts, 'labelSmoothing', flags.labelSmoothing);
+  if (flags.schedule !== undefined) trainOpts.schedule = parseSchedule(flags.schedule);
+  if (flags.earlyStopping === false) trainOpts.earlyStopping = false;
+  else if (flags.patience !== undefined || flags.minDelta !== undefined || flags.monitor !== undefined || flags.restoreBest === false) {
+    const base = (spec.train?.earlyStopping || CLI_EARLY_STOPPING) as Record<string, unknown>;
+    const es: Record<string, unknown> = { ...base };
+    set(es, 'patience', flags.patience);
+    set(es, 'minDelta', flags.minDelta);
+    set(es, 'monitor', flags.monitor);
+    if (flags.restoreBest === false) es.restoreBest = false;
+    trainOpts.earlyStopping = es;
+  }
+  set(data, 'pca', flags.pca);
+  set(data, 'scale', flags.scale);
+  set(data, 'valFraction', flags.valFraction);
+  set(data, 'nulls', flags.nulls);
+  spec = mergeSpecs(spec, { network, train: trainOpts, data });
+  return resolveRun(spec, '');
+}
+
+function parseSchedule(s: string): unknown {
+  const [type, a, b] = s.split(':');
+  if (type === 'constant' && a === undefined) return { type };
+  if (type === 'cosine') return { type, minLearningRate: a === undefined ? 0 : parse.number('--schedule')(a) };
+  if (type === 'step' && a !== undefined && b !== undefined) {
+    return { type, every: parse.int('--schedule')(a), gamma: parse.number('--schedule')(b) };
+  }
+  throw new ConfigError('--schedule', s, 'constant, step:EVERY:GAMMA (e.g. step:30:0.1) or cosine[:MIN_LR]');
+}
+
+interface ProgressRun {
+  source: string;
+  spec: ResolvedRun;
+  out: string;
+  title: string;
+  backend: string;
+  quiet?: boolean;
+  prepared?: ExperimentResult['prepared'];
+}
+
+/**
+ * Run an experiment with a live view: a bar per epoch in a terminal (plain lines otherwise)
+ * with losses, accuracies, time and ETA. Ctrl-C stops after the current batch and still
+ * writes everything measured so far.
+ */
+export async function runWithProgress(r: ProgressRun): Promise<ExperimentResult> {
+  if (!['auto', 'wasm', 'reference'].includes(r.backend)) throw new ConfigError('--backend', r.backend, 'auto, wasm or reference');
+  const backend = createBackend(r.backend as BackendName);
+  const tty = process.stdout.isTTY === true && !r.quiet;
+  const log = (s: string) => {
+    if (!r.quiet) process.stdout.write(s + '\n');
+  };
+  const epochs = r.spec.train.epochs;
+  const bar = tty
+    ? new cliProgress.SingleBar(
+        { format: ' epoch {epoch}/{epochs} {bar} {percentage}% | loss {loss} | {eta_formatted} left in epoch', hideCursor: true, clearOnComplete: true, barsize: 24 },
+        cliProgress.Presets.shades_classic,
+      )
+    : null;
+  let barEpoch = 0;
+  const started = performance.now();
+  const progress: Callback = {
+    onEpochEnd(h: EpochRecord, ctx) {
+      if (bar) {
+        bar.stop();
+        barEpoch = 0;
+      }
+      const elapsed = (performance.now() - started) / 1000;
+      const eta = (elapsed / h.epoch) * (epochs - h.epoch);
+      log(
+        `epoch ${String(h.epoch).padStart(String(epochs).length)}/${epochs}` +
+          `  train loss ${h.trainLoss.toFixed(4)} acc ${pct(h.trainAccuracy)}` +
+          `  val loss ${h.valLoss.toFixed(4)} acc ${pct(h.valAccuracy)}` +
+          `  ${h.seconds.toFixed(2)}s` +
+          (ctx.stopTraining || h.epoch === epochs ? '' : `  ETA <= ${formatSeconds(eta)}`),
+      );
+    },
+  };
+  const controller = new AbortController();
+  const onSigint = () => {
+    if (controller.signal.aborted) process.exit(130);
+    process.stderr.write('\nmlplab: interrupted; writing what was measured so far (Ctrl-C again to quit at once)\n');
+    controller.abort();
+  };
+  process.on('SIGINT', onSigint);
+  log(`mlplab: ${r.title}`);
+  try {
+    const result = await runExperiment({
+      source: r.source,
+      spec: r.spec,
+      out: r.out,
+      title: r.title,
+      backend,
+      callbacks: [progress],
+      signal: controller.signal,
+      prepared: r.prepared,
+      onPrepared: (p) => {
+        for (const s of p.steps) log(`  data: ${s.summary}`);
+        log(`  rows: train ${p.train.rows}, validation ${p.val?.rows ?? 0}, test ${p.test?.rows ?? 0}; ${p.train.cols} features; kernels: ${backend.name}`);
+      },
+      onBatch: bar
+        ? (epoch, b, batches, loss) => {
+            if (barEpoch !== epoch) {
+              bar.start(batches, 0, { epoch, epochs, loss: '-' });
+              barEpoch = epoch;
+            }
+            if (b % 20 === 0 || b === batches) bar.update(b, { epoch, epochs, loss: loss.toFixed(4) });
+          }
+        : undefined,
+    });
+    const f = result.fit;
+    if (f.stoppedEarly) {
+      log(`early stopping: no improvement for ${r.spec.train.earlyStopping ? r.spec.train.earlyStopping.patience : 0} epochs; best epoch ${f.bestEpoch} of ${f.history.length}${f.restoredBest ? ', its weights restored' : ''}`);
+    }
+    return result;
+  } finally {
+    bar?.stop();
+    process.off('SIGINT', onSigint);
+  }
+}
+
+function printSummary(r: ExperimentResult): void {
+  const lines: string[] = [];
+  if (r.fit.aborted) lines.push('training was interrupted; the outputs hold the epochs that finished');
+  if (r.test) {
+    lines.push('');
+    lines.push(formatClassificationReport(r.test.report));
+    lines.push(`test accuracy ${pct(r.test.accuracy)}   macro F1 ${r.test.report.macro.f1.toFixed(4)}   (${r.test.rows} test rows, evaluated once)`);
+  }
+  lines.push(`trained ${r.fit.history.length} epochs in ${formatSeconds(r.fit.seconds)}; best epoch ${r.fit.bestEpoch}`);
+  lines.push(`report: ${join(r.out, 'report.html')}`);
+  process.stdout.write(lines.join('\n') + '\n');
+}
+
+function compareLine(results: ExperimentResult[]): string {
+  const rows = results.map((r) => {
+    const best = r.fit.history.find((h) => h.epoch === r.fit.bestEpoch);
+    return `${r.report.title}\n   epochs run ${r.fit.history.length} (best ${r.fit.bestEpoch}), val accuracy ${best ? pct(best.valAccuracy) : '-'}, test accuracy ${r.test ? pct(r.test.accuracy) : '-'}, ${formatSeconds(r.fit.seconds)}`;
+  });
+  return rows.join('\n');
+}
+
+const pct = (x: number) => (Number.isFinite(x) ? `${(100 * x).toFixed(2)}%` : '-');
+
+function formatSeconds(s: number): string {
+  if (s < 60) return `${s.toFixed(1)}s`;
+  const m = Math.floor(s / 60);
+  return `${m}m${String(Math.round(s - 60 * m)).padStart(2, '0')}s`;
+}
+
+function timestamp(): string {
+  return new Date().toISOString().replace(/[:]/g, '-').replace(/\..*$/, '');
+}

@@ -1,0 +1,43 @@
+import { mkdir, rename, rm, writeFile, access, constants } from 'node:fs/promises';
+import { dirname, join, basename } from 'node:path';
+import { OutputError } from '../errors.js';
+
+/**
+ * Write a file so that it is either complete or absent: write a temporary sibling, then
+ * rename it into place (atomic on one file system). Errors name the path.
+ */
+export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
+  try {
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(tmp, data);
+    await rename(tmp, path);
+  } catch (e) {
+    await rm(tmp, { force: true }).catch(() => undefined);
+    throw new OutputError(path, `cannot write: ${describeFsError(e)}`);
+  }
+}
+
+/** Create `dir` (and parents) and check it is writable, before any long job starts. */
+export async function ensureWritableDir(dir: string): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true });
+    await access(dir, constants.W_OK);
+  } catch (e) {
+    throw new OutputError(dir, `output folder is not writable: ${describeFsError(e)}`);
+  }
+}
+
+export function describeFsError(e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  switch (err?.code) {
+    case 'ENOENT': return 'no such file or folder';
+    case 'EACCES':
+    case 'EPERM': return 'permission denied';
+    case 'ENOTDIR': return 'a part of the path is a file, not a folder';
+    case 'EISDIR': return 'is a folder, not a file';
+    case 'ENOSPC': return 'no space left on the device';
+    case 'EEXIST': return 'already exists';
+    default: return err?.message ?? String(e);
+  }
+}

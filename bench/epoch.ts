@@ -54,8 +54,17 @@ async function timeMlplab(backendName: BackendName, preset: 'default' | 'final',
 }
 
 function timePytorch(epochs: number): Row[] {
+  // The first Python on PATH may not be the one with torch (Debian's python3-torch lives in /usr/bin).
+  for (const python of ['python3', '/usr/bin/python3']) {
+    const rows = timePytorchWith(python, epochs);
+    if (rows.length > 0) return rows;
+  }
+  return [];
+}
+
+function timePytorchWith(python: string, epochs: number): Row[] {
   try {
-    const out = execFileSync('python3', [new URL('../../bench/pytorch_epoch.py', import.meta.url).pathname, String(ROWS), String(FEATURES), String(CLASSES), String(epochs)], {
+    const out = execFileSync(python, [new URL('../../bench/pytorch_epoch.py', import.meta.url).pathname, String(ROWS), String(FEATURES), String(CLASSES), String(epochs)], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'ignore'],
       env: { ...process.env, OMP_NUM_THREADS: '1' },

@@ -1,18 +1,29 @@
 import type { Backend } from './backend.js';
 import { ReferenceBackend } from './reference.js';
+import { WasmBackend, wasmSimdSupported } from './wasm.js';
+import { ConfigError } from '../errors.js';
 
 export type BackendName = 'reference' | 'wasm' | 'auto';
 
 let current: Backend | null = null;
 
-/** Create a backend by name. */
+/**
+ * Create a backend by name. 'auto' is the WebAssembly SIMD backend wherever the engine runs
+ * WebAssembly SIMD (Node and every current browser), else the reference backend.
+ */
 export function createBackend(name: BackendName): Backend {
   switch (name) {
     case 'reference':
-    case 'auto':
       return new ReferenceBackend();
+    case 'wasm':
+      if (!wasmSimdSupported()) {
+        throw new ConfigError('backend', name, 'a JavaScript engine with WebAssembly SIMD (Node 16.4+ or a current browser); use "reference" here');
+      }
+      return new WasmBackend();
+    case 'auto':
+      return wasmSimdSupported() ? new WasmBackend() : new ReferenceBackend();
     default:
-      throw new RangeError(`unknown backend ${String(name)}`);
+      throw new ConfigError('backend', name, '"reference", "wasm" or "auto"');
   }
 }
 
@@ -33,3 +44,4 @@ export { ACTIVATIONS, activationCode, type Activation } from './backend.js';
 export { Matrix } from './matrix.js';
 export { Rng, hash32, dropoutKey, dropThreshold } from './rng.js';
 export { ReferenceBackend } from './reference.js';
+export { WasmBackend, wasmSimdSupported, loadWasmBackend } from './wasm.js';

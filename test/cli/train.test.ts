@@ -1,0 +1,146 @@
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { before, describe, test } from 'node:test';
+import { writeNpy } from '../../src/data/npy.js';
+import { mlplab, tempDir, writeStudyFolder } from './helpers.js';
+
+describe('mlplab train / evaluate / predict on a study-layout folder', () => {
+  const data = tempDir();
+  const out = join(tempDir(), 'run');
+  let trained: ReturnType<typeof mlplab>;
+  before(() => {
+    writeStudyFolder(data);
+    trained = mlplab(['train', '--data', data, '--epochs', '4', '--seed', '3', '--out', out, '--lr', '0.05', '--no-early-stopping']);
+  });
+
+  test('train exits 0 and prints the summary', () => {
+    assert.equal(trained.status, 0, trained.stderr);
+    assert.match(trained.stdout, /test accuracy \d+\.\d+%/);
+    assert.match(trained.stdout, /macro F1 0\.\d{4}/);
+    assert.ok(trained.stdout.includes(join(out, 'report.html')));
+  });
+
+  test('writes every output, none left under a temporary name', () => {
+    const files = readdirSync(out).sort();
+    for (const f of ['model.json', 'checkpoint.json', 'config.json', 'history.json', 'metrics.json', 'predictions.csv', 'report.html', 'loss.png', 'loss.svg', 'accuracy.png', 'confusion.png', 'confusion.svg']) {
+      assert.ok(files.includes(f), `${f} missing from ${files.join(', ')}`);
+    }
+    assert.ok(!files.some((f) => f.endsWith('.tmp')), files.join(', '));
+  });
+
+  test('history.json has one record per epoch with the documented fields', () => {
+    const history = JSON.parse(readFileSync(join(out, 'history.json'), 'utf8')) as Record<string, number>[];
+    assert.equal(history.length, 4);
+    history.forEach((h, i) => {
+      assert.equal(h.epoch, i + 1);
+      for (const k of ['trainLoss', 'valLoss', 'trainAccuracy', 'valAccuracy', 'seconds']) assert.ok(Number.isFinite(h[k]), k);
+    });
+    assert.ok(history[3].valLoss < history[0].valLoss * 1.5);
+  });
+
+  test('metrics.json counts every row once and agrees with predictions.csv', () => {
+    const m = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'));
+    assert.equal(m.trainRows + m.valRows, 600);
+    assert.equal(m.valRows, 60);
+    assert.equal(m.testRows, 200);
+    const cm: number[][] = m.confusionMatrix;
+    assert.equal(cm.flat().reduce((a, b) => a + b, 0), 200);
+    const lines = readFileSync(join(out, 'predictions.csv'), 'utf8').trim().split('\n');
+    assert.equal(lines[0], 'index,predicted,actual,predicted_name,actual_name');
+    assert.equal(lines.length, 201);
+    const correct = lines.slice(1).filter((l) => l.split(',')[1] === l.split(',')[2]).length;
+    assert.equal(correct / 200, m.testAccuracy);
+    assert.equal(m.classificationReport.accuracy, m.testAccuracy);
+    assert.ok(m.testAccuracy > 0.8, `clusters are separable; got ${m.testAccuracy}`);
+  });
+
+  test('report.html is self-contained and shows the results', () => {
+    const html = readFileSync(join(out, 'report.html'), 'utf8');
+    assert.ok(html.includes('<svg'));
+    assert.ok(!/<script[^>]+src=|<link[^>]+href="http/i.test(html), 'no external resources');
+  });
+
+  test('evaluate reproduces the test accuracy from the saved model', () => {
+    const m = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'));
+    const r = mlplab(['evaluate', '--model', join(out, 'model.json'), '--data', data]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.ok(r.stdout.includes(`accuracy ${(100 * m.testAccuracy).toFixed(2)}%`), r.stdout);
+  });
+
+  test('predict labels raw rows like the run did (pre-processing saved in the model)', () => {
+    const dest = join(tempDir(), 'pred.csv');
+    const r = mlplab(['predict', '--model', join(out, 'model.json'), '--input', join(data, 'test_data.npy'), '--out', dest]);
+    assert.equal(r.status, 0, r.stderr);
+    const ours = readFileSync(dest, 'utf8').trim().split('\n').slice(1).map((l) => l.split(',')[1]);
+    const run = readFileSync(join(out, 'predictions.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(',')[1]);
+    assert.deepEqual(ours, run);
+  });
+
+  test('predict refuses rows of the wrong width with a clear message', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'x.npy'), writeNpy(new Float32Array(5 * 7), [5, 7]));
+    const r = mlplab(['predict', '--model', join(out, 'model.json'), '--input', join(dir, 'x.npy'), '--out', join(dir, 'p.csv')]);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /7 features.*12 features/);
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+    assert.ok(!existsSync(join(dir, 'p.csv')));
+  });
+
+  test('a corrupted model file is detected by its checksum', () => {
+    const dir = tempDir();
+    const text = readFileSync(join(out, 'model.json'), 'utf8');
+    const i = text.indexOf('"data":"') + 12;
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, text.slice(0, i) + (text[i] === 'A' ? 'B' : 'A') + text.slice(i + 1));
+    const r = mlplab(['evaluate', '--model', bad, '--data', data]);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /bad\.json: checksum mismatch/);
+  });
+
+  test('a model file from another format version is refused', () => {
+    const dir = tempDir();
+    const doc = JSON.parse(readFileSync(join(out, 'model.json'), 'utf8'));
+    doc.version = 99;
+    writeFileSync(join(dir, 'v99.json'), JSON.stringify(doc));
+    const r = mlplab(['evaluate', '--model', join(dir, 'v99.json'), '--data', data]);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /version 99 is not supported/);
+  });
+});
+
+describe('mlplab train: bad input', () => {
+  test('a data folder missing files names the missing file', () => {
+    const dir = tempDir();
+    writeStudyFolder(dir);
+    rmSync(join(dir, 'train_label.npy'));
+    const r = mlplab(['train', '--data', dir, '--epochs', '1', '--out', join(tempDir(), 'x')]);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /train_label\.npy/);
+    assert.doesNotMatch(r.stderr, /\n\s+at /);
+  });
+
+  test('an unwritable output folder is refused before training', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'file'), 'x');
+    const r = mlplab(['train', '--data', 'nowhere', '--out', join(dir, 'file', 'run')]);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /not writable/);
+  });
+
+  test('invalid options name the field, the value and what is allowed', () => {
+    const cases: [string[], RegExp][] = [
+      [['--widths', '64,0'], /widths\[1\]: got 0, expected a whole number of units/],
+      [['--activations', 'relu,swish'], /activations.*swish.*expected an activation \(identity, relu/],
+      [['--dropout', '1.5'], /dropout: got 1\.5, expected a drop probability in \[0, 1\)/],
+      [['--lr', '-1'], /learningRate: got -1, expected a learning rate > 0/],
+      [['--lr', 'NaN'], /--lr: got "NaN", expected a finite number/],
+      [['--preset', 'best'], /--preset: got "best", expected one of default, final/],
+    ];
+    for (const [args, pattern] of cases) {
+      const r = mlplab(['train', '--data', 'nowhere', ...args]);
+      assert.equal(r.status, 1, args.join(' '));
+      assert.match(r.stderr, pattern);
+    }
+  });
+});

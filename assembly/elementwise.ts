@@ -1,0 +1,308 @@
+// Element-wise kernels over contiguous f32 arrays: four lanes at a time, then the last
+// 1-3 elements one by one through the same vector formula (splatted), so a tail element
+// gets exactly the value it would get in a full vector.
+
+import { splat, geluv, geluGradv, geluTanhv, geluTanhGradv, sigmoidv, tanhv, storePartial } from './math';
+
+@inline function off(i: i32): usize {
+  return <usize>i << 2;
+}
+
+/** y = f(x) for activation `code` (see ACTIVATIONS in src/tensor/backend.ts). */
+export function activationForward(code: i32, x: usize, y: usize, n: i32, alpha: f32): void {
+  let i = 0;
+  if (code == 0) {
+    if (x != y) memory.copy(y, x, off(n));
+  } else if (code == 1) {
+    // v > 0 ? v : 0 by compare-and-mask: no branch, and NaN gives 0 as the reference does.
+    for (; i + 8 <= n; i += 8) {
+      const v0 = v128.load(x + off(i)), v1 = v128.load(x + off(i), 16);
+      v128.store(y + off(i), v128.and(v0, f32x4.gt(v0, splat(0))));
+      v128.store(y + off(i), v128.and(v1, f32x4.gt(v1, splat(0))), 16);
+    }
+    for (; i < n; i++) {
+      const v = load<f32>(x + off(i));
+      store<f32>(y + off(i), v > 0 ? v : 0);
+    }
+  } else if (code == 2) {
+    for (; i + 4 <= n; i += 4) v128.store(y + off(i), geluv(v128.load(x + off(i))));
+    for (; i < n; i++) store<f32>(y + off(i), f32x4.extract_lane(geluv(splat(load<f32>(x + off(i)))), 0));
+  } else if (code == 3) {
+    for (; i + 4 <= n; i += 4) v128.store(y + off(i), geluTanhv(v128.load(x + off(i))));
+    for (; i < n; i++) store<f32>(y + off(i), f32x4.extract_lane(geluTanhv(splat(load<f32>(x + off(i)))), 0));
+  } else if (code == 4) {
+    for (; i + 4 <= n; i += 4) v128.store(y + off(i), tanhv(v128.load(x + off(i))));
+    for (; i < n; i++) store<f32>(y + off(i), f32x4.extract_lane(tanhv(splat(load<f32>(x + off(i)))), 0));
+  } else if (code == 5) {
+    for (; i + 4 <= n; i += 4) v128.store(y + off(i), sigmoidv(v128.load(x + off(i))));
+    for (; i < n; i++) store<f32>(y + off(i), f32x4.extract_lane(sigmoidv(splat(load<f32>(x + off(i)))), 0));
+  } else if (code == 6) {
+    const a = splat(alpha);
+    for (; i + 4 <= n; i += 4) {
+      const v = v128.load(x + off(i));
+      v128.store(y + off(i), v128.bitselect(v, f32x4.mul(a, v), f32x4.gt(v, splat(0))));
+    }
+    for (; i < n; i++) {
+      const v = load<f32>(x + off(i));
+      store<f32>(y + off(i), v > 0 ? v : alpha * v);
+    }
+  }
+}
+
+/** dx = dy * f'(x), with y = f(x) for the activations whose derivative is cheaper from y. */
+export function activationBackward(code: i32, x: usize, y: usize, dy: usize, dx: usize, n: i32, alpha: f32): void {
+  let i = 0;
+  if (code == 0) {
+    if (dy != dx) memory.copy(dx, dy, off(n));
+  } else if (code == 1) {
+    // dy * (x > 0 ? 1 : 0) as a product, so that -dy * 0 and inf * 0 match the reference.
+    for (; i + 4 <= n; i += 4) {
+      const g = v128.and(splat(1), f32x4.gt(v128.load(x + off(i)), splat(0)));
+      v128.store(dx + off(i), f32x4.mul(v128.load(dy + off(i)), g));
+    }
+    for (; i < n; i++) store<f32>(dx + off(i), load<f32>(dy + off(i)) * (load<f32>(x + off(i)) > 0 ? <f32>1 : <f32>0));
+  } else if (code == 2) {
+    for (; i + 4 <= n; i += 4) {
+      v128.store(dx + off(i), f32x4.mul(v128.load(dy + off(i)), geluGradv(v128.load(x + off(i)))));
+    }
+    for (; i < n; i++) {
+      store<f32>(dx + off(i), load<f32>(dy + off(i)) * f32x4.extract_lane(geluGradv(splat(load<f32>(x + off(i)))), 0));
+    }
+  } else if (code == 3) {
+    for (; i + 4 <= n; i += 4) {
+      v128.store(dx + off(i), f32x4.mul(v128.load(dy + off(i)), geluTanhGradv(v128.load(x + off(i)))));
+    }
+    for (; i < n; i++) {
+      store<f32>(dx + off(i), load<f32>(dy + off(i)) * f32x4.extract_lane(geluTanhGradv(splat(load<f32>(x + off(i)))), 0));
+    }
+  } else if (code == 4) {
+    for (; i + 4 <= n; i += 4) {
+      const t = v128.load(y + off(i));
+      v128.store(dx + off(i), f32x4.mul(v128.load(dy + off(i)), f32x4.sub(splat(1), f32x4.mul(t, t))));
+    }
+    for (; i < n; i++) {
+      const t = load<f32>(y + off(i));
+      store<f32>(dx + off(i), load<f32>(dy + off(i)) * (1 - t * t));
+    }
+  } else if (code == 5) {
+    for (; i + 4 <= n; i += 4) {
+      const s = v128.load(y + off(i));
+      v128.store(dx + off(i), f32x4.mul(v128.load(dy + off(i)), f32x4.mul(s, f32x4.sub(splat(1), s))));
+    }
+    for (; i < n; i++) {
+      const s = load<f32>(y + off(i));
+      store<f32>(dx + off(i), load<f32>(dy + off(i)) * (s * (1 - s)));
+    }
+  } else if (code == 6) {
+    const a = splat(alpha);
+    for (; i + 4 <= n; i += 4) {
+      const g = v128.bitselect(splat(1), a, f32x4.gt(v128.load(x + off(i)), splat(0)));
+      v128.store(dx + off(i), f32x4.mul(v128.load(dy + off(i)), g));
+    }
+    for (; i < n; i++) {
+      store<f32>(dx + off(i), load<f32>(dy + off(i)) * (load<f32>(x + off(i)) > 0 ? <f32>1 : alpha));
+    }
+  }
+}
+
+@inline function hash32v(x: v128): v128 {
+  x = v128.xor(x, i32x4.shr_u(x, 16));
+  x = i32x4.mul(x, i32x4.splat(0x7feb352d));
+  x = v128.xor(x, i32x4.shr_u(x, 15));
+  x = i32x4.mul(x, i32x4.splat(<i32>0x846ca68b));
+  return v128.xor(x, i32x4.shr_u(x, 16));
+}
+
+@inline function hash32(x: u32): u32 {
+  x ^= x >>> 16;
+  x *= 0x7feb352d;
+  x ^= x >>> 15;
+  x *= 0x846ca68b;
+  return x ^ (x >>> 16);
+}
+
+/**
+ * Inverted dropout with the counter-based rule of src/tensor/rng.ts: element i is kept when
+ * (hash32(key ^ i) >>> 8) >= threshold. Both sides of the compare are below 2^24 + 1, so a
+ * signed lane compare is exact.
+ */
+export function dropoutForward(x: usize, mask: usize, y: usize, n: i32, key: u32, threshold: i32, scale: f32): void {
+  const k = i32x4.splat(key);
+  const t = i32x4.splat(threshold);
+  const s = splat(scale);
+  let idx = i32x4(0, 1, 2, 3);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const keep = i32x4.ge_s(i32x4.shr_u(hash32v(v128.xor(k, idx)), 8), t);
+    const m = v128.and(keep, s);
+    v128.store(mask + off(i), m);
+    v128.store(y + off(i), f32x4.mul(v128.load(x + off(i)), m));
+    idx = i32x4.add(idx, i32x4.splat(4));
+  }
+  for (; i < n; i++) {
+    const m: f32 = <i32>(hash32(key ^ <u32>i) >>> 8) >= threshold ? scale : 0;
+    store<f32>(mask + off(i), m);
+    store<f32>(y + off(i), load<f32>(x + off(i)) * m);
+  }
+}
+
+/** out = a * b. */
+export function multiply(a: usize, b: usize, out: usize, n: i32): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) v128.store(out + off(i), f32x4.mul(v128.load(a + off(i)), v128.load(b + off(i))));
+  for (; i < n; i++) store<f32>(out + off(i), load<f32>(a + off(i)) * load<f32>(b + off(i)));
+}
+
+/** y[r, :] += bias for every row. */
+export function addRowVector(y: usize, bias: usize, rows: i32, cols: i32): void {
+  for (let r = 0; r < rows; r++) {
+    const row = y + off(r * cols);
+    let c = 0;
+    for (; c + 4 <= cols; c += 4) v128.store(row + off(c), f32x4.add(v128.load(row + off(c)), v128.load(bias + off(c))));
+    for (; c < cols; c++) store<f32>(row + off(c), load<f32>(row + off(c)) + load<f32>(bias + off(c)));
+  }
+}
+
+/** out[c] = sum over rows of x[r, c] (+ out[c] when beta is 1). */
+export function sumRows(x: usize, out: usize, rows: i32, cols: i32, beta: i32): void {
+  let c = 0;
+  for (; c + 16 <= cols; c += 16) {
+    let s0 = splat(0), s1 = splat(0), s2 = splat(0), s3 = splat(0);
+    let p = x + off(c);
+    const stride = off(cols);
+    for (let r = 0; r < rows; r++) {
+      s0 = f32x4.add(s0, v128.load(p));
+      s1 = f32x4.add(s1, v128.load(p, 16));
+      s2 = f32x4.add(s2, v128.load(p, 32));
+      s3 = f32x4.add(s3, v128.load(p, 48));
+      p += stride;
+    }
+    const q = out + off(c);
+    if (beta != 0) {
+      s0 = f32x4.add(v128.load(q), s0);
+      s1 = f32x4.add(v128.load(q, 16), s1);
+      s2 = f32x4.add(v128.load(q, 32), s2);
+      s3 = f32x4.add(v128.load(q, 48), s3);
+    }
+    v128.store(q, s0); v128.store(q, s1, 16); v128.store(q, s2, 32); v128.store(q, s3, 48);
+  }
+  for (; c < cols; c += 4) {
+    const lanes = min(4, cols - c);
+    let s = splat(0);
+    let p = x + off(c);
+    const stride = off(cols);
+    for (let r = 0; r < rows; r++) {
+      s = f32x4.add(s, v128.load(p));
+      p += stride;
+    }
+    const q = out + off(c);
+    if (beta != 0) s = f32x4.add(v128.load(q), s);
+    if (lanes == 4) v128.store(q, s);
+    else storePartial(q, s, lanes);
+  }
+}
+
+/** y += alpha x */
+export function axpy(alpha: f32, x: usize, y: usize, n: i32): void {
+  const a = splat(alpha);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) v128.store(y + off(i), f32x4.add(v128.load(y + off(i)), f32x4.mul(a, v128.load(x + off(i)))));
+  for (; i < n; i++) store<f32>(y + off(i), load<f32>(y + off(i)) + alpha * load<f32>(x + off(i)));
+}
+
+/** x *= alpha */
+export function scale(x: usize, n: i32, alpha: f32): void {
+  const a = splat(alpha);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) v128.store(x + off(i), f32x4.mul(v128.load(x + off(i)), a));
+  for (; i < n; i++) store<f32>(x + off(i), load<f32>(x + off(i)) * alpha);
+}
+
+/** x[:] = value */
+export function fill(x: usize, n: i32, value: f32): void {
+  const v = splat(value);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) v128.store(x + off(i), v);
+  for (; i < n; i++) store<f32>(x + off(i), value);
+}
+
+/** Bytes [dst, dst + bytes) = [src, src + bytes); the ranges may overlap. */
+export function copyBytes(src: usize, dst: usize, bytes: usize): void {
+  memory.copy(dst, src, bytes);
+}
+
+/** Bytes [ptr, ptr + bytes) = 0. */
+export function zeroBytes(ptr: usize, bytes: usize): void {
+  memory.fill(ptr, 0, bytes);
+}
+
+/** trace = decay trace + g; with nesterov, g += decay trace (the new trace). */
+export function momentum(g: usize, trace: usize, n: i32, decay: f32, nesterov: i32): void {
+  const d = splat(decay);
+  let i = 0;
+  if (nesterov != 0) {
+    for (; i + 4 <= n; i += 4) {
+      const gv = v128.load(g + off(i));
+      const t = f32x4.add(f32x4.mul(d, v128.load(trace + off(i))), gv);
+      v128.store(trace + off(i), t);
+      v128.store(g + off(i), f32x4.add(gv, f32x4.mul(d, t)));
+    }
+    for (; i < n; i++) {
+      const gv = load<f32>(g + off(i));
+      const t = decay * load<f32>(trace + off(i)) + gv;
+      store<f32>(trace + off(i), t);
+      store<f32>(g + off(i), gv + decay * t);
+    }
+  } else {
+    for (; i + 4 <= n; i += 4) {
+      v128.store(trace + off(i), f32x4.add(f32x4.mul(d, v128.load(trace + off(i))), v128.load(g + off(i))));
+    }
+    for (; i < n; i++) store<f32>(trace + off(i), decay * load<f32>(trace + off(i)) + load<f32>(g + off(i)));
+  }
+}
+
+/**
+ * Adam moments and direction, in place on g: g = (m / c1) / (sqrt(v / c2) + eps). a1 and a2
+ * are 1 - b1 and 1 - b2 from the caller in float64: in float32, 1 - 0.999f is off by 1e-5.
+ */
+export function adam(g: usize, m: usize, v: usize, n: i32, b1: f32, a1: f32, b2: f32, a2: f32, c1: f32, c2: f32, eps: f32): void {
+  const B1 = splat(b1), B2 = splat(b2), A1 = splat(a1), A2 = splat(a2);
+  const C1 = splat(c1), C2 = splat(c2), E = splat(eps);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const gv = v128.load(g + off(i));
+    const mv = f32x4.add(f32x4.mul(B1, v128.load(m + off(i))), f32x4.mul(A1, gv));
+    const vv = f32x4.add(f32x4.mul(B2, v128.load(v + off(i))), f32x4.mul(f32x4.mul(A2, gv), gv));
+    v128.store(m + off(i), mv);
+    v128.store(v + off(i), vv);
+    v128.store(g + off(i), f32x4.div(f32x4.div(mv, C1), f32x4.add(f32x4.sqrt(f32x4.div(vv, C2)), E)));
+  }
+  for (; i < n; i++) {
+    const gv = load<f32>(g + off(i));
+    const mv = b1 * load<f32>(m + off(i)) + a1 * gv;
+    const vv = b2 * load<f32>(v + off(i)) + a2 * gv * gv;
+    store<f32>(m + off(i), mv);
+    store<f32>(v + off(i), vv);
+    store<f32>(g + off(i), mv / c1 / (Mathf.sqrt(vv / c2) + eps));
+  }
+}
+
+/** Sum of squares, accumulated in f64 so long vectors keep their precision. */
+export function sumSquares(x: usize, n: i32): f64 {
+  let s0 = f64x2.splat(0), s1 = f64x2.splat(0);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const v = v128.load(x + off(i));
+    const lo = f64x2.promote_low_f32x4(v);
+    const hi = f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 0, 1));
+    s0 = f64x2.add(s0, f64x2.mul(lo, lo));
+    s1 = f64x2.add(s1, f64x2.mul(hi, hi));
+  }
+  const s = f64x2.add(s0, s1);
+  let total = f64x2.extract_lane(s, 0) + f64x2.extract_lane(s, 1);
+  for (; i < n; i++) {
+    const v = <f64>load<f32>(x + off(i));
+    total += v * v;
+  }
+  return total;
+}

@@ -1,0 +1,181 @@
+// Batch normalisation (column statistics over the rows of a batch) and row-wise softmax.
+// Batch norm walks four feature columns at a time down the rows, keeping the column sums
+// in one vector; a last group of 1-3 columns reads past the row end and stores only its
+// own lanes.
+
+import { splat, expv, laneMask, storePartial, hsum, hmax } from './math';
+
+@inline function off(i: i32): usize {
+  return <usize>i << 2;
+}
+
+@inline function storeLanes(ptr: usize, v: v128, lanes: i32): void {
+  if (lanes == 4) v128.store(ptr, v);
+  else storePartial(ptr, v, lanes);
+}
+
+/**
+ * Batch statistics, PyTorch's rules: normalise with the biased variance, move the running
+ * variance towards the unbiased one; keepRate is 1 - momentum (computed in float64 by the
+ * caller, as float32 1 - m loses digits when m is near 1). Two passes (mean, then squared deviations) avoid the
+ * cancellation of E[x^2] - E[x]^2.
+ */
+export function batchNormTrain(
+  x: usize, gamma: usize, beta: usize, y: usize, xhat: usize, invStd: usize,
+  runMean: usize, runVar: usize, rows: i32, cols: i32, momentum: f32, keepRate: f32, eps: f32,
+): void {
+  const stride = off(cols);
+  const n = splat(<f32>rows);
+  const n1 = splat(rows > 1 ? <f32>(rows - 1) : <f32>rows);
+  const mom = splat(momentum), keep = splat(keepRate);
+  for (let c = 0; c < cols; c += 4) {
+    const lanes = min(4, cols - c);
+    const o = off(c);
+    let s = splat(0);
+    let p = x + o;
+    for (let r = 0; r < rows; r++) {
+      s = f32x4.add(s, v128.load(p));
+      p += stride;
+    }
+    const mean = f32x4.div(s, n);
+    let ss = splat(0);
+    p = x + o;
+    for (let r = 0; r < rows; r++) {
+      const d = f32x4.sub(v128.load(p), mean);
+      ss = f32x4.add(ss, f32x4.mul(d, d));
+      p += stride;
+    }
+    const is = f32x4.div(splat(1), f32x4.sqrt(f32x4.add(f32x4.div(ss, n), splat(eps))));
+    const g = v128.load(gamma + o), b = v128.load(beta + o);
+    p = x + o;
+    let ph = xhat + o, py = y + o;
+    for (let r = 0; r < rows; r++) {
+      const h = f32x4.mul(f32x4.sub(v128.load(p), mean), is);
+      storeLanes(ph, h, lanes);
+      storeLanes(py, f32x4.add(f32x4.mul(g, h), b), lanes);
+      p += stride; ph += stride; py += stride;
+    }
+    storeLanes(invStd + o, is, lanes);
+    storeLanes(runMean + o, f32x4.add(f32x4.mul(keep, v128.load(runMean + o)), f32x4.mul(mom, mean)), lanes);
+    storeLanes(runVar + o, f32x4.add(f32x4.mul(keep, v128.load(runVar + o)), f32x4.mul(mom, f32x4.div(ss, n1))), lanes);
+  }
+}
+
+/** y = gamma (x - runMean) / sqrt(runVar + eps) + beta. */
+export function batchNormInfer(x: usize, gamma: usize, beta: usize, runMean: usize, runVar: usize, y: usize, rows: i32, cols: i32, eps: f32): void {
+  const stride = off(cols);
+  for (let c = 0; c < cols; c += 4) {
+    const lanes = min(4, cols - c);
+    const o = off(c);
+    const is = f32x4.div(splat(1), f32x4.sqrt(f32x4.add(v128.load(runVar + o), splat(eps))));
+    const g = f32x4.mul(v128.load(gamma + o), is);
+    const mu = v128.load(runMean + o), b = v128.load(beta + o);
+    let p = x + o, q = y + o;
+    for (let r = 0; r < rows; r++) {
+      storeLanes(q, f32x4.add(f32x4.mul(f32x4.sub(v128.load(p), mu), g), b), lanes);
+      p += stride; q += stride;
+    }
+  }
+}
+
+/**
+ * dgamma = sum(dy xhat), dbeta = sum(dy), and
+ * dx = gamma invStd / n (n dy - sum(dy) - xhat sum(dy xhat)).
+ */
+export function batchNormBackward(dy: usize, xhat: usize, gamma: usize, invStd: usize, dx: usize, dgamma: usize, dbeta: usize, rows: i32, cols: i32): void {
+  const stride = off(cols);
+  const n = splat(<f32>rows);
+  for (let c = 0; c < cols; c += 4) {
+    const lanes = min(4, cols - c);
+    const o = off(c);
+    let sd = splat(0), sdh = splat(0);
+    let pd = dy + o, ph = xhat + o;
+    for (let r = 0; r < rows; r++) {
+      const d = v128.load(pd);
+      sd = f32x4.add(sd, d);
+      sdh = f32x4.add(sdh, f32x4.mul(d, v128.load(ph)));
+      pd += stride; ph += stride;
+    }
+    storeLanes(dgamma + o, sdh, lanes);
+    storeLanes(dbeta + o, sd, lanes);
+    const k = f32x4.div(f32x4.mul(v128.load(gamma + o), v128.load(invStd + o)), n);
+    pd = dy + o; ph = xhat + o;
+    let px = dx + o;
+    for (let r = 0; r < rows; r++) {
+      const t = f32x4.sub(f32x4.sub(f32x4.mul(n, v128.load(pd)), sd), f32x4.mul(v128.load(ph), sdh));
+      storeLanes(px, f32x4.mul(k, t), lanes);
+      pd += stride; ph += stride; px += stride;
+    }
+  }
+}
+
+/** Largest value of a row of `cols` floats (lanes past the end count as -inf). */
+@inline function rowMax(z: usize, cols: i32): f32 {
+  let mx = splat(-Infinity);
+  let c = 0;
+  for (; c + 4 <= cols; c += 4) mx = f32x4.max(mx, v128.load(z + off(c)));
+  if (c < cols) mx = f32x4.max(mx, v128.bitselect(v128.load(z + off(c)), splat(-Infinity), laneMask(cols - c)));
+  return hmax(mx);
+}
+
+/** e = exp(z - max) into out; returns the sum of e over the row. */
+@inline function rowExp(z: usize, out: usize, cols: i32, max: f32): f32 {
+  const m = splat(max);
+  let sum = splat(0);
+  let c = 0;
+  for (; c + 4 <= cols; c += 4) {
+    const e = expv(f32x4.sub(v128.load(z + off(c)), m));
+    v128.store(out + off(c), e);
+    sum = f32x4.add(sum, e);
+  }
+  if (c < cols) {
+    const e = v128.and(expv(f32x4.sub(v128.load(z + off(c)), m)), laneMask(cols - c));
+    storePartial(out + off(c), e, cols - c);
+    sum = f32x4.add(sum, e);
+  }
+  return hsum(sum);
+}
+
+/** Row-wise softmax; out may be z. */
+export function softmax(z: usize, out: usize, rows: i32, cols: i32): void {
+  for (let r = 0; r < rows; r++) {
+    const zr = z + off(r * cols), or = out + off(r * cols);
+    const sum = splat(rowExp(zr, or, cols, rowMax(zr, cols)));
+    let c = 0;
+    for (; c + 4 <= cols; c += 4) v128.store(or + off(c), f32x4.div(v128.load(or + off(c)), sum));
+    if (c < cols) storePartial(or + off(c), f32x4.div(v128.load(or + off(c)), sum), cols - c);
+  }
+}
+
+/**
+ * Mean cross-entropy of softmax(z) against targets (1 - s) onehot + s / cols, and its
+ * gradient (softmax - target) / rows. Labels are class indices stored as floats.
+ */
+export function softmaxCrossEntropy(z: usize, labels: usize, grad: usize, rows: i32, cols: i32, smoothing: f32): f64 {
+  const qOff = smoothing / <f32>cols;
+  const qOn = <f32>1 - smoothing + qOff;
+  const invRows = splat(1 / <f32>rows);
+  let total: f64 = 0;
+  for (let r = 0; r < rows; r++) {
+    const zr = z + off(r * cols), gr = grad + off(r * cols);
+    const max = rowMax(zr, cols);
+    const sumE = rowExp(zr, gr, cols, max);
+    const logSum = splat(<f32>(Math.log(<f64>sumE) + <f64>max));
+    const sum = splat(sumE);
+    const label = splat(load<f32>(labels + off(r)));
+    let cls = f32x4(0, 1, 2, 3);
+    let loss = splat(0);
+    for (let c = 0; c < cols; c += 4) {
+      const lanes = min(4, cols - c);
+      const q = v128.bitselect(splat(qOn), splat(qOff), f32x4.eq(cls, label));
+      const logp = f32x4.sub(v128.load(zr + off(c)), logSum);
+      // Lanes past the row end hold whatever follows it, NaN included: mask the product.
+      loss = f32x4.add(loss, v128.and(f32x4.mul(q, logp), laneMask(lanes)));
+      const g = f32x4.mul(f32x4.sub(f32x4.div(v128.load(gr + off(c)), sum), q), invRows);
+      storeLanes(gr + off(c), g, lanes);
+      cls = f32x4.add(cls, splat(4));
+    }
+    total -= <f64>hsum(loss);
+  }
+  return total / <f64>rows;
+}

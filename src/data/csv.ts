@@ -1,0 +1,342 @@
+/**
+ * CSV tables of numbers, read incrementally: bytes go in chunk by chunk (`CsvReader.push`),
+ * values go straight into one growing Float32Array, so a large file is never held as text,
+ * nor as rows of strings. Browser-safe (no Node APIs); the Node reader feeds it a file stream.
+ */
+import { DataError } from '../errors.js';
+import { MAX_CLASSES } from './dataset.js';
+import { checkLabelValues } from './ndarray.js';
+
+export interface CsvOptions {
+  /** Whether the first row names the columns. Default 'auto': it does when it holds more non-numeric fields than the second row. */
+  header?: boolean | 'auto';
+  /**
+   * The label column: a header name, or a 0-based index (negative counts from the end);
+   * `null` for a table of features only. Default: a column named label, labels, class,
+   * target or y (any case), else the last column.
+   */
+  labelColumn?: string | number | null;
+  /** Field separator. Default: whichever of `,` `;` tab occurs most in the first line. */
+  delimiter?: string;
+  /** Class names from the training file, so text labels in a test file get the same indices. */
+  classNames?: string[];
+}
+
+export interface CsvTable {
+  features: Float32Array;
+  rows: number;
+  cols: number;
+  /** Labels, or null when the table has no label column. */
+  labels: Int32Array | null;
+  /** Column names, when the file has a header row. */
+  header: string[] | null;
+  /** Index of the label column among all columns, and how it was chosen. */
+  labelColumn: number | null;
+  labelColumnName: string | null;
+  labelColumnDefaulted: boolean;
+  /** Set when labels are text: index = label. */
+  classNames?: string[];
+  delimiter: string;
+}
+
+const NULL_TOKENS = new Set(['', 'nan', 'na', 'n/a', 'null', 'none', '?', '-nan']);
+const LABEL_NAMES = ['label', 'labels', 'class', 'target', 'y'];
+/** A line longer than this is taken as a sign the file is not a CSV table. */
+const MAX_LINE = 1 << 26;
+
+/** A number from CSV text: undefined when the text is not numeric; NaN for empty and null markers. */
+export function parseCsvNumber(text: string): number | undefined {
+  const t = text.trim();
+  const lower = t.toLowerCase();
+  if (NULL_TOKENS.has(lower)) return NaN;
+  if (lower === 'inf' || lower === '+inf' || lower === 'infinity' || lower === '+infinity') return Infinity;
+  if (lower === '-inf' || lower === '-infinity') return -Infinity;
+  const v = Number(t);
+  return Number.isNaN(v) ? undefined : v;
+}
+
+/** Streaming CSV reader. Push byte chunks, then call `finish()` once. */
+export class CsvReader {
+  private readonly decoder = new TextDecoder('utf-8');
+  private text = '';
+  private scanFrom = 0;
+  private inQuotes = false;
+  private line = 0;
+  private firstChunk = true;
+
+  private delimiter: string | undefined;
+  private header: string[] | null = null;
+  private headerDecided = false;
+  private pendingFirst: { fields: string[]; line: number } | null = null;
+  private width = -1;
+  private labelIdx: number | null = null;
+  private labelName: string | null = null;
+  private labelDefaulted = false;
+
+  private values = new Float32Array(1 << 16);
+  private length = 0;
+  private rows = 0;
+  private labelCodes = new Int32Array(1 << 12);
+  private readonly labelDict = new Map<string, number>();
+  private readonly labelTexts: string[] = [];
+  private finished = false;
+
+  constructor(
+    private readonly file: string,
+    private readonly opts: CsvOptions = {},
+  ) {
+    if (opts.delimiter !== undefined) {
+      if (opts.delimiter.length !== 1 || opts.delimiter === '"' || opts.delimiter === '\n') {
+        throw new DataError(file, `delimiter ${JSON.stringify(opts.delimiter)} is not a single character other than a quote or newline`);
+      }
+      this.delimiter = opts.delimiter;
+    }
+  }
+
+  /** Feed the next chunk of the file. */
+  push(chunk: Uint8Array): void {
+    if (this.finished) throw new Error('CsvReader: push after finish');
+    if (this.firstChunk && chunk.length > 0) {
+      this.firstChunk = false;
+      const probe = chunk.subarray(0, 4096);
+      if (probe.includes(0)) throw new DataError(this.file, 'looks like a binary file (it holds NUL bytes), not a CSV table');
+      if (probe[0] === 0xef && probe[1] === 0xbb && probe[2] === 0xbf) chunk = chunk.subarray(3); // UTF-8 BOM
+    }
+    this.text += this.decoder.decode(chunk, { stream: true });
+    this.consume(false);
+  }
+
+  /** Finish reading and return the table. */
+  finish(): CsvTable {
+    if (this.finished) throw new Error('CsvReader: finish called twice');
+    this.text += this.decoder.decode();
+    this.consume(true);
+    this.finished = true;
+    if (this.firstChunk) throw new DataError(this.file, 'is empty (0 bytes), expected a CSV table');
+    if (!this.headerDecided && this.pendingFirst) this.decideHeader(null);
+    if (this.rows === 0) {
+      throw new DataError(this.file, this.header ? 'has a header row but no data rows' : 'has no data rows');
+    }
+    const cols = this.width - (this.labelIdx === null ? 0 : 1);
+    const features = this.length * 1.25 < this.values.length ? this.values.slice(0, this.length) : this.values.subarray(0, this.length);
+    let labels: Int32Array | null = null;
+    let classNames: string[] | undefined;
+    if (this.labelIdx !== null) ({ labels, classNames } = this.resolveLabels());
+    return {
+      features, rows: this.rows, cols, labels, header: this.header,
+      labelColumn: this.labelIdx, labelColumnName: this.labelName, labelColumnDefaulted: this.labelDefaulted,
+      classNames, delimiter: this.delimiter ?? ',',
+    };
+  }
+
+  private consume(final: boolean): void {
+    const s = this.text;
+    let start = 0;
+    let inQ = this.inQuotes;
+    for (let i = this.scanFrom; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c === 34) inQ = !inQ; // a doubled quote "" toggles twice, so escapes need no special case
+      else if (c === 10 && !inQ) {
+        this.record(s, start, i);
+        start = i + 1;
+      }
+    }
+    if (final) {
+      if (inQ) throw new DataError(this.file, `line ${this.line + 1}: a quoted field is never closed`);
+      if (start < s.length) this.record(s, start, s.length);
+      start = s.length;
+    }
+    this.text = start === 0 ? s : s.slice(start);
+    this.scanFrom = this.text.length;
+    this.inQuotes = inQ;
+    if (this.text.length > MAX_LINE) throw new DataError(this.file, `line ${this.line + 1} is longer than ${MAX_LINE} characters; is this really a CSV table?`);
+  }
+
+  private record(s: string, a: number, b: number): void {
+    this.line++;
+    for (let i = a; i < b; i++) if (s.charCodeAt(i) === 10) this.line++; // newlines inside quotes
+    if (b > a && s.charCodeAt(b - 1) === 13) b--;
+    if (s.slice(a, b).trim() === '') return;
+    if (this.delimiter === undefined) this.delimiter = detectDelimiter(s.slice(a, b));
+    const fields = splitFields(s, a, b, this.delimiter);
+    if (!this.headerDecided) {
+      if (this.opts.header === true || this.opts.header === false) {
+        this.headerDecided = true;
+        if (this.opts.header) {
+          this.setHeader(fields);
+          return;
+        }
+        this.setWidth(fields.length, null);
+      } else if (this.pendingFirst === null) {
+        this.pendingFirst = { fields, line: this.line };
+        return;
+      } else {
+        this.decideHeader({ fields, line: this.line });
+        return;
+      }
+    }
+    this.dataRow(fields, this.line);
+  }
+
+  /** Settle 'auto' header detection from the first row and the second (null at end of file). */
+  private decideHeader(second: { fields: string[]; line: number } | null): void {
+    const first = this.pendingFirst!;
+    this.pendingFirst = null;
+    this.headerDecided = true;
+    const nonNumeric = (f: string[]) => f.filter((x) => parseCsvNumber(x) === undefined).length;
+    const isHeader = nonNumeric(first.fields) > (second ? nonNumeric(second.fields) : 0);
+    if (isHeader) this.setHeader(first.fields);
+    else {
+      this.setWidth(first.fields.length, null);
+      this.dataRow(first.fields, first.line);
+    }
+    if (second) this.dataRow(second.fields, second.line);
+  }
+
+  private setHeader(fields: string[]): void {
+    this.header = fields.map((f) => f.trim());
+    this.setWidth(fields.length, this.header);
+  }
+
+  private setWidth(width: number, header: string[] | null): void {
+    this.width = width;
+    const want = this.opts.labelColumn;
+    if (want === null) return;
+    let idx: number;
+    if (want === undefined) {
+      this.labelDefaulted = true;
+      const named = header ? header.findIndex((h) => LABEL_NAMES.includes(h.toLowerCase())) : -1;
+      idx = named >= 0 ? named : width - 1;
+      if (width < 2) throw new DataError(this.file, 'has a single column; a labelled table needs feature columns and a label column');
+    } else if (typeof want === 'number') {
+      if (!Number.isInteger(want) || want >= width || want < -width) {
+        throw new DataError(this.file, `label column ${want} does not exist; the table has ${width} columns (0..${width - 1}, or -1 for the last)`);
+      }
+      idx = want < 0 ? width + want : want;
+    } else {
+      if (!header) throw new DataError(this.file, `label column "${want}" was asked for by name, but the file has no header row; give its index instead`);
+      idx = header.indexOf(want);
+      if (idx < 0) throw new DataError(this.file, `has no column named "${want}"; its columns are ${header.slice(0, 12).map((h) => JSON.stringify(h)).join(', ')}${header.length > 12 ? ', ...' : ''}`);
+    }
+    if (width < 2) throw new DataError(this.file, 'has a single column, the label column; there are no features');
+    this.labelIdx = idx;
+    this.labelName = header ? header[idx] : null;
+  }
+
+  private dataRow(fields: string[], line: number): void {
+    if (fields.length !== this.width) {
+      throw new DataError(this.file, `line ${line} has ${fields.length} fields, expected ${this.width} like the first row`);
+    }
+    const need = this.length + this.width;
+    if (need > this.values.length) {
+      const grown = new Float32Array(Math.max(need, this.values.length * 2));
+      grown.set(this.values.subarray(0, this.length));
+      this.values = grown;
+    }
+    const lab = this.labelIdx;
+    for (let j = 0; j < fields.length; j++) {
+      if (j === lab) {
+        this.pushLabel(fields[j].trim(), line);
+        continue;
+      }
+      const v = parseCsvNumber(fields[j]);
+      if (v === undefined) {
+        const name = this.header ? ` ("${this.header[j]}")` : '';
+        throw new DataError(this.file, `line ${line}, column ${j}${name}: ${JSON.stringify(clip(fields[j]))} is not a number`);
+      }
+      this.values[this.length++] = v;
+    }
+    this.rows++;
+  }
+
+  private pushLabel(text: string, line: number): void {
+    if (NULL_TOKENS.has(text.toLowerCase())) throw new DataError(this.file, `line ${line}: the label is missing (${JSON.stringify(text)})`);
+    let code = this.labelDict.get(text);
+    if (code === undefined) {
+      code = this.labelTexts.length;
+      if (code >= MAX_CLASSES) {
+        throw new DataError(this.file, `the label column holds more than ${MAX_CLASSES} distinct values; is it really the label column?`);
+      }
+      this.labelDict.set(text, code);
+      this.labelTexts.push(text);
+    }
+    if (this.rows >= this.labelCodes.length) {
+      const grown = new Int32Array(this.labelCodes.length * 2);
+      grown.set(this.labelCodes);
+      this.labelCodes = grown;
+    }
+    this.labelCodes[this.rows] = code;
+  }
+
+  /** Numeric labels are checked as class indices; text labels become class names (sorted, or the training file's). */
+  private resolveLabels(): { labels: Int32Array; classNames?: string[] } {
+    const texts = this.labelTexts;
+    const codes = this.labelCodes.subarray(0, this.rows);
+    const numeric = texts.map((t) => parseCsvNumber(t));
+    const labels = new Int32Array(this.rows);
+    if (numeric.every((v) => v !== undefined) && this.opts.classNames === undefined) {
+      const byCode = checkLabelValues(numeric as number[], `${this.file} (label column)`);
+      for (let i = 0; i < this.rows; i++) labels[i] = byCode[codes[i]];
+      return { labels };
+    }
+    const names = this.opts.classNames ?? [...texts].sort();
+    const index = new Map(names.map((n, i) => [n, i]));
+    const map = texts.map((t) => {
+      const i = index.get(t);
+      if (i === undefined) throw new DataError(this.file, `label ${JSON.stringify(t)} is not one of the training classes (${names.slice(0, 10).join(', ')}${names.length > 10 ? ', ...' : ''})`);
+      return i;
+    });
+    for (let i = 0; i < this.rows; i++) labels[i] = map[codes[i]];
+    return { labels, classNames: names };
+  }
+}
+
+/** Parse a whole CSV file held in memory (tests, the browser). */
+export function parseCsv(bytes: Uint8Array, file: string, opts: CsvOptions = {}): CsvTable {
+  const reader = new CsvReader(file, opts);
+  const step = 1 << 20;
+  for (let i = 0; i < bytes.length; i += step) reader.push(bytes.subarray(i, i + step));
+  return reader.finish();
+}
+
+function detectDelimiter(line: string): string {
+  let best = ',', bestCount = 0;
+  for (const d of [',', ';', '\t']) {
+    const n = line.split(d).length - 1;
+    if (n > bestCount) {
+      best = d;
+      bestCount = n;
+    }
+  }
+  return best;
+}
+
+/** Split one record into fields, honouring "quoted, fields" and "" escapes. */
+function splitFields(s: string, a: number, b: number, delim: string): string[] {
+  const segment = s.slice(a, b);
+  if (!segment.includes('"')) return segment.split(delim);
+  const out: string[] = [];
+  let field = '';
+  let inQ = false;
+  for (let i = 0; i < segment.length; i++) {
+    const c = segment[i];
+    if (inQ) {
+      if (c === '"') {
+        if (segment[i + 1] === '"') {
+          field += '"';
+          i++;
+        } else inQ = false;
+      } else field += c;
+    } else if (c === '"') inQ = true;
+    else if (c === delim) {
+      out.push(field);
+      field = '';
+    } else field += c;
+  }
+  out.push(field);
+  return out;
+}
+
+function clip(text: string): string {
+  return text.length > 40 ? `${text.slice(0, 37)}...` : text;
+}

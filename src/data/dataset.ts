@@ -1,0 +1,87 @@
+import { DataError } from '../errors.js';
+
+/**
+ * A labelled table of float features: `rows` x `cols`, row-major, one integer class label
+ * per row. `source` names where it came from (a file, or `fashion-mnist (train)`), so
+ * errors and reports can point at it.
+ */
+export interface Dataset {
+  features: Float32Array;
+  labels: Int32Array;
+  rows: number;
+  cols: number;
+  source: string;
+  /** Names of the classes, index = label, where the data carries them. */
+  classNames?: string[];
+}
+
+/**
+ * One thing loading or pre-processing did, for reports: a human sentence and the numbers
+ * behind it. `warning` marks something the user should look at (an absent class, dropped rows).
+ */
+export interface PrepStep {
+  name: string;
+  summary: string;
+  details?: Record<string, unknown>;
+  warning?: boolean;
+}
+
+/** Labels above this are taken for a mistake (a column of ids or measurements), not classes. */
+export const MAX_CLASSES = 65536;
+
+/** Number of classes implied by labels 0..max: max label + 1 over all the given datasets. */
+export function countClasses(...sets: (Dataset | null | undefined)[]): number {
+  let max = -1;
+  for (const ds of sets) {
+    if (!ds) continue;
+    const labels = ds.labels;
+    for (let i = 0; i < labels.length; i++) if (labels[i] > max) max = labels[i];
+  }
+  return max + 1;
+}
+
+/** Rows per class (index = label) over `classes` classes. */
+export function classCounts(labels: Int32Array, classes: number): number[] {
+  const counts = new Array<number>(classes).fill(0);
+  for (let i = 0; i < labels.length; i++) counts[labels[i]]++;
+  return counts;
+}
+
+/** A new dataset holding the given rows of `ds`, in the given order. */
+export function selectRows(ds: Dataset, indices: ArrayLike<number>, source = ds.source): Dataset {
+  const n = indices.length;
+  const cols = ds.cols;
+  const features = new Float32Array(n * cols);
+  const labels = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const r = indices[i];
+    features.set(ds.features.subarray(r * cols, r * cols + cols), i * cols);
+    labels[i] = ds.labels[r];
+  }
+  return withClassNames({ features, labels, rows: n, cols, source }, ds.classNames);
+}
+
+/** Check that a dataset's arrays agree with its shape; throws DataError naming its source. */
+export function checkDataset(ds: Dataset): void {
+  if (ds.features.length !== ds.rows * ds.cols) {
+    throw new DataError(ds.source, `holds ${ds.features.length} feature values, expected rows x cols = ${ds.rows} x ${ds.cols}`);
+  }
+  if (ds.labels.length !== ds.rows) {
+    throw new DataError(ds.source, `holds ${ds.labels.length} labels for ${ds.rows} rows`);
+  }
+}
+
+export function withClassNames(ds: Dataset, classNames: string[] | undefined): Dataset {
+  if (classNames !== undefined) ds.classNames = classNames;
+  return ds;
+}
+
+/** Format a count with thousands separators, for summaries ("60,000"). */
+export function fmtCount(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
+/** Format a shape as numpy prints it: (3,), (3, 4). */
+export function fmtShape(shape: readonly number[]): string {
+  return shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
+}

@@ -1,0 +1,177 @@
+/**
+ * Eigen-decomposition of a real symmetric matrix, in float64: Householder reduction to
+ * tridiagonal form, then the QL algorithm with implicit shifts. O(n^3); a 784 x 784
+ * covariance takes about a second.
+ */
+
+export interface SymmetricEigen {
+  /** Eigenvalues, largest first. */
+  values: Float64Array;
+  /** Eigenvectors as rows (row i belongs to values[i]), unit length, largest-|entry| positive. */
+  vectors: Float64Array;
+}
+
+/** Eigenvalues and eigenvectors of the symmetric n x n row-major matrix `a` (not modified). */
+export function symmetricEigen(a: Float64Array, n: number): SymmetricEigen {
+  if (a.length !== n * n) throw new RangeError(`symmetricEigen: ${a.length} values for a ${n} x ${n} matrix`);
+  const d = new Float64Array(n);
+  const e = new Float64Array(n);
+  const q = tridiagonalize(Float64Array.from(a), n, d, e);
+  ql(d, e, q, n);
+  return sortAndSign(d, q, n);
+}
+
+/**
+ * Reduce A to tridiagonal T = Q^T A Q by Householder reflections H = I - beta v v^T, each
+ * zeroing one column below the subdiagonal. Writes diag(T) to d and the superdiagonal to
+ * e (e[i] couples i and i+1). Returns Q^T, row-major: its rows are the columns of Q.
+ */
+function tridiagonalize(A: Float64Array, n: number, d: Float64Array, e: Float64Array): Float64Array {
+  const reflectors: { v: Float64Array; beta: number }[] = [];
+  const p = new Float64Array(n);
+  for (let k = 0; k < n - 2; k++) {
+    const m = n - k - 1; // length of the column part being reflected
+    const o = k + 1; // first row/column of the trailing block
+    const x0 = A[o * n + k];
+    let tail = 0;
+    for (let i = 1; i < m; i++) {
+      const x = A[(o + i) * n + k];
+      tail += x * x;
+    }
+    if (tail === 0) {
+      e[k] = x0; // already tridiagonal in this column
+      continue;
+    }
+    const norm = Math.sqrt(x0 * x0 + tail);
+    // alpha takes the sign opposite to x0 so that v0 = x0 - alpha does not cancel.
+    const alpha = x0 > 0 ? -norm : norm;
+    const v = new Float64Array(m);
+    v[0] = x0 - alpha;
+    for (let i = 1; i < m; i++) v[i] = A[(o + i) * n + k];
+    const beta = 2 / (v[0] * v[0] + tail);
+    // p = beta A' v; then A' -= v q^T + q v^T with q = p - (beta/2)(v.p) v.
+    let vp = 0;
+    for (let i = 0; i < m; i++) {
+      const row = (o + i) * n + o;
+      let s = 0;
+      for (let j = 0; j < m; j++) s += A[row + j] * v[j];
+      p[i] = beta * s;
+      vp += v[i] * p[i];
+    }
+    const K = 0.5 * beta * vp;
+    for (let i = 0; i < m; i++) p[i] -= K * v[i];
+    for (let i = 0; i < m; i++) {
+      const row = (o + i) * n + o;
+      const vi = v[i], qi = p[i];
+      for (let j = 0; j < m; j++) A[row + j] -= vi * p[j] + qi * v[j];
+    }
+    e[k] = alpha;
+    reflectors[k] = { v, beta };
+  }
+  if (n >= 2) e[n - 2] = A[(n - 1) * n + n - 2];
+  e[n - 1] = 0;
+  for (let i = 0; i < n; i++) d[i] = A[i * n + i];
+
+  // Q = H_0 H_1 ... H_{n-3}, accumulated from the right end: H_k only touches the trailing
+  // block from row/column k+1 on, and the product so far is the identity outside it.
+  const q = A; // A's contents are no longer needed
+  q.fill(0);
+  for (let i = 0; i < n; i++) q[i * n + i] = 1;
+  const w = p;
+  for (let k = n - 3; k >= 0; k--) {
+    const h = reflectors[k];
+    if (h === undefined) continue;
+    const { v, beta } = h;
+    const o = k + 1, m = n - o;
+    w.fill(0, 0, m);
+    for (let i = 0; i < m; i++) {
+      const vi = v[i], row = (o + i) * n + o;
+      for (let j = 0; j < m; j++) w[j] += vi * q[row + j];
+    }
+    for (let i = 0; i < m; i++) {
+      const f = beta * v[i], row = (o + i) * n + o;
+      for (let j = 0; j < m; j++) q[row + j] -= f * w[j];
+    }
+  }
+  const qt = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) qt[j * n + i] = q[i * n + j];
+  return qt;
+}
+
+function pythag(a: number, b: number): number {
+  const x = Math.abs(a), y = Math.abs(b);
+  if (x > y) {
+    const t = y / x;
+    return x * Math.sqrt(1 + t * t);
+  }
+  if (y === 0) return 0;
+  const t = x / y;
+  return y * Math.sqrt(1 + t * t);
+}
+
+/**
+ * Diagonalise the tridiagonal (d, e) by QL sweeps with Wilkinson-style implicit shifts,
+ * applying every plane rotation to rows i, i+1 of z (which starts as Q^T).
+ */
+function ql(d: Float64Array, e: Float64Array, z: Float64Array, n: number): void {
+  const EPS = 2 ** -52;
+  for (let l = 0; l < n; l++) {
+    for (let iter = 0; ; iter++) {
+      let m = l;
+      while (m < n - 1 && Math.abs(e[m]) > EPS * (Math.abs(d[m]) + Math.abs(d[m + 1]))) m++;
+      if (m === l) break;
+      if (iter === 100) throw new Error(`symmetricEigen: no convergence for eigenvalue ${l}`);
+      // Shift from the leading 2x2 block, folded into the first rotation.
+      let g = (d[l + 1] - d[l]) / (2 * e[l]);
+      let r = pythag(g, 1);
+      g = d[m] - d[l] + e[l] / (g + (g >= 0 ? r : -r));
+      let s = 1, c = 1, p = 0;
+      let deflated = false;
+      for (let i = m - 1; i >= l; i--) {
+        const f = s * e[i];
+        const b = c * e[i];
+        r = pythag(f, g);
+        e[i + 1] = r;
+        if (r === 0) {
+          // The off-diagonal underflowed: the matrix split; start this eigenvalue again.
+          d[i + 1] -= p;
+          e[m] = 0;
+          deflated = true;
+          break;
+        }
+        s = f / r;
+        c = g / r;
+        g = d[i + 1] - p;
+        r = (d[i] - g) * s + 2 * c * b;
+        p = s * r;
+        d[i + 1] = g + p;
+        g = c * r - b;
+        const ri = i * n, rj = ri + n;
+        for (let k = 0; k < n; k++) {
+          const zi = z[ri + k], zj = z[rj + k];
+          z[rj + k] = s * zi + c * zj;
+          z[ri + k] = c * zi - s * zj;
+        }
+      }
+      if (deflated) continue;
+      d[l] -= p;
+      e[l] = g;
+      e[m] = 0;
+    }
+  }
+}
+
+function sortAndSign(d: Float64Array, z: Float64Array, n: number): SymmetricEigen {
+  const order = Array.from({ length: n }, (_, i) => i).sort((i, j) => d[j] - d[i]);
+  const values = new Float64Array(n);
+  const vectors = new Float64Array(n * n);
+  order.forEach((src, dst) => {
+    values[dst] = d[src];
+    const row = z.subarray(src * n, src * n + n);
+    let big = 0;
+    for (let k = 1; k < n; k++) if (Math.abs(row[k]) > Math.abs(row[big])) big = k;
+    const sign = row[big] < 0 ? -1 : 1;
+    for (let k = 0; k < n; k++) vectors[dst * n + k] = sign * row[k];
+  });
+  return { values, vectors };
+}

@@ -1,0 +1,259 @@
+/**
+ * Plain-language diagnostics of a training history: overfitting, epochs that did not improve
+ * the model, plateaus, early stopping. Pure functions, browser-safe.
+ */
+import type { EpochRecord } from '../metrics/history-types.js';
+import { formatDuration } from './format.js';
+
+export type FindingKind =
+  | 'overfitting'
+  | 'wasted-epochs'
+  | 'plateau'
+  | 'early-stopped'
+  | 'still-improving'
+  | 'no-improvement'
+  | 'non-finite';
+
+/** One observation about a history, with the numbers behind it and a sentence for people. */
+export interface Finding {
+  kind: FindingKind;
+  severity: 'info' | 'warning';
+  /** The epoch the finding is about (where overfitting starts, the best epoch, ...). */
+  epoch: number | null;
+  message: string;
+  details: Record<string, number>;
+}
+
+export interface HistoryDiagnosis {
+  epochs: number;
+  lastEpoch: number | null;
+  bestValLossEpoch: number | null;
+  bestValLoss: number | null;
+  bestValAccuracyEpoch: number | null;
+  bestValAccuracy: number | null;
+  /** Epochs trained after the one with the lowest validation loss. */
+  epochsAfterBest: number;
+  /** Where validation loss turns up while training loss keeps falling, or null. */
+  overfitting: {
+    startEpoch: number;
+    valLossAtStart: number;
+    valLossAtEnd: number;
+    trainLossAtStart: number;
+    trainLossAtEnd: number;
+  } | null;
+  findings: Finding[];
+  /** The findings' messages, in order. */
+  sentences: string[];
+}
+
+/** Options of {@link diagnoseHistory}. */
+export interface DiagnoseOptions {
+  /** Set when early stopping ended the run: its best epoch and whether its weights were restored. */
+  stoppedEarly?: { bestEpoch: number; restored: boolean } | null;
+  /** Relative rise of (smoothed) validation loss above its minimum that counts as overfitting (default 0.03). */
+  minRise?: number;
+  /** Relative distance to the best validation loss within which later epochs count as a plateau (default 0.01). */
+  plateauTolerance?: number;
+}
+
+const f3 = (x: number) => x.toFixed(3);
+const pct = (x: number) => `${Math.round(x * 100)}%`;
+
+/**
+ * Centred moving average, the window shrinking at the ends. Validation loss is noisy from
+ * epoch to epoch; the trend, not one lucky epoch, decides whether it is rising.
+ */
+function smooth(values: number[], half: number): number[] {
+  return values.map((_, i) => {
+    const lo = Math.max(0, i - half);
+    const hi = Math.min(values.length - 1, i + half);
+    let sum = 0;
+    for (let j = lo; j <= hi; j++) sum += values[j];
+    return sum / (hi - lo + 1);
+  });
+}
+
+function argBest(values: number[], better: (a: number, b: number) => boolean): number {
+  let best = -1;
+  for (let i = 0; i < values.length; i++) {
+    if (Number.isFinite(values[i]) && (best < 0 || better(values[i], values[best]))) best = i;
+  }
+  return best;
+}
+
+/**
+ * Reads a training history the way a careful person would and says what it shows: where the
+ * model starts to overfit (validation loss rising while training loss falls), how many epochs
+ * after the best one were wasted, when the curve reached a plateau, whether early stopping
+ * ended the run, whether the loss was still falling. Returns structured findings and the
+ * sentences that describe them.
+ * Example: `diagnoseHistory(history).sentences.join(' ')` gives "The best validation loss
+ * was at epoch 37 of 400; the 363 epochs after it did not improve it. ...".
+ */
+export function diagnoseHistory(history: EpochRecord[], options: DiagnoseOptions = {}): HistoryDiagnosis {
+  const minRise = options.minRise ?? 0.03;
+  const tolerance = options.plateauTolerance ?? 0.01;
+  const n = history.length;
+  const findings: Finding[] = [];
+  const result: HistoryDiagnosis = {
+    epochs: n,
+    lastEpoch: n ? history[n - 1].epoch : null,
+    bestValLossEpoch: null,
+    bestValLoss: null,
+    bestValAccuracyEpoch: null,
+    bestValAccuracy: null,
+    epochsAfterBest: 0,
+    overfitting: null,
+    findings,
+    sentences: [],
+  };
+  if (n === 0) return result;
+
+  const lastEpoch = history[n - 1].epoch;
+  const firstBad = history.findIndex(
+    (r) => !Number.isFinite(r.trainLoss) || !Number.isFinite(r.valLoss),
+  );
+  if (firstBad >= 0) {
+    const r = history[firstBad];
+    findings.push({
+      kind: 'non-finite',
+      severity: 'warning',
+      epoch: r.epoch,
+      message:
+        `The loss became non-finite at epoch ${r.epoch} (training ${r.trainLoss}, validation ${r.valLoss}); ` +
+        'later epochs carry no information. A lower learning rate or standardised features usually prevent this.',
+      details: { trainLoss: r.trainLoss, valLoss: r.valLoss },
+    });
+  }
+  // Everything below reads the finite prefix of the history.
+  const h = firstBad >= 0 ? history.slice(0, firstBad) : history;
+  const m = h.length;
+  const val = h.map((r) => r.valLoss);
+  const train = h.map((r) => r.trainLoss);
+
+  const b = argBest(val, (a, c) => a < c);
+  const ba = argBest(h.map((r) => r.valAccuracy), (a, c) => a > c);
+  if (ba >= 0) {
+    result.bestValAccuracyEpoch = h[ba].epoch;
+    result.bestValAccuracy = h[ba].valAccuracy;
+  }
+  if (b < 0) {
+    result.sentences = findings.map((f) => f.message);
+    return result;
+  }
+  const best = h[b];
+  result.bestValLossEpoch = best.epoch;
+  result.bestValLoss = best.valLoss;
+  result.epochsAfterBest = lastEpoch - best.epoch;
+
+  // Overfitting: the smoothed validation loss bottoms out and then rises by more than
+  // minRise, while the smoothed training loss keeps falling over the same span.
+  const half = Math.min(7, Math.max(1, Math.floor(m / 30)));
+  const sVal = smooth(val, half);
+  const sTrain = smooth(train, half);
+  const sMin = argBest(sVal, (a, c) => a < c);
+  const after = m - 1 - sMin;
+  if (sMin >= 0 && after >= Math.max(3, half + 1)) {
+    const rise = (sVal[m - 1] - sVal[sMin]) / Math.abs(sVal[sMin] || 1);
+    const trainFall = (sTrain[sMin] - sTrain[m - 1]) / Math.abs(sTrain[sMin] || 1);
+    if (rise >= minRise && trainFall > 0.01) {
+      const start = h[sMin];
+      const end = h[m - 1];
+      result.overfitting = {
+        startEpoch: start.epoch,
+        valLossAtStart: start.valLoss,
+        valLossAtEnd: end.valLoss,
+        trainLossAtStart: start.trainLoss,
+        trainLossAtEnd: end.trainLoss,
+      };
+      findings.push({
+        kind: 'overfitting',
+        severity: 'warning',
+        epoch: start.epoch,
+        message:
+          `The model overfits from about epoch ${start.epoch}: validation loss rose from ${f3(start.valLoss)} ` +
+          `to ${f3(end.valLoss)} by epoch ${end.epoch} (+${pct(rise)} on the smoothed curve) while training loss ` +
+          `kept falling, from ${f3(start.trainLoss)} to ${f3(end.trainLoss)}. ` +
+          'More dropout or weight decay, or stopping earlier, would help.',
+        details: { rise, trainFall, smoothingWindow: 2 * half + 1 },
+      });
+    }
+  }
+
+  const stopped = options.stoppedEarly ?? null;
+  const epochsAfter = lastEpoch - best.epoch;
+  const secondsAfter = h.slice(b + 1).reduce((s, r) => s + (Number.isFinite(r.seconds) ? r.seconds : 0), 0);
+  const secondsAll = h.reduce((s, r) => s + (Number.isFinite(r.seconds) ? r.seconds : 0), 0);
+  if (stopped) {
+    const kept = stopped.restored
+      ? `the weights of epoch ${stopped.bestEpoch} were restored`
+      : `the weights were not restored, so the model is the one of epoch ${lastEpoch}`;
+    findings.push({
+      kind: 'early-stopped',
+      severity: 'info',
+      epoch: stopped.bestEpoch,
+      message:
+        `Early stopping ended training at epoch ${lastEpoch}, ${lastEpoch - stopped.bestEpoch} ` +
+        `epoch${lastEpoch - stopped.bestEpoch === 1 ? '' : 's'} after the best epoch (${stopped.bestEpoch}); ${kept}.`,
+      details: { stoppedAt: lastEpoch, bestEpoch: stopped.bestEpoch, restored: stopped.restored ? 1 : 0 },
+    });
+  } else if (firstBad < 0 && epochsAfter >= Math.max(5, Math.ceil(0.1 * n))) {
+    const time = secondsAfter > 0
+      ? ` They took ${formatDuration(secondsAfter)}, ${pct(secondsAfter / secondsAll)} of the training time; early stopping would have saved it.`
+      : ' Early stopping would have saved them.';
+    findings.push({
+      kind: 'wasted-epochs',
+      severity: 'warning',
+      epoch: best.epoch,
+      message:
+        `The best validation loss (${f3(best.valLoss)}) was at epoch ${best.epoch} of ${lastEpoch}; ` +
+        `the ${epochsAfter} epoch${epochsAfter === 1 ? '' : 's'} after it did not improve it.${time}`,
+      details: { bestEpoch: best.epoch, epochsAfter, secondsAfter },
+    });
+  }
+
+  // Plateau: the first epoch already within `tolerance` of the best loss, well before the best.
+  const near = val.findIndex((v) => v <= best.valLoss + tolerance * Math.abs(best.valLoss));
+  if (near >= 0 && near < b && best.epoch - h[near].epoch >= Math.max(5, Math.ceil(0.1 * n))) {
+    const gain = (val[near] - best.valLoss) / Math.abs(val[near] || 1);
+    findings.push({
+      kind: 'plateau',
+      severity: 'info',
+      epoch: h[near].epoch,
+      message:
+        `Validation loss was within ${pct(tolerance)} of its best by epoch ${h[near].epoch}; ` +
+        `the ${best.epoch - h[near].epoch} epochs from there to the best (epoch ${best.epoch}) improved it by only ` +
+        `${(gain * 100).toFixed(2)}%.`,
+      details: { plateauEpoch: h[near].epoch, bestEpoch: best.epoch, gain },
+    });
+  }
+
+  if (b === 0 && m >= 3 && !stopped) {
+    findings.push({
+      kind: 'no-improvement',
+      severity: 'warning',
+      epoch: best.epoch,
+      message:
+        `Validation loss never improved on its first value (${f3(best.valLoss)} at epoch ${best.epoch}). ` +
+        'The learning rate may be too high, or the model is not learning from these features.',
+      details: { bestEpoch: best.epoch },
+    });
+  } else if (b === m - 1 && m >= 5 && firstBad < 0 && !stopped) {
+    const back = Math.max(1, Math.floor(m / 10));
+    const drop = (val[m - 1 - back] - val[m - 1]) / Math.abs(val[m - 1 - back] || 1);
+    if (drop > tolerance) {
+      findings.push({
+        kind: 'still-improving',
+        severity: 'info',
+        epoch: best.epoch,
+        message:
+          `Validation loss was still falling at the last epoch (${best.epoch}): it dropped ${(drop * 100).toFixed(1)}% ` +
+          `over the last ${back} epoch${back === 1 ? '' : 's'}. Training longer may help.`,
+        details: { drop, epochs: back },
+      });
+    }
+  }
+
+  result.sentences = findings.map((f) => f.message);
+  return result;
+}

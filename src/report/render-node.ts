@@ -1,0 +1,158 @@
+/**
+ * Renders the chart specs of charts.ts to SVG (Vega's headless view) and PNG (resvg), and
+ * writes figure files. Node only.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Resvg } from '@resvg/resvg-js';
+import * as vega from 'vega';
+import { compile, type TopLevelSpec } from 'vega-lite';
+import { DataError, OutputError } from '../errors.js';
+import { CHART_FONT } from './charts.js';
+
+const FONT_NAMES = ['DejaVuSans.ttf', 'DejaVuSans-Bold.ttf'];
+
+let fontCache: string[] | null = null;
+
+/**
+ * Paths of the fonts shipped in `assets/fonts/` (DejaVu Sans, regular and bold). PNGs are drawn
+ * with these alone, so text renders the same on a machine without system fonts.
+ */
+export function bundledFontFiles(): string[] {
+  if (fontCache) return fontCache;
+  // The module runs from dist/src/report/ (compiled) or src/report/; the assets sit at the package root.
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let up = 0; up < 5; up++) {
+    const candidate = join(dir, 'assets', 'fonts');
+    if (existsSync(join(candidate, FONT_NAMES[0]))) {
+      fontCache = FONT_NAMES.map((f) => join(candidate, f)).filter((f) => existsSync(f));
+      return fontCache;
+    }
+    dir = dirname(dir);
+  }
+  throw new DataError(
+    'assets/fonts/DejaVuSans.ttf',
+    'the chart font shipped with mlplab is missing; reinstall the package or pass fontFiles to the PNG renderer',
+  );
+}
+
+/** A rendered SVG with the warnings Vega-Lite and Vega raised while compiling and running it. */
+export interface SvgResult {
+  svg: string;
+  warnings: string[];
+}
+
+function collectingLogger(warnings: string[]) {
+  let level = 2; // vega.Warn
+  const logger = {
+    level(l?: number) {
+      if (l === undefined) return level;
+      level = l;
+      return logger;
+    },
+    error(...args: readonly unknown[]) {
+      warnings.push(args.map(String).join(' '));
+      return logger;
+    },
+    warn(...args: readonly unknown[]) {
+      warnings.push(args.map(String).join(' '));
+      return logger;
+    },
+    info() {
+      return logger;
+    },
+    debug() {
+      return logger;
+    },
+  };
+  return logger;
+}
+
+/** Compiles a Vega-Lite spec and renders it to an SVG string, collecting warnings instead of printing them. */
+export async function renderSvg(spec: TopLevelSpec): Promise<SvgResult> {
+  const warnings: string[] = [];
+  const logger = collectingLogger(warnings);
+  const compiled = compile(spec, { logger }).spec;
+  const view = new vega.View(vega.parse(compiled), { renderer: 'none', logger: logger as unknown as vega.LoggerInterface });
+  try {
+    const svg = await view.toSVG();
+    return { svg, warnings };
+  } finally {
+    view.finalize();
+  }
+}
+
+/**
+ * A Vega-Lite spec as an SVG document (`<svg ...>...</svg>`), text in the chart font.
+ * Example: `await specToSvg(lossChart(history))`.
+ */
+export async function specToSvg(spec: TopLevelSpec): Promise<string> {
+  return (await renderSvg(spec)).svg;
+}
+
+/** Options of {@link svgToPng}. */
+export interface PngOptions {
+  /** Pixels per SVG unit (default 2, sharp on high-density screens and in print). */
+  scale?: number;
+  /** Font files to draw text with (default: the bundled DejaVu Sans). System fonts are never loaded. */
+  fontFiles?: string[];
+  /** Background behind transparent areas (default white). */
+  background?: string;
+}
+
+/** A PNG image and its size in pixels. */
+export interface PngImage {
+  png: Buffer;
+  width: number;
+  height: number;
+}
+
+/** Rasterises an SVG document to PNG with resvg, using only the given (or bundled) fonts. */
+export function svgToPng(svg: string, options: PngOptions = {}): PngImage {
+  const resvg = new Resvg(svg, {
+    fitTo: { mode: 'zoom', value: options.scale ?? 2 },
+    background: options.background ?? 'white',
+    font: {
+      loadSystemFonts: false,
+      fontFiles: options.fontFiles ?? bundledFontFiles(),
+      defaultFontFamily: CHART_FONT,
+      sansSerifFamily: CHART_FONT,
+    },
+  });
+  const image = resvg.render();
+  return { png: image.asPng(), width: image.width, height: image.height };
+}
+
+/** A Vega-Lite spec straight to PNG. */
+export async function specToPng(spec: TopLevelSpec, options: PngOptions = {}): Promise<PngImage> {
+  return svgToPng(await specToSvg(spec), options);
+}
+
+/**
+ * Writes a file through a temporary name in the same folder and a rename, so a reader never
+ * sees half a file. Creates the folder. Failures become an OutputError naming the path.
+ */
+export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  try {
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(tmp, data);
+    await rename(tmp, path);
+  } catch (err) {
+    await rm(tmp, { force: true }).catch(() => undefined);
+    throw new OutputError(path, `cannot write: ${(err as Error).message}`);
+  }
+}
+
+/** Renders one spec to `<dir>/<name>.svg` and `<dir>/<name>.png`; returns both paths. */
+export async function writeChart(dir: string, name: string, spec: TopLevelSpec, options: PngOptions = {}): Promise<string[]> {
+  const svg = await specToSvg(spec);
+  const svgPath = join(dir, `${name}.svg`);
+  const pngPath = join(dir, `${name}.png`);
+  await writeFileAtomic(svgPath, svg);
+  await writeFileAtomic(pngPath, svgToPng(svg, options).png);
+  return [svgPath, pngPath];
+}

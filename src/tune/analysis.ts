@@ -1,0 +1,347 @@
+/**
+ * What a study's trials say: per-configuration summaries over seeds, the study's Table 1
+ * (one row per factor, one column per value), the combined candidate with its cost rule, and
+ * the interaction check. Pure functions of the stored trials, so a resumed study reaches the
+ * same conclusions as an uninterrupted one.
+ */
+import type { ResolvedStudy, StudyMetric } from './config.js';
+import { baseLevels, configuration, type Configuration } from './strategies.js';
+import { summarize, welchTest, type Comparison, type Summary } from './stats.js';
+import type { StoredTrial } from './store.js';
+
+/** A configuration's results over its seeds. */
+export interface ConfigStats {
+  key: string;
+  label: string;
+  levels: (number | null)[];
+  /** The metric per finished seed, in seed order. */
+  values: number[];
+  metric: Summary;
+  /** Validation accuracy per finished seed (the metric itself when it is valAccuracy). */
+  accValues: number[];
+  valAccuracy: Summary;
+  /** Mean training seconds per trial and per epoch. */
+  seconds: number;
+  secondsPerEpoch: number;
+  meanEpochs: number;
+  /** Trials that diverged. */
+  failed: number;
+}
+
+/** Summarise the finished trials of each configuration. */
+export function configStats(configs: Configuration[], trials: StoredTrial[]): Map<string, ConfigStats> {
+  const byKey = new Map<string, StoredTrial[]>();
+  for (const t of trials) {
+    const list = byKey.get(t.configKey) ?? [];
+    list.push(t);
+    byKey.set(t.configKey, list);
+  }
+  const out = new Map<string, ConfigStats>();
+  for (const c of configs) {
+    if (out.has(c.key)) continue;
+    const ts = (byKey.get(c.key) ?? []).slice().sort((a, b) => a.seed - b.seed);
+    const done = ts.filter((t) => t.status === 'done' && t.result);
+    const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
+    out.set(c.key, {
+      key: c.key,
+      label: c.label,
+      levels: c.levels,
+      values: done.map((t) => t.result!.metric),
+      metric: summarize(done.map((t) => t.result!.metric)),
+      accValues: done.map((t) => t.result!.valAccuracy),
+      valAccuracy: summarize(done.map((t) => t.result!.valAccuracy)),
+      seconds: mean(done.map((t) => t.result!.seconds)),
+      secondsPerEpoch: mean(done.map((t) => t.result!.secondsPerEpoch)),
+      meanEpochs: mean(done.map((t) => t.result!.epochs)),
+      failed: ts.filter((t) => t.status === 'failed').length,
+    });
+  }
+  return out;
+}
+
+/** +1 when larger is better (accuracy), -1 when smaller is (loss). */
+export function direction(metric: StudyMetric): 1 | -1 {
+  return metric === 'valLoss' ? -1 : 1;
+}
+
+/** One cell of Table 1: a factor at one value. */
+export interface Table1Cell {
+  value: string;
+  /** Whether this is the base model's value. */
+  isBase: boolean;
+  stats: ConfigStats | null;
+  /** Against the base configuration (one-at-a-time), or null (base cell, grid and random). */
+  vsBase: Comparison | null;
+  /** 'better' / 'worse' when significant, 'noise' when within it, null when not judged. */
+  verdict: 'better' | 'worse' | 'noise' | null;
+}
+
+export interface Table1Row {
+  factor: string;
+  path: string;
+  cells: Table1Cell[];
+}
+
+export interface Table1 {
+  metric: StudyMetric;
+  /** 'configuration': one-at-a-time cells are configurations; 'marginal': grid/random cells pool every configuration with that value. */
+  kind: 'configuration' | 'marginal';
+  base: ConfigStats | null;
+  rows: Table1Row[];
+  alpha: number;
+}
+
+/**
+ * The study's Table 1. One-at-a-time: each cell is the base model with one factor changed,
+ * compared with the base by Welch's t-test. Grid and random: each cell pools every trial
+ * whose configuration has that value (a marginal mean; the spread then includes the other
+ * factors' effects, so no significance is claimed).
+ */
+export function buildTable1(study: ResolvedStudy, configs: Configuration[], stats: Map<string, ConfigStats>): Table1 {
+  const dir = direction(study.metric);
+  if (study.strategy.type === 'one-at-a-time') {
+    const base = stats.get(configuration(study, baseLevels(study)).key) ?? null;
+    const rows = study.factors.map((f, i) => ({
+      factor: f.name,
+      path: f.path,
+      cells: f.values.map((_, j): Table1Cell => {
+        const c = configuration(study, baseLevels(study).map((b, k) => (k === i ? j : b)));
+        const s = stats.get(c.key) ?? null;
+        const isBase = base !== null && c.key === base.key;
+        const vsBase = !isBase && s && base && s.values.length > 0 ? welchTest(s.values, base.values, study.alpha) : null;
+        return { value: f.labels[j], isBase, stats: s, vsBase, verdict: verdictOf(vsBase, dir) };
+      }),
+    }));
+    return { metric: study.metric, kind: 'configuration', base, rows, alpha: study.alpha };
+  }
+  const rows = study.factors.map((f, i) => ({
+    factor: f.name,
+    path: f.path,
+    cells: f.values.map((_, j): Table1Cell => {
+      const members = configs.filter((c) => c.levels[i] === j).map((c) => stats.get(c.key)).filter((s): s is ConfigStats => !!s);
+      return { value: f.labels[j], isBase: j === f.baseIndex, stats: members.length ? pool(`${f.name}=${f.labels[j]}`, members) : null, vsBase: null, verdict: null };
+    }),
+  }));
+  const baseKey = configuration(study, baseLevels(study)).key;
+  return { metric: study.metric, kind: 'marginal', base: stats.get(baseKey) ?? null, rows, alpha: study.alpha };
+}
+
+function verdictOf(c: Comparison | null, dir: 1 | -1): Table1Cell['verdict'] {
+  if (!c || Number.isNaN(c.p)) return null;
+  if (!c.significant) return 'noise';
+  return dir * c.diff > 0 ? 'better' : 'worse';
+}
+
+function pool(label: string, members: ConfigStats[]): ConfigStats {
+  const values = members.flatMap((m) => m.values);
+  const weighted = (f: (m: ConfigStats) => number) => {
+    let s = 0, n = 0;
+    for (const m of members) {
+      if (m.values.length === 0) continue;
+      s += f(m) * m.values.length;
+      n += m.values.length;
+    }
+    return n ? s / n : NaN;
+  };
+  return {
+    key: label,
+    label,
+    levels: [],
+    values,
+    metric: summarize(values),
+    accValues: members.flatMap((m) => m.accValues),
+    valAccuracy: summarize(members.flatMap((m) => m.accValues)),
+    seconds: weighted((m) => m.seconds),
+    secondsPerEpoch: weighted((m) => m.secondsPerEpoch),
+    meanEpochs: weighted((m) => m.meanEpochs),
+    failed: members.reduce((n, m) => n + m.failed, 0),
+  };
+}
+
+/** Why a factor's value was or was not taken into the combined candidate. */
+export interface FactorDecision {
+  factor: string;
+  /** Value chosen (its label), and whether that is the base value. */
+  chosen: string;
+  changed: boolean;
+  reason: string;
+  /** Values better than the base by mean that the rules turned down, with the reason. */
+  rejected: { value: string; reason: string }[];
+}
+
+export interface Candidate {
+  levels: (number | null)[];
+  decisions: FactorDecision[];
+  /** Base mean plus the sum of the chosen values' gains: what the combination would reach if the effects added up. */
+  predicted: number;
+}
+
+/**
+ * The combined candidate of a one-at-a-time study: per factor, the value with the largest
+ * gain over the base that passes the rules: under pick 'significant' the gain must be
+ * significant (Welch, level alpha); under the cost rule a value more than `maxTimeRatio` times
+ * slower per epoch than the base must gain at least `minGain`. Otherwise the base value stays.
+ */
+export function combinedCandidate(study: ResolvedStudy, table: Table1): Candidate {
+  const dir = direction(study.metric);
+  const levels = baseLevels(study);
+  const base = table.base;
+  const { maxTimeRatio, minGain } = study.combine.costRule;
+  let predicted = base ? base.metric.mean : NaN;
+  const decisions = table.rows.map((row, i): FactorDecision => {
+    const f = study.factors[i];
+    const baseLabel = f.baseIndex >= 0 ? f.labels[f.baseIndex] : 'base value';
+    const rejected: FactorDecision['rejected'] = [];
+    let best: { j: number; gain: number; ratio: number } | null = null;
+    row.cells.forEach((cell, j) => {
+      if (cell.isBase || !cell.stats || !base || cell.stats.values.length === 0) return;
+      const gain = dir * (cell.stats.metric.mean - base.metric.mean);
+      if (!(gain > 0)) return;
+      const ratio = cell.stats.secondsPerEpoch / base.secondsPerEpoch;
+      if (study.combine.pick === 'significant' && !(cell.vsBase?.significant ?? false)) {
+        const why = cell.vsBase && !Number.isNaN(cell.vsBase.p) ? `p = ${fmtP(cell.vsBase.p)} >= ${study.alpha}` : 'noise unknown (one seed)';
+        rejected.push({ value: cell.value, reason: `+${fmtGain(gain, study.metric)} is within the noise (${why})` });
+        return;
+      }
+      if (ratio > maxTimeRatio && gain < minGain) {
+        rejected.push({ value: cell.value, reason: `costs ${ratio.toFixed(1)}x the time per epoch for +${fmtGain(gain, study.metric)} (< ${fmtGain(minGain, study.metric)})` });
+        return;
+      }
+      if (!best || gain > best.gain) best = { j, gain, ratio };
+    });
+    const b = best as { j: number; gain: number; ratio: number } | null;
+    if (b) {
+      levels[i] = b.j;
+      predicted += dir * b.gain;
+      const sig = row.cells[b.j].vsBase;
+      const pText = sig && !Number.isNaN(sig.p) ? `, p = ${fmtP(sig.p)}` : '';
+      return { factor: f.name, chosen: f.labels[b.j], changed: true, reason: `+${fmtGain(b.gain, study.metric)} over ${baseLabel}${pText}, ${b.ratio.toFixed(2)}x time per epoch`, rejected };
+    }
+    return {
+      factor: f.name,
+      chosen: baseLabel,
+      changed: false,
+      reason: rejected.length ? 'no value passed the rules' : 'no value beat the base',
+      rejected,
+    };
+  });
+  return { levels, decisions, predicted };
+}
+
+/** One configuration of the interaction check, compared with the candidate. */
+export interface NeighbourResult {
+  label: string;
+  /** What moved relative to the candidate, e.g. "dropout 0.2 -> 0.3". */
+  move: string;
+  stats: ConfigStats | null;
+  vsCandidate: Comparison | null;
+  verdict: 'better' | 'worse' | 'noise' | null;
+}
+
+export interface InteractionCheck {
+  candidate: ConfigStats | null;
+  candidateLabel: string;
+  base: ConfigStats | null;
+  /** Candidate vs base. */
+  vsBase: Comparison | null;
+  /** What additive effects predicted for the candidate. */
+  predicted: number;
+  neighbours: NeighbourResult[];
+  /** True when no neighbour is significantly better than the candidate. */
+  holdsUp: boolean;
+  /** One sentence on the outcome. */
+  summary: string;
+  /** The configuration the final model uses: the candidate when it holds up, else the best neighbour. */
+  winnerKey: string;
+  winnerLabel: string;
+}
+
+/** Judge the candidate against its neighbours (Welch, level alpha). */
+export function interactionCheck(
+  study: ResolvedStudy,
+  candidate: Configuration,
+  neighbours: Configuration[],
+  stats: Map<string, ConfigStats>,
+  predicted: number,
+): InteractionCheck {
+  const dir = direction(study.metric);
+  const cand = stats.get(candidate.key) ?? null;
+  const base = stats.get(configuration(study, baseLevels(study)).key) ?? null;
+  const results = neighbours.map((n): NeighbourResult => {
+    const s = stats.get(n.key) ?? null;
+    const vs = s && cand && s.values.length ? welchTest(s.values, cand.values, study.alpha) : null;
+    return { label: n.label, move: describeMove(study, candidate.levels, n.levels), stats: s, vsCandidate: vs, verdict: verdictOf(vs, dir) };
+  });
+  const better = results.filter((r) => r.verdict === 'better');
+  const holdsUp = better.length === 0;
+  const vsBase = cand && base && cand.key !== base.key ? welchTest(cand.values, base.values, study.alpha) : null;
+  let winner = { key: candidate.key, label: candidate.label };
+  if (!holdsUp) {
+    const top = better.reduce((a, r) => (dir * (r.stats!.metric.mean - a.stats!.metric.mean) > 0 ? r : a));
+    const n = neighbours[results.indexOf(top)];
+    winner = { key: n.key, label: n.label };
+  }
+  const fmt = (x: number) => fmtMetric(x, study.metric);
+  let summary: string;
+  if (!cand) summary = 'the candidate has no finished trials';
+  else if (base && cand.key === base.key && results.length === 0) {
+    summary = `no factor passed the rules, so the candidate is the base model (${fmt(cand.metric.mean)}); there is no combination to check`;
+  } else if (holdsUp) {
+    summary = `the combination holds up: ${fmt(cand.metric.mean)} (predicted ${fmt(predicted)} if effects added up); no neighbour is significantly better`;
+  } else {
+    summary = `the combination does not hold up: ${better.map((r) => r.move).join('; ')} ${better.length === 1 ? 'is' : 'are'} significantly better than the candidate's ${fmt(cand.metric.mean)}; the final model uses ${winner.label}`;
+  }
+  return { candidate: cand, candidateLabel: candidate.label, base, vsBase, predicted, neighbours: results, holdsUp, summary, winnerKey: winner.key, winnerLabel: winner.label };
+}
+
+function describeMove(study: ResolvedStudy, from: (number | null)[], to: (number | null)[]): string {
+  const moves: string[] = [];
+  study.factors.forEach((f, i) => {
+    if (from[i] === to[i]) return;
+    const label = (j: number | null) => (j === null ? 'base' : f.labels[j]);
+    moves.push(`${f.name} ${label(from[i])} -> ${label(to[i])}`);
+  });
+  return moves.join(', ') || 'none';
+}
+
+/** The best configuration by mean metric among those with finished trials. */
+export function bestConfig(study: ResolvedStudy, stats: Iterable<ConfigStats>): ConfigStats | null {
+  const dir = direction(study.metric);
+  let best: ConfigStats | null = null;
+  for (const s of stats) {
+    if (s.values.length === 0 || !Number.isFinite(s.metric.mean)) continue;
+    if (!best || dir * (s.metric.mean - best.metric.mean) > 0) best = s;
+  }
+  return best;
+}
+
+/** Configurations ranked by mean, each compared with the best (is it within its noise?). */
+export interface RankedConfig {
+  stats: ConfigStats;
+  vsBest: Comparison | null;
+  withinNoise: boolean;
+}
+
+export function rankConfigs(study: ResolvedStudy, stats: Iterable<ConfigStats>, limit = 10): RankedConfig[] {
+  const dir = direction(study.metric);
+  const list = [...stats].filter((s) => s.values.length > 0 && Number.isFinite(s.metric.mean)).sort((a, b) => dir * (b.metric.mean - a.metric.mean));
+  const best = list[0];
+  return list.slice(0, limit).map((s, i) => {
+    const vs = i === 0 ? null : welchTest(s.values, best.values, study.alpha);
+    return { stats: s, vsBest: vs, withinNoise: i === 0 || !(vs?.significant ?? false) };
+  });
+}
+
+/** A metric value for text: accuracy in percent, loss with 4 decimals. */
+export function fmtMetric(x: number, metric: StudyMetric): string {
+  if (!Number.isFinite(x)) return 'n/a';
+  return metric === 'valAccuracy' ? `${(100 * x).toFixed(2)}%` : x.toFixed(4);
+}
+
+function fmtGain(x: number, metric: StudyMetric): string {
+  return metric === 'valAccuracy' ? `${(100 * x).toFixed(2)} points` : x.toFixed(4);
+}
+
+export function fmtP(p: number): string {
+  return p < 0.001 ? '< 0.001' : p.toFixed(3);
+}

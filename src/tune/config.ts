@@ -1,0 +1,335 @@
+/**
+ * The study file: which data, which base model, which factors with which values, how to
+ * search them, how many seeds per configuration, and how to pick the combined winner.
+ * Everything is validated when the file is loaded: every factor path and every value is
+ * merged into the base model and checked by `resolveRun`, so a typo fails before any
+ * training starts, naming the factor.
+ */
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { PRESETS, dataOptionsSchema, mergeSpecs, networkSchema, networkToModelOptions, resolveRun, type ResolvedRun, type RunSpec } from '../config.js';
+import { ConfigError } from '../errors.js';
+import { earlyStoppingSchema, trainSchema } from '../train/options.js';
+import { fields, parseConfig } from '../validate.js';
+
+/** Grids larger than this are refused: they would take days; random search samples them instead. */
+export const MAX_GRID_CONFIGS = 5000;
+
+const factorSchema = z
+  .object({
+    /** Label in tables and plots; default: the last part of the path ("momentum"). */
+    name: z.string({ error: 'a short label' }).min(1, { error: 'a non-empty label' }).optional(),
+    /** The run option varied, e.g. "train.momentum" or "network.widths". */
+    path: z.string({ error: 'an option path such as "train.momentum"' }).min(1, { error: 'an option path such as "train.momentum"' }),
+    /** The values tried, in the order shown. */
+    values: z.array(z.unknown(), { error: 'a list of values to try' }).min(1, { error: 'a non-empty list of values to try' }),
+  })
+  .strict();
+
+const strategySchema = z.union(
+  [
+    z.literal('one-at-a-time'),
+    z.literal('grid'),
+    z.object({ type: z.literal('random'), trials: fields.positiveInt('a number of configurations >= 1'), seed: z.number().int().default(0) }).strict(),
+  ],
+  { error: "'one-at-a-time', 'grid' or {\"type\": \"random\", \"trials\": N}" },
+);
+
+const combineSchema = z
+  .object({
+    /**
+     * How a factor's value is chosen for the combined candidate: 'significant' keeps the
+     * base value unless another is significantly better; 'best-mean' takes the best mean.
+     */
+    pick: z.enum(['significant', 'best-mean'], { error: "'significant' or 'best-mean'" }).default('significant'),
+    /**
+     * The cost rule: a value whose training takes more than `maxTimeRatio` times the base
+     * model's time per epoch is taken only if it gains at least `minGain` (absolute, e.g.
+     * 0.01 = one accuracy point). The study's case: 3 layers cost 2x for < 1%.
+     */
+    costRule: z
+      .object({
+        maxTimeRatio: z.number({ error: 'a ratio >= 1' }).min(1, { error: 'a ratio >= 1' }).default(1.5),
+        minGain: fields.nonNegative('a gain >= 0 (a fraction: 0.01 is one point)').default(0.01),
+      })
+      .strict()
+      .default({ maxTimeRatio: 1.5, minGain: 0.01 }),
+    /**
+     * Which neighbours of the candidate are run to check interactions: 'changed' moves each
+     * factor the candidate changed one step either way and back to its base value; 'all'
+     * moves every factor one step either way.
+     */
+    neighbours: z.enum(['changed', 'all'], { error: "'changed' or 'all'" }).default('changed'),
+  })
+  .strict();
+
+const finalSchema = z
+  .object({
+    /** Train the final model and evaluate it on the test set (default true). */
+    enabled: z.boolean({ error: 'true or false' }).default(true),
+    epochs: fields.positiveInt().optional(),
+    earlyStopping: z.union([earlyStoppingSchema, z.literal(false)], { error: 'false or {monitor, patience, minDelta, restoreBest}' }).optional(),
+    /** Training rows for the final model; default: all of the training split. */
+    trainRows: fields.positiveInt('a number of rows >= 1').optional(),
+  })
+  .strict();
+
+const studyDataSchema = dataOptionsSchema
+  .extend({
+    /** What loadSource reads: a named dataset ("fashion-mnist") or a path. */
+    source: z.string({ error: 'a data source such as "fashion-mnist" or a folder of .npy files' }).min(1, { error: 'a data source' }),
+    /** Use only the first N rows of the training split for the trials (keeps studies fast). */
+    trainRows: fields.positiveInt('a number of rows >= 1').optional(),
+    /** Seed of the train/validation split. */
+    seed: z.number({ error: 'a whole number' }).int({ error: 'a whole number' }).default(0),
+  })
+  .strict();
+
+
+export const studySchema = z
+  .object({
+    name: z.string({ error: 'a study name' }).regex(/^[A-Za-z0-9._-]+$/, { error: 'a name of letters, digits, ".", "_" or "-"' }).optional(),
+    data: studyDataSchema,
+    /** The model every configuration starts from: a preset or a run spec (network, train). */
+    base: z.unknown().default('default'),
+    factors: z.array(factorSchema, { error: 'a list of factors [{path, values}]' }).min(1, { error: 'at least one factor: a study with nothing to vary is empty' }),
+    strategy: strategySchema.default('one-at-a-time'),
+    /** Runs per configuration, each with its own seed (weights, dropout, batch order). */
+    seeds: fields.positiveInt('a number of seeds >= 1').max(100, { error: 'at most 100 seeds' }).default(3),
+    /** Overrides of the base model's training epochs and early stopping. */
+    epochs: fields.positiveInt().optional(),
+    earlyStopping: z.union([earlyStoppingSchema, z.literal(false)], { error: 'false or {monitor, patience, minDelta, restoreBest}' }).optional(),
+    metric: z.enum(['valAccuracy', 'valLoss'], { error: "'valAccuracy' or 'valLoss'" }).default('valAccuracy'),
+    /** Significance level of Welch's t-test (two-sided) against the base configuration. */
+    alpha: z.number({ error: 'a level in (0, 0.5]' }).gt(0, { error: 'a level in (0, 0.5]' }).max(0.5, { error: 'a level in (0, 0.5]' }).default(0.05),
+    combine: combineSchema.default(combineSchema.parse({})),
+    final: finalSchema.default(finalSchema.parse({})),
+  })
+  .strict();
+
+export type StudyConfig = z.input<typeof studySchema>;
+type ParsedStudy = z.output<typeof studySchema>;
+export type Strategy = { type: 'one-at-a-time' } | { type: 'grid' } | { type: 'random'; trials: number; seed: number };
+export type StudyMetric = ParsedStudy['metric'];
+
+/** One validated factor: its label, option path, and values (as given and as display text). */
+export interface Factor {
+  name: string;
+  path: string;
+  values: unknown[];
+  labels: string[];
+  /** Index of the base model's value in `values`, or -1 when the base value is not among them. */
+  baseIndex: number;
+}
+
+/** A study file after validation, with defaults filled in. */
+export interface ResolvedStudy {
+  name: string;
+  data: ParsedStudy['data'];
+  /** The base run (network and train, data options from `data`). */
+  base: ResolvedRun;
+  /** The base as a RunSpec (what factor values are merged into). */
+  baseSpec: RunSpec;
+  factors: Factor[];
+  strategy: Strategy;
+  seeds: number;
+  metric: StudyMetric;
+  alpha: number;
+  combine: ParsedStudy['combine'];
+  final: ParsedStudy['final'];
+  /** Hash of the canonical config: a study folder belongs to exactly one. */
+  hash: string;
+  /** The canonical config (what is stored and hashed). */
+  canonical: unknown;
+}
+
+/** Paths a factor may vary: every option of `network` and `train` except the seed (seeds are the study's own). */
+export function factorPaths(): string[] {
+  const net = Object.keys(networkSchema.shape).map((k) => `network.${k}`);
+  const train = Object.keys(trainSchema.shape)
+    .filter((k) => k !== 'seed')
+    .map((k) => `train.${k}`);
+  return [...net, ...train];
+}
+
+/**
+ * Validate a study config (parsed JSON) and resolve it. Throws ConfigError naming the field:
+ * `factors[2].path` for an unknown option, `factors[1].values[0]` for a value of the wrong type.
+ * `file` prefixes field names in messages.
+ *
+ * @example
+ * const study = resolveStudy(JSON.parse(await readFile('examples/seed-study.json', 'utf8')), 'seed-study.json');
+ */
+export function resolveStudy(input: unknown, file = '', fallbackName = 'study'): ResolvedStudy {
+  const ctx = file ? `${file}: ` : '';
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+    throw new ConfigError(file || '(study)', input, 'a JSON object with data, base, factors and strategy');
+  }
+  const parsed = parseConfig(studySchema, input, '') as ParsedStudy;
+  const wrap = <T>(f: () => T): T => {
+    try {
+      return f();
+    } catch (e) {
+      if (e instanceof ConfigError && ctx) throw new ConfigError(ctx + e.field, e.value, e.expected);
+      throw e;
+    }
+  };
+  return wrap(() => {
+    let baseSpec = baseRunSpec(parsed.base);
+    const trainOverride: Record<string, unknown> = {};
+    if (parsed.epochs !== undefined) trainOverride.epochs = parsed.epochs;
+    if (parsed.earlyStopping !== undefined) trainOverride.earlyStopping = parsed.earlyStopping;
+    baseSpec = mergeSpecs(baseSpec, { train: trainOverride });
+    const { source: _s, trainRows: _t, seed: _d, ...dataOptions } = parsed.data;
+    baseSpec = { ...baseSpec, data: dataOptions };
+    const base = resolveRun(baseSpec, 'base');
+    const factors = resolveFactors(parsed.factors, baseSpec, base);
+    const strategy: Strategy = typeof parsed.strategy === 'string' ? { type: parsed.strategy } : parsed.strategy;
+    if (strategy.type === 'grid') {
+      const size = factors.reduce((n, f) => n * f.values.length, 1);
+      if (size > MAX_GRID_CONFIGS) {
+        throw new ConfigError('strategy', 'grid', `a grid of at most ${MAX_GRID_CONFIGS} configurations (this one has ${size}); use {"type": "random", "trials": N} to sample it`);
+      }
+    }
+    const name = parsed.name ?? fallbackName;
+    const canonical = {
+      data: parsed.data,
+      base: canonicalRun(base),
+      factors: factors.map((f) => ({ name: f.name, path: f.path, values: f.values })),
+      strategy,
+      seeds: parsed.seeds,
+      metric: parsed.metric,
+      alpha: parsed.alpha,
+      combine: parsed.combine,
+      final: parsed.final,
+    };
+    return {
+      name,
+      data: parsed.data,
+      base,
+      baseSpec,
+      factors,
+      strategy,
+      seeds: parsed.seeds,
+      metric: parsed.metric,
+      alpha: parsed.alpha,
+      combine: parsed.combine,
+      final: parsed.final,
+      hash: hashJson(canonical),
+      canonical,
+    };
+  });
+}
+
+function baseRunSpec(base: unknown): RunSpec {
+  if (typeof base === 'string') {
+    if (base === 'default' || base === 'final') return structuredClone(PRESETS[base]);
+    throw new ConfigError('base', base, "a preset name ('default' or 'final') or {network, train}");
+  }
+  if (base === null || typeof base !== 'object' || Array.isArray(base)) {
+    throw new ConfigError('base', base, "a preset name ('default' or 'final') or {network, train}");
+  }
+  if ('data' in base) {
+    throw new ConfigError('base.data', (base as { data: unknown }).data, 'no data options here: they belong in the study\'s "data" section');
+  }
+  return base as RunSpec;
+}
+
+function resolveFactors(input: ParsedStudy['factors'], baseSpec: RunSpec, base: ResolvedRun): Factor[] {
+  const allowed = factorPaths();
+  const seenPaths = new Map<string, number>();
+  const seenNames = new Map<string, number>();
+  const baseKey = configKey(base);
+  return input.map((f, i) => {
+    const top = f.path.split('.').slice(0, 2).join('.');
+    if (f.path.startsWith('data.')) {
+      throw new ConfigError(`factors[${i}].path`, f.path, 'a network or train option: data options are fixed for a study (the data is prepared once)');
+    }
+    if (f.path === 'train.seed') throw new ConfigError(`factors[${i}].path`, f.path, 'a network or train option: seeds are set by the study\'s "seeds"');
+    if (!allowed.includes(top)) {
+      throw new ConfigError(`factors[${i}].path`, f.path, `a run option; allowed: ${allowed.join(', ')}`);
+    }
+    const prev = seenPaths.get(f.path);
+    if (prev !== undefined) throw new ConfigError(`factors[${i}].path`, f.path, `a path not already varied (factors[${prev}] varies it)`);
+    seenPaths.set(f.path, i);
+    const name = f.name ?? f.path.split('.').pop()!;
+    const prevName = seenNames.get(name);
+    if (prevName !== undefined) throw new ConfigError(`factors[${i}].name`, name, `a name not already used (factors[${prevName}] has it); set "name"`);
+    seenNames.set(name, i);
+    const keys = new Map<string, number>();
+    let baseIndex = -1;
+    f.values.forEach((v, j) => {
+      let run: ResolvedRun;
+      try {
+        run = resolveRun(applyOverrides(baseSpec, [[f.path, v]]), 'base');
+      } catch (e) {
+        if (e instanceof ConfigError) {
+          const inner = e.field.replace(/^base\./, '');
+          const expected = inner === f.path ? e.expected : `a value that makes a valid run (${inner}: ${e.expected})`;
+          throw new ConfigError(`factors[${i}].values[${j}]`, v, `${expected} for ${f.path}`);
+        }
+        throw e;
+      }
+      const key = configKey(run);
+      const dup = keys.get(key);
+      if (dup !== undefined) throw new ConfigError(`factors[${i}].values[${j}]`, v, `a value different from values[${dup}] (both give the same model)`);
+      keys.set(key, j);
+      if (key === baseKey) baseIndex = j;
+    });
+    return { name, path: f.path, values: f.values, labels: f.values.map(valueLabel), baseIndex };
+  });
+}
+
+/** Set `path` (dotted) to `value` in a copy of `spec`, for each override in order. */
+export function applyOverrides(spec: RunSpec, overrides: [string, unknown][]): RunSpec {
+  let out: RunSpec = spec;
+  for (const [path, value] of overrides) {
+    out = setIn(out, path.split('.'), value);
+  }
+  return out;
+}
+
+function setIn<T>(obj: T, parts: string[], value: unknown): T {
+  if (parts.length === 0) return value as T;
+  const src = (obj !== null && typeof obj === 'object' && !Array.isArray(obj) ? obj : {}) as Record<string, unknown>;
+  return { ...src, [parts[0]]: setIn(src[parts[0]], parts.slice(1), value) } as T;
+}
+
+/**
+ * The run as it will train, independent of how it was written: per-layer hidden options
+ * (so `layers: 2` and a two-width list compare equal) and the training options without the
+ * seed. Two runs with the same canonical form train the same model.
+ */
+export function canonicalRun(run: ResolvedRun): unknown {
+  const { seed: _seed, ...train } = run.train;
+  return { hidden: networkToModelOptions(run.network, 1, 1).hidden, init: run.network.init, train };
+}
+
+/** A short stable key of a run (hash of its canonical form). */
+export function configKey(run: ResolvedRun): string {
+  return hashJson(canonicalRun(run));
+}
+
+/** SHA-256 (first 16 hex digits) of JSON with sorted keys. */
+export function hashJson(value: unknown): string {
+  return createHash('sha256').update(stableStringify(value)).digest('hex').slice(0, 16);
+}
+
+/** JSON with object keys sorted, so equal values give equal text. */
+export function stableStringify(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) return `[${value.map(stableStringify).join(',')}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableStringify(v)}`).join(',')}}`;
+}
+
+/** How a factor value is shown: 0.2, [128,64], relu/gelu, on/off. */
+export function valueLabel(v: unknown): string {
+  if (typeof v === 'boolean') return v ? 'on' : 'off';
+  if (Array.isArray(v)) return `[${v.map((x) => (typeof x === 'string' ? x : valueLabel(x))).join(',')}]`;
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number') return String(v);
+  return JSON.stringify(v);
+}

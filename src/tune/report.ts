@@ -1,0 +1,387 @@
+/**
+ * The study report: a typed object first (study.json), rendered second: Table 1 as terminal
+ * text and Markdown (table1.md), and one self-contained report.html with a plot per factor,
+ * the combined candidate and its interaction check, the ranking, and the final model's run
+ * report (the same one `mlplab train` writes).
+ */
+import { join } from 'node:path';
+import { factorChart, type FactorPoint } from '../report/charts.js';
+import { escapeHtml } from '../report/html.js';
+import { renderRunReportHtml, writeRunFigures, type RunReport } from '../report/run-report.js';
+import { specToSvg, writeFileAtomic } from '../report/render-node.js';
+import { fmtMetric, fmtP, type Candidate, type ConfigStats, type InteractionCheck, type RankedConfig, type Table1 } from './analysis.js';
+import type { ResolvedStudy, StudyMetric } from './config.js';
+import type { StudyData } from './data.js';
+import { STUDY_FILES, type StoredTrial } from './store.js';
+import type { Configuration } from './strategies.js';
+
+export interface StudyReport {
+  name: string;
+  createdAt: string;
+  configHash: string;
+  strategy: string;
+  metric: StudyMetric;
+  seeds: number;
+  alpha: number;
+  /** How differences are judged, in words. */
+  significanceRule: string;
+  data: { source: string; trialTrainRows: number; valRows: number; testRows: number; features: number; classes: number; steps: { name: string; summary: string }[] };
+  trials: { total: number; failed: number; executedThisRun: number; trainSeconds: number; wallSeconds: number; workers: number };
+  table1: Table1;
+  candidate: Candidate | null;
+  interaction: InteractionCheck | null;
+  costRule: { maxTimeRatio: number; minGain: number } | null;
+  ranking: RankedConfig[];
+  winner: { key: string; label: string; spec: unknown };
+  final: RunReport | null;
+}
+
+export interface BuildStudyReportArgs {
+  study: ResolvedStudy;
+  data: StudyData;
+  trialRows: number;
+  table: Table1;
+  candidate: Candidate | null;
+  check: InteractionCheck | null;
+  ranking: RankedConfig[];
+  winner: Configuration;
+  final: RunReport | null;
+  trials: StoredTrial[];
+  workers: number;
+  wallSeconds: number;
+  executed: number;
+}
+
+/** The rule that separates signal from noise, as the report states it. */
+export function significanceRule(study: ResolvedStudy): string {
+  return (
+    `Each configuration ran with ${study.seeds} seed${study.seeds === 1 ? '' : 's'} (weights, dropout masks, batch order); cells show mean ± sample sd. ` +
+    `A difference is called significant when Welch's two-sided t-test on the per-seed values gives p < ${study.alpha}; otherwise it is within the noise` +
+    (study.seeds < 2 ? ' (with one seed the noise is unknown, so nothing is called significant).' : '.')
+  );
+}
+
+export function buildStudyReport(a: BuildStudyReportArgs): StudyReport {
+  const s = a.study;
+  const strategy = s.strategy.type === 'random' ? `random search (${s.strategy.trials} configurations, seed ${s.strategy.seed})` : s.strategy.type;
+  return {
+    name: s.name,
+    createdAt: new Date().toISOString(),
+    configHash: s.hash,
+    strategy,
+    metric: s.metric,
+    seeds: s.seeds,
+    alpha: s.alpha,
+    significanceRule: significanceRule(s),
+    data: {
+      source: a.data.source,
+      trialTrainRows: a.trialRows,
+      valRows: a.data.val.rows,
+      testRows: a.data.test?.rows ?? 0,
+      features: a.data.train.cols,
+      classes: a.data.classes,
+      steps: a.data.steps,
+    },
+    trials: {
+      total: a.trials.length,
+      failed: a.trials.filter((t) => t.status === 'failed').length,
+      executedThisRun: a.executed,
+      trainSeconds: a.trials.reduce((n, t) => n + (t.result?.seconds ?? 0), 0),
+      wallSeconds: a.wallSeconds,
+      workers: a.workers,
+    },
+    table1: a.table,
+    candidate: a.candidate,
+    interaction: a.check,
+    costRule: a.candidate ? s.combine.costRule : null,
+    ranking: a.ranking,
+    winner: { key: a.winner.key, label: a.winner.label, spec: a.winner.spec },
+    final: a.final,
+  };
+}
+
+const metricName = (m: StudyMetric) => (m === 'valAccuracy' ? 'validation accuracy' : 'validation loss');
+
+function fmtMeanSd(s: ConfigStats, metric: StudyMetric): string {
+  if (s.values.length === 0) return s.failed ? 'diverged' : 'n/a';
+  const k = metric === 'valAccuracy' ? 100 : 1;
+  const d = metric === 'valAccuracy' ? 2 : 4;
+  return `${(k * s.metric.mean).toFixed(d)} ± ${(k * s.metric.sd).toFixed(d)}`;
+}
+
+export function fmtSeconds(x: number): string {
+  if (!Number.isFinite(x)) return 'n/a';
+  if (x < 10) return `${x.toFixed(1)} s`;
+  if (x < 120) return `${x.toFixed(0)} s`;
+  return `${Math.floor(x / 60)} min ${String(Math.round(x % 60)).padStart(2, '0')} s`;
+}
+
+const VERDICT_TEXT = { better: '+', worse: '-', noise: '', null: '' } as const;
+
+/** Table 1 as fixed-width text for the terminal: one row per factor, one column per value. */
+export function formatTable1Text(r: StudyReport): string {
+  const t = r.table1;
+  const unit = r.metric === 'valAccuracy' ? '%' : '';
+  const cells = t.rows.map((row) =>
+    row.cells.map((c) => {
+      if (!c.stats) return `${c.value}${c.isBase ? '*' : ''}  not run`;
+      const n = c.stats.values.length !== r.seeds && t.kind === 'configuration' ? ` n=${c.stats.values.length}` : '';
+      const mark = c.isBase ? '*' : VERDICT_TEXT[String(c.verdict) as keyof typeof VERDICT_TEXT];
+      return `${c.value}${mark}  ${fmtMeanSd(c.stats, r.metric)}${n}  ${fmtSeconds(c.stats.seconds)}`;
+    }),
+  );
+  const columns = Math.max(...cells.map((c) => c.length));
+  const nameWidth = Math.max(6, ...t.rows.map((x) => x.factor.length));
+  const widths = Array.from({ length: columns }, (_, j) => Math.max(7, ...cells.map((row) => (row[j] ?? '').length)));
+  const line = (first: string, rest: string[]) => [first.padEnd(nameWidth), ...rest.map((x, j) => x.padEnd(widths[j]))].join(' | ').trimEnd();
+  const sep = [''.padEnd(nameWidth, '-'), ...widths.map((w) => ''.padEnd(w, '-'))].join('-+-');
+  const header = line('factor', widths.map((_, j) => `value ${j + 1}`));
+  const what =
+    t.kind === 'configuration'
+      ? `the base model with one factor changed; mean ± sd over ${r.seeds} seeds${unit ? ` in ${unit}` : ''}, and time per trial`
+      : `marginal: every configuration with that value, pooled; mean ± sd${unit ? ` in ${unit}` : ''}, and time per trial`;
+  const legend =
+    t.kind === 'configuration'
+      ? `* base value; + / - significantly better / worse than the base (Welch, p < ${r.alpha}); no mark: within the noise`
+      : '* base value';
+  const base = t.base ? `base model: ${fmtMeanSd(t.base, r.metric)}${unit} (n=${t.base.values.length})` : '';
+  return [`Table 1: ${metricName(r.metric)} by factor (${what})`, header, sep, ...cells.map((row, i) => line(t.rows[i].factor, row)), legend, base]
+    .filter(Boolean)
+    .join('\n');
+}
+
+/** Table 1 as Markdown (table1.md), with the rule and the decisions. */
+export function formatTable1Markdown(r: StudyReport): string {
+  const t = r.table1;
+  const columns = Math.max(...t.rows.map((x) => x.cells.length));
+  const arrow = { better: ' ↑', worse: ' ↓', noise: '', null: '' } as const;
+  const cell = (c: Table1['rows'][number]['cells'][number]) => {
+    const v = `\`${c.value}\`${c.isBase ? ' (base)' : ''}`;
+    if (!c.stats) return `${v} not run`;
+    const n = c.stats.values.length !== r.seeds && t.kind === 'configuration' ? ` (n=${c.stats.values.length})` : '';
+    return `${v} ${fmtMeanSd(c.stats, r.metric)}${n}${arrow[String(c.verdict) as keyof typeof arrow]} · ${fmtSeconds(c.stats.seconds)}`;
+  };
+  const out: string[] = [];
+  out.push(`# ${r.name}: Table 1`, '');
+  out.push(
+    `${metricName(r.metric)}${r.metric === 'valAccuracy' ? ' (%)' : ''}, ${t.kind === 'configuration' ? 'the base model with one factor changed' : 'marginal over every configuration with that value'}; mean ± sd over seeds, then training time per trial.`,
+    '',
+  );
+  out.push(`| factor | ${Array.from({ length: columns }, (_, j) => `value ${j + 1}`).join(' | ')} |`);
+  out.push(`|---|${Array.from({ length: columns }, () => '---').join('|')}|`);
+  for (const row of t.rows) {
+    const cs = row.cells.map(cell);
+    while (cs.length < columns) cs.push('');
+    out.push(`| ${row.factor} | ${cs.join(' | ')} |`);
+  }
+  out.push('');
+  if (t.base) out.push(`Base model: ${fmtMeanSd(t.base, r.metric)} (n=${t.base.values.length}).`, '');
+  out.push(r.significanceRule + (t.kind === 'configuration' ? ' ↑ / ↓ mark significantly better / worse than the base.' : ''), '');
+  if (r.candidate) {
+    out.push('## Combined candidate', '');
+    if (r.costRule) out.push(`Cost rule: a value more than ${r.costRule.maxTimeRatio}x slower per epoch than the base must gain at least ${gainText(r.costRule.minGain, r.metric)}.`, '');
+    for (const d of r.candidate.decisions) {
+      out.push(`- **${d.factor}**: ${d.chosen}${d.changed ? '' : ' (base)'} — ${d.reason}${d.rejected.map((x) => `; not ${x.value}: ${x.reason}`).join('')}`);
+    }
+    out.push('');
+  }
+  if (r.interaction) {
+    const ic = r.interaction;
+    out.push('## Interaction check', '', `Candidate: ${ic.candidateLabel}. ${capitalise(ic.summary)}.`, '');
+    out.push('| configuration | change from the candidate | mean ± sd | vs candidate |', '|---|---|---|---|');
+    if (ic.candidate) out.push(`| ${ic.candidateLabel} | (candidate) | ${fmtMeanSd(ic.candidate, r.metric)} | |`);
+    for (const n of ic.neighbours) {
+      out.push(`| ${n.label} | ${n.move} | ${n.stats ? fmtMeanSd(n.stats, r.metric) : 'not run'} | ${verdictText(n.verdict, n.vsCandidate?.p)} |`);
+    }
+    out.push('');
+  }
+  out.push(`Final model: ${r.winner.label}.`);
+  if (r.final?.test) out.push(`Test accuracy ${(100 * r.final.test.accuracy).toFixed(2)}%, macro F1 ${r.final.test.report.macro.f1.toFixed(3)} (${r.final.test.report.macro.support} test rows, evaluated once).`);
+  return out.join('\n') + '\n';
+}
+
+function gainText(x: number, metric: StudyMetric): string {
+  return metric === 'valAccuracy' ? `${(100 * x).toFixed(2)} points` : x.toFixed(4);
+}
+
+function verdictText(v: string | null, p: number | undefined): string {
+  const pText = p !== undefined && Number.isFinite(p) ? ` (p = ${fmtP(p)})` : '';
+  if (v === 'better') return `significantly better${pText}`;
+  if (v === 'worse') return `significantly worse${pText}`;
+  if (v === 'noise') return `within the noise${pText}`;
+  return 'not judged';
+}
+
+function capitalise(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+/** The factor plot's points: one per Table 1 cell, validation accuracy mean ± sd. */
+export function factorPoints(r: StudyReport): FactorPoint[] {
+  return r.table1.rows.flatMap((row) =>
+    row.cells.flatMap((c) => (c.stats && c.stats.accValues.length > 0 ? [{ factor: row.factor, value: c.value, mean: c.stats.valAccuracy.mean, sd: c.stats.valAccuracy.sd, n: c.stats.accValues.length, isDefault: c.isBase }] : [])),
+  );
+}
+
+const esc = (v: unknown) => escapeHtml(String(v));
+
+const STUDY_STYLE = `
+table.t1{width:100%}
+table.t1 td{vertical-align:top;min-width:96px}
+table.t1 .v{font-weight:650;font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,"DejaVu Sans Mono",monospace;font-size:13px}
+table.t1 .m{font-variant-numeric:tabular-nums}
+table.t1 .s{color:var(--muted);font-size:12.5px}
+table.t1 td.base{background:#fff7ed}
+.badge{display:inline-block;font-size:11px;font-weight:700;border-radius:999px;padding:0 7px;margin-left:4px}
+.badge.better{background:#d1fae5;color:var(--ok)}
+.badge.worse{background:#fee2e2;color:var(--bad)}
+.badge.noise{background:#f3f4f6;color:var(--muted)}
+.badge.base{background:#ffedd5;color:#9a3412}
+ul.decisions{margin:0;padding-left:20px}
+ul.decisions li{margin:4px 0}
+.verdict{border-left:4px solid var(--accent);background:var(--info-bg);padding:10px 14px;border-radius:0 6px 6px 0;margin:0 0 14px}
+.verdict.bad{border-color:#d97706;background:var(--warn-bg)}
+.final-divider{margin:36px 0 16px;font-size:12px;letter-spacing:.08em;text-transform:uppercase;color:var(--accent);font-weight:600}
+`;
+
+function t1Html(r: StudyReport): string {
+  const t = r.table1;
+  const columns = Math.max(...t.rows.map((x) => x.cells.length));
+  const head = `<thead><tr><th scope="col">factor</th>${Array.from({ length: columns }, (_, j) => `<th scope="col">value ${j + 1}</th>`).join('')}</tr></thead>`;
+  const body = t.rows
+    .map((row) => {
+      const tds = row.cells.map((c) => {
+        const badge = c.isBase ? '<span class="badge base">base</span>' : c.verdict ? `<span class="badge ${c.verdict}" title="${esc(verdictText(c.verdict, c.vsBase?.p))}">${c.verdict === 'noise' ? '≈' : c.verdict === 'better' ? '↑' : '↓'}</span>` : '';
+        if (!c.stats) return `<td><div class="v">${esc(c.value)}</div><div class="s">not run</div></td>`;
+        const n = c.stats.values.length;
+        return `<td class="${c.isBase ? 'base' : ''}"><div class="v">${esc(c.value)}${badge}</div><div class="m">${esc(fmtMeanSd(c.stats, r.metric))}</div><div class="s">n=${n} · ${esc(fmtSeconds(c.stats.seconds))}${c.stats.failed ? ` · ${c.stats.failed} diverged` : ''}</div></td>`;
+      });
+      while (tds.length < columns) tds.push('<td></td>');
+      return `<tr><th scope="row">${esc(row.factor)}<div class="s">${esc(row.path)}</div></th>${tds.join('')}</tr>`;
+    })
+    .join('\n');
+  return `<table class="t1">${head}<tbody>${body}</tbody></table>`;
+}
+
+function card(label: string, value: string, sub: string): string {
+  return `<div class="card"><div class="card-label">${esc(label)}</div><div class="card-value">${esc(value)}</div><div class="card-sub">${esc(sub)}</div></div>`;
+}
+
+/**
+ * The study report as one self-contained HTML page (inline CSS and SVG). The final model's
+ * run report is the page `mlplab train` writes, inlined after the study's sections.
+ */
+export async function renderStudyReportHtml(r: StudyReport): Promise<string> {
+  const points = factorPoints(r);
+  const base = r.table1.base;
+  const chart = points.length
+    ? await specToSvg(
+        factorChart(points, {
+          title: `${r.name}: validation accuracy by factor`,
+          subtitle: r.table1.kind === 'configuration' ? `mean ± sd over ${r.seeds} seeds; one factor varied at a time; dashed: base model` : 'marginal mean ± sd over configurations with that value',
+          baseline: base && base.accValues.length ? base.valAccuracy.mean : undefined,
+        }),
+      )
+    : '';
+  let finalStyle = '';
+  let finalBody = '';
+  if (r.final) {
+    const page = await renderRunReportHtml(r.final, { lastPredictions: 20 });
+    const style = /<style>([\s\S]*?)<\/style>/.exec(page);
+    const main = /<main>([\s\S]*)<\/main>/.exec(page);
+    if (style && main) {
+      finalStyle = style[1];
+      finalBody = main[1];
+    } else {
+      finalBody = `<iframe title="final model report" style="width:100%;height:2400px;border:0" srcdoc="${esc(page)}"></iframe>`;
+    }
+  }
+  const fm = (x: number) => fmtMetric(x, r.metric);
+  const best = r.ranking[0];
+  const cards = [
+    card('Trials', String(r.trials.total), `${r.seeds} seeds per configuration; ${r.trials.failed} diverged`),
+    card('Base model', base ? fm(base.metric.mean) : '—', base ? `± ${fmtMetric(base.metric.sd, r.metric).replace('%', '')} sd, n=${base.values.length}` : ''),
+    card('Best configuration', best ? fm(best.stats.metric.mean) : '—', best ? best.stats.label : ''),
+    r.final?.test ? card('Final test accuracy', fm(r.final.test.accuracy), `macro F1 ${r.final.test.report.macro.f1.toFixed(3)}`) : card('Final model', '—', 'not evaluated on a test set'),
+  ].join('\n');
+
+  const decisions = r.candidate
+    ? `<section id="candidate"><h2>Combined candidate</h2>
+<p class="lead">Per factor, the value with the largest gain over the base that passes the rules${r.costRule ? `: the gain must be significant${''} and a value more than ${r.costRule.maxTimeRatio}x slower per epoch than the base must gain at least ${esc(gainText(r.costRule.minGain, r.metric))}` : ''}. If the effects added up, the candidate would reach ${esc(fm(r.candidate.predicted))}.</p>
+<ul class="decisions">${r.candidate.decisions
+        .map((d) => `<li><strong>${esc(d.factor)}</strong>: ${esc(d.chosen)}${d.changed ? '' : ' <span class="badge base">base</span>'} — ${esc(d.reason)}${d.rejected.map((x) => `; not ${esc(x.value)}: ${esc(x.reason)}`).join('')}</li>`)
+        .join('\n')}</ul></section>`
+    : '';
+  const ic = r.interaction;
+  const interaction = ic
+    ? `<section id="interactions"><h2>Interaction check</h2>
+<p class="verdict ${ic.holdsUp ? '' : 'bad'}">${esc(capitalise(ic.summary))}.</p>
+<table><thead><tr><th scope="col">configuration</th><th scope="col">change from the candidate</th><th scope="col" class="num">mean ± sd</th><th scope="col" class="num">n</th><th scope="col">vs candidate</th></tr></thead><tbody>
+${ic.candidate ? `<tr><th scope="row">${esc(ic.candidateLabel)}</th><td>(candidate)</td><td class="num">${esc(fmtMeanSd(ic.candidate, r.metric))}</td><td class="num">${ic.candidate.values.length}</td><td>${ic.vsBase ? esc(`vs base: ${verdictText(ic.vsBase.significant ? (ic.vsBase.diff * (r.metric === 'valLoss' ? -1 : 1) > 0 ? 'better' : 'worse') : 'noise', ic.vsBase.p)}`) : ''}</td></tr>` : ''}
+${ic.neighbours
+  .map((n) => `<tr><th scope="row">${esc(n.label)}</th><td>${esc(n.move)}</td><td class="num">${n.stats ? esc(fmtMeanSd(n.stats, r.metric)) : 'not run'}</td><td class="num">${n.stats?.values.length ?? 0}</td><td>${esc(verdictText(n.verdict, n.vsCandidate?.p))}</td></tr>`)
+  .join('\n')}
+</tbody></table></section>`
+    : '';
+  const ranking = `<section id="ranking"><h2>Best configurations</h2>
+<p class="lead">Ranked by mean ${esc(metricName(r.metric))}; each compared with the best (Welch, p &lt; ${r.alpha}).</p>
+<table><thead><tr><th scope="col">#</th><th scope="col">configuration</th><th scope="col" class="num">mean ± sd</th><th scope="col" class="num">n</th><th scope="col" class="num">time / trial</th><th scope="col">vs best</th></tr></thead><tbody>
+${r.ranking
+  .map((x, i) => `<tr><td class="num">${i + 1}</td><th scope="row">${esc(x.stats.label)}</th><td class="num">${esc(fmtMeanSd(x.stats, r.metric))}</td><td class="num">${x.stats.values.length}</td><td class="num">${esc(fmtSeconds(x.stats.seconds))}</td><td>${i === 0 ? 'best' : esc(x.withinNoise ? `within the noise (p = ${fmtP(x.vsBest!.p)})` : `significantly worse (p = ${fmtP(x.vsBest!.p)})`)}</td></tr>`)
+  .join('\n')}
+</tbody></table></section>`;
+
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
+<title>${esc(r.name)}: tuning study</title>
+<style>${finalStyle}${STUDY_STYLE}</style>
+</head>
+<body>
+<main>
+<header>
+<div class="eyebrow">mlplab tuning study</div>
+<h1>${esc(r.name)}</h1>
+<div class="meta">${esc(r.createdAt.slice(0, 16).replace('T', ' '))} UTC · ${esc(r.strategy)} · ${esc(r.data.source)} · ${r.trials.workers} worker${r.trials.workers === 1 ? '' : 's'} · ${esc(fmtSeconds(r.trials.wallSeconds))} wall, ${esc(fmtSeconds(r.trials.trainSeconds))} of training</div>
+<div class="cards">
+${cards}
+</div>
+</header>
+<section id="table1"><h2>Table 1: ${esc(metricName(r.metric))} by factor</h2>
+<p class="lead">${esc(r.table1.kind === 'configuration' ? 'Each cell is the base model with one factor changed' : 'Each cell pools every configuration with that value (a marginal mean)')}; mean ± sd over seeds, n runs, training time per trial. ${esc(r.significanceRule)}${r.table1.kind === 'configuration' ? ' ↑ / ↓: significantly better / worse than the base; ≈: within the noise.' : ''}</p>
+${t1Html(r)}
+</section>
+${chart ? `<section id="factors"><h2>Value vs accuracy</h2><figure class="figure">${chart.replace(/<\?xml[^>]*>\s*/, '').replace(/\bid="([^"]+)"/g, 'id="factors-$1"').replace(/url\(#([^)]+)\)/g, 'url(#factors-$1)')}</figure></section>` : ''}
+${decisions}
+${interaction}
+${ranking}
+<section id="study-data"><h2>Data for the trials</h2>
+<p class="lead">${esc(r.data.source)}: ${r.data.trialTrainRows} training rows per trial, ${r.data.valRows} validation rows, ${r.data.testRows} test rows (touched once, by the final model); ${r.data.features} features, ${r.data.classes} classes.</p>
+<ol class="steps">${r.data.steps.map((s) => `<li><strong>${esc(s.name)}</strong>: ${esc(s.summary)}</li>`).join('')}</ol>
+</section>
+${r.final ? `<div class="final-divider" id="final">Final model: ${esc(r.winner.label)}</div>\n${finalBody}` : ''}
+</main>
+</body>
+</html>
+`;
+}
+
+/** Write table1.md, study.json, the final model and report.html into `dir`; returns the paths. */
+export async function writeStudyReport(dir: string, r: StudyReport, o: { modelJson: string | null; html: boolean }): Promise<string[]> {
+  const files: string[] = [];
+  const put = async (name: string, data: string) => {
+    await writeFileAtomic(join(dir, name), data);
+    files.push(join(dir, name));
+  };
+  await put(STUDY_FILES.table, formatTable1Markdown(r));
+  await put(STUDY_FILES.summary, JSON.stringify({ ...r, final: r.final ? { ...r.final, test: r.final.test ? { ...r.final.test, predictions: undefined } : null } : null }, null, 2) + '\n');
+  if (o.modelJson) await put(STUDY_FILES.model, o.modelJson);
+  if (o.html) {
+    await put(STUDY_FILES.report, await renderStudyReportHtml(r));
+    if (r.final && r.final.history.length > 0) files.push(...(await writeRunFigures(join(dir, 'final'), r.final)));
+  }
+  return files;
+}

@@ -27,7 +27,15 @@ export function symmetricEigen(a: Float64Array, n: number): SymmetricEigen {
  * e (e[i] couples i and i+1). Returns Q^T, row-major: its rows are the columns of Q.
  */
 function tridiagonalize(A: Float64Array, n: number, d: Float64Array, e: Float64Array): Float64Array {
-  const reflectors: { v: Float64Array; beta: number }[] = [];
+  const reflectors = reduce(A, n, d, e);
+  return accumulate(A, n, reflectors);
+}
+
+interface Reflector { v: Float64Array; beta: number }
+
+/** The Householder reduction itself; returns the reflectors (undefined where a column needed none). A is overwritten. */
+function reduce(A: Float64Array, n: number, d: Float64Array, e: Float64Array): (Reflector | undefined)[] {
+  const reflectors: (Reflector | undefined)[] = [];
   const p = new Float64Array(n);
   for (let k = 0; k < n - 2; k++) {
     const m = n - k - 1; // length of the column part being reflected
@@ -71,10 +79,15 @@ function tridiagonalize(A: Float64Array, n: number, d: Float64Array, e: Float64A
   if (n >= 2) e[n - 2] = A[(n - 1) * n + n - 2];
   e[n - 1] = 0;
   for (let i = 0; i < n; i++) d[i] = A[i * n + i];
+  return reflectors;
+}
 
+/** Q^T from the reflectors, built in `work` (n x n scratch) and returned transposed. */
+function accumulate(work: Float64Array, n: number, reflectors: (Reflector | undefined)[]): Float64Array {
+  const p = new Float64Array(n);
   // Q = H_0 H_1 ... H_{n-3}, accumulated from the right end: H_k only touches the trailing
   // block from row/column k+1 on, and the product so far is the identity outside it.
-  const q = A; // A's contents are no longer needed
+  const q = work;
   q.fill(0);
   for (let i = 0; i < n; i++) q[i * n + i] = 1;
   const w = p;
@@ -113,7 +126,7 @@ function pythag(a: number, b: number): number {
  * Diagonalise the tridiagonal (d, e) by QL sweeps with Wilkinson-style implicit shifts,
  * applying every plane rotation to rows i, i+1 of z (which starts as Q^T).
  */
-function ql(d: Float64Array, e: Float64Array, z: Float64Array, n: number): void {
+function ql(d: Float64Array, e: Float64Array, z: Float64Array | null, n: number): void {
   const EPS = 2 ** -52;
   for (let l = 0; l < n; l++) {
     for (let iter = 0; ; iter++) {
@@ -146,6 +159,7 @@ function ql(d: Float64Array, e: Float64Array, z: Float64Array, n: number): void 
         p = s * r;
         d[i + 1] = g + p;
         g = c * r - b;
+        if (z === null) continue;
         const ri = i * n, rj = ri + n;
         for (let k = 0; k < n; k++) {
           const zi = z[ri + k], zj = z[rj + k];
@@ -174,4 +188,145 @@ function sortAndSign(d: Float64Array, z: Float64Array, n: number): SymmetricEige
     for (let k = 0; k < n; k++) vectors[dst * n + k] = sign * row[k];
   });
   return { values, vectors };
+}
+
+/**
+ * The k largest eigenpairs of the symmetric n x n matrix `a`, and all n eigenvalues. Cheaper
+ * than `symmetricEigen` when k is well below n: after the Householder reduction, eigenvalues
+ * come from QL without vectors (O(n^2)), each wanted eigenvector of the tridiagonal matrix from
+ * inverse iteration (O(n) per solve, re-orthogonalised within clusters of close eigenvalues,
+ * as LAPACK's dstein does), and the reflectors carry it back (O(n^2) per vector).
+ */
+export function symmetricEigenTop(a: Float64Array, n: number, k: number): SymmetricEigen {
+  if (a.length !== n * n) throw new RangeError(`symmetricEigenTop: ${a.length} values for a ${n} x ${n} matrix`);
+  if (!(Number.isInteger(k) && k >= 1 && k <= n)) throw new RangeError(`symmetricEigenTop: k must be in 1..${n}, got ${k}`);
+  const d = new Float64Array(n);
+  const e = new Float64Array(n);
+  const reflectors = reduce(Float64Array.from(a), n, d, e);
+  const lambda = Float64Array.from(d);
+  const off = Float64Array.from(e);
+  ql(lambda, off, null, n);
+  lambda.sort().reverse();
+
+  // Scale of T for tolerances: its 1-norm.
+  let norm = 0;
+  for (let i = 0; i < n; i++) norm = Math.max(norm, Math.abs(d[i]) + Math.abs(i > 0 ? e[i - 1] : 0) + Math.abs(e[i]));
+  if (norm === 0) norm = 1;
+  const EPS = 2 ** -52;
+  const separate = 10 * EPS * norm; // shifts of a cluster are pushed at least this far apart
+  const clusterGap = 1e-3 * norm;
+
+  const vectors = new Float64Array(k * n);
+  const solver = new ShiftedTridiagonal(d, e, n, EPS * norm);
+  const x = new Float64Array(n);
+  let clusterStart = 0;
+  let prevShift = Infinity;
+  for (let i = 0; i < k; i++) {
+    if (i > 0 && lambda[i - 1] - lambda[i] > clusterGap) clusterStart = i;
+    const shift = Math.min(lambda[i], prevShift - separate);
+    prevShift = shift;
+    solver.factor(shift);
+    // A fixed, irregular start, different for each vector, so equal shifts still diverge.
+    for (let j = 0; j < n; j++) x[j] = 1 + 0.5 * Math.sin(1.7 * j + 2.3 * i);
+    for (let iter = 0; iter < 4; iter++) {
+      solver.solve(x);
+      for (let c = clusterStart; c < i; c++) {
+        const y = vectors.subarray(c * n, c * n + n);
+        let dot = 0;
+        for (let j = 0; j < n; j++) dot += x[j] * y[j];
+        for (let j = 0; j < n; j++) x[j] -= dot * y[j];
+      }
+      let ss = 0;
+      for (let j = 0; j < n; j++) ss += x[j] * x[j];
+      const inv = 1 / Math.sqrt(ss);
+      for (let j = 0; j < n; j++) x[j] *= inv;
+    }
+    // These are eigenvectors of T in the tridiagonal basis for now; back-transform below.
+    vectors.set(x, i * n);
+  }
+  for (let i = 0; i < k; i++) applyQ(vectors.subarray(i * n, i * n + n), reflectors, n);
+  for (let i = 0; i < k; i++) fixSign(vectors.subarray(i * n, i * n + n));
+  return { values: lambda, vectors };
+}
+
+/** y <- Q y = H_0 H_1 ... H_{n-3} y. */
+function applyQ(y: Float64Array, reflectors: (Reflector | undefined)[], n: number): void {
+  for (let k = n - 3; k >= 0; k--) {
+    const h = reflectors[k];
+    if (h === undefined) continue;
+    const o = k + 1, m = n - o, v = h.v;
+    let dot = 0;
+    for (let i = 0; i < m; i++) dot += v[i] * y[o + i];
+    const f = h.beta * dot;
+    for (let i = 0; i < m; i++) y[o + i] -= f * v[i];
+  }
+}
+
+function fixSign(row: Float64Array): void {
+  let big = 0;
+  for (let j = 1; j < row.length; j++) if (Math.abs(row[j]) > Math.abs(row[big])) big = j;
+  if (row[big] < 0) for (let j = 0; j < row.length; j++) row[j] = -row[j];
+}
+
+/**
+ * LU factorisation with partial pivoting of T - shift I, T tridiagonal (diagonal d, off-diagonal
+ * e), for inverse iteration. Row swaps give U a second superdiagonal. A zero pivot is replaced
+ * by `tiny`, which is what makes (T - lambda I) x = b usable at an eigenvalue.
+ */
+class ShiftedTridiagonal {
+  private readonly u0: Float64Array;
+  private readonly u1: Float64Array;
+  private readonly u2: Float64Array;
+  private readonly mult: Float64Array;
+  private readonly swap: Uint8Array;
+
+  constructor(private readonly d: Float64Array, private readonly e: Float64Array, private readonly n: number, private readonly tiny: number) {
+    this.u0 = new Float64Array(n);
+    this.u1 = new Float64Array(n);
+    this.u2 = new Float64Array(n);
+    this.mult = new Float64Array(n);
+    this.swap = new Uint8Array(n);
+  }
+
+  factor(shift: number): void {
+    const { d, e, n, tiny, u0, u1, u2, mult, swap } = this;
+    // The row being eliminated holds a, b, c in columns i, i+1, i+2.
+    let a = d[0] - shift, b = n > 1 ? e[0] : 0, c = 0;
+    for (let i = 0; i < n - 1; i++) {
+      const lo = e[i], nd = d[i + 1] - shift, nu = i + 2 < n ? e[i + 1] : 0;
+      if (Math.abs(a) >= Math.abs(lo)) {
+        if (a === 0) a = tiny;
+        const m = lo / a;
+        u0[i] = a; u1[i] = b; u2[i] = c;
+        mult[i] = m; swap[i] = 0;
+        a = nd - m * b; b = nu - m * c; c = 0;
+      } else {
+        const m = a / lo;
+        u0[i] = lo; u1[i] = nd; u2[i] = nu;
+        mult[i] = m; swap[i] = 1;
+        a = b - m * nd; b = c - m * nu; c = 0;
+      }
+    }
+    u0[n - 1] = a === 0 ? tiny : a;
+  }
+
+  /** x <- (T - shift I)^-1 x. */
+  solve(x: Float64Array): void {
+    const { n, u0, u1, u2, mult, swap } = this;
+    for (let i = 0; i < n - 1; i++) {
+      if (swap[i]) {
+        const t = x[i];
+        x[i] = x[i + 1];
+        x[i + 1] = t;
+      }
+      x[i + 1] -= mult[i] * x[i];
+    }
+    x[n - 1] /= u0[n - 1];
+    if (n > 1) x[n - 2] = (x[n - 2] - u1[n - 2] * x[n - 1]) / u0[n - 2];
+    for (let i = n - 3; i >= 0; i--) x[i] = (x[i] - u1[i] * x[i + 1] - u2[i] * x[i + 2]) / u0[i];
+    // Rescale to avoid overflow: near an eigenvalue the solution grows by 1 / tiny.
+    let big = 0;
+    for (let i = 0; i < n; i++) big = Math.max(big, Math.abs(x[i]));
+    if (big > 0 && Number.isFinite(big)) for (let i = 0; i < n; i++) x[i] /= big;
+  }
 }

@@ -7,7 +7,7 @@ import { basename, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DataError } from '../errors.js';
 import type { CsvOptions, CsvTable } from './csv.js';
-import { fmtCount, fmtShape, type Dataset, type PrepStep } from './dataset.js';
+import { countClasses, fmtCount, fmtShape, type Dataset, type PrepStep } from './dataset.js';
 import { listDir, pathKind, readBytes, readCsvFile } from './files.js';
 import { isIdx, parseIdx } from './idx.js';
 import { toFeatures, toLabels, type NdArray } from './ndarray.js';
@@ -139,6 +139,11 @@ async function loadFolder(dir: string, opts: LoadOptions, notes: PrepStep[]): Pr
   }
   if (has(layout.testData)) test = await pairFromFiles(join(dir, layout.testData), join(dir, layout.testLabel), notes);
   checkWidths(train, test);
+  if (has('class_names.json')) {
+    const names = await readClassNames(join(dir, 'class_names.json'), countClasses(train, test));
+    train.classNames = names;
+    if (test) test.classNames = names;
+  }
   return { train, test, notes };
 }
 
@@ -291,6 +296,20 @@ async function readCsvColumn(file: string): Promise<NdArray> {
   const t = await readCsvFile(file, { labelColumn: null });
   if (t.cols !== 1) throw new DataError(file, `a label file must hold one column, this one has ${t.cols}`);
   return { dtype: 'float32', shape: [t.rows], data: t.features };
+}
+
+/** class_names.json beside the arrays: a JSON list of strings, one per class (as `data export` writes it). */
+async function readClassNames(file: string, classes: number): Promise<string[]> {
+  const text = new TextDecoder().decode(await readBytes(file));
+  let names: unknown;
+  try {
+    names = JSON.parse(text);
+  } catch (e) {
+    throw new DataError(file, `is not valid JSON (${(e as Error).message})`);
+  }
+  if (!Array.isArray(names) || !names.every((n) => typeof n === 'string')) throw new DataError(file, 'must be a JSON list of class names (strings)');
+  if (names.length < classes) throw new DataError(file, `names ${names.length} classes, but the labels go up to ${classes - 1}`);
+  return names as string[];
 }
 
 function checkWidths(train: Dataset, test: Dataset | null): void {

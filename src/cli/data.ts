@@ -1,0 +1,175 @@
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { classCounts, countClasses, fmtCount, type Dataset, type PrepStep } from '../data/dataset.js';
+import { writeNpy } from '../data/npy.js';
+import { countNulls, describeColumns } from '../data/nulls.js';
+import { prepare, type PrepareOptions } from '../data/prepare.js';
+import { loadSource, type LoadOptions } from '../data/source.js';
+import { ConfigError } from '../errors.js';
+import { ensureWritableDir, writeFileAtomic } from '../io/files.js';
+
+/** What `data info` reports about one part (train or test) of a source. */
+export interface PartInfo {
+  part: 'train' | 'test';
+  source: string;
+  rows: number;
+  cols: number;
+  min: number | null;
+  max: number | null;
+  nulls: { values: number; rows: number; perColumn: Record<number, number> };
+  classes: { label: number; name?: string; rows: number; share: number }[];
+}
+
+export interface SourceInfo {
+  source: string;
+  notes: PrepStep[];
+  classes: number;
+  parts: PartInfo[];
+}
+
+/** Shapes, value range, NaN/infinite counts and class balance of a data source, as data. */
+export async function describeSource(source: string, opts: LoadOptions = {}): Promise<SourceInfo> {
+  const { train, test, notes } = await loadSource(source, opts);
+  const classes = countClasses(train, test);
+  const parts = [train, test].filter((d): d is Dataset => d !== null).map((d, i) => partInfo(d, i === 0 ? 'train' : 'test', classes));
+  return { source, notes, classes, parts };
+}
+
+function partInfo(d: Dataset, part: 'train' | 'test', classes: number): PartInfo {
+  let min = Infinity, max = -Infinity;
+  for (let i = 0; i < d.features.length; i++) {
+    const x = d.features[i];
+    if (x < min) min = x;
+    if (x > max) max = x;
+  }
+  const nulls = countNulls(d.features, d.rows, d.cols);
+  const counts = classCounts(d.labels, classes);
+  return {
+    part, source: d.source, rows: d.rows, cols: d.cols,
+    min: Number.isFinite(min) ? min : null, max: Number.isFinite(max) ? max : null,
+    nulls: { values: nulls.values, rows: nulls.rows, perColumn: Object.fromEntries(nulls.perColumn) },
+    classes: counts.map((n, label) => ({ label, ...(d.classNames ? { name: d.classNames[label] } : {}), rows: n, share: n / d.rows })),
+  };
+}
+
+/** Render `describeSource` for a terminal. */
+export function formatSourceInfo(info: SourceInfo): string {
+  const lines = [`source: ${info.source}`];
+  for (const n of info.notes) lines.push(`  ${n.summary}`);
+  for (const p of info.parts) {
+    lines.push('', `${p.part}: ${fmtCount(p.rows)} rows x ${p.cols} features (float32 in memory), values ${p.min} .. ${p.max}`);
+    const perColumn = new Map(Object.entries(p.nulls.perColumn).map(([c, n]) => [Number(c), n]));
+    lines.push(
+      p.nulls.values === 0
+        ? '  NaN/infinite values: none'
+        : `  NaN/infinite values: ${fmtCount(p.nulls.values)} in ${fmtCount(p.nulls.rows)} rows (${describeColumns(perColumn)})`,
+    );
+    const nameWidth = Math.max(4, ...p.classes.map((c) => (c.name ?? '').length));
+    lines.push(`  ${'class'.padEnd(6)}${'name'.padEnd(nameWidth + 2)}${'rows'.padStart(8)}${'share'.padStart(8)}`);
+    for (const c of p.classes) {
+      lines.push(`  ${String(c.label).padEnd(6)}${(c.name ?? '').padEnd(nameWidth + 2)}${fmtCount(c.rows).padStart(8)}${`${(100 * c.share).toFixed(1)}%`.padStart(8)}`);
+    }
+    const absent = p.classes.filter((c) => c.rows === 0).map((c) => c.label);
+    if (absent.length) lines.push(`  warning: no rows of class ${absent.join(', ')}`);
+  }
+  return lines.join('\n');
+}
+
+export interface ExportOptions extends LoadOptions {
+  out: string;
+  pca?: number | null;
+  scale?: PrepareOptions['scale'];
+  nulls?: PrepareOptions['nulls'];
+}
+
+/**
+ * Write a source in the study's layout: train_data.npy (float32, rows x features),
+ * train_label.npy (int64, rows x 1), and test_data.npy / test_label.npy when there is a test
+ * set, after the requested pre-processing (fitted on the training rows only). Also writes
+ * preprocessing.json (steps and the fitted pipeline) and, when known, class_names.json.
+ * Returns the files written.
+ */
+export async function exportSource(source: string, o: ExportOptions): Promise<{ files: string[]; steps: PrepStep[] }> {
+  const raw = await loadSource(source, o);
+  const prepared = prepare(raw, { pca: o.pca ?? null, scale: o.scale ?? 'none', nulls: o.nulls ?? 'drop', valFraction: 0 });
+  await ensureWritableDir(o.out);
+  const files: string[] = [];
+  const put = async (name: string, bytes: Uint8Array | string) => {
+    const path = join(o.out, name);
+    await writeFileAtomic(path, bytes);
+    files.push(path);
+  };
+  const labelsInt64 = (labels: Int32Array) => BigInt64Array.from(labels, (v) => BigInt(v));
+  const { train, test } = prepared;
+  await put('train_data.npy', writeNpy(train.features, [train.rows, train.cols]));
+  await put('train_label.npy', writeNpy(labelsInt64(train.labels), [train.rows, 1]));
+  if (test) {
+    await put('test_data.npy', writeNpy(test.features, [test.rows, test.cols]));
+    await put('test_label.npy', writeNpy(labelsInt64(test.labels), [test.rows, 1]));
+  }
+  if (prepared.classNames) await put('class_names.json', `${JSON.stringify(prepared.classNames)}\n`);
+  const steps = [...raw.notes, ...prepared.steps];
+  await put('preprocessing.json', `${JSON.stringify({ source, steps, pipeline: prepared.pipeline.toJSON() })}\n`);
+  return { files, steps };
+}
+
+function parseChoice<T extends string>(flag: string, allowed: readonly T[]) {
+  return (v: string): T => {
+    if (!(allowed as readonly string[]).includes(v)) throw new ConfigError(flag, v, allowed.map((a) => `'${a}'`).join(', '));
+    return v as T;
+  };
+}
+
+function parsePca(v: string): number | null {
+  if (v === 'none' || v === 'off') return null;
+  const n = Number(v);
+  if (!/^\d+$/.test(v.trim()) || n < 1) throw new ConfigError('--pca', v, 'a number of components >= 1, or "none"');
+  return n;
+}
+
+function parseLabelColumn(v: string): string | number {
+  return /^-?\d+$/.test(v.trim()) ? Number(v) : v;
+}
+
+function parseHeader(v: string): boolean | 'auto' {
+  if (v === 'auto') return 'auto';
+  if (v === 'yes' || v === 'true') return true;
+  if (v === 'no' || v === 'false') return false;
+  throw new ConfigError('--header', v, "'yes', 'no' or 'auto'");
+}
+
+function addLoadOptions(cmd: Command): Command {
+  return cmd
+    .option('--label-column <col>', 'CSV label column, by header name or 0-based index (default: a column named label/class/target/y, else the last)', parseLabelColumn)
+    .option('--header <yes|no|auto>', 'whether CSV files start with a header row (default auto)', parseHeader)
+    .option('--delimiter <char>', 'CSV field separator (default: detected)');
+}
+
+/** Add `data info` and `data export` to the command line. */
+export function registerDataCommands(program: Command): void {
+  const data = program.command('data').description('inspect data sources and export them in the study\'s .npy layout');
+
+  addLoadOptions(
+    data
+      .command('info <source>')
+      .description('print shapes, dtypes, value range, NaN/infinite counts and class balance of a data source')
+      .option('--json', 'print the information as JSON'),
+  ).action(async (source: string, flags: LoadOptions & { json?: boolean }) => {
+    const info = await describeSource(source, flags);
+    process.stdout.write(`${flags.json ? JSON.stringify(info, null, 2) : formatSourceInfo(info)}\n`);
+  });
+
+  addLoadOptions(
+    data
+      .command('export <source>')
+      .description('write a source as train_data.npy, train_label.npy, test_data.npy, test_label.npy (the study\'s layout), optionally scaled and reduced by PCA fitted on the training rows')
+      .requiredOption('--out <dir>', 'folder to write into (created if needed)')
+      .option('--pca <k>', 'reduce to k principal components fitted on the training rows ("none" to keep all)', parsePca)
+      .option('--scale <how>', 'scaling fitted on the training rows before PCA: none (default) | standard | minmax', parseChoice('--scale', ['none', 'standard', 'minmax'] as const))
+      .option('--nulls <how>', 'rows with NaN/infinite values: drop (default, reported) | refuse', parseChoice('--nulls', ['drop', 'refuse'] as const)),
+  ).action(async (source: string, flags: ExportOptions) => {
+    const { files, steps } = await exportSource(source, flags);
+    for (const s of steps) process.stdout.write(`${s.summary}\n`);
+    for (const f of files) process.stdout.write(`wrote ${f}\n`);
+  });
+}

@@ -1,0 +1,649 @@
+/**
+ * The playground page: settings on the left, the run on the right. Training happens in a Web
+ * Worker (worker.ts) with the library's engine; this module validates settings and data,
+ * starts, pauses, stops and resets runs, and draws what the worker reports.
+ */
+import './styles.css';
+import {
+  ConfigError,
+  DataError,
+  MlplabError,
+  accuracyChart,
+  confusionChart,
+  getBackend,
+  lossChart,
+  resolveRun,
+  type ClassificationReport,
+  type EpochRecord,
+  type ResolvedRun,
+} from '../../src/index.js';
+import { RUN_COLORS, compareChart, plotWidth, renderChart, type RunCurve } from './charts.js';
+import { applyPreset, buildControls, checkPageLimits, fieldControl, readSpec } from './controls.js';
+import { assembleUserData, headRows, loadFashionSubset, parseUserFile, type LoadedData, type ParsedFile, type Slot } from './data.js';
+import { byId, count, fixed, h, pct, seconds } from './dom.js';
+import { rowCanvas } from './images.js';
+import type { DataBundle, DoneMessage, FromWorker, PreparedMessage, SetScores } from './protocol.js';
+import { labelRun, type Settings } from './runs.js';
+
+const GRID_SIZE = 24;
+
+type Phase = 'idle' | 'running' | 'pausing' | 'paused' | 'stopping';
+
+interface Run {
+  id: number;
+  number: number;
+  label: string;
+  detail: string;
+  color: string;
+  settings: Settings;
+  spec: ResolvedRun;
+  data: LoadedData;
+  history: EpochRecord[];
+  prepared: PreparedMessage | null;
+  /** Latest scores shown in the confusion matrix and report, and the set they are on. */
+  scores: SetScores | null;
+  scoresCaption: string;
+  grid: number[];
+  done: DoneMessage | null;
+}
+
+let phase: Phase = 'idle';
+let worker: Worker | null = null;
+let current: Run | null = null;
+const finished: Run[] = [];
+let runCounter = 0;
+let compareMetric: 'valAccuracy' | 'valLoss' = 'valAccuracy';
+let dataMode: 'builtin' | 'files' = 'builtin';
+let builtin: LoadedData | null = null;
+let builtinError: Error | null = null;
+const slots: Partial<Record<Slot, ParsedFile>> = {};
+
+// ---- messages ----------------------------------------------------------------------------------
+
+/** Show a message box; a message with the same key replaces the previous one. */
+function showMessage(key: string, title: string, text: string, kind: 'error' | 'info' = 'error'): void {
+  clearMessage(key);
+  const close = h('button', { type: 'button', class: 'icon-button', 'aria-label': 'Dismiss' }, '×');
+  const box = h('div', { class: `message ${kind}`, role: kind === 'error' ? 'alert' : 'status', 'data-key': key }, h('div', {}, h('strong', {}, title), h('p', {}, text)), close);
+  close.addEventListener('click', () => box.remove());
+  byId('messages').prepend(box);
+}
+
+function clearMessage(key: string): void {
+  document.querySelectorAll(`.message[data-key="${key}"]`).forEach((m) => m.remove());
+}
+
+/** Turn any thrown value into a message; ConfigErrors also mark the control they name. */
+function showError(key: string, e: unknown): void {
+  if (e instanceof ConfigError) {
+    const { label, id } = fieldControl(e.field);
+    if (id) document.getElementById(id)?.classList.add('invalid');
+    showMessage(key, `Setting not accepted: ${label}`, e.message);
+  } else if (e instanceof DataError) {
+    showMessage(key, 'Data problem', e.message);
+  } else if (e instanceof MlplabError) {
+    showMessage(key, e.name.replace(/Error$/, ' error'), e.message);
+  } else {
+    showMessage(key, 'Something went wrong', e instanceof Error ? e.message : String(e));
+  }
+}
+
+function setStatus(text: string, error = false): void {
+  const el = byId('status');
+  el.textContent = text;
+  el.classList.toggle('error', error);
+}
+
+// ---- settings ------------------------------------------------------------------------------------
+
+/** The run the settings describe, or null after showing why it is refused. */
+function validateSettings(): ResolvedRun | null {
+  document.querySelectorAll('.invalid').forEach((el) => el.classList.remove('invalid'));
+  try {
+    const run = resolveRun(readSpec());
+    checkPageLimits(run);
+    clearMessage('settings');
+    return run;
+  } catch (e) {
+    showError('settings', e);
+    return null;
+  }
+}
+
+let validateTimer = 0;
+function settingsChanged(): void {
+  window.clearTimeout(validateTimer);
+  validateTimer = window.setTimeout(validateSettings, 250);
+}
+
+// ---- data ------------------------------------------------------------------------------------------
+
+function activeData(): LoadedData {
+  if (dataMode === 'files') return assembleUserData(slots);
+  if (!builtin) {
+    throw new DataError('fashion-mnist', builtinError ? `the built-in data could not be loaded: ${builtinError.message}` : 'the built-in data is still loading; try again in a moment');
+  }
+  const rows = Number(byId<HTMLSelectElement>('train-rows').value);
+  return { ...builtin, source: `fashion-mnist (built-in subset, ${count(Math.min(rows, builtin.train.rows))} training rows)`, train: headRows(builtin.train, rows) };
+}
+
+function dataLabel(d: LoadedData): string {
+  return dataMode === 'builtin' ? `Fashion-MNIST ${count(d.train.rows)} rows` : d.source;
+}
+
+/** One sample per class (first occurrence), drawn as images or listed as class counts. */
+function renderSamples(target: HTMLElement, d: LoadedData): void {
+  target.replaceChildren();
+  if (d.image) {
+    const seen = new Set<number>();
+    for (let r = 0; r < d.train.rows && seen.size < Math.min(10, d.classNames.length); r++) {
+      const c = d.train.labels[r];
+      if (seen.has(c)) continue;
+      seen.add(c);
+      target.append(h('figure', { class: 'sample', style: 'margin:0', title: d.classNames[c] }, rowCanvas(d.train.features, r, d.image, 2), h('span', {}, d.classNames[c])));
+    }
+    return;
+  }
+  const counts = new Array<number>(d.classNames.length).fill(0);
+  for (let i = 0; i < d.train.labels.length; i++) counts[d.train.labels[i]]++;
+  target.append(h('ul', { class: 'class-counts' }, ...counts.slice(0, 40).map((n, c) => h('li', {}, `${d.classNames[c]}: ${count(n)}`))));
+}
+
+async function loadBuiltin(): Promise<void> {
+  try {
+    builtin = await loadFashionSubset();
+    renderSamples(byId('samples'), builtin);
+  } catch (e) {
+    builtinError = e as Error;
+    byId('samples').replaceChildren(h('p', { class: 'file-status error' }, `The built-in data could not be loaded: ${(e as Error).message}`));
+  }
+}
+
+const SLOTS: { slot: Slot; label: string; hint: string }[] = [
+  { slot: 'trainData', label: 'Training data', hint: '.npy features, a .npz archive, or a .csv table with a label column' },
+  { slot: 'trainLabels', label: 'Training labels', hint: '.npy or one-column .csv of class indices; not needed for a CSV with labels' },
+  { slot: 'testData', label: 'Test data (optional)', hint: 'same features as the training data' },
+  { slot: 'testLabels', label: 'Test labels (optional)', hint: '' },
+];
+
+function buildFileSlots(): void {
+  const container = byId('file-slots');
+  for (const { slot, label, hint } of SLOTS) {
+    const input = h('input', { type: 'file', id: `file-${slot}`, accept: '.npy,.npz,.csv,.tsv,.txt' });
+    const status = h('div', { class: 'file-status', id: `status-${slot}` }, hint);
+    input.addEventListener('change', () => void pickFile(slot, input, status));
+    container.append(h('div', { class: 'file-slot' }, h('div', { class: 'control-head' }, h('label', { for: `file-${slot}` }, label), input), status));
+  }
+}
+
+async function pickFile(slot: Slot, input: HTMLInputElement, status: HTMLElement): Promise<void> {
+  const file = input.files?.[0];
+  delete slots[slot];
+  if (!file) {
+    status.textContent = '';
+    status.className = 'file-status';
+    updateFilesSummary();
+    return;
+  }
+  status.textContent = `Reading ${file.name}…`;
+  status.className = 'file-status';
+  try {
+    const bytes = new Uint8Array(await file.arrayBuffer());
+    const classNames = slot === 'testData' ? slots.trainData?.classNames : undefined;
+    const parsed = parseUserFile(file.name, bytes, slot, classNames);
+    slots[slot] = parsed;
+    status.textContent = `✓ ${parsed.summary}`;
+    status.className = 'file-status ok';
+    for (const [other, part] of Object.entries(parsed.bundle ?? {}) as [Slot, ParsedFile][]) {
+      if (other === slot) continue;
+      slots[other] = part;
+      const s = byId(`status-${other}`);
+      s.textContent = `✓ from ${file.name}: ${part.summary}`;
+      s.className = 'file-status ok';
+    }
+    clearMessage(`file-${slot}`);
+  } catch (e) {
+    status.textContent = e instanceof Error ? e.message : String(e);
+    status.className = 'file-status error';
+    showError(`file-${slot}`, e);
+  }
+  updateFilesSummary();
+}
+
+function updateFilesSummary(): void {
+  const target = byId('files-summary');
+  target.replaceChildren();
+  if (!slots.trainData) return;
+  try {
+    const d = assembleUserData(slots);
+    target.append(
+      h('p', { class: 'file-status ok' }, `Ready: ${count(d.train.rows)} training rows${d.test ? `, ${count(d.test.rows)} test rows` : ' (no test set: the final scores use the validation part)'}, ${count(d.train.cols)} features, ${d.classNames.length} classes.`),
+    );
+    const samples = h('div', { class: 'samples' });
+    target.append(samples);
+    renderSamples(samples, d);
+  } catch (e) {
+    target.append(h('p', { class: 'file-status error' }, e instanceof Error ? e.message : String(e)));
+  }
+}
+
+function selectTab(mode: 'builtin' | 'files'): void {
+  dataMode = mode;
+  byId('tab-builtin').setAttribute('aria-selected', String(mode === 'builtin'));
+  byId('tab-files').setAttribute('aria-selected', String(mode === 'files'));
+  byId('pane-builtin').hidden = mode !== 'builtin';
+  byId('pane-files').hidden = mode !== 'files';
+}
+
+// ---- the run -------------------------------------------------------------------------------------
+
+function updateButtons(): void {
+  const busy = phase !== 'idle';
+  byId<HTMLButtonElement>('train').disabled = busy;
+  const pause = byId<HTMLButtonElement>('pause');
+  pause.disabled = !(phase === 'running' || phase === 'paused');
+  pause.textContent = phase === 'paused' ? 'Resume' : phase === 'pausing' ? 'Pausing…' : 'Pause';
+  byId<HTMLButtonElement>('stop').disabled = !(phase === 'running' || phase === 'paused' || phase === 'pausing');
+  byId<HTMLButtonElement>('export').disabled = finished.length === 0;
+  document.body.dataset.phase = phase;
+}
+
+function ensureWorker(): Worker {
+  if (worker) return worker;
+  const w = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module', name: 'mlplab-training' });
+  w.onmessage = (event: MessageEvent<FromWorker>) => onWorkerMessage(event.data);
+  w.onerror = (event) => {
+    event.preventDefault();
+    showMessage('run', 'The training worker failed', event.message || 'unknown error');
+    w.terminate();
+    if (worker === w) worker = null;
+    endRun('The training worker failed; the page is ready for another run.', true);
+  };
+  worker = w;
+  return w;
+}
+
+function startRun(): void {
+  clearMessage('run');
+  const spec = validateSettings();
+  if (!spec) {
+    setStatus('Fix the highlighted setting, then press Train.', true);
+    return;
+  }
+  let data: LoadedData;
+  try {
+    data = activeData();
+    if (spec.data.pca !== null && spec.data.pca > data.train.cols) {
+      throw new ConfigError('data.pca', spec.data.pca, `at most ${data.train.cols} components (the data has ${data.train.cols} features)`);
+    }
+  } catch (e) {
+    showError('run', e);
+    setStatus('Fix the data problem, then press Train.', true);
+    return;
+  }
+  const number = ++runCounter;
+  const previous = finished.length ? finished[finished.length - 1].settings : null;
+  const { label, detail, settings } = labelRun(number, spec, dataLabel(data), previous);
+  current = {
+    id: number, number, label, detail, settings, spec, data,
+    color: RUN_COLORS[(number - 1) % RUN_COLORS.length],
+    history: [], prepared: null, scores: null, scoresCaption: '', grid: [], done: null,
+  };
+  const bundle: DataBundle = { source: data.source, train: data.train, test: data.test, classNames: data.classNames };
+  phase = 'running';
+  updateButtons();
+  clearLivePanels();
+  setStatus(`Starting run ${label}…`);
+  ensureWorker().postMessage({ type: 'start', runId: number, spec, data: bundle, gridSize: GRID_SIZE });
+  renderCompare();
+}
+
+function endRun(statusText: string, error = false): void {
+  phase = 'idle';
+  updateButtons();
+  setStatus(statusText, error);
+}
+
+function onWorkerMessage(m: FromWorker): void {
+  const run = current;
+  if (!run || m.runId !== run.id) return;
+  switch (m.type) {
+    case 'status':
+      setStatus(m.text);
+      break;
+    case 'prepared': {
+      run.prepared = m;
+      byId('engine').textContent = `engine: ${m.backend} kernels, in a Web Worker`;
+      byId('run-facts').textContent = [
+        `${count(m.trainRows)} training`,
+        `${count(m.valRows)} validation`,
+        m.testRows ? `${count(m.testRows)} test rows` : 'no test set',
+        `${count(m.features)} input features`,
+        `${count(m.parameters)} parameters`,
+      ].join(' · ');
+      byId('prep-steps').replaceChildren(...m.steps.map((s) => h('li', {}, s)));
+      setStatus(`Training epoch 1 of ${run.spec.train.epochs}…`);
+      break;
+    }
+    case 'progress': {
+      const epochs = run.spec.train.epochs;
+      const done = (m.epoch - 1 + m.batch / m.batches) / epochs;
+      byId('progress').style.width = `${Math.min(100, done * 100).toFixed(1)}%`;
+      if (run.history.length === 0) setStatus(`Training epoch ${m.epoch} of ${epochs}: batch ${count(m.batch)} of ${count(m.batches)}, loss ${fixed(m.loss)}`);
+      break;
+    }
+    case 'epoch': {
+      run.history.push(m.record);
+      run.grid = m.grid;
+      if (m.val) {
+        run.scores = m.val;
+        run.scoresCaption = `validation set (${count(m.val.rows)} rows) at epoch ${m.record.epoch}`;
+      }
+      const r = m.record;
+      byId('tile-epoch').textContent = `${r.epoch} / ${run.spec.train.epochs}`;
+      byId('tile-train-acc').textContent = pct(r.trainAccuracy);
+      byId('tile-val-acc').textContent = pct(r.valAccuracy);
+      byId('tile-val-loss').textContent = fixed(r.valLoss);
+      byId('progress').style.width = `${Math.min(100, (r.epoch / run.spec.train.epochs) * 100).toFixed(1)}%`;
+      const state = phase === 'pausing' ? ' · pausing…' : phase === 'stopping' ? ' · stopping…' : '';
+      setStatus(`Epoch ${r.epoch} of ${run.spec.train.epochs} · validation accuracy ${pct(r.valAccuracy)} · validation loss ${fixed(r.valLoss)} · ${seconds(r.seconds)} per epoch${state}`);
+      document.body.dataset.epoch = String(r.epoch);
+      renderLive(run);
+      break;
+    }
+    case 'paused':
+      phase = 'paused';
+      updateButtons();
+      setStatus(`Paused after epoch ${run.history.length}. Press Resume to go on, or Stop to evaluate the model as it is.`);
+      break;
+    case 'resumed':
+      if (phase === 'paused' || phase === 'pausing') phase = 'running';
+      updateButtons();
+      break;
+    case 'done': {
+      run.done = m;
+      run.grid = m.grid;
+      run.scores = m.final;
+      const onTest = m.final.set === 'test';
+      run.scoresCaption = onTest ? `test set (${count(m.final.rows)} rows), final model` : `validation set (${count(m.final.rows)} rows), final model (no test set)`;
+      finished.push(run);
+      byId('tile-final-label').textContent = onTest ? 'Test accuracy' : 'Final val. accuracy';
+      byId('tile-final').textContent = pct(m.final.accuracy);
+      byId('progress').style.width = '100%';
+      renderLive(run);
+      renderRunsTable();
+      const best = run.history.find((x) => x.epoch === m.bestEpoch);
+      const how = m.aborted ? 'Stopped' : m.stoppedEarly ? 'Stopped early' : 'Finished';
+      const bestText = best && Number.isFinite(best.valAccuracy) ? ` · best validation accuracy ${pct(best.valAccuracy)} at epoch ${m.bestEpoch}${m.restoredBest ? ' (weights restored)' : ''}` : '';
+      endRun(`${how} after ${run.history.length} epoch${run.history.length === 1 ? '' : 's'} in ${seconds(m.seconds)}${bestText} · ${onTest ? 'test' : 'validation'} accuracy ${pct(m.final.accuracy)}`);
+      break;
+    }
+    case 'error': {
+      const titles: Record<string, string> = { DivergenceError: 'Training diverged', ConfigError: 'Setting not accepted', DataError: 'Data problem', ShapeError: 'Shapes do not match' };
+      showMessage('run', titles[m.name] ?? 'Training failed', m.message);
+      current = run.history.length ? run : null;
+      endRun('The run ended with an error (see the message above). Change a setting and press Train again.', true);
+      break;
+    }
+  }
+}
+
+function pauseOrResume(): void {
+  if (!worker) return;
+  if (phase === 'running') {
+    worker.postMessage({ type: 'pause' });
+    phase = 'pausing';
+    setStatus('Pausing at the end of this epoch…');
+  } else if (phase === 'paused') {
+    worker.postMessage({ type: 'resume' });
+    phase = 'running';
+    setStatus(`Resuming at epoch ${(current?.history.length ?? 0) + 1}…`);
+  }
+  updateButtons();
+}
+
+function stopRun(): void {
+  if (!worker || phase === 'idle') return;
+  worker.postMessage({ type: 'stop' });
+  phase = 'stopping';
+  setStatus('Stopping at the end of this epoch, then evaluating the model…');
+  updateButtons();
+}
+
+/** Reset: end any run at once (the worker is discarded) and clear the live panels. */
+function resetRun(): void {
+  if (worker && phase !== 'idle') {
+    worker.terminate();
+    worker = null;
+  }
+  current = null;
+  clearLivePanels();
+  clearMessage('run');
+  renderCompare();
+  endRun('Ready. Choose settings and press Train.');
+}
+
+function download(name: string, text: string): void {
+  const url = URL.createObjectURL(new Blob([text], { type: 'application/json' }));
+  const a = h('a', { href: url, download: name, style: 'display:none' });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+function exportRun(run: Run): void {
+  if (run.done) download(`mlplab-model-run${run.number}.json`, run.done.modelJson);
+}
+
+// ---- drawing -----------------------------------------------------------------------------------------
+
+function placeholder(el: HTMLElement, title: string, text: string): void {
+  el.innerHTML = '';
+  el.append(h('div', { class: 'placeholder' }, h('div', {}, h('strong', {}, title), text)));
+  delete el.dataset.rendered;
+}
+
+function clearLivePanels(): void {
+  for (const id of ['tile-epoch', 'tile-train-acc', 'tile-val-acc', 'tile-val-loss', 'tile-final']) byId(id).textContent = '–';
+  byId('progress').style.width = '0';
+  byId('run-facts').textContent = '';
+  byId('prep-steps').replaceChildren();
+  delete document.body.dataset.epoch;
+  placeholder(byId('loss-chart'), 'Loss per epoch', 'Training and validation loss appear here after the first epoch.');
+  placeholder(byId('accuracy-chart'), 'Accuracy per epoch', 'Training and validation accuracy appear here after the first epoch.');
+  placeholder(byId('confusion-chart'), 'Confusion matrix', 'Which classes the model mixes up, on the validation set while training and on the test set at the end.');
+  byId('report').replaceChildren();
+  byId('report-caption').textContent = 'Precision, recall and F1 per class appear after the first epoch.';
+  byId('grid-title').textContent = 'Predictions';
+  byId('grid-score').textContent = '';
+  byId('prediction-grid').replaceChildren(h('p', { class: 'muted' }, 'Predicted vs actual labels of test images appear after the first epoch.'));
+}
+
+function renderLive(run: Run): void {
+  const lossEl = byId('loss-chart');
+  const accEl = byId('accuracy-chart');
+  void renderChart(lossEl, lossChart(run.history, { title: 'Loss per epoch', subtitle: `training vs validation · ${run.label}`, width: plotWidth(lossEl), height: 230 }));
+  void renderChart(accEl, accuracyChart(run.history, { title: 'Accuracy per epoch', subtitle: `training vs validation · ${run.label}`, width: plotWidth(accEl), height: 230 }));
+  renderCompare();
+  if (run.scores) {
+    const el = byId('confusion-chart');
+    const k = run.scores.confusion.length;
+    const cell = Math.max(14, Math.min(46, Math.floor((el.clientWidth - 170) / k)));
+    void renderChart(el, confusionChart(run.scores.confusion, run.data.classNames, { subtitle: `${run.scoresCaption}; rows actual, columns predicted`, cellSize: cell }));
+    renderReport(run.scores.report, run.scoresCaption);
+  }
+  renderGrid(run);
+}
+
+function renderCompare(): void {
+  const el = byId('compare-chart');
+  const curves: RunCurve[] = finished.map((r) => ({ label: r.label, color: r.color, history: r.history }));
+  if (current && !current.done && current.history.length > 0) curves.push({ label: `${current.label} (running)`, color: current.color, history: current.history, live: true });
+  if (curves.length === 0) {
+    placeholder(el, 'Compare runs', 'Every finished run stays here on the same axes, labelled by what changed from the run before. Change one setting, train again, and see the curves move.');
+    return;
+  }
+  void renderChart(el, compareChart(curves, compareMetric, plotWidth(el, 90), 240));
+}
+
+function renderRunsTable(): void {
+  const body = byId('runs-body');
+  body.replaceChildren();
+  const anyTest = finished.some((r) => r.done?.final.set === 'test');
+  byId('runs-final-head').textContent = anyTest ? 'Test acc.' : 'Final acc.';
+  for (const run of finished) {
+    const best = Math.max(...run.history.map((x) => (Number.isFinite(x.valAccuracy) ? x.valAccuracy : -Infinity)));
+    const final = run.done!.final;
+    const remove = h('button', { type: 'button', class: 'icon-button', title: 'Remove this run', 'aria-label': `Remove run ${run.number}` }, '×');
+    remove.addEventListener('click', () => {
+      finished.splice(finished.indexOf(run), 1);
+      renderRunsTable();
+      renderCompare();
+      updateButtons();
+    });
+    const save = h('button', { type: 'button', class: 'link', title: 'Download this run\'s model' }, 'model');
+    save.addEventListener('click', () => exportRun(run));
+    body.append(
+      h('tr', {},
+        h('td', {}, h('span', { class: 'swatch', style: `background:${run.color}` })),
+        h('td', {}, h('div', { class: 'run-label' }, run.label), h('div', { class: 'run-detail' }, run.detail)),
+        h('td', { class: 'num' }, Number.isFinite(best) ? pct(best) : '–'),
+        h('td', { class: 'num' }, `${pct(final.accuracy)}${final.set === 'test' ? '' : ' (val.)'}`),
+        h('td', { class: 'num' }, `${run.history.length}${run.done!.stoppedEarly ? ' (early stop)' : run.done!.aborted ? ' (stopped)' : ''}`),
+        h('td', { class: 'num' }, seconds(run.done!.seconds)),
+        h('td', { class: 'actions' }, save, remove),
+      ),
+    );
+  }
+  byId('runs-table').hidden = finished.length === 0;
+  byId('clear-runs').hidden = finished.length === 0;
+}
+
+function renderReport(report: ClassificationReport, caption: string): void {
+  byId('report-caption').textContent = `On the ${caption}.`;
+  const row = (name: string, p: number, r: number, f: number, support: number, cls = '') =>
+    h('tr', { class: cls },
+      h('td', {}, name),
+      h('td', { class: 'num' }, fixed(p, 2)),
+      h('td', { class: 'num' }, fixed(r, 2)),
+      h('td', { class: 'num bar-cell' }, h('div', { class: 'bar', style: `width:${Math.max(0, Math.min(1, f)) * 100}%` }), h('span', {}, fixed(f, 2))),
+      h('td', { class: 'num' }, count(support)),
+    );
+  const total = report.macro.support;
+  const table = h('table', { class: 'report' },
+    h('thead', {}, h('tr', {}, h('th', {}, 'class'), h('th', { class: 'num' }, 'precision'), h('th', { class: 'num' }, 'recall'), h('th', { class: 'num' }, 'F1'), h('th', { class: 'num' }, 'support'))),
+    h('tbody', {},
+      ...report.classes.map((c) => row(c.label, c.precision, c.recall, c.f1, c.support)),
+      h('tr', { class: 'sep' }, h('td', {}, 'accuracy'), h('td', {}), h('td', {}), h('td', { class: 'num' }, fixed(report.accuracy, 2)), h('td', { class: 'num' }, count(total))),
+      row('macro avg', report.macro.precision, report.macro.recall, report.macro.f1, total),
+      row('weighted avg', report.weighted.precision, report.weighted.recall, report.weighted.f1, total),
+    ),
+  );
+  byId('report').replaceChildren(table);
+}
+
+function renderGrid(run: Run): void {
+  const p = run.prepared;
+  if (!p || run.grid.length === 0) return;
+  const names = run.data.classNames;
+  const onTest = p.gridSet === 'test';
+  const source = onTest ? run.data.test! : run.data.train;
+  const epoch = run.done ? 'final model' : `epoch ${run.history.length}`;
+  byId('grid-title').textContent = `${onTest ? 'Test' : 'Validation'} ${run.data.image ? 'images' : 'rows'}: predicted vs actual (${epoch})`;
+  let right = 0;
+  const container = byId('prediction-grid');
+  const drawable = run.data.image !== null && p.gridRows.length === run.grid.length;
+  if (drawable) {
+    const cards = run.grid.map((pred, i) => {
+      const actual = p.gridLabels[i];
+      const ok = pred === actual;
+      if (ok) right++;
+      return h('figure', { class: `prediction ${ok ? 'right' : 'wrong'}`, style: 'margin:0' },
+        rowCanvas(source.features, p.gridRows[i], run.data.image!, 2),
+        h('div', { class: 'pred' }, `${ok ? '✓' : '✗'} ${names[pred]}`),
+        h('div', { class: 'actual' }, ok ? 'correct' : `actual: ${names[actual]}`));
+    });
+    container.replaceChildren(...cards);
+  } else {
+    const rows = run.grid.map((pred, i) => {
+      const actual = p.gridLabels[i];
+      const ok = pred === actual;
+      if (ok) right++;
+      return h('tr', {}, h('td', { class: 'num' }, String(p.gridRows[i] ?? i)), h('td', { class: ok ? 'right' : 'wrong' }, names[pred]), h('td', {}, names[actual]));
+    });
+    container.replaceChildren(h('table', { class: 'prediction-table', style: 'grid-column: 1 / -1' },
+      h('thead', {}, h('tr', {}, h('th', { class: 'num' }, 'row'), h('th', {}, 'predicted'), h('th', {}, 'actual'))), h('tbody', {}, ...rows)));
+  }
+  byId('grid-score').textContent = `${right} of ${run.grid.length} right`;
+}
+
+// ---- wiring ------------------------------------------------------------------------------------------
+
+function init(): void {
+  buildControls(settingsChanged);
+  applyPreset('default');
+  buildFileSlots();
+  clearLivePanels();
+  renderCompare();
+  updateButtons();
+  byId('engine').textContent = `engine: ${getBackend().name} kernels`;
+
+  byId('tab-builtin').addEventListener('click', () => selectTab('builtin'));
+  byId('tab-files').addEventListener('click', () => selectTab('files'));
+  byId('preset-default').addEventListener('click', () => {
+    applyPreset('default');
+    validateSettings();
+  });
+  byId('preset-final').addEventListener('click', () => {
+    applyPreset('final');
+    validateSettings();
+  });
+  byId('pca').addEventListener('change', () => {
+    byId('pca-custom-row').hidden = byId<HTMLSelectElement>('pca').value !== 'custom';
+  });
+  const settingsPanel = document.querySelector('.settings')!;
+  settingsPanel.addEventListener('input', (e) => {
+    if ((e.target as HTMLElement).closest('#pane-files')) return;
+    (e.target as HTMLElement).classList.remove('invalid');
+    settingsChanged();
+  });
+  settingsPanel.addEventListener('change', (e) => {
+    if ((e.target as HTMLElement).closest('#pane-files')) return;
+    settingsChanged();
+  });
+
+  byId('train').addEventListener('click', startRun);
+  byId('pause').addEventListener('click', pauseOrResume);
+  byId('stop').addEventListener('click', stopRun);
+  byId('reset').addEventListener('click', resetRun);
+  byId('export').addEventListener('click', () => {
+    const last = finished[finished.length - 1];
+    if (last) exportRun(last);
+  });
+  byId('clear-runs').addEventListener('click', () => {
+    finished.length = 0;
+    renderRunsTable();
+    renderCompare();
+    updateButtons();
+  });
+  for (const [id, metric] of [['compare-acc', 'valAccuracy'], ['compare-loss', 'valLoss']] as const) {
+    byId(id).addEventListener('click', () => {
+      compareMetric = metric;
+      byId('compare-acc').setAttribute('aria-pressed', String(metric === 'valAccuracy'));
+      byId('compare-loss').setAttribute('aria-pressed', String(metric === 'valLoss'));
+      renderCompare();
+    });
+  }
+  let resizeTimer = 0;
+  window.addEventListener('resize', () => {
+    window.clearTimeout(resizeTimer);
+    resizeTimer = window.setTimeout(() => {
+      if (current && current.history.length) renderLive(current);
+      else renderCompare();
+    }, 200);
+  });
+  void loadBuiltin();
+}
+
+init();

@@ -1,0 +1,91 @@
+/** Messages between the page and the training worker. */
+import type { ClassificationReport, EpochRecord, ResolvedRun } from '../../src/index.js';
+
+/** Labelled rows as the worker receives them (features row-major, one class per row). */
+export interface Table {
+  features: Float32Array;
+  labels: Int32Array;
+  rows: number;
+  cols: number;
+}
+
+/** A dataset ready to train on: the training file(s) and an optional test set. */
+export interface DataBundle {
+  /** Where the data came from, for reports and the exported model. */
+  source: string;
+  train: Table;
+  test: Table | null;
+  classNames: string[];
+}
+
+export interface StartMessage {
+  type: 'start';
+  runId: number;
+  spec: ResolvedRun;
+  data: DataBundle;
+  /** How many test rows (validation rows without a test set) the prediction grid shows. */
+  gridSize: number;
+}
+
+export type ToWorker = StartMessage | { type: 'pause' } | { type: 'resume' } | { type: 'stop' };
+
+/** Scores of a model on one labelled set. */
+export interface SetScores {
+  set: 'validation' | 'test';
+  rows: number;
+  accuracy: number;
+  loss: number;
+  confusion: number[][];
+  report: ClassificationReport;
+}
+
+export interface PreparedMessage {
+  type: 'prepared';
+  runId: number;
+  /** One sentence per pre-processing step. */
+  steps: string[];
+  features: number;
+  trainRows: number;
+  valRows: number;
+  testRows: number;
+  parameters: number;
+  backend: string;
+  /** Which set the prediction grid shows, and its rows as indices into the original table. */
+  gridSet: 'validation' | 'test';
+  gridRows: number[];
+  gridLabels: number[];
+}
+
+export interface EpochMessage {
+  type: 'epoch';
+  runId: number;
+  record: EpochRecord;
+  /** Confusion matrix and report on the validation set at this epoch. */
+  val: SetScores | null;
+  /** Predicted class of each grid row. */
+  grid: number[];
+}
+
+export interface DoneMessage {
+  type: 'done';
+  runId: number;
+  bestEpoch: number;
+  stoppedEarly: boolean;
+  restoredBest: boolean;
+  aborted: boolean;
+  seconds: number;
+  /** The final model on the test set (or the validation set when there is no test set). */
+  final: SetScores;
+  grid: number[];
+  /** The trained model in mlplab's model format (what `modelToJSON` writes). */
+  modelJson: string;
+}
+
+export type FromWorker =
+  | { type: 'status'; runId: number; text: string }
+  | PreparedMessage
+  | { type: 'progress'; runId: number; epoch: number; batch: number; batches: number; loss: number }
+  | EpochMessage
+  | { type: 'paused' | 'resumed'; runId: number }
+  | DoneMessage
+  | { type: 'error'; runId: number; name: string; message: string };

@@ -84,14 +84,15 @@ function curveChart(history: EpochRecord[], metric: CurveMetric, options: CurveC
   ]).filter((d) => Number.isFinite(d.value));
   const lastEpoch = history.length ? history[history.length - 1].epoch : 1;
   const firstEpoch = history.length ? history[0].epoch : 1;
+  const xStart = firstEpoch === 1 && lastEpoch >= 20 ? 0 : firstEpoch;
   const b = bestIndex(history, metric);
   const best = b >= 0 ? { epoch: history[b].epoch, value: isLoss ? history[b].valLoss : history[b].valAccuracy } : null;
   const x = {
     field: 'epoch',
     type: 'quantitative' as const,
     title: 'epoch',
-    // From epoch 0 when numbering starts at 1, so ticks fall on round numbers.
-    scale: { domain: [firstEpoch === 1 ? 0 : firstEpoch, Math.max(lastEpoch, firstEpoch + 1)], nice: false },
+    // Long runs start the axis at 0 when numbering starts at 1, so ticks fall on round numbers.
+    scale: { domain: [xStart, Math.max(lastEpoch, firstEpoch + 1)], nice: false },
     axis: { tickMinStep: 1, format: 'd', grid: false },
   };
   const y = {
@@ -99,7 +100,7 @@ function curveChart(history: EpochRecord[], metric: CurveMetric, options: CurveC
     type: 'quantitative' as const,
     title: isLoss ? 'cross-entropy loss' : 'accuracy',
     scale: { zero: false, nice: true },
-    axis: { format: isLoss ? undefined : '.0%', tickCount: 6 },
+    axis: isLoss ? { tickCount: 6 } : { format: '.0%', tickCount: 6 },
   };
   const layers: unknown[] = [
     {
@@ -124,7 +125,7 @@ function curveChart(history: EpochRecord[], metric: CurveMetric, options: CurveC
     // the label goes on the side of the marker where that estimate fits, so it never widens the chart.
     const width = options.width ?? 600;
     const estimated = 0.8 * 11 * label.length + 6;
-    const right = (width * (lastEpoch - best.epoch)) / Math.max(1, lastEpoch - (firstEpoch === 1 ? 0 : firstEpoch));
+    const right = (width * (lastEpoch - best.epoch)) / Math.max(1, lastEpoch - xStart);
     const alignLeft = estimated <= right || (estimated > width - right && right > width / 2);
     layers.push(
       {
@@ -184,7 +185,7 @@ export function accuracyChart(history: EpochRecord[], options: CurveChartOptions
 export interface ConfusionChartOptions {
   title?: string;
   subtitle?: string;
-  /** Side of one cell in pixels (default: 52 for few classes, down to 30 for many). */
+  /** Side of one cell in pixels (default: 520 / classes, between 30 and 72). */
   cellSize?: number;
 }
 
@@ -208,7 +209,7 @@ export function confusionChart(matrix: number[][], classNames?: string[], option
     }));
   });
   const max = Math.max(1, ...values.map((d) => d.count));
-  const cell = options.cellSize ?? Math.max(30, Math.min(52, Math.floor(520 / Math.max(1, k))));
+  const cell = options.cellSize ?? Math.max(30, Math.min(72, Math.floor(520 / Math.max(1, k))));
   const longest = Math.max(...names.map((n) => [...n].length));
   // Class names are data: they reach the chart as a JSON string literal inside the label expression.
   const labelExpr = `${JSON.stringify(names)}[datum.value]`;
@@ -314,10 +315,19 @@ export function factorChart(points: FactorPoint[], options: FactorChartOptions =
     kind: p.isDefault ? 'default' : 'tried',
   }));
   const metric = options.metric ?? 'validation accuracy';
-  const x = { field: 'value', type: 'ordinal' as const, sort: null, title: null, axis: { labelAngle: 0, labelLimit: 90 } };
+  const longest = Math.max(0, ...values.map((v) => [...v.value].length));
+  const x = {
+    field: 'value',
+    type: 'ordinal' as const,
+    sort: null,
+    title: null,
+    axis: { labelAngle: longest > 6 ? -30 : 0, labelAlign: longest > 6 ? 'right' : 'center', labelLimit: 120, ticks: false },
+  };
   const layers: unknown[] = [];
   if (options.baseline !== undefined) {
     layers.push({
+      // One row per panel, so each panel draws one baseline rather than one per value.
+      transform: [{ aggregate: [{ op: 'count', as: 'values' }] }],
       mark: { type: 'rule', strokeDash: [4, 4], color: CHART_COLORS.marker, strokeWidth: 1 },
       encoding: { y: { datum: options.baseline, type: 'quantitative' } },
     });
@@ -331,7 +341,7 @@ export function factorChart(points: FactorPoint[], options: FactorChartOptions =
       mark: { type: 'point', filled: true, size: 70, opacity: 1, stroke: 'white', strokeWidth: 1 },
       encoding: {
         x,
-        y: { field: 'mean', type: 'quantitative', title: metric, scale: { zero: false }, axis: { format: '.0%' } },
+        y: { field: 'mean', type: 'quantitative', title: metric, scale: { zero: false }, axis: { format: '.0%', grid: true, tickCount: 5 } },
         color: {
           field: 'kind',
           type: 'nominal',
@@ -351,12 +361,20 @@ export function factorChart(points: FactorPoint[], options: FactorChartOptions =
   );
   return {
     $schema: SCHEMA,
-    title: { text: options.title ?? 'Validation accuracy by factor', subtitle: options.subtitle ?? 'mean ± sd over trials; one factor varied at a time' },
+    title: {
+      text: options.title ?? 'Validation accuracy by factor',
+      subtitle:
+        options.subtitle ??
+        `mean ± sd over trials; one factor varied at a time${options.baseline !== undefined ? '; dashed line: the default model' : ''}`,
+    },
     data: { values },
     facet: { field: 'factor', type: 'nominal', sort: factors, title: null, header: { labelAnchor: 'start', labelPadding: 6 } },
     columns: options.columns ?? 3,
+    // Panels placed by their plot areas, not by their (estimated) label extents, so rows line up.
+    bounds: 'flush',
+    spacing: { column: 36, row: 64 },
     spec: { width: options.panelWidth ?? 200, height: options.panelHeight ?? 170, layer: layers },
-    resolve: { scale: { x: 'independent' }, axis: { y: 'independent' } },
+    resolve: { scale: { x: 'independent' } },
     config: chartConfig(),
   } as TopLevelSpec;
 }

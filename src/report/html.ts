@@ -34,7 +34,7 @@ export function runReportCharts(
     { name: 'accuracy', spec: accuracyChart(r.history, size) },
   ];
   if (r.test) {
-    const cellSize = options.compact ? Math.max(22, Math.min(40, Math.floor(400 / r.data.classes))) : undefined;
+    const cellSize = options.compact ? Math.max(22, Math.min(64, Math.floor(400 / r.data.classes))) : undefined;
     charts.push({ name: 'confusion', spec: confusionChart(r.test.confusion, r.data.classNames, { cellSize }) });
   }
   return charts;

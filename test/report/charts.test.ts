@@ -1,0 +1,104 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { Resvg } from '@resvg/resvg-js';
+import { accuracyChart, CHART_FONT, confusionChart, factorChart, lossChart, type FactorPoint } from '../../src/report/charts.js';
+import { renderSvg } from '../../src/report/render-node.js';
+import { assertWellFormed, markItems, texts } from './helpers.js';
+import { syntheticHistory } from './sample.js';
+
+async function render(spec: Parameters<typeof renderSvg>[0]): Promise<string> {
+  const { svg, warnings } = await renderSvg(spec);
+  assert.deepEqual(warnings, [], 'Vega-Lite and Vega raise no warnings');
+  assertWellFormed(svg);
+  assert.doesNotThrow(() => new Resvg(svg), 'resvg parses the SVG');
+  return svg;
+}
+
+test('loss chart: two curves with one vertex per epoch, the best epoch marked and labelled', async () => {
+  const history = syntheticHistory({ epochs: 40, overfitFrom: 20, seed: 4 });
+  const svg = await render(lossChart(history));
+  const lines = markItems(svg, 'mark-line role-mark');
+  assert.equal(lines.length, 2, 'training and validation');
+  for (const line of lines) {
+    // A Vega line path is "M x,y L x,y ..." with one vertex per epoch.
+    const d = /\bd="([^"]+)"/.exec(line)![1];
+    assert.equal(d.split(/[ML]/).filter((s) => s.trim()).length, 40);
+  }
+  let best = 0;
+  history.forEach((r, i) => {
+    if (r.valLoss < history[best].valLoss) best = i;
+  });
+  assert.equal(markItems(svg, 'mark-rule role-mark').length, 1);
+  assert.equal(markItems(svg, 'mark-symbol role-mark layer_2').length, 1, 'the best point');
+  assert.deepEqual(texts(markItems(svg, 'mark-text role-mark')), [`best ${history[best].valLoss.toFixed(3)} (epoch ${best + 1})`]);
+  assert.deepEqual(texts(markItems(svg, 'mark-text role-legend-label')), ['training', 'validation']);
+  assert.ok(texts(markItems(svg, 'mark-text role-title-text')).includes('Loss per epoch'));
+  assert.ok(svg.includes(`font-family="${CHART_FONT}"`));
+});
+
+test('accuracy chart marks the highest validation accuracy, axis in percent', async () => {
+  const history = syntheticHistory({ epochs: 60, overfitFrom: 30, seed: 2 });
+  const svg = await render(accuracyChart(history));
+  let best = 0;
+  history.forEach((r, i) => {
+    if (r.valAccuracy > history[best].valAccuracy) best = i;
+  });
+  assert.deepEqual(texts(markItems(svg, 'mark-text role-mark')), [`best ${(history[best].valAccuracy * 100).toFixed(1)}% (epoch ${best + 1})`]);
+  const yLabels = texts(markItems(svg, 'mark-text role-axis-label')).filter((t) => t.endsWith('%'));
+  assert.ok(yLabels.length >= 3, `percent labels: ${yLabels}`);
+});
+
+test('confusion heatmap: one cell and one count per pair, class names on both axes, names escaped', async () => {
+  const matrix = [
+    [5, 1, 0],
+    [2, 7, 1],
+    [0, 0, 9],
+  ];
+  const names = ['cat', 'dog', '<b>&bird</b>'];
+  const svg = await render(confusionChart(matrix, names));
+  assert.equal(markItems(svg, 'mark-rect role-mark').length, 9);
+  assert.deepEqual(texts(markItems(svg, 'mark-text role-mark')), matrix.flat().map(String));
+  const axisLabels = texts(markItems(svg, 'mark-text role-axis-label'));
+  const escaped = ['cat', 'dog', '&lt;b&gt;&amp;bird&lt;/b&gt;'];
+  assert.deepEqual(axisLabels.sort(), [...escaped, ...escaped].sort());
+  assert.ok(!svg.includes('<b>'));
+  // The largest count is drawn in white on the darkest cell, small counts in dark ink.
+  const counts = markItems(svg, 'mark-text role-mark');
+  assert.match(counts[8], /fill="white"/);
+  assert.doesNotMatch(counts[1], /fill="white"/);
+  assert.doesNotMatch(counts[2], /fill="white"/);
+});
+
+test('a hostile class name cannot break out of the label expression', async () => {
+  const names = ['a"]; datum.x; ["', "b'\\", 'c'];
+  const svg = await render(confusionChart([[1, 0, 0], [0, 1, 0], [0, 0, 1]], names));
+  // Each name comes back verbatim on both axes: it stayed a string literal.
+  assert.deepEqual(texts(markItems(svg, 'mark-text role-axis-label')), [...names, ...names]);
+});
+
+test('factor chart: one panel per factor, one point and one error bar per value, default highlighted', async () => {
+  const points: FactorPoint[] = [
+    ...[0.85, 0.9, 0.95, 0.99].map((v, i) => ({ factor: 'momentum', value: v, mean: 0.4 + 0.01 * i, sd: 0.005, n: 3, isDefault: v === 0.9 })),
+    ...[0, 0.2, 0.5].map((v, i) => ({ factor: 'dropout', value: v, mean: 0.45 - 0.02 * i, sd: 0.01, n: 3, isDefault: v === 0.5 })),
+  ];
+  const svg = await render(factorChart(points, { baseline: 0.4074 }));
+  const symbols = markItems(svg, 'mark-symbol role-mark');
+  assert.equal(symbols.length, 7);
+  // The error bars and the two baseline rules are rule marks.
+  assert.equal(markItems(svg, 'mark-rule role-mark').length, 7 + 2);
+  const headers = texts(markItems(svg, 'mark-text role-column-header')).concat(texts(markItems(svg, 'mark-text role-header')));
+  for (const f of ['momentum', 'dropout']) assert.ok(svg.includes(`>${f}</text>`), `panel ${f}; headers ${headers}`);
+  const xLabels = texts(markItems(svg, 'mark-text role-axis-label'));
+  for (const v of ['0.85', '0.9', '0.95', '0.99', '0', '0.2', '0.5']) assert.ok(xLabels.includes(v), `value ${v}`);
+  const orange = symbols.filter((s) => /fill="#e0762b"/i.test(s));
+  assert.equal(orange.length, 2, 'one default value per factor');
+});
+
+test('chart specs are plain JSON data that a browser can take as they are', () => {
+  const spec = lossChart(syntheticHistory({ epochs: 5 }));
+  assert.deepEqual(JSON.parse(JSON.stringify(spec)), spec);
+  // charts.ts imports nothing at run time but other browser-safe modules.
+  const compiled = readFileSync(new URL('../../src/report/charts.js', import.meta.url), 'utf8');
+  assert.doesNotMatch(compiled, /from ['"](node:|vega['"]|@resvg)/);
+});

@@ -8,7 +8,10 @@ import { MAX_CLASSES } from './dataset.js';
 import { checkLabelValues } from './ndarray.js';
 
 export interface CsvOptions {
-  /** Whether the first row names the columns. Default 'auto': it does when it holds more non-numeric fields than the second row. */
+  /**
+   * Whether the first row names the columns. Default 'auto': it does when it holds more
+   * non-numeric fields than the second row (or, in a one-row file, no number at all).
+   */
   header?: boolean | 'auto';
   /**
    * The label column: a header name, or a 0-based index (negative counts from the end);
@@ -184,7 +187,8 @@ export class CsvReader {
     this.pendingFirst = null;
     this.headerDecided = true;
     const nonNumeric = (f: string[]) => f.filter((x) => parseCsvNumber(x) === undefined).length;
-    const isHeader = nonNumeric(first.fields) > (second ? nonNumeric(second.fields) : 0);
+    // With one row only, it is a header when no field at all is a number.
+    const isHeader = second ? nonNumeric(first.fields) > nonNumeric(second.fields) : nonNumeric(first.fields) === first.fields.length;
     if (isHeader) this.setHeader(first.fields);
     else {
       this.setWidth(first.fields.length, null);

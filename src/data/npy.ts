@@ -356,8 +356,18 @@ export function parseNpz(bytes: Uint8Array, file: string): Map<string, NpyArray>
   if (!isZip(bytes)) throw new DataError(file, `is not a .npz archive: wrong magic bytes (${hexPrefix(bytes)}), expected a zip file`);
   let members: Record<string, Uint8Array>;
   try {
-    members = unzipSync(bytes);
+    members = unzipSync(bytes, {
+      // Deflate cannot expand data more than about 1032 times: a larger declared size is a
+      // corrupt or hostile entry, refused before anything is allocated for it.
+      filter: (entry) => {
+        if (entry.originalSize > 1032 * entry.size + 1024) {
+          throw new DataError(file, `member ${JSON.stringify(entry.name)} declares ${entry.originalSize} bytes from ${entry.size} compressed; the archive is corrupt`);
+        }
+        return true;
+      },
+    });
   } catch (e) {
+    if (e instanceof DataError) throw e;
     throw new DataError(file, `is not a readable zip archive (${(e as Error).message})`);
   }
   const out = new Map<string, NpyArray>();

@@ -194,7 +194,8 @@ async function loadCsvPair(trainFile: string, testFile: string | null, opts: Loa
   let test: Dataset | null = null;
   if (testFile) {
     const labelColumn = opts.labelColumn ?? trainTable.labelColumnName ?? trainTable.labelColumn!;
-    const testTable = await readCsvFile(testFile, { ...csvOpts, labelColumn, classNames: trainTable.classNames });
+    const header = opts.header ?? trainTable.header !== null;
+    const testTable = await readCsvFile(testFile, { ...csvOpts, header, labelColumn, classNames: trainTable.classNames });
     notes.push(csvNote(testFile, testTable));
     test = csvDataset(testFile, testTable);
     if (train.classNames && !test.classNames) test.classNames = train.classNames;

@@ -102,7 +102,6 @@ export async function runStudy(study: ResolvedStudy, options: RunStudyOptions): 
   const trialRows = subsetRows(options.data.train, study.data.trainRows, study.data.seed);
   let pool: WorkerPool | null = null;
   let executed = 0;
-  let reused = 0;
   const signal = options.signal;
   const onAbort = () => void pool?.stop();
   signal?.addEventListener('abort', onAbort);
@@ -132,7 +131,6 @@ export async function runStudy(study: ResolvedStudy, options: RunStudyOptions): 
     const planned = configs.flatMap((c) => seeds.map((seed) => ({ c, seed, key: trialKey(c.key, seed) })));
     const queue = planned.filter((t) => store.trial(t.key) === undefined);
     const phaseReused = planned.length - queue.length;
-    reused += phaseReused;
     const running = new Map<number, RunningTrial>();
     const phaseStart = performance.now();
     let finishedHere = 0;
@@ -283,7 +281,7 @@ export async function runStudy(study: ResolvedStudy, options: RunStudyOptions): 
       executed,
     });
     const files = await writeStudyReport(options.dir, report, { modelJson, html: options.htmlReport ?? true });
-    return { dir: options.dir, report, files, executed, reused, interrupted, wallSeconds: (performance.now() - started) / 1000 };
+    return { dir: options.dir, report, files, executed, reused: trials.length - executed, interrupted, wallSeconds: (performance.now() - started) / 1000 };
   } catch (e) {
     if (signal?.aborted) throw new StudyInterrupted(options.dir);
     throw e;

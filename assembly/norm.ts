@@ -113,8 +113,8 @@ export function batchNormBackward(dy: usize, xhat: usize, gamma: usize, invStd: 
 @inline function rowMax(z: usize, cols: i32): f32 {
   let mx = splat(-Infinity);
   let c = 0;
-  for (; c + 4 <= cols; c += 4) mx = f32x4.max(mx, v128.load(z + off(c)));
-  if (c < cols) mx = f32x4.max(mx, v128.bitselect(v128.load(z + off(c)), splat(-Infinity), laneMask(cols - c)));
+  for (; c + 4 <= cols; c += 4) mx = f32x4.pmax(mx, v128.load(z + off(c)));
+  if (c < cols) mx = f32x4.pmax(mx, v128.bitselect(v128.load(z + off(c)), splat(-Infinity), laneMask(cols - c)));
   return hmax(mx);
 }
 
@@ -140,10 +140,10 @@ export function batchNormBackward(dy: usize, xhat: usize, gamma: usize, invStd: 
 export function softmax(z: usize, out: usize, rows: i32, cols: i32): void {
   for (let r = 0; r < rows; r++) {
     const zr = z + off(r * cols), or = out + off(r * cols);
-    const sum = splat(rowExp(zr, or, cols, rowMax(zr, cols)));
+    const inv = splat(<f32>1 / rowExp(zr, or, cols, rowMax(zr, cols)));
     let c = 0;
-    for (; c + 4 <= cols; c += 4) v128.store(or + off(c), f32x4.div(v128.load(or + off(c)), sum));
-    if (c < cols) storePartial(or + off(c), f32x4.div(v128.load(or + off(c)), sum), cols - c);
+    for (; c + 4 <= cols; c += 4) v128.store(or + off(c), f32x4.mul(v128.load(or + off(c)), inv));
+    if (c < cols) storePartial(or + off(c), f32x4.mul(v128.load(or + off(c)), inv), cols - c);
   }
 }
 
@@ -161,7 +161,7 @@ export function softmaxCrossEntropy(z: usize, labels: usize, grad: usize, rows: 
     const max = rowMax(zr, cols);
     const sumE = rowExp(zr, gr, cols, max);
     const logSum = splat(<f32>(Math.log(<f64>sumE) + <f64>max));
-    const sum = splat(sumE);
+    const inv = splat(<f32>1 / sumE);
     const label = splat(load<f32>(labels + off(r)));
     let cls = f32x4(0, 1, 2, 3);
     let loss = splat(0);
@@ -171,7 +171,7 @@ export function softmaxCrossEntropy(z: usize, labels: usize, grad: usize, rows: 
       const logp = f32x4.sub(v128.load(zr + off(c)), logSum);
       // Lanes past the row end hold whatever follows it, NaN included: mask the product.
       loss = f32x4.add(loss, v128.and(f32x4.mul(q, logp), laneMask(lanes)));
-      const g = f32x4.mul(f32x4.sub(f32x4.div(v128.load(gr + off(c)), sum), q), invRows);
+      const g = f32x4.mul(f32x4.sub(f32x4.mul(v128.load(gr + off(c)), inv), q), invRows);
       storeLanes(gr + off(c), g, lanes);
       cls = f32x4.add(cls, splat(4));
     }

@@ -182,10 +182,11 @@ h3{font-size:14px;margin:18px 0 8px;color:#374151}
 .figure svg{max-width:100%;height:auto;display:block}
 .figure svg text{font-family:"DejaVu Sans",Verdana,"Segoe UI",Arial,sans-serif}
 .curves{display:grid;grid-template-columns:1fr 1fr;gap:20px}
-.test-grid{display:grid;grid-template-columns:minmax(330px,400px) 1fr;gap:28px;align-items:start}
+.test-grid{display:grid;grid-template-columns:minmax(330px,420px) minmax(0,1fr);gap:28px;align-items:start}
 table{border-collapse:collapse;font-size:14px;font-variant-numeric:tabular-nums}
 th,td{padding:5px 10px;text-align:left;border-bottom:1px solid var(--line)}
-th{white-space:nowrap}
+thead th,.totals th{white-space:nowrap}
+tbody th{overflow-wrap:anywhere}
 thead th{font-size:12px;text-transform:uppercase;letter-spacing:.04em;color:var(--muted);font-weight:600;border-bottom:2px solid #d1d5db}
 tbody th{font-weight:500}
 .num{text-align:right;white-space:nowrap}

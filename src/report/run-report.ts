@@ -61,6 +61,9 @@ export function checkRunReport(r: RunReport): void {
   if (m.length !== k || m.some((row) => row.length !== k)) {
     throw new ConfigError('report.test.confusion', m, `a ${k} x ${k} matrix of counts`);
   }
+  if (!(Math.abs(r.test.accuracy - r.test.report.accuracy) <= 1e-9)) {
+    throw new ConfigError('report.test.accuracy', r.test.accuracy, `the classification report's accuracy ${r.test.report.accuracy}`);
+  }
   if (r.test.report.classes.length !== k) {
     throw new ConfigError('report.test.report.classes', r.test.report.classes.length, `${k} rows, one per class`);
   }

@@ -132,13 +132,14 @@ test('a report whose parts disagree is refused with a ConfigError naming the fie
   const r = sampleRunReport();
   assert.throws(() => checkRunReport({ ...r, test: { ...r.test!, confusion: r.test!.confusion.slice(1) } }), (e: unknown) => e instanceof ConfigError && e.field === 'report.test.confusion');
   assert.throws(() => checkRunReport({ ...r, data: { ...r.data, classNames: ['a'] } }), (e: unknown) => e instanceof ConfigError && e.field === 'report.data.classNames');
+  assert.throws(() => checkRunReport({ ...r, test: { ...r.test!, accuracy: 0.5 } }), (e: unknown) => e instanceof ConfigError && e.field === 'report.test.accuracy');
   const preds = [...r.test!.predictions];
   preds[3] = { index: 3, predicted: 10, actual: 1 };
   assert.throws(() => checkRunReport({ ...r, test: { ...r.test!, predictions: preds } }), (e: unknown) => e instanceof ConfigError && e.field === 'report.test.predictions[3].predicted');
 });
 
-test('html.ts stays browser-safe', () => {
-  for (const file of ['html.js', 'diagnose.js', 'format.js', 'text.js']) {
+test('the browser-safe modules import nothing from Node, Vega or the Node renderer', () => {
+  for (const file of ['index.js', 'html.js', 'charts.js', 'diagnose.js', 'format.js', 'text.js']) {
     const js = readFileSync(new URL(`../../src/report/${file}`, import.meta.url), 'utf8');
     assert.doesNotMatch(js, /from ['"](node:|vega['"]|@resvg|\.\/render-node|\.\/run-report)/, file);
   }

@@ -8,7 +8,7 @@ import { BatchNorm } from './batchnorm.js';
 import { resolveModelOptions, type ModelOptions, type ResolvedModelOptions } from './config.js';
 import { Dense, type DenseInit } from './dense.js';
 import { Dropout } from './dropout.js';
-import type { Layer, Param, StateTensor } from './layer.js';
+import { prefix, type Layer, type Param, type StateTensor } from './layer.js';
 
 export interface BuildOptions {
   /** Seed for the initial weights and the dropout streams. Default 0. */
@@ -46,6 +46,7 @@ export class Sequential {
   private labels!: Matrix;
   private dlogits!: Matrix;
   private probs!: Matrix;
+  private fullBatch!: { x: Matrix; y: Matrix };
 
   private constructor(
     readonly options: ResolvedModelOptions,
@@ -113,6 +114,7 @@ export class Sequential {
     this.labels = this.backend.alloc(rows, 1);
     this.dlogits = this.backend.alloc(rows, this.classes);
     this.probs = this.backend.alloc(rows, this.classes);
+    this.fullBatch = { x: this.input, y: this.labels };
   }
 
   /**
@@ -122,6 +124,8 @@ export class Sequential {
    */
   batchBuffers(rows: number): { x: Matrix; y: Matrix } {
     this.ensureCapacity(rows);
+    // Full batches (all but the last of an epoch) reuse one object: no allocation per step.
+    if (rows === this.capacity) return this.fullBatch;
     return { x: this.input.rowsView(0, rows), y: this.labels.rowsView(0, rows) };
   }
 
@@ -138,7 +142,7 @@ export class Sequential {
    */
   lossAndGradients(x: Matrix, y: Matrix, labelSmoothing = 0): { loss: number; correct: number } {
     const logits = this.forward(x, true);
-    const dlogits = this.dlogits.rowsView(0, x.rows);
+    const dlogits = prefix(this.dlogits, x.rows);
     const loss = this.backend.softmaxCrossEntropy(logits, y, dlogits, labelSmoothing);
     const correct = countCorrect(logits, y);
     let g: Matrix | null = dlogits;

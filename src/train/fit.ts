@@ -1,5 +1,6 @@
 import { DivergenceError, ShapeError } from '../errors.js';
 import type { Sequential } from '../nn/model.js';
+import { gatherLabels, gatherRows } from '../data/batches.js';
 import { Rng } from '../tensor/rng.js';
 import { EarlyStopping, type Callback, type TrainContext } from './callbacks.js';
 import type { EpochRecord } from './history.js';
@@ -79,7 +80,8 @@ export async function fit(model: Sequential, train: LabelledData, val: LabelledD
         // Batch statistics of a single row are undefined (PyTorch refuses them): skip such a tail.
         if (n < 2 && usesBatchNorm) continue;
         const { x, y } = model.batchBuffers(n);
-        gatherBatch(train, order, start, n, x.data, y.data);
+        gatherRows(train.features, train.cols, order, start, n, x.data);
+        gatherLabels(train.labels, order, start, n, y.data);
         const { loss, correct: c } = model.lossAndGradients(x, y, o.labelSmoothing);
         if (!Number.isFinite(loss)) throw new DivergenceError(epoch + 1, b + 1, loss);
         optimizer.step(epoch);
@@ -116,14 +118,4 @@ export async function fit(model: Sequential, train: LabelledData, val: LabelledD
     aborted,
     seconds: (performance.now() - started) / 1000,
   };
-}
-
-/** Copy the rows order[start..start+n) into the batch buffers (labels stored as floats). */
-function gatherBatch(d: LabelledData, order: Int32Array, start: number, n: number, x: Float32Array, y: Float32Array): void {
-  const cols = d.cols, f = d.features;
-  for (let r = 0; r < n; r++) {
-    const row = order[start + r];
-    x.set(f.subarray(row * cols, row * cols + cols), r * cols);
-    y[r] = d.labels[row];
-  }
 }

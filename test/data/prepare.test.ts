@@ -1,0 +1,253 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { Dataset } from '../../src/data/dataset.js';
+import { symmetricEigen, symmetricEigenTop } from '../../src/data/eigen.js';
+import { fitPca } from '../../src/data/pca.js';
+import { Pipeline } from '../../src/data/pipeline.js';
+import { prepare } from '../../src/data/prepare.js';
+import { fitScaler } from '../../src/data/scale.js';
+import { stratifiedSplit } from '../../src/data/split.js';
+import { gatherLabels, gatherRows } from '../../src/data/batches.js';
+import { ConfigError, DataError, ModelFormatError, ShapeError } from '../../src/errors.js';
+import { ReferenceBackend } from '../../src/tensor/reference.js';
+import { fixtureJson } from './helpers.js';
+
+interface SkRef {
+  X: number[][];
+  Y: number[][];
+  pca: { k: number; mean: number[]; components: number[][]; explainedVariance: number[]; explainedVarianceRatio: number[]; transformX: number[][]; allEigenvalues: number[] };
+  standard: { mean: number[]; scale: number[]; transformY: number[][] };
+  minmax: { min: number[]; max: number[]; transformY: number[][] };
+}
+const sk = fixtureJson<SkRef>('sklearn_reference.json');
+const flat = (m: number[][]) => Float32Array.from(m.flat());
+
+function close(actual: ArrayLike<number>, expected: ArrayLike<number>, tol: number, what: string): void {
+  assert.equal(actual.length, expected.length, `${what}: length`);
+  for (let i = 0; i < expected.length; i++) {
+    const d = Math.abs(actual[i] - expected[i]);
+    assert.ok(d <= tol * Math.max(1, Math.abs(expected[i])), `${what}[${i}]: ${actual[i]} vs ${expected[i]}`);
+  }
+}
+
+function dataset(rows: number, cols: number, f: (r: number, c: number) => number, label: (r: number) => number, source = 'mem'): Dataset {
+  const features = new Float32Array(rows * cols);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) features[r * cols + c] = f(r, c);
+  return { features, labels: Int32Array.from({ length: rows }, (_, r) => label(r)), rows, cols, source };
+}
+
+test('PCA matches scikit-learn: mean, components (up to sign), explained variance, projection', () => {
+  const X = flat(sk.X);
+  const n = sk.X.length, d = sk.X[0].length, k = sk.pca.k;
+  for (const backend of [new ReferenceBackend(), undefined]) {
+    const fit = fitPca(X, n, d, k, backend);
+    close(fit.mean, sk.pca.mean, 1e-6, 'mean');
+    close(fit.explainedVariance, sk.pca.explainedVariance, 1e-5, 'explained variance');
+    close(fit.explainedVarianceRatio, sk.pca.explainedVarianceRatio, 1e-5, 'explained variance ratio');
+    for (let i = 0; i < k; i++) {
+      const ours = fit.components.subarray(i * d, i * d + d);
+      const ref = sk.pca.components[i];
+      const sign = ours.reduce((s, v, j) => s + v * ref[j], 0) < 0 ? -1 : 1;
+      close(Array.from(ours, (v) => sign * v), ref, 1e-5, `component ${i}`);
+    }
+    const projected = Pipeline.fitted(d, null, fit).transform(X, n, backend);
+    for (let i = 0; i < k; i++) {
+      const ref = sk.pca.transformX.map((row) => row[i]);
+      const ours = Array.from({ length: n }, (_, r) => projected[r * k + i]);
+      const sign = ours.reduce((s, v, r) => s + v * ref[r], 0) < 0 ? -1 : 1;
+      close(ours.map((v) => sign * v), ref, 1e-4, `projection column ${i}`);
+    }
+  }
+  // The sign convention: each component's largest-|value| entry is positive.
+  const fit = fitPca(X, n, d, k);
+  for (let i = 0; i < k; i++) {
+    const row = Array.from(fit.components.subarray(i * d, i * d + d));
+    const big = row.reduce((b, v, j) => (Math.abs(v) > Math.abs(row[b]) ? j : b), 0);
+    assert.ok(row[big] > 0);
+  }
+  assert.throws(() => fitPca(X, n, d, d + 1), ConfigError);
+  assert.throws(() => fitPca(X, n, d, 0), ConfigError);
+});
+
+test('eigen-decomposition: all eigenvalues match scikit-learn; top-k agrees with the full solver', () => {
+  const X = sk.X, n = X.length, d = X[0].length;
+  const mean = sk.pca.mean;
+  const cov = new Float64Array(d * d);
+  for (let i = 0; i < d; i++) {
+    for (let j = 0; j < d; j++) {
+      let s = 0;
+      for (let r = 0; r < n; r++) s += (X[r][i] - mean[i]) * (X[r][j] - mean[j]);
+      cov[i * d + j] = s / (n - 1);
+    }
+  }
+  const full = symmetricEigen(cov, d);
+  close(full.values, sk.pca.allEigenvalues, 1e-9, 'eigenvalues');
+  const top = symmetricEigenTop(cov, d, 3);
+  close(top.values, full.values, 1e-12, 'top-k eigenvalues');
+  close(top.vectors, full.vectors.subarray(0, 3 * d), 1e-9, 'top-k eigenvectors');
+  // A matrix with repeated eigenvalues: vectors stay orthonormal and satisfy A v = lambda v.
+  const m = 12;
+  const a = new Float64Array(m * m);
+  for (let i = 0; i < m; i++) a[i * m + i] = i < 4 ? 2 : 1;
+  for (let i = 5; i + 1 < m; i++) a[i * m + i + 1] = a[(i + 1) * m + i] = 0.25;
+  const rep = symmetricEigenTop(a, m, 6);
+  // The 7 x 7 block has eigenvalues 1 + 0.5 cos(j pi / 8), j = 1..7.
+  assert.deepEqual(Array.from(rep.values.subarray(0, 4)), [2, 2, 2, 2]);
+  close(rep.values.subarray(4, 6), [1 + 0.5 * Math.cos(Math.PI / 8), 1 + 0.5 * Math.cos((2 * Math.PI) / 8)], 1e-12, 'block eigenvalues');
+  for (let i = 0; i < 6; i++) {
+    for (let r = 0; r < m; r++) {
+      let av = 0;
+      for (let t = 0; t < m; t++) av += a[r * m + t] * rep.vectors[i * m + t];
+      assert.ok(Math.abs(av - rep.values[i] * rep.vectors[i * m + r]) < 1e-12);
+    }
+    for (let j = 0; j < 6; j++) {
+      let dot = 0;
+      for (let t = 0; t < m; t++) dot += rep.vectors[i * m + t] * rep.vectors[j * m + t];
+      assert.ok(Math.abs(dot - (i === j ? 1 : 0)) < 1e-12);
+    }
+  }
+});
+
+test('scalers match scikit-learn StandardScaler and MinMaxScaler', () => {
+  const X = flat(sk.X), n = sk.X.length, d = sk.X[0].length, Y = flat(sk.Y), m = sk.Y.length;
+  const std = fitScaler(X, n, d, 'standard');
+  close(std.shift, sk.standard.mean, 1e-6, 'mean');
+  close(Array.from(std.scale, (s) => 1 / s), sk.standard.scale, 1e-6, 'scale');
+  close(new Pipeline(d, std).transform(Y, m), sk.standard.transformY.flat(), 1e-5, 'standardised Y');
+  const mm = fitScaler(X, n, d, 'minmax');
+  close(mm.shift, sk.minmax.min, 1e-6, 'min');
+  close(new Pipeline(d, mm).transform(Y, m), sk.minmax.transformY.flat(), 1e-5, 'min-max Y');
+  // A constant column maps to 0 instead of dividing by zero.
+  const c = fitScaler(Float32Array.from([5, 1, 5, 2, 5, 3]), 3, 2, 'standard');
+  assert.deepEqual(Array.from(new Pipeline(2, c).transform(Float32Array.from([5, 2]), 1)), [0, 0]);
+});
+
+test('stratified split: proportions per class, exact total, seed determinism, no overlap', () => {
+  const labels = Int32Array.from({ length: 1000 }, (_, i) => (i < 500 ? 0 : i < 800 ? 1 : i < 950 ? 2 : 3));
+  const a = stratifiedSplit(labels, 0.1, 7);
+  assert.equal(a.val.length, 100);
+  assert.equal(a.train.length, 900);
+  const perClass = (idx: Int32Array) => [0, 1, 2, 3].map((c) => Array.from(idx).filter((i) => labels[i] === c).length);
+  assert.deepEqual(perClass(a.val), [50, 30, 15, 5]);
+  const all = new Set([...a.train, ...a.val]);
+  assert.equal(all.size, 1000);
+  const b = stratifiedSplit(labels, 0.1, 7);
+  assert.deepEqual(Array.from(b.val), Array.from(a.val));
+  const c = stratifiedSplit(labels, 0.1, 8);
+  assert.notDeepEqual(Array.from(c.val), Array.from(a.val));
+  assert.deepEqual(perClass(c.val), [50, 30, 15, 5]);
+  // Rounding: 0.25 of (3, 3, 3, 1) rows is 2.5 in all; the total is round(10 * 0.25) = 3.
+  const small = stratifiedSplit(Int32Array.from([0, 0, 0, 1, 1, 1, 2, 2, 2, 3]), 0.25, 1);
+  assert.equal(small.val.length, 3);
+  assert.equal(stratifiedSplit(labels, 0, 1).val.length, 0);
+});
+
+test('prepare fits scaling on the training part only and applies it to validation and test', () => {
+  const train = dataset(200, 3, (r, c) => r * (c + 1) + (r % 7), (r) => r % 4, 'train.npy');
+  const test = dataset(20, 3, (r, c) => 1000 + r - c, (r) => r % 4, 'test.npy');
+  const p = prepare({ train, test }, { valFraction: 0.2, seed: 3 });
+  assert.equal(p.train.rows, 160);
+  assert.equal(p.val.rows, 40);
+  assert.equal(p.test!.rows, 20);
+  assert.equal(p.classes, 4);
+  // Training part: mean 0 and unit (population) variance per column.
+  for (let c = 0; c < 3; c++) {
+    let s = 0, ss = 0;
+    for (let r = 0; r < p.train.rows; r++) s += p.train.features[r * 3 + c];
+    const mean = s / p.train.rows;
+    for (let r = 0; r < p.train.rows; r++) ss += (p.train.features[r * 3 + c] - mean) ** 2;
+    assert.ok(Math.abs(mean) < 1e-5);
+    assert.ok(Math.abs(ss / p.train.rows - 1) < 1e-4);
+  }
+  // Validation and test use the training part's statistics, recomputed here by hand.
+  const { train: trIdx, val: vaIdx } = stratifiedSplit(train.labels, 0.2, 3);
+  for (let c = 0; c < 3; c++) {
+    const vals = Array.from(trIdx, (r) => train.features[r * 3 + c]);
+    const mean = vals.reduce((a, b) => a + b, 0) / vals.length;
+    const sd = Math.sqrt(vals.reduce((a, b) => a + (b - mean) ** 2, 0) / vals.length);
+    const r0 = vaIdx[0];
+    assert.ok(Math.abs(p.val.features[c] - (train.features[r0 * 3 + c] - mean) / sd) < 1e-5);
+    assert.ok(Math.abs(p.test!.features[c] - (test.features[c] - mean) / sd) < 1e-5);
+  }
+  assert.deepEqual(Array.from(p.val.labels), Array.from(vaIdx, (r) => train.labels[r]));
+  assert.deepEqual(p.steps.map((s) => s.name), ['nulls', 'classes', 'split', 'scale']);
+  // The pipeline reproduces the transform on raw input.
+  assert.deepEqual(Array.from(p.pipeline.transform(test.features, test.rows)), Array.from(p.test!.features));
+});
+
+test('prepare with PCA fits it on the scaled training part and reports the explained variance', () => {
+  const X = flat(sk.X), n = sk.X.length, d = sk.X[0].length;
+  const train: Dataset = { features: X, labels: Int32Array.from({ length: n }, (_, i) => i % 2), rows: n, cols: d, source: 'x' };
+  const p = prepare({ train, test: null }, { scale: 'none', pca: 3, valFraction: 0 });
+  assert.equal(p.train.cols, 3);
+  assert.equal(p.pipeline.inputCols, d);
+  assert.equal(p.pipeline.outputCols, 3);
+  const step = p.steps.find((s) => s.name === 'pca')!;
+  assert.match(step.summary, /PCA 6 -> 3 components.*explain 99\.9% of the variance \(first: 72\.4%, 20\.0%, 7\.5%\)/);
+  const json = JSON.parse(JSON.stringify(p.pipeline.toJSON()));
+  const back = Pipeline.fromJSON(json, 'model.json');
+  assert.deepEqual(Array.from(back.transform(X, n)), Array.from(p.train.features));
+});
+
+test('null check: counts per file and column, drops the rows, or refuses', () => {
+  const train = dataset(10, 3, (r, c) => (r === 2 && c === 1 ? NaN : r === 5 ? Infinity : r + c), (r) => r % 2, 'train.npy');
+  const test = dataset(4, 3, (r, c) => (r === 0 && c === 2 ? -Infinity : r), (r) => r % 2, 'test.npy');
+  const p = prepare({ train, test }, { scale: 'none', valFraction: 0 });
+  assert.equal(p.train.rows, 8);
+  assert.equal(p.test!.rows, 3);
+  const step = p.steps[0];
+  assert.equal(step.name, 'nulls');
+  assert.equal(step.warning, true);
+  assert.match(step.summary, /2 of 10 rows of train\.npy \(4 values; column 0: 1, column 1: 2, column 2: 1\); 1 of 4 rows of test\.npy/);
+  assert.deepEqual(Array.from(p.train.features.subarray(0, 9)), [0, 1, 2, 1, 2, 3, 3, 4, 5]);
+  assert.throws(
+    () => prepare({ train, test }, { nulls: 'refuse' }),
+    (e: unknown) => e instanceof DataError && e.file === 'train.npy' && /NaN or infinite values.*--nulls drop/.test(e.problem),
+  );
+});
+
+test('absent classes are a warning; mismatched widths and bad options are named errors', () => {
+  const train = dataset(30, 2, (r, c) => r + c, (r) => (r % 2) * 2, 'train.npy');
+  const p = prepare({ train, test: null }, {});
+  const classes = p.steps.find((s) => s.name === 'classes')!;
+  assert.equal(classes.warning, true);
+  assert.match(classes.summary, /3 classes.*Warning: no training rows for class 1/);
+  const wide = dataset(5, 3, () => 1, () => 0, 'test.npy');
+  assert.throws(() => prepare({ train, test: wide }, {}), (e: unknown) => e instanceof DataError && e.file === 'test.npy' && /3 features per row.*has 2/.test(e.problem));
+  assert.throws(() => prepare({ train, test: null }, { valFraction: 1 }), ConfigError);
+  assert.throws(() => prepare({ train, test: null }, { scale: 'z' as never }), ConfigError);
+  assert.throws(() => prepare({ train, test: null }, { pca: 0 }), ConfigError);
+  assert.throws(() => prepare({ train, test: null }, { nulls: 'keep' as never }), ConfigError);
+});
+
+test('Pipeline.fromJSON validates every field and names the file', () => {
+  const good = new Pipeline(2, { kind: 'standard', shift: Float64Array.of(1, 2), scale: Float64Array.of(0.5, 2) }).toJSON();
+  assert.deepEqual(Array.from(Pipeline.fromJSON(good, 'm.json').transform(Float32Array.of(3, 3), 1)), [1, 2]);
+  const bad: [unknown, RegExp][] = [
+    [null, /expected an object/],
+    [{ ...good, format: 'x' }, /format/],
+    [{ ...good, version: 2 }, /version/],
+    [{ ...good, inputCols: 0 }, /inputCols/],
+    [{ ...good, scaler: { ...good.scaler, shift: [1] } }, /scaler\.shift: expected an array of 2 numbers/],
+    [{ ...good, scaler: { ...good.scaler, scale: [1, 'a'] } }, /scaler\.scale: item 1/],
+    [{ ...good, scaler: { ...good.scaler, kind: 'robust' } }, /scaler\.kind/],
+    [{ ...good, pca: { k: 3, mean: [0, 0], components: [] } }, /pca\.k/],
+    [{ ...good, pca: { k: 1, mean: [0, 0], components: [1] } }, /pca\.components/],
+    [{ ...good, outputCols: 5 }, /outputCols/],
+  ];
+  for (const [json, problem] of bad) {
+    assert.throws(() => Pipeline.fromJSON(json, 'm.json'), (e: unknown) => e instanceof ModelFormatError && e.file === 'm.json' && problem.test(e.problem));
+  }
+  assert.throws(() => Pipeline.fromJSON(good, 'm.json').transform(new Float32Array(3), 1), ShapeError);
+});
+
+test('gatherRows and gatherLabels copy the selected rows in order', () => {
+  const features = Float32Array.from({ length: 12 }, (_, i) => i);
+  const dst = new Float32Array(8).fill(-1);
+  gatherRows(features, 3, Int32Array.of(3, 0, 2), 1, 2, dst);
+  assert.deepEqual(Array.from(dst), [0, 1, 2, 6, 7, 8, -1, -1]);
+  const lab = new Float32Array(2);
+  gatherLabels(Int32Array.of(5, 6, 7, 8), Int32Array.of(3, 0, 2), 1, 2, lab);
+  assert.deepEqual(Array.from(lab), [5, 7]);
+  assert.throws(() => gatherRows(features, 3, Int32Array.of(0, 1, 2), 0, 3, new Float32Array(6)), RangeError);
+});

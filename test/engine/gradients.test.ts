@@ -140,6 +140,18 @@ for (const { name: backendName, backend } of BACKENDS) {
     });
   }
 
+  for (const [act, alpha] of activations) {
+    // PyTorch propagates NaN through every activation; mapping it to 0 hides a NaN input or a
+    // NaN weight from the loss, so training carries on with garbage instead of stopping.
+    const todo = act === 'relu' ? 'engine bug: relu maps NaN to 0 (reference and wasm kernels)' : undefined;
+    test(`[${backendName}] activation ${act}${alpha ? ` (slope ${alpha})` : ''} propagates NaN`, { todo }, () => {
+      const layer = new ActivationLayer(3, act, alpha);
+      layer.allocate(backend, 1);
+      const y = layer.forward(matrixOf(backend, 1, 3, [NaN, -1, 1]), true).data;
+      assert.ok(Number.isNaN(y[0]), `${act}(NaN) = ${y[0]}`);
+    });
+  }
+
   test(`[${backendName}] dropout: documented mask, inverted scaling, gradient through the mask`, () => {
     const rand = lcg(5);
     const rows = 6, cols = 5, p = 0.3, seed = 987654321;

@@ -69,9 +69,14 @@ for (const { name: backendName, backend } of BACKENDS) {
 
   test(`[${backendName}] a validation loss that turns non-finite also stops training`, async () => {
     const data = gaussianBlobs(64, 8, 3, 7);
-    const badVal = { ...data, features: data.features.map((v, i) => (i === 3 ? 1e38 * 10 : v)) };
+    // Finite values (float32 holds up to 3.4e38) whose products overflow in the forward pass.
+    const badVal = { ...data, features: data.features.map((v, i) => (i < data.cols ? 3e38 * Math.sign(v) : v)) };
     const model = Sequential.create({ inputs: 8, classes: 3, hidden: [{ width: 16, batchNorm: false }] }, { seed: 2, backend });
-    await assert.rejects(fit(model, data, badVal, { train: { epochs: 5 } }), DivergenceError);
+    await assert.rejects(fit(model, data, badVal, { train: { epochs: 5 } }), (e: unknown) => {
+      assert.ok(e instanceof DivergenceError, String(e));
+      assert.equal(e.epoch, 1);
+      return true;
+    });
     model.dispose();
   });
 }

@@ -1,0 +1,225 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { OutputError } from '../../src/errors.js';
+import { resolveStudy } from '../../src/tune/config.js';
+import { StudyStore } from '../../src/tune/store.js';
+import { expandStrategy, studySeeds } from '../../src/tune/strategies.js';
+import { StudyInterrupted, runStudy, trialKey } from '../../src/tune/study.js';
+import { syntheticStudyData, tempDir, tinyStudyConfig } from './helpers.js';
+
+const data = syntheticStudyData();
+
+interface Row {
+  key: string;
+  status: string;
+  result_json: string | null;
+  id: number;
+}
+
+function rows(dir: string): Row[] {
+  const db = new Database(join(dir, 'study.db'), { readonly: true });
+  try {
+    return db.prepare('SELECT id, key, status, result_json FROM trials ORDER BY key').all() as Row[];
+  } finally {
+    db.close();
+  }
+}
+
+function epochCounts(dir: string): Map<number, number> {
+  const db = new Database(join(dir, 'study.db'), { readonly: true });
+  try {
+    const r = db.prepare('SELECT trial_id, COUNT(*) AS n, MAX(epoch) AS m FROM epochs GROUP BY trial_id').all() as { trial_id: number; n: number; m: number }[];
+    for (const x of r) assert.equal(x.n, x.m, `trial ${x.trial_id}: epochs stored once each`);
+    return new Map(r.map((x) => [x.trial_id, x.n]));
+  } finally {
+    db.close();
+  }
+}
+
+test('a study runs every trial once, stores per-epoch metrics, and writes Table 1, study.json, the final model and report.html', async () => {
+  const t = tempDir();
+  try {
+    const study = resolveStudy(tinyStudyConfig());
+    const out = await runStudy(study, { dir: t.dir, data, workers: 2 });
+    const search = expandStrategy(study);
+    // base, learningRate=0.01, widths=[4]; candidate and neighbours may add a few more.
+    assert.equal(search.length, 3);
+    const stored = rows(t.dir);
+    assert.equal(stored.length, out.executed);
+    assert.ok(stored.length >= search.length * 2);
+    assert.equal(new Set(stored.map((r) => r.key)).size, stored.length);
+    for (const c of search) for (const seed of studySeeds(study)) assert.ok(stored.some((r) => r.key === trialKey(c.key, seed) && r.status === 'done'));
+    const epochs = epochCounts(t.dir);
+    for (const r of stored) assert.equal(epochs.get(r.id), JSON.parse(r.result_json!).epochs);
+
+    const rep = out.report;
+    assert.equal(rep.table1.rows.length, 2);
+    assert.equal(rep.table1.base!.values.length, 2);
+    assert.ok(rep.table1.base!.metric.mean > 0.5, 'the blobs are learnable');
+    assert.ok(rep.final && rep.final.test, 'the final model was evaluated on the test set');
+    assert.equal(rep.final.test.predictions.length, data.test!.rows);
+    assert.equal(rep.final.data.testRows, data.test!.rows);
+    const md = readFileSync(join(t.dir, 'table1.md'), 'utf8');
+    assert.match(md, /\| learningRate \| `0\.01` \d+\.\d\d ± \d+\.\d\d/);
+    assert.match(md, /Welch's two-sided t-test/);
+    const html = readFileSync(join(t.dir, 'report.html'), 'utf8');
+    for (const part of ['Table 1', 'Value vs accuracy', '<svg', 'Interaction check', 'Classification report', 'Last 20 test predictions']) assert.ok(html.includes(part), part);
+    assert.ok(!/<script/i.test(html), 'no scripts: the report is self-contained and static');
+    const model = JSON.parse(readFileSync(join(t.dir, 'final-model.json'), 'utf8'));
+    assert.equal(model.format, 'mlplab-model');
+
+    // Running it again does nothing new: everything is found in the database.
+    const again = await runStudy(study, { dir: t.dir, data, workers: 2, htmlReport: false });
+    assert.equal(again.executed, 0);
+    assert.equal(again.reused, stored.length);
+    assert.deepEqual(rows(t.dir), stored);
+    assert.deepEqual(again.report.table1.rows.map((r) => r.cells.map((c) => c.stats?.metric.mean)), rep.table1.rows.map((r) => r.cells.map((c) => c.stats?.metric.mean)));
+  } finally {
+    t.done();
+  }
+});
+
+test('interrupted midway, the same study resumes: finished trials are kept, interrupted ones re-run, nothing counted twice', async () => {
+  const t = tempDir();
+  const ref = tempDir();
+  try {
+    const study = resolveStudy(tinyStudyConfig({ epochs: 4, final: { enabled: false } }));
+    const controller = new AbortController();
+    let finishedBeforeAbort = 0;
+    await assert.rejects(
+      runStudy(study, {
+        dir: t.dir,
+        data,
+        workers: 2,
+        htmlReport: false,
+        signal: controller.signal,
+        onProgress: (p) => {
+          if (p.finished) finishedBeforeAbort++;
+          if (finishedBeforeAbort === 3) controller.abort();
+        },
+      }),
+      StudyInterrupted,
+    );
+    const before = rows(t.dir);
+    const done = before.filter((r) => r.status === 'done');
+    assert.ok(done.length >= 3, `at least 3 trials finished (${done.length})`);
+
+    // A crash leaves trials 'running' with some epochs written: simulate one on a trial not yet started.
+    const store = StudyStore.open(t.dir, study);
+    const crashedKey = trialKey(expandStrategy(study)[2].key, 1);
+    const crashed = store.trial(crashedKey) ?? undefined;
+    if (!crashed) {
+      const id = store.start({ key: crashedKey, configKey: expandStrategy(study)[2].key, seed: 1, phase: 'search', label: 'crashed' });
+      store.close();
+      const db = new Database(join(t.dir, 'study.db'));
+      db.prepare('INSERT INTO epochs (trial_id, epoch, val_accuracy) VALUES (?, 1, 0.1), (?, 2, 0.2)').run(id, id);
+      db.close();
+    } else store.close();
+    const runningBefore = rows(t.dir).filter((r) => r.status === 'running').length;
+    assert.ok(runningBefore >= 1);
+
+    const resumed = await runStudy(study, { dir: t.dir, data, workers: 2, htmlReport: false });
+    assert.equal(resumed.interrupted, runningBefore);
+    const after = rows(t.dir);
+    assert.equal(new Set(after.map((r) => r.key)).size, after.length, 'each trial stored once');
+    assert.ok(after.every((r) => r.status === 'done'));
+    // Trials finished before the interruption were not run again: same rows, same results.
+    for (const d of done) assert.deepEqual(after.find((r) => r.key === d.key), d);
+    assert.equal(resumed.executed, after.length - done.length);
+    epochCounts(t.dir);
+
+    // The resumed study reaches exactly what an uninterrupted one does.
+    const full = await runStudy(study, { dir: ref.dir, data, workers: 1, htmlReport: false });
+    const strip = (rs: Row[]) => rs.map((r) => ({ key: r.key, result: withoutTimes(r.result_json) }));
+    assert.deepEqual(strip(after), strip(rows(ref.dir)));
+    assert.equal(full.report.winner.key, resumed.report.winner.key);
+  } finally {
+    t.done();
+    ref.done();
+  }
+});
+
+function withoutTimes(json: string | null): unknown {
+  const r = JSON.parse(json ?? 'null');
+  if (r) {
+    delete r.seconds;
+    delete r.secondsPerEpoch;
+  }
+  return r;
+}
+
+test('1 and 2 workers give identical trial results (a result depends only on configuration and seed)', async () => {
+  const a = tempDir();
+  const b = tempDir();
+  try {
+    const study = resolveStudy(tinyStudyConfig({ strategy: 'grid', seeds: 2, final: { enabled: false } }));
+    await runStudy(study, { dir: a.dir, data, workers: 1, htmlReport: false });
+    await runStudy(study, { dir: b.dir, data, workers: 2, htmlReport: false });
+    const one = rows(a.dir).map((r) => ({ key: r.key, result: withoutTimes(r.result_json) }));
+    const two = rows(b.dir).map((r) => ({ key: r.key, result: withoutTimes(r.result_json) }));
+    assert.equal(one.length, 4 * 2);
+    assert.deepEqual(two, one);
+  } finally {
+    a.done();
+    b.done();
+  }
+});
+
+test('a study folder written by a different config is refused, and its results are left as they were', async () => {
+  const t = tempDir();
+  try {
+    const study = resolveStudy(tinyStudyConfig({ final: { enabled: false }, factors: [{ path: 'train.learningRate', values: [0.05] }], seeds: 1 }));
+    await runStudy(study, { dir: t.dir, data, workers: 1, htmlReport: false });
+    const before = rows(t.dir);
+    const table = readFileSync(join(t.dir, 'table1.md'), 'utf8');
+    const other = resolveStudy(tinyStudyConfig({ final: { enabled: false }, factors: [{ path: 'train.learningRate', values: [0.05] }], seeds: 2 }));
+    await assert.rejects(runStudy(other, { dir: t.dir, data, workers: 1, htmlReport: false }), (e: unknown) => {
+      assert.ok(e instanceof OutputError);
+      assert.match(e.message, /different config .*help: pass another --out folder/);
+      return true;
+    });
+    assert.deepEqual(rows(t.dir), before);
+    assert.equal(readFileSync(join(t.dir, 'table1.md'), 'utf8'), table);
+  } finally {
+    t.done();
+  }
+});
+
+test('a folder holding study outputs without a database, or another SQLite file, is refused', () => {
+  const t = tempDir();
+  try {
+    const study = resolveStudy(tinyStudyConfig());
+    writeFileSync(join(t.dir, 'report.html'), '<p>someone else\'s</p>');
+    assert.throws(() => StudyStore.open(t.dir, study), /holds study outputs \(report\.html\) but no study\.db/);
+    assert.equal(existsSync(join(t.dir, 'study.db')), false);
+    const u = tempDir();
+    const db = new Database(join(u.dir, 'study.db'));
+    db.exec('CREATE TABLE things (x)');
+    db.close();
+    assert.throws(() => StudyStore.open(u.dir, study), /not an mlplab study database/);
+    u.done();
+  } finally {
+    t.done();
+  }
+});
+
+test('a diverging trial is recorded as failed, shown in Table 1, and not retried', async () => {
+  const t = tempDir();
+  try {
+    const study = resolveStudy(
+      tinyStudyConfig({ final: { enabled: false }, seeds: 1, factors: [{ path: 'train.learningRate', values: [0.05, 1e30] }] }),
+    );
+    const out = await runStudy(study, { dir: t.dir, data, workers: 1, htmlReport: false });
+    const cell = out.report.table1.rows[0].cells[1];
+    assert.equal(cell.stats!.failed, 1);
+    assert.equal(cell.stats!.values.length, 0);
+    assert.ok(rows(t.dir).some((r) => r.status === 'failed'));
+    const again = await runStudy(study, { dir: t.dir, data, workers: 1, htmlReport: false });
+    assert.equal(again.executed, 0);
+  } finally {
+    t.done();
+  }
+});

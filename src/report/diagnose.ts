@@ -157,7 +157,10 @@ export function diagnoseHistory(history: EpochRecord[], options: DiagnoseOptions
     const rise = (sVal[m - 1] - sVal[sMin]) / Math.abs(sVal[sMin] || 1);
     const trainFall = (sTrain[sMin] - sTrain[m - 1]) / Math.abs(sTrain[sMin] || 1);
     if (rise >= minRise && trainFall > 0.01) {
-      const start = h[sMin];
+      // Name the lowest raw epoch inside the smoothing window, so the start agrees with the best epoch quoted elsewhere.
+      let s0 = sMin;
+      for (let i = Math.max(0, sMin - half); i <= Math.min(m - 1, sMin + half); i++) if (val[i] < val[s0]) s0 = i;
+      const start = h[s0];
       const end = h[m - 1];
       result.overfitting = {
         startEpoch: start.epoch,

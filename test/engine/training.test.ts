@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { Sequential } from '../../src/nn/model.js';
 import { fit, type LabelledData } from '../../src/train/fit.js';
 import { PRESETS, mergeSpecs, networkToModelOptions, resolveRun } from '../../src/config.js';
-import { DataError, DivergenceError, MlplabError } from '../../src/errors.js';
+import { ConfigError, DataError, DivergenceError, MlplabError, ShapeError } from '../../src/errors.js';
 import { BACKENDS, gaussianBlobs } from './helpers.js';
 
 // The study's network did not learn at all with batch norm off (10.33%, chance). Here the
@@ -154,4 +154,38 @@ test('predicting on rows that hold NaN is refused, not answered with class 0', {
   const data = gaussianBlobs(10, 8, 3, 11);
   const model = Sequential.create({ inputs: 8, classes: 3, hidden: [{ width: 8 }] }, { seed: 1, backend: BACKENDS[0].backend });
   assert.throws(() => model.predict(withNaN(data, 2, 2).features, 10), DataError);
+});
+
+// Batch statistics need two rows; fit skips one-row batches when the model has batch norm.
+// With batch size 1 that is every batch: nothing trains and the history fills with NaN.
+const ONE_ROW = 'engine bug: fit skips every batch when batch norm meets batchSize 1 or a single training row';
+
+test('batch size 1 with batch norm is refused instead of silently training nothing', { todo: ONE_ROW }, async () => {
+  const data = gaussianBlobs(40, 4, 2, 13);
+  const model = Sequential.create({ inputs: 4, classes: 2, hidden: [{ width: 4, batchNorm: true }] }, { seed: 1, backend: BACKENDS[0].backend });
+  await assert.rejects(fit(model, data, data, { train: { epochs: 2, batchSize: 1 } }), (e: unknown) => {
+    assert.ok(e instanceof ConfigError, `expected ConfigError, got ${String(e)}`);
+    assert.equal(e.field, 'train.batchSize');
+    assert.match(e.message, /batch norm/);
+    return true;
+  });
+});
+
+test('a single training row with batch norm is refused', { todo: ONE_ROW }, async () => {
+  const data = gaussianBlobs(1, 4, 2, 14);
+  const model = Sequential.create({ inputs: 4, classes: 2, hidden: [{ width: 4, batchNorm: true }] }, { seed: 1, backend: BACKENDS[0].backend });
+  await assert.rejects(fit(model, data, null, { train: { epochs: 2 } }), (e: unknown) => {
+    assert.ok(e instanceof ShapeError || e instanceof DataError, `got ${String(e)}`);
+    assert.match(e.message, /1 row/);
+    return true;
+  });
+});
+
+test('batch size 1 without batch norm trains on every row', async () => {
+  const data = gaussianBlobs(40, 4, 2, 13);
+  const model = Sequential.create({ inputs: 4, classes: 2, hidden: [{ width: 4, batchNorm: false }] }, { seed: 1, backend: BACKENDS[0].backend });
+  const before = model.flatValues.data.slice();
+  const result = await fit(model, data, null, { train: { epochs: 1, batchSize: 1 } });
+  assert.ok(Number.isFinite(result.history[0].trainLoss));
+  assert.ok(model.flatValues.data.some((v, i) => v !== before[i]));
 });

@@ -348,7 +348,7 @@ function onWorkerMessage(m: FromWorker): void {
       const state = phase === 'pausing' ? ' · pausing…' : phase === 'stopping' ? ' · stopping…' : '';
       setStatus(`Epoch ${r.epoch} of ${run.spec.train.epochs} · validation accuracy ${pct(r.valAccuracy)} · validation loss ${fixed(r.valLoss)} · ${seconds(r.seconds)} per epoch${state}`);
       document.body.dataset.epoch = String(r.epoch);
-      renderLive(run);
+      scheduleLive(run);
       break;
     }
     case 'paused':
@@ -460,7 +460,25 @@ function clearLivePanels(): void {
   byId('prediction-grid').replaceChildren(h('p', { class: 'muted' }, 'Predicted vs actual labels of test images appear after the first epoch.'));
 }
 
+/** Fastest redraw of the live panels: short epochs must not keep the page busy drawing. */
+const LIVE_INTERVAL_MS = 400;
+let liveTimer = 0;
+let lastLive = 0;
+
+/** Redraw the live panels soon, at most once per LIVE_INTERVAL_MS, always ending on the latest state. */
+function scheduleLive(run: Run): void {
+  if (liveTimer) return;
+  const wait = Math.max(0, lastLive + LIVE_INTERVAL_MS - performance.now());
+  liveTimer = window.setTimeout(() => {
+    liveTimer = 0;
+    lastLive = performance.now();
+    if (current === run) renderLive(run);
+  }, wait);
+}
+
 function renderLive(run: Run): void {
+  window.clearTimeout(liveTimer);
+  liveTimer = 0;
   const lossEl = byId('loss-chart');
   const accEl = byId('accuracy-chart');
   void renderChart(lossEl, lossChart(run.history, { title: 'Loss per epoch', subtitle: `training vs validation · ${run.label}`, width: plotWidth(lossEl), height: 230 }));

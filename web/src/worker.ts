@@ -31,7 +31,8 @@ const post = (message: FromWorker) => self.postMessage(message);
 
 /**
  * Rows the model's buffers are sized for. Evaluation runs in chunks of up to 1,024 rows; sizing
- * the buffers for that from the start means they never grow during a run.
+ * the buffers for that from the start means they never grow during a run. (Growing them
+ * re-allocates the batch-norm layers, which currently resets their running statistics.)
  */
 const EVAL_CAPACITY = 1024;
 

@@ -1,0 +1,172 @@
+/**
+ * End-to-end test of the browser playground: build the site with Vite, serve it, and drive it
+ * in headless Chromium. Bad settings and bad files must give a message and leave the page
+ * working; training on the built-in data must beat chance; the exported model must load
+ * the way the command line loads it and score what the page reported.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { dirname, extname, join, normalize, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Page } from 'playwright-core';
+import { build } from 'vite';
+import { modelFromJSON, parseIdx, writeNpy } from '../../src/index.js';
+import { Pipeline } from '../../src/data/pipeline.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const CHROMIUM = process.env.MLPLAB_CHROMIUM ?? '/usr/bin/chromium';
+const SITE = join(ROOT, 'web', 'dist');
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.svg': 'image/svg+xml',
+};
+
+/** Serve a folder on 127.0.0.1 at a free port. */
+async function serve(dir: string): Promise<{ server: Server; url: string }> {
+  const server = createServer((req, res) => {
+    let path = decodeURIComponent(new URL(req.url ?? '/', 'http://localhost').pathname);
+    if (path.endsWith('/')) path += 'index.html';
+    const file = normalize(join(dir, path));
+    if (!file.startsWith(dir + sep)) {
+      res.writeHead(403).end();
+      return;
+    }
+    readFile(file).then(
+      (body) => res.writeHead(200, { 'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream' }).end(body),
+      () => res.writeHead(404).end(),
+    );
+  });
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return { server, url: `http://127.0.0.1:${address.port}/` };
+}
+
+const npyFile = (name: string, data: Float32Array | Int32Array, shape: number[]) => ({
+  name,
+  mimeType: 'application/octet-stream',
+  buffer: Buffer.from(writeNpy(data, shape)),
+});
+
+async function messageWith(page: Page, text: string): Promise<string> {
+  const box = page.locator('.message', { hasText: text }).first();
+  await box.waitFor({ timeout: 15_000 });
+  return (await box.textContent()) ?? '';
+}
+
+const skip = existsSync(CHROMIUM) ? false : `no Chromium at ${CHROMIUM}: install Debian's chromium package (.ci/run does) or set MLPLAB_CHROMIUM`;
+
+test('playground trains in headless Chromium, refuses bad input with a message, and exports a model the CLI reads', { skip, timeout: 240_000 }, async (t) => {
+  const started = performance.now();
+  await build({ configFile: join(ROOT, 'web', 'vite.config.ts'), logLevel: 'warn' });
+  t.diagnostic(`site built in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  const { server, url } = await serve(SITE);
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  try {
+    const page = await browser.newPage({ viewport: { width: 1440, height: 1000 }, acceptDownloads: true });
+    const pageErrors: string[] = [];
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    await page.goto(url);
+
+    // The built-in data arrives and one sample per class is drawn with its label.
+    await page.locator('#samples canvas').first().waitFor({ timeout: 30_000 });
+    assert.equal(await page.locator('#samples canvas').count(), 10);
+    assert.match((await page.textContent('#samples')) ?? '', /Ankle boot/);
+
+    const train = page.getByRole('button', { name: 'Train', exact: true });
+
+    // An absurd width: a message naming the field, no run started.
+    await page.fill('#layer-0-width', '100000');
+    await train.click();
+    assert.match(await messageWith(page, 'Layer 1 width'), /100000.*65536/);
+    assert.equal(await page.getAttribute('body', 'data-phase'), 'idle');
+    await page.fill('#layer-0-width', '64');
+
+    // A file that is not a .npy: a message naming it.
+    await page.click('#tab-files');
+    await page.setInputFiles('#file-trainData', { name: 'bad.npy', mimeType: 'application/octet-stream', buffer: Buffer.from('definitely not numpy') });
+    assert.match(await messageWith(page, 'bad.npy'), /not a \.npy file/);
+
+    // Test features that do not match the training features: refused before training.
+    const rows = 20;
+    await page.setInputFiles('#file-trainData', npyFile('train_data.npy', new Float32Array(rows * 4).map((_, i) => i % 7), [rows, 4]));
+    await page.setInputFiles('#file-trainLabels', npyFile('train_label.npy', Int32Array.from({ length: rows }, (_, i) => i % 2), [rows, 1]));
+    await page.setInputFiles('#file-testData', npyFile('test_data.npy', new Float32Array(rows * 3), [rows, 3]));
+    await page.setInputFiles('#file-testLabels', npyFile('test_label.npy', new Int32Array(rows), [rows]));
+    await train.click();
+    assert.match(await messageWith(page, 'test_data.npy'), /3 features per row, but the training data has 4/);
+    assert.equal(await page.getAttribute('body', 'data-phase'), 'idle');
+
+    // The page still works: train on the built-in data, pause, resume, stop and evaluate.
+    await page.click('#tab-builtin');
+    await page.selectOption('#train-rows', '2000');
+    await page.fill('#epochs', '200');
+    await train.click();
+    await page.waitForFunction(() => Number(document.body.dataset.epoch ?? 0) >= 1, null, { timeout: 90_000 });
+    await page.click('#pause');
+    await page.getByRole('button', { name: 'Resume' }).waitFor({ timeout: 30_000 });
+    const pausedAt = Number(await page.getAttribute('body', 'data-epoch'));
+    await page.waitForTimeout(400);
+    assert.equal(Number(await page.getAttribute('body', 'data-epoch')), pausedAt, 'no epoch runs while paused');
+    await page.getByRole('button', { name: 'Resume' }).click();
+    await page.waitForFunction((after) => Number(document.body.dataset.epoch ?? 0) > Math.max(after, 1), pausedAt, { timeout: 90_000 });
+    const status = (await page.textContent('#status')) ?? '';
+    const shown = /validation accuracy (\d+(?:\.\d+)?)%/.exec(status);
+    assert.ok(shown, `status shows the validation accuracy: ${status}`);
+    assert.ok(Number(shown[1]) > 20, `validation accuracy ${shown[1]}% is above chance (10%)`);
+    await page.click('#stop');
+    await page.waitForFunction(() => document.body.dataset.phase === 'idle' && document.getElementById('tile-final')?.textContent !== '–', null, { timeout: 120_000 });
+
+    // Charts rendered with their marks; report and prediction grid filled.
+    for (const id of ['loss-chart', 'accuracy-chart', 'compare-chart']) {
+      assert.ok((await page.locator(`#${id} svg .mark-line path`).count()) >= 1, `${id} draws lines`);
+    }
+    assert.equal(await page.locator('#confusion-chart svg .mark-rect path').count(), 100, 'confusion matrix has 10 x 10 cells');
+    assert.equal(await page.locator('#report tbody tr').count(), 13, '10 classes, accuracy, macro and weighted averages');
+    assert.equal(await page.locator('#prediction-grid canvas').count(), 24);
+    assert.equal(await page.locator('#runs-body tr').count(), 1);
+    assert.match((await page.textContent('#status')) ?? '', /^Stopped after \d+ epochs/);
+    const testAccuracy = Number(((await page.textContent('#tile-final')) ?? '').replace('%', '')) / 100;
+    assert.ok(testAccuracy > 0.2, `test accuracy ${testAccuracy} is above chance`);
+
+    // The exported model loads as the command line loads it and scores what the page showed.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export')]);
+    const { model, extras } = await modelFromJSON(await readFile(await download.path(), 'utf8'), 'exported model');
+    assert.equal((extras.classNames as string[])[9], 'Ankle boot');
+    const pipeline = Pipeline.fromJSON(extras.pipeline, 'exported model');
+    const images = parseIdx(await readFile(join(SITE, 'fashion-mnist', 't10k-images-idx3-ubyte.gz')), 'test images');
+    const labels = parseIdx(await readFile(join(SITE, 'fashion-mnist', 't10k-labels-idx1-ubyte.gz')), 'test labels');
+    const n = labels.shape[0];
+    const features = pipeline.transform(Float32Array.from(images.data), n);
+    // Predict in pieces no larger than the loaded model's buffers (32 rows): growing them
+    // re-allocates the batch-norm layers, which currently resets their running statistics.
+    let correct = 0;
+    for (let start = 0; start < n; start += 32) {
+      const rows = Math.min(32, n - start);
+      const predicted = model.predict(features.subarray(start * model.inputs, (start + rows) * model.inputs), rows);
+      predicted.forEach((p, i) => (correct += p === labels.data[start + i] ? 1 : 0));
+    }
+    assert.ok(Math.abs(correct / n - testAccuracy) < 0.0006, `exported model scores ${correct / n}, the page showed ${testAccuracy}`);
+    model.dispose();
+
+    const shot = join(mkdtempSync(join(tmpdir(), 'mlplab-playground-')), 'playground.png');
+    await page.screenshot({ path: shot, fullPage: true });
+    t.diagnostic(`screenshot: ${shot}`);
+    console.log(`playground screenshot: ${shot}`);
+    assert.deepEqual(pageErrors, []);
+  } finally {
+    await browser.close();
+    server.close();
+  }
+});

@@ -2,15 +2,14 @@
  * Renders the chart specs of charts.ts to SVG (Vega's headless view) and PNG (resvg), and
  * writes figure files. Node only.
  */
-import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Resvg } from '@resvg/resvg-js';
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
-import { DataError, OutputError } from '../errors.js';
+import { DataError } from '../errors.js';
+import { writeFileAtomic } from '../io/files.js';
 import { CHART_FONT } from './charts.js';
 
 const FONT_NAMES = ['DejaVuSans.ttf', 'DejaVuSans-Bold.ttf'];
@@ -131,21 +130,7 @@ export async function specToPng(spec: TopLevelSpec, options: PngOptions = {}): P
   return svgToPng(await specToSvg(spec), options);
 }
 
-/**
- * Writes a file through a temporary name in the same folder and a rename, so a reader never
- * sees half a file. Creates the folder. Failures become an OutputError naming the path.
- */
-export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
-  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  try {
-    await mkdir(dirname(path), { recursive: true });
-    await writeFile(tmp, data);
-    await rename(tmp, path);
-  } catch (err) {
-    await rm(tmp, { force: true }).catch(() => undefined);
-    throw new OutputError(path, `cannot write: ${(err as Error).message}`);
-  }
-}
+export { writeFileAtomic };
 
 /** Renders one spec to `<dir>/<name>.svg` and `<dir>/<name>.png`; returns both paths. */
 export async function writeChart(dir: string, name: string, spec: TopLevelSpec, options: PngOptions = {}): Promise<string[]> {

@@ -1,0 +1,97 @@
+/**
+ * Study throughput with 1 and 2 worker threads: the same small study (22 trials: 16 for the search, 6 for the interaction check) run
+ * in fresh folders, timed from start to Table 1 (data preparation excluded), with the
+ * speed-up and a check that both runs produced identical trial results.
+ *
+ *   node dist/bench/study.js [--workers 1,2] [--rows 6000] [--epochs 6] [--backend auto]
+ *
+ * Absolute seconds drift on shared machines; the load average is printed beside them.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import type { BackendName } from '../src/tensor/index.js';
+import { Rng } from '../src/tensor/rng.js';
+import type { LabelledData } from '../src/train/fit.js';
+import { resolveStudy } from '../src/tune/config.js';
+import type { StudyData } from '../src/tune/data.js';
+import { runStudy } from '../src/tune/study.js';
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
+}
+
+/** Ten overlapping Gaussian classes in 128 dimensions: the study's data shape. */
+function synthetic(rows: number, seed: number, cols = 128, classes = 10): LabelledData {
+  const rng = new Rng(seed);
+  const centres = new Rng(12345);
+  const mu = Array.from({ length: classes }, () => Array.from({ length: cols }, () => centres.normal() * 0.35));
+  const features = new Float32Array(rows * cols);
+  const labels = new Int32Array(rows);
+  for (let r = 0; r < rows; r++) {
+    const c = r % classes;
+    labels[r] = c;
+    for (let j = 0; j < cols; j++) features[r * cols + j] = mu[c][j] + rng.normal();
+  }
+  return { features, labels, rows, cols };
+}
+
+const rows = Number(arg('rows', '6000'));
+const epochs = Number(arg('epochs', '6'));
+const backend = arg('backend', 'auto') as BackendName;
+const workerCounts = arg('workers', '1,2').split(',').map(Number);
+
+const data: StudyData = {
+  train: synthetic(rows, 1),
+  val: synthetic(2000, 2),
+  test: null,
+  classes: 10,
+  classNames: Array.from({ length: 10 }, (_, i) => String(i)),
+  source: `synthetic ${rows} x 128, 10 classes`,
+  steps: [],
+};
+const study = resolveStudy({
+  name: 'bench-study',
+  data: { source: 'synthetic' },
+  base: 'default',
+  factors: [
+    { path: 'network.dropout', values: [0, 0.2, 0.3, 0.5, 0.6] },
+    { path: 'train.momentum', values: [0.85, 0.9, 0.95, 0.99] },
+  ],
+  seeds: 2,
+  epochs,
+  earlyStopping: false,
+  combine: { neighbours: 'changed' },
+  final: { enabled: false },
+});
+
+console.log(`study: ${study.factors.length} factors, one-at-a-time, ${study.seeds} seeds, ${epochs} epochs on ${rows} rows x 128 features (default model)`);
+console.log(`cores: ${availableParallelism()}, load average before: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+const results: { workers: number; seconds: number; trials: number; rows: string }[] = [];
+for (const workers of workerCounts) {
+  const dir = mkdtempSync(join(tmpdir(), 'mlplab-bench-study-'));
+  try {
+    const t0 = performance.now();
+    const out = await runStudy(study, { dir, data, workers, backend, htmlReport: false });
+    const seconds = (performance.now() - t0) / 1000;
+    const db = new Database(join(dir, 'study.db'), { readonly: true });
+    const stored = db.prepare('SELECT key, result_json FROM trials ORDER BY key').all() as { key: string; result_json: string }[];
+    db.close();
+    const canon = JSON.stringify(stored.map((s) => {
+      const r = JSON.parse(s.result_json);
+      return [s.key, r.metric, r.valLoss, r.epochs];
+    }));
+    results.push({ workers, seconds, trials: out.executed, rows: canon });
+    console.log(`workers ${workers}: ${out.executed} trials in ${seconds.toFixed(2)} s (${(out.executed / seconds).toFixed(2)} trials/s); load average ${loadavg()[0].toFixed(2)}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+const one = results.find((r) => r.workers === 1);
+for (const r of results) {
+  if (one && r !== one) {
+    console.log(`speed-up ${r.workers} vs 1 worker: ${(one.seconds / r.seconds).toFixed(2)}x; identical trial results: ${r.rows === one.rows ? 'yes' : 'NO'}`);
+  }
+}

@@ -159,6 +159,9 @@ async function loadSingleFile(file: string, opts: LoadOptions, notes: PrepStep[]
 
 async function loadList(parts: string[], opts: LoadOptions, notes: PrepStep[]): Promise<LoadedData> {
   if (parts.some((p) => p === '')) throw new DataError(parts.join(','), `has an empty file name in the list; ${SOURCE_HELP}`);
+  if (parts.length !== 2 && parts.length !== 4) {
+    throw new DataError(parts.join(','), `lists ${parts.length} files; expected 2 (data, labels) or 4 (train data, train labels, test data, test labels)`);
+  }
   for (const p of parts) {
     const kind = await pathKind(p);
     if (kind === null) throw new DataError(p, 'no such file');
@@ -171,13 +174,10 @@ async function loadList(parts: string[], opts: LoadOptions, notes: PrepStep[]): 
     const train = await pairFromFiles(parts[0], parts[1], notes);
     return { train, test: null, notes };
   }
-  if (parts.length === 4) {
-    const train = await pairFromFiles(parts[0], parts[1], notes);
-    const test = await pairFromFiles(parts[2], parts[3], notes);
-    checkWidths(train, test);
-    return { train, test, notes };
-  }
-  throw new DataError(parts.join(','), `lists ${parts.length} files; expected 2 (data, labels) or 4 (train data, train labels, test data, test labels)`);
+  const train = await pairFromFiles(parts[0], parts[1], notes);
+  const test = await pairFromFiles(parts[2], parts[3], notes);
+  checkWidths(train, test);
+  return { train, test, notes };
 }
 
 /** A second CSV of one column is a label file, not a test table. */

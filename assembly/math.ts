@@ -146,8 +146,11 @@ const SQRT_2_OVER_PI: f32 = 0.7978845608028654;
 /**
  * d/dx of the tanh-form GELU: (1 + t)/2 + x (1 - t^2) u' / 2 with t = tanh u. With
  * s = sigmoid(2u): (1 + t)/2 = s and (1 - t^2)/4 = s (1 - s) = e / (1 + e)^2, e = exp(-2|u|).
+ * Beyond |x| = 12 the derivative is exactly 1 or 0 in float32 (exp(-2|u|) flushes to 0); x is
+ * clamped there so that x^2 and x^3 cannot overflow into inf * 0.
  */
-@inline export function geluTanhGradv(x: v128): v128 {
+@inline export function geluTanhGradv(xIn: v128): v128 {
+  const x = f32x4.pmin(f32x4.pmax(xIn, splat(-12.0)), splat(12.0));
   const x2 = f32x4.mul(x, x);
   const u = f32x4.mul(splat(SQRT_2_OVER_PI), f32x4.add(x, f32x4.mul(splat(0.044715), f32x4.mul(x2, x))));
   const du = f32x4.mul(splat(SQRT_2_OVER_PI), f32x4.add(splat(1.0), f32x4.mul(splat(3.0 * 0.044715), x2)));

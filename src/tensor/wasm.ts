@@ -44,6 +44,9 @@ const SIMD_PROBE = new Uint8Array([
 
 let simdSupport: boolean | null = null;
 
+/** Scratch kept between products: enough to transpose a 256 x 256 weight matrix. */
+const KEEP_SCRATCH = 256 * 1024;
+
 /** Whether this JavaScript engine runs WebAssembly SIMD (Node 16.4+ and every current browser do). */
 export function wasmSimdSupported(): boolean {
   if (simdSupport === null) {
@@ -147,14 +150,23 @@ export class WasmBackend implements Backend {
     return m.ptr;
   }
 
-  /** Scratch space of at least `bytes` bytes, kept between calls. */
+  /**
+   * Scratch space of at least `bytes` bytes. Up to KEEP_SCRATCH bytes stay allocated between
+   * calls (the per-step products of small models); larger blocks go back after the call.
+   */
   private scratchSpace(bytes: number): number {
     if (bytes > this.scratchBytes) {
-      if (this.scratch >= 0) this.heap.free(this.scratch);
-      this.scratchBytes = Math.max(bytes, 2 * this.scratchBytes);
-      this.scratch = this.heap.alloc(this.scratchBytes);
+      this.releaseScratch();
+      this.scratchBytes = bytes;
+      this.scratch = this.heap.alloc(bytes);
     }
     return this.scratch;
+  }
+
+  private releaseScratch(): void {
+    if (this.scratch >= 0) this.heap.free(this.scratch);
+    this.scratch = -1;
+    this.scratchBytes = 0;
   }
 
   gemm(a: Matrix, transA: boolean, b: Matrix, transB: boolean, c: Matrix, beta: 0 | 1): void {
@@ -175,6 +187,7 @@ export class WasmBackend implements Backend {
     }
     const lda = a.cols;
     this.k.gemm(pa, transA ? 1 : lda, transA ? lda : 1, pb, n, pc, n, m, n, k, beta);
+    if (this.scratchBytes > KEEP_SCRATCH) this.releaseScratch();
   }
 
   addRowVector(y: Matrix, bias: Matrix): void {

@@ -186,6 +186,22 @@ test('activations forward and backward, every activation, with the allowed alias
   }
 });
 
+test('activation derivatives stay finite where x^2 or x^3 overflow float32', () => {
+  const values = [-1e30, -1e4, -100, -88, 88, 100, 1e4, 1e30, 0, -0];
+  const x = put(fast, 1, values.length, new Float32Array(values));
+  const y = fast.alloc(1, values.length), dy = fast.alloc(1, values.length), dx = fast.alloc(1, values.length);
+  fast.fill(dy, 1);
+  for (const name of ACTIVATIONS) {
+    fast.activationForward(activationCode(name), x, y, 0.1);
+    fast.activationBackward(activationCode(name), x, y, dy, dx, 0.1);
+    assert.ok(y.data.every(Number.isFinite), `${name}: ${y.data}`);
+    assert.ok(dx.data.every(Number.isFinite), `${name}': ${dx.data}`);
+    if (name.startsWith('gelu')) {
+      assert.deepEqual([...dx.data.subarray(0, 8)], [0, 0, 0, 0, 1, 1, 1, 1], `${name}' far from 0`);
+    }
+  }
+});
+
 test('activation functions at hand-worked points', () => {
   const x = put(fast, 1, 7, new Float32Array([0, 1, -1, 2, -3, 20, -20]));
   const y = fast.alloc(1, 7);
@@ -420,4 +436,9 @@ test('alloc zero-fills reused memory; free rejects views and double frees; memor
   be.free(dataset);
   assert.equal(be.liveAllocations, 0);
   assert.equal(be.bytesInUse, 0);
+
+  // A large A B^T borrows scratch space for B^T and gives it back.
+  const big = [be.alloc(300, 400), be.alloc(500, 400), be.alloc(300, 500)];
+  be.gemm(big[0], false, big[1], true, big[2], 0);
+  assert.equal(be.liveAllocations, 3);
 });

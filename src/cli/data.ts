@@ -14,6 +14,7 @@ export interface PartInfo {
   source: string;
   rows: number;
   cols: number;
+  /** Smallest and largest finite feature value. */
   min: number | null;
   max: number | null;
   nulls: { values: number; rows: number; perColumn: Record<number, number> };
@@ -39,6 +40,7 @@ function partInfo(d: Dataset, part: 'train' | 'test', classes: number): PartInfo
   let min = Infinity, max = -Infinity;
   for (let i = 0; i < d.features.length; i++) {
     const x = d.features[i];
+    if (x - x !== 0) continue; // NaN and infinities are counted separately
     if (x < min) min = x;
     if (x > max) max = x;
   }
@@ -57,7 +59,8 @@ export function formatSourceInfo(info: SourceInfo): string {
   const lines = [`source: ${info.source}`];
   for (const n of info.notes) lines.push(`  ${n.summary}`);
   for (const p of info.parts) {
-    lines.push('', `${p.part}: ${fmtCount(p.rows)} rows x ${p.cols} features (float32 in memory), values ${p.min} .. ${p.max}`);
+    const num = (x: number | null) => (x === null ? 'none' : String(Number(x.toPrecision(6))));
+    lines.push('', `${p.part}: ${fmtCount(p.rows)} rows x ${p.cols} features (float32 in memory), finite values from ${num(p.min)} to ${num(p.max)}`);
     const perColumn = new Map(Object.entries(p.nulls.perColumn).map(([c, n]) => [Number(c), n]));
     lines.push(
       p.nulls.values === 0

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
@@ -179,4 +180,12 @@ test('data info describes shapes, ranges, nulls and class balance; data export w
 
   await assert.rejects(program.parseAsync(['data', 'export', p('study'), '--pca', 'x', '--out', out], { from: 'user' }), ConfigError);
   await assert.rejects(program.parseAsync(['data', 'info', p('nowhere')], { from: 'user' }), DataError);
+});
+
+test('only files.ts and source.ts touch Node APIs, so the browser can import the parsers and pre-processing', () => {
+  const srcDir = fileURLToPath(new URL('../../src/data/', import.meta.url));
+  const nodeOnly = readdirSync(srcDir)
+    .filter((f) => f.endsWith('.js'))
+    .filter((f) => /from ['"]node:/.test(readFileSync(join(srcDir, f), 'utf8')));
+  assert.deepEqual(nodeOnly.sort(), ['files.js', 'source.js']);
 });

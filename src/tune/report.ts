@@ -54,10 +54,12 @@ export interface BuildStudyReportArgs {
 
 /** The rule that separates signal from noise, as the report states it. */
 export function significanceRule(study: ResolvedStudy): string {
+  const comparisons = study.strategy.type === 'one-at-a-time' ? study.factors.reduce((n, f) => n + f.values.length - (f.baseIndex >= 0 ? 1 : 0), 0) : 0;
   return (
     `Each configuration ran with ${study.seeds} seed${study.seeds === 1 ? '' : 's'} (weights, dropout masks, batch order); cells show mean ± sample sd. ` +
     `A difference is called significant when Welch's two-sided t-test on the per-seed values gives p < ${study.alpha}; otherwise it is within the noise` +
-    (study.seeds < 2 ? ' (with one seed the noise is unknown, so nothing is called significant).' : '.')
+    (study.seeds < 2 ? ' (with one seed the noise is unknown, so nothing is called significant).' : '.') +
+    (comparisons > 1 ? ` Of ${comparisons} comparisons with the base, about ${(comparisons * study.alpha).toFixed(1)} would come out significant by chance alone if no factor mattered.` : '')
   );
 }
 
@@ -379,6 +381,15 @@ export async function writeStudyReport(dir: string, r: StudyReport, o: { modelJs
   await put(STUDY_FILES.table, formatTable1Markdown(r));
   await put(STUDY_FILES.summary, JSON.stringify({ ...r, final: r.final ? { ...r.final, test: r.final.test ? { ...r.final.test, predictions: undefined } : null } : null }, null, 2) + '\n');
   if (o.modelJson) await put(STUDY_FILES.model, o.modelJson);
+  if (r.final) {
+    await put(join('final', 'history.json'), JSON.stringify(r.final.history, null, 2) + '\n');
+    if (r.final.test) {
+      const names = r.final.data.classNames;
+      const quote = (x: string) => (/[",\n]/.test(x) ? `"${x.replace(/"/g, '""')}"` : x);
+      const lines = r.final.test.predictions.map((p) => `${p.index},${p.predicted},${p.actual},${quote(names[p.predicted] ?? '')},${quote(names[p.actual] ?? '')}`);
+      await put(join('final', 'predictions.csv'), ['index,predicted,actual,predicted_name,actual_name', ...lines].join('\n') + '\n');
+    }
+  }
   if (o.html) {
     await put(STUDY_FILES.report, await renderStudyReportHtml(r));
     if (r.final && r.final.history.length > 0) files.push(...(await writeRunFigures(join(dir, 'final'), r.final)));

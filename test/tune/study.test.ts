@@ -68,6 +68,10 @@ test('a study runs every trial once, stores per-epoch metrics, and writes Table 
     const html = readFileSync(join(t.dir, 'report.html'), 'utf8');
     for (const part of ['Table 1', 'Value vs accuracy', '<svg', 'Interaction check', 'Classification report', 'Last 20 test predictions']) assert.ok(html.includes(part), part);
     assert.ok(!/<script/i.test(html), 'no scripts: the report is self-contained and static');
+    const predictions = readFileSync(join(t.dir, 'final', 'predictions.csv'), 'utf8').trim().split('\n');
+    assert.equal(predictions.length, 1 + data.test!.rows);
+    const wrong = predictions.slice(1).filter((l) => l.split(',')[1] !== l.split(',')[2]).length;
+    assert.ok(Math.abs(1 - wrong / data.test!.rows - rep.final.test.accuracy) < 1e-9, 'predictions.csv agrees with the test accuracy');
     const model = JSON.parse(readFileSync(join(t.dir, 'final-model.json'), 'utf8'));
     assert.equal(model.format, 'mlplab-model');
 

@@ -248,6 +248,9 @@ export class CsvReader {
         const name = this.header ? ` ("${this.header[j]}")` : '';
         throw new DataError(this.file, `line ${line}, column ${j}${name}: ${JSON.stringify(clip(fields[j]))} is not a number`);
       }
+      if (Number.isFinite(v) && !Number.isFinite(Math.fround(v))) {
+        throw new DataError(this.file, `line ${line}, column ${j}: ${fields[j].trim()} is beyond the float32 range (about 3.4e38) that mlplab computes in`);
+      }
       this.values[this.length++] = v;
     }
     this.rows++;

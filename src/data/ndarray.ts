@@ -38,6 +38,14 @@ export function toFeatures(arr: NdArray, file: string, notes?: PrepStep[]): { fe
     });
   }
   const features = arr.data instanceof Float32Array ? arr.data : Float32Array.from(arr.data);
+  if (arr.data instanceof Float64Array) {
+    // float32 tops out near 3.4e38: a larger finite value would silently become infinite.
+    for (let i = 0; i < features.length; i++) {
+      if (!Number.isFinite(features[i]) && Number.isFinite(arr.data[i])) {
+        throw new DataError(file, `value ${arr.data[i]} at row ${Math.floor(i / cols)}, column ${i % cols} is beyond the float32 range (about 3.4e38) that mlplab computes in`);
+      }
+    }
+  }
   return { features, rows, cols };
 }
 

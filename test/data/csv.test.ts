@@ -97,4 +97,5 @@ test('bad CSV input each gets one error naming the file, line and problem', () =
   throwsDataError(() => csv('1\n2\n'), 'f.csv', /single column/);
   throwsDataError(() => parseCsv(Uint8Array.of(0x93, 0x4e, 0, 1, 2), 'b.csv'), 'b.csv', /binary file/);
   throwsDataError(() => csv('1,2,3\n', { delimiter: '::' }), 'f.csv', /delimiter/);
+  throwsDataError(() => csv('1,2e39,3\n'), 'f.csv', /line 1, column 1: 2e39 is beyond the float32 range/);
 });

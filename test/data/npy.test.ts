@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseNpy, parseNpz, writeNpy } from '../../src/data/npy.js';
+import { toFeatures } from '../../src/data/ndarray.js';
 import { fixture, fixtureJson, throwsDataError } from './helpers.js';
 
 interface NpyCase { file: string; dtype: string; shape: number[]; fortran: boolean; version: number[] | null; values: (number | string)[] }
@@ -107,4 +108,11 @@ test('bad .npy files each get one error naming the file and the problem', () => 
   throwsDataError(() => parseNpz(good, 'n.npz'), 'n.npz', /not a \.npz archive/);
   const zip = fixture('npy', 'study.npz');
   throwsDataError(() => parseNpz(zip.subarray(0, zip.length - 30), 'z.npz'), 'z.npz', /not a readable zip archive/);
+});
+
+test('float64 values beyond the float32 range are refused, not turned into infinities', () => {
+  const big = writeNpy(Float64Array.from([1, 2, 3, 1e300]), [2, 2]);
+  throwsDataError(() => toFeatures(parseNpy(big, 'big.npy'), 'big.npy'), 'big.npy', /value 1e\+300 at row 1, column 1 is beyond the float32 range/);
+  const inf = toFeatures(parseNpy(writeNpy(Float64Array.from([1, Infinity]), [1, 2]), 'inf.npy'), 'inf.npy');
+  assert.deepEqual(Array.from(inf.features), [1, Infinity]);
 });

@@ -1,6 +1,6 @@
 import type { Backend } from './backend.js';
 import { ReferenceBackend } from './reference.js';
-import { WasmBackend, wasmSimdSupported } from './wasm.js';
+import { WasmBackend, loadWasmBackend, wasmBackendAvailable, wasmSimdSupported } from './wasm.js';
 import { ConfigError } from '../errors.js';
 
 export type BackendName = 'reference' | 'wasm' | 'auto';
@@ -8,8 +8,12 @@ export type BackendName = 'reference' | 'wasm' | 'auto';
 let current: Backend | null = null;
 
 /**
- * Create a backend by name. 'auto' is the WebAssembly SIMD backend wherever the engine runs
- * WebAssembly SIMD (Node and every current browser), else the reference backend.
+ * Create a backend by name. 'auto' is the WebAssembly SIMD backend wherever it can start
+ * synchronously (Node, Web Workers, and browsers' main threads once `loadBackend` has run),
+ * else the reference backend.
+ *
+ * @example
+ * const be = createBackend('auto'); // be.name is 'wasm' in Node
  */
 export function createBackend(name: BackendName): Backend {
   switch (name) {
@@ -21,10 +25,20 @@ export function createBackend(name: BackendName): Backend {
       }
       return new WasmBackend();
     case 'auto':
-      return wasmSimdSupported() ? new WasmBackend() : new ReferenceBackend();
+      return wasmBackendAvailable() ? new WasmBackend() : new ReferenceBackend();
     default:
       throw new ConfigError('backend', name, '"reference", "wasm" or "auto"');
   }
+}
+
+/**
+ * Like `createBackend`, but compiles the WebAssembly kernels asynchronously first, as a
+ * browser's main thread requires. Afterwards `createBackend` and `getBackend` find them
+ * compiled.
+ */
+export async function loadBackend(name: BackendName): Promise<Backend> {
+  if ((name === 'wasm' || name === 'auto') && wasmSimdSupported()) return loadWasmBackend();
+  return createBackend(name);
 }
 
 /** The backend used where none is passed explicitly (created on first use). */
@@ -44,4 +58,4 @@ export { ACTIVATIONS, activationCode, type Activation } from './backend.js';
 export { Matrix } from './matrix.js';
 export { Rng, hash32, dropoutKey, dropThreshold } from './rng.js';
 export { ReferenceBackend } from './reference.js';
-export { WasmBackend, wasmSimdSupported, loadWasmBackend } from './wasm.js';
+export { WasmBackend, wasmSimdSupported, wasmBackendAvailable, loadWasmBackend } from './wasm.js';

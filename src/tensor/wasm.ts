@@ -68,11 +68,35 @@ export function kernelBytes(): Uint8Array<ArrayBuffer> {
 }
 
 let compiled: WebAssembly.Module | null = null;
+let syncCompileError: unknown = null;
 
 /** The compiled kernel module, compiled synchronously on first use and then shared. */
 function kernelModule(): WebAssembly.Module {
-  if (compiled === null) compiled = new WebAssembly.Module(kernelBytes());
+  if (compiled === null) {
+    if (syncCompileError !== null) throw syncCompileError;
+    try {
+      compiled = new WebAssembly.Module(kernelBytes());
+    } catch (e) {
+      syncCompileError = e;
+      throw e;
+    }
+  }
   return compiled;
+}
+
+/**
+ * Whether `new WasmBackend()` can work here and now: the engine runs WebAssembly SIMD and
+ * the kernels are compiled, or compile synchronously. A browser's main thread may refuse
+ * synchronous compilation until `loadWasmBackend()` has compiled them asynchronously.
+ */
+export function wasmBackendAvailable(): boolean {
+  if (!wasmSimdSupported()) return false;
+  try {
+    kernelModule();
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**

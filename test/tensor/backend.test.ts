@@ -8,6 +8,8 @@ import { ACTIVATIONS, activationCode } from '../../src/tensor/backend.js';
 import type { Backend } from '../../src/tensor/backend.js';
 import { Matrix } from '../../src/tensor/matrix.js';
 import { Rng, dropoutKey, dropThreshold } from '../../src/tensor/rng.js';
+import { createBackend, loadBackend, type BackendName } from '../../src/tensor/index.js';
+import { ConfigError } from '../../src/errors.js';
 
 const ref = new ReferenceBackend();
 const fast = new WasmBackend();
@@ -441,4 +443,14 @@ test('alloc zero-fills reused memory; free rejects views and double frees; memor
   const big = [be.alloc(300, 400), be.alloc(500, 400), be.alloc(300, 500)];
   be.gemm(big[0], false, big[1], true, big[2], 0);
   assert.equal(be.liveAllocations, 3);
+});
+
+test('backend selection: auto is WebAssembly SIMD in Node; bad names are refused', async () => {
+  assert.equal(createBackend('auto').name, 'wasm');
+  assert.equal(createBackend('wasm').name, 'wasm');
+  assert.equal(createBackend('reference').name, 'reference');
+  assert.equal((await loadBackend('auto')).name, 'wasm');
+  assert.equal((await loadBackend('reference')).name, 'reference');
+  assert.throws(() => createBackend('gpu' as BackendName), ConfigError);
+  await assert.rejects(loadBackend('gpu' as BackendName), ConfigError);
 });

@@ -22,7 +22,11 @@ interface Case {
   name: string;
   model: ModelOptions;
   dropoutSeeds: number[];
-  train: { learningRate: number; momentum: number; nesterov: boolean; weightDecay: number; labelSmoothing: number };
+  train: {
+    optimizer?: 'sgd' | 'adam' | 'adamw';
+    learningRate: number; momentum: number; nesterov: boolean; weightDecay: number; labelSmoothing: number;
+    beta1?: number; beta2?: number; eps?: number;
+  };
   params: Record<string, number[]>;
   steps: Step[];
   eval: { x: number[]; logits: number[] };
@@ -30,12 +34,12 @@ interface Case {
 
 // Recorded once from PyTorch by scripts/fixtures/torch_reference.py; the tests need no Python.
 const fixture = JSON.parse(
-  readFileSync(new URL('../../../test/fixtures/torch/sgd_steps.json', import.meta.url), 'utf8'),
+  readFileSync(new URL('../../../test/fixtures/torch/training_steps.json', import.meta.url), 'utf8'),
 ) as { cases: Case[] };
 
 const TOL = 1e-5;
 
-test('the PyTorch fixture covers batch norm, dropout, every activation family, momentum, Nesterov and label smoothing', () => {
+test('the PyTorch fixture covers batch norm, dropout, every activation family, the optimizers and label smoothing', () => {
   const hidden = fixture.cases.flatMap((c) => c.model.hidden);
   const acts = new Set(hidden.map((h) => h.activation));
   for (const a of ['relu', 'gelu', 'gelu_tanh', 'tanh', 'sigmoid', 'leaky_relu']) assert.ok(acts.has(a as never), a);
@@ -43,7 +47,10 @@ test('the PyTorch fixture covers batch norm, dropout, every activation family, m
   assert.ok(hidden.some((h) => (h.dropout ?? 0) > 0));
   assert.ok(fixture.cases.some((c) => c.train.nesterov) && fixture.cases.some((c) => !c.train.nesterov));
   assert.ok(fixture.cases.some((c) => c.train.labelSmoothing > 0));
-  assert.ok(fixture.cases.every((c) => c.steps.length >= 3 && c.train.weightDecay > 0 && c.train.momentum > 0));
+  const optimizers = new Set(fixture.cases.map((c) => c.train.optimizer ?? 'sgd'));
+  assert.deepEqual([...optimizers].sort(), ['adam', 'adamw', 'sgd']);
+  assert.ok(fixture.cases.every((c) => c.steps.length >= 3 && c.train.weightDecay > 0));
+  assert.ok(fixture.cases.filter((c) => (c.train.optimizer ?? 'sgd') === 'sgd').every((c) => c.train.momentum > 0));
 });
 
 for (const { name: backendName, backend } of BACKENDS) {
@@ -69,13 +76,8 @@ for (const { name: backendName, backend } of BACKENDS) {
         return y;
       };
 
-      const optimizer = makeOptimizer(model, resolveTrainOptions({
-        optimizer: 'sgd',
-        learningRate: c.train.learningRate,
-        momentum: c.train.momentum,
-        nesterov: c.train.nesterov,
-        weightDecay: c.train.weightDecay,
-      }));
+      const { labelSmoothing: _ls, ...train } = c.train;
+      const optimizer = makeOptimizer(model, resolveTrainOptions(train));
       c.steps.forEach((s, k) => {
         const rows = s.y.length;
         const { x, y } = model.batchBuffers(rows);
@@ -86,7 +88,7 @@ for (const { name: backendName, backend } of BACKENDS) {
         assert.ok(Math.abs(loss - s.loss) <= TOL, `step ${k + 1}: loss ${loss} vs PyTorch ${s.loss}`);
         for (const p of model.params) assertAbsClose(p.grad.data, s.grads[p.name], TOL, `step ${k + 1}: gradient of ${p.name}`);
         optimizer.step(0);
-        for (const p of model.params) assertAbsClose(p.value.data, s.paramsAfter[p.name], TOL, `step ${k + 1}: ${p.name} after the SGD step`);
+        for (const p of model.params) assertAbsClose(p.value.data, s.paramsAfter[p.name], TOL, `step ${k + 1}: ${p.name} after the ${train.optimizer ?? 'sgd'} step`);
         const state = model.stateTensors();
         assert.deepEqual(state.map((t) => t.name).sort(), Object.keys(s.state).sort());
         for (const t of state) assertAbsClose(t.value.data, s.state[t.name], TOL, `step ${k + 1}: ${t.name}`);

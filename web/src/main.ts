@@ -23,7 +23,7 @@ import { assembleUserData, headRows, loadFashionSubset, parseUserFile, type Load
 import { byId, count, fixed, h, pct, seconds } from './dom.js';
 import { rowCanvas } from './images.js';
 import type { DataBundle, DoneMessage, FromWorker, PreparedMessage, SetScores } from './protocol.js';
-import { labelRun, type Settings } from './runs.js';
+import { labelRun, summarize, type Settings } from './runs.js';
 
 const GRID_SIZE = 24;
 
@@ -134,6 +134,7 @@ function dataLabel(d: LoadedData): string {
 /** One sample per class (first occurrence), drawn as images or listed as class counts. */
 function renderSamples(target: HTMLElement, d: LoadedData): void {
   target.replaceChildren();
+  target.classList.toggle('as-list', !d.image);
   if (d.image) {
     const seen = new Set<number>();
     for (let r = 0; r < d.train.rows && seen.size < Math.min(10, d.classNames.length); r++) {
@@ -161,8 +162,8 @@ async function loadBuiltin(): Promise<void> {
 
 const SLOTS: { slot: Slot; label: string; hint: string }[] = [
   { slot: 'trainData', label: 'Training data', hint: '.npy features, a .npz archive, or a .csv table with a label column' },
-  { slot: 'trainLabels', label: 'Training labels', hint: '.npy or one-column .csv of class indices; not needed for a CSV with labels' },
-  { slot: 'testData', label: 'Test data (optional)', hint: 'same features as the training data' },
+  { slot: 'trainLabels', label: 'Training labels', hint: '.npy or one-column .csv of class indices (not needed for a CSV with labels)' },
+  { slot: 'testData', label: 'Test data (optional)', hint: 'the same features as the training data' },
   { slot: 'testLabels', label: 'Test labels (optional)', hint: '' },
 ];
 
@@ -170,9 +171,11 @@ function buildFileSlots(): void {
   const container = byId('file-slots');
   for (const { slot, label, hint } of SLOTS) {
     const input = h('input', { type: 'file', id: `file-${slot}`, accept: '.npy,.npz,.csv,.tsv,.txt' });
-    const status = h('div', { class: 'file-status', id: `status-${slot}` }, hint);
+    const status = h('div', { class: 'file-status', id: `status-${slot}` });
     input.addEventListener('change', () => void pickFile(slot, input, status));
-    container.append(h('div', { class: 'file-slot' }, h('div', { class: 'control-head' }, h('label', { for: `file-${slot}` }, label), input), status));
+    container.append(
+      h('div', { class: 'file-slot' }, h('label', { for: `file-${slot}` }, label), hint ? h('div', { class: 'slot-hint' }, hint) : null, input, status),
+    );
   }
 }
 
@@ -182,6 +185,7 @@ async function pickFile(slot: Slot, input: HTMLInputElement, status: HTMLElement
   if (!file) {
     status.textContent = '';
     status.className = 'file-status';
+    clearMessage(`file-${slot}`);
     updateFilesSummary();
     return;
   }
@@ -322,6 +326,7 @@ function onWorkerMessage(m: FromWorker): void {
         `${count(m.parameters)} parameters`,
       ].join(' · ');
       byId('prep-steps').replaceChildren(...m.steps.map((s) => h('li', {}, s)));
+      byId('prep-box').hidden = false;
       setStatus(`Training epoch 1 of ${run.spec.train.epochs}…`);
       break;
     }
@@ -449,6 +454,7 @@ function clearLivePanels(): void {
   byId('progress').style.width = '0';
   byId('run-facts').textContent = '';
   byId('prep-steps').replaceChildren();
+  byId('prep-box').hidden = true;
   delete document.body.dataset.epoch;
   placeholder(byId('loss-chart'), 'Loss per epoch', 'Training and validation loss appear here after the first epoch.');
   placeholder(byId('accuracy-chart'), 'Accuracy per epoch', 'Training and validation accuracy appear here after the first epoch.');
@@ -525,7 +531,7 @@ function renderRunsTable(): void {
     body.append(
       h('tr', {},
         h('td', {}, h('span', { class: 'swatch', style: `background:${run.color}` })),
-        h('td', {}, h('div', { class: 'run-label' }, run.label), h('div', { class: 'run-detail' }, run.detail)),
+        h('td', {}, h('div', { class: 'run-label', title: run.detail }, run.label), h('div', { class: 'run-detail' }, summarize(run.settings))),
         h('td', { class: 'num' }, Number.isFinite(best) ? pct(best) : '–'),
         h('td', { class: 'num' }, `${pct(final.accuracy)}${final.set === 'test' ? '' : ' (val.)'}`),
         h('td', { class: 'num' }, `${run.history.length}${run.done!.stoppedEarly ? ' (early stop)' : run.done!.aborted ? ' (stopped)' : ''}`),
@@ -572,27 +578,16 @@ function renderGrid(run: Run): void {
   let right = 0;
   const container = byId('prediction-grid');
   const drawable = run.data.image !== null && p.gridRows.length === run.grid.length;
-  if (drawable) {
-    const cards = run.grid.map((pred, i) => {
-      const actual = p.gridLabels[i];
-      const ok = pred === actual;
-      if (ok) right++;
-      return h('figure', { class: `prediction ${ok ? 'right' : 'wrong'}`, style: 'margin:0' },
-        rowCanvas(source.features, p.gridRows[i], run.data.image!, 2),
-        h('div', { class: 'pred' }, `${ok ? '✓' : '✗'} ${names[pred]}`),
-        h('div', { class: 'actual' }, ok ? 'correct' : `actual: ${names[actual]}`));
-    });
-    container.replaceChildren(...cards);
-  } else {
-    const rows = run.grid.map((pred, i) => {
-      const actual = p.gridLabels[i];
-      const ok = pred === actual;
-      if (ok) right++;
-      return h('tr', {}, h('td', { class: 'num' }, String(p.gridRows[i] ?? i)), h('td', { class: ok ? 'right' : 'wrong' }, names[pred]), h('td', {}, names[actual]));
-    });
-    container.replaceChildren(h('table', { class: 'prediction-table', style: 'grid-column: 1 / -1' },
-      h('thead', {}, h('tr', {}, h('th', { class: 'num' }, 'row'), h('th', {}, 'predicted'), h('th', {}, 'actual'))), h('tbody', {}, ...rows)));
-  }
+  const cards = run.grid.map((pred, i) => {
+    const actual = p.gridLabels[i];
+    const ok = pred === actual;
+    if (ok) right++;
+    return h('figure', { class: `prediction ${ok ? 'right' : 'wrong'}`, style: 'margin:0' },
+      drawable ? rowCanvas(source.features, p.gridRows[i], run.data.image!, 2) : h('div', { class: 'row-index' }, `row ${p.gridRows[i] ?? i}`),
+      h('div', { class: 'pred' }, `${ok ? '✓' : '✗'} ${names[pred]}`),
+      h('div', { class: 'actual' }, ok ? 'correct' : `actual: ${names[actual]}`));
+  });
+  container.replaceChildren(...cards);
   byId('grid-score').textContent = `${right} of ${run.grid.length} right`;
 }
 

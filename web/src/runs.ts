@@ -67,6 +67,23 @@ export function differences(before: Settings, after: Settings): string[] {
   return out;
 }
 
+/** The model and optimiser in one line: "[64, 64] gelu, relu · batch norm on · dropout 0.5 · sgd lr 0.001 momentum 0.9 · ...". */
+export function summarize(settings: Settings): string {
+  const m = new Map(settings);
+  const acts = (m.get('activations') ?? '').replace(/^\[|\]$/g, '');
+  const parts = [
+    m.get('widths') ? `${m.get('widths')} ${acts}` : 'no hidden layers',
+    `batch norm ${m.get('batch norm')}`,
+    `dropout ${m.get('dropout')}`,
+    `${m.get('optimizer')} lr ${m.get('learning rate')}${m.has('momentum') ? ` momentum ${m.get('momentum')}` : ''}`,
+    `weight decay ${m.get('weight decay')}`,
+    `batch ${m.get('batch size')}`,
+    `seed ${m.get('seed')}`,
+  ];
+  if (m.get('PCA') !== 'off') parts.push(`PCA ${m.get('PCA')}`);
+  return parts.join(' · ');
+}
+
 function presetSettings(name: keyof typeof PRESETS, like: ResolvedRun, data: string): Settings {
   // A preset with this run's epochs, seed and data options, so only the model and optimiser are compared.
   const spec = resolveRun(mergeSpecs(PRESETS[name], { train: { epochs: like.train.epochs, seed: like.train.seed, earlyStopping: like.train.earlyStopping }, data: like.data }));

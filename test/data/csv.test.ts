@@ -91,6 +91,13 @@ test('bad CSV input each gets one error naming the file, line and problem', () =
   throwsDataError(() => csv('1,2,-1\n'), 'f.csv (label column)', /label -1 at row 0 is negative/);
   throwsDataError(() => csv('1,2,\n'), 'f.csv', /line 1: the label is missing/);
   throwsDataError(() => csv('1,"2,0\n'), 'f.csv', /quoted field is never closed/);
+  // Line numbers count the newlines inside quoted fields, in whatever chunks the bytes come.
+  const byteByByte = () => {
+    const r = new CsvReader('q.csv');
+    for (const b of enc('a,b,label\n"1\n\n",2,0\n3,x,1\n')) r.push(Uint8Array.of(b));
+    return r.finish();
+  };
+  throwsDataError(byteByByte, 'q.csv', /line 5, column 1 \("b"\): "x" is not a number/);
   throwsDataError(() => csv('1,2\n', { labelColumn: 'y' }), 'f.csv', /no header row/);
   throwsDataError(() => csv('a,b\n1,2\n', { labelColumn: 'y' }), 'f.csv', /no column named "y"; its columns are "a", "b"/);
   throwsDataError(() => csv('1,2\n', { labelColumn: 5 }), 'f.csv', /label column 5 does not exist/);

@@ -8,7 +8,7 @@ import { ActivationLayer } from '../../src/nn/activation.js';
 import { Dropout } from '../../src/nn/dropout.js';
 import { Sequential } from '../../src/nn/model.js';
 import type { ModelOptions } from '../../src/nn/config.js';
-import { BACKENDS, assertClose, lcg, matrixOf, uniformValues } from './helpers.js';
+import { BACKENDS, assertAbsClose, assertClose, lcg, matrixOf, uniformValues } from './helpers.js';
 import {
   activation64, batchStats64, dense64, dot64, dropoutMask64, mlpForward64, normalise64, numericGradient,
   softmaxCrossEntropy64, type ActivationName, type BatchStats, type MlpSpec,
@@ -136,6 +136,13 @@ for (const { name: backendName, backend } of BACKENDS) {
       const expected = x.map((v) => Math.fround(activation64(act, v, alpha)));
       assertClose(y, expected, `${act} forward`, 1e-6, 1e-12);
       assert.ok(dx.every(Number.isFinite), `${act} gradient at extreme inputs: ${dx}`);
+      // Limits of the derivative for |x| >= 88, and its value at 0 (PyTorch's choice at the kinks).
+      const [atNegative, atZero, atPositive] = {
+        identity: [1, 1, 1], relu: [0, 0, 1], gelu: [0, 0.5, 1], gelu_tanh: [0, 0.5, 1],
+        tanh: [0, 1, 0], sigmoid: [0, 0.25, 0], leaky_relu: [alpha, alpha, 1],
+      }[act];
+      const expectedDx = x.map((v) => (v === 0 ? atZero : v < 0 ? atNegative : atPositive));
+      assertAbsClose(dx, expectedDx, 1e-6, `${act} derivative at extreme inputs`);
     });
   }
 

@@ -262,6 +262,48 @@ export function momentum(g: usize, trace: usize, n: i32, decay: f32, nesterov: i
 }
 
 /**
+ * One SGD step fused into a single pass over flat vectors, equal to the chain
+ * g += wd w (first `decayed` entries only); t = mom t + g; d = t, or g + mom t with Nesterov;
+ * g = -lr d; w += g. With mom = 0, d = g and t is not touched.
+ */
+export function sgdStep(w: usize, g: usize, t: usize, n: i32, decayed: i32, lr: f32, wd: f32, mom: f32, nesterov: i32): void {
+  sgdRange(w, g, t, 0, decayed, -lr, wd, mom, nesterov);
+  sgdRange(w, g, t, decayed, n, -lr, 0, mom, nesterov);
+}
+
+@inline function sgdRange(w: usize, g: usize, t: usize, start: i32, end: i32, negLr: f32, wd: f32, mom: f32, nesterov: i32): void {
+  const L = splat(negLr), D = splat(wd), M = splat(mom);
+  const useTrace = mom != 0;
+  let i = start;
+  for (; i + 4 <= end; i += 4) {
+    const wv = v128.load(w + off(i));
+    let gv = v128.load(g + off(i));
+    if (wd != 0) gv = f32x4.add(gv, f32x4.mul(D, wv));
+    if (useTrace) {
+      const tv = f32x4.add(f32x4.mul(M, v128.load(t + off(i))), gv);
+      v128.store(t + off(i), tv);
+      gv = nesterov != 0 ? f32x4.add(gv, f32x4.mul(M, tv)) : tv;
+    }
+    const u = f32x4.mul(L, gv);
+    v128.store(g + off(i), u);
+    v128.store(w + off(i), f32x4.add(wv, u));
+  }
+  for (; i < end; i++) {
+    const wv = load<f32>(w + off(i));
+    let gv = load<f32>(g + off(i));
+    if (wd != 0) gv += wd * wv;
+    if (useTrace) {
+      const tv = mom * load<f32>(t + off(i)) + gv;
+      store<f32>(t + off(i), tv);
+      gv = nesterov != 0 ? gv + mom * tv : tv;
+    }
+    const u = negLr * gv;
+    store<f32>(g + off(i), u);
+    store<f32>(w + off(i), wv + u);
+  }
+}
+
+/**
  * Adam moments and direction, in place on g: g = (m / c1) / (sqrt(v / c2) + eps). a1 and a2
  * are 1 - b1 and 1 - b2 from the caller in float64: in float32, 1 - 0.999f is off by 1e-5.
  */

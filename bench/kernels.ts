@@ -162,6 +162,23 @@ printTable('Matrix products (WebAssembly SIMD unless named)');
   record('copy + adam', `1x${p}`, s, perParam(s));
   s = secondsPerCall(() => be.sumSquares(g));
   record('sumSquares', `1x${p}`, s, perParam(s));
+  // SGD with momentum and weight decay as the optimizer chains it, and fused; a fresh
+  // gradient each call for the same reason as Adam.
+  const fresh = random(be, 1, p);
+  s = secondsPerCall(() => {
+    be.copy(fresh, g);
+    be.axpy(1e-3, w, g);
+    be.momentum(g, t, 0.9, false);
+    be.copy(t, g);
+    be.scale(g, -1e-3);
+    be.axpy(1, g, w);
+  });
+  record('copy + SGD as 5 kernels', `1x${p}`, s, perParam(s));
+  s = secondsPerCall(() => {
+    be.copy(fresh, g);
+    be.sgdStep(w, g, t, p, 1e-3, 1e-3, 0.9, false);
+  });
+  record('copy + sgdStep (fused)', `1x${p}`, s, perParam(s));
 }
 printTable('Element-wise kernels (WebAssembly SIMD)');
 
@@ -169,7 +186,7 @@ printTable('Element-wise kernels (WebAssembly SIMD)');
  * One SGD-momentum training step of 128 -> 64 BN GELU drop0.5 -> 64 BN ReLU drop0.5 -> 10,
  * as a layer stack would issue it, with parameters, gradients and momentum in flat vectors.
  */
-function stepOf(b: Backend): () => void {
+function stepOf(b: Backend, fusedSgd = false): () => void {
   const widths = [128, 64, 64, 10];
   const sizes: number[] = [];
   for (let l = 0; l < 3; l++) sizes.push(widths[l] * widths[l + 1], widths[l + 1]);
@@ -239,10 +256,17 @@ function stepOf(b: Backend): () => void {
     b.batchNormBackward(g64a, xh1, g1, is1, g64b, dg1, dbe1);
     b.gemm(x, true, g64b, false, dW1, 0);
     b.sumRows(g64b, db1, 0);
-    // SGD, momentum 0.9, weight decay 1e-3, on the flat vectors
-    b.axpy(1e-3, params, grads);
-    b.momentum(grads, trace, 0.9, false);
-    b.axpy(-0.01, trace, params);
+    // SGD, momentum 0.9, weight decay 1e-3, on the flat vectors: the optimizer's chain of
+    // five kernels (decay, trace, copy, learning rate, apply), or the fused step.
+    if (fusedSgd && b instanceof WasmBackend) {
+      b.sgdStep(params, grads, trace, total, 0.01, 1e-3, 0.9, false);
+    } else {
+      b.axpy(1e-3, params, grads);
+      b.momentum(grads, trace, 0.9, false);
+      b.copy(trace, grads);
+      b.scale(grads, -0.01);
+      b.axpy(1, grads, params);
+    }
     step++;
   };
 }
@@ -252,6 +276,8 @@ const steps = Math.ceil(ROWS / batch);
 {
   const s = secondsPerCall(stepOf(be));
   record('training step, default model', `batch ${batch}`, s, `${(s.cpu * steps).toFixed(3)} s per epoch of ${ROWS} rows (${steps} steps)`);
+  const f = secondsPerCall(stepOf(be, true));
+  record('  same, fused sgdStep', `batch ${batch}`, f, `${(f.cpu * steps).toFixed(3)} s per epoch (${(100 * (1 - f.cpu / s.cpu)).toFixed(0)}% less)`);
   const ref = new ReferenceBackend();
   const r = secondsPerCall(stepOf(ref));
   record('  same, reference backend', `batch ${batch}`, r, `${(r.cpu * steps).toFixed(3)} s per epoch (${(r.cpu / s.cpu).toFixed(1)}x slower)`);

@@ -23,6 +23,7 @@ interface Kernels {
   momentum(g: number, trace: number, n: number, decay: number, nesterov: number): void;
   adam(g: number, m: number, v: number, n: number, b1: number, a1: number, b2: number, a2: number, c1: number, c2: number, eps: number): void;
   sumSquares(x: number, n: number): number;
+  sgdStep(w: number, g: number, t: number, n: number, decayed: number, lr: number, wd: number, mom: number, nesterov: number): void;
   batchNormTrain(
     x: number, gamma: number, beta: number, y: number, xhat: number, invStd: number,
     runMean: number, runVar: number, rows: number, cols: number, momentum: number, keepRate: number, eps: number,
@@ -333,6 +334,27 @@ export class WasmBackend implements Backend {
 
   sumSquares(x: Matrix): number {
     return this.k.sumSquares(this.ptr(x), x.size);
+  }
+
+  /**
+   * One SGD step in a single pass over flat vectors (a fused kernel proposed for `Backend`):
+   * on the first `decayed` entries g += weightDecay w; then trace = momentum trace + g;
+   * d = trace, or g + momentum trace with Nesterov; g = -lr d; w += g. The same as
+   * axpy, momentum, copy, scale and axpy, which take five passes. With momentum 0 the trace
+   * is neither needed nor touched (pass null).
+   */
+  sgdStep(values: Matrix, grads: Matrix, trace: Matrix | null, decayed: number, lr: number, weightDecay: number, momentum: number, nesterov: boolean): void {
+    checkSame('sgdStep', values, grads);
+    if (!Number.isInteger(decayed) || decayed < 0 || decayed > values.size) {
+      throw new RangeError(`sgdStep: decayed must be an integer from 0 to ${values.size}, got ${decayed}`);
+    }
+    let pt = 0;
+    if (momentum !== 0) {
+      if (trace === null) throw new RangeError('sgdStep: momentum needs a trace matrix');
+      checkSame('sgdStep', values, trace);
+      pt = this.ptr(trace);
+    }
+    this.k.sgdStep(this.ptr(values), this.ptr(grads), pt, values.size, decayed, lr, weightDecay, momentum, nesterov ? 1 : 0);
   }
 }
 

@@ -386,6 +386,35 @@ test('axpy, scale, copy, fill, momentum, adam and sumSquares', () => {
   }
 });
 
+test('the fused SGD step equals the five-kernel chain of the reference backend', () => {
+  const rng = new Rng(11);
+  for (let i = 0; i < 24; i++) {
+    const n = pick(rng, ODD) * pick(rng, [1, 3, 7]);
+    const decayed = rng.int(n + 1);
+    const lr = 0.001 + rng.uniform() * 0.1, wd = pick(rng, [0, 1e-3, 0.05]);
+    const momentum = pick(rng, [0, 0.9]), nesterov = momentum > 0 && rng.int(2) === 0;
+    const [rw, fw] = pair(rng, 1, n), [rg, fg] = pair(rng, 1, n), [rt, ft] = pair(rng, 1, n);
+    for (let step = 0; step < 3; step++) {
+      const g = randomValues(rng, n);
+      rg.data.set(g);
+      fg.data.set(g);
+      if (wd !== 0 && decayed > 0) ref.axpy(wd, rw.slice(0, decayed), rg.slice(0, decayed));
+      if (momentum !== 0) {
+        ref.momentum(rg, rt, momentum, nesterov);
+        if (!nesterov) ref.copy(rt, rg);
+      }
+      ref.scale(rg, -lr);
+      ref.axpy(1, rg, rw);
+      fast.sgdStep(fw, fg, momentum !== 0 ? ft : null, decayed, lr, wd, momentum, nesterov);
+      const what = `sgdStep n=${n} decayed=${decayed} wd=${wd} momentum=${momentum} nesterov=${nesterov} step ${step}`;
+      assertClose(fw.data, rw.data, () => 2e-6, `${what} weights`);
+      assertClose(fg.data, rg.data, () => 2e-6, `${what} update`);
+      if (momentum !== 0) assertClose(ft.data, rt.data, () => 4e-6, `${what} trace`);
+    }
+  }
+  assert.throws(() => fast.sgdStep(fast.alloc(1, 4), fast.alloc(1, 4), null, 0, 0.1, 0, 0.9, false), /trace/);
+});
+
 test('views survive memory growth, and kernels keep using their offsets', () => {
   const be = new WasmBackend();
   const m = be.alloc(10, 10);

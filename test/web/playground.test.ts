@@ -160,6 +160,10 @@ test('playground trains in headless Chromium, refuses bad input with a message, 
     assert.ok(Math.abs(correct / n - testAccuracy) < 0.0006, `exported model scores ${correct / n}, the page showed ${testAccuracy}`);
     model.dispose();
 
+    // A viewport as tall as the page, so the settings column (which scrolls on its own) shows whole.
+    const height = await page.evaluate(() => Math.max(document.documentElement.scrollHeight, (document.querySelector('.settings')?.scrollHeight ?? 0) + 120));
+    await page.setViewportSize({ width: 1440, height });
+    await page.waitForTimeout(500);
     const shot = join(mkdtempSync(join(tmpdir(), 'mlplab-playground-')), 'playground.png');
     await page.screenshot({ path: shot, fullPage: true });
     t.diagnostic(`screenshot: ${shot}`);

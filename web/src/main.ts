@@ -443,27 +443,36 @@ function exportRun(run: Run): void {
 
 // ---- drawing -----------------------------------------------------------------------------------------
 
-function placeholder(el: HTMLElement, title: string, text: string): void {
-  el.innerHTML = '';
-  el.append(h('div', { class: 'placeholder' }, h('div', {}, h('strong', {}, title), text)));
+const SKETCHES = {
+  down: '<polyline points="10,12 40,52 80,74 130,86 190,92 250,95" /><polyline class="second" points="10,40 40,62 80,76 130,82 190,84 250,86" />',
+  up: '<polyline points="10,90 40,50 80,32 130,22 190,17 250,15" /><polyline class="second" points="10,70 40,42 80,30 130,26 190,25 250,25" />',
+  runs: '<polyline points="10,90 50,50 100,34 160,26 250,22" /><polyline class="second" points="10,80 50,40 100,24 160,17 250,14" /><polyline class="third" points="10,95 50,70 100,55 160,45 250,40" />',
+  matrix: Array.from({ length: 25 }, (_, i) => `<rect x="${70 + (i % 5) * 24}" y="${4 + Math.floor(i / 5) * 19}" width="22" height="17" rx="2" class="${i % 6 === 0 ? 'on' : ''}" />`).join(''),
+};
+
+/** An empty chart: a faint sketch of what will appear, a title and a sentence. */
+function placeholder(el: HTMLElement, title: string, text: string, sketch: keyof typeof SKETCHES): void {
+  el.innerHTML = `<div class="placeholder"><div><svg class="sketch ${sketch}" viewBox="0 0 260 100" aria-hidden="true">${SKETCHES[sketch]}</svg></div></div>`;
+  el.querySelector('.placeholder > div')!.append(h('strong', {}, title), text);
   delete el.dataset.rendered;
 }
 
 function clearLivePanels(): void {
   for (const id of ['tile-epoch', 'tile-train-acc', 'tile-val-acc', 'tile-val-loss', 'tile-final']) byId(id).textContent = '–';
+  byId('tile-final-label').textContent = 'Test accuracy';
   byId('progress').style.width = '0';
   byId('run-facts').textContent = '';
   byId('prep-steps').replaceChildren();
   byId('prep-box').hidden = true;
   delete document.body.dataset.epoch;
-  placeholder(byId('loss-chart'), 'Loss per epoch', 'Training and validation loss appear here after the first epoch.');
-  placeholder(byId('accuracy-chart'), 'Accuracy per epoch', 'Training and validation accuracy appear here after the first epoch.');
-  placeholder(byId('confusion-chart'), 'Confusion matrix', 'Which classes the model mixes up, on the validation set while training and on the test set at the end.');
+  placeholder(byId('loss-chart'), 'Loss per epoch', 'Training and validation loss appear here after the first epoch.', 'down');
+  placeholder(byId('accuracy-chart'), 'Accuracy per epoch', 'Training and validation accuracy appear here after the first epoch.', 'up');
+  placeholder(byId('confusion-chart'), 'Confusion matrix', 'Which classes the model mixes up: on the validation set while training, on the test set at the end.', 'matrix');
   byId('report').replaceChildren();
   byId('report-caption').textContent = 'Precision, recall and F1 per class appear after the first epoch.';
   byId('grid-title').textContent = 'Predictions';
   byId('grid-score').textContent = '';
-  byId('prediction-grid').replaceChildren(h('p', { class: 'muted' }, 'Predicted vs actual labels of test images appear after the first epoch.'));
+  byId('prediction-grid').replaceChildren(h('p', { class: 'muted grid-note' }, 'Predicted vs actual labels of test images appear after the first epoch, updated as the model learns.'));
 }
 
 /** Fastest redraw of the live panels: short epochs must not keep the page busy drawing. */
@@ -505,7 +514,7 @@ function renderCompare(): void {
   const curves: RunCurve[] = finished.map((r) => ({ label: r.label, color: r.color, history: r.history }));
   if (current && !current.done && current.history.length > 0) curves.push({ label: `${current.label} (running)`, color: current.color, history: current.history, live: true });
   if (curves.length === 0) {
-    placeholder(el, 'Compare runs', 'Every finished run stays here on the same axes, labelled by what changed from the run before. Change one setting, train again, and see the curves move.');
+    placeholder(el, 'Compare runs', 'Every finished run stays here on the same axes, labelled by what changed from the run before. Change one setting, train again, and see the curves move.', 'runs');
     return;
   }
   void renderChart(el, compareChart(curves, compareMetric, plotWidth(el, 90), 240));

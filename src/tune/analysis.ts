@@ -172,8 +172,8 @@ export interface FactorDecision {
 export interface Candidate {
   levels: (number | null)[];
   decisions: FactorDecision[];
-  /** Base mean plus the sum of the chosen values' gains: what the combination would reach if the effects added up. */
-  predicted: number;
+  /** Sum of the chosen values' gains over the base, each measured alone (positive = better). */
+  sumOfGains: number;
 }
 
 /**
@@ -187,7 +187,7 @@ export function combinedCandidate(study: ResolvedStudy, table: Table1): Candidat
   const levels = baseLevels(study);
   const base = table.base;
   const { maxTimeRatio, minGain } = study.combine.costRule;
-  let predicted = base ? base.metric.mean : NaN;
+  let sumOfGains = 0;
   const decisions = table.rows.map((row, i): FactorDecision => {
     const f = study.factors[i];
     const baseLabel = f.baseIndex >= 0 ? f.labels[f.baseIndex] : 'base value';
@@ -212,7 +212,7 @@ export function combinedCandidate(study: ResolvedStudy, table: Table1): Candidat
     const b = best as { j: number; gain: number; ratio: number } | null;
     if (b) {
       levels[i] = b.j;
-      predicted += dir * b.gain;
+      sumOfGains += b.gain;
       const sig = row.cells[b.j].vsBase;
       const pText = sig && !Number.isNaN(sig.p) ? `, p = ${fmtP(sig.p)}` : '';
       return { factor: f.name, chosen: f.labels[b.j], changed: true, reason: `+${fmtGain(b.gain, study.metric)} over ${baseLabel}${pText}, ${b.ratio.toFixed(2)}x time per epoch`, rejected };
@@ -225,7 +225,7 @@ export function combinedCandidate(study: ResolvedStudy, table: Table1): Candidat
       rejected,
     };
   });
-  return { levels, decisions, predicted };
+  return { levels, decisions, sumOfGains };
 }
 
 /** One configuration of the interaction check, compared with the candidate. */
@@ -244,54 +244,91 @@ export interface InteractionCheck {
   base: ConfigStats | null;
   /** Candidate vs base. */
   vsBase: Comparison | null;
-  /** What additive effects predicted for the candidate. */
-  predicted: number;
+  /** Sum of the chosen values' gains over the base, measured one at a time (positive = better). */
+  sumOfGains: number;
   neighbours: NeighbourResult[];
-  /** True when no neighbour is significantly better than the candidate. */
+  /** The best configuration of the one-at-a-time search, and the candidate compared with it. */
+  bestSingle: { label: string; stats: ConfigStats; vsCandidate: Comparison | null } | null;
+  /**
+   * True when the candidate finished, no neighbour is significantly better, and it is not
+   * significantly worse than the best single change.
+   */
   holdsUp: boolean;
   /** One sentence on the outcome. */
   summary: string;
-  /** The configuration the final model uses: the candidate when it holds up, else the best neighbour. */
+  /** The configuration the final model uses: the candidate when it holds up, else the best of the others by mean. */
   winnerKey: string;
   winnerLabel: string;
 }
 
-/** Judge the candidate against its neighbours (Welch, level alpha). */
+/** Judge the candidate against its neighbours and the best single change (Welch, level alpha). */
 export function interactionCheck(
   study: ResolvedStudy,
   candidate: Configuration,
   neighbours: Configuration[],
   stats: Map<string, ConfigStats>,
-  predicted: number,
+  sumOfGains: number,
+  bestSingle: Configuration | null = null,
 ): InteractionCheck {
   const dir = direction(study.metric);
+  const fmt = (x: number) => fmtMetric(x, study.metric);
   const cand = stats.get(candidate.key) ?? null;
+  const candOk = cand !== null && cand.values.length > 0;
   const base = stats.get(configuration(study, baseLevels(study)).key) ?? null;
   const results = neighbours.map((n): NeighbourResult => {
     const s = stats.get(n.key) ?? null;
-    const vs = s && cand && s.values.length ? welchTest(s.values, cand.values, study.alpha) : null;
+    const vs = s && candOk && s.values.length ? welchTest(s.values, cand.values, study.alpha) : null;
     return { label: n.label, move: describeMove(study, candidate.levels, n.levels), stats: s, vsCandidate: vs, verdict: verdictOf(vs, dir) };
   });
+  const single = bestSingle && bestSingle.key !== candidate.key ? stats.get(bestSingle.key) ?? null : null;
+  const singleVs = single && candOk && single.values.length ? welchTest(cand.values, single.values, study.alpha) : null;
+  const vsBase = candOk && base && cand.key !== base.key && base.values.length ? welchTest(cand.values, base.values, study.alpha) : null;
+
+  const problems: string[] = [];
+  if (!candOk) problems.push(cand && cand.failed > 0 ? `the candidate diverged in ${cand.failed} of ${cand.failed + cand.values.length} seeds` : 'the candidate has no finished trials');
   const better = results.filter((r) => r.verdict === 'better');
-  const holdsUp = better.length === 0;
-  const vsBase = cand && base && cand.key !== base.key ? welchTest(cand.values, base.values, study.alpha) : null;
+  if (better.length) problems.push(`${better.map((r) => r.move).join('; ')} ${better.length === 1 ? 'is' : 'are'} significantly better than the candidate's ${fmt(cand!.metric.mean)}`);
+  if (single && singleVs?.significant && dir * singleVs.diff < 0) problems.push(`the best single change (${single.label}, ${fmt(single.metric.mean)}) is significantly better`);
+  const holdsUp = problems.length === 0;
+
   let winner = { key: candidate.key, label: candidate.label };
   if (!holdsUp) {
-    const top = better.reduce((a, r) => (dir * (r.stats!.metric.mean - a.stats!.metric.mean) > 0 ? r : a));
-    const n = neighbours[results.indexOf(top)];
-    winner = { key: n.key, label: n.label };
+    const pool = [...results.map((r, i) => ({ key: neighbours[i].key, label: r.label, s: r.stats })), ...(single ? [{ key: single.key, label: single.label, s: single }] : []), ...(candOk ? [{ key: cand.key, label: candidate.label, s: cand }] : [])];
+    let top: (typeof pool)[number] | null = null;
+    for (const x of pool) {
+      if (!x.s || x.s.values.length === 0) continue;
+      if (!top || dir * (x.s.metric.mean - top.s!.metric.mean) > 0) top = x;
+    }
+    if (top) winner = { key: top.key, label: top.label };
+    else if (base) winner = { key: base.key, label: 'base' };
   }
-  const fmt = (x: number) => fmtMetric(x, study.metric);
+  const gains = `the chosen values gained ${fmtGain(sumOfGains, study.metric)} together when tried one at a time`;
   let summary: string;
-  if (!cand) summary = 'the candidate has no finished trials';
-  else if (base && cand.key === base.key && results.length === 0) {
+  if (candOk && base && cand.key === base.key && results.length === 0) {
     summary = `no factor passed the rules, so the candidate is the base model (${fmt(cand.metric.mean)}); there is no combination to check`;
   } else if (holdsUp) {
-    summary = `the combination holds up: ${fmt(cand.metric.mean)} (predicted ${fmt(predicted)} if effects added up); no neighbour is significantly better`;
+    const overBase = base && base.values.length ? `, ${signed(dir * (cand!.metric.mean - base.metric.mean), study.metric)} over the base` : '';
+    summary = `the combination holds up: ${fmt(cand!.metric.mean)}${overBase} (${gains}); no neighbour is significantly better`;
   } else {
-    summary = `the combination does not hold up: ${better.map((r) => r.move).join('; ')} ${better.length === 1 ? 'is' : 'are'} significantly better than the candidate's ${fmt(cand.metric.mean)}; the final model uses ${winner.label}`;
+    summary = `the combination does not hold up: ${problems.join('; ')}; the final model uses ${winner.label}`;
   }
-  return { candidate: cand, candidateLabel: candidate.label, base, vsBase, predicted, neighbours: results, holdsUp, summary, winnerKey: winner.key, winnerLabel: winner.label };
+  return {
+    candidate: cand,
+    candidateLabel: candidate.label,
+    base,
+    vsBase,
+    sumOfGains,
+    neighbours: results,
+    bestSingle: single ? { label: single.label, stats: single, vsCandidate: singleVs } : null,
+    holdsUp,
+    summary,
+    winnerKey: winner.key,
+    winnerLabel: winner.label,
+  };
+}
+
+function signed(x: number, metric: StudyMetric): string {
+  return `${x >= 0 ? '+' : '-'}${fmtGain(Math.abs(x), metric)}`;
 }
 
 function describeMove(study: ResolvedStudy, from: (number | null)[], to: (number | null)[]): string {
@@ -340,6 +377,11 @@ export function fmtMetric(x: number, metric: StudyMetric): string {
 
 function fmtGain(x: number, metric: StudyMetric): string {
   return metric === 'valAccuracy' ? `${(100 * x).toFixed(2)} points` : x.toFixed(4);
+}
+
+/** A gain with its sign: "+1.25 points". */
+export function fmtSignedGain(x: number, metric: StudyMetric): string {
+  return signed(x, metric);
 }
 
 export function fmtP(p: number): string {

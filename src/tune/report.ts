@@ -9,7 +9,7 @@ import { factorChart, type FactorPoint } from '../report/charts.js';
 import { escapeHtml } from '../report/html.js';
 import { renderRunReportHtml, writeRunFigures, type RunReport } from '../report/run-report.js';
 import { specToSvg, writeFileAtomic } from '../report/render-node.js';
-import { fmtMetric, fmtP, type Candidate, type ConfigStats, type InteractionCheck, type RankedConfig, type Table1 } from './analysis.js';
+import { fmtMetric, fmtP, fmtSignedGain, type Candidate, type ConfigStats, type InteractionCheck, type RankedConfig, type Table1 } from './analysis.js';
 import type { ResolvedStudy, StudyMetric } from './config.js';
 import type { StudyData } from './data.js';
 import { STUDY_FILES, type StoredTrial } from './store.js';
@@ -31,9 +31,12 @@ export interface StudyReport {
   candidate: Candidate | null;
   interaction: InteractionCheck | null;
   costRule: { maxTimeRatio: number; minGain: number } | null;
+  pickRule: 'significant' | 'best-mean';
   ranking: RankedConfig[];
   winner: { key: string; label: string; spec: unknown };
   final: RunReport | null;
+  /** Why there is no final model, when its training failed (diverged). */
+  finalError: string | null;
 }
 
 export interface BuildStudyReportArgs {
@@ -46,6 +49,7 @@ export interface BuildStudyReportArgs {
   ranking: RankedConfig[];
   winner: Configuration;
   final: RunReport | null;
+  finalError: string | null;
   trials: StoredTrial[];
   workers: number;
   wallSeconds: number;
@@ -96,9 +100,11 @@ export function buildStudyReport(a: BuildStudyReportArgs): StudyReport {
     candidate: a.candidate,
     interaction: a.check,
     costRule: a.candidate ? s.combine.costRule : null,
+    pickRule: s.combine.pick,
     ranking: a.ranking,
     winner: { key: a.winner.key, label: a.winner.label, spec: a.winner.spec },
     final: a.final,
+    finalError: a.finalError,
   };
 }
 
@@ -198,6 +204,7 @@ export function formatTable1Markdown(r: StudyReport): string {
     out.push('');
   }
   out.push(`Final model: ${r.winner.label}.`);
+  if (r.finalError) out.push(`Its training failed: ${r.finalError}`);
   if (r.final?.test) out.push(`Test accuracy ${(100 * r.final.test.accuracy).toFixed(2)}%, macro F1 ${r.final.test.report.macro.f1.toFixed(3)} (${r.final.test.report.macro.support} test rows, evaluated once).`);
   return out.join('\n') + '\n';
 }
@@ -309,7 +316,7 @@ export async function renderStudyReportHtml(r: StudyReport): Promise<string> {
 
   const decisions = r.candidate
     ? `<section id="candidate"><h2>Combined candidate</h2>
-<p class="lead">Per factor, the value with the largest gain over the base that passes the rules${r.costRule ? `: the gain must be significant${''} and a value more than ${r.costRule.maxTimeRatio}x slower per epoch than the base must gain at least ${esc(gainText(r.costRule.minGain, r.metric))}` : ''}. If the effects added up, the candidate would reach ${esc(fm(r.candidate.predicted))}.</p>
+<p class="lead">Per factor, the value with the largest gain over the base that passes the rules: ${r.pickRule === 'significant' ? 'the gain must be significant' : 'the best mean is taken'}${r.costRule ? `, and a value more than ${r.costRule.maxTimeRatio}x slower per epoch than the base must gain at least ${esc(gainText(r.costRule.minGain, r.metric))}` : ''}. One at a time, the chosen values gained ${esc(fmtSignedGain(r.candidate.sumOfGains, r.metric))} together.</p>
 <ul class="decisions">${r.candidate.decisions
         .map((d) => `<li><strong>${esc(d.factor)}</strong>: ${esc(d.chosen)}${d.changed ? '' : ' <span class="badge base">base</span>'} — ${esc(d.reason)}${d.rejected.map((x) => `; not ${esc(x.value)}: ${esc(x.reason)}`).join('')}</li>`)
         .join('\n')}</ul></section>`
@@ -365,6 +372,7 @@ ${ranking}
 <ol class="steps">${r.data.steps.map((s) => `<li><strong>${esc(s.name)}</strong>: ${esc(s.summary)}</li>`).join('')}</ol>
 </section>
 ${r.final ? `<div class="final-divider" id="final">Final model: ${esc(r.winner.label)}</div>\n${finalBody}` : ''}
+${r.finalError ? `<section id="final"><h2>Final model: ${esc(r.winner.label)}</h2><p class="verdict bad">Its training failed: ${esc(r.finalError)}</p></section>` : ''}
 </main>
 </body>
 </html>

@@ -128,7 +128,9 @@ export async function runStudy(study: ResolvedStudy, options: RunStudyOptions): 
   };
 
   const runPhase = async (phase: StudyPhase, configs: Configuration[]): Promise<void> => {
-    const planned = configs.flatMap((c) => seeds.map((seed) => ({ c, seed, key: trialKey(c.key, seed) })));
+    // Seed-major order: every configuration's first seed before any second one, so a drift in
+    // machine speed over the run does not fall on one configuration's timings.
+    const planned = seeds.flatMap((seed) => configs.map((c) => ({ c, seed, key: trialKey(c.key, seed) })));
     const queue = planned.filter((t) => store.trial(t.key) === undefined);
     const phaseReused = planned.length - queue.length;
     const running = new Map<number, RunningTrial>();
@@ -219,7 +221,8 @@ export async function runStudy(study: ResolvedStudy, options: RunStudyOptions): 
       log(`combined candidate: ${candConfig.label}; interaction check with ${checkConfigs.length - 1} neighbours`);
       await runPhase('interaction', checkConfigs);
       stats = configStats([...search, ...checkConfigs], store.trials());
-      check = interactionCheck(study, candConfig, checkConfigs.slice(1), stats, candidate.predicted);
+      const bestSingle = bestConfig(study, uniqueStats(search, stats));
+      check = interactionCheck(study, candConfig, checkConfigs.slice(1), stats, candidate.sumOfGains, search.find((c) => c.key === bestSingle?.key) ?? null);
       log(check.summary);
       winner = checkConfigs.find((c) => c.key === check!.winnerKey) ?? candConfig;
     } else {
@@ -228,6 +231,7 @@ export async function runStudy(study: ResolvedStudy, options: RunStudyOptions): 
     }
 
     let final: RunReport | null = null;
+    let finalError: string | null = null;
     let modelJson: string | null = null;
     if (study.final.enabled && options.data.test) {
       const stored = store.finalResult();
@@ -253,10 +257,14 @@ export async function runStudy(study: ResolvedStudy, options: RunStudyOptions): 
         } catch (e) {
           throw translate(e, options.dir);
         }
-        if (reply.type !== 'final') throw new Error(`unexpected reply ${reply.type} to the final job`);
-        final = finalReport(study, winner, run, reply.outcome, options.data);
-        modelJson = reply.outcome.modelJson;
-        store.saveFinal({ configKey: winner.key, report: final, model: modelJson });
+        if (reply.type === 'failed') {
+          finalError = reply.error;
+          log(`final model: ${reply.error}`);
+        } else if (reply.type === 'final') {
+          final = finalReport(study, winner, run, reply.outcome, options.data);
+          modelJson = reply.outcome.modelJson;
+          store.saveFinal({ configKey: winner.key, report: final, model: modelJson });
+        } else throw new Error(`unexpected reply ${reply.type} to the final job`);
       }
     }
     await (pool as WorkerPool | null)?.stop();
@@ -275,6 +283,7 @@ export async function runStudy(study: ResolvedStudy, options: RunStudyOptions): 
       ranking: rankConfigs(study, uniqueStats(allConfigs, stats)),
       winner,
       final,
+      finalError,
       trials,
       workers,
       wallSeconds: (performance.now() - started) / 1000,

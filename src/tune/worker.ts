@@ -3,8 +3,10 @@
  * message on its own kernel backend and posts back per-epoch metrics and the result.
  */
 import { parentPort } from 'node:worker_threads';
+import { DivergenceError } from '../errors.js';
 import { createBackend } from '../tensor/index.js';
 import type { Backend } from '../tensor/backend.js';
+import { resolveRun } from '../config.js';
 import type { WorkerInit, WorkerJob, WorkerReply } from './protocol.js';
 import { runFinal, runTrial, takeRows, type TrialData } from './trial.js';
 
@@ -29,6 +31,7 @@ async function handle(msg: { type: 'init'; init: WorkerInit } | WorkerJob): Prom
     backend = await Promise.resolve(createBackend(init.backend));
     const train = init.trialRows ? takeRows(init.train, init.trialRows) : init.train;
     trialData = { train, val: init.val, classes: init.classes };
+    await warmUp(trialData, backend);
     post({ type: 'ready' });
     return;
   }
@@ -42,10 +45,30 @@ async function handle(msg: { type: 'init'; init: WorkerInit } | WorkerJob): Prom
   }
   const id = msg.id;
   const train = msg.rows ? takeRows(init.train, msg.rows) : init.train;
-  const outcome = await runFinal({ train, val: init.val, test: init.test, classes: init.classes, classNames: init.classNames }, msg.run, msg.seed, {
-    backend,
-    extras: msg.extras,
-    onEpoch: (record) => post({ type: 'epoch', id, record }),
-  });
+  const data = { train, val: init.val, test: init.test, classes: init.classes, classNames: init.classNames };
+  let outcome;
+  try {
+    outcome = await runFinal(data, msg.run, msg.seed, { backend, extras: msg.extras, onEpoch: (record) => post({ type: 'epoch', id, record }) });
+  } catch (e) {
+    if (e instanceof DivergenceError) {
+      post({ type: 'failed', id, error: e.message, history: [] });
+      return;
+    }
+    throw e;
+  }
   post({ type: 'final', id, outcome });
+}
+
+/**
+ * V8 compiles WebAssembly in tiers: the first steps of the first trial would run slower than
+ * the rest and inflate that trial's time (the cost rule compares times per epoch). A short
+ * throw-away run on a few rows lets the kernels tier up first; no trial's result depends on it.
+ */
+async function warmUp(data: TrialData, b: Backend): Promise<void> {
+  const head = (rows: number) => {
+    const n = Math.min(data.train.rows, rows);
+    return { features: data.train.features.subarray(0, n * data.train.cols), labels: data.train.labels.subarray(0, n), rows: n, cols: data.train.cols };
+  };
+  const run = resolveRun({ network: { widths: [64, 64], activations: ['gelu', 'relu'], batchNorm: true, dropout: 0.5 }, train: { epochs: 3, batchSize: 32 } });
+  await runTrial({ train: head(512), val: head(64), classes: data.classes }, run, 0, 'valAccuracy', { backend: b });
 }

@@ -128,7 +128,7 @@ test('Table 1, the combined candidate and its cost rule on hand-made numbers', (
   assert.deepEqual(cand.decisions.map((d) => [d.factor, d.chosen, d.changed]), [['momentum', '0.9', false], ['dropout', '0.2', true], ['layers', '1', false]]);
   assert.match(cand.decisions[0].rejected[0].reason, /within the noise/);
   assert.match(cand.decisions[2].rejected[0].reason, /costs 2\.0x the time per epoch for \+0\.80 points/);
-  assert.ok(Math.abs(cand.predicted - 0.505) < 1e-12);
+  assert.ok(Math.abs(cand.sumOfGains - 0.1) < 1e-12);
 
   // Without the cost rule's bite (2x allowed), 3 layers pass too.
   const lenient = resolveStudy(tinyStudyConfig({ ...JSON.parse(JSON.stringify({})), factors: s.factors.map((f) => ({ path: f.path, values: f.values })), base: { network: { widths: [8], dropout: 0 }, train: { momentum: 0.9 } }, seeds: 3, combine: { costRule: { maxTimeRatio: 2.5 } } }));
@@ -153,7 +153,7 @@ test('interaction check: holds up unless a neighbour is significantly better', (
     'momentum=0.85': { values: [0.45, 0.46, 0.455], spe: 1 },
     'momentum=0.85, dropout=0.5': { values: [0.5, 0.52, 0.49], spe: 1 },
   });
-  const ok = interactionCheck(s, cand, neighbours, configStats([cand, base, ...unique], good), 0.52);
+  const ok = interactionCheck(s, cand, neighbours, configStats([cand, base, ...unique], good), 0.15);
   assert.equal(ok.holdsUp, true);
   assert.equal(ok.winnerKey, cand.key);
   assert.equal(ok.vsBase!.significant, true);
@@ -167,8 +167,39 @@ test('interaction check: holds up unless a neighbour is significantly better', (
     // Dropout 0.5 together with momentum 0.85 beats the candidate clearly: an interaction.
     'momentum=0.85, dropout=0.5': { values: [0.6, 0.61, 0.605], spe: 1 },
   });
-  const no = interactionCheck(s, cand, neighbours, configStats([cand, base, ...unique], bad), 0.52);
+  const no = interactionCheck(s, cand, neighbours, configStats([cand, base, ...unique], bad), 0.15);
   assert.equal(no.holdsUp, false);
   assert.equal(no.winnerLabel, 'momentum=0.85, dropout=0.5');
   assert.match(no.summary, /does not hold up: dropout 0\.2 -> 0\.5 is significantly better/);
+});
+
+test('interaction check: a diverged candidate, or one beaten by the best single change, does not hold up', () => {
+  const s = resolveStudy(tinyStudyConfig({ factors: [{ path: 'train.momentum', values: [0.85, 0.9] }, { path: 'network.dropout', values: [0, 0.2] }], base: { network: { widths: [8], dropout: 0 }, train: { momentum: 0.9 } }, seeds: 3 }));
+  const cand = configuration(s, [0, 1]);
+  const neighbours = neighbourLevels(s, [0, 1], 'changed').map((l) => configuration(s, l));
+  const base = configuration(s, [1, 0]);
+  const single = neighbours.find((n) => n.label === 'dropout=0.2')!;
+  const all = [cand, base, ...neighbours];
+  const values = {
+    base: { values: [0.4, 0.41, 0.405], spe: 1 },
+    'dropout=0.2': { values: [0.5, 0.51, 0.505], spe: 1 },
+    'momentum=0.85': { values: [0.45, 0.46, 0.455], spe: 1 },
+  };
+  // The candidate diverged in every seed: the final model falls back to the best other configuration.
+  const diverged = fakeTrials(all, values);
+  for (let seed = 0; seed < 3; seed++) {
+    diverged.push({ id: 100 + seed, key: `${cand.key}/s${seed}`, configKey: cand.key, seed, phase: 'interaction', label: cand.label, status: 'failed', result: null, error: 'diverged', attempts: 1 });
+  }
+  const a = interactionCheck(s, cand, neighbours, configStats(all, diverged), 0.15, single);
+  assert.equal(a.holdsUp, false);
+  assert.match(a.summary, /the candidate diverged in 3 of 3 seeds/);
+  assert.equal(a.winnerLabel, 'dropout=0.2');
+
+  // The combination finished but is clearly worse than dropout 0.2 alone: momentum 0.85 hurts in combination.
+  const worse = fakeTrials(all, { ...values, 'momentum=0.85, dropout=0.2': { values: [0.47, 0.475, 0.48], spe: 1 } });
+  const b = interactionCheck(s, cand, neighbours, configStats(all, worse), 0.15, single);
+  assert.equal(b.holdsUp, false);
+  assert.match(b.summary, /momentum 0\.85 -> 0\.9 is significantly better/);
+  assert.equal(b.bestSingle!.vsCandidate!.significant, true);
+  assert.equal(b.winnerLabel, 'dropout=0.2');
 });

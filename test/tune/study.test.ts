@@ -227,3 +227,18 @@ test('a diverging trial is recorded as failed, shown in Table 1, and not retried
     t.done();
   }
 });
+
+test('when every trial and the final model diverge, the study still reports, naming the failure', async () => {
+  const t = tempDir();
+  try {
+    const cfg = tinyStudyConfig({ seeds: 1, factors: [{ path: 'train.momentum', values: [0.5, 0.9] }] });
+    (cfg.base as { train: Record<string, unknown> }).train.learningRate = 1e30;
+    const out = await runStudy(resolveStudy(cfg), { dir: t.dir, data, workers: 1, htmlReport: false });
+    assert.equal(out.report.trials.failed, out.report.trials.total);
+    assert.equal(out.report.final, null);
+    assert.match(out.report.finalError!, /training diverged/);
+    assert.match(readFileSync(join(t.dir, 'table1.md'), 'utf8'), /diverged/);
+  } finally {
+    t.done();
+  }
+});

@@ -1,5 +1,5 @@
 import { ConfigError } from '../errors.js';
-import { getBackend, type Backend } from '../tensor/index.js';
+import { getBackend, type Backend, type Matrix } from '../tensor/index.js';
 import { symmetricEigen, symmetricEigenTop } from './eigen.js';
 
 /** A fitted principal component analysis. */
@@ -39,9 +39,16 @@ export function fitPca(features: Float32Array, rows: number, cols: number, k: nu
 
   // Each chunk is stored transposed (cols x CHUNK) so the product T T^T = X_chunk^T X_chunk
   // reads both operands along rows; unused columns of the last chunk stay zero and add nothing.
+  // The covariance is symmetric, so it is built from column blocks I <= J only: with 4 blocks
+  // that is 10 products of 16, 5/8 of the work.
   const chunk = Math.min(CHUNK, rows);
+  const blocks = Math.max(1, Math.round(cols / 196));
+  const size = Math.ceil(cols / blocks);
+  const starts = Array.from({ length: blocks }, (_, b) => b * size).filter((s0) => s0 < cols);
+  const span = (b: number) => Math.min(size, cols - starts[b]);
   const t = backend.alloc(cols, chunk);
-  const cov = backend.alloc(cols, cols);
+  const pairs: { i: number; j: number; c: Matrix }[] = [];
+  for (let i = 0; i < starts.length; i++) for (let j = i; j < starts.length; j++) pairs.push({ i, j, c: backend.alloc(span(i), span(j)) });
   try {
     for (let r0 = 0; r0 < rows; r0 += chunk) {
       const count = Math.min(chunk, rows - r0);
@@ -51,14 +58,22 @@ export function fitPca(features: Float32Array, rows: number, cols: number, k: nu
         const base = (r0 + i) * cols;
         for (let c = 0; c < cols; c++) td[c * chunk + i] = features[base + c] - mean[c];
       }
-      backend.gemm(t, false, t, true, cov, r0 === 0 ? 0 : 1);
+      for (const { i, j, c } of pairs) {
+        backend.gemm(t.rowsView(starts[i], span(i)), false, t.rowsView(starts[j], span(j)), true, c, r0 === 0 ? 0 : 1);
+      }
     }
-    const cd = cov.data;
     const a = new Float64Array(cols * cols);
-    for (let i = 0; i < cols; i++) {
-      for (let j = 0; j < cols; j++) a[i * cols + j] = (cd[i * cols + j] + cd[j * cols + i]) / (2 * (rows - 1));
+    for (const { i, j, c } of pairs) {
+      const cd = c.data, w = span(j);
+      for (let r = 0; r < span(i); r++) {
+        for (let q = i === j ? r : 0; q < w; q++) {
+          const v = cd[r * w + q] / (rows - 1);
+          const gi = starts[i] + r, gj = starts[j] + q;
+          a[gi * cols + gj] = v;
+          a[gj * cols + gi] = v;
+        }
+      }
     }
-    // Only k eigenvectors are needed; computing just those is several times faster for k << d.
     const { values, vectors } = 2 * k <= cols ? symmetricEigenTop(a, cols, k) : symmetricEigen(a, cols);
     let total = 0;
     for (let i = 0; i < cols; i++) total += a[i * cols + i];
@@ -74,6 +89,6 @@ export function fitPca(features: Float32Array, rows: number, cols: number, k: nu
     };
   } finally {
     backend.free(t);
-    backend.free(cov);
+    for (const { c } of pairs) backend.free(c);
   }
 }

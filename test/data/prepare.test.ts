@@ -251,3 +251,27 @@ test('gatherRows and gatherLabels copy the selected rows in order', () => {
   assert.deepEqual(Array.from(lab), [5, 7]);
   assert.throws(() => gatherRows(features, 3, Int32Array.of(0, 1, 2), 0, 3, new Float32Array(6)), RangeError);
 });
+
+test('PCA on a table wider than one covariance block agrees with a float64 covariance computed directly', () => {
+  const rows = 200, cols = 300, k = 8; // 300 columns make two covariance blocks
+  let s = 7;
+  const rnd = () => ((s = (s * 16807) % 2147483647) / 2147483647) - 0.5;
+  // Column c has spread 1 / (1 + c / 8), so the leading directions are well separated.
+  const X = Float32Array.from({ length: rows * cols }, (_, i) => rnd() / (1 + (i % cols) / 8) + (i % cols) * 0.01);
+  const fit = fitPca(X, rows, cols, k);
+  const mean = new Float64Array(cols);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) mean[c] += X[r * cols + c] / rows;
+  const cov = new Float64Array(cols * cols);
+  for (let r = 0; r < rows; r++) {
+    for (let i = 0; i < cols; i++) {
+      const xi = X[r * cols + i] - mean[i];
+      for (let j = 0; j < cols; j++) cov[i * cols + j] += (xi * (X[r * cols + j] - mean[j])) / (rows - 1);
+    }
+  }
+  const full = symmetricEigen(cov, cols);
+  close(fit.explainedVariance, full.values.subarray(0, k), 1e-5, 'explained variance');
+  close(fit.components, full.vectors.subarray(0, k * cols), 1e-4, 'components');
+  let trace = 0;
+  for (let i = 0; i < cols; i++) trace += cov[i * cols + i];
+  close([fit.totalVariance], [trace], 1e-6, 'total variance');
+});

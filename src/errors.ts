@@ -16,7 +16,12 @@ export function describeValue(value: unknown): string {
   if (typeof value === 'number') return Number.isNaN(value) ? 'NaN' : String(value);
   if (value === undefined) return 'undefined';
   try {
-    const text = JSON.stringify(value);
+    // Keep NaN and infinities visible: JSON would print them as null.
+    const marks: string[] = [];
+    const raw = JSON.stringify(value, (_k, v: unknown) =>
+      typeof v === 'number' && !Number.isFinite(v) ? `\u0000${marks.push(String(v)) - 1}\u0000` : v,
+    );
+    const text = raw.replace(/"\\u0000(\d+)\\u0000"/g, (_m, i: string) => marks[Number(i)]);
     return text.length > 80 ? `${text.slice(0, 77)}...` : text;
   } catch {
     return String(value);

@@ -9,7 +9,7 @@ import { ConfigError } from './errors.js';
 export function parseConfig<S extends z.ZodType>(schema: S, input: unknown, context = ''): z.output<S> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
-  const issue = result.error.issues[0];
+  const issue = deepest(result.error.issues[0]);
   const path = issue.path.map((p) => String(p));
   const field = joinPath(context, path);
   if (issue.code === 'unrecognized_keys') {
@@ -24,6 +24,25 @@ export function parseConfig<S extends z.ZodType>(schema: S, input: unknown, cont
   let expected = issue.message;
   if (valueAt(input, path) === undefined && issue.code === 'invalid_type') expected = `a value (it is required): ${expected}`;
   throw new ConfigError(field || '(config)', valueAt(input, path), expected);
+}
+
+type Issue = z.core.$ZodIssue;
+
+/**
+ * For a value that matches no branch of a union (a number or a list of numbers, an object or
+ * false), report the problem inside the branch that got furthest, so the error names the
+ * entry at fault (`dropout[1]`) rather than the whole option.
+ */
+function deepest(issue: Issue): Issue {
+  if (issue.code !== 'invalid_union' || !Array.isArray(issue.errors)) return issue;
+  let best: Issue = issue;
+  for (const branch of issue.errors) {
+    if (branch.length === 0) continue;
+    const inner = deepest(branch[0]);
+    const candidate = { ...inner, path: [...issue.path, ...inner.path] } as Issue;
+    if (candidate.path.length > best.path.length) best = candidate;
+  }
+  return best;
 }
 
 function joinPath(context: string, path: string[]): string {

@@ -29,6 +29,7 @@ export class ActivationLayer implements Layer {
   bind(_params: Param[]): void {}
 
   allocate(backend: Backend, capacity: number): void {
+    this.free();
     this.backend = backend;
     this.out = backend.alloc(capacity, this.inputs);
     this.dx = backend.alloc(capacity, this.inputs);
@@ -53,7 +54,7 @@ export class ActivationLayer implements Layer {
   }
 
   free(): void {
-    this.backend?.free(this.out);
-    this.backend?.free(this.dx);
+    if (this.out) this.backend.free(this.out);
+    if (this.dx) this.backend.free(this.dx);
   }
 }

@@ -41,11 +41,16 @@ export class BatchNorm implements Layer {
   }
 
   allocate(backend: Backend, capacity: number): void {
-    this.backend = backend;
-    this.runMean = backend.alloc(1, this.inputs);
-    this.runVar = backend.alloc(1, this.inputs);
-    backend.fill(this.runVar, 1);
-    this.invStd = backend.alloc(1, this.inputs);
+    if (this.runMean) {
+      // Growing the batch capacity must keep the running statistics: only batch buffers change.
+      this.freeBatchBuffers();
+    } else {
+      this.backend = backend;
+      this.runMean = backend.alloc(1, this.inputs);
+      this.runVar = backend.alloc(1, this.inputs);
+      backend.fill(this.runVar, 1);
+      this.invStd = backend.alloc(1, this.inputs);
+    }
     this.xhat = backend.alloc(capacity, this.inputs);
     this.out = backend.alloc(capacity, this.inputs);
     this.dx = backend.alloc(capacity, this.inputs);
@@ -78,6 +83,11 @@ export class BatchNorm implements Layer {
   }
 
   free(): void {
-    for (const m of [this.runMean, this.runVar, this.invStd, this.xhat, this.out, this.dx]) this.backend?.free(m);
+    this.freeBatchBuffers();
+    for (const m of [this.runMean, this.runVar, this.invStd]) if (m) this.backend.free(m);
+  }
+
+  private freeBatchBuffers(): void {
+    for (const m of [this.xhat, this.out, this.dx]) if (m) this.backend.free(m);
   }
 }

@@ -48,7 +48,8 @@ export const hiddenLayerSchema = z
   .strict();
 
 export const modelSchema = z
-  .object({
+  .object(
+    {
     inputs: fields.positiveInt('a whole number of input features >= 1'),
     classes: fields.positiveInt('a whole number of classes >= 2').min(2, { error: 'a whole number of classes >= 2' }),
     hidden: z.array(hiddenLayerSchema, { error: 'a list of hidden layers' }).max(64, { error: 'at most 64 hidden layers' }),
@@ -56,7 +57,9 @@ export const modelSchema = z
     leakySlope: fields.nonNegative().default(0.01),
     batchNormMomentum: z.number({ error: 'a number in (0, 1]' }).gt(0, { error: 'a number in (0, 1]' }).max(1, { error: 'a number in (0, 1]' }).default(0.1),
     batchNormEps: fields.positive().default(1e-5),
-  })
+    },
+    { error: 'an object {inputs, classes, hidden: [...]}' },
+  )
   .strict();
 
 /** Validate model options and fill in defaults; throws ConfigError naming the bad field. */

@@ -48,6 +48,7 @@ export class Dense implements Layer {
   }
 
   allocate(backend: Backend, capacity: number): void {
+    this.free();
     this.backend = backend;
     this.out = backend.alloc(capacity, this.outputs);
     this.dx = backend.alloc(capacity, this.inputs);
@@ -76,7 +77,7 @@ export class Dense implements Layer {
   }
 
   free(): void {
-    this.backend?.free(this.out);
-    this.backend?.free(this.dx);
+    if (this.out) this.backend.free(this.out);
+    if (this.dx) this.backend.free(this.dx);
   }
 }

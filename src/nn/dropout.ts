@@ -33,6 +33,7 @@ export class Dropout implements Layer {
   bind(_params: Param[]): void {}
 
   allocate(backend: Backend, capacity: number): void {
+    this.free();
     this.backend = backend;
     this.mask = backend.alloc(capacity, this.inputs);
     this.out = backend.alloc(capacity, this.inputs);
@@ -66,8 +67,8 @@ export class Dropout implements Layer {
   }
 
   free(): void {
-    this.backend?.free(this.mask);
-    this.backend?.free(this.out);
-    this.backend?.free(this.dx);
+    if (this.mask) this.backend.free(this.mask);
+    if (this.out) this.backend.free(this.out);
+    if (this.dx) this.backend.free(this.dx);
   }
 }

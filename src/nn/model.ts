@@ -2,7 +2,7 @@ import type { Backend } from '../tensor/backend.js';
 import { getBackend } from '../tensor/index.js';
 import type { Matrix } from '../tensor/matrix.js';
 import { Rng } from '../tensor/rng.js';
-import { ShapeError } from '../errors.js';
+import { DataError, ShapeError } from '../errors.js';
 import { ActivationLayer } from './activation.js';
 import { BatchNorm } from './batchnorm.js';
 import { resolveModelOptions, type ModelOptions, type ResolvedModelOptions } from './config.js';
@@ -47,6 +47,7 @@ export class Sequential {
   private dlogits!: Matrix;
   private probs!: Matrix;
   private fullBatch!: { x: Matrix; y: Matrix };
+  private disposed = false;
 
   private constructor(
     readonly options: ResolvedModelOptions,
@@ -206,6 +207,8 @@ export class Sequential {
 
   /** Release backend memory. The model cannot be used afterwards. */
   dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
     this.freeBuffers();
     for (const layer of this.layers) layer.free();
     this.backend.free(this.flatValues);
@@ -223,6 +226,7 @@ export class Sequential {
           (rows > 0 ? ` (${(features.length / rows).toFixed(2).replace(/\.00$/, '')} per row)` : ''),
       );
     }
+    checkFinite(features, this.inputs, 'input');
   }
 
   private eachChunk(features: Float32Array, rows: number, fn: (logits: Matrix, start: number) => void): void {
@@ -233,6 +237,20 @@ export class Sequential {
       const x = this.input.rowsView(0, n);
       x.data.set(features.subarray(start * this.inputs, (start + n) * this.inputs));
       fn(this.forward(x, false), start);
+    }
+  }
+}
+
+/**
+ * Throw a DataError naming the first non-finite value: NaN would otherwise spread through
+ * batch statistics to whole batches and come out as confident-looking predictions.
+ */
+export function checkFinite(features: Float32Array, cols: number, what: string): void {
+  for (let i = 0; i < features.length; i++) {
+    const v = features[i];
+    if (v - v !== 0) {
+      const row = Math.floor(i / cols);
+      throw new DataError(what, `row ${row}, column ${i - row * cols} is ${v}; remove or impute such rows first (the data loaders drop them and report how many)`);
     }
   }
 }

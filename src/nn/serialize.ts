@@ -92,8 +92,12 @@ export async function modelFromJSON(
       model.dispose();
       throw new ModelFormatError(file, `tensor ${i} should be ${t.name} of shape [${t.value.rows}, ${t.value.cols}] float32, found ${JSON.stringify({ name: s?.name, shape: s?.shape, dtype: s?.dtype })}`);
     }
-    const values = decodeFloat32(s.data, t.value.size, file, t.name);
-    t.value.data.set(values);
+    try {
+      t.value.data.set(decodeFloat32(s.data, t.value.size, file, t.name));
+    } catch (e) {
+      model.dispose();
+      throw e;
+    }
   });
   return { model, extras: doc.extras && typeof doc.extras === 'object' ? doc.extras : {} };
 }

@@ -61,12 +61,12 @@ export class ReferenceBackend implements Backend {
       const v = X[i];
       switch (code) {
         case 0: Y[i] = v; break;
-        case 1: Y[i] = v > 0 ? v : 0; break;
+        case 1: Y[i] = v < 0 ? 0 : v; break; // NaN stays NaN, so divergence reaches the loss
         case 2: Y[i] = gelu(v); break;
         case 3: Y[i] = geluTanh(v); break;
         case 4: Y[i] = Math.tanh(v); break;
         case 5: Y[i] = sigmoid(v); break;
-        case 6: Y[i] = v > 0 ? v : alpha * v; break;
+        case 6: Y[i] = v < 0 ? alpha * v : v; break;
         default: throw new RangeError(`unknown activation code ${code}`);
       }
     }

@@ -1,5 +1,5 @@
-import { DivergenceError, ShapeError } from '../errors.js';
-import type { Sequential } from '../nn/model.js';
+import { ConfigError, DataError, DivergenceError, ShapeError } from '../errors.js';
+import { checkFinite, type Sequential } from '../nn/model.js';
 import { gatherLabels, gatherRows } from '../data/batches.js';
 import { Rng } from '../tensor/rng.js';
 import { EarlyStopping, type Callback, type TrainContext } from './callbacks.js';
@@ -50,6 +50,18 @@ export async function fit(model: Sequential, train: LabelledData, val: LabelledD
     }
   }
   if (train.rows === 0) throw new ShapeError('training data has no rows');
+  const usesBatchNorm = model.layers.some((l) => l.kind === 'batchnorm');
+  if (usesBatchNorm && o.batchSize < 2) {
+    throw new ConfigError('train.batchSize', o.batchSize, 'a whole number >= 2 when the model uses batch normalisation (batch statistics need two rows)');
+  }
+  if (usesBatchNorm && train.rows < 2) {
+    throw new ShapeError(`training data has 1 row; batch normalisation needs at least 2 rows per batch`);
+  }
+  if (o.earlyStopping !== false && (!val || val.rows === 0)) {
+    throw new ConfigError('train.earlyStopping', o.earlyStopping, 'false when there is no validation data (early stopping watches a validation metric)');
+  }
+  checkLabelled(train, model.classes, 'training data');
+  if (val) checkLabelled(val, model.classes, 'validation data');
   const started = performance.now();
   const optimizer = makeOptimizer(model, o);
   const callbacks = [...(options.callbacks ?? [])];
@@ -58,7 +70,6 @@ export async function fit(model: Sequential, train: LabelledData, val: LabelledD
   const ctx: TrainContext = { model, epochs: o.epochs, stopTraining: false, history: [] };
   const rng = new Rng(o.seed ^ 0x5eed);
   const batch = Math.min(o.batchSize, train.rows);
-  const usesBatchNorm = model.layers.some((l) => l.kind === 'batchnorm');
   const batches = Math.ceil(train.rows / batch);
   let aborted = false;
 
@@ -118,4 +129,18 @@ export async function fit(model: Sequential, train: LabelledData, val: LabelledD
     aborted,
     seconds: (performance.now() - started) / 1000,
   };
+}
+
+/** Refuse non-finite features and labels outside [0, classes) before any step is taken. */
+function checkLabelled(d: LabelledData, classes: number, what: string): void {
+  if (d.features.length !== d.rows * d.cols || d.labels.length !== d.rows) {
+    throw new ShapeError(`${what}: ${d.rows} rows of ${d.cols} features need ${d.rows * d.cols} values and ${d.rows} labels; got ${d.features.length} and ${d.labels.length}`);
+  }
+  checkFinite(d.features, d.cols, what);
+  for (let r = 0; r < d.rows; r++) {
+    const y = d.labels[r];
+    if (!(y >= 0 && y < classes)) {
+      throw new DataError(what, `row ${r} has label ${y}, but the model has ${classes} classes (labels 0 to ${classes - 1})`);
+    }
+  }
 }

@@ -104,7 +104,7 @@ test('early stopping: minDelta, accuracy monitor, restoreBest off, non-finite va
   assert.deepEqual([r4.epochs, nan.bestEpoch, r4.weights], [5, 2, 2]);
 });
 
-test('early stopping without validation data is refused, not silently ignored', { todo: 'engine bug: fit ignores earlyStopping when val is null' }, async () => {
+test('early stopping without validation data is refused, not silently ignored', async () => {
   const train = gaussianBlobs(40, 4, 2, 1);
   const model = Sequential.create({ inputs: 4, classes: 2, hidden: [{ width: 4 }] }, { backend: BACKENDS[0].backend });
   await assert.rejects(fit(model, train, null, { train: { epochs: 5, earlyStopping: { patience: 2 } } }), (e: unknown) => {

@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -19,7 +19,6 @@ import { Pipeline } from '../../src/data/pipeline.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const CHROMIUM = process.env.MLPLAB_CHROMIUM ?? '/usr/bin/chromium';
-const SITE = join(ROOT, 'web', 'dist');
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -65,10 +64,13 @@ async function messageWith(page: Page, text: string): Promise<string> {
 const skip = existsSync(CHROMIUM) ? false : `no Chromium at ${CHROMIUM}: install Debian's chromium package (.ci/run does) or set MLPLAB_CHROMIUM`;
 
 test('playground trains in headless Chromium, refuses bad input with a message, and exports a model the CLI reads', { skip, timeout: 240_000 }, async (t) => {
+  // The site is built into a folder of its own, so a concurrent `npm run build:web` (or a
+  // second test run) cannot replace the files while the browser loads them.
+  const site = mkdtempSync(join(tmpdir(), 'mlplab-site-'));
   const started = performance.now();
-  await build({ configFile: join(ROOT, 'web', 'vite.config.ts'), logLevel: 'warn' });
+  await build({ configFile: join(ROOT, 'web', 'vite.config.ts'), logLevel: 'warn', build: { outDir: site, emptyOutDir: true } });
   t.diagnostic(`site built in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-  const { server, url } = await serve(SITE);
+  const { server, url } = await serve(site);
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
@@ -145,8 +147,8 @@ test('playground trains in headless Chromium, refuses bad input with a message, 
     const { model, extras } = await modelFromJSON(await readFile(await download.path(), 'utf8'), 'exported model');
     assert.equal((extras.classNames as string[])[9], 'Ankle boot');
     const pipeline = Pipeline.fromJSON(extras.pipeline, 'exported model');
-    const images = parseIdx(await readFile(join(SITE, 'fashion-mnist', 't10k-images-idx3-ubyte.gz')), 'test images');
-    const labels = parseIdx(await readFile(join(SITE, 'fashion-mnist', 't10k-labels-idx1-ubyte.gz')), 'test labels');
+    const images = parseIdx(await readFile(join(site, 'fashion-mnist', 't10k-images-idx3-ubyte.gz')), 'test images');
+    const labels = parseIdx(await readFile(join(site, 'fashion-mnist', 't10k-labels-idx1-ubyte.gz')), 'test labels');
     const n = labels.shape[0];
     const features = pipeline.transform(Float32Array.from(images.data), n);
     // Predict in pieces no larger than the loaded model's buffers (32 rows): growing them
@@ -172,5 +174,6 @@ test('playground trains in headless Chromium, refuses bad input with a message, 
   } finally {
     await browser.close();
     server.close();
+    rmSync(site, { recursive: true, force: true });
   }
 });

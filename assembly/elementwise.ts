@@ -2,7 +2,7 @@
 // 1-3 elements one by one through the same vector formula (splatted), so a tail element
 // gets exactly the value it would get in a full vector.
 
-import { splat, geluv, geluGradv, geluTanhv, geluTanhGradv, sigmoidv, tanhv, storePartial } from './math';
+import { splat, geluv, geluGradFromYv, geluTanhv, geluTanhGradv, sigmoidv, tanhv, storePartial } from './math';
 
 @inline function off(i: i32): usize {
   return <usize>i << 2;
@@ -62,11 +62,14 @@ export function activationBackward(code: i32, x: usize, y: usize, dy: usize, dx:
     }
     for (; i < n; i++) store<f32>(dx + off(i), load<f32>(dy + off(i)) * (load<f32>(x + off(i)) > 0 ? <f32>1 : <f32>0));
   } else if (code == 2) {
+    // Phi(x) comes from y / x (the interface promises y = f(x)), sparing a second erf.
     for (; i + 4 <= n; i += 4) {
-      v128.store(dx + off(i), f32x4.mul(v128.load(dy + off(i)), geluGradv(v128.load(x + off(i)))));
+      const g = geluGradFromYv(v128.load(x + off(i)), v128.load(y + off(i)));
+      v128.store(dx + off(i), f32x4.mul(v128.load(dy + off(i)), g));
     }
     for (; i < n; i++) {
-      store<f32>(dx + off(i), load<f32>(dy + off(i)) * f32x4.extract_lane(geluGradv(splat(load<f32>(x + off(i)))), 0));
+      const g = geluGradFromYv(splat(load<f32>(x + off(i))), splat(load<f32>(y + off(i))));
+      store<f32>(dx + off(i), load<f32>(dy + off(i)) * f32x4.extract_lane(g, 0));
     }
   } else if (code == 3) {
     for (; i + 4 <= n; i += 4) {

@@ -101,9 +101,15 @@ const SQRT_2_OVER_PI: f32 = 0.7978845608028654;
   return f32x4.mul(f32x4.mul(splat(0.5), x), onePlusErf(f32x4.mul(x, splat(SQRT1_2))));
 }
 
-/** d GELU / dx = (1 + erf(x / sqrt 2)) / 2 + x exp(-x^2 / 2) / sqrt(2 pi). */
-@inline export function geluGradv(x: v128): v128 {
-  const cdf = f32x4.mul(splat(0.5), onePlusErf(f32x4.mul(x, splat(SQRT1_2))));
+/**
+ * d GELU / dx = Phi(x) + x phi(x), with phi the normal density, given y = GELU(x) = x Phi(x)
+ * as well: Phi = y / x spares a second erf. For tiny |x| (where y may even be subnormal) the
+ * quotient loses digits; there Phi(x) = 1/2 + x / sqrt(2 pi) to within |x|^3 / 15, under
+ * 1e-10 for |x| < 1e-3.
+ */
+@inline export function geluGradFromYv(x: v128, y: v128): v128 {
+  const nearZero = f32x4.lt(f32x4.abs(x), splat(1e-3));
+  const cdf = v128.bitselect(f32x4.add(splat(0.5), f32x4.mul(x, splat(INV_SQRT_2PI))), f32x4.div(y, x), nearZero);
   const pdf = f32x4.mul(splat(INV_SQRT_2PI), expv(f32x4.mul(splat(-0.5), f32x4.mul(x, x))));
   return f32x4.add(cdf, f32x4.mul(x, pdf));
 }

@@ -173,6 +173,10 @@ test('activations forward and backward, every activation, with the allowed alias
       fast.activationBackward(code, fx, put(fast, rows, cols, ry.data), fdy, fdx, alpha);
       assertClose(fdx.data, rdx.data, relTol(rdx.data, 2 * rel + 1e-7, 2 * abs), `${name} backward ${rows}x${cols}`);
 
+      // With this backend's own y = f(x), as a layer passes it.
+      fast.activationBackward(code, fx, fy, fdy, fdx, alpha);
+      assertClose(fdx.data, rdx.data, relTol(rdx.data, 2 * rel + 1e-7, 2 * abs), `${name} backward after forward ${rows}x${cols}`);
+
       // dx may alias dy.
       fast.activationBackward(code, fx, put(fast, rows, cols, ry.data), fdy, fdy, alpha);
       assertClose(fdy.data, rdx.data, relTol(rdx.data, 2 * rel + 1e-7, 2 * abs), `${name} backward in place`);

@@ -59,7 +59,7 @@ export function parseIdx(bytes: Uint8Array, file: string): NdArray {
   const expected = count * type.size;
   const available = bytes.length - dataStart;
   if (available < expected) {
-    throw new DataError(file, `is truncated: header says shape ${fmtShape(shape)} of ${type.name} = ${expected} bytes of data, the file has ${available}`);
+    throw new DataError(file, `is truncated (or its header is wrong): header says shape ${fmtShape(shape)} of ${type.name} = ${expected} bytes of data, the file has ${available}`);
   }
   if (available > expected) {
     throw new DataError(file, `holds ${available} bytes of data but its header says shape ${fmtShape(shape)} of ${type.name} = ${expected} bytes; the header does not match the data`);

@@ -110,7 +110,7 @@ export function parseNpy(bytes: Uint8Array, file: string): NpyArray {
   const expected = count * info.size;
   const available = bytes.length - dataStart;
   if (available < expected) {
-    throw new DataError(file, `is truncated: header says shape ${fmtShape(meta.shape)} of ${meta.descr} = ${expected} bytes of data, the file has ${available}`);
+    throw new DataError(file, `is truncated (or its header is wrong): header says shape ${fmtShape(meta.shape)} of ${meta.descr} = ${expected} bytes of data, the file has ${available}`);
   }
   if (available > expected) {
     throw new DataError(file, `holds ${available} bytes of data but its header says shape ${fmtShape(meta.shape)} of ${meta.descr} = ${expected} bytes; the header does not match the data`);

@@ -20,7 +20,7 @@ test('IDX files of every type code, plain and gzip-compressed, read back to the 
 test('bad IDX files each get one error naming the file and the problem', () => {
   const good = fixture('idx', 'images-idx3-ubyte');
   throwsDataError(() => parseIdx(new Uint8Array(0), 'e'), 'e', /empty/);
-  throwsDataError(() => parseIdx(good.subarray(0, good.length - 1), 't'), 't', /truncated: header says shape \(2, 3, 3\) of uint8 = 18 bytes of data, the file has 17/);
+  throwsDataError(() => parseIdx(good.subarray(0, good.length - 1), 't'), 't', /truncated \(or its header is wrong\): header says shape \(2, 3, 3\) of uint8 = 18 bytes of data, the file has 17/);
   throwsDataError(() => parseIdx(good.subarray(0, 9), 'h'), 'h', /truncated: 9 bytes, shorter than its 3-dimension IDX header/);
   const extra = new Uint8Array(good.length + 1);
   extra.set(good);
@@ -33,7 +33,7 @@ test('bad IDX files each get one error naming the file and the problem', () => {
   throwsDataError(() => parseIdx(type, 'y'), 'y', /unknown type code 0x0a/);
   const lying = good.slice();
   lying[7] = 3; // first dimension 2 -> 3
-  throwsDataError(() => parseIdx(lying, 'l'), 'l', /truncated: header says shape \(3, 3, 3\)/);
+  throwsDataError(() => parseIdx(lying, 'l'), 'l', /truncated \(or its header is wrong\): header says shape \(3, 3, 3\)/);
   const gz = fixture('idx', 'images-idx3-ubyte.gz');
   throwsDataError(() => parseIdx(gz.subarray(0, gz.length - 6), 'c.gz'), 'c.gz', /not readable gzip data/);
   throwsDataError(() => parseIdx(gzipSync(new Uint8Array(0)), 'z.gz'), 'z.gz', /wrong magic bytes/);

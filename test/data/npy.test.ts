@@ -85,7 +85,7 @@ test('npz archives, plain and compressed, give their arrays by name', () => {
 test('bad .npy files each get one error naming the file and the problem', () => {
   const good = fixture('npy', 'f4_le_C.npy');
   throwsDataError(() => parseNpy(new Uint8Array(0), 'e.npy'), 'e.npy', /empty/);
-  throwsDataError(() => parseNpy(good.subarray(0, good.length - 3), 't.npy'), 't.npy', /truncated: header says shape \(3, 4\) of <f4 = 48 bytes of data, the file has 45/);
+  throwsDataError(() => parseNpy(good.subarray(0, good.length - 3), 't.npy'), 't.npy', /truncated \(or its header is wrong\): header says shape \(3, 4\) of <f4 = 48 bytes of data, the file has 45/);
   throwsDataError(() => parseNpy(good.subarray(0, 40), 'h.npy'), 'h.npy', /truncated: the header/);
   throwsDataError(() => parseNpy(good.subarray(0, 7), 'p.npy'), 'p.npy', /truncated/);
   const extra = new Uint8Array(good.length + 8);
@@ -101,7 +101,7 @@ test('bad .npy files each get one error naming the file and the problem', () => 
   const text = new TextDecoder().decode(good.subarray(10, 80)).replace('(3, 4)', '(3, 5)');
   const lying = good.slice();
   lying.set(new TextEncoder().encode(text), 10);
-  throwsDataError(() => parseNpy(lying, 'l.npy'), 'l.npy', /truncated: header says shape \(3, 5\)/);
+  throwsDataError(() => parseNpy(lying, 'l.npy'), 'l.npy', /truncated \(or its header is wrong\): header says shape \(3, 5\)/);
   const garbled = good.slice();
   garbled.set(new TextEncoder().encode("{'descr' '<f4'"), 10);
   throwsDataError(() => parseNpy(garbled, 'g.npy'), 'g.npy', /malformed \.npy header/);

@@ -224,7 +224,7 @@ export async function runStudy(study: ResolvedStudy, options: RunStudyOptions): 
       const bestSingle = bestConfig(study, uniqueStats(search, stats));
       check = interactionCheck(study, candConfig, checkConfigs.slice(1), stats, candidate.sumOfGains, search.find((c) => c.key === bestSingle?.key) ?? null);
       log(check.summary);
-      winner = checkConfigs.find((c) => c.key === check!.winnerKey) ?? candConfig;
+      winner = [...checkConfigs, ...search].find((c) => c.key === check!.winnerKey) ?? candConfig;
     } else {
       const best = bestConfig(study, stats.values());
       winner = search.find((c) => c.key === best?.key) ?? search[0];

@@ -61,13 +61,17 @@ export function selectRows(ds: Dataset, indices: ArrayLike<number>, source = ds.
   return withClassNames({ features, labels, rows: n, cols, source }, ds.classNames);
 }
 
-/** Check that a dataset's arrays agree with its shape; throws DataError naming its source. */
+/** Check that a dataset's arrays agree with its shape and its labels are class indices; throws DataError naming its source. */
 export function checkDataset(ds: Dataset): void {
   if (ds.features.length !== ds.rows * ds.cols) {
     throw new DataError(ds.source, `holds ${ds.features.length} feature values, expected rows x cols = ${ds.rows} x ${ds.cols}`);
   }
   if (ds.labels.length !== ds.rows) {
     throw new DataError(ds.source, `holds ${ds.labels.length} labels for ${ds.rows} rows`);
+  }
+  for (let i = 0; i < ds.labels.length; i++) {
+    const v = ds.labels[i];
+    if (v < 0 || v >= MAX_CLASSES) throw new DataError(ds.source, `label ${v} at row ${i} is not a class index from 0 to ${MAX_CLASSES - 1}`);
   }
 }
 

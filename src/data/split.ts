@@ -20,7 +20,7 @@ export function stratifiedSplit(labels: Int32Array, fraction: number, seed: numb
   let missing = target - take.reduce((a, b) => a + b, 0);
   const order = byClass
     .map((rows, c) => ({ c, frac: rows.length * fraction - take[c] }))
-    .filter(({ c }) => take[c] < byClass[c].length)
+    .filter(({ c }) => take[c] < byClass[c].length - 1) // rounding never takes a class's last training row
     .sort((a, b) => b.frac - a.frac || a.c - b.c);
   for (const { c } of order) {
     if (missing <= 0) break;

@@ -140,6 +140,12 @@ test('stratified split: proportions per class, exact total, seed determinism, no
   const small = stratifiedSplit(Int32Array.from([0, 0, 0, 1, 1, 1, 2, 2, 2, 3]), 0.25, 1);
   assert.equal(small.val.length, 3);
   assert.equal(stratifiedSplit(labels, 0, 1).val.length, 0);
+  // A class with a single row keeps it for training, whatever the rounding.
+  for (let seed = 0; seed < 5; seed++) {
+    const one = stratifiedSplit(Int32Array.from([0, 0, 0, 0, 0, 0, 0, 0, 0, 1]), 0.15, seed);
+    assert.ok(Array.from(one.train).includes(9));
+    assert.equal(one.val.length, 2);
+  }
 });
 
 test('prepare fits scaling on the training part only and applies it to validation and test', () => {
@@ -218,6 +224,8 @@ test('absent classes are a warning; mismatched widths and bad options are named 
   assert.throws(() => prepare({ train, test: null }, { scale: 'z' as never }), ConfigError);
   assert.throws(() => prepare({ train, test: null }, { pca: 0 }), ConfigError);
   assert.throws(() => prepare({ train, test: null }, { nulls: 'keep' as never }), ConfigError);
+  const negative = { ...train, labels: Int32Array.from(train.labels, (v, i) => (i === 4 ? -2 : v)) };
+  assert.throws(() => prepare({ train: negative, test: null }, {}), (e: unknown) => e instanceof DataError && /label -2 at row 4/.test(e.problem));
 });
 
 test('Pipeline.fromJSON validates every field and names the file', () => {

@@ -3,7 +3,8 @@ import { Rng } from '../tensor/rng.js';
 /**
  * Split row indices into a training part and a validation part, stratified by class: each
  * class gives `fraction` of its rows to validation (rounded so the total is round(N *
- * fraction), the remainder going to the classes with the largest fractional share). Which
+ * fraction), the remainder going to the classes with the largest fractional share, but never
+ * a class's last row, so every class keeps at least one training row). Which
  * rows go is drawn from a seeded generator, so a seed fixes the split. Both parts keep the
  * original row order.
  */

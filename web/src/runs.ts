@@ -48,7 +48,10 @@ export function describeRun(run: ResolvedRun, data: string): Settings {
   return out;
 }
 
-/** Settings that differ, as "name old → new". Width/activation lists are implied by a layer-count change. */
+/**
+ * Settings that differ, as "name old → new". Width and activation lists are implied by a
+ * change of the layer count, and momentum by a change of optimizer.
+ */
 export function differences(before: Settings, after: Settings): string[] {
   const a = new Map(before);
   const b = new Map(after);
@@ -61,9 +64,10 @@ export function differences(before: Settings, after: Settings): string[] {
       if (key === 'widths') out.push(`widths ${old ?? '[]'} → ${value}`);
       continue;
     }
-    out.push(old === undefined ? `${key} ${value}` : `${key} ${old} → ${value}`);
+    // A setting that only exists for one optimizer (momentum) comes and goes with it.
+    if (old === undefined) continue;
+    out.push(`${key} ${old} → ${value}`);
   }
-  for (const [key, old] of before) if (!b.has(key)) out.push(`${key} ${old} → none`);
   return out;
 }
 

@@ -100,6 +100,7 @@ async function loadFashionMnist(notes: PrepStep[]): Promise<LoadedData> {
   const test = await pairFromFiles(f(IDX_NAMES.testData), f(IDX_NAMES.testLabel), notes, 'fashion-mnist (test)');
   train.classNames = FASHION_MNIST_CLASSES;
   test.classNames = FASHION_MNIST_CLASSES;
+  for (const n of notes) n.summary = n.summary.split(dir).join('fashion-mnist/');
   notes.unshift({
     name: 'source',
     summary: 'Fashion-MNIST (Zalando, MIT licence): 60,000 training and 10,000 test images of 28 x 28 pixels, 10 classes',

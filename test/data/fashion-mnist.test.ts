@@ -37,3 +37,10 @@ test('labels are 0..9, balanced, with the class names in order', () => {
   for (let i = 0; i < test!.features.length; i++) total += test!.features[i];
   assert.equal(total, 573469082);
 });
+
+test('the notes name the shipped files without the install path', () => {
+  assert.deepEqual(
+    data.notes.slice(1, 3).map((n) => n.summary),
+    ['fashion-mnist/train-images-idx3-ubyte.gz: uint8 (60000, 28, 28) (IDX)', 'fashion-mnist/train-labels-idx1-ubyte.gz: uint8 (60000,) (IDX)'],
+  );
+});

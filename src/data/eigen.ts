@@ -1,7 +1,7 @@
 /**
  * Eigen-decomposition of a real symmetric matrix, in float64: Householder reduction to
- * tridiagonal form, then the QL algorithm with implicit shifts. O(n^3); a 784 x 784
- * covariance takes about a second.
+ * tridiagonal form, then the QL algorithm with implicit shifts. O(n^3); `symmetricEigenTop`
+ * skips most of the eigenvector work when only the leading few are wanted.
  */
 
 export interface SymmetricEigen {

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import type { Command } from 'commander';
 import { ConfigError } from '../errors.js';
@@ -8,7 +9,7 @@ import { loadStudyData } from '../tune/data.js';
 import { LiveView, fmtEta } from '../tune/live.js';
 import { defaultWorkers } from '../tune/pool.js';
 import { formatTable1Text } from '../tune/report.js';
-import { STUDY_FILES } from '../tune/store.js';
+import { STUDY_FILES, StudyStore } from '../tune/store.js';
 import { runStudy } from '../tune/study.js';
 import { parse, readJsonFile } from './options.js';
 
@@ -32,8 +33,10 @@ export function registerStudyCommand(program: Command): void {
     .action(async (file: string, flags: StudyFlags) => {
       if (flags.workers !== undefined && flags.workers < 1) throw new ConfigError('--workers', flags.workers, 'a number of workers >= 1');
       if (!['auto', 'wasm', 'reference'].includes(flags.backend)) throw new ConfigError('--backend', flags.backend, 'auto, wasm or reference');
+      if (!existsSync(file)) throw new ConfigError('<config>', file, 'an existing study file (JSON); see examples/seed-study.json');
       const study = resolveStudy(await readJsonFile(file, 'config'), file, basename(file, extname(file)));
       const dir = flags.out ?? join('studies', study.name);
+      StudyStore.check(dir, study);
       const out = (s: string) => process.stdout.write(s + '\n');
       out(`mlplab study ${study.name}: ${study.factors.length} factors, ${study.strategy.type}, ${study.seeds} seeds per configuration -> ${dir}`);
       const data = await loadStudyData(study, dirname(file));

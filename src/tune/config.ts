@@ -165,7 +165,6 @@ export function resolveStudy(input: unknown, file = '', fallbackName = 'study'):
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
     throw new ConfigError(file || '(study)', input, 'a JSON object with data, base, factors and strategy');
   }
-  const parsed = parseConfig(studySchema, input, '') as ParsedStudy;
   const wrap = <T>(f: () => T): T => {
     try {
       return f();
@@ -174,6 +173,7 @@ export function resolveStudy(input: unknown, file = '', fallbackName = 'study'):
       throw e;
     }
   };
+  const parsed = wrap(() => parseConfig(studySchema, input, '') as ParsedStudy);
   return wrap(() => {
     let baseSpec = baseRunSpec(parsed.base);
     const trainOverride: Record<string, unknown> = {};

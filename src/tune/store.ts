@@ -97,6 +97,36 @@ export class StudyStore {
     }
   }
 
+  /**
+   * Check, without creating or changing anything, that `dir` can hold `study`: it has no
+   * study yet, or this very one. Throws the same OutputError as `open`. Lets a command
+   * refuse before it spends time loading data.
+   */
+  static check(dir: string, study: ResolvedStudy): void {
+    const file = join(dir, STUDY_FILES.db);
+    if (!existsSync(file)) {
+      const ours = existsSync(dir) ? Object.values(STUDY_FILES).filter((f) => existsSync(join(dir, f))) : [];
+      if (ours.length > 0) {
+        throw new OutputError(dir, `holds study outputs (${ours.join(', ')}) but no ${STUDY_FILES.db}; refusing to overwrite them. help: pass another --out folder`);
+      }
+      return;
+    }
+    let db: Database.Database;
+    try {
+      db = new Database(file, { readonly: true, fileMustExist: true });
+    } catch (e) {
+      throw new OutputError(file, `cannot open the study database: ${(e as Error).message}`);
+    }
+    try {
+      const hasStudy = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'study'").get();
+      if (!hasStudy) throw new OutputError(file, 'is not an mlplab study database. help: pass another --out folder');
+      const row = db.prepare('SELECT name, config_hash FROM study WHERE id = 1').get() as { name: string; config_hash: string } | undefined;
+      if (row && row.config_hash !== study.hash) throw conflict(dir, row, study);
+    } finally {
+      db.close();
+    }
+  }
+
   private init(study: ResolvedStudy): void {
     const tables = this.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[];
     const names = new Set(tables.map((t) => t.name));
@@ -148,11 +178,7 @@ export class StudyStore {
         .prepare('INSERT INTO study (id, name, config_hash, config_json, schema_version, created_at) VALUES (1, ?, ?, ?, ?, ?)')
         .run(study.name, study.hash, JSON.stringify(study.canonical), SCHEMA_VERSION, new Date().toISOString());
     } else if (row.config_hash !== study.hash) {
-      throw new OutputError(
-        this.dir,
-        `holds the results of study "${row.name}" written by a different config (hash ${row.config_hash}, this config ${study.hash}); ` +
-          'its results are kept and not mixed with these. help: pass another --out folder to start a fresh study, or run the config that wrote it to resume',
-      );
+      throw conflict(this.dir, row, study);
     } else if (row.schema_version !== SCHEMA_VERSION) {
       throw new OutputError(join(this.dir, STUDY_FILES.db), `was written by another mlplab version (schema ${row.schema_version}, expected ${SCHEMA_VERSION}). help: pass another --out folder`);
     }
@@ -246,6 +272,14 @@ export class StudyStore {
   close(): void {
     this.db.close();
   }
+}
+
+function conflict(dir: string, row: { name: string; config_hash: string }, study: ResolvedStudy): OutputError {
+  return new OutputError(
+    dir,
+    `holds the results of study "${row.name}" written by a different config (hash ${row.config_hash}, this config ${study.hash}); ` +
+      'its results are kept and not mixed with these. help: pass another --out folder to start a fresh study, or run the config that wrote it to resume',
+  );
 }
 
 interface TrialRow {

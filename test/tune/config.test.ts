@@ -47,6 +47,7 @@ test('an empty study, empty value lists and repeated factors or values are refus
   // [8, 8] with layers unset is the same model as layers: 2 of [8]: found equal by the canonical form.
   configError(tinyStudyConfig({ factors: [{ path: 'network.activations', values: ['relu', ['relu']] }] }), 'factors[0].values[1]', /same model/);
   assert.throws(() => resolveStudy([]), ConfigError);
+  assert.throws(() => resolveStudy({ data: { source: 'x' }, factors: [] }, 'empty.json'), /^ConfigError: empty\.json: factors: got \[\], expected at least one factor/);
 });
 
 test('bad study-level fields are named', () => {

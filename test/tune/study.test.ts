@@ -188,6 +188,8 @@ test('a study folder written by a different config is refused, and its results a
       assert.match(e.message, /different config .*help: pass another --out folder/);
       return true;
     });
+    assert.throws(() => StudyStore.check(t.dir, other), /different config/);
+    StudyStore.check(t.dir, study);
     assert.deepEqual(rows(t.dir), before);
     assert.equal(readFileSync(join(t.dir, 'table1.md'), 'utf8'), table);
   } finally {
@@ -201,12 +203,14 @@ test('a folder holding study outputs without a database, or another SQLite file,
     const study = resolveStudy(tinyStudyConfig());
     writeFileSync(join(t.dir, 'report.html'), '<p>someone else\'s</p>');
     assert.throws(() => StudyStore.open(t.dir, study), /holds study outputs \(report\.html\) but no study\.db/);
+    assert.throws(() => StudyStore.check(t.dir, study), /holds study outputs/);
     assert.equal(existsSync(join(t.dir, 'study.db')), false);
     const u = tempDir();
     const db = new Database(join(u.dir, 'study.db'));
     db.exec('CREATE TABLE things (x)');
     db.close();
     assert.throws(() => StudyStore.open(u.dir, study), /not an mlplab study database/);
+    assert.throws(() => StudyStore.check(u.dir, study), /not an mlplab study database/);
     u.done();
   } finally {
     t.done();

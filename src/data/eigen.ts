@@ -57,13 +57,24 @@ function reduce(A: Float64Array, n: number, d: Float64Array, e: Float64Array): (
     v[0] = x0 - alpha;
     for (let i = 1; i < m; i++) v[i] = A[(o + i) * n + k];
     const beta = 2 / (v[0] * v[0] + tail);
-    // p = beta A' v; then A' -= v q^T + q v^T with q = p - (beta/2)(v.p) v.
-    let vp = 0;
+    // p = beta A' v; then A' -= v q^T + q v^T with q = p - (beta/2)(v.p) v. Only the lower
+    // triangle of A' is read and updated: each stored A'[i][j] (j < i) serves row i and,
+    // as A'[j][i], row j. Half the memory traffic of using the full block.
+    p.fill(0, 0, m);
     for (let i = 0; i < m; i++) {
       const row = (o + i) * n + o;
+      const vi = v[i];
       let s = 0;
-      for (let j = 0; j < m; j++) s += A[row + j] * v[j];
-      p[i] = beta * s;
+      for (let j = 0; j < i; j++) {
+        const a = A[row + j];
+        s += a * v[j];
+        p[j] += a * vi;
+      }
+      p[i] += s + A[row + i] * vi;
+    }
+    let vp = 0;
+    for (let i = 0; i < m; i++) {
+      p[i] *= beta;
       vp += v[i] * p[i];
     }
     const K = 0.5 * beta * vp;
@@ -71,7 +82,7 @@ function reduce(A: Float64Array, n: number, d: Float64Array, e: Float64Array): (
     for (let i = 0; i < m; i++) {
       const row = (o + i) * n + o;
       const vi = v[i], qi = p[i];
-      for (let j = 0; j < m; j++) A[row + j] -= vi * p[j] + qi * v[j];
+      for (let j = 0; j <= i; j++) A[row + j] -= vi * p[j] + qi * v[j];
     }
     e[k] = alpha;
     reflectors[k] = { v, beta };

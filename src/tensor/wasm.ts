@@ -45,9 +45,6 @@ const SIMD_PROBE = new Uint8Array([
 
 let simdSupport: boolean | null = null;
 
-/** Scratch kept between products: enough to transpose a 256 x 256 weight matrix. */
-const KEEP_SCRATCH = 256 * 1024;
-
 /** Whether this JavaScript engine runs WebAssembly SIMD (Node 16.4+ and every current browser do). */
 export function wasmSimdSupported(): boolean {
   if (simdSupport === null) {
@@ -61,7 +58,7 @@ export function wasmSimdSupported(): boolean {
 }
 
 /** The kernel module's bytes, decoded from the base64 embedded at build time. */
-export function kernelBytes(): Uint8Array<ArrayBuffer> {
+function kernelBytes(): Uint8Array<ArrayBuffer> {
   const text = atob(KERNELS_WASM_BASE64);
   const bytes = new Uint8Array(text.length);
   for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
@@ -110,6 +107,9 @@ export async function loadWasmBackend(): Promise<WasmBackend> {
   return new WasmBackend(compiled);
 }
 
+/** Scratch kept between products: enough to transpose a 256 x 256 weight matrix. */
+const KEEP_SCRATCH = 256 * 1024;
+
 function checkSame(op: string, a: Matrix, b: Matrix): void {
   if (a.size !== b.size) throw new RangeError(`${op}: ${a.rows}x${a.cols} and ${b.rows}x${b.cols} differ in size`);
 }
@@ -123,7 +123,8 @@ function checkLength(op: string, what: string, m: Matrix, length: number): void 
  * f32x4 vectors. Matrices live in this backend's own WebAssembly memory, handed out by a
  * free-list allocator (`alloc` / `free`); pass them only to this backend. Results agree
  * with `ReferenceBackend` to float32 rounding (sums here are carried in float32), and
- * dropout masks agree bit for bit.
+ * dropout masks agree bit for bit. The GELU derivative reads Phi(x) off y = x Phi(x), so
+ * `activationBackward` needs the y that `activationForward` produced, as `Backend` says.
  *
  * @example
  * const be = new WasmBackend();
@@ -204,7 +205,7 @@ export class WasmBackend implements Backend {
     }
     const pa = this.ptr(a), pc = this.ptr(c);
     let pb = this.ptr(b);
-    if (transB) {
+    if (transB && k * n > 0) {
       // A B^T as A (B^T): one transpose into scratch keeps the fast row-of-B kernel.
       const t = this.scratchSpace(k * n * 4);
       this.k.transpose(pb, n, k, k, t, n);

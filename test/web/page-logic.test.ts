@@ -72,27 +72,30 @@ test('bad files and mismatched files are refused with a DataError naming the fil
 });
 
 test('runs are labelled by the preset they match, then by what changed', () => {
+  const fashion = { name: 'Fashion-MNIST', rows: 10_000 };
   const base = resolveRun(mergeSpecs(PRESETS.default, { train: { epochs: 30 } }));
-  const first = labelRun(1, base, 'Fashion-MNIST 10,000 rows', null);
+  const first = labelRun(1, base, fashion, null);
   assert.equal(first.label, '#1 study default');
 
   const lowerDropout = resolveRun(mergeSpecs(PRESETS.default, { train: { epochs: 30 }, network: { dropout: 0.2 } }));
-  const second = labelRun(2, lowerDropout, 'Fashion-MNIST 10,000 rows', first.settings);
+  const second = labelRun(2, lowerDropout, fashion, first.settings);
   assert.equal(second.label, '#2 dropout 0.5 → 0.2');
 
-  const same = labelRun(3, lowerDropout, 'Fashion-MNIST 10,000 rows', second.settings);
+  const same = labelRun(3, lowerDropout, fashion, second.settings);
   assert.equal(same.label, '#3 repeat (same settings)');
 
   // Three changes: two shown, the rest counted; momentum goes with the optimizer.
   const adam = resolveRun(mergeSpecs(PRESETS.default, { train: { epochs: 30, optimizer: 'adam', batchSize: 64 }, network: { widths: [128, 64] } }));
-  const fourth = labelRun(4, adam, 'Fashion-MNIST 10,000 rows', first.settings);
+  const fourth = labelRun(4, adam, fashion, first.settings);
   assert.deepEqual(differences(first.settings, fourth.settings), ['widths [64, 64] → [128, 64]', 'optimizer sgd → adam', 'batch size 32 → 64']);
   assert.equal(fourth.label, '#4 widths [64, 64] → [128, 64], optimizer sgd → adam, +1 more');
 
   // A third layer: the layer count and the widths, not the implied activation list.
   const deeper = resolveRun(mergeSpecs(PRESETS.default, { train: { epochs: 30 }, network: { widths: [64, 64, 64] } }));
-  assert.deepEqual(differences(first.settings, describeRun(deeper, 'Fashion-MNIST 10,000 rows')), ['hidden layers 2 → 3', 'widths [64, 64] → [64, 64, 64]']);
+  assert.deepEqual(differences(first.settings, describeRun(deeper, fashion)), ['hidden layers 2 → 3', 'widths [64, 64] → [64, 64, 64]']);
+
+  assert.deepEqual(differences(first.settings, describeRun(base, { name: 'Fashion-MNIST', rows: 2000 })), ['training rows 10,000 → 2,000']);
 
   const final = resolveRun(mergeSpecs(PRESETS.final, { train: { epochs: 30 } }));
-  assert.equal(labelRun(1, final, 'x', null).label, '#1 study final');
+  assert.equal(labelRun(1, final, fashion, null).label, '#1 study final');
 });

@@ -23,7 +23,7 @@ import { assembleUserData, headRows, loadFashionSubset, parseUserFile, type Load
 import { byId, count, fixed, h, pct, seconds } from './dom.js';
 import { rowCanvas } from './images.js';
 import type { DataBundle, DoneMessage, FromWorker, PreparedMessage, SetScores } from './protocol.js';
-import { labelRun, summarize, type Settings } from './runs.js';
+import { labelRun, summarize, type DataInfo, type Settings } from './runs.js';
 
 const GRID_SIZE = 24;
 
@@ -127,8 +127,8 @@ function activeData(): LoadedData {
   return { ...builtin, source: `fashion-mnist (built-in subset, ${count(Math.min(rows, builtin.train.rows))} training rows)`, train: headRows(builtin.train, rows) };
 }
 
-function dataLabel(d: LoadedData): string {
-  return dataMode === 'builtin' ? `Fashion-MNIST ${count(d.train.rows)} rows` : d.source;
+function dataInfo(d: LoadedData): DataInfo {
+  return { name: dataMode === 'builtin' ? 'Fashion-MNIST' : d.source, rows: d.train.rows };
 }
 
 /** One sample per class (first occurrence), drawn as images or listed as class counts. */
@@ -287,7 +287,7 @@ function startRun(): void {
   }
   const number = ++runCounter;
   const previous = finished.length ? finished[finished.length - 1].settings : null;
-  const { label, detail, settings } = labelRun(number, spec, dataLabel(data), previous);
+  const { label, detail, settings } = labelRun(number, spec, dataInfo(data), previous);
   current = {
     id: number, number, label, detail, settings, spec, data,
     color: RUN_COLORS[(number - 1) % RUN_COLORS.length],

@@ -8,6 +8,12 @@ import { shortNumber } from './dom.js';
 /** Ordered settings of a run as (name, value) pairs people read. */
 export type Settings = [string, string][];
 
+/** What a run trained on: the data's name and its number of training rows. */
+export interface DataInfo {
+  name: string;
+  rows: number;
+}
+
 const list = <T>(v: T | T[], n: number, show: (x: T) => string): string => {
   const items = Array.from({ length: n }, (_, i) => (Array.isArray(v) ? v[Math.min(i, v.length - 1)] : v));
   return `[${items.map(show).join(', ')}]`;
@@ -18,12 +24,12 @@ const uniform = <T>(v: T | T[]): T | null => {
 };
 
 /** The settings of a run, including where its data came from. */
-export function describeRun(run: ResolvedRun, data: string): Settings {
+export function describeRun(run: ResolvedRun, data: DataInfo): Settings {
   const n = run.network;
   const t = run.train;
   const d = run.data;
   const layers = n.layers ?? n.widths.length;
-  const out: Settings = [['data', data]];
+  const out: Settings = [['data', data.name], ['training rows', data.rows.toLocaleString('en-US')]];
   out.push(['hidden layers', String(layers)]);
   if (layers > 0) {
     out.push(['widths', list(n.widths, layers, String)]);
@@ -88,7 +94,7 @@ export function summarize(settings: Settings): string {
   return parts.join(' · ');
 }
 
-function presetSettings(name: keyof typeof PRESETS, like: ResolvedRun, data: string): Settings {
+function presetSettings(name: keyof typeof PRESETS, like: ResolvedRun, data: DataInfo): Settings {
   // A preset with this run's epochs, seed and data options, so only the model and optimiser are compared.
   const spec = resolveRun(mergeSpecs(PRESETS[name], { train: { epochs: like.train.epochs, seed: like.train.seed, earlyStopping: like.train.earlyStopping }, data: like.data }));
   return describeRun(spec, data);
@@ -98,7 +104,7 @@ function presetSettings(name: keyof typeof PRESETS, like: ResolvedRun, data: str
  * A short label for a run and the full list of what changed. The first run is named after the
  * preset it matches, else after its layers; later runs by their differences from the previous one.
  */
-export function labelRun(number: number, run: ResolvedRun, data: string, previous: Settings | null): { label: string; detail: string; settings: Settings } {
+export function labelRun(number: number, run: ResolvedRun, data: DataInfo, previous: Settings | null): { label: string; detail: string; settings: Settings } {
   const settings = describeRun(run, data);
   if (previous === null) {
     const map = new Map(settings);

@@ -74,8 +74,11 @@ for (const workers of workerCounts) {
   const dir = mkdtempSync(join(tmpdir(), 'mlplab-bench-study-'));
   try {
     const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
     const out = await runStudy(study, { dir, data, workers, backend, htmlReport: false });
     const seconds = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
+    const cpuSeconds = (cpu.user + cpu.system) / 1e6;
     const db = new Database(join(dir, 'study.db'), { readonly: true });
     const stored = db.prepare('SELECT key, result_json FROM trials ORDER BY key').all() as { key: string; result_json: string }[];
     db.close();
@@ -84,7 +87,11 @@ for (const workers of workerCounts) {
       return [s.key, r.metric, r.valLoss, r.epochs];
     }));
     results.push({ workers, seconds, trials: out.executed, rows: canon });
-    console.log(`workers ${workers}: ${out.executed} trials in ${seconds.toFixed(2)} s (${(out.executed / seconds).toFixed(2)} trials/s); load average ${loadavg()[0].toFixed(2)}`);
+    // CPU seconds over wall seconds: how many cores the process kept busy (all threads).
+    console.log(
+      `workers ${workers}: ${out.executed} trials in ${seconds.toFixed(2)} s (${(out.executed / seconds).toFixed(2)} trials/s); ` +
+        `CPU ${cpuSeconds.toFixed(1)} s = ${(cpuSeconds / seconds).toFixed(2)} cores busy; load average ${loadavg()[0].toFixed(2)}`,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

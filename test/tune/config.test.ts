@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../../src/errors.js';
 import { configKey, factorPaths, resolveStudy, valueLabel } from '../../src/tune/config.js';
@@ -88,7 +88,9 @@ test('the canonical key ignores how a run is written but not what it trains', ()
 });
 
 test('the shipped example studies are valid', () => {
-  for (const name of ['seed-study.json', 'quick-study.json']) {
+  const names = readdirSync(fileURLToPath(new URL('../../../examples/', import.meta.url))).filter((f) => /study.*\.json$/.test(f));
+  assert.ok(names.includes('seed-study.json') && names.includes('quick-study.json'));
+  for (const name of names) {
     const text = readFileSync(fileURLToPath(new URL(`../../../examples/${name}`, import.meta.url)), 'utf8');
     const s = resolveStudy(JSON.parse(text), name);
     assert.ok(s.factors.length >= 2, name);

@@ -169,6 +169,14 @@ test('1 and 2 workers give identical trial results (a result depends only on con
     const two = rows(b.dir).map((r) => ({ key: r.key, result: withoutTimes(r.result_json) }));
     assert.equal(one.length, 4 * 2);
     assert.deepEqual(two, one);
+    // Grid: Table 1 pools every configuration with a value (2 configurations x 2 seeds per cell).
+    const again = await runStudy(study, { dir: a.dir, data, workers: 1, htmlReport: false });
+    assert.equal(again.report.table1.kind, 'marginal');
+    for (const row of again.report.table1.rows) for (const cell of row.cells) assert.equal(cell.stats!.values.length, 4);
+    const all = rows(a.dir).map((r) => JSON.parse(r.result_json!).metric as number);
+    const cellMeans = again.report.table1.rows[0].cells.map((c) => c.stats!.metric.mean);
+    // Both cells of one factor together cover every trial once: their mean is the mean of all.
+    assert.ok(Math.abs((cellMeans[0] + cellMeans[1]) / 2 - all.reduce((x, y) => x + y, 0) / all.length) < 1e-12);
   } finally {
     a.done();
     b.done();

@@ -29,12 +29,8 @@ declare const self: DedicatedWorkerGlobalScope;
 
 const post = (message: FromWorker) => self.postMessage(message);
 
-/**
- * Rows the model's buffers are sized for. Evaluation runs in chunks of up to 1,024 rows; sizing
- * the buffers for that from the start means they never grow during a run. (Growing them
- * re-allocates the batch-norm layers, which currently resets their running statistics.)
- */
-const EVAL_CAPACITY = 1024;
+/** Rows per chunk the model evaluates at most (the engine's inference chunk). */
+const EVAL_CHUNK = 1024;
 
 let controller: AbortController | null = null;
 let paused = false;
@@ -107,10 +103,15 @@ async function run(m: StartMessage): Promise<void> {
     const grid = gridSource ? rowsOf(gridSource, Array.from({ length: gridCount }, (_, i) => i)) : null;
     const gridRows = grid ? gridOrigin(train, test, grid.labels, spec.data.valFraction, spec.train.seed, gridCount) : null;
 
+    const finalSet = prepared.test ?? val ?? prepared.train;
+    // Buffers sized up front for the largest evaluation chunk of this run, so they never grow
+    // during it: growing them re-allocates the batch-norm layers, which currently resets their
+    // running statistics.
+    const largest = Math.max(val?.rows ?? 0, finalSet.rows);
     const model = Sequential.create(networkToModelOptions(spec.network, prepared.train.cols, classes), {
       seed: spec.train.seed,
       backend,
-      capacity: Math.max(spec.train.batchSize, EVAL_CAPACITY),
+      capacity: Math.max(spec.train.batchSize, Math.min(EVAL_CHUNK, largest)),
     });
     const predictGrid = () => (grid && grid.rows > 0 ? Array.from(model.predict(grid.features, grid.rows)) : []);
 
@@ -166,7 +167,6 @@ async function run(m: StartMessage): Promise<void> {
 
     try {
       const result = await fit(model, prepared.train, val, { train: spec.train, callbacks: [live], signal: controller.signal, onBatch });
-      const finalSet = prepared.test ?? val ?? prepared.train;
       const final = scores(model, finalSet, prepared.test ? 'test' : 'validation', data.classNames);
       // The extras a saved model carries from the command line too.
       const modelJson = await modelToJSON(model, {

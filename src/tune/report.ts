@@ -354,7 +354,7 @@ ${r.ranking
 <header>
 <div class="eyebrow">mlplab tuning study</div>
 <h1>${esc(r.name)}</h1>
-<div class="meta">${esc(r.createdAt.slice(0, 16).replace('T', ' '))} UTC · ${esc(r.strategy)} · ${esc(r.data.source)} · ${r.trials.workers} worker${r.trials.workers === 1 ? '' : 's'} · ${esc(fmtSeconds(r.trials.wallSeconds))} wall, ${esc(fmtSeconds(r.trials.trainSeconds))} of training</div>
+<div class="meta">${esc(r.createdAt.slice(0, 16).replace('T', ' '))} UTC · ${esc(r.strategy)} · ${esc(r.data.source)} · ${r.trials.workers} worker${r.trials.workers === 1 ? '' : 's'} · ${esc(fmtSeconds(r.trials.trainSeconds))} of training in all, ${r.trials.executedThisRun} trials and ${esc(fmtSeconds(r.trials.wallSeconds))} in the last run</div>
 <div class="cards">
 ${cards}
 </div>

@@ -4,7 +4,7 @@
  * resumes from what was finished: trials left 'running' are cleared and run again, and a trial
  * is stored once (its key is unique).
  */
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { OutputError } from '../errors.js';
@@ -44,7 +44,6 @@ export interface StoredTrial {
   status: TrialStatus;
   result: TrialResult | null;
   error: string | null;
-  attempts: number;
 }
 
 /** The final model as stored: its report (JSON), and the model file (JSON). */
@@ -152,7 +151,6 @@ export class StudyStore {
         status TEXT NOT NULL CHECK (status IN ('running', 'done', 'failed')),
         result_json TEXT,
         error TEXT,
-        attempts INTEGER NOT NULL DEFAULT 0,
         started_at TEXT,
         finished_at TEXT
       );
@@ -209,7 +207,7 @@ export class StudyStore {
   /** Record that a trial started; a trial is started at most once per key. */
   start(t: { key: string; configKey: string; seed: number; phase: string; label: string }): number {
     const info = this.db
-      .prepare("INSERT INTO trials (key, config_key, seed, phase, label, status, attempts, started_at) VALUES (?, ?, ?, ?, ?, 'running', 1, ?)")
+      .prepare("INSERT INTO trials (key, config_key, seed, phase, label, status, started_at) VALUES (?, ?, ?, ?, ?, 'running', ?)")
       .run(t.key, t.configKey, t.seed, t.phase, t.label, new Date().toISOString());
     return Number(info.lastInsertRowid);
   }
@@ -292,7 +290,6 @@ interface TrialRow {
   status: TrialStatus;
   result_json: string | null;
   error: string | null;
-  attempts: number;
 }
 
 interface EpochRow {
@@ -316,16 +313,10 @@ function fromRow(r: TrialRow): StoredTrial {
     status: r.status,
     result: r.result_json ? (JSON.parse(r.result_json) as TrialResult) : null,
     error: r.error,
-    attempts: r.attempts,
   };
 }
 
 /** SQLite stores NaN as NULL; keep non-finite values out of REAL columns. */
 function num(v: number | undefined): number | null {
   return v === undefined || !Number.isFinite(v) ? null : v;
-}
-
-/** Whether a folder exists and has files in it. */
-export function folderHasFiles(dir: string): boolean {
-  return existsSync(dir) && readdirSync(dir).length > 0;
 }

@@ -9,7 +9,7 @@ import { MlplabError } from '../errors.js';
 import type { RunReport } from '../report/run-report.js';
 import type { BackendName } from '../tensor/index.js';
 import type { EpochRecord } from '../train/history.js';
-import { bestConfig, buildTable1, combinedCandidate, configStats, direction, interactionCheck, rankConfigs, type Candidate, type InteractionCheck } from './analysis.js';
+import { bestConfig, buildTable1, combinedCandidate, configStats, interactionCheck, rankConfigs, type Candidate, type InteractionCheck } from './analysis.js';
 import type { ResolvedStudy } from './config.js';
 import { shared, subsetRows, type StudyData } from './data.js';
 import { PoolStoppedError, WorkerFailure, WorkerPool, defaultWorkers } from './pool.js';
@@ -363,9 +363,4 @@ function translate(e: unknown, dir: string): unknown {
     return err;
   }
   return e;
-}
-
-/** Whether larger values of the study's metric are better. */
-export function higherIsBetter(study: ResolvedStudy): boolean {
-  return direction(study.metric) === 1;
 }

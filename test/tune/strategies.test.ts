@@ -84,7 +84,7 @@ function fakeTrials(configs: Configuration[], table: Record<string, { values: nu
     if (!t) return [];
     return t.values.map((v, seed): StoredTrial => {
       const result: TrialResult = { metric: v, valAccuracy: v, valLoss: 1 - v, bestEpoch: 10, epochs: 10, stoppedEarly: false, seconds: 10 * t.spe, secondsPerEpoch: t.spe };
-      return { id: ++id, key: `${c.key}/s${seed}`, configKey: c.key, seed, phase: 'search', label: c.label, status: 'done', result, error: null, attempts: 1 };
+      return { id: ++id, key: `${c.key}/s${seed}`, configKey: c.key, seed, phase: 'search', label: c.label, status: 'done', result, error: null };
     });
   });
 }
@@ -188,7 +188,7 @@ test('interaction check: a diverged candidate, or one beaten by the best single 
   // The candidate diverged in every seed: the final model falls back to the best other configuration.
   const diverged = fakeTrials(all, values);
   for (let seed = 0; seed < 3; seed++) {
-    diverged.push({ id: 100 + seed, key: `${cand.key}/s${seed}`, configKey: cand.key, seed, phase: 'interaction', label: cand.label, status: 'failed', result: null, error: 'diverged', attempts: 1 });
+    diverged.push({ id: 100 + seed, key: `${cand.key}/s${seed}`, configKey: cand.key, seed, phase: 'interaction', label: cand.label, status: 'failed', result: null, error: 'diverged' });
   }
   const a = interactionCheck(s, cand, neighbours, configStats(all, diverged), 0.15, single);
   assert.equal(a.holdsUp, false);

@@ -14,15 +14,16 @@ export function activationForward(code: i32, x: usize, y: usize, n: i32, alpha: 
   if (code == 0) {
     if (x != y) memory.copy(y, x, off(n));
   } else if (code == 1) {
-    // v > 0 ? v : 0 by compare-and-mask: no branch, and NaN gives 0 as the reference does.
+    // v < 0 ? 0 : v by compare-and-mask: no branch, and NaN stays NaN (as in the reference),
+    // so a diverging run reaches the loss instead of hiding behind zeros.
     for (; i + 8 <= n; i += 8) {
       const v0 = v128.load(x + off(i)), v1 = v128.load(x + off(i), 16);
-      v128.store(y + off(i), v128.and(v0, f32x4.gt(v0, splat(0))));
-      v128.store(y + off(i), v128.and(v1, f32x4.gt(v1, splat(0))), 16);
+      v128.store(y + off(i), v128.andnot(v0, f32x4.lt(v0, splat(0))));
+      v128.store(y + off(i), v128.andnot(v1, f32x4.lt(v1, splat(0))), 16);
     }
     for (; i < n; i++) {
       const v = load<f32>(x + off(i));
-      store<f32>(y + off(i), v > 0 ? v : 0);
+      store<f32>(y + off(i), v < 0 ? 0 : v);
     }
   } else if (code == 2) {
     // Two vectors per iteration: the chain through erf is long, and two independent ones

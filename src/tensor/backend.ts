@@ -85,6 +85,12 @@ export interface Backend {
    * where c1 = 1 - b1^t and c2 = 1 - b2^t are the bias corrections.
    */
   adam(g: Matrix, m: Matrix, v: Matrix, b1: number, b2: number, c1: number, c2: number, eps: number): void;
+  /**
+   * The whole SGD update in one pass (a fused form of decay + momentum + learning rate + apply):
+   * g += weightDecay * w on the first `decayed` entries; with momentum, t = momentum * t + g and
+   * d = t (or g + momentum * t with Nesterov), else d = g; then g = -lr * d and w += g.
+   */
+  sgdStep(values: Matrix, grads: Matrix, trace: Matrix | null, decayed: number, lr: number, weightDecay: number, momentum: number, nesterov: boolean): void;
   /** Sum of squares of x (for gradient norms). */
   sumSquares(x: Matrix): number;
 }

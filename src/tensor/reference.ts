@@ -234,6 +234,20 @@ export class ReferenceBackend implements Backend {
     }
   }
 
+  sgdStep(values: Matrix, grads: Matrix, trace: Matrix | null, decayed: number, lr: number, weightDecay: number, momentum: number, nesterov: boolean): void {
+    const W = values.data, G = grads.data, T = trace?.data;
+    for (let i = 0; i < W.length; i++) {
+      let g = Math.fround(i < decayed ? G[i] + weightDecay * W[i] : G[i]);
+      if (momentum !== 0 && T) {
+        const t = Math.fround(momentum * T[i] + g);
+        T[i] = t;
+        g = nesterov ? Math.fround(g + momentum * t) : t;
+      }
+      G[i] = -lr * g;
+      W[i] += G[i];
+    }
+  }
+
   sumSquares(x: Matrix): number {
     const X = x.data;
     let s = 0;

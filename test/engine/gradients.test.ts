@@ -149,8 +149,7 @@ for (const { name: backendName, backend } of BACKENDS) {
   for (const [act, alpha] of activations) {
     // PyTorch propagates NaN through every activation; mapping it to 0 hides a NaN input or a
     // NaN weight from the loss, so training carries on with garbage instead of stopping.
-    const todo = act === 'relu' && backendName === 'wasm' ? 'wasm relu kernel maps NaN to 0' : undefined;
-    test(`[${backendName}] activation ${act}${alpha ? ` (slope ${alpha})` : ''} propagates NaN`, { todo }, () => {
+    test(`[${backendName}] activation ${act}${alpha ? ` (slope ${alpha})` : ''} propagates NaN`, () => {
       const layer = new ActivationLayer(3, act, alpha);
       layer.allocate(backend, 1);
       const y = layer.forward(matrixOf(backend, 1, 3, [NaN, -1, 1]), true).data;

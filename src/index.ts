@@ -7,7 +7,7 @@ export * from './errors.js';
 
 // Kernels and randomness
 export { ACTIVATIONS, activationCode, type Activation, type Backend } from './tensor/backend.js';
-export { createBackend, getBackend, useBackend, type BackendName } from './tensor/index.js';
+export { createBackend, getBackend, loadBackend, useBackend, wasmSimdSupported, type BackendName } from './tensor/index.js';
 export { Matrix } from './tensor/matrix.js';
 export { ReferenceBackend } from './tensor/reference.js';
 export { Rng } from './tensor/rng.js';
@@ -31,12 +31,20 @@ export { resolveTrainOptions, type ResolvedTrainOptions, type TrainOptions } fro
 export { PRESETS, mergeSpecs, networkToModelOptions, resolveRun, type NetworkSpec, type ResolvedRun, type RunSpec } from './config.js';
 export { evaluateClassifier, trainRun, type Evaluation, type RunOptions, type TrainValData } from './workflow.js';
 
-// Metrics and reports
-export { accuracy, classificationReport, confusionMatrix, type ClassificationReport, type ClassReport } from './metrics/classification.js';
-export { accuracyChart, confusionChart, factorChart, lossChart } from './report/charts.js';
-export { formatClassificationReport, formatConfusionMatrix } from './report/text.js';
+// Metrics and reports (browser-safe parts; SVG/PNG files and report.html come from mlplab/node)
+export { accuracy, classificationReport, confusionMatrix, type AverageScores, type ClassificationReport, type ClassReport } from './metrics/classification.js';
+export * from './report/index.js';
 
-// Data (parsers take bytes, so they work in the browser too)
-export { parseNpy, parseNpz, writeNpy } from './data/npy.js';
-export { parseIdx } from './data/idx.js';
+// Data: parsers take bytes and pre-processing works on arrays, so all of this runs in the browser too
 export type { Dataset, PrepStep } from './data/dataset.js';
+export { parseNpy, parseNpz, writeNpy, type NpyArray } from './data/npy.js';
+export { parseIdx } from './data/idx.js';
+export { CsvReader, parseCsv, type CsvOptions, type CsvTable } from './data/csv.js';
+export { checkLabelValues, toFeatures, toLabels, type NdArray } from './data/ndarray.js';
+export { countNulls, finiteRows } from './data/nulls.js';
+export { stratifiedSplit } from './data/split.js';
+export { fitScaler, type ScaleKind, type ScalerParams } from './data/scale.js';
+export { fitPca, type PcaFit } from './data/pca.js';
+export { Pipeline, type PipelineJSON } from './data/pipeline.js';
+export { PREPARE_DEFAULTS, prepare, type PrepareOptions, type Prepared } from './data/prepare.js';
+export { gatherLabels, gatherRows } from './data/batches.js';

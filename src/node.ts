@@ -4,8 +4,6 @@
  */
 export * from './index.js';
 export { loadFeatures, loadSource } from './data/source.js';
-export { prepare, type PrepareOptions, type Prepared } from './data/prepare.js';
-export { Pipeline } from './data/pipeline.js';
 export { loadModel, saveModel } from './io/model-file.js';
 export { runExperiment, type ExperimentOptions, type ExperimentResult, type RunMetrics } from './io/experiment.js';
 export { renderRunReportHtml, writeRunFigures, type RunReport } from './report/run-report.js';

@@ -199,7 +199,7 @@ export function combinedCandidate(study: ResolvedStudy, table: Table1): Candidat
       if (!(gain > 0)) return;
       const ratio = cell.stats.secondsPerEpoch / base.secondsPerEpoch;
       if (study.combine.pick === 'significant' && !(cell.vsBase?.significant ?? false)) {
-        const why = cell.vsBase && !Number.isNaN(cell.vsBase.p) ? `p = ${fmtP(cell.vsBase.p)} >= ${study.alpha}` : 'noise unknown (one seed)';
+        const why = cell.vsBase && !Number.isNaN(cell.vsBase.p) ? `${fmtP(cell.vsBase.p)} >= ${study.alpha}` : 'noise unknown (one seed)';
         rejected.push({ value: cell.value, reason: `+${fmtGain(gain, study.metric)} is within the noise (${why})` });
         return;
       }
@@ -214,7 +214,7 @@ export function combinedCandidate(study: ResolvedStudy, table: Table1): Candidat
       levels[i] = b.j;
       sumOfGains += b.gain;
       const sig = row.cells[b.j].vsBase;
-      const pText = sig && !Number.isNaN(sig.p) ? `, p = ${fmtP(sig.p)}` : '';
+      const pText = sig && !Number.isNaN(sig.p) ? `, ${fmtP(sig.p)}` : '';
       return { factor: f.name, chosen: f.labels[b.j], changed: true, reason: `+${fmtGain(b.gain, study.metric)} over ${baseLabel}${pText}, ${b.ratio.toFixed(2)}x time per epoch`, rejected };
     }
     return {
@@ -384,6 +384,7 @@ export function fmtSignedGain(x: number, metric: StudyMetric): string {
   return signed(x, metric);
 }
 
+/** A p-value as text: "p = 0.012", "p < 0.001". */
 export function fmtP(p: number): string {
-  return p < 0.001 ? '< 0.001' : p.toFixed(3);
+  return p < 0.001 ? 'p < 0.001' : `p = ${p.toFixed(3)}`;
 }

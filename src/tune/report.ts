@@ -214,7 +214,7 @@ function gainText(x: number, metric: StudyMetric): string {
 }
 
 function verdictText(v: string | null, p: number | undefined): string {
-  const pText = p !== undefined && Number.isFinite(p) ? ` (p = ${fmtP(p)})` : '';
+  const pText = p !== undefined && Number.isFinite(p) ? ` (${fmtP(p)})` : '';
   if (v === 'better') return `significantly better${pText}`;
   if (v === 'worse') return `significantly worse${pText}`;
   if (v === 'noise') return `within the noise${pText}`;
@@ -336,7 +336,7 @@ ${ic.neighbours
 <p class="lead">Ranked by mean ${esc(metricName(r.metric))}; each compared with the best (Welch, p &lt; ${r.alpha}).</p>
 <table><thead><tr><th scope="col">#</th><th scope="col">configuration</th><th scope="col" class="num">mean ± sd</th><th scope="col" class="num">n</th><th scope="col" class="num">time / trial</th><th scope="col">vs best</th></tr></thead><tbody>
 ${r.ranking
-  .map((x, i) => `<tr><td class="num">${i + 1}</td><th scope="row">${esc(x.stats.label)}</th><td class="num">${esc(fmtMeanSd(x.stats, r.metric))}</td><td class="num">${x.stats.values.length}</td><td class="num">${esc(fmtSeconds(x.stats.seconds))}</td><td>${i === 0 ? 'best' : esc(x.withinNoise ? `within the noise (p = ${fmtP(x.vsBest!.p)})` : `significantly worse (p = ${fmtP(x.vsBest!.p)})`)}</td></tr>`)
+  .map((x, i) => `<tr><td class="num">${i + 1}</td><th scope="row">${esc(x.stats.label)}</th><td class="num">${esc(fmtMeanSd(x.stats, r.metric))}</td><td class="num">${x.stats.values.length}</td><td class="num">${esc(fmtSeconds(x.stats.seconds))}</td><td>${i === 0 ? 'best' : esc(x.withinNoise ? `within the noise (${fmtP(x.vsBest!.p)})` : `significantly worse (${fmtP(x.vsBest!.p)})`)}</td></tr>`)
   .join('\n')}
 </tbody></table></section>`;
 

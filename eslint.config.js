@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'build/', 'web/dist/', 'node_modules/', 'assembly/', 'src/tensor/wasm/kernels.generated.ts'] },
+  { ignores: ['dist/', 'build/', 'web/dist/', '.scratch/', 'node_modules/', 'assembly/', 'src/tensor/wasm/kernels.generated.ts'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

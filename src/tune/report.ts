@@ -63,7 +63,7 @@ export function significanceRule(study: ResolvedStudy): string {
     `Each configuration ran with ${study.seeds} seed${study.seeds === 1 ? '' : 's'} (weights, dropout masks, batch order); cells show mean ± sample sd. ` +
     `A difference is called significant when Welch's two-sided t-test on the per-seed values gives p < ${study.alpha}; otherwise it is within the noise` +
     (study.seeds < 2 ? ' (with one seed the noise is unknown, so nothing is called significant).' : '.') +
-    (comparisons > 1 ? ` Of ${comparisons} comparisons with the base, about ${(comparisons * study.alpha).toFixed(1)} would come out significant by chance alone if no factor mattered.` : '')
+    (comparisons > 1 ? ` Of ${comparisons} comparisons with the base, about ${Number((comparisons * study.alpha).toPrecision(2))} would come out significant by chance alone if no factor mattered.` : '')
   );
 }
 

@@ -10,6 +10,7 @@ import { formatClassificationReport, formatConfusionMatrix } from '../report/tex
 import { createBackend, type BackendName } from '../tensor/index.js';
 import { evaluateClassifier } from '../workflow.js';
 import type { Sequential } from '../nn/model.js';
+import { loadOptionsFrom } from './options.js';
 
 /** A saved model with the pre-processing and class names stored beside its weights. */
 interface LoadedModel {
@@ -48,11 +49,15 @@ export function registerModelCommands(program: Command): void {
     .requiredOption('--model <file>', 'model.json written by train, study or the playground')
     .option('--data <source>', 'data source (see train --help)', 'fashion-mnist')
     .option('--out <dir>', 'also write metrics.json and predictions.csv here')
+    .option('--label-column <name|index>', 'CSV: the label column, by header name or 0-based index')
+    .option('--header', 'CSV: the first line is a header (default: detected)')
+    .option('--no-header', 'CSV: the first line is data')
+    .option('--delimiter <char>', 'CSV: field separator (default: detected)')
     .option('--backend <name>', 'auto | wasm | reference', 'auto')
-    .action(async (flags: { model: string; data: string; out?: string; backend: string }) => {
+    .action(async (flags: { model: string; data: string; out?: string; backend: string; labelColumn?: string; header?: boolean; delimiter?: string }) => {
       if (flags.out) await ensureWritableDir(flags.out);
       const m = await openModel(flags.model, flags.backend);
-      const raw = await loadSource(flags.data);
+      const raw = await loadSource(flags.data, loadOptionsFrom(flags));
       const part = raw.test ?? raw.train;
       const which = raw.test ? 'test set' : 'all rows (the source has no test set)';
       const x = toModelInputs(m, part.features, part.rows, part.cols, part.source);

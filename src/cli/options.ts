@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { ConfigError } from '../errors.js';
 import { describeFsError } from '../io/files.js';
+import type { LoadOptions } from '../data/source.js';
 
 /** Parsers for option values: a bad value is a ConfigError naming the flag. */
 export const parse = {
@@ -59,5 +60,18 @@ export function addDataOptions(cmd: Command): Command {
     .option('--pca <k>', 'reduce features to k principal components fitted on the training part ("none" to keep all)', parse.pca)
     .option('--scale <how>', 'feature scaling fitted on the training part: standard | minmax | none')
     .option('--val-fraction <f>', 'fraction of the training rows held out (stratified, seeded) for validation; default 0.1', parse.number('--val-fraction'))
-    .option('--nulls <how>', 'rows with NaN/infinite values: drop (default, reported) | refuse');
+    .option('--nulls <how>', 'rows with NaN/infinite values: drop (default, reported) | refuse')
+    .option('--label-column <name|index>', 'CSV: the label column, by header name or 0-based index (default: label/class/target/y, else the last)')
+    .option('--header', 'CSV: the first line is a header (default: detected)')
+    .option('--no-header', 'CSV: the first line is data')
+    .option('--delimiter <char>', 'CSV: field separator (default: detected)');
+}
+
+/** CSV reading options from the flags added by addDataOptions. */
+export function loadOptionsFrom(flags: { labelColumn?: string; header?: boolean; delimiter?: string }): LoadOptions {
+  const o: LoadOptions = {};
+  if (flags.labelColumn !== undefined) o.labelColumn = /^\d+$/.test(flags.labelColumn) ? Number(flags.labelColumn) : flags.labelColumn;
+  if (flags.header !== undefined) o.header = flags.header;
+  if (flags.delimiter !== undefined) o.delimiter = flags.delimiter === '\\t' ? '\t' : flags.delimiter;
+  return o;
 }

@@ -8,7 +8,8 @@ import { formatClassificationReport } from '../report/text.js';
 import { createBackend, type BackendName } from '../tensor/index.js';
 import type { Callback } from '../train/callbacks.js';
 import type { EpochRecord } from '../train/history.js';
-import { addDataOptions, parse, readJsonFile } from './options.js';
+import type { LoadOptions } from '../data/source.js';
+import { addDataOptions, loadOptionsFrom, parse, readJsonFile } from './options.js';
 
 interface TrainFlags {
   data: string;
@@ -41,6 +42,10 @@ interface TrainFlags {
   scale?: string;
   valFraction?: number;
   nulls?: string;
+  labelColumn?: string;
+  header?: boolean;
+  delimiter?: string;
+  valData?: string;
   backend: string;
   quiet?: boolean;
 }
@@ -55,6 +60,7 @@ export function registerTrainCommands(program: Command): void {
     .option('--data <source>', 'fashion-mnist | a folder with train_data.npy, train_label.npy, test_data.npy, test_label.npy | data.npy,labels.npy | file.csv', 'fashion-mnist')
     .option('--preset <name>', "the study's models: default (64,64 GELU/ReLU, dropout 0.5) | final (128,64 ReLU, dropout 0.2)", 'default')
     .option('--config <file>', 'JSON run config {network, train, data}; overrides the preset, flags override it')
+    .option('--val-data <source>', 'labelled data used whole for validation instead of holding out --val-fraction of the training rows')
     .option('--out <dir>', 'output folder (default runs/<time>-<preset>)')
     .option('--epochs <n>', 'maximum number of epochs (default 100)', parse.int('--epochs'))
     .option('--seed <n>', 'seed for weights, dropout, shuffling and the validation split (default 0)', parse.int('--seed'));
@@ -66,7 +72,16 @@ export function registerTrainCommands(program: Command): void {
     .action(async (flags: TrainFlags) => {
       const spec = await specFromFlags(flags);
       const out = flags.out ?? join('runs', `${timestamp()}-${flags.config ? 'config' : flags.preset}`);
-      const result = await runWithProgress({ source: flags.data, spec, out, title: `mlplab: ${flags.preset} model on ${flags.data}`, backend: flags.backend, quiet: flags.quiet });
+      const result = await runWithProgress({
+        source: flags.data,
+        spec,
+        out,
+        title: `${flags.config ? flags.config : `the study's ${flags.preset} model`} on ${flags.data}`,
+        backend: flags.backend,
+        quiet: flags.quiet,
+        load: loadOptionsFrom(flags),
+        valSource: flags.valData,
+      });
       printSummary(result);
       result.model.dispose();
     });
@@ -200,6 +215,8 @@ interface ProgressRun {
   backend: string;
   quiet?: boolean;
   prepared?: ExperimentResult['prepared'];
+  load?: LoadOptions;
+  valSource?: string;
 }
 
 /**
@@ -258,6 +275,8 @@ export async function runWithProgress(r: ProgressRun): Promise<ExperimentResult>
       callbacks: [progress],
       signal: controller.signal,
       prepared: r.prepared,
+      load: r.load,
+      valSource: r.valSource,
       onPrepared: (p) => {
         for (const s of p.steps) log(`  data: ${s.summary}`);
         log(`  rows: train ${p.train.rows}, validation ${p.val?.rows ?? 0}, test ${p.test?.rows ?? 0}; ${p.train.cols} features; kernels: ${backend.name}`);
@@ -290,6 +309,10 @@ function printSummary(r: ExperimentResult): void {
     lines.push('');
     lines.push(formatClassificationReport(r.test.report));
     lines.push(`test accuracy ${pct(r.test.accuracy)}   macro F1 ${r.test.report.macro.f1.toFixed(4)}   (${r.test.rows} test rows, evaluated once)`);
+  }
+  if (!r.test) {
+    const best = r.fit.history.find((h) => h.epoch === r.fit.bestEpoch);
+    lines.push(`no test set in this source; validation accuracy ${best ? pct(best.valAccuracy) : '-'} at the best epoch`);
   }
   lines.push(`trained ${r.fit.history.length} epochs in ${formatSeconds(r.fit.seconds)}; best epoch ${r.fit.bestEpoch}`);
   lines.push(`report: ${join(r.out, 'report.html')}`);

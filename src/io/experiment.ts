@@ -2,7 +2,10 @@ import { join } from 'node:path';
 import type { ResolvedRun } from '../config.js';
 import type { PrepStep } from '../data/dataset.js';
 import { prepare, type Prepared } from '../data/prepare.js';
-import { loadSource } from '../data/source.js';
+import { loadSource, type LoadOptions } from '../data/source.js';
+import { selectRows } from '../data/dataset.js';
+import { finiteRows } from '../data/nulls.js';
+import { DataError } from '../errors.js';
 import type { Sequential } from '../nn/model.js';
 import { modelToJSON } from '../nn/serialize.js';
 import { renderRunReportHtml, writeRunFigures, type RunReport } from '../report/run-report.js';
@@ -25,6 +28,13 @@ export interface ExperimentOptions {
   callbacks?: Callback[];
   signal?: AbortSignal;
   onBatch?: (epoch: number, batch: number, batches: number, meanLoss: number) => void;
+  /** How to read CSV sources (label column, header, delimiter). */
+  load?: LoadOptions;
+  /**
+   * A labelled source used whole as the validation part instead of a held-out fraction of the
+   * training rows; it is transformed with the pre-processing fitted on the training rows.
+   */
+  valSource?: string;
   /** Data already loaded and prepared with this spec's data options (a study reuses it). */
   prepared?: Prepared;
   /** How many of the last test predictions the report lists. Default 20. */
@@ -96,15 +106,7 @@ class Checkpoint implements Callback {
 export async function runExperiment(o: ExperimentOptions): Promise<ExperimentResult> {
   const started = performance.now();
   await ensureWritableDir(o.out);
-  const prepared =
-    o.prepared ??
-    prepare(await loadSource(o.source), {
-      nulls: o.spec.data.nulls,
-      scale: o.spec.data.scale,
-      pca: o.spec.data.pca,
-      valFraction: o.spec.data.valFraction,
-      seed: o.spec.train.seed,
-    });
+  const prepared = o.prepared ?? (await loadAndPrepare(o));
   o.onPrepared?.(prepared);
   const classes = prepared.classes;
   const classNames = prepared.classNames ?? Array.from({ length: classes }, (_, i) => String(i));
@@ -177,6 +179,44 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
   if (result.history.length > 0) files.push(...(await writeRunFigures(o.out, report)));
   await put('report.html', await renderRunReportHtml(report, { lastPredictions: o.lastPredictions ?? 20 }));
   return { out: o.out, model, prepared, fit: result, test, report, files };
+}
+
+/** Load the source and prepare it with the run's data options; loading notes come first in the steps. */
+export async function loadAndPrepare(o: Pick<ExperimentOptions, 'source' | 'spec' | 'load' | 'valSource'>): Promise<Prepared> {
+  const raw = await loadSource(o.source, o.load);
+  const prepared = prepare(raw, {
+    nulls: o.spec.data.nulls,
+    scale: o.spec.data.scale,
+    pca: o.spec.data.pca,
+    valFraction: o.valSource ? 0 : o.spec.data.valFraction,
+    seed: o.spec.train.seed,
+  });
+  prepared.steps.unshift(...raw.notes);
+  if (o.valSource) {
+    const v = (await loadSource(o.valSource, o.load)).train;
+    if (v.cols !== raw.train.cols) {
+      throw new DataError(v.source, `has ${v.cols} features per row, but the training data (${raw.train.source}) has ${raw.train.cols}`);
+    }
+    const keep = finiteRows(v);
+    const clean = keep.length === v.rows ? v : selectRows(v, keep);
+    if (o.spec.data.nulls === 'refuse' && keep.length < v.rows) {
+      throw new DataError(v.source, `${v.rows - keep.length} rows hold NaN or infinite values. help: --nulls drop drops them`);
+    }
+    for (let r = 0; r < clean.rows; r++) {
+      if (clean.labels[r] >= prepared.classes) {
+        throw new DataError(v.source, `row ${r} has label ${clean.labels[r]}, but the training data has ${prepared.classes} classes`);
+      }
+    }
+    if (clean.rows === 0) throw new DataError(v.source, 'has no usable rows for validation');
+    prepared.val = { ...clean, features: prepared.pipeline.transform(clean.features, clean.rows), cols: prepared.pipeline.outputCols, source: v.source };
+    prepared.steps.push({
+      name: 'validation',
+      summary: `Validation part: ${clean.rows.toLocaleString('en')} rows from ${v.source}` +
+        (keep.length < v.rows ? ` (${v.rows - keep.length} rows with NaN or infinite values dropped)` : '') +
+        ', transformed with the pre-processing fitted on the training rows',
+    });
+  }
+  return prepared;
 }
 
 function finiteOrNull(x: number | undefined): number | null {

@@ -162,7 +162,9 @@ test('1 and 2 workers give identical trial results (a result depends only on con
   const a = tempDir();
   const b = tempDir();
   try {
-    const study = resolveStudy(tinyStudyConfig({ strategy: 'grid', seeds: 2, final: { enabled: false } }));
+    // Dropout and batch norm on: their random masks and batch statistics must not depend on the worker either.
+    const base = { network: { widths: [8], activations: 'gelu', batchNorm: true, dropout: 0.3 }, train: { learningRate: 0.05, batchSize: 32, momentum: 0.9 } };
+    const study = resolveStudy(tinyStudyConfig({ base, strategy: 'grid', seeds: 2, final: { enabled: false } }));
     await runStudy(study, { dir: a.dir, data, workers: 1, htmlReport: false });
     await runStudy(study, { dir: b.dir, data, workers: 2, htmlReport: false });
     const one = rows(a.dir).map((r) => ({ key: r.key, result: withoutTimes(r.result_json) }));

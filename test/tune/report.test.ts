@@ -66,3 +66,25 @@ test('Table 1 in Markdown, the factor plot points, and the combined candidate', 
   assert.ok(Math.abs(p.mean - 0.505) < 1e-12 && Math.abs(p.sd! - 0.002) < 1e-12 && p.n === 3 && !p.isDefault);
   assert.equal(pts.find((x) => x.factor === 'dropout' && x.value === '0.5')!.isDefault, true);
 });
+
+test('with the validation loss as the metric, lower is better: verdicts, candidate and ranking follow', () => {
+  const s = resolveStudy(tinyStudyConfig({ metric: 'valLoss', seeds: 3, factors: [{ path: 'network.dropout', values: [0, 0.5] }], base: { network: { widths: [8], dropout: 0.5 } } }));
+  const configs = expandStrategy(s);
+  const losses: Record<string, number[]> = { base: [0.6, 0.61, 0.605], 'dropout=0': [0.5, 0.51, 0.505] };
+  let id = 0;
+  const trials: StoredTrial[] = configs.flatMap((c) =>
+    losses[c.label].map((v, seed) => ({
+      id: ++id, key: `${c.key}/s${seed}`, configKey: c.key, seed, phase: 'search', label: c.label, status: 'done' as const, error: null,
+      result: { metric: v, valAccuracy: 1 - v, valLoss: v, bestEpoch: 3, epochs: 3, stoppedEarly: false, seconds: 1, secondsPerEpoch: 1 / 3 },
+    })),
+  );
+  const stats = configStats(configs, trials);
+  const table = buildTable1(s, configs, stats);
+  assert.equal(table.rows[0].cells[0].verdict, 'better');
+  const cand = combinedCandidate(s, table);
+  assert.deepEqual(cand.levels, [0]);
+  assert.ok(Math.abs(cand.sumOfGains - 0.1) < 1e-12);
+  assert.equal(rankConfigs(s, stats.values())[0].stats.label, 'dropout=0');
+  const r = buildStudyReport({ study: s, data: syntheticStudyData(), trialRows: 240, table, candidate: cand, check: null, ranking: rankConfigs(s, stats.values()), winner: configuration(s, cand.levels), final: null, finalError: null, trials, workers: 1, wallSeconds: 1, executed: 6 });
+  assert.match(formatTable1Text(r), /0\+ {2}0\.5050 ± 0\.0050/);
+});

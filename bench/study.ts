@@ -1,9 +1,9 @@
 /**
- * Study throughput with 1 and 2 worker threads: the same small study (22 trials: 16 for the search, 6 for the interaction check) run
+ * Study throughput with 1 and 2 worker threads: a small one-at-a-time study (16 search trials, plus the interaction check when a factor passes) run
  * in fresh folders, timed from start to Table 1 (data preparation excluded), with the
  * speed-up and a check that both runs produced identical trial results.
  *
- *   node dist/bench/study.js [--workers 1,2] [--rows 6000] [--epochs 6] [--backend auto]
+ *   node dist/bench/study.js [--workers 1,2] [--rows 20000] [--epochs 8] [--backend auto]
  *
  * Absolute seconds drift on shared machines; the load average is printed beside them.
  */
@@ -38,8 +38,8 @@ function synthetic(rows: number, seed: number, cols = 128, classes = 10): Labell
   return { features, labels, rows, cols };
 }
 
-const rows = Number(arg('rows', '6000'));
-const epochs = Number(arg('epochs', '6'));
+const rows = Number(arg('rows', '20000'));
+const epochs = Number(arg('epochs', '8'));
 const backend = arg('backend', 'auto') as BackendName;
 const workerCounts = arg('workers', '1,2').split(',').map(Number);
 

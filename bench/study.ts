@@ -1,7 +1,8 @@
 /**
- * Study throughput with 1 and 2 worker threads: a small one-at-a-time study (16 search trials, plus the interaction check when a factor passes) run
- * in fresh folders, timed from start to Table 1 (data preparation excluded), with the
- * speed-up and a check that both runs produced identical trial results.
+ * Study throughput with 1 and 2 worker threads: a small one-at-a-time study (16 search
+ * trials, plus the interaction check when a factor passes) run in fresh folders, timed from
+ * start to Table 1 (data preparation excluded), with the speed-up and a check that both runs
+ * produced identical trial results.
  *
  *   node dist/bench/study.js [--workers 1,2] [--rows 20000] [--epochs 8] [--backend auto]
  *

@@ -1,0 +1,34 @@
+/**
+ * Tuning studies (Node only: worker threads and SQLite). A study file names the data, a base
+ * model, factors with values and a strategy; `runStudy` trains every trial on worker threads,
+ * stores each as it finishes, resumes after an interruption, checks the combined winner for
+ * interactions, trains the final model and writes Table 1 and the report.
+ *
+ * @example
+ * const study = resolveStudy(JSON.parse(await readFile('examples/quick-study.json', 'utf8')), 'quick-study.json');
+ * const data = await loadStudyData(study, 'examples');
+ * const { report } = await runStudy(study, { dir: 'studies/quick', data, workers: 2 });
+ * console.log(formatTable1Text(report));
+ */
+export { resolveStudy, factorPaths, studySchema, type Factor, type ResolvedStudy, type StudyConfig, type Strategy, type StudyMetric } from './config.js';
+export { expandStrategy, neighbourLevels, studySeeds, type Configuration } from './strategies.js';
+export { summarize, welchTest, type Comparison, type Summary } from './stats.js';
+export {
+  buildTable1,
+  combinedCandidate,
+  interactionCheck,
+  rankConfigs,
+  type Candidate,
+  type ConfigStats,
+  type FactorDecision,
+  type InteractionCheck,
+  type NeighbourResult,
+  type RankedConfig,
+  type Table1,
+  type Table1Cell,
+} from './analysis.js';
+export { loadStudyData, type StudyData } from './data.js';
+export { StudyStore, STUDY_FILES, type StoredTrial, type TrialResult } from './store.js';
+export { runStudy, StudyInterrupted, type RunStudyOptions, type StudyOutcome, type StudyProgress } from './study.js';
+export { LiveView } from './live.js';
+export { formatTable1Markdown, formatTable1Text, renderStudyReportHtml, significanceRule, type StudyReport } from './report.js';

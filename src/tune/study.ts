@@ -138,10 +138,11 @@ export async function runStudy(study: ResolvedStudy, options: RunStudyOptions): 
     let finishedHere = 0;
     let workerSeconds = 0;
     let doneCount = phaseReused;
+    // The best configuration changes only when a trial finishes; recomputed then, not on every start.
+    let best: ReturnType<typeof bestConfig> | undefined;
     const emit = (finished?: StudyProgress['finished']) => {
       if (!options.onProgress) return;
-      const stats = configStats(configs, store.trials());
-      const best = bestConfig(study, stats.values());
+      if (best === undefined || finished) best = bestConfig(study, configStats(configs, store.trials()).values());
       const left = queue.length;
       const perTrial = finishedHere > 0 ? workerSeconds / finishedHere : null;
       options.onProgress({

@@ -7,3 +7,4 @@ export { loadFeatures, loadSource } from './data/source.js';
 export { loadModel, saveModel } from './io/model-file.js';
 export { runExperiment, type ExperimentOptions, type ExperimentResult, type RunMetrics } from './io/experiment.js';
 export { renderRunReportHtml, writeRunFigures, type RunReport } from './report/run-report.js';
+export * from './tune/index.js';

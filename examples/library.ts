@@ -2,9 +2,9 @@
 import { Sequential, fit, classificationReport, formatClassificationReport } from '../src/index.js';
 import { loadSource, prepare, saveModel, loadModel } from '../src/node.js';
 
-export async function example(source = 'fashion-mnist', out = 'runs/library-example.json'): Promise<number> {
+export async function example(source = 'fashion-mnist', out = 'runs/library-example.json', pca = 128): Promise<number> {
   // Load, then standardise and reduce to 128 components fitted on the training part only.
-  const data = prepare(await loadSource(source), { scale: 'standard', pca: 128, valFraction: 0.1, seed: 1 });
+  const data = prepare(await loadSource(source), { scale: 'standard', pca, valFraction: 0.1, seed: 1 });
 
   // The study's final model: 128 -> 64 hidden units, ReLU, batch norm, dropout 0.2.
   const model = Sequential.create(

@@ -48,6 +48,7 @@ export class Sequential {
   private probs!: Matrix;
   private fullBatch!: { x: Matrix; y: Matrix };
   private disposed = false;
+  private readonly stepResult = { loss: 0, correct: 0 };
 
   private constructor(
     readonly options: ResolvedModelOptions,
@@ -139,16 +140,17 @@ export class Sequential {
 
   /**
    * One forward and backward pass in training mode: writes the gradients of the mean loss
-   * into `flatGrads` and returns the loss and the number of rows classified correctly.
+   * into `flatGrads` and returns the loss and the number of rows classified correctly (in an
+   * object the next call overwrites: the training loop allocates nothing per step).
    */
   lossAndGradients(x: Matrix, y: Matrix, labelSmoothing = 0): { loss: number; correct: number } {
     const logits = this.forward(x, true);
     const dlogits = prefix(this.dlogits, x.rows);
-    const loss = this.backend.softmaxCrossEntropy(logits, y, dlogits, labelSmoothing);
-    const correct = countCorrect(logits, y);
+    this.stepResult.loss = this.backend.softmaxCrossEntropy(logits, y, dlogits, labelSmoothing);
+    this.stepResult.correct = countCorrect(logits, y);
     let g: Matrix | null = dlogits;
     for (let i = this.layers.length - 1; i >= 0 && g !== null; i--) g = this.layers[i].backward(g, i > 0);
-    return { loss, correct };
+    return this.stepResult;
   }
 
   /** Class probabilities (rows x classes) for features given as a flat row-major array. */

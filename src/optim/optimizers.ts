@@ -1,5 +1,5 @@
 import { addDecayedWeights, addDecoupledWeightDecay, chain, fusedSgd, scaleByAdam, scaleByLearningRate } from './transforms.js';
-import type { OptimizerTarget, Transform } from './transforms.js';
+import type { OptimizerTarget, StepInfo, Transform } from './transforms.js';
 import { constant, type Schedule } from './schedules.js';
 
 /**
@@ -9,6 +9,7 @@ import { constant, type Schedule } from './schedules.js';
 export class Optimizer {
   private state: unknown;
   private count = 0;
+  private readonly info: StepInfo = { count: 0, epoch: 0 };
 
   constructor(
     readonly transform: Transform<unknown>,
@@ -21,7 +22,9 @@ export class Optimizer {
   /** Apply one update from the gradients currently in `target.grads`. */
   step(epoch: number): void {
     this.count++;
-    this.transform.update(this.target, this.state, { count: this.count, epoch });
+    this.info.count = this.count;
+    this.info.epoch = epoch;
+    this.transform.update(this.target, this.state, this.info);
     if (!this.transform.appliesUpdates) this.target.backend.axpy(1, this.target.grads, this.target.values);
   }
 

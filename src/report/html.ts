@@ -218,6 +218,22 @@ footer{color:var(--muted);font-size:12.5px;text-align:center;margin-top:8px}
 `;
 
 /**
+ * The opening of a self-contained report page: no scripts, no external requests (the
+ * Content-Security-Policy forbids both), inline styles and data: images only.
+ */
+export function htmlHead(title: string, css: string): string {
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
+<title>${escapeHtml(title)}</title>
+<style>${css}</style>
+</head>`;
+}
+
+/**
  * Assembles the HTML page from a report and its figures (SVG markup). Synchronous and pure;
  * `renderRunReportHtml` in run-report.ts renders the figures and calls this.
  */
@@ -299,15 +315,7 @@ ${
 </section>`;
 
   const curves = [figure('loss', 'Loss per epoch'), figure('accuracy', 'Accuracy per epoch')].filter(Boolean);
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
-<title>${esc(r.title)}</title>
-<style>${STYLE}</style>
-</head>
+  return `${htmlHead(r.title, STYLE)}
 <body>
 <main>
 <header>

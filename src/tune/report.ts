@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import { factorChart, type FactorPoint } from '../report/charts.js';
-import { escapeHtml } from '../report/html.js';
+import { escapeHtml, htmlHead } from '../report/html.js';
 import { renderRunReportHtml, writeRunFigures, type RunReport } from '../report/run-report.js';
 import { specToSvg, writeFileAtomic } from '../report/render-node.js';
 import { fmtMetric, fmtP, fmtSignedGain, type Candidate, type ConfigStats, type InteractionCheck, type RankedConfig, type Table1 } from './analysis.js';
@@ -340,15 +340,7 @@ ${r.ranking
   .join('\n')}
 </tbody></table></section>`;
 
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
-<title>${esc(r.name)}: tuning study</title>
-<style>${finalStyle}${STUDY_STYLE}</style>
-</head>
+  return `${htmlHead(`${r.name}: tuning study`, finalStyle + STUDY_STYLE)}
 <body>
 <main>
 <header>

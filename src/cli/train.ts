@@ -152,8 +152,13 @@ export async function specFromFlags(flags: TrainFlags): Promise<ResolvedRun> {
   let spec: RunSpec = mergeSpecs(PRESETS[flags.preset as keyof typeof PRESETS], { train: { earlyStopping: CLI_EARLY_STOPPING } });
   if (flags.config) {
     const file = await readJsonFile(flags.config, 'config');
-    // Validate the file on its own first so errors name the file's own fields.
-    resolveRun(mergeSpecs(spec, file), flags.config);
+    // Validate the file first so errors name the file and the field in it.
+    try {
+      resolveRun(mergeSpecs(spec, file));
+    } catch (e) {
+      if (e instanceof ConfigError) throw new ConfigError(`${flags.config}: ${e.field}`, e.value, e.expected);
+      throw e;
+    }
     spec = mergeSpecs(spec, file);
   }
   const network: Record<string, unknown> = {};

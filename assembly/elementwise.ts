@@ -297,31 +297,52 @@ export function sgdStep(w: usize, g: usize, t: usize, n: i32, decayed: i32, lr: 
   sgdRange(w, g, t, decayed, n, -lr, 0, mom, nesterov);
 }
 
-@inline function sgdRange(w: usize, g: usize, t: usize, start: i32, end: i32, negLr: f32, wd: f32, mom: f32, nesterov: i32): void {
-  const L = splat(negLr), D = splat(wd), M = splat(mom);
-  const useTrace = mom != 0;
-  let i = start;
-  for (; i + 4 <= end; i += 4) {
-    const wv = v128.load(w + off(i));
-    let gv = v128.load(g + off(i));
-    if (wd != 0) gv = f32x4.add(gv, f32x4.mul(D, wv));
-    if (useTrace) {
-      const tv = f32x4.add(f32x4.mul(M, v128.load(t + off(i))), gv);
-      v128.store(t + off(i), tv);
-      gv = nesterov != 0 ? f32x4.add(gv, f32x4.mul(M, tv)) : tv;
-    }
-    const u = f32x4.mul(L, gv);
-    v128.store(g + off(i), u);
-    v128.store(w + off(i), f32x4.add(wv, u));
+function sgdRange(w: usize, g: usize, t: usize, start: i32, end: i32, negLr: f32, wd: f32, mom: f32, nesterov: i32): void {
+  // One loop per case, so that no test is left inside the loop (TurboFan does not unswitch).
+  const decay = wd != 0;
+  if (mom == 0) {
+    if (decay) sgdLoop(w, g, t, start, end, negLr, wd, mom, true, false, false);
+    else sgdLoop(w, g, t, start, end, negLr, wd, mom, false, false, false);
+  } else if (nesterov == 0) {
+    if (decay) sgdLoop(w, g, t, start, end, negLr, wd, mom, true, true, false);
+    else sgdLoop(w, g, t, start, end, negLr, wd, mom, false, true, false);
+  } else {
+    if (decay) sgdLoop(w, g, t, start, end, negLr, wd, mom, true, true, true);
+    else sgdLoop(w, g, t, start, end, negLr, wd, mom, false, true, true);
   }
+}
+
+/** The arithmetic of sgdStep on four lanes; the flags are constants where it is inlined. */
+@inline function sgdLanes(w: usize, g: usize, t: usize, L: v128, D: v128, M: v128, decay: bool, useTrace: bool, nesterov: bool): void {
+  const wv = v128.load(w);
+  let gv = v128.load(g);
+  if (decay) gv = f32x4.add(gv, f32x4.mul(D, wv));
+  if (useTrace) {
+    const tv = f32x4.add(f32x4.mul(M, v128.load(t)), gv);
+    v128.store(t, tv);
+    gv = nesterov ? f32x4.add(gv, f32x4.mul(M, tv)) : tv;
+  }
+  const u = f32x4.mul(L, gv);
+  v128.store(g, u);
+  v128.store(w, f32x4.add(wv, u));
+}
+
+@inline function sgdLoop(w: usize, g: usize, t: usize, start: i32, end: i32, negLr: f32, wd: f32, mom: f32, decay: bool, useTrace: bool, nesterov: bool): void {
+  const L = splat(negLr), D = splat(wd), M = splat(mom);
+  let i = start;
+  for (; i + 8 <= end; i += 8) {
+    sgdLanes(w + off(i), g + off(i), t + off(i), L, D, M, decay, useTrace, nesterov);
+    sgdLanes(w + off(i + 4), g + off(i + 4), t + off(i + 4), L, D, M, decay, useTrace, nesterov);
+  }
+  for (; i + 4 <= end; i += 4) sgdLanes(w + off(i), g + off(i), t + off(i), L, D, M, decay, useTrace, nesterov);
   for (; i < end; i++) {
     const wv = load<f32>(w + off(i));
     let gv = load<f32>(g + off(i));
-    if (wd != 0) gv += wd * wv;
+    if (decay) gv += wd * wv;
     if (useTrace) {
       const tv = mom * load<f32>(t + off(i)) + gv;
       store<f32>(t + off(i), tv);
-      gv = nesterov != 0 ? gv + mom * tv : tv;
+      gv = nesterov ? gv + mom * tv : tv;
     }
     const u = negLr * gv;
     store<f32>(g + off(i), u);

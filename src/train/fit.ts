@@ -1,6 +1,6 @@
 import { ConfigError, DataError, DivergenceError, ShapeError } from '../errors.js';
 import { checkFinite, type Sequential } from '../nn/model.js';
-import { gatherLabels, gatherRows } from '../data/batches.js';
+import { gatherLabels } from '../data/batches.js';
 import { Rng } from '../tensor/rng.js';
 import { EarlyStopping, type Callback, type TrainContext } from './callbacks.js';
 import type { EpochRecord } from './history.js';
@@ -73,6 +73,9 @@ export async function fit(model: Sequential, train: LabelledData, val: LabelledD
   const batches = Math.ceil(train.rows / batch);
   let aborted = false;
 
+  // The training rows are copied once into backend memory, so each batch is gathered there.
+  const trainRows = model.backend.alloc(train.rows, train.cols);
+  trainRows.data.set(train.features);
   try {
     for (const cb of callbacks) await cb.onTrainBegin?.(ctx);
     for (let epoch = 0; epoch < o.epochs && !ctx.stopTraining; epoch++) {
@@ -91,7 +94,7 @@ export async function fit(model: Sequential, train: LabelledData, val: LabelledD
         // Batch statistics of a single row are undefined (PyTorch refuses them): skip such a tail.
         if (n < 2 && usesBatchNorm) continue;
         const { x, y } = model.batchBuffers(n);
-        gatherRows(train.features, train.cols, order, start, n, x.data);
+        model.backend.gatherRows(trainRows, order, start, x);
         gatherLabels(train.labels, order, start, n, y.data);
         const { loss, correct: c } = model.lossAndGradients(x, y, o.labelSmoothing);
         if (!Number.isFinite(loss)) throw new DivergenceError(epoch + 1, b + 1, loss);
@@ -119,6 +122,7 @@ export async function fit(model: Sequential, train: LabelledData, val: LabelledD
     for (const cb of callbacks) await cb.onTrainEnd?.(ctx);
   } finally {
     optimizer.dispose();
+    model.backend.free(trainRows);
   }
   const last = ctx.history.length;
   return {

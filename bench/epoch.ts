@@ -93,27 +93,42 @@ async function memoryOf784(): Promise<{ dataMB: number; peakRssMB: number; basel
 
 const data = synthetic(ROWS, FEATURES, 1);
 const test = synthetic(10_000, FEATURES, 2);
-const rows: Row[] = [];
-for (const preset of ['default', 'final'] as const) rows.push(await timeMlplab('wasm', preset, data, test, EPOCHS));
-if (!quick) rows.push(await timeMlplab('reference', 'default', data, test, 1));
-rows.push(...timePytorch(EPOCHS));
+// Shared machines change speed from one second to the next: mlplab and PyTorch are measured in
+// alternating rounds and each keeps its best round, so both are compared at their best.
+const ROUNDS = quick ? 1 : 3;
+const best = new Map<string, Row>();
+const keep = (r: Row) => {
+  const key = `${r.system}|${r.model}`;
+  const old = best.get(key);
+  best.set(key, old ? { ...r, secondsPerEpoch: Math.min(old.secondsPerEpoch, r.secondsPerEpoch), inferenceRowsPerSecond: Math.max(old.inferenceRowsPerSecond, r.inferenceRowsPerSecond) } : r);
+};
+for (let round = 0; round < ROUNDS; round++) {
+  for (const preset of ['default', 'final'] as const) keep(await timeMlplab('wasm', preset, data, test, EPOCHS));
+  timePytorch(EPOCHS).forEach(keep);
+}
+if (!quick) keep(await timeMlplab('reference', 'default', data, test, 1));
+const rows = [...best.values()].sort((a, b) => rank(a) - rank(b));
+function rank(r: Row): number {
+  return (r.system.startsWith('PyTorch') ? 2 : r.system.includes('reference') ? 1 : 0) * 10 + (r.model === 'final' ? 1 : 0);
+}
 const memory = quick ? null : await memoryOf784();
 const torchDefault = rows.find((r) => r.system.startsWith('PyTorch') && r.model === 'default');
 const machine = { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version, date: new Date().toISOString().slice(0, 10) };
 
 if (json) {
-  process.stdout.write(JSON.stringify({ machine, rows: ROWS, features: FEATURES, batchSize: 32, results: rows, memory }, null, 2) + '\n');
+  process.stdout.write(JSON.stringify({ machine, rows: ROWS, features: FEATURES, batchSize: 32, rounds: ROUNDS, results: rows, memory }, null, 2) + '\n');
 } else {
   const lines = [
     `mlplab training benchmark, ${machine.date}, ${machine.cpu} (${machine.cores} cores), Node ${machine.node}`,
-    `one epoch = ${ROWS.toLocaleString('en')} rows x ${FEATURES} features, batch 32, one thread; best of ${EPOCHS} epochs after a warm-up`,
+    `one epoch = ${ROWS.toLocaleString('en')} rows x ${FEATURES} features, batch 32, one thread; best of ${EPOCHS} epochs after a warm-up, best of ${ROUNDS} alternating round${ROUNDS > 1 ? 's' : ''}`,
     '',
     '| system | model | s / epoch | vs PyTorch | inference rows/s (10,000 rows) |',
     '|---|---|---:|---:|---:|',
   ];
   for (const r of rows) {
     const ref = rows.find((x) => x.system.startsWith('PyTorch') && x.model === r.model) ?? torchDefault;
-    const ratio = ref && !r.system.startsWith('PyTorch') ? `${(ref.secondsPerEpoch / r.secondsPerEpoch).toFixed(1)}x faster` : '';
+    const speed = ref ? ref.secondsPerEpoch / r.secondsPerEpoch : NaN;
+    const ratio = ref && !r.system.startsWith('PyTorch') ? (speed >= 1 ? `${speed.toFixed(1)}x faster` : `${(1 / speed).toFixed(1)}x slower`) : '';
     lines.push(`| ${r.system} | ${r.model} | ${r.secondsPerEpoch.toFixed(3)} | ${ratio} | ${Math.round(r.inferenceRowsPerSecond).toLocaleString('en')} |`);
   }
   if (!rows.some((r) => r.system.startsWith('PyTorch'))) lines.push('', 'PyTorch not measured: python3 with torch is not installed (apt-get install python3-torch).');

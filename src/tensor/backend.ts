@@ -100,3 +100,15 @@ export interface Backend {
   /** Sum of squares of x (for gradient norms). */
   sumSquares(x: Matrix): number;
 }
+
+/** The m, k, n of C = op(A) op(B); throws a RangeError when the shapes do not agree. */
+export function gemmShape(a: Matrix, transA: boolean, b: Matrix, transB: boolean, c: Matrix): { m: number; k: number; n: number } {
+  const m = transA ? a.cols : a.rows;
+  const k = transA ? a.rows : a.cols;
+  const kb = transB ? b.cols : b.rows;
+  const n = transB ? b.rows : b.cols;
+  if (k !== kb || c.rows !== m || c.cols !== n) {
+    throw new RangeError(`gemm: op(A) is ${m}x${k}, op(B) is ${kb}x${n}, C is ${c.rows}x${c.cols}`);
+  }
+  return { m, k, n };
+}

@@ -1,4 +1,4 @@
-import type { Backend } from './backend.js';
+import { gemmShape, type Backend } from './backend.js';
 import { Matrix } from './matrix.js';
 import { gelu, geluGrad, geluTanh, geluTanhGrad, sigmoid } from './scalar.js';
 import { hash32 } from './rng.js';
@@ -17,15 +17,7 @@ export class ReferenceBackend implements Backend {
   free(_m: Matrix): void {}
 
   gemm(a: Matrix, transA: boolean, b: Matrix, transB: boolean, c: Matrix, beta: 0 | 1): void {
-    const m = transA ? a.cols : a.rows;
-    const k = transA ? a.rows : a.cols;
-    const kb = transB ? b.cols : b.rows;
-    const n = transB ? b.rows : b.cols;
-    if (k !== kb || c.rows !== m || c.cols !== n) {
-      throw new RangeError(
-        `gemm: op(A) is ${m}x${k}, op(B) is ${kb}x${n}, C is ${c.rows}x${c.cols}`,
-      );
-    }
+    const { m, k, n } = gemmShape(a, transA, b, transB, c);
     const A = a.data, B = b.data, C = c.data;
     const lda = a.cols, ldb = b.cols;
     for (let i = 0; i < m; i++) {

@@ -1,4 +1,4 @@
-import type { Backend } from './backend.js';
+import { gemmShape, type Backend } from './backend.js';
 import { Matrix } from './matrix.js';
 import { Heap } from './wasm/heap.js';
 import * as generated from './wasm/kernels.generated.js';
@@ -215,13 +215,7 @@ export class WasmBackend implements Backend {
   }
 
   gemm(a: Matrix, transA: boolean, b: Matrix, transB: boolean, c: Matrix, beta: 0 | 1): void {
-    const m = transA ? a.cols : a.rows;
-    const k = transA ? a.rows : a.cols;
-    const kb = transB ? b.cols : b.rows;
-    const n = transB ? b.rows : b.cols;
-    if (k !== kb || c.rows !== m || c.cols !== n) {
-      throw new RangeError(`gemm: op(A) is ${m}x${k}, op(B) is ${kb}x${n}, C is ${c.rows}x${c.cols}`);
-    }
+    const { m, k, n } = gemmShape(a, transA, b, transB, c);
     const pa = this.ptr(a), pc = this.ptr(c);
     let pb = this.ptr(b);
     if (transB && k * n > 0) {

@@ -4,6 +4,7 @@ import type { HiddenLayerOptions, ModelOptions } from './nn/config.js';
 import { trainSchema, type ResolvedTrainOptions } from './train/options.js';
 import { fields, parseConfig } from './validate.js';
 import { ConfigError } from './errors.js';
+import { PREPARE_DEFAULTS } from './data/prepare.js';
 
 /**
  * A run described the way people talk about it (the study's vocabulary): hidden widths, the
@@ -30,10 +31,10 @@ export const networkSchema = z
 
 export const dataOptionsSchema = z
   .object({
-    nulls: z.enum(['drop', 'refuse'], { error: "'drop' or 'refuse'" }).default('drop'),
-    scale: z.enum(['none', 'standard', 'minmax'], { error: "'none', 'standard' or 'minmax'" }).default('standard'),
-    pca: z.union([fields.positiveInt('a number of components >= 1'), z.null()], { error: 'a number of components >= 1, or null' }).default(null),
-    valFraction: z.number({ error: 'a fraction in (0, 1)' }).gt(0, { error: 'a fraction in (0, 1)' }).lt(1, { error: 'a fraction in (0, 1)' }).default(0.1),
+    nulls: z.enum(['drop', 'refuse'], { error: "'drop' or 'refuse'" }).default(PREPARE_DEFAULTS.nulls),
+    scale: z.enum(['none', 'standard', 'minmax'], { error: "'none', 'standard' or 'minmax'" }).default(PREPARE_DEFAULTS.scale),
+    pca: z.union([fields.positiveInt('a number of components >= 1'), z.null()], { error: 'a number of components >= 1, or null' }).default(PREPARE_DEFAULTS.pca),
+    valFraction: z.number({ error: 'a fraction in (0, 1)' }).gt(0, { error: 'a fraction in (0, 1)' }).lt(1, { error: 'a fraction in (0, 1)' }).default(PREPARE_DEFAULTS.valFraction),
   })
   .strict();
 

@@ -6,6 +6,7 @@ import { loadFeatures, loadSource } from '../data/source.js';
 import { ModelFormatError, ShapeError } from '../errors.js';
 import { ensureWritableDir, writeFileAtomic } from '../io/files.js';
 import { loadModel } from '../io/model-file.js';
+import { csvField, predictionsCsv } from '../io/predictions.js';
 import { formatClassificationReport, formatConfusionMatrix } from '../report/text.js';
 import { createBackend, type BackendName } from '../tensor/index.js';
 import { evaluateClassifier } from '../workflow.js';
@@ -71,9 +72,7 @@ export function registerModelCommands(program: Command): void {
       if (flags.out) {
         const metrics = { model: flags.model, data: flags.data, rows: part.rows, accuracy: ev.accuracy, loss: ev.loss, macroF1: ev.report.macro.f1, confusionMatrix: ev.confusion, classificationReport: ev.report, classNames: m.classNames };
         await writeFileAtomic(join(flags.out, 'metrics.json'), JSON.stringify(metrics, null, 2) + '\n');
-        const lines = ['index,predicted,actual'];
-        ev.predicted.forEach((p, i) => lines.push(`${i},${p},${part.labels[i]}`));
-        await writeFileAtomic(join(flags.out, 'predictions.csv'), lines.join('\n') + '\n');
+        await writeFileAtomic(join(flags.out, 'predictions.csv'), predictionsCsv(ev.predicted, part.labels, m.classNames));
         process.stdout.write(`wrote ${join(flags.out, 'metrics.json')} and predictions.csv\n`);
       }
       m.model.dispose();
@@ -101,11 +100,10 @@ export function registerModelCommands(program: Command): void {
       if (flags.out.toLowerCase().endsWith('.npy')) {
         await writeFileAtomic(flags.out, writeNpy(predicted, [input.rows]));
       } else {
-        const quote = (s: string) => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
-        const lines = [['index', 'predicted', 'name', ...m.classNames.map((n) => quote(`p(${n})`))].join(',')];
+        const lines = [['index', 'predicted', 'name', ...m.classNames.map((n) => csvField(`p(${n})`))].join(',')];
         for (let r = 0; r < input.rows; r++) {
           const p = Array.from(probs.subarray(r * k, r * k + k), (v) => v.toPrecision(6));
-          lines.push([r, predicted[r], quote(m.classNames[predicted[r]]), ...p].join(','));
+          lines.push([r, predicted[r], csvField(m.classNames[predicted[r]]), ...p].join(','));
         }
         await writeFileAtomic(flags.out, lines.join('\n') + '\n');
       }

@@ -164,40 +164,28 @@ export async function specFromFlags(flags: TrainFlags): Promise<ResolvedRun> {
   const network: Record<string, unknown> = {};
   const trainOpts: Record<string, unknown> = {};
   const data: Record<string, unknown> = {};
-  const set = (o: Record<string, unknown>, key: string, v: unknown) => {
-    if (v !== undefined) o[key] = v;
-  };
-  set(network, 'widths', flags.widths);
-  set(network, 'layers', flags.layers);
-  set(network, 'activations', flags.activations);
-  set(network, 'batchNorm', flags.batchNorm);
-  set(network, 'dropout', flags.dropout);
-  set(network, 'init', flags.init);
-  set(trainOpts, 'epochs', flags.epochs);
-  set(trainOpts, 'seed', flags.seed);
-  set(trainOpts, 'optimizer', flags.optimizer);
-  set(trainOpts, 'learningRate', flags.lr);
-  set(trainOpts, 'momentum', flags.momentum);
-  set(trainOpts, 'nesterov', flags.nesterov);
-  set(trainOpts, 'weightDecay', flags.weightDecay);
-  set(trainOpts, 'batchSize', flags.batchSize);
-  set(trainOpts, 'warmupEpochs', flags.warmupEpochs);
-  set(trainOpts, 'labelSmoothing', flags.labelSmoothing);
+  // Each flag and the option it sets; flags left unset keep the preset's or the file's value.
+  const targets: [Record<string, unknown>, string, unknown][] = [
+    [network, 'widths', flags.widths], [network, 'layers', flags.layers], [network, 'activations', flags.activations],
+    [network, 'batchNorm', flags.batchNorm], [network, 'dropout', flags.dropout], [network, 'init', flags.init],
+    [trainOpts, 'epochs', flags.epochs], [trainOpts, 'seed', flags.seed], [trainOpts, 'optimizer', flags.optimizer],
+    [trainOpts, 'learningRate', flags.lr], [trainOpts, 'momentum', flags.momentum], [trainOpts, 'nesterov', flags.nesterov],
+    [trainOpts, 'weightDecay', flags.weightDecay], [trainOpts, 'batchSize', flags.batchSize],
+    [trainOpts, 'warmupEpochs', flags.warmupEpochs], [trainOpts, 'labelSmoothing', flags.labelSmoothing],
+    [data, 'pca', flags.pca], [data, 'scale', flags.scale], [data, 'valFraction', flags.valFraction], [data, 'nulls', flags.nulls],
+  ];
+  for (const [section, key, value] of targets) if (value !== undefined) section[key] = value;
   if (flags.schedule !== undefined) trainOpts.schedule = parseSchedule(flags.schedule);
   if (flags.earlyStopping === false) trainOpts.earlyStopping = false;
   else if (flags.patience !== undefined || flags.minDelta !== undefined || flags.monitor !== undefined || flags.restoreBest === false) {
     const base = (spec.train?.earlyStopping || CLI_EARLY_STOPPING) as Record<string, unknown>;
     const es: Record<string, unknown> = { ...base };
-    set(es, 'patience', flags.patience);
-    set(es, 'minDelta', flags.minDelta);
-    set(es, 'monitor', flags.monitor);
+    for (const [key, value] of [['patience', flags.patience], ['minDelta', flags.minDelta], ['monitor', flags.monitor]] as const) {
+      if (value !== undefined) es[key] = value;
+    }
     if (flags.restoreBest === false) es.restoreBest = false;
     trainOpts.earlyStopping = es;
   }
-  set(data, 'pca', flags.pca);
-  set(data, 'scale', flags.scale);
-  set(data, 'valFraction', flags.valFraction);
-  set(data, 'nulls', flags.nulls);
   spec = mergeSpecs(spec, { network, train: trainOpts, data });
   return resolveRun(spec, '');
 }

@@ -15,6 +15,7 @@ import type { FitResult } from '../train/fit.js';
 import type { EpochRecord } from '../train/history.js';
 import { evaluateClassifier, trainRun, type Evaluation } from '../workflow.js';
 import { ensureWritableDir, writeFileAtomic } from './files.js';
+import { predictionsCsv } from './predictions.js';
 
 export interface ExperimentOptions {
   /** Data source: 'fashion-mnist', a folder in the study's .npy layout, a file pair, a CSV file. */
@@ -221,13 +222,4 @@ export async function loadAndPrepare(o: Pick<ExperimentOptions, 'source' | 'spec
 
 function finiteOrNull(x: number | undefined): number | null {
   return x !== undefined && Number.isFinite(x) ? x : null;
-}
-
-function predictionsCsv(predicted: Int32Array, actual: Int32Array, names: string[]): string {
-  const quote = (s: string) => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
-  const lines = ['index,predicted,actual,predicted_name,actual_name'];
-  for (let i = 0; i < predicted.length; i++) {
-    lines.push(`${i},${predicted[i]},${actual[i]},${quote(names[predicted[i]] ?? '')},${quote(names[actual[i]] ?? '')}`);
-  }
-  return lines.join('\n') + '\n';
 }

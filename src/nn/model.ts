@@ -179,6 +179,14 @@ export class Sequential {
   /** Mean cross-entropy and accuracy on labelled rows, in inference mode. */
   evaluate(features: Float32Array, labels: Int32Array, rows: number): { loss: number; accuracy: number } {
     this.checkFeatures(features, rows);
+    return this.measure(features, labels, rows);
+  }
+
+  /**
+   * `evaluate` without the input scan, for data already checked once (the training loop
+   * checks its validation rows before the first epoch, not at every epoch).
+   */
+  measure(features: Float32Array, labels: Int32Array, rows: number): { loss: number; accuracy: number } {
     let lossSum = 0;
     let correct = 0;
     this.eachChunk(features, rows, (logits, start) => {

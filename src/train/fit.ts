@@ -105,7 +105,7 @@ export async function fit(model: Sequential, train: LabelledData, val: LabelledD
         options.onBatch?.(epoch + 1, b + 1, batches, lossSum / seen);
       }
       if (aborted) break;
-      const v = val && val.rows > 0 ? model.evaluate(val.features, val.labels, val.rows) : { loss: NaN, accuracy: NaN };
+      const v = val && val.rows > 0 ? model.measure(val.features, val.labels, val.rows) : { loss: NaN, accuracy: NaN };
       const record: EpochRecord = {
         epoch: epoch + 1,
         trainLoss: lossSum / seen,

@@ -7,6 +7,7 @@
 import { join } from 'node:path';
 import { factorChart, type FactorPoint } from '../report/charts.js';
 import { escapeHtml, htmlHead } from '../report/html.js';
+import { predictionsCsv } from '../io/predictions.js';
 import { renderRunReportHtml, writeRunFigures, type RunReport } from '../report/run-report.js';
 import { specToSvg, writeFileAtomic } from '../report/render-node.js';
 import { fmtMetric, fmtP, fmtSignedGain, type Candidate, type ConfigStats, type InteractionCheck, type RankedConfig, type Table1 } from './analysis.js';
@@ -384,10 +385,8 @@ export async function writeStudyReport(dir: string, r: StudyReport, o: { modelJs
   if (r.final) {
     await put(join('final', 'history.json'), JSON.stringify(r.final.history, null, 2) + '\n');
     if (r.final.test) {
-      const names = r.final.data.classNames;
-      const quote = (x: string) => (/[",\n]/.test(x) ? `"${x.replace(/"/g, '""')}"` : x);
-      const lines = r.final.test.predictions.map((p) => `${p.index},${p.predicted},${p.actual},${quote(names[p.predicted] ?? '')},${quote(names[p.actual] ?? '')}`);
-      await put(join('final', 'predictions.csv'), ['index,predicted,actual,predicted_name,actual_name', ...lines].join('\n') + '\n');
+      const p = r.final.test.predictions;
+      await put(join('final', 'predictions.csv'), predictionsCsv(p.map((x) => x.predicted), p.map((x) => x.actual), r.final.data.classNames));
     }
   }
   if (o.html) {

@@ -11,7 +11,7 @@ import { formatClassificationReport, formatConfusionMatrix } from '../report/tex
 import { createBackend, type BackendName } from '../tensor/index.js';
 import { evaluateClassifier } from '../workflow.js';
 import type { Sequential } from '../nn/model.js';
-import { loadOptionsFrom } from './options.js';
+import { loadOptionsFrom, parse } from './options.js';
 
 /** A saved model with the pre-processing and class names stored beside its weights. */
 interface LoadedModel {
@@ -20,8 +20,8 @@ interface LoadedModel {
   classNames: string[];
 }
 
-async function openModel(file: string, backend: string): Promise<LoadedModel> {
-  const { model, extras } = await loadModel(file, createBackend(backend as BackendName));
+async function openModel(file: string, backend: BackendName): Promise<LoadedModel> {
+  const { model, extras } = await loadModel(file, createBackend(backend));
   const pipeline = extras.pipeline ? Pipeline.fromJSON(extras.pipeline, file) : null;
   const names = extras.classNames;
   const classNames =
@@ -54,8 +54,8 @@ export function registerModelCommands(program: Command): void {
     .option('--header', 'CSV: the first line is a header (default: detected)')
     .option('--no-header', 'CSV: the first line is data')
     .option('--delimiter <char>', 'CSV: field separator (default: detected)')
-    .option('--backend <name>', 'auto | wasm | reference', 'auto')
-    .action(async (flags: { model: string; data: string; out?: string; backend: string; labelColumn?: string; header?: boolean; delimiter?: string }) => {
+    .option('--backend <name>', 'auto | wasm | reference', parse.backend, 'auto')
+    .action(async (flags: { model: string; data: string; out?: string; backend: BackendName; labelColumn?: string; header?: boolean; delimiter?: string }) => {
       if (flags.out) await ensureWritableDir(flags.out);
       const m = await openModel(flags.model, flags.backend);
       const raw = await loadSource(flags.data, loadOptionsFrom(flags));
@@ -84,8 +84,8 @@ export function registerModelCommands(program: Command): void {
     .requiredOption('--model <file>', 'model.json written by train, study or the playground')
     .requiredOption('--input <file>', 'features as .npy (rows x features) or .csv (numbers only, optional header)')
     .requiredOption('--out <file>', 'predictions: .csv (index, class, name, probabilities) or .npy (class per row)')
-    .option('--backend <name>', 'auto | wasm | reference', 'auto')
-    .action(async (flags: { model: string; input: string; out: string; backend: string }) => {
+    .option('--backend <name>', 'auto | wasm | reference', parse.backend, 'auto')
+    .action(async (flags: { model: string; input: string; out: string; backend: BackendName }) => {
       const m = await openModel(flags.model, flags.backend);
       const input = await loadFeatures(flags.input);
       const x = toModelInputs(m, input.features, input.rows, input.cols, flags.input);

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { ConfigError } from '../errors.js';
 import { describeFsError } from '../io/files.js';
 import type { LoadOptions } from '../data/source.js';
+import type { BackendName } from '../tensor/index.js';
 
 /** Parsers for option values: a bad value is a ConfigError naming the flag. */
 export const parse = {
@@ -32,6 +33,10 @@ export const parse = {
   list: (v: string) => {
     const parts = v.split(',').map((s) => s.trim());
     return parts.length === 1 ? parts[0] : parts;
+  },
+  backend: (v: string): BackendName => {
+    if (v !== 'auto' && v !== 'wasm' && v !== 'reference') throw new ConfigError('--backend', v, 'auto, wasm or reference');
+    return v;
   },
   pca: (v: string) => {
     if (v === 'none' || v === 'off') return null;

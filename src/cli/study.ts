@@ -16,7 +16,7 @@ import { parse, readJsonFile } from './options.js';
 interface StudyFlags {
   workers?: number;
   out?: string;
-  backend: string;
+  backend: BackendName;
   html: boolean;
 }
 
@@ -28,11 +28,10 @@ export function registerStudyCommand(program: Command): void {
     .argument('<config>', 'study file (JSON): data, base model, factors and values, strategy, seeds; see examples/seed-study.json')
     .option('--workers <n>', `worker threads training trials in parallel (default: one per core, here ${defaultWorkers()})`, parse.int('--workers'))
     .option('--out <dir>', 'study folder: results database and reports (default studies/<name>); the same folder resumes')
-    .option('--backend <name>', 'kernels: auto | wasm | reference', 'auto')
+    .option('--backend <name>', 'kernels: auto | wasm | reference', parse.backend, 'auto')
     .option('--no-html', 'skip report.html and figures (Table 1 and study.json are still written)')
     .action(async (file: string, flags: StudyFlags) => {
       if (flags.workers !== undefined && flags.workers < 1) throw new ConfigError('--workers', flags.workers, 'a number of workers >= 1');
-      if (!['auto', 'wasm', 'reference'].includes(flags.backend)) throw new ConfigError('--backend', flags.backend, 'auto, wasm or reference');
       if (!existsSync(file)) throw new ConfigError('<config>', file, 'an existing study file (JSON); see examples/seed-study.json');
       const study = resolveStudy(await readJsonFile(file, 'config'), file, basename(file, extname(file)));
       const dir = flags.out ?? join('studies', study.name);
@@ -57,7 +56,7 @@ export function registerStudyCommand(program: Command): void {
           dir,
           data,
           workers: flags.workers,
-          backend: flags.backend as BackendName,
+          backend: flags.backend,
           signal: controller.signal,
           onProgress: (p) => view.update(p),
           onLog: (line) => view.log(line),

@@ -46,7 +46,7 @@ interface TrainFlags {
   header?: boolean;
   delimiter?: string;
   valData?: string;
-  backend: string;
+  backend: BackendName;
   quiet?: boolean;
 }
 
@@ -67,7 +67,7 @@ export function registerTrainCommands(program: Command): void {
   addNetworkOptions(train);
   addDataOptions(train);
   train
-    .option('--backend <name>', 'kernels: auto (WebAssembly SIMD where available) | wasm | reference', 'auto')
+    .option('--backend <name>', 'kernels: auto (WebAssembly SIMD where available) | wasm | reference', parse.backend, 'auto')
     .option('--quiet', 'print only the final summary')
     .action(async (flags: TrainFlags) => {
       const spec = await specFromFlags(flags);
@@ -92,8 +92,8 @@ export function registerTrainCommands(program: Command): void {
     .option('--out <dir>', 'output folder', join('runs', 'study'))
     .option('--epochs <n>', 'maximum epochs per model', parse.int('--epochs'), 100)
     .option('--seed <n>', 'seed', parse.int('--seed'), 0)
-    .option('--backend <name>', 'auto | wasm | reference', 'auto')
-    .action(async (flags: { out: string; epochs: number; seed: number; backend: string }) => {
+    .option('--backend <name>', 'auto | wasm | reference', parse.backend, 'auto')
+    .action(async (flags: { out: string; epochs: number; seed: number; backend: BackendName }) => {
       const results: ExperimentResult[] = [];
       for (const preset of ['default', 'final'] as const) {
         process.stdout.write(`\n== the study's ${preset} model ==\n`);
@@ -205,7 +205,7 @@ interface ProgressRun {
   spec: ResolvedRun;
   out: string;
   title: string;
-  backend: string;
+  backend: BackendName;
   quiet?: boolean;
   prepared?: ExperimentResult['prepared'];
   load?: LoadOptions;
@@ -218,8 +218,7 @@ interface ProgressRun {
  * writes everything measured so far.
  */
 export async function runWithProgress(r: ProgressRun): Promise<ExperimentResult> {
-  if (!['auto', 'wasm', 'reference'].includes(r.backend)) throw new ConfigError('--backend', r.backend, 'auto, wasm or reference');
-  const backend = createBackend(r.backend as BackendName);
+  const backend = createBackend(r.backend);
   const tty = process.stdout.isTTY === true && !r.quiet;
   const log = (s: string) => {
     if (!r.quiet) process.stdout.write(s + '\n');

@@ -103,8 +103,11 @@ export function prepare(raw: { train: Dataset; test: Dataset | null }, opts: Pre
       details[x.d === train ? 'train' : 'test'] = { rows: x.count.rows, values: x.count.values, perColumn: Object.fromEntries(x.count.perColumn) };
     }
     steps.push({ name: 'nulls', summary: `Dropped rows holding NaN or infinite values: ${bad.map(describe).join('; ')}`, details, warning: true });
-    train = selectRows(train, finiteRows(train));
-    if (test) test = selectRows(test, finiteRows(test));
+    // Only the files that hold such rows are copied.
+    for (const x of bad) {
+      if (x.d === train) train = selectRows(train, finiteRows(train));
+      else if (test) test = selectRows(test, finiteRows(test));
+    }
     if (train.rows === 0) throw new DataError(train.source, 'every row holds a NaN or infinite value; nothing is left to train on');
   }
 

@@ -47,6 +47,7 @@ export class Sequential {
   private dlogits!: Matrix;
   private probs!: Matrix;
   private fullBatch!: { x: Matrix; y: Matrix };
+  private partialBatch: { x: Matrix; y: Matrix } | null = null;
   private disposed = false;
   private readonly stepResult = { loss: 0, correct: 0 };
 
@@ -117,18 +118,20 @@ export class Sequential {
     this.dlogits = this.backend.alloc(rows, this.classes);
     this.probs = this.backend.alloc(rows, this.classes);
     this.fullBatch = { x: this.input, y: this.labels };
+    this.partialBatch = null;
   }
 
   /**
    * The input and label buffers for a batch of `rows` rows, in the backend's memory. Fill
-   * them (e.g. with gatherRows) and pass them to `trainStep`. Valid until the next
+   * them (e.g. with gatherRows) and pass them to `lossAndGradients`. Valid until the next
    * `ensureCapacity` that grows the model.
    */
   batchBuffers(rows: number): { x: Matrix; y: Matrix } {
     this.ensureCapacity(rows);
     // Full batches (all but the last of an epoch) reuse one object: no allocation per step.
     if (rows === this.capacity) return this.fullBatch;
-    return { x: this.input.rowsView(0, rows), y: this.labels.rowsView(0, rows) };
+    if (this.partialBatch?.x.rows !== rows) this.partialBatch = { x: this.input.rowsView(0, rows), y: this.labels.rowsView(0, rows) };
+    return this.partialBatch;
   }
 
   /** Logits for a batch already in backend memory. */
@@ -176,17 +179,17 @@ export class Sequential {
     return out;
   }
 
-  /** Mean cross-entropy and accuracy on labelled rows, in inference mode. */
-  evaluate(features: Float32Array, labels: Int32Array, rows: number): { loss: number; accuracy: number } {
+  /** Mean cross-entropy and accuracy on labelled rows, in inference mode; fills `predicted` (one class per row) when given. */
+  evaluate(features: Float32Array, labels: Int32Array, rows: number, predicted?: Int32Array): { loss: number; accuracy: number } {
     this.checkFeatures(features, rows);
-    return this.measure(features, labels, rows);
+    return this.measure(features, labels, rows, predicted);
   }
 
   /**
    * `evaluate` without the input scan, for data already checked once (the training loop
    * checks its validation rows before the first epoch, not at every epoch).
    */
-  measure(features: Float32Array, labels: Int32Array, rows: number): { loss: number; accuracy: number } {
+  measure(features: Float32Array, labels: Int32Array, rows: number, predicted?: Int32Array): { loss: number; accuracy: number } {
     let lossSum = 0;
     let correct = 0;
     this.eachChunk(features, rows, (logits, start) => {
@@ -195,7 +198,7 @@ export class Sequential {
       const yd = y.data;
       for (let r = 0; r < n; r++) yd[r] = labels[start + r];
       lossSum += this.backend.softmaxCrossEntropy(logits, y, this.dlogits.rowsView(0, n), 0) * n;
-      correct += countCorrect(logits, y);
+      correct += countCorrect(logits, y, predicted, start);
     });
     return { loss: rows > 0 ? lossSum / rows : NaN, accuracy: rows > 0 ? correct / rows : NaN };
   }
@@ -292,9 +295,14 @@ function argmax(z: Float32Array, offset: number, k: number): number {
   return best;
 }
 
-function countCorrect(logits: Matrix, y: Matrix): number {
+/** Rows whose largest logit is their label; also writes each row's class into `predicted` from `offset`. */
+function countCorrect(logits: Matrix, y: Matrix, predicted?: Int32Array, offset = 0): number {
   const z = logits.data, labels = y.data, k = logits.cols;
   let correct = 0;
-  for (let r = 0; r < logits.rows; r++) if (argmax(z, r * k, k) === labels[r]) correct++;
+  for (let r = 0; r < logits.rows; r++) {
+    const c = argmax(z, r * k, k);
+    if (predicted) predicted[offset + r] = c;
+    if (c === labels[r]) correct++;
+  }
   return correct;
 }

@@ -8,7 +8,6 @@ import { constant, type Schedule } from './schedules.js';
  */
 export class Optimizer {
   private state: unknown;
-  private count = 0;
   private readonly info: StepInfo = { count: 0, epoch: 0 };
 
   constructor(
@@ -21,8 +20,7 @@ export class Optimizer {
 
   /** Apply one update from the gradients currently in `target.grads`. */
   step(epoch: number): void {
-    this.count++;
-    this.info.count = this.count;
+    this.info.count++;
     this.info.epoch = epoch;
     this.transform.update(this.target, this.state, this.info);
     if (!this.transform.appliesUpdates) this.target.backend.axpy(1, this.target.grads, this.target.values);

@@ -106,7 +106,7 @@ export function chain(...transforms: Transform<unknown>[]): Transform<unknown[]>
   return {
     init: (t) => transforms.map((tr) => tr.init(t)),
     update(t, states, step) {
-      transforms.forEach((tr, i) => tr.update(t, states[i], step));
+      for (let i = 0; i < transforms.length; i++) transforms[i].update(t, states[i], step);
     },
     dispose(t, states) {
       transforms.forEach((tr, i) => tr.dispose?.(t, states[i]));

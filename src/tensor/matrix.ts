@@ -9,6 +9,7 @@
  */
 export class Matrix {
   private view: Float32Array;
+  private head: Matrix | null = null;
 
   constructor(
     readonly rows: number,
@@ -42,9 +43,14 @@ export class Matrix {
    * work on a prefix of a batch buffer (the last, shorter batch of an epoch).
    */
   rowsView(start: number, count: number): Matrix {
+    // Layers ask for the same leading rows at every step (a batch shorter than the buffer):
+    // keep the last such view so the training step does not allocate.
+    if (start === 0 && this.head !== null && this.head.rows === count) return this.head;
     const offset = start * this.cols;
     const view = this.data.subarray(offset, offset + count * this.cols);
-    return new Matrix(count, this.cols, view, this.ptr < 0 ? -1 : this.ptr + offset * 4, this.memory);
+    const m = new Matrix(count, this.cols, view, this.ptr < 0 ? -1 : this.ptr + offset * 4, this.memory);
+    if (start === 0) this.head = m;
+    return m;
   }
 
   /** The same storage seen with another shape of the same size (for flat parameter vectors). */

@@ -375,7 +375,8 @@ export function fmtMetric(x: number, metric: StudyMetric): string {
   return metric === 'valAccuracy' ? `${(100 * x).toFixed(2)}%` : x.toFixed(4);
 }
 
-function fmtGain(x: number, metric: StudyMetric): string {
+/** A gain for text: points of accuracy, or a loss difference. */
+export function fmtGain(x: number, metric: StudyMetric): string {
   return metric === 'valAccuracy' ? `${(100 * x).toFixed(2)} points` : x.toFixed(4);
 }
 

@@ -10,7 +10,7 @@ import { escapeHtml, htmlHead } from '../report/html.js';
 import { predictionsCsv } from '../io/predictions.js';
 import { renderRunReportHtml, writeRunFigures, type RunReport } from '../report/run-report.js';
 import { specToSvg, writeFileAtomic } from '../report/render-node.js';
-import { fmtMetric, fmtP, fmtSignedGain, type Candidate, type ConfigStats, type InteractionCheck, type RankedConfig, type Table1 } from './analysis.js';
+import { fmtGain, fmtMetric, fmtP, fmtSignedGain, type Candidate, type ConfigStats, type InteractionCheck, type RankedConfig, type Table1 } from './analysis.js';
 import type { ResolvedStudy, StudyMetric } from './config.js';
 import type { StudyData } from './data.js';
 import { STUDY_FILES, type StoredTrial } from './store.js';
@@ -188,7 +188,7 @@ export function formatTable1Markdown(r: StudyReport): string {
   out.push(r.significanceRule + (t.kind === 'configuration' ? ' ↑ / ↓ mark significantly better / worse than the base.' : ''), '');
   if (r.candidate) {
     out.push('## Combined candidate', '');
-    if (r.costRule) out.push(`Cost rule: a value more than ${r.costRule.maxTimeRatio}x slower per epoch than the base must gain at least ${gainText(r.costRule.minGain, r.metric)}.`, '');
+    if (r.costRule) out.push(`Cost rule: a value more than ${r.costRule.maxTimeRatio}x slower per epoch than the base must gain at least ${fmtGain(r.costRule.minGain, r.metric)}.`, '');
     for (const d of r.candidate.decisions) {
       out.push(`- **${d.factor}**: ${d.chosen}${d.changed ? '' : ' (base)'} — ${d.reason}${d.rejected.map((x) => `; not ${x.value}: ${x.reason}`).join('')}`);
     }
@@ -208,10 +208,6 @@ export function formatTable1Markdown(r: StudyReport): string {
   if (r.finalError) out.push(`Its training failed: ${r.finalError}`);
   if (r.final?.test) out.push(`Test accuracy ${(100 * r.final.test.accuracy).toFixed(2)}%, macro F1 ${r.final.test.report.macro.f1.toFixed(3)} (${r.final.test.report.macro.support} test rows, evaluated once).`);
   return out.join('\n') + '\n';
-}
-
-function gainText(x: number, metric: StudyMetric): string {
-  return metric === 'valAccuracy' ? `${(100 * x).toFixed(2)} points` : x.toFixed(4);
 }
 
 function verdictText(v: string | null, p: number | undefined): string {
@@ -317,7 +313,7 @@ export async function renderStudyReportHtml(r: StudyReport): Promise<string> {
 
   const decisions = r.candidate
     ? `<section id="candidate"><h2>Combined candidate</h2>
-<p class="lead">Per factor, the value with the largest gain over the base that passes the rules: ${r.pickRule === 'significant' ? 'the gain must be significant' : 'the best mean is taken'}${r.costRule ? `, and a value more than ${r.costRule.maxTimeRatio}x slower per epoch than the base must gain at least ${esc(gainText(r.costRule.minGain, r.metric))}` : ''}. One at a time, the chosen values gained ${esc(fmtSignedGain(r.candidate.sumOfGains, r.metric))} together.</p>
+<p class="lead">Per factor, the value with the largest gain over the base that passes the rules: ${r.pickRule === 'significant' ? 'the gain must be significant' : 'the best mean is taken'}${r.costRule ? `, and a value more than ${r.costRule.maxTimeRatio}x slower per epoch than the base must gain at least ${esc(fmtGain(r.costRule.minGain, r.metric))}` : ''}. One at a time, the chosen values gained ${esc(fmtSignedGain(r.candidate.sumOfGains, r.metric))} together.</p>
 <ul class="decisions">${r.candidate.decisions
         .map((d) => `<li><strong>${esc(d.factor)}</strong>: ${esc(d.chosen)}${d.changed ? '' : ' <span class="badge base">base</span>'} — ${esc(d.reason)}${d.rejected.map((x) => `; not ${esc(x.value)}: ${esc(x.reason)}`).join('')}</li>`)
         .join('\n')}</ul></section>`

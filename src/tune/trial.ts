@@ -12,6 +12,7 @@ import { evaluateClassifier, trainRun } from '../workflow.js';
 import type { StudyMetric } from './config.js';
 import type { FinalOutcome } from './protocol.js';
 import type { TrialResult } from './store.js';
+import { selectRows } from '../data/dataset.js';
 
 export interface TrialData {
   train: LabelledData;
@@ -101,13 +102,6 @@ export async function runFinal(
 
 /** The rows of `d` at `rows`, in that order (a copy). */
 export function takeRows(d: LabelledData, rows: Int32Array): LabelledData {
-  const cols = d.cols;
-  const features = new Float32Array(rows.length * cols);
-  const labels = new Int32Array(rows.length);
-  for (let i = 0; i < rows.length; i++) {
-    const r = rows[i];
-    features.set(d.features.subarray(r * cols, (r + 1) * cols), i * cols);
-    labels[i] = d.labels[r];
-  }
+  const { features, labels, cols } = selectRows({ ...d, source: '' }, rows);
   return { features, labels, rows: rows.length, cols };
 }

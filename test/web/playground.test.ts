@@ -151,14 +151,8 @@ test('playground trains in headless Chromium, refuses bad input with a message, 
     const labels = parseIdx(await readFile(join(site, 'fashion-mnist', 't10k-labels-idx1-ubyte.gz')), 'test labels');
     const n = labels.shape[0];
     const features = pipeline.transform(Float32Array.from(images.data), n);
-    // Predict in pieces no larger than the loaded model's buffers (32 rows): growing them
-    // re-allocates the batch-norm layers, which currently resets their running statistics.
     let correct = 0;
-    for (let start = 0; start < n; start += 32) {
-      const rows = Math.min(32, n - start);
-      const predicted = model.predict(features.subarray(start * model.inputs, (start + rows) * model.inputs), rows);
-      predicted.forEach((p, i) => (correct += p === labels.data[start + i] ? 1 : 0));
-    }
+    model.predict(features, n).forEach((p, i) => (correct += p === labels.data[i] ? 1 : 0));
     assert.ok(Math.abs(correct / n - testAccuracy) < 0.0006, `exported model scores ${correct / n}, the page showed ${testAccuracy}`);
     model.dispose();
 

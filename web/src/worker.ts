@@ -29,9 +29,6 @@ declare const self: DedicatedWorkerGlobalScope;
 
 const post = (message: FromWorker) => self.postMessage(message);
 
-/** Rows per chunk the model evaluates at most (the engine's inference chunk). */
-const EVAL_CHUNK = 1024;
-
 let controller: AbortController | null = null;
 let paused = false;
 let resume: (() => void) | null = null;
@@ -104,14 +101,10 @@ async function run(m: StartMessage): Promise<void> {
     const gridRows = grid ? gridOrigin(train, test, grid.labels, spec.data.valFraction, spec.train.seed, gridCount) : null;
 
     const finalSet = prepared.test ?? val ?? prepared.train;
-    // Buffers sized up front for the largest evaluation chunk of this run, so they never grow
-    // during it: growing them re-allocates the batch-norm layers, which currently resets their
-    // running statistics.
-    const largest = Math.max(val?.rows ?? 0, finalSet.rows);
     const model = Sequential.create(networkToModelOptions(spec.network, prepared.train.cols, classes), {
       seed: spec.train.seed,
       backend,
-      capacity: Math.max(spec.train.batchSize, Math.min(EVAL_CHUNK, largest)),
+      capacity: spec.train.batchSize,
     });
     const predictGrid = () => (grid && grid.rows > 0 ? Array.from(model.predict(grid.features, grid.rows)) : []);
 

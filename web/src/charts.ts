@@ -4,7 +4,7 @@
  */
 import { View, parse } from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
-import type { EpochRecord } from '../../src/index.js';
+import { chartConfig, type EpochRecord } from '../../src/index.js';
 
 const PAGE_FONT = 'Inter, "Segoe UI", system-ui, -apple-system, Roboto, "Helvetica Neue", Arial, sans-serif';
 
@@ -87,13 +87,6 @@ export function compareChart(runs: RunCurve[], metric: 'valAccuracy' | 'valLoss'
       },
       strokeDash: { field: 'live', type: 'nominal', scale: { domain: ['no', 'yes'], range: [[1, 0], [5, 3]] }, legend: null },
     },
-    config: {
-      background: 'white',
-      padding: 12,
-      view: { stroke: null },
-      title: { anchor: 'start', fontSize: 15, fontWeight: 'bold', color: '#1f2937', subtitleFontSize: 11, subtitleColor: '#6b7280', subtitlePadding: 4, offset: 12 },
-      axis: { labelFontSize: 11, labelColor: '#4b5563', titleFontSize: 12, titleFontWeight: 'normal', titleColor: '#374151', titlePadding: 10, gridColor: '#e5e7eb', domainColor: '#9ca3af', tickColor: '#9ca3af' },
-      legend: { labelFontSize: 11, labelColor: '#374151' },
-    },
+    config: chartConfig(),
   } as TopLevelSpec;
 }

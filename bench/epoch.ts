@@ -10,11 +10,12 @@
  */
 import { execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';
-import { PRESETS, networkToModelOptions, resolveRun } from '../src/config.js';
+import { PRESETS, networkToModelOptions, resolveRun } from '../src/run/spec.js';
 import { Sequential } from '../src/nn/model.js';
 import { createBackend, type BackendName } from '../src/tensor/index.js';
 import { Rng } from '../src/tensor/rng.js';
-import { fit, type LabelledData } from '../src/train/fit.js';
+import { fit } from '../src/train/fit.js';
+import type { Dataset } from '../src/data/dataset.js';
 
 const args = new Set(process.argv.slice(2));
 const json = args.has('--json');
@@ -22,7 +23,7 @@ const quick = args.has('--quick');
 const ROWS = 50_000, FEATURES = 128, CLASSES = 10;
 const EPOCHS = quick ? 2 : 5;
 
-function synthetic(rows: number, cols: number, seed: number): LabelledData {
+function synthetic(rows: number, cols: number, seed: number): Dataset {
   const rng = new Rng(seed);
   const features = new Float32Array(rows * cols);
   for (let i = 0; i < features.length; i++) features[i] = rng.normal();
@@ -38,7 +39,7 @@ interface Row {
   inferenceRowsPerSecond: number;
 }
 
-async function timeMlplab(backendName: BackendName, preset: 'default' | 'final', data: LabelledData, test: LabelledData, epochs: number): Promise<Row> {
+async function timeMlplab(backendName: BackendName, preset: 'default' | 'final', data: Dataset, test: Dataset, epochs: number): Promise<Row> {
   const backend = createBackend(backendName);
   const spec = resolveRun(PRESETS[preset]);
   const model = Sequential.create(networkToModelOptions(spec.network, FEATURES, CLASSES), { seed: 0, backend, capacity: 32 });

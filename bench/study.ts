@@ -14,9 +14,9 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { BackendName } from '../src/tensor/index.js';
 import { Rng } from '../src/tensor/rng.js';
-import type { LabelledData } from '../src/train/fit.js';
+import type { Dataset } from '../src/data/dataset.js';
 import { resolveStudy } from '../src/tune/config.js';
-import type { StudyData } from '../src/tune/data.js';
+import { prepare } from '../src/data/prepare.js';
 import { runStudy } from '../src/tune/study.js';
 
 function arg(name: string, fallback: string): string {
@@ -25,7 +25,7 @@ function arg(name: string, fallback: string): string {
 }
 
 /** Ten overlapping Gaussian classes in 128 dimensions: the study's data shape. */
-function synthetic(rows: number, seed: number, cols = 128, classes = 10): LabelledData {
+function synthetic(rows: number, seed: number, cols = 128, classes = 10): Dataset {
   const rng = new Rng(seed);
   const centres = new Rng(12345);
   const mu = Array.from({ length: classes }, () => Array.from({ length: cols }, () => centres.normal() * 0.35));
@@ -44,15 +44,7 @@ const epochs = Number(arg('epochs', '8'));
 const backend = arg('backend', 'auto') as BackendName;
 const workerCounts = arg('workers', '1,2').split(',').map(Number);
 
-const data: StudyData = {
-  train: synthetic(rows, 1),
-  val: synthetic(2000, 2),
-  test: null,
-  classes: 10,
-  classNames: Array.from({ length: 10 }, (_, i) => String(i)),
-  source: `synthetic ${rows} x 128, 10 classes`,
-  steps: [],
-};
+const data = prepare({ train: synthetic(rows, 1), val: synthetic(2000, 2), test: null }, { scale: 'none' });
 const study = resolveStudy({
   name: 'bench-study',
   data: { source: 'synthetic' },

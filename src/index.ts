@@ -25,18 +25,26 @@ export { addDecayedWeights, chain, scaleByAdam, scaleByLearningRate, trace, type
 
 // Training
 export { EarlyStopping, type Callback, type TrainContext } from './train/callbacks.js';
-export { fit, type FitOptions, type FitResult, type LabelledData } from './train/fit.js';
-export type { EpochRecord } from './train/history.js';
+export { Checkpoint, improves } from './train/callbacks.js';
+export { fit, type FitOptions, type FitResult } from './train/fit.js';
+export type { EpochRecord } from './metrics/history-types.js';
 export { resolveTrainOptions, type ResolvedTrainOptions, type TrainOptions } from './train/options.js';
-export { PRESETS, mergeSpecs, networkToModelOptions, resolveRun, type NetworkSpec, type ResolvedRun, type RunSpec } from './config.js';
-export { evaluateClassifier, trainRun, type Evaluation, type RunOptions, type TrainValData } from './workflow.js';
+
+// One run: the spec, training and evaluation, the whole experiment, the model file
+export { PRESETS, dataOptionsSchema, mergeSpecs, networkSchema, networkToModelOptions, resolveRun, runSchema, type DataOptions, type NetworkSpec, type ResolvedRun, type RunSpec } from './run/spec.js';
+export { evaluateClassifier, trainRun, type Evaluation, type RunOptions, type TrainValData } from './run/train.js';
+export { runExperiment, runMetrics, type RunHooks, type RunMetrics, type RunOutput, type RunResult } from './run/experiment.js';
+export { decodeModelFile, encodeModelFile, type ModelFileContents } from './run/model-file.js';
+export { csvField, predictionsCsv } from './run/predictions.js';
 
 // Metrics and reports (browser-safe parts; SVG/PNG files and report.html come from mlplab/node)
 export { accuracy, classificationReport, confusionMatrix, type AverageScores, type ClassificationReport, type ClassReport } from './metrics/classification.js';
 export * from './report/index.js';
+export * from './format.js';
 
 // Data: parsers take bytes and pre-processing works on arrays, so all of this runs in the browser too
-export type { Dataset, PrepStep } from './data/dataset.js';
+export { selectRows, type Dataset, type PrepStep } from './data/dataset.js';
+export { FASHION_MNIST_CLASSES, FASHION_MNIST_FILES, NPZ_KEYS, inflated, inspectFile, memoryFiles, resolveFeatures, resolveSource, type FileSummary, type LoadedData, type LoadOptions, type SourceFiles } from './data/source.js';
 export { parseNpy, parseNpz, writeNpy, type NpyArray } from './data/npy.js';
 export { parseIdx } from './data/idx.js';
 export { CsvReader, parseCsv, type CsvOptions, type CsvTable } from './data/csv.js';
@@ -46,5 +54,5 @@ export { stratifiedSplit } from './data/split.js';
 export { fitScaler, type ScaleKind, type ScalerParams } from './data/scale.js';
 export { fitPca, type PcaFit } from './data/pca.js';
 export { Pipeline, type PipelineJSON } from './data/pipeline.js';
-export { PREPARE_DEFAULTS, prepare, type PrepareOptions, type Prepared } from './data/prepare.js';
+export { PREPARE_DEFAULTS, prepare, prepareSchema, type PrepareOptions, type Prepared, type RawData } from './data/prepare.js';
 export { gatherLabels, gatherRows } from './data/batches.js';

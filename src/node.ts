@@ -1,10 +1,9 @@
 /**
- * mlplab for Node.js: everything in the main entry plus the parts that touch files
- * (loading data sources, saving and loading model files, writing run folders and reports).
+ * mlplab for Node.js: everything in the main entry plus the parts that touch files (data
+ * sources on disk, model files and run folders, report figures as SVG/PNG) and tuning studies.
  */
 export * from './index.js';
-export { loadFeatures, loadSource } from './data/source.js';
-export { loadModel, saveModel } from './io/model-file.js';
-export { runExperiment, type ExperimentOptions, type ExperimentResult, type RunMetrics } from './io/experiment.js';
-export { renderRunReportHtml, writeRunFigures, type RunReport } from './report/run-report.js';
+export { diskFiles, loadFeatures, loadSource } from './data/files.js';
+export { loadModel, saveModel, writeRunFolder, type RunFolderOptions } from './run/folder.js';
+export { renderRunFigureSvgs, renderRunReportHtml, specToPng, specToSvg, svgToPng, writeChart, writeRunFigures, type PngOptions } from './report/render-node.js';
 export * from './tune/index.js';

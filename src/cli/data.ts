@@ -1,10 +1,12 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { classCounts, countClasses, fmtCount, type Dataset, type PrepStep } from '../data/dataset.js';
+import { classCounts, countClasses, type Dataset, type PrepStep } from '../data/dataset.js';
+import { formatCount } from '../format.js';
 import { writeNpy } from '../data/npy.js';
 import { countNulls, describeColumns } from '../data/nulls.js';
 import { prepare, type PrepareOptions } from '../data/prepare.js';
-import { loadSource, type LoadOptions } from '../data/source.js';
+import { loadSource } from '../data/files.js';
+import type { LoadOptions } from '../data/source.js';
 import { ConfigError } from '../errors.js';
 import { ensureWritableDir, writeFileAtomic } from '../io/files.js';
 
@@ -47,7 +49,7 @@ function partInfo(d: Dataset, part: 'train' | 'test', classes: number): PartInfo
   const nulls = countNulls(d.features, d.rows, d.cols);
   const counts = classCounts(d.labels, classes);
   return {
-    part, source: d.source, rows: d.rows, cols: d.cols,
+    part, source: d.source ?? part, rows: d.rows, cols: d.cols,
     min: Number.isFinite(min) ? min : null, max: Number.isFinite(max) ? max : null,
     nulls: { values: nulls.values, rows: nulls.rows, perColumn: Object.fromEntries(nulls.perColumn) },
     classes: counts.map((n, label) => ({ label, ...(d.classNames ? { name: d.classNames[label] } : {}), rows: n, share: n / d.rows })),
@@ -60,17 +62,17 @@ export function formatSourceInfo(info: SourceInfo): string {
   for (const n of info.notes) lines.push(`  ${n.summary}`);
   for (const p of info.parts) {
     const num = (x: number | null) => (x === null ? 'none' : String(Number(x.toPrecision(6))));
-    lines.push('', `${p.part}: ${fmtCount(p.rows)} rows x ${p.cols} features (float32 in memory), finite values from ${num(p.min)} to ${num(p.max)}`);
+    lines.push('', `${p.part}: ${formatCount(p.rows)} rows x ${p.cols} features (float32 in memory), finite values from ${num(p.min)} to ${num(p.max)}`);
     const perColumn = new Map(Object.entries(p.nulls.perColumn).map(([c, n]) => [Number(c), n]));
     lines.push(
       p.nulls.values === 0
         ? '  NaN/infinite values: none'
-        : `  NaN/infinite values: ${fmtCount(p.nulls.values)} in ${fmtCount(p.nulls.rows)} rows (${describeColumns(perColumn)})`,
+        : `  NaN/infinite values: ${formatCount(p.nulls.values)} in ${formatCount(p.nulls.rows)} rows (${describeColumns(perColumn)})`,
     );
     const nameWidth = Math.max(4, ...p.classes.map((c) => (c.name ?? '').length));
     lines.push(`  ${'class'.padEnd(6)}${'name'.padEnd(nameWidth + 2)}${'rows'.padStart(8)}${'share'.padStart(8)}`);
     for (const c of p.classes) {
-      lines.push(`  ${String(c.label).padEnd(6)}${(c.name ?? '').padEnd(nameWidth + 2)}${fmtCount(c.rows).padStart(8)}${`${(100 * c.share).toFixed(1)}%`.padStart(8)}`);
+      lines.push(`  ${String(c.label).padEnd(6)}${(c.name ?? '').padEnd(nameWidth + 2)}${formatCount(c.rows).padStart(8)}${`${(100 * c.share).toFixed(1)}%`.padStart(8)}`);
     }
     const absent = p.classes.filter((c) => c.rows === 0).map((c) => c.label);
     if (absent.length) lines.push(`  warning: no rows of class ${absent.join(', ')}`);

@@ -1,46 +1,25 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import { loadFeatures, loadSource } from '../data/files.js';
 import { writeNpy } from '../data/npy.js';
-import { Pipeline } from '../data/pipeline.js';
-import { loadFeatures, loadSource } from '../data/source.js';
-import { ModelFormatError, ShapeError } from '../errors.js';
+import { ShapeError } from '../errors.js';
+import { formatPercent } from '../format.js';
 import { ensureWritableDir, writeFileAtomic } from '../io/files.js';
-import { loadModel } from '../io/model-file.js';
-import { csvField, predictionsCsv } from '../io/predictions.js';
 import { formatClassificationReport, formatConfusionMatrix } from '../report/text.js';
-import { createBackend, type BackendName } from '../tensor/index.js';
-import { evaluateClassifier } from '../workflow.js';
-import type { Sequential } from '../nn/model.js';
+import { loadModel } from '../run/folder.js';
+import type { ModelFileContents } from '../run/model-file.js';
+import { csvField, predictionsCsv } from '../run/predictions.js';
+import { evaluateClassifier } from '../run/train.js';
+import { createBackend, type Backend, type BackendName } from '../tensor/index.js';
 import { loadOptionsFrom, parse } from './options.js';
 
-/** A saved model with the pre-processing and class names stored beside its weights. */
-interface LoadedModel {
-  model: Sequential;
-  pipeline: Pipeline | null;
-  classNames: string[];
-}
-
-async function openModel(file: string, backend: BackendName): Promise<LoadedModel> {
-  const { model, extras } = await loadModel(file, createBackend(backend));
-  const pipeline = extras.pipeline ? Pipeline.fromJSON(extras.pipeline, file) : null;
-  const names = extras.classNames;
-  const classNames =
-    Array.isArray(names) && names.length === model.classes && names.every((n) => typeof n === 'string')
-      ? (names as string[])
-      : Array.from({ length: model.classes }, (_, i) => String(i));
-  if (pipeline && pipeline.outputCols !== model.inputs) {
-    throw new ModelFormatError(file, `its pre-processing gives ${pipeline.outputCols} features but the network takes ${model.inputs}`);
-  }
-  return { model, pipeline, classNames };
-}
-
 /** Raw features -> what the network takes, checking the width first so errors speak of the user's file. */
-function toModelInputs(m: LoadedModel, features: Float32Array, rows: number, cols: number, file: string): Float32Array {
+function toModelInputs(m: ModelFileContents, features: Float32Array, rows: number, cols: number, file: string, backend: Backend): Float32Array {
   const expected = m.pipeline ? m.pipeline.inputCols : m.model.inputs;
   if (cols !== expected) {
     throw new ShapeError(`${file}: rows have ${cols} features, but the model was trained on data with ${expected} features per row`);
   }
-  return m.pipeline ? m.pipeline.transform(features, rows) : features;
+  return m.pipeline ? m.pipeline.transform(features, rows, backend) : features;
 }
 
 export function registerModelCommands(program: Command): void {
@@ -57,17 +36,18 @@ export function registerModelCommands(program: Command): void {
     .option('--backend <name>', 'auto | wasm | reference', parse.backend, 'auto')
     .action(async (flags: { model: string; data: string; out?: string; backend: BackendName; labelColumn?: string; header?: boolean; delimiter?: string }) => {
       if (flags.out) await ensureWritableDir(flags.out);
-      const m = await openModel(flags.model, flags.backend);
+      const backend = createBackend(flags.backend);
+      const m = await loadModel(flags.model, backend);
       const raw = await loadSource(flags.data, loadOptionsFrom(flags));
       const part = raw.test ?? raw.train;
       const which = raw.test ? 'test set' : 'all rows (the source has no test set)';
-      const x = toModelInputs(m, part.features, part.rows, part.cols, part.source);
+      const x = toModelInputs(m, part.features, part.rows, part.cols, part.source ?? flags.data, backend);
       const ev = evaluateClassifier(m.model, { features: x, labels: part.labels, rows: part.rows, cols: m.model.inputs }, m.classNames);
       process.stdout.write(
         `${flags.model} on ${flags.data}, ${which}: ${part.rows} rows\n\n` +
           formatClassificationReport(ev.report) + '\n' +
           formatConfusionMatrix(ev.confusion, m.classNames) + '\n' +
-          `accuracy ${(100 * ev.accuracy).toFixed(2)}%   macro F1 ${ev.report.macro.f1.toFixed(4)}   loss ${ev.loss.toFixed(4)}\n`,
+          `accuracy ${formatPercent(ev.accuracy)}   macro F1 ${ev.report.macro.f1.toFixed(4)}   loss ${ev.loss.toFixed(4)}\n`,
       );
       if (flags.out) {
         const metrics = { model: flags.model, data: flags.data, rows: part.rows, accuracy: ev.accuracy, loss: ev.loss, macroF1: ev.report.macro.f1, confusionMatrix: ev.confusion, classificationReport: ev.report, classNames: m.classNames };
@@ -86,9 +66,10 @@ export function registerModelCommands(program: Command): void {
     .requiredOption('--out <file>', 'predictions: .csv (index, class, name, probabilities) or .npy (class per row)')
     .option('--backend <name>', 'auto | wasm | reference', parse.backend, 'auto')
     .action(async (flags: { model: string; input: string; out: string; backend: BackendName }) => {
-      const m = await openModel(flags.model, flags.backend);
+      const backend = createBackend(flags.backend);
+      const m = await loadModel(flags.model, backend);
       const input = await loadFeatures(flags.input);
-      const x = toModelInputs(m, input.features, input.rows, input.cols, flags.input);
+      const x = toModelInputs(m, input.features, input.rows, input.cols, flags.input, backend);
       const probs = m.model.predictProba(x, input.rows);
       const k = m.model.classes;
       const predicted = new Int32Array(input.rows);

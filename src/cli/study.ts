@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import type { Command } from 'commander';
 import { ConfigError } from '../errors.js';
-import type { BackendName } from '../tensor/index.js';
+import { createBackend, type BackendName } from '../tensor/index.js';
 import { fmtMetric } from '../tune/analysis.js';
 import { resolveStudy } from '../tune/config.js';
 import { loadStudyData } from '../tune/data.js';
@@ -38,7 +38,7 @@ export function registerStudyCommand(program: Command): void {
       StudyStore.check(dir, study);
       const out = (s: string) => process.stdout.write(s + '\n');
       out(`mlplab study ${study.name}: ${study.factors.length} factors, ${study.strategy.type}, ${study.seeds} seeds per configuration -> ${dir}`);
-      const data = await loadStudyData(study, dirname(file));
+      const data = await loadStudyData(study, dirname(file), createBackend(flags.backend));
       for (const s of data.steps) out(`  data: ${s.summary}`);
       out(`  rows: ${study.data.trainRows !== undefined && study.data.trainRows < data.train.rows ? `${study.data.trainRows} of ${data.train.rows}` : data.train.rows} training rows per trial, ${data.val.rows} validation, ${data.test?.rows ?? 0} test; ${data.train.cols} features`);
 

@@ -1,14 +1,19 @@
 import { join } from 'node:path';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
-import { PRESETS, mergeSpecs, resolveRun, type ResolvedRun, type RunSpec } from '../config.js';
+import { loadSource } from '../data/files.js';
+import type { Prepared } from '../data/prepare.js';
+import type { LoadOptions } from '../data/source.js';
 import { ConfigError } from '../errors.js';
-import { runExperiment, type ExperimentResult } from '../io/experiment.js';
+import { formatDuration, formatNumber, formatPercent } from '../format.js';
+import { ensureWritableDir, writeFileAtomic } from '../io/files.js';
+import type { EpochRecord } from '../metrics/history-types.js';
 import { formatClassificationReport } from '../report/text.js';
+import { runExperiment, type RunResult } from '../run/experiment.js';
+import { writeRunFolder } from '../run/folder.js';
+import { PRESETS, mergeSpecs, resolveRun, type ResolvedRun, type RunSpec } from '../run/spec.js';
 import { createBackend, type BackendName } from '../tensor/index.js';
 import type { Callback } from '../train/callbacks.js';
-import type { EpochRecord } from '../train/history.js';
-import type { LoadOptions } from '../data/source.js';
 import { addDataOptions, loadOptionsFrom, parse, readJsonFile } from './options.js';
 
 interface TrainFlags {
@@ -94,7 +99,7 @@ export function registerTrainCommands(program: Command): void {
     .option('--seed <n>', 'seed', parse.int('--seed'), 0)
     .option('--backend <name>', 'auto | wasm | reference', parse.backend, 'auto')
     .action(async (flags: { out: string; epochs: number; seed: number; backend: BackendName }) => {
-      const results: ExperimentResult[] = [];
+      const results: FolderRun[] = [];
       for (const preset of ['default', 'final'] as const) {
         process.stdout.write(`\n== the study's ${preset} model ==\n`);
         const spec = resolveRun(
@@ -207,17 +212,21 @@ interface ProgressRun {
   title: string;
   backend: BackendName;
   quiet?: boolean;
-  prepared?: ExperimentResult['prepared'];
+  /** Data already prepared for this spec (the second model of `reproduce`). */
+  prepared?: Prepared;
   load?: LoadOptions;
   valSource?: string;
 }
+
+/** A run's outputs folder and what it produced. */
+type FolderRun = RunResult & { out: string };
 
 /**
  * Run an experiment with a live view: a bar per epoch in a terminal (plain lines otherwise)
  * with losses, accuracies, time and ETA. Ctrl-C stops after the current batch and still
  * writes everything measured so far.
  */
-export async function runWithProgress(r: ProgressRun): Promise<ExperimentResult> {
+export async function runWithProgress(r: ProgressRun): Promise<FolderRun> {
   const backend = createBackend(r.backend);
   const tty = process.stdout.isTTY === true && !r.quiet;
   const log = (s: string) => {
@@ -242,9 +251,9 @@ export async function runWithProgress(r: ProgressRun): Promise<ExperimentResult>
       const eta = (elapsed / h.epoch) * (epochs - h.epoch);
       log(
         `epoch ${String(h.epoch).padStart(String(epochs).length)}/${epochs}` +
-          `  train loss ${h.trainLoss.toFixed(4)} acc ${pct(h.trainAccuracy)}` +
-          `  val loss ${h.valLoss.toFixed(4)} acc ${pct(h.valAccuracy)}` +
-          `  ${h.seconds.toFixed(2)}s` +
+          `  train loss ${formatNumber(h.trainLoss)} acc ${pct(h.trainAccuracy)}` +
+          `  val loss ${formatNumber(h.valLoss)} acc ${pct(h.valAccuracy)}` +
+          `  ${formatDuration(h.seconds)}` +
           (ctx.stopTraining || h.epoch === epochs ? '' : `  ETA <= ${formatSeconds(eta)}`),
       );
     },
@@ -258,17 +267,18 @@ export async function runWithProgress(r: ProgressRun): Promise<ExperimentResult>
   process.on('SIGINT', onSigint);
   log(`mlplab: ${r.title}`);
   try {
-    const result = await runExperiment({
-      source: r.source,
-      spec: r.spec,
-      out: r.out,
+    await ensureWritableDir(r.out);
+    const data = r.prepared ?? {
+      ...(await loadSource(r.source, r.load)),
+      val: r.valSource ? (await loadSource(r.valSource, r.load)).train : null,
+    };
+    const result = await runExperiment(r.spec, data, {
       title: r.title,
+      source: r.source,
       backend,
       callbacks: [progress],
       signal: controller.signal,
-      prepared: r.prepared,
-      load: r.load,
-      valSource: r.valSource,
+      onCheckpoint: (file) => writeFileAtomic(join(r.out, 'checkpoint.json'), file),
       onPrepared: (p) => {
         for (const s of p.steps) log(`  data: ${s.summary}`);
         log(`  rows: train ${p.train.rows}, validation ${p.val?.rows ?? 0}, test ${p.test?.rows ?? 0}; ${p.train.cols} features; kernels: ${backend.name}`);
@@ -287,14 +297,15 @@ export async function runWithProgress(r: ProgressRun): Promise<ExperimentResult>
     if (f.stoppedEarly) {
       log(`early stopping: no improvement for ${r.spec.train.earlyStopping ? r.spec.train.earlyStopping.patience : 0} epochs; best epoch ${f.bestEpoch} of ${f.history.length}${f.restoredBest ? ', its weights restored' : ''}`);
     }
-    return result;
+    await writeRunFolder(result, r.out);
+    return { ...result, out: r.out };
   } finally {
     bar?.stop();
     process.off('SIGINT', onSigint);
   }
 }
 
-function printSummary(r: ExperimentResult): void {
+function printSummary(r: FolderRun): void {
   const lines: string[] = [];
   if (r.fit.aborted) lines.push('training was interrupted; the outputs hold the epochs that finished');
   if (r.test) {
@@ -311,7 +322,7 @@ function printSummary(r: ExperimentResult): void {
   process.stdout.write(lines.join('\n') + '\n');
 }
 
-function compareLine(results: ExperimentResult[]): string {
+function compareLine(results: FolderRun[]): string {
   const rows = results.map((r) => {
     const best = r.fit.history.find((h) => h.epoch === r.fit.bestEpoch);
     return `${r.report.title}\n   epochs run ${r.fit.history.length} (best ${r.fit.bestEpoch}), val accuracy ${best ? pct(best.valAccuracy) : '-'}, test accuracy ${r.test ? pct(r.test.accuracy) : '-'}, ${formatSeconds(r.fit.seconds)}`;
@@ -319,13 +330,8 @@ function compareLine(results: ExperimentResult[]): string {
   return rows.join('\n');
 }
 
-const pct = (x: number) => (Number.isFinite(x) ? `${(100 * x).toFixed(2)}%` : '-');
-
-function formatSeconds(s: number): string {
-  if (s < 60) return `${s.toFixed(1)}s`;
-  const m = Math.floor(s / 60);
-  return `${m}m${String(Math.round(s - 60 * m)).padStart(2, '0')}s`;
-}
+const pct = (x: number) => formatPercent(x);
+const formatSeconds = formatDuration;
 
 function timestamp(): string {
   return new Date().toISOString().replace(/[:]/g, '-').replace(/\..*$/, '');

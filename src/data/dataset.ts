@@ -1,16 +1,16 @@
 import { DataError } from '../errors.js';
 
 /**
- * A labelled table of float features: `rows` x `cols`, row-major, one integer class label
- * per row. `source` names where it came from (a file, or `fashion-mnist (train)`), so
- * errors and reports can point at it.
+ * Labelled rows, the one data type every part of mlplab passes around: `rows` x `cols` float
+ * features, row-major, and one integer class label per row. `source` names where the rows
+ * came from (a file, or `fashion-mnist (train)`), so errors and reports can point at it.
  */
 export interface Dataset {
   features: Float32Array;
   labels: Int32Array;
   rows: number;
   cols: number;
-  source: string;
+  source?: string;
   /** Names of the classes, index = label, where the data carries them. */
   classNames?: string[];
 }
@@ -63,29 +63,20 @@ export function selectRows(ds: Dataset, indices: ArrayLike<number>, source = ds.
 
 /** Check that a dataset's arrays agree with its shape and its labels are class indices; throws DataError naming its source. */
 export function checkDataset(ds: Dataset): void {
+  const source = ds.source ?? 'data';
   if (ds.features.length !== ds.rows * ds.cols) {
-    throw new DataError(ds.source, `holds ${ds.features.length} feature values, expected rows x cols = ${ds.rows} x ${ds.cols}`);
+    throw new DataError(source, `holds ${ds.features.length} feature values, expected rows x cols = ${ds.rows} x ${ds.cols}`);
   }
   if (ds.labels.length !== ds.rows) {
-    throw new DataError(ds.source, `holds ${ds.labels.length} labels for ${ds.rows} rows`);
+    throw new DataError(source, `holds ${ds.labels.length} labels for ${ds.rows} rows`);
   }
   for (let i = 0; i < ds.labels.length; i++) {
     const v = ds.labels[i];
-    if (v < 0 || v >= MAX_CLASSES) throw new DataError(ds.source, `label ${v} at row ${i} is not a class index from 0 to ${MAX_CLASSES - 1}`);
+    if (v < 0 || v >= MAX_CLASSES) throw new DataError(source, `label ${v} at row ${i} is not a class index from 0 to ${MAX_CLASSES - 1}`);
   }
 }
 
 export function withClassNames(ds: Dataset, classNames: string[] | undefined): Dataset {
   if (classNames !== undefined) ds.classNames = classNames;
   return ds;
-}
-
-/** Format a count with thousands separators, for summaries ("60,000"). */
-export function fmtCount(n: number): string {
-  return n.toLocaleString('en-US');
-}
-
-/** Format a shape as numpy prints it: (3,), (3, 4). */
-export function fmtShape(shape: readonly number[]): string {
-  return shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
 }

@@ -1,13 +1,51 @@
 /**
- * Reading data files from disk (Node only). Everything else in src/data works on bytes, so the
- * browser can use the parsers without this module.
+ * Data sources on disk (Node only): the `SourceFiles` of source.ts over the file system, and
+ * `loadSource` / `loadFeatures` through it. Everything else in src/data works on bytes, so the
+ * browser resolves sources the same way without this module.
  */
 import { createReadStream } from 'node:fs';
 import { readFile, readdir, stat } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { createGunzip, gunzipSync } from 'node:zlib';
 import { DataError } from '../errors.js';
 import { CsvReader, type CsvOptions, type CsvTable } from './csv.js';
 import { isGzip } from './gzip.js';
+import { resolveFeatures, resolveSource, type LoadedData, type LoadOptions, type SourceFiles } from './source.js';
+
+/** Folder of the shipped Fashion-MNIST IDX files (data/fashion-mnist in the package). */
+export function fashionMnistDir(): string {
+  return fileURLToPath(new URL('../../../data/fashion-mnist/', import.meta.url));
+}
+
+/** The file system as a `SourceFiles`. */
+export const diskFiles: SourceFiles = {
+  kind: pathKind,
+  list: listDir,
+  read: readBytes,
+  readCsv: readCsvFile,
+  get fashionMnistDir() {
+    return fashionMnistDir();
+  },
+};
+
+/**
+ * Load a data source from disk; see `resolveSource` in source.ts for what a source can be.
+ * Throws DataError naming the file at fault for anything missing, malformed or inconsistent.
+ *
+ * @example
+ * const { train, test, notes } = await loadSource('fashion-mnist');
+ */
+export function loadSource(source: string, opts: LoadOptions = {}): Promise<LoadedData> {
+  return resolveSource(source, diskFiles, opts);
+}
+
+/**
+ * Features without labels from a file, for prediction input: an `.npy` or IDX array (images
+ * are flattened per row) or a CSV table of numbers (header detected; every column a feature).
+ */
+export function loadFeatures(file: string, opts: Omit<LoadOptions, 'labelColumn'> = {}): Promise<{ features: Float32Array; rows: number; cols: number }> {
+  return resolveFeatures(file, diskFiles, opts);
+}
 
 /** Turn a file-system error into a DataError naming the file. */
 export function fsError(file: string, e: unknown): DataError {

@@ -4,7 +4,7 @@
  * values, big-endian. gzip-compressed files are recognised by their magic and decompressed.
  */
 import { DataError } from '../errors.js';
-import { fmtShape } from './dataset.js';
+import { formatShape } from '../format.js';
 import { gunzip, isGzip } from './gzip.js';
 import type { NdArray, NumericArray } from './ndarray.js';
 import { hexPrefix } from './npy.js';
@@ -59,10 +59,10 @@ export function parseIdx(bytes: Uint8Array, file: string): NdArray {
   const expected = count * type.size;
   const available = bytes.length - dataStart;
   if (available < expected) {
-    throw new DataError(file, `is truncated (or its header is wrong): header says shape ${fmtShape(shape)} of ${type.name} = ${expected} bytes of data, the file has ${available}`);
+    throw new DataError(file, `is truncated (or its header is wrong): header says shape ${formatShape(shape)} of ${type.name} = ${expected} bytes of data, the file has ${available}`);
   }
   if (available > expected) {
-    throw new DataError(file, `holds ${available} bytes of data but its header says shape ${fmtShape(shape)} of ${type.name} = ${expected} bytes; the header does not match the data`);
+    throw new DataError(file, `holds ${available} bytes of data but its header says shape ${formatShape(shape)} of ${type.name} = ${expected} bytes; the header does not match the data`);
   }
   let data: NumericArray;
   if (type.size === 1) {

@@ -1,5 +1,6 @@
 import { DataError } from '../errors.js';
-import { MAX_CLASSES, fmtShape, type PrepStep } from './dataset.js';
+import { MAX_CLASSES, type PrepStep } from './dataset.js';
+import { formatShape } from '../format.js';
 
 /** Typed arrays the parsers hand out, always in native byte order. */
 export type NumericArray =
@@ -26,14 +27,14 @@ export function toFeatures(arr: NdArray, file: string, notes?: PrepStep[]): { fe
   const shape = arr.shape;
   if (shape.length === 0) throw new DataError(file, 'holds a single value (shape ()), expected a table of rows x features');
   const rows = shape[0];
-  if (rows === 0) throw new DataError(file, `has no rows (shape ${fmtShape(shape)})`);
+  if (rows === 0) throw new DataError(file, `has no rows (shape ${formatShape(shape)})`);
   let cols = 1;
   for (let i = 1; i < shape.length; i++) cols *= shape[i];
-  if (cols === 0) throw new DataError(file, `has no features (shape ${fmtShape(shape)})`);
+  if (cols === 0) throw new DataError(file, `has no features (shape ${formatShape(shape)})`);
   if (shape.length > 2 && notes) {
     notes.push({
       name: 'flatten',
-      summary: `${file}: ${shape.length}-D array ${fmtShape(shape)} flattened to ${rows} rows of ${cols} features`,
+      summary: `${file}: ${shape.length}-D array ${formatShape(shape)} flattened to ${rows} rows of ${cols} features`,
       details: { file, shape: [...shape], rows, cols },
     });
   }
@@ -56,7 +57,7 @@ export function toFeatures(arr: NdArray, file: string, notes?: PrepStep[]): { fe
 export function toLabels(arr: NdArray, file: string): Int32Array {
   const shape = arr.shape;
   if (!(shape.length === 1 || (shape.length === 2 && shape[1] === 1))) {
-    throw new DataError(file, `labels must have shape (N,) or (N, 1), got ${fmtShape(shape)}`);
+    throw new DataError(file, `labels must have shape (N,) or (N, 1), got ${formatShape(shape)}`);
   }
   if (shape[0] === 0) throw new DataError(file, 'has no labels (0 rows)');
   return checkLabelValues(arr.data, file);

@@ -9,7 +9,7 @@
  */
 import { unzipSync } from 'fflate';
 import { DataError } from '../errors.js';
-import { fmtShape } from './dataset.js';
+import { formatShape } from '../format.js';
 import type { NdArray, NumericArray } from './ndarray.js';
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
@@ -110,10 +110,10 @@ export function parseNpy(bytes: Uint8Array, file: string): NpyArray {
   const expected = count * info.size;
   const available = bytes.length - dataStart;
   if (available < expected) {
-    throw new DataError(file, `is truncated (or its header is wrong): header says shape ${fmtShape(meta.shape)} of ${meta.descr} = ${expected} bytes of data, the file has ${available}`);
+    throw new DataError(file, `is truncated (or its header is wrong): header says shape ${formatShape(meta.shape)} of ${meta.descr} = ${expected} bytes of data, the file has ${available}`);
   }
   if (available > expected) {
-    throw new DataError(file, `holds ${available} bytes of data but its header says shape ${fmtShape(meta.shape)} of ${meta.descr} = ${expected} bytes; the header does not match the data`);
+    throw new DataError(file, `holds ${available} bytes of data but its header says shape ${formatShape(meta.shape)} of ${meta.descr} = ${expected} bytes; the header does not match the data`);
   }
   let data = readValues(bytes, dv, dataStart, count, info, meta.little);
   if (meta.fortran && meta.shape.length > 1) data = fortranToC(data, meta.shape, info);
@@ -186,7 +186,7 @@ function parseHeader(text: string, file: string): HeaderMeta {
   }
   const dims = shape.items as number[];
   if (dims.reduce((a, b) => a * b, 1) > Number.MAX_SAFE_INTEGER / 8) {
-    throw new DataError(file, `has an impossible shape ${fmtShape(dims)} in its .npy header`);
+    throw new DataError(file, `has an impossible shape ${formatShape(dims)} in its .npy header`);
   }
   const m = /^([<>|=]?)([a-zA-Z?])(\d*)$/.exec(descr);
   const kind = m ? m[2] : '';
@@ -316,8 +316,8 @@ function descrOf(data: WritableArray): string {
  */
 export function writeNpy(data: WritableArray, shape: readonly number[]): Uint8Array {
   const count = shape.reduce((a, b) => a * b, 1);
-  if (count !== data.length) throw new RangeError(`writeNpy: shape ${fmtShape(shape)} needs ${count} values, got ${data.length}`);
-  let header = `{'descr': '${descrOf(data)}', 'fortran_order': False, 'shape': ${fmtShape(shape)}, }`;
+  if (count !== data.length) throw new RangeError(`writeNpy: shape ${formatShape(shape)} needs ${count} values, got ${data.length}`);
+  let header = `{'descr': '${descrOf(data)}', 'fortran_order': False, 'shape': ${formatShape(shape)}, }`;
   // numpy leaves room so the first dimension can grow to 21 digits without moving the data.
   if (shape.length > 0) header += ' '.repeat(Math.max(0, 21 - String(shape[0]).length));
   const pad = 64 - ((10 + header.length + 1) % 64);

@@ -1,65 +1,82 @@
-import { ConfigError, DataError } from '../errors.js';
-import type { Backend } from '../tensor/index.js';
-import { checkDataset, classCounts, countClasses, fmtCount, selectRows, type Dataset, type PrepStep } from './dataset.js';
+import { z } from 'zod';
+import { DataError } from '../errors.js';
+import { getBackend, type Backend } from '../tensor/index.js';
+import { fields, parseConfig } from '../validate.js';
+import { checkDataset, classCounts, countClasses, selectRows, type Dataset, type PrepStep } from './dataset.js';
+import { formatCount } from '../format.js';
 import { countNulls, describeColumns, finiteRows } from './nulls.js';
 import { fitPca, type PcaFit } from './pca.js';
 import { Pipeline } from './pipeline.js';
-import { fitScaler, type ScaleKind, type ScalerParams } from './scale.js';
+import { fitScaler, type ScalerParams } from './scale.js';
 import { stratifiedSplit } from './split.js';
 
-/** Pre-processing choices. Every field is optional; the defaults are the study's setup. */
-export interface PrepareOptions {
-  /** Rows holding NaN or infinite values: 'drop' them and report how many (default, the study's step), or 'refuse' the data. */
-  nulls?: 'drop' | 'refuse';
-  /** Feature scaling, fitted on the training part: 'standard' (default), 'minmax' or 'none'. */
-  scale?: ScaleKind;
-  /** PCA to this many components, fitted on the training part; null (default) for none. */
-  pca?: number | null;
-  /** Fraction of the training rows held out for validation, stratified by class. Default 0.1; 0 leaves the validation set empty. */
-  valFraction?: number;
-  /** Seed for the validation split. Default 0. */
-  seed?: number;
-  /** Kernels for PCA; default getBackend(). */
-  backend?: Backend;
+/**
+ * Pre-processing choices, validated once here; the run spec's `data` section and the study's
+ * `data` section are this schema (without the seed, which comes from the run). Every field is
+ * optional; the defaults are the study's setup.
+ */
+export const prepareSchema = z
+  .object({
+    /** Rows holding NaN or infinite values: 'drop' them and report how many (the study's step), or 'refuse' the data. */
+    nulls: z.enum(['drop', 'refuse'], { error: "'drop' or 'refuse'" }).default('drop'),
+    /** Feature scaling, fitted on the training part. */
+    scale: z.enum(['none', 'standard', 'minmax'], { error: "'none', 'standard' or 'minmax'" }).default('standard'),
+    /** PCA to this many components, fitted on the training part; null for none. */
+    pca: z.union([fields.positiveInt('a number of components >= 1'), z.null()], { error: 'a number of components >= 1, or null' }).default(null),
+    /** Fraction of the training rows held out for validation, stratified by class; 0 holds out none. */
+    valFraction: z.number({ error: 'a fraction in [0, 1)' }).min(0, { error: 'a fraction in [0, 1)' }).lt(1, { error: 'a fraction in [0, 1)' }).default(0.1),
+    /** Seed of the validation split. */
+    seed: z.number({ error: 'a whole number' }).int({ error: 'a whole number' }).default(0),
+  })
+  .strict();
+
+export type PrepareOptions = z.input<typeof prepareSchema>;
+export type ResolvedPrepareOptions = z.output<typeof prepareSchema>;
+/** The defaults, as the schema fills them in. */
+export const PREPARE_DEFAULTS: ResolvedPrepareOptions = prepareSchema.parse({});
+
+/** What `prepare` takes: loaded training rows, an optional test set, optionally a separate validation set. */
+export interface RawData {
+  train: Dataset;
+  test: Dataset | null;
+  /** Labelled rows used whole for validation instead of a held-out fraction of `train`. */
+  val?: Dataset | null;
+  /** What loading did (files, formats, shapes); they open the prepared data's steps. */
+  notes?: PrepStep[];
 }
 
 export interface Prepared {
   /** The training part, transformed. */
   train: Dataset;
-  /** The validation part (0 rows when valFraction is 0), transformed with the training fit. */
+  /** The validation part (0 rows when valFraction is 0 and no validation set is given), transformed with the training fit. */
   val: Dataset;
   /** The test set, transformed with the training fit; never used for fitting. */
   test: Dataset | null;
   pipeline: Pipeline;
+  /** What loading and each pre-processing step did, in order. */
   steps: PrepStep[];
   /** Number of classes: largest label + 1 over training and test labels. */
   classes: number;
-  classNames?: string[];
+  classNames: string[];
+  /**
+   * Where each prepared row came from: its index in the raw training rows (for `train`, and
+   * for `val` when it was held out of them), in the raw validation set (when one was given),
+   * and in the raw test set.
+   */
+  origin: { train: Int32Array; val: Int32Array; test: Int32Array | null };
   /** The fitted PCA, when there is one (explained variance for reports). */
   pcaFit?: PcaFit;
-}
-
-export const PREPARE_DEFAULTS = { nulls: 'drop', scale: 'standard', pca: null, valFraction: 0.1, seed: 0 } as const;
-
-function resolve(opts: PrepareOptions): Required<Omit<PrepareOptions, 'backend'>> {
-  const o = { ...PREPARE_DEFAULTS, ...stripUndefined(opts) };
-  if (o.nulls !== 'drop' && o.nulls !== 'refuse') throw new ConfigError('nulls', o.nulls, "'drop' or 'refuse'");
-  if (o.scale !== 'none' && o.scale !== 'standard' && o.scale !== 'minmax') throw new ConfigError('scale', o.scale, "'none', 'standard' or 'minmax'");
-  if (o.pca !== null && !(Number.isInteger(o.pca) && o.pca >= 1)) throw new ConfigError('pca', o.pca, 'a number of components >= 1, or null');
-  if (typeof o.valFraction !== 'number' || !(o.valFraction >= 0 && o.valFraction < 1)) {
-    throw new ConfigError('valFraction', o.valFraction, 'a fraction in [0, 1)');
-  }
-  if (!Number.isInteger(o.seed)) throw new ConfigError('seed', o.seed, 'an integer');
-  return o as Required<Omit<PrepareOptions, 'backend'>>;
-}
-
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 function pct(x: number, digits = 1): string {
   return `${(100 * x).toFixed(digits)}%`;
 }
+
+const identity = (n: number): Int32Array => Int32Array.from({ length: n }, (_, i) => i);
+
+/** A dataset that names its source, for messages. */
+type Named = Dataset & { source: string };
+const named = (d: Dataset, fallback: string): Named => (d.source === undefined ? { ...d, source: fallback } : (d as Named));
 
 /**
  * Check and prepare loaded data: drop (or refuse) rows with NaN/infinite values, hold out a
@@ -70,11 +87,13 @@ function pct(x: number, digits = 1): string {
  * const prepared = prepare(await loadSource('fashion-mnist'), { pca: 128, valFraction: 0.1, seed: 1 });
  * prepared.train.cols; // 128
  */
-export function prepare(raw: { train: Dataset; test: Dataset | null }, opts: PrepareOptions = {}): Prepared {
-  const o = resolve(opts);
-  const steps: PrepStep[] = [];
-  let train = raw.train;
-  let test = raw.test;
+export function prepare(raw: RawData, options: PrepareOptions = {}, backend: Backend = getBackend()): Prepared {
+  const o = parseConfig(prepareSchema, options, 'data');
+  const steps: PrepStep[] = [...(raw.notes ?? [])];
+  let train = named(raw.train, 'training data');
+  let test = raw.test ? named(raw.test, 'test data') : null;
+  let trainRows: Int32Array = identity(train.rows);
+  let testRows: Int32Array | null = test ? identity(test.rows) : null;
   checkDataset(train);
   if (test) {
     checkDataset(test);
@@ -84,17 +103,17 @@ export function prepare(raw: { train: Dataset; test: Dataset | null }, opts: Pre
   }
 
   // 1. NaN and infinite values, per file.
-  const nullInfo = [train, test].filter((d): d is Dataset => d !== null).map((d) => ({ d, count: countNulls(d.features, d.rows, d.cols) }));
+  const nullInfo = [train, test].filter((d): d is Named => d !== null).map((d) => ({ d, count: countNulls(d.features, d.rows, d.cols) }));
   const bad = nullInfo.filter((x) => x.count.rows > 0);
   if (bad.length === 0) {
     steps.push({
       name: 'nulls',
-      summary: `No NaN or infinite values in ${nullInfo.map((x) => `${fmtCount(x.d.rows)} rows of ${x.d.source}`).join(' or ')}`,
+      summary: `No NaN or infinite values in ${nullInfo.map((x) => `${formatCount(x.d.rows)} rows of ${x.d.source}`).join(' or ')}`,
       details: { dropped: 0 },
     });
   } else {
     const describe = (x: (typeof nullInfo)[number]) =>
-      `${fmtCount(x.count.rows)} of ${fmtCount(x.d.rows)} rows of ${x.d.source} (${fmtCount(x.count.values)} values; ${describeColumns(x.count.perColumn)})`;
+      `${formatCount(x.count.rows)} of ${formatCount(x.d.rows)} rows of ${x.d.source} (${formatCount(x.count.values)} values; ${describeColumns(x.count.perColumn)})`;
     if (o.nulls === 'refuse') {
       throw new DataError(bad[0].d.source, `NaN or infinite values in ${bad.map(describe).join('; ')}. help: pass nulls 'drop' (--nulls drop) to drop those rows`);
     }
@@ -105,8 +124,13 @@ export function prepare(raw: { train: Dataset; test: Dataset | null }, opts: Pre
     steps.push({ name: 'nulls', summary: `Dropped rows holding NaN or infinite values: ${bad.map(describe).join('; ')}`, details, warning: true });
     // Only the files that hold such rows are copied.
     for (const x of bad) {
-      if (x.d === train) train = selectRows(train, finiteRows(train));
-      else if (test) test = selectRows(test, finiteRows(test));
+      if (x.d === train) {
+        trainRows = finiteRows(train);
+        train = selectRows(train, trainRows) as Named;
+      } else if (test) {
+        testRows = finiteRows(test);
+        test = selectRows(test, testRows) as Named;
+      }
     }
     if (train.rows === 0) throw new DataError(train.source, 'every row holds a NaN or infinite value; nothing is left to train on');
   }
@@ -123,26 +147,34 @@ export function prepare(raw: { train: Dataset; test: Dataset | null }, opts: Pre
   steps.push({
     name: 'classes',
     summary:
-      `${classes} classes (labels 0..${classes - 1}); training rows per class from ${fmtCount(Math.min(...counts))} to ${fmtCount(Math.max(...counts))}` +
+      `${classes} classes (labels 0..${classes - 1}); training rows per class from ${formatCount(Math.min(...counts))} to ${formatCount(Math.max(...counts))}` +
       (absent.length ? `. Warning: no training rows for class ${absent.map(nameOf).join(', ')}` : ''),
     details: { classes, counts, absent },
     warning: absent.length > 0 || undefined,
   });
 
-  // 3. Validation part, stratified; the test set is not looked at.
-  const { train: trIdx, val: vaIdx } = stratifiedSplit(train.labels, o.valFraction, o.seed);
+  // 3. Validation part: a separate set, or held out of the training rows, stratified; the test set is not looked at.
+  const separate = raw.val ? validationSet(raw.val, train, classes, o.nulls) : null;
+  const valFraction = separate ? 0 : o.valFraction;
+  const { train: trIdx, val: vaIdx } = stratifiedSplit(train.labels, valFraction, o.seed);
   if (trIdx.length === 0) throw new DataError(train.source, `has ${train.rows} rows; holding out ${pct(o.valFraction, 0)} for validation leaves none to train on`);
   const whole = train;
-  const trainPart = o.valFraction > 0 ? selectRows(whole, trIdx, `${whole.source} (training part)`) : whole;
-  const valPart = selectRows(whole, vaIdx, `${whole.source} (validation part)`);
-  steps.push({
+  const trainPart = valFraction > 0 ? selectRows(whole, trIdx, `${whole.source} (training part)`) : whole;
+  const valPart = separate ? separate.data : selectRows(whole, vaIdx, `${whole.source} (validation part)`);
+  const origin = {
+    train: Int32Array.from(trIdx, (i) => trainRows[i]),
+    val: separate ? separate.rows : Int32Array.from(vaIdx, (i) => trainRows[i]),
+    test: testRows,
+  };
+  if (separate) steps.push(separate.step);
+  else steps.push({
     name: 'split',
     summary:
-      o.valFraction > 0
-        ? `Held out ${fmtCount(valPart.rows)} of ${fmtCount(whole.rows)} training rows for validation (${pct(o.valFraction, 0)}, stratified by class, seed ${o.seed})` +
-          (test ? `; the ${fmtCount(test.rows)} test rows are kept for the final evaluation` : '')
-        : `All ${fmtCount(whole.rows)} training rows used for training (no validation part)`,
-    details: { train: trainPart.rows, val: valPart.rows, test: test?.rows ?? 0, valFraction: o.valFraction, seed: o.seed },
+      valFraction > 0
+        ? `Held out ${formatCount(valPart.rows)} of ${formatCount(whole.rows)} training rows for validation (${pct(o.valFraction, 0)}, stratified by class, seed ${o.seed})` +
+          (test ? `; the ${formatCount(test.rows)} test rows are kept for the final evaluation` : '')
+        : `All ${formatCount(whole.rows)} training rows used for training (no validation part)`,
+    details: { train: trainPart.rows, val: valPart.rows, test: test?.rows ?? 0, valFraction, seed: o.seed },
   });
 
   // 4. Scaling, fitted on the training part.
@@ -157,7 +189,7 @@ export function prepare(raw: { train: Dataset; test: Dataset | null }, opts: Pre
         (o.scale === 'standard'
           ? `Standardised ${trainPart.cols} features to mean 0 and standard deviation 1`
           : `Scaled ${trainPart.cols} features onto [0, 1] (min-max)`) +
-        `, fitted on the ${fmtCount(trainPart.rows)} training rows only` +
+        `, fitted on the ${formatCount(trainPart.rows)} training rows only` +
         (constant ? `; ${constant} constant features left at 0` : ''),
       details: { kind: o.scale, constantFeatures: constant },
     });
@@ -166,13 +198,13 @@ export function prepare(raw: { train: Dataset; test: Dataset | null }, opts: Pre
   // 5. PCA, fitted on the (scaled) training part.
   let pcaFit: PcaFit | undefined;
   if (o.pca !== null) {
-    const scaled = scaler ? new Pipeline(trainPart.cols, scaler).transform(trainPart.features, trainPart.rows) : trainPart.features;
-    pcaFit = fitPca(scaled, trainPart.rows, trainPart.cols, o.pca, opts.backend);
+    const scaled = scaler ? new Pipeline(trainPart.cols, scaler).transform(trainPart.features, trainPart.rows, backend) : trainPart.features;
+    pcaFit = fitPca(scaled, trainPart.rows, trainPart.cols, o.pca, backend);
     const total = pcaFit.explainedVarianceRatio.reduce((a, b) => a + b, 0);
     steps.push({
       name: 'pca',
       summary:
-        `PCA ${trainPart.cols} -> ${o.pca} components, fitted on the ${fmtCount(trainPart.rows)} training rows only; ` +
+        `PCA ${trainPart.cols} -> ${o.pca} components, fitted on the ${formatCount(trainPart.rows)} training rows only; ` +
         `they explain ${pct(total)} of the variance (first: ${pcaFit.explainedVarianceRatio.slice(0, 3).map((r) => pct(r)).join(', ')})`,
       details: { k: o.pca, from: trainPart.cols, explainedVarianceRatio: pcaFit.explainedVarianceRatio, total },
     });
@@ -181,8 +213,7 @@ export function prepare(raw: { train: Dataset; test: Dataset | null }, opts: Pre
   const pipeline = Pipeline.fitted(whole.cols, scaler, pcaFit ?? null);
   const apply = (d: Dataset): Dataset => {
     if (pipeline.isIdentity) return d;
-    const out: Dataset = { ...d, features: pipeline.transform(d.features, d.rows, opts.backend), cols: pipeline.outputCols };
-    return out;
+    return { ...d, features: pipeline.transform(d.features, d.rows, backend), cols: pipeline.outputCols };
   };
   return {
     train: apply(trainPart),
@@ -191,8 +222,44 @@ export function prepare(raw: { train: Dataset; test: Dataset | null }, opts: Pre
     pipeline,
     steps,
     classes,
-    ...(classNames ? { classNames } : {}),
+    classNames: classNames ?? Array.from({ length: classes }, (_, i) => String(i)),
+    origin,
     ...(pcaFit ? { pcaFit } : {}),
+  };
+}
+
+/**
+ * A separate validation set: the same features as the training rows, rows with NaN or
+ * infinite values dropped (or refused) by the same rule, labels within the training classes.
+ */
+function validationSet(v: Dataset, train: Named, classes: number, nulls: 'drop' | 'refuse'): { data: Dataset; rows: Int32Array; step: PrepStep } {
+  const source = v.source ?? 'validation data';
+  checkDataset(v);
+  if (v.cols !== train.cols) {
+    throw new DataError(source, `has ${v.cols} features per row, but the training data (${train.source}) has ${train.cols}`);
+  }
+  const keep = finiteRows(v);
+  if (nulls === 'refuse' && keep.length < v.rows) {
+    throw new DataError(source, `${v.rows - keep.length} rows hold NaN or infinite values. help: --nulls drop drops them`);
+  }
+  const clean = keep.length === v.rows ? v : selectRows(v, keep);
+  for (let r = 0; r < clean.rows; r++) {
+    if (clean.labels[r] >= classes) {
+      throw new DataError(source, `row ${keep[r]} has label ${clean.labels[r]}, but the training data has ${classes} classes`);
+    }
+  }
+  if (clean.rows === 0) throw new DataError(source, 'has no usable rows for validation');
+  return {
+    data: { ...clean, source },
+    rows: keep,
+    step: {
+      name: 'validation',
+      summary:
+        `Validation part: ${formatCount(clean.rows)} rows from ${source}` +
+        (keep.length < v.rows ? ` (${v.rows - keep.length} rows with NaN or infinite values dropped)` : '') +
+        ', transformed with the pre-processing fitted on the training rows',
+      details: { rows: clean.rows, dropped: v.rows - keep.length },
+    },
   };
 }
 

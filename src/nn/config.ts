@@ -1,68 +1,65 @@
 import { z } from 'zod';
-import { ACTIVATIONS, type Activation } from '../tensor/backend.js';
+import { ACTIVATIONS } from '../tensor/backend.js';
 import { fields, parseConfig } from '../validate.js';
 
+/**
+ * The network's options, one zod schema each; the TypeScript types are inferred from them, so
+ * every option is defined and validated in one place. The run spec (src/run/spec.ts) builds
+ * its per-layer lists from the same leaves.
+ */
+
+const WIDTH = 'a whole number of units from 1 to 65536';
+/** Units of a hidden layer. */
+export const widthSchema = fields.positiveInt(WIDTH).max(65536, { error: WIDTH });
+/** Activation after the (normalised) linear map. */
+export const activationSchema = z.enum(ACTIVATIONS, { error: `one of ${ACTIVATIONS.join(', ')}` });
+/** Probability of dropping each unit while training. */
+export const dropoutSchema = fields.probability('a drop probability in [0, 1)');
+/** Weight initialisation: 'auto' uses He for ReLU-like layers and Xavier/Glorot otherwise. */
+export const initSchema = z.enum(['auto', 'he', 'xavier'], { error: "'auto', 'he' or 'xavier'" });
+
 /** One hidden layer: Linear -> BatchNorm (optional) -> activation -> Dropout. */
-export interface HiddenLayerOptions {
-  /** Number of units, >= 1. */
-  width: number;
-  /** Activation after the (normalised) linear map. Default 'relu'. */
-  activation?: Activation;
-  /** Batch normalisation between the linear map and the activation. Default true. */
-  batchNorm?: boolean;
-  /** Probability of dropping each unit while training, in [0, 1). Default 0. */
-  dropout?: number;
-}
-
-/** A sequential MLP classifier described as plain data. */
-export interface ModelOptions {
-  /** Number of input features. */
-  inputs: number;
-  /** Number of classes (output units). */
-  classes: number;
-  /** Hidden layers, first to last. An empty list gives multinomial logistic regression. */
-  hidden: HiddenLayerOptions[];
-  /** Weight initialisation: 'auto' uses He for ReLU-like layers and Xavier/Glorot otherwise. */
-  init?: 'auto' | 'he' | 'xavier';
-  /** Negative slope of leaky ReLU. Default 0.01. */
-  leakySlope?: number;
-  /** Batch-norm running-statistics momentum (PyTorch convention). Default 0.1. */
-  batchNormMomentum?: number;
-  /** Batch-norm epsilon. Default 1e-5. */
-  batchNormEps?: number;
-}
-
-export type ResolvedModelOptions = Required<Omit<ModelOptions, 'hidden'>> & { hidden: Required<HiddenLayerOptions>[] };
-
-const activation = z.enum(ACTIVATIONS, { error: `one of ${ACTIVATIONS.join(', ')}` });
-
 export const hiddenLayerSchema = z
   .object({
-    width: fields.positiveInt('a whole number of units from 1 to 65536').max(65536, {
-      error: 'a whole number of units from 1 to 65536',
-    }),
-    activation: activation.default('relu'),
+    /** Number of units, 1 to 65536. */
+    width: widthSchema,
+    /** Default 'relu'. */
+    activation: activationSchema.default('relu'),
+    /** Batch normalisation between the linear map and the activation. Default true. */
     batchNorm: z.boolean({ error: 'true or false' }).default(true),
-    dropout: fields.probability('a drop probability in [0, 1)').default(0),
+    /** Drop probability while training, in [0, 1). Default 0. */
+    dropout: dropoutSchema.default(0),
   })
   .strict();
 
+/** A sequential MLP classifier described as plain data. */
 export const modelSchema = z
   .object(
     {
-    inputs: fields.positiveInt('a whole number of input features >= 1'),
-    classes: fields.positiveInt('a whole number of classes >= 2').min(2, { error: 'a whole number of classes >= 2' }),
-    hidden: z.array(hiddenLayerSchema, { error: 'a list of hidden layers' }).max(64, { error: 'at most 64 hidden layers' }),
-    init: z.enum(['auto', 'he', 'xavier'], { error: "'auto', 'he' or 'xavier'" }).default('auto'),
-    leakySlope: fields.nonNegative().default(0.01),
-    batchNormMomentum: z.number({ error: 'a number in (0, 1]' }).gt(0, { error: 'a number in (0, 1]' }).max(1, { error: 'a number in (0, 1]' }).default(0.1),
-    batchNormEps: fields.positive().default(1e-5),
+      /** Number of input features. */
+      inputs: fields.positiveInt('a whole number of input features >= 1'),
+      /** Number of classes (output units). */
+      classes: fields.positiveInt('a whole number of classes >= 2').min(2, { error: 'a whole number of classes >= 2' }),
+      /** Hidden layers, first to last. An empty list gives multinomial logistic regression. */
+      hidden: z.array(hiddenLayerSchema, { error: 'a list of hidden layers' }).max(64, { error: 'at most 64 hidden layers' }),
+      /** Default 'auto'. */
+      init: initSchema.default('auto'),
+      /** Negative slope of leaky ReLU. Default 0.01. */
+      leakySlope: fields.nonNegative().default(0.01),
+      /** Batch-norm running-statistics momentum (PyTorch convention). Default 0.1. */
+      batchNormMomentum: z.number({ error: 'a number in (0, 1]' }).gt(0, { error: 'a number in (0, 1]' }).max(1, { error: 'a number in (0, 1]' }).default(0.1),
+      /** Batch-norm epsilon. Default 1e-5. */
+      batchNormEps: fields.positive().default(1e-5),
     },
     { error: 'an object {inputs, classes, hidden: [...]}' },
   )
   .strict();
 
+export type HiddenLayerOptions = z.input<typeof hiddenLayerSchema>;
+export type ModelOptions = z.input<typeof modelSchema>;
+export type ResolvedModelOptions = z.output<typeof modelSchema>;
+
 /** Validate model options and fill in defaults; throws ConfigError naming the bad field. */
 export function resolveModelOptions(options: unknown, context = 'model'): ResolvedModelOptions {
-  return parseConfig(modelSchema, options, context) as ResolvedModelOptions;
+  return parseConfig(modelSchema, options, context);
 }

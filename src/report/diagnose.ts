@@ -3,7 +3,7 @@
  * the model, plateaus, early stopping. Pure functions, browser-safe.
  */
 import type { EpochRecord } from '../metrics/history-types.js';
-import { formatDuration } from './format.js';
+import { formatDuration } from '../format.js';
 
 export type FindingKind =
   | 'overfitting'

@@ -1,12 +1,14 @@
 /**
  * The run report as one self-contained HTML page. Pure and browser-safe: figures come in as
- * SVG markup, rendered by Vega in Node (run-report.ts) or in the browser.
+ * SVG markup, rendered by Vega in Node (render-node.ts) or in the browser. The page is built
+ * from sections (data: an id and its markup), so the study report composes the final model's
+ * run-report sections with its own.
  */
 import type { TopLevelSpec } from 'vega-lite';
 import type { ClassificationReport } from '../metrics/classification.js';
 import { accuracyChart, confusionChart, lossChart } from './charts.js';
 import { diagnoseHistory, type Finding } from './diagnose.js';
-import { formatDuration, formatFixed, formatPercent } from './format.js';
+import { escapeHtml, formatCount, formatDuration, formatFixed, formatPercent } from '../format.js';
 import type { RunReport } from './run-report.js';
 
 /** SVG markup of the report's figures; a missing one is left out of the page. */
@@ -40,21 +42,14 @@ export function runReportCharts(
   return charts;
 }
 
-/** Escapes text for HTML content and attribute values. */
-export function escapeHtml(text: string): string {
-  return text
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;');
+/** One part of a report page: a `<section>` (or a divider) with its id, as markup. */
+export interface ReportSection {
+  id: string;
+  html: string;
 }
 
-const esc = (v: unknown) => escapeHtml(String(v));
-
-function thousands(n: number): string {
-  return Number.isInteger(n) ? String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',') : String(n);
-}
+export const esc = (v: unknown): string => escapeHtml(String(v));
+const thousands = formatCount;
 
 function formatCreated(iso: string): string {
   const d = new Date(iso);
@@ -66,7 +61,7 @@ function formatCreated(iso: string): string {
  * Vega names gradients and clip paths `gradient_0`, `clip1`, ... in every SVG; several SVGs
  * inline in one page would then point at each other's definitions. Each figure gets its own prefix.
  */
-function inlineSvg(svg: string, prefix: string): string {
+export function inlineSvg(svg: string, prefix: string): string {
   return svg
     .replace(/<\?xml[^>]*>\s*/, '')
     .replace(/\bid="([^"]+)"/g, `id="${prefix}-$1"`)
@@ -104,7 +99,8 @@ const FINDING_TITLES: Record<Finding['kind'], string> = {
   'non-finite': 'Diverged',
 };
 
-function card(label: string, value: string, sub: string): string {
+/** A summary card of a report header. */
+export function card(label: string, value: string, sub: string): string {
   return `<div class="card"><div class="card-label">${esc(label)}</div><div class="card-value">${esc(value)}</div><div class="card-sub">${esc(sub)}</div></div>`;
 }
 
@@ -131,7 +127,7 @@ ${avg('weighted avg', rep.weighted)}
 </table>`;
 }
 
-function predictionsBlock(r: RunReport, count: number): string {
+function predictionsBlock(r: RunReport, count: number, idPrefix: string): string {
   if (!r.test || r.test.predictions.length === 0 || count <= 0) return '';
   const names = r.data.classNames;
   const last = r.test.predictions.slice(-count);
@@ -148,14 +144,15 @@ ${ps
   })
   .join('\n')}
 </tbody></table>`;
-  return `<section id="predictions">
+  return `<section id="${idPrefix}predictions">
 <h2>Last ${last.length} test predictions</h2>
 <p class="lead">${correct} of these ${last.length} are correct (${formatPercent(correct / last.length, 0)}).</p>
 <div class="preds-grid">${chunks.map(table).join('\n')}</div>
 </section>`;
 }
 
-const STYLE = `
+/** The style sheet of every report page; a page adds its own rules after it. */
+export const REPORT_STYLE = `
 :root{--ink:#1f2937;--muted:#6b7280;--line:#e5e7eb;--soft:#f8fafc;--accent:#2f6db5;--warn:#b45309;--warn-bg:#fffbeb;--info-bg:#eff6ff;--ok:#047857;--bad:#b91c1c}
 *{box-sizing:border-box}
 body{margin:0;background:#f3f4f6;color:var(--ink);font:15px/1.55 -apple-system,BlinkMacSystemFont,"Segoe UI",Roboto,"Helvetica Neue",Arial,"DejaVu Sans",sans-serif}
@@ -233,12 +230,30 @@ export function htmlHead(title: string, css: string): string {
 </head>`;
 }
 
-/**
- * Assembles the HTML page from a report and its figures (SVG markup). Synchronous and pure;
- * `renderRunReportHtml` in run-report.ts renders the figures and calls this.
- */
-export function composeRunReportHtml(r: RunReport, figures: RunReportFigures, opts: RunReportHtmlOptions = {}): string {
-  const lastN = opts.lastPredictions ?? 20;
+/** The page around a report's header and sections. */
+export function reportPage(o: { title: string; css: string; header: string; sections: ReportSection[]; footer?: string }): string {
+  return `${htmlHead(o.title, o.css)}
+<body>
+<main>
+<header>
+${o.header}
+</header>
+${o.sections.map((x) => x.html).join('\n')}
+${o.footer ? `<footer>${o.footer}</footer>` : ''}
+</main>
+</body>
+</html>
+`;
+}
+
+/** Options of the run report's sections. */
+export interface RunReportSectionOptions extends RunReportHtmlOptions {
+  /** Prefix of section and figure ids, so several run reports fit one page (the study's final model). */
+  idPrefix?: string;
+}
+
+/** The header of a run report: title, time, source and the summary cards. */
+export function runReportHeader(r: RunReport): string {
   const diagnosis = diagnoseHistory(r.history, { stoppedEarly: r.stoppedEarly ?? null });
   const epochs = r.history.length;
   const epochSeconds = r.history.reduce((s, e) => s + (Number.isFinite(e.seconds) ? e.seconds : 0), 0);
@@ -260,7 +275,23 @@ export function composeRunReportHtml(r: RunReport, figures: RunReportFigures, op
     ),
     card('Run time', formatDuration(r.seconds), epochs > 0 ? `${formatDuration(epochSeconds / epochs)} per epoch` : ''),
   ].join('\n');
+  return `<div class="eyebrow">mlplab run report</div>
+<h1>${esc(r.title)}</h1>
+<div class="meta">${esc(formatCreated(r.createdAt))} · ${esc(r.data.source)}</div>
+<div class="cards">
+${cards}
+</div>`;
+}
 
+/**
+ * The sections of a run report, in order: what the curves say, the curves, the test set, the
+ * last predictions, the data and the configuration.
+ */
+export function runReportSections(r: RunReport, figures: RunReportFigures, opts: RunReportSectionOptions = {}): ReportSection[] {
+  const lastN = opts.lastPredictions ?? 20;
+  const p = opts.idPrefix ?? '';
+  const diagnosis = diagnoseHistory(r.history, { stoppedEarly: r.stoppedEarly ?? null });
+  const epochs = r.history.length;
   const findings = diagnosis.findings.length
     ? `<ul class="findings">${diagnosis.findings
         .map((f) => `<li class="${f.severity}"><span class="tag">${esc(FINDING_TITLES[f.kind])}</span>${esc(f.message)}</li>`)
@@ -268,10 +299,10 @@ export function composeRunReportHtml(r: RunReport, figures: RunReportFigures, op
     : `<p class="lead">${epochs === 0 ? 'No epochs were recorded.' : 'The curves show no overfitting and no wasted epochs.'}</p>`;
 
   const figure = (name: keyof RunReportFigures, label: string) =>
-    figures[name] ? `<figure class="figure" aria-label="${esc(label)}">${inlineSvg(figures[name]!, `fig-${name}`)}</figure>` : '';
+    figures[name] ? `<figure class="figure" aria-label="${esc(label)}">${inlineSvg(figures[name]!, `${p}fig-${name}`)}</figure>` : '';
 
   const testSection = r.test
-    ? `<section id="test">
+    ? `<section id="${p}test">
 <h2>Test set</h2>
 <p class="lead">Accuracy ${esc(formatPercent(r.test.accuracy))} on ${thousands(r.test.report.macro.support)} samples the model never saw during training or tuning.</p>
 <div class="test-grid">
@@ -279,11 +310,11 @@ export function composeRunReportHtml(r: RunReport, figures: RunReportFigures, op
 <div>${figure('confusion', 'Confusion matrix') || '<p class="empty">Confusion matrix not rendered.</p>'}</div>
 </div>
 </section>`
-    : `<section id="test"><h2>Test set</h2><p class="empty">This run was not evaluated on a test set.</p></section>`;
+    : `<section id="${p}test"><h2>Test set</h2><p class="empty">This run was not evaluated on a test set.</p></section>`;
 
   const d = r.data;
   const kv = (k: string, v: string) => `<div><dt>${esc(k)}</dt><dd>${esc(v)}</dd></div>`;
-  const dataSection = `<section id="data">
+  const dataSection = `<section id="${p}data">
 <h2>Data</h2>
 <dl class="kv">
 ${kv('source', d.source)}
@@ -296,16 +327,12 @@ ${kv('test rows', thousands(d.testRows))}
 <h3>Classes</h3>
 <ul class="classes">${d.classNames.map((c, i) => `<li><span class="idx">${i}</span>${esc(c)}</li>`).join('')}</ul>
 <h3>Pre-processing</h3>
-${
-  d.steps.length
-    ? `<ol class="steps">${d.steps.map((s) => `<li><strong>${esc(s.name)}</strong>: ${esc(s.summary)}</li>`).join('\n')}</ol>`
-    : '<p class="empty">No pre-processing steps.</p>'
-}
+${preparationSteps(d.steps)}
 </section>`;
 
   const configRows: [string, string][] = [];
   flattenConfig(r.config, '', configRows);
-  const configSection = `<section id="config">
+  const configSection = `<section id="${p}config">
 <h2>Configuration</h2>
 ${
   configRows.length
@@ -315,32 +342,37 @@ ${
 </section>`;
 
   const curves = [figure('loss', 'Loss per epoch'), figure('accuracy', 'Accuracy per epoch')].filter(Boolean);
-  return `${htmlHead(r.title, STYLE)}
-<body>
-<main>
-<header>
-<div class="eyebrow">mlplab run report</div>
-<h1>${esc(r.title)}</h1>
-<div class="meta">${esc(formatCreated(r.createdAt))} · ${esc(d.source)}</div>
-<div class="cards">
-${cards}
-</div>
-</header>
-<section id="diagnostics">
-<h2>What the curves say</h2>
-${findings}
-</section>
-<section id="curves">
-<h2>Training curves</h2>
-${curves.length ? `<div class="curves">${curves.join('\n')}</div>` : '<p class="empty">No curves: no epochs were recorded.</p>'}
-</section>
-${testSection}
-${predictionsBlock(r, lastN)}
-${dataSection}
-${configSection}
-<footer>Generated by mlplab · ${esc(r.createdAt)}</footer>
-</main>
-</body>
-</html>
-`;
+  const sections: ReportSection[] = [
+    { id: `${p}diagnostics`, html: `<section id="${p}diagnostics">\n<h2>What the curves say</h2>\n${findings}\n</section>` },
+    {
+      id: `${p}curves`,
+      html: `<section id="${p}curves">\n<h2>Training curves</h2>\n${curves.length ? `<div class="curves">${curves.join('\n')}</div>` : '<p class="empty">No curves: no epochs were recorded.</p>'}\n</section>`,
+    },
+    { id: `${p}test`, html: testSection },
+  ];
+  const predictions = predictionsBlock(r, lastN, p);
+  if (predictions) sections.push({ id: `${p}predictions`, html: predictions });
+  sections.push({ id: `${p}data`, html: dataSection }, { id: `${p}config`, html: configSection });
+  return sections;
+}
+
+/** The loading and pre-processing steps as an ordered list. */
+export function preparationSteps(steps: { name: string; summary: string }[]): string {
+  return steps.length
+    ? `<ol class="steps">${steps.map((s) => `<li><strong>${esc(s.name)}</strong>: ${esc(s.summary)}</li>`).join('\n')}</ol>`
+    : '<p class="empty">No pre-processing steps.</p>';
+}
+
+/**
+ * The run report as one HTML page from a report and its figures (SVG markup). Synchronous and
+ * pure; `renderRunReportHtml` in render-node.ts renders the figures in Node and calls this.
+ */
+export function composeRunReportHtml(r: RunReport, figures: RunReportFigures, opts: RunReportHtmlOptions = {}): string {
+  return reportPage({
+    title: r.title,
+    css: REPORT_STYLE,
+    header: runReportHeader(r),
+    sections: runReportSections(r, figures, opts),
+    footer: `Generated by mlplab · ${esc(r.createdAt)}`,
+  });
 }

@@ -1,6 +1,6 @@
 /**
- * Browser-safe part of the reports: chart specs, diagnostics, text tables, the HTML page from
- * ready SVGs. Rendering to SVG/PNG files in Node lives in render-node.ts and run-report.ts.
+ * Browser-safe part of the reports: the run report as data, chart specs, diagnostics, text
+ * tables, the HTML page from ready SVGs. Rendering to SVG/PNG files in Node lives in render-node.ts.
  */
 export {
   CHART_COLORS,
@@ -16,7 +16,6 @@ export {
   type FactorPoint,
 } from './charts.js';
 export { diagnoseHistory, type DiagnoseOptions, type Finding, type FindingKind, type HistoryDiagnosis } from './diagnose.js';
-export { formatDuration, formatFixed, formatPercent } from './format.js';
 export { formatClassificationReport, formatConfusionMatrix, type TextReportOptions } from './text.js';
-export { composeRunReportHtml, escapeHtml, runReportCharts, type RunReportFigures, type RunReportHtmlOptions } from './html.js';
-export type { RunReport } from './run-report.js';
+export { composeRunReportHtml, reportPage, runReportCharts, runReportHeader, runReportSections, type ReportSection, type RunReportFigures, type RunReportHtmlOptions } from './html.js';
+export { checkRunReport, type RunReport } from './run-report.js';

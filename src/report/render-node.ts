@@ -1,6 +1,6 @@
 /**
- * Renders the chart specs of charts.ts to SVG (Vega's headless view) and PNG (resvg), and
- * writes figure files. Node only.
+ * Renders reports in Node: chart specs (charts.ts) to SVG with Vega's headless view and to PNG
+ * with resvg, the run report's figures and its HTML page, and writes figure files.
  */
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -11,6 +11,8 @@ import { compile, type TopLevelSpec } from 'vega-lite';
 import { DataError } from '../errors.js';
 import { writeFileAtomic } from '../io/files.js';
 import { CHART_FONT } from './charts.js';
+import { composeRunReportHtml, runReportCharts, type RunReportFigures, type RunReportHtmlOptions } from './html.js';
+import { checkRunReport, type RunReport } from './run-report.js';
 
 const FONT_NAMES = ['DejaVuSans.ttf', 'DejaVuSans-Bold.ttf'];
 
@@ -130,14 +132,49 @@ export async function specToPng(spec: TopLevelSpec, options: PngOptions = {}): P
   return svgToPng(await specToSvg(spec), options);
 }
 
-export { writeFileAtomic };
-
 /** Renders one spec to `<dir>/<name>.svg` and `<dir>/<name>.png`; returns both paths. */
 export async function writeChart(dir: string, name: string, spec: TopLevelSpec, options: PngOptions = {}): Promise<string[]> {
-  const svg = await specToSvg(spec);
+  return writeFigure(dir, name, await specToSvg(spec), options);
+}
+
+async function writeFigure(dir: string, name: string, svg: string, options: PngOptions): Promise<string[]> {
   const svgPath = join(dir, `${name}.svg`);
   const pngPath = join(dir, `${name}.png`);
   await writeFileAtomic(svgPath, svg);
   await writeFileAtomic(pngPath, svgToPng(svg, options).png);
   return [svgPath, pngPath];
+}
+
+/**
+ * The report's figures as SVG markup: loss and accuracy curves, and the confusion matrix when
+ * there is a test set. `compact` sizes them for the HTML page.
+ */
+export async function renderRunFigureSvgs(r: RunReport, options: { compact?: boolean } = {}): Promise<RunReportFigures> {
+  checkRunReport(r);
+  const out: RunReportFigures = {};
+  for (const { name, spec } of runReportCharts(r, options)) out[name] = await specToSvg(spec);
+  return out;
+}
+
+/**
+ * The run report as one self-contained HTML page (inline CSS and SVG, no external requests):
+ * summary header, diagnostics, curves, classification report, confusion matrix, last
+ * predictions, data and configuration. Every string from the report is escaped.
+ * Asynchronous because Vega renders charts asynchronously; `composeRunReportHtml` in html.ts
+ * is the synchronous core for figures rendered elsewhere (the browser).
+ * Example: `await writeFile('report.html', await renderRunReportHtml(report, { lastPredictions: 30 }))`.
+ */
+export async function renderRunReportHtml(r: RunReport, opts: RunReportHtmlOptions = {}): Promise<string> {
+  return composeRunReportHtml(r, await renderRunFigureSvgs(r, { compact: true }), opts);
+}
+
+/**
+ * Writes loss.svg/png, accuracy.svg/png and (with a test set) confusion.svg/png into `dir`,
+ * each through a temporary name and a rename. Returns the paths written.
+ */
+export async function writeRunFigures(dir: string, r: RunReport, png: PngOptions = {}): Promise<string[]> {
+  const svgs = await renderRunFigureSvgs(r);
+  const written: string[] = [];
+  for (const [name, svg] of Object.entries(svgs) as [string, string][]) written.push(...(await writeFigure(dir, name, svg, png)));
+  return written;
 }

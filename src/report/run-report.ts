@@ -1,14 +1,10 @@
 /**
- * The report of one training run: a typed object (what the CLI, the report file and the
- * browser all read), its HTML rendering and its figure files. Node only; the pure parts live
- * in charts.ts and html.ts.
+ * The report of one training run as a typed object: what the command line prints, the run
+ * folder stores, report.html renders (html.ts) and the browser shows. Pure data, browser-safe.
  */
-import { join } from 'node:path';
 import { ConfigError } from '../errors.js';
 import type { ClassificationReport } from '../metrics/classification.js';
 import type { EpochRecord } from '../metrics/history-types.js';
-import { composeRunReportHtml, runReportCharts, type RunReportFigures, type RunReportHtmlOptions } from './html.js';
-import { specToSvg, svgToPng, writeFileAtomic, type PngOptions } from './render-node.js';
 
 /** Everything a run report shows. */
 export interface RunReport {
@@ -29,9 +25,17 @@ export interface RunReport {
     steps: { name: string; summary: string }[];
   };
   history: EpochRecord[];
-  stoppedEarly?: { bestEpoch: number; restored: boolean } | null;
+  /** The epoch whose weights the model kept: the best one under early stopping, else the last. */
+  bestEpoch: number;
+  /** Set when early stopping ended the run. */
+  stoppedEarly: { bestEpoch: number; restored: boolean } | null;
+  /** Whether the best epoch's weights were put back at the end. */
+  restoredBest: boolean;
+  /** Whether training was stopped from outside (Ctrl-C, the page's Stop). */
+  interrupted: boolean;
   test: {
     accuracy: number;
+    loss: number;
     report: ClassificationReport;
     confusion: number[][];
     /** Test predictions in order; the report shows the last N. Labels are class indices. */
@@ -41,7 +45,6 @@ export interface RunReport {
   seconds: number;
 }
 
-export type { RunReportFigures, RunReportHtmlOptions };
 
 /**
  * Checks the parts of a report that must agree (class counts, matrix shape, label ranges), so a
@@ -74,44 +77,4 @@ export function checkRunReport(r: RunReport): void {
       }
     }
   });
-}
-
-/**
- * The report's figures as SVG markup: loss and accuracy curves, and the confusion matrix when
- * there is a test set. `compact` sizes them for the HTML page.
- */
-export async function renderRunFigureSvgs(r: RunReport, options: { compact?: boolean } = {}): Promise<RunReportFigures> {
-  checkRunReport(r);
-  const out: RunReportFigures = {};
-  for (const { name, spec } of runReportCharts(r, options)) out[name] = await specToSvg(spec);
-  return out;
-}
-
-/**
- * The run report as one self-contained HTML page (inline CSS and SVG, no external requests):
- * summary header, diagnostics, curves, classification report, confusion matrix, last
- * predictions, data and configuration. Every string from the report is escaped.
- * Asynchronous because Vega renders charts asynchronously; `composeRunReportHtml` in html.ts
- * is the synchronous core for figures rendered elsewhere (the browser).
- * Example: `await writeFile('report.html', await renderRunReportHtml(report, { lastPredictions: 30 }))`.
- */
-export async function renderRunReportHtml(r: RunReport, opts: RunReportHtmlOptions = {}): Promise<string> {
-  return composeRunReportHtml(r, await renderRunFigureSvgs(r, { compact: true }), opts);
-}
-
-/**
- * Writes loss.svg/png, accuracy.svg/png and (with a test set) confusion.svg/png into `dir`,
- * each through a temporary name and a rename. Returns the paths written.
- */
-export async function writeRunFigures(dir: string, r: RunReport, png: PngOptions = {}): Promise<string[]> {
-  const svgs = await renderRunFigureSvgs(r);
-  const written: string[] = [];
-  for (const [name, svg] of Object.entries(svgs) as [string, string][]) {
-    const svgPath = join(dir, `${name}.svg`);
-    const pngPath = join(dir, `${name}.png`);
-    await writeFileAtomic(svgPath, svg);
-    await writeFileAtomic(pngPath, svgToPng(svg, png).png);
-    written.push(svgPath, pngPath);
-  }
-  return written;
 }

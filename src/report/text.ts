@@ -1,5 +1,5 @@
 import type { ClassificationReport } from '../metrics/classification.js';
-import { formatFixed, padLeft, padRight, textWidth } from './format.js';
+import { formatFixed, padLeft, padRight, textWidth } from '../format.js';
 
 /** Options of {@link formatClassificationReport}. */
 export interface TextReportOptions {

@@ -1,5 +1,5 @@
 import type { Sequential } from '../nn/model.js';
-import type { EpochRecord } from './history.js';
+import type { EpochRecord } from '../metrics/history-types.js';
 import type { EarlyStoppingOptions } from './options.js';
 
 /** What callbacks see and may change while `fit` runs. */
@@ -20,6 +20,17 @@ export interface Callback {
   onTrainBegin?(ctx: TrainContext): void | Promise<void>;
   onEpochEnd?(record: EpochRecord, ctx: TrainContext): void | Promise<void>;
   onTrainEnd?(ctx: TrainContext): void | Promise<void>;
+}
+
+/**
+ * Whether `value` of the monitored metric improves on `best` by more than `minDelta` (lower
+ * loss, higher accuracy). The first finite value always does. Early stopping and the
+ * checkpoint share this rule, so the checkpointed epoch is the one early stopping restores.
+ */
+export function improves(value: number, best: number, monitor: 'valLoss' | 'valAccuracy', minDelta: number): boolean {
+  if (!Number.isFinite(value)) return false;
+  if (Number.isNaN(best)) return true;
+  return (monitor === 'valLoss' ? best - value : value - best) > minDelta;
 }
 
 /**
@@ -47,9 +58,8 @@ export class EarlyStopping implements Callback {
 
   onEpochEnd(record: EpochRecord, ctx: TrainContext): void {
     const value = record[this.options.monitor];
-    const sign = this.options.monitor === 'valLoss' ? 1 : -1;
     if (!Number.isFinite(value)) return;
-    if (Number.isNaN(this.bestValue) || sign * (this.bestValue - value) > this.options.minDelta) {
+    if (improves(value, this.bestValue, this.options.monitor, this.options.minDelta)) {
       this.bestValue = value;
       this.bestEpoch = record.epoch;
       this.wait = 0;
@@ -69,5 +79,35 @@ export class EarlyStopping implements Callback {
       ctx.model.restore(this.best);
       this.restored = true;
     }
+  }
+}
+
+/**
+ * Save the model whenever the monitored validation metric improves, by the same rule as early
+ * stopping. Saving is the caller's (a file in Node, memory in the browser), so the callback
+ * itself runs anywhere.
+ */
+export class Checkpoint implements Callback {
+  /** Epoch of the last save (0: none yet). */
+  savedEpoch = 0;
+  private best = NaN;
+
+  constructor(
+    private readonly save: (model: Sequential, epoch: number) => Promise<void>,
+    private readonly monitor: 'valLoss' | 'valAccuracy' = 'valLoss',
+    private readonly minDelta = 0,
+  ) {}
+
+  onTrainBegin(): void {
+    this.best = NaN;
+    this.savedEpoch = 0;
+  }
+
+  async onEpochEnd(record: EpochRecord, ctx: TrainContext): Promise<void> {
+    const value = record[this.monitor];
+    if (!improves(value, this.best, this.monitor, this.minDelta)) return;
+    this.best = value;
+    this.savedEpoch = record.epoch;
+    await this.save(ctx.model, record.epoch);
   }
 }

@@ -1,18 +1,11 @@
 import { ConfigError, DataError, DivergenceError, ShapeError } from '../errors.js';
 import { checkFinite, type Sequential } from '../nn/model.js';
 import { gatherLabels } from '../data/batches.js';
+import type { Dataset } from '../data/dataset.js';
 import { Rng } from '../tensor/rng.js';
 import { EarlyStopping, type Callback, type TrainContext } from './callbacks.js';
-import type { EpochRecord } from './history.js';
+import type { EpochRecord } from '../metrics/history-types.js';
 import { makeOptimizer, resolveTrainOptions, type TrainOptions } from './options.js';
-
-/** Labelled rows: row-major features and one integer class per row. */
-export interface LabelledData {
-  features: Float32Array;
-  labels: Int32Array;
-  rows: number;
-  cols: number;
-}
 
 export interface FitOptions {
   train?: TrainOptions;
@@ -42,7 +35,7 @@ export interface FitResult {
  * @example
  * const result = await fit(model, train, val, { train: { epochs: 50, learningRate: 1e-3, earlyStopping: { patience: 10 } } });
  */
-export async function fit(model: Sequential, train: LabelledData, val: LabelledData | null, options: FitOptions = {}): Promise<FitResult> {
+export async function fit(model: Sequential, train: Dataset, val: Dataset | null, options: FitOptions = {}): Promise<FitResult> {
   const o = resolveTrainOptions(options.train ?? {});
   for (const [name, d] of [['training data', train], ['validation data', val]] as const) {
     if (d && d.cols !== model.inputs) {
@@ -136,7 +129,7 @@ export async function fit(model: Sequential, train: LabelledData, val: LabelledD
 }
 
 /** Refuse non-finite features and labels outside [0, classes) before any step is taken. */
-function checkLabelled(d: LabelledData, classes: number, what: string): void {
+function checkLabelled(d: Dataset, classes: number, what: string): void {
   if (d.features.length !== d.rows * d.cols || d.labels.length !== d.rows) {
     throw new ShapeError(`${what}: ${d.rows} rows of ${d.cols} features need ${d.rows * d.cols} values and ${d.rows} labels; got ${d.features.length} and ${d.labels.length}`);
   }

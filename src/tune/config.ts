@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { PRESETS, dataOptionsSchema, mergeSpecs, networkSchema, networkToModelOptions, resolveRun, type ResolvedRun, type RunSpec } from '../config.js';
+import { PRESETS, dataOptionsSchema, mergeSpecs, networkSchema, networkToModelOptions, resolveRun, type ResolvedRun, type RunSpec } from '../run/spec.js';
 import { ConfigError } from '../errors.js';
 import { earlyStoppingSchema, trainSchema } from '../train/options.js';
 import { fields, parseConfig } from '../validate.js';

@@ -27,7 +27,7 @@ export {
   type Table1,
   type Table1Cell,
 } from './analysis.js';
-export { loadStudyData, type StudyData } from './data.js';
+export { loadStudyData } from './data.js';
 export { StudyStore, STUDY_FILES, type StoredTrial, type TrialResult } from './store.js';
 export { runStudy, StudyInterrupted, type RunStudyOptions, type StudyOutcome, type StudyProgress } from './study.js';
 export { LiveView } from './live.js';

@@ -2,40 +2,36 @@
  * Messages between the study's main thread and its worker threads. The data arrives once,
  * as typed arrays over SharedArrayBuffers (no copies); then each message asks for one trial.
  */
-import type { ResolvedRun } from '../config.js';
+import type { Dataset, PrepStep } from '../data/dataset.js';
+import type { PipelineJSON } from '../data/pipeline.js';
+import type { EpochRecord } from '../metrics/history-types.js';
+import type { RunOutput } from '../run/experiment.js';
+import type { ResolvedRun } from '../run/spec.js';
 import type { BackendName } from '../tensor/index.js';
-import type { LabelledData } from '../train/fit.js';
-import type { EpochRecord } from '../train/history.js';
-import type { Evaluation } from '../workflow.js';
 import type { StudyMetric } from './config.js';
 import type { TrialResult } from './store.js';
 
+/** The study's prepared data as it crosses to a worker: plain arrays, the pipeline as JSON. */
 export interface WorkerInit {
   backend: BackendName;
-  train: LabelledData;
-  val: LabelledData;
+  train: Dataset;
+  val: Dataset;
   /** Rows of `train` the trials use (the final model may use all). */
   trialRows: Int32Array | null;
-  test: LabelledData | null;
+  test: Dataset | null;
   classes: number;
   classNames: string[];
+  pipeline: PipelineJSON;
+  steps: PrepStep[];
+  origin: { train: Int32Array; val: Int32Array; test: Int32Array | null };
+  /** Name of the study's data source, for the final model's report and file. */
+  source: string;
 }
 
 export type WorkerJob =
   | { type: 'trial'; id: number; run: ResolvedRun; seed: number; metric: StudyMetric }
-  /** `rows`: the training rows the final model uses (null: all). */
-  | { type: 'final'; id: number; run: ResolvedRun; seed: number; rows: Int32Array | null; extras: Record<string, unknown> };
-
-export interface FinalOutcome {
-  history: EpochRecord[];
-  bestEpoch: number;
-  stoppedEarly: boolean;
-  restoredBest: boolean;
-  seconds: number;
-  trainRows: number;
-  test: Evaluation | null;
-  modelJson: string;
-}
+  /** The final model, as a run (`run.train.seed` is its seed); `rows`: the training rows it uses (null: all). */
+  | { type: 'final'; id: number; run: ResolvedRun; rows: Int32Array | null; title: string };
 
 export type WorkerReply =
   | { type: 'ready' }
@@ -43,6 +39,6 @@ export type WorkerReply =
   | { type: 'done'; id: number; result: TrialResult; history: EpochRecord[] }
   /** The trial's own failure (training diverged): recorded, not retried. */
   | { type: 'failed'; id: number; error: string; history: EpochRecord[] }
-  | { type: 'final'; id: number; outcome: FinalOutcome }
+  | { type: 'final'; id: number; output: RunOutput }
   /** Anything else: a bug or a broken environment; the study stops. */
   | { type: 'error'; id: number; name: string; message: string; stack?: string };

@@ -5,14 +5,16 @@
  * report (the same one `mlplab train` writes).
  */
 import { join } from 'node:path';
+import type { Prepared } from '../data/prepare.js';
+import { formatDuration } from '../format.js';
+import { writeFileAtomic } from '../io/files.js';
 import { factorChart, type FactorPoint } from '../report/charts.js';
-import { escapeHtml, htmlHead } from '../report/html.js';
-import { predictionsCsv } from '../io/predictions.js';
-import { renderRunReportHtml, writeRunFigures, type RunReport } from '../report/run-report.js';
-import { specToSvg, writeFileAtomic } from '../report/render-node.js';
+import { REPORT_STYLE, card, esc, inlineSvg, preparationSteps, reportPage, runReportSections, type ReportSection } from '../report/html.js';
+import { renderRunFigureSvgs, specToSvg } from '../report/render-node.js';
+import type { RunReport } from '../report/run-report.js';
+import { writeRunFolder } from '../run/folder.js';
 import { fmtGain, fmtMetric, fmtP, fmtSignedGain, type Candidate, type ConfigStats, type InteractionCheck, type RankedConfig, type Table1 } from './analysis.js';
 import type { ResolvedStudy, StudyMetric } from './config.js';
-import type { StudyData } from './data.js';
 import { STUDY_FILES, type StoredTrial } from './store.js';
 import type { Configuration } from './strategies.js';
 
@@ -42,7 +44,9 @@ export interface StudyReport {
 
 export interface BuildStudyReportArgs {
   study: ResolvedStudy;
-  data: StudyData;
+  data: Prepared;
+  /** Name of the data source, as the study file gives it. */
+  source: string;
   trialRows: number;
   table: Table1;
   candidate: Candidate | null;
@@ -81,13 +85,13 @@ export function buildStudyReport(a: BuildStudyReportArgs): StudyReport {
     alpha: s.alpha,
     significanceRule: significanceRule(s),
     data: {
-      source: a.data.source,
+      source: a.source,
       trialTrainRows: a.trialRows,
       valRows: a.data.val.rows,
       testRows: a.data.test?.rows ?? 0,
       features: a.data.train.cols,
       classes: a.data.classes,
-      steps: a.data.steps,
+      steps: a.data.steps.map((x) => ({ name: x.name, summary: x.summary })),
     },
     trials: {
       total: a.trials.length,
@@ -118,12 +122,7 @@ function fmtMeanSd(s: ConfigStats, metric: StudyMetric): string {
   return `${(k * s.metric.mean).toFixed(d)} ± ${(k * s.metric.sd).toFixed(d)}`;
 }
 
-export function fmtSeconds(x: number): string {
-  if (!Number.isFinite(x)) return 'n/a';
-  if (x < 10) return `${x.toFixed(1)} s`;
-  if (x < 120) return `${x.toFixed(0)} s`;
-  return `${Math.floor(x / 60)} min ${String(Math.round(x % 60)).padStart(2, '0')} s`;
-}
+const fmtSeconds = formatDuration;
 
 const VERDICT_TEXT = { better: '+', worse: '-', noise: '', null: '' } as const;
 
@@ -229,8 +228,6 @@ export function factorPoints(r: StudyReport): FactorPoint[] {
   );
 }
 
-const esc = (v: unknown) => escapeHtml(String(v));
-
 const STUDY_STYLE = `
 table.t1{width:100%}
 table.t1 td{vertical-align:top;min-width:96px}
@@ -269,10 +266,6 @@ function t1Html(r: StudyReport): string {
   return `<table class="t1">${head}<tbody>${body}</tbody></table>`;
 }
 
-function card(label: string, value: string, sub: string): string {
-  return `<div class="card"><div class="card-label">${esc(label)}</div><div class="card-value">${esc(value)}</div><div class="card-sub">${esc(sub)}</div></div>`;
-}
-
 /**
  * The study report as one self-contained HTML page (inline CSS and SVG). The final model's
  * run report is the page `mlplab train` writes, inlined after the study's sections.
@@ -289,19 +282,7 @@ export async function renderStudyReportHtml(r: StudyReport): Promise<string> {
         }),
       )
     : '';
-  let finalStyle = '';
-  let finalBody = '';
-  if (r.final) {
-    const page = await renderRunReportHtml(r.final, { lastPredictions: 20 });
-    const style = /<style>([\s\S]*?)<\/style>/.exec(page);
-    const main = /<main>([\s\S]*)<\/main>/.exec(page);
-    if (style && main) {
-      finalStyle = style[1];
-      finalBody = main[1];
-    } else {
-      finalBody = `<iframe title="final model report" style="width:100%;height:2400px;border:0" srcdoc="${esc(page)}"></iframe>`;
-    }
-  }
+  const finalSections = r.final ? runReportSections(r.final, await renderRunFigureSvgs(r.final, { compact: true }), { idPrefix: 'final-' }) : [];
   const fm = (x: number) => fmtMetric(x, r.metric);
   const best = r.ranking[0];
   const cards = [
@@ -337,38 +318,41 @@ ${r.ranking
   .join('\n')}
 </tbody></table></section>`;
 
-  return `${htmlHead(`${r.name}: tuning study`, finalStyle + STUDY_STYLE)}
-<body>
-<main>
-<header>
-<div class="eyebrow">mlplab tuning study</div>
+  const header = `<div class="eyebrow">mlplab tuning study</div>
 <h1>${esc(r.name)}</h1>
 <div class="meta">${esc(r.createdAt.slice(0, 16).replace('T', ' '))} UTC · ${esc(r.strategy)} · ${esc(r.data.source)} · ${r.trials.workers} worker${r.trials.workers === 1 ? '' : 's'} · ${esc(fmtSeconds(r.trials.trainSeconds))} of training in all, ${r.trials.executedThisRun} trials and ${esc(fmtSeconds(r.trials.wallSeconds))} in the last run</div>
 <div class="cards">
 ${cards}
-</div>
-</header>
-<section id="table1"><h2>Table 1: ${esc(metricName(r.metric))} by factor</h2>
+</div>`;
+  const sections: ReportSection[] = [
+    {
+      id: 'table1',
+      html: `<section id="table1"><h2>Table 1: ${esc(metricName(r.metric))} by factor</h2>
 <p class="lead">${esc(r.table1.kind === 'configuration' ? 'Each cell is the base model with one factor changed' : 'Each cell pools every configuration with that value (a marginal mean)')}; mean ± sd over seeds, n runs, training time per trial. ${esc(r.significanceRule)}${r.table1.kind === 'configuration' ? ' ↑ / ↓: significantly better / worse than the base; ≈: within the noise.' : ''}</p>
 ${t1Html(r)}
-</section>
-${chart ? `<section id="factors"><h2>Value vs accuracy</h2><figure class="figure">${chart.replace(/<\?xml[^>]*>\s*/, '').replace(/\bid="([^"]+)"/g, 'id="factors-$1"').replace(/url\(#([^)]+)\)/g, 'url(#factors-$1)')}</figure></section>` : ''}
-${decisions}
-${interaction}
-${ranking}
-<section id="study-data"><h2>Data for the trials</h2>
+</section>`,
+    },
+  ];
+  if (chart) sections.push({ id: 'factors', html: `<section id="factors"><h2>Value vs accuracy</h2><figure class="figure">${inlineSvg(chart, 'factors')}</figure></section>` });
+  if (decisions) sections.push({ id: 'candidate', html: decisions });
+  if (interaction) sections.push({ id: 'interactions', html: interaction });
+  sections.push({ id: 'ranking', html: ranking });
+  sections.push({
+    id: 'study-data',
+    html: `<section id="study-data"><h2>Data for the trials</h2>
 <p class="lead">${esc(r.data.source)}: ${r.data.trialTrainRows} training rows per trial, ${r.data.valRows} validation rows, ${r.data.testRows} test rows (touched once, by the final model); ${r.data.features} features, ${r.data.classes} classes.</p>
-<ol class="steps">${r.data.steps.map((s) => `<li><strong>${esc(s.name)}</strong>: ${esc(s.summary)}</li>`).join('')}</ol>
-</section>
-${r.final ? `<div class="final-divider" id="final">Final model: ${esc(r.winner.label)}</div>\n${finalBody}` : ''}
-${r.finalError ? `<section id="final"><h2>Final model: ${esc(r.winner.label)}</h2><p class="verdict bad">Its training failed: ${esc(r.finalError)}</p></section>` : ''}
-</main>
-</body>
-</html>
-`;
+${preparationSteps(r.data.steps)}
+</section>`,
+  });
+  if (r.final) sections.push({ id: 'final', html: `<div class="final-divider" id="final">Final model: ${esc(r.winner.label)}</div>` }, ...finalSections);
+  if (r.finalError) sections.push({ id: 'final', html: `<section id="final"><h2>Final model: ${esc(r.winner.label)}</h2><p class="verdict bad">Its training failed: ${esc(r.finalError)}</p></section>` });
+  return reportPage({ title: `${r.name}: tuning study`, css: REPORT_STYLE + STUDY_STYLE, header, sections });
 }
 
-/** Write table1.md, study.json, the final model and report.html into `dir`; returns the paths. */
+/**
+ * Write table1.md, study.json, report.html and the final model's run folder (final/, as
+ * `mlplab train` writes it) into `dir`; returns the paths.
+ */
 export async function writeStudyReport(dir: string, r: StudyReport, o: { modelJson: string | null; html: boolean }): Promise<string[]> {
   const files: string[] = [];
   const put = async (name: string, data: string) => {
@@ -377,17 +361,7 @@ export async function writeStudyReport(dir: string, r: StudyReport, o: { modelJs
   };
   await put(STUDY_FILES.table, formatTable1Markdown(r));
   await put(STUDY_FILES.summary, JSON.stringify({ ...r, final: r.final ? { ...r.final, test: r.final.test ? { ...r.final.test, predictions: undefined } : null } : null }, null, 2) + '\n');
-  if (o.modelJson) await put(STUDY_FILES.model, o.modelJson);
-  if (r.final) {
-    await put(join('final', 'history.json'), JSON.stringify(r.final.history, null, 2) + '\n');
-    if (r.final.test) {
-      const p = r.final.test.predictions;
-      await put(join('final', 'predictions.csv'), predictionsCsv(p.map((x) => x.predicted), p.map((x) => x.actual), r.final.data.classNames));
-    }
-  }
-  if (o.html) {
-    await put(STUDY_FILES.report, await renderStudyReportHtml(r));
-    if (r.final && r.final.history.length > 0) files.push(...(await writeRunFigures(join(dir, 'final'), r.final)));
-  }
+  if (r.final && o.modelJson) files.push(...(await writeRunFolder({ report: r.final, modelFile: o.modelJson }, join(dir, 'final'), { html: o.html })));
+  if (o.html) await put(STUDY_FILES.report, await renderStudyReportHtml(r));
   return files;
 }

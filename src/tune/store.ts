@@ -8,11 +8,11 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { OutputError } from '../errors.js';
-import type { EpochRecord } from '../train/history.js';
+import type { EpochRecord } from '../metrics/history-types.js';
 import type { ResolvedStudy } from './config.js';
 
 /** File names a study writes into its folder. */
-export const STUDY_FILES = { db: 'study.db', report: 'report.html', table: 'table1.md', model: 'final-model.json', summary: 'study.json' } as const;
+export const STUDY_FILES = { db: 'study.db', report: 'report.html', table: 'table1.md', model: 'final/model.json', summary: 'study.json' } as const;
 
 const SCHEMA_VERSION = 1;
 

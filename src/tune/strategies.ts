@@ -3,7 +3,7 @@
  * with some factors set to one of their values; it is named by `levels`, one entry per
  * factor: the index of the value used, or null where the base model's own value stays.
  */
-import { resolveRun, type ResolvedRun, type RunSpec } from '../config.js';
+import { resolveRun, type ResolvedRun, type RunSpec } from '../run/spec.js';
 import { applyOverrides, configKey, type Factor, type ResolvedStudy } from './config.js';
 import { Rng } from '../tensor/rng.js';
 

@@ -4,16 +4,17 @@
  * then the final model trained and evaluated once on the test set; then the reports.
  * Running the same study in the same folder again resumes it.
  */
-import { mergeSpecs, resolveRun, type ResolvedRun } from '../config.js';
+import type { Prepared } from '../data/prepare.js';
 import { MlplabError } from '../errors.js';
+import type { EpochRecord } from '../metrics/history-types.js';
 import type { RunReport } from '../report/run-report.js';
+import { mergeSpecs, resolveRun, type ResolvedRun } from '../run/spec.js';
 import type { BackendName } from '../tensor/index.js';
-import type { EpochRecord } from '../train/history.js';
 import { bestConfig, buildTable1, combinedCandidate, configStats, interactionCheck, rankConfigs, type Candidate, type InteractionCheck } from './analysis.js';
 import type { ResolvedStudy } from './config.js';
-import { shared, subsetRows, type StudyData } from './data.js';
+import { shared, subsetRows } from './data.js';
 import { PoolStoppedError, WorkerFailure, WorkerPool, defaultWorkers } from './pool.js';
-import type { FinalOutcome, WorkerInit } from './protocol.js';
+import type { WorkerInit } from './protocol.js';
 import { buildStudyReport, writeStudyReport, type StudyReport } from './report.js';
 import { StudyStore, type TrialResult } from './store.js';
 import { configuration, expandStrategy, neighbourLevels, studySeeds, type Configuration } from './strategies.js';
@@ -57,7 +58,8 @@ export interface StudyProgress {
 export interface RunStudyOptions {
   /** The study folder (study.db, report.html, table1.md, ...). */
   dir: string;
-  data: StudyData;
+  /** The study's data, prepared once (loadStudyData). */
+  data: Prepared;
   /** Worker threads; default one per core. */
   workers?: number;
   /** Kernel backend each worker creates; default 'auto'. */
@@ -118,6 +120,10 @@ export async function runStudy(study: ResolvedStudy, options: RunStudyOptions): 
       test: d.test ? shared(d.test) : null,
       classes: d.classes,
       classNames: d.classNames,
+      pipeline: d.pipeline.toJSON(),
+      steps: d.steps,
+      origin: d.origin,
+      source: study.data.source,
     };
     pool = await WorkerPool.start(workers, init);
     if (signal?.aborted) {
@@ -241,7 +247,7 @@ export async function runStudy(study: ResolvedStudy, options: RunStudyOptions): 
         modelJson = stored.model as string;
         log('final model: found from an earlier run');
       } else {
-        const run = finalRun(study, winner.run);
+        const run = finalRun(study, winner.run, seeds[0]);
         const rows = subsetRows(options.data.train, study.final.trainRows, study.data.seed);
         log(`final model: ${winner.label}, up to ${run.train.epochs} epochs on ${rows ? rows.length : options.data.train.rows} training rows`);
         const p = await getPool();
@@ -251,7 +257,8 @@ export async function runStudy(study: ResolvedStudy, options: RunStudyOptions): 
         progress();
         let reply;
         try {
-          reply = await p.run(0, { type: 'final', id: 0, run, seed: seeds[0], rows, extras: { pipeline: options.data.pipeline ?? null, source: options.data.source } }, (r) => {
+          const title = `${study.name}: final model (${winner.label})`;
+          reply = await p.run(0, { type: 'final', id: 0, run, rows, title }, (r) => {
             running.epoch = r.epoch;
             progress();
           });
@@ -262,8 +269,8 @@ export async function runStudy(study: ResolvedStudy, options: RunStudyOptions): 
           finalError = reply.error;
           log(`final model: ${reply.error}`);
         } else if (reply.type === 'final') {
-          final = finalReport(study, winner, run, reply.outcome, options.data);
-          modelJson = reply.outcome.modelJson;
+          final = reply.output.report;
+          modelJson = reply.output.modelFile;
           store.saveFinal({ configKey: winner.key, report: final, model: modelJson });
         } else throw new Error(`unexpected reply ${reply.type} to the final job`);
       }
@@ -277,6 +284,7 @@ export async function runStudy(study: ResolvedStudy, options: RunStudyOptions): 
     const report = buildStudyReport({
       study,
       data: options.data,
+      source: study.data.source,
       trialRows: trialRows ? trialRows.length : options.data.train.rows,
       table,
       candidate,
@@ -317,43 +325,12 @@ function uniqueStats(configs: Configuration[], stats: ReturnType<typeof configSt
   });
 }
 
-/** The winner's run with the study's final-model overrides (epochs, early stopping). */
-export function finalRun(study: ResolvedStudy, run: ResolvedRun): ResolvedRun {
-  const over: Record<string, unknown> = {};
+/** The winner's run with the study's final-model overrides (epochs, early stopping), trained with `seed`. */
+export function finalRun(study: ResolvedStudy, run: ResolvedRun, seed: number): ResolvedRun {
+  const over: Record<string, unknown> = { seed };
   if (study.final.epochs !== undefined) over.epochs = study.final.epochs;
   if (study.final.earlyStopping !== undefined) over.earlyStopping = study.final.earlyStopping;
   return resolveRun(mergeSpecs(run, { train: over }), 'final');
-}
-
-function finalReport(study: ResolvedStudy, winner: Configuration, run: ResolvedRun, o: FinalOutcome, data: StudyData): RunReport {
-  const test = o.test;
-  return {
-    title: `${study.name}: final model (${winner.label})`,
-    createdAt: new Date().toISOString(),
-    config: { ...run, train: { ...run.train, seed: study.base.train.seed } } as unknown as Record<string, unknown>,
-    data: {
-      source: data.source,
-      trainRows: o.trainRows,
-      valRows: data.val.rows,
-      testRows: data.test?.rows ?? 0,
-      features: data.train.cols,
-      classes: data.classes,
-      classNames: data.classNames,
-      steps: data.steps,
-    },
-    history: o.history,
-    stoppedEarly: o.stoppedEarly ? { bestEpoch: o.bestEpoch, restored: o.restoredBest } : null,
-    test:
-      test && data.test
-        ? {
-            accuracy: test.accuracy,
-            report: test.report,
-            confusion: test.confusion,
-            predictions: Array.from(test.predicted, (p, i) => ({ index: i, predicted: p, actual: data.test!.labels[i] })),
-          }
-        : null,
-    seconds: o.seconds,
-  };
 }
 
 function translate(e: unknown, dir: string): unknown {

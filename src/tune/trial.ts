@@ -2,21 +2,18 @@
  * Running one trial: train a configuration with one seed and read off what the study
  * records. Used by the worker threads; a trial's result depends only on (run, seed, data).
  */
-import type { ResolvedRun } from '../config.js';
+import type { Dataset } from '../data/dataset.js';
 import { DivergenceError } from '../errors.js';
-import { modelToJSON } from '../nn/serialize.js';
+import type { EpochRecord } from '../metrics/history-types.js';
+import type { ResolvedRun } from '../run/spec.js';
+import { trainRun } from '../run/train.js';
 import type { Backend } from '../tensor/backend.js';
-import type { LabelledData } from '../train/fit.js';
-import type { EpochRecord } from '../train/history.js';
-import { evaluateClassifier, trainRun } from '../workflow.js';
 import type { StudyMetric } from './config.js';
-import type { FinalOutcome } from './protocol.js';
 import type { TrialResult } from './store.js';
-import { selectRows } from '../data/dataset.js';
 
 export interface TrialData {
-  train: LabelledData;
-  val: LabelledData;
+  train: Dataset;
+  val: Dataset;
   classes: number;
 }
 
@@ -67,41 +64,4 @@ export async function runTrial(
     if (e instanceof DivergenceError) return { ok: false, error: e.message, history };
     throw e;
   }
-}
-
-/** Train the final model on `train` (validating on `val`), evaluate it on `test`, and serialise it. */
-export async function runFinal(
-  data: TrialData & { test: LabelledData | null; classNames: string[] },
-  run: ResolvedRun,
-  seed: number,
-  options: { backend?: Backend; onEpoch?: (r: EpochRecord) => void; extras?: Record<string, unknown> } = {},
-): Promise<FinalOutcome> {
-  const onEpoch = options.onEpoch;
-  const { model, result } = await trainRun(data, run, {
-    seed,
-    backend: options.backend,
-    callbacks: onEpoch ? [{ onEpochEnd: (r) => onEpoch(r) }] : [],
-  });
-  try {
-    const test = data.test ? evaluateClassifier(model, data.test, data.classNames) : null;
-    const modelJson = await modelToJSON(model, { ...options.extras, classNames: data.classNames, run: { ...run, train: { ...run.train, seed } }, epoch: result.bestEpoch });
-    return {
-      history: result.history,
-      bestEpoch: result.bestEpoch,
-      stoppedEarly: result.stoppedEarly,
-      restoredBest: result.restoredBest,
-      seconds: result.seconds,
-      trainRows: data.train.rows,
-      test,
-      modelJson,
-    };
-  } finally {
-    model.dispose();
-  }
-}
-
-/** The rows of `d` at `rows`, in that order (a copy). */
-export function takeRows(d: LabelledData, rows: Int32Array): LabelledData {
-  const { features, labels, cols } = selectRows({ ...d, source: '' }, rows);
-  return { features, labels, rows: rows.length, cols };
 }

@@ -3,12 +3,16 @@
  * message on its own kernel backend and posts back per-epoch metrics and the result.
  */
 import { parentPort } from 'node:worker_threads';
+import { selectRows } from '../data/dataset.js';
+import { Pipeline } from '../data/pipeline.js';
+import type { Prepared } from '../data/prepare.js';
 import { DivergenceError } from '../errors.js';
+import { runExperiment } from '../run/experiment.js';
+import { resolveRun } from '../run/spec.js';
 import { createBackend } from '../tensor/index.js';
 import type { Backend } from '../tensor/backend.js';
-import { resolveRun } from '../config.js';
 import type { WorkerInit, WorkerJob, WorkerReply } from './protocol.js';
-import { runFinal, runTrial, takeRows, type TrialData } from './trial.js';
+import { runTrial, type TrialData } from './trial.js';
 
 if (!parentPort) throw new Error('mlplab study worker: must run in a worker thread');
 const port = parentPort;
@@ -29,7 +33,7 @@ async function handle(msg: { type: 'init'; init: WorkerInit } | WorkerJob): Prom
   if (msg.type === 'init') {
     init = msg.init;
     backend = await Promise.resolve(createBackend(init.backend));
-    const train = init.trialRows ? takeRows(init.train, init.trialRows) : init.train;
+    const train = init.trialRows ? selectRows(init.train, init.trialRows) : init.train;
     trialData = { train, val: init.val, classes: init.classes };
     await warmUp(trialData, backend);
     post({ type: 'ready' });
@@ -43,12 +47,27 @@ async function handle(msg: { type: 'init'; init: WorkerInit } | WorkerJob): Prom
     else post({ type: 'failed', id, error: out.error, history: out.history });
     return;
   }
+  // The final model is a run like any other, on the study's prepared data.
   const id = msg.id;
-  const train = msg.rows ? takeRows(init.train, msg.rows) : init.train;
-  const data = { train, val: init.val, test: init.test, classes: init.classes, classNames: init.classNames };
-  let outcome;
+  const rows = msg.rows;
+  const prepared: Prepared = {
+    train: rows ? selectRows(init.train, rows) : init.train,
+    val: init.val,
+    test: init.test,
+    pipeline: Pipeline.fromJSON(init.pipeline, 'study pipeline'),
+    steps: init.steps,
+    classes: init.classes,
+    classNames: init.classNames,
+    origin: { ...init.origin, train: rows ? Int32Array.from(rows, (r) => init!.origin.train[r]) : init.origin.train },
+  };
+  let result;
   try {
-    outcome = await runFinal(data, msg.run, msg.seed, { backend, extras: msg.extras, onEpoch: (record) => post({ type: 'epoch', id, record }) });
+    result = await runExperiment(msg.run, prepared, {
+      backend,
+      title: msg.title,
+      source: init.source,
+      callbacks: [{ onEpochEnd: (record) => post({ type: 'epoch', id, record }) }],
+    });
   } catch (e) {
     if (e instanceof DivergenceError) {
       post({ type: 'failed', id, error: e.message, history: [] });
@@ -56,7 +75,8 @@ async function handle(msg: { type: 'init'; init: WorkerInit } | WorkerJob): Prom
     }
     throw e;
   }
-  post({ type: 'final', id, outcome });
+  result.model.dispose();
+  post({ type: 'final', id, output: { report: result.report, modelFile: result.modelFile } });
 }
 
 /**

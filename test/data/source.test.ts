@@ -7,7 +7,7 @@ import { gzipSync } from 'node:zlib';
 import { Command } from 'commander';
 import { describeSource, formatSourceInfo, registerDataCommands } from '../../src/cli/data.js';
 import { parseNpy, writeNpy } from '../../src/data/npy.js';
-import { loadFeatures, loadSource } from '../../src/data/source.js';
+import { loadFeatures, loadSource } from '../../src/data/files.js';
 import { ConfigError, DataError } from '../../src/errors.js';
 import { FIXTURES, fixture, rejectsDataError, tempDir } from './helpers.js';
 
@@ -182,10 +182,10 @@ test('data info describes shapes, ranges, nulls and class balance; data export w
   await assert.rejects(program.parseAsync(['data', 'info', p('nowhere')], { from: 'user' }), DataError);
 });
 
-test('only files.ts and source.ts touch Node APIs, so the browser can import the parsers and pre-processing', () => {
+test('only files.ts touches Node APIs, so the browser resolves sources with the same code', () => {
   const srcDir = fileURLToPath(new URL('../../src/data/', import.meta.url));
   const nodeOnly = readdirSync(srcDir)
     .filter((f) => f.endsWith('.js'))
     .filter((f) => /from ['"]node:/.test(readFileSync(join(srcDir, f), 'utf8')));
-  assert.deepEqual(nodeOnly.sort(), ['files.js', 'source.js']);
+  assert.deepEqual(nodeOnly.sort(), ['files.js']);
 });

@@ -4,8 +4,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CHART_COLORS, confusionChart, lossChart } from '../../src/report/charts.js';
-import { bundledFontFiles, specToSvg, svgToPng, writeFileAtomic } from '../../src/report/render-node.js';
-import { writeRunFigures } from '../../src/report/run-report.js';
+import { writeFileAtomic } from '../../src/io/files.js';
+import { bundledFontFiles, specToSvg, svgToPng, writeRunFigures } from '../../src/report/render-node.js';
 import { OutputError } from '../../src/errors.js';
 import { countColor, decodePng } from './helpers.js';
 import { sampleRunReport, syntheticHistory } from './sample.js';

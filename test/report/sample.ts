@@ -92,9 +92,13 @@ export function sampleRunReport(overrides: Partial<RunReport> = {}): RunReport {
       ],
     },
     history,
+    bestEpoch: history.length,
     stoppedEarly: null,
+    restoredBest: false,
+    interrupted: false,
     test: {
       accuracy: report.accuracy,
+      loss: 0.41,
       report,
       confusion: confusionMatrix(yTrue, yPred, 10),
       predictions: Array.from(yTrue, (actual, index) => ({ index, predicted: yPred[index], actual })),

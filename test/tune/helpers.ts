@@ -2,11 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng } from '../../src/tensor/rng.js';
-import type { LabelledData } from '../../src/train/fit.js';
-import type { StudyData } from '../../src/tune/data.js';
+import type { Dataset } from '../../src/data/dataset.js';
+import { prepare, type Prepared } from '../../src/data/prepare.js';
 
 /** Three Gaussian blobs in `cols` dimensions: learnable, but not perfectly separable. */
-export function blobs(rows: number, cols: number, seed: number, classes = 3): LabelledData {
+export function blobs(rows: number, cols: number, seed: number, classes = 3): Dataset {
   const rng = new Rng(seed);
   const centres = Array.from({ length: classes }, (_, c) => Array.from({ length: cols }, (_, j) => (j % classes === c ? 1.5 : 0)));
   const features = new Float32Array(rows * cols);
@@ -19,16 +19,13 @@ export function blobs(rows: number, cols: number, seed: number, classes = 3): La
   return { features, labels, rows, cols };
 }
 
-export function syntheticStudyData(rows = 240, cols = 6): StudyData {
-  return {
-    train: blobs(rows, cols, 1),
-    val: blobs(90, cols, 2),
-    test: blobs(90, cols, 3),
-    classes: 3,
-    classNames: ['a', 'b', 'c'],
-    source: 'synthetic blobs',
-    steps: [{ name: 'synthetic', summary: 'three Gaussian blobs' }],
-  };
+/** A study's data: blobs for training, validation and test, prepared as they are (no scaling). */
+export function syntheticStudyData(rows = 240, cols = 6): Prepared {
+  const named = (d: Dataset, source: string): Dataset => ({ ...d, source, classNames: ['a', 'b', 'c'] });
+  return prepare(
+    { train: named(blobs(rows, cols, 1), 'blobs (train)'), val: named(blobs(90, cols, 2), 'blobs (val)'), test: named(blobs(90, cols, 3), 'blobs (test)'), notes: [{ name: 'synthetic', summary: 'three Gaussian blobs' }] },
+    { scale: 'none' },
+  );
 }
 
 /** A fresh temporary folder; call the returned function to remove it. */

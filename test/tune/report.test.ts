@@ -31,7 +31,7 @@ function handMadeReport() {
   const table = buildTable1(s, configs, stats);
   const candidate = combinedCandidate(s, table);
   return buildStudyReport({
-    study: s, data: syntheticStudyData(), trialRows: 240, table, candidate, check: null, ranking: rankConfigs(s, stats.values()),
+    study: s, data: syntheticStudyData(), source: 'synthetic blobs', trialRows: 240, table, candidate, check: null, ranking: rankConfigs(s, stats.values()),
     winner: configuration(s, candidate.levels), final: null, finalError: null, trials, workers: 2, wallSeconds: 12, executed: trials.length,
   });
 }
@@ -42,9 +42,9 @@ test('Table 1 as terminal text: one row per factor, one column per value, mean �
   assert.match(lines[0], /^Table 1: validation accuracy by factor \(the base model with one factor changed; mean ± sd over 3 seeds in %/);
   assert.match(lines[1], /^factor\s+\| value 1\s+\| value 2\s+\| value 3$/);
   // dropout 0: mean 44.00, sd 1.00; 0.2: 50.50 ± 0.20; 0.5 is the base, 40.70 ± 0.20.
-  assert.match(lines[3], /^dropout\s+\| 0\+ {2}44\.00 ± 1\.00 {2}2\.0 s\s+\| 0\.2\+ {2}50\.50 ± 0\.20 {2}2\.0 s\s+\| 0\.5\* {2}40\.70 ± 0\.20 {2}2\.0 s$/);
+  assert.match(lines[3], /^dropout\s+\| 0\+ {2}44\.00 ± 1\.00 {2}2\.00 s\s+\| 0\.2\+ {2}50\.50 ± 0\.20 {2}2\.00 s\s+\| 0\.5\* {2}40\.70 ± 0\.20 {2}2\.00 s$/);
   // momentum 0.85: 41.00 ± 1.00, within the noise (no mark).
-  assert.match(lines[4], /^momentum\s+\| 0\.85 {2}41\.00 ± 1\.00 {2}2\.0 s\s+\| 0\.9\* {2}40\.70 ± 0\.20 {2}2\.0 s$/);
+  assert.match(lines[4], /^momentum\s+\| 0\.85 {2}41\.00 ± 1\.00 {2}2\.00 s\s+\| 0\.9\* {2}40\.70 ± 0\.20 {2}2\.00 s$/);
   assert.match(lines[5], /^\* base value; \+ \/ - significantly better \/ worse/);
   assert.equal(lines[6], 'base model: 40.70 ± 0.20% (n=3)');
   // Columns line up: every '|' of the body rows sits where the header's does.
@@ -55,8 +55,8 @@ test('Table 1 as terminal text: one row per factor, one column per value, mean �
 test('Table 1 in Markdown, the factor plot points, and the combined candidate', () => {
   const r = handMadeReport();
   const md = formatTable1Markdown(r);
-  assert.match(md, /\| dropout \| `0` 44\.00 ± 1\.00 ↑ · 2\.0 s \| `0\.2` 50\.50 ± 0\.20 ↑ · 2\.0 s \| `0\.5` \(base\) 40\.70 ± 0\.20 · 2\.0 s \|/);
-  assert.match(md, /\| momentum \| `0\.85` 41\.00 ± 1\.00 · 2\.0 s \| `0\.9` \(base\) 40\.70 ± 0\.20 · 2\.0 s \| {2}\|/);
+  assert.match(md, /\| dropout \| `0` 44\.00 ± 1\.00 ↑ · 2\.00 s \| `0\.2` 50\.50 ± 0\.20 ↑ · 2\.00 s \| `0\.5` \(base\) 40\.70 ± 0\.20 · 2\.00 s \|/);
+  assert.match(md, /\| momentum \| `0\.85` 41\.00 ± 1\.00 · 2\.00 s \| `0\.9` \(base\) 40\.70 ± 0\.20 · 2\.00 s \| {2}\|/);
   assert.match(md, /Of 3 comparisons with the base, about 0\.15 would come out significant by chance alone/);
   assert.match(md, /- \*\*dropout\*\*: 0\.2 — \+9\.80 points over 0\.5, p < 0\.001/);
   assert.equal(r.winner.label, 'dropout=0.2');
@@ -85,6 +85,6 @@ test('with the validation loss as the metric, lower is better: verdicts, candida
   assert.deepEqual(cand.levels, [0]);
   assert.ok(Math.abs(cand.sumOfGains - 0.1) < 1e-12);
   assert.equal(rankConfigs(s, stats.values())[0].stats.label, 'dropout=0');
-  const r = buildStudyReport({ study: s, data: syntheticStudyData(), trialRows: 240, table, candidate: cand, check: null, ranking: rankConfigs(s, stats.values()), winner: configuration(s, cand.levels), final: null, finalError: null, trials, workers: 1, wallSeconds: 1, executed: 6 });
+  const r = buildStudyReport({ study: s, data: syntheticStudyData(), source: 'synthetic blobs', trialRows: 240, table, candidate: cand, check: null, ranking: rankConfigs(s, stats.values()), winner: configuration(s, cand.levels), final: null, finalError: null, trials, workers: 1, wallSeconds: 1, executed: 6 });
   assert.match(formatTable1Text(r), /0\+ {2}0\.5050 ± 0\.0050/);
 });

@@ -4,7 +4,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { OutputError } from '../../src/errors.js';
-import { resolveRun } from '../../src/config.js';
+import { resolveRun } from '../../src/run/spec.js';
 import { configKey, resolveStudy } from '../../src/tune/config.js';
 import { StudyStore } from '../../src/tune/store.js';
 import { expandStrategy, studySeeds } from '../../src/tune/strategies.js';
@@ -73,7 +73,7 @@ test('a study runs every trial once, stores per-epoch metrics, and writes Table 
     assert.equal(predictions.length, 1 + data.test!.rows);
     const wrong = predictions.slice(1).filter((l) => l.split(',')[1] !== l.split(',')[2]).length;
     assert.ok(Math.abs(1 - wrong / data.test!.rows - rep.final.test.accuracy) < 1e-9, 'predictions.csv agrees with the test accuracy');
-    const model = JSON.parse(readFileSync(join(t.dir, 'final-model.json'), 'utf8'));
+    const model = JSON.parse(readFileSync(join(t.dir, 'final', 'model.json'), 'utf8'));
     assert.equal(model.format, 'mlplab-model');
     // The model file holds the configuration the report names as the winner.
     assert.equal(configKey(resolveRun(model.extras.run)), rep.winner.key);

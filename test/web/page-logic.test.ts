@@ -5,19 +5,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { zipSync } from 'fflate';
-import { DataError, PRESETS, mergeSpecs, resolveRun, writeNpy } from '../../src/index.js';
-import { assembleUserData, parseUserFile, type ParsedFile, type Slot } from '../../web/src/data.js';
+import { DataError, PRESETS, memoryFiles, mergeSpecs, resolveRun, resolveSource, writeNpy } from '../../src/index.js';
+import { assembleUserData, parseUserFile, sourceOf, type ParsedFile, type Slot } from '../../web/src/data.js';
 import { differences, describeRun, labelRun } from '../../web/src/runs.js';
 
 const enc = (text: string) => new TextEncoder().encode(text);
 
-test('a CSV with text labels becomes features, labels and sorted class names', () => {
+test('a CSV with text labels becomes features, labels and sorted class names', async () => {
   const csv = 'a,b,species\n1,2,setosa\n3,4,virginica\n5,6,setosa\n';
-  const f = parseUserFile('iris.csv', enc(csv), 'trainData');
-  assert.deepEqual(Array.from(f.features!.features), [1, 2, 3, 4, 5, 6]);
-  assert.deepEqual(Array.from(f.labels!), [0, 1, 0]);
-  assert.deepEqual(f.classNames, ['setosa', 'virginica']);
-  const d = assembleUserData({ trainData: f });
+  const f = await parseUserFile('iris.csv', enc(csv));
+  assert.equal(f.hasLabels, true);
+  const d = await assembleUserData({ trainData: f });
+  assert.deepEqual(Array.from(d.train.features), [1, 2, 3, 4, 5, 6]);
+  assert.deepEqual(Array.from(d.train.labels), [0, 1, 0]);
   assert.equal(d.train.rows, 3);
   assert.equal(d.train.cols, 2);
   assert.deepEqual(d.classNames, ['setosa', 'virginica']);
@@ -25,50 +25,54 @@ test('a CSV with text labels becomes features, labels and sorted class names', (
   assert.equal(d.image, null, 'two columns are not an image');
 });
 
-test('.npy features and labels in the study layout, with 28x28 images recognised', () => {
+test('.npy features and labels in the study layout, with 28x28 images recognised', async () => {
   const rows = 3;
   const images = new Float32Array(rows * 784).map((_, i) => i % 256);
   const slots: Partial<Record<Slot, ParsedFile>> = {
-    trainData: parseUserFile('train_data.npy', writeNpy(images, [rows, 28, 28]), 'trainData'),
-    trainLabels: parseUserFile('train_label.npy', writeNpy(Int32Array.from([2, 0, 1]), [rows, 1]), 'trainLabels'),
+    trainData: await parseUserFile('train_data.npy', writeNpy(images, [rows, 28, 28])),
+    trainLabels: await parseUserFile('train_label.npy', writeNpy(Int32Array.from([2, 0, 1]), [rows, 1])),
   };
-  assert.equal(slots.trainData!.summary, '3 rows × 784 features (28×28 images)');
-  const d = assembleUserData(slots);
+  assert.equal(slots.trainData!.summary, 'float32 (3, 28, 28) (.npy 1.0)');
+  assert.equal(sourceOf(slots), 'train_data.npy,train_label.npy');
+  const d = await assembleUserData(slots);
   assert.deepEqual(Array.from(d.train.labels), [2, 0, 1]);
   assert.deepEqual(d.classNames, ['0', '1', '2']);
   assert.deepEqual(d.image && [d.image.width, d.image.height, d.image.low, d.image.high], [28, 28, 0, 255]);
 });
 
-test('an .npz archive with Keras names fills every slot', () => {
-  const npz = zipSync({
-    'x_train.npy': writeNpy(new Float32Array(8), [4, 2]),
-    'y_train.npy': writeNpy(Int32Array.from([0, 1, 0, 1]), [4]),
-    'x_test.npy': writeNpy(new Float32Array(4), [2, 2]),
-    'y_test.npy': writeNpy(Int32Array.from([1, 0]), [2]),
-  });
-  const f = parseUserFile('data.npz', npz, 'trainData');
-  assert.deepEqual(Object.keys(f.bundle ?? {}).sort(), ['testData', 'testLabels', 'trainData', 'trainLabels']);
-  const d = assembleUserData(f.bundle!);
-  assert.equal(d.train.rows, 4);
-  assert.equal(d.test?.rows, 2);
-  assert.deepEqual(Array.from(d.test!.labels), [1, 0]);
+test('an .npz archive is the whole data set, with every name the command line accepts', async () => {
+  for (const [x, y, xt, yt] of [['x_train', 'y_train', 'x_test', 'y_test'], ['train_data', 'train_label', 'test_data', 'test_label'], ['X_train', 'y_train', 'X_test', 'y_test']]) {
+    const npz = zipSync({
+      [`${x}.npy`]: writeNpy(new Float32Array(8), [4, 2]),
+      [`${y}.npy`]: writeNpy(Int32Array.from([0, 1, 0, 1]), [4]),
+      [`${xt}.npy`]: writeNpy(new Float32Array(4), [2, 2]),
+      [`${yt}.npy`]: writeNpy(Int32Array.from([1, 0]), [2]),
+    });
+    const f = await parseUserFile('data.npz', npz);
+    assert.deepEqual(f.parts, { trainData: x, trainLabel: y, testData: xt, testLabel: yt });
+    const d = await assembleUserData({ trainData: f });
+    assert.equal(d.train.rows, 4);
+    assert.equal(d.test?.rows, 2);
+    assert.deepEqual(Array.from(d.test!.labels), [1, 0]);
+    // The command line reads the same archive the same way.
+    const cli = await resolveSource('data.npz', memoryFiles(new Map([['data.npz', npz]])));
+    assert.deepEqual(Array.from(cli.test!.labels), Array.from(d.test!.labels));
+  }
 });
 
-test('bad files and mismatched files are refused with a DataError naming the file', () => {
-  assert.throws(() => parseUserFile('bad.npy', enc('not numpy at all'), 'trainData'), (e: unknown) => e instanceof DataError && /bad\.npy: is not a \.npy file/.test(e.message));
-  assert.throws(() => parseUserFile('notes.docx', enc('x'), 'trainData'), (e: unknown) => e instanceof DataError && /extension '\.docx'/.test(e.message));
-  const train = parseUserFile('train_data.npy', writeNpy(new Float32Array(12), [3, 4]), 'trainData');
-  const labels = (n: number) => parseUserFile('train_label.npy', writeNpy(Int32Array.from({ length: n }, (_, i) => i % 2), [n]), 'trainLabels');
-  assert.throws(() => assembleUserData({ trainData: train }), /train_data\.npy: has no labels/);
-  assert.throws(() => assembleUserData({ trainData: train, trainLabels: labels(2) }), /train_label\.npy: holds 2 labels, but train_data\.npy has 3 rows/);
-  const test3 = parseUserFile('test_data.npy', writeNpy(new Float32Array(6), [2, 3]), 'testData');
-  const testLabels = parseUserFile('test_label.npy', writeNpy(Int32Array.from([0, 1]), [2]), 'testLabels');
-  assert.throws(
-    () => assembleUserData({ trainData: train, trainLabels: labels(3), testData: test3, testLabels }),
-    (e: unknown) => e instanceof DataError && /test_data\.npy: has 3 features per row, but the training data has 4/.test(e.message),
-  );
-  const oneClass = parseUserFile('train_label.npy', writeNpy(new Int32Array(3), [3]), 'trainLabels');
-  assert.throws(() => assembleUserData({ trainData: train, trainLabels: oneClass }), /a single class/);
+test('bad files and mismatched files are refused with a DataError naming the file', async () => {
+  const refuses = (p: Promise<unknown>, re: RegExp) => assert.rejects(p, (e: unknown) => e instanceof DataError && re.test(e.message));
+  await refuses(parseUserFile('bad.npy', enc('not numpy at all')), /bad\.npy: is not a \.npy file/);
+  await refuses(parseUserFile('notes.docx', enc('x')), /extension '\.docx'/);
+  const train = await parseUserFile('train_data.npy', writeNpy(new Float32Array(12), [3, 4]));
+  const labels = (n: number) => parseUserFile('train_label.npy', writeNpy(Int32Array.from({ length: n }, (_, i) => i % 2), [n]));
+  await refuses(assembleUserData({ trainData: train }), /train_data\.npy: has no labels/);
+  await refuses(assembleUserData({ trainData: train, trainLabels: await labels(2) }), /train_label\.npy: has 2 labels but train_data\.npy has 3 rows/);
+  const test3 = await parseUserFile('test_data.npy', writeNpy(new Float32Array(6), [2, 3]));
+  const testLabels = await parseUserFile('test_label.npy', writeNpy(Int32Array.from([0, 1]), [2]));
+  await refuses(assembleUserData({ trainData: train, trainLabels: await labels(3), testData: test3, testLabels }), /test_data\.npy: has 3 features per row, but the training data \(train_data\.npy\) has 4/);
+  const oneClass = await parseUserFile('train_label.npy', writeNpy(new Int32Array(3), [3]));
+  await refuses(assembleUserData({ trainData: train, trainLabels: oneClass }), /a single class/);
 });
 
 test('runs are labelled by the preset they match, then by what changed', () => {

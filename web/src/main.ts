@@ -118,7 +118,7 @@ function settingsChanged(): void {
 
 // ---- data ------------------------------------------------------------------------------------------
 
-function activeData(): LoadedData {
+async function activeData(): Promise<LoadedData> {
   if (dataMode === 'files') return assembleUserData(slots);
   if (!builtin) {
     throw new DataError('fashion-mnist', builtinError ? `the built-in data could not be loaded: ${builtinError.message}` : 'the built-in data is still loading; try again in a moment');
@@ -186,24 +186,26 @@ async function pickFile(slot: Slot, input: HTMLInputElement, status: HTMLElement
     status.textContent = '';
     status.className = 'file-status';
     clearMessage(`file-${slot}`);
-    updateFilesSummary();
+    await updateFilesSummary();
     return;
   }
   status.textContent = `Reading ${file.name}…`;
   status.className = 'file-status';
   try {
     const bytes = new Uint8Array(await file.arrayBuffer());
-    const classNames = slot === 'testData' ? slots.trainData?.classNames : undefined;
-    const parsed = parseUserFile(file.name, bytes, slot, classNames);
+    const parsed = await parseUserFile(file.name, bytes);
     slots[slot] = parsed;
     status.textContent = `✓ ${parsed.summary}`;
     status.className = 'file-status ok';
-    for (const [other, part] of Object.entries(parsed.bundle ?? {}) as [Slot, ParsedFile][]) {
-      if (other === slot) continue;
-      slots[other] = part;
-      const s = byId(`status-${other}`);
-      s.textContent = `✓ from ${file.name}: ${part.summary}`;
-      s.className = 'file-status ok';
+    // An archive in the training slot is the whole data set: say which parts it fills.
+    if (slot === 'trainData' && parsed.parts) {
+      const filled: [Slot, string | undefined][] = [['trainLabels', parsed.parts.trainLabel], ['testData', parsed.parts.testData], ['testLabels', parsed.parts.testLabel]];
+      for (const [other, key] of filled) {
+        if (!key) continue;
+        const s = byId(`status-${other}`);
+        s.textContent = `✓ from ${file.name}: ${key}`;
+        s.className = 'file-status ok';
+      }
     }
     clearMessage(`file-${slot}`);
   } catch (e) {
@@ -211,15 +213,15 @@ async function pickFile(slot: Slot, input: HTMLInputElement, status: HTMLElement
     status.className = 'file-status error';
     showError(`file-${slot}`, e);
   }
-  updateFilesSummary();
+  await updateFilesSummary();
 }
 
-function updateFilesSummary(): void {
+async function updateFilesSummary(): Promise<void> {
   const target = byId('files-summary');
   target.replaceChildren();
   if (!slots.trainData) return;
   try {
-    const d = assembleUserData(slots);
+    const d = await assembleUserData(slots);
     target.append(
       h('p', { class: 'file-status ok' }, `Ready: ${count(d.train.rows)} training rows${d.test ? `, ${count(d.test.rows)} test rows` : ' (no test set: the final scores use the validation part)'}, ${count(d.train.cols)} features, ${d.classNames.length} classes.`),
     );
@@ -267,7 +269,8 @@ function ensureWorker(): Worker {
   return w;
 }
 
-function startRun(): void {
+async function startRun(): Promise<void> {
+  if (phase !== 'idle') return;
   clearMessage('run');
   const spec = validateSettings();
   if (!spec) {
@@ -276,7 +279,7 @@ function startRun(): void {
   }
   let data: LoadedData;
   try {
-    data = activeData();
+    data = await activeData();
     if (spec.data.pca !== null && spec.data.pca > data.train.cols) {
       throw new ConfigError('data.pca', spec.data.pca, `at most ${data.train.cols} components (the data has ${data.train.cols} features)`);
     }
@@ -293,7 +296,7 @@ function startRun(): void {
     color: RUN_COLORS[(number - 1) % RUN_COLORS.length],
     history: [], prepared: null, scores: null, scoresCaption: '', grid: [], done: null,
   };
-  const bundle: DataBundle = { source: data.source, train: data.train, test: data.test, classNames: data.classNames };
+  const bundle: DataBundle = { source: data.source, train: data.train, test: data.test, classNames: data.classNames, notes: data.notes };
   phase = 'running';
   updateButtons();
   clearLivePanels();
@@ -635,7 +638,7 @@ function init(): void {
     settingsChanged();
   });
 
-  byId('train').addEventListener('click', startRun);
+  byId('train').addEventListener('click', () => void startRun());
   byId('pause').addEventListener('click', pauseOrResume);
   byId('stop').addEventListener('click', stopRun);
   byId('reset').addEventListener('click', resetRun);

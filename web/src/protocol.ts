@@ -1,21 +1,15 @@
 /** Messages between the page and the training worker. */
-import type { ClassificationReport, EpochRecord, ResolvedRun } from '../../src/index.js';
-
-/** Labelled rows as the worker receives them (features row-major, one class per row). */
-export interface Table {
-  features: Float32Array;
-  labels: Int32Array;
-  rows: number;
-  cols: number;
-}
+import type { ClassificationReport, Dataset, EpochRecord, PrepStep, ResolvedRun } from '../../src/index.js';
 
 /** A dataset ready to train on: the training file(s) and an optional test set. */
 export interface DataBundle {
   /** Where the data came from, for reports and the exported model. */
   source: string;
-  train: Table;
-  test: Table | null;
+  train: Dataset;
+  test: Dataset | null;
   classNames: string[];
+  /** What loading read. */
+  notes: PrepStep[];
 }
 
 export interface StartMessage {

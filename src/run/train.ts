@@ -1,14 +1,15 @@
-import { networkToModelOptions, type ResolvedRun } from './config.js';
-import { classificationReport, confusionMatrix, type ClassificationReport } from './metrics/classification.js';
-import { Sequential } from './nn/model.js';
-import type { Backend } from './tensor/backend.js';
-import type { Callback } from './train/callbacks.js';
-import { fit, type FitResult, type LabelledData } from './train/fit.js';
+import type { Dataset } from '../data/dataset.js';
+import { classificationReport, confusionMatrix, type ClassificationReport } from '../metrics/classification.js';
+import { Sequential } from '../nn/model.js';
+import type { Backend } from '../tensor/backend.js';
+import type { Callback } from '../train/callbacks.js';
+import { fit, type FitResult } from '../train/fit.js';
+import { networkToModelOptions, type ResolvedRun } from './spec.js';
 
 /** The parts a run trains and validates on (a prepared dataset has this shape). */
 export interface TrainValData {
-  train: LabelledData;
-  val: LabelledData | null;
+  train: Dataset;
+  val: Dataset | null;
   classes: number;
 }
 
@@ -57,7 +58,7 @@ export interface Evaluation {
 }
 
 /** Predict every row of `data` and score the predictions (classification report, confusion matrix). */
-export function evaluateClassifier(model: Sequential, data: LabelledData, classNames?: string[]): Evaluation {
+export function evaluateClassifier(model: Sequential, data: Dataset, classNames?: string[]): Evaluation {
   // One pass: the loss, the accuracy and every row's predicted class.
   const predicted = new Int32Array(data.rows);
   const { loss, accuracy } = model.evaluate(data.features, data.labels, data.rows, predicted);

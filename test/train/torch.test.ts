@@ -6,7 +6,7 @@ import { Dropout } from '../../src/nn/dropout.js';
 import type { ModelOptions } from '../../src/nn/config.js';
 import type { Matrix } from '../../src/tensor/matrix.js';
 import { makeOptimizer, resolveTrainOptions } from '../../src/train/options.js';
-import { BACKENDS, assertAbsClose } from './helpers.js';
+import { BACKENDS, assertAbsClose } from '../helpers.js';
 
 interface Step {
   x: number[];

@@ -1,10 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Sequential } from '../../src/nn/model.js';
-import { fit, type LabelledData } from '../../src/train/fit.js';
-import { PRESETS, mergeSpecs, networkToModelOptions, resolveRun } from '../../src/config.js';
+import { fit } from '../../src/train/fit.js';
+import type { Dataset } from '../../src/data/dataset.js';
+import { PRESETS, mergeSpecs, networkToModelOptions, resolveRun } from '../../src/run/spec.js';
 import { ConfigError, DataError, DivergenceError, MlplabError, ShapeError } from '../../src/errors.js';
-import { BACKENDS, gaussianBlobs } from './helpers.js';
+import { BACKENDS, gaussianBlobs } from '../helpers.js';
 
 // The study's network did not learn at all with batch norm off (10.33%, chance). Here the
 // study's default model, at the study's learning rate 0.001 with momentum 0.9, weight decay
@@ -85,7 +86,7 @@ for (const { name: backendName, backend } of BACKENDS) {
 // feature would otherwise surface as a "diverged, lower the learning rate" error, and a label
 // outside [0, classes) silently trains towards a target with no class at all.
 
-function withNaN(d: LabelledData, row: number, col: number): LabelledData {
+function withNaN(d: Dataset, row: number, col: number): Dataset {
   const features = d.features.slice();
   features[row * d.cols + col] = NaN;
   return { ...d, features };

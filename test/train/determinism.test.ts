@@ -5,7 +5,7 @@ import type { ModelOptions } from '../../src/nn/config.js';
 import { fit } from '../../src/train/fit.js';
 import { Rng } from '../../src/tensor/rng.js';
 import type { Backend } from '../../src/tensor/backend.js';
-import { BACKENDS, gaussianBlobs, sameBits } from './helpers.js';
+import { BACKENDS, gaussianBlobs, sameBits } from '../helpers.js';
 
 // Every random choice (initial weights, shuffling, dropout masks) comes from seeds, so the same
 // seeds give bit-identical training on one backend, and other seeds give another run.

@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { Sequential } from '../../src/nn/model.js';
 import { fit } from '../../src/train/fit.js';
 import { EarlyStopping, type Callback, type TrainContext } from '../../src/train/callbacks.js';
-import type { EpochRecord } from '../../src/train/history.js';
+import type { EpochRecord } from '../../src/metrics/history-types.js';
 import { ConfigError } from '../../src/errors.js';
-import { BACKENDS, gaussianBlobs, sameBits } from './helpers.js';
+import { BACKENDS, gaussianBlobs, sameBits } from '../helpers.js';
 
 /** Records the model's weights and statistics at the end of every epoch. */
 class Recorder implements Callback {

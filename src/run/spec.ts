@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { ACTIVATIONS } from './tensor/backend.js';
-import type { HiddenLayerOptions, ModelOptions } from './nn/config.js';
-import { trainSchema, type ResolvedTrainOptions } from './train/options.js';
-import { fields, parseConfig } from './validate.js';
-import { ConfigError } from './errors.js';
-import { PREPARE_DEFAULTS } from './data/prepare.js';
+import { activationSchema, dropoutSchema, initSchema, widthSchema, type HiddenLayerOptions, type ModelOptions } from '../nn/config.js';
+import { trainSchema } from '../train/options.js';
+import { parseConfig } from '../validate.js';
+import { ConfigError } from '../errors.js';
+import { prepareSchema } from '../data/prepare.js';
+import { ACTIVATIONS } from '../tensor/backend.js';
 
 /**
  * A run described the way people talk about it (the study's vocabulary): hidden widths, the
@@ -12,31 +12,24 @@ import { PREPARE_DEFAULTS } from './data/prepare.js';
  * It is the shape of `--config` files, the presets and the base model of tuning studies, and
  * becomes per-layer `ModelOptions` once the data fixes the input and class counts.
  */
-const activation = z.enum(ACTIVATIONS, { error: `one of ${ACTIVATIONS.join(', ')}` });
 const perLayer = <T extends z.ZodType>(leaf: T, what: string) => z.union([leaf, z.array(leaf)], { error: what });
 
 export const networkSchema = z
   .object({
     /** Width of each hidden layer. */
-    widths: z.array(fields.positiveInt('a whole number of units from 1 to 65536').max(65536, { error: 'a whole number of units from 1 to 65536' }), { error: 'a list of layer widths like [64, 64]' }),
+    widths: z.array(widthSchema, { error: 'a list of layer widths like [64, 64]' }),
     /** Number of hidden layers: lists are cut, or extended by repeating their last entry. Default: widths.length. */
     layers: z.number({ error: 'a whole number from 0 to 64' }).int({ error: 'a whole number from 0 to 64' }).min(0, { error: 'a whole number from 0 to 64' }).max(64, { error: 'a whole number from 0 to 64' }).optional(),
     /** One activation for all layers, or one per layer. */
-    activations: perLayer(activation, `an activation (${ACTIVATIONS.join(', ')}) or a list of them`).default('relu'),
+    activations: perLayer(activationSchema, `an activation (${ACTIVATIONS.join(', ')}) or a list of them`).default('relu'),
     batchNorm: perLayer(z.boolean(), 'true/false or a list of them').default(true),
-    dropout: perLayer(fields.probability('a drop probability in [0, 1)'), 'a drop probability in [0, 1) or a list of them').default(0),
-    init: z.enum(['auto', 'he', 'xavier'], { error: "'auto', 'he' or 'xavier'" }).default('auto'),
+    dropout: perLayer(dropoutSchema, 'a drop probability in [0, 1) or a list of them').default(0),
+    init: initSchema.default('auto'),
   })
   .strict();
 
-export const dataOptionsSchema = z
-  .object({
-    nulls: z.enum(['drop', 'refuse'], { error: "'drop' or 'refuse'" }).default(PREPARE_DEFAULTS.nulls),
-    scale: z.enum(['none', 'standard', 'minmax'], { error: "'none', 'standard' or 'minmax'" }).default(PREPARE_DEFAULTS.scale),
-    pca: z.union([fields.positiveInt('a number of components >= 1'), z.null()], { error: 'a number of components >= 1, or null' }).default(PREPARE_DEFAULTS.pca),
-    valFraction: z.number({ error: 'a fraction in (0, 1)' }).gt(0, { error: 'a fraction in (0, 1)' }).lt(1, { error: 'a fraction in (0, 1)' }).default(PREPARE_DEFAULTS.valFraction),
-  })
-  .strict();
+/** The data options of a run: the pre-processing schema, its seed coming from `train.seed`. */
+export const dataOptionsSchema = prepareSchema.omit({ seed: true });
 
 export const runSchema = z
   .object({
@@ -49,11 +42,7 @@ export const runSchema = z
 export type NetworkSpec = z.input<typeof networkSchema>;
 export type RunSpec = z.input<typeof runSchema>;
 export type DataOptions = z.output<typeof dataOptionsSchema>;
-export interface ResolvedRun {
-  network: z.output<typeof networkSchema>;
-  train: ResolvedTrainOptions;
-  data: DataOptions;
-}
+export type ResolvedRun = z.output<typeof runSchema>;
 
 /**
  * The study's two models (SEED.md): `default` is where tuning started, `final` what it chose.
@@ -70,7 +59,7 @@ export const PRESETS: Record<'default' | 'final', RunSpec> = {
 };
 
 export function resolveRun(spec: unknown, context = ''): ResolvedRun {
-  return parseConfig(runSchema, spec, context) as ResolvedRun;
+  return parseConfig(runSchema, spec, context);
 }
 
 /** Deep-merge plain objects (arrays and scalars in `over` replace those in `base`). */

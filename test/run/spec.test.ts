@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { Sequential } from '../../src/nn/model.js';
 import { fit } from '../../src/train/fit.js';
 import { resolveTrainOptions } from '../../src/train/options.js';
-import { PRESETS, mergeSpecs, networkToModelOptions, resolveRun } from '../../src/config.js';
+import { PRESETS, mergeSpecs, networkToModelOptions, resolveRun } from '../../src/run/spec.js';
 import { ConfigError, MlplabError } from '../../src/errors.js';
-import { BACKENDS, gaussianBlobs } from './helpers.js';
+import { BACKENDS, gaussianBlobs } from '../helpers.js';
 
 // Invalid options are refused when the model or the run is built, with a ConfigError whose
 // message reads "<field>: got <value>, expected <what is allowed>".
@@ -113,8 +113,8 @@ const runCases: [string, object, string, unknown, string, string][] = [
   ['dropout 1', { network: { dropout: 1 } }, 'network.dropout', 1, '1', DROP],
   ['batch norm as text', { network: { batchNorm: 'off' } }, 'network.batchNorm', 'off', '"off"', 'true/false or a list of them'],
   ['negative learning rate', { train: { learningRate: -0.1 } }, 'train.learningRate', -0.1, '-0.1', LR],
-  ['NaN validation fraction', { data: { valFraction: NaN } }, 'data.valFraction', NaN, 'NaN', 'a fraction in (0, 1)'],
-  ['validation fraction 1', { data: { valFraction: 1 } }, 'data.valFraction', 1, '1', 'a fraction in (0, 1)'],
+  ['NaN validation fraction', { data: { valFraction: NaN } }, 'data.valFraction', NaN, 'NaN', 'a fraction in [0, 1)'],
+  ['validation fraction 1', { data: { valFraction: 1 } }, 'data.valFraction', 1, '1', 'a fraction in [0, 1)'],
 ];
 
 for (const [what, over, field, value, valueText, expected] of runCases) {

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { createBackend, type BackendName } from '../../src/tensor/index.js';
-import type { Backend } from '../../src/tensor/backend.js';
-import type { Matrix } from '../../src/tensor/matrix.js';
-import type { LabelledData } from '../../src/train/fit.js';
+import { createBackend, type BackendName } from '../src/tensor/index.js';
+import type { Backend } from '../src/tensor/backend.js';
+import type { Matrix } from '../src/tensor/matrix.js';
+import type { Dataset } from '../src/data/dataset.js';
 
 /**
  * Every kernel backend this build has: the reference backend always, the WebAssembly one
@@ -96,7 +96,7 @@ export function sameBits(a: Float32Array, b: Float32Array): boolean {
  */
 export function gaussianBlobs(
   rows: number, cols: number, classes: number, seed: number, spread = 0.35, centresSeed = seed,
-): LabelledData {
+): Dataset {
   const normal = normalSource(lcg(centresSeed));
   const centres = Float64Array.from({ length: classes * cols }, () => spread * normal());
   const rowNormal = normalSource(lcg(seed ^ 0x9e3779b9));

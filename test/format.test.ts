@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { formatDuration, formatFixed, formatPercent } from '../../src/report/format.js';
+import { formatDuration, formatFixed, formatPercent } from '../src/format.js';
 
 // Python's format(value, '.Nf') for values that include exact binary ties (k/8, k/16).
 const fixtures = JSON.parse(
-  readFileSync(new URL('../../../test/metrics/fixtures/formatting.json', import.meta.url), 'utf8'),
+  readFileSync(new URL('../../test/metrics/fixtures/formatting.json', import.meta.url), 'utf8'),
 ) as { cases: { value: number; digits: number; text: string }[] };
 
 test('formatFixed rounds as Python does, ties to even', () => {

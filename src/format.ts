@@ -1,6 +1,11 @@
 /**
- * Number and duration formatting shared by the text and HTML reports. Browser-safe.
+ * The one formatting module: numbers, percentages, durations, counts, shapes and HTML
+ * escaping, as the command line, the reports, data summaries and the playground print them.
+ * Browser-safe; non-finite numbers print as a dash wherever a value is missing.
  */
+
+/** What a missing or non-finite value prints as. */
+export const MISSING = '–';
 
 /**
  * `x` with `digits` decimals, rounding as Python's `format(x, '.2f')` does: to the nearest,
@@ -22,14 +27,20 @@ export function formatFixed(x: number, digits: number): string {
   return (x < 0 ? '-' : '') + down;
 }
 
-/** A fraction as a percentage: `formatPercent(0.5389)` is `"53.89%"`. */
+/** A fraction as a percentage: `formatPercent(0.5389)` is `"53.89%"`; non-finite values print as a dash. */
 export function formatPercent(fraction: number, digits = 2): string {
+  if (!Number.isFinite(fraction)) return MISSING;
   return `${formatFixed(fraction * 100, digits)}%`;
+}
+
+/** `x` with `digits` decimals, or a dash when it is not finite (losses of a run without validation). */
+export function formatNumber(x: number, digits = 4): string {
+  return Number.isFinite(x) ? formatFixed(x, digits) : MISSING;
 }
 
 /** A duration for people: `"12.3 s"`, `"4 min 05 s"`, `"1 h 02 min"`. */
 export function formatDuration(seconds: number): string {
-  if (!Number.isFinite(seconds) || seconds < 0) return String(seconds);
+  if (!Number.isFinite(seconds) || seconds < 0) return MISSING;
   if (seconds < 60) return `${seconds < 10 ? formatFixed(seconds, 2) : formatFixed(seconds, 1)} s`;
   const whole = Math.round(seconds);
   const h = Math.floor(whole / 3600);
@@ -50,4 +61,26 @@ export function padLeft(s: string, width: number): string {
 
 export function padRight(s: string, width: number): string {
   return s + ' '.repeat(Math.max(0, width - textWidth(s)));
+}
+
+/** A count with thousands separators: `formatCount(60000)` is `"60,000"`. */
+export function formatCount(n: number): string {
+  return Number.isInteger(n) ? String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',') : String(n);
+}
+
+/** A shape as numpy prints it: `(3,)`, `(3, 4)`. */
+export function formatShape(shape: readonly number[]): string {
+  return shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
+}
+
+/** A number as a person would write it in a setting: 0.001, 1e-5, 128. */
+export function formatSetting(x: number): string {
+  if (!Number.isFinite(x)) return String(x);
+  if (x !== 0 && Math.abs(x) < 1e-3) return x.toExponential().replace(/\.?0+e/, 'e');
+  return String(Number(x.toPrecision(6)));
+}
+
+/** Escapes text for HTML content and attribute values. */
+export function escapeHtml(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 }

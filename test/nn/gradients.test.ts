@@ -8,7 +8,7 @@ import { ActivationLayer } from '../../src/nn/activation.js';
 import { Dropout } from '../../src/nn/dropout.js';
 import { Sequential } from '../../src/nn/model.js';
 import type { ModelOptions } from '../../src/nn/config.js';
-import { BACKENDS, assertAbsClose, assertClose, lcg, matrixOf, uniformValues } from './helpers.js';
+import { BACKENDS, assertAbsClose, assertClose, lcg, matrixOf, uniformValues } from '../helpers.js';
 import {
   activation64, batchStats64, dense64, dot64, dropoutMask64, mlpForward64, normalise64, numericGradient,
   softmaxCrossEntropy64, type ActivationName, type BatchStats, type MlpSpec,

@@ -1,0 +1,175 @@
+/**
+ * One run, end to end and browser-safe: prepare the data with the run's options, build and
+ * train the model, evaluate it once on the test set, and return everything as data (the run
+ * report, the model file). The command line, the study's final model and the playground all
+ * run through `runExperiment`; `writeRunFolder` (src/run/folder.ts) writes its result in Node.
+ */
+import { prepare, type Prepared, type RawData } from '../data/prepare.js';
+import type { Sequential } from '../nn/model.js';
+import type { RunReport } from '../report/run-report.js';
+import type { Backend } from '../tensor/backend.js';
+import { getBackend } from '../tensor/index.js';
+import { Checkpoint, type Callback } from '../train/callbacks.js';
+import type { FitResult } from '../train/fit.js';
+import { encodeModelFile } from './model-file.js';
+import type { ResolvedRun } from './spec.js';
+import { evaluateClassifier, trainRun, type Evaluation } from './train.js';
+
+/** What a front end hooks into a run. Every field is optional. */
+export interface RunHooks {
+  /** Kernels for pre-processing (PCA) and training; default getBackend(). */
+  backend?: Backend;
+  /** Extra callbacks (live progress, pause). */
+  callbacks?: Callback[];
+  /** Abort between batches; the run still returns what it measured. */
+  signal?: AbortSignal;
+  onBatch?: (epoch: number, batch: number, batches: number, meanLoss: number) => void;
+  /** Called when the data is prepared, before training starts. */
+  onPrepared?: (prepared: Prepared) => void;
+  /** Receives the model file of each new best epoch (by the early-stopping rule): checkpoint.json. */
+  onCheckpoint?: (modelFile: string, epoch: number) => Promise<void>;
+  /** Report title. */
+  title?: string;
+  /** Name of the data source, for the report and the model file. Default: the training rows' source. */
+  source?: string;
+}
+
+/** What a run produced, as plain data: structured-cloneable, so it crosses threads, and what a run folder holds. */
+export interface RunOutput {
+  report: RunReport;
+  /** The trained model in mlplab's model file format (model.json). */
+  modelFile: string;
+}
+
+export interface RunResult extends RunOutput {
+  /** The trained model (best weights restored when early stopping says so); the caller disposes it. */
+  model: Sequential;
+  prepared: Prepared;
+  fit: FitResult;
+  test: Evaluation | null;
+}
+
+/**
+ * Run one experiment: `data` is raw (prepared here with `spec.data` and the split seed
+ * `spec.train.seed`) or already prepared (a study's final model, a second run on the same data).
+ *
+ * @example
+ * const result = await runExperiment(resolveRun(PRESETS.default), await loadSource('fashion-mnist'));
+ * console.log(result.report.test?.accuracy);
+ */
+export async function runExperiment(spec: ResolvedRun, data: RawData | Prepared, hooks: RunHooks = {}): Promise<RunResult> {
+  const started = performance.now();
+  const backend = hooks.backend ?? getBackend();
+  const prepared = 'pipeline' in data ? data : prepare(data, { ...spec.data, seed: spec.train.seed }, backend);
+  hooks.onPrepared?.(prepared);
+  const source = hooks.source ?? prepared.train.source ?? 'data';
+  const modelFile = (model: Sequential, epoch: number) =>
+    encodeModelFile({ model, pipeline: prepared.pipeline, classNames: prepared.classNames, run: spec, source, epoch });
+  const callbacks = [...(hooks.callbacks ?? [])];
+  if (hooks.onCheckpoint) {
+    const es = spec.train.earlyStopping;
+    const save = hooks.onCheckpoint;
+    callbacks.unshift(new Checkpoint(async (m, epoch) => save(await modelFile(m, epoch), epoch), es ? es.monitor : 'valLoss', es ? es.minDelta : 0));
+  }
+  const val = prepared.val.rows > 0 ? prepared.val : null;
+  const { model, result } = await trainRun({ train: prepared.train, val, classes: prepared.classes }, spec, {
+    backend,
+    callbacks,
+    signal: hooks.signal,
+    onBatch: hooks.onBatch,
+  });
+  try {
+    // An interrupted run is evaluated too: the report says it was interrupted, and the model returned is the one scored.
+    const test = prepared.test ? evaluateClassifier(model, prepared.test, prepared.classNames) : null;
+    const report = runReport(spec, prepared, result, test, {
+      title: hooks.title ?? 'mlplab training run',
+      source,
+      seconds: (performance.now() - started) / 1000,
+    });
+    return { report, modelFile: await modelFile(model, result.bestEpoch), model, prepared, fit: result, test };
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
+}
+
+function runReport(spec: ResolvedRun, p: Prepared, fit: FitResult, test: Evaluation | null, o: { title: string; source: string; seconds: number }): RunReport {
+  return {
+    title: o.title,
+    createdAt: new Date().toISOString(),
+    config: spec as unknown as Record<string, unknown>,
+    data: {
+      source: o.source,
+      trainRows: p.train.rows,
+      valRows: p.val.rows,
+      testRows: p.test?.rows ?? 0,
+      features: p.train.cols,
+      classes: p.classes,
+      classNames: p.classNames,
+      steps: p.steps.map((s) => ({ name: s.name, summary: s.summary })),
+    },
+    history: fit.history,
+    bestEpoch: fit.bestEpoch,
+    stoppedEarly: fit.stoppedEarly ? { bestEpoch: fit.bestEpoch, restored: fit.restoredBest } : null,
+    restoredBest: fit.restoredBest,
+    interrupted: fit.aborted,
+    test:
+      test && p.test
+        ? {
+            accuracy: test.accuracy,
+            loss: test.loss,
+            report: test.report,
+            confusion: test.confusion,
+            predictions: Array.from(test.predicted, (predicted, index) => ({ index, predicted, actual: p.test!.labels[index] })),
+          }
+        : null,
+    seconds: o.seconds,
+  };
+}
+
+/** Summary of a run, stored as metrics.json. */
+export interface RunMetrics {
+  trainRows: number;
+  valRows: number;
+  testRows: number;
+  epochs: number;
+  bestEpoch: number;
+  stoppedEarly: boolean;
+  restoredBest: boolean;
+  interrupted: boolean;
+  seconds: number;
+  valLoss: number | null;
+  valAccuracy: number | null;
+  testLoss: number | null;
+  testAccuracy: number | null;
+  macroF1: number | null;
+  confusionMatrix: number[][] | null;
+  classificationReport: Evaluation['report'] | null;
+  classNames: string[];
+}
+
+/** metrics.json of a run: the report's numbers at the kept epoch and on the test set. */
+export function runMetrics(r: RunReport): RunMetrics {
+  const h = r.history;
+  const kept = h.find((e) => e.epoch === r.bestEpoch) ?? h[h.length - 1];
+  const finite = (x: number | undefined) => (x !== undefined && Number.isFinite(x) ? x : null);
+  return {
+    trainRows: r.data.trainRows,
+    valRows: r.data.valRows,
+    testRows: r.data.testRows,
+    epochs: h.length,
+    bestEpoch: r.bestEpoch,
+    stoppedEarly: r.stoppedEarly != null,
+    restoredBest: r.restoredBest,
+    interrupted: r.interrupted,
+    seconds: r.seconds,
+    valLoss: finite(kept?.valLoss),
+    valAccuracy: finite(kept?.valAccuracy),
+    testLoss: r.test ? r.test.loss : null,
+    testAccuracy: r.test ? r.test.accuracy : null,
+    macroF1: r.test ? r.test.report.macro.f1 : null,
+    confusionMatrix: r.test ? r.test.confusion : null,
+    classificationReport: r.test ? r.test.report : null,
+    classNames: r.data.classNames,
+  };
+}

@@ -6,7 +6,7 @@ import { adam, adamw, sgd, type Optimizer } from '../../src/optim/optimizers.js'
 import { constant, cosine, stepDecay, warmup } from '../../src/optim/schedules.js';
 import { Sequential } from '../../src/nn/model.js';
 import { makeOptimizer, makeSchedule, resolveTrainOptions } from '../../src/train/options.js';
-import { BACKENDS, assertAbsClose, lcg, matrixOf, uniformValues } from './helpers.js';
+import { BACKENDS, assertAbsClose, lcg, matrixOf, uniformValues } from '../engine/helpers.js';
 
 /** Flat parameters whose first `decayed` entries are weight-decayed (the model's layout). */
 function flatTarget(backend: Backend, values: number[], decayed: number): OptimizerTarget {

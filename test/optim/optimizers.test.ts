@@ -163,6 +163,21 @@ for (const { name: backendName, backend } of BACKENDS) {
     }
   });
 
+  test(`[${backendName}] without weight decay, fused and unfused SGD agree on infinities and signed zeros`, () => {
+    // 0 * Infinity is NaN and -0 + 0 is +0: a decay of 0 must be skipped, not applied.
+    const w0 = [Infinity, -0, 1, -Infinity, 0];
+    const tFused = flatTarget(backend, w0, 5), tChain = flatTarget(backend, w0, 5);
+    const fused = sgd(tFused, { learningRate: 0.1, momentum: 0.9 }), unfused = sgd(tChain, { learningRate: 0.1, momentum: 0.9, fuse: false });
+    for (const g of [[0, -0, -0, 1, -0], [-0, -0, 0.5, 0, -0]]) {
+      stepWith(fused, tFused, g);
+      stepWith(unfused, tChain, g);
+      assert.ok(sameBits(tFused.values.data, tChain.values.data), `weights ${tFused.values.data} vs ${tChain.values.data}`);
+    }
+    assert.equal(tFused.values.data[0], Infinity);
+    fused.dispose();
+    unfused.dispose();
+  });
+
   test(`[${backendName}] the model's optimizer decays dense weights only`, () => {
     const model = Sequential.create(
       { inputs: 3, classes: 2, hidden: [{ width: 4, activation: 'relu', batchNorm: true }] },

@@ -254,12 +254,5 @@ export class ReferenceBackend implements Backend {
       W[i] += G[i];
     }
   }
-
-  sumSquares(x: Matrix): number {
-    const X = x.data;
-    let s = 0;
-    for (let i = 0; i < X.length; i++) s += X[i] * X[i];
-    return s;
-  }
 }
 

@@ -36,7 +36,7 @@ export type ResolvedModelOptions = Required<Omit<ModelOptions, 'hidden'>> & { hi
 
 const activation = z.enum(ACTIVATIONS, { error: `one of ${ACTIVATIONS.join(', ')}` });
 
-export const hiddenLayerSchema = z
+const hiddenLayerSchema = z
   .object({
     width: fields.positiveInt('a whole number of units from 1 to 65536').max(65536, {
       error: 'a whole number of units from 1 to 65536',
@@ -47,7 +47,7 @@ export const hiddenLayerSchema = z
   })
   .strict();
 
-export const modelSchema = z
+const modelSchema = z
   .object(
     {
     inputs: fields.positiveInt('a whole number of input features >= 1'),

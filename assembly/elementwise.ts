@@ -386,23 +386,3 @@ export function adam(g: usize, m: usize, v: usize, n: i32, b1: f32, a1: f32, b2:
     store<f32>(g + off(i), mv / c1 / (Mathf.sqrt(vv / c2) + eps));
   }
 }
-
-/** Sum of squares, accumulated in f64 so long vectors keep their precision. */
-export function sumSquares(x: usize, n: i32): f64 {
-  let s0 = f64x2.splat(0), s1 = f64x2.splat(0);
-  let i = 0;
-  for (; i + 4 <= n; i += 4) {
-    const v = v128.load(x + off(i));
-    const lo = f64x2.promote_low_f32x4(v);
-    const hi = f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 0, 1));
-    s0 = f64x2.add(s0, f64x2.mul(lo, lo));
-    s1 = f64x2.add(s1, f64x2.mul(hi, hi));
-  }
-  const s = f64x2.add(s0, s1);
-  let total = f64x2.extract_lane(s, 0) + f64x2.extract_lane(s, 1);
-  for (; i < n; i++) {
-    const v = <f64>load<f32>(x + off(i));
-    total += v * v;
-  }
-  return total;
-}

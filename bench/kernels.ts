@@ -163,8 +163,6 @@ printTable('Matrix products (WebAssembly SIMD unless named)');
     be.adam(g, m, v, 0.9, 0.999, 0.1, 0.001, 1e-8);
   });
   record('copy + adam', `1x${p}`, s, perParam(s));
-  s = secondsPerCall(() => be.sumSquares(g));
-  record('sumSquares', `1x${p}`, s, perParam(s));
   // SGD with momentum and weight decay as the optimizer chains it, and fused; a fresh
   // gradient each call for the same reason as Adam.
   const fresh = random(be, 1, p);

@@ -19,9 +19,9 @@ export { Sequential, type BuildOptions } from './nn/model.js';
 export { MODEL_FORMAT, MODEL_VERSION, modelFromJSON, modelToJSON } from './nn/serialize.js';
 
 // Optimisation
-export { Optimizer, adam, adamw, sgd, type AdamOptions, type SgdOptions } from './optim/optimizers.js';
+export { Optimizer, adam, adamw, sgd, type AdamOptions, type OptimizerOptions, type SgdOptions } from './optim/optimizers.js';
 export { constant, cosine, stepDecay, warmup, type Schedule } from './optim/schedules.js';
-export { addDecayedWeights, chain, scaleByAdam, scaleByLearningRate, trace, type OptimizerTarget, type Transform } from './optim/transforms.js';
+export { addDecayedWeights, chain, scaleByAdam, scaleByLearningRate, trace, type OptimizerTarget, type Transform, type TransformSpec } from './optim/transforms.js';
 
 // Training
 export { EarlyStopping, type Callback, type TrainContext } from './train/callbacks.js';

@@ -1,29 +1,46 @@
-import { addDecayedWeights, addDecoupledWeightDecay, chain, fusedSgd, scaleByAdam, scaleByLearningRate } from './transforms.js';
+import { addDecayedWeights, addDecoupledWeightDecay, chain, fuse, scaleByAdam, scaleByLearningRate, trace } from './transforms.js';
 import type { OptimizerTarget, StepInfo, Transform } from './transforms.js';
 import { constant, type Schedule } from './schedules.js';
+
+export interface OptimizerOptions {
+  /**
+   * Run a chain the backend has one kernel for (see `fuse`) as that kernel (default true).
+   * The arithmetic is the same either way; false runs the transforms one by one.
+   */
+  fuse?: boolean;
+}
 
 /**
  * An optimizer binds a transform to a target (the model's flat parameters) and applies the
  * resulting update: w += update. Sorted by increasing complexity: sgd, adam, adamw.
  */
 export class Optimizer {
-  private state: unknown;
+  /** What `step` runs: `transform` itself, or its fused form. */
+  private readonly run: Transform<unknown>;
+  private readonly state: unknown;
   private readonly info: StepInfo = { count: 0, epoch: 0 };
 
   constructor(
     readonly transform: Transform<unknown>,
     readonly target: OptimizerTarget,
     readonly schedule: Schedule,
+    options: OptimizerOptions = {},
   ) {
-    this.state = transform.init(target);
+    this.run = options.fuse === false ? transform : fuse(transform);
+    this.state = this.run.init(target);
+  }
+
+  /** True when steps run as one fused backend kernel instead of the transforms one by one. */
+  get fused(): boolean {
+    return this.run !== this.transform;
   }
 
   /** Apply one update from the gradients currently in `target.grads`. */
   step(epoch: number): void {
     this.info.count++;
     this.info.epoch = epoch;
-    this.transform.update(this.target, this.state, this.info);
-    if (!this.transform.appliesUpdates) this.target.backend.axpy(1, this.target.grads, this.target.values);
+    this.run.update(this.target, this.state, this.info);
+    if (!this.run.appliesUpdates) this.target.backend.axpy(1, this.target.grads, this.target.values);
   }
 
   /** Learning rate in force at `epoch`. */
@@ -32,11 +49,11 @@ export class Optimizer {
   }
 
   dispose(): void {
-    this.transform.dispose?.(this.target, this.state);
+    this.run.dispose?.(this.target, this.state);
   }
 }
 
-export interface SgdOptions {
+export interface SgdOptions extends OptimizerOptions {
   learningRate: number | Schedule;
   momentum?: number;
   nesterov?: boolean;
@@ -58,11 +75,17 @@ const asSchedule = (lr: number | Schedule): Schedule => (typeof lr === 'number' 
 /**
  * SGD with momentum and L2 weight decay: with constant rate lr this is the study's
  * V = rho V - lr (g + lambda W); W = W + V, and PyTorch's SGD. It is
- * chain(addDecayedWeights, trace, scaleByLearningRate), run as one fused kernel (fusedSgd).
+ * chain(addDecayedWeights, trace, scaleByLearningRate), which the optimizer runs as the
+ * backend's fused sgdStep kernel unless `fuse` is false.
  */
 export function sgd(target: OptimizerTarget, o: SgdOptions): Optimizer {
   const schedule = asSchedule(o.learningRate);
-  return new Optimizer(fusedSgd(schedule, o.momentum ?? 0, o.nesterov ?? false, o.weightDecay ?? 0), target, schedule);
+  return new Optimizer(
+    chain(addDecayedWeights(o.weightDecay ?? 0), trace(o.momentum ?? 0, o.nesterov ?? false), scaleByLearningRate(schedule)),
+    target,
+    schedule,
+    { fuse: o.fuse },
+  );
 }
 
 export function adam(target: OptimizerTarget, o: AdamOptions): Optimizer {

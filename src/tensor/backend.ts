@@ -97,8 +97,6 @@ export interface Backend {
    * d = t (or g + momentum * t with Nesterov), else d = g; then g = -lr * d and w += g.
    */
   sgdStep(values: Matrix, grads: Matrix, trace: Matrix | null, decayed: number, lr: number, weightDecay: number, momentum: number, nesterov: boolean): void;
-  /** Sum of squares of x (for gradient norms). */
-  sumSquares(x: Matrix): number;
 }
 
 /** The m, k, n of C = op(A) op(B); throws a RangeError when the shapes do not agree. */

@@ -54,8 +54,5 @@ export function useBackend(name: BackendName): Backend {
 }
 
 export type { Backend } from './backend.js';
-export { ACTIVATIONS, activationCode, type Activation } from './backend.js';
-export { Matrix } from './matrix.js';
-export { Rng, hash32, dropoutKey, dropThreshold } from './rng.js';
-export { ReferenceBackend } from './reference.js';
-export { WasmBackend, wasmSimdSupported, wasmBackendAvailable, loadWasmBackend } from './wasm.js';
+export type { Matrix } from './matrix.js';
+export { wasmSimdSupported } from './wasm.js';

@@ -240,8 +240,11 @@ export class ReferenceBackend implements Backend {
 
   sgdStep(values: Matrix, grads: Matrix, trace: Matrix | null, decayed: number, lr: number, weightDecay: number, momentum: number, nesterov: boolean): void {
     const W = values.data, G = grads.data, T = trace?.data;
+    // No decay at all when weightDecay is 0, as in addDecayedWeights and the wasm kernel
+    // (0 * w would turn an infinite weight into NaN and a -0 gradient into +0).
+    const decayEnd = weightDecay !== 0 ? decayed : 0;
     for (let i = 0; i < W.length; i++) {
-      let g = Math.fround(i < decayed ? G[i] + weightDecay * W[i] : G[i]);
+      let g = Math.fround(i < decayEnd ? G[i] + weightDecay * W[i] : G[i]);
       if (momentum !== 0 && T) {
         const t = Math.fround(momentum * T[i] + g);
         T[i] = t;
@@ -250,13 +253,6 @@ export class ReferenceBackend implements Backend {
       G[i] = -lr * g;
       W[i] += G[i];
     }
-  }
-
-  sumSquares(x: Matrix): number {
-    const X = x.data;
-    let s = 0;
-    for (let i = 0; i < X.length; i++) s += X[i] * X[i];
-    return s;
   }
 }
 

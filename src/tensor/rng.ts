@@ -3,7 +3,7 @@
  * dropout masks) comes from here, so a seed fixes a run bit for bit on one backend.
  *
  * `Rng` is xoshiro128** seeded through splitmix32: a small, fast, well-tested generator
- * whose state is four u32 words, so it can be saved and restored. Dropout masks use the
+ * whose state is four u32 words. Dropout masks use the
  * counter-based `hash32` instead, which both kernel backends implement identically.
  */
 
@@ -118,16 +118,6 @@ export class Rng {
   /** A fresh u32 to seed another stream (dropout keys, worker trials). */
   seed(): number {
     return this.nextU32();
-  }
-
-  /** The generator's state, to save and restore a run exactly. */
-  getState(): [number, number, number, number] {
-    return [this.s0, this.s1, this.s2, this.s3];
-  }
-
-  setState(state: readonly number[]): void {
-    [this.s0, this.s1, this.s2, this.s3] = state.map((x) => x >>> 0);
-    this.spareNormal = null;
   }
 }
 

@@ -7,7 +7,7 @@
  * erf(x) from the Chebyshev-fitted complementary error function (Numerical Recipes' erfcc):
  * fractional error below 1.2e-7 everywhere, enough for float32 activations.
  */
-export function erf(x: number): number {
+function erf(x: number): number {
   const z = Math.abs(x);
   const t = 1 / (1 + 0.5 * z);
   const r =

@@ -22,7 +22,6 @@ interface Kernels {
   zeroBytes(ptr: number, bytes: number): void;
   momentum(g: number, trace: number, n: number, decay: number, nesterov: number): void;
   adam(g: number, m: number, v: number, n: number, b1: number, a1: number, b2: number, a2: number, c1: number, c2: number, eps: number): void;
-  sumSquares(x: number, n: number): number;
   sgdStep(w: number, g: number, t: number, n: number, decayed: number, lr: number, wd: number, mom: number, nesterov: number): void;
   batchNormTrain(
     x: number, gamma: number, beta: number, y: number, xhat: number, invStd: number,
@@ -359,10 +358,6 @@ export class WasmBackend implements Backend {
     checkSame('adam', g, m);
     checkSame('adam', g, v);
     this.k.adam(this.ptr(g), this.ptr(m), this.ptr(v), g.size, b1, 1 - b1, b2, 1 - b2, c1, c2, eps);
-  }
-
-  sumSquares(x: Matrix): number {
-    return this.k.sumSquares(this.ptr(x), x.size);
   }
 
   /**

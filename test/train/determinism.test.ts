@@ -67,15 +67,11 @@ for (const { name: backendName, backend } of BACKENDS) {
   });
 }
 
-test('the generator: a seed fixes the stream, state saves and restores it', () => {
+test('the generator: a seed fixes the stream', () => {
   const a = new Rng(123), b = new Rng(123), c = new Rng(124);
   const seqA = Array.from({ length: 20 }, () => a.nextU32());
   assert.deepEqual(Array.from({ length: 20 }, () => b.nextU32()), seqA);
   assert.notDeepEqual(Array.from({ length: 20 }, () => c.nextU32()), seqA);
-  const state = a.getState();
-  const next = [a.uniform(), a.int(7), a.normal(), a.normal()];
-  a.setState(state);
-  assert.deepEqual([a.uniform(), a.int(7), a.normal(), a.normal()], next);
   const p = new Rng(1).permutation(50);
   assert.deepEqual(Array.from(p).sort((x, y) => x - y), Array.from({ length: 50 }, (_, i) => i));
   assert.notDeepEqual(Array.from(p), Array.from({ length: 50 }, (_, i) => i));

@@ -1,12 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Backend } from '../../src/tensor/backend.js';
-import type { OptimizerTarget } from '../../src/optim/transforms.js';
-import { adam, adamw, sgd, type Optimizer } from '../../src/optim/optimizers.js';
+import { addDecayedWeights, chain, scaleByLearningRate, trace, type OptimizerTarget } from '../../src/optim/transforms.js';
+import { Optimizer, adam, adamw, sgd, type SgdOptions } from '../../src/optim/optimizers.js';
 import { constant, cosine, stepDecay, warmup } from '../../src/optim/schedules.js';
 import { Sequential } from '../../src/nn/model.js';
 import { makeOptimizer, makeSchedule, resolveTrainOptions } from '../../src/train/options.js';
-import { BACKENDS, assertAbsClose, lcg, matrixOf, uniformValues } from '../helpers.js';
+import { BACKENDS, assertAbsClose, lcg, matrixOf, sameBits, uniformValues } from '../helpers.js';
 
 /** Flat parameters whose first `decayed` entries are weight-decayed (the model's layout). */
 function flatTarget(backend: Backend, values: number[], decayed: number): OptimizerTarget {
@@ -130,6 +130,54 @@ for (const { name: backendName, backend } of BACKENDS) {
     assert.equal(opt.learningRate(25), 0.025);
   });
 
+  test(`[${backendName}] fused SGD gives the same bits as its three transforms run one by one`, () => {
+    // 37 parameters, the first 23 decayed: both lengths odd, so the kernels' vector loops, their
+    // scalar tails and the end of the decayed prefix inside a vector are all exercised.
+    const n = 37, decayed = 23;
+    const cases: [string, Omit<SgdOptions, 'fuse'>][] = [
+      ['plain', { learningRate: 0.1 }],
+      ['weight decay', { learningRate: 0.1, weightDecay: 0.01 }],
+      ['momentum', { learningRate: 0.05, momentum: 0.9 }],
+      ['momentum and weight decay (the study)', { learningRate: 0.001, momentum: 0.9, weightDecay: 0.001 }],
+      ['Nesterov', { learningRate: 0.05, momentum: 0.9, nesterov: true }],
+      ['Nesterov and weight decay', { learningRate: 0.05, momentum: 0.8, nesterov: true, weightDecay: 0.05 }],
+      ['schedule', { learningRate: warmup(2, cosine(0.1, 4, 0.001)), momentum: 0.9, weightDecay: 0.01 }],
+    ];
+    for (const [name, options] of cases) {
+      const rand = lcg(7);
+      const w0 = uniformValues(rand, n, -1, 1);
+      const tFused = flatTarget(backend, w0, decayed), tChain = flatTarget(backend, w0, decayed);
+      const fused = sgd(tFused, options), unfused = sgd(tChain, { ...options, fuse: false });
+      assert.equal(fused.fused, true, `${name}: sgd runs the fused kernel`);
+      assert.equal(unfused.fused, false, `${name}: fuse: false runs the chain`);
+      for (let s = 0; s < 24; s++) {
+        const g = uniformValues(rand, n, -1, 1);
+        const epoch = Math.floor(s / 4); // six epochs: the schedule changes the rate five times
+        stepWith(fused, tFused, g, epoch);
+        stepWith(unfused, tChain, g, epoch);
+        assert.ok(sameBits(tFused.values.data, tChain.values.data), `${name}, step ${s}: weights differ`);
+        assert.ok(sameBits(tFused.grads.data, tChain.grads.data), `${name}, step ${s}: updates differ`);
+      }
+      fused.dispose();
+      unfused.dispose();
+    }
+  });
+
+  test(`[${backendName}] without weight decay, fused and unfused SGD agree on infinities and signed zeros`, () => {
+    // 0 * Infinity is NaN and -0 + 0 is +0: a decay of 0 must be skipped, not applied.
+    const w0 = [Infinity, -0, 1, -Infinity, 0];
+    const tFused = flatTarget(backend, w0, 5), tChain = flatTarget(backend, w0, 5);
+    const fused = sgd(tFused, { learningRate: 0.1, momentum: 0.9 }), unfused = sgd(tChain, { learningRate: 0.1, momentum: 0.9, fuse: false });
+    for (const g of [[0, -0, -0, 1, -0], [-0, -0, 0.5, 0, -0]]) {
+      stepWith(fused, tFused, g);
+      stepWith(unfused, tChain, g);
+      assert.ok(sameBits(tFused.values.data, tChain.values.data), `weights ${tFused.values.data} vs ${tChain.values.data}`);
+    }
+    assert.equal(tFused.values.data[0], Infinity);
+    fused.dispose();
+    unfused.dispose();
+  });
+
   test(`[${backendName}] the model's optimizer decays dense weights only`, () => {
     const model = Sequential.create(
       { inputs: 3, classes: 2, hidden: [{ width: 4, activation: 'relu', batchNorm: true }] },
@@ -153,6 +201,25 @@ for (const { name: backendName, backend } of BACKENDS) {
     model.dispose();
   });
 }
+
+test('only decay, trace and learning rate, in this order, are fused', () => {
+  const t = flatTarget(BACKENDS[0].backend, [1, 2, 3], 2);
+  const rate = constant(0.1);
+  const isFused = (opt: Optimizer): boolean => {
+    opt.dispose();
+    return opt.fused;
+  };
+  const chained = (...transforms: Parameters<typeof chain>): boolean => isFused(new Optimizer(chain(...transforms), t, rate));
+  assert.equal(chained(addDecayedWeights(0.01), trace(0.9), scaleByLearningRate(rate)), true);
+  assert.equal(chained(addDecayedWeights(0), trace(0), scaleByLearningRate(rate)), true);
+  assert.equal(chained(trace(0.9), addDecayedWeights(0.01), scaleByLearningRate(rate)), false);
+  assert.equal(chained(addDecayedWeights(0.01), trace(0.9)), false);
+  assert.equal(chained(addDecayedWeights(0.01), trace(0.9), scaleByLearningRate(rate), scaleByLearningRate(rate)), false);
+  const sgdChain = chain(addDecayedWeights(0.01), trace(0.9), scaleByLearningRate(rate));
+  assert.equal(isFused(new Optimizer(sgdChain, t, rate, { fuse: false })), false);
+  assert.equal(isFused(adam(t, { learningRate: 0.01 })), false);
+  assert.equal(isFused(adamw(t, { learningRate: 0.01 })), false);
+});
 
 test('schedules at chosen epochs', () => {
   const close = (a: number, e: number, what: string) => assert.ok(Math.abs(a - e) < 1e-15, `${what}: ${a} vs ${e}`);

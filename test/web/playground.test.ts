@@ -107,7 +107,7 @@ test('playground trains in headless Chromium, refuses bad input with a message, 
     await page.setInputFiles('#file-testData', npyFile('test_data.npy', new Float32Array(rows * 3), [rows, 3]));
     await page.setInputFiles('#file-testLabels', npyFile('test_label.npy', new Int32Array(rows), [rows]));
     await train.click();
-    assert.match(await messageWith(page, 'test_data.npy'), /3 features per row, but the training data has 4/);
+    assert.match(await messageWith(page, 'test_data.npy'), /3 features per row, but the training data \(train_data\.npy\) has 4/);
     assert.equal(await page.getAttribute('body', 'data-phase'), 'idle');
 
     // The page still works: train on the built-in data, pause, resume, stop and evaluate.

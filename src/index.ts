@@ -44,7 +44,7 @@ export * from './format.js';
 
 // Data: parsers take bytes and pre-processing works on arrays, so all of this runs in the browser too
 export { selectRows, type Dataset, type PrepStep } from './data/dataset.js';
-export { FASHION_MNIST_CLASSES, FASHION_MNIST_FILES, NPZ_KEYS, inflated, inspectFile, memoryFiles, resolveFeatures, resolveSource, type FileSummary, type LoadedData, type LoadOptions, type SourceFiles } from './data/source.js';
+export { FASHION_MNIST_CLASSES, FASHION_MNIST_FILES, NPZ_KEYS, inspectFile, memoryFiles, resolveFeatures, resolveSource, type FileSummary, type LoadedData, type LoadOptions, type SourceFiles } from './data/source.js';
 export { parseNpy, parseNpz, writeNpy, type NpyArray } from './data/npy.js';
 export { parseIdx } from './data/idx.js';
 export { CsvReader, parseCsv, type CsvOptions, type CsvTable } from './data/csv.js';

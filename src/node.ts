@@ -5,5 +5,5 @@
 export * from './index.js';
 export { diskFiles, loadFeatures, loadSource } from './data/files.js';
 export { loadModel, saveModel, writeRunFolder, type RunFolderOptions } from './run/folder.js';
-export { renderRunFigureSvgs, renderRunReportHtml, specToPng, specToSvg, svgToPng, writeChart, writeRunFigures, type PngOptions } from './report/render-node.js';
+export { renderRunFigureSvgs, renderRunReportHtml, specToSvg, svgToPng, writeRunFigures, type PngOptions } from './report/render-node.js';
 export * from './tune/index.js';

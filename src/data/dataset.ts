@@ -76,7 +76,7 @@ export function checkDataset(ds: Dataset): void {
   }
 }
 
-export function withClassNames(ds: Dataset, classNames: string[] | undefined): Dataset {
+function withClassNames(ds: Dataset, classNames: string[] | undefined): Dataset {
   if (classNames !== undefined) ds.classNames = classNames;
   return ds;
 }

@@ -127,16 +127,6 @@ export function svgToPng(svg: string, options: PngOptions = {}): PngImage {
   return { png: image.asPng(), width: image.width, height: image.height };
 }
 
-/** A Vega-Lite spec straight to PNG. */
-export async function specToPng(spec: TopLevelSpec, options: PngOptions = {}): Promise<PngImage> {
-  return svgToPng(await specToSvg(spec), options);
-}
-
-/** Renders one spec to `<dir>/<name>.svg` and `<dir>/<name>.png`; returns both paths. */
-export async function writeChart(dir: string, name: string, spec: TopLevelSpec, options: PngOptions = {}): Promise<string[]> {
-  return writeFigure(dir, name, await specToSvg(spec), options);
-}
-
 async function writeFigure(dir: string, name: string, svg: string, options: PngOptions): Promise<string[]> {
   const svgPath = join(dir, `${name}.svg`);
   const pngPath = join(dir, `${name}.png`);

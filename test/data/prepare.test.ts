@@ -283,3 +283,53 @@ test('PCA on a table wider than one covariance block agrees with a float64 covar
   for (let i = 0; i < cols; i++) trace += cov[i * cols + i];
   close([fit.totalVariance], [trace], 1e-6, 'total variance');
 });
+
+test('prepare says where every prepared row came from, with NaN rows dropped', () => {
+  const rows = 40, cols = 3;
+  const features = Float32Array.from({ length: rows * cols }, (_, i) => i);
+  const labels = Int32Array.from({ length: rows }, (_, i) => i % 2);
+  features[7 * cols + 1] = NaN; // row 7 is dropped
+  const test = { features: Float32Array.from({ length: 5 * cols }, (_, i) => 1000 + i), labels: Int32Array.from([0, 1, 0, 1, 0]), rows: 5, cols, source: 't' };
+  test.features[2 * cols] = Infinity; // test row 2 is dropped
+  const p = prepare({ train: { features, labels, rows, cols, source: 'x' }, test }, { scale: 'none', valFraction: 0.25, seed: 3 });
+  assert.equal(p.train.rows + p.val.rows, rows - 1);
+  assert.deepEqual(Array.from(p.origin.test!), [0, 1, 3, 4]);
+  for (const [part, origin, raw] of [[p.train, p.origin.train, features], [p.val, p.origin.val, features], [p.test!, p.origin.test!, test.features]] as const) {
+    assert.equal(origin.length, part.rows);
+    for (let i = 0; i < part.rows; i++) {
+      assert.deepEqual(Array.from(part.features.subarray(i * cols, (i + 1) * cols)), Array.from(raw.subarray(origin[i] * cols, (origin[i] + 1) * cols)));
+    }
+  }
+  assert.ok(!Array.from(p.origin.train).includes(7) && !Array.from(p.origin.val).includes(7));
+});
+
+test('a separate validation set is cleaned by the same rule and transformed with the training fit', () => {
+  const train = { features: Float32Array.from([0, 2, 4, 6]), labels: Int32Array.from([0, 1, 0, 1]), rows: 4, cols: 1, source: 'train' };
+  const val = { features: Float32Array.from([3, NaN, 9]), labels: Int32Array.from([1, 0, 0]), rows: 3, cols: 1, source: 'val.npy' };
+  const p = prepare({ train, test: null, val }, { scale: 'standard', valFraction: 0.5 });
+  // The whole training set is fitted (the held-out fraction does not apply), mean 3, population sd sqrt(5).
+  assert.equal(p.train.rows, 4);
+  assert.deepEqual(Array.from(p.origin.val), [0, 2]);
+  close(p.val.features, [0, 6 / Math.sqrt(5)], 1e-6, 'validation rows');
+  assert.ok(p.steps.some((s) => s.name === 'validation' && /2 rows from val\.npy \(1 rows with NaN/.test(s.summary)));
+  assert.throws(() => prepare({ train, test: null, val }, { nulls: 'refuse' }), (e: unknown) => e instanceof DataError && /val\.npy: 1 rows hold NaN/.test(e.message));
+  const wide = { ...val, features: new Float32Array(6), cols: 2 };
+  assert.throws(() => prepare({ train, test: null, val: wide }), (e: unknown) => e instanceof DataError && /val\.npy: has 2 features per row, but the training data \(train\) has 1/.test(e.message));
+  const unknownClass = { ...val, features: Float32Array.from([1, 2, 3]), labels: Int32Array.from([0, 5, 1]) };
+  assert.throws(() => prepare({ train, test: null, val: unknownClass }), (e: unknown) => e instanceof DataError && /row 1 has label 5, but the training data has 2 classes/.test(e.message));
+});
+
+test('prepare runs PCA on the backend it is given', () => {
+  const rows = 30, cols = 4;
+  const features = Float32Array.from({ length: rows * cols }, (_, i) => Math.sin(i * 1.7));
+  const labels = Int32Array.from({ length: rows }, (_, i) => i % 3);
+  const calls = { gemm: 0 };
+  const backend = new ReferenceBackend();
+  const gemm = backend.gemm.bind(backend);
+  backend.gemm = (...args: Parameters<typeof gemm>) => {
+    calls.gemm++;
+    return gemm(...args);
+  };
+  prepare({ train: { features, labels, rows, cols }, test: null }, { pca: 2 }, backend);
+  assert.ok(calls.gemm > 0, 'the projection ran on the given backend');
+});

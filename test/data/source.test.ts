@@ -8,6 +8,7 @@ import { Command } from 'commander';
 import { describeSource, formatSourceInfo, registerDataCommands } from '../../src/cli/data.js';
 import { parseNpy, writeNpy } from '../../src/data/npy.js';
 import { loadFeatures, loadSource } from '../../src/data/files.js';
+import { memoryFiles, resolveSource } from '../../src/data/source.js';
 import { ConfigError, DataError } from '../../src/errors.js';
 import { FIXTURES, fixture, rejectsDataError, tempDir } from './helpers.js';
 
@@ -188,4 +189,27 @@ test('only files.ts touches Node APIs, so the browser resolves sources with the 
     .filter((f) => f.endsWith('.js'))
     .filter((f) => /from ['"]node:/.test(readFileSync(join(srcDir, f), 'utf8')));
   assert.deepEqual(nodeOnly.sort(), ['files.js']);
+});
+
+test('files held in memory resolve exactly as the same files on disk (the page and the command line agree)', async () => {
+  const walk = (d: string): string[] => readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(d, e.name)) : [join(d, e.name)]));
+  const memory = memoryFiles(new Map(walk(dir).map((f) => [f, readBytes(f)])));
+  const sources = [
+    p('study'),
+    p('idx'),
+    `${p('study', 'train_data.npy')},${p('study', 'train_label.npy')}`,
+    `${p('train.csv')},${p('test.csv')}`,
+    p('iris.csv'),
+    `${p('train.csv')},${p('labels.csv')}`,
+  ];
+  for (const source of sources) {
+    const disk = await loadSource(source);
+    const mem = await resolveSource(source, memory);
+    for (const part of ['train', 'test'] as const) {
+      assert.deepEqual(mem[part] && { ...mem[part], features: Array.from(mem[part]!.features), labels: Array.from(mem[part]!.labels) }, disk[part] && { ...disk[part], features: Array.from(disk[part]!.features), labels: Array.from(disk[part]!.labels) }, `${source} ${part}`);
+    }
+    assert.deepEqual(mem.notes.map((n) => n.summary), disk.notes.map((n) => n.summary), source);
+  }
+  await rejectsDataError(resolveSource(p('nowhere'), memory), p('nowhere'), /no such file or folder/);
+  await rejectsDataError(resolveSource('fashion-mnist', memory), 'fashion-mnist', /the built-in data is not available here/);
 });

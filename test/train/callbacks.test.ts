@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Sequential } from '../../src/nn/model.js';
 import { fit } from '../../src/train/fit.js';
-import { EarlyStopping, type Callback, type TrainContext } from '../../src/train/callbacks.js';
+import { Checkpoint, EarlyStopping, improves, type Callback, type TrainContext } from '../../src/train/callbacks.js';
 import type { EpochRecord } from '../../src/metrics/history-types.js';
 import { ConfigError } from '../../src/errors.js';
 import { BACKENDS, gaussianBlobs, sameBits } from '../helpers.js';
@@ -112,4 +112,34 @@ test('early stopping without validation data is refused, not silently ignored', 
     assert.equal(e.field, 'train.earlyStopping');
     return true;
   });
+});
+
+test('the checkpoint saves the epoch early stopping keeps, minDelta included', async () => {
+  // Validation losses by epoch: 1.0, then gains smaller than minDelta = 0.05 (0.97, 0.96), then a real one (0.80).
+  const losses = [1.0, 0.97, 0.96, 0.8, 0.79, 0.9];
+  const saved: number[] = [];
+  const model = {} as TrainContext['model'];
+  const ctx: TrainContext = { model, epochs: losses.length, stopTraining: false, history: [] };
+  const early = new EarlyStopping({ monitor: 'valLoss', patience: 10, minDelta: 0.05, restoreBest: false });
+  const checkpoint = new Checkpoint(async (_m, epoch) => void saved.push(epoch), 'valLoss', 0.05);
+  early.onTrainBegin();
+  checkpoint.onTrainBegin();
+  for (const [i, valLoss] of losses.entries()) {
+    const record: EpochRecord = { epoch: i + 1, trainLoss: 1, valLoss, trainAccuracy: 0.5, valAccuracy: 0.5, seconds: 0 };
+    early.onEpochEnd(record, ctx);
+    await checkpoint.onEpochEnd(record, ctx);
+  }
+  // Epochs 2, 3 and 5 improve by less than 0.05: neither keeps them.
+  assert.deepEqual(saved, [1, 4]);
+  assert.equal(early.bestEpoch, 4);
+  assert.equal(checkpoint.savedEpoch, early.bestEpoch);
+});
+
+test('improves: lower loss or higher accuracy by more than minDelta; NaN never; the first finite value always', () => {
+  assert.equal(improves(0.5, NaN, 'valLoss', 0), true);
+  assert.equal(improves(NaN, 1, 'valLoss', 0), false);
+  assert.equal(improves(0.9, 1, 'valLoss', 0.1), false);
+  assert.equal(improves(0.89, 1, 'valLoss', 0.1), true);
+  assert.equal(improves(0.6, 0.5, 'valAccuracy', 0.05), true);
+  assert.equal(improves(0.4, 0.5, 'valAccuracy', 0), false);
 });

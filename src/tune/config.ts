@@ -7,7 +7,8 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { PRESETS, dataOptionsSchema, mergeSpecs, networkSchema, networkToModelOptions, resolveRun, type ResolvedRun, type RunSpec } from '../run/spec.js';
+import { prepareSchema } from '../data/prepare.js';
+import { PRESETS, mergeSpecs, networkSchema, networkToModelOptions, resolveRun, type ResolvedRun, type RunSpec } from '../run/spec.js';
 import { ConfigError } from '../errors.js';
 import { earlyStoppingSchema, trainSchema } from '../train/options.js';
 import { fields, parseConfig } from '../validate.js';
@@ -74,14 +75,13 @@ const finalSchema = z
   })
   .strict();
 
-const studyDataSchema = dataOptionsSchema
+/** The study's data: a source and the pre-processing options (the split seed included). */
+const studyDataSchema = prepareSchema
   .extend({
     /** What loadSource reads: a named dataset ("fashion-mnist") or a path. */
     source: z.string({ error: 'a data source such as "fashion-mnist" or a folder of .npy files' }).min(1, { error: 'a data source' }),
     /** Use only the first N rows of the training split for the trials (keeps studies fast). */
     trainRows: fields.positiveInt('a number of rows >= 1').optional(),
-    /** Seed of the train/validation split. */
-    seed: z.number({ error: 'a whole number' }).int({ error: 'a whole number' }).default(0),
   })
   .strict();
 

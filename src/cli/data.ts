@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { classCounts, countClasses, type Dataset, type PrepStep } from '../data/dataset.js';
-import { formatCount } from '../format.js';
+import { formatCount, formatPercent } from '../format.js';
 import { writeNpy } from '../data/npy.js';
 import { countNulls, describeColumns } from '../data/nulls.js';
 import { prepare, type PrepareOptions } from '../data/prepare.js';
@@ -72,7 +72,7 @@ export function formatSourceInfo(info: SourceInfo): string {
     const nameWidth = Math.max(4, ...p.classes.map((c) => (c.name ?? '').length));
     lines.push(`  ${'class'.padEnd(6)}${'name'.padEnd(nameWidth + 2)}${'rows'.padStart(8)}${'share'.padStart(8)}`);
     for (const c of p.classes) {
-      lines.push(`  ${String(c.label).padEnd(6)}${(c.name ?? '').padEnd(nameWidth + 2)}${formatCount(c.rows).padStart(8)}${`${(100 * c.share).toFixed(1)}%`.padStart(8)}`);
+      lines.push(`  ${String(c.label).padEnd(6)}${(c.name ?? '').padEnd(nameWidth + 2)}${formatCount(c.rows).padStart(8)}${formatPercent(c.share, 1).padStart(8)}`);
     }
     const absent = p.classes.filter((c) => c.rows === 0).map((c) => c.label);
     if (absent.length) lines.push(`  warning: no rows of class ${absent.join(', ')}`);

@@ -3,7 +3,7 @@ import { DataError } from '../errors.js';
 import { getBackend, type Backend } from '../tensor/index.js';
 import { fields, parseConfig } from '../validate.js';
 import { checkDataset, classCounts, countClasses, selectRows, type Dataset, type PrepStep } from './dataset.js';
-import { formatCount } from '../format.js';
+import { formatCount, formatPercent } from '../format.js';
 import { countNulls, describeColumns, finiteRows } from './nulls.js';
 import { fitPca, type PcaFit } from './pca.js';
 import { Pipeline } from './pipeline.js';
@@ -68,9 +68,7 @@ export interface Prepared {
   pcaFit?: PcaFit;
 }
 
-function pct(x: number, digits = 1): string {
-  return `${(100 * x).toFixed(digits)}%`;
-}
+const pct = (x: number, digits = 1): string => formatPercent(x, digits);
 
 const identity = (n: number): Int32Array => Int32Array.from({ length: n }, (_, i) => i);
 

@@ -5,6 +5,7 @@
  */
 import type { TopLevelSpec } from 'vega-lite';
 import type { EpochRecord } from '../metrics/history-types.js';
+import { formatPercent } from '../format.js';
 
 /** Font family of every chart; the PNG renderer ships this font so text renders anywhere. */
 export const CHART_FONT = 'DejaVu Sans';
@@ -119,7 +120,7 @@ function curveChart(history: EpochRecord[], metric: CurveMetric, options: CurveC
     },
   ];
   if (best) {
-    const shown = isLoss ? best.value.toFixed(3) : `${(best.value * 100).toFixed(1)}%`;
+    const shown = isLoss ? best.value.toFixed(3) : formatPercent(best.value, 1);
     const label = `best ${shown} (epoch ${best.epoch})`;
     // Vega sizes the chart from estimated text widths (0.8 em per character without a canvas);
     // the label goes on the side of the marker where that estimate fits, so it never widens the chart.

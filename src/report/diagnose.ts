@@ -3,7 +3,7 @@
  * the model, plateaus, early stopping. Pure functions, browser-safe.
  */
 import type { EpochRecord } from '../metrics/history-types.js';
-import { formatDuration } from '../format.js';
+import { formatDuration, formatPercent } from '../format.js';
 
 export type FindingKind =
   | 'overfitting'
@@ -57,7 +57,7 @@ export interface DiagnoseOptions {
 }
 
 const f3 = (x: number) => x.toFixed(3);
-const pct = (x: number) => `${Math.round(x * 100)}%`;
+const pct = (x: number) => formatPercent(x, 0);
 
 /**
  * Centred moving average, the window shrinking at the ends. Validation loss is noisy from
@@ -226,7 +226,7 @@ export function diagnoseHistory(history: EpochRecord[], options: DiagnoseOptions
       message:
         `Validation loss was within ${pct(tolerance)} of its best by epoch ${h[near].epoch}; ` +
         `the ${best.epoch - h[near].epoch} epochs from there to the best (epoch ${best.epoch}) improved it by only ` +
-        `${(gain * 100).toFixed(2)}%.`,
+        `${formatPercent(gain)}.`,
       details: { plateauEpoch: h[near].epoch, bestEpoch: best.epoch, gain },
     });
   }
@@ -250,7 +250,7 @@ export function diagnoseHistory(history: EpochRecord[], options: DiagnoseOptions
         severity: 'info',
         epoch: best.epoch,
         message:
-          `Validation loss was still falling at the last epoch (${best.epoch}): it dropped ${(drop * 100).toFixed(1)}% ` +
+          `Validation loss was still falling at the last epoch (${best.epoch}): it dropped ${formatPercent(drop, 1)} ` +
           `over the last ${back} epoch${back === 1 ? '' : 's'}. Training longer may help.`,
         details: { drop, epochs: back },
       });

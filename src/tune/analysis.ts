@@ -4,6 +4,7 @@
  * the interaction check. Pure functions of the stored trials, so a resumed study reaches the
  * same conclusions as an uninterrupted one.
  */
+import { formatPercent } from '../format.js';
 import type { ResolvedStudy, StudyMetric } from './config.js';
 import { baseLevels, configuration, type Configuration } from './strategies.js';
 import { summarize, welchTest, type Comparison, type Summary } from './stats.js';
@@ -372,7 +373,7 @@ export function rankConfigs(study: ResolvedStudy, stats: Iterable<ConfigStats>, 
 /** A metric value for text: accuracy in percent, loss with 4 decimals. */
 export function fmtMetric(x: number, metric: StudyMetric): string {
   if (!Number.isFinite(x)) return 'n/a';
-  return metric === 'valAccuracy' ? `${(100 * x).toFixed(2)}%` : x.toFixed(4);
+  return metric === 'valAccuracy' ? formatPercent(x) : x.toFixed(4);
 }
 
 /** A gain for text: points of accuracy, or a loss difference. */

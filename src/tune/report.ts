@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import type { Prepared } from '../data/prepare.js';
-import { formatDuration } from '../format.js';
+import { formatDuration, formatPercent } from '../format.js';
 import { writeFileAtomic } from '../io/files.js';
 import { factorChart, type FactorPoint } from '../report/charts.js';
 import { REPORT_STYLE, card, esc, inlineSvg, preparationSteps, reportPage, runReportSections, type ReportSection } from '../report/html.js';
@@ -205,7 +205,7 @@ export function formatTable1Markdown(r: StudyReport): string {
   }
   out.push(`Final model: ${r.winner.label}.`);
   if (r.finalError) out.push(`Its training failed: ${r.finalError}`);
-  if (r.final?.test) out.push(`Test accuracy ${(100 * r.final.test.accuracy).toFixed(2)}%, macro F1 ${r.final.test.report.macro.f1.toFixed(3)} (${r.final.test.report.macro.support} test rows, evaluated once).`);
+  if (r.final?.test) out.push(`Test accuracy ${formatPercent(r.final.test.accuracy)}, macro F1 ${r.final.test.report.macro.f1.toFixed(3)} (${r.final.test.report.macro.support} test rows, evaluated once).`);
   return out.join('\n') + '\n';
 }
 

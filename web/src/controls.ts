@@ -3,7 +3,7 @@
  * a sentence on what it does to learning. The panel reads itself into a RunSpec (validated by
  * the library's resolveRun) and writes presets into itself.
  */
-import { ACTIVATIONS, ConfigError, PRESETS, type Activation, type ResolvedRun, type RunSpec } from '../../src/index.js';
+import { ACTIVATIONS, ConfigError, PRESETS, formatCount, type Activation, type ResolvedRun, type RunSpec } from '../../src/index.js';
 import { byId, h, shortNumber } from './dom.js';
 
 /** The page's own limits, lower than the engine's so the page stays responsive. */
@@ -166,7 +166,7 @@ export function buildControls(changed: () => void): void {
       h('div', { class: 'control-head' }, h('span', { class: 'label' }, 'Hidden layers'), h('span', { class: 'muted', id: 'layer-count' })),
       layerList,
       add,
-      explain(`Each layer is Linear → batch norm → activation → dropout. More layers and wider ones can draw finer boundaries between classes, but cost time and overfit sooner. The study found a third layer about twice as slow for under 1% gain. Up to ${PAGE_LIMITS.layers} layers of ${PAGE_LIMITS.width.toLocaleString('en-US')} units here (the engine allows 64 of 65,536).`),
+      explain(`Each layer is Linear → batch norm → activation → dropout. More layers and wider ones can draw finer boundaries between classes, but cost time and overfit sooner. The study found a third layer about twice as slow for under 1% gain. Up to ${PAGE_LIMITS.layers} layers of ${formatCount(PAGE_LIMITS.width)} units here (the engine allows 64 of 65,536).`),
       explain('Activation: ReLU passes positive values and zeroes the rest, fast and sparse. GELU is a smooth ReLU that weighs each input by how likely it is to be positive. tanh and sigmoid saturate, so gradients fade in deep stacks; leaky ReLU keeps a small slope for negative inputs so no unit goes silent.'),
     ),
     toggleControl('batch-norm', 'Batch normalisation', 'Re-centres and rescales each layer\'s inputs over the mini-batch, with a learned scale and shift. Training tolerates larger learning rates and depends less on the initial weights; at inference it uses running averages.'),
@@ -270,7 +270,7 @@ export function readSpec(): RunSpec {
 export function checkPageLimits(run: ResolvedRun): void {
   run.network.widths.forEach((w, i) => {
     if (w > PAGE_LIMITS.width) {
-      throw new ConfigError(`network.widths[${i}]`, w, `at most ${PAGE_LIMITS.width.toLocaleString('en-US')} units per layer in the playground, so training stays responsive (the engine itself allows up to 65,536)`);
+      throw new ConfigError(`network.widths[${i}]`, w, `at most ${formatCount(PAGE_LIMITS.width)} units per layer in the playground, so training stays responsive (the engine itself allows up to 65,536)`);
     }
   });
   if (run.network.widths.length > PAGE_LIMITS.layers) throw new ConfigError('network.widths', run.network.widths, `at most ${PAGE_LIMITS.layers} hidden layers in the playground`);

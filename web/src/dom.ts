@@ -1,4 +1,5 @@
 /** Small DOM helpers for the page. */
+import { formatCount, formatDuration, formatNumber, formatPercent, formatSetting } from '../../src/index.js';
 
 type Child = Node | string | number | null | undefined | false;
 type Attrs = Record<string, string | number | boolean | null | undefined | EventListener>;
@@ -30,19 +31,9 @@ export function byId<T extends HTMLElement = HTMLElement>(id: string): T {
   return el as T;
 }
 
-export const pct = (x: number, digits = 1): string => (Number.isFinite(x) ? `${(x * 100).toFixed(digits)}%` : '–');
-export const fixed = (x: number, digits = 3): string => (Number.isFinite(x) ? x.toFixed(digits) : '–');
-export const count = (n: number): string => n.toLocaleString('en-US');
-
-/** A number as a person would write it in a setting: 0.001, 1e-5, 128. */
-export function shortNumber(x: number): string {
-  if (!Number.isFinite(x)) return String(x);
-  if (x !== 0 && Math.abs(x) < 1e-3) return x.toExponential().replace(/\.?0+e/, 'e').replace('e-', 'e-');
-  return String(Number(x.toPrecision(6)));
-}
-
-export function seconds(s: number): string {
-  if (s < 1) return `${Math.round(s * 1000)} ms`;
-  if (s < 60) return `${s.toFixed(1)} s`;
-  return `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
-}
+// Numbers as the page shows them: the library's one formatting module, with the page's precision.
+export const pct = (x: number, digits = 1): string => formatPercent(x, digits);
+export const fixed = (x: number, digits = 3): string => formatNumber(x, digits);
+export const count = formatCount;
+export const shortNumber = formatSetting;
+export const seconds = formatDuration;

@@ -2,7 +2,7 @@
  * Runs described in words, so the comparison chart can label each run by what changed from
  * the run before it ("dropout 0.5 → 0.2").
  */
-import { PRESETS, mergeSpecs, resolveRun, type ResolvedRun } from '../../src/index.js';
+import { PRESETS, formatCount, mergeSpecs, resolveRun, type ResolvedRun } from '../../src/index.js';
 import { shortNumber } from './dom.js';
 
 /** Ordered settings of a run as (name, value) pairs people read. */
@@ -29,7 +29,7 @@ export function describeRun(run: ResolvedRun, data: DataInfo): Settings {
   const t = run.train;
   const d = run.data;
   const layers = n.layers ?? n.widths.length;
-  const out: Settings = [['data', data.name], ['training rows', data.rows.toLocaleString('en-US')]];
+  const out: Settings = [['data', data.name], ['training rows', formatCount(data.rows)]];
   out.push(['hidden layers', String(layers)]);
   if (layers > 0) {
     out.push(['widths', list(n.widths, layers, String)]);

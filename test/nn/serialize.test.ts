@@ -7,7 +7,7 @@ import { MODEL_FORMAT, MODEL_VERSION, modelFromJSON, modelToJSON } from '../../s
 import { fit } from '../../src/train/fit.js';
 import { ModelFormatError } from '../../src/errors.js';
 import type { Backend } from '../../src/tensor/backend.js';
-import { BACKENDS, gaussianBlobs, sameBits } from './helpers.js';
+import { BACKENDS, gaussianBlobs, sameBits } from '../engine/helpers.js';
 
 const options: ModelOptions = {
   inputs: 10, classes: 3, leakySlope: 0.05, batchNormMomentum: 0.2,

@@ -16,7 +16,8 @@ export { Rng } from './tensor/rng.js';
 export { resolveModelOptions, type HiddenLayerOptions, type ModelOptions, type ResolvedModelOptions } from './nn/config.js';
 export type { Layer, Param } from './nn/layer.js';
 export { Sequential, type BuildOptions } from './nn/model.js';
-export { MODEL_FORMAT, MODEL_VERSION, modelFromJSON, modelToJSON } from './nn/serialize.js';
+export { MODEL_FORMAT, MODEL_VERSION, modelFromJSON, modelToJSON, type NamedTensor } from './nn/serialize.js';
+export { decodeModelFile, defaultClassNames, encodeModelFile, type ModelFileContents } from './run/model-file.js';
 
 // Optimisation
 export { Optimizer, adam, adamw, sgd, type AdamOptions, type SgdOptions } from './optim/optimizers.js';
@@ -45,6 +46,6 @@ export { countNulls, finiteRows } from './data/nulls.js';
 export { stratifiedSplit } from './data/split.js';
 export { fitScaler, type ScaleKind, type ScalerParams } from './data/scale.js';
 export { fitPca, type PcaFit } from './data/pca.js';
-export { Pipeline, type PipelineJSON } from './data/pipeline.js';
+export { PIPELINE_TENSORS, Pipeline, type PipelineJSON, type PipelineMeta } from './data/pipeline.js';
 export { PREPARE_DEFAULTS, prepare, type PrepareOptions, type Prepared } from './data/prepare.js';
 export { gatherLabels, gatherRows } from './data/batches.js';

@@ -30,7 +30,7 @@ export async function example(source = 'fashion-mnist', out = 'runs/library-exam
   console.log(formatClassificationReport(report));
 
   // Save with the fitted pre-processing, so `mlplab predict` can take raw rows.
-  await saveModel(out, model, { pipeline: data.pipeline.toJSON(), classNames: data.classNames });
+  await saveModel(out, model, { pipeline: data.pipeline, classNames: data.classNames });
   const { model: again } = await loadModel(out);
   console.log('reloaded model agrees:', again.predict(test.features, test.rows).every((p, i) => p === predicted[i]));
   return report.accuracy;

@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { writeNpy } from '../data/npy.js';
-import { Pipeline } from '../data/pipeline.js';
+import type { Pipeline } from '../data/pipeline.js';
 import { loadFeatures, loadSource } from '../data/source.js';
-import { ModelFormatError, ShapeError } from '../errors.js';
+import { ShapeError } from '../errors.js';
 import { ensureWritableDir, writeFileAtomic } from '../io/files.js';
 import { loadModel } from '../io/model-file.js';
 import { csvField, predictionsCsv } from '../io/predictions.js';
@@ -21,16 +21,7 @@ interface LoadedModel {
 }
 
 async function openModel(file: string, backend: BackendName): Promise<LoadedModel> {
-  const { model, extras } = await loadModel(file, createBackend(backend));
-  const pipeline = extras.pipeline ? Pipeline.fromJSON(extras.pipeline, file) : null;
-  const names = extras.classNames;
-  const classNames =
-    Array.isArray(names) && names.length === model.classes && names.every((n) => typeof n === 'string')
-      ? (names as string[])
-      : Array.from({ length: model.classes }, (_, i) => String(i));
-  if (pipeline && pipeline.outputCols !== model.inputs) {
-    throw new ModelFormatError(file, `its pre-processing gives ${pipeline.outputCols} features but the network takes ${model.inputs}`);
-  }
+  const { model, pipeline, classNames } = await loadModel(file, createBackend(backend));
   return { model, pipeline, classNames };
 }
 

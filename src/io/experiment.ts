@@ -7,7 +7,7 @@ import { selectRows } from '../data/dataset.js';
 import { finiteRows } from '../data/nulls.js';
 import { DataError } from '../errors.js';
 import type { Sequential } from '../nn/model.js';
-import { modelToJSON } from '../nn/serialize.js';
+import { encodeModelFile, type ModelFileContents } from '../run/model-file.js';
 import { renderRunReportHtml, writeRunFigures, type RunReport } from '../report/run-report.js';
 import type { Backend } from '../tensor/backend.js';
 import type { Callback, TrainContext } from '../train/callbacks.js';
@@ -82,7 +82,7 @@ class Checkpoint implements Callback {
   constructor(
     private readonly path: string,
     private readonly monitor: 'valLoss' | 'valAccuracy',
-    private readonly extras: Record<string, unknown>,
+    private readonly extras: Omit<ModelFileContents, 'model'>,
   ) {}
 
   async onEpochEnd(record: EpochRecord, ctx: TrainContext): Promise<void> {
@@ -92,7 +92,7 @@ class Checkpoint implements Callback {
     if (!better) return;
     this.best = v;
     this.saved = record.epoch;
-    await writeFileAtomic(this.path, await modelToJSON(ctx.model, { ...this.extras, epoch: record.epoch }));
+    await writeFileAtomic(this.path, await encodeModelFile({ ...this.extras, model: ctx.model, epoch: record.epoch }));
   }
 }
 
@@ -111,7 +111,7 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
   o.onPrepared?.(prepared);
   const classes = prepared.classes;
   const classNames = prepared.classNames ?? Array.from({ length: classes }, (_, i) => String(i));
-  const extras = { classNames, pipeline: prepared.pipeline.toJSON(), run: o.spec, source: o.source };
+  const extras = { classNames, pipeline: prepared.pipeline, run: o.spec, source: o.source };
   const monitor = o.spec.train.earlyStopping === false ? 'valLoss' : o.spec.train.earlyStopping.monitor;
   const checkpoint = new Checkpoint(join(o.out, 'checkpoint.json'), monitor, extras);
   const { model, result } = await trainRun(
@@ -172,7 +172,7 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
     await writeFileAtomic(join(o.out, name), data);
     files.push(join(o.out, name));
   };
-  await put('model.json', await modelToJSON(model, { ...extras, epoch: result.bestEpoch }));
+  await put('model.json', await encodeModelFile({ ...extras, model, epoch: result.bestEpoch }));
   await put('config.json', JSON.stringify(o.spec, null, 2) + '\n');
   await put('history.json', JSON.stringify(result.history, null, 2) + '\n');
   await put('metrics.json', JSON.stringify(metrics, null, 2) + '\n');

@@ -4,7 +4,8 @@
  */
 import type { ResolvedRun } from '../config.js';
 import { DivergenceError } from '../errors.js';
-import { modelToJSON } from '../nn/serialize.js';
+import { Pipeline } from '../data/pipeline.js';
+import { encodeModelFile } from '../run/model-file.js';
 import type { Backend } from '../tensor/backend.js';
 import type { LabelledData } from '../train/fit.js';
 import type { EpochRecord } from '../train/history.js';
@@ -84,7 +85,16 @@ export async function runFinal(
   });
   try {
     const test = data.test ? evaluateClassifier(model, data.test, data.classNames) : null;
-    const modelJson = await modelToJSON(model, { ...options.extras, classNames: data.classNames, run: { ...run, train: { ...run.train, seed } }, epoch: result.bestEpoch });
+    // The study passes its fitted pipeline as Pipeline.toJSON() (plain data that crosses threads).
+    const { pipeline, source } = options.extras ?? {};
+    const modelJson = await encodeModelFile({
+      model,
+      pipeline: pipeline ? Pipeline.fromJSON(pipeline, 'the study data') : null,
+      classNames: data.classNames,
+      run: { ...run, train: { ...run.train, seed } },
+      source: typeof source === 'string' ? source : undefined,
+      epoch: result.bestEpoch,
+    });
     return {
       history: result.history,
       bestEpoch: result.bestEpoch,

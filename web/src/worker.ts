@@ -10,10 +10,10 @@ import {
   Sequential,
   classificationReport,
   confusionMatrix,
+  encodeModelFile,
   evaluateClassifier,
   fit,
   getBackend,
-  modelToJSON,
   networkToModelOptions,
   type Callback,
   type Dataset,
@@ -162,9 +162,10 @@ async function run(m: StartMessage): Promise<void> {
       const result = await fit(model, prepared.train, val, { train: spec.train, callbacks: [live], signal: controller.signal, onBatch });
       const final = scores(model, finalSet, prepared.test ? 'test' : 'validation', data.classNames);
       // The extras a saved model carries from the command line too.
-      const modelJson = await modelToJSON(model, {
+      const modelJson = await encodeModelFile({
+        model,
         classNames: data.classNames,
-        pipeline: prepared.pipeline.toJSON(),
+        pipeline: prepared.pipeline,
         run: spec,
         source: data.source,
         epoch: result.bestEpoch,

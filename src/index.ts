@@ -16,7 +16,8 @@ export { Rng } from './tensor/rng.js';
 export { resolveModelOptions, type HiddenLayerOptions, type ModelOptions, type ResolvedModelOptions } from './nn/config.js';
 export type { Layer, Param } from './nn/layer.js';
 export { Sequential, type BuildOptions } from './nn/model.js';
-export { MODEL_FORMAT, MODEL_VERSION, modelFromJSON, modelToJSON } from './nn/serialize.js';
+export { MODEL_FORMAT, MODEL_VERSION, modelFromJSON, modelToJSON, type NamedTensor } from './nn/serialize.js';
+export { decodeModelFile, defaultClassNames, encodeModelFile, type ModelFileContents } from './run/model-file.js';
 
 // Optimisation
 export { Optimizer, adam, adamw, sgd, type AdamOptions, type OptimizerOptions, type SgdOptions } from './optim/optimizers.js';
@@ -34,7 +35,6 @@ export { resolveTrainOptions, type ResolvedTrainOptions, type TrainOptions } fro
 export { PRESETS, dataOptionsSchema, mergeSpecs, networkSchema, networkToModelOptions, resolveRun, runSchema, type DataOptions, type NetworkSpec, type ResolvedRun, type RunSpec } from './run/spec.js';
 export { evaluateClassifier, trainRun, type Evaluation, type RunOptions, type TrainValData } from './run/train.js';
 export { runExperiment, runMetrics, type RunHooks, type RunMetrics, type RunOutput, type RunResult } from './run/experiment.js';
-export { decodeModelFile, encodeModelFile, type ModelFileContents } from './run/model-file.js';
 export { csvField, predictionsCsv } from './run/predictions.js';
 
 // Metrics and reports (browser-safe parts; SVG/PNG files and report.html come from mlplab/node)
@@ -53,6 +53,6 @@ export { countNulls, finiteRows } from './data/nulls.js';
 export { stratifiedSplit } from './data/split.js';
 export { fitScaler, type ScaleKind, type ScalerParams } from './data/scale.js';
 export { fitPca, type PcaFit } from './data/pca.js';
-export { Pipeline, type PipelineJSON } from './data/pipeline.js';
+export { PIPELINE_TENSORS, Pipeline, type PipelineJSON, type PipelineMeta } from './data/pipeline.js';
 export { PREPARE_DEFAULTS, prepare, prepareSchema, type PrepareOptions, type Prepared, type RawData } from './data/prepare.js';
 export { gatherLabels, gatherRows } from './data/batches.js';

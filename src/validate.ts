@@ -1,29 +1,67 @@
 import { z } from 'zod';
-import { ConfigError } from './errors.js';
+import { ConfigError, ModelFormatError, describeValue } from './errors.js';
+
+/** What is wrong with a value: the field (a path like `hidden[1].width`), what it holds and what is allowed. */
+export interface FieldProblem {
+  field: string;
+  value: unknown;
+  expected: string;
+}
 
 /**
- * Parse `input` with a zod schema and turn the first problem into a `ConfigError` naming the
- * field (as a path like `hidden[1].width`), the value received and what is allowed. Schemas
- * give each leaf its own `error` text, which becomes the "expected ..." part.
+ * Parse `input` with a zod schema; on failure describe the first problem as a `FieldProblem`
+ * naming the field, the value received and what is allowed. Schemas give each leaf its own
+ * `error` text, which becomes the "expected ..." part. `unknownKey` words a key the schema
+ * does not know ("no such option" in a configuration, "no such field" in a file).
  */
-export function parseConfig<S extends z.ZodType>(schema: S, input: unknown, context = ''): z.output<S> {
+export function checkFields<S extends z.ZodType>(
+  schema: S,
+  input: unknown,
+  context = '',
+  unknownKey = 'no such option',
+): { ok: true; data: z.output<S> } | { ok: false; problem: FieldProblem } {
   const result = schema.safeParse(input);
-  if (result.success) return result.data;
+  if (result.success) return { ok: true, data: result.data };
   const issue = deepest(result.error.issues[0]);
   const path = issue.path.map((p) => String(p));
   const field = joinPath(context, path);
   if (issue.code === 'unrecognized_keys') {
     const keys = issue.keys;
     const allowed = objectKeys(schema, path);
-    throw new ConfigError(
-      joinPath(field, [keys[0]]),
-      valueAt(input, [...path, keys[0]]),
-      `no such option${allowed.length ? `; allowed here: ${allowed.join(', ')}` : ''}`,
-    );
+    return {
+      ok: false,
+      problem: {
+        field: joinPath(field, [keys[0]]),
+        value: valueAt(input, [...path, keys[0]]),
+        expected: `${unknownKey}${allowed.length ? `; allowed here: ${allowed.join(', ')}` : ''}`,
+      },
+    };
   }
   let expected = issue.message;
   if (valueAt(input, path) === undefined && issue.code === 'invalid_type') expected = `a value (it is required): ${expected}`;
-  throw new ConfigError(field || '(config)', valueAt(input, path), expected);
+  return { ok: false, problem: { field: field || '(config)', value: valueAt(input, path), expected } };
+}
+
+/** Parse a configuration with a zod schema; the first problem becomes a `ConfigError` naming the field. */
+export function parseConfig<S extends z.ZodType>(schema: S, input: unknown, context = ''): z.output<S> {
+  const r = checkFields(schema, input, context);
+  if (r.ok) return r.data;
+  throw new ConfigError(r.problem.field, r.problem.value, r.problem.expected);
+}
+
+/**
+ * Parse part of a saved file with a zod schema; the first problem becomes a `ModelFormatError`
+ * naming `file` and the field ("model.json: tensors[2].shape: got ..., expected ...").
+ */
+export function parseFileFields<S extends z.ZodType>(schema: S, input: unknown, file: string, context = ''): z.output<S> {
+  const r = checkFields(schema, input, context, 'no such field');
+  if (r.ok) return r.data;
+  throw new ModelFormatError(file, problemText(r.problem));
+}
+
+/** "field: got value, expected ..." — the wording of ConfigError, for any error class. */
+export function problemText(p: FieldProblem): string {
+  return `${p.field}: got ${describeValue(p.value)}, expected ${p.expected}`;
 }
 
 type Issue = z.core.$ZodIssue;

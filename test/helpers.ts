@@ -83,9 +83,9 @@ export function assertAbsClose(actual: ArrayLike<number>, expected: ArrayLike<nu
   assert.deepEqual(bad.slice(0, 8), [], `${what}: ${bad.length} of ${expected.length} entries differ by more than ${tol}`);
 }
 
-/** Same bits: the arrays hold identical float32 values (NaN payloads included). */
-export function sameBits(a: Float32Array, b: Float32Array): boolean {
-  if (a.length !== b.length) return false;
+/** Same bits: the arrays are of one type and hold identical values (NaN payloads included). */
+export function sameBits(a: Float32Array | Float64Array, b: Float32Array | Float64Array): boolean {
+  if (a.length !== b.length || a.constructor !== b.constructor) return false;
   return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 }
 

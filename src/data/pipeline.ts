@@ -1,9 +1,12 @@
-import { ModelFormatError, ShapeError } from '../errors.js';
+import { z } from 'zod';
+import { ShapeError } from '../errors.js';
+import type { NamedTensor } from '../nn/serialize.js';
 import { getBackend, type Backend } from '../tensor/index.js';
+import { fields, parseFileFields } from '../validate.js';
 import type { PcaFit } from './pca.js';
 import type { ScalerParams } from './scale.js';
 
-/** The serialised form of a Pipeline (plain JSON, stored inside a saved model). */
+/** A Pipeline as plain JSON numbers (`toJSON`): preprocessing.json, and model files of format version 1. */
 export interface PipelineJSON {
   format: 'mlplab-pipeline';
   version: 1;
@@ -11,6 +14,19 @@ export interface PipelineJSON {
   outputCols: number;
   scaler: { kind: 'standard' | 'minmax'; shift: number[]; scale: number[] } | null;
   pca: { k: number; mean: number[]; components: number[]; explainedVarianceRatio: number[] } | null;
+}
+
+/**
+ * The small JSON half of a pipeline in a model file (`toTensors`); its arrays travel as the
+ * tensors named in PIPELINE_TENSORS.
+ */
+export interface PipelineMeta {
+  format: 'mlplab-pipeline';
+  version: 2;
+  inputCols: number;
+  outputCols: number;
+  scaler: { kind: 'standard' | 'minmax' } | null;
+  pca: { k: number; explainedVarianceRatio: number[] } | null;
 }
 
 /** The PCA part of a pipeline: project (x - mean) onto the k rows of `components` (k x inputCols). */
@@ -114,6 +130,69 @@ export class Pipeline {
     return out;
   }
 
+  /**
+   * The pipeline for a model file: small JSON `meta` and its arrays as named tensors (the
+   * scaler and PCA mean in float64, as fitted, so a reloaded pipeline transforms bit-identically;
+   * the PCA components in float32, as applied). The tensors hold copies.
+   */
+  toTensors(): { meta: PipelineMeta; tensors: NamedTensor[] } {
+    const d = this.inputCols;
+    const tensors: NamedTensor[] = [];
+    if (this.scaler) {
+      tensors.push({ name: PIPELINE_TENSORS.shift, shape: [d], data: Float64Array.from(this.scaler.shift) });
+      tensors.push({ name: PIPELINE_TENSORS.scale, shape: [d], data: Float64Array.from(this.scaler.scale) });
+    }
+    if (this.pca) {
+      tensors.push({ name: PIPELINE_TENSORS.mean, shape: [d], data: Float64Array.from(this.pca.mean) });
+      tensors.push({ name: PIPELINE_TENSORS.components, shape: [this.pca.k, d], data: Float32Array.from(this.pca.components) });
+    }
+    const meta: PipelineMeta = {
+      format: 'mlplab-pipeline',
+      version: 2,
+      inputCols: d,
+      outputCols: this.outputCols,
+      scaler: this.scaler ? { kind: this.scaler.kind } : null,
+      pca: this.pca ? { k: this.pca.k, explainedVarianceRatio: [...this.pca.explainedVarianceRatio] } : null,
+    };
+    return { meta, tensors };
+  }
+
+  /**
+   * Rebuild a pipeline from `toTensors()` output (as read from a model file): checks the meta's
+   * fields and bounds, that exactly the tensors it needs are present (other names starting with
+   * "pipeline." are refused) with the right shape and dtype, and that every value is finite.
+   * Throws ModelFormatError naming `file` and the field. The pipeline keeps the tensors' arrays.
+   */
+  static fromTensors(meta: unknown, tensors: Map<string, NamedTensor>, file: string): Pipeline {
+    const m = parseFileFields(pipelineMetaSchema, meta, file, 'pipeline');
+    const d = m.inputCols;
+    const wanted: Record<string, z.ZodType> = {};
+    if (m.scaler) {
+      wanted[PIPELINE_TENSORS.shift] = tensorSchema(PIPELINE_TENSORS.shift, [d], 'float64');
+      wanted[PIPELINE_TENSORS.scale] = tensorSchema(PIPELINE_TENSORS.scale, [d], 'float64');
+    }
+    if (m.pca) {
+      wanted[PIPELINE_TENSORS.mean] = tensorSchema(PIPELINE_TENSORS.mean, [d], 'float64');
+      wanted[PIPELINE_TENSORS.components] = tensorSchema(PIPELINE_TENSORS.components, [m.pca.k, d], 'float32');
+    }
+    const ours = Object.fromEntries([...tensors].filter(([name]) => name.startsWith('pipeline.')));
+    parseFileFields(z.strictObject(wanted), ours, file);
+    const data = <T>(name: string) => tensors.get(name)!.data as T;
+    const scaler: ScalerParams | null = m.scaler
+      ? { kind: m.scaler.kind, shift: data<Float64Array>(PIPELINE_TENSORS.shift), scale: data<Float64Array>(PIPELINE_TENSORS.scale) }
+      : null;
+    const pca: PcaTransform | null = m.pca
+      ? {
+          k: m.pca.k,
+          mean: data<Float64Array>(PIPELINE_TENSORS.mean),
+          components: data<Float32Array>(PIPELINE_TENSORS.components),
+          explainedVarianceRatio: m.pca.explainedVarianceRatio,
+        }
+      : null;
+    return new Pipeline(d, scaler, pca);
+  }
+
+  /** The pipeline as plain JSON numbers (preprocessing.json; version-1 model files held this). */
   toJSON(): PipelineJSON {
     return {
       format: 'mlplab-pipeline',
@@ -127,50 +206,114 @@ export class Pipeline {
     };
   }
 
-  /** Read a pipeline back from its JSON, checking every field; throws ModelFormatError naming `file`. */
+  /**
+   * Read a pipeline back from `toJSON()` output (as kept in version-1 model files); every field
+   * is checked as in `fromTensors`. Throws ModelFormatError naming `file` and the field.
+   */
   static fromJSON(json: unknown, file: string): Pipeline {
-    const fail = (field: string, problem: string): never => {
-      throw new ModelFormatError(file, `pipeline.${field}: ${problem}`);
+    const j = parseFileFields(pipelineJsonSchema, json, file, 'pipeline');
+    const d = j.inputCols;
+    const tensors = new Map<string, NamedTensor>();
+    const put = (name: string, shape: number[], data: Float32Array | Float64Array) => tensors.set(name, { name, shape, data });
+    if (j.scaler) {
+      put(PIPELINE_TENSORS.shift, [j.scaler.shift.length], Float64Array.from(j.scaler.shift));
+      put(PIPELINE_TENSORS.scale, [j.scaler.scale.length], Float64Array.from(j.scaler.scale));
+    }
+    if (j.pca) {
+      put(PIPELINE_TENSORS.mean, [j.pca.mean.length], Float64Array.from(j.pca.mean));
+      // Components were float32 values written as doubles: converting back is exact.
+      const k = j.pca.components.length / d;
+      put(PIPELINE_TENSORS.components, Number.isInteger(k) ? [k, d] : [j.pca.components.length], Float32Array.from(j.pca.components));
+    }
+    const meta = {
+      format: 'mlplab-pipeline',
+      version: 2,
+      inputCols: d,
+      outputCols: j.outputCols ?? (j.pca ? j.pca.k : d),
+      scaler: j.scaler ? { kind: j.scaler.kind } : null,
+      pca: j.pca ? { k: j.pca.k, explainedVarianceRatio: j.pca.explainedVarianceRatio } : null,
     };
-    if (typeof json !== 'object' || json === null || Array.isArray(json)) fail('', 'expected an object');
-    const o = json as Record<string, unknown>;
-    if (o.format !== 'mlplab-pipeline') fail('format', `expected "mlplab-pipeline", got ${JSON.stringify(o.format)}`);
-    if (o.version !== 1) fail('version', `expected 1, got ${JSON.stringify(o.version)}; this mlplab reads pipeline version 1`);
-    const d = o.inputCols;
-    if (typeof d !== 'number' || !Number.isInteger(d) || d < 1) fail('inputCols', `expected a positive integer, got ${JSON.stringify(d)}`);
-    const cols = d as number;
-    const numbers = (field: string, v: unknown, length: number): Float64Array => {
-      if (!Array.isArray(v) || v.length !== length) fail(field, `expected an array of ${length} numbers, got ${Array.isArray(v) ? `${v.length} items` : typeof v}`);
-      const arr = Float64Array.from(v as unknown[], (x) => (typeof x === 'number' ? x : NaN));
-      for (let i = 0; i < arr.length; i++) if (!Number.isFinite(arr[i])) fail(field, `item ${i} is not a finite number`);
-      return arr;
-    };
-    let scaler: ScalerParams | null = null;
-    if (o.scaler !== null && o.scaler !== undefined) {
-      const s = o.scaler as Record<string, unknown>;
-      if (typeof s !== 'object' || Array.isArray(s)) fail('scaler', 'expected an object or null');
-      if (s.kind !== 'standard' && s.kind !== 'minmax') fail('scaler.kind', `expected "standard" or "minmax", got ${JSON.stringify(s.kind)}`);
-      scaler = { kind: s.kind as 'standard' | 'minmax', shift: numbers('scaler.shift', s.shift, cols), scale: numbers('scaler.scale', s.scale, cols) };
-    }
-    let pca: PcaTransform | null = null;
-    if (o.pca !== null && o.pca !== undefined) {
-      const p = o.pca as Record<string, unknown>;
-      if (typeof p !== 'object' || Array.isArray(p)) fail('pca', 'expected an object or null');
-      const k = p.k;
-      if (typeof k !== 'number' || !Number.isInteger(k) || k < 1 || k > cols) fail('pca.k', `expected an integer from 1 to ${cols}, got ${JSON.stringify(k)}`);
-      const kk = k as number;
-      const ratio = p.explainedVarianceRatio === undefined ? [] : Array.from(numbers('pca.explainedVarianceRatio', p.explainedVarianceRatio, kk));
-      pca = {
-        k: kk,
-        mean: numbers('pca.mean', p.mean, cols),
-        components: Float32Array.from(numbers('pca.components', p.components, kk * cols)),
-        explainedVarianceRatio: ratio,
-      };
-    }
-    const pipeline = new Pipeline(cols, scaler, pca);
-    if (o.outputCols !== undefined && o.outputCols !== pipeline.outputCols) {
-      fail('outputCols', `is ${JSON.stringify(o.outputCols)} but the transform gives ${pipeline.outputCols}`);
-    }
-    return pipeline;
+    return Pipeline.fromTensors(meta, tensors, file);
   }
+}
+
+/** Names of the pipeline's tensors in a model file. */
+export const PIPELINE_TENSORS = {
+  shift: 'pipeline.scaler.shift',
+  scale: 'pipeline.scaler.scale',
+  mean: 'pipeline.pca.mean',
+  components: 'pipeline.pca.components',
+} as const;
+
+/** Largest number of input columns a saved pipeline may declare. */
+const MAX_COLS = 1 << 24;
+
+const cols = (what: string) => fields.positiveInt(`${what} from 1 to ${MAX_COLS}`).max(MAX_COLS, { error: `${what} from 1 to ${MAX_COLS}` });
+const ratio = z.number({ error: 'a finite fraction >= 0' }).min(0, { error: 'a finite fraction >= 0' }).finite({ error: 'a finite fraction >= 0' });
+const scalerKind = z.enum(['standard', 'minmax'], { error: '"standard" or "minmax"' });
+
+const pipelineMetaSchema = z
+  .strictObject(
+    {
+      format: z.literal('mlplab-pipeline', { error: '"mlplab-pipeline"' }),
+      version: z.literal(2, { error: '2 (model format version 2 keeps the pipeline as tensors: save it with encodeModelFile)' }),
+      inputCols: cols('a whole number of input features'),
+      outputCols: cols('a whole number of output features'),
+      scaler: z.strictObject({ kind: scalerKind }, { error: 'an object { kind } or null' }).nullable(),
+      pca: z
+        .strictObject(
+          {
+            k: cols('a whole number of components'),
+            explainedVarianceRatio: z.array(ratio, { error: 'a list of fractions, one per component' }),
+          },
+          { error: 'an object { k, explainedVarianceRatio } or null' },
+        )
+        .nullable(),
+    },
+    { error: 'an object describing the pre-processing' },
+  )
+  .superRefine((m, ctx) => {
+    if (m.pca && m.pca.k > m.inputCols) {
+      ctx.addIssue({ code: 'custom', path: ['pca', 'k'], message: `a whole number of components from 1 to inputCols (${m.inputCols})` });
+    } else if (m.pca && m.pca.explainedVarianceRatio.length !== m.pca.k) {
+      ctx.addIssue({ code: 'custom', path: ['pca', 'explainedVarianceRatio'], message: `a list of ${m.pca.k} fractions, one per component` });
+    } else if (m.outputCols !== (m.pca ? m.pca.k : m.inputCols)) {
+      ctx.addIssue({ code: 'custom', path: ['outputCols'], message: `${m.pca ? m.pca.k : m.inputCols}, the width the transform gives` });
+    }
+  });
+
+const numbers = z.array(z.number({ error: 'a number' }), { error: 'a list of numbers' });
+const pipelineJsonSchema = z.object(
+  {
+    format: z.literal('mlplab-pipeline', { error: '"mlplab-pipeline"' }),
+    version: z.literal(1, { error: '1 (the pipeline JSON of model format version 1)' }),
+    inputCols: cols('a whole number of input features'),
+    outputCols: z.number().optional(),
+    scaler: z.object({ kind: scalerKind, shift: numbers, scale: numbers }, { error: 'an object or null' }).nullish(),
+    pca: z
+      .object({ k: z.number({ error: 'a whole number of components' }), mean: numbers, components: numbers, explainedVarianceRatio: numbers }, { error: 'an object or null' })
+      .nullish(),
+  },
+  { error: 'an object describing the pre-processing' },
+);
+
+/** A named tensor of exactly `shape` and `dtype` whose values are all finite. */
+function tensorSchema(name: string, shape: number[], dtype: 'float32' | 'float64') {
+  const what = `a ${dtype} tensor of shape [${shape.join(', ')}]`;
+  const array = dtype === 'float64' ? Float64Array : Float32Array;
+  return z.object(
+    {
+      name: z.literal(name, { error: JSON.stringify(name) }),
+      shape: z.array(z.number()).refine((s) => s.length === shape.length && s.every((n, i) => n === shape[i]), { error: `[${shape.join(', ')}]` }),
+      data: z.instanceof(array, { error: `${dtype} values` }).superRefine((v, ctx) => {
+        for (let i = 0; i < v.length; i++) {
+          if (!Number.isFinite(v[i])) {
+            ctx.addIssue({ code: 'custom', path: [i], message: 'a finite number' });
+            return;
+          }
+        }
+      }),
+    },
+    { error: what },
+  );
 }

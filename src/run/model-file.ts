@@ -1,37 +1,110 @@
 /**
- * The model file: the network, the fitted pre-processing and the class names in one document.
- * Browser-safe; src/run/folder.ts reads and writes it on disk.
+ * A trained classifier as one model file: the network, the fitted pre-processing, the class
+ * names and what produced it (run options, data source, kept epoch). Browser-safe: the text
+ * is produced and read here; saving and loading files is src/io/model-file.ts.
+ *
+ * In the file (src/nn/serialize.ts) `extras` holds `classNames`, `pipeline` (the pipeline's
+ * small meta JSON, or null), `run`, `source` and `epoch`; the pipeline's arrays are extra
+ * tensors named "pipeline.*".
  */
-import { Pipeline } from '../data/pipeline.js';
-import { ModelFormatError } from '../errors.js';
+import { z } from 'zod';
+import { Pipeline, type PipelineMeta } from '../data/pipeline.js';
+import { ModelFormatError, ShapeError } from '../errors.js';
 import type { Sequential } from '../nn/model.js';
 import { modelFromJSON, modelToJSON } from '../nn/serialize.js';
 import type { Backend } from '../tensor/backend.js';
+import { parseFileFields } from '../validate.js';
 
 export interface ModelFileContents {
   model: Sequential;
+  /** The fitted pre-processing raw rows go through before the network; null for none. */
   pipeline: Pipeline | null;
+  /** One name per class, in label order. */
   classNames: string[];
+  /** The run options that trained the model. */
   run?: unknown;
+  /** The data source it was trained on. */
   source?: string;
+  /** The epoch whose weights were kept. */
   epoch?: number;
 }
 
-export async function encodeModelFile(c: ModelFileContents): Promise<string> {
-  return modelToJSON(c.model, { classNames: c.classNames, pipeline: c.pipeline ? c.pipeline.toJSON() : null, run: c.run, source: c.source, epoch: c.epoch });
+/** Class names '0' .. 'K-1', for models saved without names. */
+export function defaultClassNames(classes: number): string[] {
+  return Array.from({ length: classes }, (_, i) => String(i));
 }
 
-export async function decodeModelFile(text: string, file: string, backend?: Backend): Promise<ModelFileContents & { extras: Record<string, unknown> }> {
-  const { model, extras } = await modelFromJSON(text, file, backend);
-  const pipeline = extras.pipeline ? Pipeline.fromJSON(extras.pipeline, file) : null;
-  const names = extras.classNames;
-  const classNames =
-    Array.isArray(names) && names.length === model.classes && names.every((n) => typeof n === 'string')
-      ? (names as string[])
-      : Array.from({ length: model.classes }, (_, i) => String(i));
-  if (pipeline && pipeline.outputCols !== model.inputs) {
-    model.dispose();
-    throw new ModelFormatError(file, `its pre-processing gives ${pipeline.outputCols} features but the network takes ${model.inputs}`);
+/** The JSON text of a model file. Throws ShapeError when the parts do not fit together. */
+export async function encodeModelFile(c: ModelFileContents): Promise<string> {
+  if (c.classNames.length !== c.model.classes) {
+    throw new ShapeError(`encodeModelFile: ${c.classNames.length} class names for a network with ${c.model.classes} classes`);
   }
-  return { model, pipeline, classNames, run: extras.run, source: typeof extras.source === 'string' ? extras.source : undefined, epoch: typeof extras.epoch === 'number' ? extras.epoch : undefined, extras };
+  if (c.pipeline && c.pipeline.outputCols !== c.model.inputs) {
+    throw new ShapeError(`encodeModelFile: the pre-processing gives ${c.pipeline.outputCols} features but the network takes ${c.model.inputs}`);
+  }
+  const { meta, tensors } = c.pipeline ? c.pipeline.toTensors() : { meta: null, tensors: [] };
+  const extras: Record<string, unknown> = { classNames: c.classNames, pipeline: meta };
+  if (c.run !== undefined) extras.run = c.run;
+  if (c.source !== undefined) extras.source = c.source;
+  if (c.epoch !== undefined) extras.epoch = c.epoch;
+  return modelToJSON(c.model, extras, tensors);
+}
+
+const extrasSchema = z.object({
+  classNames: z.array(z.string({ error: 'a class name (text)' }), { error: 'a list of class names' }).optional(),
+  pipeline: z.unknown().optional(),
+  run: z.unknown().optional(),
+  source: z.string({ error: 'the data source (text)' }).optional(),
+  epoch: z.number({ error: 'a whole number >= 0' }).int({ error: 'a whole number >= 0' }).min(0, { error: 'a whole number >= 0' }).optional(),
+});
+
+/**
+ * Read a model file's text (`file` names it in errors). Beyond what modelFromJSON checks:
+ * the extras' fields, the pipeline (meta and tensors), that its output width is the network's
+ * input width, and that there is one class name per class (names default to '0' .. 'K-1' when
+ * the file has none). Errors are ModelFormatErrors naming the file and the field.
+ *
+ * Version-1 files (pipeline as JSON numbers in extras) give the same result as version 2:
+ * their pipeline is read with Pipeline.fromJSON and `extras.pipeline` becomes its meta.
+ */
+export async function decodeModelFile(
+  text: string,
+  file: string,
+  backend?: Backend,
+): Promise<ModelFileContents & { extras: Record<string, unknown> }> {
+  const { model, extras, tensors, version } = await modelFromJSON(text, file, backend);
+  try {
+    const e = parseFileFields(extrasSchema, extras, file, 'extras');
+    let pipeline: Pipeline | null = null;
+    let out = extras;
+    if (e.pipeline !== undefined && e.pipeline !== null) {
+      if (version === 1) {
+        pipeline = Pipeline.fromJSON(e.pipeline, file);
+        out = { ...extras, pipeline: pipeline.toTensors().meta satisfies PipelineMeta };
+      } else {
+        pipeline = Pipeline.fromTensors(e.pipeline, tensors, file);
+      }
+    } else {
+      const stray = [...tensors.keys()].find((name) => name.startsWith('pipeline.'));
+      if (stray) throw new ModelFormatError(file, `extras.pipeline: missing, but the file holds the pipeline tensor ${stray}`);
+    }
+    if (pipeline && pipeline.outputCols !== model.inputs) {
+      throw new ModelFormatError(file, `extras.pipeline.outputCols: the pre-processing gives ${pipeline.outputCols} features but the network takes ${model.inputs} (model.inputs)`);
+    }
+    if (e.classNames && e.classNames.length !== model.classes) {
+      throw new ModelFormatError(file, `extras.classNames: ${e.classNames.length} names, but the network has ${model.classes} classes (model.classes)`);
+    }
+    return {
+      model,
+      pipeline,
+      classNames: e.classNames ?? defaultClassNames(model.classes),
+      run: e.run,
+      source: e.source,
+      epoch: e.epoch,
+      extras: out,
+    };
+  } catch (err) {
+    model.dispose();
+    throw err;
+  }
 }

@@ -3,15 +3,16 @@
  * as typed arrays over SharedArrayBuffers (no copies); then each message asks for one trial.
  */
 import type { Dataset, PrepStep } from '../data/dataset.js';
-import type { PipelineJSON } from '../data/pipeline.js';
+import type { PipelineMeta } from '../data/pipeline.js';
 import type { EpochRecord } from '../metrics/history-types.js';
+import type { NamedTensor } from '../nn/serialize.js';
 import type { RunOutput } from '../run/experiment.js';
 import type { ResolvedRun } from '../run/spec.js';
 import type { BackendName } from '../tensor/index.js';
 import type { StudyMetric } from './config.js';
 import type { TrialResult } from './store.js';
 
-/** The study's prepared data as it crosses to a worker: plain arrays, the pipeline as JSON. */
+/** The study's prepared data as it crosses to a worker: plain arrays, the pipeline as its tensors. */
 export interface WorkerInit {
   backend: BackendName;
   train: Dataset;
@@ -21,7 +22,7 @@ export interface WorkerInit {
   test: Dataset | null;
   classes: number;
   classNames: string[];
-  pipeline: PipelineJSON;
+  pipeline: { meta: PipelineMeta; tensors: NamedTensor[] };
   steps: PrepStep[];
   origin: { train: Int32Array; val: Int32Array; test: Int32Array | null };
   /** Name of the study's data source, for the final model's report and file. */

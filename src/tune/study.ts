@@ -120,7 +120,7 @@ export async function runStudy(study: ResolvedStudy, options: RunStudyOptions): 
       test: d.test ? shared(d.test) : null,
       classes: d.classes,
       classNames: d.classNames,
-      pipeline: d.pipeline.toJSON(),
+      pipeline: d.pipeline.toTensors(),
       steps: d.steps,
       origin: d.origin,
       source: study.data.source,

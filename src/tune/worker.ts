@@ -54,7 +54,7 @@ async function handle(msg: { type: 'init'; init: WorkerInit } | WorkerJob): Prom
     train: rows ? selectRows(init.train, rows) : init.train,
     val: init.val,
     test: init.test,
-    pipeline: Pipeline.fromJSON(init.pipeline, 'study pipeline'),
+    pipeline: Pipeline.fromTensors(init.pipeline.meta, new Map(init.pipeline.tensors.map((t) => [t.name, t])), 'study pipeline'),
     steps: init.steps,
     classes: init.classes,
     classNames: init.classNames,

@@ -231,22 +231,91 @@ test('absent classes are a warning; mismatched widths and bad options are named 
 test('Pipeline.fromJSON validates every field and names the file', () => {
   const good = new Pipeline(2, { kind: 'standard', shift: Float64Array.of(1, 2), scale: Float64Array.of(0.5, 2) }).toJSON();
   assert.deepEqual(Array.from(Pipeline.fromJSON(good, 'm.json').transform(Float32Array.of(3, 3), 1)), [1, 2]);
+  const pca = { k: 1, mean: [0, 0], components: [0.6, 0.8], explainedVarianceRatio: [0.9] };
+  const [projected] = Pipeline.fromJSON({ ...good, outputCols: 1, pca }, 'm.json').transform(Float32Array.of(3, 3), 1);
+  assert.ok(Math.abs(projected - (0.6 * 1 + 0.8 * 2)) < 1e-6, `scaled to [1, 2], then projected: ${projected}`);
   const bad: [unknown, RegExp][] = [
-    [null, /expected an object/],
-    [{ ...good, format: 'x' }, /format/],
-    [{ ...good, version: 2 }, /version/],
-    [{ ...good, inputCols: 0 }, /inputCols/],
-    [{ ...good, scaler: { ...good.scaler, shift: [1] } }, /scaler\.shift: expected an array of 2 numbers/],
-    [{ ...good, scaler: { ...good.scaler, scale: [1, 'a'] } }, /scaler\.scale: item 1/],
-    [{ ...good, scaler: { ...good.scaler, kind: 'robust' } }, /scaler\.kind/],
-    [{ ...good, pca: { k: 3, mean: [0, 0], components: [] } }, /pca\.k/],
-    [{ ...good, pca: { k: 1, mean: [0, 0], components: [1] } }, /pca\.components/],
-    [{ ...good, outputCols: 5 }, /outputCols/],
+    [null, /^pipeline: got null, expected an object describing the pre-processing$/],
+    [{ ...good, format: 'x' }, /^pipeline\.format: got "x", expected "mlplab-pipeline"$/],
+    [{ ...good, version: 2 }, /^pipeline\.version: got 2, expected 1/],
+    [{ ...good, inputCols: 0 }, /^pipeline\.inputCols: got 0, expected a whole number of input features from 1 to 16777216$/],
+    [{ ...good, scaler: { ...good.scaler, shift: [1] } }, /^pipeline\.scaler\.shift\.shape: got \[1\], expected \[2\]$/],
+    [{ ...good, scaler: { ...good.scaler, scale: [1, 'a'] } }, /^pipeline\.scaler\.scale\[1\]: got "a", expected a number$/],
+    [{ ...good, scaler: { ...good.scaler, kind: 'robust' } }, /^pipeline\.scaler\.kind: got "robust", expected "standard" or "minmax"$/],
+    [{ ...good, pca: { ...pca, k: 3, components: [] } }, /^pipeline\.pca\.k: got 3, expected a whole number of components from 1 to inputCols \(2\)$/],
+    [{ ...good, outputCols: 1, pca: { ...pca, components: [1] } }, /^pipeline\.pca\.components\.shape: got \[1\], expected \[1, 2\]$/],
+    [{ ...good, outputCols: 1, pca: { ...pca, components: [1e39, 0] } }, /^pipeline\.pca\.components\.data\[0\]: got Infinity, expected a finite number$/],
+    [{ ...good, outputCols: 1, pca: { ...pca, explainedVarianceRatio: [] } }, /^pipeline\.pca\.explainedVarianceRatio: got \[\], expected a list of 1 fractions/],
+    [{ ...good, outputCols: 5 }, /^pipeline\.outputCols: got 5, expected 2, the width the transform gives$/],
   ];
   for (const [json, problem] of bad) {
-    assert.throws(() => Pipeline.fromJSON(json, 'm.json'), (e: unknown) => e instanceof ModelFormatError && e.file === 'm.json' && problem.test(e.problem));
+    assert.throws(() => Pipeline.fromJSON(json, 'm.json'), (e: unknown) => e instanceof ModelFormatError && e.file === 'm.json' && problem.test(e.problem), String(problem));
   }
   assert.throws(() => Pipeline.fromJSON(good, 'm.json').transform(new Float32Array(3), 1), ShapeError);
+});
+
+test('a pipeline as tensors: small meta JSON, float64 scaling and mean, float32 components; reads back bit-identically', () => {
+  const X = flat(sk.X), n = sk.X.length, d = sk.X[0].length;
+  const train: Dataset = { features: X, labels: Int32Array.from({ length: n }, (_, i) => i % 2), rows: n, cols: d, source: 'x' };
+  const p = prepare({ train, test: null }, { scale: 'standard', pca: 3, valFraction: 0 }).pipeline;
+  const { meta, tensors } = p.toTensors();
+  assert.deepEqual(meta, {
+    format: 'mlplab-pipeline', version: 2, inputCols: d, outputCols: 3,
+    scaler: { kind: 'standard' }, pca: { k: 3, explainedVarianceRatio: p.pca!.explainedVarianceRatio },
+  });
+  assert.deepEqual(tensors.map((t) => [t.name, t.shape, t.data.constructor.name]), [
+    ['pipeline.scaler.shift', [d], 'Float64Array'],
+    ['pipeline.scaler.scale', [d], 'Float64Array'],
+    ['pipeline.pca.mean', [d], 'Float64Array'],
+    ['pipeline.pca.components', [3, d], 'Float32Array'],
+  ]);
+  const back = Pipeline.fromTensors(JSON.parse(JSON.stringify(meta)), new Map(tensors.map((t) => [t.name, t])), 'm.json');
+  assert.deepEqual(Array.from(back.transform(X, n)), Array.from(p.transform(X, n)));
+  assert.deepEqual(Array.from(back.scaler!.shift), Array.from(p.scaler!.shift));
+  tensors[0].data[0] = NaN;
+  assert.ok(!Number.isNaN(p.scaler!.shift[0]), 'the tensors are copies');
+  // An identity pipeline has no tensors.
+  const identity = new Pipeline(4).toTensors();
+  assert.deepEqual(identity, { meta: { format: 'mlplab-pipeline', version: 2, inputCols: 4, outputCols: 4, scaler: null, pca: null }, tensors: [] });
+  assert.ok(Pipeline.fromTensors(identity.meta, new Map(), 'm.json').isIdentity);
+});
+
+test('Pipeline.fromTensors checks the meta, each tensor and every value, naming the file and the field', () => {
+  const p = new Pipeline(
+    2,
+    { kind: 'minmax', shift: Float64Array.of(1, 2), scale: Float64Array.of(0.5, 2) },
+    { k: 1, mean: Float64Array.of(0, 0.5), components: Float32Array.of(0.6, 0.8), explainedVarianceRatio: [0.7] },
+  );
+  const good = p.toTensors();
+  const run = (meta: unknown, edit: (m: Map<string, { name: string; shape: number[]; data: Float32Array | Float64Array }>) => void = () => {}) => {
+    const m = new Map(structuredClone(good.tensors).map((t) => [t.name, t]));
+    edit(m);
+    return Pipeline.fromTensors(meta, m, 'm.json');
+  };
+  assert.deepEqual(Array.from(run(good.meta).transform(Float32Array.of(3, 3), 1)), Array.from(p.transform(Float32Array.of(3, 3), 1)));
+  const bad: [() => unknown, RegExp][] = [
+    [() => run('x'), /^pipeline: got "x", expected an object describing the pre-processing$/],
+    [() => run({ ...good.meta, version: 1 }), /^pipeline\.version: got 1, expected 2/],
+    [() => run({ ...good.meta, inputCols: 2.5 }), /^pipeline\.inputCols: got 2\.5, expected a whole number/],
+    [() => run({ ...good.meta, extra: 1 }), /^pipeline\.extra: got 1, expected no such field; allowed here: format, version, inputCols, outputCols, scaler, pca$/],
+    [() => run({ ...good.meta, scaler: { kind: 'robust' } }), /^pipeline\.scaler\.kind: got "robust"/],
+    [() => run({ ...good.meta, pca: { k: 0, explainedVarianceRatio: [] } }), /^pipeline\.pca\.k: got 0/],
+    [() => run({ ...good.meta, pca: { k: 1, explainedVarianceRatio: [-0.1] } }), /^pipeline\.pca\.explainedVarianceRatio\[0\]: got -0\.1, expected a finite fraction >= 0$/],
+    [() => run({ ...good.meta, outputCols: 2 }), /^pipeline\.outputCols: got 2, expected 1, the width the transform gives$/],
+    [() => run(good.meta, (m) => m.delete('pipeline.pca.mean')), /^pipeline\.pca\.mean: got undefined, expected a value \(it is required\): a float64 tensor of shape \[2\]$/],
+    [() => run(good.meta, (m) => m.delete('pipeline.scaler.scale')), /^pipeline\.scaler\.scale: got undefined/],
+    [() => run(good.meta, (m) => (m.get('pipeline.pca.components')!.shape = [2, 1])), /^pipeline\.pca\.components\.shape: got \[2,1\], expected \[1, 2\]$/],
+    [() => run(good.meta, (m) => (m.get('pipeline.pca.mean')!.data = Float32Array.of(0, 0.5))), /^pipeline\.pca\.mean\.data: got .*, expected float64 values$/],
+    [() => run(good.meta, (m) => (m.get('pipeline.scaler.scale')!.data[1] = NaN)), /^pipeline\.scaler\.scale\.data\[1\]: got NaN, expected a finite number$/],
+    [() => run(good.meta, (m) => (m.get('pipeline.pca.components')!.data[0] = -Infinity)), /^pipeline\.pca\.components\.data\[0\]: got -Infinity, expected a finite number$/],
+    [() => run({ ...good.meta, scaler: null }), /^pipeline\.scaler\.shift: got .*, expected no such field; allowed here: pipeline\.pca\.mean, pipeline\.pca\.components$/],
+    [() => run(good.meta, (m) => m.set('pipeline.whitening', { name: 'pipeline.whitening', shape: [1], data: new Float32Array(1) })), /^pipeline\.whitening: got .*, expected no such field/],
+  ];
+  for (const [f, problem] of bad) {
+    assert.throws(f, (e: unknown) => e instanceof ModelFormatError && e.file === 'm.json' && problem.test(e.problem), String(problem));
+  }
+  // Tensors of other owners in the same map are not the pipeline's business.
+  assert.ok(run(good.meta, (m) => m.set('other.table', { name: 'other.table', shape: [1], data: new Float32Array(1) })));
 });
 
 test('gatherRows and gatherLabels copy the selected rows in order', () => {

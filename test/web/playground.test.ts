@@ -14,8 +14,7 @@ import { dirname, extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Page } from 'playwright-core';
 import { build } from 'vite';
-import { modelFromJSON, parseIdx, writeNpy } from '../../src/index.js';
-import { Pipeline } from '../../src/data/pipeline.js';
+import { decodeModelFile, parseIdx, writeNpy } from '../../src/index.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const CHROMIUM = process.env.MLPLAB_CHROMIUM ?? '/usr/bin/chromium';
@@ -144,9 +143,9 @@ test('playground trains in headless Chromium, refuses bad input with a message, 
 
     // The exported model loads as the command line loads it and scores what the page showed.
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export')]);
-    const { model, extras } = await modelFromJSON(await readFile(await download.path(), 'utf8'), 'exported model');
-    assert.equal((extras.classNames as string[])[9], 'Ankle boot');
-    const pipeline = Pipeline.fromJSON(extras.pipeline, 'exported model');
+    const { model, pipeline: saved, classNames } = await decodeModelFile(await readFile(await download.path(), 'utf8'), 'exported model');
+    assert.equal(classNames[9], 'Ankle boot');
+    const pipeline = saved!;
     const images = parseIdx(await readFile(join(site, 'fashion-mnist', 't10k-images-idx3-ubyte.gz')), 'test images');
     const labels = parseIdx(await readFile(join(site, 'fashion-mnist', 't10k-labels-idx1-ubyte.gz')), 'test labels');
     const n = labels.shape[0];

@@ -386,3 +386,70 @@ export function adam(g: usize, m: usize, v: usize, n: i32, b1: f32, a1: f32, b2:
     store<f32>(g + off(i), mv / c1 / (Mathf.sqrt(vv / c2) + eps));
   }
 }
+
+/**
+ * Statistics of one layer's batch for the diagnostics: per unit (column), the running minimum
+ * and maximum of the pre-activation z (minmax: row 0 min, row 1 max, updated in place); for the
+ * batch, sums[0..4] = sum z, sum z^2, sum a, sum a^2, and the number of z outside [low, high]
+ * (the activation's flat region). One read of z and a, which the forward pass just wrote.
+ */
+export function unitStats(z: usize, a: usize, rows: i32, cols: i32, minmax: usize, sums: usize, low: f32, high: f32): void {
+  let sz = f32x4.splat(0), sz2 = f32x4.splat(0), sa = f32x4.splat(0), sa2 = f32x4.splat(0), sat = f32x4.splat(0);
+  const lo = f32x4.splat(low), hi = f32x4.splat(high), one = f32x4.splat(1);
+  let tz: f64 = 0, tz2: f64 = 0, ta: f64 = 0, ta2: f64 = 0, tsat: f64 = 0;
+  const vecCols = cols & ~3;
+  const mx = minmax + off(cols);
+  for (let r = 0; r < rows; r++) {
+    const zr = z + off(r * cols), ar = a + off(r * cols);
+    let c = 0;
+    for (; c < vecCols; c += 4) {
+      const vz = v128.load(zr + off(c)), va = v128.load(ar + off(c));
+      v128.store(minmax + off(c), f32x4.min(v128.load(minmax + off(c)), vz));
+      v128.store(mx + off(c), f32x4.max(v128.load(mx + off(c)), vz));
+      sz = f32x4.add(sz, vz);
+      sz2 = f32x4.add(sz2, f32x4.mul(vz, vz));
+      sa = f32x4.add(sa, va);
+      sa2 = f32x4.add(sa2, f32x4.mul(va, va));
+      sat = f32x4.add(sat, v128.and(v128.or(f32x4.lt(vz, lo), f32x4.gt(vz, hi)), one));
+    }
+    for (; c < cols; c++) {
+      const vz = load<f32>(zr + off(c)), va = load<f32>(ar + off(c));
+      store<f32>(minmax + off(c), min(load<f32>(minmax + off(c)), vz));
+      store<f32>(mx + off(c), max(load<f32>(mx + off(c)), vz));
+      tz += vz;
+      tz2 += <f64>vz * vz;
+      ta += va;
+      ta2 += <f64>va * va;
+      if (vz < low || vz > high) tsat += 1;
+    }
+  }
+  store<f32>(sums, <f32>(tz + lanes(sz)));
+  store<f32>(sums, <f32>(tz2 + lanes(sz2)), 4);
+  store<f32>(sums, <f32>(ta + lanes(sa)), 8);
+  store<f32>(sums, <f32>(ta2 + lanes(sa2)), 12);
+  store<f32>(sums, <f32>(tsat + lanes(sat)), 16);
+}
+
+@inline function lanes(v: v128): f64 {
+  return <f64>f32x4.extract_lane(v, 0) + <f64>f32x4.extract_lane(v, 1) + <f64>f32x4.extract_lane(v, 2) + <f64>f32x4.extract_lane(v, 3);
+}
+
+/** Sum of squares of n contiguous floats, accumulated in double precision. */
+export function sumSquares(x: usize, n: i32): f64 {
+  let s0 = f64x2.splat(0), s1 = f64x2.splat(0);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const v = v128.load(x + off(i));
+    const lo = f64x2.promote_low_f32x4(v);
+    const hi = f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 0, 1));
+    s0 = f64x2.add(s0, f64x2.mul(lo, lo));
+    s1 = f64x2.add(s1, f64x2.mul(hi, hi));
+  }
+  const s = f64x2.add(s0, s1);
+  let total = f64x2.extract_lane(s, 0) + f64x2.extract_lane(s, 1);
+  for (; i < n; i++) {
+    const v = <f64>load<f32>(x + off(i));
+    total += v * v;
+  }
+  return total;
+}

@@ -39,6 +39,7 @@ interface TrainFlags {
   warmupEpochs?: number;
   labelSmoothing?: number;
   earlyStopping: boolean;
+  diagnostics: boolean;
   patience?: number;
   minDelta?: number;
   monitor?: string;
@@ -145,6 +146,7 @@ export function addNetworkOptions(cmd: Command): Command {
     .option('--warmup-epochs <n>', 'linear learning-rate warm-up epochs', parse.int('--warmup-epochs'))
     .option('--label-smoothing <s>', 'label smoothing in [0, 1)', parse.number('--label-smoothing'))
     .option('--no-early-stopping', 'train for all epochs')
+    .option('--no-diagnostics', 'skip the per-layer statistics of each epoch (history.json `layers`, the report\'s "What the layers say")')
     .option('--patience <n>', 'early stopping: epochs without improvement before stopping (default 10)', parse.int('--patience'))
     .option('--min-delta <d>', 'early stopping: smallest change that counts as improvement', parse.number('--min-delta'))
     .option('--monitor <metric>', 'early stopping and checkpoint metric: valLoss | valAccuracy')
@@ -181,6 +183,7 @@ export async function specFromFlags(flags: TrainFlags): Promise<ResolvedRun> {
   ];
   for (const [section, key, value] of targets) if (value !== undefined) section[key] = value;
   if (flags.schedule !== undefined) trainOpts.schedule = parseSchedule(flags.schedule);
+  if (flags.diagnostics === false) trainOpts.diagnostics = false;
   if (flags.earlyStopping === false) trainOpts.earlyStopping = false;
   else if (flags.patience !== undefined || flags.minDelta !== undefined || flags.monitor !== undefined || flags.restoreBest === false) {
     const base = (spec.train?.earlyStopping || CLI_EARLY_STOPPING) as Record<string, unknown>;

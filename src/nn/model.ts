@@ -1,4 +1,4 @@
-import type { Backend } from '../tensor/backend.js';
+import type { Activation, Backend } from '../tensor/backend.js';
 import { getBackend } from '../tensor/index.js';
 import type { Matrix } from '../tensor/matrix.js';
 import { Rng } from '../tensor/rng.js';
@@ -20,6 +20,17 @@ export interface BuildOptions {
 }
 
 const RELU_LIKE = new Set(['relu', 'leaky_relu', 'gelu', 'gelu_tanh']);
+
+/** One hidden layer as the diagnostics see it: its parameters, and where its z and a come from. */
+export interface HiddenLayer {
+  /** `hidden0`, `hidden1`, ... */
+  name: string;
+  activation: Activation;
+  units: number;
+  batchNorm: boolean;
+  /** The layer's trained tensors: the linear weight and bias, then batch norm's scale and shift. */
+  params: Param[];
+}
 /** Rows per chunk when predicting on many rows, so buffers stay small. */
 const INFERENCE_CHUNK = 1024;
 
@@ -50,6 +61,13 @@ export class Sequential {
   private partialBatch: { x: Matrix; y: Matrix } | null = null;
   private disposed = false;
   private readonly stepResult = { loss: 0, correct: 0 };
+  /** Per layer index: the hidden layer whose pre-activation z (or activation a) is that layer's output, or -1. */
+  private readonly zAt: Int32Array;
+  private readonly aAt: Int32Array;
+  private readonly lastZ: (Matrix | null)[];
+  private readonly lastA: (Matrix | null)[];
+  /** The hidden layers, first to last. */
+  readonly hidden: HiddenLayer[];
 
   private constructor(
     readonly options: ResolvedModelOptions,
@@ -58,7 +76,10 @@ export class Sequential {
     capacity: number,
   ) {
     this.backend = backend;
-    this.layers = buildLayers(options);
+    const built = buildLayers(options);
+    this.layers = built.layers;
+    this.zAt = built.zAt;
+    this.aAt = built.aAt;
     const rng = new Rng(seed);
     const specs = this.layers.flatMap((layer) => layer.paramSpecs().map((spec) => ({ layer, spec })));
     const order = [...specs.filter((s) => s.spec.decay), ...specs.filter((s) => !s.spec.decay)];
@@ -85,6 +106,15 @@ export class Sequential {
     for (const s of specs) s.spec.init(rng, bound.get(s)!.value.data);
     for (const layer of this.layers) layer.bind(specs.filter((s) => s.layer === layer).map((s) => bound.get(s)!));
     for (const layer of this.layers) if (layer instanceof Dropout) layer.reseed(rng.seed());
+    this.hidden = options.hidden.map((h, i) => ({
+      name: `hidden${i}`,
+      activation: h.activation,
+      units: h.width,
+      batchNorm: h.batchNorm,
+      params: this.params.filter((p) => p.name.startsWith(`hidden${i}.`)),
+    }));
+    this.lastZ = this.hidden.map(() => null);
+    this.lastA = this.hidden.map(() => null);
     this.ensureCapacity(capacity);
   }
 
@@ -137,8 +167,22 @@ export class Sequential {
   /** Logits for a batch already in backend memory. */
   forward(x: Matrix, training: boolean): Matrix {
     let h = x;
-    for (const layer of this.layers) h = layer.forward(h, training);
+    const layers = this.layers;
+    for (let j = 0; j < layers.length; j++) {
+      h = layers[j].forward(h, training);
+      if (this.zAt[j] >= 0) this.lastZ[this.zAt[j]] = h;
+      if (this.aAt[j] >= 0) this.lastA[this.aAt[j]] = h;
+    }
     return h;
+  }
+
+  /**
+   * Hidden layer i's pre-activations z and activations a (before dropout) of the last forward
+   * pass: buffers the next forward pass overwrites. For the diagnostics.
+   */
+  lastActivations(i: number): { z: Matrix; a: Matrix } | null {
+    const z = this.lastZ[i], a = this.lastA[i];
+    return z && a ? { z, a } : null;
   }
 
   /**
@@ -268,19 +312,29 @@ export function checkFinite(features: Float32Array, cols: number, what: string):
   }
 }
 
-function buildLayers(o: ResolvedModelOptions): Layer[] {
+/**
+ * The layers of a model, and for the diagnostics which layer's output is hidden layer i's
+ * pre-activation z (`zAt[j] = i`) and its activation a (`aAt[j] = i`; the same layer when the
+ * activation is the identity).
+ */
+function buildLayers(o: ResolvedModelOptions): { layers: Layer[]; zAt: Int32Array; aAt: Int32Array } {
   const layers: Layer[] = [];
+  const zAt: number[] = [];
+  const aAt: number[] = [];
   let width = o.inputs;
   o.hidden.forEach((h, i) => {
     const init: DenseInit = o.init === 'auto' ? (RELU_LIKE.has(h.activation) ? 'he' : 'xavier') : o.init;
     layers.push(new Dense(width, h.width, init, `hidden${i}.linear`));
     if (h.batchNorm) layers.push(new BatchNorm(h.width, o.batchNormMomentum, o.batchNormEps, `hidden${i}.batchnorm`));
+    zAt[layers.length - 1] = i;
     if (h.activation !== 'identity') layers.push(new ActivationLayer(h.width, h.activation, o.leakySlope));
+    aAt[layers.length - 1] = i;
     if (h.dropout > 0) layers.push(new Dropout(h.width, h.dropout, 0));
     width = h.width;
   });
   layers.push(new Dense(width, o.classes, o.init === 'he' ? 'he' : 'xavier', 'output'));
-  return layers;
+  const at = (m: number[]) => Int32Array.from(layers, (_, j) => m[j] ?? -1);
+  return { layers, zAt: at(zAt), aAt: at(aAt) };
 }
 
 function argmax(z: Float32Array, offset: number, k: number): number {

@@ -6,7 +6,9 @@
  */
 import type { TopLevelSpec } from 'vega-lite';
 import type { ClassificationReport } from '../metrics/classification.js';
-import { accuracyChart, confusionChart, lossChart } from './charts.js';
+import { accuracyChart, confusionChart, layerChart, lossChart } from './charts.js';
+import { LAYER_THRESHOLDS, type LayerFinding } from './layers.js';
+import { pngDataUrl, weightsPng } from './weights-image.js';
 import { diagnoseHistory, type Finding } from './diagnose.js';
 import { escapeHtml, formatCount, formatDuration, formatFixed, formatPercent } from '../format.js';
 import type { RunReport } from './run-report.js';
@@ -16,6 +18,10 @@ export interface RunReportFigures {
   loss?: string;
   accuracy?: string;
   confusion?: string;
+  /** Per-layer charts over the epochs (when the history has layer statistics). */
+  'layer-gradients'?: string;
+  'layer-dead'?: string;
+  'layer-updates'?: string;
 }
 
 /** Options of the HTML report. */
@@ -35,6 +41,14 @@ export function runReportCharts(
     { name: 'loss', spec: lossChart(r.history, size) },
     { name: 'accuracy', spec: accuracyChart(r.history, size) },
   ];
+  if (r.history.some((e) => e.layers && e.layers.length > 0)) {
+    const small = options.compact ? { width: 230, height: 160 } : {};
+    charts.push(
+      { name: 'layer-gradients', spec: layerChart(r.history, 'gradientNorm', small) },
+      { name: 'layer-dead', spec: layerChart(r.history, 'deadFraction', small) },
+      { name: 'layer-updates', spec: layerChart(r.history, 'updateRatio', small) },
+    );
+  }
   if (r.test) {
     const cellSize = options.compact ? Math.max(22, Math.min(64, Math.floor(400 / r.data.classes))) : undefined;
     charts.push({ name: 'confusion', spec: confusionChart(r.test.confusion, r.data.classNames, { cellSize }) });
@@ -179,6 +193,9 @@ h3{font-size:14px;margin:18px 0 8px;color:#374151}
 .figure svg{max-width:100%;height:auto;display:block}
 .figure svg text{font-family:"DejaVu Sans",Verdana,"Segoe UI",Arial,sans-serif}
 .curves{display:grid;grid-template-columns:1fr 1fr;gap:20px}
+.layer-charts{display:grid;grid-template-columns:repeat(3,1fr);gap:12px;margin-top:16px}
+table.layers{width:100%;font-size:13px}
+img.weights{image-rendering:pixelated;max-width:100%;border:1px solid var(--line)}
 .test-grid{display:grid;grid-template-columns:minmax(330px,420px) minmax(0,1fr);gap:28px;align-items:start}
 table{border-collapse:collapse;font-size:14px;font-variant-numeric:tabular-nums}
 th,td{padding:5px 10px;text-align:left;border-bottom:1px solid var(--line)}
@@ -210,7 +227,7 @@ table.config th{color:#374151;font-weight:500;width:40%}
 footer{color:var(--muted);font-size:12.5px;text-align:center;margin-top:8px}
 .sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}
 .empty{color:var(--muted);font-style:italic}
-@media (max-width:860px){.cards{grid-template-columns:repeat(2,1fr)}.test-grid,.curves{grid-template-columns:1fr}.kv{grid-template-columns:repeat(2,1fr)}}
+@media (max-width:860px){.cards{grid-template-columns:repeat(2,1fr)}.test-grid,.curves,.layer-charts{grid-template-columns:1fr}.kv{grid-template-columns:repeat(2,1fr)}}
 @media print{body{background:#fff}section,header{border:none;padding:8px 0}}
 `;
 
@@ -348,12 +365,60 @@ ${
       id: `${p}curves`,
       html: `<section id="${p}curves">\n<h2>Training curves</h2>\n${curves.length ? `<div class="curves">${curves.join('\n')}</div>` : '<p class="empty">No curves: no epochs were recorded.</p>'}\n</section>`,
     },
+    ...layerSections(r, figure, p),
     { id: `${p}test`, html: testSection },
   ];
   const predictions = predictionsBlock(r, lastN, p);
   if (predictions) sections.push({ id: `${p}predictions`, html: predictions });
   sections.push({ id: `${p}data`, html: dataSection }, { id: `${p}config`, html: configSection });
   return sections;
+}
+
+const LAYER_FINDING_TITLES: Record<LayerFinding['kind'], string> = {
+  'dead-units': 'Dead units',
+  saturation: 'Saturation',
+  'vanishing-gradients': 'Vanishing gradients',
+  'exploding-gradients': 'Exploding gradients',
+  'update-ratio': 'Update ratio',
+};
+
+/** "What the layers say" (the findings, or that the layers look healthy) and the layer statistics with their charts. */
+function layerSections(r: RunReport, figure: (name: keyof RunReportFigures, label: string) => string, p: string): ReportSection[] {
+  const last = [...r.history].reverse().find((e) => e.layers && e.layers.length > 0);
+  if (!last) return [];
+  const t = LAYER_THRESHOLDS;
+  const findings = r.findings.length
+    ? `<ul class="findings">${r.findings.map((f) => `<li class="warning"><span class="tag">${esc(LAYER_FINDING_TITLES[f.kind])}</span>${esc(f.message)}</li>`).join('\n')}</ul>`
+    : `<p class="lead">The layers look healthy: fewer than ${formatPercent(t.deadFraction, 0)} dead units and ${formatPercent(t.saturatedFraction, 0)} saturated pre-activations in every layer, no vanishing or exploding gradients, and steps between ${t.updateRatioLow.toExponential()} and ${t.updateRatioHigh.toExponential()} of the weights' size.</p>`;
+  const sci = (x: number) => (Number.isFinite(x) ? x.toExponential(2) : '—');
+  const rows = last.layers!
+    .map(
+      (l) =>
+        `<tr><th scope="row">${esc(l.name)}</th><td>${esc(l.activation)}</td><td class="num">${l.units}</td><td class="num">${esc(formatPercent(l.deadFraction, 1))}</td><td class="num">${esc(formatPercent(l.saturatedFraction, 1))}</td>` +
+        `<td class="num">${esc(formatFixed(l.preActivation.mean, 2))} ± ${esc(formatFixed(l.preActivation.std, 2))}</td><td class="num">${esc(sci(l.weightNorm))}</td><td class="num">${esc(sci(l.gradientNorm))}</td><td class="num">${esc(sci(l.updateRatio))}</td>` +
+        `<td class="num">${l.batchNorm ? esc(`${formatFixed(l.batchNorm.scale.mean, 2)} ± ${formatFixed(l.batchNorm.scale.std, 2)}`) : '—'}</td></tr>`,
+    )
+    .join('\n');
+  const charts = [figure('layer-gradients', 'Gradient norm per layer'), figure('layer-dead', 'Dead units per layer'), figure('layer-updates', 'Update ratio per layer')].filter(Boolean);
+  const fl = r.firstLayer;
+  const weights = fl
+    ? `<h3>First-layer weights</h3><p class="lead">The first ${fl.units} of ${fl.totalUnits} units of hidden0 as ${fl.width} x ${fl.height} images (red positive, blue negative, each unit on its own scale): the patterns each unit responds to.</p>` +
+      `<img class="weights" alt="first-layer weights" src="${pngDataUrl(weightsPng(fl))}">`
+    : '';
+  return [
+    { id: `${p}layer-findings`, html: `<section id="${p}layer-findings">\n<h2>What the layers say</h2>\n${findings}\n</section>` },
+    {
+      id: `${p}layers`,
+      html: `<section id="${p}layers">
+<h2>Layers</h2>
+<p class="lead">Measured on the training batches of every epoch (pre-activations after batch norm, activations before dropout; gradients and steps on a few evenly spaced steps per epoch). Epoch ${last.epoch}:</p>
+<table class="layers"><thead><tr><th scope="col">layer</th><th scope="col">activation</th><th scope="col" class="num">units</th><th scope="col" class="num">dead</th><th scope="col" class="num">saturated</th><th scope="col" class="num">z mean ± sd</th><th scope="col" class="num">‖W‖</th><th scope="col" class="num">‖∂L/∂W‖</th><th scope="col" class="num">‖ΔW‖/‖W‖</th><th scope="col" class="num">BN scale</th></tr></thead>
+<tbody>${rows}</tbody></table>
+${charts.length ? `<div class="layer-charts">${charts.join('\n')}</div>` : ''}
+${weights}
+</section>`,
+    },
+  ];
 }
 
 /** The loading and pre-processing steps as an ordered list. */

@@ -5,6 +5,8 @@
 import { ConfigError } from '../errors.js';
 import type { ClassificationReport } from '../metrics/classification.js';
 import type { EpochRecord } from '../metrics/history-types.js';
+import type { LayerFinding } from './layers.js';
+import type { FirstLayerWeights } from './weights-image.js';
 
 /** Everything a run report shows. */
 export interface RunReport {
@@ -43,6 +45,10 @@ export interface RunReport {
   } | null;
   /** Wall-clock seconds of the whole run. */
   seconds: number;
+  /** What the layers say: findings from the per-layer statistics (none when all is well or diagnostics are off). */
+  findings: LayerFinding[];
+  /** The first layer's weights as images, when the inputs are image pixels and no PCA came first. */
+  firstLayer: FirstLayerWeights | null;
 }
 
 

@@ -6,7 +6,9 @@
  */
 import { prepare, type Prepared, type RawData } from '../data/prepare.js';
 import type { Sequential } from '../nn/model.js';
+import { diagnoseLayers, type LayerFinding } from '../report/layers.js';
 import type { RunReport } from '../report/run-report.js';
+import { firstLayerWeights } from '../report/weights-image.js';
 import type { Backend } from '../tensor/backend.js';
 import { getBackend } from '../tensor/index.js';
 import { Checkpoint, type Callback } from '../train/callbacks.js';
@@ -81,7 +83,9 @@ export async function runExperiment(spec: ResolvedRun, data: RawData | Prepared,
   try {
     // An interrupted run is evaluated too: the report says it was interrupted, and the model returned is the one scored.
     const test = prepared.test ? evaluateClassifier(model, prepared.test, prepared.classNames) : null;
+    const first = model.hidden[0];
     const report = runReport(spec, prepared, result, test, {
+      firstLayer: first ? firstLayerWeights(first.params[0].value.data, model.inputs, first.units, prepared.pipeline.pca !== null) : null,
       title: hooks.title ?? 'mlplab training run',
       source,
       seconds: (performance.now() - started) / 1000,
@@ -93,7 +97,7 @@ export async function runExperiment(spec: ResolvedRun, data: RawData | Prepared,
   }
 }
 
-function runReport(spec: ResolvedRun, p: Prepared, fit: FitResult, test: Evaluation | null, o: { title: string; source: string; seconds: number }): RunReport {
+function runReport(spec: ResolvedRun, p: Prepared, fit: FitResult, test: Evaluation | null, o: { title: string; source: string; seconds: number; firstLayer: RunReport['firstLayer'] }): RunReport {
   return {
     title: o.title,
     createdAt: new Date().toISOString(),
@@ -124,6 +128,8 @@ function runReport(spec: ResolvedRun, p: Prepared, fit: FitResult, test: Evaluat
           }
         : null,
     seconds: o.seconds,
+    findings: diagnoseLayers(fit.history),
+    firstLayer: o.firstLayer,
   };
 }
 
@@ -146,6 +152,8 @@ export interface RunMetrics {
   confusionMatrix: number[][] | null;
   classificationReport: Evaluation['report'] | null;
   classNames: string[];
+  /** What the layers say (see diagnoseLayers). */
+  findings: LayerFinding[];
 }
 
 /** metrics.json of a run: the report's numbers at the kept epoch and on the test set. */
@@ -171,5 +179,6 @@ export function runMetrics(r: RunReport): RunMetrics {
     confusionMatrix: r.test ? r.test.confusion : null,
     classificationReport: r.test ? r.test.report : null,
     classNames: r.data.classNames,
+    findings: r.findings,
   };
 }

@@ -11,6 +11,7 @@ import { describeFsError, ensureWritableDir, writeFileAtomic } from '../io/files
 import { renderRunReportHtml, writeRunFigures } from '../report/render-node.js';
 import type { RunReport } from '../report/run-report.js';
 import type { Backend } from '../tensor/backend.js';
+import { weightsPng } from '../report/weights-image.js';
 import { runMetrics, type RunOutput } from './experiment.js';
 import { decodeModelFile, encodeModelFile, type ModelFileContents } from './model-file.js';
 import { predictionsCsv } from './predictions.js';
@@ -45,6 +46,7 @@ export async function writeRunFolder(run: RunOutput, dir: string, o: RunFolderOp
   if (r.test) await put('predictions.csv', testPredictionsCsv(r));
   if (o.html === false) return files;
   if (r.history.length > 0) files.push(...(await writeRunFigures(dir, r)));
+  if (r.firstLayer) await put('first-layer.png', weightsPng(r.firstLayer, 4));
   await put('report.html', await renderRunReportHtml(r, { lastPredictions: o.lastPredictions ?? 20 }));
   return files;
 }

@@ -97,6 +97,16 @@ export interface Backend {
    * d = t (or g + momentum * t with Nesterov), else d = g; then g = -lr * d and w += g.
    */
   sgdStep(values: Matrix, grads: Matrix, trace: Matrix | null, decayed: number, lr: number, weightDecay: number, momentum: number, nesterov: boolean): void;
+
+  /** Sum of the squares of x's entries, accumulated in double precision. */
+  sumSquares(x: Matrix): number;
+  /**
+   * A layer's batch statistics for the diagnostics, from its pre-activations z and activations
+   * a (both rows x cols): minmax (2 x cols) keeps the running per-unit minimum (row 0) and
+   * maximum (row 1) of z; sums (1 x 5) gets sum z, sum z^2, sum a, sum a^2 and the number of z
+   * outside [low, high], for this batch.
+   */
+  unitStats(z: Matrix, a: Matrix, minmax: Matrix, sums: Matrix, low: number, high: number): void;
 }
 
 /** The m, k, n of C = op(A) op(B); throws a RangeError when the shapes do not agree. */

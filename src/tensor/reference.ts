@@ -254,5 +254,29 @@ export class ReferenceBackend implements Backend {
       W[i] += G[i];
     }
   }
+  sumSquares(x: Matrix): number {
+    let s = 0;
+    for (const v of x.data) s += v * v;
+    return s;
+  }
+
+  unitStats(z: Matrix, a: Matrix, minmax: Matrix, sums: Matrix, low: number, high: number): void {
+    const Z = z.data, A = a.data, M = minmax.data, cols = z.cols;
+    let sz = 0, sz2 = 0, sa = 0, sa2 = 0, sat = 0;
+    for (let r = 0; r < z.rows; r++) {
+      for (let c = 0; c < cols; c++) {
+        const v = Z[r * cols + c], w = A[r * cols + c];
+        if (v < M[c]) M[c] = v;
+        if (v > M[cols + c]) M[cols + c] = v;
+        sz += v;
+        sz2 += v * v;
+        sa += w;
+        sa2 += w * w;
+        if (v < low || v > high) sat++;
+      }
+    }
+    sums.data.set([sz, sz2, sa, sa2, sat]);
+  }
+
 }
 

@@ -23,6 +23,8 @@ interface Kernels {
   momentum(g: number, trace: number, n: number, decay: number, nesterov: number): void;
   adam(g: number, m: number, v: number, n: number, b1: number, a1: number, b2: number, a2: number, c1: number, c2: number, eps: number): void;
   sgdStep(w: number, g: number, t: number, n: number, decayed: number, lr: number, wd: number, mom: number, nesterov: number): void;
+  sumSquares(x: number, n: number): number;
+  unitStats(z: number, a: number, rows: number, cols: number, minmax: number, sums: number, low: number, high: number): void;
   batchNormTrain(
     x: number, gamma: number, beta: number, y: number, xhat: number, invStd: number,
     runMean: number, runVar: number, rows: number, cols: number, momentum: number, keepRate: number, eps: number,
@@ -380,6 +382,18 @@ export class WasmBackend implements Backend {
     }
     this.k.sgdStep(this.ptr(values), this.ptr(grads), pt, values.size, decayed, lr, weightDecay, momentum, nesterov ? 1 : 0);
   }
+  sumSquares(x: Matrix): number {
+    return this.k.sumSquares(this.ptr(x), x.size);
+  }
+
+  unitStats(z: Matrix, a: Matrix, minmax: Matrix, sums: Matrix, low: number, high: number): void {
+    checkSame('unitStats', z, a);
+    if (minmax.rows !== 2 || minmax.cols !== z.cols || sums.size !== 5) {
+      throw new RangeError(`unitStats: minmax must be 2 x ${z.cols} and sums 1 x 5, got ${minmax.rows} x ${minmax.cols} and ${sums.size} values`);
+    }
+    this.k.unitStats(this.ptr(z), this.ptr(a), z.rows, z.cols, this.ptr(minmax), this.ptr(sums), low, high);
+  }
+
 }
 
 function checkCode(code: number): void {

@@ -4,6 +4,7 @@ import { gatherLabels } from '../data/batches.js';
 import type { Dataset } from '../data/dataset.js';
 import { Rng } from '../tensor/rng.js';
 import { EarlyStopping, type Callback, type TrainContext } from './callbacks.js';
+import { LayerStatsCollector } from './diagnostics.js';
 import type { EpochRecord } from '../metrics/history-types.js';
 import { makeOptimizer, resolveTrainOptions, type TrainOptions } from './options.js';
 
@@ -69,6 +70,7 @@ export async function fit(model: Sequential, train: Dataset, val: Dataset | null
   // The training rows are copied once into backend memory, so each batch is gathered there.
   const trainRows = model.backend.alloc(train.rows, train.cols);
   trainRows.data.set(train.features);
+  const layerStats = o.diagnostics && model.hidden.length > 0 ? new LayerStatsCollector(model, batches) : null;
   try {
     for (const cb of callbacks) await cb.onTrainBegin?.(ctx);
     for (let epoch = 0; epoch < o.epochs && !ctx.stopTraining; epoch++) {
@@ -77,6 +79,7 @@ export async function fit(model: Sequential, train: Dataset, val: Dataset | null
       let lossSum = 0;
       let correct = 0;
       let seen = 0;
+      layerStats?.beginEpoch();
       for (let b = 0; b < batches; b++) {
         if (options.signal?.aborted) {
           aborted = true;
@@ -91,7 +94,9 @@ export async function fit(model: Sequential, train: Dataset, val: Dataset | null
         gatherLabels(train.labels, order, start, n, y.data);
         const { loss, correct: c } = model.lossAndGradients(x, y, o.labelSmoothing);
         if (!Number.isFinite(loss)) throw new DivergenceError(epoch + 1, b + 1, loss);
+        layerStats?.afterBackward(b);
         optimizer.step(epoch);
+        layerStats?.afterStep(b);
         lossSum += loss * n;
         correct += c;
         seen += n;
@@ -108,6 +113,7 @@ export async function fit(model: Sequential, train: Dataset, val: Dataset | null
         seconds: (performance.now() - t0) / 1000,
         learningRate: optimizer.learningRate(epoch),
       };
+      if (layerStats) record.layers = layerStats.endEpoch();
       if (val && !Number.isFinite(v.loss)) throw new DivergenceError(epoch + 1, batches, v.loss);
       ctx.history.push(record);
       for (const cb of callbacks) await cb.onEpochEnd?.(record, ctx);
@@ -115,6 +121,7 @@ export async function fit(model: Sequential, train: Dataset, val: Dataset | null
     for (const cb of callbacks) await cb.onTrainEnd?.(ctx);
   } finally {
     optimizer.dispose();
+    layerStats?.dispose();
     model.backend.free(trainRows);
   }
   const last = ctx.history.length;

@@ -42,6 +42,8 @@ export const trainSchema = z
     labelSmoothing: fields.probability('a label smoothing in [0, 1)').default(0),
     earlyStopping: z.union([earlyStoppingSchema, z.literal(false)], { error: 'false or {monitor, patience, minDelta, restoreBest}' }).default(false),
     seed: z.number({ error: 'a whole number' }).int({ error: 'a whole number' }).default(0),
+    /** Measure every hidden layer each epoch (history's `layers`): a few percent of the epoch time. */
+    diagnostics: z.boolean({ error: 'true or false' }).default(true),
   })
   .strict();
 

@@ -143,11 +143,11 @@ export interface ResolvedStudy {
   canonical: unknown;
 }
 
-/** Paths a factor may vary: every option of `network` and `train` except the seed (seeds are the study's own). */
+/** Paths a factor may vary: every option of `network` and `train` except the seed (seeds are the study's own) and the diagnostics (they change nothing learned). */
 export function factorPaths(): string[] {
   const net = Object.keys(networkSchema.shape).map((k) => `network.${k}`);
   const train = Object.keys(trainSchema.shape)
-    .filter((k) => k !== 'seed')
+    .filter((k) => k !== 'seed' && k !== 'diagnostics')
     .map((k) => `train.${k}`);
   return [...net, ...train];
 }

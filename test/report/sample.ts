@@ -96,6 +96,8 @@ export function sampleRunReport(overrides: Partial<RunReport> = {}): RunReport {
     stoppedEarly: null,
     restoredBest: false,
     interrupted: false,
+    findings: [],
+    firstLayer: null,
     test: {
       accuracy: report.accuracy,
       loss: 0.41,

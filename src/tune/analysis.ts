@@ -8,7 +8,8 @@ import { formatPercent } from '../format.js';
 import type { ResolvedStudy, StudyMetric } from './config.js';
 import { baseLevels, configuration, type Configuration } from './strategies.js';
 import { summarize, welchTest, type Comparison, type Summary } from './stats.js';
-import type { StoredTrial } from './store.js';
+import type { StoredTrial, TrialResult } from './store.js';
+import type { LayerStats } from '../metrics/history-types.js';
 
 /** A configuration's results over its seeds. */
 export interface ConfigStats {
@@ -27,6 +28,37 @@ export interface ConfigStats {
   meanEpochs: number;
   /** Trials that diverged. */
   failed: number;
+  /** Per hidden layer, its statistics at the kept epoch averaged over the finished seeds. */
+  layers: LayerSummary[];
+}
+
+/** A hidden layer's statistics at the kept epoch, averaged over a configuration's seeds. */
+export interface LayerSummary {
+  name: string;
+  activation: string;
+  deadFraction: number;
+  saturatedFraction: number;
+  gradientNorm: number;
+  updateRatio: number;
+  weightNorm: number;
+  /** Standard deviation of the pre-activations. */
+  preActivationStd: number;
+}
+
+function layerSummaries(results: TrialResult[]): LayerSummary[] {
+  const withLayers = results.filter((r) => r.layers && r.layers.length > 0);
+  if (withLayers.length === 0) return [];
+  const mean = (f: (l: LayerStats) => number, i: number) => withLayers.reduce((s, r) => s + f(r.layers![i]), 0) / withLayers.length;
+  return withLayers[0].layers!.map((l, i) => ({
+    name: l.name,
+    activation: l.activation,
+    deadFraction: mean((x) => x.deadFraction, i),
+    saturatedFraction: mean((x) => x.saturatedFraction, i),
+    gradientNorm: mean((x) => x.gradientNorm, i),
+    updateRatio: mean((x) => x.updateRatio, i),
+    weightNorm: mean((x) => x.weightNorm, i),
+    preActivationStd: mean((x) => x.preActivation.std, i),
+  }));
 }
 
 /** Summarise the finished trials of each configuration. */
@@ -55,6 +87,7 @@ export function configStats(configs: Configuration[], trials: StoredTrial[]): Ma
       secondsPerEpoch: mean(done.map((t) => t.result!.secondsPerEpoch)),
       meanEpochs: mean(done.map((t) => t.result!.epochs)),
       failed: ts.filter((t) => t.status === 'failed').length,
+      layers: layerSummaries(done.map((t) => t.result!)),
     });
   }
   return out;
@@ -156,6 +189,8 @@ function pool(label: string, members: ConfigStats[]): ConfigStats {
     secondsPerEpoch: weighted((m) => m.secondsPerEpoch),
     meanEpochs: weighted((m) => m.meanEpochs),
     failed: members.reduce((n, m) => n + m.failed, 0),
+    // Pooled configurations differ in their layers: no per-layer summary.
+    layers: [],
   };
 }
 

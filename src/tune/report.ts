@@ -13,7 +13,7 @@ import { REPORT_STYLE, card, esc, inlineSvg, preparationSteps, reportPage, runRe
 import { renderRunFigureSvgs, specToSvg } from '../report/render-node.js';
 import type { RunReport } from '../report/run-report.js';
 import { writeRunFolder } from '../run/folder.js';
-import { fmtGain, fmtMetric, fmtP, fmtSignedGain, type Candidate, type ConfigStats, type InteractionCheck, type RankedConfig, type Table1 } from './analysis.js';
+import { fmtGain, fmtMetric, fmtP, fmtSignedGain, type Candidate, type ConfigStats, type InteractionCheck, type LayerSummary, type RankedConfig, type Table1 } from './analysis.js';
 import type { ResolvedStudy, StudyMetric } from './config.js';
 import { STUDY_FILES, type StoredTrial } from './store.js';
 import type { Configuration } from './strategies.js';
@@ -244,8 +244,25 @@ ul.decisions{margin:0;padding-left:20px}
 ul.decisions li{margin:4px 0}
 .verdict{border-left:4px solid var(--accent);background:var(--info-bg);padding:10px 14px;border-radius:0 6px 6px 0;margin:0 0 14px}
 .verdict.bad{border-color:#d97706;background:var(--warn-bg)}
+#table1{overflow-x:auto}
+table.t1 tbody th{overflow-wrap:normal}
+details.layers{margin-top:4px;font-size:11.5px}
+details.layers summary{cursor:pointer;color:var(--accent)}
+details.layers table{font-size:11px;margin-top:2px;width:auto}
+details.layers th,details.layers td{padding:0 4px;white-space:nowrap;overflow-wrap:normal;border:none}
+details.layers thead th{text-transform:none;letter-spacing:0;font-size:10.5px;border-bottom:1px solid var(--line)}
 .final-divider{margin:36px 0 16px;font-size:12px;letter-spacing:.08em;text-transform:uppercase;color:var(--accent);font-weight:600}
 `;
+
+/** A Table 1 cell's layer statistics (mean over its seeds, at the kept epoch), folded away until opened. */
+function layerDetails(layers: LayerSummary[]): string {
+  if (layers.length === 0) return '';
+  const sci = (x: number) => (Number.isFinite(x) ? x.toExponential(1) : '—');
+  const rows = layers
+    .map((l) => `<tr><th scope="row">${esc(l.name)}</th><td class="num">${esc(formatPercent(l.deadFraction, 0))}</td><td class="num">${esc(formatPercent(l.saturatedFraction, 0))}</td><td class="num">${esc(sci(l.gradientNorm))}</td><td class="num">${esc(sci(l.updateRatio))}</td></tr>`)
+    .join('');
+  return `<details class="layers"><summary>layers</summary><table><thead><tr><th scope="col"></th><th scope="col" class="num">dead</th><th scope="col" class="num">sat.</th><th scope="col" class="num">‖∂L/∂W‖</th><th scope="col" class="num">‖ΔW‖/‖W‖</th></tr></thead><tbody>${rows}</tbody></table></details>`;
+}
 
 function t1Html(r: StudyReport): string {
   const t = r.table1;
@@ -257,7 +274,7 @@ function t1Html(r: StudyReport): string {
         const badge = c.isBase ? '<span class="badge base">base</span>' : c.verdict ? `<span class="badge ${c.verdict}" title="${esc(verdictText(c.verdict, c.vsBase?.p))}">${c.verdict === 'noise' ? '≈' : c.verdict === 'better' ? '↑' : '↓'}</span>` : '';
         if (!c.stats) return `<td><div class="v">${esc(c.value)}</div><div class="s">not run</div></td>`;
         const n = c.stats.values.length;
-        return `<td class="${c.isBase ? 'base' : ''}"><div class="v">${esc(c.value)}${badge}</div><div class="m">${esc(fmtMeanSd(c.stats, r.metric))}</div><div class="s">n=${n} · ${esc(fmtSeconds(c.stats.seconds))}${c.stats.failed ? ` · ${c.stats.failed} diverged` : ''}</div></td>`;
+        return `<td class="${c.isBase ? 'base' : ''}"><div class="v">${esc(c.value)}${badge}</div><div class="m">${esc(fmtMeanSd(c.stats, r.metric))}</div><div class="s">n=${n} · ${esc(fmtSeconds(c.stats.seconds))}${c.stats.failed ? ` · ${c.stats.failed} diverged` : ''}</div>${layerDetails(c.stats.layers)}</td>`;
       });
       while (tds.length < columns) tds.push('<td></td>');
       return `<tr><th scope="row">${esc(row.factor)}<div class="s">${esc(row.path)}</div></th>${tds.join('')}</tr>`;

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { OutputError } from '../errors.js';
-import type { EpochRecord } from '../metrics/history-types.js';
+import type { EpochRecord, LayerStats } from '../metrics/history-types.js';
 import type { ResolvedStudy } from './config.js';
 
 /** File names a study writes into its folder. */
@@ -31,6 +31,8 @@ export interface TrialResult {
   /** Training wall-clock seconds, and seconds per epoch (the cost the study's cost rule reads). */
   seconds: number;
   secondsPerEpoch: number;
+  /** The layer statistics at the kept epoch (when the run measured them). */
+  layers?: LayerStats[];
 }
 
 /** A trial as stored. */

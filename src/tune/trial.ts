@@ -58,6 +58,7 @@ export async function runTrial(
         stoppedEarly: result.stoppedEarly,
         seconds: result.seconds,
         secondsPerEpoch: result.seconds / Math.max(1, epochs),
+        ...(at.layers ? { layers: at.layers } : {}),
       },
     };
   } catch (e) {

@@ -28,7 +28,8 @@ export { addDecayedWeights, chain, scaleByAdam, scaleByLearningRate, trace, type
 export { EarlyStopping, type Callback, type TrainContext } from './train/callbacks.js';
 export { Checkpoint, improves } from './train/callbacks.js';
 export { fit, type FitOptions, type FitResult } from './train/fit.js';
-export type { EpochRecord } from './metrics/history-types.js';
+export type { EpochRecord, LayerStats, Moments, TensorStats } from './metrics/history-types.js';
+export { LayerStatsCollector, flatRegion } from './train/diagnostics.js';
 export { resolveTrainOptions, type ResolvedTrainOptions, type TrainOptions } from './train/options.js';
 
 // One run: the spec, training and evaluation, the whole experiment, the model file

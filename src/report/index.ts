@@ -9,7 +9,9 @@ export {
   chartConfig,
   confusionChart,
   factorChart,
+  layerChart,
   lossChart,
+  type LayerMetric,
   type ConfusionChartOptions,
   type CurveChartOptions,
   type FactorChartOptions,
@@ -19,3 +21,5 @@ export { diagnoseHistory, type DiagnoseOptions, type Finding, type FindingKind, 
 export { formatClassificationReport, formatConfusionMatrix, type TextReportOptions } from './text.js';
 export { composeRunReportHtml, reportPage, runReportCharts, runReportHeader, runReportSections, type ReportSection, type RunReportFigures, type RunReportHtmlOptions } from './html.js';
 export { checkRunReport, type RunReport } from './run-report.js';
+export { LAYER_THRESHOLDS, diagnoseLayers, type LayerFinding, type LayerFindingKind } from './layers.js';
+export { MAX_WEIGHT_TILES, firstLayerWeights, pngDataUrl, weightsPng, type FirstLayerWeights } from './weights-image.js';

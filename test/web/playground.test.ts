@@ -136,6 +136,13 @@ test('playground trains in headless Chromium, refuses bad input with a message, 
     assert.equal(await page.locator('#confusion-chart svg .mark-rect path').count(), 100, 'confusion matrix has 10 x 10 cells');
     assert.equal(await page.locator('#report tbody tr').count(), 13, '10 classes, accuracy, macro and weighted averages');
     assert.equal(await page.locator('#prediction-grid canvas').count(), 24);
+    // What each layer does: one row per hidden layer, the gradient chart, the findings, the first layer's weights as images.
+    assert.equal(await page.locator('#layers-table tbody tr').count(), 2);
+    assert.match((await page.textContent('#layers-table tbody')) ?? '', /hidden0 \(gelu\)\s*\d+%/);
+    assert.ok((await page.locator('#layers-chart svg .mark-line path').count()) >= 1, 'the gradient-norm chart draws lines');
+    assert.ok((await page.locator('#layer-findings li').count()) >= 1, 'findings, or that the layers look healthy');
+    assert.equal(await page.isVisible('#weights-box'), true);
+    assert.ok((await page.$eval('#weights-img', (img) => (img as HTMLImageElement).naturalWidth)) > 100, 'the weight tiles are drawn');
     assert.equal(await page.locator('#runs-body tr').count(), 1);
     assert.match((await page.textContent('#status')) ?? '', /^Stopped after \d+ epochs/);
     const testAccuracy = Number(((await page.textContent('#tile-final')) ?? '').replace('%', '')) / 100;

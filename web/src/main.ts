@@ -11,7 +11,10 @@ import {
   accuracyChart,
   confusionChart,
   getBackend,
+  layerChart,
   lossChart,
+  pngDataUrl,
+  weightsPng,
   resolveRun,
   type ClassificationReport,
   type EpochRecord,
@@ -460,6 +463,28 @@ function placeholder(el: HTMLElement, title: string, text: string, sketch: keyof
   delete el.dataset.rendered;
 }
 
+/** The layer statistics of the latest epoch, the gradient norms over the epochs, and (when done) the findings and first-layer weights. */
+function renderLayers(run: Run): void {
+  const last = run.history[run.history.length - 1];
+  const layers = last?.layers ?? [];
+  const table = byId('layers-table');
+  const sci = (x: number) => (Number.isFinite(x) ? x.toExponential(1) : '–');
+  table.replaceChildren(
+    h('thead', {}, h('tr', {}, ...['layer', 'dead', 'saturated', '‖∂L/∂W‖', '‖ΔW‖/‖W‖'].map((t) => h('th', { scope: 'col' }, t)))),
+    h('tbody', {}, ...layers.map((l) => h('tr', {}, h('th', { scope: 'row' }, `${l.name} (${l.activation})`), h('td', {}, pct(l.deadFraction, 0)), h('td', {}, pct(l.saturatedFraction, 0)), h('td', {}, sci(l.gradientNorm)), h('td', {}, sci(l.updateRatio))))),
+  );
+  if (layers.length > 0) {
+    const el = byId('layers-chart');
+    void renderChart(el, layerChart(run.history, 'gradientNorm', { width: plotWidth(el), height: 180 }));
+  }
+  const findings = byId('layer-findings');
+  findings.replaceChildren(...(run.done?.findings ?? []).map((f) => h('li', { class: 'finding' }, f.message)));
+  if (run.done && run.done.findings.length === 0 && layers.length > 0) findings.append(h('li', { class: 'healthy' }, 'The layers look healthy: no dead units, saturation, vanishing or exploding gradients.'));
+  const fl = run.done?.firstLayer ?? null;
+  byId('weights-box').hidden = fl === null;
+  if (fl) byId<HTMLImageElement>('weights-img').src = pngDataUrl(weightsPng(fl));
+}
+
 function clearLivePanels(): void {
   for (const id of ['tile-epoch', 'tile-train-acc', 'tile-val-acc', 'tile-val-loss', 'tile-final']) byId(id).textContent = '–';
   byId('tile-final-label').textContent = 'Test accuracy';
@@ -472,6 +497,10 @@ function clearLivePanels(): void {
   placeholder(byId('accuracy-chart'), 'Accuracy per epoch', 'Training and validation accuracy appear here after the first epoch.', 'up');
   placeholder(byId('confusion-chart'), 'Confusion matrix', 'Which classes the model mixes up: on the validation set while training, on the test set at the end.', 'matrix');
   byId('report').replaceChildren();
+  byId('layers-table').replaceChildren();
+  byId('layer-findings').replaceChildren();
+  byId('layers-chart').replaceChildren();
+  byId('weights-box').hidden = true;
   byId('report-caption').textContent = 'Precision, recall and F1 per class appear after the first epoch.';
   byId('grid-title').textContent = 'Predictions';
   byId('grid-score').textContent = '';
@@ -510,6 +539,7 @@ function renderLive(run: Run): void {
     renderReport(run.scores.report, run.scoresCaption);
   }
   renderGrid(run);
+  renderLayers(run);
 }
 
 function renderCompare(): void {

@@ -1,5 +1,5 @@
 /** Messages between the page and the training worker. */
-import type { ClassificationReport, Dataset, EpochRecord, PrepStep, ResolvedRun } from '../../src/index.js';
+import type { ClassificationReport, Dataset, EpochRecord, FirstLayerWeights, LayerFinding, PrepStep, ResolvedRun } from '../../src/index.js';
 
 /** A dataset ready to train on: the training file(s) and an optional test set. */
 export interface DataBundle {
@@ -73,6 +73,9 @@ export interface DoneMessage {
   grid: number[];
   /** The trained model in mlplab's model format (what `modelToJSON` writes). */
   modelJson: string;
+  /** What the layers say, and the first layer's weights as images (raw image inputs only). */
+  findings: LayerFinding[];
+  firstLayer: FirstLayerWeights | null;
 }
 
 export type FromWorker =

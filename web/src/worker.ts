@@ -136,6 +136,8 @@ async function run(m: StartMessage): Promise<void> {
         final,
         grid: predictGrid(result),
         modelJson: result.modelFile,
+        findings: result.report.findings,
+        firstLayer: result.report.firstLayer,
       });
     } finally {
       result.model.dispose();

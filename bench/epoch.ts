@@ -39,19 +39,19 @@ interface Row {
   inferenceRowsPerSecond: number;
 }
 
-async function timeMlplab(backendName: BackendName, preset: 'default' | 'final', data: Dataset, test: Dataset, epochs: number): Promise<Row> {
+async function timeMlplab(backendName: BackendName, preset: 'default' | 'final', data: Dataset, test: Dataset, epochs: number, diagnostics = true): Promise<Row> {
   const backend = createBackend(backendName);
   const spec = resolveRun(PRESETS[preset]);
   const model = Sequential.create(networkToModelOptions(spec.network, FEATURES, CLASSES), { seed: 0, backend, capacity: 32 });
   // One warm-up epoch (the WebAssembly tiers up after its first runs), then the timed ones.
-  const result = await fit(model, data, null, { train: { ...spec.train, epochs: epochs + 1, earlyStopping: false } });
+  const result = await fit(model, data, null, { train: { ...spec.train, epochs: epochs + 1, earlyStopping: false, diagnostics } });
   const secondsPerEpoch = Math.min(...result.history.slice(1).map((h) => h.seconds));
   model.predict(test.features, test.rows);
   const t0 = performance.now();
   model.predict(test.features, test.rows);
   const inferenceRowsPerSecond = test.rows / ((performance.now() - t0) / 1000);
   model.dispose();
-  return { system: `mlplab ${backend.name}`, model: preset, secondsPerEpoch, inferenceRowsPerSecond };
+  return { system: `mlplab ${backend.name}${diagnostics ? '' : ', no diagnostics'}`, model: preset, secondsPerEpoch, inferenceRowsPerSecond };
 }
 
 function timePytorch(epochs: number): Row[] {
@@ -104,13 +104,16 @@ const keep = (r: Row) => {
   best.set(key, old ? { ...r, secondsPerEpoch: Math.min(old.secondsPerEpoch, r.secondsPerEpoch), inferenceRowsPerSecond: Math.max(old.inferenceRowsPerSecond, r.inferenceRowsPerSecond) } : r);
 };
 for (let round = 0; round < ROUNDS; round++) {
-  for (const preset of ['default', 'final'] as const) keep(await timeMlplab('wasm', preset, data, test, EPOCHS));
+  for (const preset of ['default', 'final'] as const) {
+    keep(await timeMlplab('wasm', preset, data, test, EPOCHS));
+    keep(await timeMlplab('wasm', preset, data, test, EPOCHS, false));
+  }
   timePytorch(EPOCHS).forEach(keep);
 }
 if (!quick) keep(await timeMlplab('reference', 'default', data, test, 1));
 const rows = [...best.values()].sort((a, b) => rank(a) - rank(b));
 function rank(r: Row): number {
-  return (r.system.startsWith('PyTorch') ? 2 : r.system.includes('reference') ? 1 : 0) * 10 + (r.model === 'final' ? 1 : 0);
+  return (r.system.startsWith('PyTorch') ? 3 : r.system.includes('reference') ? 2 : r.system.includes('no diagnostics') ? 1 : 0) * 10 + (r.model === 'final' ? 1 : 0);
 }
 const memory = quick ? null : await memoryOf784();
 const torchDefault = rows.find((r) => r.system.startsWith('PyTorch') && r.model === 'default');
@@ -131,6 +134,11 @@ if (json) {
     const speed = ref ? ref.secondsPerEpoch / r.secondsPerEpoch : NaN;
     const ratio = ref && !r.system.startsWith('PyTorch') ? (speed >= 1 ? `${speed.toFixed(1)}x faster` : `${(1 / speed).toFixed(1)}x slower`) : '';
     lines.push(`| ${r.system} | ${r.model} | ${r.secondsPerEpoch.toFixed(3)} | ${ratio} | ${Math.round(r.inferenceRowsPerSecond).toLocaleString('en')} |`);
+  }
+  for (const preset of ['default', 'final']) {
+    const on = rows.find((r) => r.model === preset && r.system === 'mlplab wasm');
+    const off = rows.find((r) => r.model === preset && r.system === 'mlplab wasm, no diagnostics');
+    if (on && off) lines.push(`layer diagnostics cost on the ${preset} model: ${((on.secondsPerEpoch / off.secondsPerEpoch - 1) * 100).toFixed(1)}% of the epoch time`);
   }
   if (!rows.some((r) => r.system.startsWith('PyTorch'))) lines.push('', 'PyTorch not measured: python3 with torch is not installed (apt-get install python3-torch).');
   if (memory) {

@@ -1,0 +1,40 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { bestSoFar, prunerSchema, shouldPrune } from '../../src/tune/pruners.js';
+
+const median = prunerSchema.parse({ type: 'median', warmupEpochs: 1, startupTrials: 3 });
+const sha = prunerSchema.parse({ type: 'successive-halving', minEpochs: 1, reductionFactor: 2 });
+
+test('best so far per epoch, for accuracies and for losses', () => {
+  assert.deepEqual(bestSoFar([0.5, 0.4, 0.6, NaN, 0.55], 1), [0.5, 0.5, 0.6, 0.6, 0.6]);
+  assert.deepEqual(bestSoFar([1.0, 1.2, 0.8], -1), [1.0, 1.0, 0.8]);
+});
+
+test('median pruning: hand-worked decisions', () => {
+  const others = [[0.5, 0.6, 0.7], [0.4, 0.5, 0.6], [0.6, 0.7, 0.8], [0.3]];
+  // Epoch 1 is the warm-up.
+  assert.equal(shouldPrune(median, 1, [0.1], others, 1), null);
+  // Epoch 2: the three trials that reached it have best-so-far 0.6, 0.5, 0.7: median 0.6.
+  assert.match(shouldPrune(median, 2, [0.2, 0.55], others, 1)!.reason, /best 0\.55 is worse than the median 0\.6 of 3 trials/);
+  assert.equal(shouldPrune(median, 2, [0.2, 0.6], others, 1), null, 'equal to the median goes on');
+  // Too few trials reached epoch 3 with startupTrials 4.
+  assert.equal(shouldPrune(prunerSchema.parse({ type: 'median', warmupEpochs: 1, startupTrials: 4 }), 3, [0.1, 0.1, 0.1], others, 1), null);
+  // For a loss, lower is better.
+  assert.ok(shouldPrune(median, 2, [2, 1.9], [[1, 0.9], [1.2, 1.1], [1.1, 1.0]], -1)!.prune);
+});
+
+test('successive halving: only rungs decide, and each keeps the best 1/eta', () => {
+  // Rungs at epochs 1, 2, 4, 8 (eta 2). At epoch 3 nothing is decided.
+  assert.equal(shouldPrune(sha, 3, [0.1, 0.1, 0.1], [[0.9, 0.9, 0.9]], 1), null);
+  // Epoch 2 with 3 others: 4 competing, keep floor(4/2) = 2: best-so-far values 0.8, 0.7, [0.65], 0.5.
+  const others = [[0.8, 0.8], [0.6, 0.7], [0.5, 0.5]];
+  assert.ok(shouldPrune(sha, 2, [0.6, 0.65], others, 1)!.prune);
+  assert.equal(shouldPrune(sha, 2, [0.6, 0.75], others, 1), null);
+  // Alone at a rung, a trial goes on.
+  assert.equal(shouldPrune(sha, 1, [0.1], [], 1), null);
+});
+
+test('pruner options are validated', () => {
+  assert.throws(() => prunerSchema.parse({ type: 'successive-halving', reductionFactor: 1 }));
+  assert.throws(() => prunerSchema.parse({ type: 'hyperband' }));
+});

@@ -426,3 +426,68 @@ export function layerChart(history: EpochRecord[], metric: LayerMetric, options:
     config: chartConfig(),
   } as TopLevelSpec;
 }
+
+/** One trial of a search, for {@link searchChart} and {@link sliceCharts}: its number, metric (NaN when it did not finish) and state. */
+export interface SearchPoint {
+  trial: number;
+  value: number;
+  state: 'done' | 'pruned' | 'failed';
+}
+
+/** The metric of every trial in order, and the best so far as a step line: how the search progressed. */
+export function searchChart(points: SearchPoint[], o: { metric: string; higherIsBetter: boolean; width?: number; height?: number; percent?: boolean }): TopLevelSpec {
+  let best = NaN;
+  const rows = points.map((p) => {
+    if (p.state === 'done' && Number.isFinite(p.value) && (Number.isNaN(best) || (o.higherIsBetter ? p.value > best : p.value < best))) best = p.value;
+    return { ...p, best: Number.isNaN(best) ? null : best };
+  });
+  const axis = o.percent ? { format: '.0%' } : {};
+  return {
+    $schema: SCHEMA,
+    title: { text: `${o.metric} by trial`, subtitle: 'each trial (pruned trials at the value where they stopped); line: best so far' },
+    width: o.width ?? 600,
+    height: o.height ?? 260,
+    data: { values: rows },
+    layer: [
+      {
+        mark: { type: 'point', filled: true, size: 40, opacity: 0.8 },
+        encoding: {
+          x: { field: 'trial', type: 'quantitative', title: 'trial', axis: { format: 'd', tickMinStep: 1 } },
+          y: { field: 'value', type: 'quantitative', title: o.metric, scale: { zero: false }, axis },
+          color: { field: 'state', type: 'nominal', title: null, scale: { domain: ['done', 'pruned', 'failed'], range: [CHART_COLORS.training, CHART_COLORS.validation, '#9ca3af'] }, legend: { orient: 'top' } },
+        },
+      },
+      {
+        mark: { type: 'line', interpolate: 'step-after', color: CHART_COLORS.ink, strokeWidth: 1.5 },
+        encoding: { x: { field: 'trial', type: 'quantitative' }, y: { field: 'best', type: 'quantitative' } },
+      },
+    ],
+    config: chartConfig(),
+  } as TopLevelSpec;
+}
+
+/** One panel per parameter: the metric of each finished trial against that parameter's value. */
+export function sliceCharts(
+  params: { name: string; log: boolean; categorical: boolean; points: { x: number | string; value: number }[] }[],
+  o: { metric: string; percent?: boolean; width?: number },
+): TopLevelSpec {
+  const axis = o.percent ? { format: '.0%' } : {};
+  return {
+    $schema: SCHEMA,
+    title: { text: `${o.metric} by parameter`, subtitle: 'every finished trial; one panel per searched parameter' },
+    hconcat: params.map((p) => ({
+      width: o.width ?? 170,
+      height: 160,
+      title: { text: p.name, fontSize: 12 },
+      data: { values: p.points },
+      mark: { type: 'point', filled: true, size: 30, opacity: 0.7, color: CHART_COLORS.training },
+      encoding: {
+        x: p.categorical
+          ? { field: 'x', type: 'nominal', title: null, axis: { labelAngle: -30 } }
+          : { field: 'x', type: 'quantitative', title: null, scale: p.log ? { type: 'log' } : { zero: false }, axis: p.log ? { format: '.0e', tickCount: 4 } : { tickCount: 4 } },
+        y: { field: 'value', type: 'quantitative', title: o.metric, scale: { zero: false }, axis },
+      },
+    })),
+    config: chartConfig(),
+  } as TopLevelSpec;
+}

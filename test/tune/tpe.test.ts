@@ -84,3 +84,20 @@ test('bad search spaces are refused, naming the field', () => {
   refuses([{ path: 'a', choices: [1] }, { path: 'a', choices: [2] }], 'space[1].path', /already searched/);
   refuses([{ path: 'a', choices: [] }], 'space[0].choices', /at least one choice/);
 });
+
+test('parameter importance: the parameter the metric depends on takes the variance', async () => {
+  const { parameterImportance } = await import('../../src/tune/importance.js');
+  const s = space([{ path: 'lr', low: 1e-4, high: 1, log: true }, { path: 'act', choices: ['relu', 'gelu'] }, { path: 'wd', low: 0, high: 0.1 }]);
+  const rng = new Rng(9);
+  const trials = Array.from({ length: 80 }, () => {
+    const params = Object.fromEntries(s.map((p) => [p.path, sampleParam(p, rng)]));
+    return { params, value: -((Math.log10(params.lr as number) + 2) ** 2) + 0.01 * rng.normal() };
+  });
+  const imp = parameterImportance(s, trials);
+  assert.equal(imp[0].path, 'lr');
+  assert.ok(imp[0].eta2 > 0.5 && imp[0].share > 0.8, JSON.stringify(imp));
+  assert.ok(Math.abs(imp.reduce((a, x) => a + x.share, 0) - 1) < 1e-12);
+  // Hand-worked: two choices splitting values [1, 1] vs [3, 3]: all the variance is between groups.
+  const two = parameterImportance(space([{ path: 'c', choices: ['a', 'b'] }]), [{ params: { c: 'a' }, value: 1 }, { params: { c: 'a' }, value: 1 }, { params: { c: 'b' }, value: 3 }, { params: { c: 'b' }, value: 3 }]);
+  assert.equal(two[0].eta2, 1);
+});

@@ -102,3 +102,28 @@ test('chart specs are plain JSON data that a browser can take as they are', () =
   const compiled = readFileSync(new URL('../../src/report/charts.js', import.meta.url), 'utf8');
   assert.doesNotMatch(compiled, /from ['"](node:|vega['"]|@resvg)/);
 });
+
+test('layer and search charts render without warnings: one line per layer, one point per trial, one panel per parameter', async () => {
+  const { layerChart, searchChart, sliceCharts } = await import('../../src/report/charts.js');
+  const history = syntheticHistory({ epochs: 6, seed: 2 }).map((e) => ({
+    ...e,
+    layers: ['hidden0', 'hidden1'].map((name, i) => ({
+      name, activation: 'relu', units: 8, preActivation: { mean: 0, std: 1 }, output: { mean: 0.4, std: 0.6 },
+      deadFraction: 0.1 * i, saturatedFraction: 0, weightNorm: 3, gradientNorm: 0.5 / (i + 1) / e.epoch, updateRatio: 1e-3 * (i + 1), params: [], batchNorm: null,
+    })),
+  }));
+  for (const metric of ['gradientNorm', 'deadFraction', 'updateRatio'] as const) {
+    const svg = await render(layerChart(history, metric));
+    assert.equal(markItems(svg, 'mark-line role-mark').length, 2, `${metric}: two layers`);
+  }
+  const points = [0.5, 0.6, NaN, 0.55, 0.7].map((value, i) => ({ trial: i + 1, value, state: Number.isNaN(value) ? ('failed' as const) : i === 3 ? ('pruned' as const) : ('done' as const) }));
+  const search = await render(searchChart(points, { metric: 'validation accuracy', higherIsBetter: true, percent: true }));
+  assert.equal(markItems(search, 'mark-symbol role-mark').length, 4, 'one point per finished or pruned trial');
+  assert.equal(markItems(search, 'mark-line role-mark').length, 1, 'the best so far');
+  const slices = await render(sliceCharts([
+    { name: 'learningRate', log: true, categorical: false, points: [{ x: 1e-3, value: 0.5 }, { x: 1e-2, value: 0.7 }] },
+    { name: 'optimizer', log: false, categorical: true, points: [{ x: 'sgd', value: 0.5 }, { x: 'adam', value: 0.7 }] },
+  ], { metric: 'validation accuracy', percent: true }));
+  const titles = texts(markItems(slices, 'mark-text role-title-text'));
+  assert.ok(titles.includes('learningRate') && titles.includes('optimizer'), titles.join(', '));
+});

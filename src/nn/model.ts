@@ -279,7 +279,7 @@ function buildLayers(o: ResolvedModelOptions): Layer[] {
     if (h.dropout > 0) layers.push(new Dropout(h.width, h.dropout, 0));
     width = h.width;
   });
-  layers.push(new Dense(width, o.classes, o.init === 'he' ? 'he' : 'xavier', 'output'));
+  layers.push(new Dense(width, o.classes, o.init === 'auto' ? 'xavier' : o.init, 'output'));
   return layers;
 }
 

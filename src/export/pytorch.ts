@@ -131,6 +131,16 @@ export function fromStateDict(
   // Indices do not depend on the input and class counts: find the two linear weights that give them.
   const probe = pytorchLayout(resolveModelOptions(networkToModelOptions(net, 1, 2), networkFile));
   const firstKey = probe.keys[0], lastKey = probe.keys[probe.keys.length - 2];
+  // Key names do not depend on them either: refuse keys the config has no place for first.
+  const wanted = new Set([...probe.keys.map((k) => k.key), ...probe.counters]);
+  for (const name of tensors.keys()) {
+    if (!wanted.has(name)) {
+      fail(
+        `${name}: not a key of the network in ${networkFile} (it has ${probe.keys.length} tensors: ${probe.keys.map((k) => k.key).join(', ')}); ` +
+          'check widths, batchNorm and dropout, which decide the module indices',
+      );
+    }
+  }
   const matrix = (k: TorchKey) => {
     const t = tensors.get(k.key);
     if (!t) return fail(`${k.key} missing: expected the weight of ${k.module.python.replace(/\(.*\)/, '')} (module ${k.module.index} of the network in ${networkFile}); ${known()}`);
@@ -148,12 +158,6 @@ export function fromStateDict(
     throw e;
   }
   const { keys, counters } = pytorchLayout(options);
-  const wanted = new Set([...keys.map((k) => k.key), ...counters]);
-  for (const name of tensors.keys()) {
-    if (!wanted.has(name)) {
-      fail(`${name}: not a key of the network in ${networkFile} (it has ${keys.length} tensors: ${keys.map((k) => k.key).join(', ')}); check widths, batchNorm and dropout, which decide the module indices`);
-    }
-  }
   for (const k of keys) {
     const t = tensors.get(k.key);
     if (!t) fail(`${k.key} missing: expected shape [${k.shape.join(', ')}] for ${k.module.python} (module ${k.module.index} of the network in ${networkFile}); ${known()}`);

@@ -119,7 +119,8 @@ export function parseSafetensors(bytes: Uint8Array, file: string): { tensors: Ma
   if (at !== dataLength) fail(`the tensors cover ${at} of the ${dataLength} data bytes: the header does not describe the whole file`);
   const tensors = new Map<string, WeightTensor>();
   for (const e of entries) {
-    const raw = bytes.slice(dataStart + e.begin, dataStart + e.end);
+    // A copy (Node's Buffer.slice would be a view into a shared pool), aligned for the typed array.
+    const raw = new Uint8Array(bytes.subarray(dataStart + e.begin, dataStart + e.end));
     let data: Float32Array | Float64Array | null = null;
     if (e.dtype === 'F32' || e.dtype === 'F64') {
       const width = e.dtype === 'F64' ? 8 : 4;

@@ -112,3 +112,11 @@ test('an empty state dict (header only) reads as no tensors', () => {
   const { tensors } = parseSafetensors(file({}, new Uint8Array(0)), 'x');
   assert.equal(tensors.size, 0);
 });
+
+test('bytes that are a view into a larger buffer (a Node Buffer from a pool) read the same', () => {
+  const bytes = writeSafetensors([{ name: 'a', shape: [3], data: Float32Array.of(1, 2, 3) }, { name: 'b', shape: [1], data: Float64Array.of(-4) }]);
+  const pooled = Buffer.concat([Buffer.alloc(13, 7), Buffer.from(bytes), Buffer.alloc(5, 9)]).subarray(13, 13 + bytes.length);
+  const { tensors } = parseSafetensors(pooled, 'x');
+  assert.deepEqual(Array.from(tensors.get('a')!.data!), [1, 2, 3]);
+  assert.deepEqual(Array.from(tensors.get('b')!.data!), [-4]);
+});

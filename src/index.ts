@@ -39,7 +39,7 @@ export { csvField, predictionsCsv } from './run/predictions.js';
 
 // Models that travel: ONNX out; PyTorch state_dicts (safetensors, .npz) in and out
 export { ONNX_IR_VERSION, ONNX_NAMES, ONNX_OPSET, exportOnnx, type OnnxExportOptions } from './export/onnx.js';
-export { fromStateDict, pytorchLayout, pytorchSource, stateDict, type TorchModule } from './export/pytorch.js';
+export { fromStateDict, pytorchLayout, pytorchSource, stateDict, type LayerSettings, type TorchModule } from './export/pytorch.js';
 export { MAX_SAFETENSORS_HEADER, parseSafetensors, writeSafetensors, type TensorToWrite, type WeightTensor } from './export/safetensors.js';
 export { SAFETENSORS_META, exportSafetensors, importWeights, readStateDict, type SafetensorsExport } from './export/weights.js';
 

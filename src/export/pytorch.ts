@@ -16,6 +16,9 @@ import type { Activation, Backend } from '../tensor/backend.js';
 import { parseConfig } from '../validate.js';
 import type { TensorToWrite, WeightTensor } from './safetensors.js';
 
+/** Per-network settings a run config does not hold (PyTorch's defaults unless given). */
+export type LayerSettings = Partial<Pick<ResolvedModelOptions, 'leakySlope' | 'batchNormEps' | 'batchNormMomentum'>>;
+
 /** One module of the nn.Sequential, at its index. */
 export interface TorchModule {
   index: number;
@@ -112,6 +115,8 @@ export function stateDict(model: Sequential): TensorToWrite[] {
  * a whole run config is accepted too); the input and class counts come from the first and last
  * linear weights. Every key must be there with the shape the config gives, float and finite;
  * a key the layout does not have is refused; `num_batches_tracked` counters are ignored.
+ * `settings` gives the leaky ReLU slope and batch-norm epsilon and momentum (default 0.01, 1e-5
+ * and 0.1, PyTorch's defaults too).
  * Errors: ConfigError for the config (fields prefixed with `networkFile`), ModelFormatError
  * naming `file`, the key, the shape found and the one expected.
  */
@@ -121,6 +126,7 @@ export function fromStateDict(
   file: string,
   networkFile = 'network',
   backend?: Backend,
+  settings: LayerSettings = {},
 ): Sequential {
   const isRunConfig = network !== null && typeof network === 'object' && !Array.isArray(network) && 'network' in network;
   const net = isRunConfig ? resolveRun(network, networkFile).network : parseConfig(networkSchema, network, networkFile);
@@ -152,7 +158,7 @@ export function fromStateDict(
   if (classes < 2) fail(`${lastKey.key}: shape [${tensors.get(lastKey.key)!.shape.join(', ')}], expected at least 2 output rows (one per class)`);
   let options: ResolvedModelOptions;
   try {
-    options = resolveModelOptions(networkToModelOptions(net, inputs, classes), networkFile);
+    options = resolveModelOptions({ ...networkToModelOptions(net, inputs, classes), ...settings }, networkFile);
   } catch (e) {
     if (e instanceof ConfigError) return fail(`${firstKey.key}: the weights give a network that cannot be built: ${e.message}`);
     throw e;

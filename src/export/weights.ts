@@ -7,7 +7,7 @@ import { isZip, parseNpz } from '../data/npy.js';
 import { ModelFormatError } from '../errors.js';
 import { defaultClassNames, type ModelFileContents } from '../run/model-file.js';
 import type { Backend } from '../tensor/backend.js';
-import { fromStateDict, pytorchSource, stateDict } from './pytorch.js';
+import { fromStateDict, pytorchSource, stateDict, type LayerSettings } from './pytorch.js';
 import { parseSafetensors, writeSafetensors, type TensorToWrite, type WeightTensor } from './safetensors.js';
 
 /** Metadata keys mlplab writes into an exported safetensors file (beside PyTorch's "format": "pt"). */
@@ -52,7 +52,7 @@ export function importWeights(
   opts: { networkFile?: string; classNames?: string[]; backend?: Backend } = {},
 ): ModelFileContents {
   const { tensors, metadata } = readStateDict(bytes, file);
-  const model = fromStateDict(tensors, network, file, opts.networkFile, opts.backend);
+  const model = fromStateDict(tensors, network, file, opts.networkFile, opts.backend, mlplabSettings(metadata));
   let classNames = opts.classNames;
   if (!classNames && metadata[SAFETENSORS_META.classNames] !== undefined) {
     let parsed: unknown;
@@ -70,6 +70,29 @@ export function importWeights(
     throw new ModelFormatError(file, `the weights give ${model.classes} classes, but ${classNames.length} class names were given`);
   }
   return { model, pipeline: null, classNames };
+}
+
+const settingsSchema = z.object({
+  leakySlope: z.number().min(0).optional(),
+  batchNormEps: z.number().positive().optional(),
+  batchNormMomentum: z.number().gt(0).max(1).optional(),
+});
+
+/**
+ * The layer settings an mlplab export keeps in its metadata (leaky slope, batch-norm epsilon and
+ * momentum), so a model exported and imported again predicts the same; none for other files.
+ */
+function mlplabSettings(metadata: Record<string, string>): LayerSettings {
+  const text = metadata[SAFETENSORS_META.network];
+  if (text === undefined) return {};
+  try {
+    const r = settingsSchema.safeParse(JSON.parse(text));
+    if (!r.success) return {};
+    const { leakySlope, batchNormEps, batchNormMomentum } = r.data;
+    return { leakySlope, batchNormEps, batchNormMomentum };
+  } catch {
+    return {};
+  }
 }
 
 /** What `exportSafetensors` produces. */

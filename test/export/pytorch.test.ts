@@ -90,6 +90,20 @@ describe('PyTorch weights out', () => {
     }
   });
 
+  test('a leaky slope and batch-norm settings other than the defaults survive export and import', () => {
+    const options = { inputs: 5, classes: 3, leakySlope: 0.2, batchNormEps: 1e-3, batchNormMomentum: 0.3, hidden: [{ width: 4, activation: 'leaky_relu' as const }] };
+    const model = Sequential.create(options, { seed: 4 });
+    for (const s of model.stateTensors()) s.value.data.fill(s.name.endsWith('var') ? 0.01 : 0.5);
+    const back = importWeights(exportSafetensors({ model, pipeline: null, classNames: ['a', 'b', 'c'] }).weights, 'w', { widths: [4], activations: 'leaky_relu' });
+    assert.equal(back.model.options.leakySlope, 0.2);
+    assert.equal(back.model.options.batchNormEps, 1e-3);
+    assert.equal(back.model.options.batchNormMomentum, 0.3);
+    const x = Float32Array.from({ length: 20 }, (_, i) => Math.sin(i) * 3);
+    assert.ok(sameBits(back.model.predictProba(x, 4), model.predictProba(x, 4)));
+    model.dispose();
+    back.model.dispose();
+  });
+
   test('the file is what PyTorch wrote for the same weights: same keys, dtypes, shapes and bytes', () => {
     const c = cases[0];
     const theirs = parseSafetensors(bytesOf(c.file), c.file).tensors;

@@ -38,6 +38,12 @@ export { evaluateClassifier, trainRun, type Evaluation, type RunOptions, type Tr
 export { runExperiment, runMetrics, type RunHooks, type RunMetrics, type RunOutput, type RunResult } from './run/experiment.js';
 export { csvField, predictionsCsv } from './run/predictions.js';
 
+// Models that travel: ONNX out; PyTorch state_dicts (safetensors, .npz) in and out
+export { ONNX_IR_VERSION, ONNX_NAMES, ONNX_OPSET, exportOnnx, type OnnxExportOptions } from './export/onnx.js';
+export { fromStateDict, pytorchLayout, pytorchSource, stateDict, type LayerSettings, type TorchModule } from './export/pytorch.js';
+export { MAX_SAFETENSORS_HEADER, parseSafetensors, writeSafetensors, type TensorToWrite, type WeightTensor } from './export/safetensors.js';
+export { SAFETENSORS_META, exportSafetensors, importWeights, readStateDict, type SafetensorsExport } from './export/weights.js';
+
 // Metrics and reports (browser-safe parts; SVG/PNG files and report.html come from mlplab/node)
 export { accuracy, classificationReport, confusionMatrix, type AverageScores, type ClassificationReport, type ClassReport } from './metrics/classification.js';
 export * from './report/index.js';

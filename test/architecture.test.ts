@@ -24,6 +24,7 @@ const FLOORS: string[][] = [
   ['train'],
   ['report'],
   ['run'],
+  ['export'],
   ['tune'],
   ['cli'],
   ['index.ts', 'node.ts'],

@@ -4,8 +4,10 @@ import { registerTrainCommands } from './train.js';
 import { registerModelCommands } from './model-commands.js';
 import { registerDataCommands } from './data.js';
 import { registerStudyCommand } from './study.js';
+import { registerExportCommands } from './export.js';
+import { VERSION } from './version.js';
 
-export const VERSION = '0.1.0';
+export { VERSION };
 
 /** Build the command tree. Each command file adds its own commands. */
 export function buildProgram(): Command {
@@ -16,6 +18,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerTrainCommands(program);
   registerModelCommands(program);
+  registerExportCommands(program);
   registerDataCommands(program);
   registerStudyCommand(program);
   return program;

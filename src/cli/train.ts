@@ -135,7 +135,7 @@ export function addNetworkOptions(cmd: Command): Command {
     .option('--batch-norm', 'batch normalisation in every hidden layer')
     .option('--no-batch-norm', 'no batch normalisation')
     .option('--dropout <p>', 'drop probability, one or per layer, in [0, 1)', parse.numberOrList('--dropout'))
-    .option('--init <how>', 'weight initialisation: auto | he | xavier')
+    .option('--init <how>', "weight initialisation: auto | he | xavier | pytorch (nn.Linear's default)")
     .option('--optimizer <name>', 'sgd (with momentum) | adam | adamw')
     .option('--lr <rate>', 'learning rate', parse.number('--lr'))
     .option('--momentum <rho>', 'SGD momentum in [0, 1)', parse.number('--momentum'))

@@ -15,8 +15,11 @@ export const widthSchema = fields.positiveInt(WIDTH).max(65536, { error: WIDTH }
 export const activationSchema = z.enum(ACTIVATIONS, { error: `one of ${ACTIVATIONS.join(', ')}` });
 /** Probability of dropping each unit while training. */
 export const dropoutSchema = fields.probability('a drop probability in [0, 1)');
-/** Weight initialisation: 'auto' uses He for ReLU-like layers and Xavier/Glorot otherwise. */
-export const initSchema = z.enum(['auto', 'he', 'xavier'], { error: "'auto', 'he' or 'xavier'" });
+/**
+ * Weight initialisation: 'auto' uses He for ReLU-like layers and Xavier/Glorot otherwise;
+ * 'pytorch' is PyTorch's default for nn.Linear (weights and biases U(+-1/sqrt(fan_in))).
+ */
+export const initSchema = z.enum(['auto', 'he', 'xavier', 'pytorch'], { error: "'auto', 'he', 'xavier' or 'pytorch'" });
 
 /** One hidden layer: Linear -> BatchNorm (optional) -> activation -> Dropout. */
 export const hiddenLayerSchema = z

@@ -3,12 +3,20 @@ import type { Matrix } from '../tensor/matrix.js';
 import type { Rng } from '../tensor/rng.js';
 import { prefix, type Layer, type Param, type ParamSpec, type StateTensor } from './layer.js';
 
-export type DenseInit = 'he' | 'xavier';
+export type DenseInit = 'he' | 'xavier' | 'pytorch';
 
 /**
  * Fully connected layer y = x W + b, with W stored inputs x outputs (so a batch is one GEMM).
- * He init draws N(0, 2 / fan_in) (ReLU family); Xavier/Glorot draws U(+-sqrt(6 / (fan_in + fan_out))).
+ * He init draws N(0, 2 / fan_in) (ReLU family); Xavier/Glorot draws U(+-sqrt(6 / (fan_in + fan_out)));
+ * both start the bias at 0. 'pytorch' is nn.Linear's reset_parameters: Kaiming-uniform with
+ * a = sqrt(5), whose bound gain * sqrt(3 / fan_in) with gain = sqrt(2 / (1 + a^2)) is exactly
+ * 1 / sqrt(fan_in), for the weights, and U(+-1 / sqrt(fan_in)) for the bias too.
  */
+/** The half-width of PyTorch's default nn.Linear initialisation, for weights and bias alike. */
+export function pytorchBound(fanIn: number): number {
+  return 1 / Math.sqrt(fanIn);
+}
+
 export class Dense implements Layer {
   readonly kind = 'dense';
   private backend!: Backend;
@@ -27,19 +35,20 @@ export class Dense implements Layer {
 
   paramSpecs(): ParamSpec[] {
     const fanIn = this.inputs, fanOut = this.outputs;
+    const uniform = (bound: number) => (rng: Rng, d: Float32Array) => {
+      for (let i = 0; i < d.length; i++) d[i] = (2 * rng.uniform() - 1) * bound;
+    };
     const weightInit =
       this.init === 'he'
         ? (rng: Rng, d: Float32Array) => {
             const std = Math.sqrt(2 / fanIn);
             for (let i = 0; i < d.length; i++) d[i] = rng.normal() * std;
           }
-        : (rng: Rng, d: Float32Array) => {
-            const a = Math.sqrt(6 / (fanIn + fanOut));
-            for (let i = 0; i < d.length; i++) d[i] = (2 * rng.uniform() - 1) * a;
-          };
+        : uniform(this.init === 'pytorch' ? pytorchBound(fanIn) : Math.sqrt(6 / (fanIn + fanOut)));
+    const biasInit = this.init === 'pytorch' ? uniform(pytorchBound(fanIn)) : (_r: Rng, d: Float32Array) => d.fill(0);
     return [
       { name: `${this.name}.weight`, rows: this.inputs, cols: this.outputs, decay: true, init: weightInit },
-      { name: `${this.name}.bias`, rows: 1, cols: this.outputs, decay: false, init: (_r, d) => d.fill(0) },
+      { name: `${this.name}.bias`, rows: 1, cols: this.outputs, decay: false, init: biasInit },
     ];
   }
 

@@ -332,7 +332,7 @@ function buildLayers(o: ResolvedModelOptions): { layers: Layer[]; zAt: Int32Arra
     if (h.dropout > 0) layers.push(new Dropout(h.width, h.dropout, 0));
     width = h.width;
   });
-  layers.push(new Dense(width, o.classes, o.init === 'he' ? 'he' : 'xavier', 'output'));
+  layers.push(new Dense(width, o.classes, o.init === 'auto' ? 'xavier' : o.init, 'output'));
   const at = (m: number[]) => Int32Array.from(layers, (_, j) => m[j] ?? -1);
   return { layers, zAt: at(zAt), aAt: at(aAt) };
 }

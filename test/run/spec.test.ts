@@ -49,7 +49,7 @@ const modelCases: [string, object, string, unknown, string, string][] = [
   ['one class', { ...base, classes: 1 }, 'model.classes', 1, '1', 'a whole number of classes >= 2'],
   ['NaN classes', { ...base, classes: NaN }, 'model.classes', NaN, 'NaN', 'a whole number of classes >= 2'],
   ['hidden not a list', { ...base, hidden: { width: 3 } }, 'model.hidden', { width: 3 }, '{"width":3}', 'a list of hidden layers'],
-  ['unknown init', { ...base, init: 'lecun' }, 'model.init', 'lecun', '"lecun"', "'auto', 'he' or 'xavier'"],
+  ['unknown init', { ...base, init: 'lecun' }, 'model.init', 'lecun', '"lecun"', "'auto', 'he', 'xavier' or 'pytorch'"],
   ['NaN leaky slope', { ...base, leakySlope: NaN }, 'model.leakySlope', NaN, 'NaN', 'a finite number >= 0'],
   ['negative leaky slope', { ...base, leakySlope: -0.1 }, 'model.leakySlope', -0.1, '-0.1', 'a finite number >= 0'],
   ['NaN batch-norm momentum', { ...base, batchNormMomentum: NaN }, 'model.batchNormMomentum', NaN, 'NaN', 'a number in (0, 1]'],

@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Page } from 'playwright-core';
 import { build } from 'vite';
 import { decodeModelFile, parseIdx, writeNpy } from '../../src/index.js';
+import { runOnnx } from '../export/ort.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const CHROMIUM = process.env.MLPLAB_CHROMIUM ?? '/usr/bin/chromium';
@@ -62,7 +63,7 @@ async function messageWith(page: Page, text: string): Promise<string> {
 
 const skip = existsSync(CHROMIUM) ? false : `no Chromium at ${CHROMIUM}: install Debian's chromium package (.ci/run does) or set MLPLAB_CHROMIUM`;
 
-test('playground trains in headless Chromium, refuses bad input with a message, and exports a model the CLI reads', { skip, timeout: 240_000 }, async (t) => {
+test('playground trains in headless Chromium, refuses bad input with a message, and exports a model the CLI reads and ONNX Runtime runs', { skip, timeout: 240_000 }, async (t) => {
   // The site is built into a folder of its own, so a concurrent `npm run build:web` (or a
   // second test run) cannot replace the files while the browser loads them.
   const site = mkdtempSync(join(tmpdir(), 'mlplab-site-'));
@@ -160,6 +161,15 @@ test('playground trains in headless Chromium, refuses bad input with a message, 
     let correct = 0;
     model.predict(features, n).forEach((p, i) => (correct += p === labels.data[i] ? 1 : 0));
     assert.ok(Math.abs(correct / n - testAccuracy) < 0.0006, `exported model scores ${correct / n}, the page showed ${testAccuracy}`);
+
+    // Export ONNX gives the same model with its pre-processing inside: ONNX Runtime on the raw
+    // test images gives the labels of the exported model file.
+    const [onnxDownload] = await Promise.all([page.waitForEvent('download'), page.click('#export-onnx')]);
+    assert.match(onnxDownload.suggestedFilename(), /\.onnx$/);
+    const some = 200;
+    const raw = Float32Array.from(images.data.subarray(0, some * 784));
+    const onnxOut = await runOnnx(new Uint8Array(await readFile(await onnxDownload.path())), raw, some, 784);
+    assert.deepEqual(Array.from(onnxOut.label, Number), Array.from(model.predict(pipeline.transform(raw, some), some)));
     model.dispose();
 
     // A viewport as tall as the page, so the settings column (which scrolls on its own) shows whole.

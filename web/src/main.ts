@@ -10,6 +10,8 @@ import {
   MlplabError,
   accuracyChart,
   confusionChart,
+  decodeModelFile,
+  exportOnnx,
   getBackend,
   layerChart,
   lossChart,
@@ -254,6 +256,7 @@ function updateButtons(): void {
   pause.textContent = phase === 'paused' ? 'Resume' : phase === 'pausing' ? 'Pausing…' : 'Pause';
   byId<HTMLButtonElement>('stop').disabled = !(phase === 'running' || phase === 'paused' || phase === 'pausing');
   byId<HTMLButtonElement>('export').disabled = finished.length === 0;
+  byId<HTMLButtonElement>('export-onnx').disabled = finished.length === 0;
   document.body.dataset.phase = phase;
 }
 
@@ -434,8 +437,8 @@ function resetRun(): void {
   endRun('Ready. Choose settings and press Train.');
 }
 
-function download(name: string, text: string): void {
-  const url = URL.createObjectURL(new Blob([text], { type: 'application/json' }));
+function download(name: string, data: string | Uint8Array, type = 'application/json'): void {
+  const url = URL.createObjectURL(new Blob([data as BlobPart], { type }));
   const a = h('a', { href: url, download: name, style: 'display:none' });
   document.body.append(a);
   a.click();
@@ -445,6 +448,21 @@ function download(name: string, text: string): void {
 
 function exportRun(run: Run): void {
   if (run.done) download(`mlplab-model-run${run.number}.json`, run.done.modelJson);
+}
+
+/** The run's model as ONNX, its pre-processing inside: the same model file, converted in the page. */
+async function exportRunOnnx(run: Run): Promise<void> {
+  if (!run.done) return;
+  try {
+    const contents = await decodeModelFile(run.done.modelJson, `run ${run.number}'s model`, getBackend());
+    try {
+      download(`mlplab-model-run${run.number}.onnx`, exportOnnx(contents), 'application/octet-stream');
+    } finally {
+      contents.model.dispose();
+    }
+  } catch (e) {
+    showError('export', e);
+  }
 }
 
 // ---- drawing -----------------------------------------------------------------------------------------
@@ -570,6 +588,8 @@ function renderRunsTable(): void {
     });
     const save = h('button', { type: 'button', class: 'link', title: 'Download this run\'s model' }, 'model');
     save.addEventListener('click', () => exportRun(run));
+    const saveOnnx = h('button', { type: 'button', class: 'link', title: 'Download this run\'s model as ONNX (pre-processing inside)' }, 'onnx');
+    saveOnnx.addEventListener('click', () => void exportRunOnnx(run));
     body.append(
       h('tr', {},
         h('td', {}, h('span', { class: 'swatch', style: `background:${run.color}` })),
@@ -578,7 +598,7 @@ function renderRunsTable(): void {
         h('td', { class: 'num' }, `${pct(final.accuracy)}${final.set === 'test' ? '' : ' (val.)'}`),
         h('td', { class: 'num' }, `${run.history.length}${run.done!.stoppedEarly ? ' (early stop)' : run.done!.aborted ? ' (stopped)' : ''}`),
         h('td', { class: 'num' }, seconds(run.done!.seconds)),
-        h('td', { class: 'actions' }, save, remove),
+        h('td', { class: 'actions' }, save, ' ', saveOnnx, remove),
       ),
     );
   }
@@ -675,6 +695,10 @@ function init(): void {
   byId('export').addEventListener('click', () => {
     const last = finished[finished.length - 1];
     if (last) exportRun(last);
+  });
+  byId('export-onnx').addEventListener('click', () => {
+    const last = finished[finished.length - 1];
+    if (last) void exportRunOnnx(last);
   });
   byId('clear-runs').addEventListener('click', () => {
     finished.length = 0;

@@ -1,0 +1,202 @@
+/**
+ * A trained classifier as a standard ONNX model (opset 17, IR version 8), the pre-processing
+ * inside. Browser-safe: the protobuf is built with onnx-proto (ONNX's own schema, compiled for
+ * protobufjs), and the result is bytes.
+ *
+ * The graph takes the raw feature rows as `predict` does (`features`, float32 [batch, inputs])
+ * and gives `probabilities` (float32 [batch, classes]) and `label` (int64 [batch], the class
+ * index with the largest logit, the first one on a tie as in mlplab). In between:
+ *
+ * - pre-processing exactly as `Pipeline.transform` does it: the rows are cast to float64,
+ *   scaling is Sub(shift) then Mul(scale) and PCA's centring Sub(mean), all in float64 as
+ *   fitted, then one cast to float32 and MatMul by the PCA components transposed;
+ * - per hidden layer: Gemm (x W + b, W as mlplab keeps it, [in, out]), BatchNormalization in
+ *   inference form (running mean and variance, mlplab's epsilon), the activation (Relu,
+ *   LeakyRelu, Tanh, Sigmoid; GELU as 0.5 x (1 + Erf(x / sqrt 2)), its tanh form with Tanh,
+ *   since opset 17 has no Gelu), no dropout (inference is the identity);
+ * - the output Gemm gives the logits, then Softmax over the classes and ArgMax.
+ *
+ * The metadata (`metadata_props`) holds `class_names` (a JSON list, in label order),
+ * `mlplab.preprocessing` (the pipeline in words) and `mlplab.network` (the model options).
+ */
+import onnxProto from 'onnx-proto';
+import type { Pipeline } from '../data/pipeline.js';
+import type { Sequential } from '../nn/model.js';
+import type { ModelFileContents } from '../run/model-file.js';
+import { ShapeError } from '../errors.js';
+
+const { onnx } = onnxProto;
+const FLOAT = onnx.TensorProto.DataType.FLOAT;
+const DOUBLE = onnx.TensorProto.DataType.DOUBLE;
+const INT64 = onnx.TensorProto.DataType.INT64;
+const ATTR = onnx.AttributeProto.AttributeType;
+
+/** The operator set the exported graphs use. */
+export const ONNX_OPSET = 17;
+/** The ONNX IR version written (the one that goes with opset 17). */
+export const ONNX_IR_VERSION = 8;
+/** Names of the graph's input and outputs. */
+export const ONNX_NAMES = { input: 'features', probabilities: 'probabilities', label: 'label' } as const;
+
+export interface OnnxExportOptions {
+  /** producer_version in the file; default the library version. */
+  producerVersion?: string;
+  /** Extra metadata_props entries. */
+  metadata?: Record<string, string>;
+}
+
+const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+function rawBytes(data: Float32Array | Float64Array): Uint8Array {
+  const b = new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice();
+  if (!littleEndian) for (let i = 0; i < b.length; i += data.BYTES_PER_ELEMENT) b.subarray(i, i + data.BYTES_PER_ELEMENT).reverse();
+  return b;
+}
+
+/** Builds nodes and initialisers with unique names. */
+class GraphBuilder {
+  readonly nodes: onnxProto.onnx.INodeProto[] = [];
+  readonly initializers: onnxProto.onnx.ITensorProto[] = [];
+  private counter = 0;
+
+  constant(name: string, dims: number[], data: Float32Array | Float64Array): string {
+    this.initializers.push({ name, dims, dataType: data instanceof Float64Array ? DOUBLE : FLOAT, rawData: rawBytes(data) });
+    return name;
+  }
+
+  scalar(name: string, value: number): string {
+    return this.constant(name, [], Float32Array.of(value));
+  }
+
+  /** Add a node; returns its (first) output name. */
+  node(opType: string, inputs: string[], attributes: onnxProto.onnx.IAttributeProto[] = [], output?: string): string {
+    const out = output ?? `${opType.toLowerCase()}_${this.counter++}`;
+    this.nodes.push({ opType, input: inputs, output: [out], name: `${opType}_${this.nodes.length}`, attribute: attributes });
+    return out;
+  }
+}
+
+const intAttr = (name: string, i: number): onnxProto.onnx.IAttributeProto => ({ name, type: ATTR.INT, i });
+const floatAttr = (name: string, f: number): onnxProto.onnx.IAttributeProto => ({ name, type: ATTR.FLOAT, f });
+
+/** Pre-processing nodes from the float32 input; returns the name of the float32 features the network takes. */
+function addPipeline(g: GraphBuilder, p: Pipeline, input: string): string {
+  if (p.isIdentity) return input;
+  const d = p.inputCols;
+  let x = g.node('Cast', [input], [intAttr('to', DOUBLE)]);
+  if (p.scaler) {
+    x = g.node('Sub', [x, g.constant('pipeline.scaler.shift', [d], Float64Array.from(p.scaler.shift))]);
+    x = g.node('Mul', [x, g.constant('pipeline.scaler.scale', [d], Float64Array.from(p.scaler.scale))]);
+  }
+  if (p.pca) x = g.node('Sub', [x, g.constant('pipeline.pca.mean', [d], Float64Array.from(p.pca.mean))]);
+  x = g.node('Cast', [x], [intAttr('to', FLOAT)]);
+  if (p.pca) {
+    const { k, components } = p.pca;
+    const t = new Float32Array(d * k);
+    for (let r = 0; r < k; r++) for (let c = 0; c < d; c++) t[c * k + r] = components[r * d + c];
+    x = g.node('MatMul', [x, g.constant('pipeline.pca.components_t', [d, k], t)]);
+  }
+  return x;
+}
+
+function addActivation(g: GraphBuilder, x: string, activation: string, slope: number, i: number): string {
+  switch (activation) {
+    case 'identity':
+      return x;
+    case 'relu':
+      return g.node('Relu', [x]);
+    case 'leaky_relu':
+      return g.node('LeakyRelu', [x], [floatAttr('alpha', slope)]);
+    case 'tanh':
+      return g.node('Tanh', [x]);
+    case 'sigmoid':
+      return g.node('Sigmoid', [x]);
+    case 'gelu': {
+      // 0.5 x (1 + erf(x / sqrt 2)), with x / sqrt 2 as x * (1 / sqrt 2) like the kernels.
+      const e = g.node('Erf', [g.node('Mul', [x, g.scalar(`hidden${i}.gelu.inv_sqrt2`, Math.SQRT1_2)])]);
+      const onePlus = g.node('Add', [e, g.scalar(`hidden${i}.gelu.one`, 1)]);
+      return g.node('Mul', [g.node('Mul', [x, onePlus]), g.scalar(`hidden${i}.gelu.half`, 0.5)]);
+    }
+    case 'gelu_tanh': {
+      // 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3)))
+      const cube = g.node('Mul', [g.node('Mul', [x, x]), x]);
+      const inner = g.node('Add', [x, g.node('Mul', [cube, g.scalar(`hidden${i}.gelu.c`, 0.044715)])]);
+      const t = g.node('Tanh', [g.node('Mul', [inner, g.scalar(`hidden${i}.gelu.sqrt_2_over_pi`, Math.sqrt(2 / Math.PI))])]);
+      const onePlus = g.node('Add', [t, g.scalar(`hidden${i}.gelu.one`, 1)]);
+      return g.node('Mul', [g.node('Mul', [x, onePlus]), g.scalar(`hidden${i}.gelu.half`, 0.5)]);
+    }
+    default:
+      throw new RangeError(`exportOnnx: no ONNX form for activation ${activation}`);
+  }
+}
+
+function addNetwork(g: GraphBuilder, model: Sequential, input: string): string {
+  const o = model.options;
+  const values = new Map<string, { rows: number; cols: number; data: Float32Array }>();
+  for (const p of model.params) values.set(p.name, { rows: p.value.rows, cols: p.value.cols, data: p.value.data });
+  for (const s of model.stateTensors()) values.set(s.name, { rows: s.value.rows, cols: s.value.cols, data: s.value.data });
+  const dense = (x: string, name: string) => {
+    const w = values.get(`${name}.weight`)!, b = values.get(`${name}.bias`)!;
+    return g.node('Gemm', [x, g.constant(`${name}.weight`, [w.rows, w.cols], Float32Array.from(w.data)), g.constant(`${name}.bias`, [b.cols], Float32Array.from(b.data))]);
+  };
+  let x = input;
+  o.hidden.forEach((h, i) => {
+    x = dense(x, `hidden${i}.linear`);
+    if (h.batchNorm) {
+      const bn = (part: string) => {
+        const t = values.get(`hidden${i}.batchnorm.${part}`)!;
+        return g.constant(`hidden${i}.batchnorm.${part}`, [t.cols], Float32Array.from(t.data));
+      };
+      x = g.node('BatchNormalization', [x, bn('weight'), bn('bias'), bn('running_mean'), bn('running_var')], [floatAttr('epsilon', o.batchNormEps)]);
+    }
+    x = addActivation(g, x, h.activation, o.leakySlope, i);
+  });
+  return dense(x, 'output');
+}
+
+/**
+ * The ONNX model of a model file's contents (from `decodeModelFile`, or a live model with its
+ * pipeline and class names), as protobuf bytes. Throws ShapeError when the parts do not fit.
+ */
+export function exportOnnx(c: ModelFileContents, options: OnnxExportOptions = {}): Uint8Array {
+  const { model, pipeline } = c;
+  if (c.classNames.length !== model.classes) throw new ShapeError(`exportOnnx: ${c.classNames.length} class names for a network with ${model.classes} classes`);
+  if (pipeline && pipeline.outputCols !== model.inputs) {
+    throw new ShapeError(`exportOnnx: the pre-processing gives ${pipeline.outputCols} features but the network takes ${model.inputs}`);
+  }
+  const inputs = pipeline ? pipeline.inputCols : model.inputs;
+  const g = new GraphBuilder();
+  const features = pipeline ? addPipeline(g, pipeline, ONNX_NAMES.input) : ONNX_NAMES.input;
+  const logits = addNetwork(g, model, features);
+  g.node('Softmax', [logits], [intAttr('axis', 1)], ONNX_NAMES.probabilities);
+  g.node('ArgMax', [logits], [intAttr('axis', 1), intAttr('keepdims', 0)], ONNX_NAMES.label);
+  const batch = { dimParam: 'batch' };
+  const metadata: Record<string, string> = {
+    class_names: JSON.stringify(c.classNames),
+    'mlplab.preprocessing': pipeline ? pipeline.describe() : 'no transform',
+    'mlplab.network': JSON.stringify(model.options),
+    ...options.metadata,
+  };
+  const proto = onnx.ModelProto.create({
+    irVersion: ONNX_IR_VERSION,
+    opsetImport: [{ domain: '', version: ONNX_OPSET }],
+    producerName: 'mlplab',
+    producerVersion: options.producerVersion ?? '',
+    docString:
+      `MLP classifier trained by mlplab. Input ${ONNX_NAMES.input}: raw rows, float32 [batch, ${inputs}] ` +
+      `(pre-processing: ${pipeline ? pipeline.describe() : 'none'}, inside the graph). Outputs ${ONNX_NAMES.probabilities}: ` +
+      `float32 [batch, ${model.classes}], ${ONNX_NAMES.label}: int64 [batch], an index into metadata class_names.`,
+    metadataProps: Object.entries(metadata).map(([key, value]) => ({ key, value })),
+    graph: {
+      name: 'mlplab_classifier',
+      node: g.nodes,
+      initializer: g.initializers,
+      input: [{ name: ONNX_NAMES.input, type: { tensorType: { elemType: FLOAT, shape: { dim: [batch, { dimValue: inputs }] } } } }],
+      output: [
+        { name: ONNX_NAMES.probabilities, type: { tensorType: { elemType: FLOAT, shape: { dim: [batch, { dimValue: model.classes }] } } } },
+        { name: ONNX_NAMES.label, type: { tensorType: { elemType: INT64, shape: { dim: [batch] } } } },
+      ],
+    },
+  });
+  return onnx.ModelProto.encode(proto).finish();
+}

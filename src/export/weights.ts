@@ -1,0 +1,133 @@
+/**
+ * PyTorch weight files in and out of mlplab model files: safetensors (both ways) and numpy's
+ * .npz (in). Browser-safe: bytes in, bytes out.
+ */
+import { z } from 'zod';
+import { isZip, parseNpz } from '../data/npy.js';
+import { ModelFormatError } from '../errors.js';
+import { defaultClassNames, type ModelFileContents } from '../run/model-file.js';
+import type { Backend } from '../tensor/backend.js';
+import { fromStateDict, pytorchSource, stateDict, type LayerSettings } from './pytorch.js';
+import { parseSafetensors, writeSafetensors, type TensorToWrite, type WeightTensor } from './safetensors.js';
+
+/** Metadata keys mlplab writes into an exported safetensors file (beside PyTorch's "format": "pt"). */
+export const SAFETENSORS_META = { classNames: 'mlplab.class_names', pytorch: 'mlplab.pytorch', network: 'mlplab.network' } as const;
+
+/** numpy dtype names -> safetensors' spelling, for .npz state dicts. */
+const NPZ_DTYPES: Record<string, string> = {
+  float32: 'F32', float64: 'F64', float16: 'F16',
+  int64: 'I64', int32: 'I32', int16: 'I16', int8: 'I8', uint64: 'U64', uint32: 'U32', uint16: 'U16', uint8: 'U8', bool: 'BOOL',
+};
+
+/**
+ * A state dict from a safetensors file or an .npz archive (told apart by their first bytes),
+ * with the safetensors metadata (none for .npz). Float tensors other than float32/float64 are
+ * refused with a ModelFormatError naming the file and the key.
+ */
+export function readStateDict(bytes: Uint8Array, file: string): { tensors: Map<string, WeightTensor>; metadata: Record<string, string> } {
+  if (!isZip(bytes)) return parseSafetensors(bytes, file);
+  const tensors = new Map<string, WeightTensor>();
+  for (const [name, arr] of parseNpz(bytes, file)) {
+    const dtype = NPZ_DTYPES[arr.dtype];
+    if (dtype === undefined || dtype === 'F16') {
+      throw new ModelFormatError(file, `${name}: dtype ${arr.dtype} cannot be used: mlplab reads float weights as float32 or float64`);
+    }
+    const data = arr.data instanceof Float32Array && dtype === 'F32' ? arr.data : arr.data instanceof Float64Array && dtype === 'F64' ? arr.data : null;
+    tensors.set(name, { name, dtype, shape: arr.shape, data });
+  }
+  return { tensors, metadata: {} };
+}
+
+const classNamesSchema = z.array(z.string()).min(2);
+
+/**
+ * Read PyTorch weights (safetensors or .npz) into an mlplab model file's contents, with the
+ * network described by `network` (see `fromStateDict`). Class names: `classNames` when given,
+ * else those an mlplab export kept in the file's metadata, else '0' .. 'K-1'. No pre-processing.
+ */
+export function importWeights(
+  bytes: Uint8Array,
+  file: string,
+  network: unknown,
+  opts: { networkFile?: string; classNames?: string[]; backend?: Backend } = {},
+): ModelFileContents {
+  const { tensors, metadata } = readStateDict(bytes, file);
+  const model = fromStateDict(tensors, network, file, opts.networkFile, opts.backend, mlplabSettings(metadata));
+  let classNames = opts.classNames;
+  if (!classNames && metadata[SAFETENSORS_META.classNames] !== undefined) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(metadata[SAFETENSORS_META.classNames]);
+    } catch {
+      parsed = undefined;
+    }
+    const names = classNamesSchema.safeParse(parsed);
+    if (names.success && names.data.length === model.classes) classNames = names.data;
+  }
+  classNames ??= defaultClassNames(model.classes);
+  if (classNames.length !== model.classes) {
+    model.dispose();
+    throw new ModelFormatError(file, `the weights give ${model.classes} classes, but ${classNames.length} class names were given`);
+  }
+  return { model, pipeline: null, classNames };
+}
+
+const settingsSchema = z.object({
+  leakySlope: z.number().min(0).optional(),
+  batchNormEps: z.number().positive().optional(),
+  batchNormMomentum: z.number().gt(0).max(1).optional(),
+});
+
+/**
+ * The layer settings an mlplab export keeps in its metadata (leaky slope, batch-norm epsilon and
+ * momentum), so a model exported and imported again predicts the same; none for other files.
+ */
+function mlplabSettings(metadata: Record<string, string>): LayerSettings {
+  const text = metadata[SAFETENSORS_META.network];
+  if (text === undefined) return {};
+  try {
+    const r = settingsSchema.safeParse(JSON.parse(text));
+    if (!r.success) return {};
+    const { leakySlope, batchNormEps, batchNormMomentum } = r.data;
+    return { leakySlope, batchNormEps, batchNormMomentum };
+  } catch {
+    return {};
+  }
+}
+
+/** What `exportSafetensors` produces. */
+export interface SafetensorsExport {
+  /** The network's state_dict: `model.load_state_dict(safetensors.torch.load_file(...))` takes it. */
+  weights: Uint8Array;
+  /**
+   * The fitted pre-processing as its own safetensors file (scaler.shift, scaler.scale, pca.mean
+   * as F64, pca.components as F32 [k, inputs]), or null when the model has none: a state_dict
+   * holds only the network, so raw rows go through (x - shift) * scale - mean, then @ components.T.
+   */
+  pipeline: Uint8Array | null;
+  /** Python lines that build the matching nn.Sequential. */
+  python: string;
+}
+
+/** A model file's contents as PyTorch safetensors (the network's state_dict, and the pre-processing apart). */
+export function exportSafetensors(c: ModelFileContents): SafetensorsExport {
+  const python = pytorchSource(c.model.options);
+  const weights = writeSafetensors(stateDict(c.model), {
+    format: 'pt',
+    [SAFETENSORS_META.classNames]: JSON.stringify(c.classNames),
+    [SAFETENSORS_META.network]: JSON.stringify(c.model.options),
+    [SAFETENSORS_META.pytorch]: python,
+  });
+  let pipeline: Uint8Array | null = null;
+  const p = c.pipeline;
+  if (p && !p.isIdentity) {
+    const d = p.inputCols;
+    const t: TensorToWrite[] = [];
+    if (p.scaler) t.push({ name: 'scaler.shift', shape: [d], data: Float64Array.from(p.scaler.shift) }, { name: 'scaler.scale', shape: [d], data: Float64Array.from(p.scaler.scale) });
+    if (p.pca) t.push({ name: 'pca.mean', shape: [d], data: Float64Array.from(p.pca.mean) }, { name: 'pca.components', shape: [p.pca.k, d], data: Float32Array.from(p.pca.components) });
+    const scaled = p.scaler ? '(x - scaler.shift) * scaler.scale' : 'x';
+    const formula = p.pca ? `(${scaled} - pca.mean) @ pca.components.T` : scaled;
+    pipeline = writeSafetensors(t, { 'mlplab.preprocessing': p.describe(), 'mlplab.formula': `${formula}, in float64, then float32` });
+  }
+  return { weights, pipeline, python };
+}

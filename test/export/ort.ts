@@ -1,0 +1,30 @@
+/**
+ * ONNX Runtime for the tests: onnxruntime-web's WebAssembly backend under Node, one thread,
+ * its .wasm files read from node_modules (nothing is fetched).
+ */
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import * as ort from 'onnxruntime-web';
+
+const DIST = fileURLToPath(new URL('../../../node_modules/onnxruntime-web/dist/', import.meta.url));
+ort.env.wasm.numThreads = 1;
+ort.env.wasm.wasmPaths = pathToFileURL(DIST).href + '/';
+
+/** Run an exported model on float32 rows; returns its two outputs. */
+export async function runOnnx(bytes: Uint8Array, features: Float32Array, rows: number, cols: number): Promise<{ probabilities: Float32Array; label: BigInt64Array }> {
+  const session = await ort.InferenceSession.create(bytes);
+  try {
+    assertNames(session.inputNames, ['features']);
+    assertNames(session.outputNames, ['probabilities', 'label']);
+    const out = await session.run({ features: new ort.Tensor('float32', Float32Array.from(features), [rows, cols]) });
+    const p = out.probabilities, l = out.label;
+    if (p.type !== 'float32' || l.type !== 'int64') throw new Error(`output types ${p.type}, ${l.type}`);
+    if (p.dims.join() !== `${rows},${p.dims[1]}` || l.dims.join() !== `${rows}`) throw new Error(`output shapes ${p.dims}, ${l.dims}`);
+    return { probabilities: p.data as Float32Array, label: l.data as BigInt64Array };
+  } finally {
+    await session.release();
+  }
+}
+
+function assertNames(got: readonly string[], expected: string[]): void {
+  if (got.join() !== expected.join()) throw new Error(`ONNX names ${got.join()}, expected ${expected.join()}`);
+}

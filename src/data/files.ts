@@ -103,7 +103,8 @@ export async function readBytes(file: string, limits: ResolvedInflateLimits = IN
     }
     if (bytes.length === 0) throw new DataError(file, 'is empty once decompressed');
   }
-  return bytes;
+  // A plain Uint8Array over the same memory: readers may take .slice() for a copy, which a Buffer does not give.
+  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 /**

@@ -68,7 +68,9 @@ export function parseIdx(bytes: Uint8Array, file: string, limits: ResolvedInflat
   }
   let data: NumericArray;
   if (type.size === 1) {
-    const copy = bytes.slice(dataStart, dataStart + count);
+    // A fresh buffer: Node's Buffer.slice would give a view, whose .buffer starts elsewhere.
+    const copy = new Uint8Array(count);
+    copy.set(bytes.subarray(dataStart, dataStart + count));
     data = type.name === 'uint8' ? copy : new Int8Array(copy.buffer, 0, count);
   } else {
     data = type.make(count);

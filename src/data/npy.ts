@@ -151,7 +151,9 @@ function readValues(bytes: Uint8Array, dv: DataView, start: number, count: numbe
   if (info.view && (info.size === 1 || little === HOST_LITTLE)) {
     const offset = bytes.byteOffset + start;
     if (offset % info.size === 0) return new info.view(bytes.buffer as ArrayBuffer, offset, count);
-    const copy = bytes.slice(start, start + count * info.size);
+    // A fresh buffer: Node's Buffer.slice would give a view, whose .buffer starts elsewhere.
+    const copy = new Uint8Array(count * info.size);
+    copy.set(bytes.subarray(start, start + count * info.size));
     return new info.view(copy.buffer, 0, count);
   }
   const out = info.make(count);

@@ -300,7 +300,7 @@ function confusionSummaryChart(matrix: number[][], names: string[], options: Con
       text: options.title ?? 'Most frequent confusions',
       subtitle:
         options.subtitle ??
-        `${formatCount(matrix.length)} classes, too many to draw every cell: the ${values.length} largest of ${formatCount(errors)} errors in ${formatCount(total)} samples (actual → predicted)`,
+        `${formatCount(matrix.length)} classes: the ${values.length} largest of ${formatCount(errors)} errors in ${formatCount(total)} samples`,
     },
     width: 420,
     height: Math.max(1, values.length) * 20,

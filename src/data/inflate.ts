@@ -103,12 +103,29 @@ function drive(stream: { push(chunk: Uint8Array, final?: boolean): void }, bytes
 export function gunzipLimited(bytes: Uint8Array, file: string, limits: ResolvedInflateLimits = INFLATE_DEFAULTS): Uint8Array {
   const sink = new CappedSink(inflateCap(bytes.length, limits), () => inflateTooLarge(file, bytes.length, limits));
   let ended = false;
+  // Each member ends with its inflated size (mod 2^32): checked, so a truncated file is not taken for a short one.
+  const starts: number[] = [];
+  const sizes: number[] = [];
+  let size = 0;
   const g = new Gunzip((chunk, final) => {
     sink.push(chunk);
+    size += chunk.length;
     if (final) ended = true;
   });
+  g.onmember = (offset) => {
+    starts.push(offset);
+    sizes.push(size);
+    size = 0;
+  };
   drive(g, bytes, file, 'gzip data');
-  if (!ended) throw new DataError(file, 'is not readable gzip data (it ends early); the file may be truncated or corrupt');
+  sizes.push(size);
+  const truncated = () => new DataError(file, 'is not readable gzip data (it ends early); the file may be truncated or corrupt');
+  if (!ended) throw truncated();
+  const ends = [...starts, bytes.length];
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  sizes.forEach((n, i) => {
+    if (ends[i] < 8 || dv.getUint32(ends[i] - 4, true) !== n % 2 ** 32) throw truncated();
+  });
   return sink.bytes();
 }
 

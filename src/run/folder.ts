@@ -51,7 +51,7 @@ export class RunFolderDraft {
     try {
       await mkdir(path, { recursive: true });
     } catch (e) {
-      throw new OutputError(dir, `cannot create the run folder: ${describeFsError(e)}`);
+      throw new OutputError(dir, `output folder is not writable: ${describeFsError(e)}`);
     }
     return new RunFolderDraft(dir, path, existing);
   }
@@ -85,7 +85,8 @@ async function exists(path: string): Promise<boolean> {
     await stat(path);
     return true;
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return false;
     throw new OutputError(path, `cannot be checked: ${describeFsError(e)}`);
   }
 }

@@ -1,6 +1,7 @@
 /**
  * Run in a child process by bombs.test.ts: load one source, from disk (`disk`) or through the
  * page's in-memory files (`memory`), and print what happened and the peak memory as JSON.
+ * Without arguments (the test runner loads every file under test/) it does nothing.
  */
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,13 +18,18 @@ function filesUnder(path: string): Map<string, Uint8Array> {
   return out;
 }
 
-let result: Record<string, unknown>;
-try {
-  const data = mode === 'memory' ? await resolveSource(source, memoryFiles(filesUnder(source))) : await loadSource(source);
-  result = { ok: true, rows: data.train.rows, cols: data.train.cols };
-} catch (e) {
-  if (!(e instanceof MlplabError)) throw e;
-  result = { ok: false, name: e.name, message: e.message };
+async function run(): Promise<Record<string, unknown>> {
+  try {
+    const data = mode === 'memory' ? await resolveSource(source, memoryFiles(filesUnder(source))) : await loadSource(source);
+    return { ok: true, rows: data.train.rows, cols: data.train.cols };
+  } catch (e) {
+    if (!(e instanceof MlplabError)) throw e;
+    return { ok: false, name: e.name, message: e.message };
+  }
 }
-result.maxRssBytes = process.resourceUsage().maxRSS * 1024;
-process.stdout.write(JSON.stringify(result));
+
+if (source !== undefined) {
+  const result = await run();
+  result.maxRssBytes = process.resourceUsage().maxRSS * 1024;
+  process.stdout.write(JSON.stringify(result));
+}

@@ -84,3 +84,32 @@ export function formatSetting(x: number): string {
 export function escapeHtml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 }
+
+/** A size in bytes for people, in decimal units as file managers print them: `"512 B"`, `"3.4 MB"`, `"2 GB"`. */
+export function formatBytes(bytes: number): string {
+  if (!Number.isFinite(bytes) || bytes < 0) return MISSING;
+  if (bytes < 1000) return `${Math.round(bytes)} B`;
+  const units = ['kB', 'MB', 'GB', 'TB'];
+  let v = bytes / 1000;
+  let u = 0;
+  while (v >= 1000 && u < units.length - 1) {
+    v /= 1000;
+    u++;
+  }
+  return `${formatSetting(Number(v.toPrecision(v < 100 ? 2 : 3)))} ${units[u]}`;
+}
+
+/** A plain decimal number, as a spreadsheet reads it (a leading sign is part of the number, not a formula). */
+const PLAIN_NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+/**
+ * One CSV cell: quoted when it holds a comma, a quote or a line break (RFC 4180), and, when it
+ * starts like a spreadsheet formula (`=`, `+`, `-`, `@`, tab or carriage return) without being
+ * a plain number, prefixed with a single quote so spreadsheet programs show it as text instead
+ * of evaluating it.
+ */
+export function csvCell(text: string): string {
+  let t = text;
+  if (/^[=+\-@\t\r]/.test(t) && !PLAIN_NUMBER.test(t)) t = `'${t}`;
+  return /[",\n\r]/.test(t) || t !== text ? `"${t.replace(/"/g, '""')}"` : t;
+}

@@ -15,8 +15,8 @@ export { Rng } from './tensor/rng.js';
 // Network
 export { resolveModelOptions, type HiddenLayerOptions, type ModelOptions, type ResolvedModelOptions } from './nn/config.js';
 export type { Layer, Param } from './nn/layer.js';
-export { Sequential, type BuildOptions } from './nn/model.js';
-export { MODEL_FORMAT, MODEL_VERSION, modelFromJSON, modelToJSON, type NamedTensor } from './nn/serialize.js';
+export { MAX_PARAMETERS, Sequential, type BuildOptions, type TensorShape } from './nn/model.js';
+export { MAX_MODEL_FILE_BYTES, MODEL_FORMAT, MODEL_VERSION, modelFromJSON, modelToJSON, type ModelReadOptions, type NamedTensor } from './nn/serialize.js';
 export { decodeModelFile, defaultClassNames, encodeModelFile, type ModelFileContents } from './run/model-file.js';
 
 // Optimisation
@@ -45,14 +45,17 @@ export { MAX_SAFETENSORS_HEADER, parseSafetensors, writeSafetensors, type Tensor
 export { SAFETENSORS_META, exportSafetensors, importWeights, readStateDict, type SafetensorsExport } from './export/weights.js';
 
 // Metrics and reports (browser-safe parts; SVG/PNG files and report.html come from mlplab/node)
-export { accuracy, classificationReport, confusionMatrix, type AverageScores, type ClassificationReport, type ClassReport } from './metrics/classification.js';
+export { accuracy, classificationReport, confusionMatrix, topConfusions, type AverageScores, type ClassificationReport, type ClassReport, type Confusion } from './metrics/classification.js';
 export * from './report/index.js';
 export * from './format.js';
 
 // Data: parsers take bytes and pre-processing works on arrays, so all of this runs in the browser too
 export { selectRows, type Dataset, type PrepStep } from './data/dataset.js';
-export { FASHION_MNIST_CLASSES, FASHION_MNIST_FILES, NPZ_KEYS, inspectFile, memoryFiles, resolveFeatures, resolveSource, type FileSummary, type LoadedData, type LoadOptions, type SourceFiles } from './data/source.js';
-export { parseNpy, parseNpz, writeNpy, type NpyArray } from './data/npy.js';
+export { FASHION_MNIST_CLASSES, FASHION_MNIST_FILES, NPZ_KEYS, inspectFile, loadOptionsSchema, memoryFiles, resolveFeatures, resolveSource, type FileSummary, type LoadedData, type LoadOptions, type SourceFiles } from './data/source.js';
+export { INFLATE_DEFAULTS, INFLATE_FLOOR, gunzipLimited, inflateCap, inflateLimitsSchema, type InflateLimits } from './data/inflate.js';
+export { mapLabels, type KnownClasses, type MappedLabels, type RawLabels } from './data/labels.js';
+export { npzHeaders, npzMembers, parseNpy, parseNpz, readNpyHeader, writeNpy, type NpyArray, type NpyHeader, type NpzOptions } from './data/npy.js';
+export { listZip, readZipEntry, type ZipEntry } from './data/zip.js';
 export { parseIdx } from './data/idx.js';
 export { CsvReader, parseCsv, type CsvOptions, type CsvTable } from './data/csv.js';
 export { checkLabelValues, toFeatures, toLabels, type NdArray } from './data/ndarray.js';

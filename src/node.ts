@@ -4,6 +4,6 @@
  */
 export * from './index.js';
 export { diskFiles, loadFeatures, loadSource } from './data/files.js';
-export { loadModel, saveModel, writeRunFolder, type RunFolderOptions } from './run/folder.js';
+export { RunFolderDraft, loadModel, saveModel, writeRunFiles, writeRunFolder, type LoadModelOptions, type RunFolderOptions } from './run/folder.js';
 export { renderRunFigureSvgs, renderRunReportHtml, specToSvg, svgToPng, writeRunFigures, type PngOptions } from './report/render-node.js';
 export * from './tune/index.js';

@@ -9,6 +9,7 @@ import { loadSource } from '../data/files.js';
 import type { LoadOptions } from '../data/source.js';
 import { ConfigError } from '../errors.js';
 import { ensureWritableDir, writeFileAtomic } from '../io/files.js';
+import { addReadOptions, loadOptionsFrom, parse, type ReadFlags } from './options.js';
 
 /** What `data info` reports about one part (train or test) of a source. */
 export interface PartInfo {
@@ -33,7 +34,7 @@ export interface SourceInfo {
 /** Shapes, value range, NaN/infinite counts and class balance of a data source, as data. */
 export async function describeSource(source: string, opts: LoadOptions = {}): Promise<SourceInfo> {
   const { train, test, notes } = await loadSource(source, opts);
-  const classes = countClasses(train, test);
+  const classes = Math.max(countClasses(train, test), train.classNames?.length ?? 0);
   const parts = [train, test].filter((d): d is Dataset => d !== null).map((d, i) => partInfo(d, i === 0 ? 'train' : 'test', classes));
   return { source, notes, classes, parts };
 }
@@ -69,7 +70,7 @@ export function formatSourceInfo(info: SourceInfo): string {
         ? '  NaN/infinite values: none'
         : `  NaN/infinite values: ${formatCount(p.nulls.values)} in ${formatCount(p.nulls.rows)} rows (${describeColumns(perColumn)})`,
     );
-    const nameWidth = Math.max(4, ...p.classes.map((c) => (c.name ?? '').length));
+    const nameWidth = p.classes.reduce((m, c) => Math.max(m, (c.name ?? '').length), 4);
     lines.push(`  ${'class'.padEnd(6)}${'name'.padEnd(nameWidth + 2)}${'rows'.padStart(8)}${'share'.padStart(8)}`);
     for (const c of p.classes) {
       lines.push(`  ${String(c.label).padEnd(6)}${(c.name ?? '').padEnd(nameWidth + 2)}${formatCount(c.rows).padStart(8)}${formatPercent(c.share, 1).padStart(8)}`);
@@ -95,7 +96,8 @@ export interface ExportOptions extends LoadOptions {
  * Returns the files written.
  */
 export async function exportSource(source: string, o: ExportOptions): Promise<{ files: string[]; steps: PrepStep[] }> {
-  const raw = await loadSource(source, o);
+  const { out: _out, pca: _pca, scale: _scale, nulls: _nulls, ...load } = o;
+  const raw = await loadSource(source, load);
   const prepared = prepare(raw, { pca: o.pca ?? null, scale: o.scale ?? 'none', nulls: o.nulls ?? 'drop', valFraction: 0 });
   await ensureWritableDir(o.out);
   const files: string[] = [];
@@ -125,55 +127,37 @@ function parseChoice<T extends string>(flag: string, allowed: readonly T[]) {
   };
 }
 
-function parsePca(v: string): number | null {
-  if (v === 'none' || v === 'off') return null;
-  const n = Number(v);
-  if (!/^\d+$/.test(v.trim()) || n < 1) throw new ConfigError('--pca', v, 'a number of components >= 1, or "none"');
-  return n;
-}
-
-function parseLabelColumn(v: string): string | number {
-  return /^-?\d+$/.test(v.trim()) ? Number(v) : v;
-}
-
-function parseHeader(v: string): boolean | 'auto' {
-  if (v === 'auto') return 'auto';
-  if (v === 'yes' || v === 'true') return true;
-  if (v === 'no' || v === 'false') return false;
-  throw new ConfigError('--header', v, "'yes', 'no' or 'auto'");
-}
-
-function addLoadOptions(cmd: Command): Command {
-  return cmd
-    .option('--label-column <col>', 'CSV label column, by header name or 0-based index (default: a column named label/class/target/y, else the last)', parseLabelColumn)
-    .option('--header <yes|no|auto>', 'whether CSV files start with a header row (default auto)', parseHeader)
-    .option('--delimiter <char>', 'CSV field separator (default: detected)');
-}
 
 /** Add `data info` and `data export` to the command line. */
 export function registerDataCommands(program: Command): void {
   const data = program.command('data').description('inspect data sources and export them in the study\'s .npy layout');
 
-  addLoadOptions(
+  addReadOptions(
     data
       .command('info <source>')
       .description('print shapes, dtypes, value range, NaN/infinite counts and class balance of a data source')
       .option('--json', 'print the information as JSON'),
-  ).action(async (source: string, flags: LoadOptions & { json?: boolean }) => {
-    const info = await describeSource(source, flags);
+  ).action(async (source: string, flags: ReadFlags & { json?: boolean }) => {
+    const info = await describeSource(source, loadOptionsFrom(flags));
     process.stdout.write(`${flags.json ? JSON.stringify(info, null, 2) : formatSourceInfo(info)}\n`);
   });
 
-  addLoadOptions(
+  addReadOptions(
     data
       .command('export <source>')
       .description('write a source as train_data.npy, train_label.npy, test_data.npy, test_label.npy (the study\'s layout), optionally scaled and reduced by PCA fitted on the training rows')
       .requiredOption('--out <dir>', 'folder to write into (created if needed)')
-      .option('--pca <k>', 'reduce to k principal components fitted on the training rows ("none" to keep all)', parsePca)
+      .option('--pca <k>', 'reduce to k principal components fitted on the training rows ("none" to keep all)', parse.pca)
       .option('--scale <how>', 'scaling fitted on the training rows before PCA: none (default) | standard | minmax', parseChoice('--scale', ['none', 'standard', 'minmax'] as const))
       .option('--nulls <how>', 'rows with NaN/infinite values: drop (default, reported) | refuse', parseChoice('--nulls', ['drop', 'refuse'] as const)),
-  ).action(async (source: string, flags: ExportOptions) => {
-    const { files, steps } = await exportSource(source, flags);
+  ).action(async (source: string, flags: ReadFlags & { out: string; pca?: number | 'none'; scale?: ExportOptions['scale']; nulls?: ExportOptions['nulls'] }) => {
+    const { files, steps } = await exportSource(source, {
+      ...loadOptionsFrom(flags),
+      out: flags.out,
+      pca: flags.pca === 'none' ? null : flags.pca,
+      scale: flags.scale,
+      nulls: flags.nulls,
+    });
     for (const s of steps) process.stdout.write(`${s.summary}\n`);
     for (const f of files) process.stdout.write(`wrote ${f}\n`);
   });

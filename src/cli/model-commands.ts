@@ -2,16 +2,17 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { loadFeatures, loadSource } from '../data/files.js';
 import { writeNpy } from '../data/npy.js';
-import { ShapeError } from '../errors.js';
-import { formatPercent } from '../format.js';
+import { DataError, ShapeError } from '../errors.js';
+import { csvCell, formatPercent } from '../format.js';
+import { SUMMARY_CLASSES } from '../report/charts.js';
 import { ensureWritableDir, writeFileAtomic } from '../io/files.js';
 import { formatClassificationReport, formatConfusionMatrix } from '../report/text.js';
 import { loadModel } from '../run/folder.js';
 import type { ModelFileContents } from '../run/model-file.js';
-import { csvField, predictionsCsv } from '../run/predictions.js';
+import { predictionsCsv } from '../run/predictions.js';
 import { evaluateClassifier } from '../run/train.js';
 import { createBackend, type Backend, type BackendName } from '../tensor/index.js';
-import { loadOptionsFrom, parse } from './options.js';
+import { addReadOptions, loadOptionsFrom, parse, type ReadFlags } from './options.js';
 
 /** Raw features -> what the network takes, checking the width first so errors speak of the user's file. */
 function toModelInputs(m: ModelFileContents, features: Float32Array, rows: number, cols: number, file: string, backend: Backend): Float32Array {
@@ -22,30 +23,43 @@ function toModelInputs(m: ModelFileContents, features: Float32Array, rows: numbe
   return m.pipeline ? m.pipeline.transform(features, rows, backend) : features;
 }
 
-export function registerModelCommands(program: Command): void {
-  program
-    .command('evaluate')
-    .description("score a saved model on a data source's test set (or all its rows if it has none)")
+interface ModelFlags extends ReadFlags {
+  model: string;
+  backend: BackendName;
+  maxModelSize?: number;
+}
+
+/** Load the model of `--model`, within `--max-model-size`. */
+function loadModelFrom(flags: ModelFlags, backend: Backend): Promise<ModelFileContents> {
+  return loadModel(flags.model, { backend, ...(flags.maxModelSize !== undefined ? { maxBytes: flags.maxModelSize } : {}) });
+}
+
+function addModelOptions(cmd: Command): Command {
+  return cmd
     .requiredOption('--model <file>', 'model.json written by train, study or the playground')
+    .option('--max-model-size <size>', 'refuse a larger model file before reading it, e.g. 500MB (default 256MB)', parse.size('--max-model-size'));
+}
+
+export function registerModelCommands(program: Command): void {
+  const evaluate = addModelOptions(program.command('evaluate').description("score a saved model on a data source's test set (or all its rows if it has none)"))
     .option('--data <source>', 'data source (see train --help)', 'fashion-mnist')
     .option('--out <dir>', 'also write metrics.json and predictions.csv here')
-    .option('--label-column <name|index>', 'CSV: the label column, by header name or 0-based index')
-    .option('--header', 'CSV: the first line is a header (default: detected)')
-    .option('--no-header', 'CSV: the first line is data')
-    .option('--delimiter <char>', 'CSV: field separator (default: detected)')
-    .option('--backend <name>', 'auto | wasm | reference', parse.backend, 'auto')
-    .action(async (flags: { model: string; data: string; out?: string; backend: BackendName; labelColumn?: string; header?: boolean; delimiter?: string }) => {
-      if (flags.out) await ensureWritableDir(flags.out);
-      const backend = createBackend(flags.backend);
-      const m = await loadModel(flags.model, backend);
-      const raw = await loadSource(flags.data, loadOptionsFrom(flags));
+    .option('--backend <name>', 'auto | wasm | reference', parse.backend, 'auto');
+  addReadOptions(evaluate).action(async (flags: ModelFlags & { data: string; out?: string }) => {
+    if (flags.out) await ensureWritableDir(flags.out);
+    const backend = createBackend(flags.backend);
+    const m = await loadModelFrom(flags, backend);
+    try {
+      // The data's labels are mapped onto the model's classes, by value (1990, 2000, ...) or by name.
+      const classes = { names: m.classNames, ...(m.classValues ? { values: m.classValues } : {}) };
+      const raw = await loadSource(flags.data, { ...loadOptionsFrom(flags), classes });
       const part = raw.test ?? raw.train;
       const which = raw.test ? 'test set' : 'all rows (the source has no test set)';
       const x = toModelInputs(m, part.features, part.rows, part.cols, part.source ?? flags.data, backend);
       const ev = evaluateClassifier(m.model, { features: x, labels: part.labels, rows: part.rows, cols: m.model.inputs }, m.classNames);
       process.stdout.write(
         `${flags.model} on ${flags.data}, ${which}: ${part.rows} rows\n\n` +
-          formatClassificationReport(ev.report) + '\n' +
+          formatClassificationReport(ev.report, { maxClasses: SUMMARY_CLASSES }) + '\n' +
           formatConfusionMatrix(ev.confusion, m.classNames) + '\n' +
           `accuracy ${formatPercent(ev.accuracy)}   macro F1 ${ev.report.macro.f1.toFixed(4)}   loss ${ev.loss.toFixed(4)}\n`,
       );
@@ -55,40 +69,77 @@ export function registerModelCommands(program: Command): void {
         await writeFileAtomic(join(flags.out, 'predictions.csv'), predictionsCsv(ev.predicted, part.labels, m.classNames));
         process.stdout.write(`wrote ${join(flags.out, 'metrics.json')} and predictions.csv\n`);
       }
+    } finally {
       m.model.dispose();
-    });
+    }
+  });
 
-  program
-    .command('predict')
-    .description('predict classes for new rows with a saved model')
-    .requiredOption('--model <file>', 'model.json written by train, study or the playground')
-    .requiredOption('--input <file>', 'features as .npy (rows x features) or .csv (numbers only, optional header)')
-    .requiredOption('--out <file>', 'predictions: .csv (index, class, name, probabilities) or .npy (class per row)')
-    .option('--backend <name>', 'auto | wasm | reference', parse.backend, 'auto')
-    .action(async (flags: { model: string; input: string; out: string; backend: BackendName }) => {
-      const backend = createBackend(flags.backend);
-      const m = await loadModel(flags.model, backend);
-      const input = await loadFeatures(flags.input);
+  const predict = addModelOptions(program.command('predict').description('predict classes for new rows with a saved model'))
+    .requiredOption('--input <file>', 'features as .npy or IDX (rows x features) or .csv (numbers only, optional header)')
+    .requiredOption('--out <file>', 'predictions: .csv (index, class, name, probabilities) or .npy (class per row: the label values the model was trained on)')
+    .option('--backend <name>', 'auto | wasm | reference', parse.backend, 'auto');
+  addReadOptions(predict, { labels: false }).action(async (flags: ModelFlags & { input: string; out: string }) => {
+    const backend = createBackend(flags.backend);
+    const m = await loadModelFrom(flags, backend);
+    try {
+      const input = await loadFeatures(flags.input, loadOptionsFrom(flags));
+      refuseNonFinite(input.features, input.rows, input.cols, flags.input);
       const x = toModelInputs(m, input.features, input.rows, input.cols, flags.input, backend);
       const probs = m.model.predictProba(x, input.rows);
       const k = m.model.classes;
+      for (let i = 0; i < probs.length; i++) {
+        if (!Number.isFinite(probs[i])) {
+          const row = Math.floor(i / k);
+          throw new ShapeError(`${flags.input}: row ${row} gives a non-finite probability (${probs[i]}); its features overflow the model (values of ${describeRow(input.features, row, input.cols)}). No predictions were written`);
+        }
+      }
       const predicted = new Int32Array(input.rows);
       for (let r = 0; r < input.rows; r++) {
         let best = 0;
         for (let c = 1; c < k; c++) if (probs[r * k + c] > probs[r * k + best]) best = c;
         predicted[r] = best;
       }
+      // The label each class stands for: the training labels' values when the model kept them.
+      const value = (c: number) => (m.classValues ? m.classValues[c] : c);
       if (flags.out.toLowerCase().endsWith('.npy')) {
-        await writeFileAtomic(flags.out, writeNpy(predicted, [input.rows]));
+        const values = Float64Array.from(predicted, value);
+        const fits = values.every((v) => v >= -(2 ** 31) && v < 2 ** 31);
+        await writeFileAtomic(flags.out, fits ? writeNpy(Int32Array.from(values), [input.rows]) : writeNpy(BigInt64Array.from(values, (v) => BigInt(v)), [input.rows]));
       } else {
-        const lines = [['index', 'predicted', 'name', ...m.classNames.map((n) => csvField(`p(${n})`))].join(',')];
+        const lines = [['index', 'predicted', 'name', ...m.classNames.map((n) => csvCell(`p(${n})`))].join(',')];
         for (let r = 0; r < input.rows; r++) {
           const p = Array.from(probs.subarray(r * k, r * k + k), (v) => v.toPrecision(6));
-          lines.push([r, predicted[r], csvField(m.classNames[predicted[r]]), ...p].join(','));
+          lines.push([r, value(predicted[r]), csvCell(m.classNames[predicted[r]]), ...p].join(','));
         }
         await writeFileAtomic(flags.out, lines.join('\n') + '\n');
       }
       process.stdout.write(`predicted ${input.rows} rows -> ${flags.out}\n`);
+    } finally {
       m.model.dispose();
-    });
+    }
+  });
+}
+
+/** Rows with NaN or infinite features have no prediction: refuse them by row and column. */
+function refuseNonFinite(features: Float32Array, rows: number, cols: number, file: string): void {
+  let bad = 0, first = -1;
+  for (let i = 0; i < features.length; i++) {
+    if (!Number.isFinite(features[i])) {
+      if (first < 0) first = i;
+      bad++;
+    }
+  }
+  if (first < 0) return;
+  const row = Math.floor(first / cols);
+  throw new DataError(file, `row ${row}, column ${first % cols} holds ${features[first]} (${bad} non-finite values in ${rows} rows); predict needs finite features: drop or fill those rows first`);
+}
+
+function describeRow(features: Float32Array, row: number, cols: number): string {
+  let lo = Infinity, hi = -Infinity;
+  for (let c = 0; c < cols; c++) {
+    const v = features[row * cols + c];
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  return `${lo} to ${hi}`;
 }

@@ -38,9 +38,22 @@ export const parse = {
     if (v !== 'auto' && v !== 'wasm' && v !== 'reference') throw new ConfigError('--backend', v, 'auto, wasm or reference');
     return v;
   },
-  pca: (v: string) => {
-    if (v === 'none' || v === 'off') return null;
-    return parse.int('--pca')(v);
+  /** A number of components, or 'none' (commander turns a parser's null into "", so null is made later). */
+  pca: (v: string): number | 'none' => {
+    if (v === 'none' || v === 'off') return 'none';
+    const n = parse.int('--pca')(v);
+    if (n < 1) throw new ConfigError('--pca', v, 'a number of components >= 1, or "none"');
+    return n;
+  },
+  /** A column name, or an index when it is a whole number (negative counts from the end). */
+  labelColumn: (v: string): string | number => (/^-?\d+$/.test(v.trim()) ? Number(v) : v),
+  /** A size in bytes: 2000000, 500MB, 2GB (decimal units; KiB, MiB and GiB are binary). */
+  size: (flag: string) => (v: string) => {
+    const m = /^\s*(\d+(?:\.\d+)?)\s*(B|kB|KB|MB|GB|TB|KiB|MiB|GiB|TiB)?\s*$/i.exec(v);
+    const units: Record<string, number> = { b: 1, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40 };
+    const n = m ? Math.round(Number(m[1]) * units[(m[2] ?? 'b').toLowerCase()]) : NaN;
+    if (!Number.isSafeInteger(n) || n < 1) throw new ConfigError(flag, v, 'a size such as 500MB, 2GB or a number of bytes');
+    return n;
   },
 };
 
@@ -59,24 +72,56 @@ export async function readJsonFile(path: string, what: string): Promise<unknown>
   }
 }
 
-/** Options about the data source and its pre-processing, shared by train and evaluate. */
+/** Options about the data source and its pre-processing, for train. */
 export function addDataOptions(cmd: Command): Command {
-  return cmd
+  cmd
     .option('--pca <k>', 'reduce features to k principal components fitted on the training part ("none" to keep all)', parse.pca)
     .option('--scale <how>', 'feature scaling fitted on the training part: standard | minmax | none')
     .option('--val-fraction <f>', 'fraction of the training rows held out (stratified, seeded) for validation; default 0.1', parse.number('--val-fraction'))
-    .option('--nulls <how>', 'rows with NaN/infinite values: drop (default, reported) | refuse')
-    .option('--label-column <name|index>', 'CSV: the label column, by header name or 0-based index (default: label/class/target/y, else the last)')
-    .option('--header', 'CSV: the first line is a header (default: detected)')
-    .option('--no-header', 'CSV: the first line is data')
-    .option('--delimiter <char>', 'CSV: field separator (default: detected)');
+    .option('--nulls <how>', 'rows with NaN/infinite values: drop (default, reported) | refuse');
+  return addReadOptions(cmd);
 }
 
-/** CSV reading options from the flags added by addDataOptions. */
-export function loadOptionsFrom(flags: { labelColumn?: string; header?: boolean; delimiter?: string }): LoadOptions {
+/** The CSV options and the inflate budget, the same on every command that reads data. */
+export function addReadOptions(cmd: Command, o: { labels?: boolean } = {}): Command {
+  if (o.labels !== false) {
+    cmd.option('--label-column <name|index>', 'CSV: the label column, by header name or 0-based index, -1 for the last (default: label/class/target/y, else the last)', parse.labelColumn);
+  }
+  return cmd
+    .option('--header', 'CSV: the first line is a header (default: detected)')
+    .option('--no-header', 'CSV: the first line is data')
+    .option('--delimiter <char>', 'CSV: field separator, \\t for tab (default: detected)')
+    .option('--skip-rows <n>', 'CSV: lines before the table to skip (a preamble, such as the line of counts in scikit-learn\'s bundled CSVs)', parse.int('--skip-rows'))
+    .option('--max-inflate-ratio <n>', 'a compressed file may inflate to n times its size (default 20, at least 64 MB)', parse.number('--max-inflate-ratio'))
+    .option('--max-inflated <size>', 'and to at most this many bytes, e.g. 2GB or 500MB (default 2GB)', parse.size('--max-inflated'));
+}
+
+/** What addReadOptions adds, as commander hands it over. */
+export interface ReadFlags {
+  labelColumn?: string | number;
+  header?: boolean;
+  delimiter?: string;
+  skipRows?: number;
+  maxInflateRatio?: number;
+  maxInflated?: number;
+}
+
+/** Reading options from the flags added by addReadOptions. */
+export function loadOptionsFrom(flags: ReadFlags): LoadOptions {
   const o: LoadOptions = {};
-  if (flags.labelColumn !== undefined) o.labelColumn = /^\d+$/.test(flags.labelColumn) ? Number(flags.labelColumn) : flags.labelColumn;
+  if (flags.labelColumn !== undefined) o.labelColumn = flags.labelColumn;
   if (flags.header !== undefined) o.header = flags.header;
   if (flags.delimiter !== undefined) o.delimiter = flags.delimiter === '\\t' ? '\t' : flags.delimiter;
+  if (flags.skipRows !== undefined) o.skipRows = flags.skipRows;
+  if (flags.maxInflateRatio !== undefined || flags.maxInflated !== undefined) {
+    o.limits = {};
+    if (flags.maxInflateRatio !== undefined) o.limits.ratio = flags.maxInflateRatio;
+    if (flags.maxInflated !== undefined) o.limits.maxBytes = flags.maxInflated;
+  }
   return o;
+}
+
+/** `--overwrite`, for commands that write a run folder. */
+export function addOverwriteOption(cmd: Command): Command {
+  return cmd.option('--overwrite', 'replace the output folder if it exists (it is replaced as a whole, once the run is complete)');
 }

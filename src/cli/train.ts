@@ -6,17 +6,18 @@ import type { Prepared } from '../data/prepare.js';
 import type { LoadOptions } from '../data/source.js';
 import { ConfigError } from '../errors.js';
 import { formatDuration, formatNumber, formatPercent } from '../format.js';
-import { ensureWritableDir, writeFileAtomic } from '../io/files.js';
+import { writeFileAtomic } from '../io/files.js';
 import type { EpochRecord } from '../metrics/history-types.js';
+import { SUMMARY_CLASSES } from '../report/charts.js';
 import { formatClassificationReport } from '../report/text.js';
 import { runExperiment, type RunResult } from '../run/experiment.js';
-import { writeRunFolder } from '../run/folder.js';
+import { RunFolderDraft, writeRunFiles } from '../run/folder.js';
 import { PRESETS, mergeSpecs, resolveRun, type ResolvedRun, type RunSpec } from '../run/spec.js';
 import { createBackend, type BackendName } from '../tensor/index.js';
 import type { Callback } from '../train/callbacks.js';
-import { addDataOptions, loadOptionsFrom, parse, readJsonFile } from './options.js';
+import { addDataOptions, addOverwriteOption, loadOptionsFrom, parse, readJsonFile, type ReadFlags } from './options.js';
 
-interface TrainFlags {
+interface TrainFlags extends ReadFlags {
   data: string;
   preset: string;
   config?: string;
@@ -44,14 +45,12 @@ interface TrainFlags {
   minDelta?: number;
   monitor?: string;
   restoreBest: boolean;
-  pca?: number | null;
+  pca?: number | 'none';
   scale?: string;
   valFraction?: number;
   nulls?: string;
-  labelColumn?: string;
-  header?: boolean;
-  delimiter?: string;
   valData?: string;
+  overwrite?: boolean;
   backend: BackendName;
   quiet?: boolean;
 }
@@ -72,6 +71,7 @@ export function registerTrainCommands(program: Command): void {
     .option('--seed <n>', 'seed for weights, dropout, shuffling and the validation split (default 0)', parse.int('--seed'));
   addNetworkOptions(train);
   addDataOptions(train);
+  addOverwriteOption(train);
   train
     .option('--backend <name>', 'kernels: auto (WebAssembly SIMD where available) | wasm | reference', parse.backend, 'auto')
     .option('--quiet', 'print only the final summary')
@@ -87,6 +87,7 @@ export function registerTrainCommands(program: Command): void {
         quiet: flags.quiet,
         load: loadOptionsFrom(flags),
         valSource: flags.valData,
+        overwrite: flags.overwrite,
       });
       printSummary(result);
       result.model.dispose();
@@ -99,7 +100,8 @@ export function registerTrainCommands(program: Command): void {
     .option('--epochs <n>', 'maximum epochs per model', parse.int('--epochs'), 100)
     .option('--seed <n>', 'seed', parse.int('--seed'), 0)
     .option('--backend <name>', 'auto | wasm | reference', parse.backend, 'auto')
-    .action(async (flags: { out: string; epochs: number; seed: number; backend: BackendName }) => {
+    .option('--overwrite', 'replace the run folders if they exist')
+    .action(async (flags: { out: string; epochs: number; seed: number; backend: BackendName; overwrite?: boolean }) => {
       const results: FolderRun[] = [];
       for (const preset of ['default', 'final'] as const) {
         process.stdout.write(`\n== the study's ${preset} model ==\n`);
@@ -116,6 +118,7 @@ export function registerTrainCommands(program: Command): void {
           title: `The study's ${preset} model on Fashion-MNIST (128 PCA features)`,
           backend: flags.backend,
           prepared: results[0]?.prepared,
+          overwrite: flags.overwrite,
         });
         results.push(result);
       }
@@ -179,7 +182,7 @@ export async function specFromFlags(flags: TrainFlags): Promise<ResolvedRun> {
     [trainOpts, 'learningRate', flags.lr], [trainOpts, 'momentum', flags.momentum], [trainOpts, 'nesterov', flags.nesterov],
     [trainOpts, 'weightDecay', flags.weightDecay], [trainOpts, 'batchSize', flags.batchSize],
     [trainOpts, 'warmupEpochs', flags.warmupEpochs], [trainOpts, 'labelSmoothing', flags.labelSmoothing],
-    [data, 'pca', flags.pca], [data, 'scale', flags.scale], [data, 'valFraction', flags.valFraction], [data, 'nulls', flags.nulls],
+    [data, 'pca', flags.pca === 'none' ? null : flags.pca], [data, 'scale', flags.scale], [data, 'valFraction', flags.valFraction], [data, 'nulls', flags.nulls],
   ];
   for (const [section, key, value] of targets) if (value !== undefined) section[key] = value;
   if (flags.schedule !== undefined) trainOpts.schedule = parseSchedule(flags.schedule);
@@ -219,6 +222,8 @@ interface ProgressRun {
   prepared?: Prepared;
   load?: LoadOptions;
   valSource?: string;
+  /** Replace an existing run folder (else it is refused before any work starts). */
+  overwrite?: boolean;
 }
 
 /** A run's outputs folder and what it produced. */
@@ -268,23 +273,22 @@ export async function runWithProgress(r: ProgressRun): Promise<FolderRun> {
     controller.abort();
   };
   process.on('SIGINT', onSigint);
+  // The run folder is refused now if it exists, before any work; files go to a draft until the run is complete.
+  const draft = await RunFolderDraft.open(r.out, r.overwrite ? 'replace' : 'refuse');
   log(`mlplab: ${r.title}`);
   try {
-    await ensureWritableDir(r.out);
-    const data = r.prepared ?? {
-      ...(await loadSource(r.source, r.load)),
-      val: r.valSource ? (await loadSource(r.valSource, r.load)).train : null,
-    };
+    const data = r.prepared ?? (await loadWithValidation(r.source, r.valSource, r.load));
     const result = await runExperiment(r.spec, data, {
       title: r.title,
       source: r.source,
       backend,
       callbacks: [progress],
       signal: controller.signal,
-      onCheckpoint: (file) => writeFileAtomic(join(r.out, 'checkpoint.json'), file),
+      onCheckpoint: (file) => writeFileAtomic(join(draft.path, 'checkpoint.json'), file),
       onPrepared: (p) => {
         for (const s of p.steps) log(`  data: ${s.summary}`);
         log(`  rows: train ${p.train.rows}, validation ${p.val?.rows ?? 0}, test ${p.test?.rows ?? 0}; ${p.train.cols} features; kernels: ${backend.name}`);
+        log(`  writing to ${draft.path} (the best model so far in checkpoint.json); it becomes ${r.out} when the run is complete`);
       },
       onBatch: bar
         ? (epoch, b, batches, loss) => {
@@ -300,12 +304,28 @@ export async function runWithProgress(r: ProgressRun): Promise<FolderRun> {
     if (f.stoppedEarly) {
       log(`early stopping: no improvement for ${r.spec.train.earlyStopping ? r.spec.train.earlyStopping.patience : 0} epochs; best epoch ${f.bestEpoch} of ${f.history.length}${f.restoredBest ? ', its weights restored' : ''}`);
     }
-    await writeRunFolder(result, r.out);
+    await writeRunFiles(result, draft.path);
+    await draft.commit();
     return { ...result, out: r.out };
+  } catch (e) {
+    await draft.discard();
+    throw e;
   } finally {
     bar?.stop();
     process.off('SIGINT', onSigint);
   }
+}
+
+/**
+ * The training source, and a validation source whose labels are mapped onto the training
+ * source's classes (so label 2010 is the same class in both).
+ */
+async function loadWithValidation(source: string, valSource: string | undefined, load: LoadOptions = {}) {
+  const raw = await loadSource(source, load);
+  if (!valSource) return { ...raw, val: null };
+  const classes = { names: raw.train.classNames!, ...(raw.train.classValues ? { values: raw.train.classValues } : {}) };
+  const val = await loadSource(valSource, { ...load, classes });
+  return { ...raw, val: val.train, notes: [...raw.notes, ...val.notes] };
 }
 
 function printSummary(r: FolderRun): void {
@@ -313,7 +333,7 @@ function printSummary(r: FolderRun): void {
   if (r.fit.aborted) lines.push('training was interrupted; the outputs hold the epochs that finished');
   if (r.test) {
     lines.push('');
-    lines.push(formatClassificationReport(r.test.report));
+    lines.push(formatClassificationReport(r.test.report, { maxClasses: SUMMARY_CLASSES }));
     lines.push(`test accuracy ${pct(r.test.accuracy)}   macro F1 ${r.test.report.macro.f1.toFixed(4)}   (${r.test.rows} test rows, evaluated once)`);
   }
   if (!r.test) {

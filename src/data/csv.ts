@@ -5,7 +5,6 @@
  */
 import { DataError } from '../errors.js';
 import { MAX_CLASSES } from './dataset.js';
-import { checkLabelValues } from './ndarray.js';
 
 export interface CsvOptions {
   /**
@@ -21,24 +20,34 @@ export interface CsvOptions {
   labelColumn?: string | number | null;
   /** Field separator. Default: whichever of `,` `;` tab occurs most in the first line. */
   delimiter?: string;
-  /** Class names from the training file, so text labels in a test file get the same indices. */
-  classNames?: string[];
+  /** Lines at the start of the file that are not part of the table (a preamble), skipped before the header. Default 0. */
+  skipRows?: number;
+  /**
+   * Only find the columns: the header (when there is one) and the width of the first row; no
+   * value is parsed and reading stops there (`CsvReader.done`). The table has no rows.
+   */
+  columnsOnly?: boolean;
+  /** The table is one column of labels (a label file): no features; `labelColumn` must be 0. */
+  labelsOnly?: boolean;
 }
 
 export interface CsvTable {
   features: Float32Array;
   rows: number;
   cols: number;
-  /** Labels, or null when the table has no label column. */
+  /**
+   * The label of each row as a code into `labelTexts` (the distinct label texts in order of
+   * first appearance), or null when the table has no label column. Classes are made from them
+   * by labels.ts (the sorted distinct labels of the training and test files).
+   */
   labels: Int32Array | null;
+  labelTexts: string[] | null;
   /** Column names, when the file has a header row. */
   header: string[] | null;
   /** Index of the label column among all columns, and how it was chosen. */
   labelColumn: number | null;
   labelColumnName: string | null;
   labelColumnDefaulted: boolean;
-  /** Set when labels are text: index = label. */
-  classNames?: string[];
   delimiter: string;
 }
 
@@ -90,11 +99,15 @@ export class CsvReader {
   private readonly labelDict = new Map<string, number>();
   private readonly labelTexts: string[] = [];
   private finished = false;
+  private skipped = 0;
+  private stopped = false;
 
   constructor(
     private readonly file: string,
     private readonly opts: CsvOptions = {},
   ) {
+    const skip = opts.skipRows ?? 0;
+    if (!Number.isSafeInteger(skip) || skip < 0) throw new DataError(file, `skip rows ${skip} is not a whole number >= 0`);
     if (opts.delimiter !== undefined) {
       if (opts.delimiter.length !== 1 || opts.delimiter === '"' || opts.delimiter === '\n') {
         throw new DataError(file, `delimiter ${JSON.stringify(opts.delimiter)} is not a single character other than a quote or newline`);
@@ -103,9 +116,15 @@ export class CsvReader {
     }
   }
 
+  /** With `columnsOnly`, whether the columns are known and the rest of the file can be left unread. */
+  get done(): boolean {
+    return this.stopped;
+  }
+
   /** Feed the next chunk of the file. */
   push(chunk: Uint8Array): void {
     if (this.finished) throw new Error('CsvReader: push after finish');
+    if (this.stopped) return;
     if (this.firstChunk && chunk.length > 0) {
       this.firstChunk = false;
       const probe = chunk.subarray(0, 4096);
@@ -124,18 +143,24 @@ export class CsvReader {
     this.finished = true;
     if (this.firstChunk) throw new DataError(this.file, 'is empty (0 bytes), expected a CSV table');
     if (!this.headerDecided && this.pendingFirst) this.decideHeader(null);
+    if (this.opts.columnsOnly) {
+      if (this.width < 0) throw new DataError(this.file, (this.opts.skipRows ?? 0) > 0 ? `has no rows after the ${this.opts.skipRows} skipped` : 'has no rows');
+      return {
+        features: new Float32Array(0), rows: 0, cols: this.width, labels: null, labelTexts: null, header: this.header,
+        labelColumn: null, labelColumnName: null, labelColumnDefaulted: false, delimiter: this.delimiter ?? ',',
+      };
+    }
     if (this.rows === 0) {
+      if ((this.opts.skipRows ?? 0) > 0 && this.width < 0) throw new DataError(this.file, `has no rows after the ${this.opts.skipRows} skipped`);
       throw new DataError(this.file, this.header ? 'has a header row but no data rows' : 'has no data rows');
     }
     const cols = this.width - (this.labelIdx === null ? 0 : 1);
     const features = this.length * 1.25 < this.values.length ? this.values.slice(0, this.length) : this.values.subarray(0, this.length);
-    let labels: Int32Array | null = null;
-    let classNames: string[] | undefined;
-    if (this.labelIdx !== null) ({ labels, classNames } = this.resolveLabels());
+    const labels = this.labelIdx === null ? null : this.labelCodes.slice(0, this.rows);
     return {
-      features, rows: this.rows, cols, labels, header: this.header,
+      features, rows: this.rows, cols, labels, labelTexts: this.labelIdx === null ? null : this.labelTexts, header: this.header,
       labelColumn: this.labelIdx, labelColumnName: this.labelName, labelColumnDefaulted: this.labelDefaulted,
-      classNames, delimiter: this.delimiter ?? ',',
+      delimiter: this.delimiter ?? ',',
     };
   }
 
@@ -174,6 +199,11 @@ export class CsvReader {
   private record(s: string, a: number, b: number, mayQuote: boolean): void {
     this.line++;
     if (mayQuote) for (let i = a; i < b; i++) if (s.charCodeAt(i) === 10) this.line++; // newlines inside quotes
+    if (this.stopped) return;
+    if (this.skipped < (this.opts.skipRows ?? 0)) {
+      this.skipped++;
+      return;
+    }
     if (b > a && s.charCodeAt(b - 1) === 13) b--;
     let first = a;
     while (first < b && (s.charCodeAt(first) === 32 || s.charCodeAt(first) === 9)) first++;
@@ -185,9 +215,14 @@ export class CsvReader {
         this.headerDecided = true;
         if (this.opts.header) {
           this.setHeader(fields);
+          this.stopped = this.opts.columnsOnly === true;
           return;
         }
         this.setWidth(fields.length, null);
+        if (this.opts.columnsOnly) {
+          this.stopped = true;
+          return;
+        }
       } else if (this.pendingFirst === null) {
         this.pendingFirst = { fields, line: this.line };
         return;
@@ -207,6 +242,12 @@ export class CsvReader {
     const nonNumeric = (f: string[]) => f.filter((x) => parseCsvNumber(x) === undefined).length;
     // With one row only, it is a header when no field at all is a number.
     const isHeader = second ? nonNumeric(first.fields) > nonNumeric(second.fields) : nonNumeric(first.fields) === first.fields.length;
+    if (this.opts.columnsOnly) {
+      if (isHeader) this.setHeader(first.fields);
+      else this.setWidth(first.fields.length, null);
+      this.stopped = true;
+      return;
+    }
     if (isHeader) this.setHeader(first.fields);
     else {
       this.setWidth(first.fields.length, null);
@@ -223,7 +264,7 @@ export class CsvReader {
   private setWidth(width: number, header: string[] | null): void {
     this.width = width;
     const want = this.opts.labelColumn;
-    if (want === null) return;
+    if (want === null || this.opts.columnsOnly) return;
     let idx: number;
     if (want === undefined) {
       this.labelDefaulted = true;
@@ -240,14 +281,18 @@ export class CsvReader {
       idx = header.indexOf(want);
       if (idx < 0) throw new DataError(this.file, `has no column named "${want}"; its columns are ${header.slice(0, 12).map((h) => JSON.stringify(h)).join(', ')}${header.length > 12 ? ', ...' : ''}`);
     }
-    if (width < 2) throw new DataError(this.file, 'has a single column, the label column; there are no features');
+    if (this.opts.labelsOnly) {
+      if (width !== 1) throw new DataError(this.file, `a label file must hold one column, this one has ${width}`);
+    } else if (width < 2) throw new DataError(this.file, 'has a single column, the label column; there are no features');
     this.labelIdx = idx;
     this.labelName = header ? header[idx] : null;
   }
 
   private dataRow(fields: string[], line: number): void {
     if (fields.length !== this.width) {
-      throw new DataError(this.file, `line ${line} has ${fields.length} fields, expected ${this.width} like the first row`);
+      // A mismatch right after the first row usually means that row is a preamble (scikit-learn's bundled CSVs start with one).
+      const hint = this.rows === 0 ? `; if the file starts with lines that are not part of the table, skip them (--skip-rows ${(this.opts.skipRows ?? 0) + 1})` : '';
+      throw new DataError(this.file, `line ${line} has ${fields.length} fields, expected ${this.width} like the first row${hint}`);
     }
     const need = this.length + this.width;
     if (need > this.values.length) {
@@ -292,35 +337,13 @@ export class CsvReader {
     }
     this.labelCodes[this.rows] = code;
   }
-
-  /** Numeric labels are checked as class indices; text labels become class names (sorted, or the training file's). */
-  private resolveLabels(): { labels: Int32Array; classNames?: string[] } {
-    const texts = this.labelTexts;
-    const codes = this.labelCodes.subarray(0, this.rows);
-    const numeric = texts.map((t) => parseCsvNumber(t));
-    const labels = new Int32Array(this.rows);
-    if (numeric.every((v) => v !== undefined) && this.opts.classNames === undefined) {
-      const byCode = checkLabelValues(numeric as number[], `${this.file} (label column)`);
-      for (let i = 0; i < this.rows; i++) labels[i] = byCode[codes[i]];
-      return { labels };
-    }
-    const names = this.opts.classNames ?? [...texts].sort();
-    const index = new Map(names.map((n, i) => [n, i]));
-    const map = texts.map((t) => {
-      const i = index.get(t);
-      if (i === undefined) throw new DataError(this.file, `label ${JSON.stringify(t)} is not one of the training classes (${names.slice(0, 10).join(', ')}${names.length > 10 ? ', ...' : ''})`);
-      return i;
-    });
-    for (let i = 0; i < this.rows; i++) labels[i] = map[codes[i]];
-    return { labels, classNames: names };
-  }
 }
 
 /** Parse a whole CSV file held in memory (tests, the browser). */
 export function parseCsv(bytes: Uint8Array, file: string, opts: CsvOptions = {}): CsvTable {
   const reader = new CsvReader(file, opts);
   const step = 1 << 20;
-  for (let i = 0; i < bytes.length; i += step) reader.push(bytes.subarray(i, i + step));
+  for (let i = 0; i < bytes.length && !reader.done; i += step) reader.push(bytes.subarray(i, i + step));
   return reader.finish();
 }
 

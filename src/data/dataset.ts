@@ -13,6 +13,11 @@ export interface Dataset {
   source?: string;
   /** Names of the classes, index = label, where the data carries them. */
   classNames?: string[];
+  /**
+   * The label value of each class (index = label) when the file's labels were numbers other
+   * than exactly 0..K-1 (1990, 2000, 2010), so a model can predict the original values.
+   */
+  classValues?: number[];
 }
 
 /**
@@ -58,7 +63,7 @@ export function selectRows(ds: Dataset, indices: ArrayLike<number>, source = ds.
     features.set(ds.features.subarray(r * cols, r * cols + cols), i * cols);
     labels[i] = ds.labels[r];
   }
-  return withClassNames({ features, labels, rows: n, cols, source }, ds.classNames);
+  return withClassNames({ features, labels, rows: n, cols, source }, ds.classNames, ds.classValues);
 }
 
 /** Check that a dataset's arrays agree with its shape and its labels are class indices; throws DataError naming its source. */
@@ -76,7 +81,8 @@ export function checkDataset(ds: Dataset): void {
   }
 }
 
-function withClassNames(ds: Dataset, classNames: string[] | undefined): Dataset {
+function withClassNames(ds: Dataset, classNames: string[] | undefined, classValues: number[] | undefined): Dataset {
   if (classNames !== undefined) ds.classNames = classNames;
+  if (classValues !== undefined) ds.classValues = classValues;
   return ds;
 }

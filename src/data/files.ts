@@ -10,6 +10,7 @@ import { createGunzip, gunzipSync } from 'node:zlib';
 import { DataError } from '../errors.js';
 import { CsvReader, type CsvOptions, type CsvTable } from './csv.js';
 import { isGzip } from './gzip.js';
+import { INFLATE_DEFAULTS, inflateCap, inflateTooLarge, type ResolvedInflateLimits } from './inflate.js';
 import { resolveFeatures, resolveSource, type LoadedData, type LoadOptions, type SourceFiles } from './source.js';
 
 /** Folder of the shipped Fashion-MNIST IDX files (data/fashion-mnist in the package). */
@@ -81,10 +82,10 @@ export async function listDir(path: string): Promise<string[]> {
 }
 
 /**
- * A whole file as bytes, gunzipped when it is gzip data. An empty file is a DataError: no
- * data format mlplab reads is valid with zero bytes.
+ * A whole file as bytes, gunzipped (by zlib, within `limits`) when it is gzip data. An empty
+ * file is a DataError: no data format mlplab reads is valid with zero bytes.
  */
-export async function readBytes(file: string): Promise<Uint8Array> {
+export async function readBytes(file: string, limits: ResolvedInflateLimits = INFLATE_DEFAULTS): Promise<Uint8Array> {
   let bytes: Uint8Array;
   try {
     bytes = await readFile(file);
@@ -93,35 +94,58 @@ export async function readBytes(file: string): Promise<Uint8Array> {
   }
   if (bytes.length === 0) throw new DataError(file, 'is empty (0 bytes)');
   if (isGzip(bytes)) {
+    const compressed = bytes.length;
     try {
-      bytes = gunzipSync(bytes);
+      bytes = gunzipSync(bytes, { maxOutputLength: inflateCap(compressed, limits) });
     } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw inflateTooLarge(file, compressed, limits);
       throw new DataError(file, `is not readable gzip data (${(e as Error).message}); the file may be truncated or corrupt`);
     }
     if (bytes.length === 0) throw new DataError(file, 'is empty once decompressed');
   }
-  return bytes;
+  // A plain Uint8Array over the same memory: readers may take .slice() for a copy, which a Buffer does not give.
+  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
-/** Read a CSV file as a stream (gzip-compressed when it ends in .gz), never holding it whole. */
-export async function readCsvFile(file: string, opts: CsvOptions = {}): Promise<CsvTable> {
+/**
+ * Read a CSV file as a stream (gzip-compressed when it ends in .gz, inflated within `limits`),
+ * never holding it whole; with `columnsOnly`, only its first lines are read.
+ */
+export async function readCsvFile(file: string, opts: CsvOptions = {}, limits: ResolvedInflateLimits = INFLATE_DEFAULTS): Promise<CsvTable> {
   const reader = new CsvReader(file, opts);
   const stream = createReadStream(file, { highWaterMark: 1 << 20 });
   let input: NodeJS.ReadableStream = stream;
+  let cap = Infinity;
+  let compressed = 0;
   if (file.endsWith('.gz')) {
+    try {
+      compressed = (await stat(file)).size;
+      cap = inflateCap(compressed, limits);
+    } catch (e) {
+      stream.destroy();
+      throw fsError(file, e);
+    }
     const gunzip = createGunzip();
     stream.on('error', (e) => gunzip.destroy(e)); // pipe() does not forward errors
     input = stream.pipe(gunzip);
   }
+  let inflated = 0;
   try {
-    for await (const chunk of input) reader.push(chunk as Uint8Array);
+    for await (const chunk of input) {
+      inflated += (chunk as Uint8Array).length;
+      if (inflated > cap) throw inflateTooLarge(file, compressed, limits);
+      reader.push(chunk as Uint8Array);
+      if (reader.done) break;
+    }
   } catch (e) {
-    stream.destroy();
     if (e instanceof DataError) throw e;
     if ((e as NodeJS.ErrnoException).code?.startsWith('Z_')) {
       throw new DataError(file, `is not readable gzip data (${(e as Error).message}); the file may be truncated or corrupt`);
     }
     throw fsError(file, e);
+  } finally {
+    stream.destroy();
+    if (input !== stream) (input as NodeJS.ReadableStream & { destroy(): void }).destroy();
   }
   return reader.finish();
 }

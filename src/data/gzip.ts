@@ -1,5 +1,4 @@
-import { gunzipSync } from 'fflate';
-import { DataError } from '../errors.js';
+import { INFLATE_DEFAULTS, gunzipLimited, type ResolvedInflateLimits } from './inflate.js';
 
 /** Whether the bytes start with the gzip magic (1f 8b). */
 export function isGzip(bytes: Uint8Array): boolean {
@@ -7,13 +6,9 @@ export function isGzip(bytes: Uint8Array): boolean {
 }
 
 /**
- * Decompress gzip bytes (browser-safe, with fflate). Corrupt or truncated data raises a
- * DataError naming the file rather than fflate's own error.
+ * Decompress gzip bytes (browser-safe) within the inflate budget. Corrupt or truncated data,
+ * or output beyond the budget, raises a DataError naming the file.
  */
-export function gunzip(bytes: Uint8Array, file: string): Uint8Array {
-  try {
-    return gunzipSync(bytes);
-  } catch (e) {
-    throw new DataError(file, `is not readable gzip data (${(e as Error).message}); the file may be truncated or corrupt`);
-  }
+export function gunzip(bytes: Uint8Array, file: string, limits: ResolvedInflateLimits = INFLATE_DEFAULTS): Uint8Array {
+  return gunzipLimited(bytes, file, limits);
 }

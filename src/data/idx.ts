@@ -1,11 +1,13 @@
 /**
  * The IDX format of the MNIST and Fashion-MNIST files, from bytes (browser-safe): two zero
  * bytes, a type code, the number of dimensions, each dimension as a big-endian u32, then the
- * values, big-endian. gzip-compressed files are recognised by their magic and decompressed.
+ * values, big-endian. gzip-compressed files are recognised by their magic and decompressed
+ * within the inflate budget (inflate.ts).
  */
 import { DataError } from '../errors.js';
 import { formatShape } from '../format.js';
 import { gunzip, isGzip } from './gzip.js';
+import { INFLATE_DEFAULTS, type ResolvedInflateLimits } from './inflate.js';
 import type { NdArray, NumericArray } from './ndarray.js';
 import { hexPrefix } from './npy.js';
 
@@ -34,9 +36,9 @@ export function isIdx(bytes: Uint8Array): boolean {
  * Parse an IDX file, plain or gzip-compressed. Throws DataError naming `file` for wrong magic
  * bytes, an unknown type code, a truncated file, or dimensions that do not match the data.
  */
-export function parseIdx(bytes: Uint8Array, file: string): NdArray {
+export function parseIdx(bytes: Uint8Array, file: string, limits: ResolvedInflateLimits = INFLATE_DEFAULTS): NdArray {
   if (bytes.length === 0) throw new DataError(file, 'is empty (0 bytes), expected an IDX file');
-  if (isGzip(bytes)) bytes = gunzip(bytes, file);
+  if (isGzip(bytes)) bytes = gunzip(bytes, file, limits);
   if (bytes.length < 4 || bytes[0] !== 0 || bytes[1] !== 0) {
     throw new DataError(file, `is not an IDX file: wrong magic bytes (${hexPrefix(bytes)}), expected 00 00 <type> <dims>`);
   }
@@ -66,7 +68,9 @@ export function parseIdx(bytes: Uint8Array, file: string): NdArray {
   }
   let data: NumericArray;
   if (type.size === 1) {
-    const copy = bytes.slice(dataStart, dataStart + count);
+    // A fresh buffer: Node's Buffer.slice would give a view, whose .buffer starts elsewhere.
+    const copy = new Uint8Array(count);
+    copy.set(bytes.subarray(dataStart, dataStart + count));
     data = type.name === 'uint8' ? copy : new Int8Array(copy.buffer, 0, count);
   } else {
     data = type.make(count);

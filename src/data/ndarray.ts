@@ -63,6 +63,19 @@ export function toLabels(arr: NdArray, file: string): Int32Array {
   return checkLabelValues(arr.data, file);
 }
 
+/**
+ * The label values of an array of shape (N,) or (N, 1), as they are (numbers of any kind);
+ * labels.ts turns them into classes.
+ */
+export function labelArray(arr: NdArray, file: string): ArrayLike<number> {
+  const shape = arr.shape;
+  if (!(shape.length === 1 || (shape.length === 2 && shape[1] === 1))) {
+    throw new DataError(file, `labels must have shape (N,) or (N, 1), got ${formatShape(shape)}`);
+  }
+  if (shape[0] === 0) throw new DataError(file, 'has no labels (0 rows)');
+  return arr.data;
+}
+
 /** Convert label values to Int32, refusing NaN, fractions, negatives and absurdly large classes. */
 export function checkLabelValues(values: ArrayLike<number>, file: string): Int32Array {
   const out = new Int32Array(values.length);

@@ -7,10 +7,13 @@
  * `{'descr': '<f4', 'fortran_order': False, 'shape': (3, 4), }`, then the raw values.
  * Pickled object arrays are refused: nothing in a data file is ever executed.
  */
-import { unzipSync } from 'fflate';
 import { DataError } from '../errors.js';
 import { formatShape } from '../format.js';
+import { INFLATE_DEFAULTS, type ResolvedInflateLimits } from './inflate.js';
 import type { NdArray, NumericArray } from './ndarray.js';
+import { isZip, listZip, readZipEntry, type ZipEntry } from './zip.js';
+
+export { isZip };
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 /** numpy itself refuses headers over 10,000 bytes unless told otherwise; be a little laxer. */
@@ -78,6 +81,41 @@ export function isNpy(bytes: Uint8Array): boolean {
  * whose shape does not match the data. The result may share memory with `bytes`.
  */
 export function parseNpy(bytes: Uint8Array, file: string): NpyArray {
+  const h = parseNpyHeader(bytes, file);
+  const { meta, info, count, dataStart } = h;
+  const expected = count * info.size;
+  const available = bytes.length - dataStart;
+  if (available < expected) {
+    throw new DataError(file, `is truncated (or its header is wrong): header says shape ${formatShape(meta.shape)} of ${meta.descr} = ${expected} bytes of data, the file has ${available}`);
+  }
+  if (available > expected) {
+    throw new DataError(file, `holds ${available} bytes of data but its header says shape ${formatShape(meta.shape)} of ${meta.descr} = ${expected} bytes; the header does not match the data`);
+  }
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let data = readValues(bytes, dv, dataStart, count, info, meta.little);
+  if (meta.fortran && meta.shape.length > 1) data = fortranToC(data, meta.shape, info);
+  return { dtype: info.name, descr: meta.descr, shape: meta.shape, data, fortranOrder: meta.fortran, version: h.version };
+}
+
+/** What a `.npy` header says, read from the first bytes of a file (the values need not be there). */
+export interface NpyHeader {
+  dtype: string;
+  descr: string;
+  shape: number[];
+  fortranOrder: boolean;
+  version: [number, number];
+}
+
+/** The most bytes a `.npy` preamble and header take. */
+export const NPY_HEADER_BYTES = 12 + MAX_HEADER;
+
+/** Read only the header of a `.npy` file (its first NPY_HEADER_BYTES bytes are enough). */
+export function readNpyHeader(bytes: Uint8Array, file: string): NpyHeader {
+  const h = parseNpyHeader(bytes, file);
+  return { dtype: h.info.name, descr: h.meta.descr, shape: h.meta.shape, fortranOrder: h.meta.fortran, version: h.version };
+}
+
+function parseNpyHeader(bytes: Uint8Array, file: string): { meta: HeaderMeta; info: DtypeInfo; count: number; dataStart: number; version: [number, number] } {
   if (bytes.length === 0) throw new DataError(file, 'is empty (0 bytes), expected a .npy file');
   if (!isNpy(bytes)) {
     throw new DataError(file, `is not a .npy file: wrong magic bytes (${hexPrefix(bytes)}), expected \\x93NUMPY`);
@@ -106,25 +144,16 @@ export function parseNpy(bytes: Uint8Array, file: string): NpyArray {
   const meta = parseHeader(header, file);
   const info = DTYPES[meta.code];
   const count = meta.shape.reduce((a, b) => a * b, 1);
-  const dataStart = headerStart + headerLen;
-  const expected = count * info.size;
-  const available = bytes.length - dataStart;
-  if (available < expected) {
-    throw new DataError(file, `is truncated (or its header is wrong): header says shape ${formatShape(meta.shape)} of ${meta.descr} = ${expected} bytes of data, the file has ${available}`);
-  }
-  if (available > expected) {
-    throw new DataError(file, `holds ${available} bytes of data but its header says shape ${formatShape(meta.shape)} of ${meta.descr} = ${expected} bytes; the header does not match the data`);
-  }
-  let data = readValues(bytes, dv, dataStart, count, info, meta.little);
-  if (meta.fortran && meta.shape.length > 1) data = fortranToC(data, meta.shape, info);
-  return { dtype: info.name, descr: meta.descr, shape: meta.shape, data, fortranOrder: meta.fortran, version: [major, minor] };
+  return { meta, info, count, dataStart: headerStart + headerLen, version: [major, minor] };
 }
 
 function readValues(bytes: Uint8Array, dv: DataView, start: number, count: number, info: DtypeInfo, little: boolean): NumericArray {
   if (info.view && (info.size === 1 || little === HOST_LITTLE)) {
     const offset = bytes.byteOffset + start;
     if (offset % info.size === 0) return new info.view(bytes.buffer as ArrayBuffer, offset, count);
-    const copy = bytes.slice(start, start + count * info.size);
+    // A fresh buffer: Node's Buffer.slice would give a view, whose .buffer starts elsewhere.
+    const copy = new Uint8Array(count * info.size);
+    copy.set(bytes.subarray(start, start + count * info.size));
     return new info.view(copy.buffer, 0, count);
   }
   const out = info.make(count);
@@ -342,41 +371,55 @@ export function writeNpy(data: WritableArray, shape: readonly number[]): Uint8Ar
 
 // ---- npz ------------------------------------------------------------------------------------
 
-/** Whether the bytes start like a zip archive (an `.npz`). */
-export function isZip(bytes: Uint8Array): boolean {
-  return bytes.length >= 4 && bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 0x03 && bytes[3] === 0x04;
+/** Options of {@link parseNpz}. */
+export interface NpzOptions {
+  /** Only the arrays with these names are inflated and parsed; default all. */
+  keys?: readonly string[];
+  /** The inflate budget of each member. */
+  limits?: ResolvedInflateLimits;
+}
+
+/**
+ * The arrays of an `.npz` archive by name (the member name without `.npy`), from its
+ * directory: nothing is inflated. Throws DataError naming `file` for a damaged archive.
+ */
+export function npzMembers(bytes: Uint8Array, file: string): Map<string, ZipEntry> {
+  if (bytes.length === 0) throw new DataError(file, 'is empty (0 bytes), expected a .npz archive');
+  if (!isZip(bytes)) throw new DataError(file, `is not a .npz archive: wrong magic bytes (${hexPrefix(bytes)}), expected a zip file`);
+  const out = new Map<string, ZipEntry>();
+  for (const e of listZip(bytes, file)) {
+    if (e.name.endsWith('/')) continue;
+    const key = e.name.endsWith('.npy') ? e.name.slice(0, -4) : e.name;
+    if (out.has(key)) throw new DataError(file, `holds two arrays named ${JSON.stringify(key)}`);
+    out.set(key, e);
+  }
+  if (out.size === 0) throw new DataError(file, 'is a zip archive with no arrays in it');
+  return out;
 }
 
 /**
  * Parse an `.npz` archive (plain or compressed, as `numpy.savez` / `savez_compressed` write
- * it): a map from array name (the member name without `.npy`) to array.
+ * it): a map from array name to array. Only the members named in `keys` are inflated, each
+ * within the inflate budget.
  */
-export function parseNpz(bytes: Uint8Array, file: string): Map<string, NpyArray> {
-  if (bytes.length === 0) throw new DataError(file, 'is empty (0 bytes), expected a .npz archive');
-  if (!isZip(bytes)) throw new DataError(file, `is not a .npz archive: wrong magic bytes (${hexPrefix(bytes)}), expected a zip file`);
-  let members: Record<string, Uint8Array>;
-  try {
-    members = unzipSync(bytes, {
-      // Deflate cannot expand data more than about 1032 times: a larger declared size is a
-      // corrupt or hostile entry, refused before anything is allocated for it.
-      filter: (entry) => {
-        if (entry.originalSize > 1032 * entry.size + 1024) {
-          throw new DataError(file, `member ${JSON.stringify(entry.name)} declares ${entry.originalSize} bytes from ${entry.size} compressed; the archive is corrupt`);
-        }
-        return true;
-      },
-    });
-  } catch (e) {
-    if (e instanceof DataError) throw e;
-    throw new DataError(file, `is not a readable zip archive (${(e as Error).message})`);
-  }
+export function parseNpz(bytes: Uint8Array, file: string, opts: NpzOptions = {}): Map<string, NpyArray> {
+  const members = npzMembers(bytes, file);
   const out = new Map<string, NpyArray>();
-  for (const [name, content] of Object.entries(members)) {
-    if (name.endsWith('/')) continue;
-    const key = name.endsWith('.npy') ? name.slice(0, -4) : name;
-    out.set(key, parseNpy(content, `${file}[${key}]`));
+  for (const [key, entry] of members) {
+    if (opts.keys && !opts.keys.includes(key)) continue;
+    const what = `${file}[${key}]`;
+    out.set(key, parseNpy(readZipEntry(bytes, entry, what, opts.limits ?? INFLATE_DEFAULTS), what));
   }
-  if (out.size === 0) throw new DataError(file, 'is a zip archive with no arrays in it');
+  return out;
+}
+
+/** The header of every array in an `.npz` archive, inflating only the first bytes of each member. */
+export function npzHeaders(bytes: Uint8Array, file: string, limits: ResolvedInflateLimits = INFLATE_DEFAULTS): Map<string, NpyHeader> {
+  const out = new Map<string, NpyHeader>();
+  for (const [key, entry] of npzMembers(bytes, file)) {
+    const what = `${file}[${key}]`;
+    out.set(key, readNpyHeader(readZipEntry(bytes, entry, what, limits, NPY_HEADER_BYTES), what));
+  }
   return out;
 }
 

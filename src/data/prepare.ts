@@ -4,6 +4,7 @@ import { getBackend, type Backend } from '../tensor/index.js';
 import { fields, parseConfig } from '../validate.js';
 import { checkDataset, classCounts, countClasses, selectRows, type Dataset, type PrepStep } from './dataset.js';
 import { formatCount, formatPercent } from '../format.js';
+import { listClasses } from './labels.js';
 import { countNulls, describeColumns, finiteRows } from './nulls.js';
 import { fitPca, type PcaFit } from './pca.js';
 import { Pipeline } from './pipeline.js';
@@ -58,6 +59,8 @@ export interface Prepared {
   /** Number of classes: largest label + 1 over training and test labels. */
   classes: number;
   classNames: string[];
+  /** The label value of each class, when the source's labels were numbers other than 0..K-1 (see Dataset.classValues). */
+  classValues?: number[];
   /**
    * Where each prepared row came from: its index in the raw training rows (for `train`, and
    * for `val` when it was held out of them), in the raw validation set (when one was given),
@@ -133,20 +136,30 @@ export function prepare(raw: RawData, options: PrepareOptions = {}, backend: Bac
     if (train.rows === 0) throw new DataError(train.source, 'every row holds a NaN or infinite value; nothing is left to train on');
   }
 
-  // 2. Classes.
-  const classes = countClasses(train, test);
+  // 2. Classes: as many as the source named (a class may have no rows), at least up to the largest label.
   const classNames = train.classNames ?? test?.classNames;
+  const classes = Math.max(countClasses(train, test), classNames?.length ?? 0);
+  const classValues = train.classValues ?? test?.classValues;
+  if (classValues && classValues.length !== classes) {
+    throw new DataError(train.source, `has ${classValues.length} class values for ${classes} classes`);
+  }
   if (classNames && classNames.length < classes) {
     throw new DataError(train.source, `has labels up to ${classes - 1} but only ${classNames.length} class names`);
   }
   const counts = classCounts(train.labels, classes);
   const absent = counts.flatMap((n, c) => (n === 0 ? [c] : []));
   const nameOf = (c: number) => (classNames ? `${c} (${classNames[c]})` : String(c));
+  const names = classNames ?? Array.from({ length: classes }, (_, i) => String(i));
+  let fewest = Infinity, most = 0;
+  for (const n of counts) {
+    if (n < fewest) fewest = n;
+    if (n > most) most = n;
+  }
   steps.push({
     name: 'classes',
     summary:
-      `${classes} classes (labels 0..${classes - 1}); training rows per class from ${formatCount(Math.min(...counts))} to ${formatCount(Math.max(...counts))}` +
-      (absent.length ? `. Warning: no training rows for class ${absent.map(nameOf).join(', ')}` : ''),
+      `${formatCount(classes)} classes: ${listClasses(names)}; training rows per class from ${formatCount(fewest)} to ${formatCount(most)}` +
+      (absent.length ? `. Warning: no training rows for class ${listClasses(absent.map(nameOf))}` : ''),
     details: { classes, counts, absent },
     warning: absent.length > 0 || undefined,
   });
@@ -220,7 +233,8 @@ export function prepare(raw: RawData, options: PrepareOptions = {}, backend: Bac
     pipeline,
     steps,
     classes,
-    classNames: classNames ?? Array.from({ length: classes }, (_, i) => String(i)),
+    classNames: names,
+    ...(classValues ? { classValues } : {}),
     origin,
     ...(pcaFit ? { pcaFit } : {}),
   };

@@ -6,37 +6,64 @@
  * Browser-safe: files are reached through `SourceFiles`, which Node implements on disk
  * (files.ts) and the page over the files a person picked (`memoryFiles`).
  */
+import { z } from 'zod';
 import { DataError } from '../errors.js';
-import { parseCsv, type CsvOptions, type CsvTable } from './csv.js';
-import { gunzip, isGzip } from './gzip.js';
-import { countClasses, type Dataset, type PrepStep } from './dataset.js';
 import { formatCount, formatShape } from '../format.js';
+import { parseConfig } from '../validate.js';
+import { parseCsv, type CsvOptions, type CsvTable } from './csv.js';
+import type { Dataset, PrepStep } from './dataset.js';
+import { gunzip, isGzip } from './gzip.js';
 import { isIdx, parseIdx } from './idx.js';
-import { toFeatures, toLabels, type NdArray } from './ndarray.js';
-import { isNpy, isZip, parseNpy, parseNpz, type NpyArray } from './npy.js';
+import { INFLATE_DEFAULTS, inflateLimitsSchema, resolveInflateLimits, type ResolvedInflateLimits } from './inflate.js';
+import { mapLabels, type KnownClasses, type RawLabels } from './labels.js';
+import { labelArray, toFeatures, type NdArray } from './ndarray.js';
+import { isNpy, isZip, npzHeaders, npzMembers, parseNpy, parseNpz, type NpyArray } from './npy.js';
 
 /**
  * How a platform reaches files. Paths are joined with '/'. `read` returns the whole file,
- * gunzipped when it is gzip data; `readCsv` may stream.
+ * gunzipped (within `limits`) when it is gzip data; `readCsv` may stream.
  */
 export interface SourceFiles {
   kind(path: string): Promise<'file' | 'dir' | null>;
   list(dir: string): Promise<string[]>;
-  read(path: string): Promise<Uint8Array>;
-  readCsv(path: string, opts: CsvOptions): Promise<CsvTable>;
+  read(path: string, limits?: ResolvedInflateLimits): Promise<Uint8Array>;
+  readCsv(path: string, opts: CsvOptions, limits?: ResolvedInflateLimits): Promise<CsvTable>;
   /** Folder holding the built-in Fashion-MNIST IDX files (gzip), where this platform has them. */
   fashionMnistDir?: string;
 }
 
-/** Options for CSV sources; other formats ignore them. */
-export interface LoadOptions {
-  /** The label column of CSV files, by header name or 0-based index. Default: a column named label/class/target/y, else the last. */
-  labelColumn?: string | number;
-  /** Whether CSV files have a header row. Default 'auto'. */
-  header?: boolean | 'auto';
-  /** CSV field separator. Default: detected from the first line. */
-  delimiter?: string;
-}
+const LABEL_COLUMN = 'a column name, or a 0-based index (-1 for the last column)';
+
+/**
+ * How a source is read. The CSV options apply to CSV files only: giving one for a source that
+ * holds no CSV file is an error. Validated once, by `resolveSource`.
+ */
+export const loadOptionsSchema = z
+  .object({
+    /** CSV: the label column, by header name or 0-based index (negative counts from the end). Default: a column named label/class/target/y, else the last. */
+    labelColumn: z.union([z.string().min(1), z.number().int()], { error: LABEL_COLUMN }).optional(),
+    /** CSV: whether files have a header row. Default 'auto' (detected). */
+    header: z.union([z.boolean(), z.literal('auto')], { error: "true, false or 'auto'" }).optional(),
+    /** CSV: field separator. Default: detected from the first line. */
+    delimiter: z.string({ error: 'one character' }).length(1, { error: 'one character' }).optional(),
+    /** CSV: lines before the table (a preamble such as scikit-learn's line of counts), skipped. Default 0. */
+    skipRows: z.number({ error: 'a whole number >= 0' }).int({ error: 'a whole number >= 0' }).min(0, { error: 'a whole number >= 0' }).optional(),
+    /** The inflate budget of every compressed file (inflate.ts). */
+    limits: inflateLimitsSchema.optional(),
+    /** Map labels onto these classes (a trained model's) instead of the data's own sorted distinct labels. */
+    classes: z
+      .object({
+        names: z.array(z.string(), { error: 'a list of class names' }).min(1, { error: 'at least one class name' }),
+        values: z.array(z.number({ error: 'a number' }), { error: 'a list of label values' }).optional(),
+      }, { error: 'an object { names, values? }' })
+      .strict()
+      .refine((c) => c.values === undefined || c.values.length === c.names.length, { error: 'one label value per class name' })
+      .optional(),
+  })
+  .strict();
+
+export type LoadOptions = z.input<typeof loadOptionsSchema>;
+type ResolvedLoadOptions = z.output<typeof loadOptionsSchema>;
 
 export interface LoadedData {
   train: Dataset;
@@ -82,33 +109,49 @@ const SOURCE_HELP =
  * - `data.npy,labels.npy` (any of .npy, IDX, CSV), or four files `trainData,trainLabels,testData,testLabels`;
  *   two CSV files `train.csv,test.csv` are a training and a test table, each with its label column;
  * - an `.npz` archive with arrays under the names of NPZ_KEYS (train_data/train_label[/test_data/test_label],
- *   x_train/y_train[/x_test/y_test], ...);
+ *   x_train/y_train[/x_test/y_test], ...); other arrays in it are never inflated;
  * - a CSV file with a label column (see LoadOptions).
+ * The classes are the sorted distinct labels of the training and test parts, mapped to 0..K-1
+ * (numbers in numeric order, their values kept in `classValues`; text in code-point order), or
+ * `opts.classes` when given. Every compressed file is inflated within `opts.limits`.
  * Throws DataError naming the file at fault for anything missing, malformed or inconsistent.
  */
 export async function resolveSource(source: string, files: SourceFiles, opts: LoadOptions = {}): Promise<LoadedData> {
-  const r = new Resolver(files, opts);
-  if (BUILTIN_NAMES.has(source.toLowerCase())) return r.fashionMnist();
-  const kind = await files.kind(source);
-  if (kind === 'dir') return r.folder(source);
-  if (kind === 'file') return r.singleFile(source);
-  if (source.includes(',')) return r.list(source.split(',').map((s) => s.trim()));
-  throw new DataError(source, `no such file or folder; ${SOURCE_HELP}`);
+  const o = parseConfig(loadOptionsSchema, opts, 'load');
+  const r = new Resolver(files, o);
+  const builtin = BUILTIN_NAMES.has(source.toLowerCase());
+  if (builtin) r.refuseCsvOptions(source, 'the built-in Fashion-MNIST is IDX files');
+  const kind = builtin ? null : await files.kind(source);
+  let raw: RawData;
+  if (builtin) raw = await r.fashionMnist();
+  else if (kind === 'dir') raw = await r.folder(source);
+  else if (kind === 'file') raw = await r.singleFile(source);
+  else if (source.includes(',')) raw = await r.list(source.split(',').map((s) => s.trim()));
+  else throw new DataError(source, `no such file or folder; ${SOURCE_HELP}`);
+  if (!r.csvRead) r.refuseCsvOptions(source, 'it holds no CSV file');
+  return r.finish(raw);
 }
 
 /**
  * Features without labels, for prediction input: an `.npy` or IDX array (images are flattened
  * per row) or a CSV table of numbers (header detected; every column is a feature).
  */
-export async function resolveFeatures(file: string, files: SourceFiles, opts: Omit<LoadOptions, 'labelColumn'> = {}): Promise<{ features: Float32Array; rows: number; cols: number }> {
+export async function resolveFeatures(
+  file: string,
+  files: SourceFiles,
+  opts: Omit<LoadOptions, 'labelColumn' | 'classes'> = {},
+): Promise<{ features: Float32Array; rows: number; cols: number }> {
+  const o = parseConfig(loadOptionsSchema, opts, 'load');
   const kind = await files.kind(file);
   if (kind === null) throw new DataError(file, 'no such file');
   if (kind === 'dir') throw new DataError(file, 'is a folder, expected a file of features (.npy, IDX or CSV)');
+  const r = new Resolver(files, o);
   if (isCsvName(file)) {
-    const t = await files.readCsv(file, { header: opts.header, delimiter: opts.delimiter, labelColumn: null });
+    const t = await r.csv(file, { labelColumn: null });
     return { features: t.features, rows: t.rows, cols: t.cols };
   }
-  return toFeatures(await new Resolver(files, opts).readArray(file), file);
+  r.refuseCsvOptions(file, 'it is not a CSV file');
+  return toFeatures(await r.readArray(file), file);
 }
 
 /** What one file holds, read as a source would read it: for a person picking files one by one. */
@@ -125,23 +168,26 @@ export interface FileSummary {
 
 /**
  * Read one file on its own and say what it holds, throwing the DataError a source would (a
- * file that is not .npy, a truncated archive, a CSV without numbers).
+ * file that is not .npy, a truncated archive, a CSV without numbers). An archive's arrays are
+ * described from their headers: only the first bytes of each member are inflated.
  */
 export async function inspectFile(name: string, bytes: Uint8Array, opts: LoadOptions = {}): Promise<FileSummary> {
+  const o = parseConfig(loadOptionsSchema, opts, 'load');
+  const limits = resolveInflateLimits(o.limits);
   const files = memoryFiles(new Map([[name, bytes]]));
-  const r = new Resolver(files, opts);
+  const r = new Resolver(files, o);
   const ext = extname(name.replace(/\.gz$/i, '')).toLowerCase();
   if (ext === '.npz' || isZip(bytes)) {
-    const arrays = parseNpz(await files.read(name), name);
+    const headers = npzHeaders(await files.read(name, limits), name, limits);
     const parts: Partial<Record<keyof typeof NPZ_KEYS, string>> = {};
     for (const part of Object.keys(NPZ_KEYS) as (keyof typeof NPZ_KEYS)[]) {
-      const key = NPZ_KEYS[part].find((k) => arrays.has(k));
+      const key = NPZ_KEYS[part].find((k) => headers.has(k));
       if (key) parts[part] = key;
     }
-    return { summary: `archive of ${[...arrays].map(([k, a]) => `${k} ${formatShape(a.shape)}`).join(', ')}`, parts };
+    return { summary: `archive of ${[...headers].map(([k, a]) => `${k} ${formatShape(a.shape)}`).join(', ')}`, parts };
   }
   if (isCsvName(name)) {
-    const t = await files.readCsv(name, { header: opts.header, delimiter: opts.delimiter, labelColumn: opts.labelColumn });
+    const t = await r.csv(name, { labelColumn: o.labelColumn });
     return { summary: csvNote(name, t).summary.slice(name.length + 2), hasLabels: t.labels !== null };
   }
   const a = await r.readArray(name);
@@ -151,6 +197,7 @@ export async function inspectFile(name: string, bytes: Uint8Array, opts: LoadOpt
 /**
  * Files held in memory (the ones a person picked in the browser), by path. A path with a '/'
  * lies in a folder; `fashionMnistDir` names the folder holding the built-in IDX files.
+ * gzip files are inflated within the budget, as on disk.
  */
 export function memoryFiles(entries: ReadonlyMap<string, Uint8Array>, fashionMnistDir?: string): SourceFiles {
   const inDir = (dir: string) => (dir.endsWith('/') ? dir : `${dir}/`);
@@ -159,7 +206,7 @@ export function memoryFiles(entries: ReadonlyMap<string, Uint8Array>, fashionMni
     if (!b) throw new DataError(path, 'no such file');
     return b;
   };
-  const read = async (path: string) => inflated(path, bytesOf(path));
+  const read = async (path: string, limits?: ResolvedInflateLimits) => inflated(path, bytesOf(path), limits);
   return {
     fashionMnistDir,
     async kind(path) {
@@ -175,20 +222,20 @@ export function memoryFiles(entries: ReadonlyMap<string, Uint8Array>, fashionMni
       return [...names].sort();
     },
     read,
-    async readCsv(path, opts) {
-      return parseCsv(await read(path), path, opts);
+    async readCsv(path, opts, limits) {
+      return parseCsv(await read(path, limits), path, opts);
     },
   };
 }
 
 /**
- * A file's bytes as a format reader wants them: gunzipped when they are gzip data. An empty
- * file is a DataError: no data format mlplab reads is valid with zero bytes.
+ * A file's bytes as a format reader wants them: gunzipped, within `limits`, when they are gzip
+ * data. An empty file is a DataError: no data format mlplab reads is valid with zero bytes.
  */
-export function inflated(file: string, bytes: Uint8Array): Uint8Array {
+export function inflated(file: string, bytes: Uint8Array, limits: ResolvedInflateLimits = INFLATE_DEFAULTS): Uint8Array {
   if (bytes.length === 0) throw new DataError(file, 'is empty (0 bytes)');
   if (!isGzip(bytes)) return bytes;
-  const out = gunzip(bytes, file);
+  const out = gunzip(bytes, file, limits);
   if (out.length === 0) throw new DataError(file, 'is empty once decompressed');
   return out;
 }
@@ -201,33 +248,95 @@ const extname = (path: string) => {
 };
 const join = (dir: string, name: string) => (dir.endsWith('/') ? dir + name : `${dir}/${name}`);
 
+/** Rows as read, before their labels become classes. */
+interface RawPart {
+  features: Float32Array;
+  rows: number;
+  cols: number;
+  source: string;
+  labels: RawLabels;
+}
+
+interface RawData {
+  train: RawPart;
+  test: RawPart | null;
+  /** The name of a class from its numeric label (class_names.json, Fashion-MNIST). */
+  nameOf?: (value: number) => string;
+}
+
+/** The CSV options a caller gave, as the command line spells them. */
+function csvOptionsGiven(o: ResolvedLoadOptions): string[] {
+  const given: string[] = [];
+  if (o.labelColumn !== undefined) given.push('--label-column');
+  if (o.header === true) given.push('--header');
+  if (o.header === false) given.push('--no-header');
+  if (o.delimiter !== undefined) given.push('--delimiter');
+  if ((o.skipRows ?? 0) > 0) given.push('--skip-rows');
+  return given;
+}
+
 /** Resolves one source: reads through `files` and collects what it read in `notes`. */
 class Resolver {
   readonly notes: PrepStep[] = [];
+  /** Whether any CSV file was read (CSV options given for a source without one are refused). */
+  csvRead = false;
+  private readonly limits: ResolvedInflateLimits;
+
   constructor(
     private readonly files: SourceFiles,
-    private readonly opts: LoadOptions,
-  ) {}
+    private readonly opts: ResolvedLoadOptions,
+  ) {
+    this.limits = resolveInflateLimits(opts.limits);
+  }
 
+  refuseCsvOptions(source: string, why: string): void {
+    const given = csvOptionsGiven(this.opts);
+    if (given.length === 0) return;
+    const one = given.length === 1;
+    throw new DataError(source, `${given.join(', ')} ${one ? 'is a CSV option' : 'are CSV options'}, but ${why}; leave ${one ? 'it' : 'them'} out`);
+  }
 
-  async fashionMnist(): Promise<LoadedData> {
+  /** Read a CSV file with the caller's CSV options and `extra`. */
+  async csv(file: string, extra: Partial<CsvOptions>): Promise<CsvTable> {
+    this.csvRead = true;
+    const o = this.opts;
+    const base: CsvOptions = { header: o.header, delimiter: o.delimiter, skipRows: o.skipRows };
+    return this.files.readCsv(file, { ...base, ...extra }, this.limits);
+  }
+
+  /** Turn the raw labels into classes and the parts into Datasets. */
+  finish(raw: RawData): LoadedData {
+    const parts = [raw.train, ...(raw.test ? [raw.test] : [])];
+    const known: KnownClasses | undefined = this.opts.classes;
+    const mapped = mapLabels(parts.map((p) => p.labels), known, raw.nameOf);
+    const datasets = parts.map((p, i): Dataset => {
+      const ds: Dataset = { features: p.features, labels: mapped.labels[i], rows: p.rows, cols: p.cols, source: p.source, classNames: mapped.classNames };
+      if (mapped.classValues) ds.classValues = mapped.classValues;
+      return ds;
+    });
+    const textLabels = parts.some((p) => 'texts' in p.labels) && !mapped.classValues && known === undefined && mapped.classNames.some((n, i) => n !== String(i));
+    if (known || mapped.classValues || textLabels) {
+      this.notes.push({ name: 'labels', summary: mapped.summary, details: { classes: mapped.classNames.length, classNames: mapped.classNames, classValues: mapped.classValues ?? null } });
+    }
+    return { train: datasets[0], test: datasets[1] ?? null, notes: this.notes };
+  }
+
+  async fashionMnist(): Promise<RawData> {
     const dir = this.files.fashionMnistDir;
     if (dir === undefined) throw new DataError('fashion-mnist', 'the built-in data is not available here; give a data source of your own');
     const f = (name: string) => join(dir, `${name}.gz`);
     const train = await this.pairFromFiles(f(IDX_NAMES.trainData), f(IDX_NAMES.trainLabel), 'fashion-mnist (train)');
     const test = await this.pairFromFiles(f(IDX_NAMES.testData), f(IDX_NAMES.testLabel), 'fashion-mnist (test)');
-    train.classNames = FASHION_MNIST_CLASSES;
-    test.classNames = FASHION_MNIST_CLASSES;
     for (const n of this.notes) n.summary = n.summary.split(dir).join('fashion-mnist/');
     this.notes.unshift({
       name: 'source',
       summary: `Fashion-MNIST (Zalando, MIT licence): ${formatCount(train.rows)} training and ${formatCount(test.rows)} test images of 28 x 28 pixels, 10 classes`,
       details: { dir },
     });
-    return { train, test, notes: this.notes };
+    return { train, test, nameOf: (v) => FASHION_MNIST_CLASSES[v] ?? String(v) };
   }
 
-  async folder(dir: string): Promise<LoadedData> {
+  async folder(dir: string): Promise<RawData> {
     const names = await this.files.list(dir);
     const has = (n: string) => names.includes(n);
     const pick = (n: string) => (has(n) ? n : has(`${n}.gz`) ? `${n}.gz` : null);
@@ -251,32 +360,36 @@ class Resolver {
       if (!has(n)) throw new DataError(join(dir, n), `no such file; a data folder needs ${layout.trainData} and ${layout.trainLabel}`);
     }
     const train = await this.pairFromFiles(join(dir, layout.trainData), join(dir, layout.trainLabel));
-    let test: Dataset | null = null;
+    let test: RawPart | null = null;
     if (has(layout.testData) !== has(layout.testLabel)) {
       const missing = has(layout.testData) ? layout.testLabel : layout.testData;
       throw new DataError(join(dir, missing), `no such file; a test set needs both ${layout.testData} and ${layout.testLabel}`);
     }
     if (has(layout.testData)) test = await this.pairFromFiles(join(dir, layout.testData), join(dir, layout.testLabel));
     checkWidths(train, test);
-    if (has('class_names.json')) {
-      const names = await this.readClassNames(join(dir, 'class_names.json'), countClasses(train, test));
-      train.classNames = names;
-      if (test) test.classNames = names;
-    }
-    return { train, test, notes: this.notes };
+    if (!has('class_names.json')) return { train, test };
+    const file = join(dir, 'class_names.json');
+    const list = await this.readClassNames(file);
+    const nameOf = (v: number) => {
+      if (!(Number.isInteger(v) && v >= 0 && v < list.length)) {
+        throw new DataError(file, `names ${list.length} classes (labels 0..${list.length - 1}), but the data has the label ${v}`);
+      }
+      return list[v];
+    };
+    return { train, test, nameOf };
   }
 
-  async singleFile(file: string): Promise<LoadedData> {
+  async singleFile(file: string): Promise<RawData> {
     if (isCsvName(file)) return this.csvPair(file, null);
-    const bytes = await this.files.read(file);
-    if (isZip(bytes) || extname(file).toLowerCase() === '.npz') return this.npz(file, parseNpz(bytes, file));
+    const bytes = await this.files.read(file, this.limits);
+    if (isZip(bytes) || extname(file).toLowerCase() === '.npz') return this.npz(file, bytes);
     throw new DataError(
       file,
       "is a single array with no labels; give the data file and the label file as a pair, 'data.npy,labels.npy', or a folder in the study's layout",
     );
   }
 
-  async list(parts: string[]): Promise<LoadedData> {
+  async list(parts: string[]): Promise<RawData> {
     if (parts.some((p) => p === '')) throw new DataError(parts.join(','), `has an empty file name in the list; ${SOURCE_HELP}`);
     if (parts.length !== 2 && parts.length !== 4) {
       throw new DataError(parts.join(','), `lists ${parts.length} files; expected 2 (data, labels) or 4 (train data, train labels, test data, test labels)`);
@@ -289,112 +402,111 @@ class Resolver {
     if (parts.length === 2 && parts.every(isCsvName) && !(await this.looksLikeLabelsOnly(parts[1]))) {
       return this.csvPair(parts[0], parts[1]);
     }
-    if (parts.length === 2) {
-      const train = await this.pairFromFiles(parts[0], parts[1]);
-      return { train, test: null, notes: this.notes };
-    }
+    if (parts.length === 2) return { train: await this.pairFromFiles(parts[0], parts[1]), test: null };
     const train = await this.pairFromFiles(parts[0], parts[1]);
     const test = await this.pairFromFiles(parts[2], parts[3]);
     checkWidths(train, test);
-    return { train, test, notes: this.notes };
+    return { train, test };
   }
 
-  /** A second CSV of one column is a label file, not a test table. */
+  /** A second CSV of one column is a label file, not a test table: only its first rows are read to tell. */
   async looksLikeLabelsOnly(file: string): Promise<boolean> {
-    const t = await this.files.readCsv(file, { header: this.opts.header, delimiter: this.opts.delimiter, labelColumn: null });
+    const t = await this.csv(file, { labelColumn: null, columnsOnly: true });
     return t.cols === 1;
   }
 
-  async csvPair(trainFile: string, testFile: string | null): Promise<LoadedData> {
-    const csvOpts: CsvOptions = { header: this.opts.header, delimiter: this.opts.delimiter, labelColumn: this.opts.labelColumn };
-    const trainTable = await this.files.readCsv(trainFile, csvOpts);
+  async csvPair(trainFile: string, testFile: string | null): Promise<RawData> {
+    const trainTable = await this.csv(trainFile, { labelColumn: this.opts.labelColumn });
     this.notes.push(csvNote(trainFile, trainTable));
-    const train = csvDataset(trainFile, trainTable);
-    let test: Dataset | null = null;
+    const train = csvPart(trainFile, trainTable);
+    let test: RawPart | null = null;
     if (testFile) {
+      // The test table's label column is the training table's, found by name when it has a header.
       const labelColumn = this.opts.labelColumn ?? trainTable.labelColumnName ?? trainTable.labelColumn!;
       const header = this.opts.header ?? trainTable.header !== null;
-      const testTable = await this.files.readCsv(testFile, { ...csvOpts, header, labelColumn, classNames: trainTable.classNames });
+      const testTable = await this.csv(testFile, { header, labelColumn });
       this.notes.push(csvNote(testFile, testTable));
-      test = csvDataset(testFile, testTable);
-      if (train.classNames && !test.classNames) test.classNames = train.classNames;
+      test = csvPart(testFile, testTable);
     }
     checkWidths(train, test);
-    return { train, test, notes: this.notes };
+    return { train, test };
   }
 
-
-
-  npz(file: string, arrays: Map<string, NpyArray>): LoadedData {
-    const key = (names: readonly string[]) => names.find((k) => arrays.has(k));
+  npz(file: string, bytes: Uint8Array): RawData {
+    const members = npzMembers(bytes, file);
+    const key = (names: readonly string[]) => names.find((k) => members.has(k));
     const k = { trainData: key(NPZ_KEYS.trainData), trainLabel: key(NPZ_KEYS.trainLabel), testData: key(NPZ_KEYS.testData), testLabel: key(NPZ_KEYS.testLabel) };
     if (!k.trainData || !k.trainLabel) {
       const missing = !k.trainData ? NPZ_KEYS.trainData : NPZ_KEYS.trainLabel;
-      throw new DataError(file, `holds arrays ${[...arrays.keys()].join(', ')}; expected training ${!k.trainData ? 'features' : 'labels'} under one of ${missing.join(', ')}`);
+      throw new DataError(file, `holds arrays ${[...members.keys()].join(', ')}; expected training ${!k.trainData ? 'features' : 'labels'} under one of ${missing.join(', ')}`);
     }
-    const part = (d: string, l: string) => this.pairFromArrays(arrays.get(d)!, `${file}[${d}]`, arrays.get(l)!, `${file}[${l}]`);
-    const train = part(k.trainData, k.trainLabel);
     if ((k.testData === undefined) !== (k.testLabel === undefined)) {
       const [has, lacks] = k.testData ? [k.testData, NPZ_KEYS.testLabel] : [k.testLabel!, NPZ_KEYS.testData];
       throw new DataError(`${file}[${has}]`, `a test set needs both features and labels; the archive has no array named ${lacks.join(', ')}`);
     }
+    const used = [k.trainData, k.trainLabel, k.testData, k.testLabel].filter((x): x is string => x !== undefined);
+    const unused = [...members.keys()].filter((name) => !used.includes(name));
+    if (unused.length) {
+      this.notes.push({ name: 'read', summary: `${file}: arrays ${unused.join(', ')} not used (not inflated)`, details: { file, unused } });
+    }
+    const arrays = parseNpz(bytes, file, { keys: used, limits: this.limits });
+    const part = (d: string, l: string) => this.pairFromArrays(arrays.get(d)!, `${file}[${d}]`, arrays.get(l)!, `${file}[${l}]`);
+    const train = part(k.trainData, k.trainLabel);
     const test = k.testData && k.testLabel ? part(k.testData, k.testLabel) : null;
     checkWidths(train, test);
-    return { train, test, notes: this.notes };
+    return { train, test };
   }
 
-
-  async pairFromFiles(dataFile: string, labelFile: string, source = dataFile): Promise<Dataset> {
+  async pairFromFiles(dataFile: string, labelFile: string, source = dataFile): Promise<RawPart> {
     const data = await this.readArray(dataFile);
     const labels = isCsvName(labelFile) ? await this.readCsvColumn(labelFile) : await this.readArray(labelFile);
     return this.pairFromArrays(data, dataFile, labels, labelFile, source, true);
   }
 
-  pairFromArrays(
-    data: NdArray, dataFile: string, labels: NdArray, labelFile: string, source = dataFile, noted = false,
-  ): Dataset {
+  pairFromArrays(data: NdArray, dataFile: string, labels: NdArray | RawLabels, labelFile: string, source = dataFile, noted = false): RawPart {
+    const raw: RawLabels = 'shape' in labels ? { file: labelFile, values: labelArray(labels, labelFile) } : labels;
     if (!noted) {
       this.notes.push(arrayNote(dataFile, data));
-      this.notes.push(arrayNote(labelFile, labels));
+      if ('shape' in labels) this.notes.push(arrayNote(labelFile, labels));
     }
     const { features, rows, cols } = toFeatures(data, dataFile, this.notes);
-    const lab = toLabels(labels, labelFile);
-    if (lab.length !== rows) {
-      throw new DataError(labelFile, `has ${formatCount(lab.length)} labels but ${dataFile} has ${formatCount(rows)} rows; they must match one to one`);
+    const n = 'values' in raw ? raw.values.length : raw.codes.length;
+    if (n !== rows) {
+      throw new DataError(labelFile, `has ${formatCount(n)} labels but ${dataFile} has ${formatCount(rows)} rows; they must match one to one`);
     }
-    return { features, labels: lab, rows, cols, source };
+    return { features, rows, cols, source, labels: raw };
   }
-
 
   /** One array from a file: .npy or IDX (either possibly gzip-compressed), or a CSV of numbers. */
   async readArray(file: string): Promise<NdArray> {
     if (isCsvName(file)) {
-      const t = await this.files.readCsv(file, { labelColumn: null });
+      const t = await this.csv(file, { labelColumn: null });
       const a: NdArray = { dtype: 'float32', shape: t.cols === 1 ? [t.rows, 1] : [t.rows, t.cols], data: t.features };
       this.notes.push({ name: 'read', summary: `${file}: CSV, ${formatCount(t.rows)} rows x ${t.cols} columns`, details: { file, format: 'csv' } });
       return a;
     }
-    const bytes = await this.files.read(file);
+    const bytes = await this.files.read(file, this.limits);
     const ext = extname(file.replace(/\.gz$/i, '')).toLowerCase();
     let arr: NdArray;
     if (ext === '.npy' || isNpy(bytes)) arr = parseNpy(bytes, file);
     else if (ext === '.npz' || isZip(bytes)) {
       throw new DataError(file, 'is an .npz archive; give it as the whole source, not as one file of a pair');
-    } else if (isIdx(bytes) || /idx\d|ubyte/i.test(basename(file))) arr = parseIdx(bytes, file);
+    } else if (isIdx(bytes) || /idx\d|ubyte/i.test(basename(file))) arr = parseIdx(bytes, file, this.limits);
     else throw new DataError(file, 'is not a .npy, IDX or CSV file (unrecognised first bytes and extension)');
     this.notes.push(arrayNote(file, arr));
     return arr;
   }
 
-  async readCsvColumn(file: string): Promise<NdArray> {
-    const t = await this.files.readCsv(file, { labelColumn: null });
-    if (t.cols !== 1) throw new DataError(file, `a label file must hold one column, this one has ${t.cols}`);
-    return { dtype: 'float32', shape: [t.rows], data: t.features };
+  /** A CSV label file: one column, numbers or text. */
+  async readCsvColumn(file: string): Promise<RawLabels> {
+    const t = await this.csv(file, { labelColumn: 0, labelsOnly: true });
+    this.notes.push({ name: 'read', summary: `${file}: CSV, ${formatCount(t.rows)} labels`, details: { file, format: 'csv' } });
+    return { file, codes: t.labels!, texts: t.labelTexts! };
   }
 
   /** class_names.json beside the arrays: a JSON list of strings, one per class (as `data export` writes it). */
-  async readClassNames(file: string, classes: number): Promise<string[]> {
-    const text = new TextDecoder().decode(await this.files.read(file));
+  async readClassNames(file: string): Promise<string[]> {
+    const text = new TextDecoder().decode(await this.files.read(file, this.limits));
     let names: unknown;
     try {
       names = JSON.parse(text);
@@ -402,15 +514,12 @@ class Resolver {
       throw new DataError(file, `is not valid JSON (${(e as Error).message})`);
     }
     if (!Array.isArray(names) || !names.every((n) => typeof n === 'string')) throw new DataError(file, 'must be a JSON list of class names (strings)');
-    if (names.length < classes) throw new DataError(file, `names ${names.length} classes, but the labels go up to ${classes - 1}`);
     return names as string[];
   }
 }
 
-function csvDataset(file: string, t: CsvTable): Dataset {
-  const ds: Dataset = { features: t.features, labels: t.labels!, rows: t.rows, cols: t.cols, source: file };
-  if (t.classNames) ds.classNames = t.classNames;
-  return ds;
+function csvPart(file: string, t: CsvTable): RawPart {
+  return { features: t.features, rows: t.rows, cols: t.cols, source: file, labels: { file: `${file} (label column)`, codes: t.labels!, texts: t.labelTexts! } };
 }
 
 function csvNote(file: string, t: CsvTable): PrepStep {
@@ -419,8 +528,7 @@ function csvNote(file: string, t: CsvTable): PrepStep {
     name: 'read',
     summary:
       `${file}: CSV${t.header ? ' with a header row' : ' without a header row'}, ${formatCount(t.rows)} rows x ${t.cols} features; ` +
-      `labels from ${label}${t.labelColumnDefaulted ? ' (chosen by default; set the label column to change it)' : ''}` +
-      (t.classNames ? `, ${t.classNames.length} text classes` : ''),
+      (t.labelColumn === null ? 'no label column' : `labels from ${label}${t.labelColumnDefaulted ? ' (chosen by default; set the label column to change it)' : ''}`),
     details: { file, format: 'csv', rows: t.rows, cols: t.cols, header: t.header !== null, labelColumn: t.labelColumn, labelColumnName: t.labelColumnName },
   };
 }
@@ -436,9 +544,9 @@ function arrayNote(file: string, a: NdArray): PrepStep {
   };
 }
 
-function checkWidths(train: Dataset, test: Dataset | null): void {
+function checkWidths(train: RawPart, test: RawPart | null): void {
   if (test && test.cols !== train.cols) {
-    throw new DataError(test.source ?? 'test data', `has ${test.cols} features per row, but the training data (${train.source}) has ${train.cols}`);
+    throw new DataError(test.source, `has ${test.cols} features per row, but the training data (${train.source}) has ${train.cols}`);
   }
 }
 

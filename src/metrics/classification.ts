@@ -135,3 +135,38 @@ export function classificationReport(
     },
   };
 }
+
+/** One off-diagonal cell of a confusion matrix: how often `actual` was predicted as `predicted`. */
+export interface Confusion {
+  actual: number;
+  predicted: number;
+  count: number;
+}
+
+/**
+ * The `n` largest off-diagonal cells of a confusion matrix (rows actual, columns predicted),
+ * largest first; ties in row, then column order. Cells of count 0 are left out. Runs in one
+ * pass over the matrix with a bounded list, so it scales to thousands of classes.
+ * Example: `topConfusions([[5, 1], [3, 4]], 1)` is `[{ actual: 1, predicted: 0, count: 3 }]`.
+ */
+export function topConfusions(matrix: number[][], n: number): Confusion[] {
+  const top: Confusion[] = [];
+  if (n <= 0) return top;
+  const worse = (a: Confusion, b: Confusion) => a.count < b.count || (a.count === b.count && (a.actual > b.actual || (a.actual === b.actual && a.predicted > b.predicted)));
+  for (let i = 0; i < matrix.length; i++) {
+    const row = matrix[i];
+    for (let j = 0; j < row.length; j++) {
+      if (i === j || row[j] <= 0) continue;
+      const c = { actual: i, predicted: j, count: row[j] };
+      if (top.length === n && !worse(top[n - 1], c)) continue;
+      let at = top.length < n ? top.length : n - 1;
+      if (top.length < n) top.push(c);
+      else top[at] = c;
+      while (at > 0 && worse(top[at - 1], top[at])) {
+        [top[at - 1], top[at]] = [top[at], top[at - 1]];
+        at--;
+      }
+    }
+  }
+  return top;
+}

@@ -9,6 +9,12 @@ import { fields, parseConfig } from '../validate.js';
  */
 
 const WIDTH = 'a whole number of units from 1 to 65536';
+/** Most input features a network takes (the largest pipeline width a model file declares). */
+export const MAX_INPUTS = 2 ** 24;
+/** Most classes a network predicts. */
+export const MAX_OUTPUTS = 65536;
+const INPUTS = `a whole number of input features from 1 to ${MAX_INPUTS}`;
+const CLASSES = `a whole number of classes from 2 to ${MAX_OUTPUTS}`;
 /** Units of a hidden layer. */
 export const widthSchema = fields.positiveInt(WIDTH).max(65536, { error: WIDTH });
 /** Activation after the (normalised) linear map. */
@@ -39,10 +45,10 @@ export const hiddenLayerSchema = z
 export const modelSchema = z
   .object(
     {
-      /** Number of input features. */
-      inputs: fields.positiveInt('a whole number of input features >= 1'),
-      /** Number of classes (output units). */
-      classes: fields.positiveInt('a whole number of classes >= 2').min(2, { error: 'a whole number of classes >= 2' }),
+      /** Number of input features, 1 to 2^24. */
+      inputs: fields.positiveInt(INPUTS).max(MAX_INPUTS, { error: INPUTS }),
+      /** Number of classes (output units), 2 to 65536. */
+      classes: fields.positiveInt(CLASSES).min(2, { error: CLASSES }).max(MAX_OUTPUTS, { error: CLASSES }),
       /** Hidden layers, first to last. An empty list gives multinomial logistic regression. */
       hidden: z.array(hiddenLayerSchema, { error: 'a list of hidden layers' }).max(64, { error: 'at most 64 hidden layers' }),
       /** Default 'auto'. */

@@ -2,7 +2,8 @@ import type { Activation, Backend } from '../tensor/backend.js';
 import { getBackend } from '../tensor/index.js';
 import type { Matrix } from '../tensor/matrix.js';
 import { Rng } from '../tensor/rng.js';
-import { DataError, ShapeError } from '../errors.js';
+import { ConfigError, DataError, ShapeError } from '../errors.js';
+import { formatCount } from '../format.js';
 import { ActivationLayer } from './activation.js';
 import { BatchNorm } from './batchnorm.js';
 import { resolveModelOptions, type ModelOptions, type ResolvedModelOptions } from './config.js';
@@ -30,6 +31,19 @@ export interface HiddenLayer {
   batchNorm: boolean;
   /** The layer's trained tensors: the linear weight and bias, then batch norm's scale and shift. */
   params: Param[];
+}
+
+/**
+ * Most trained parameters a network may have: values, gradients and up to two optimizer
+ * slots of 4 bytes each must fit in WebAssembly's 4 GiB memory with room for the batches.
+ */
+export const MAX_PARAMETERS = 2 ** 27;
+
+/** A tensor a model saves: its name and shape (rows x cols). */
+export interface TensorShape {
+  name: string;
+  rows: number;
+  cols: number;
 }
 /** Rows per chunk when predicting on many rows, so buffers stay small. */
 const INFERENCE_CHUNK = 1024;
@@ -118,10 +132,30 @@ export class Sequential {
     this.ensureCapacity(capacity);
   }
 
-  /** Validate `options` (throws ConfigError naming the bad field) and build the model. */
+  /**
+   * Validate `options` (throws ConfigError naming the bad field, or the whole network when it
+   * has more than MAX_PARAMETERS parameters) and build the model.
+   */
   static create(options: ModelOptions, build: BuildOptions = {}): Sequential {
     const resolved = resolveModelOptions(options);
+    const count = parameterCount(buildLayers(resolved).layers);
+    if (count > MAX_PARAMETERS) {
+      throw new ConfigError('model', `${formatCount(count)} parameters`, `a network of at most ${formatCount(MAX_PARAMETERS)} parameters (they, their gradients and the optimizer's state must fit in memory); use narrower or fewer hidden layers`);
+    }
     return new Sequential(resolved, build.seed ?? 0, build.backend ?? getBackend(), build.capacity ?? 32);
+  }
+
+  /**
+   * The tensors a model of these options saves, in the model file's order (parameters in
+   * layer order, then batch-norm running statistics), computed without allocating any of them.
+   */
+  static tensorShapes(options: ModelOptions): TensorShape[] {
+    const layers = buildLayers(resolveModelOptions(options)).layers;
+    const params = layers.flatMap((l) => l.paramSpecs().map(({ name, rows, cols }) => ({ name, rows, cols })));
+    const state = layers.flatMap((l) =>
+      l instanceof BatchNorm ? [{ name: `${l.name}.running_mean`, rows: 1, cols: l.inputs }, { name: `${l.name}.running_var`, rows: 1, cols: l.inputs }] : [],
+    );
+    return [...params, ...state];
   }
 
   get inputs(): number {
@@ -310,6 +344,10 @@ export function checkFinite(features: Float32Array, cols: number, what: string):
       throw new DataError(what, `row ${row}, column ${i - row * cols} is ${v}; remove or impute such rows first (the data loaders drop them and report how many)`);
     }
   }
+}
+
+function parameterCount(layers: Layer[]): number {
+  return layers.reduce((n, l) => n + l.paramSpecs().reduce((m, s) => m + s.rows * s.cols, 0), 0);
 }
 
 /**

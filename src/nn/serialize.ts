@@ -2,8 +2,9 @@ import { z } from 'zod';
 import { ConfigError, ModelFormatError } from '../errors.js';
 import type { Backend } from '../tensor/backend.js';
 import { parseFileFields } from '../validate.js';
+import { formatBytes } from '../format.js';
 import { resolveModelOptions } from './config.js';
-import { Sequential } from './model.js';
+import { Sequential, type TensorShape } from './model.js';
 
 /**
  * The saved-model format: one JSON document (never evaluated, only parsed).
@@ -114,19 +115,35 @@ const document = z.strictObject({
   checksum: z.string({ error: '"sha256:" and 64 hex digits' }).regex(/^sha256:[0-9a-f]{64}$/, { error: '"sha256:" and 64 hex digits' }),
 });
 
+/** Largest model file read by default: far above any model mlplab trains (the study's final model is 0.7 MB). */
+export const MAX_MODEL_FILE_BYTES = 256e6;
+
+/** Options of {@link modelFromJSON}. */
+export interface ModelReadOptions {
+  backend?: Backend;
+  /** Refuse a longer text before parsing it. Default MAX_MODEL_FILE_BYTES. */
+  maxBytes?: number;
+}
+
 /**
  * Rebuild a model from the JSON text of the format (version 1 or 2). `file` names the source
- * in errors. Checks, in order: the JSON, the format name and version, the document's fields,
- * the checksum, the model description, then every tensor's name, shape, dtype and byte count
- * against the architecture (and the extra tensors' byte counts against their shapes), all
- * before any data is decoded. `tensors` holds the extra (non-network) tensors by name;
- * `version` is the file's format version.
+ * in errors. Checks, in order: the text's size, the JSON, the format name and version, the
+ * document's fields, the model description (every dimension bounded), then every tensor's
+ * name, shape, dtype and byte count against the architecture (and the extra tensors' byte
+ * counts against their shapes), then the checksum: all before anything is allocated for the
+ * network. Then it decodes the tensors and refuses a non-finite value by tensor name.
+ * `tensors` holds the extra (non-network) tensors by name; `version` is the file's format version.
  */
 export async function modelFromJSON(
   text: string,
   file = 'model',
-  backend?: Backend,
+  read: Backend | ModelReadOptions = {},
 ): Promise<{ model: Sequential; extras: Record<string, unknown>; tensors: Map<string, NamedTensor>; version: number }> {
+  const o: ModelReadOptions = isBackend(read) ? { backend: read } : read;
+  const maxBytes = o.maxBytes ?? MAX_MODEL_FILE_BYTES;
+  if (text.length > maxBytes) {
+    throw new ModelFormatError(file, `is ${formatBytes(text.length)}, larger than the ${formatBytes(maxBytes)} a model file may take; raise the limit (--max-model-size) if the file is trusted`);
+  }
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -138,26 +155,34 @@ export async function modelFromJSON(
   }
   const { version } = parseFileFields(header, raw, file);
   const doc = parseFileFields(document, raw, file) as SavedModel;
-  const { checksum: stored, ...rest } = raw as SavedModel;
-  if (stored !== (await checksum(rest))) {
-    throw new ModelFormatError(file, 'checksum: does not match the document: the file is corrupted or was edited after saving');
-  }
   let options;
+  let shapes: TensorShape[];
   try {
     options = resolveModelOptions(doc.model, 'model');
+    shapes = Sequential.tensorShapes(options);
   } catch (e) {
     if (e instanceof ConfigError) throw new ModelFormatError(file, `invalid model description: ${e.message}`);
     throw e;
   }
-  const model = Sequential.create(options, { backend });
+  const extra = checkTensors(doc.tensors, shapes, version, file);
+  const { checksum: stored, ...rest } = raw as SavedModel;
+  if (stored !== (await checksum(rest))) {
+    throw new ModelFormatError(file, 'checksum: does not match the document: the file is corrupted or was edited after saving');
+  }
+  let model: Sequential;
+  try {
+    model = Sequential.create(options, { backend: o.backend });
+  } catch (e) {
+    if (e instanceof ConfigError) throw new ModelFormatError(file, `invalid model description: ${e.message}`);
+    throw e;
+  }
   try {
     const network = networkTensors(model);
-    const extra = checkTensors(doc.tensors, network, version, file);
-    network.forEach((t, i) => t.value.data.set(decodeFloats(doc.tensors[i], i, file)));
+    network.forEach((t, i) => t.value.data.set(finite(decodeFloats(doc.tensors[i], i, file), doc.tensors[i], i, file)));
     const tensors = new Map<string, NamedTensor>();
     for (const i of extra) {
       const s = doc.tensors[i];
-      tensors.set(s.name, { name: s.name, shape: s.shape, data: decodeFloats(s, i, file) });
+      tensors.set(s.name, { name: s.name, shape: s.shape, data: finite(decodeFloats(s, i, file), s, i, file) });
     }
     return { model, extras: doc.extras, tensors, version };
   } catch (e) {
@@ -166,12 +191,26 @@ export async function modelFromJSON(
   }
 }
 
+function isBackend(x: Backend | ModelReadOptions): x is Backend {
+  return typeof (x as Backend).alloc === 'function';
+}
+
+/** Refuse a tensor holding NaN or an infinity, by name: a model file holds finite numbers only. */
+function finite<T extends Float32Array | Float64Array>(data: T, s: SavedTensor, i: number, file: string): T {
+  for (let j = 0; j < data.length; j++) {
+    if (!Number.isFinite(data[j])) {
+      throw new ModelFormatError(file, `tensors[${i}] (${s.name}): value ${j} is ${data[j]}; a model file holds finite numbers only (the model was saved after training diverged, or the file was edited)`);
+    }
+  }
+  return data;
+}
+
 /**
  * Check names, shapes, dtypes and byte counts of all saved tensors without decoding any:
  * the network's come first, in order; the rest are extra tensors (none in version 1), with
  * unique names. Returns the indices of the extra tensors.
  */
-function checkTensors(saved: SavedTensor[], network: { name: string; value: { rows: number; cols: number } }[], version: number, file: string): number[] {
+function checkTensors(saved: SavedTensor[], network: TensorShape[], version: number, file: string): number[] {
   const fail = (problem: string): never => {
     throw new ModelFormatError(file, problem);
   };
@@ -181,9 +220,9 @@ function checkTensors(saved: SavedTensor[], network: { name: string; value: { ro
   const names = new Set<string>();
   network.forEach((t, i) => {
     const s = saved[i];
-    if (s.name !== t.name || s.dtype !== 'float32' || s.shape.length !== 2 || s.shape[0] !== t.value.rows || s.shape[1] !== t.value.cols) {
+    if (s.name !== t.name || s.dtype !== 'float32' || s.shape.length !== 2 || s.shape[0] !== t.rows || s.shape[1] !== t.cols) {
       fail(
-        `tensors[${i}]: should be ${t.name} of shape [${t.value.rows}, ${t.value.cols}] float32, ` +
+        `tensors[${i}]: should be ${t.name} of shape [${t.rows}, ${t.cols}] float32, ` +
           `found ${JSON.stringify({ name: s.name, shape: s.shape, dtype: s.dtype })}`,
       );
     }
@@ -204,13 +243,14 @@ function checkTensors(saved: SavedTensor[], network: { name: string; value: { ro
 /** The byte count the base64 text encodes must match shape x dtype size. */
 function checkByteCount(s: SavedTensor, i: number, file: string): void {
   const text = s.data;
-  if (text.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(text)) {
-    throw new ModelFormatError(file, `tensors[${i}].data: not valid base64 (tensor ${s.name})`);
-  }
-  const bytes = (text.length / 4) * 3 - (text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0);
+  const bytes = text.length % 4 === 0 ? (text.length / 4) * 3 - (text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0) : NaN;
   const expected = product(s.shape) * BYTES[s.dtype];
-  if (bytes !== expected) {
+  // The length is compared before the text is scanned, so a wrong size costs nothing to refuse.
+  if (Number.isFinite(bytes) && bytes !== expected) {
     throw new ModelFormatError(file, `tensors[${i}].data: ${bytes} bytes, expected ${expected} for tensor ${s.name} of shape [${s.shape.join(', ')}] ${s.dtype}`);
+  }
+  if (!Number.isFinite(bytes) || !/^[A-Za-z0-9+/]*={0,2}$/.test(text)) {
+    throw new ModelFormatError(file, `tensors[${i}].data: not valid base64 (tensor ${s.name})`);
   }
 }
 

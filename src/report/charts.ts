@@ -5,7 +5,18 @@
  */
 import type { TopLevelSpec } from 'vega-lite';
 import type { EpochRecord } from '../metrics/history-types.js';
-import { formatPercent } from '../format.js';
+import { topConfusions } from '../metrics/classification.js';
+import { formatCount, formatPercent } from '../format.js';
+
+/**
+ * Above this many classes the reports summarise instead of drawing every class: the
+ * confusion figure shows the most frequent confusions, the per-class tables the classes of
+ * lowest and highest F1. The run's files (metrics.json, predictions.csv) keep every class.
+ */
+export const SUMMARY_CLASSES = 30;
+
+/** How many confusions the summary figure and tables show. */
+export const TOP_CONFUSIONS = 20;
 
 /** Font family of every chart; the PNG renderer ships this font so text renders anywhere. */
 export const CHART_FONT = 'DejaVu Sans';
@@ -192,12 +203,14 @@ export interface ConfusionChartOptions {
 
 /**
  * The confusion matrix as an annotated heatmap: rows are actual classes, columns predicted
- * classes, each cell shows its count; class names label both axes.
+ * classes, each cell shows its count; class names label both axes. Above SUMMARY_CLASSES
+ * classes, a bar chart of the TOP_CONFUSIONS most frequent confusions instead.
  * Example: `confusionChart(confusionMatrix(yTrue, yPred, 10), classNames)`.
  */
 export function confusionChart(matrix: number[][], classNames?: string[], options: ConfusionChartOptions = {}): TopLevelSpec {
   const k = matrix.length;
   const names = classNames ?? matrix.map((_, i) => String(i));
+  if (k > SUMMARY_CLASSES) return confusionSummaryChart(matrix, names, options);
   const values = matrix.flatMap((row, actual) => {
     const total = row.reduce((s, v) => s + v, 0);
     return row.map((count, predicted) => ({
@@ -209,9 +222,9 @@ export function confusionChart(matrix: number[][], classNames?: string[], option
       share: total > 0 ? count / total : 0,
     }));
   });
-  const max = Math.max(1, ...values.map((d) => d.count));
+  const max = values.reduce((m, d) => Math.max(m, d.count), 1);
   const cell = options.cellSize ?? Math.max(30, Math.min(72, Math.floor(520 / Math.max(1, k))));
-  const longest = Math.max(...names.map((n) => [...n].length));
+  const longest = names.reduce((m, n) => Math.max(m, [...n].length), 0);
   // Class names are data: they reach the chart as a JSON string literal inside the label expression.
   const labelExpr = `${JSON.stringify(names)}[datum.value]`;
   const domain = names.map((_, i) => i);
@@ -267,6 +280,43 @@ export function confusionChart(matrix: number[][], classNames?: string[], option
   } as TopLevelSpec;
 }
 
+/** The most frequent confusions as horizontal bars ("actual → predicted"), for many classes. */
+function confusionSummaryChart(matrix: number[][], names: string[], options: ConfusionChartOptions): TopLevelSpec {
+  let total = 0, correct = 0;
+  for (let i = 0; i < matrix.length; i++) {
+    for (let j = 0; j < matrix[i].length; j++) total += matrix[i][j];
+    correct += matrix[i][i];
+  }
+  const values = topConfusions(matrix, TOP_CONFUSIONS).map((c, rank) => ({
+    rank,
+    pair: `${names[c.actual]} → ${names[c.predicted]}`,
+    count: c.count,
+    share: total > 0 ? c.count / total : 0,
+  }));
+  const errors = total - correct;
+  return {
+    $schema: SCHEMA,
+    title: {
+      text: options.title ?? 'Most frequent confusions',
+      subtitle:
+        options.subtitle ??
+        `${formatCount(matrix.length)} classes: the ${values.length} largest of ${formatCount(errors)} errors in ${formatCount(total)} samples`,
+    },
+    width: 420,
+    height: Math.max(1, values.length) * 20,
+    data: { values },
+    encoding: {
+      y: { field: 'pair', type: 'nominal', sort: { field: 'rank', order: 'ascending' }, title: null, axis: { labelLimit: 260, ticks: false } },
+      x: { field: 'count', type: 'quantitative', title: 'samples', axis: { tickMinStep: 1, format: 'd' } },
+    },
+    layer: [
+      { mark: { type: 'bar', color: CHART_COLORS.training, height: 14 }, encoding: { tooltip: [{ field: 'pair', title: 'confusion' }, { field: 'count', title: 'count' }] } },
+      { mark: { type: 'text', align: 'left', dx: 4, fontSize: 11, color: CHART_COLORS.ink }, encoding: { text: { field: 'count', type: 'quantitative' } } },
+    ],
+    config: chartConfig(),
+  } as TopLevelSpec;
+}
+
 /** One tried value of one factor in a tuning study: the mean validation accuracy over its trials. */
 export interface FactorPoint {
   /** The factor varied, e.g. "dropout". */
@@ -316,7 +366,7 @@ export function factorChart(points: FactorPoint[], options: FactorChartOptions =
     kind: p.isDefault ? 'default' : 'tried',
   }));
   const metric = options.metric ?? 'validation accuracy';
-  const longest = Math.max(0, ...values.map((v) => [...v.value].length));
+  const longest = values.reduce((m, v) => Math.max(m, [...v.value].length), 0);
   const x = {
     field: 'value',
     type: 'ordinal' as const,

@@ -6,8 +6,9 @@
  */
 import type { TopLevelSpec } from 'vega-lite';
 import type { ClassificationReport } from '../metrics/classification.js';
-import { accuracyChart, confusionChart, layerChart, lossChart } from './charts.js';
+import { SUMMARY_CLASSES, accuracyChart, confusionChart, layerChart, lossChart } from './charts.js';
 import { LAYER_THRESHOLDS, type LayerFinding } from './layers.js';
+import { summaryClasses } from './text.js';
 import { pngDataUrl, weightsPng } from './weights-image.js';
 import { diagnoseHistory, type Finding } from './diagnose.js';
 import { escapeHtml, formatCount, formatDuration, formatFixed, formatPercent } from '../format.js';
@@ -120,7 +121,11 @@ export function card(label: string, value: string, sub: string): string {
 
 function reportTable(rep: ClassificationReport): string {
   const n = (x: number) => formatFixed(x, 3);
-  const rows = rep.classes
+  const { shown, summarised } = summaryClasses(rep.classes, SUMMARY_CLASSES);
+  const note = summarised
+    ? `<p class="lead">${thousands(rep.classes.length)} classes: the ${shown.length / 2} of lowest F1, then the ${shown.length / 2} of highest. Every class is in metrics.json.</p>\n`
+    : '';
+  const rows = shown
     .map(
       (c) =>
         `<tr><th scope="row">${esc(c.label)}</th><td class="num">${n(c.precision)}</td><td class="num">${n(c.recall)}</td><td class="num">${n(c.f1)}</td><td class="num">${thousands(c.support)}</td></tr>`,
@@ -128,7 +133,7 @@ function reportTable(rep: ClassificationReport): string {
     .join('\n');
   const avg = (name: string, a: ClassificationReport['macro']) =>
     `<tr class="avg"><th scope="row">${name}</th><td class="num">${n(a.precision)}</td><td class="num">${n(a.recall)}</td><td class="num">${n(a.f1)}</td><td class="num">${thousands(a.support)}</td></tr>`;
-  return `<table class="report">
+  return `${note}<table class="report">
 <thead><tr><th scope="col">class</th><th scope="col" class="num">precision</th><th scope="col" class="num">recall</th><th scope="col" class="num">F1</th><th scope="col" class="num">support</th></tr></thead>
 <tbody>
 ${rows}
@@ -342,7 +347,10 @@ ${kv('validation rows', thousands(d.valRows))}
 ${kv('test rows', thousands(d.testRows))}
 </dl>
 <h3>Classes</h3>
-<ul class="classes">${d.classNames.map((c, i) => `<li><span class="idx">${i}</span>${esc(c)}</li>`).join('')}</ul>
+<ul class="classes">${d.classNames
+    .slice(0, SUMMARY_CLASSES)
+    .map((c, i) => `<li><span class="idx">${i}</span>${esc(c)}</li>`)
+    .join('')}${d.classNames.length > SUMMARY_CLASSES ? `<li>... ${thousands(d.classNames.length - SUMMARY_CLASSES)} more</li>` : ''}</ul>
 <h3>Pre-processing</h3>
 ${preparationSteps(d.steps)}
 </section>`;

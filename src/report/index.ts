@@ -5,6 +5,8 @@
 export {
   CHART_COLORS,
   CHART_FONT,
+  SUMMARY_CLASSES,
+  TOP_CONFUSIONS,
   accuracyChart,
   chartConfig,
   confusionChart,
@@ -18,7 +20,7 @@ export {
   type FactorPoint,
 } from './charts.js';
 export { diagnoseHistory, type DiagnoseOptions, type Finding, type FindingKind, type HistoryDiagnosis } from './diagnose.js';
-export { formatClassificationReport, formatConfusionMatrix, type TextReportOptions } from './text.js';
+export { formatClassificationReport, formatConfusionMatrix, summaryClasses, type TextReportOptions } from './text.js';
 export { composeRunReportHtml, reportPage, runReportCharts, runReportHeader, runReportSections, type ReportSection, type RunReportFigures, type RunReportHtmlOptions } from './html.js';
 export { checkRunReport, type RunReport } from './run-report.js';
 export { LAYER_THRESHOLDS, diagnoseLayers, type LayerFinding, type LayerFindingKind } from './layers.js';

@@ -1,10 +1,27 @@
-import type { ClassificationReport } from '../metrics/classification.js';
-import { formatFixed, padLeft, padRight, textWidth } from '../format.js';
+import { topConfusions, type ClassificationReport, type ClassReport } from '../metrics/classification.js';
+import { formatCount, formatFixed, padLeft, padRight, textWidth } from '../format.js';
+import { SUMMARY_CLASSES, TOP_CONFUSIONS } from './charts.js';
 
 /** Options of {@link formatClassificationReport}. */
 export interface TextReportOptions {
   /** Decimals of precision, recall and F1 (default 2, as scikit-learn). */
   digits?: number;
+  /**
+   * Above this many classes only the classes of lowest and highest F1 are listed (half each),
+   * with a line saying so; the averages cover every class. Default: every class.
+   */
+  maxClasses?: number;
+}
+
+/**
+ * The classes a summarised table lists: the `n / 2` of lowest F1, then the `n / 2` of highest
+ * (ties by class order), each group in F1 order; all of them when there are at most `n`.
+ */
+export function summaryClasses(classes: readonly ClassReport[], n: number): { shown: ClassReport[]; summarised: boolean } {
+  if (classes.length <= n) return { shown: [...classes], summarised: false };
+  const half = Math.max(1, Math.floor(n / 2));
+  const order = classes.map((c, i) => ({ c, i })).sort((a, b) => a.c.f1 - b.c.f1 || a.i - b.i);
+  return { shown: [...order.slice(0, half), ...order.slice(-half)].map((x) => x.c), summarised: true };
 }
 
 /**
@@ -16,11 +33,16 @@ export interface TextReportOptions {
  */
 export function formatClassificationReport(report: ClassificationReport, options: TextReportOptions = {}): string {
   const digits = options.digits ?? 2;
-  const width = Math.max('weighted avg'.length, digits, ...report.classes.map((c) => textWidth(c.label)));
+  const { shown, summarised } = summaryClasses(report.classes, options.maxClasses ?? Infinity);
+  const width = shown.reduce((m, c) => Math.max(m, textWidth(c.label)), Math.max('weighted avg'.length, digits));
   const col = (s: string) => ' ' + padLeft(s, 9);
   const num = (x: number) => col(formatFixed(x, digits));
   let out = padLeft('', width) + ' ' + ['precision', 'recall', 'f1-score', 'support'].map(col).join('') + '\n\n';
-  for (const c of report.classes) {
+  if (summarised) {
+    const half = shown.length / 2;
+    out += `(${formatCount(report.classes.length)} classes: the ${half} of lowest F1, then the ${half} of highest)\n`;
+  }
+  for (const c of shown) {
     out += padLeft(c.label, width) + ' ' + num(c.precision) + num(c.recall) + num(c.f1) + col(String(c.support)) + '\n';
   }
   out += '\n';
@@ -40,15 +62,29 @@ export function formatClassificationReport(report: ClassificationReport, options
 export function formatConfusionMatrix(matrix: number[][], classNames?: string[]): string {
   const k = matrix.length;
   const names = classNames ?? matrix.map((_, i) => String(i));
+  if (k > SUMMARY_CLASSES) return formatTopConfusions(matrix, names);
   const shortNames = names.every((n) => textWidth(n) <= 8);
   const heads = shortNames ? names : names.map((_, i) => String(i));
   const rowNames = shortNames ? names : names.map((n, i) => `${padLeft(String(i), String(k - 1).length)} ${n}`);
   const corner = 'actual \\ predicted';
-  const nameWidth = Math.max(textWidth(corner), ...rowNames.map(textWidth));
-  const cellWidth = Math.max(...heads.map(textWidth), ...matrix.flat().map((v) => String(v).length));
+  const nameWidth = rowNames.reduce((m, n) => Math.max(m, textWidth(n)), textWidth(corner));
+  let cellWidth = heads.reduce((m, h) => Math.max(m, textWidth(h)), 0);
+  for (const row of matrix) for (const v of row) cellWidth = Math.max(cellWidth, String(v).length);
   const line = (first: string, cells: string[]) =>
     (padRight(first, nameWidth) + cells.map((c) => '  ' + padLeft(c, cellWidth)).join('')).trimEnd() + '\n';
   let out = line(corner, heads);
   for (let i = 0; i < k; i++) out += line(rowNames[i], matrix[i].map(String));
+  return out;
+}
+
+/** The most frequent confusions as lines "count  actual -> predicted", for many classes. */
+function formatTopConfusions(matrix: number[][], names: string[]): string {
+  const top = topConfusions(matrix, TOP_CONFUSIONS);
+  let errors = 0;
+  for (let i = 0; i < matrix.length; i++) for (let j = 0; j < matrix[i].length; j++) if (i !== j) errors += matrix[i][j];
+  const width = top.reduce((m, c) => Math.max(m, String(c.count).length), 5);
+  let out = `${formatCount(matrix.length)} classes, too many for a table: the ${top.length} most frequent of ${formatCount(errors)} errors\n`;
+  out += `${padLeft('count', width)}  actual -> predicted\n`;
+  for (const c of top) out += `${padLeft(String(c.count), width)}  ${names[c.actual]} -> ${names[c.predicted]}\n`;
   return out;
 }

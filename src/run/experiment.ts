@@ -66,7 +66,7 @@ export async function runExperiment(spec: ResolvedRun, data: RawData | Prepared,
   hooks.onPrepared?.(prepared);
   const source = hooks.source ?? prepared.train.source ?? 'data';
   const modelFile = (model: Sequential, epoch: number) =>
-    encodeModelFile({ model, pipeline: prepared.pipeline, classNames: prepared.classNames, run: spec, source, epoch });
+    encodeModelFile({ model, pipeline: prepared.pipeline, classNames: prepared.classNames, classValues: prepared.classValues, run: spec, source, epoch });
   const callbacks = [...(hooks.callbacks ?? [])];
   if (hooks.onCheckpoint) {
     const es = spec.train.earlyStopping;

@@ -1,13 +1,17 @@
 /**
  * A run folder on disk (Node only): what `runExperiment` returned, written as model.json,
  * config.json, history.json, metrics.json, predictions.csv, the figures (SVG and PNG) and
- * report.html; and model files saved and loaded by path. Each file is written under a
- * temporary name and renamed, so none is ever half-written.
+ * report.html; and model files saved and loaded by path. A run folder is written as a unit:
+ * into a temporary sibling folder (`<name>.incomplete-<pid>`), then renamed into place, so a
+ * folder never holds files of two runs, and a run killed half-way leaves only the sibling.
  */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { ModelFormatError } from '../errors.js';
-import { describeFsError, ensureWritableDir, writeFileAtomic } from '../io/files.js';
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { ModelFormatError, OutputError } from '../errors.js';
+import { formatBytes } from '../format.js';
+import { describeFsError, writeFileAtomic } from '../io/files.js';
+import { MAX_MODEL_FILE_BYTES } from '../nn/serialize.js';
 import { renderRunReportHtml, writeRunFigures } from '../report/render-node.js';
 import type { RunReport } from '../report/run-report.js';
 import type { Backend } from '../tensor/backend.js';
@@ -21,34 +25,132 @@ export interface RunFolderOptions {
   lastPredictions?: number;
   /** Write the figures and report.html. Default true. */
   html?: boolean;
+  /**
+   * When the folder exists already: 'replace' it as a unit (default), or 'refuse' with an
+   * OutputError (the command line, unless --overwrite is given).
+   */
+  existing?: 'replace' | 'refuse';
 }
 
 /**
- * Write a run's outputs into `dir` (created if needed); returns the paths written.
+ * A run folder being written: files go into `path`, a temporary sibling of the folder, and
+ * `commit` renames it into place (replacing an existing folder, or refusing to). `open`
+ * checks the target first, so a refused folder fails before any work starts.
+ */
+export class RunFolderDraft {
+  private constructor(
+    /** The folder the run ends up in. */
+    readonly dir: string,
+    /** The temporary folder files are written into until `commit`. */
+    readonly path: string,
+    private readonly existing: 'replace' | 'refuse',
+  ) {}
+
+  static async open(dir: string, existing: 'replace' | 'refuse' = 'replace'): Promise<RunFolderDraft> {
+    await refuseExisting(dir, existing);
+    const path = join(dirname(dir), `${basename(dir)}.incomplete-${process.pid}-${randomBytes(3).toString('hex')}`);
+    try {
+      await mkdir(path, { recursive: true });
+    } catch (e) {
+      throw new OutputError(dir, `output folder is not writable: ${describeFsError(e)}`);
+    }
+    return new RunFolderDraft(dir, path, existing);
+  }
+
+  /** Move the finished folder into place. */
+  async commit(): Promise<void> {
+    await refuseExisting(this.dir, this.existing, this.path);
+    const old = `${this.path}.old`;
+    let moved = false;
+    try {
+      if (await exists(this.dir)) {
+        await rename(this.dir, old);
+        moved = true;
+      }
+      await rename(this.path, this.dir);
+    } catch (e) {
+      if (moved) await rename(old, this.dir).catch(() => undefined);
+      throw new OutputError(this.dir, `cannot move the finished run into place: ${describeFsError(e)}; its files are in ${this.path}`);
+    }
+    if (moved) await rm(old, { recursive: true, force: true });
+  }
+
+  /** Remove the temporary folder (the run failed before it was complete). */
+  async discard(): Promise<void> {
+    await rm(this.path, { recursive: true, force: true });
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return false;
+    throw new OutputError(path, `cannot be checked: ${describeFsError(e)}`);
+  }
+}
+
+async function refuseExisting(dir: string, existing: 'replace' | 'refuse', draft?: string): Promise<void> {
+  if (!(await exists(dir))) return;
+  if (!(await stat(dir)).isDirectory()) throw new OutputError(dir, 'exists and is a file, not a run folder');
+  if (existing === 'refuse') {
+    throw new OutputError(dir, `the run folder exists already; pass --overwrite to replace it, or choose another --out${draft ? ` (this run's files are in ${draft})` : ''}`);
+  }
+}
+
+/**
+ * Write a run's outputs as the folder `dir`, as a unit (see RunFolderDraft); returns the
+ * paths of the files as they are after the folder is in place.
  *
  * @example
  * const result = await runExperiment(spec, await loadSource('fashion-mnist'));
  * await writeRunFolder(result, 'runs/default');
  */
 export async function writeRunFolder(run: RunOutput, dir: string, o: RunFolderOptions = {}): Promise<string[]> {
-  await ensureWritableDir(dir);
+  const draft = await RunFolderDraft.open(dir, o.existing ?? 'replace');
+  try {
+    const names = await writeRunFiles(run, draft.path, o);
+    await draft.commit();
+    return names.map((n) => join(dir, n));
+  } catch (e) {
+    await draft.discard();
+    throw e;
+  }
+}
+
+/**
+ * Write a run's files into the existing folder `dir` (a draft's path); returns their names.
+ * Each is written through a temporary name, so none is ever half-written.
+ */
+export async function writeRunFiles(run: RunOutput, dir: string, o: RunFolderOptions = {}): Promise<string[]> {
   const r = run.report;
   const files: string[] = [];
   const put = async (name: string, data: string | Uint8Array) => {
     await writeFileAtomic(join(dir, name), data);
-    files.push(join(dir, name));
+    files.push(name);
   };
   const json = (x: unknown) => JSON.stringify(x, null, 2) + '\n';
   await put('model.json', run.modelFile);
   await put('config.json', json(r.config));
   await put('history.json', json(r.history));
-  await put('metrics.json', json(runMetrics(r)));
+  await put('metrics.json', metricsJson(runMetrics(r)));
   if (r.test) await put('predictions.csv', testPredictionsCsv(r));
   if (o.html === false) return files;
-  if (r.history.length > 0) files.push(...(await writeRunFigures(dir, r)));
+  if (r.history.length > 0) files.push(...(await writeRunFigures(dir, r)).map((p) => basename(p)));
   if (r.firstLayer) await put('first-layer.png', weightsPng(r.firstLayer, 4));
   await put('report.html', await renderRunReportHtml(r, { lastPredictions: o.lastPredictions ?? 20 }));
   return files;
+}
+
+/** metrics.json, indented, with each row of the confusion matrix on one line (a K x K matrix stays K lines). */
+function metricsJson(m: ReturnType<typeof runMetrics>): string {
+  const { confusionMatrix, ...rest } = m;
+  const text = JSON.stringify({ ...rest, confusionMatrix: null }, null, 2);
+  if (!confusionMatrix) return text + '\n';
+  const rows = confusionMatrix.map((row) => `    ${JSON.stringify(row)}`).join(',\n');
+  return text.replace('"confusionMatrix": null', `"confusionMatrix": [\n${rows}\n  ]`) + '\n';
 }
 
 function testPredictionsCsv(r: RunReport): string {
@@ -61,13 +163,35 @@ export async function saveModel(path: string, contents: ModelFileContents): Prom
   await writeFileAtomic(path, await encodeModelFile(contents));
 }
 
-/** Load a model file written by `train`, `study`, the playground or `saveModel`. Never runs code from it. */
-export async function loadModel(path: string, backend?: Backend): ReturnType<typeof decodeModelFile> {
+/** Options of {@link loadModel}. */
+export interface LoadModelOptions {
+  backend?: Backend;
+  /** Refuse a larger file before reading it. Default MAX_MODEL_FILE_BYTES (256 MB). */
+  maxBytes?: number;
+}
+
+/**
+ * Load a model file written by `train`, `study`, the playground or `saveModel`. Never runs
+ * code from it; its size is checked before it is read (see decodeModelFile for the rest).
+ */
+export async function loadModel(path: string, options: Backend | LoadModelOptions = {}): ReturnType<typeof decodeModelFile> {
+  const o: LoadModelOptions = typeof (options as Backend).alloc === 'function' ? { backend: options as Backend } : (options as LoadModelOptions);
+  const maxBytes = o.maxBytes ?? MAX_MODEL_FILE_BYTES;
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    const handle = await open(path, 'r');
+    try {
+      const size = (await handle.stat()).size;
+      if (size > maxBytes) {
+        throw new ModelFormatError(path, `is ${formatBytes(size)}, larger than the ${formatBytes(maxBytes)} a model file may take; raise the limit (--max-model-size) if the file is trusted`);
+      }
+      text = await handle.readFile('utf8');
+    } finally {
+      await handle.close();
+    }
   } catch (e) {
+    if (e instanceof ModelFormatError) throw e;
     throw new ModelFormatError(path, `cannot read model file: ${describeFsError(e)}`);
   }
-  return decodeModelFile(text, path, backend);
+  return decodeModelFile(text, path, { backend: o.backend, maxBytes });
 }

@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { Pipeline, type PipelineMeta } from '../data/pipeline.js';
 import { ModelFormatError, ShapeError } from '../errors.js';
 import type { Sequential } from '../nn/model.js';
-import { modelFromJSON, modelToJSON } from '../nn/serialize.js';
+import { modelFromJSON, modelToJSON, type ModelReadOptions } from '../nn/serialize.js';
 import type { Backend } from '../tensor/backend.js';
 import { parseFileFields } from '../validate.js';
 
@@ -21,6 +21,11 @@ export interface ModelFileContents {
   pipeline: Pipeline | null;
   /** One name per class, in label order. */
   classNames: string[];
+  /**
+   * The label value of each class, when the training labels were numbers other than 0..K-1
+   * (1990, 2000, 2010): `predict` writes these values. Absent: class i is label i.
+   */
+  classValues?: number[];
   /** The run options that trained the model. */
   run?: unknown;
   /** The data source it was trained on. */
@@ -43,15 +48,24 @@ export async function encodeModelFile(c: ModelFileContents): Promise<string> {
     throw new ShapeError(`encodeModelFile: the pre-processing gives ${c.pipeline.outputCols} features but the network takes ${c.model.inputs}`);
   }
   const { meta, tensors } = c.pipeline ? c.pipeline.toTensors() : { meta: null, tensors: [] };
+  if (c.classValues && c.classValues.length !== c.model.classes) {
+    throw new ShapeError(`encodeModelFile: ${c.classValues.length} class values for a network with ${c.model.classes} classes`);
+  }
   const extras: Record<string, unknown> = { classNames: c.classNames, pipeline: meta };
+  if (c.classValues) extras.classValues = c.classValues;
   if (c.run !== undefined) extras.run = c.run;
   if (c.source !== undefined) extras.source = c.source;
   if (c.epoch !== undefined) extras.epoch = c.epoch;
   return modelToJSON(c.model, extras, tensors);
 }
 
+const CLASS_VALUES = 'a list of whole numbers in increasing order, one label value per class';
 const extrasSchema = z.object({
   classNames: z.array(z.string({ error: 'a class name (text)' }), { error: 'a list of class names' }).optional(),
+  classValues: z
+    .array(z.number({ error: CLASS_VALUES }).refine(Number.isSafeInteger, { error: CLASS_VALUES }), { error: CLASS_VALUES })
+    .refine((v) => v.every((x, i) => i === 0 || x > v[i - 1]), { error: CLASS_VALUES })
+    .optional(),
   pipeline: z.unknown().optional(),
   run: z.unknown().optional(),
   source: z.string({ error: 'the data source (text)' }).optional(),
@@ -70,9 +84,9 @@ const extrasSchema = z.object({
 export async function decodeModelFile(
   text: string,
   file: string,
-  backend?: Backend,
+  read: Backend | ModelReadOptions = {},
 ): Promise<ModelFileContents & { extras: Record<string, unknown> }> {
-  const { model, extras, tensors, version } = await modelFromJSON(text, file, backend);
+  const { model, extras, tensors, version } = await modelFromJSON(text, file, read);
   try {
     const e = parseFileFields(extrasSchema, extras, file, 'extras');
     let pipeline: Pipeline | null = null;
@@ -94,10 +108,14 @@ export async function decodeModelFile(
     if (e.classNames && e.classNames.length !== model.classes) {
       throw new ModelFormatError(file, `extras.classNames: ${e.classNames.length} names, but the network has ${model.classes} classes (model.classes)`);
     }
+    if (e.classValues && e.classValues.length !== model.classes) {
+      throw new ModelFormatError(file, `extras.classValues: ${e.classValues.length} values, but the network has ${model.classes} classes (model.classes)`);
+    }
     return {
       model,
       pipeline,
       classNames: e.classNames ?? defaultClassNames(model.classes),
+      ...(e.classValues ? { classValues: e.classValues } : {}),
       run: e.run,
       source: e.source,
       epoch: e.epoch,

@@ -1,7 +1,7 @@
-/** One CSV field, quoted when it holds a comma, a quote or a newline (RFC 4180). */
-export function csvField(text: string): string {
-  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
+import { csvCell } from '../format.js';
+
+/** One CSV field: quoted when it must be (RFC 4180), formula-like text escaped for spreadsheets (format.ts `csvCell`). */
+export const csvField = csvCell;
 
 /**
  * predictions.csv as `train`, `study` and `evaluate --out` write it: one row per labelled row,
@@ -10,7 +10,7 @@ export function csvField(text: string): string {
 export function predictionsCsv(predicted: ArrayLike<number>, actual: ArrayLike<number>, names: readonly string[]): string {
   const lines = ['index,predicted,actual,predicted_name,actual_name'];
   for (let i = 0; i < predicted.length; i++) {
-    lines.push(`${i},${predicted[i]},${actual[i]},${csvField(names[predicted[i]] ?? '')},${csvField(names[actual[i]] ?? '')}`);
+    lines.push(`${i},${predicted[i]},${actual[i]},${csvCell(names[predicted[i]] ?? '')},${csvCell(names[actual[i]] ?? '')}`);
   }
   return lines.join('\n') + '\n';
 }

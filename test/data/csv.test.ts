@@ -1,10 +1,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { CsvReader, parseCsv, parseCsvNumber, type CsvOptions } from '../../src/data/csv.js';
+import { CsvReader, parseCsv, parseCsvNumber, type CsvOptions, type CsvTable } from '../../src/data/csv.js';
+import { mapLabels } from '../../src/data/labels.js';
 import { throwsDataError } from './helpers.js';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const csv = (s: string, opts?: CsvOptions) => parseCsv(enc(s), 'f.csv', opts);
+/** Each row's label text, from the table's codes and distinct texts. */
+const labelsOf = (t: CsvTable) => Array.from(t.labels!, (c) => t.labelTexts![c]);
+/** The table's labels as classes, as a source maps them. */
+const classesOf = (...tables: CsvTable[]) => mapLabels(tables.map((t) => ({ file: 'f.csv (label column)', codes: t.labels!, texts: t.labelTexts! })));
 
 test('a header is detected, and the column named label is the label column', () => {
   const t = csv('a,label,b\n1,0,2\n3.5,2,-4e2\n');
@@ -14,38 +19,79 @@ test('a header is detected, and the column named label is the label column', () 
   assert.equal(t.rows, 2);
   assert.equal(t.cols, 2);
   assert.deepEqual(Array.from(t.features), [1, 2, 3.5, -400]);
-  assert.deepEqual(Array.from(t.labels!), [0, 2]);
+  assert.deepEqual(labelsOf(t), ['0', '2']);
 });
 
 test('without a header the last column is the label unless another is chosen', () => {
   const t = csv('1,2,3\n4,5,6\n');
   assert.equal(t.header, null);
   assert.deepEqual(Array.from(t.features), [1, 2, 4, 5]);
-  assert.deepEqual(Array.from(t.labels!), [3, 6]);
+  assert.deepEqual(labelsOf(t), ['3', '6']);
   const first = csv('1,2,3\n4,5,6\n', { labelColumn: 0 });
   assert.deepEqual(Array.from(first.features), [2, 3, 5, 6]);
-  assert.deepEqual(Array.from(first.labels!), [1, 4]);
+  assert.deepEqual(labelsOf(first), ['1', '4']);
   const neg = csv('1,2,3\n4,5,6\n', { labelColumn: -2 });
-  assert.deepEqual(Array.from(neg.labels!), [2, 5]);
+  assert.deepEqual(labelsOf(neg), ['2', '5']);
+  const last = csv('1,2,3\n4,5,6\n', { labelColumn: -1 });
+  assert.deepEqual(labelsOf(last), ['3', '6']);
   const none = csv('1,2,3\n4,5,6\n', { labelColumn: null });
   assert.equal(none.cols, 3);
   assert.equal(none.labels, null);
   const named = csv('x;y;kind\n1;2;0\n', { labelColumn: 'x' });
   assert.equal(named.delimiter, ';');
-  assert.deepEqual(Array.from(named.labels!), [1]);
+  assert.deepEqual(labelsOf(named), ['1']);
   assert.deepEqual(Array.from(csv('1,2\n3,4\n', { header: true, labelColumn: null }).features), [3, 4]);
 });
 
-test('text labels become sorted class names; a test file can reuse the training names', () => {
-  const t = csv('sepal,petal,species\n5.1,1.4,setosa\n7,4.7,versicolor\n6.3,6,virginica\n5,1.3,setosa\n');
-  assert.deepEqual(t.classNames, ['setosa', 'versicolor', 'virginica']);
-  assert.deepEqual(Array.from(t.labels!), [0, 1, 2, 0]);
+test('text labels become sorted class names, over the training and the test table together', () => {
+  const t = csv('sepal,petal,species\n5.1,1.4,versicolor\n7,4.7,setosa\n6.3,6,virginica\n5,1.3,setosa\n');
+  assert.deepEqual(t.labelTexts, ['versicolor', 'setosa', 'virginica']);
+  const m = classesOf(t);
+  assert.deepEqual(m.classNames, ['setosa', 'versicolor', 'virginica']);
+  assert.deepEqual(Array.from(m.labels[0]), [1, 0, 2, 0]);
+  assert.equal(m.classValues, undefined);
   const noHeader = csv('5.1,1.4,setosa\n7,4.7,versicolor\n');
   assert.equal(noHeader.header, null);
-  assert.deepEqual(Array.from(noHeader.labels!), [0, 1]);
-  const test2 = csv('1,2,virginica\n', { classNames: t.classNames });
-  assert.deepEqual(Array.from(test2.labels!), [2]);
-  throwsDataError(() => csv('1,2,rose\n', { classNames: t.classNames }), 'f.csv', /label "rose" is not one of the training classes/);
+  assert.deepEqual(labelsOf(noHeader), ['setosa', 'versicolor']);
+  // A test table holding a class the training table lacks still maps consistently.
+  const both = classesOf(csv('1,2,b\n3,4,c\n'), csv('1,2,a\n3,4,c\n'));
+  assert.deepEqual(both.classNames, ['a', 'b', 'c']);
+  assert.deepEqual(both.labels.map((l) => Array.from(l)), [[1, 2], [0, 2]]);
+});
+
+test('numeric labels become the sorted distinct values, kept as the class values', () => {
+  const m = classesOf(csv('1,2,2010\n3,4,1990\n5,6,2000\n7,8,2010\n'));
+  assert.deepEqual(m.classNames, ['1990', '2000', '2010']);
+  assert.deepEqual(m.classValues, [1990, 2000, 2010]);
+  assert.deepEqual(Array.from(m.labels[0]), [2, 0, 1, 2]);
+  assert.match(m.summary, /^3 classes: 1990, 2000, 2010/);
+  // -1/+1 labels and 1.0-style numbers are numbers too; labels 0..K-1 keep their indices.
+  assert.deepEqual(classesOf(csv('1,-1\n2,1.0\n3,1\n')).classValues, [-1, 1]);
+  const identity = classesOf(csv('1,2\n2,0\n3,1\n'));
+  assert.equal(identity.classValues, undefined);
+  assert.deepEqual(Array.from(identity.labels[0]), [2, 0, 1]);
+  throwsDataError(() => classesOf(csv('1,2,0.5\n')), 'f.csv (label column)', /label 0.5 at row 0 is not a whole number/);
+});
+
+test('a preamble is skipped with skipRows, and a mismatch after the first row suggests it', () => {
+  const text = '3,2,class_0,class_1\n1.5,2,0\n3,4,1\n5,6,1\n';
+  throwsDataError(() => csv(text), 'f.csv', /line 2 has 3 fields, expected 4 like the first row; .*--skip-rows 1/);
+  const t = csv(text, { skipRows: 1 });
+  assert.equal(t.rows, 3);
+  assert.deepEqual(Array.from(t.features), [1.5, 2, 3, 4, 5, 6]);
+  assert.deepEqual(labelsOf(t), ['0', '1', '1']);
+  const withHeader = csv(`junk line\n${'a,b,y\n1,2,0\n'}`, { skipRows: 1 });
+  assert.deepEqual(withHeader.header, ['a', 'b', 'y']);
+  throwsDataError(() => csv('x\ny\n', { skipRows: 2 }), 'f.csv', /no rows after the 2 skipped/);
+});
+
+test('columnsOnly reads the first rows only and parses no value', () => {
+  const r = new CsvReader('c.csv', { columnsOnly: true });
+  r.push(enc('name,size\ncat,3\n'));
+  assert.equal(r.done, true);
+  r.push(enc('this is not read\n'));
+  const t = r.finish();
+  assert.deepEqual([t.rows, t.cols, t.header], [0, 2, ['name', 'size']]);
 });
 
 test('quotes, CRLF, a BOM, blank lines, tabs, NaN markers and infinities', () => {
@@ -71,7 +117,7 @@ test('feeding the bytes in chunks of any size gives the same table', () => {
     for (let i = 0; i < bytes.length; i += size) r.push(bytes.subarray(i, i + size));
     const t = r.finish();
     assert.deepEqual(Array.from(t.features), Array.from(whole.features), `chunk ${size}`);
-    assert.deepEqual(Array.from(t.labels!), Array.from(whole.labels!), `chunk ${size}`);
+    assert.deepEqual(labelsOf(t), labelsOf(whole), `chunk ${size}`);
   }
   assert.equal(whole.rows, 200);
   assert.equal(whole.cols, 3);
@@ -87,8 +133,6 @@ test('bad CSV input each gets one error naming the file, line and problem', () =
   throwsDataError(() => csv('a,b,label\n'), 'f.csv', /header row but no data rows/);
   throwsDataError(() => csv('a,b,label\n1,2,0\n3,x,1\n'), 'f.csv', /line 3, column 1 \("b"\): "x" is not a number/);
   throwsDataError(() => csv('1,2,0\n3,4\n'), 'f.csv', /line 2 has 2 fields, expected 3/);
-  throwsDataError(() => csv('1,2,0.5\n'), 'f.csv (label column)', /label 0.5 at row 0 is not a whole number/);
-  throwsDataError(() => csv('1,2,-1\n'), 'f.csv (label column)', /label -1 at row 0 is negative/);
   throwsDataError(() => csv('1,2,\n'), 'f.csv', /line 1: the label is missing/);
   throwsDataError(() => csv('1,"2,0\n'), 'f.csv', /quoted field is never closed/);
   // Line numbers count the newlines inside quoted fields, in whatever chunks the bytes come.

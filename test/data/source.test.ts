@@ -66,7 +66,10 @@ test('pairs, four-file lists, IDX folders, npz archives and CSV files are all so
   const idx = await loadSource(p('idx'));
   assert.equal(idx.train.rows, 2);
   assert.equal(idx.train.cols, 9);
-  assert.deepEqual(Array.from(idx.train.labels), [7, 2]);
+  // Labels 7 and 2 are the sorted distinct classes 2 and 7: indices 1 and 0, their values kept.
+  assert.deepEqual(Array.from(idx.train.labels), [1, 0]);
+  assert.deepEqual(idx.train.classValues, [2, 7]);
+  assert.deepEqual(idx.train.classNames, ['2', '7']);
   assert.ok(idx.notes.some((n) => n.name === 'flatten'));
   const npz = await loadSource(join(FIXTURES, 'npy', 'keras.npz'));
   assert.equal(npz.train.rows, 5);
@@ -108,11 +111,10 @@ test('bad input as a new user would give it: one DataError naming the file and t
     p('bad', 'frac.npy'),
     /label 0\.5 at row 1 is not a whole number/,
   );
-  await rejectsDataError(
-    pair(p('study', 'train_data.npy'), bad('neg.npy', writeNpy(Int32Array.from({ length: 12 }, (_, i) => i - 1), [12, 1]))),
-    p('bad', 'neg.npy'),
-    /label -1 at row 0 is negative/,
-  );
+  // Negative labels are classes like any other: -1 .. 10 are classes 0 .. 11.
+  const negative = await pair(p('study', 'train_data.npy'), bad('neg.npy', writeNpy(Int32Array.from({ length: 12 }, (_, i) => i - 1), [12, 1])));
+  assert.deepEqual(negative.train.classValues, Array.from({ length: 12 }, (_, i) => i - 1));
+  assert.deepEqual(Array.from(negative.train.labels), Array.from({ length: 12 }, (_, i) => i));
   await rejectsDataError(
     pair(p('study', 'train_data.npy'), bad('short.npy', writeNpy(Int32Array.from({ length: 11 }), [11]))),
     p('bad', 'short.npy'),

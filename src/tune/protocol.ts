@@ -10,7 +10,7 @@ import type { RunOutput } from '../run/experiment.js';
 import type { ResolvedRun } from '../run/spec.js';
 import type { BackendName } from '../tensor/index.js';
 import type { StudyMetric } from './config.js';
-import type { TrialResult } from './store.js';
+import type { TrialResult } from './storage.js';
 
 /** The study's prepared data as it crosses to a worker: plain arrays, the pipeline as its tensors. */
 export interface WorkerInit {

@@ -63,7 +63,11 @@ export class LiveView {
 
   private finishedLine(p: StudyProgress): string {
     const f = p.finished!;
-    const what = f.result ? `${fmtMetric(f.result.metric, this.options.metric)} in ${f.result.seconds.toFixed(1)} s (${f.result.epochs} epochs)` : `diverged: ${f.error ?? ''}`;
+    const what = f.result
+      ? `${fmtMetric(f.result.metric, this.options.metric)} in ${f.result.seconds.toFixed(1)} s (${f.result.epochs} epochs)`
+      : f.error !== undefined || p.phase !== 'final'
+        ? `diverged: ${f.error ?? ''}`
+        : 'trained';
     return `[${PHASE_TITLE[p.phase]} ${p.done}/${p.total}] ${f.label}, seed ${f.seed}: ${what}${f.worker ? ` on ${f.worker}` : ''}${p.best ? ` | best ${fmtMetric(p.best.mean, this.options.metric)} (${p.best.label})` : ''}${p.etaSeconds !== null ? ` | ETA ${fmtEta(p.etaSeconds)}` : ''}`;
   }
 

@@ -92,6 +92,13 @@ export class ProgressTracker {
     this.refresh();
   }
 
+  /** Refresh now and wait for it: what finished is shown before what is decided next. */
+  async flush(): Promise<void> {
+    if (!this.emit || this.stopped) return;
+    await this.busy;
+    await this.once().catch(() => undefined);
+  }
+
   /** Refresh once more (so the last finishes are shown) and stop. */
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
@@ -135,15 +142,15 @@ export class ProgressTracker {
     for (const t of fresh) {
       shown.add(t.id);
       this.reported.add(t.id);
-      this.emit!({ ...this.state(trials, new Set([...fresh.map((f) => f.id)].filter((id) => !shown.has(id)))), finished: { label: t.label, seed: t.seed, result: t.result, ...(t.error ? { error: t.error } : {}), ...(t.worker ? { worker: t.worker } : {}) } });
+      this.emit!({ ...this.state(trials, new Set([...fresh.map((f) => f.id)].filter((id) => !shown.has(id))), t.phase), finished: { label: t.label, seed: t.seed, result: t.result, ...(t.error ? { error: t.error } : {}), ...(t.worker ? { worker: t.worker } : {}) } });
     }
   }
 
-  /** The state with the trials in `hide` (finished, not yet reported) still counted as running. */
-  private state(trials: StoredTrial[], hide: Set<number>): StudyProgress {
+  /** The state of phase `shown` (default: the current one), with the trials in `hide` (finished, not yet reported) still counted as running. */
+  private state(trials: StoredTrial[], hide: Set<number>, shown?: StudyPhase): StudyProgress {
     const isDone = (t: StoredTrial) => (t.status === 'done' || t.status === 'failed') && !hide.has(t.id);
     const pending = trials.filter((t) => !isDone(t));
-    const phase = pending[0]?.phase ?? trials[trials.length - 1].phase;
+    const phase = shown ?? pending[0]?.phase ?? trials[trials.length - 1].phase;
     const here = trials.filter((t) => t.phase === phase);
     const running = trials.filter((t) => t.status === 'running' || hide.has(t.id));
     const workers = new Set(running.map((t) => t.worker ?? ''));

@@ -27,6 +27,8 @@ export interface RunnerEvents {
   onFinish?: (trial: StoredTrial, worker: string, outcome: TrialFinish, stored: boolean) => void;
   /** One-line messages: decisions, re-queued trials, lost leases, reconnections. */
   onLog?: (line: string) => void;
+  /** Awaited before the study advances a stage here (so a live view shows the last finishes first). */
+  beforeAdvance?: () => Promise<void>;
 }
 
 export interface RunnerOptions extends RunnerEvents {
@@ -102,6 +104,7 @@ export async function runTrials(o: RunnerOptions): Promise<RunnerStats> {
         const counts = await store.counts(studyId);
         if (counts.queued > 0) return true;
         if (counts.running > 0) return false;
+        await o.beforeAdvance?.();
         const next = nextStage(o.study, rec.stage, await store.trials(studyId), hasTest, log);
         const moved = await store.advance(studyId, rec.stage, next.to, next.trials);
         if (moved && next.to === 'done') done = true;

@@ -163,7 +163,7 @@ export interface StudyStorage {
   finish(claim: Claim, outcome: TrialFinish): Promise<boolean>;
   /** Give a claimed trial back to the queue now (an interrupted worker), if the claim still holds. */
   release(claim: Claim): Promise<void>;
-  /** Queue again the running trials whose lease ran out (by the database's clock); returns them. */
+  /** Queue again the running trials whose lease ran out (by the database's clock); returns them, each naming the worker that lost it. */
   reap(studyId: number): Promise<StoredTrial[]>;
   /** Every trial of the study, in claim order. */
   trials(studyId: number): Promise<StoredTrial[]>;

@@ -381,14 +381,17 @@ export class SqliteStorage implements StudyStorage {
 
   async reap(studyId: number): Promise<StoredTrial[]> {
     return this.run(() =>
-      (
-        this.db
-          .prepare(
-            `UPDATE mlplab_trials SET status = 'queued', worker = NULL, lease_until = NULL, progress_epoch = 0
-             WHERE study_id = ? AND status = 'running' AND lease_until < julianday('now') RETURNING ${TRIAL_COLUMNS}`,
-          )
-          .all(studyId) as TrialRow[]
-      ).map(trialFromRow),
+      this.db
+        .transaction(() => {
+          const stale = this.db
+            .prepare(`SELECT ${TRIAL_COLUMNS} FROM mlplab_trials WHERE study_id = ? AND status = 'running' AND lease_until < julianday('now') ORDER BY position`)
+            .all(studyId) as TrialRow[];
+          const upd = this.db.prepare("UPDATE mlplab_trials SET status = 'queued', worker = NULL, lease_until = NULL, progress_epoch = 0 WHERE id = ?");
+          for (const r of stale) upd.run(r.id);
+          // Each comes back as queued, naming the worker that lost it.
+          return stale.map((r) => ({ ...trialFromRow(r), status: 'queued' as const, epoch: 0 }));
+        })
+        .immediate(),
     );
   }
 

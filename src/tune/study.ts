@@ -119,6 +119,7 @@ export async function runStudy(study: ResolvedStudy, options: RunStudyOptions): 
         onClaim: () => t.changed(),
         onEpoch: (trial, epoch) => t.epoch(trial, epoch),
         onFinish: (trial) => t.changed(trial),
+        beforeAdvance: () => t.flush(),
         onLog: log,
       });
     } catch (e) {
@@ -266,6 +267,7 @@ export async function runWorker(options: RunWorkerOptions): Promise<WorkerOutcom
         onClaim: () => tracker.changed(),
         onEpoch: (trial, epoch) => tracker.epoch(trial, epoch),
         onFinish: (trial) => tracker.changed(trial),
+        beforeAdvance: () => tracker.flush(),
         onLog: log,
       });
       outcome.studies.push({ name: record.name, executed: s.executed, dropped: s.dropped, requeued: s.requeued, db: { seconds: s.dbSeconds, calls: s.dbCalls } });

@@ -91,7 +91,7 @@ const SCHEMA = `
 
 const TRIAL_COLUMNS = 'id, key, position, config_key, seed, phase, label, levels_json, epochs, status, attempt, worker, progress_epoch, result_json, error, finished_at';
 
-type Queryable = pg.Pool | pg.PoolClient;
+type Queryable = pg.Pool | pg.PoolClient | pg.Client;
 
 /** Is `url` a PostgreSQL connection URL? */
 export function isPostgresUrl(url: string): boolean {
@@ -139,6 +139,22 @@ export class PostgresStorage implements StudyStorage {
     }
     if (!parsed.hostname) throw new ConfigError('--storage', redactUrl(url), 'a PostgreSQL URL with a host, such as postgresql://user@host:5432/database');
     const where = redactUrl(url);
+    // A first connection of its own: a failed one is closed at once (a pool would leave a
+    // half-authenticated connection waiting on the server).
+    const probe = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000, application_name: 'mlplab' });
+    let hasTables: boolean;
+    try {
+      await probe.connect();
+      const r = await probe.query<{ meta: string | null; studies: string | null }>("SELECT to_regclass('mlplab_meta') AS meta, to_regclass('mlplab_studies') AS studies");
+      const { meta, studies } = r.rows[0];
+      if (meta) await checkVersion(probe, where);
+      else if (studies) throw new StorageError(where, 'holds an mlplab_studies table but no mlplab_meta table: not written by mlplab. help: use a database of its own for mlplab studies');
+      hasTables = meta !== null;
+    } catch (e) {
+      throw e instanceof StorageError ? e : connectProblem(where, parsed, e);
+    } finally {
+      await probe.end().catch(() => undefined);
+    }
     const pool = new pg.Pool({
       connectionString: url,
       max: options.maxConnections ?? 8,
@@ -148,21 +164,7 @@ export class PostgresStorage implements StudyStorage {
     });
     // An idle connection the server closes (a restart) is reported here; the next call opens a new one.
     pool.on('error', () => undefined);
-    try {
-      const client = await pool.connect();
-      try {
-        const r = await client.query<{ meta: string | null; studies: string | null }>("SELECT to_regclass('mlplab_meta') AS meta, to_regclass('mlplab_studies') AS studies");
-        const { meta, studies } = r.rows[0];
-        if (meta) await checkVersion(client, where);
-        else if (studies) throw new StorageError(where, 'holds an mlplab_studies table but no mlplab_meta table: not written by mlplab. help: use a database of its own for mlplab studies');
-        return new PostgresStorage(where, pool, options, meta !== null);
-      } finally {
-        client.release();
-      }
-    } catch (e) {
-      await pool.end().catch(() => undefined);
-      throw e instanceof StorageError ? e : connectProblem(where, parsed, e);
-    }
+    return new PostgresStorage(where, pool, options, hasTables);
   }
 
   /** Run `op`, and again on a new connection while the server is unreachable (up to `reconnectSeconds`). */

@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { basename, dirname, extname, join } from 'node:path';
 import type { Command } from 'commander';
 import { ConfigError, OutputError } from '../errors.js';
-import { formatDuration } from '../format.js';
+import { formatFixed } from '../format.js';
 import { createBackend, type BackendName } from '../tensor/index.js';
 import { fmtMetric } from '../tune/analysis.js';
 import { resolveStudy, type ResolvedStudy } from '../tune/config.js';
@@ -196,7 +196,7 @@ export function registerStudyCommand(program: Command): void {
           const extra = [s.dropped ? `${s.dropped} dropped after their lease ran out` : '', s.requeued ? `${s.requeued} re-queued from workers that stopped` : ''].filter(Boolean);
           out(
             `study "${s.name}" is done: ${s.executed} trial${s.executed === 1 ? '' : 's'} trained here${extra.length ? ` (${extra.join(', ')})` : ''}; ` +
-              `database time ${formatDuration(s.db.seconds)} over ${s.db.calls} calls`,
+              `database time ${formatFixed(s.db.seconds, 2)} s over ${s.db.calls} calls`,
           );
         }
       } finally {

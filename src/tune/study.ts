@@ -8,7 +8,7 @@
 import type { Prepared } from '../data/prepare.js';
 import { ConfigError, MlplabError, StorageError } from '../errors.js';
 import type { BackendName } from '../tensor/index.js';
-import { wasmSimdSupported } from '../tensor/index.js';
+import { createBackend, wasmSimdSupported } from '../tensor/index.js';
 import { configStats, rankConfigs } from './analysis.js';
 import { resolveStudy, type ResolvedStudy } from './config.js';
 import { loadStudyData, subsetRows } from './data.js';
@@ -94,7 +94,7 @@ export async function runStudy(study: ResolvedStudy, options: RunStudyOptions): 
       { name: study.name, hash: study.hash, config: study.input, fingerprint, backend: concreteBackend(options.backend ?? 'auto') },
       searchTrials(study),
     );
-    if (!created) checkJoin(storage, record, study, options.data);
+    if (!created) checkJoin(storage, record, study, options.data, concreteBackend(options.backend ?? 'auto'));
     if (storage.recovered > 0) log(`resuming: ${storage.recovered} trial${storage.recovered === 1 ? ' was' : 's were'} interrupted and will run again`);
     const before = await storage.trials(record.id);
     if (!created && storage.kind === 'postgresql') {
@@ -152,11 +152,14 @@ export async function runStudy(study: ResolvedStudy, options: RunStudyOptions): 
 }
 
 /** A study that exists already is joined only with the same data (and on the same kernels). */
-function checkJoin(storage: StudyStorage, record: StudyRecord, study: ResolvedStudy, data: Prepared): void {
-  checkFingerprint(study.data.source, dataFingerprint(data), record.fingerprint, record.name);
+function checkJoin(storage: StudyStorage, record: StudyRecord, study: ResolvedStudy, data: Prepared, backend: string): void {
   if (record.backend !== 'wasm' && record.backend !== 'reference') {
     throw new StorageError(storage.where, `study "${record.name}" runs on kernel backend "${record.backend}", which this mlplab does not have`);
   }
+  if (backend !== record.backend) {
+    throw new ConfigError('--backend', backend, `"${record.backend}" (or "auto" where it resolves to that): study "${record.name}" was created on those kernels and every trial runs on them`);
+  }
+  checkFingerprint(study.data.source, dataFingerprint(data), record.fingerprint, record.name);
 }
 
 /** Build the study report from what the store holds (the study must be done). */
@@ -249,7 +252,8 @@ export async function runWorker(options: RunWorkerOptions): Promise<WorkerOutcom
     }
     const study = resolveStored(storage, record);
     const source = options.dataSource ?? study.data.source;
-    const data = await loadStudyData({ ...study, data: { ...study.data, source } }, options.configDir ?? '.');
+    // Prepared on the study's kernels, as the process that created it did (PCA runs on them).
+    const data = await loadStudyData({ ...study, data: { ...study.data, source } }, options.configDir ?? '.', createBackend(record.backend as BackendName));
     checkFingerprint(source, dataFingerprint(data), record.fingerprint, record.name);
     options.onJoin?.(record, study, data);
     const started = performance.now();

@@ -480,10 +480,12 @@ function readHolder(db: Database.Database): Holder | undefined {
   return db.prepare("SELECT pid, host, since, lease_until < julianday('now') AS expired FROM mlplab_holder WHERE id = 1").get() as Holder | undefined;
 }
 
-/** A holder on this machine is alive while its process is; one elsewhere while it renews its hold. */
+/**
+ * A holder on this machine holds the folder while its process lives (paused or busy, it is
+ * still there); one on another machine (a shared file system) while it renews its hold.
+ */
 function holderAlive(h: Holder): boolean {
-  if (h.expired) return false;
-  if (h.host !== hostname()) return true;
+  if (h.host !== hostname()) return !h.expired;
   try {
     process.kill(h.pid, 0);
     return true;

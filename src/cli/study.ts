@@ -85,7 +85,7 @@ export function registerStudyCommand(program: Command): void {
     .option('--workers <n>', `worker threads training trials in parallel here (default: one per core, here ${defaultWorkers()})`, parse.int('--workers'))
     .option('--out <dir>', 'study folder: reports, and the results database without --storage (default studies/<name>); the same folder resumes')
     .option('--storage <url>', `${STORAGE_HELP}; the study is created there, or joined when it exists with the same config`, parseStorage)
-    .option('--lease <seconds>', `a worker that does not renew its claim on a trial for this long loses it to another (default ${DEFAULT_LEASE_SECONDS})`, parseLease, DEFAULT_LEASE_SECONDS)
+    .option('--lease <seconds>', `a worker that does not renew its claim on a trial for this long loses it to another`, parseLease, DEFAULT_LEASE_SECONDS)
     .option('--backend <name>', 'kernels: auto | wasm | reference (recorded with the study; every worker uses it)', parse.backend, 'auto')
     .option('--no-html', 'skip report.html and figures (Table 1 and study.json are still written)')
     .action(async (file: string, flags: StudyFlags) => {
@@ -158,7 +158,7 @@ export function registerStudyCommand(program: Command): void {
     .option('--study <name>', 'work on this study only (default: every unfinished study, oldest first)')
     .option('--data <source>', "this machine's copy of the study's data, when it is not where the study file says (needs --study); it must prepare to the same rows")
     .option('--workers <n>', `worker threads (default: one per core, here ${defaultWorkers()})`, parse.int('--workers'))
-    .option('--lease <seconds>', `a worker that does not renew its claim on a trial for this long loses it to another (default ${DEFAULT_LEASE_SECONDS})`, parseLease, DEFAULT_LEASE_SECONDS)
+    .option('--lease <seconds>', `a worker that does not renew its claim on a trial for this long loses it to another`, parseLease, DEFAULT_LEASE_SECONDS)
     .action(async (flags: WorkerFlags) => {
       checkWorkers(flags.workers);
       const out = (s: string) => process.stdout.write(s + '\n');

@@ -158,6 +158,13 @@ test('runStudy on PostgreSQL with two workers gives, trial by trial, the results
     assert.equal(readFileSync(join(a.dir, 'final', 'model.json'), 'utf8'), readFileSync(join(b.dir, 'final', 'model.json'), 'utf8'));
     assert.equal(pgRun.executed, liteRun.executed);
     assert.ok(pgRun.db.calls > 0 && pgRun.db.seconds > 0);
+    // Run again: the study is done; nothing is trained, the same report comes back.
+    const again = await PostgresStorage.connect(db.url);
+    const rerun = await runStudy(study, { dir: a.dir, data, workers: 2, storage: again, htmlReport: false });
+    await again.close();
+    assert.equal(rerun.executed, 0);
+    assert.equal(rerun.reused, pgRun.executed);
+    assert.deepEqual(rerun.report.table1, pgRun.report.table1);
   } finally {
     a.done();
     b.done();

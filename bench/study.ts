@@ -25,7 +25,7 @@ import pg from 'pg';
 import type { Dataset } from '../src/data/dataset.js';
 import { writeNpy } from '../src/data/npy.js';
 import type { EpochRecord } from '../src/metrics/history-types.js';
-import type { BackendName } from '../src/tensor/index.js';
+import { createBackend, type BackendName } from '../src/tensor/index.js';
 import { Rng } from '../src/tensor/rng.js';
 import { resolveStudy } from '../src/tune/config.js';
 import { loadStudyData } from '../src/tune/data.js';
@@ -87,13 +87,15 @@ const config = {
 const configFile = join(work, 'bench-study.json');
 writeFileSync(configFile, JSON.stringify(config));
 const study = resolveStudy(config, configFile);
-const data = await loadStudyData(study);
+const data = await loadStudyData(study, '.', createBackend(backend));
 
 console.log(`study: ${study.factors.length} factors, one-at-a-time, ${study.seeds} seeds, ${epochs} epochs on ${data.train.rows} rows x 128 features (default model)`);
 console.log(`cores: ${availableParallelism()}, load average before: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
 
 interface Measured {
   label: string;
+  /** Whose database calls dbSeconds and dbCalls count. */
+  dbWhere?: string;
   seconds: number;
   trials: number;
   dbSeconds: number;
@@ -109,7 +111,7 @@ function canonical(trials: { key: string; phase: string; result: TrialResult | n
 function report(m: Measured, extra = ''): void {
   measured.push(m);
   const perMin = (m.trials / m.seconds) * 60;
-  const db = m.dbCalls > 0 ? `; database ${((1000 * m.dbSeconds) / m.trials).toFixed(1)} ms per trial (${(m.dbCalls / m.trials).toFixed(1)} calls) in this process` : '';
+  const db = m.dbCalls > 0 ? `; database ${((1000 * m.dbSeconds) / m.trials).toFixed(1)} ms per trial (${(m.dbCalls / m.trials).toFixed(1)} calls) ${m.dbWhere ?? 'in this process'}` : '';
   console.log(`${m.label}: ${m.trials} trials in ${m.seconds.toFixed(2)} s = ${perMin.toFixed(1)} trials/min${db}${extra}; load average ${loadavg()[0].toFixed(2)}`);
 }
 
@@ -182,7 +184,7 @@ try {
     const childTrials = there ? Number(there[1]) : 0;
     const childDb = there ? Number(there[2]) : 0;
     report(
-      { label: 'PostgreSQL, 2 processes x 2 workers', seconds, trials: out.executed + out.byOthers, dbSeconds: out.db.seconds + childDb, dbCalls: out.db.calls + (there ? Number(there[3]) : 0), canon: canonical(trials) },
+      { label: 'PostgreSQL, 2 processes x 2 workers', dbWhere: 'over both processes', seconds, trials: out.executed + out.byOthers, dbSeconds: out.db.seconds + childDb, dbCalls: out.db.calls + (there ? Number(there[3]) : 0), canon: canonical(trials) },
       ` (${out.executed} trials in this process, ${childTrials} in the worker process, which joined after loading its data)`,
     );
     await storage.close();

@@ -18,7 +18,7 @@ import { PoolStoppedError, WorkerFailure, defaultWorkers } from './pool.js';
 import { ProgressTracker, type StudyProgress } from './progress.js';
 import { buildStudyReport, writeStudyReport, type StudyReport } from './report.js';
 import { runTrials, type RunnerStats } from './runner.js';
-import { DEFAULT_LEASE_SECONDS, type StudyRecord, type StudyStorage } from './storage.js';
+import { DEFAULT_LEASE_SECONDS, type DataFingerprint, type StudyRecord, type StudyStorage } from './storage.js';
 import { SqliteStorage } from './store-sqlite.js';
 
 export { finalRun, trialKey } from './plan.js';
@@ -94,7 +94,7 @@ export async function runStudy(study: ResolvedStudy, options: RunStudyOptions): 
       { name: study.name, hash: study.hash, config: study.input, fingerprint, backend: concreteBackend(options.backend ?? 'auto') },
       searchTrials(study),
     );
-    if (!created) checkJoin(storage, record, study, options.data, concreteBackend(options.backend ?? 'auto'));
+    if (!created) checkJoin(storage, record, study, fingerprint, concreteBackend(options.backend ?? 'auto'));
     if (storage.recovered > 0) log(`resuming: ${storage.recovered} trial${storage.recovered === 1 ? ' was' : 's were'} interrupted and will run again`);
     const before = await storage.trials(record.id);
     if (!created && storage.kind === 'postgresql') {
@@ -152,14 +152,14 @@ export async function runStudy(study: ResolvedStudy, options: RunStudyOptions): 
 }
 
 /** A study that exists already is joined only with the same data (and on the same kernels). */
-function checkJoin(storage: StudyStorage, record: StudyRecord, study: ResolvedStudy, data: Prepared, backend: string): void {
+function checkJoin(storage: StudyStorage, record: StudyRecord, study: ResolvedStudy, fingerprint: DataFingerprint, backend: string): void {
   if (record.backend !== 'wasm' && record.backend !== 'reference') {
     throw new StorageError(storage.where, `study "${record.name}" runs on kernel backend "${record.backend}", which this mlplab does not have`);
   }
   if (backend !== record.backend) {
     throw new ConfigError('--backend', backend, `"${record.backend}" (or "auto" where it resolves to that): study "${record.name}" was created on those kernels and every trial runs on them`);
   }
-  checkFingerprint(study.data.source, dataFingerprint(data), record.fingerprint, record.name);
+  checkFingerprint(study.data.source, fingerprint, record.fingerprint, record.name);
 }
 
 /** Build the study report from what the store holds (the study must be done). */

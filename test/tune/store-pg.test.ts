@@ -4,11 +4,11 @@
  * another schema version, a study name taken by another config. And a whole study through
  * runStudy on PostgreSQL, with two workers, equal to the same study on SQLite with one.
  */
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { ConfigError, StorageError } from '../../src/errors.js';
@@ -18,6 +18,11 @@ import { runStudy } from '../../src/tune/study.js';
 import { BIN, tempDir as cliTempDir, writeStudyFolder } from '../cli/helpers.js';
 import { syntheticStudyData, tempDir, tinyStudyConfig } from './helpers.js';
 import { PG_URL, freshDatabase, pgSkip, sql, withDatabase } from './pg.js';
+
+const cleanUp: string[] = [];
+after(() => {
+  for (const d of cleanUp) rmSync(d, { recursive: true, force: true });
+});
 
 /** A loopback port nothing listens on. */
 async function closedPort(): Promise<number> {
@@ -85,6 +90,7 @@ test('tables of another schema version are refused on connecting, and the comman
     await sql(db.url, "UPDATE mlplab_meta SET value = '1' WHERE key = 'schema_version'");
     await refused(db.url, /holds mlplab tables of schema version 1, and this mlplab uses version 2; nothing was changed/);
     const dir = cliTempDir();
+    cleanUp.push(dir);
     mkdirSync(join(dir, 'data'));
     writeStudyFolder(join(dir, 'data'), {});
     const cfg = join(dir, 'tiny.json');
@@ -106,6 +112,7 @@ test('a study name taken by another config is refused before the data is loaded;
   const db = await freshDatabase();
   try {
     const dir = cliTempDir();
+    cleanUp.push(dir);
     mkdirSync(join(dir, 'data'));
     writeStudyFolder(join(dir, 'data'), { train: 300, test: 60 });
     const cfg = join(dir, 'tiny.json');

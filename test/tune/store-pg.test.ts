@@ -141,8 +141,9 @@ test('runStudy on PostgreSQL with two workers gives, trial by trial, the results
   try {
     const data = syntheticStudyData();
     // Dropout and batch norm on: their random masks and batch statistics must not depend on the worker either.
-    const base = { network: { widths: [8], activations: 'gelu', batchNorm: true, dropout: 0.3 }, train: { learningRate: 0.05, batchSize: 32, momentum: 0.9 } };
-    const study = resolveStudy(tinyStudyConfig({ base, seeds: 2, combine: { costRule: { maxTimeRatio: 1000 } } }));
+    const base = { network: { widths: [8], activations: 'gelu', batchNorm: true, dropout: 0.3 }, train: { learningRate: 0.01, batchSize: 32, momentum: 0.5 } };
+    // The candidate moves off the base (best mean), and its neighbours in every factor include new configurations: the interaction check enqueues trials of its own.
+    const study = resolveStudy(tinyStudyConfig({ base, seeds: 2, combine: { pick: 'best-mean', neighbours: 'all', costRule: { maxTimeRatio: 1000 } } }));
     const storage = await PostgresStorage.connect(db.url);
     const pgRun = await runStudy(study, { dir: a.dir, data, workers: 2, storage, htmlReport: false, leaseSeconds: 5 });
     await storage.close();
@@ -160,6 +161,8 @@ test('runStudy on PostgreSQL with two workers gives, trial by trial, the results
     const liteRows = lite.prepare("SELECT key, result_json FROM mlplab_trials WHERE phase <> 'final' ORDER BY key").all() as { key: string; result_json: string | null }[];
     lite.close();
     assert.ok(pgRows.length >= 6);
+    const phases = await sql<{ phase: string; n: string }>(db.url, 'SELECT phase, COUNT(*) AS n FROM mlplab_trials GROUP BY phase ORDER BY phase');
+    assert.deepEqual(phases.map((p) => p.phase), ['final', 'interaction', 'search'], 'every stage enqueued trials');
     assert.deepEqual(pgRows.map(strip), liteRows.map(strip));
     assert.equal(pgRun.report.winner.key, liteRun.report.winner.key);
     assert.equal(readFileSync(join(a.dir, 'final', 'model.json'), 'utf8'), readFileSync(join(b.dir, 'final', 'model.json'), 'utf8'));

@@ -4,7 +4,7 @@
 # create databases.
 #
 #   eval "$(scripts/pg-test-server.sh start)"          # exports MLPLAB_TEST_PG and MLPLAB_TEST_PG_DIR
-#   scripts/pg-test-server.sh restart "$MLPLAB_TEST_PG_DIR"
+#   scripts/pg-test-server.sh restart "$MLPLAB_TEST_PG_DIR" [SECONDS]   # down for SECONDS, then up
 #   scripts/pg-test-server.sh stop "$MLPLAB_TEST_PG_DIR"   # stops it and removes the folder
 #
 # The server refuses to run as root: as root, the cluster belongs to the `postgres` user and
@@ -85,16 +85,19 @@ stop() {
   rm -rf "$1"
 }
 
+# Stop the server (cutting every connection), stay down for SECONDS (default 0), start it again.
 restart() {
   check_dir "${1:-}"
   local bin
   bin=$(cat "$1/bin")
-  as_owner "$bin/pg_ctl" -D "$1/data" -l "$1/server.log" -m fast -w -t 60 restart >/dev/null
+  as_owner "$bin/pg_ctl" -D "$1/data" -m fast -w -t 60 stop >/dev/null
+  sleep "${2:-0}"
+  as_owner "$bin/pg_ctl" -D "$1/data" -l "$1/server.log" -w -t 60 start >/dev/null
 }
 
 case "${1:-}" in
   start) start ;;
   stop) stop "${2:-}" ;;
-  restart) restart "${2:-}" ;;
-  *) die "usage: $0 start | stop FOLDER | restart FOLDER" ;;
+  restart) restart "${2:-}" "${3:-0}" ;;
+  *) die "usage: $0 start | stop FOLDER | restart FOLDER [SECONDS]" ;;
 esac

@@ -217,10 +217,17 @@ test('PostgreSQL restarted in the middle of a study: the workers reconnect and t
       const r = await sql<{ done: string; left: string }>(db.url, "SELECT COUNT(*) FILTER (WHERE status = 'done') AS done, COUNT(*) FILTER (WHERE status <> 'done') AS left FROM mlplab_trials");
       return Number(r[0].done) >= 2 && Number(r[0].left) >= 3;
     });
-    restartServer();
+    const [{ t: startedBefore }] = await sql<{ t: Date }>(db.url, 'SELECT pg_postmaster_start_time() AS t');
+    // Down for two seconds: long enough that every process's calls (the live view polls every second) meet a dead server.
+    restartServer(2);
+    const [{ t: startedAfter }] = await sql<{ t: Date }>(db.url, 'SELECT pg_postmaster_start_time() AS t');
+    assert.ok(startedAfter > startedBefore, 'the server restarted');
+    const left = await sql<{ n: string }>(db.url, "SELECT COUNT(*) AS n FROM mlplab_trials WHERE status <> 'done'");
+    assert.ok(Number(left[0].n) > 0, 'in the middle of the study');
     await exitsOk(study, 'mlplab study');
     await exitsOk(worker, 'the worker');
-    assert.match(study.out() + worker.out(), /lost the connection to the study database .*; reconnecting/);
+    assert.match(study.out(), /lost the connection to the study database \(.*\); reconnecting/);
+    assert.match(worker.out(), /lost the connection to the study database \(.*\); reconnecting/);
     await checkFinished(db.url, out);
   } finally {
     await db.drop();

@@ -24,9 +24,9 @@ export function requireServer(): void {
 /** `skip` for the test that restarts the server: it needs the script's folder too. */
 export const restartSkip: false | string = pgSkip || (process.env.MLPLAB_TEST_PG_DIR ? false : 'restarting the server needs MLPLAB_TEST_PG_DIR (printed by scripts/pg-test-server.sh start)');
 
-/** Restart the test server (fast shutdown: every connection is cut). */
-export function restartServer(): void {
-  const r = spawnSync('bash', [`${ROOT}scripts/pg-test-server.sh`, 'restart', process.env.MLPLAB_TEST_PG_DIR!], { encoding: 'utf8' });
+/** Stop the test server (fast shutdown: every connection is cut), keep it down `downSeconds`, start it again. */
+export function restartServer(downSeconds = 0): void {
+  const r = spawnSync('bash', [`${ROOT}scripts/pg-test-server.sh`, 'restart', process.env.MLPLAB_TEST_PG_DIR!, String(downSeconds)], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`restarting PostgreSQL failed: ${r.stderr}`);
 }
 

@@ -85,3 +85,17 @@ export class OutputError extends MlplabError {
     super(`${path}: ${problem}`);
   }
 }
+
+/**
+ * A study's database cannot be used: unreachable, refused credentials, another schema
+ * version, a study name taken by another config. `where` names it (a PostgreSQL URL without
+ * its password, or a study.db path).
+ */
+export class StorageError extends MlplabError {
+  constructor(
+    readonly where: string,
+    readonly problem: string,
+  ) {
+    super(`${where}: ${problem}`);
+  }
+}

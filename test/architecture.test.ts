@@ -31,7 +31,7 @@ const FLOORS: string[][] = [
 ];
 
 /** Packages that exist only in Node: the browser entry must not reach them. */
-const NODE_ONLY_PACKAGES = ['@resvg/resvg-js', 'better-sqlite3', 'cli-progress', 'commander'];
+const NODE_ONLY_PACKAGES = ['@resvg/resvg-js', 'better-sqlite3', 'cli-progress', 'commander', 'pg'];
 
 function tsFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {

@@ -1,84 +1,214 @@
 import { existsSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { basename, dirname, extname, join } from 'node:path';
 import type { Command } from 'commander';
-import { ConfigError } from '../errors.js';
+import { ConfigError, OutputError } from '../errors.js';
+import { formatFixed } from '../format.js';
 import { createBackend, type BackendName } from '../tensor/index.js';
 import { fmtMetric } from '../tune/analysis.js';
-import { resolveStudy } from '../tune/config.js';
+import { resolveStudy, type ResolvedStudy } from '../tune/config.js';
 import { loadStudyData } from '../tune/data.js';
 import { LiveView, fmtEta } from '../tune/live.js';
 import { defaultWorkers } from '../tune/pool.js';
 import { formatTable1Text } from '../tune/report.js';
-import { STUDY_FILES, StudyStore } from '../tune/store.js';
-import { runStudy } from '../tune/study.js';
+import { DEFAULT_LEASE_SECONDS } from '../tune/storage.js';
+import { PostgresStorage, isPostgresUrl, studyConflict } from '../tune/store-pg.js';
+import { STUDY_FILES, SqliteStorage } from '../tune/store-sqlite.js';
+import { runStudy, runWorker } from '../tune/study.js';
 import { parse, readJsonFile } from './options.js';
 
 interface StudyFlags {
   workers?: number;
   out?: string;
+  storage?: string;
+  lease: number;
   backend: BackendName;
   html: boolean;
 }
 
-/** `mlplab study <config.json> [--workers N] [--out DIR]`: run or resume a tuning study. */
+interface WorkerFlags {
+  storage: string;
+  study?: string;
+  data?: string;
+  workers?: number;
+  lease: number;
+}
+
+const STORAGE_HELP = 'PostgreSQL URL (postgresql://user:password@host:5432/db) holding the study, so workers on other machines can join';
+
+function checkWorkers(n: number | undefined): void {
+  if (n !== undefined && n < 1) throw new ConfigError('--workers', n, 'a number of workers >= 1');
+}
+
+function parseLease(v: string): number {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n <= 0 || n > 3600) throw new ConfigError('--lease', v, 'a number of seconds > 0 and <= 3600');
+  return n;
+}
+
+function parseStorage(v: string): string {
+  if (!isPostgresUrl(v)) {
+    throw new ConfigError('--storage', v, 'a PostgreSQL URL such as postgresql://user:password@host:5432/db (leave --storage out to keep the study in its --out folder)');
+  }
+  return v;
+}
+
+/** Connect to the study database, reporting reconnections on stderr. */
+async function connect(url: string, log: (line: string) => void): Promise<PostgresStorage> {
+  return PostgresStorage.connect(url, { onReconnect: (problem) => log(`lost the connection to the study database (${problem}); reconnecting`) });
+}
+
+/** Ctrl-C once stops the workers (their trials go back to the queue); twice exits at once. */
+function onInterrupt(log: (line: string) => void, controller: AbortController, what: string): () => void {
+  const handler = () => {
+    if (controller.signal.aborted) process.exit(130);
+    log(`mlplab: interrupted; stopping the workers (${what})`);
+    controller.abort();
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  return () => {
+    process.off('SIGINT', handler);
+    process.off('SIGTERM', handler);
+  };
+}
+
+/**
+ * `mlplab study <config.json> [--storage URL] [--workers N] [--out DIR]`: run, resume or join a
+ * tuning study; `mlplab worker --storage URL`: take trials of studies started elsewhere.
+ */
 export function registerStudyCommand(program: Command): void {
   program
     .command('study')
     .description('run a tuning study (one-at-a-time, grid or random search, several seeds per configuration); running it again resumes')
     .argument('<config>', 'study file (JSON): data, base model, factors and values, strategy, seeds; see examples/seed-study.json')
-    .option('--workers <n>', `worker threads training trials in parallel (default: one per core, here ${defaultWorkers()})`, parse.int('--workers'))
-    .option('--out <dir>', 'study folder: results database and reports (default studies/<name>); the same folder resumes')
-    .option('--backend <name>', 'kernels: auto | wasm | reference', parse.backend, 'auto')
+    .option('--workers <n>', `worker threads training trials in parallel here (default: one per core, here ${defaultWorkers()})`, parse.int('--workers'))
+    .option('--out <dir>', 'study folder: reports, and the results database without --storage (default studies/<name>); the same folder resumes')
+    .option('--storage <url>', `${STORAGE_HELP}; the study is created there, or joined when it exists with the same config`, parseStorage)
+    .option('--lease <seconds>', `a worker that does not renew its claim on a trial for this long loses it to another`, parseLease, DEFAULT_LEASE_SECONDS)
+    .option('--backend <name>', 'kernels: auto | wasm | reference (recorded with the study; every worker uses it)', parse.backend, 'auto')
     .option('--no-html', 'skip report.html and figures (Table 1 and study.json are still written)')
     .action(async (file: string, flags: StudyFlags) => {
-      if (flags.workers !== undefined && flags.workers < 1) throw new ConfigError('--workers', flags.workers, 'a number of workers >= 1');
+      checkWorkers(flags.workers);
       if (!existsSync(file)) throw new ConfigError('<config>', file, 'an existing study file (JSON); see examples/seed-study.json');
       const study = resolveStudy(await readJsonFile(file, 'config'), file, basename(file, extname(file)));
       const dir = flags.out ?? join('studies', study.name);
-      StudyStore.check(dir, study);
-      const out = (s: string) => process.stdout.write(s + '\n');
-      out(`mlplab study ${study.name}: ${study.factors.length} factors, ${study.strategy.type}, ${study.seeds} seeds per configuration -> ${dir}`);
-      const data = await loadStudyData(study, dirname(file), createBackend(flags.backend));
-      for (const s of data.steps) out(`  data: ${s.summary}`);
-      out(`  rows: ${study.data.trainRows !== undefined && study.data.trainRows < data.train.rows ? `${study.data.trainRows} of ${data.train.rows}` : data.train.rows} training rows per trial, ${data.val.rows} validation, ${data.test?.rows ?? 0} test; ${data.train.cols} features`);
-
-      const view = new LiveView({ metric: study.metric });
-      const controller = new AbortController();
-      const onSigint = () => {
-        if (controller.signal.aborted) process.exit(130);
-        view.log('mlplab: interrupted; stopping the workers (finished trials are kept; run the same command to resume)');
-        controller.abort();
-      };
-      process.on('SIGINT', onSigint);
-      let outcome;
+      const err = (s: string) => process.stderr.write(s + '\n');
+      // Refuse what can be refused before the data is loaded: an unreachable database, a name taken by another config, a folder in use.
+      const storage = flags.storage ? await connect(flags.storage, err) : null;
       try {
-        outcome = await runStudy(study, {
-          dir,
-          data,
-          workers: flags.workers,
-          backend: flags.backend,
-          signal: controller.signal,
-          onProgress: (p) => view.update(p),
-          onLog: (line) => view.log(line),
-          htmlReport: flags.html,
-        });
+        if (storage) {
+          await refuseOtherConfig(storage, study);
+          if (existsSync(join(dir, STUDY_FILES.db))) {
+            throw new OutputError(dir, `holds a study stored in its own ${STUDY_FILES.db}; a study stored in PostgreSQL writes its reports elsewhere. help: pass another --out folder`);
+          }
+        } else SqliteStorage.check(dir, study.name, study.hash);
+        const out = (s: string) => process.stdout.write(s + '\n');
+        out(`mlplab study ${study.name}: ${study.factors.length} factors, ${study.strategy.type}, ${study.seeds} seeds per configuration -> ${dir}${storage ? ` (trials in ${storage.where})` : ''}`);
+        const data = await loadStudyData(study, dirname(file), createBackend(flags.backend));
+        for (const s of data.steps) out(`  data: ${s.summary}`);
+        out(`  rows: ${study.data.trainRows !== undefined && study.data.trainRows < data.train.rows ? `${study.data.trainRows} of ${data.train.rows}` : data.train.rows} training rows per trial, ${data.val.rows} validation, ${data.test?.rows ?? 0} test; ${data.train.cols} features`);
+
+        const view = new LiveView({ metric: study.metric });
+        const controller = new AbortController();
+        const release = onInterrupt((l) => view.log(l), controller, 'finished trials are kept; run the same command to resume');
+        let outcome;
+        try {
+          outcome = await runStudy(study, {
+            dir,
+            data,
+            storage: storage ?? undefined,
+            workers: flags.workers,
+            backend: flags.backend,
+            leaseSeconds: flags.lease,
+            signal: controller.signal,
+            onProgress: (p) => view.update(p),
+            onLog: (line) => view.log(line),
+            htmlReport: flags.html,
+          });
+        } finally {
+          view.stop();
+          release();
+        }
+        const r = outcome.report;
+        out('');
+        out(formatTable1Text(r));
+        out('');
+        if (r.interaction) out(`interaction check: ${r.interaction.summary}`);
+        out(`final model: ${r.winner.label}`);
+        if (r.final?.test) {
+          out(`test accuracy ${fmtMetric(r.final.test.accuracy, 'valAccuracy')}, macro F1 ${r.final.test.report.macro.f1.toFixed(3)} (${r.final.test.report.macro.support} test rows, evaluated once)`);
+        }
+        const parts = [`${outcome.executed} run here`];
+        if (outcome.byOthers > 0) parts.push(`${outcome.byOthers} by other workers`);
+        parts.push(`${outcome.reused} from an earlier run`);
+        if (outcome.interrupted) parts.push(`${outcome.interrupted} re-run after an interruption`);
+        out(`${r.trials.total} trials (${parts.join(', ')}) in ${fmtEta(outcome.wallSeconds)} on ${r.trials.workers} worker${r.trials.workers === 1 ? '' : 's'}`);
+        out(`Table 1: ${join(dir, STUDY_FILES.table)}`);
+        if (flags.html) out(`report: ${join(dir, STUDY_FILES.report)}`);
       } finally {
-        view.stop();
-        process.off('SIGINT', onSigint);
+        await storage?.close();
       }
-      const r = outcome.report;
-      out('');
-      out(formatTable1Text(r));
-      out('');
-      if (r.interaction) out(`interaction check: ${r.interaction.summary}`);
-      out(`final model: ${r.winner.label}`);
-      if (r.final?.test) {
-        out(`test accuracy ${fmtMetric(r.final.test.accuracy, 'valAccuracy')}, macro F1 ${r.final.test.report.macro.f1.toFixed(3)} (${r.final.test.report.macro.support} test rows, evaluated once)`);
-      }
-      out(
-        `${r.trials.total} trials (${outcome.executed} run now, ${outcome.reused} from an earlier run${outcome.interrupted ? `, ${outcome.interrupted} re-run after an interruption` : ''}) in ${fmtEta(outcome.wallSeconds)} on ${r.trials.workers} worker${r.trials.workers === 1 ? '' : 's'}`,
-      );
-      out(`Table 1: ${join(dir, STUDY_FILES.table)}`);
-      if (flags.html) out(`report: ${join(dir, STUDY_FILES.report)}`);
     });
+
+  program
+    .command('worker')
+    .description('join tuning studies stored in PostgreSQL (started with mlplab study --storage) and take their trials until none are left')
+    .requiredOption('--storage <url>', STORAGE_HELP, parseStorage)
+    .option('--study <name>', 'work on this study only (default: every unfinished study, oldest first)')
+    .option('--data <source>', "this machine's copy of the study's data, when it is not where the study file says (needs --study); it must prepare to the same rows")
+    .option('--workers <n>', `worker threads (default: one per core, here ${defaultWorkers()})`, parse.int('--workers'))
+    .option('--lease <seconds>', `a worker that does not renew its claim on a trial for this long loses it to another`, parseLease, DEFAULT_LEASE_SECONDS)
+    .action(async (flags: WorkerFlags) => {
+      checkWorkers(flags.workers);
+      const out = (s: string) => process.stdout.write(s + '\n');
+      const err = (s: string) => process.stderr.write(s + '\n');
+      const storage = await connect(flags.storage, err);
+      const workers = Math.max(1, flags.workers ?? defaultWorkers());
+      // The live view of the study being worked on (a new one per study joined).
+      const ui: { view: LiveView | null } = { view: null };
+      const say = (line: string) => (ui.view ? ui.view.log(line) : out(line));
+      const controller = new AbortController();
+      const release = onInterrupt(say, controller, 'their trials go back to the queue for other workers');
+      try {
+        out(`mlplab worker on ${hostname()} (process ${process.pid}, ${workers} worker${workers === 1 ? '' : 's'}): ${storage.where}`);
+        const outcome = await runWorker({
+          storage,
+          study: flags.study,
+          dataSource: flags.data,
+          workers,
+          leaseSeconds: flags.lease,
+          signal: controller.signal,
+          onJoin: (record, study: ResolvedStudy, data) => {
+            ui.view?.stop();
+            ui.view = null;
+            out(`study "${record.name}": ${study.factors.length} factors, ${study.strategy.type}, ${study.seeds} seeds; stage ${record.stage}`);
+            for (const s of data.steps) out(`  data: ${s.summary}`);
+            ui.view = new LiveView({ metric: study.metric });
+          },
+          onProgress: (_study, p) => ui.view?.update(p),
+          onLog: say,
+        });
+        ui.view?.stop();
+        ui.view = null;
+        if (outcome.studies.length === 0 && flags.study === undefined) out(`no unfinished studies in ${storage.where}; nothing to do`);
+        for (const s of outcome.studies) {
+          const extra = [s.dropped ? `${s.dropped} dropped after their lease ran out` : '', s.requeued ? `${s.requeued} re-queued from workers that stopped` : ''].filter(Boolean);
+          out(
+            `study "${s.name}" is done: ${s.executed} trial${s.executed === 1 ? '' : 's'} trained here${extra.length ? ` (${extra.join(', ')})` : ''}; ` +
+              `database time ${formatFixed(s.db.seconds, 2)} s over ${s.db.calls} calls`,
+          );
+        }
+      } finally {
+        ui.view?.stop();
+        release();
+        await storage.close();
+      }
+    });
+}
+
+/** The study's name held by another config is refused before any data is loaded. */
+async function refuseOtherConfig(storage: PostgresStorage, study: ResolvedStudy): Promise<void> {
+  const existing = await storage.findStudy(study.name);
+  if (existing && existing.hash !== study.hash) throw studyConflict(storage.where, study.name, existing.hash, study.hash);
 }

@@ -8,8 +8,11 @@ import { formatPercent } from '../format.js';
 import type { ResolvedStudy, StudyMetric } from './config.js';
 import { baseLevels, configuration, type Configuration } from './strategies.js';
 import { summarize, welchTest, type Comparison, type Summary } from './stats.js';
-import type { StoredTrial, TrialResult } from './store.js';
+import type { StoredTrial, TrialResult } from './storage.js';
 import type { LayerStats } from '../metrics/history-types.js';
+
+/** What the analysis reads of a stored trial. */
+export type TrialOutcomeRecord = Pick<StoredTrial, 'configKey' | 'seed' | 'status' | 'result'>;
 
 /** A configuration's results over its seeds. */
 export interface ConfigStats {
@@ -62,8 +65,8 @@ function layerSummaries(results: TrialResult[]): LayerSummary[] {
 }
 
 /** Summarise the finished trials of each configuration. */
-export function configStats(configs: Configuration[], trials: StoredTrial[]): Map<string, ConfigStats> {
-  const byKey = new Map<string, StoredTrial[]>();
+export function configStats(configs: Configuration[], trials: TrialOutcomeRecord[]): Map<string, ConfigStats> {
+  const byKey = new Map<string, TrialOutcomeRecord[]>();
   for (const t of trials) {
     const list = byKey.get(t.configKey) ?? [];
     list.push(t);

@@ -139,8 +139,10 @@ export interface ResolvedStudy {
   final: ParsedStudy['final'];
   /** Hash of the canonical config: a study folder belongs to exactly one. */
   hash: string;
-  /** The canonical config (what is stored and hashed). */
+  /** The canonical config (what is hashed). */
   canonical: unknown;
+  /** The study file as given, with its name: what a study database stores, so any worker resolves this same study. */
+  input: Record<string, unknown>;
 }
 
 /** Paths a factor may vary: every option of `network` and `train` except the seed (seeds are the study's own) and the diagnostics (they change nothing learned). */
@@ -217,6 +219,7 @@ export function resolveStudy(input: unknown, file = '', fallbackName = 'study'):
       final: parsed.final,
       hash: hashJson(canonical),
       canonical,
+      input: { ...(input as Record<string, unknown>), name },
     };
   });
 }

@@ -1,5 +1,5 @@
 /**
- * Tuning studies (Node only: worker threads and SQLite). A study file names the data, a base
+ * Tuning studies (Node only: worker threads, SQLite or PostgreSQL). A study file names the data, a base
  * model, factors with values and a strategy; `runStudy` trains every trial on worker threads,
  * stores each as it finishes, resumes after an interruption, checks the combined winner for
  * interactions, trains the final model and writes Table 1 and the report.
@@ -28,7 +28,21 @@ export {
   type Table1Cell,
 } from './analysis.js';
 export { loadStudyData } from './data.js';
-export { StudyStore, STUDY_FILES, type StoredTrial, type TrialResult } from './store.js';
-export { runStudy, StudyInterrupted, type RunStudyOptions, type StudyOutcome, type StudyProgress } from './study.js';
+export {
+  DEFAULT_LEASE_SECONDS,
+  type Claim,
+  type DataFingerprint,
+  type StoredTrial,
+  type StudyRecord,
+  type StudyStage,
+  type StudyStorage,
+  type TrialFinish,
+  type TrialResult,
+  type TrialSpec,
+} from './storage.js';
+export { SqliteStorage, STUDY_FILES } from './store-sqlite.js';
+export { PostgresStorage, isPostgresUrl, redactUrl, type PostgresOptions } from './store-pg.js';
+export { dataFingerprint } from './fingerprint.js';
+export { runStudy, runWorker, StudyInterrupted, type RunStudyOptions, type RunWorkerOptions, type StudyOutcome, type StudyProgress, type WorkerOutcome } from './study.js';
 export { LiveView } from './live.js';
 export { formatTable1Markdown, formatTable1Text, renderStudyReportHtml, significanceRule, type StudyReport } from './report.js';

@@ -1,11 +1,12 @@
 /**
  * The study's live view in the terminal: on a TTY a small block redrawn in place (phase,
- * trials done / running / left, best so far, ETA, one line per running trial); otherwise
+ * trials done / running / left, best so far, ETA, one line per running trial and the worker
+ * running it, on whichever host); otherwise
  * one plain line per finished trial, so logs and CI output stay readable.
  */
 import { fmtMetric } from './analysis.js';
 import type { StudyMetric } from './config.js';
-import type { StudyProgress } from './study.js';
+import type { StudyProgress } from './progress.js';
 
 const PHASE_TITLE = { search: 'search', interaction: 'interaction check', final: 'final model' } as const;
 
@@ -62,8 +63,12 @@ export class LiveView {
 
   private finishedLine(p: StudyProgress): string {
     const f = p.finished!;
-    const what = f.result ? `${fmtMetric(f.result.metric, this.options.metric)} in ${f.result.seconds.toFixed(1)} s (${f.result.epochs} epochs)` : `diverged: ${f.error ?? ''}`;
-    return `[${PHASE_TITLE[p.phase]} ${p.done}/${p.total}] ${f.label}, seed ${f.seed}: ${what}${p.best ? ` | best ${fmtMetric(p.best.mean, this.options.metric)} (${p.best.label})` : ''}${p.etaSeconds !== null ? ` | ETA ${fmtEta(p.etaSeconds)}` : ''}`;
+    const what = f.result
+      ? `${fmtMetric(f.result.metric, this.options.metric)} in ${f.result.seconds.toFixed(1)} s (${f.result.epochs} epochs)`
+      : f.error !== undefined || p.phase !== 'final'
+        ? `diverged: ${f.error ?? ''}`
+        : 'trained';
+    return `[${PHASE_TITLE[p.phase]} ${p.done}/${p.total}] ${f.label}, seed ${f.seed}: ${what}${f.worker ? ` on ${f.worker}` : ''}${p.best ? ` | best ${fmtMetric(p.best.mean, this.options.metric)} (${p.best.label})` : ''}${p.etaSeconds !== null ? ` | ETA ${fmtEta(p.etaSeconds)}` : ''}`;
   }
 
   private lines(p: StudyProgress): string[] {
@@ -74,11 +79,11 @@ export class LiveView {
         ? `final model | ${fmtEta(p.elapsedSeconds)} elapsed`
         : `${PHASE_TITLE[p.phase]}: ${p.done}/${p.total} done, ${p.running.length} running, ${p.left} left` +
           (p.reused ? ` (${p.reused} from an earlier run)` : '') +
-          ` | ${p.workers} worker${p.workers === 1 ? '' : 's'} | ${fmtEta(p.elapsedSeconds)} elapsed` +
+          ` | ${p.workers} worker${p.workers === 1 ? '' : 's'}${p.hosts && p.hosts > 1 ? ` on ${p.hosts} hosts` : ''} | ${fmtEta(p.elapsedSeconds)} elapsed` +
           (p.etaSeconds !== null ? ` | ETA ${fmtEta(p.etaSeconds)}` : '');
     const out = [cut(head)];
     if (p.best) out.push(cut(`  best so far: ${fmtMetric(p.best.mean, this.options.metric)} (n=${p.best.n}) ${p.best.label}`));
-    for (const r of p.running) out.push(cut(`  > ${r.label}, seed ${r.seed}: epoch ${r.epoch}/${r.epochs}`));
+    for (const r of p.running) out.push(cut(`  > ${r.label}, seed ${r.seed}: epoch ${r.epoch}/${r.epochs}${r.worker ? ` on ${r.worker}` : ''}`));
     return out;
   }
 

@@ -16,6 +16,14 @@ export class PoolStoppedError extends Error {
   }
 }
 
+/** The job was cancelled: its worker was replaced by a fresh one (the trial's lease was lost). */
+export class JobCancelledError extends Error {
+  constructor() {
+    super('the job was cancelled');
+    this.name = 'JobCancelledError';
+  }
+}
+
 /** A worker reported an unexpected error (not a diverging run). */
 export class WorkerFailure extends Error {
   constructor(
@@ -33,6 +41,8 @@ type Result = Extract<WorkerReply, { type: 'done' | 'failed' | 'final' }>;
 interface Slot {
   worker: Worker;
   pending: { resolve: (r: Result) => void; reject: (e: Error) => void; onEpoch?: (r: EpochRecord) => void } | null;
+  /** Terminated by `replace`. */
+  dead?: boolean;
 }
 
 /** Default number of workers: one per core. */
@@ -42,8 +52,12 @@ export function defaultWorkers(): number {
 
 export class WorkerPool {
   private stopped = false;
+  private readonly replacing = new Map<number, Promise<void>>();
 
-  private constructor(private readonly slots: Slot[]) {}
+  private constructor(
+    private readonly slots: Slot[],
+    private readonly init: WorkerInit,
+  ) {}
 
   get size(): number {
     return this.slots.length;
@@ -51,36 +65,66 @@ export class WorkerPool {
 
   /** Start `n` workers and hand each the (shared) data; resolves when all are ready. */
   static async start(n: number, init: WorkerInit): Promise<WorkerPool> {
-    const url = new URL('./worker.js', import.meta.url);
-    const slots: Slot[] = [];
-    const ready: Promise<void>[] = [];
-    for (let i = 0; i < n; i++) {
-      const worker = new Worker(url);
-      const slot: Slot = { worker, pending: null };
-      slots.push(slot);
-      ready.push(
-        new Promise<void>((resolve, reject) => {
-          const onMessage = (m: WorkerReply) => {
-            if (m.type === 'ready') {
-              worker.off('error', reject);
-              resolve();
-            } else if (m.type === 'error') reject(new WorkerFailure(m.name, m.message, m.stack));
-          };
-          worker.once('error', reject);
-          worker.on('message', onMessage);
-        }),
-      );
-      worker.postMessage({ type: 'init', init });
-    }
-    const pool = new WorkerPool(slots);
-    try {
-      await Promise.all(ready);
-    } catch (e) {
+    const pool = new WorkerPool([], init);
+    const started = await Promise.allSettled(Array.from({ length: n }, () => WorkerPool.spawn(init)));
+    for (const r of started) if (r.status === 'fulfilled') pool.slots.push(r.value);
+    const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) {
       await pool.stop();
-      throw e;
+      throw failed.reason;
     }
-    for (const slot of slots) pool.wire(slot);
+    for (const slot of pool.slots) pool.wire(slot);
     return pool;
+  }
+
+  /** One worker, initialised with the data; resolves when it is ready. */
+  private static spawn(init: WorkerInit): Promise<Slot> {
+    const worker = new Worker(new URL('./worker.js', import.meta.url));
+    const slot: Slot = { worker, pending: null };
+    return new Promise<Slot>((resolve, reject) => {
+      const onError = (e: Error) => reject(e);
+      worker.once('error', onError);
+      worker.on('message', (m: WorkerReply) => {
+        if (m.type === 'ready') {
+          worker.off('error', onError);
+          resolve(slot);
+        } else if (m.type === 'error') reject(new WorkerFailure(m.name, m.message, m.stack));
+      });
+      worker.postMessage({ type: 'init', init });
+    }).catch(async (e: unknown) => {
+      await worker.terminate();
+      throw e;
+    });
+  }
+
+  /**
+   * Cancel whatever worker `index` runs by replacing it with a fresh worker; its job rejects
+   * with JobCancelledError. Resolves when the new worker is ready.
+   */
+  async replace(index: number): Promise<void> {
+    if (this.stopped) return;
+    const task = (async () => {
+      const old = this.slots[index];
+      const p = old.pending;
+      old.pending = null;
+      old.dead = true;
+      old.worker.removeAllListeners();
+      await old.worker.terminate();
+      p?.reject(new JobCancelledError());
+      const fresh = await WorkerPool.spawn(this.init);
+      if (this.stopped) {
+        await fresh.worker.terminate();
+        return;
+      }
+      this.slots[index] = fresh;
+      this.wire(fresh);
+    })();
+    this.replacing.set(index, task.catch(() => undefined));
+    try {
+      await task;
+    } finally {
+      this.replacing.delete(index);
+    }
   }
 
   private wire(slot: Slot): void {
@@ -110,10 +154,12 @@ export class WorkerPool {
   }
 
   /** Run one job on worker `index` (which must be idle). */
-  run(index: number, job: WorkerJob, onEpoch?: (r: EpochRecord) => void): Promise<Result> {
-    if (this.stopped) return Promise.reject(new PoolStoppedError());
+  async run(index: number, job: WorkerJob, onEpoch?: (r: EpochRecord) => void): Promise<Result> {
+    await this.replacing.get(index);
+    if (this.stopped) throw new PoolStoppedError();
     const slot = this.slots[index];
-    if (slot.pending) return Promise.reject(new Error(`study worker ${index} is busy`));
+    if (slot.dead) throw new Error(`study worker ${index} could not be restarted`);
+    if (slot.pending) throw new Error(`study worker ${index} is busy`);
     return new Promise<Result>((resolve, reject) => {
       slot.pending = { resolve, reject, onEpoch };
       slot.worker.postMessage(job);

@@ -10,7 +10,7 @@ import type { RunOutput } from '../run/experiment.js';
 import type { ResolvedRun } from '../run/spec.js';
 import type { BackendName } from '../tensor/index.js';
 import type { StudyMetric } from './config.js';
-import type { TrialResult } from './store.js';
+import type { TrialResult } from './storage.js';
 
 /** The study's prepared data as it crosses to a worker: plain arrays, the pipeline as its tensors. */
 export interface WorkerInit {
@@ -22,6 +22,8 @@ export interface WorkerInit {
   test: Dataset | null;
   classes: number;
   classNames: string[];
+  /** The label value of each class, when the source's labels were not 0..K-1 (kept in the final model file). */
+  classValues?: number[];
   pipeline: { meta: PipelineMeta; tensors: NamedTensor[] };
   steps: PrepStep[];
   origin: { train: Int32Array; val: Int32Array; test: Int32Array | null };

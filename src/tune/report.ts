@@ -15,7 +15,8 @@ import type { RunReport } from '../report/run-report.js';
 import { writeRunFolder } from '../run/folder.js';
 import { fmtGain, fmtMetric, fmtP, fmtSignedGain, type Candidate, type ConfigStats, type InteractionCheck, type LayerSummary, type RankedConfig, type Table1 } from './analysis.js';
 import type { ResolvedStudy, StudyMetric } from './config.js';
-import { STUDY_FILES, type StoredTrial } from './store.js';
+import type { StoredTrial } from './storage.js';
+import { STUDY_FILES } from './store-sqlite.js';
 import type { Configuration } from './strategies.js';
 
 export interface StudyReport {
@@ -55,7 +56,7 @@ export interface BuildStudyReportArgs {
   winner: Configuration;
   final: RunReport | null;
   finalError: string | null;
-  trials: StoredTrial[];
+  trials: Pick<StoredTrial, 'status' | 'result'>[];
   workers: number;
   wallSeconds: number;
   executed: number;

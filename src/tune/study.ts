@@ -1,73 +1,53 @@
 /**
- * Running a study: the strategy's trials on worker threads, stored as they finish; after a
- * one-at-a-time search, the combined candidate and its neighbours (the interaction check);
- * then the final model trained and evaluated once on the test set; then the reports.
- * Running the same study in the same folder again resumes it.
+ * Running a study: create it in its store with every trial the strategy defines (or join it
+ * when it exists with the same config), work on it with this process's worker threads until
+ * every trial is finished, by whichever process, then write Table 1, the report and the final
+ * model. `runWorker` is the other half: a process that joins studies someone else created and
+ * takes their trials until none are left.
  */
 import type { Prepared } from '../data/prepare.js';
-import { MlplabError } from '../errors.js';
-import type { EpochRecord } from '../metrics/history-types.js';
-import type { RunReport } from '../report/run-report.js';
-import { mergeSpecs, resolveRun, type ResolvedRun } from '../run/spec.js';
+import { ConfigError, MlplabError, StorageError } from '../errors.js';
 import type { BackendName } from '../tensor/index.js';
-import { bestConfig, buildTable1, combinedCandidate, configStats, interactionCheck, rankConfigs, type Candidate, type InteractionCheck } from './analysis.js';
-import type { ResolvedStudy } from './config.js';
-import { shared, subsetRows } from './data.js';
-import { PoolStoppedError, WorkerFailure, WorkerPool, defaultWorkers } from './pool.js';
-import type { WorkerInit } from './protocol.js';
+import { createBackend, wasmSimdSupported } from '../tensor/index.js';
+import { configStats, rankConfigs } from './analysis.js';
+import { resolveStudy, type ResolvedStudy } from './config.js';
+import { loadStudyData, subsetRows } from './data.js';
+import { checkFingerprint, dataFingerprint } from './fingerprint.js';
+import { analyse, searchTrials, uniqueStats } from './plan.js';
+import { PoolStoppedError, WorkerFailure, defaultWorkers } from './pool.js';
+import { ProgressTracker, type StudyProgress } from './progress.js';
 import { buildStudyReport, writeStudyReport, type StudyReport } from './report.js';
-import { StudyStore, type TrialResult } from './store.js';
-import { configuration, expandStrategy, neighbourLevels, studySeeds, type Configuration } from './strategies.js';
+import { runTrials, type RunnerStats } from './runner.js';
+import { DEFAULT_LEASE_SECONDS, type DataFingerprint, type StudyRecord, type StudyStorage } from './storage.js';
+import { SqliteStorage } from './store-sqlite.js';
+
+export { finalRun, trialKey } from './plan.js';
+export type { RunningTrial, StudyPhase, StudyProgress } from './progress.js';
 
 /** The study stopped before finishing (Ctrl-C, a signal); what finished is stored. */
 export class StudyInterrupted extends MlplabError {
-  constructor(readonly dir: string) {
-    super(`the study was interrupted; finished trials are stored in ${dir}. help: run the same command again to resume`);
+  constructor(readonly where: string) {
+    super(`the study was interrupted; finished trials are stored in ${where}. help: run the same command again to resume`);
   }
 }
 
-export type StudyPhase = 'search' | 'interaction' | 'final';
-
-/** A running trial, for the live view. */
-export interface RunningTrial {
-  label: string;
-  seed: number;
-  epoch: number;
-  epochs: number;
-}
-
-/** The live state of a study, passed to `onProgress` whenever it changes. */
-export interface StudyProgress {
-  phase: StudyPhase;
-  /** Trials of this phase: finished (now or in an earlier run), running, not started. */
-  done: number;
-  running: RunningTrial[];
-  left: number;
-  total: number;
-  /** Trials of this phase found finished from an earlier run. */
-  reused: number;
-  best: { label: string; mean: number; n: number } | null;
-  elapsedSeconds: number;
-  /** Estimated seconds to finish this phase, once a trial has finished in this run. */
-  etaSeconds: number | null;
-  workers: number;
-  /** The trial that just finished, if that is what changed. */
-  finished?: { label: string; seed: number; result: TrialResult | null; error?: string };
-}
-
 export interface RunStudyOptions {
-  /** The study folder (study.db, report.html, table1.md, ...). */
+  /** The study folder: report.html, table1.md, final/ (and study.db when no other storage is given). */
   dir: string;
   /** The study's data, prepared once (loadStudyData). */
   data: Prepared;
-  /** Worker threads; default one per core. */
+  /** Where the study's trials live; default SQLite in `dir` (opened and closed here). */
+  storage?: StudyStorage;
+  /** Worker threads of this process; default one per core. */
   workers?: number;
-  /** Kernel backend each worker creates; default 'auto'. */
+  /** Kernel backend of every trial; default 'auto'. Recorded with the study: every worker uses it. */
   backend?: BackendName;
-  /** Abort: running trials are dropped (they re-run on resume), and runStudy rejects with StudyInterrupted. */
+  /** Seconds a worker holds a trial without renewing its lease; default 30. */
+  leaseSeconds?: number;
+  /** Abort: running trials go back to the queue (they re-run on resume), and runStudy rejects with StudyInterrupted. */
   signal?: AbortSignal;
   onProgress?: (p: StudyProgress) => void;
-  /** One-line messages: phases, decisions. */
+  /** One-line messages: phases, decisions, workers that stopped. */
   onLog?: (line: string) => void;
   /** Write report.html (with figures); default true. Tests skip it for speed. */
   htmlReport?: boolean;
@@ -77,17 +57,26 @@ export interface StudyOutcome {
   dir: string;
   report: StudyReport;
   files: string[];
-  /** Trials trained by this call, and found finished from an earlier run. */
+  /** Trials trained by this process, by other workers during this run, and found finished from before. */
   executed: number;
+  byOthers: number;
   reused: number;
-  /** Trials an earlier, interrupted run left unfinished (run again by this call). */
+  /** Trials a stopped process left unfinished, queued again by this one. */
   interrupted: number;
   wallSeconds: number;
+  /** Time this process spent in database calls, and how many. */
+  db: { seconds: number; calls: number };
+}
+
+/** 'auto' as it resolves on this machine: the backend recorded with a new study. */
+export function concreteBackend(name: BackendName): 'wasm' | 'reference' {
+  return name === 'auto' ? (wasmSimdSupported() ? 'wasm' : 'reference') : name;
 }
 
 /**
- * Run (or resume) `study` in `options.dir`. Throws OutputError when the folder belongs to a
- * different config, StudyInterrupted when aborted.
+ * Run (or resume, or join) `study`. Throws OutputError / StorageError when the store holds the
+ * study's name with a different config, DataError when it was created on other data,
+ * StudyInterrupted when aborted.
  *
  * @example
  * const data = await loadStudyData(study);
@@ -95,246 +84,225 @@ export interface StudyOutcome {
  */
 export async function runStudy(study: ResolvedStudy, options: RunStudyOptions): Promise<StudyOutcome> {
   const started = performance.now();
-  const store = StudyStore.open(options.dir, study);
-  const interrupted = store.resetInterrupted();
+  const storage = options.storage ?? SqliteStorage.open(options.dir);
   const log = options.onLog ?? (() => undefined);
-  if (interrupted) log(`resuming: ${interrupted} trial${interrupted === 1 ? ' was' : 's were'} interrupted and will run again`);
   const workers = Math.max(1, options.workers ?? defaultWorkers());
-  const seeds = studySeeds(study);
-  const trialRows = subsetRows(options.data.train, study.data.trainRows, study.data.seed);
-  let pool: WorkerPool | null = null;
-  let executed = 0;
-  const signal = options.signal;
-  const onAbort = () => void pool?.stop();
-  signal?.addEventListener('abort', onAbort);
-
-  const getPool = async (): Promise<WorkerPool> => {
-    if (pool) return pool;
-    if (signal?.aborted) throw new StudyInterrupted(options.dir);
-    const d = options.data;
-    const init: WorkerInit = {
-      backend: options.backend ?? 'auto',
-      train: shared(d.train),
-      val: shared(d.val),
-      trialRows,
-      test: d.test ? shared(d.test) : null,
-      classes: d.classes,
-      classNames: d.classNames,
-      pipeline: d.pipeline.toTensors(),
-      steps: d.steps,
-      origin: d.origin,
-      source: study.data.source,
-    };
-    pool = await WorkerPool.start(workers, init);
-    if (signal?.aborted) {
-      await pool.stop();
-      throw new StudyInterrupted(options.dir);
-    }
-    return pool;
-  };
-
-  const runPhase = async (phase: StudyPhase, configs: Configuration[]): Promise<void> => {
-    // Seed-major order: every configuration's first seed before any second one, so a drift in
-    // machine speed over the run does not fall on one configuration's timings.
-    const planned = seeds.flatMap((seed) => configs.map((c) => ({ c, seed, key: trialKey(c.key, seed) })));
-    const queue = planned.filter((t) => store.trial(t.key) === undefined);
-    const phaseReused = planned.length - queue.length;
-    const running = new Map<number, RunningTrial>();
-    const phaseStart = performance.now();
-    let finishedHere = 0;
-    let workerSeconds = 0;
-    let doneCount = phaseReused;
-    // The best configuration changes only when a trial finishes; recomputed then, not on every start.
-    let best: ReturnType<typeof bestConfig> | undefined;
-    const emit = (finished?: StudyProgress['finished']) => {
-      if (!options.onProgress) return;
-      if (best === undefined || finished) best = bestConfig(study, configStats(configs, store.trials()).values());
-      const left = queue.length;
-      const perTrial = finishedHere > 0 ? workerSeconds / finishedHere : null;
-      options.onProgress({
-        phase,
-        done: doneCount,
-        running: [...running.values()],
-        left,
-        total: planned.length,
-        reused: phaseReused,
-        best: best ? { label: best.label, mean: best.metric.mean, n: best.metric.n } : null,
-        elapsedSeconds: (performance.now() - started) / 1000,
-        etaSeconds: perTrial === null ? null : (perTrial * (left + running.size / 2)) / workers,
-        workers,
-        finished,
-      });
-    };
-    if (queue.length === 0) {
-      emit();
-      return;
-    }
-    const p = await getPool();
-    emit();
-    let failure: unknown = null;
-    const loop = async (w: number) => {
-      while (queue.length > 0 && failure === null) {
-        const t = queue.shift()!;
-        const id = store.start({ key: t.key, configKey: t.c.key, seed: t.seed, phase, label: t.c.label });
-        const state: RunningTrial = { label: t.c.label, seed: t.seed, epoch: 0, epochs: t.c.run.train.epochs };
-        running.set(id, state);
-        emit();
-        const t0 = performance.now();
-        let reply;
-        try {
-          reply = await p.run(w, { type: 'trial', id, run: t.c.run, seed: t.seed, metric: study.metric }, (r: EpochRecord) => {
-            state.epoch = r.epoch;
-          });
-        } catch (e) {
-          running.delete(id);
-          if (failure === null) failure = e;
-          await p.stop();
-          return;
-        }
-        running.delete(id);
-        workerSeconds += (performance.now() - t0) / 1000;
-        finishedHere++;
-        executed++;
-        doneCount++;
-        if (reply.type === 'done') {
-          store.finish(id, reply.result, reply.history);
-          emit({ label: t.c.label, seed: t.seed, result: reply.result });
-        } else if (reply.type === 'failed') {
-          store.fail(id, reply.error, reply.history);
-          emit({ label: t.c.label, seed: t.seed, result: null, error: reply.error });
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: p.size }, (_, w) => loop(w)));
-    if (failure !== null) throw translate(failure, options.dir);
-    log(`${phase}: ${planned.length} trials (${phaseReused} from an earlier run) in ${((performance.now() - phaseStart) / 1000).toFixed(1)} s`);
-  };
-
+  let tracker: ProgressTracker | null = null;
   try {
-    const search = expandStrategy(study);
-    log(`${study.strategy.type} search: ${search.length} configurations x ${seeds.length} seeds = ${search.length * seeds.length} trials on ${workers} worker${workers === 1 ? '' : 's'}`);
-    await runPhase('search', search);
-    let stats = configStats(search, store.trials());
-    const table = buildTable1(study, search, stats);
-    let candidate: Candidate | null = null;
-    let check: InteractionCheck | null = null;
-    let checkConfigs: Configuration[] = [];
-    let winner: Configuration;
-    if (study.strategy.type === 'one-at-a-time') {
-      candidate = combinedCandidate(study, table);
-      const candConfig = configuration(study, candidate.levels);
-      checkConfigs = [candConfig, ...neighbourLevels(study, candidate.levels, study.combine.neighbours).map((l) => configuration(study, l))];
-      for (const d of candidate.decisions) log(`  ${d.factor}: ${d.chosen} (${d.reason})`);
-      log(`combined candidate: ${candConfig.label}; interaction check with ${checkConfigs.length - 1} neighbours`);
-      await runPhase('interaction', checkConfigs);
-      stats = configStats([...search, ...checkConfigs], store.trials());
-      const bestSingle = bestConfig(study, uniqueStats(search, stats));
-      check = interactionCheck(study, candConfig, checkConfigs.slice(1), stats, candidate.sumOfGains, search.find((c) => c.key === bestSingle?.key) ?? null);
-      log(check.summary);
-      winner = [...checkConfigs, ...search].find((c) => c.key === check!.winnerKey) ?? candConfig;
-    } else {
-      const best = bestConfig(study, stats.values());
-      winner = search.find((c) => c.key === best?.key) ?? search[0];
+    const fingerprint = dataFingerprint(options.data);
+    const { study: record, created } = await storage.createStudy(
+      { name: study.name, hash: study.hash, config: study.input, fingerprint, backend: concreteBackend(options.backend ?? 'auto') },
+      searchTrials(study),
+    );
+    if (!created) checkJoin(storage, record, study, fingerprint, concreteBackend(options.backend ?? 'auto'));
+    if (storage.recovered > 0) log(`resuming: ${storage.recovered} trial${storage.recovered === 1 ? ' was' : 's were'} interrupted and will run again`);
+    const before = await storage.trials(record.id);
+    if (!created && storage.kind === 'postgresql') {
+      const done = before.filter((t) => t.status === 'done' || t.status === 'failed').length;
+      log(`joined study "${study.name}" in ${storage.where}: ${done} of ${before.length} trials finished`);
     }
-
-    let final: RunReport | null = null;
-    let finalError: string | null = null;
-    let modelJson: string | null = null;
-    if (study.final.enabled && options.data.test) {
-      const stored = store.finalResult();
-      if (stored && stored.configKey === winner.key) {
-        final = stored.report as RunReport;
-        modelJson = stored.model as string;
-        log('final model: found from an earlier run');
-      } else {
-        const run = finalRun(study, winner.run, seeds[0]);
-        const rows = subsetRows(options.data.train, study.final.trainRows, study.data.seed);
-        log(`final model: ${winner.label}, up to ${run.train.epochs} epochs on ${rows ? rows.length : options.data.train.rows} training rows`);
-        const p = await getPool();
-        const running: RunningTrial = { label: `final: ${winner.label}`, seed: seeds[0], epoch: 0, epochs: run.train.epochs };
-        const progress = () =>
-          options.onProgress?.({ phase: 'final', done: 0, running: [running], left: 0, total: 1, reused: 0, best: null, elapsedSeconds: (performance.now() - started) / 1000, etaSeconds: null, workers });
-        progress();
-        let reply;
-        try {
-          const title = `${study.name}: final model (${winner.label})`;
-          reply = await p.run(0, { type: 'final', id: 0, run, rows, title }, (r) => {
-            running.epoch = r.epoch;
-            progress();
-          });
-        } catch (e) {
-          throw translate(e, options.dir);
-        }
-        if (reply.type === 'failed') {
-          finalError = reply.error;
-          log(`final model: ${reply.error}`);
-        } else if (reply.type === 'final') {
-          final = reply.output.report;
-          modelJson = reply.output.modelFile;
-          store.saveFinal({ configKey: winner.key, report: final, model: modelJson });
-        } else throw new Error(`unexpected reply ${reply.type} to the final job`);
-      }
+    const search = before.filter((t) => t.phase === 'search').length;
+    log(`${study.strategy.type} search: ${search} trials (${search / study.seeds} configurations x ${study.seeds} seeds) on ${workers} worker${workers === 1 ? '' : 's'} here`);
+    tracker = new ProgressTracker(storage, record.id, study, started, workers, options.onProgress);
+    tracker.start(before);
+    const t = tracker;
+    let stats: RunnerStats;
+    try {
+      stats = await runTrials({
+        storage,
+        record,
+        study,
+        data: options.data,
+        workers,
+        leaseSeconds: options.leaseSeconds ?? DEFAULT_LEASE_SECONDS,
+        signal: options.signal,
+        onClaim: () => t.changed(),
+        onEpoch: (trial, epoch) => t.epoch(trial, epoch),
+        onFinish: (trial) => t.changed(trial),
+        beforeAdvance: () => t.flush(),
+        onLog: log,
+      });
+    } catch (e) {
+      throw translate(e, storage.where);
     }
-    await (pool as WorkerPool | null)?.stop();
-    pool = null;
-
-    const allConfigs = [...search, ...checkConfigs];
-    stats = configStats(allConfigs, store.trials());
-    const trials = store.trials();
-    const report = buildStudyReport({
-      study,
-      data: options.data,
-      source: study.data.source,
-      trialRows: trialRows ? trialRows.length : options.data.train.rows,
-      table,
-      candidate,
-      check,
-      ranking: rankConfigs(study, uniqueStats(allConfigs, stats)),
-      winner,
-      final,
-      finalError,
-      trials,
-      workers,
+    await tracker.stop();
+    const trials = await storage.trials(record.id);
+    const report = await studyReport(storage, record.id, study, options.data, { workers, wallSeconds: (performance.now() - started) / 1000, executed: stats.executed });
+    const files = await writeStudyReport(options.dir, report.report, { modelJson: report.modelJson, html: options.htmlReport ?? true });
+    const finishedBefore = tracker.finishedBefore();
+    const reused = trials.filter((x) => finishedBefore.has(x.id) && x.phase !== 'final').length;
+    return {
+      dir: options.dir,
+      report: report.report,
+      files,
+      executed: stats.executed,
+      byOthers: report.report.trials.total - reused - stats.executed,
+      reused,
+      interrupted: storage.recovered + stats.requeued,
       wallSeconds: (performance.now() - started) / 1000,
-      executed,
-    });
-    const files = await writeStudyReport(options.dir, report, { modelJson, html: options.htmlReport ?? true });
-    return { dir: options.dir, report, files, executed, reused: trials.length - executed, interrupted, wallSeconds: (performance.now() - started) / 1000 };
+      db: { seconds: stats.dbSeconds, calls: stats.dbCalls },
+    };
   } catch (e) {
-    if (signal?.aborted) throw new StudyInterrupted(options.dir);
+    if (options.signal?.aborted) throw new StudyInterrupted(storage.where);
     throw e;
   } finally {
-    signal?.removeEventListener('abort', onAbort);
-    await (pool as WorkerPool | null)?.stop();
-    store.close();
+    await tracker?.stop();
+    if (!options.storage) await storage.close();
   }
 }
 
-/** The stored key of a trial: its configuration and seed. */
-export function trialKey(configKey: string, seed: number): string {
-  return `${configKey}/s${seed}`;
+/** A study that exists already is joined only with the same data (and on the same kernels). */
+function checkJoin(storage: StudyStorage, record: StudyRecord, study: ResolvedStudy, fingerprint: DataFingerprint, backend: string): void {
+  if (record.backend !== 'wasm' && record.backend !== 'reference') {
+    throw new StorageError(storage.where, `study "${record.name}" runs on kernel backend "${record.backend}", which this mlplab does not have`);
+  }
+  if (backend !== record.backend) {
+    throw new ConfigError('--backend', backend, `"${record.backend}" (or "auto" where it resolves to that): study "${record.name}" was created on those kernels and every trial runs on them`);
+  }
+  checkFingerprint(study.data.source, fingerprint, record.fingerprint, record.name);
 }
 
-function uniqueStats(configs: Configuration[], stats: ReturnType<typeof configStats>) {
-  const seen = new Set<string>();
-  return configs.flatMap((c) => {
-    if (seen.has(c.key)) return [];
-    seen.add(c.key);
-    const s = stats.get(c.key);
-    return s ? [s] : [];
+/** Build the study report from what the store holds (the study must be done). */
+async function studyReport(
+  storage: StudyStorage,
+  studyId: number,
+  study: ResolvedStudy,
+  data: Prepared,
+  run: { workers: number; wallSeconds: number; executed: number },
+): Promise<{ report: StudyReport; modelJson: string | null }> {
+  const record = await storage.study(studyId);
+  const all = await storage.trials(studyId);
+  const trials = all.filter((t) => t.phase !== 'final');
+  const a = analyse(study, trials, record.stage);
+  const configs = [...a.search, ...a.checkConfigs];
+  const stats = configStats(configs, trials);
+  const final = await storage.finalTrial(studyId);
+  const trialRows = subsetRows(data.train, study.data.trainRows, study.data.seed);
+  const workers = new Set(all.map((t) => t.worker).filter((w) => w !== null));
+  const report = buildStudyReport({
+    study,
+    data,
+    source: study.data.source,
+    trialRows: trialRows ? trialRows.length : data.train.rows,
+    table: a.table,
+    candidate: a.candidate,
+    check: a.check,
+    ranking: rankConfigs(study, uniqueStats(configs, stats)),
+    winner: a.winner ?? a.search[0],
+    final: final?.output?.report ?? null,
+    finalError: final?.trial.status === 'failed' ? final.trial.error : null,
+    trials,
+    workers: storage.kind === 'sqlite' ? run.workers : Math.max(run.workers, workers.size),
+    wallSeconds: run.wallSeconds,
+    executed: run.executed,
   });
+  return { report, modelJson: final?.output?.modelFile ?? null };
 }
 
-/** The winner's run with the study's final-model overrides (epochs, early stopping), trained with `seed`. */
-export function finalRun(study: ResolvedStudy, run: ResolvedRun, seed: number): ResolvedRun {
-  const over: Record<string, unknown> = { seed };
-  if (study.final.epochs !== undefined) over.epochs = study.final.epochs;
-  if (study.final.earlyStopping !== undefined) over.earlyStopping = study.final.earlyStopping;
-  return resolveRun(mergeSpecs(run, { train: over }), 'final');
+export interface RunWorkerOptions {
+  storage: StudyStorage;
+  /** Work on this study only; default: every unfinished study, oldest first. */
+  study?: string;
+  /** Read the study's data from here instead of the source its config names (needs `study`). */
+  dataSource?: string;
+  /** Relative data sources are looked up here first; default the working directory. */
+  configDir?: string;
+  workers?: number;
+  leaseSeconds?: number;
+  signal?: AbortSignal;
+  /** Told when this worker joins a study, with the data it prepared. */
+  onJoin?: (record: StudyRecord, study: ResolvedStudy, data: Prepared) => void;
+  onProgress?: (study: ResolvedStudy, p: StudyProgress) => void;
+  onLog?: (line: string) => void;
 }
 
-function translate(e: unknown, dir: string): unknown {
-  if (e instanceof PoolStoppedError) return new StudyInterrupted(dir);
+export interface WorkerOutcome {
+  studies: { name: string; executed: number; dropped: number; requeued: number; db: { seconds: number; calls: number } }[];
+}
+
+/**
+ * Join unfinished studies (or the one named) and take their trials until none are left; a
+ * study is left when it is done, whoever finished it. Refuses a study created on other data
+ * (DataError) or by another mlplab version (StorageError).
+ */
+export async function runWorker(options: RunWorkerOptions): Promise<WorkerOutcome> {
+  const { storage } = options;
+  const log = options.onLog ?? (() => undefined);
+  if (options.dataSource !== undefined && options.study === undefined) {
+    throw new ConfigError('--data', options.dataSource, 'a data source together with --study NAME (each study names its own data)');
+  }
+  const outcome: WorkerOutcome = { studies: [] };
+  const workers = Math.max(1, options.workers ?? defaultWorkers());
+  while (!options.signal?.aborted) {
+    let record: StudyRecord | undefined;
+    if (options.study !== undefined) {
+      if (outcome.studies.length > 0) break;
+      record = await storage.findStudy(options.study);
+      if (!record) {
+        const names = storage.kind === 'postgresql' ? await (storage as { studyNames?: () => Promise<string[]> }).studyNames?.() : undefined;
+        throw new StorageError(storage.where, `holds no study named "${options.study}"${names && names.length ? `; its studies: ${names.join(', ')}` : '; it holds no studies yet'}. help: start one with mlplab study CONFIG --storage URL`);
+      }
+      if (record.stage === 'done') {
+        log(`study "${record.name}" is finished; nothing to do`);
+        break;
+      }
+    } else {
+      record = (await storage.unfinishedStudies())[0];
+      if (!record) break;
+    }
+    const study = resolveStored(storage, record);
+    const source = options.dataSource ?? study.data.source;
+    // Prepared on the study's kernels, as the process that created it did (PCA runs on them).
+    const data = await loadStudyData({ ...study, data: { ...study.data, source } }, options.configDir ?? '.', createBackend(record.backend as BackendName));
+    checkFingerprint(source, dataFingerprint(data), record.fingerprint, record.name);
+    options.onJoin?.(record, study, data);
+    const started = performance.now();
+    const tracker = new ProgressTracker(storage, record.id, study, started, workers, options.onProgress ? (p) => options.onProgress!(study, p) : undefined);
+    tracker.start(await storage.trials(record.id));
+    try {
+      const s = await runTrials({
+        storage,
+        record,
+        study,
+        data,
+        workers,
+        leaseSeconds: options.leaseSeconds ?? DEFAULT_LEASE_SECONDS,
+        signal: options.signal,
+        onClaim: () => tracker.changed(),
+        onEpoch: (trial, epoch) => tracker.epoch(trial, epoch),
+        onFinish: (trial) => tracker.changed(trial),
+        beforeAdvance: () => tracker.flush(),
+        onLog: log,
+      });
+      outcome.studies.push({ name: record.name, executed: s.executed, dropped: s.dropped, requeued: s.requeued, db: { seconds: s.dbSeconds, calls: s.dbCalls } });
+    } catch (e) {
+      if (options.signal?.aborted) throw new StudyInterrupted(storage.where);
+      throw translate(e, storage.where);
+    } finally {
+      await tracker.stop();
+    }
+  }
+  if (options.signal?.aborted) throw new StudyInterrupted(storage.where);
+  return outcome;
+}
+
+/** The study a record holds, resolved by this mlplab; refused when it resolves to another config here. */
+function resolveStored(storage: StudyStorage, record: StudyRecord): ResolvedStudy {
+  let study: ResolvedStudy;
+  try {
+    study = resolveStudy(record.config, `study "${record.name}"`, record.name);
+  } catch (e) {
+    if (e instanceof MlplabError) throw new StorageError(storage.where, `study "${record.name}" has a config this mlplab cannot read (${e.message}); it was created by another mlplab version`);
+    throw e;
+  }
+  if (study.hash !== record.hash) {
+    throw new StorageError(storage.where, `study "${record.name}" was created by another mlplab version (its config hashes to ${study.hash} here, ${record.hash} when it was created); results would not be comparable`);
+  }
+  return study;
+}
+
+function translate(e: unknown, where: string): unknown {
+  if (e instanceof PoolStoppedError) return new StudyInterrupted(where);
   if (e instanceof WorkerFailure && e.remoteStack) {
     const err = new Error(`a study worker failed: ${e.remoteName}: ${e.message}`);
     err.stack = e.remoteStack;

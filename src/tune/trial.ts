@@ -9,7 +9,7 @@ import type { ResolvedRun } from '../run/spec.js';
 import { trainRun } from '../run/train.js';
 import type { Backend } from '../tensor/backend.js';
 import type { StudyMetric } from './config.js';
-import type { TrialResult } from './store.js';
+import type { TrialResult } from './storage.js';
 
 export interface TrialData {
   train: Dataset;

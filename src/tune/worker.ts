@@ -58,6 +58,7 @@ async function handle(msg: { type: 'init'; init: WorkerInit } | WorkerJob): Prom
     steps: init.steps,
     classes: init.classes,
     classNames: init.classNames,
+    ...(init.classValues ? { classValues: init.classValues } : {}),
     origin: { ...init.origin, train: rows ? Int32Array.from(rows, (r) => init!.origin.train[r]) : init.origin.train },
   };
   let result;

@@ -54,3 +54,19 @@ test('without a terminal: one plain line per finished trial and no escape codes'
   );
   assert.equal(fmtEta(3725), '1 h 02 min');
 });
+
+test('the view names the worker of each running and finished trial, and the hosts when there are several', () => {
+  const s = fakeStream(true);
+  const view = new LiveView({ metric: 'valAccuracy', stream: s as unknown as NodeJS.WriteStream });
+  view.update(progress({ workers: 4, hosts: 2, running: [{ label: 'dropout=0.2', seed: 1, epoch: 3, epochs: 20, worker: 'lab-2:3187:1' }] }));
+  view.stop();
+  assert.match(s.text, /\| 4 workers on 2 hosts \|/);
+  assert.match(s.text, /> dropout=0\.2, seed 1: epoch 3\/20 on lab-2:3187:1/);
+  const plain = fakeStream(false);
+  const lines = new LiveView({ metric: 'valAccuracy', stream: plain as unknown as NodeJS.WriteStream });
+  const result = { metric: 0.5, valAccuracy: 0.5, valLoss: 1, bestEpoch: 2, epochs: 2, stoppedEarly: false, seconds: 1, secondsPerEpoch: 0.5 };
+  lines.update(progress({ hosts: 1, finished: { label: 'base', seed: 0, result, worker: 'lab-1:42:2' } }));
+  lines.update(progress({ phase: 'final', done: 1, total: 1, finished: { label: 'base', seed: 0, result: null, worker: 'lab-1:42:1' } }));
+  assert.match(plain.text, /^\[search 5\/16\] base, seed 0: 50\.00% in 1\.0 s \(2 epochs\) on lab-1:42:2 \|/);
+  assert.match(plain.text, /\n\[final model 1\/1\] base, seed 0: trained on lab-1:42:1/);
+});

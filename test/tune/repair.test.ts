@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { buildTable1, combinedCandidate, configStats } from '../../src/tune/analysis.js';
 import { resolveStudy } from '../../src/tune/config.js';
 import { finishRepair, judgeRepairStep, nextRepairLevels, repairOrder, type RepairStep } from '../../src/tune/repair.js';
-import type { StoredTrial } from '../../src/tune/store.js';
+import type { TrialOutcomeRecord } from '../../src/tune/analysis.js';
 import { configuration, expandStrategy, type Configuration } from '../../src/tune/strategies.js';
 import { tinyStudyConfig } from './helpers.js';
 
@@ -18,10 +18,9 @@ const study = resolveStudy(
   }),
 );
 
-let id = 0;
-function trialsOf(c: Configuration, values: number[]): StoredTrial[] {
+function trialsOf(c: Configuration, values: number[]): TrialOutcomeRecord[] {
   return values.map((v, seed) => ({
-    id: ++id, key: `${c.key}/s${seed}`, configKey: c.key, seed, phase: 'search', label: c.label, status: 'done' as const, error: null,
+    configKey: c.key, seed, status: 'done' as const,
     result: { metric: v, valAccuracy: v, valLoss: 1, bestEpoch: 3, epochs: 3, stoppedEarly: false, seconds: 2, secondsPerEpoch: 2 / 3 },
   }));
 }
@@ -51,7 +50,7 @@ test('forward search: the changes by gain alone, each kept only when it helps be
   levels = nextRepairLevels(study, order, steps)!;
   c = configuration(study, levels);
   assert.equal(c.label, 'dropout=0, momentum=0.99');
-  const together = configStats([c], [{ ...trialsOf(c, [0])[0], status: 'failed', result: null, error: 'diverged' }]).get(c.key)!;
+  const together = configStats([c], [{ ...trialsOf(c, [0])[0], status: 'failed', result: null }]).get(c.key)!;
   steps.push(judgeRepairStep(study, order[1], levels, c.label, together, stats.get(configuration(study, [2, 2]).key)!));
   assert.equal(steps[1].kept, false);
   assert.equal(steps[1].reason, 'diverged or did not finish');

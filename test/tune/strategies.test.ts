@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildTable1, combinedCandidate, configStats, interactionCheck } from '../../src/tune/analysis.js';
 import { resolveStudy } from '../../src/tune/config.js';
-import type { StoredTrial, TrialResult } from '../../src/tune/store.js';
+import type { TrialOutcomeRecord } from '../../src/tune/analysis.js';
+import type { TrialResult } from '../../src/tune/storage.js';
 import { baseLevels, configuration, expandStrategy, gridLevels, neighbourLevels, randomLevels, studySeeds, type Configuration } from '../../src/tune/strategies.js';
 import { tinyStudyConfig } from './helpers.js';
 
@@ -77,14 +78,13 @@ test('neighbours: one step either way and back to base for each changed factor',
 });
 
 /** Stored trials with made-up results: `values` per configuration label, per-epoch seconds `spe`. */
-function fakeTrials(configs: Configuration[], table: Record<string, { values: number[]; spe: number }>): StoredTrial[] {
-  let id = 0;
+function fakeTrials(configs: Configuration[], table: Record<string, { values: number[]; spe: number }>): TrialOutcomeRecord[] {
   return configs.flatMap((c) => {
     const t = table[c.label];
     if (!t) return [];
-    return t.values.map((v, seed): StoredTrial => {
+    return t.values.map((v, seed): TrialOutcomeRecord => {
       const result: TrialResult = { metric: v, valAccuracy: v, valLoss: 1 - v, bestEpoch: 10, epochs: 10, stoppedEarly: false, seconds: 10 * t.spe, secondsPerEpoch: t.spe };
-      return { id: ++id, key: `${c.key}/s${seed}`, configKey: c.key, seed, phase: 'search', label: c.label, status: 'done', result, error: null };
+      return { configKey: c.key, seed, status: 'done', result };
     });
   });
 }
@@ -188,7 +188,7 @@ test('interaction check: a diverged candidate, or one beaten by the best single 
   // The candidate diverged in every seed: the final model falls back to the best other configuration.
   const diverged = fakeTrials(all, values);
   for (let seed = 0; seed < 3; seed++) {
-    diverged.push({ id: 100 + seed, key: `${cand.key}/s${seed}`, configKey: cand.key, seed, phase: 'interaction', label: cand.label, status: 'failed', result: null, error: 'diverged' });
+    diverged.push({ configKey: cand.key, seed, status: 'failed', result: null });
   }
   const a = interactionCheck(s, cand, neighbours, configStats(all, diverged), 0.15, single);
   assert.equal(a.holdsUp, false);

@@ -6,7 +6,7 @@ import Database from 'better-sqlite3';
 import { OutputError } from '../../src/errors.js';
 import { resolveRun } from '../../src/run/spec.js';
 import { configKey, resolveStudy } from '../../src/tune/config.js';
-import { StudyStore } from '../../src/tune/store.js';
+import { SqliteStorage } from '../../src/tune/store-sqlite.js';
 import { expandStrategy, studySeeds } from '../../src/tune/strategies.js';
 import { StudyInterrupted, runStudy, trialKey } from '../../src/tune/study.js';
 import { syntheticStudyData, tempDir, tinyStudyConfig } from './helpers.js';
@@ -18,12 +18,14 @@ interface Row {
   status: string;
   result_json: string | null;
   id: number;
+  attempt: number;
 }
 
+/** The trials (not the final model) as the study database holds them. */
 function rows(dir: string): Row[] {
   const db = new Database(join(dir, 'study.db'), { readonly: true });
   try {
-    return db.prepare('SELECT id, key, status, result_json FROM trials ORDER BY key').all() as Row[];
+    return db.prepare("SELECT id, key, status, result_json, attempt FROM mlplab_trials WHERE phase <> 'final' ORDER BY key").all() as Row[];
   } finally {
     db.close();
   }
@@ -32,7 +34,7 @@ function rows(dir: string): Row[] {
 function epochCounts(dir: string): Map<number, number> {
   const db = new Database(join(dir, 'study.db'), { readonly: true });
   try {
-    const r = db.prepare('SELECT trial_id, COUNT(*) AS n, MAX(epoch) AS m FROM epochs GROUP BY trial_id').all() as { trial_id: number; n: number; m: number }[];
+    const r = db.prepare('SELECT trial_id, COUNT(*) AS n, MAX(epoch) AS m FROM mlplab_epochs GROUP BY trial_id').all() as { trial_id: number; n: number; m: number }[];
     for (const x of r) assert.equal(x.n, x.m, `trial ${x.trial_id}: epochs stored once each`);
     return new Map(r.map((x) => [x.trial_id, x.n]));
   } finally {
@@ -114,27 +116,24 @@ test('interrupted midway, the same study resumes: finished trials are kept, inte
     const done = before.filter((r) => r.status === 'done');
     assert.ok(done.length >= 3, `at least 3 trials finished (${done.length})`);
 
-    // A crash leaves trials 'running' with some epochs written: simulate one on a trial not yet started.
-    const store = StudyStore.open(t.dir, study);
-    const crashedKey = trialKey(expandStrategy(study)[2].key, 1);
-    const crashed = store.trial(crashedKey) ?? undefined;
-    if (!crashed) {
-      const id = store.start({ key: crashedKey, configKey: expandStrategy(study)[2].key, seed: 1, phase: 'search', label: 'crashed' });
-      store.close();
-      const db = new Database(join(t.dir, 'study.db'));
-      db.prepare('INSERT INTO epochs (trial_id, epoch, val_accuracy) VALUES (?, 1, 0.1), (?, 2, 0.2)').run(id, id);
-      db.close();
-    } else store.close();
+    // The interrupted trials went back to the queue; a crash leaves one 'running': claim one and never finish it.
+    assert.equal(before.filter((r) => r.status === 'running').length, 0);
+    const store = SqliteStorage.open(t.dir);
+    const record = (await store.unfinishedStudies())[0];
+    const claimed = await store.claim(record.id, 'crashed:1:1', 30);
+    assert.ok(claimed);
+    await store.close();
     const runningBefore = rows(t.dir).filter((r) => r.status === 'running').length;
-    assert.ok(runningBefore >= 1);
+    assert.equal(runningBefore, 1);
 
     const resumed = await runStudy(study, { dir: t.dir, data, workers: 2, htmlReport: false });
     assert.equal(resumed.interrupted, runningBefore);
     const after = rows(t.dir);
     assert.equal(new Set(after.map((r) => r.key)).size, after.length, 'each trial stored once');
     assert.ok(after.every((r) => r.status === 'done'));
-    // Trials finished before the interruption were not run again: same rows, same results.
+    // Trials finished before the interruption were not run again: same rows, same results; the crashed one ran a second time.
     for (const d of done) assert.deepEqual(after.find((r) => r.key === d.key), d);
+    assert.equal(after.find((r) => r.key === claimed.trial.key)!.attempt, claimed.trial.attempt + 1);
     assert.equal(resumed.executed, after.length - done.length);
     epochCounts(t.dir);
 
@@ -198,8 +197,8 @@ test('a study folder written by a different config is refused, and its results a
       assert.match(e.message, /different config .*help: pass another --out folder/);
       return true;
     });
-    assert.throws(() => StudyStore.check(t.dir, other), /different config/);
-    StudyStore.check(t.dir, study);
+    assert.throws(() => SqliteStorage.check(t.dir, other.name, other.hash), /different config/);
+    SqliteStorage.check(t.dir, study.name, study.hash);
     assert.deepEqual(rows(t.dir), before);
     assert.equal(readFileSync(join(t.dir, 'table1.md'), 'utf8'), table);
   } finally {
@@ -212,16 +211,28 @@ test('a folder holding study outputs without a database, or another SQLite file,
   try {
     const study = resolveStudy(tinyStudyConfig());
     writeFileSync(join(t.dir, 'report.html'), '<p>someone else\'s</p>');
-    assert.throws(() => StudyStore.open(t.dir, study), /holds study outputs \(report\.html\) but no study\.db/);
-    assert.throws(() => StudyStore.check(t.dir, study), /holds study outputs/);
+    assert.throws(() => SqliteStorage.open(t.dir), /holds study outputs \(report\.html\) but no study\.db/);
+    assert.throws(() => SqliteStorage.check(t.dir, study.name, study.hash), /holds study outputs/);
     assert.equal(existsSync(join(t.dir, 'study.db')), false);
     const u = tempDir();
     const db = new Database(join(u.dir, 'study.db'));
     db.exec('CREATE TABLE things (x)');
     db.close();
-    assert.throws(() => StudyStore.open(u.dir, study), /not an mlplab study database/);
-    assert.throws(() => StudyStore.check(u.dir, study), /not an mlplab study database/);
+    assert.throws(() => SqliteStorage.open(u.dir), /not an mlplab study database/);
+    assert.throws(() => SqliteStorage.check(u.dir, study.name, study.hash), /not an mlplab study database/);
     u.done();
+    // A folder of the first study format (tables study and trials) is another version, left as it is.
+    const v = tempDir();
+    const old = new Database(join(v.dir, 'study.db'));
+    old.exec("CREATE TABLE study (id INTEGER PRIMARY KEY, name TEXT, config_hash TEXT, schema_version INTEGER); INSERT INTO study VALUES (1, 'tiny', 'abc', 1); CREATE TABLE trials (id INTEGER PRIMARY KEY)");
+    old.close();
+    for (const f of [() => SqliteStorage.open(v.dir), () => SqliteStorage.check(v.dir, study.name, study.hash)]) {
+      assert.throws(f, /study\.db: was written by another mlplab version \(study schema 1, this mlplab reads 2\)\. help: pass another --out folder/);
+    }
+    const tables = new Database(join(v.dir, 'study.db'), { readonly: true });
+    assert.deepEqual((tables.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]).map((r) => r.name), ['study', 'trials']);
+    tables.close();
+    v.done();
   } finally {
     t.done();
   }
@@ -255,6 +266,20 @@ test('when every trial and the final model diverge, the study still reports, nam
     assert.equal(out.report.final, null);
     assert.match(out.report.finalError!, /training diverged/);
     assert.match(readFileSync(join(t.dir, 'table1.md'), 'utf8'), /diverged/);
+  } finally {
+    t.done();
+  }
+});
+
+test("the study's final model keeps the label values of the data, so predict writes them", async () => {
+  const t = tempDir();
+  try {
+    const years = { ...syntheticStudyData(), classValues: [1990, 2000, 2010], classNames: ['1990', '2000', '2010'] };
+    const study = resolveStudy(tinyStudyConfig({ factors: [{ path: 'train.learningRate', values: [0.05] }], seeds: 1 }));
+    await runStudy(study, { dir: t.dir, data: years, workers: 1, htmlReport: false });
+    const model = JSON.parse(readFileSync(join(t.dir, 'final', 'model.json'), 'utf8'));
+    assert.deepEqual(model.extras.classValues, [1990, 2000, 2010]);
+    assert.deepEqual(model.extras.classNames, ['1990', '2000', '2010']);
   } finally {
     t.done();
   }

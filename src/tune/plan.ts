@@ -1,0 +1,122 @@
+/**
+ * What a study runs, as trials to enqueue, and what its stored trials decide. Everything here
+ * is a pure function of the study config and the stored results, so whichever process sees a
+ * stage complete enqueues exactly what any other would: the strategy's trials up front, then
+ * (one-at-a-time) the combined candidate and its neighbours, then the final model.
+ */
+import { mergeSpecs, resolveRun, type ResolvedRun } from '../run/spec.js';
+import { bestConfig, buildTable1, combinedCandidate, configStats, interactionCheck, type Candidate, type ConfigStats, type InteractionCheck, type Table1 } from './analysis.js';
+import type { ResolvedStudy } from './config.js';
+import type { StoredTrial, StudyStage, TrialPhase, TrialSpec } from './storage.js';
+import { configuration, expandStrategy, neighbourLevels, studySeeds, type Configuration } from './strategies.js';
+
+/** The stored key of a trial: its configuration and seed. */
+export function trialKey(configKey: string, seed: number): string {
+  return `${configKey}/s${seed}`;
+}
+
+/**
+ * Trials of `configs` with every seed, seed-major: every configuration's first seed before
+ * any second one, so a drift in machine speed over the run does not fall on one
+ * configuration's timings.
+ */
+export function trialSpecs(study: ResolvedStudy, configs: Configuration[], phase: TrialPhase): TrialSpec[] {
+  return studySeeds(study).flatMap((seed) =>
+    configs.map((c) => ({ key: trialKey(c.key, seed), configKey: c.key, seed, phase, label: c.label, levels: c.levels, epochs: c.run.train.epochs })),
+  );
+}
+
+/** The strategy's trials: what a new study enqueues. */
+export function searchTrials(study: ResolvedStudy): TrialSpec[] {
+  return trialSpecs(study, expandStrategy(study), 'search');
+}
+
+/** The winner's run with the study's final-model overrides (epochs, early stopping), trained with `seed`. */
+export function finalRun(study: ResolvedStudy, run: ResolvedRun, seed: number): ResolvedRun {
+  const over: Record<string, unknown> = { seed };
+  if (study.final.epochs !== undefined) over.epochs = study.final.epochs;
+  if (study.final.earlyStopping !== undefined) over.earlyStopping = study.final.earlyStopping;
+  return resolveRun(mergeSpecs(run, { train: over }), 'final');
+}
+
+/** The final model's trial: the winner, trained with the study's first seed. */
+export function finalTrial(study: ResolvedStudy, winner: Configuration): TrialSpec {
+  const seed = studySeeds(study)[0];
+  return { key: `final:${trialKey(winner.key, seed)}`, configKey: winner.key, seed, phase: 'final', label: winner.label, levels: winner.levels, epochs: finalRun(study, winner.run, seed).train.epochs };
+}
+
+/** What the finished trials say, as far as the study has come. */
+export interface StudyAnalysis {
+  search: Configuration[];
+  table: Table1;
+  /** One-at-a-time: the combined candidate, its check configurations (the candidate first) and, once they ran, the check. */
+  candidate: Candidate | null;
+  checkConfigs: Configuration[];
+  check: InteractionCheck | null;
+  /** The configuration the final model trains, once the search (and check) are complete. */
+  winner: Configuration | null;
+  stats: Map<string, ConfigStats>;
+}
+
+/**
+ * Analyse the trials of a study that has reached `stage` (the stages before it complete): the
+ * candidate once the search is complete, the interaction check and the winner once that is.
+ */
+export function analyse(study: ResolvedStudy, trials: StoredTrial[], stage: StudyStage): StudyAnalysis {
+  const search = expandStrategy(study);
+  const finished = trials.filter((t) => t.phase !== 'final');
+  let stats = configStats(search, finished);
+  const table = buildTable1(study, search, stats);
+  if (study.strategy.type !== 'one-at-a-time') {
+    const best = bestConfig(study, stats.values());
+    return { search, table, candidate: null, checkConfigs: [], check: null, winner: search.find((c) => c.key === best?.key) ?? search[0], stats };
+  }
+  const candidate = combinedCandidate(study, table);
+  const candConfig = configuration(study, candidate.levels);
+  const checkConfigs = [candConfig, ...neighbourLevels(study, candidate.levels, study.combine.neighbours).map((l) => configuration(study, l))];
+  if (stage === 'search') return { search, table, candidate, checkConfigs, check: null, winner: null, stats };
+  stats = configStats([...search, ...checkConfigs], finished);
+  const bestSingle = bestConfig(study, uniqueStats(search, stats));
+  const check = interactionCheck(study, candConfig, checkConfigs.slice(1), stats, candidate.sumOfGains, search.find((c) => c.key === bestSingle?.key) ?? null);
+  const winner = [...checkConfigs, ...search].find((c) => c.key === check.winnerKey) ?? candConfig;
+  return { search, table, candidate, checkConfigs, check, winner, stats };
+}
+
+/** Statistics of `configs`, each configuration once, in order. */
+export function uniqueStats(configs: Configuration[], stats: Map<string, ConfigStats>): ConfigStats[] {
+  const seen = new Set<string>();
+  return configs.flatMap((c) => {
+    if (seen.has(c.key)) return [];
+    seen.add(c.key);
+    const s = stats.get(c.key);
+    return s ? [s] : [];
+  });
+}
+
+/**
+ * The stage after `stage`, once all its trials finished, and the trials to enqueue with it;
+ * `log` gets one line per decision (the candidate's factors, the check's verdict).
+ */
+export function nextStage(
+  study: ResolvedStudy,
+  stage: Exclude<StudyStage, 'done'>,
+  trials: StoredTrial[],
+  hasTest: boolean,
+  log: (line: string) => void = () => undefined,
+): { to: StudyStage; trials: TrialSpec[] } {
+  const final = (winner: Configuration | null) =>
+    study.final.enabled && hasTest && winner ? { to: 'final' as const, trials: [finalTrial(study, winner)] } : { to: 'done' as const, trials: [] };
+  if (stage === 'final') return { to: 'done', trials: [] };
+  if (stage === 'search') {
+    const a = analyse(study, trials, 'search');
+    if (a.candidate) {
+      for (const d of a.candidate.decisions) log(`  ${d.factor}: ${d.chosen} (${d.reason})`);
+      log(`combined candidate: ${a.checkConfigs[0].label}; interaction check with ${a.checkConfigs.length - 1} neighbours`);
+      return { to: 'interaction', trials: trialSpecs(study, a.checkConfigs, 'interaction') };
+    }
+    return final(a.winner);
+  }
+  const a = analyse(study, trials, 'interaction');
+  log(a.check!.summary);
+  return final(a.winner);
+}

@@ -1,0 +1,92 @@
+/**
+ * Rows of the study tables as both backends return them, turned into the storage types. The
+ * two backends share the tables' layout, so they share this too.
+ */
+import type { EpochRecord } from '../metrics/history-types.js';
+import type { StoredTrial, StudyRecord, StudyStage, TrialStatus } from './storage.js';
+
+export interface StudyRow {
+  id: number;
+  name: string;
+  config_hash: string;
+  config_json: string;
+  fingerprint_json: string;
+  backend: string;
+  stage: StudyStage;
+  created_at: string;
+}
+
+export function studyFromRow(r: StudyRow): StudyRecord {
+  return {
+    id: Number(r.id),
+    name: r.name,
+    hash: r.config_hash,
+    config: JSON.parse(r.config_json),
+    fingerprint: JSON.parse(r.fingerprint_json),
+    backend: r.backend,
+    stage: r.stage,
+    createdAt: String(r.created_at),
+  };
+}
+
+export interface TrialRow {
+  id: number;
+  key: string;
+  position: number;
+  config_key: string;
+  seed: number;
+  phase: StoredTrial['phase'];
+  label: string;
+  levels_json: string;
+  epochs: number;
+  status: TrialStatus;
+  attempt: number;
+  worker: string | null;
+  progress_epoch: number;
+  result_json: string | null;
+  error: string | null;
+  finished_at: string | Date | null;
+}
+
+export function trialFromRow(r: TrialRow): StoredTrial {
+  return {
+    id: Number(r.id),
+    key: r.key,
+    position: Number(r.position),
+    configKey: r.config_key,
+    seed: Number(r.seed),
+    phase: r.phase,
+    label: r.label,
+    levels: JSON.parse(r.levels_json),
+    epochs: Number(r.epochs),
+    status: r.status,
+    attempt: Number(r.attempt),
+    worker: r.worker,
+    epoch: Number(r.progress_epoch),
+    result: r.result_json ? JSON.parse(r.result_json) : null,
+    error: r.error,
+    finishedAt: r.finished_at === null ? null : r.finished_at instanceof Date ? r.finished_at.toISOString() : r.finished_at,
+  };
+}
+
+export interface EpochRow {
+  epoch: number;
+  train_loss: number | null;
+  val_loss: number | null;
+  train_accuracy: number | null;
+  val_accuracy: number | null;
+  seconds: number | null;
+  learning_rate: number | null;
+}
+
+export function epochFromRow(r: EpochRow): EpochRecord {
+  return {
+    epoch: Number(r.epoch),
+    trainLoss: r.train_loss ?? NaN,
+    valLoss: r.val_loss ?? NaN,
+    trainAccuracy: r.train_accuracy ?? NaN,
+    valAccuracy: r.val_accuracy ?? NaN,
+    seconds: r.seconds ?? NaN,
+    ...(r.learning_rate === null ? {} : { learningRate: r.learning_rate }),
+  };
+}

@@ -135,6 +135,7 @@ export function registerStudyCommand(program: Command): void {
         out(formatTable1Text(r));
         out('');
         if (r.interaction) out(`interaction check: ${r.interaction.summary}`);
+        if (r.repair) out(`repair: ${r.repair.summary}`);
         out(`final model: ${r.winner.label}`);
         if (r.final?.test) {
           out(`test accuracy ${fmtMetric(r.final.test.accuracy, 'valAccuracy')}, macro F1 ${r.final.test.report.macro.f1.toFixed(3)} (${r.final.test.report.macro.support} test rows, evaluated once)`);

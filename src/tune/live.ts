@@ -8,7 +8,7 @@ import { fmtMetric } from './analysis.js';
 import type { StudyMetric } from './config.js';
 import type { StudyProgress } from './progress.js';
 
-const PHASE_TITLE = { search: 'search', interaction: 'interaction check', final: 'final model' } as const;
+const PHASE_TITLE = { search: 'search', interaction: 'interaction check', repair: 'repairing the combination', final: 'final model' } as const;
 
 export interface LiveViewOptions {
   metric: StudyMetric;

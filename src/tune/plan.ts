@@ -2,13 +2,16 @@
  * What a study runs, as trials to enqueue, and what its stored trials decide. Everything here
  * is a pure function of the study config and the stored results, so whichever process sees a
  * stage complete enqueues exactly what any other would: the strategy's trials up front, then
- * (one-at-a-time) the combined candidate and its neighbours, then the final model.
+ * (one-at-a-time) the combined candidate and its neighbours, then, when the combination does not
+ * hold up, the steps of the forward search that repairs it, one configuration at a time, then
+ * the final model.
  */
 import { mergeSpecs, resolveRun, type ResolvedRun } from '../run/spec.js';
 import { bestConfig, buildTable1, combinedCandidate, configStats, interactionCheck, type Candidate, type ConfigStats, type InteractionCheck, type Table1 } from './analysis.js';
 import type { ResolvedStudy } from './config.js';
 import type { StoredTrial, StudyStage, TrialPhase, TrialSpec } from './storage.js';
 import { configuration, expandStrategy, neighbourLevels, studySeeds, type Configuration } from './strategies.js';
+import { finishRepair, judgeRepairStep, nextRepairLevels, repairOrder, type Repair, type RepairStep } from './repair.js';
 
 /** The stored key of a trial: its configuration and seed. */
 export function trialKey(configKey: string, seed: number): string {
@@ -53,6 +56,8 @@ export interface StudyAnalysis {
   candidate: Candidate | null;
   checkConfigs: Configuration[];
   check: InteractionCheck | null;
+  /** The forward search when the combination did not hold up: its steps so far, and its outcome once complete. */
+  repair: { steps: RepairStep[]; pending: Configuration | null; result: Repair | null; configs: Configuration[] } | null;
   /** The configuration the final model trains, once the search (and check) are complete. */
   winner: Configuration | null;
   stats: Map<string, ConfigStats>;
@@ -69,17 +74,59 @@ export function analyse(study: ResolvedStudy, trials: StoredTrial[], stage: Stud
   const table = buildTable1(study, search, stats);
   if (study.strategy.type !== 'one-at-a-time') {
     const best = bestConfig(study, stats.values());
-    return { search, table, candidate: null, checkConfigs: [], check: null, winner: search.find((c) => c.key === best?.key) ?? search[0], stats };
+    return { search, table, candidate: null, checkConfigs: [], check: null, repair: null, winner: search.find((c) => c.key === best?.key) ?? search[0], stats };
   }
   const candidate = combinedCandidate(study, table);
   const candConfig = configuration(study, candidate.levels);
   const checkConfigs = [candConfig, ...neighbourLevels(study, candidate.levels, study.combine.neighbours).map((l) => configuration(study, l))];
-  if (stage === 'search') return { search, table, candidate, checkConfigs, check: null, winner: null, stats };
+  if (stage === 'search') return { search, table, candidate, checkConfigs, check: null, repair: null, winner: null, stats };
   stats = configStats([...search, ...checkConfigs], finished);
   const bestSingle = bestConfig(study, uniqueStats(search, stats));
   const check = interactionCheck(study, candConfig, checkConfigs.slice(1), stats, candidate.sumOfGains, search.find((c) => c.key === bestSingle?.key) ?? null);
-  const winner = [...checkConfigs, ...search].find((c) => c.key === check.winnerKey) ?? candConfig;
-  return { search, table, candidate, checkConfigs, check, winner, stats };
+  const checkWinner = [...checkConfigs, ...search].find((c) => c.key === check.winnerKey) ?? candConfig;
+  // The forward search runs when the candidate diverged, a neighbour beat it, or it is not
+  // better than the best single change beyond the noise (with two or more changes to combine).
+  const dir = study.metric === 'valLoss' ? -1 : 1;
+  const vsSingle = check.bestSingle && check.bestSingle.stats.key !== candConfig.key ? check.bestSingle.vsCandidate : null;
+  const beatsSingle = !check.bestSingle || check.bestSingle.stats.key === candConfig.key || (vsSingle !== null && vsSingle.significant && dir * vsSingle.diff > 0);
+  if ((check.holdsUp && beatsSingle) || candidate.decisions.filter((d) => d.changed).length < 2) {
+    return { search, table, candidate, checkConfigs, check, repair: null, winner: checkWinner, stats };
+  }
+  const repair = walkRepair(study, table, candidate, check, finished);
+  stats = configStats([...search, ...checkConfigs, ...repair.configs], finished);
+  return { search, table, candidate, checkConfigs, check, repair, winner: repair.result ? configuration(study, repair.result.levels) : null, stats };
+}
+
+/**
+ * The forward search as far as the finished trials take it: each step's configuration is
+ * judged once all its seeds finished (a configuration the search or the check already ran is
+ * judged at once); the first one still to run is `pending`.
+ */
+function walkRepair(study: ResolvedStudy, table: Table1, candidate: Candidate, check: InteractionCheck, trials: StoredTrial[]): NonNullable<StudyAnalysis['repair']> {
+  const order = repairOrder(study, table, candidate);
+  const seeds = studySeeds(study).length;
+  const steps: RepairStep[] = [];
+  const configs: Configuration[] = [configuration(study, nextKept(study, steps))];
+  for (;;) {
+    const levels = nextRepairLevels(study, order, steps);
+    if (levels === null) {
+      const why = check.candidate && check.candidate.values.length === 0 ? 'The combined candidate diverged' : 'The combined candidate did not hold up';
+      return { steps, pending: null, result: finishRepair(study, steps, why), configs };
+    }
+    const c = configuration(study, levels);
+    configs.push(c);
+    const done = trials.filter((t) => t.configKey === c.key && (t.status === 'done' || t.status === 'failed'));
+    if (done.length < seeds) return { steps, pending: c, result: null, configs };
+    const kept = configuration(study, nextKept(study, steps));
+    const stats = configStats([c, kept], trials);
+    steps.push(judgeRepairStep(study, order[steps.length], levels, c.label, stats.get(c.key) ?? null, stats.get(kept.key) ?? null));
+  }
+}
+
+/** The levels of the configuration the kept steps so far make (the base before any). */
+function nextKept(study: ResolvedStudy, steps: RepairStep[]): (number | null)[] {
+  const kept = steps.filter((s) => s.kept);
+  return kept.length ? kept[kept.length - 1].levels : configuration(study, study.factors.map((f) => (f.baseIndex >= 0 ? f.baseIndex : null))).levels;
 }
 
 /** Statistics of `configs`, each configuration once, in order. */
@@ -116,7 +163,14 @@ export function nextStage(
     }
     return final(a.winner);
   }
-  const a = analyse(study, trials, 'interaction');
-  log(a.check!.summary);
+  const a = analyse(study, trials, stage);
+  if (stage === 'interaction') log(a.check!.summary);
+  if (a.repair?.pending) {
+    const step = a.repair.steps.length;
+    if (stage === 'interaction') log('the combination does not hold up: adding the winning changes one at a time, best first');
+    else log(`  ${a.repair.steps[step - 1]?.change}: ${a.repair.steps[step - 1]?.reason}`);
+    return { to: `repair:${step}`, trials: trialSpecs(study, [a.repair.pending], 'repair') };
+  }
+  if (a.repair?.result) log(a.repair.result.summary);
   return final(a.winner);
 }

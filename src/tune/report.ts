@@ -16,6 +16,7 @@ import { writeRunFolder } from '../run/folder.js';
 import { fmtGain, fmtMetric, fmtP, fmtSignedGain, type Candidate, type ConfigStats, type InteractionCheck, type LayerSummary, type RankedConfig, type Table1 } from './analysis.js';
 import type { ResolvedStudy, StudyMetric } from './config.js';
 import type { StoredTrial } from './storage.js';
+import type { Repair } from './repair.js';
 import { STUDY_FILES } from './store-sqlite.js';
 import type { Configuration } from './strategies.js';
 
@@ -34,6 +35,8 @@ export interface StudyReport {
   table1: Table1;
   candidate: Candidate | null;
   interaction: InteractionCheck | null;
+  /** The forward search that repaired the combination, when the combination did not hold up. */
+  repair: Repair | null;
   costRule: { maxTimeRatio: number; minGain: number } | null;
   pickRule: 'significant' | 'best-mean';
   ranking: RankedConfig[];
@@ -52,6 +55,8 @@ export interface BuildStudyReportArgs {
   table: Table1;
   candidate: Candidate | null;
   check: InteractionCheck | null;
+  /** The forward search that repaired the combination, when it ran. */
+  repair: Repair | null;
   ranking: RankedConfig[];
   winner: Configuration;
   final: RunReport | null;
@@ -105,6 +110,7 @@ export function buildStudyReport(a: BuildStudyReportArgs): StudyReport {
     table1: a.table,
     candidate: a.candidate,
     interaction: a.check,
+    repair: a.repair,
     costRule: a.candidate ? s.combine.costRule : null,
     pickRule: s.combine.pick,
     ranking: a.ranking,
@@ -202,6 +208,12 @@ export function formatTable1Markdown(r: StudyReport): string {
     for (const n of ic.neighbours) {
       out.push(`| ${n.label} | ${n.move} | ${n.stats ? fmtMeanSd(n.stats, r.metric) : 'not run'} | ${verdictText(n.verdict, n.vsCandidate?.p)} |`);
     }
+    out.push('');
+  }
+  if (r.repair) {
+    out.push('## Repairing the combination', '', r.repair.summary, '');
+    out.push('| step | change | configuration | mean ± sd | against the kept configuration | kept |', '|---|---|---|---|---|---|');
+    r.repair.steps.forEach((s, i) => out.push(`| ${i + 1} | ${s.change} | ${s.label} | ${s.stats ? fmtMeanSd(s.stats, r.metric) : 'not run'} | ${s.reason} | ${s.kept ? 'yes' : 'no'} |`));
     out.push('');
   }
   out.push(`Final model: ${r.winner.label}.`);
@@ -354,6 +366,19 @@ ${t1Html(r)}
   if (chart) sections.push({ id: 'factors', html: `<section id="factors"><h2>Value vs accuracy</h2><figure class="figure">${inlineSvg(chart, 'factors')}</figure></section>` });
   if (decisions) sections.push({ id: 'candidate', html: decisions });
   if (interaction) sections.push({ id: 'interactions', html: interaction });
+  if (r.repair) {
+    const rows = r.repair.steps
+      .map((s, i) => `<tr><td class="num">${i + 1}</td><th scope="row">${esc(s.change)}</th><td>${esc(s.label)}</td><td class="num">${s.stats ? esc(fmtMeanSd(s.stats, r.metric)) : 'not run'}</td><td>${esc(s.reason)}</td><td>${s.kept ? '<span class="badge better">kept</span>' : '<span class="badge noise">dropped</span>'}</td></tr>`)
+      .join('\n');
+    sections.push({
+      id: 'repair',
+      html: `<section id="repair"><h2>Repairing the combination</h2>
+<p class="verdict">${esc(r.repair.summary)}</p>
+<table><thead><tr><th scope="col" class="num">step</th><th scope="col">change added</th><th scope="col">configuration</th><th scope="col" class="num">mean ± sd</th><th scope="col">against the configuration kept so far</th><th scope="col"></th></tr></thead><tbody>
+${rows}
+</tbody></table></section>`,
+    });
+  }
   sections.push({ id: 'ranking', html: ranking });
   sections.push({
     id: 'study-data',

@@ -16,7 +16,7 @@ import type { EpochRecord, LayerStats } from '../metrics/history-types.js';
 import type { RunReport } from '../report/run-report.js';
 
 /** Schema version of both backends' tables; a database of another version is refused. */
-export const STORAGE_SCHEMA_VERSION = 2;
+export const STORAGE_SCHEMA_VERSION = 3;
 
 /** Default lease: a worker that does not renew its claim for this long loses it. */
 export const DEFAULT_LEASE_SECONDS = 30;
@@ -24,10 +24,10 @@ export const DEFAULT_LEASE_SECONDS = 30;
 export type TrialStatus = 'queued' | 'running' | 'done' | 'failed';
 
 /** Which part of the study a trial belongs to. */
-export type TrialPhase = 'search' | 'interaction' | 'final';
+export type TrialPhase = 'search' | 'interaction' | 'repair' | 'final';
 
-/** How far a study is: its trials of `search`, then `interaction`, then `final` are enqueued; `done` when all finished. */
-export type StudyStage = 'search' | 'interaction' | 'final' | 'done';
+/** How far a study is: its trials of `search`, then `interaction`, then the steps of the forward search when the combination does not hold up (`repair:0`, `repair:1`, ...), then `final` are enqueued; `done` when all finished. */
+export type StudyStage = 'search' | 'interaction' | `repair:${number}` | 'final' | 'done';
 
 /** What a finished trial measured. */
 export interface TrialResult {

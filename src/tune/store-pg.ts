@@ -52,7 +52,7 @@ const SCHEMA = `
     config_json TEXT NOT NULL,
     fingerprint_json TEXT NOT NULL,
     backend TEXT NOT NULL,
-    stage TEXT NOT NULL CHECK (stage IN ('search', 'interaction', 'final', 'done')),
+    stage TEXT NOT NULL CHECK (stage IN ('search', 'interaction', 'final', 'done') OR stage LIKE 'repair:%'),
     created_at TEXT NOT NULL
   );
   CREATE TABLE mlplab_trials (
@@ -62,7 +62,7 @@ const SCHEMA = `
     position INTEGER NOT NULL,
     config_key TEXT NOT NULL,
     seed INTEGER NOT NULL,
-    phase TEXT NOT NULL CHECK (phase IN ('search', 'interaction', 'final')),
+    phase TEXT NOT NULL CHECK (phase IN ('search', 'interaction', 'repair', 'final')),
     label TEXT NOT NULL,
     levels_json TEXT NOT NULL,
     epochs INTEGER NOT NULL,

@@ -174,7 +174,7 @@ async function studyReport(
   const all = await storage.trials(studyId);
   const trials = all.filter((t) => t.phase !== 'final');
   const a = analyse(study, trials, record.stage);
-  const configs = [...a.search, ...a.checkConfigs];
+  const configs = [...a.search, ...a.checkConfigs, ...(a.repair?.configs ?? [])];
   const stats = configStats(configs, trials);
   const final = await storage.finalTrial(studyId);
   const trialRows = subsetRows(data.train, study.data.trainRows, study.data.seed);
@@ -187,6 +187,7 @@ async function studyReport(
     table: a.table,
     candidate: a.candidate,
     check: a.check,
+    repair: a.repair?.result ?? null,
     ranking: rankConfigs(study, uniqueStats(configs, stats)),
     winner: a.winner ?? a.search[0],
     final: final?.output?.report ?? null,

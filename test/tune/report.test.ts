@@ -31,7 +31,7 @@ function handMadeReport() {
   const table = buildTable1(s, configs, stats);
   const candidate = combinedCandidate(s, table);
   return buildStudyReport({
-    study: s, data: syntheticStudyData(), source: 'synthetic blobs', trialRows: 240, table, candidate, check: null, ranking: rankConfigs(s, stats.values()),
+    study: s, data: syntheticStudyData(), source: 'synthetic blobs', trialRows: 240, table, candidate, check: null, repair: null, ranking: rankConfigs(s, stats.values()),
     winner: configuration(s, candidate.levels), final: null, finalError: null, trials, workers: 2, wallSeconds: 12, executed: trials.length,
   });
 }
@@ -85,6 +85,6 @@ test('with the validation loss as the metric, lower is better: verdicts, candida
   assert.deepEqual(cand.levels, [0]);
   assert.ok(Math.abs(cand.sumOfGains - 0.1) < 1e-12);
   assert.equal(rankConfigs(s, stats.values())[0].stats.label, 'dropout=0');
-  const r = buildStudyReport({ study: s, data: syntheticStudyData(), source: 'synthetic blobs', trialRows: 240, table, candidate: cand, check: null, ranking: rankConfigs(s, stats.values()), winner: configuration(s, cand.levels), final: null, finalError: null, trials, workers: 1, wallSeconds: 1, executed: 6 });
+  const r = buildStudyReport({ study: s, data: syntheticStudyData(), source: 'synthetic blobs', trialRows: 240, table, candidate: cand, check: null, repair: null, ranking: rankConfigs(s, stats.values()), winner: configuration(s, cand.levels), final: null, finalError: null, trials, workers: 1, wallSeconds: 1, executed: 6 });
   assert.match(formatTable1Text(r), /0\+ {2}0\.5050 ± 0\.0050/);
 });

@@ -349,7 +349,7 @@ export function interactionCheck(
     const overBase = base && base.values.length ? `, ${signed(dir * (cand!.metric.mean - base.metric.mean), study.metric)} over the base` : '';
     summary = `the combination holds up: ${fmt(cand!.metric.mean)}${overBase} (${gains}); no neighbour is significantly better`;
   } else {
-    summary = `the combination does not hold up: ${problems.join('; ')}; the final model uses ${winner.label}`;
+    summary = `the combination does not hold up: ${problems.join('; ')}; the best configuration tried so far is ${winner.label}`;
   }
   return {
     candidate: cand,

@@ -388,7 +388,9 @@ function onWorkerMessage(m: FromWorker): void {
       renderRunsTable();
       const best = run.history.find((x) => x.epoch === m.bestEpoch);
       const how = m.aborted ? 'Stopped' : m.stoppedEarly ? 'Stopped early' : 'Finished';
-      const bestText = best && Number.isFinite(best.valAccuracy) ? ` · best validation accuracy ${pct(best.valAccuracy)} at epoch ${m.bestEpoch}${m.restoredBest ? ' (weights restored)' : ''}` : '';
+      // The kept epoch is the best one only under early stopping; otherwise it is the last.
+      const kept = m.stoppedEarly || m.restoredBest ? `best validation accuracy ${pct(best?.valAccuracy ?? NaN)} at epoch ${m.bestEpoch}` : `validation accuracy ${pct(best?.valAccuracy ?? NaN)} at the last epoch`;
+      const bestText = best && Number.isFinite(best.valAccuracy) ? ` · ${kept}${m.restoredBest ? ' (weights restored)' : ''}` : '';
       endRun(`${how} after ${run.history.length} epoch${run.history.length === 1 ? '' : 's'} in ${seconds(m.seconds)}${bestText} · ${onTest ? 'test' : 'validation'} accuracy ${pct(m.final.accuracy)}`);
       break;
     }

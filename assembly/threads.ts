@@ -1,8 +1,14 @@
 // Work sharing for one run on several threads. Every thread instantiates this module over one
 // shared memory; the main thread allocates (src/tensor/wasm/heap.ts) and writes a job into a
 // control block, then `dispatch` wakes the workers, runs the main thread's own share and waits
-// for the others. Workers stay inside `workerLoop` for the life of the pool, so no JavaScript
-// runs on them per step. A job names a kernel, its arguments and one [start, end) range per
+// for the others. Workers stay inside `workerLoop` while there is work, so no JavaScript runs
+// on them per step.
+//
+// Waiting is a spin on atomic loads, then sleep. The sleep itself is `Atomics.wait` in the
+// small JavaScript around these functions (src/tensor/wasm/threads.ts), called only when a
+// thread has spun in vain: in V8 11.3 (Node 20) the baseline compiler, Liftoff, loses locals
+// held in registers across `memory.atomic.wait32`, so a loop that slept in WebAssembly would
+// resume with wrong pointers. `atomic.notify` has no such problem and is used here. A job names a kernel, its arguments and one [start, end) range per
 // thread; each range is a set of whole output elements (rows, columns or a flat span), and the
 // kernels compute every output element the same way whatever range it falls in, so results do
 // not depend on the number of threads. Nothing here allocates.
@@ -22,6 +28,7 @@ const GEN: usize = 0;
 const DONE: usize = 64;
 const SLEEPERS: usize = 128;
 const MAIN_WAITING: usize = 192;
+const JOIN_EXPECT: usize = 196;
 const ERROR: usize = 256;
 const SPIN: usize = 260;
 const POOL: usize = 264;
@@ -196,33 +203,33 @@ function runShare(ctrl: usize, w: i32): void {
 }
 
 /**
- * The loop a worker thread runs until the pool stops: wait for a new job (spinning for a
- * while, then sleeping on the generation word), run this thread's share, count it done.
- * Workers outside the job's thread count still count themselves done, so the main thread
- * always waits for every worker and a job's fields are never rewritten while one reads them.
+ * The loop a worker thread runs: wait for a new job (spinning), run this thread's share,
+ * count it done. Returns 0 when the pool stops, or 1 when it has spun `SPIN` times without a
+ * new job: the caller then sleeps on the generation word until it differs from this worker's
+ * status word (the generation it last finished), and calls again. Workers outside the job's
+ * thread count still count themselves done, so the main thread always waits for every worker
+ * and a job's fields are never rewritten while one reads them.
  */
-export function workerLoop(ctrl: usize, w: i32): void {
-  let seen = atomic.load<i32>(ctrl + GEN);
+export function workerLoop(ctrl: usize, w: i32): i32 {
+  const status = ctrl + STATUS + (<usize>w << 6);
+  const limit = atomic.load<i32>(ctrl + SPIN);
   while (true) {
+    const seen = atomic.load<i32>(status);
     let g = atomic.load<i32>(ctrl + GEN);
     let spins = 0;
-    const limit = atomic.load<i32>(ctrl + SPIN);
     while (g == seen) {
       if (++spins >= limit) {
         atomic.add<i32>(ctrl + SLEEPERS, 1);
-        memory.atomic.wait32(ctrl + GEN, seen, -1);
-        atomic.sub<i32>(ctrl + SLEEPERS, 1);
-        spins = 0;
+        return 1;
       }
       g = atomic.load<i32>(ctrl + GEN);
     }
-    seen = g;
     const op = load<i32>(ctrl + OP);
     if (op != STOP) runShare(ctrl, w);
-    atomic.store<i32>(ctrl + STATUS + (<usize>w << 6), g);
+    atomic.store<i32>(status, g);
     atomic.add<i32>(ctrl + DONE, 1);
     if (atomic.load<i32>(ctrl + MAIN_WAITING) != 0) atomic.notify(ctrl + DONE, 1);
-    if (op == STOP) return;
+    if (op == STOP) return 0;
   }
 }
 
@@ -235,15 +242,16 @@ export function dispatch(ctrl: usize): i32 {
   atomic.add<i32>(ctrl + GEN, 1);
   if (atomic.load<i32>(ctrl + SLEEPERS) > 0) atomic.notify(ctrl + GEN, -1);
   if (load<i32>(ctrl + OP) != STOP) runShare(ctrl, 0);
-  return join(ctrl, 20);
+  return join(ctrl);
 }
 
 /**
  * Wait until every worker has finished the current job: 0 when they have, 2 when one of them
- * failed (its wrapper wrote ERROR), 1 after waiting about `timeoutMs` in vain, so that the
- * caller can look at the clock and call again.
+ * failed (its wrapper wrote ERROR), 1 after spinning in vain: MAIN_WAITING is then set and
+ * JOIN_EXPECT holds the count of finished workers, for the caller to sleep on DONE while it
+ * still holds that count, clear MAIN_WAITING and call again.
  */
-export function join(ctrl: usize, timeoutMs: i32): i32 {
+export function join(ctrl: usize): i32 {
   const want = atomic.load<i32>(ctrl + POOL) - 1;
   const limit = atomic.load<i32>(ctrl + SPIN);
   let spins = 0;
@@ -253,9 +261,12 @@ export function join(ctrl: usize, timeoutMs: i32): i32 {
     if (atomic.load<i32>(ctrl + ERROR) != 0) return 2;
     if (++spins < limit) continue;
     atomic.store<i32>(ctrl + MAIN_WAITING, 1);
-    const r = memory.atomic.wait32(ctrl + DONE, done, <i64>timeoutMs * 1_000_000);
-    atomic.store<i32>(ctrl + MAIN_WAITING, 0);
-    if (r == AtomicWaitResult.TIMED_OUT) return 1;
-    spins = 0;
+    const again = atomic.load<i32>(ctrl + DONE);
+    if (again >= want) {
+      atomic.store<i32>(ctrl + MAIN_WAITING, 0);
+      return 0;
+    }
+    atomic.store<i32>(ctrl + JOIN_EXPECT, again);
+    return 1;
   }
 }

@@ -7,6 +7,11 @@
  * ends at the top of the heap lowers the top instead. Allocation takes the smallest free
  * block that fits (best fit) and otherwise bumps the top, growing the memory when needed.
  * Models allocate a few dozen matrices, so linear scans are cheap.
+ *
+ * A shared memory (a backend with threads) is sized up front for the run and may still grow:
+ * the kernels on every thread see the new size at once, and views taken before stay valid
+ * (a SharedArrayBuffer is never detached; `Matrix.data` takes a longer view when it needs
+ * one). Its ceiling is the maximum it was created with, which the error names.
  */
 export class Heap {
   /** Kernels may read up to 12 bytes past the end of a matrix; this much memory always lies above the top. */
@@ -22,6 +27,8 @@ export class Heap {
   constructor(
     private readonly memory: WebAssembly.Memory,
     readonly base: number,
+    /** Whether the memory is the shared memory of a backend with threads (for the error message). */
+    private readonly kind: 'own' | 'shared' = 'own',
   ) {
     this.top = roundUp(base, Heap.ALIGN);
     this.ensure(this.top);
@@ -130,8 +137,11 @@ export class Heap {
       try {
         this.memory.grow(missing);
       } catch {
+        const mb = (b: number) => `${Math.ceil(b / 2 ** 20)} MiB`;
         throw new RangeError(
-          `out of WebAssembly memory: need ${need} bytes, have ${have} (the limit is 4 GiB); free matrices that are no longer used`,
+          this.kind === 'shared'
+            ? `out of WebAssembly memory: the run needs ${mb(need)} and the shared memory of this multi-threaded backend cannot grow past ${mb(have)} here (its maximum); train on fewer rows, a smaller model or one thread`
+            : `out of WebAssembly memory: need ${mb(need)}, have ${mb(have)} (the limit is 4 GiB); free matrices that are no longer used`,
         );
       }
     }

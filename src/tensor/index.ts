@@ -52,6 +52,27 @@ export async function loadBackend(name: BackendName, options: WasmOptions = {}):
   return createBackend(name);
 }
 
+const sharedBackends = new Map<number, Promise<Backend>>();
+
+/**
+ * The process-wide backend for runs on `threads` threads ('auto': one per core), created on
+ * first use and kept, as `getBackend()` is (idle threads sleep and do not keep a process
+ * alive). One thread is `getBackend()` itself. `memoryBytes` sizes the shared memory of a
+ * backend with threads when this call creates it (see WasmOptions).
+ */
+export function sharedBackend(threads: number | 'auto' = 'auto', memoryBytes = 0): Promise<Backend> {
+  const n = resolveThreads(threads);
+  if (n <= 1) return Promise.resolve(getBackend());
+  let backend = sharedBackends.get(n);
+  if (backend === undefined) {
+    backend = loadBackend('auto', { threads: n, memoryBytes });
+    sharedBackends.set(n, backend);
+    // A failed start is not kept: the next call tries again.
+    backend.catch(() => sharedBackends.delete(n));
+  }
+  return backend;
+}
+
 /** Stop a backend's worker threads, if it has any (a no-op otherwise). */
 export function disposeBackend(backend: Backend): void {
   if (backend instanceof WasmBackend) backend.dispose();

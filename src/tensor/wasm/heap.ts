@@ -1,6 +1,6 @@
 /**
  * The allocator behind the WebAssembly backend: byte ranges of one WebAssembly memory,
- * 16-byte aligned, with a free list so that long-running processes (many tuning trials)
+ * 16-byte aligned (64 in a shared memory), with a free list so that long-running processes (many tuning trials)
  * reuse memory instead of growing it without end.
  *
  * Free blocks are kept sorted by address and merged with their neighbours; a block that
@@ -17,6 +17,13 @@ export class Heap {
   /** Kernels may read up to 12 bytes past the end of a matrix; this much memory always lies above the top. */
   static readonly SLACK = 64;
   static readonly ALIGN = 16;
+  /**
+   * Alignment in a shared memory: a cache line, so that two threads writing neighbouring
+   * matrices (or the two halves of one split at a multiple of 16 floats) never share a line.
+   */
+  static readonly SHARED_ALIGN = 64;
+  /** The alignment of every block of this heap. */
+  readonly align: number;
 
   private top: number;
   private readonly freeStart: number[] = [];
@@ -30,7 +37,8 @@ export class Heap {
     /** Whether the memory is the shared memory of a backend with threads (for the error message). */
     private readonly kind: 'own' | 'shared' = 'own',
   ) {
-    this.top = roundUp(base, Heap.ALIGN);
+    this.align = kind === 'shared' ? Heap.SHARED_ALIGN : Heap.ALIGN;
+    this.top = roundUp(base, this.align);
     this.ensure(this.top);
   }
 
@@ -54,7 +62,7 @@ export class Heap {
   /** Start of a fresh block of at least `bytes` bytes (contents unspecified). */
   alloc(bytes: number): number {
     if (!Number.isInteger(bytes) || bytes < 0) throw new RangeError(`alloc: byte count must be a non-negative integer, got ${bytes}`);
-    const size = Math.max(Heap.ALIGN, roundUp(bytes, Heap.ALIGN));
+    const size = Math.max(this.align, roundUp(bytes, this.align));
     let best = -1;
     for (let i = 0; i < this.freeSize.length; i++) {
       const s = this.freeSize[i];

@@ -23,6 +23,7 @@ export const CONTROL = {
   ERROR: 256,
   SPIN: 260,
   POOL: 264,
+  SPIN_MAIN: 268,
   OP: 320,
   ARGS: 328,
   RANGES: 448,
@@ -74,17 +75,24 @@ export interface PoolOptions {
   watchdogMs?: number;
   /** How long to wait for the threads to start, in milliseconds. Default 30000. */
   startTimeoutMs?: number;
-  /** Spin iterations before a waiting thread sleeps. Default DEFAULT_SPIN. */
+  /** Spin iterations before a worker waiting for work sleeps. Default DEFAULT_SPIN. */
   spin?: number;
+  /** Spin iterations before the main thread waiting for the workers sleeps. Default DEFAULT_MAIN_SPIN. */
+  mainSpin?: number;
   /**
    * The least work, in nanoseconds on one thread, worth giving a thread of its own. Default
-   * 4000; 0 shares every kernel that can be split, however small (the determinism tests do).
+   * 20000; 0 shares every kernel that can be split, however small (the determinism tests do).
    */
   grainNs?: number;
 }
 
-/** Spin iterations before a thread sleeps: about a tenth of a millisecond on a current core. */
-export const DEFAULT_SPIN = 1 << 17;
+/**
+ * Spin iterations (an atomic load each, a few per nanosecond) before a worker waiting for the
+ * next job sleeps: about 0.2 ms, more than the gaps between the jobs of one training step.
+ */
+export const DEFAULT_SPIN = 1 << 19;
+/** Before the main thread, waiting for the workers' shares, sleeps: about 20 microseconds. */
+export const DEFAULT_MAIN_SPIN = 1 << 16;
 const WAIT_SLICE_MS = 20;
 
 // The script each worker runs: instantiate the kernels over the shared memory, say so, then
@@ -164,6 +172,7 @@ export class ThreadPool {
     const words = new Int32Array(memory.buffer, ctrl, CONTROL.BYTES >> 2);
     words.fill(0);
     words[CONTROL.SPIN >> 2] = options.spin ?? DEFAULT_SPIN;
+    words[CONTROL.SPIN_MAIN >> 2] = options.mainSpin ?? DEFAULT_MAIN_SPIN;
     words[CONTROL.POOL >> 2] = threads;
     const layout = {
       bytes: CONTROL.BYTES, gen: CONTROL.GEN, sleepers: CONTROL.SLEEPERS, status: CONTROL.STATUS,
@@ -259,7 +268,7 @@ export class ThreadPool {
     if (this.failure) throw this.failure;
     if (this.stopped) throw new ThreadError('the thread pool was stopped');
     this.words[CONTROL.OP >> 2] = op;
-    let status = this.kernels.dispatch(this.ctrl);
+    const status = this.kernels.dispatch(this.ctrl);
     if (status !== 0) this.finish(status);
   }
 

@@ -227,6 +227,11 @@ export class ThreadPool {
     return pool;
   }
 
+  /** Jobs run so far (each kernel call shared among the threads is one). */
+  get jobs(): number {
+    return Atomics.load(this.words, CONTROL.GEN >> 2);
+  }
+
   /** The error the pool failed with, or null while it works. */
   get error(): ThreadError | null {
     return this.failure;

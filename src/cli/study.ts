@@ -15,6 +15,7 @@ import { parse, readJsonFile } from './options.js';
 
 interface StudyFlags {
   workers?: number;
+  threads?: number | 'auto';
   out?: string;
   backend: BackendName;
   html: boolean;
@@ -29,6 +30,7 @@ export function registerStudyCommand(program: Command): void {
     .option('--workers <n>', `worker threads training trials in parallel (default: one per core, here ${defaultWorkers()})`, parse.int('--workers'))
     .option('--out <dir>', 'study folder: results database and reports (default studies/<name>); the same folder resumes')
     .option('--backend <name>', 'kernels: auto | wasm | reference', parse.backend, 'auto')
+    .option('--threads <n>', 'threads for the kernels of each trial (default: the cores divided among the workers; workers x threads may not exceed the cores); overrides the study file\'s "threads"', parse.threads)
     .option('--no-html', 'skip report.html and figures (Table 1 and study.json are still written)')
     .action(async (file: string, flags: StudyFlags) => {
       if (flags.workers !== undefined && flags.workers < 1) throw new ConfigError('--workers', flags.workers, 'a number of workers >= 1');
@@ -56,6 +58,7 @@ export function registerStudyCommand(program: Command): void {
           dir,
           data,
           workers: flags.workers,
+          threads: flags.threads,
           backend: flags.backend,
           signal: controller.signal,
           onProgress: (p) => view.update(p),

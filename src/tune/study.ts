@@ -5,11 +5,11 @@
  * Running the same study in the same folder again resumes it.
  */
 import type { Prepared } from '../data/prepare.js';
-import { MlplabError } from '../errors.js';
+import { ConfigError, MlplabError } from '../errors.js';
 import type { EpochRecord } from '../metrics/history-types.js';
 import type { RunReport } from '../report/run-report.js';
 import { mergeSpecs, resolveRun, type ResolvedRun } from '../run/spec.js';
-import type { BackendName } from '../tensor/index.js';
+import { coreCount, resolveThreads, type BackendName } from '../tensor/index.js';
 import { bestConfig, buildTable1, combinedCandidate, configStats, interactionCheck, rankConfigs, type Candidate, type InteractionCheck } from './analysis.js';
 import type { ResolvedStudy } from './config.js';
 import { shared, subsetRows } from './data.js';
@@ -64,6 +64,8 @@ export interface RunStudyOptions {
   workers?: number;
   /** Kernel backend each worker creates; default 'auto'. */
   backend?: BackendName;
+  /** Threads per trial; overrides the study file's `threads`. Default: the cores divided among the workers. */
+  threads?: number | 'auto';
   /** Abort: running trials are dropped (they re-run on resume), and runStudy rejects with StudyInterrupted. */
   signal?: AbortSignal;
   onProgress?: (p: StudyProgress) => void;
@@ -100,6 +102,7 @@ export async function runStudy(study: ResolvedStudy, options: RunStudyOptions): 
   const log = options.onLog ?? (() => undefined);
   if (interrupted) log(`resuming: ${interrupted} trial${interrupted === 1 ? ' was' : 's were'} interrupted and will run again`);
   const workers = Math.max(1, options.workers ?? defaultWorkers());
+  const threads = trialThreads(options.threads ?? study.threads, workers, coreCount());
   const seeds = studySeeds(study);
   const trialRows = subsetRows(options.data.train, study.data.trainRows, study.data.seed);
   let pool: WorkerPool | null = null;
@@ -114,6 +117,7 @@ export async function runStudy(study: ResolvedStudy, options: RunStudyOptions): 
     const d = options.data;
     const init: WorkerInit = {
       backend: options.backend ?? 'auto',
+      threads,
       train: shared(d.train),
       val: shared(d.val),
       trialRows,
@@ -212,7 +216,7 @@ export async function runStudy(study: ResolvedStudy, options: RunStudyOptions): 
 
   try {
     const search = expandStrategy(study);
-    log(`${study.strategy.type} search: ${search.length} configurations x ${seeds.length} seeds = ${search.length * seeds.length} trials on ${workers} worker${workers === 1 ? '' : 's'}`);
+    log(`${study.strategy.type} search: ${search.length} configurations x ${seeds.length} seeds = ${search.length * seeds.length} trials on ${workers} worker${workers === 1 ? '' : 's'}${threads > 1 ? ` of ${threads} threads each` : ''}`);
     await runPhase('search', search);
     let stats = configStats(search, store.trials());
     const table = buildTable1(study, search, stats);
@@ -341,4 +345,19 @@ function translate(e: unknown, dir: string): unknown {
     return err;
   }
   return e;
+}
+
+/**
+ * Threads per trial: `threads` as asked, or by default the cores divided among the workers.
+ * A study never runs more threads than there are cores: workers x threads above `cores` is a
+ * ConfigError naming the largest count allowed.
+ */
+export function trialThreads(threads: number | 'auto' | undefined, workers: number, cores: number): number {
+  const share = Math.max(1, Math.floor(cores / workers));
+  if (threads === undefined || threads === 'auto') return share;
+  const n = resolveThreads(threads);
+  if (n > 1 && n * workers > cores) {
+    throw new ConfigError('threads', threads, `at most ${share} with ${workers} worker${workers === 1 ? '' : 's'} on ${cores} cores (workers x threads may not exceed the cores), or "auto"`);
+  }
+  return n;
 }

@@ -16,10 +16,12 @@ export interface ThreadHandle {
   terminate(): void;
 }
 
-/** Why a thread count above 1 cannot be had here, or null when it can. */
+/** Whether a thread count above 1 can be had here; if not, why, in a sentence and in a few words. */
 export interface ThreadSupport {
   ok: boolean;
   reason: string | null;
+  /** The reason in a few words, for a badge ("not cross-origin isolated"). */
+  short: string | null;
 }
 
 interface NodeWorkerThreads {
@@ -66,26 +68,30 @@ export function threadSupport(): ThreadSupport {
 
 function probe(): ThreadSupport {
   const g = globalThis as { SharedArrayBuffer?: unknown; crossOriginIsolated?: boolean; Worker?: unknown };
+  const no = (reason: string, short: string): ThreadSupport => ({ ok: false, reason, short });
   if (typeof g.SharedArrayBuffer !== 'function' || g.crossOriginIsolated === false) {
-    return { ok: false, reason: 'no shared memory: the page is not cross-origin isolated (it needs the headers Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp)' };
+    return no(
+      'no shared memory: the page is not cross-origin isolated (it needs the headers Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp)',
+      'not cross-origin isolated',
+    );
   }
   try {
     new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
   } catch {
-    return { ok: false, reason: 'this engine has no shared WebAssembly memory' };
+    return no('this engine has no shared WebAssembly memory', 'no shared memory');
   }
   try {
     // A browser's main thread may not block; threads need the thread that dispatches work to wait for it.
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 1, 0);
   } catch {
-    return { ok: false, reason: "this thread may not block (a browser page's main thread); run training in a Web Worker" };
+    return no("this thread may not block (a browser page's main thread); run training in a Web Worker", 'main thread');
   }
   if (isNode()) {
-    if (nodeBuiltin('node:worker_threads') === null) return { ok: false, reason: 'this Node.js has no process.getBuiltinModule (Node 20.16 or later has)' };
-    return { ok: true, reason: null };
+    if (nodeBuiltin('node:worker_threads') === null) return no('this Node.js has no process.getBuiltinModule (Node 20.16 or later has)', 'no worker threads');
+    return { ok: true, reason: null, short: null };
   }
-  if (typeof g.Worker !== 'function') return { ok: false, reason: 'this context cannot start Web Workers' };
-  return { ok: true, reason: null };
+  if (typeof g.Worker !== 'function') return no('this context cannot start Web Workers', 'no Web Workers');
+  return { ok: true, reason: null, short: null };
 }
 
 /**

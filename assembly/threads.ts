@@ -32,6 +32,7 @@ const JOIN_EXPECT: usize = 196;
 const ERROR: usize = 256;
 const SPIN: usize = 260;
 const POOL: usize = 264;
+const SPIN_MAIN: usize = 268;
 const OP: usize = 320;
 const ARGS: usize = 328;
 const RANGES: usize = 448;
@@ -204,8 +205,9 @@ function runShare(ctrl: usize, w: i32): void {
 
 /**
  * The loop a worker thread runs: wait for a new job (spinning), run this thread's share,
- * count it done. Returns 0 when the pool stops, or 1 when it has spun `SPIN` times without a
- * new job: the caller then sleeps on the generation word until it differs from this worker's
+ * count it done. Returns 0 when the pool stops, or 1 when it has spun SPIN times without a
+ * new job (long enough to bridge the gaps between the jobs of a training step): the caller
+ * then sleeps on the generation word until it differs from this worker's
  * status word (the generation it last finished), and calls again. Workers outside the job's
  * thread count still count themselves done, so the main thread always waits for every worker
  * and a job's fields are never rewritten while one reads them.
@@ -249,11 +251,13 @@ export function dispatch(ctrl: usize): i32 {
  * Wait until every worker has finished the current job: 0 when they have, 2 when one of them
  * failed (its wrapper wrote ERROR), 1 after spinning in vain: MAIN_WAITING is then set and
  * JOIN_EXPECT holds the count of finished workers, for the caller to sleep on DONE while it
- * still holds that count, clear MAIN_WAITING and call again.
+ * still holds that count, clear MAIN_WAITING and call again. The main thread spins for less
+ * time than a worker (SPIN_MAIN): a worker it waits for may be off its core, and a sleeping
+ * main thread leaves the core to it.
  */
 export function join(ctrl: usize): i32 {
   const want = atomic.load<i32>(ctrl + POOL) - 1;
-  const limit = atomic.load<i32>(ctrl + SPIN);
+  const limit = atomic.load<i32>(ctrl + SPIN_MAIN);
   let spins = 0;
   while (true) {
     const done = atomic.load<i32>(ctrl + DONE);

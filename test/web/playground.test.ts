@@ -73,7 +73,7 @@ test('playground trains in headless Chromium, refuses bad input with a message, 
   await build({ configFile: join(ROOT, 'web', 'vite.config.ts'), logLevel: 'warn', build: { outDir: site, emptyOutDir: true } });
   t.diagnostic(`site built in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   const { server, url } = await serve(site);
-  let plain: { server: Server } | null = null;
+  let plain: { server: Server; url: string } | null = null;
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],

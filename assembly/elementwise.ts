@@ -280,6 +280,17 @@ export function copyBytes(src: usize, dst: usize, bytes: usize): void {
   memory.copy(dst, src, bytes);
 }
 
+/**
+ * Row r of dst = row idx[r] of src, for r in [0, rows): a batch gathered from the training
+ * rows (idx holds i32 row numbers, checked by the caller). Rows are `cols` floats.
+ */
+export function gatherRows(src: usize, idx: usize, rows: i32, cols: i32, dst: usize): void {
+  const bytes = off(cols);
+  for (let r = 0; r < rows; r++) {
+    memory.copy(dst + <usize>r * bytes, src + <usize>load<i32>(idx + off(r)) * bytes, bytes);
+  }
+}
+
 /** Bytes [ptr, ptr + bytes) = 0. */
 export function zeroBytes(ptr: usize, bytes: usize): void {
   memory.fill(ptr, 0, bytes);

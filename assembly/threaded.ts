@@ -2,4 +2,4 @@
 // that run one model on several threads over one imported shared memory.
 
 export * from './index';
-export { controlLayout, workerLoop, dispatch, join } from './threads';
+export { controlLayout, workerLoop, dispatch, post, join } from './threads';

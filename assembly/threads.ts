@@ -19,7 +19,7 @@
 import { gemm, transpose } from './gemm';
 import {
   activationForward, activationBackward, dropoutRange, multiply, addRowVector, sumRowsStrided,
-  axpy, scale, fill, momentum, adam, sgdStep,
+  axpy, scale, fill, momentum, adam, sgdStep, gatherRows,
 } from './elementwise';
 import { batchNormTrainStrided, batchNormInferStrided, batchNormBackwardStrided, softmax } from './norm';
 
@@ -64,6 +64,7 @@ const BATCH_NORM_INFER = 17;
 const BATCH_NORM_BACKWARD = 18;
 const SOFTMAX = 19;
 const FAULT = 20;
+const GATHER_ROWS = 21;
 
 /** Sizes the TypeScript side checks before it starts a pool. */
 export function controlLayout(what: i32): i32 {
@@ -192,6 +193,12 @@ function runShare(ctrl: usize, w: i32): void {
       batchNormBackwardStrided(au(ctrl, 0) + off(r0), au(ctrl, 1) + off(r0), au(ctrl, 2) + off(r0), au(ctrl, 3) + off(r0),
         au(ctrl, 4) + off(r0), au(ctrl, 5) + off(r0), au(ctrl, 6) + off(r0), ai(ctrl, 7), n, ai(ctrl, 8));
       break;
+    case GATHER_ROWS: {
+      // src, idx, cols, dst; rows of dst.
+      const cols = ai(ctrl, 2);
+      gatherRows(au(ctrl, 0), au(ctrl, 1) + off(r0), n, cols, au(ctrl, 3) + <usize>r0 * off(cols));
+      break;
+    }
     case SOFTMAX: {
       // z, out, cols; rows.
       const cols = ai(ctrl, 2);
@@ -245,6 +252,17 @@ export function dispatch(ctrl: usize): i32 {
   if (atomic.load<i32>(ctrl + SLEEPERS) > 0) atomic.notify(ctrl + GEN, -1);
   if (load<i32>(ctrl + OP) != STOP) runShare(ctrl, 0);
   return join(ctrl);
+}
+
+/**
+ * Start the job the main thread has written on the workers only, and return at once: the main
+ * thread goes on with other work (on other memory) and calls `join` before the next job or
+ * before it reads what the job writes. Thread 0's range must be empty.
+ */
+export function post(ctrl: usize): void {
+  atomic.store<i32>(ctrl + DONE, 0);
+  atomic.add<i32>(ctrl + GEN, 1);
+  if (atomic.load<i32>(ctrl + SLEEPERS) > 0) atomic.notify(ctrl + GEN, -1);
 }
 
 /**

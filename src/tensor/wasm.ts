@@ -325,6 +325,10 @@ export class WasmBackend implements Backend {
   private scratchBytes = 0;
   private pool: ThreadPool | null = null;
   private ctrl = -1;
+  /** Row numbers of a prefetch, in this memory (a threaded backend). */
+  private rowIndex = -1;
+  private rowIndexCapacity = 0;
+  private indexView = new Int32Array(0);
   private grain = GRAIN_NS;
 
   constructor(module?: WebAssembly.Module, setup?: Setup) {
@@ -628,9 +632,37 @@ export class WasmBackend implements Backend {
     else this.k.fill(this.ptr(x), x.size, value);
   }
 
+  prefetchRows(src: Matrix, order: Int32Array, start: number, dst: Matrix): void {
+    const pool = this.pool;
+    if (pool === null) {
+      this.gatherRows(src, order, start, dst);
+      return;
+    }
+    checkGather(src, order, start, dst);
+    pool.settle();
+    // The row numbers go into this memory for the workers to read.
+    const n = dst.rows;
+    if (this.rowIndexCapacity < n) {
+      if (this.rowIndex >= 0) this.heap.free(this.rowIndex);
+      this.rowIndex = this.heap.alloc(n * 4);
+      this.rowIndexCapacity = n;
+    }
+    if (this.indexView.buffer !== this.memory.buffer) this.indexView = new Int32Array(this.memory.buffer);
+    const idx = this.indexView, i0 = this.rowIndex >> 2;
+    for (let r = 0; r < n; r++) {
+      const row = order[start + r];
+      if (!(row >= 0 && row < src.rows)) throw new RangeError(`gatherRows: row ${row} outside 0..${src.rows - 1}`);
+      idx[i0 + r] = row;
+    }
+    pool.i(0, this.ptr(src)).i(1, this.rowIndex).i(2, src.cols).i(3, this.ptr(dst)).splitWorkers(n, 1).start(OPS.GATHER_ROWS);
+  }
+
+  settle(): void {
+    this.pool?.settle();
+  }
+
   gatherRows(src: Matrix, order: Int32Array, start: number, dst: Matrix): void {
-    if (src.cols !== dst.cols) throw new RangeError(`gatherRows: src has ${src.cols} columns, dst ${dst.cols}`);
-    if (start < 0 || start + dst.rows > order.length) throw new RangeError(`gatherRows: rows ${start}..${start + dst.rows} outside the order of ${order.length}`);
+    checkGather(src, order, start, dst);
     // Both matrices live in this memory, so each row is one copyWithin on a view of the whole
     // memory: a memmove, with no view allocated per row.
     if (this.words.buffer !== this.memory.buffer) this.words = new Float32Array(this.memory.buffer);
@@ -700,6 +732,11 @@ export class WasmBackend implements Backend {
     }
     this.k.unitStats(this.ptr(z), this.ptr(a), z.rows, z.cols, this.ptr(minmax), this.ptr(sums), low, high);
   }
+}
+
+function checkGather(src: Matrix, order: Int32Array, start: number, dst: Matrix): void {
+  if (src.cols !== dst.cols) throw new RangeError(`gatherRows: src has ${src.cols} columns, dst ${dst.cols}`);
+  if (start < 0 || start + dst.rows > order.length) throw new RangeError(`gatherRows: rows ${start}..${start + dst.rows} outside the order of ${order.length}`);
 }
 
 function checkCode(code: number): void {

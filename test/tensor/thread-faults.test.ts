@@ -3,6 +3,7 @@
 // more than it was sized for, and says clearly when it cannot.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { ConfigError, ThreadError } from '../../src/errors.js';
 import { Sequential } from '../../src/nn/model.js';
 import { fit } from '../../src/train/fit.js';
@@ -106,4 +107,12 @@ test('a shared memory that cannot grow any more says so, with what the run neede
   assert.equal(heap.alloc(1) % 64, 0);
   assert.equal(heap.alloc(100) % 64, 0, 'blocks of a shared heap are cache-line aligned');
   assert.throws(() => heap.alloc(3 * 65536), (e: unknown) => e instanceof RangeError && /the run needs 1 MiB and the shared memory of this multi-threaded backend cannot grow past 1 MiB/.test(e.message));
+});
+
+test('a process whose backend with threads is never disposed still ends on its own', () => {
+  const entry = new URL('../../src/tensor/index.js', import.meta.url).href;
+  const script = `import { loadBackend } from '${entry}'; const be = await loadBackend('wasm', { threads: 2, pool: { grainNs: 0 } }); const x = be.alloc(1, 4096); be.scale(x, 2); console.log('used', be.threads);`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 });
+  assert.equal(r.status, 0, `exit ${r.status} ${r.signal ?? ''}: ${r.stderr}`);
+  assert.match(r.stdout, /used 2/);
 });

@@ -13,6 +13,8 @@ export interface ThreadHandle {
   onMessage(fn: (message: unknown) => void): void;
   onError(fn: (error: unknown) => void): void;
   onExit(fn: (code: number) => void): void;
+  /** Let the process end while this thread lives (Node; call it once the listeners are on). */
+  release(): void;
   terminate(): void;
 }
 
@@ -101,14 +103,16 @@ function probe(): ThreadSupport {
 export function startThread(source: string, data: unknown, name: string): ThreadHandle {
   const threads = nodeBuiltin('node:worker_threads') as NodeWorkerThreads | null;
   if (threads !== null) {
-    const code = `const { workerData, parentPort } = require('node:worker_threads');\n${source}\nstart(workerData, (m) => parentPort.postMessage(m));\n`;
+    // getBuiltinModule, not require: the script runs as CommonJS or as a module, as the process was started.
+    const code = `const { workerData, parentPort } = process.getBuiltinModule('node:worker_threads');\n${source}\nstart(workerData, (m) => parentPort.postMessage(m));\n`;
     const worker = new threads.Worker(code, { eval: true, workerData: data, name });
-    // An idle pool must not keep the process alive.
-    worker.unref();
     return {
       onMessage: (fn) => worker.on('message', fn as (v: never) => void),
       onError: (fn) => worker.on('error', fn as (v: never) => void),
       onExit: (fn) => worker.on('exit', fn as (v: never) => void),
+      // An idle pool must not keep the process alive (a 'message' listener added later would
+      // hold it again, hence after them).
+      release: () => worker.unref(),
       terminate: () => void worker.terminate(),
     };
   }
@@ -125,6 +129,7 @@ export function startThread(source: string, data: unknown, name: string): Thread
     onMessage: (fn) => worker.addEventListener('message', (e) => fn(e.data)),
     onError: (fn) => worker.addEventListener('error', (e) => fn(e.message)),
     onExit: () => {},
+    release: () => {},
     terminate: () => worker.terminate(),
   };
 }

@@ -58,12 +58,14 @@ export const OPS = {
   BATCH_NORM_BACKWARD: 18,
   SOFTMAX: 19,
   FAULT: 20,
+  GATHER_ROWS: 21,
 } as const;
 
 /** The exports of a threads build that the pool calls. */
 export interface PoolExports {
   controlLayout(what: number): number;
   dispatch(ctrl: number): number;
+  post(ctrl: number): void;
   join(ctrl: number): number;
 }
 
@@ -143,6 +145,8 @@ export class ThreadPool {
   private readonly floats: Float32Array;
   private failure: ThreadError | null = null;
   private stopped = false;
+  /** A job started with `start` and not yet waited for. */
+  private pending = false;
   private readonly watchdogMs: number;
 
   private constructor(
@@ -205,6 +209,7 @@ export class ThreadPool {
           handle.onExit((code) => {
             if (!pool?.stopped) fail(`exited (code ${code})`);
           });
+          handle.release();
         }),
       );
     }
@@ -239,14 +244,19 @@ export class ThreadPool {
 
   // ---- writing a job ----------------------------------------------------------------------
 
+  // The arguments of a job started with `start` may still be read by its workers: writing the
+  // next job's arguments waits for it first.
+
   /** Integer (or pointer) argument j of the next job. */
   i(j: number, v: number): this {
+    if (this.pending) this.settle();
     this.words[(CONTROL.ARGS >> 2) + j] = v;
     return this;
   }
 
   /** Float argument j of the next job (rounded to float32, as a kernel call rounds it). */
   f(j: number, v: number): this {
+    if (this.pending) this.settle();
     this.floats[(CONTROL.ARGS >> 2) + j] = v;
     return this;
   }
@@ -256,6 +266,7 @@ export class ThreadPool {
    * multiples of `align`, one per thread; threads past `parts` get nothing.
    */
   split(units: number, parts: number, align: number): this {
+    if (this.pending) this.settle();
     const r = CONTROL.RANGES >> 2;
     let start = 0;
     for (let w = 0; w < this.size; w++) {
@@ -268,12 +279,52 @@ export class ThreadPool {
     return this;
   }
 
+  /**
+   * Split `units` among the workers only (thread 0, the caller, gets nothing): for a job the
+   * caller starts with `start` and does not wait for.
+   */
+  splitWorkers(units: number, align: number): this {
+    if (this.pending) this.settle();
+    const r = CONTROL.RANGES >> 2;
+    const workers = this.size - 1;
+    this.words[r] = 0;
+    this.words[r + 1] = 0;
+    let start = 0;
+    for (let w = 1; w < this.size; w++) {
+      const end = w === this.size - 1 ? units : Math.max(start, Math.floor((units * w) / workers / align) * align);
+      this.words[r + 2 * w] = start;
+      this.words[r + 2 * w + 1] = end;
+      start = end;
+    }
+    return this;
+  }
+
   /** Run the job written so far on every thread and wait for all of them. */
   run(op: number): void {
-    if (this.failure) throw this.failure;
-    if (this.stopped) throw new ThreadError('the thread pool was stopped');
+    this.settle();
     this.words[CONTROL.OP >> 2] = op;
     const status = this.kernels.dispatch(this.ctrl);
+    if (status !== 0) this.finish(status);
+  }
+
+  /**
+   * Start the job written so far (split with `splitWorkers`) and return at once, leaving this
+   * thread free for other work; the next `run`, `start` or `settle` waits for it first.
+   */
+  start(op: number): void {
+    this.settle();
+    this.words[CONTROL.OP >> 2] = op;
+    this.kernels.post(this.ctrl);
+    this.pending = true;
+  }
+
+  /** Wait for a job `start` left running (nothing to do when there is none). */
+  settle(): void {
+    if (this.failure) throw this.failure;
+    if (this.stopped) throw new ThreadError('the thread pool was stopped');
+    if (!this.pending) return;
+    this.pending = false;
+    const status = this.kernels.join(this.ctrl);
     if (status !== 0) this.finish(status);
   }
 
@@ -309,8 +360,13 @@ export class ThreadPool {
     if (this.stopped) return;
     this.stopped = true;
     if (!this.failure) {
-      this.words[CONTROL.OP >> 2] = OPS.STOP;
       try {
+        if (this.pending) {
+          this.pending = false;
+          const left = this.kernels.join(this.ctrl);
+          if (left !== 0) this.finish(left);
+        }
+        this.words[CONTROL.OP >> 2] = OPS.STOP;
         const status = this.kernels.dispatch(this.ctrl);
         if (status !== 0) this.finish(status);
       } catch {

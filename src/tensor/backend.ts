@@ -90,7 +90,15 @@ export interface Backend {
    * the next batch this way while the current one trains.
    */
   prefetchRows?(src: Matrix, order: Int32Array, start: number, dst: Matrix): void;
-  /** Wait for work that `prefetchRows` started (nothing to do when there is none). */
+  /**
+   * `gemm` without transB, started on another thread and returning before it is done, where
+   * the backend has threads (elsewhere, or when too small, it runs at once). Until `settle()`,
+   * c must not be read, written or freed, nor a and b written; kernels on other matrices may
+   * run meanwhile. A dense layer computes its weight gradient this way while the input
+   * gradient and the layers below go on.
+   */
+  gemmAsync?(a: Matrix, transA: boolean, b: Matrix, c: Matrix, beta: 0 | 1): void;
+  /** Wait for work that `prefetchRows` or `gemmAsync` started (nothing to do when there is none). */
   settle?(): void;
   /** x[:] = value */
   fill(x: Matrix, value: number): void;

@@ -281,6 +281,11 @@ const COST = {
 /** Per element of activation forward / backward, by activation code. */
 const ACTIVATION_COST = [0.3, 0.3, 2.5, 2, 1.6, 1.2, 0.3];
 const GRAIN_NS = 20_000;
+/**
+ * The least work worth handing to a worker while this thread goes on (`gemmAsync`): nothing
+ * waits for it until the layer's gradients are complete, so a few microseconds are enough.
+ */
+const ASYNC_GRAIN_NS = 3000;
 
 interface Setup {
   build: SimdBuild;
@@ -655,6 +660,19 @@ export class WasmBackend implements Backend {
       idx[i0 + r] = row;
     }
     pool.i(0, this.ptr(src)).i(1, this.rowIndex).i(2, src.cols).i(3, this.ptr(dst)).splitWorkers(n, 1).start(OPS.GATHER_ROWS);
+  }
+
+  gemmAsync(a: Matrix, transA: boolean, b: Matrix, c: Matrix, beta: 0 | 1): void {
+    const pool = this.pool;
+    const { m, k, n } = gemmShape(a, transA, b, false, c);
+    // Not worth a thread below a few microseconds: run it here.
+    if (pool === null || m * n * k * COST.gemm < Math.min(ASYNC_GRAIN_NS, this.grain) || m < 4) {
+      this.gemm(a, transA, b, false, c, beta);
+      return;
+    }
+    const lda = a.cols;
+    pool.i(0, this.ptr(a)).i(1, transA ? 1 : lda).i(2, transA ? lda : 1).i(3, this.ptr(b)).i(4, n).i(5, this.ptr(c)).i(6, n).i(7, n).i(8, k).i(9, beta)
+      .splitWorkers(m, 4).start(OPS.GEMM_ROWS);
   }
 
   settle(): void {

@@ -153,10 +153,18 @@ export function activationBackward(code: i32, x: usize, y: usize, dy: usize, dx:
  * signed lane compare is exact.
  */
 export function dropoutForward(x: usize, mask: usize, y: usize, n: i32, key: u32, threshold: i32, scale: f32): void {
+  dropoutRange(x, mask, y, 0, n, key, threshold, scale);
+}
+
+/**
+ * dropoutForward on elements [base, base + n) of the arrays that x, mask and y point into
+ * at element `base` (a thread's share): the hash takes the element's index in the whole array.
+ */
+export function dropoutRange(x: usize, mask: usize, y: usize, base: i32, n: i32, key: u32, threshold: i32, scale: f32): void {
   const k = i32x4.splat(key);
   const t = i32x4.splat(threshold);
   const s = splat(scale);
-  let idx = i32x4(0, 1, 2, 3);
+  let idx = i32x4.add(i32x4(0, 1, 2, 3), i32x4.splat(base));
   let i = 0;
   // Two vectors per iteration: the hash is a chain of multiplies, two of them overlap.
   for (; i + 8 <= n; i += 8) {
@@ -177,7 +185,7 @@ export function dropoutForward(x: usize, mask: usize, y: usize, n: i32, key: u32
     idx = i32x4.add(idx, i32x4.splat(4));
   }
   for (; i < n; i++) {
-    const m: f32 = <i32>(hash32(key ^ <u32>i) >>> 8) >= threshold ? scale : 0;
+    const m: f32 = <i32>(hash32(key ^ <u32>(base + i)) >>> 8) >= threshold ? scale : 0;
     store<f32>(mask + off(i), m);
     store<f32>(y + off(i), load<f32>(x + off(i)) * m);
   }
@@ -202,11 +210,16 @@ export function addRowVector(y: usize, bias: usize, rows: i32, cols: i32): void 
 
 /** out[c] = sum over rows of x[r, c] (+ out[c] when beta is 1). */
 export function sumRows(x: usize, out: usize, rows: i32, cols: i32, beta: i32): void {
+  sumRowsStrided(x, out, rows, cols, cols, beta);
+}
+
+/** sumRows over `cols` columns of a matrix whose rows are `ld` floats apart (a thread's share of the columns). */
+export function sumRowsStrided(x: usize, out: usize, rows: i32, cols: i32, ld: i32, beta: i32): void {
+  const stride = off(ld);
   let c = 0;
   for (; c + 16 <= cols; c += 16) {
     let s0 = splat(0), s1 = splat(0), s2 = splat(0), s3 = splat(0);
     let p = x + off(c);
-    const stride = off(cols);
     for (let r = 0; r < rows; r++) {
       s0 = f32x4.add(s0, v128.load(p));
       s1 = f32x4.add(s1, v128.load(p, 16));
@@ -227,7 +240,6 @@ export function sumRows(x: usize, out: usize, rows: i32, cols: i32, beta: i32): 
     const lanes = min(4, cols - c);
     let s = splat(0);
     let p = x + off(c);
-    const stride = off(cols);
     for (let r = 0; r < rows; r++) {
       s = f32x4.add(s, v128.load(p));
       p += stride;
@@ -266,6 +278,17 @@ export function fill(x: usize, n: i32, value: f32): void {
 /** Bytes [dst, dst + bytes) = [src, src + bytes); the ranges may overlap. */
 export function copyBytes(src: usize, dst: usize, bytes: usize): void {
   memory.copy(dst, src, bytes);
+}
+
+/**
+ * Row r of dst = row idx[r] of src, for r in [0, rows): a batch gathered from the training
+ * rows (idx holds i32 row numbers, checked by the caller). Rows are `cols` floats.
+ */
+export function gatherRows(src: usize, idx: usize, rows: i32, cols: i32, dst: usize): void {
+  const bytes = off(cols);
+  for (let r = 0; r < rows; r++) {
+    memory.copy(dst + <usize>r * bytes, src + <usize>load<i32>(idx + off(r)) * bytes, bytes);
+  }
 }
 
 /** Bytes [ptr, ptr + bytes) = 0. */

@@ -24,7 +24,18 @@ export function batchNormTrain(
   x: usize, gamma: usize, beta: usize, y: usize, xhat: usize, invStd: usize,
   runMean: usize, runVar: usize, rows: i32, cols: i32, momentum: f32, keepRate: f32, eps: f32,
 ): void {
-  const stride = off(cols);
+  batchNormTrainStrided(x, gamma, beta, y, xhat, invStd, runMean, runVar, rows, cols, cols, momentum, keepRate, eps);
+}
+
+/**
+ * batchNormTrain on `cols` feature columns of matrices whose rows are `ld` floats apart (a
+ * thread's share of the columns; every column's statistics are its own).
+ */
+export function batchNormTrainStrided(
+  x: usize, gamma: usize, beta: usize, y: usize, xhat: usize, invStd: usize,
+  runMean: usize, runVar: usize, rows: i32, cols: i32, ld: i32, momentum: f32, keepRate: f32, eps: f32,
+): void {
+  const stride = off(ld);
   const n = splat(<f32>rows);
   const n1 = splat(rows > 1 ? <f32>(rows - 1) : <f32>rows);
   const mom = splat(momentum), keep = splat(keepRate);
@@ -113,7 +124,12 @@ export function batchNormTrain(
 
 /** y = gamma (x - runMean) / sqrt(runVar + eps) + beta. */
 export function batchNormInfer(x: usize, gamma: usize, beta: usize, runMean: usize, runVar: usize, y: usize, rows: i32, cols: i32, eps: f32): void {
-  const stride = off(cols);
+  batchNormInferStrided(x, gamma, beta, runMean, runVar, y, rows, cols, cols, eps);
+}
+
+/** batchNormInfer on `cols` columns of matrices whose rows are `ld` floats apart. */
+export function batchNormInferStrided(x: usize, gamma: usize, beta: usize, runMean: usize, runVar: usize, y: usize, rows: i32, cols: i32, ld: i32, eps: f32): void {
+  const stride = off(ld);
   for (let c = 0; c < cols; c += 4) {
     const lanes = min(4, cols - c);
     const o = off(c);
@@ -133,7 +149,12 @@ export function batchNormInfer(x: usize, gamma: usize, beta: usize, runMean: usi
  * dx = gamma invStd / n (n dy - sum(dy) - xhat sum(dy xhat)).
  */
 export function batchNormBackward(dy: usize, xhat: usize, gamma: usize, invStd: usize, dx: usize, dgamma: usize, dbeta: usize, rows: i32, cols: i32): void {
-  const stride = off(cols);
+  batchNormBackwardStrided(dy, xhat, gamma, invStd, dx, dgamma, dbeta, rows, cols, cols);
+}
+
+/** batchNormBackward on `cols` columns of matrices whose rows are `ld` floats apart. */
+export function batchNormBackwardStrided(dy: usize, xhat: usize, gamma: usize, invStd: usize, dx: usize, dgamma: usize, dbeta: usize, rows: i32, cols: i32, ld: i32): void {
+  const stride = off(ld);
   const n = splat(<f32>rows);
   let c = 0;
   // Eight columns at a time: four independent chains of sums (in row order, as below).

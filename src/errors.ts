@@ -76,6 +76,12 @@ export class DivergenceError extends MlplabError {
   }
 }
 
+/**
+ * A worker thread of a multi-threaded run failed or stopped: the run ends with this instead of
+ * waiting for it. The message names the thread and what happened.
+ */
+export class ThreadError extends MlplabError {}
+
 /** An output cannot be written (unwritable folder, disk full). */
 export class OutputError extends MlplabError {
   constructor(

@@ -7,7 +7,11 @@ export * from './errors.js';
 
 // Kernels and randomness
 export { ACTIVATIONS, activationCode, type Activation, type Backend } from './tensor/backend.js';
-export { createBackend, getBackend, loadBackend, useBackend, wasmSimdSupported, type BackendName } from './tensor/index.js';
+export {
+  MAX_THREADS, WasmBackend, coreCount, createBackend, describeBackend, disposeBackend, getBackend, loadBackend, relaxedSimdSupported,
+  resolveThreads, sharedBackend, threadSupport, useBackend, wasmSimdSupported,
+  type BackendName, type PoolOptions, type SimdBuild, type SimdChoice, type WasmOptions,
+} from './tensor/index.js';
 export { Matrix } from './tensor/matrix.js';
 export { ReferenceBackend } from './tensor/reference.js';
 export { Rng } from './tensor/rng.js';

@@ -5,6 +5,16 @@ import { fashionSubset } from '../scripts/web-fashion-subset.mjs';
 const SUBSET_DIR = 'fashion-mnist';
 
 /**
+ * Cross-origin isolation: with these two headers the page gets SharedArrayBuffer, and training
+ * runs on one thread per core. A static host serving web/dist/ must send the same two headers
+ * on every file (README, "Browser playground"); without them the page trains on one thread.
+ */
+const ISOLATION_HEADERS = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+};
+
+/**
  * The built-in data: a Fashion-MNIST subset cut from the full IDX files when the site is
  * built (emitted as files of the site) or served (answered by the dev server), so the
  * repository never holds a second copy of the images.
@@ -49,5 +59,6 @@ export default defineConfig({
       },
     },
   },
-  server: { host: '127.0.0.1' },
+  server: { host: '127.0.0.1', headers: ISOLATION_HEADERS },
+  preview: { host: '127.0.0.1', headers: ISOLATION_HEADERS },
 });

@@ -11,7 +11,7 @@ import { loadModel } from '../run/folder.js';
 import type { ModelFileContents } from '../run/model-file.js';
 import { predictionsCsv } from '../run/predictions.js';
 import { evaluateClassifier } from '../run/train.js';
-import { createBackend, type Backend, type BackendName } from '../tensor/index.js';
+import { coreCount, disposeBackend, loadBackend, type Backend, type BackendName } from '../tensor/index.js';
 import { addReadOptions, loadOptionsFrom, parse, type ReadFlags } from './options.js';
 
 /** Raw features -> what the network takes, checking the width first so errors speak of the user's file. */
@@ -44,10 +44,11 @@ export function registerModelCommands(program: Command): void {
   const evaluate = addModelOptions(program.command('evaluate').description("score a saved model on a data source's test set (or all its rows if it has none)"))
     .option('--data <source>', 'data source (see train --help)', 'fashion-mnist')
     .option('--out <dir>', 'also write metrics.json and predictions.csv here')
-    .option('--backend <name>', 'auto | wasm | reference', parse.backend, 'auto');
-  addReadOptions(evaluate).action(async (flags: ModelFlags & { data: string; out?: string }) => {
+    .option('--backend <name>', 'auto | wasm | reference', parse.backend, 'auto')
+    .option('--threads <n>', `threads for the kernels: auto (one per core) or 1 to ${coreCount()}`, parse.threads, 'auto');
+  addReadOptions(evaluate).action(async (flags: ModelFlags & { data: string; out?: string; threads: number | 'auto' }) => {
     if (flags.out) await ensureWritableDir(flags.out);
-    const backend = createBackend(flags.backend);
+    const backend = await loadBackend(flags.backend, { threads: flags.threads, memoryBytes: SHARED_MEMORY_BYTES });
     const m = await loadModelFrom(flags, backend);
     try {
       // The data's labels are mapped onto the model's classes, by value (1990, 2000, ...) or by name.
@@ -71,15 +72,17 @@ export function registerModelCommands(program: Command): void {
       }
     } finally {
       m.model.dispose();
+      disposeBackend(backend);
     }
   });
 
   const predict = addModelOptions(program.command('predict').description('predict classes for new rows with a saved model'))
     .requiredOption('--input <file>', 'features as .npy or IDX (rows x features) or .csv (numbers only, optional header)')
     .requiredOption('--out <file>', 'predictions: .csv (index, class, name, probabilities) or .npy (class per row: the label values the model was trained on)')
-    .option('--backend <name>', 'auto | wasm | reference', parse.backend, 'auto');
-  addReadOptions(predict, { labels: false }).action(async (flags: ModelFlags & { input: string; out: string }) => {
-    const backend = createBackend(flags.backend);
+    .option('--backend <name>', 'auto | wasm | reference', parse.backend, 'auto')
+    .option('--threads <n>', `threads for the kernels: auto (one per core) or 1 to ${coreCount()}`, parse.threads, 'auto');
+  addReadOptions(predict, { labels: false }).action(async (flags: ModelFlags & { input: string; out: string; threads: number | 'auto' }) => {
+    const backend = await loadBackend(flags.backend, { threads: flags.threads, memoryBytes: SHARED_MEMORY_BYTES });
     const m = await loadModelFrom(flags, backend);
     try {
       const input = await loadFeatures(flags.input, loadOptionsFrom(flags));
@@ -116,9 +119,13 @@ export function registerModelCommands(program: Command): void {
       process.stdout.write(`predicted ${input.rows} rows -> ${flags.out}\n`);
     } finally {
       m.model.dispose();
+      disposeBackend(backend);
     }
   });
 }
+
+/** Shared memory of a backend with threads, sized up front: a model and a data set's features. */
+const SHARED_MEMORY_BYTES = 1 << 30;
 
 /** Rows with NaN or infinite features have no prediction: refuse them by row and column. */
 function refuseNonFinite(features: Float32Array, rows: number, cols: number, file: string): void {

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { ConfigError } from '../errors.js';
 import { describeFsError } from '../io/files.js';
 import type { LoadOptions } from '../data/source.js';
-import type { BackendName } from '../tensor/index.js';
+import { coreCount, type BackendName } from '../tensor/index.js';
 
 /** Parsers for option values: a bad value is a ConfigError naming the flag. */
 export const parse = {
@@ -37,6 +37,15 @@ export const parse = {
   backend: (v: string): BackendName => {
     if (v !== 'auto' && v !== 'wasm' && v !== 'reference') throw new ConfigError('--backend', v, 'auto, wasm or reference');
     return v;
+  },
+  /** `--threads`: "auto" (one per core) or a whole number from 1 to this machine's cores. */
+  threads: (v: string): number | 'auto' => {
+    const cores = coreCount();
+    const expected = `a whole number from 1 to ${cores} (this machine's cores), or "auto" for all of them`;
+    if (v.trim() === 'auto') return 'auto';
+    const n = Number(v);
+    if (!/^-?\d+$/.test(v.trim()) || !Number.isSafeInteger(n) || n < 1 || n > cores) throw new ConfigError('--threads', v, expected);
+    return n;
   },
   /** A number of components, or 'none' (commander turns a parser's null into "", so null is made later). */
   pca: (v: string): number | 'none' => {

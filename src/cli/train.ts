@@ -13,7 +13,7 @@ import { formatClassificationReport } from '../report/text.js';
 import { runExperiment, type RunResult } from '../run/experiment.js';
 import { RunFolderDraft, writeRunFiles } from '../run/folder.js';
 import { PRESETS, mergeSpecs, resolveRun, type ResolvedRun, type RunSpec } from '../run/spec.js';
-import { createBackend, type BackendName } from '../tensor/index.js';
+import { WasmBackend, coreCount, describeBackend, disposeBackend, loadBackend, type Backend, type BackendName } from '../tensor/index.js';
 import type { Callback } from '../train/callbacks.js';
 import { addDataOptions, addOverwriteOption, loadOptionsFrom, parse, readJsonFile, type ReadFlags } from './options.js';
 
@@ -52,6 +52,7 @@ interface TrainFlags extends ReadFlags {
   valData?: string;
   overwrite?: boolean;
   backend: BackendName;
+  threads: number | 'auto';
   quiet?: boolean;
 }
 
@@ -74,6 +75,7 @@ export function registerTrainCommands(program: Command): void {
   addOverwriteOption(train);
   train
     .option('--backend <name>', 'kernels: auto (WebAssembly SIMD where available) | wasm | reference', parse.backend, 'auto')
+    .option('--threads <n>', `threads for the kernels: auto (one per core, here ${coreCount()}) or 1 to ${coreCount()}; results are the same for every count`, parse.threads, 'auto')
     .option('--quiet', 'print only the final summary')
     .action(async (flags: TrainFlags) => {
       const spec = await specFromFlags(flags);
@@ -84,6 +86,7 @@ export function registerTrainCommands(program: Command): void {
         out,
         title: `${flags.config ? flags.config : `the study's ${flags.preset} model`} on ${flags.data}`,
         backend: flags.backend,
+        threads: flags.threads,
         quiet: flags.quiet,
         load: loadOptionsFrom(flags),
         valSource: flags.valData,
@@ -91,6 +94,7 @@ export function registerTrainCommands(program: Command): void {
       });
       printSummary(result);
       result.model.dispose();
+      disposeBackend(result.kernels);
     });
 
   program
@@ -101,7 +105,8 @@ export function registerTrainCommands(program: Command): void {
     .option('--seed <n>', 'seed', parse.int('--seed'), 0)
     .option('--backend <name>', 'auto | wasm | reference', parse.backend, 'auto')
     .option('--overwrite', 'replace the run folders if they exist')
-    .action(async (flags: { out: string; epochs: number; seed: number; backend: BackendName; overwrite?: boolean }) => {
+    .option('--threads <n>', `threads for the kernels: auto (one per core) or 1 to ${coreCount()}`, parse.threads, 'auto')
+    .action(async (flags: { out: string; epochs: number; seed: number; backend: BackendName; overwrite?: boolean; threads: number | 'auto' }) => {
       const results: FolderRun[] = [];
       for (const preset of ['default', 'final'] as const) {
         process.stdout.write(`\n== the study's ${preset} model ==\n`);
@@ -117,6 +122,8 @@ export function registerTrainCommands(program: Command): void {
           out: join(flags.out, preset),
           title: `The study's ${preset} model on Fashion-MNIST (128 PCA features)`,
           backend: flags.backend,
+          threads: flags.threads,
+          kernels: results[0]?.kernels,
           prepared: results[0]?.prepared,
           overwrite: flags.overwrite,
         });
@@ -126,6 +133,7 @@ export function registerTrainCommands(program: Command): void {
       printSummary(results[1]);
       process.stdout.write(`default model report: ${join(results[0].out, 'report.html')}\n`);
       for (const r of results) r.model.dispose();
+      disposeBackend(results[0].kernels);
     });
 }
 
@@ -217,6 +225,9 @@ interface ProgressRun {
   out: string;
   title: string;
   backend: BackendName;
+  threads: number | 'auto';
+  /** Kernels already started (the second model of `reproduce`); otherwise started here from `backend` and `threads`. */
+  kernels?: Backend;
   quiet?: boolean;
   /** Data already prepared for this spec (the second model of `reproduce`). */
   prepared?: Prepared;
@@ -226,8 +237,8 @@ interface ProgressRun {
   overwrite?: boolean;
 }
 
-/** A run's outputs folder and what it produced. */
-type FolderRun = RunResult & { out: string };
+/** A run's outputs folder and what it produced, and the kernels it ran on (the caller stops their threads). */
+type FolderRun = RunResult & { out: string; kernels: Backend };
 
 /**
  * Run an experiment with a live view: a bar per epoch in a terminal (plain lines otherwise)
@@ -235,7 +246,6 @@ type FolderRun = RunResult & { out: string };
  * writes everything measured so far.
  */
 export async function runWithProgress(r: ProgressRun): Promise<FolderRun> {
-  const backend = createBackend(r.backend);
   const tty = process.stdout.isTTY === true && !r.quiet;
   const log = (s: string) => {
     if (!r.quiet) process.stdout.write(s + '\n');
@@ -276,18 +286,25 @@ export async function runWithProgress(r: ProgressRun): Promise<FolderRun> {
   // The run folder is refused now if it exists, before any work; files go to a draft until the run is complete.
   const draft = await RunFolderDraft.open(r.out, r.overwrite ? 'replace' : 'refuse');
   log(`mlplab: ${r.title}`);
+  let backend: Backend | null = r.kernels ?? null;
   try {
     const data = r.prepared ?? (await loadWithValidation(r.source, r.valSource, r.load));
+    // The shared memory of a backend with threads is sized for the data up front.
+    const memoryBytes = [data.train, data.val, data.test].reduce((n, d) => n + (d ? d.features.length * 4 : 0), 64 << 20);
+    backend ??= await loadBackend(r.backend, { threads: r.threads, memoryBytes });
+    const kernels = backend;
+    const note = kernels instanceof WasmBackend ? kernels.threadNote : null;
     const result = await runExperiment(r.spec, data, {
       title: r.title,
       source: r.source,
-      backend,
+      backend: kernels,
       callbacks: [progress],
       signal: controller.signal,
       onCheckpoint: (file) => writeFileAtomic(join(draft.path, 'checkpoint.json'), file),
       onPrepared: (p) => {
         for (const s of p.steps) log(`  data: ${s.summary}`);
-        log(`  rows: train ${p.train.rows}, validation ${p.val?.rows ?? 0}, test ${p.test?.rows ?? 0}; ${p.train.cols} features; kernels: ${backend.name}`);
+        log(`  rows: train ${p.train.rows}, validation ${p.val?.rows ?? 0}, test ${p.test?.rows ?? 0}; ${p.train.cols} features`);
+        log(`  kernels: ${describeBackend(kernels)}${note ? ` (${note})` : ''}`);
         log(`  writing to ${draft.path} (the best model so far in checkpoint.json); it becomes ${r.out} when the run is complete`);
       },
       onBatch: bar
@@ -306,8 +323,9 @@ export async function runWithProgress(r: ProgressRun): Promise<FolderRun> {
     }
     await writeRunFiles(result, draft.path);
     await draft.commit();
-    return { ...result, out: r.out };
+    return { ...result, out: r.out, kernels: backend };
   } catch (e) {
+    if (backend && !r.kernels) disposeBackend(backend);
     await draft.discard();
     throw e;
   } finally {

@@ -73,7 +73,10 @@ export class Dense implements Layer {
 
   backward(dy: Matrix, needInputGrad: boolean): Matrix | null {
     const x = this.x!;
-    this.backend.gemm(x, true, dy, false, this.w.grad, 0);
+    // With threads, the weight gradient is computed on another thread while the input gradient
+    // (and the layers below) go on here; Sequential waits for it before the step is over.
+    if (needInputGrad && this.backend.gemmAsync) this.backend.gemmAsync(x, true, dy, this.w.grad, 0);
+    else this.backend.gemm(x, true, dy, false, this.w.grad, 0);
     this.backend.sumRows(dy, this.b.grad, 0);
     if (!needInputGrad) return null;
     const dx = prefix(this.dx, dy.rows);

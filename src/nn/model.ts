@@ -231,6 +231,8 @@ export class Sequential {
     this.stepResult.correct = countCorrect(logits, y);
     let g: Matrix | null = dlogits;
     for (let i = this.layers.length - 1; i >= 0 && g !== null; i--) g = this.layers[i].backward(g, i > 0);
+    // Every gradient is written when this returns (a layer may have left one to another thread).
+    this.backend.settle?.();
     return this.stepResult;
   }
 

@@ -10,7 +10,7 @@ import { diagnoseLayers, type LayerFinding } from '../report/layers.js';
 import type { RunReport } from '../report/run-report.js';
 import { firstLayerWeights } from '../report/weights-image.js';
 import type { Backend } from '../tensor/backend.js';
-import { getBackend } from '../tensor/index.js';
+import { sharedBackend } from '../tensor/index.js';
 import { Checkpoint, type Callback } from '../train/callbacks.js';
 import type { FitResult } from '../train/fit.js';
 import { encodeModelFile } from './model-file.js';
@@ -19,8 +19,14 @@ import { evaluateClassifier, trainRun, type Evaluation } from './train.js';
 
 /** What a front end hooks into a run. Every field is optional. */
 export interface RunHooks {
-  /** Kernels for pre-processing (PCA) and training; default getBackend(). */
+  /** Kernels for pre-processing (PCA) and training; default sharedBackend(threads). */
   backend?: Backend;
+  /**
+   * Threads for the kernels when no `backend` is given: a whole number from 1 to 64, or
+   * 'auto' (default: one per core). Results are bit-identical for every count; where threads
+   * cannot run (a page without cross-origin isolation, a page's main thread) one thread runs.
+   */
+  threads?: number | 'auto';
   /** Extra callbacks (live progress, pause). */
   callbacks?: Callback[];
   /** Abort between batches; the run still returns what it measured. */
@@ -61,7 +67,7 @@ export interface RunResult extends RunOutput {
  */
 export async function runExperiment(spec: ResolvedRun, data: RawData | Prepared, hooks: RunHooks = {}): Promise<RunResult> {
   const started = performance.now();
-  const backend = hooks.backend ?? getBackend();
+  const backend = hooks.backend ?? (await sharedBackend(hooks.threads ?? 'auto', runMemoryBytes(data)));
   const prepared = 'pipeline' in data ? data : prepare(data, { ...spec.data, seed: spec.train.seed }, backend);
   hooks.onPrepared?.(prepared);
   const source = hooks.source ?? prepared.train.source ?? 'data';
@@ -95,6 +101,12 @@ export async function runExperiment(spec: ResolvedRun, data: RawData | Prepared,
     model.dispose();
     throw e;
   }
+}
+
+/** About the memory a run on `data` holds in the kernels' memory: its rows once, plus room for a model and its buffers. */
+function runMemoryBytes(data: RawData | Prepared): number {
+  const parts = [data.train, data.val, data.test];
+  return parts.reduce((n, d) => n + (d ? d.features.length * 4 : 0), 0) + (64 << 20);
 }
 
 function runReport(spec: ResolvedRun, p: Prepared, fit: FitResult, test: Evaluation | null, o: { title: string; source: string; seconds: number; firstLayer: RunReport['firstLayer'] }): RunReport {

@@ -20,6 +20,8 @@ export function activationCode(name: Activation): number {
  */
 export interface Backend {
   readonly name: string;
+  /** Threads running the large kernels (absent or 1: the calling thread alone). */
+  readonly threads?: number;
 
   /** A zero-filled rows x cols matrix in this backend's storage. */
   alloc(rows: number, cols: number): Matrix;
@@ -81,6 +83,23 @@ export interface Backend {
    * and gathers each mini-batch with this, without allocating.
    */
   gatherRows(src: Matrix, order: Int32Array, start: number, dst: Matrix): void;
+  /**
+   * `gatherRows` started on another thread, returning before the copy is done, where the
+   * backend has threads (elsewhere it gathers at once). Until `settle()`, dst must not be read,
+   * written or freed; kernels on other matrices may run meanwhile. The training loop gathers
+   * the next batch this way while the current one trains.
+   */
+  prefetchRows?(src: Matrix, order: Int32Array, start: number, dst: Matrix): void;
+  /**
+   * `gemm` without transB, started on another thread and returning before it is done, where
+   * the backend has threads (elsewhere, or when too small, it runs at once). Until `settle()`,
+   * c must not be read, written or freed, nor a and b written; kernels on other matrices may
+   * run meanwhile. A dense layer computes its weight gradient this way while the input
+   * gradient and the layers below go on.
+   */
+  gemmAsync?(a: Matrix, transA: boolean, b: Matrix, c: Matrix, beta: 0 | 1): void;
+  /** Wait for work that `prefetchRows` or `gemmAsync` started (nothing to do when there is none). */
+  settle?(): void;
   /** x[:] = value */
   fill(x: Matrix, value: number): void;
   /** trace = decay * trace + g; with nesterov, g is replaced by g + decay * trace (in place). */

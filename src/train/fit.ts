@@ -68,9 +68,19 @@ export async function fit(model: Sequential, train: Dataset, val: Dataset | null
   let aborted = false;
 
   // The training rows are copied once into backend memory, so each batch is gathered there.
-  const trainRows = model.backend.alloc(train.rows, train.cols);
+  const backend = model.backend;
+  const trainRows = backend.alloc(train.rows, train.cols);
   trainRows.data.set(train.features);
+  // With threads, another thread gathers the next batch while this one trains, into the
+  // other of two staging buffers; the batches and their order are the same either way.
+  const prefetch = (backend.threads ?? 1) > 1 && backend.prefetchRows !== undefined && backend.settle !== undefined;
+  const staging = prefetch ? [backend.alloc(batch, train.cols), backend.alloc(batch, train.cols)] : [];
   const layerStats = o.diagnostics && model.hidden.length > 0 ? new LayerStatsCollector(model, batches) : null;
+  /** Batch b of the epoch: its first row and its number of rows, 0 when it is skipped. */
+  const rowsOf = (b: number) => {
+    const n = Math.min(batch, train.rows - b * batch);
+    return n < 2 && usesBatchNorm ? 0 : n;
+  };
   try {
     for (const cb of callbacks) await cb.onTrainBegin?.(ctx);
     for (let epoch = 0; epoch < o.epochs && !ctx.stopTraining; epoch++) {
@@ -80,17 +90,27 @@ export async function fit(model: Sequential, train: Dataset, val: Dataset | null
       let correct = 0;
       let seen = 0;
       layerStats?.beginEpoch();
+      if (prefetch && rowsOf(0) > 0) backend.prefetchRows!(trainRows, order, 0, staging[0].rowsView(0, rowsOf(0)));
       for (let b = 0; b < batches; b++) {
         if (options.signal?.aborted) {
           aborted = true;
           break;
         }
         const start = b * batch;
-        const n = Math.min(batch, train.rows - start);
         // Batch statistics of a single row are undefined (PyTorch refuses them): skip such a tail.
-        if (n < 2 && usesBatchNorm) continue;
-        const { x, y } = model.batchBuffers(n);
-        model.backend.gatherRows(trainRows, order, start, x);
+        const n = rowsOf(b);
+        if (n === 0) continue;
+        const buffers = model.batchBuffers(n);
+        let x = buffers.x;
+        const y = buffers.y;
+        if (prefetch) {
+          backend.settle!();
+          x = n === batch ? staging[b % 2] : staging[b % 2].rowsView(0, n);
+          const next = b + 1 < batches ? rowsOf(b + 1) : 0;
+          if (next > 0) backend.prefetchRows!(trainRows, order, start + batch, staging[(b + 1) % 2].rowsView(0, next));
+        } else {
+          backend.gatherRows(trainRows, order, start, x);
+        }
         gatherLabels(train.labels, order, start, n, y.data);
         const { loss, correct: c } = model.lossAndGradients(x, y, o.labelSmoothing);
         if (!Number.isFinite(loss)) throw new DivergenceError(epoch + 1, b + 1, loss);
@@ -120,9 +140,18 @@ export async function fit(model: Sequential, train: Dataset, val: Dataset | null
     }
     for (const cb of callbacks) await cb.onTrainEnd?.(ctx);
   } finally {
+    if (prefetch) {
+      // A gather may still be writing a staging buffer (an interrupted epoch): wait before freeing it.
+      try {
+        backend.settle!();
+      } catch {
+        // A failed thread: the error that ended training is the one to report.
+      }
+      for (const m of staging) backend.free(m);
+    }
     optimizer.dispose();
     layerStats?.dispose();
-    model.backend.free(trainRows);
+    backend.free(trainRows);
   }
   const last = ctx.history.length;
   return {

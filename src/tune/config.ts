@@ -104,6 +104,12 @@ export const studySchema = z
     alpha: z.number({ error: 'a level in (0, 0.5]' }).gt(0, { error: 'a level in (0, 0.5]' }).max(0.5, { error: 'a level in (0, 0.5]' }).default(0.05),
     combine: combineSchema.default(combineSchema.parse({})),
     final: finalSchema.default(finalSchema.parse({})),
+    /**
+     * Threads for the kernels of each trial (a whole number, or 'auto'). Default: the cores
+     * divided among the workers; workers x threads may not exceed the cores. Not part of the
+     * study's identity: a trial's result is the same on any number of threads.
+     */
+    threads: z.union([fields.positiveInt('a whole number of threads >= 1, or "auto"'), z.literal('auto')], { error: 'a whole number of threads >= 1, or "auto"' }).optional(),
   })
   .strict();
 
@@ -137,6 +143,8 @@ export interface ResolvedStudy {
   alpha: number;
   combine: ParsedStudy['combine'];
   final: ParsedStudy['final'];
+  /** Threads per trial as the file gives them (undefined: the cores divided among the workers). */
+  threads: number | 'auto' | undefined;
   /** Hash of the canonical config: a study folder belongs to exactly one. */
   hash: string;
   /** The canonical config (what is hashed). */
@@ -217,6 +225,7 @@ export function resolveStudy(input: unknown, file = '', fallbackName = 'study'):
       alpha: parsed.alpha,
       combine: parsed.combine,
       final: parsed.final,
+      threads: parsed.threads,
       hash: hashJson(canonical),
       canonical,
       input: { ...(input as Record<string, unknown>), name },

@@ -15,6 +15,8 @@ import type { TrialResult } from './storage.js';
 /** The study's prepared data as it crosses to a worker: plain arrays, the pipeline as its tensors. */
 export interface WorkerInit {
   backend: BackendName;
+  /** Threads for the kernels of each trial in this worker (the cores divided among the workers). */
+  threads: number;
   train: Dataset;
   val: Dataset;
   /** Rows of `train` the trials use (the final model may use all). */

@@ -28,8 +28,11 @@ const TYPES: Record<string, string> = {
   '.svg': 'image/svg+xml',
 };
 
-/** Serve a folder on 127.0.0.1 at a free port. */
-async function serve(dir: string): Promise<{ server: Server; url: string }> {
+/** The headers that make a page cross-origin isolated (shared memory, so threads), as web/vite.config.ts sends them. */
+const ISOLATION = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
+
+/** Serve a folder on 127.0.0.1 at a free port, cross-origin isolated unless told otherwise. */
+async function serve(dir: string, isolated = true): Promise<{ server: Server; url: string }> {
   const server = createServer((req, res) => {
     let path = decodeURIComponent(new URL(req.url ?? '/', 'http://localhost').pathname);
     if (path.endsWith('/')) path += 'index.html';
@@ -39,7 +42,7 @@ async function serve(dir: string): Promise<{ server: Server; url: string }> {
       return;
     }
     readFile(file).then(
-      (body) => res.writeHead(200, { 'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream' }).end(body),
+      (body) => res.writeHead(200, { 'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream', ...(isolated ? ISOLATION : {}) }).end(body),
       () => res.writeHead(404).end(),
     );
   });
@@ -71,6 +74,7 @@ test('playground trains in headless Chromium, refuses bad input with a message, 
   await build({ configFile: join(ROOT, 'web', 'vite.config.ts'), logLevel: 'warn', build: { outDir: site, emptyOutDir: true } });
   t.diagnostic(`site built in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   const { server, url } = await serve(site);
+  let plain: { server: Server; url: string } | null = null;
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
@@ -80,6 +84,14 @@ test('playground trains in headless Chromium, refuses bad input with a message, 
     const pageErrors: string[] = [];
     page.on('pageerror', (e) => pageErrors.push(e.message));
     await page.goto(url);
+
+    // Cross-origin isolated: the engine runs one thread per core in the training worker, and says so.
+    const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+    const badge = page.locator('#engine');
+    await page.waitForFunction(() => document.getElementById('engine')?.dataset.threads !== undefined, null, { timeout: 30_000 });
+    assert.equal(await page.evaluate(() => crossOriginIsolated), true);
+    assert.equal(await badge.getAttribute('data-threads'), String(cores));
+    assert.match((await badge.textContent()) ?? '', new RegExp(`^engine: wasm (relaxed-SIMD|SIMD), ${cores} threads?, in a Web Worker$`));
 
     // The built-in data arrives and one sample per class is drawn with its label.
     await page.locator('#samples canvas').first().waitFor({ timeout: 30_000 });
@@ -181,9 +193,20 @@ test('playground trains in headless Chromium, refuses bad input with a message, 
     t.diagnostic(`screenshot: ${shot}`);
     console.log(`playground screenshot: ${shot}`);
     assert.deepEqual(pageErrors, []);
+
+    // Served without the isolation headers: no shared memory, so one thread, and the badge says why.
+    plain = await serve(site, false);
+    const page2 = await browser.newPage();
+    await page2.goto(plain.url);
+    await page2.waitForFunction(() => document.getElementById('engine')?.dataset.threads !== undefined, null, { timeout: 30_000 });
+    assert.equal(await page2.evaluate(() => crossOriginIsolated), false);
+    assert.equal(await page2.locator('#engine').getAttribute('data-threads'), '1');
+    assert.match((await page2.textContent('#engine')) ?? '', /^engine: wasm (relaxed-SIMD|SIMD), 1 thread \(not cross-origin isolated\), in a Web Worker$/);
+    assert.match((await page2.getAttribute('#engine', 'title')) ?? '', /one thread: .*Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp/);
   } finally {
     await browser.close();
     server.close();
+    plain?.server.close();
     rmSync(site, { recursive: true, force: true });
   }
 });

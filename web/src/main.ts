@@ -317,7 +317,19 @@ function endRun(statusText: string, error = false): void {
   setStatus(statusText, error);
 }
 
+/** The engine badge: kernels, build and threads, and why only one thread runs when that is so. */
+function showEngine(m: Extract<FromWorker, { type: 'engine' }>): void {
+  const badge = byId('engine');
+  badge.textContent = `engine: ${m.engine}${m.short ? ` (${m.short})` : ''}, in a Web Worker`;
+  badge.title = m.note ? `Training runs on one thread: ${m.note}.` : `The kernels run on ${m.threads} threads over shared memory, in a Web Worker.`;
+  badge.dataset.threads = String(m.threads);
+}
+
 function onWorkerMessage(m: FromWorker): void {
+  if (m.type === 'engine') {
+    showEngine(m);
+    return;
+  }
   const run = current;
   if (!run || m.runId !== run.id) return;
   switch (m.type) {
@@ -326,7 +338,6 @@ function onWorkerMessage(m: FromWorker): void {
       break;
     case 'prepared': {
       run.prepared = m;
-      byId('engine').textContent = `engine: ${m.backend} kernels, in a Web Worker`;
       byId('run-facts').textContent = [
         `${count(m.trainRows)} training`,
         `${count(m.valRows)} validation`,
@@ -664,7 +675,8 @@ function init(): void {
   clearLivePanels();
   renderCompare();
   updateButtons();
-  byId('engine').textContent = `engine: ${getBackend().name} kernels`;
+  // The worker starts its engine (and threads) now, so the badge says what training will run on.
+  ensureWorker();
 
   byId('tab-builtin').addEventListener('click', () => selectTab('builtin'));
   byId('tab-files').addEventListener('click', () => selectTab('files'));

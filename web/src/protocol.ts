@@ -78,7 +78,20 @@ export interface DoneMessage {
   firstLayer: FirstLayerWeights | null;
 }
 
+/** What the worker's engine is, sent once when its kernels (and threads) are ready. */
+export interface EngineMessage {
+  type: 'engine';
+  runId: 0;
+  /** "wasm relaxed-SIMD, 2 threads" */
+  engine: string;
+  threads: number;
+  /** Why only one thread runs: a sentence, and a few words for the badge; null with threads. */
+  note: string | null;
+  short: string | null;
+}
+
 export type FromWorker =
+  | EngineMessage
   | { type: 'status'; runId: number; text: string }
   | PreparedMessage
   | { type: 'progress'; runId: number; epoch: number; batch: number; batches: number; loss: number }

@@ -7,11 +7,14 @@
  */
 import {
   MlplabError,
+  WasmBackend,
   classificationReport,
   confusionMatrix,
+  describeBackend,
   evaluateClassifier,
-  getBackend,
+  loadBackend,
   runExperiment,
+  threadSupport,
   type Callback,
   type Dataset,
   type EpochRecord,
@@ -23,6 +26,18 @@ import type { FromWorker, SetScores, StartMessage, ToWorker } from './protocol.j
 declare const self: DedicatedWorkerGlobalScope;
 
 const post = (message: FromWorker) => self.postMessage(message);
+
+// The engine: the kernels on one thread per core when the page is cross-origin isolated
+// (shared memory), else on this worker's thread alone. Started once, announced to the page.
+const engine = loadBackend('auto', { threads: 'auto' });
+void engine.then(
+  (backend) => {
+    const support = threadSupport();
+    const threads = backend instanceof WasmBackend ? backend.threads : 1;
+    post({ type: 'engine', runId: 0, engine: describeBackend(backend), threads, note: threads > 1 ? null : support.reason, short: threads > 1 ? null : support.short });
+  },
+  (e: unknown) => post({ type: 'engine', runId: 0, engine: 'unavailable', threads: 0, note: e instanceof Error ? e.message : String(e), short: 'failed to start' }),
+);
 
 let controller: AbortController | null = null;
 let paused = false;
@@ -47,7 +62,7 @@ async function run(m: StartMessage): Promise<void> {
   controller = new AbortController();
   paused = false;
   try {
-    const backend = getBackend();
+    const backend = await engine;
     post({ type: 'status', runId, text: spec.data.pca !== null ? 'Preparing the data (fitting PCA)…' : 'Preparing the data…' });
     let prepared: Prepared | null = null;
     // The prediction grid: the first rows of the test set (or, without one, of the validation part).
@@ -71,7 +86,7 @@ async function run(m: StartMessage): Promise<void> {
           valRows: p.val.rows,
           testRows: p.test?.rows ?? 0,
           parameters: ctx.model.parameterCount,
-          backend: backend.name,
+          backend: describeBackend(backend),
           gridSet: onTest ? 'test' : 'validation',
           gridRows: Array.from((onTest ? p.origin.test! : p.origin.val).subarray(0, n)),
           gridLabels: Array.from(grid.labels),

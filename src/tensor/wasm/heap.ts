@@ -1,17 +1,29 @@
 /**
  * The allocator behind the WebAssembly backend: byte ranges of one WebAssembly memory,
- * 16-byte aligned, with a free list so that long-running processes (many tuning trials)
+ * 16-byte aligned (64 in a shared memory), with a free list so that long-running processes (many tuning trials)
  * reuse memory instead of growing it without end.
  *
  * Free blocks are kept sorted by address and merged with their neighbours; a block that
  * ends at the top of the heap lowers the top instead. Allocation takes the smallest free
  * block that fits (best fit) and otherwise bumps the top, growing the memory when needed.
  * Models allocate a few dozen matrices, so linear scans are cheap.
+ *
+ * A shared memory (a backend with threads) is sized up front for the run and may still grow:
+ * the kernels on every thread see the new size at once, and views taken before stay valid
+ * (a SharedArrayBuffer is never detached; `Matrix.data` takes a longer view when it needs
+ * one). Its ceiling is the maximum it was created with, which the error names.
  */
 export class Heap {
   /** Kernels may read up to 12 bytes past the end of a matrix; this much memory always lies above the top. */
   static readonly SLACK = 64;
   static readonly ALIGN = 16;
+  /**
+   * Alignment in a shared memory: a cache line, so that two threads writing neighbouring
+   * matrices (or the two halves of one split at a multiple of 16 floats) never share a line.
+   */
+  static readonly SHARED_ALIGN = 64;
+  /** The alignment of every block of this heap. */
+  readonly align: number;
 
   private top: number;
   private readonly freeStart: number[] = [];
@@ -22,8 +34,11 @@ export class Heap {
   constructor(
     private readonly memory: WebAssembly.Memory,
     readonly base: number,
+    /** Whether the memory is the shared memory of a backend with threads (for the error message). */
+    private readonly kind: 'own' | 'shared' = 'own',
   ) {
-    this.top = roundUp(base, Heap.ALIGN);
+    this.align = kind === 'shared' ? Heap.SHARED_ALIGN : Heap.ALIGN;
+    this.top = roundUp(base, this.align);
     this.ensure(this.top);
   }
 
@@ -47,7 +62,7 @@ export class Heap {
   /** Start of a fresh block of at least `bytes` bytes (contents unspecified). */
   alloc(bytes: number): number {
     if (!Number.isInteger(bytes) || bytes < 0) throw new RangeError(`alloc: byte count must be a non-negative integer, got ${bytes}`);
-    const size = Math.max(Heap.ALIGN, roundUp(bytes, Heap.ALIGN));
+    const size = Math.max(this.align, roundUp(bytes, this.align));
     let best = -1;
     for (let i = 0; i < this.freeSize.length; i++) {
       const s = this.freeSize[i];
@@ -130,8 +145,11 @@ export class Heap {
       try {
         this.memory.grow(missing);
       } catch {
+        const mb = (b: number) => `${Math.ceil(b / 2 ** 20)} MiB`;
         throw new RangeError(
-          `out of WebAssembly memory: need ${need} bytes, have ${have} (the limit is 4 GiB); free matrices that are no longer used`,
+          this.kind === 'shared'
+            ? `out of WebAssembly memory: the run needs ${mb(need)} and the shared memory of this multi-threaded backend cannot grow past ${mb(have)} here (its maximum); train on fewer rows, a smaller model or one thread`
+            : `out of WebAssembly memory: need ${mb(need)}, have ${mb(have)} (the limit is 4 GiB); free matrices that are no longer used`,
         );
       }
     }

@@ -8,9 +8,9 @@
  */
 import { hostname } from 'node:os';
 import type { Prepared } from '../data/prepare.js';
-import { StorageError } from '../errors.js';
+import { ConfigError, StorageError } from '../errors.js';
 import type { EpochRecord } from '../metrics/history-types.js';
-import type { BackendName } from '../tensor/index.js';
+import { coreCount, resolveThreads, type BackendName } from '../tensor/index.js';
 import type { ResolvedStudy } from './config.js';
 import { shared, subsetRows } from './data.js';
 import { finalRun, nextStage } from './plan.js';
@@ -37,6 +37,8 @@ export interface RunnerOptions extends RunnerEvents {
   study: ResolvedStudy;
   data: Prepared;
   workers: number;
+  /** Threads per trial; default: the study file's, else the cores divided among the workers. */
+  threads?: number | 'auto';
   leaseSeconds: number;
   /** Abort: running trials are given back to the queue and the runner rejects with PoolStoppedError. */
   signal?: AbortSignal;
@@ -76,7 +78,7 @@ export async function runTrials(o: RunnerOptions): Promise<RunnerStats> {
 
   const getPool = (): Promise<WorkerPool> => {
     if (pool) return Promise.resolve(pool);
-    starting ??= WorkerPool.start(o.workers, workerInit(o.study, o.data, o.record.backend as BackendName)).then((p) => (pool = p));
+    starting ??= WorkerPool.start(o.workers, workerInit(o.study, o.data, o.record.backend as BackendName, trialThreads(o.threads ?? o.study.threads, o.workers, coreCount()))).then((p) => (pool = p));
     return starting;
   };
   const onAbort = () => void (pool ? pool.stop() : starting?.then((p) => p.stop()));
@@ -213,9 +215,10 @@ export async function runTrials(o: RunnerOptions): Promise<RunnerStats> {
 }
 
 /** What a worker thread needs: the study's prepared data as shared arrays, and the rows trials use. */
-export function workerInit(study: ResolvedStudy, d: Prepared, backend: BackendName): WorkerInit {
+export function workerInit(study: ResolvedStudy, d: Prepared, backend: BackendName, threads = 1): WorkerInit {
   return {
     backend,
+    threads,
     train: shared(d.train),
     val: shared(d.val),
     trialRows: subsetRows(d.train, study.data.trainRows, study.data.seed),
@@ -271,4 +274,19 @@ function timed(s: StudyStorage, into: { seconds: number; calls: number }): Study
       };
     },
   });
+}
+
+/**
+ * Threads per trial: `threads` as asked, or by default the cores divided among the workers.
+ * A study never runs more threads than there are cores: workers x threads above `cores` is a
+ * ConfigError naming the cap.
+ */
+export function trialThreads(threads: number | 'auto' | undefined, workers: number, cores: number): number {
+  const share = Math.max(1, Math.floor(cores / workers));
+  if (threads === undefined || threads === 'auto') return share;
+  const n = resolveThreads(threads);
+  if (n > 1 && n * workers > cores) {
+    throw new ConfigError('threads', threads, `at most ${share} with ${workers} worker${workers === 1 ? '' : 's'} on ${cores} cores (workers x threads may not exceed the cores), or "auto"`);
+  }
+  return n;
 }

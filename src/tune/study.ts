@@ -311,3 +311,5 @@ function translate(e: unknown, where: string): unknown {
   }
   return e;
 }
+
+export { trialThreads } from './runner.js';

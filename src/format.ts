@@ -63,6 +63,11 @@ export function padRight(s: string, width: number): string {
   return s + ' '.repeat(Math.max(0, width - textWidth(s)));
 }
 
+/** A number in scientific notation with `digits` decimals (`1.2e-4`), or a dash when it is not finite: gradient norms, update ratios. */
+export function formatScientific(x: number, digits = 1): string {
+  return Number.isFinite(x) ? x.toExponential(digits) : MISSING;
+}
+
 /** A count with thousands separators: `formatCount(60000)` is `"60,000"`. */
 export function formatCount(n: number): string {
   return Number.isInteger(n) ? String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',') : String(n);

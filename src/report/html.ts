@@ -11,7 +11,7 @@ import { LAYER_THRESHOLDS, type LayerFinding } from './layers.js';
 import { summaryClasses } from './text.js';
 import { pngDataUrl, weightsPng } from './weights-image.js';
 import { diagnoseHistory, type Finding } from './diagnose.js';
-import { escapeHtml, formatCount, formatDuration, formatFixed, formatPercent } from '../format.js';
+import { escapeHtml, formatCount, formatDuration, formatFixed, formatPercent, formatScientific } from '../format.js';
 import type { RunReport } from './run-report.js';
 
 /** SVG markup of the report's figures; a missing one is left out of the page. */
@@ -398,7 +398,7 @@ function layerSections(r: RunReport, figure: (name: keyof RunReportFigures, labe
   const findings = r.findings.length
     ? `<ul class="findings">${r.findings.map((f) => `<li class="warning"><span class="tag">${esc(LAYER_FINDING_TITLES[f.kind])}</span>${esc(f.message)}</li>`).join('\n')}</ul>`
     : `<p class="lead">The layers look healthy: fewer than ${formatPercent(t.deadFraction, 0)} dead units and ${formatPercent(t.saturatedFraction, 0)} saturated pre-activations in every layer, no vanishing or exploding gradients, and steps between ${t.updateRatioLow.toExponential()} and ${t.updateRatioHigh.toExponential()} of the weights' size.</p>`;
-  const sci = (x: number) => (Number.isFinite(x) ? x.toExponential(2) : '—');
+  const sci = (x: number) => formatScientific(x, 2);
   const rows = last.layers!
     .map(
       (l) =>

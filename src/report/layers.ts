@@ -4,7 +4,7 @@
  * each with its evidence and a fix to try. Pure and browser-safe: the report, metrics.json,
  * the study and the playground all show this list.
  */
-import { formatPercent } from '../format.js';
+import { formatPercent, formatScientific as sci } from '../format.js';
 import type { EpochRecord, LayerStats } from '../metrics/history-types.js';
 
 export type LayerFindingKind = 'dead-units' | 'saturation' | 'vanishing-gradients' | 'exploding-gradients' | 'update-ratio';
@@ -33,7 +33,6 @@ export const LAYER_THRESHOLDS = {
   updateRatioHigh: 1e-2,
 } as const;
 
-const sci = (x: number) => x.toExponential(1);
 const NAME: Record<string, string> = { relu: 'ReLU', leaky_relu: 'leaky ReLU', gelu: 'GELU', gelu_tanh: 'GELU (tanh)', tanh: 'tanh', sigmoid: 'sigmoid', identity: 'identity' };
 
 /**

@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import type { Prepared } from '../data/prepare.js';
-import { formatDuration, formatPercent } from '../format.js';
+import { formatDuration, formatPercent, formatScientific as sci } from '../format.js';
 import { writeFileAtomic } from '../io/files.js';
 import { factorChart, type FactorPoint } from '../report/charts.js';
 import { REPORT_STYLE, card, esc, inlineSvg, preparationSteps, reportPage, runReportSections, type ReportSection } from '../report/html.js';
@@ -270,7 +270,6 @@ details.layers thead th{text-transform:none;letter-spacing:0;font-size:10.5px;bo
 /** A Table 1 cell's layer statistics (mean over its seeds, at the kept epoch), folded away until opened. */
 function layerDetails(layers: LayerSummary[]): string {
   if (layers.length === 0) return '';
-  const sci = (x: number) => (Number.isFinite(x) ? x.toExponential(1) : '—');
   const rows = layers
     .map((l) => `<tr><th scope="row">${esc(l.name)}</th><td class="num">${esc(formatPercent(l.deadFraction, 0))}</td><td class="num">${esc(formatPercent(l.saturatedFraction, 0))}</td><td class="num">${esc(sci(l.gradientNorm))}</td><td class="num">${esc(sci(l.updateRatio))}</td></tr>`)
     .join('');

@@ -48,3 +48,15 @@ export function writeStudyFolder(dir: string, opts: { train?: number; test?: num
   writeFileSync(join(dir, 'test_data.npy'), writeNpy(te.x, [test, features]));
   writeFileSync(join(dir, 'test_label.npy'), writeNpy(te.y, [test, 1]));
 }
+
+/** Run `f` with console.log captured; returns its result and the lines it logged. */
+export async function capturingLog<T>(f: () => Promise<T>): Promise<{ value: T; logged: string[] }> {
+  const logged: string[] = [];
+  const log = console.log;
+  console.log = (...args: unknown[]) => void logged.push(args.join(' '));
+  try {
+    return { value: await f(), logged };
+  } finally {
+    console.log = log;
+  }
+}

@@ -665,8 +665,10 @@ export class WasmBackend implements Backend {
   gemmAsync(a: Matrix, transA: boolean, b: Matrix, c: Matrix, beta: 0 | 1): void {
     const pool = this.pool;
     const { m, k, n } = gemmShape(a, transA, b, false, c);
-    // Not worth a thread below a few microseconds: run it here.
-    if (pool === null || m * n * k * COST.gemm < Math.min(ASYNC_GRAIN_NS, this.grain) || m < 4) {
+    const work = m * n * k * COST.gemm;
+    // Below a few microseconds it is not worth a thread; a product large enough to be shared
+    // among all threads is faster shared (and keeps one worker from being busy alone for long).
+    if (pool === null || work < Math.min(ASYNC_GRAIN_NS, this.grain) || m < 4 || (this.grain > 0 && work >= 2 * this.grain)) {
       this.gemm(a, transA, b, false, c, beta);
       return;
     }

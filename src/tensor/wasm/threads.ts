@@ -72,7 +72,8 @@ export interface PoolExports {
 export interface PoolOptions {
   /**
    * How long a job may wait for a worker's share before the worker counts as dead, in
-   * milliseconds of waiting (time the whole process was stopped does not count). Default 5000.
+   * milliseconds of waiting (time the whole process was stopped does not count), or four times
+   * the calling thread's own share if that is longer. Default 5000.
    */
   watchdogMs?: number;
   /** How long to wait for the threads to start, in milliseconds. Default 30000. */
@@ -303,8 +304,11 @@ export class ThreadPool {
   run(op: number): void {
     this.settle();
     this.words[CONTROL.OP >> 2] = op;
+    const t0 = performance.now();
     const status = this.kernels.dispatch(this.ctrl);
-    if (status !== 0) this.finish(status);
+    // This thread's own share took about as long as each worker's: a huge kernel may keep a
+    // slow worker busy for longer than the watchdog, so it waits up to four times that too.
+    if (status !== 0) this.finish(status, 4 * (performance.now() - t0));
   }
 
   /**
@@ -329,8 +333,9 @@ export class ThreadPool {
   }
 
   /** Wait for the workers after `dispatch` or `join` returned `status` (not 0): sleep, watch, report. */
-  private finish(status: number): void {
+  private finish(status: number, patienceMs = 0): void {
     const words = this.words;
+    const limit = Math.max(this.watchdogMs, patienceMs);
     let waited = 0;
     while (status !== 0) {
       if (status === 2) this.fail(this.reportedError());
@@ -339,7 +344,7 @@ export class ThreadPool {
       if (woke === 'timed-out') {
         // Slices of waiting, not the clock: a process stopped and resumed has not waited.
         waited += WAIT_SLICE_MS;
-        if (waited >= this.watchdogMs) this.fail(this.overdue());
+        if (waited >= limit) this.fail(this.overdue(limit));
       }
       status = this.kernels.join(this.ctrl);
     }
@@ -393,12 +398,12 @@ export class ThreadPool {
     return new ThreadError(`${label(w)} (of ${this.size - 1}) failed in a kernel: ${String.fromCharCode(...chars)}; the run cannot go on`);
   }
 
-  private overdue(): ThreadError {
+  private overdue(limitMs: number): ThreadError {
     const gen = Atomics.load(this.words, CONTROL.GEN >> 2);
     const late: string[] = [];
     for (let w = 1; w < this.size; w++) if (Atomics.load(this.words, (CONTROL.STATUS >> 2) + 16 * w) !== gen) late.push(label(w));
     return new ThreadError(
-      `${late.join(', ') || 'a worker thread'} (of ${this.size - 1}) did not finish its share within ${this.watchdogMs / 1000} s: it has stopped (killed or out of memory); the run cannot go on`,
+      `${late.join(', ') || 'a worker thread'} (of ${this.size - 1}) did not finish its share within ${Math.round(limitMs / 100) / 10} s: it has stopped (killed or out of memory); the run cannot go on`,
     );
   }
 }

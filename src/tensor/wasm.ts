@@ -73,7 +73,7 @@ function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
 
 /**
  * The two kernel builds: `plain` is WebAssembly SIMD; `relaxed` adds relaxed SIMD, whose
- * fused multiply-add makes the matrix products 1.2-1.3x faster and rounds them once instead of
+ * fused multiply-add makes the matrix products 1.3-1.4x faster and rounds them once instead of
  * twice, so its results differ from the plain build's in the last bits (each build is
  * bit-reproducible on its own, for every thread count).
  */

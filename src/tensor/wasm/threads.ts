@@ -3,7 +3,10 @@
  * The main thread (the one that owns the backend, allocates and calls it) is thread 0; it
  * writes a job into the control block (assembly/threads.ts has the layout, mirrored below),
  * calls the module's `dispatch`, which wakes the workers, runs thread 0's share and waits.
- * Workers never run JavaScript per job: each sits in the module's `workerLoop`.
+ * Workers never run JavaScript per job: each sits in the module's `workerLoop`, and runs a
+ * line of JavaScript only to sleep (Atomics.wait) after spinning in vain. The main thread can
+ * also `start` a job on the workers alone and `settle` it later (the next batch's gather, a
+ * weight gradient).
  *
  * Faults end the run with a ThreadError instead of a hang: a worker whose kernel traps
  * reports it through the control block at once; a worker that stops without a word (killed,

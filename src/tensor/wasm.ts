@@ -272,6 +272,8 @@ const COST = {
   gemm: 1 / 14,
   /** per element of a memory-bound pass (add, scale, copy-like) */
   stream: 0.3,
+  /** per element of a batch gathered from random training rows (cache misses) */
+  gather: 2,
   /** per element of the heavier element-wise passes */
   dropout: 0.5,
   adam: 0.8,
@@ -639,7 +641,7 @@ export class WasmBackend implements Backend {
 
   prefetchRows(src: Matrix, order: Int32Array, start: number, dst: Matrix): void {
     const pool = this.pool;
-    if (pool === null) {
+    if (pool === null || !pool.takesStartedJobs()) {
       this.gatherRows(src, order, start, dst);
       return;
     }
@@ -659,7 +661,7 @@ export class WasmBackend implements Backend {
       if (!(row >= 0 && row < src.rows)) throw new RangeError(`gatherRows: row ${row} outside 0..${src.rows - 1}`);
       idx[i0 + r] = row;
     }
-    pool.i(0, this.ptr(src)).i(1, this.rowIndex).i(2, src.cols).i(3, this.ptr(dst)).splitWorkers(n, 1).start(OPS.GATHER_ROWS);
+    pool.i(0, this.ptr(src)).i(1, this.rowIndex).i(2, src.cols).i(3, this.ptr(dst)).splitWorkers(n, 1).start(OPS.GATHER_ROWS, n * src.cols * COST.gather);
   }
 
   gemmAsync(a: Matrix, transA: boolean, b: Matrix, c: Matrix, beta: 0 | 1): void {
@@ -668,13 +670,13 @@ export class WasmBackend implements Backend {
     const work = m * n * k * COST.gemm;
     // Below a few microseconds it is not worth a thread; a product large enough to be shared
     // among all threads is faster shared (and keeps one worker from being busy alone for long).
-    if (pool === null || work < Math.min(ASYNC_GRAIN_NS, this.grain) || m < 4 || (this.grain > 0 && work >= 2 * this.grain)) {
+    if (pool === null || work < Math.min(ASYNC_GRAIN_NS, this.grain) || m < 4 || (this.grain > 0 && work >= 2 * this.grain) || !pool.takesStartedJobs()) {
       this.gemm(a, transA, b, false, c, beta);
       return;
     }
     const lda = a.cols;
     pool.i(0, this.ptr(a)).i(1, transA ? 1 : lda).i(2, transA ? lda : 1).i(3, this.ptr(b)).i(4, n).i(5, this.ptr(c)).i(6, n).i(7, n).i(8, k).i(9, beta)
-      .splitWorkers(m, 4).start(OPS.GEMM_ROWS);
+      .splitWorkers(m, 4).start(OPS.GEMM_ROWS, work);
   }
 
   settle(): void {

@@ -215,13 +215,20 @@ export async function loadWasmBackend(options: WasmOptions = {}): Promise<WasmBa
   const want = resolveThreads(options.threads);
   if (want > 1) {
     const support = threadSupport();
+    let reason = support.reason;
     if (support.ok) {
       const module = await kernelModuleAsync(build, true);
-      const backend = new WasmBackend(module, { build, memory: sharedMemory(options.memoryBytes ?? 0) });
-      await backend.startThreads(module, want, options.pool ?? {});
-      return backend;
+      try {
+        const backend = new WasmBackend(module, { build, memory: sharedMemory(options.memoryBytes ?? 0) });
+        await backend.startThreads(module, want, options.pool ?? {});
+        return backend;
+      } catch (e) {
+        // No shared memory to be had, or the threads would not start (a page's policy may
+        // forbid Blob workers): one thread, saying why.
+        reason = `the worker threads did not start (${e instanceof Error ? e.message : String(e)})`;
+      }
     }
-    return new WasmBackend(await kernelModuleAsync(build, false), { build, threadNote: `one thread: ${support.reason}` });
+    return new WasmBackend(await kernelModuleAsync(build, false), { build, threadNote: `one thread: ${reason}` });
   }
   return new WasmBackend(await kernelModuleAsync(build, false), { build });
 }

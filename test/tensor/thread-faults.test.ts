@@ -144,3 +144,12 @@ test('jobs handed to a worker that keep the caller waiting make the pool do such
     }
   }
 });
+
+test('threads that do not start in time leave a working one-thread backend that says why', async () => {
+  const be = await loadWasmBackend({ simd: 'plain', threads: 2, pool: { startTimeoutMs: 0 } });
+  assert.equal(be.threads, 1);
+  assert.match(be.threadNote ?? '', /^one thread: the worker threads did not start \(the worker thread did not start within 0 s\)/);
+  const x = be.alloc(1, 8);
+  be.fill(x, 3);
+  assert.ok(x.data.every((v) => v === 3));
+});

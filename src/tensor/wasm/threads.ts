@@ -243,7 +243,7 @@ export class ThreadPool {
     const timeoutMs = options.startTimeoutMs ?? 30_000;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new ThreadError(`the ${threads - 1} worker threads did not start within ${timeoutMs / 1000} s`)), timeoutMs);
+      timer = setTimeout(() => reject(new ThreadError(`${threads === 2 ? 'the worker thread' : `the ${threads - 1} worker threads`} did not start within ${timeoutMs / 1000} s`)), timeoutMs);
     });
     try {
       await Promise.race([Promise.all(ready), timeout]);

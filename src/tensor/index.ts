@@ -1,8 +1,7 @@
 import type { Backend } from './backend.js';
 import { ReferenceBackend } from './reference.js';
-import { WasmBackend, loadWasmBackend, wasmBackendAvailable, wasmSimdSupported, type WasmOptions } from './wasm.js';
+import { WasmBackend, loadWasmBackend, resolveThreads, wasmBackendAvailable, wasmSimdSupported, type WasmOptions } from './wasm.js';
 import { ConfigError } from '../errors.js';
-import { resolveThreads } from './wasm.js';
 
 export type BackendName = 'reference' | 'wasm' | 'auto';
 

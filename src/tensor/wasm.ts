@@ -73,7 +73,7 @@ function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
 
 /**
  * The two kernel builds: `plain` is WebAssembly SIMD; `relaxed` adds relaxed SIMD, whose
- * fused multiply-add makes the matrix products 1.2-1.3x faster and rounds them once instead of
+ * fused multiply-add makes the matrix products 1.3-1.4x faster and rounds them once instead of
  * twice, so its results differ from the plain build's in the last bits (each build is
  * bit-reproducible on its own, for every thread count).
  */
@@ -215,13 +215,20 @@ export async function loadWasmBackend(options: WasmOptions = {}): Promise<WasmBa
   const want = resolveThreads(options.threads);
   if (want > 1) {
     const support = threadSupport();
+    let reason = support.reason;
     if (support.ok) {
       const module = await kernelModuleAsync(build, true);
-      const backend = new WasmBackend(module, { build, memory: sharedMemory(options.memoryBytes ?? 0) });
-      await backend.startThreads(module, want, options.pool ?? {});
-      return backend;
+      try {
+        const backend = new WasmBackend(module, { build, memory: sharedMemory(options.memoryBytes ?? 0) });
+        await backend.startThreads(module, want, options.pool ?? {});
+        return backend;
+      } catch (e) {
+        // No shared memory to be had, or the threads would not start (a page's policy may
+        // forbid Blob workers): one thread, saying why.
+        reason = `the worker threads did not start (${e instanceof Error ? e.message : String(e)})`;
+      }
     }
-    return new WasmBackend(await kernelModuleAsync(build, false), { build, threadNote: `one thread: ${support.reason}` });
+    return new WasmBackend(await kernelModuleAsync(build, false), { build, threadNote: `one thread: ${reason}` });
   }
   return new WasmBackend(await kernelModuleAsync(build, false), { build });
 }
@@ -272,6 +279,8 @@ const COST = {
   gemm: 1 / 14,
   /** per element of a memory-bound pass (add, scale, copy-like) */
   stream: 0.3,
+  /** per element of a batch gathered from random training rows (cache misses) */
+  gather: 2,
   /** per element of the heavier element-wise passes */
   dropout: 0.5,
   adam: 0.8,
@@ -639,7 +648,7 @@ export class WasmBackend implements Backend {
 
   prefetchRows(src: Matrix, order: Int32Array, start: number, dst: Matrix): void {
     const pool = this.pool;
-    if (pool === null) {
+    if (pool === null || !pool.takesStartedJobs()) {
       this.gatherRows(src, order, start, dst);
       return;
     }
@@ -659,20 +668,22 @@ export class WasmBackend implements Backend {
       if (!(row >= 0 && row < src.rows)) throw new RangeError(`gatherRows: row ${row} outside 0..${src.rows - 1}`);
       idx[i0 + r] = row;
     }
-    pool.i(0, this.ptr(src)).i(1, this.rowIndex).i(2, src.cols).i(3, this.ptr(dst)).splitWorkers(n, 1).start(OPS.GATHER_ROWS);
+    pool.i(0, this.ptr(src)).i(1, this.rowIndex).i(2, src.cols).i(3, this.ptr(dst)).splitWorkers(n, 1).start(OPS.GATHER_ROWS, n * src.cols * COST.gather);
   }
 
   gemmAsync(a: Matrix, transA: boolean, b: Matrix, c: Matrix, beta: 0 | 1): void {
     const pool = this.pool;
     const { m, k, n } = gemmShape(a, transA, b, false, c);
-    // Not worth a thread below a few microseconds: run it here.
-    if (pool === null || m * n * k * COST.gemm < Math.min(ASYNC_GRAIN_NS, this.grain) || m < 4) {
+    const work = m * n * k * COST.gemm;
+    // Below a few microseconds it is not worth a thread; a product large enough to be shared
+    // among all threads is faster shared (and keeps one worker from being busy alone for long).
+    if (pool === null || work < Math.min(ASYNC_GRAIN_NS, this.grain) || m < 4 || (this.grain > 0 && work >= 2 * this.grain) || !pool.takesStartedJobs()) {
       this.gemm(a, transA, b, false, c, beta);
       return;
     }
     const lda = a.cols;
     pool.i(0, this.ptr(a)).i(1, transA ? 1 : lda).i(2, transA ? lda : 1).i(3, this.ptr(b)).i(4, n).i(5, this.ptr(c)).i(6, n).i(7, n).i(8, k).i(9, beta)
-      .splitWorkers(m, 4).start(OPS.GEMM_ROWS);
+      .splitWorkers(m, 4).start(OPS.GEMM_ROWS, work);
   }
 
   settle(): void {

@@ -76,7 +76,7 @@ export async function fit(model: Sequential, train: Dataset, val: Dataset | null
   const prefetch = (backend.threads ?? 1) > 1 && backend.prefetchRows !== undefined && backend.settle !== undefined;
   const staging = prefetch ? [backend.alloc(batch, train.cols), backend.alloc(batch, train.cols)] : [];
   const layerStats = o.diagnostics && model.hidden.length > 0 ? new LayerStatsCollector(model, batches) : null;
-  /** Batch b of the epoch: its first row and its number of rows, 0 when it is skipped. */
+  /** Rows in batch b of an epoch (it starts at row b * batch of the order), 0 when it is skipped. */
   const rowsOf = (b: number) => {
     const n = Math.min(batch, train.rows - b * batch);
     return n < 2 && usesBatchNorm ? 0 : n;

@@ -9,6 +9,7 @@ import { Sequential } from '../../src/nn/model.js';
 import { fit } from '../../src/train/fit.js';
 import { loadBackend } from '../../src/tensor/index.js';
 import { MAX_THREADS, loadWasmBackend, resolveThreads } from '../../src/tensor/wasm.js';
+import { OPS } from '../../src/tensor/wasm/threads.js';
 import { Heap } from '../../src/tensor/wasm/heap.js';
 import { coreCount } from '../../src/tensor/wasm/platform.js';
 import { runExperiment } from '../../src/run/experiment.js';
@@ -115,4 +116,40 @@ test('a process whose backend with threads is never disposed still ends on its o
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 });
   assert.equal(r.status, 0, `exit ${r.status} ${r.signal ?? ''}: ${r.stderr}`);
   assert.match(r.stdout, /used 2/);
+});
+
+test('jobs handed to a worker that keep the caller waiting make the pool do such jobs on the caller for a while', async () => {
+  for (const pauseWhenLate of [true, false]) {
+    const be = await loadWasmBackend({ simd: 'plain', threads: 2, pool: { pauseWhenLate } });
+    try {
+      const pool = be.threadPool!;
+      const big = be.alloc(1, 1 << 22);
+      // Each job fills 16 MB on the worker (about a millisecond) and claims to cost nothing, so
+      // waiting for it at once is always later than doing it here would have been.
+      const late = () => {
+        pool.i(0, big.ptr).f(1, 1).splitWorkers(big.size, 16).start(OPS.FILL, 0);
+        pool.settle();
+      };
+      let refused = 0;
+      for (let j = 0; j < 400; j++) {
+        if (pool.takesStartedJobs()) late();
+        else refused++;
+      }
+      if (pauseWhenLate) assert.ok(refused > 0, 'the pool paused after its warm-up');
+      else assert.equal(refused, 0);
+      assert.ok(big.data.every((v) => v === 1));
+      be.free(big);
+    } finally {
+      be.dispose();
+    }
+  }
+});
+
+test('threads that do not start in time leave a working one-thread backend that says why', async () => {
+  const be = await loadWasmBackend({ simd: 'plain', threads: 2, pool: { startTimeoutMs: 0 } });
+  assert.equal(be.threads, 1);
+  assert.match(be.threadNote ?? '', /^one thread: the worker threads did not start \(the worker thread did not start within 0 s\)/);
+  const x = be.alloc(1, 8);
+  be.fill(x, 3);
+  assert.ok(x.data.every((v) => v === 3));
 });

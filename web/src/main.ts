@@ -322,7 +322,9 @@ function endRun(statusText: string, error = false): void {
 function showEngine(m: Extract<FromWorker, { type: 'engine' }>): void {
   const badge = byId('engine');
   badge.textContent = `engine: ${m.engine}${m.short ? ` (${m.short})` : ''}, in a Web Worker`;
-  badge.title = m.note ? `Training runs on one thread: ${m.note}.` : `The kernels run on ${m.threads} threads over shared memory, in a Web Worker.`;
+  badge.title = m.note
+    ? `Training runs on one thread: ${m.note.replace(/^one thread: /, '')}.`
+    : m.threads > 1 ? `The kernels run on ${m.threads} threads over shared memory, in a Web Worker.` : 'This device reports one core: the kernels run on one thread, in a Web Worker.';
   badge.dataset.threads = String(m.threads);
 }
 

@@ -34,7 +34,9 @@ void engine.then(
   (backend) => {
     const support = threadSupport();
     const threads = backend instanceof WasmBackend ? backend.threads : 1;
-    post({ type: 'engine', runId: 0, engine: describeBackend(backend), threads, note: threads > 1 ? null : support.reason, short: threads > 1 ? null : support.short });
+    // Why one thread: no shared memory or workers here (support), or threads that did not start.
+    const note = backend instanceof WasmBackend ? backend.threadNote : null;
+    post({ type: 'engine', runId: 0, engine: describeBackend(backend), threads, note, short: note ? (support.short ?? 'threads did not start') : null });
   },
   (e: unknown) => post({ type: 'engine', runId: 0, engine: 'unavailable', threads: 0, note: e instanceof Error ? e.message : String(e), short: 'failed to start' }),
 );

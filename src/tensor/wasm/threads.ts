@@ -3,7 +3,10 @@
  * The main thread (the one that owns the backend, allocates and calls it) is thread 0; it
  * writes a job into the control block (assembly/threads.ts has the layout, mirrored below),
  * calls the module's `dispatch`, which wakes the workers, runs thread 0's share and waits.
- * Workers never run JavaScript per job: each sits in the module's `workerLoop`.
+ * Workers never run JavaScript per job: each sits in the module's `workerLoop`, and runs a
+ * line of JavaScript only to sleep (Atomics.wait) after spinning in vain. The main thread can
+ * also `start` a job on the workers alone and `settle` it later (the next batch's gather, a
+ * weight gradient).
  *
  * Faults end the run with a ThreadError instead of a hang: a worker whose kernel traps
  * reports it through the control block at once; a worker that stops without a word (killed,
@@ -72,7 +75,8 @@ export interface PoolExports {
 export interface PoolOptions {
   /**
    * How long a job may wait for a worker's share before the worker counts as dead, in
-   * milliseconds of waiting (time the whole process was stopped does not count). Default 5000.
+   * milliseconds of waiting (time the whole process was stopped does not count), or four times
+   * the calling thread's own share if that is longer. Default 5000.
    */
   watchdogMs?: number;
   /** How long to wait for the threads to start, in milliseconds. Default 30000. */
@@ -81,6 +85,12 @@ export interface PoolOptions {
   spin?: number;
   /** Spin iterations before the main thread waiting for the workers sleeps. Default DEFAULT_MAIN_SPIN. */
   mainSpin?: number;
+  /**
+   * Stop handing jobs to `start` for a while when half of the recent ones kept the caller
+   * waiting (default true): on a machine whose cores are busy with other work, the caller
+   * then does that work itself instead of waiting for a worker to be scheduled.
+   */
+  pauseWhenLate?: boolean;
   /**
    * The least work, in nanoseconds on one thread, worth giving a thread of its own. Default
    * 20000; 0 shares every kernel that can be split, however small (the determinism tests do).
@@ -96,6 +106,12 @@ export const DEFAULT_SPIN = 1 << 19;
 /** Before the main thread, waiting for the workers' shares, sleeps: about 20 microseconds. */
 export const DEFAULT_MAIN_SPIN = 1 << 16;
 const WAIT_SLICE_MS = 20;
+/**
+ * Started jobs run by the caller instead, once half of the recent ones were late: 512, then
+ * twice as many each time they are late again, up to 256 times that.
+ */
+const PAUSE_JOBS = 512;
+const WARM_UP_JOBS = 256;
 
 // The script each worker runs: instantiate the kernels over the shared memory, say so, then
 // run workerLoop until the pool stops, sleeping on the generation word whenever the loop has
@@ -145,8 +161,18 @@ export class ThreadPool {
   private readonly floats: Float32Array;
   private failure: ThreadError | null = null;
   private stopped = false;
-  /** A job started with `start` and not yet waited for. */
+  /** A job started with `start` and not yet waited for, and what it costs on one thread (ns). */
   private pending = false;
+  private pendingNs = 0;
+  /** Moving share of started jobs this thread had to wait for (their worker was off its core). */
+  private late = 0;
+  /** Started jobs still to be refused (run by the caller instead) after too many were late. */
+  private paused = 0;
+  /** The next pause lasts PAUSE_JOBS << backoff jobs: it doubles each time jobs are late again. */
+  private backoff = 0;
+  /** Jobs started so far (the first ones run while the kernels are still being compiled). */
+  private startedJobs = 0;
+  private readonly pauseWhenLate: boolean;
   private readonly watchdogMs: number;
 
   private constructor(
@@ -162,6 +188,7 @@ export class ThreadPool {
     this.words = new Int32Array(memory.buffer, ctrl, CONTROL.BYTES >> 2);
     this.floats = new Float32Array(memory.buffer, ctrl, CONTROL.BYTES >> 2);
     this.watchdogMs = options.watchdogMs ?? 5000;
+    this.pauseWhenLate = options.pauseWhenLate ?? true;
   }
 
   /**
@@ -216,7 +243,7 @@ export class ThreadPool {
     const timeoutMs = options.startTimeoutMs ?? 30_000;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new ThreadError(`the ${threads - 1} worker threads did not start within ${timeoutMs / 1000} s`)), timeoutMs);
+      timer = setTimeout(() => reject(new ThreadError(`${threads === 2 ? 'the worker thread' : `the ${threads - 1} worker threads`} did not start within ${timeoutMs / 1000} s`)), timeoutMs);
     });
     try {
       await Promise.race([Promise.all(ready), timeout]);
@@ -303,19 +330,37 @@ export class ThreadPool {
   run(op: number): void {
     this.settle();
     this.words[CONTROL.OP >> 2] = op;
+    const t0 = performance.now();
     const status = this.kernels.dispatch(this.ctrl);
-    if (status !== 0) this.finish(status);
+    // This thread's own share took about as long as each worker's: a huge kernel may keep a
+    // slow worker busy for longer than the watchdog, so it waits up to four times that too.
+    if (status !== 0) this.finish(status, 4 * (performance.now() - t0));
   }
 
   /**
    * Start the job written so far (split with `splitWorkers`) and return at once, leaving this
    * thread free for other work; the next `run`, `start` or `settle` waits for it first.
+   * `costNs` is about what the job takes on one thread: waiting longer than that for it
+   * counts as late (see `takesStartedJobs`).
    */
-  start(op: number): void {
+  start(op: number, costNs: number): void {
     this.settle();
     this.words[CONTROL.OP >> 2] = op;
     this.kernels.post(this.ctrl);
     this.pending = true;
+    this.pendingNs = costNs;
+    this.startedJobs++;
+  }
+
+  /**
+   * Whether to hand the next job to `start`: no after too many started jobs kept this thread
+   * waiting for them (the machine's other work holds the cores), for a while, so that the
+   * caller runs such work itself rather than wait for a worker to be scheduled.
+   */
+  takesStartedJobs(): boolean {
+    if (this.paused === 0) return true;
+    this.paused--;
+    return false;
   }
 
   /** Wait for a job `start` left running (nothing to do when there is none). */
@@ -324,13 +369,32 @@ export class ThreadPool {
     if (this.stopped) throw new ThreadError('the thread pool was stopped');
     if (!this.pending) return;
     this.pending = false;
+    const finished = Atomics.load(this.words, CONTROL.DONE >> 2) >= this.size - 1;
+    const t0 = finished ? 0 : performance.now();
     const status = this.kernels.join(this.ctrl);
     if (status !== 0) this.finish(status);
+    // Late: this thread waited for the job longer than doing it itself would have taken (with
+    // a floor of 50 microseconds, about what waking a sleeping worker costs).
+    // The first jobs do not count: V8 compiles the kernels in tiers, and a worker's first runs
+    // are slow for that alone.
+    const waitedNs = finished ? 0 : (performance.now() - t0) * 1e6;
+    if (this.startedJobs <= WARM_UP_JOBS) return;
+    this.late += ((waitedNs > Math.max(this.pendingNs, 50_000) ? 1 : 0) - this.late) / 16;
+    if (this.late > 0.5 && this.pauseWhenLate) {
+      this.late = 0.25;
+      this.paused = PAUSE_JOBS << this.backoff;
+      this.backoff = Math.min(this.backoff + 1, 8);
+    } else if (this.late < 0.05 && this.backoff > 0) {
+      // On time again for a while: the next pause starts short.
+      this.backoff--;
+      this.late = 0.25;
+    }
   }
 
   /** Wait for the workers after `dispatch` or `join` returned `status` (not 0): sleep, watch, report. */
-  private finish(status: number): void {
+  private finish(status: number, patienceMs = 0): void {
     const words = this.words;
+    const limit = Math.max(this.watchdogMs, patienceMs);
     let waited = 0;
     while (status !== 0) {
       if (status === 2) this.fail(this.reportedError());
@@ -339,7 +403,7 @@ export class ThreadPool {
       if (woke === 'timed-out') {
         // Slices of waiting, not the clock: a process stopped and resumed has not waited.
         waited += WAIT_SLICE_MS;
-        if (waited >= this.watchdogMs) this.fail(this.overdue());
+        if (waited >= limit) this.fail(this.overdue(limit));
       }
       status = this.kernels.join(this.ctrl);
     }
@@ -393,12 +457,12 @@ export class ThreadPool {
     return new ThreadError(`${label(w)} (of ${this.size - 1}) failed in a kernel: ${String.fromCharCode(...chars)}; the run cannot go on`);
   }
 
-  private overdue(): ThreadError {
+  private overdue(limitMs: number): ThreadError {
     const gen = Atomics.load(this.words, CONTROL.GEN >> 2);
     const late: string[] = [];
     for (let w = 1; w < this.size; w++) if (Atomics.load(this.words, (CONTROL.STATUS >> 2) + 16 * w) !== gen) late.push(label(w));
     return new ThreadError(
-      `${late.join(', ') || 'a worker thread'} (of ${this.size - 1}) did not finish its share within ${this.watchdogMs / 1000} s: it has stopped (killed or out of memory); the run cannot go on`,
+      `${late.join(', ') || 'a worker thread'} (of ${this.size - 1}) did not finish its share within ${Math.round(limitMs / 100) / 10} s: it has stopped (killed or out of memory); the run cannot go on`,
     );
   }
 }

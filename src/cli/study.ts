@@ -6,7 +6,7 @@ import { ConfigError, OutputError } from '../errors.js';
 import { formatFixed } from '../format.js';
 import { createBackend, type BackendName } from '../tensor/index.js';
 import { fmtMetric } from '../tune/analysis.js';
-import { resolveStudy, type ResolvedStudy } from '../tune/config.js';
+import { describeStudy, resolveStudy, type ResolvedStudy } from '../tune/config.js';
 import { loadStudyData } from '../tune/data.js';
 import { LiveView, fmtEta } from '../tune/live.js';
 import { defaultWorkers } from '../tune/pool.js';
@@ -104,7 +104,7 @@ export function registerStudyCommand(program: Command): void {
           }
         } else SqliteStorage.check(dir, study.name, study.hash);
         const out = (s: string) => process.stdout.write(s + '\n');
-        out(`mlplab study ${study.name}: ${study.factors.length} factors, ${study.strategy.type}, ${study.seeds} seeds per configuration -> ${dir}${storage ? ` (trials in ${storage.where})` : ''}`);
+        out(`mlplab study ${study.name}: ${describeStudy(study)} -> ${dir}${storage ? ` (trials in ${storage.where})` : ''}`);
         const data = await loadStudyData(study, dirname(file), createBackend(flags.backend));
         for (const s of data.steps) out(`  data: ${s.summary}`);
         out(`  rows: ${study.data.trainRows !== undefined && study.data.trainRows < data.train.rows ? `${study.data.trainRows} of ${data.train.rows}` : data.train.rows} training rows per trial, ${data.val.rows} validation, ${data.test?.rows ?? 0} test; ${data.train.cols} features`);
@@ -183,7 +183,7 @@ export function registerStudyCommand(program: Command): void {
           onJoin: (record, study: ResolvedStudy, data) => {
             ui.view?.stop();
             ui.view = null;
-            out(`study "${record.name}": ${study.factors.length} factors, ${study.strategy.type}, ${study.seeds} seeds; stage ${record.stage}`);
+            out(`study "${record.name}": ${describeStudy(study)}; stage ${record.stage}`);
             for (const s of data.steps) out(`  data: ${s.summary}`);
             ui.view = new LiveView({ metric: study.metric });
           },

@@ -12,6 +12,8 @@ import { PRESETS, mergeSpecs, networkSchema, networkToModelOptions, resolveRun, 
 import { ConfigError } from '../errors.js';
 import { earlyStoppingSchema, trainSchema } from '../train/options.js';
 import { fields, parseConfig } from '../validate.js';
+import { prunerSchema, type PrunerConfig } from './pruners.js';
+import { resolveSpace, spaceSchema, type Param } from './space.js';
 
 /** Grids larger than this are refused: they would take days; random search samples them instead. */
 export const MAX_GRID_CONFIGS = 5000;
@@ -27,13 +29,32 @@ const factorSchema = z
   })
   .strict();
 
+const SAMPLERS = "a sampler: 'one-at-a-time', 'grid', {\"type\": \"random\", \"trials\": N} or {\"type\": \"tpe\", \"trials\": N}";
+
 const strategySchema = z.union(
   [
     z.literal('one-at-a-time'),
     z.literal('grid'),
-    z.object({ type: z.literal('random'), trials: fields.positiveInt('a number of configurations >= 1'), seed: z.number().int().default(0) }).strict(),
+    z.discriminatedUnion(
+      'type',
+      [
+        z.object({ type: z.literal('random'), trials: fields.positiveInt('a number of configurations >= 1'), seed: z.number({ error: 'a whole number' }).int({ error: 'a whole number' }).default(0) }).strict(),
+        z
+          .object({
+            type: z.literal('tpe'),
+            trials: fields.positiveInt('a number of trials >= 1'),
+            seed: z.number({ error: 'a whole number' }).int({ error: 'a whole number' }).default(0),
+            /** Trials drawn at random before the model is used (they can run in parallel). */
+            startupTrials: fields.positiveInt('a number of trials >= 1').default(10),
+            /** Values drawn from the good density per parameter, of which the best ratio wins. */
+            candidates: fields.positiveInt('a number of candidates >= 1').default(24),
+          })
+          .strict(),
+      ],
+      { error: SAMPLERS },
+    ),
   ],
-  { error: "'one-at-a-time', 'grid' or {\"type\": \"random\", \"trials\": N}" },
+  { error: SAMPLERS },
 );
 
 const combineSchema = z
@@ -92,8 +113,13 @@ export const studySchema = z
     data: studyDataSchema,
     /** The model every configuration starts from: a preset or a run spec (network, train). */
     base: z.unknown().default('default'),
-    factors: z.array(factorSchema, { error: 'a list of factors [{path, values}]' }).min(1, { error: 'at least one factor: a study with nothing to vary is empty' }),
+    /** What one-at-a-time, grid and random search vary: listed values per option. */
+    factors: z.array(factorSchema, { error: 'a list of factors [{path, values}]' }).min(1, { error: 'at least one factor: a study with nothing to vary is empty' }).optional(),
+    /** What TPE and random search over ranges sample: ranges and choices per option (instead of factors). */
+    space: spaceSchema.optional(),
     strategy: strategySchema.default('one-at-a-time'),
+    /** Stop unpromising trials of the search early (off by default). */
+    pruner: prunerSchema.default({ type: 'none' }),
     /** Runs per configuration, each with its own seed (weights, dropout, batch order). */
     seeds: fields.positiveInt('a number of seeds >= 1').max(100, { error: 'at most 100 seeds' }).default(3),
     /** Overrides of the base model's training epochs and early stopping. */
@@ -115,7 +141,11 @@ export const studySchema = z
 
 export type StudyConfig = z.input<typeof studySchema>;
 type ParsedStudy = z.output<typeof studySchema>;
-export type Strategy = { type: 'one-at-a-time' } | { type: 'grid' } | { type: 'random'; trials: number; seed: number };
+export type Strategy =
+  | { type: 'one-at-a-time' }
+  | { type: 'grid' }
+  | { type: 'random'; trials: number; seed: number }
+  | { type: 'tpe'; trials: number; seed: number; startupTrials: number; candidates: number };
 export type StudyMetric = ParsedStudy['metric'];
 
 /** One validated factor: its label, option path, and values (as given and as display text). */
@@ -136,8 +166,12 @@ export interface ResolvedStudy {
   base: ResolvedRun;
   /** The base as a RunSpec (what factor values are merged into). */
   baseSpec: RunSpec;
+  /** Factor studies: the factors (empty when the study searches a space). */
   factors: Factor[];
+  /** Space studies (TPE, random over ranges): the parameters (empty in factor studies). */
+  space: Param[];
   strategy: Strategy;
+  pruner: PrunerConfig;
   seeds: number;
   metric: StudyMetric;
   alpha: number;
@@ -151,6 +185,13 @@ export interface ResolvedStudy {
   canonical: unknown;
   /** The study file as given, with its name: what a study database stores, so any worker resolves this same study. */
   input: Record<string, unknown>;
+}
+
+/** What a study varies and how, in a few words: "9 factors, one-at-a-time, 3 seeds per configuration" or "6 parameters, tpe, 40 trials". */
+export function describeStudy(study: ResolvedStudy): string {
+  const s = study.strategy;
+  if (study.space.length > 0) return `${study.space.length} parameter${study.space.length === 1 ? '' : 's'}, ${s.type}, ${'trials' in s ? s.trials : 0} trials${study.pruner.type !== 'none' ? `, ${study.pruner.type} pruning` : ''}`;
+  return `${study.factors.length} factor${study.factors.length === 1 ? '' : 's'}, ${s.type}, ${study.seeds} seed${study.seeds === 1 ? '' : 's'} per configuration${study.pruner.type !== 'none' ? `, ${study.pruner.type} pruning` : ''}`;
 }
 
 /** Paths a factor may vary: every option of `network` and `train` except the seed (seeds are the study's own) and the diagnostics (they change nothing learned). */
@@ -193,8 +234,27 @@ export function resolveStudy(input: unknown, file = '', fallbackName = 'study'):
     const { source: _s, trainRows: _t, seed: _d, ...dataOptions } = parsed.data;
     baseSpec = { ...baseSpec, data: dataOptions };
     const base = resolveRun(baseSpec, 'base');
-    const factors = resolveFactors(parsed.factors, baseSpec, base);
     const strategy: Strategy = typeof parsed.strategy === 'string' ? { type: parsed.strategy } : parsed.strategy;
+    if (parsed.factors && parsed.space) {
+      throw new ConfigError('space', 'given with factors', 'either "factors" (listed values: one-at-a-time, grid, random) or "space" (ranges: tpe, random), not both');
+    }
+    if (!parsed.factors && !parsed.space) {
+      throw new ConfigError('factors', undefined, 'a list of factors [{path, values}], or a "space" of ranges [{path, low, high}] for a TPE or random search');
+    }
+    if (parsed.space && strategy.type !== 'tpe' && strategy.type !== 'random') {
+      throw new ConfigError('strategy', strategy.type, `{"type": "tpe", "trials": N} or {"type": "random", "trials": N}: a space of ranges is sampled, not enumerated`);
+    }
+    if (!parsed.space && strategy.type === 'tpe') {
+      throw new ConfigError('space', undefined, 'a search space [{path, low, high[, log][, int]} or {path, choices}]: TPE samples ranges, not listed factors');
+    }
+    const space = parsed.space ? resolveSearchSpace(parsed.space, baseSpec) : [];
+    const factors = parsed.factors ? resolveFactors(parsed.factors, baseSpec, base) : [];
+    const raw = input as Record<string, unknown>;
+    if (space.length > 0 && raw.seeds !== undefined && raw.seeds !== 1) {
+      throw new ConfigError('seeds', raw.seeds, '1 (or no "seeds"): a search over a space trains each suggestion once, with the base seed');
+    }
+    const seeds = space.length > 0 ? 1 : parsed.seeds;
+    checkPruner(parsed.pruner, base.train.epochs);
     if (strategy.type === 'grid') {
       const size = factors.reduce((n, f) => n * f.values.length, 1);
       if (size > MAX_GRID_CONFIGS) {
@@ -206,8 +266,10 @@ export function resolveStudy(input: unknown, file = '', fallbackName = 'study'):
       data: parsed.data,
       base: canonicalRun(base),
       factors: factors.map((f) => ({ name: f.name, path: f.path, values: f.values })),
+      ...(space.length ? { space } : {}),
       strategy,
-      seeds: parsed.seeds,
+      ...(parsed.pruner.type !== 'none' ? { pruner: parsed.pruner } : {}),
+      seeds,
       metric: parsed.metric,
       alpha: parsed.alpha,
       combine: parsed.combine,
@@ -219,8 +281,10 @@ export function resolveStudy(input: unknown, file = '', fallbackName = 'study'):
       base,
       baseSpec,
       factors,
+      space,
       strategy,
-      seeds: parsed.seeds,
+      pruner: parsed.pruner,
+      seeds,
       metric: parsed.metric,
       alpha: parsed.alpha,
       combine: parsed.combine,
@@ -231,6 +295,51 @@ export function resolveStudy(input: unknown, file = '', fallbackName = 'study'):
       input: { ...(input as Record<string, unknown>), name },
     };
   });
+}
+
+/**
+ * Check a space against the base model: each path is a run option a study may vary, and its
+ * bounds (or every choice) make a valid run, so a bad range fails before any training.
+ */
+function resolveSearchSpace(input: NonNullable<ParsedStudy['space']>, baseSpec: RunSpec): Param[] {
+  const allowed = factorPaths();
+  const space = resolveSpace(input, 'space');
+  const base = resolveRun(baseSpec, 'base');
+  space.forEach((p, i) => {
+    const top = p.path.split('.').slice(0, 2).join('.');
+    if (!allowed.includes(top)) throw new ConfigError(`space[${i}].path`, p.path, `a run option; allowed: ${allowed.join(', ')}`);
+    const tries: [string, unknown][] = p.kind === 'choice' ? p.choices.map((c, j) => [`choices[${j}]`, c]) : [['low', p.low], ['high', p.high]];
+    for (const [field, v] of tries) {
+      try {
+        resolveRun(applyOverrides(baseSpec, [[p.path, spaceValue(base, p.path, v)]]), 'base');
+      } catch (e) {
+        if (!(e instanceof ConfigError)) throw e;
+        const inner = e.field.replace(/^base\./, '');
+        throw new ConfigError(`space[${i}].${field}`, v, `${inner === p.path ? e.expected : `a value that makes a valid run (${inner}: ${e.expected})`} for ${p.path}`);
+      }
+    }
+  });
+  return space;
+}
+
+/**
+ * The option value a sampled value sets: a number for a per-layer option (widths, dropout,
+ * activations as a single choice) becomes a one-entry list, which every hidden layer repeats.
+ */
+export function spaceValue(base: ResolvedRun, path: string, v: unknown): unknown {
+  const [section, key, ...rest] = path.split('.') as ['network' | 'train', string];
+  const current = rest.length ? undefined : (base[section] as Record<string, unknown>)[key];
+  return Array.isArray(current) && !Array.isArray(v) ? [v] : v;
+}
+
+/** A pruner's warm-up must leave epochs to prune in. */
+function checkPruner(p: PrunerConfig, epochs: number): void {
+  if (p.type === 'median' && p.warmupEpochs >= epochs) {
+    throw new ConfigError('pruner.warmupEpochs', p.warmupEpochs, `fewer than the ${epochs} epochs a trial trains (a warm-up that long never prunes)`);
+  }
+  if (p.type === 'successive-halving' && p.minEpochs >= epochs) {
+    throw new ConfigError('pruner.minEpochs', p.minEpochs, `fewer than the ${epochs} epochs a trial trains (the first rung must come before the end)`);
+  }
 }
 
 function baseRunSpec(base: unknown): RunSpec {
@@ -247,7 +356,7 @@ function baseRunSpec(base: unknown): RunSpec {
   return base as RunSpec;
 }
 
-function resolveFactors(input: ParsedStudy['factors'], baseSpec: RunSpec, base: ResolvedRun): Factor[] {
+function resolveFactors(input: NonNullable<ParsedStudy['factors']>, baseSpec: RunSpec, base: ResolvedRun): Factor[] {
   const allowed = factorPaths();
   const seenPaths = new Map<string, number>();
   const seenNames = new Map<string, number>();

@@ -63,7 +63,9 @@ export class LiveView {
 
   private finishedLine(p: StudyProgress): string {
     const f = p.finished!;
-    const what = f.result
+    const what = f.pruned && f.result
+      ? `pruned after ${f.result.epochs} epoch${f.result.epochs === 1 ? '' : 's'} at ${fmtMetric(f.result.metric, this.options.metric)} in ${f.result.seconds.toFixed(1)} s`
+      : f.result
       ? `${fmtMetric(f.result.metric, this.options.metric)} in ${f.result.seconds.toFixed(1)} s (${f.result.epochs} epochs)`
       : f.error !== undefined || p.phase !== 'final'
         ? `diverged: ${f.error ?? ''}`

@@ -7,10 +7,11 @@
  * the final model.
  */
 import { mergeSpecs, resolveRun, type ResolvedRun } from '../run/spec.js';
-import { bestConfig, buildTable1, combinedCandidate, configStats, interactionCheck, type Candidate, type ConfigStats, type InteractionCheck, type Table1 } from './analysis.js';
+import { bestConfig, buildTable1, combinedCandidate, configStats, direction, interactionCheck, type Candidate, type ConfigStats, type InteractionCheck, type Table1 } from './analysis.js';
 import type { ResolvedStudy } from './config.js';
-import type { StoredTrial, StudyStage, TrialPhase, TrialSpec } from './storage.js';
-import { configuration, expandStrategy, neighbourLevels, studySeeds, type Configuration } from './strategies.js';
+import { isFinished, type StoredTrial, type StudyStage, type TrialPhase, type TrialSpec } from './storage.js';
+import { configuration, expandStrategy, neighbourLevels, spaceConfiguration, studySeeds, trialConfiguration, type Configuration } from './strategies.js';
+import { suggestTpe, type Observation } from './tpe.js';
 import { finishRepair, judgeRepairStep, nextRepairLevels, repairOrder, type Repair, type RepairStep } from './repair.js';
 
 /** The stored key of a trial: its configuration and seed. */
@@ -29,9 +30,51 @@ export function trialSpecs(study: ResolvedStudy, configs: Configuration[], phase
   );
 }
 
-/** The strategy's trials: what a new study enqueues. */
+/** The strategy's trials: what a new study enqueues (a TPE study: its start-up trials; the rest follow the results). */
 export function searchTrials(study: ResolvedStudy): TrialSpec[] {
+  if (study.space.length > 0) return expandStrategy(study).map((c, n) => spaceTrial(study, n, c));
   return trialSpecs(study, expandStrategy(study), 'search');
+}
+
+/** Trial `n` of a space study (key `tpe:<n>` or `random:<n>`): its sampled configuration, trained once with the base seed. */
+export function spaceTrial(study: ResolvedStudy, n: number, c: Configuration): TrialSpec {
+  const seed = studySeeds(study)[0];
+  return { key: `${study.strategy.type}:${n}`, configKey: c.key, seed, phase: 'search', label: c.label, levels: [], params: c.params ?? null, epochs: c.run.train.epochs };
+}
+
+/**
+ * TPE's next suggestion, when nothing is queued and fewer than `trials` are enqueued: sampled
+ * from the trials finished so far (by whichever worker or process), so with one worker the
+ * sequence is a pure function of the study file. Enqueued under its number (`tpe:<n>`): when two
+ * processes suggest the same trial at once, the first insert wins and both run the same one.
+ */
+export function moreSearchTrials(study: ResolvedStudy, trials: StoredTrial[]): TrialSpec[] {
+  const s = study.strategy;
+  if (s.type !== 'tpe') return [];
+  const search = trials.filter((t) => t.phase === 'search');
+  if (search.length >= s.trials || search.some((t) => t.status === 'queued')) return [];
+  const params = suggestTpe(study.space, tpeObservations(study, search), search.length, s.seed, { startupTrials: s.startupTrials, candidates: s.candidates });
+  return [spaceTrial(study, search.length, spaceConfiguration(study, params))];
+}
+
+/**
+ * Ended trials as TPE sees them, ranked best first (the loss is the rank): finished trials by
+ * their metric, then pruned ones (those that trained longer first, then by their metric when
+ * stopped), then diverged ones; ties by enqueue order.
+ */
+export function tpeObservations(study: ResolvedStudy, trials: StoredTrial[]): Observation[] {
+  const dir = direction(study.metric);
+  const tier = (t: StoredTrial) => (t.status === 'done' && t.result ? 0 : t.status === 'pruned' && t.result ? 1 : 2);
+  const ended = trials.filter((t) => t.params && isFinished(t.status));
+  const metric = (t: StoredTrial) => (t.result && Number.isFinite(t.result.metric) ? dir * t.result.metric : -Infinity);
+  const sorted = [...ended].sort(
+    (a, b) =>
+      tier(a) - tier(b) ||
+      (tier(a) === 1 ? b.result!.epochs - a.result!.epochs : 0) ||
+      (tier(a) < 2 && metric(a) !== metric(b) ? (metric(b) > metric(a) ? 1 : -1) : 0) ||
+      a.position - b.position,
+  );
+  return sorted.map((t, i) => ({ params: t.params!, loss: i }));
 }
 
 /** The winner's run with the study's final-model overrides (epochs, early stopping), trained with `seed`. */
@@ -45,7 +88,16 @@ export function finalRun(study: ResolvedStudy, run: ResolvedRun, seed: number): 
 /** The final model's trial: the winner, trained with the study's first seed. */
 export function finalTrial(study: ResolvedStudy, winner: Configuration): TrialSpec {
   const seed = studySeeds(study)[0];
-  return { key: `final:${trialKey(winner.key, seed)}`, configKey: winner.key, seed, phase: 'final', label: winner.label, levels: winner.levels, epochs: finalRun(study, winner.run, seed).train.epochs };
+  return {
+    key: `final:${trialKey(winner.key, seed)}`,
+    configKey: winner.key,
+    seed,
+    phase: 'final',
+    label: winner.label,
+    levels: winner.levels,
+    params: winner.params ?? null,
+    epochs: finalRun(study, winner.run, seed).train.epochs,
+  };
 }
 
 /** What the finished trials say, as far as the study has come. */
@@ -68,8 +120,16 @@ export interface StudyAnalysis {
  * candidate once the search is complete, the interaction check and the winner once that is.
  */
 export function analyse(study: ResolvedStudy, trials: StoredTrial[], stage: StudyStage): StudyAnalysis {
-  const search = expandStrategy(study);
   const finished = trials.filter((t) => t.phase !== 'final');
+  if (study.space.length > 0) {
+    // A space study's configurations are what its trials sampled, in enqueue order.
+    const sampled = finished.filter((t) => t.phase === 'search').sort((a, b) => a.position - b.position).map((t) => trialConfiguration(study, t));
+    const spaceStats = configStats(sampled, finished);
+    const best = bestConfig(study, spaceStats.values());
+    const winner = sampled.find((c) => c.key === best?.key) ?? null;
+    return { search: sampled, table: buildTable1(study, sampled, spaceStats), candidate: null, checkConfigs: [], check: null, repair: null, winner, stats: spaceStats };
+  }
+  const search = expandStrategy(study);
   let stats = configStats(search, finished);
   const table = buildTable1(study, search, stats);
   if (study.strategy.type !== 'one-at-a-time') {
@@ -115,7 +175,7 @@ function walkRepair(study: ResolvedStudy, table: Table1, candidate: Candidate, c
     }
     const c = configuration(study, levels);
     configs.push(c);
-    const done = trials.filter((t) => t.configKey === c.key && (t.status === 'done' || t.status === 'failed'));
+    const done = trials.filter((t) => t.configKey === c.key && isFinished(t.status));
     if (done.length < seeds) return { steps, pending: c, result: null, configs };
     const kept = configuration(study, nextKept(study, steps));
     const stats = configStats([c, kept], trials);
@@ -155,6 +215,8 @@ export function nextStage(
     study.final.enabled && hasTest && winner ? { to: 'final' as const, trials: [finalTrial(study, winner)] } : { to: 'done' as const, trials: [] };
   if (stage === 'final') return { to: 'done', trials: [] };
   if (stage === 'search') {
+    const more = moreSearchTrials(study, trials);
+    if (more.length > 0) return { to: 'search', trials: more };
     const a = analyse(study, trials, 'search');
     if (a.candidate) {
       for (const d of a.candidate.decisions) log(`  ${d.factor}: ${d.chosen} (${d.reason})`);

@@ -6,8 +6,8 @@
 import { hostname } from 'node:os';
 import { bestConfig, configStats } from './analysis.js';
 import type { ResolvedStudy } from './config.js';
-import type { StoredTrial, StudyStorage, TrialPhase, TrialResult } from './storage.js';
-import { configuration, type Configuration } from './strategies.js';
+import { isFinished, type StoredTrial, type StudyStorage, type TrialPhase, type TrialResult } from './storage.js';
+import { trialConfiguration, type Configuration } from './strategies.js';
 
 export type StudyPhase = TrialPhase;
 
@@ -39,7 +39,7 @@ export interface StudyProgress {
   workers: number;
   hosts?: number;
   /** The trial that just finished, if that is what changed. */
-  finished?: { label: string; seed: number; result: TrialResult | null; error?: string; worker?: string };
+  finished?: { label: string; seed: number; result: TrialResult | null; pruned?: boolean; error?: string; worker?: string };
 }
 
 const REFRESH_MS = 1000;
@@ -66,7 +66,7 @@ export class ProgressTracker {
   /** Remember what was finished before this run (it counts as reused) and start refreshing. */
   start(trials: StoredTrial[]): void {
     for (const t of trials) {
-      if (t.status === 'done' || t.status === 'failed') {
+      if (isFinished(t.status)) {
         this.before.add(t.id);
         this.reported.add(t.id);
       }
@@ -132,7 +132,7 @@ export class ProgressTracker {
     const trials = await this.storage.trials(this.studyId);
     if (this.stopped || trials.length === 0) return;
     const fresh = trials
-      .filter((t) => (t.status === 'done' || t.status === 'failed') && !this.reported.has(t.id))
+      .filter((t) => isFinished(t.status) && !this.reported.has(t.id))
       .sort((a, b) => (a.finishedAt ?? '').localeCompare(b.finishedAt ?? ''));
     if (fresh.length === 0) {
       this.emit!(this.state(trials, new Set()));
@@ -142,13 +142,13 @@ export class ProgressTracker {
     for (const t of fresh) {
       shown.add(t.id);
       this.reported.add(t.id);
-      this.emit!({ ...this.state(trials, new Set([...fresh.map((f) => f.id)].filter((id) => !shown.has(id))), t.phase), finished: { label: t.label, seed: t.seed, result: t.result, ...(t.error ? { error: t.error } : {}), ...(t.worker ? { worker: t.worker } : {}) } });
+      this.emit!({ ...this.state(trials, new Set([...fresh.map((f) => f.id)].filter((id) => !shown.has(id))), t.phase), finished: { label: t.label, seed: t.seed, result: t.result, ...(t.status === 'pruned' ? { pruned: true } : {}), ...(t.error ? { error: t.error } : {}), ...(t.worker ? { worker: t.worker } : {}) } });
     }
   }
 
   /** The state of phase `shown` (default: the current one), with the trials in `hide` (finished, not yet reported) still counted as running. */
   private state(trials: StoredTrial[], hide: Set<number>, shown?: StudyPhase): StudyProgress {
-    const isDone = (t: StoredTrial) => (t.status === 'done' || t.status === 'failed') && !hide.has(t.id);
+    const isDone = (t: StoredTrial) => isFinished(t.status) && !hide.has(t.id);
     const pending = trials.filter((t) => !isDone(t));
     const phase = shown ?? pending[0]?.phase ?? trials[trials.length - 1].phase;
     const here = trials.filter((t) => t.phase === phase);
@@ -156,7 +156,7 @@ export class ProgressTracker {
     const workers = new Set(running.map((t) => t.worker ?? ''));
     const hosts = new Set([hostname(), ...[...workers].map((w) => w.split(':')[0])]);
     const doneHere = here.filter(isDone);
-    const left = here.filter((t) => t.status === 'queued').length;
+    const left = here.filter((t) => t.status === 'queued').length + (phase === 'search' && this.study.strategy.type === 'tpe' ? Math.max(0, this.study.strategy.trials - here.length) : 0);
     const thisRun = doneHere.filter((t) => !this.before.has(t.id) && t.result);
     const perTrial = thisRun.length > 0 ? thisRun.reduce((n, t) => n + t.result!.seconds, 0) / thisRun.length : null;
     const active = Math.max(1, workers.size, this.localWorkers);
@@ -173,7 +173,7 @@ export class ProgressTracker {
         .filter((t) => t.status === 'running' || hide.has(t.id))
         .map((t) => ({ label: phase === 'final' ? `final: ${t.label}` : t.label, seed: t.seed, epoch: this.localEpochs.get(t.id) ?? t.epoch, epochs: t.epochs, ...(t.worker ? { worker: t.worker } : {}) })),
       left,
-      total: here.length,
+      total: phase === 'search' && this.study.strategy.type === 'tpe' ? Math.max(here.length, this.study.strategy.trials) : here.length,
       reused: here.filter((t) => this.before.has(t.id)).length,
       best,
       elapsedSeconds: (performance.now() - this.started) / 1000,
@@ -186,7 +186,7 @@ export class ProgressTracker {
   private config(t: StoredTrial): Configuration {
     let c = this.configs.get(t.configKey);
     if (!c) {
-      c = configuration(this.study, t.levels);
+      c = trialConfiguration(this.study, t);
       this.configs.set(t.configKey, c);
     }
     return c;

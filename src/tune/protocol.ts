@@ -10,6 +10,7 @@ import type { RunOutput } from '../run/experiment.js';
 import type { ResolvedRun } from '../run/spec.js';
 import type { BackendName } from '../tensor/index.js';
 import type { StudyMetric } from './config.js';
+import type { PrunerConfig } from './pruners.js';
 import type { TrialResult } from './storage.js';
 
 /** The study's prepared data as it crosses to a worker: plain arrays, the pipeline as its tensors. */
@@ -33,15 +34,25 @@ export interface WorkerInit {
   source: string;
 }
 
+/** What a trial needs to decide pruning by itself after each epoch: the pruner and the curves of the trials that ended before it was claimed. */
+export interface PruneInput {
+  pruner: PrunerConfig;
+  /** The study's metric per epoch of each ended (finished or pruned) search trial. */
+  others: number[][];
+  /** +1 when a higher metric is better. */
+  sign: 1 | -1;
+}
+
 export type WorkerJob =
-  | { type: 'trial'; id: number; run: ResolvedRun; seed: number; metric: StudyMetric }
+  | { type: 'trial'; id: number; run: ResolvedRun; seed: number; metric: StudyMetric; prune?: PruneInput }
   /** The final model, as a run (`run.train.seed` is its seed); `rows`: the training rows it uses (null: all). */
   | { type: 'final'; id: number; run: ResolvedRun; rows: Int32Array | null; title: string };
 
 export type WorkerReply =
   | { type: 'ready' }
   | { type: 'epoch'; id: number; record: EpochRecord }
-  | { type: 'done'; id: number; result: TrialResult; history: EpochRecord[] }
+  /** `pruned`: the pruner's reason, when it stopped the trial (the result is at that epoch). */
+  | { type: 'done'; id: number; result: TrialResult; history: EpochRecord[]; pruned?: string }
   /** The trial's own failure (training diverged): recorded, not retried. */
   | { type: 'failed'; id: number; error: string; history: EpochRecord[] }
   | { type: 'final'; id: number; output: RunOutput }

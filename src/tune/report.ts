@@ -8,13 +8,16 @@ import { join } from 'node:path';
 import type { Prepared } from '../data/prepare.js';
 import { formatDuration, formatPercent, formatScientific as sci } from '../format.js';
 import { writeFileAtomic } from '../io/files.js';
-import { factorChart, type FactorPoint } from '../report/charts.js';
+import { factorChart, searchChart, sliceCharts, type FactorPoint, type SearchPoint } from '../report/charts.js';
 import { REPORT_STYLE, card, esc, inlineSvg, preparationSteps, reportPage, runReportSections, type ReportSection } from '../report/html.js';
 import { renderRunFigureSvgs, specToSvg } from '../report/render-node.js';
 import type { RunReport } from '../report/run-report.js';
 import { writeRunFolder } from '../run/folder.js';
 import { fmtGain, fmtMetric, fmtP, fmtSignedGain, type Candidate, type ConfigStats, type InteractionCheck, type LayerSummary, type RankedConfig, type Table1 } from './analysis.js';
 import type { ResolvedStudy, StudyMetric } from './config.js';
+import { parameterImportance, type Importance } from './importance.js';
+import type { PrunerConfig } from './pruners.js';
+import { formatParamValue, type Param } from './space.js';
 import type { StoredTrial } from './storage.js';
 import type { Repair } from './repair.js';
 import { STUDY_FILES } from './store-sqlite.js';
@@ -31,7 +34,13 @@ export interface StudyReport {
   /** How differences are judged, in words. */
   significanceRule: string;
   data: { source: string; trialTrainRows: number; valRows: number; testRows: number; features: number; classes: number; steps: { name: string; summary: string }[] };
-  trials: { total: number; failed: number; executedThisRun: number; trainSeconds: number; wallSeconds: number; workers: number };
+  trials: { total: number; pruned: number; failed: number; executedThisRun: number; trainSeconds: number; wallSeconds: number; workers: number };
+  /** Every trial before the final model, in enqueue order: its state, the epochs it ran, its metric and, when pruned or failed, why. */
+  trialLog: TrialLogEntry[];
+  /** The pruner the search ran with. */
+  pruner: PrunerConfig;
+  /** Space studies (TPE, random over ranges): the parameters searched and how much each mattered. */
+  search: { space: Param[]; importance: Importance[] } | null;
   table1: Table1;
   candidate: Candidate | null;
   interaction: InteractionCheck | null;
@@ -44,6 +53,25 @@ export interface StudyReport {
   final: RunReport | null;
   /** Why there is no final model, when its training failed (diverged). */
   finalError: string | null;
+}
+
+/** One trial as study.json records it. */
+export interface TrialLogEntry {
+  /** From 1, in enqueue order. */
+  number: number;
+  key: string;
+  phase: StoredTrial['phase'];
+  label: string;
+  seed: number;
+  state: 'done' | 'pruned' | 'failed';
+  /** Epochs it trained. */
+  epochs: number;
+  /** The study's metric at its kept epoch (a pruned trial: where it stopped); null when it diverged. */
+  metric: number | null;
+  /** The pruner's reason, or why training failed. */
+  reason: string | null;
+  /** Space studies: the sampled values by option path. */
+  params?: Record<string, unknown>;
 }
 
 export interface BuildStudyReportArgs {
@@ -61,7 +89,7 @@ export interface BuildStudyReportArgs {
   winner: Configuration;
   final: RunReport | null;
   finalError: string | null;
-  trials: Pick<StoredTrial, 'status' | 'result'>[];
+  trials: Pick<StoredTrial, 'key' | 'phase' | 'label' | 'seed' | 'status' | 'result' | 'error' | 'params' | 'position'>[];
   workers: number;
   wallSeconds: number;
   executed: number;
@@ -80,7 +108,27 @@ export function significanceRule(study: ResolvedStudy): string {
 
 export function buildStudyReport(a: BuildStudyReportArgs): StudyReport {
   const s = a.study;
-  const strategy = s.strategy.type === 'random' ? `random search (${s.strategy.trials} configurations, seed ${s.strategy.seed})` : s.strategy.type;
+  const st = s.strategy;
+  const strategy =
+    st.type === 'random'
+      ? `random search (${st.trials} ${s.space.length ? 'trials over ranges' : 'configurations'}, seed ${st.seed})`
+      : st.type === 'tpe'
+        ? `TPE (${st.trials} trials, ${st.startupTrials} random first, seed ${st.seed})`
+        : st.type;
+  const ended = a.trials.filter((t) => t.status === 'done' || t.status === 'pruned' || t.status === 'failed').sort((x, y) => x.position - y.position);
+  const trialLog: TrialLogEntry[] = ended.map((t, i) => ({
+    number: i + 1,
+    key: t.key,
+    phase: t.phase,
+    label: t.label,
+    seed: t.seed,
+    state: t.status as TrialLogEntry['state'],
+    epochs: t.result?.epochs ?? 0,
+    metric: t.result && Number.isFinite(t.result.metric) ? t.result.metric : null,
+    reason: t.error,
+    ...(t.params ? { params: t.params } : {}),
+  }));
+  const searched = trialLog.filter((t) => t.phase === 'search' && t.state === 'done' && t.params && t.metric !== null);
   return {
     name: s.name,
     createdAt: new Date().toISOString(),
@@ -101,12 +149,16 @@ export function buildStudyReport(a: BuildStudyReportArgs): StudyReport {
     },
     trials: {
       total: a.trials.length,
+      pruned: a.trials.filter((t) => t.status === 'pruned').length,
       failed: a.trials.filter((t) => t.status === 'failed').length,
       executedThisRun: a.executed,
       trainSeconds: a.trials.reduce((n, t) => n + (t.result?.seconds ?? 0), 0),
       wallSeconds: a.wallSeconds,
       workers: a.workers,
     },
+    trialLog,
+    pruner: s.pruner,
+    search: s.space.length ? { space: s.space, importance: parameterImportance(s.space, searched.map((t) => ({ params: t.params!, value: t.metric! }))) } : null,
     table1: a.table,
     candidate: a.candidate,
     interaction: a.check,
@@ -133,8 +185,36 @@ const fmtSeconds = formatDuration;
 
 const VERDICT_TEXT = { better: '+', worse: '-', noise: '', null: '' } as const;
 
-/** Table 1 as fixed-width text for the terminal: one row per factor, one column per value. */
+/** The search trials of a study, best first (finished ones by their metric). */
+function rankedSearch(r: StudyReport): TrialLogEntry[] {
+  const dir = r.metric === 'valLoss' ? -1 : 1;
+  return r.trialLog.filter((t) => t.phase === 'search' && t.state === 'done' && t.metric !== null).sort((a, b) => dir * (b.metric! - a.metric!) || a.number - b.number);
+}
+
+function searchCounts(r: StudyReport): string {
+  const search = r.trialLog.filter((t) => t.phase === 'search');
+  const pruned = search.filter((t) => t.state === 'pruned').length;
+  const failed = search.filter((t) => t.state === 'failed').length;
+  return `${search.length} trials: ${search.length - pruned - failed} finished, ${pruned} pruned, ${failed} diverged`;
+}
+
+/** The trials a pruner stopped, with where and why. */
+function prunedTrials(r: StudyReport): TrialLogEntry[] {
+  return r.trialLog.filter((t) => t.state === 'pruned');
+}
+
+/** A space study's summary for the terminal: the best trials and the parameters' importance. */
+function formatSearchText(r: StudyReport): string {
+  const best = rankedSearch(r).slice(0, 10);
+  const lines = [`Search (${r.strategy}): ${searchCounts(r)}; the best ${best.length} by ${metricName(r.metric)}:`];
+  for (const t of best) lines.push(`  #${String(t.number).padEnd(4)} ${fmtMetric(t.metric!, r.metric).padStart(8)}  ${t.label}`);
+  if (r.search && r.search.importance.length) lines.push(`importance (share of the variance explained): ${r.search.importance.map((x) => `${x.name} ${formatPercent(x.share, 0)}`).join(', ')}`);
+  return lines.join('\n');
+}
+
+/** Table 1 as fixed-width text for the terminal: one row per factor, one column per value (a space study: its best trials). */
 export function formatTable1Text(r: StudyReport): string {
+  if (r.search) return formatSearchText(r);
   const t = r.table1;
   const unit = r.metric === 'valAccuracy' ? '%' : '';
   const cells = t.rows.map((row) =>
@@ -165,8 +245,50 @@ export function formatTable1Text(r: StudyReport): string {
     .join('\n');
 }
 
-/** Table 1 as Markdown (table1.md), with the rule and the decisions. */
+/** The pruned trials as Markdown lines (empty when none was pruned). */
+function prunedMarkdown(r: StudyReport): string[] {
+  const pruned = prunedTrials(r);
+  if (pruned.length === 0) return [];
+  const out = ['## Pruned trials', '', `The ${pruner(r)} stopped ${pruned.length} trial${pruned.length === 1 ? '' : 's'}; they count as pruned, not as results.`, ''];
+  out.push('| trial | configuration | seed | stopped after epoch | metric then | reason |', '|---|---|---|---|---|---|');
+  for (const t of pruned) out.push(`| ${t.number} | ${t.label} | ${t.seed} | ${t.epochs} | ${t.metric === null ? 'n/a' : fmtMetric(t.metric, r.metric)} | ${t.reason ?? ''} |`);
+  out.push('');
+  return out;
+}
+
+/** The pruner in words. */
+function pruner(r: StudyReport): string {
+  const p = r.pruner;
+  if (p.type === 'median') return `median pruner (after a warm-up of ${p.warmupEpochs} epochs, once ${p.startupTrials} trials reached the epoch)`;
+  if (p.type === 'successive-halving') return `successive-halving pruner (rungs from epoch ${p.minEpochs}, keeping the best 1/${p.reductionFactor} at each)`;
+  return 'no pruner';
+}
+
+/** A space study as Markdown: the best trials, the importance of each parameter, the pruned trials. */
+function searchMarkdown(r: StudyReport): string {
+  const out = [`# ${r.name}: search`, '', `${r.strategy}, ${pruner(r)}; ${searchCounts(r)}. Each trial trains one sampled configuration once.`, ''];
+  const best = rankedSearch(r).slice(0, 20);
+  out.push(`## The best ${best.length} trials`, '', `| rank | trial | ${metricName(r.metric)} | epochs | configuration |`, '|---|---|---|---|---|');
+  best.forEach((t, i) => out.push(`| ${i + 1} | ${t.number} | ${fmtMetric(t.metric!, r.metric)} | ${t.epochs} | ${t.label} |`));
+  out.push('');
+  if (r.search?.importance.length) {
+    out.push('## Parameter importance', '', IMPORTANCE_NOTE, '', '| parameter | share | eta² |', '|---|---|---|');
+    for (const x of r.search.importance) out.push(`| ${x.name} | ${formatPercent(x.share, 0)} | ${x.eta2.toFixed(3)} |`);
+    out.push('');
+  }
+  out.push(...prunedMarkdown(r));
+  out.push(`Final model: ${r.winner.label}.`);
+  if (r.finalError) out.push(`Its training failed: ${r.finalError}`);
+  if (r.final?.test) out.push(`Test accuracy ${formatPercent(r.final.test.accuracy)}, macro F1 ${r.final.test.report.macro.f1.toFixed(3)} (${r.final.test.report.macro.support} test rows, evaluated once).`);
+  return out.join('\n') + '\n';
+}
+
+const IMPORTANCE_NOTE =
+  "Each parameter alone: the share of the variance of the metric over finished trials explained by grouping them by that parameter (its choices, or four equal-count bins of a range), normalised over the parameters. It sees main effects, not interactions.";
+
+/** Table 1 as Markdown (table1.md), with the rule and the decisions (a space study: its search). */
 export function formatTable1Markdown(r: StudyReport): string {
+  if (r.search) return searchMarkdown(r);
   const t = r.table1;
   const columns = Math.max(...t.rows.map((x) => x.cells.length));
   const arrow = { better: ' ↑', worse: ' ↓', noise: '', null: '' } as const;
@@ -216,6 +338,7 @@ export function formatTable1Markdown(r: StudyReport): string {
     r.repair.steps.forEach((s, i) => out.push(`| ${i + 1} | ${s.change} | ${s.label} | ${s.stats ? fmtMeanSd(s.stats, r.metric) : 'not run'} | ${s.reason} | ${s.kept ? 'yes' : 'no'} |`));
     out.push('');
   }
+  out.push(...prunedMarkdown(r));
   out.push(`Final model: ${r.winner.label}.`);
   if (r.finalError) out.push(`Its training failed: ${r.finalError}`);
   if (r.final?.test) out.push(`Test accuracy ${formatPercent(r.final.test.accuracy)}, macro F1 ${r.final.test.report.macro.f1.toFixed(3)} (${r.final.test.report.macro.support} test rows, evaluated once).`);
@@ -263,6 +386,7 @@ details.layers{margin-top:4px;font-size:11.5px}
 details.layers summary{cursor:pointer;color:var(--accent)}
 details.layers table{font-size:11px;margin-top:2px;width:auto}
 details.layers th,details.layers td{padding:0 4px;white-space:nowrap;overflow-wrap:normal;border:none}
+td .bar{height:10px;background:var(--accent);border-radius:2px}
 details.layers thead th{text-transform:none;letter-spacing:0;font-size:10.5px;border-bottom:1px solid var(--line)}
 .final-divider{margin:36px 0 16px;font-size:12px;letter-spacing:.08em;text-transform:uppercase;color:var(--accent);font-weight:600}
 `;
@@ -295,11 +419,90 @@ function t1Html(r: StudyReport): string {
   return `<table class="t1">${head}<tbody>${body}</tbody></table>`;
 }
 
+/** The pruned trials as a report section, or null when none was pruned. */
+function prunedSection(r: StudyReport): ReportSection | null {
+  const pruned = prunedTrials(r);
+  if (pruned.length === 0) return null;
+  const rows = pruned
+    .map((t) => `<tr><td class="num">${t.number}</td><th scope="row">${esc(t.label)}</th><td class="num">${t.seed}</td><td class="num">${t.epochs}</td><td class="num">${t.metric === null ? 'n/a' : esc(fmtMetric(t.metric, r.metric))}</td><td>${esc(t.reason ?? '')}</td></tr>`)
+    .join('\n');
+  const table = `<table><thead><tr><th scope="col" class="num">trial</th><th scope="col">configuration</th><th scope="col" class="num">seed</th><th scope="col" class="num">stopped after epoch</th><th scope="col" class="num">metric then</th><th scope="col">the pruner's reason</th></tr></thead><tbody>
+${rows}
+</tbody></table>`;
+  return {
+    id: 'pruned',
+    html: `<section id="pruned"><h2>Pruned trials</h2>
+<p class="lead">The ${esc(pruner(r))} stopped ${pruned.length} trial${pruned.length === 1 ? '' : 's'} of ${r.trialLog.filter((t) => t.phase === 'search').length}; a pruned trial keeps its partial curve and is not counted as a result.</p>
+${pruned.length > 12 ? `<details><summary>${pruned.length} pruned trials</summary>${table}</details>` : table}
+</section>`,
+  };
+}
+
+/** A space study's sections: the metric over trials, one slice per parameter, the importance of each, the best trials. */
+async function searchSections(r: StudyReport): Promise<ReportSection[]> {
+  const search = r.trialLog.filter((t) => t.phase === 'search');
+  const percent = r.metric === 'valAccuracy';
+  const points: SearchPoint[] = search.map((t) => ({ trial: t.number, value: t.metric ?? NaN, state: t.state }));
+  const progress = await specToSvg(searchChart(points, { metric: metricName(r.metric), higherIsBetter: r.metric !== 'valLoss', percent, width: 640 }));
+  const done = search.filter((t) => t.state === 'done' && t.metric !== null && t.params);
+  const space = r.search!.space;
+  const slices = done.length
+    ? await specToSvg(
+        sliceCharts(
+          space.map((p) => ({
+            name: p.name,
+            log: p.kind === 'range' && p.log,
+            categorical: p.kind === 'choice',
+            points: done.map((t) => {
+              const v = t.params![p.path];
+              return { x: p.kind === 'choice' ? formatParamValue(p, v) : (v as number), value: t.metric! };
+            }),
+          })),
+          { metric: metricName(r.metric), percent, width: Math.max(120, Math.floor(640 / Math.max(1, Math.min(space.length, 4))) - 20) },
+        ),
+      )
+    : '';
+  const importance = r.search!.importance
+    .map((x) => `<tr><th scope="row">${esc(x.name)}<div class="s">${esc(x.path)}</div></th><td class="num">${esc(formatPercent(x.share, 0))}</td><td class="num">${x.eta2.toFixed(3)}</td><td><div class="bar" style="width:${Math.round(200 * x.share)}px"></div></td></tr>`)
+    .join('\n');
+  const best = rankedSearch(r).slice(0, 15);
+  const bestRows = best
+    .map((t, i) => `<tr><td class="num">${i + 1}</td><td class="num">${t.number}</td><td class="num">${esc(fmtMetric(t.metric!, r.metric))}</td><td class="num">${t.epochs}</td><th scope="row">${esc(t.label)}</th></tr>`)
+    .join('\n');
+  const out: ReportSection[] = [
+    {
+      id: 'search',
+      html: `<section id="search"><h2>Search</h2>
+<p class="lead">${esc(r.strategy)} with the ${esc(pruner(r))}; ${esc(searchCounts(r))}. Each trial trains one sampled configuration once, with the base seed.</p>
+<figure class="figure">${inlineSvg(progress, 'search-progress')}</figure>
+${slices ? `<figure class="figure">${inlineSvg(slices, 'search-slices')}</figure>` : ''}
+</section>`,
+    },
+    {
+      id: 'importance',
+      html: `<section id="importance"><h2>Which parameters mattered</h2>
+<p class="lead">${esc(IMPORTANCE_NOTE)}</p>
+<table><thead><tr><th scope="col">parameter</th><th scope="col" class="num">share</th><th scope="col" class="num">eta²</th><th scope="col"></th></tr></thead><tbody>
+${importance}
+</tbody></table></section>`,
+    },
+    {
+      id: 'best-trials',
+      html: `<section id="best-trials"><h2>Best trials</h2>
+<table><thead><tr><th scope="col" class="num">rank</th><th scope="col" class="num">trial</th><th scope="col" class="num">${esc(metricName(r.metric))}</th><th scope="col" class="num">epochs</th><th scope="col">configuration</th></tr></thead><tbody>
+${bestRows}
+</tbody></table></section>`,
+    },
+  ];
+  return out;
+}
+
 /**
  * The study report as one self-contained HTML page (inline CSS and SVG). The final model's
  * run report is the page `mlplab train` writes, inlined after the study's sections.
  */
 export async function renderStudyReportHtml(r: StudyReport): Promise<string> {
+  if (r.search) return renderSearchReportHtml(r);
   const points = factorPoints(r);
   const base = r.table1.base;
   const chart = points.length
@@ -311,11 +514,10 @@ export async function renderStudyReportHtml(r: StudyReport): Promise<string> {
         }),
       )
     : '';
-  const finalSections = r.final ? runReportSections(r.final, await renderRunFigureSvgs(r.final, { compact: true }), { idPrefix: 'final-' }) : [];
   const fm = (x: number) => fmtMetric(x, r.metric);
   const best = r.ranking[0];
   const cards = [
-    card('Trials', String(r.trials.total), `${r.seeds} seeds per configuration; ${r.trials.failed} diverged`),
+    card('Trials', String(r.trials.total), `${r.seeds} seeds per configuration; ${r.trials.failed} diverged${r.trials.pruned ? `, ${r.trials.pruned} pruned` : ''}`),
     card('Base model', base ? fm(base.metric.mean) : '—', base ? `± ${fmtMetric(base.metric.sd, r.metric).replace('%', '')} sd, n=${base.values.length}` : ''),
     card('Best configuration', best ? fm(best.stats.metric.mean) : '—', best ? best.stats.label : ''),
     r.final?.test ? card('Final test accuracy', fm(r.final.test.accuracy), `macro F1 ${r.final.test.report.macro.f1.toFixed(3)}`) : card('Final model', '—', 'not evaluated on a test set'),
@@ -347,12 +549,6 @@ ${r.ranking
   .join('\n')}
 </tbody></table></section>`;
 
-  const header = `<div class="eyebrow">mlplab tuning study</div>
-<h1>${esc(r.name)}</h1>
-<div class="meta">${esc(r.createdAt.slice(0, 16).replace('T', ' '))} UTC · ${esc(r.strategy)} · ${esc(r.data.source)} · ${r.trials.workers} worker${r.trials.workers === 1 ? '' : 's'} · ${esc(fmtSeconds(r.trials.trainSeconds))} of training in all, ${r.trials.executedThisRun} trials and ${esc(fmtSeconds(r.trials.wallSeconds))} in the last run</div>
-<div class="cards">
-${cards}
-</div>`;
   const sections: ReportSection[] = [
     {
       id: 'table1',
@@ -379,16 +575,59 @@ ${rows}
     });
   }
   sections.push({ id: 'ranking', html: ranking });
-  sections.push({
+  const pruned = prunedSection(r);
+  if (pruned) sections.push(pruned);
+  sections.push(dataSection(r));
+  sections.push(...(await finalModelSections(r)));
+  return reportPage({ title: `${r.name}: tuning study`, css: REPORT_STYLE + STUDY_STYLE, header: studyHeader(r, cards), sections });
+}
+
+/** The page of a space study (TPE, random over ranges): the search, the importance, the best and the pruned trials, the final model. */
+async function renderSearchReportHtml(r: StudyReport): Promise<string> {
+  const fm = (x: number) => fmtMetric(x, r.metric);
+  const search = r.trialLog.filter((t) => t.phase === 'search');
+  const best = rankedSearch(r)[0];
+  const cards = [
+    card('Trials', String(search.length), `${search.filter((t) => t.state === 'pruned').length} pruned, ${search.filter((t) => t.state === 'failed').length} diverged`),
+    card('Best trial', best ? fm(best.metric!) : '—', best ? `trial ${best.number}` : 'no trial finished'),
+    card('Parameters', String(r.search!.space.length), r.search!.importance[0] ? `most important: ${r.search!.importance[0].name}` : ''),
+    r.final?.test ? card('Final test accuracy', fm(r.final.test.accuracy), `macro F1 ${r.final.test.report.macro.f1.toFixed(3)}`) : card('Final model', '—', 'not evaluated on a test set'),
+  ].join('\n');
+  const sections = await searchSections(r);
+  const pruned = prunedSection(r);
+  if (pruned) sections.push(pruned);
+  sections.push(dataSection(r));
+  sections.push(...(await finalModelSections(r)));
+  return reportPage({ title: `${r.name}: tuning study`, css: REPORT_STYLE + STUDY_STYLE, header: studyHeader(r, cards), sections });
+}
+
+function studyHeader(r: StudyReport, cards: string): string {
+  return `<div class="eyebrow">mlplab tuning study</div>
+<h1>${esc(r.name)}</h1>
+<div class="meta">${esc(r.createdAt.slice(0, 16).replace('T', ' '))} UTC · ${esc(r.strategy)} · ${esc(r.data.source)} · ${r.trials.workers} worker${r.trials.workers === 1 ? '' : 's'} · ${esc(fmtSeconds(r.trials.trainSeconds))} of training in all, ${r.trials.executedThisRun} trials and ${esc(fmtSeconds(r.trials.wallSeconds))} in the last run</div>
+<div class="cards">
+${cards}
+</div>`;
+}
+
+function dataSection(r: StudyReport): ReportSection {
+  return {
     id: 'study-data',
     html: `<section id="study-data"><h2>Data for the trials</h2>
 <p class="lead">${esc(r.data.source)}: ${r.data.trialTrainRows} training rows per trial, ${r.data.valRows} validation rows, ${r.data.testRows} test rows (touched once, by the final model); ${r.data.features} features, ${r.data.classes} classes.</p>
 ${preparationSteps(r.data.steps)}
 </section>`,
-  });
-  if (r.final) sections.push({ id: 'final', html: `<div class="final-divider" id="final">Final model: ${esc(r.winner.label)}</div>` }, ...finalSections);
-  if (r.finalError) sections.push({ id: 'final', html: `<section id="final"><h2>Final model: ${esc(r.winner.label)}</h2><p class="verdict bad">Its training failed: ${esc(r.finalError)}</p></section>` });
-  return reportPage({ title: `${r.name}: tuning study`, css: REPORT_STYLE + STUDY_STYLE, header, sections });
+  };
+}
+
+/** The final model's run report (as `mlplab train` writes it), or why it is missing. */
+async function finalModelSections(r: StudyReport): Promise<ReportSection[]> {
+  if (r.final) {
+    const finalSections = runReportSections(r.final, await renderRunFigureSvgs(r.final, { compact: true }), { idPrefix: 'final-' });
+    return [{ id: 'final', html: `<div class="final-divider" id="final">Final model: ${esc(r.winner.label)}</div>` }, ...finalSections];
+  }
+  if (r.finalError) return [{ id: 'final', html: `<section id="final"><h2>Final model: ${esc(r.winner.label)}</h2><p class="verdict bad">Its training failed: ${esc(r.finalError)}</p></section>` }];
+  return [];
 }
 
 /**

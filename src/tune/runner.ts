@@ -13,11 +13,12 @@ import type { EpochRecord } from '../metrics/history-types.js';
 import { coreCount, resolveThreads, type BackendName } from '../tensor/index.js';
 import type { ResolvedStudy } from './config.js';
 import { shared, subsetRows } from './data.js';
-import { finalRun, nextStage } from './plan.js';
+import { direction } from './analysis.js';
+import { finalRun, moreSearchTrials, nextStage } from './plan.js';
 import { JobCancelledError, PoolStoppedError, WorkerPool } from './pool.js';
-import type { WorkerInit, WorkerJob } from './protocol.js';
+import type { PruneInput, WorkerInit, WorkerJob } from './protocol.js';
 import { workerName, type Claim, type StoredTrial, type StudyRecord, type StudyStorage, type TrialFinish } from './storage.js';
-import { configuration } from './strategies.js';
+import { trialConfiguration } from './strategies.js';
 
 export interface RunnerEvents {
   /** A local worker claimed a trial. */
@@ -105,6 +106,14 @@ export async function runTrials(o: RunnerOptions): Promise<RunnerStats> {
         }
         const counts = await store.counts(studyId);
         if (counts.queued > 0) return true;
+        // TPE suggests its next trial while others still run (an idle worker asks for one).
+        if (rec.stage === 'search' && o.study.strategy.type === 'tpe') {
+          const more = moreSearchTrials(o.study, await store.trials(studyId));
+          if (more.length > 0) {
+            await store.advance(studyId, 'search', 'search', more);
+            return true;
+          }
+        }
         if (counts.running > 0) return false;
         await o.beforeAdvance?.();
         const next = nextStage(o.study, rec.stage, await store.trials(studyId), hasTest, log);
@@ -143,6 +152,17 @@ export async function runTrials(o: RunnerOptions): Promise<RunnerStats> {
   };
   const timer = setInterval(() => void beat(), beatMs);
 
+  // Pruning reads the curves of the search trials that ended before a trial is claimed; an ended trial's curve never changes, so each is read once.
+  const curves = new Map<number, number[]>();
+  const pruneInput = async (t: StoredTrial): Promise<PruneInput | undefined> => {
+    if (o.study.pruner.type === 'none' || t.phase !== 'search') return undefined;
+    const ended = (await store.trials(studyId)).filter((x) => x.phase === 'search' && x.id !== t.id && (x.status === 'done' || x.status === 'pruned'));
+    for (const x of ended) {
+      if (!curves.has(x.id)) curves.set(x.id, (await store.epochs(x.id)).map((e) => (o.study.metric === 'valAccuracy' ? e.valAccuracy : e.valLoss)));
+    }
+    return { pruner: o.study.pruner, others: ended.map((x) => curves.get(x.id)!), sign: direction(o.study.metric) };
+  };
+
   const slot = async (w: number) => {
     while (!stopped()) {
       const claim = await store.claim(studyId, names[w], o.leaseSeconds);
@@ -159,7 +179,7 @@ export async function runTrials(o: RunnerOptions): Promise<RunnerStats> {
       o.onClaim?.(t, names[w]);
       let reply;
       try {
-        const job = jobFor(o.study, o.data, o.storage.where, t);
+        const job = jobFor(o.study, o.data, o.storage.where, t, await pruneInput(t));
         const p = await getPool();
         reply = await p.run(w, job, (r: EpochRecord) => {
           entry.epoch = r.epoch;
@@ -177,7 +197,7 @@ export async function runTrials(o: RunnerOptions): Promise<RunnerStats> {
       if (entry.lost) continue;
       const outcome: TrialFinish =
         reply.type === 'done'
-          ? { status: 'done', result: reply.result, error: null, history: reply.history, output: null }
+          ? { status: reply.pruned !== undefined ? 'pruned' : 'done', result: reply.result, error: reply.pruned ?? null, history: reply.history, output: null }
           : reply.type === 'failed'
             ? { status: 'failed', result: null, error: reply.error, history: reply.history, output: null }
             : { status: 'done', result: null, error: null, history: [], output: reply.output };
@@ -233,13 +253,13 @@ export function workerInit(study: ResolvedStudy, d: Prepared, backend: BackendNa
   };
 }
 
-/** The job of a claimed trial, rebuilt from the study config and the trial's factor levels. */
-function jobFor(study: ResolvedStudy, data: Prepared, where: string, t: StoredTrial): WorkerJob {
-  const c = configuration(study, t.levels);
+/** The job of a claimed trial, rebuilt from the study config and the trial's factor levels (or sampled parameters). */
+function jobFor(study: ResolvedStudy, data: Prepared, where: string, t: StoredTrial, prune: PruneInput | undefined): WorkerJob {
+  const c = trialConfiguration(study, t);
   if (c.key !== t.configKey) {
-    throw new StorageError(where, `trial ${t.key} of study "${study.name}" names configuration ${t.configKey}, but its levels give ${c.key} here: it was enqueued by another mlplab version`);
+    throw new StorageError(where, `trial ${t.key} of study "${study.name}" names configuration ${t.configKey}, but its ${t.params ? 'parameters' : 'levels'} give ${c.key} here: it was enqueued by another mlplab version`);
   }
-  if (t.phase !== 'final') return { type: 'trial', id: t.id, run: c.run, seed: t.seed, metric: study.metric };
+  if (t.phase !== 'final') return { type: 'trial', id: t.id, run: c.run, seed: t.seed, metric: study.metric, ...(prune ? { prune } : {}) };
   const run = finalRun(study, c.run, t.seed);
   return { type: 'final', id: t.id, run, rows: subsetRows(data.train, study.final.trainRows, study.data.seed), title: `${study.name}: final model (${c.label})` };
 }

@@ -16,12 +16,18 @@ import type { EpochRecord, LayerStats } from '../metrics/history-types.js';
 import type { RunReport } from '../report/run-report.js';
 
 /** Schema version of both backends' tables; a database of another version is refused. */
-export const STORAGE_SCHEMA_VERSION = 3;
+export const STORAGE_SCHEMA_VERSION = 4;
 
 /** Default lease: a worker that does not renew its claim for this long loses it. */
 export const DEFAULT_LEASE_SECONDS = 30;
 
-export type TrialStatus = 'queued' | 'running' | 'done' | 'failed';
+/** `pruned`: stopped early by the study's pruner (its partial curve is kept; it is not a finished result). `failed`: training diverged. */
+export type TrialStatus = 'queued' | 'running' | 'done' | 'pruned' | 'failed';
+
+/** Whether a trial has ended (done, pruned or failed): it will not run again. */
+export function isFinished(status: TrialStatus): boolean {
+  return status === 'done' || status === 'pruned' || status === 'failed';
+}
 
 /** Which part of the study a trial belongs to. */
 export type TrialPhase = 'search' | 'interaction' | 'repair' | 'final';
@@ -56,6 +62,8 @@ export interface TrialSpec {
   label: string;
   /** The configuration's factor levels (null: the base value); any process rebuilds the run from them and the study's config. */
   levels: (number | null)[];
+  /** A search over a space: the sampled value of every parameter, by option path (absent or null in factor studies). */
+  params?: Record<string, unknown> | null;
   /** Epochs it trains at most (for progress). */
   epochs: number;
 }
@@ -122,8 +130,10 @@ export interface Claim {
 
 /** How a claimed trial ended. */
 export interface TrialFinish {
-  status: 'done' | 'failed';
+  status: 'done' | 'pruned' | 'failed';
+  /** What it measured (for a pruned trial: at the epoch it stopped). */
   result: TrialResult | null;
+  /** Why it failed, or the pruner's reason. */
   error: string | null;
   history: EpochRecord[];
   /** The final model's report and file (final trials only). */
@@ -184,7 +194,7 @@ export function workerName(host: string, pid: number, thread: number): string {
 
 /** Empty counts. */
 export function noTrials(): TrialCounts {
-  return { queued: 0, running: 0, done: 0, failed: 0 };
+  return { queued: 0, running: 0, done: 0, pruned: 0, failed: 0 };
 }
 
 /** Non-finite numbers are stored as NULL (SQLite has no NaN); read back as NaN. */

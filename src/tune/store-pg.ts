@@ -14,6 +14,7 @@ import type { EpochRecord } from '../metrics/history-types.js';
 import {
   STORAGE_SCHEMA_VERSION,
   finiteOrNull,
+  isFinished,
   noTrials,
   type Claim,
   type FinalOutput,
@@ -65,8 +66,9 @@ const SCHEMA = `
     phase TEXT NOT NULL CHECK (phase IN ('search', 'interaction', 'repair', 'final')),
     label TEXT NOT NULL,
     levels_json TEXT NOT NULL,
+    params_json TEXT,
     epochs INTEGER NOT NULL,
-    status TEXT NOT NULL CHECK (status IN ('queued', 'running', 'done', 'failed')),
+    status TEXT NOT NULL CHECK (status IN ('queued', 'running', 'done', 'pruned', 'failed')),
     attempt INTEGER NOT NULL DEFAULT 0,
     worker TEXT,
     lease_until TIMESTAMPTZ,
@@ -89,7 +91,7 @@ const SCHEMA = `
   );
 `;
 
-const TRIAL_COLUMNS = 'id, key, position, config_key, seed, phase, label, levels_json, epochs, status, attempt, worker, progress_epoch, result_json, error, finished_at';
+const TRIAL_COLUMNS = 'id, key, position, config_key, seed, phase, label, levels_json, params_json, epochs, status, attempt, worker, progress_epoch, result_json, error, finished_at';
 
 type Queryable = pg.Pool | pg.PoolClient | pg.Client;
 
@@ -323,7 +325,7 @@ export class PostgresStorage implements StudyStorage {
       if (upd.rowCount !== 1) {
         // A retried call whose first try committed finds its own result; anything else lost its lease.
         const now = (await c.query<{ status: TrialStatus; attempt: number }>('SELECT status, attempt FROM mlplab_trials WHERE id = $1', [t.id])).rows[0];
-        return now !== undefined && now.attempt === t.attempt && (now.status === 'done' || now.status === 'failed');
+        return now !== undefined && now.attempt === t.attempt && isFinished(now.status);
       }
       const h = outcome.history;
       if (h.length > 0) {
@@ -427,9 +429,9 @@ async function insertTrials(c: pg.PoolClient, studyId: number, trials: TrialSpec
   for (let i = 0; i < trials.length; i += chunk) {
     const part = trials.slice(i, i + chunk);
     await c.query(
-      `INSERT INTO mlplab_trials (study_id, key, position, config_key, seed, phase, label, levels_json, epochs, status, queued_at)
-       SELECT $1, k, $2 + ord - 1, ck, s, ph, l, lv, e, 'queued', ${NOW_ISO}
-       FROM unnest($3::text[], $4::text[], $5::int[], $6::text[], $7::text[], $8::text[], $9::int[]) WITH ORDINALITY AS x(k, ck, s, ph, l, lv, e, ord)
+      `INSERT INTO mlplab_trials (study_id, key, position, config_key, seed, phase, label, levels_json, params_json, epochs, status, queued_at)
+       SELECT $1, k, $2 + ord - 1, ck, s, ph, l, lv, pj, e, 'queued', ${NOW_ISO}
+       FROM unnest($3::text[], $4::text[], $5::int[], $6::text[], $7::text[], $8::text[], $9::text[], $10::int[]) WITH ORDINALITY AS x(k, ck, s, ph, l, lv, pj, e, ord)
        ON CONFLICT (study_id, key) DO NOTHING`,
       [
         studyId,
@@ -440,6 +442,7 @@ async function insertTrials(c: pg.PoolClient, studyId: number, trials: TrialSpec
         part.map((t) => t.phase),
         part.map((t) => t.label),
         part.map((t) => JSON.stringify(t.levels)),
+        part.map((t) => (t.params ? JSON.stringify(t.params) : null)),
         part.map((t) => t.epochs),
       ],
     );

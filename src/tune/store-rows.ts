@@ -38,6 +38,7 @@ export interface TrialRow {
   phase: StoredTrial['phase'];
   label: string;
   levels_json: string;
+  params_json: string | null;
   epochs: number;
   status: TrialStatus;
   attempt: number;
@@ -58,6 +59,7 @@ export function trialFromRow(r: TrialRow): StoredTrial {
     phase: r.phase,
     label: r.label,
     levels: JSON.parse(r.levels_json),
+    params: r.params_json === null ? null : JSON.parse(r.params_json),
     epochs: Number(r.epochs),
     status: r.status,
     attempt: Number(r.attempt),

@@ -14,6 +14,7 @@ import type { EpochRecord } from '../metrics/history-types.js';
 import {
   STORAGE_SCHEMA_VERSION,
   finiteOrNull,
+  isFinished,
   noTrials,
   type Claim,
   type FinalOutput,
@@ -66,8 +67,9 @@ const SCHEMA = `
     phase TEXT NOT NULL CHECK (phase IN ('search', 'interaction', 'repair', 'final')),
     label TEXT NOT NULL,
     levels_json TEXT NOT NULL,
+    params_json TEXT,
     epochs INTEGER NOT NULL,
-    status TEXT NOT NULL CHECK (status IN ('queued', 'running', 'done', 'failed')),
+    status TEXT NOT NULL CHECK (status IN ('queued', 'running', 'done', 'pruned', 'failed')),
     attempt INTEGER NOT NULL DEFAULT 0,
     worker TEXT,
     lease_until REAL,
@@ -90,7 +92,7 @@ const SCHEMA = `
 `;
 
 const TRIAL_COLUMNS =
-  'id, key, position, config_key, seed, phase, label, levels_json, epochs, status, attempt, worker, progress_epoch, result_json, error, finished_at';
+  'id, key, position, config_key, seed, phase, label, levels_json, params_json, epochs, status, attempt, worker, progress_epoch, result_json, error, finished_at';
 
 interface Holder {
   pid: number;
@@ -276,10 +278,10 @@ export class SqliteStorage implements StudyStorage {
   private insertTrials(studyId: number, trials: TrialSpec[]): void {
     const start = (this.db.prepare('SELECT COALESCE(MAX(position), -1) + 1 AS p FROM mlplab_trials WHERE study_id = ?').get(studyId) as { p: number }).p;
     const ins = this.db.prepare(
-      `INSERT INTO mlplab_trials (study_id, key, position, config_key, seed, phase, label, levels_json, epochs, status, queued_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ${NOW_ISO}) ON CONFLICT (study_id, key) DO NOTHING`,
+      `INSERT INTO mlplab_trials (study_id, key, position, config_key, seed, phase, label, levels_json, params_json, epochs, status, queued_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ${NOW_ISO}) ON CONFLICT (study_id, key) DO NOTHING`,
     );
-    trials.forEach((t, i) => ins.run(studyId, t.key, start + i, t.configKey, t.seed, t.phase, t.label, JSON.stringify(t.levels), t.epochs));
+    trials.forEach((t, i) => ins.run(studyId, t.key, start + i, t.configKey, t.seed, t.phase, t.label, JSON.stringify(t.levels), t.params ? JSON.stringify(t.params) : null, t.epochs));
   }
 
   async study(studyId: number): Promise<StudyRecord> {
@@ -357,7 +359,7 @@ export class SqliteStorage implements StudyStorage {
           if (upd.changes !== 1) {
             // The same claim finishing again (a retried call) is already stored; anything else lost its lease.
             const now = this.db.prepare('SELECT status, attempt FROM mlplab_trials WHERE id = ?').get(t.id) as { status: TrialStatus; attempt: number } | undefined;
-            return now !== undefined && now.attempt === t.attempt && (now.status === 'done' || now.status === 'failed');
+            return now !== undefined && now.attempt === t.attempt && isFinished(now.status);
           }
           const ins = this.db.prepare(
             'INSERT INTO mlplab_epochs (trial_id, epoch, train_loss, val_loss, train_accuracy, val_accuracy, seconds, learning_rate) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',

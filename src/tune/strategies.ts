@@ -4,8 +4,10 @@
  * factor: the index of the value used, or null where the base model's own value stays.
  */
 import { resolveRun, type ResolvedRun, type RunSpec } from '../run/spec.js';
-import { applyOverrides, configKey, type Factor, type ResolvedStudy } from './config.js';
+import { applyOverrides, configKey, spaceValue, type Factor, type ResolvedStudy } from './config.js';
 import { Rng } from '../tensor/rng.js';
+import { formatParamValue } from './space.js';
+import { randomSuggestion } from './tpe.js';
 
 /** One configuration of a study: the base model with some factors set. */
 export interface Configuration {
@@ -13,6 +15,8 @@ export interface Configuration {
   key: string;
   /** Per factor: index into its values, or null for the base model's value. */
   levels: (number | null)[];
+  /** Space studies: the sampled value of every parameter, by option path (levels is then empty). */
+  params?: Record<string, unknown>;
   /** Human label: "base", "dropout=0.2", "dropout=0.2, momentum=0.85". */
   label: string;
   spec: RunSpec;
@@ -32,6 +36,20 @@ export function configuration(study: ResolvedStudy, levels: (number | null)[]): 
   const spec = applyOverrides(study.baseSpec, overrides);
   const run = resolveRun(spec, 'base');
   return { key: configKey(run), levels: [...levels], label: parts.length ? parts.join(', ') : 'base', spec, run };
+}
+
+/** The configuration a space study's sampled `params` (by option path) make. */
+export function spaceConfiguration(study: ResolvedStudy, params: Record<string, unknown>): Configuration {
+  const overrides: [string, unknown][] = study.space.map((p) => [p.path, spaceValue(study.base, p.path, params[p.path])]);
+  const spec = applyOverrides(study.baseSpec, overrides);
+  const run = resolveRun(spec, 'base');
+  const label = study.space.map((p) => `${p.name}=${formatParamValue(p, params[p.path])}`).join(', ');
+  return { key: configKey(run), levels: [], params: { ...params }, label, spec, run };
+}
+
+/** A stored trial's configuration: from its sampled parameters in a space study, else from its factor levels. */
+export function trialConfiguration(study: ResolvedStudy, t: { levels: (number | null)[]; params?: Record<string, unknown> | null }): Configuration {
+  return t.params ? spaceConfiguration(study, t.params) : configuration(study, t.levels);
 }
 
 /** Levels of the base model: every factor at its base value (its index where listed). */
@@ -62,8 +80,13 @@ export function expandStrategy(study: ResolvedStudy): Configuration[] {
     });
   } else if (s.type === 'grid') {
     for (const levels of gridLevels(study.factors)) add(levels);
-  } else {
+  } else if (s.type === 'random' && study.space.length === 0) {
     for (const levels of randomLevels(study.factors, s.trials, s.seed)) add(levels);
+  } else {
+    // A space: random search draws every trial up front; TPE only its start-up trials (the rest follow the results).
+    const upFront = s.type === 'tpe' ? Math.min(s.startupTrials, s.trials) : s.type === 'random' ? s.trials : 0;
+    const seed = s.type === 'tpe' || s.type === 'random' ? s.seed : 0;
+    return Array.from({ length: upFront }, (_, n) => spaceConfiguration(study, randomSuggestion(study.space, n, seed)));
   }
   return [...out.values()];
 }

@@ -18,7 +18,7 @@ import { PoolStoppedError, WorkerFailure, defaultWorkers } from './pool.js';
 import { ProgressTracker, type StudyProgress } from './progress.js';
 import { buildStudyReport, writeStudyReport, type StudyReport } from './report.js';
 import { runTrials, type RunnerStats } from './runner.js';
-import { DEFAULT_LEASE_SECONDS, type DataFingerprint, type StudyRecord, type StudyStorage } from './storage.js';
+import { DEFAULT_LEASE_SECONDS, isFinished, type DataFingerprint, type StudyRecord, type StudyStorage } from './storage.js';
 import { SqliteStorage } from './store-sqlite.js';
 
 export { finalRun, trialKey } from './plan.js';
@@ -98,11 +98,14 @@ export async function runStudy(study: ResolvedStudy, options: RunStudyOptions): 
     if (storage.recovered > 0) log(`resuming: ${storage.recovered} trial${storage.recovered === 1 ? ' was' : 's were'} interrupted and will run again`);
     const before = await storage.trials(record.id);
     if (!created && storage.kind === 'postgresql') {
-      const done = before.filter((t) => t.status === 'done' || t.status === 'failed').length;
+      const done = before.filter((t) => isFinished(t.status)).length;
       log(`joined study "${study.name}" in ${storage.where}: ${done} of ${before.length} trials finished`);
     }
     const search = before.filter((t) => t.phase === 'search').length;
-    log(`${study.strategy.type} search: ${search} trials (${search / study.seeds} configurations x ${study.seeds} seeds) on ${workers} worker${workers === 1 ? '' : 's'} here`);
+    const on = `on ${workers} worker${workers === 1 ? '' : 's'} here`;
+    if (study.strategy.type === 'tpe') log(`tpe search: ${study.strategy.trials} trials, the first ${search} drawn at random, the rest suggested from the results, ${on}`);
+    else if (study.space.length > 0) log(`random search: ${search} trials drawn from the space ${on}`);
+    else log(`${study.strategy.type} search: ${search} trials (${search / study.seeds} configurations x ${study.seeds} seeds) ${on}`);
     tracker = new ProgressTracker(storage, record.id, study, started, workers, options.onProgress);
     tracker.start(before);
     const t = tracker;

@@ -37,14 +37,11 @@ export function goodCount(n: number): number {
  * const params = suggestTpe(space, finished.map((t) => ({ params: t.params, loss: -t.valAccuracy })), 7, seed);
  */
 export function suggestTpe(space: Param[], observations: Observation[], trial: number, seed: number, o: TpeOptions = {}): Record<string, unknown> {
-  const rng = new Rng(mix(seed, trial));
   const startup = o.startupTrials ?? 10;
   const usable = observations.filter((x) => Number.isFinite(x.loss));
+  if (usable.length < Math.max(1, startup)) return randomSuggestion(space, trial, seed);
+  const rng = new Rng(mix(seed, trial));
   const out: Record<string, unknown> = {};
-  if (usable.length < Math.max(1, startup)) {
-    for (const p of space) out[p.path] = sampleParam(p, rng);
-    return out;
-  }
   // Sort by loss; ties keep the order the trials were given in (stable sort), so results do not depend on timing.
   const sorted = [...usable].sort((a, b) => a.loss - b.loss);
   const nGood = goodCount(sorted.length);
@@ -54,6 +51,14 @@ export function suggestTpe(space: Param[], observations: Observation[], trial: n
     const has = (x: Observation) => p.path in x.params;
     out[p.path] = suggestOne(p, good.filter(has).map((x) => x.params[p.path]), bad.filter(has).map((x) => x.params[p.path]), rng, o);
   }
+  return out;
+}
+
+/** Trial `trial`'s values drawn uniformly (random search, and TPE's start-up trials): a pure function of (space, trial, seed). */
+export function randomSuggestion(space: Param[], trial: number, seed: number): Record<string, unknown> {
+  const rng = new Rng(mix(seed, trial));
+  const out: Record<string, unknown> = {};
+  for (const p of space) out[p.path] = sampleParam(p, rng);
   return out;
 }
 

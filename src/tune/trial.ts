@@ -9,6 +9,8 @@ import type { ResolvedRun } from '../run/spec.js';
 import { trainRun } from '../run/train.js';
 import type { Backend } from '../tensor/backend.js';
 import type { StudyMetric } from './config.js';
+import type { PruneInput } from './protocol.js';
+import { shouldPrune } from './pruners.js';
 import type { TrialResult } from './storage.js';
 
 export interface TrialData {
@@ -18,28 +20,47 @@ export interface TrialData {
 }
 
 export type TrialOutcome =
-  | { ok: true; result: TrialResult; history: EpochRecord[] }
+  /** `pruned`: the pruner stopped it after its last epoch, for this reason. */
+  | { ok: true; result: TrialResult; history: EpochRecord[]; pruned?: string }
   | { ok: false; error: string; history: EpochRecord[] };
 
 /**
  * Train `run` with `seed` and summarise it. The kept epoch is the best one when early stopping
  * restores the best weights, else the last; the metric is read at that epoch. A diverging run
- * is a result of its own (`ok: false`), not an exception.
+ * is a result of its own (`ok: false`), not an exception. With `prune`, the pruner judges the
+ * trial after every epoch against the curves it was given, and may stop it there.
  */
 export async function runTrial(
   data: TrialData,
   run: ResolvedRun,
   seed: number,
   metric: StudyMetric,
-  options: { backend?: Backend; onEpoch?: (r: EpochRecord) => void } = {},
+  options: { backend?: Backend; onEpoch?: (r: EpochRecord) => void; prune?: PruneInput } = {},
 ): Promise<TrialOutcome> {
   const history: EpochRecord[] = [];
-  const onEpoch = options.onEpoch;
+  const { onEpoch, prune } = options;
+  const curve: number[] = [];
+  let pruned: string | undefined;
   try {
     const { model, result } = await trainRun(data, run, {
       seed,
       backend: options.backend,
-      callbacks: [{ onEpochEnd: (r) => void (history.push(r), onEpoch?.(r)) }],
+      callbacks: [
+        {
+          onEpochEnd: (r, ctx) => {
+            history.push(r);
+            onEpoch?.(r);
+            // The last epoch ends the trial anyway: it finishes, not pruned.
+            if (!prune || r.epoch >= ctx.epochs) return;
+            curve.push(metric === 'valAccuracy' ? r.valAccuracy : r.valLoss);
+            const d = shouldPrune(prune.pruner, r.epoch, curve, prune.others, prune.sign);
+            if (d?.prune && !ctx.stopTraining) {
+              pruned = d.reason;
+              ctx.stopTraining = true;
+            }
+          },
+        },
+      ],
     });
     model.dispose();
     const es = run.train.earlyStopping;
@@ -48,6 +69,7 @@ export async function runTrial(
     const epochs = result.history.length;
     return {
       ok: true,
+      ...(pruned !== undefined ? { pruned } : {}),
       history: result.history,
       result: {
         metric: metric === 'valAccuracy' ? at.valAccuracy : at.valLoss,

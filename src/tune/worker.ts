@@ -43,8 +43,8 @@ async function handle(msg: { type: 'init'; init: WorkerInit } | WorkerJob): Prom
   if (!init || !trialData || !backend) throw new Error('mlplab study worker: job before init');
   if (msg.type === 'trial') {
     const id = msg.id;
-    const out = await runTrial(trialData, msg.run, msg.seed, msg.metric, { backend, onEpoch: (record) => post({ type: 'epoch', id, record }) });
-    if (out.ok) post({ type: 'done', id, result: out.result, history: out.history });
+    const out = await runTrial(trialData, msg.run, msg.seed, msg.metric, { backend, prune: msg.prune, onEpoch: (record) => post({ type: 'epoch', id, record }) });
+    if (out.ok) post({ type: 'done', id, result: out.result, history: out.history, ...(out.pruned !== undefined ? { pruned: out.pruned } : {}) });
     else post({ type: 'failed', id, error: out.error, history: out.history });
     return;
   }

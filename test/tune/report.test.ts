@@ -7,6 +7,8 @@ import type { TrialOutcomeRecord } from '../../src/tune/analysis.js';
 import { configuration, expandStrategy } from '../../src/tune/strategies.js';
 import { syntheticStudyData, tinyStudyConfig } from './helpers.js';
 
+type ReportTrial = TrialOutcomeRecord & Parameters<typeof buildStudyReport>[0]['trials'][number];
+
 function handMadeReport() {
   const s = resolveStudy(
     tinyStudyConfig({
@@ -21,9 +23,9 @@ function handMadeReport() {
   const configs = expandStrategy(s);
   const values: Record<string, number[]> = { base: [0.405, 0.407, 0.409], 'dropout=0': [0.44, 0.43, 0.45], 'dropout=0.2': [0.505, 0.503, 0.507], 'momentum=0.85': [0.4, 0.42, 0.41] };
   let id = 0;
-  const trials: TrialOutcomeRecord[] = configs.flatMap((c) =>
+  const trials: ReportTrial[] = configs.flatMap((c) =>
     values[c.label].map((v, seed) => ({
-      id: ++id, key: `${c.key}/s${seed}`, configKey: c.key, seed, phase: 'search', label: c.label, status: 'done' as const, error: null,
+      id: ++id, position: id, key: `${c.key}/s${seed}`, configKey: c.key, seed, phase: 'search', label: c.label, status: 'done' as const, error: null,
       result: { metric: v, valAccuracy: v, valLoss: 1, bestEpoch: 3, epochs: 3, stoppedEarly: false, seconds: 2, secondsPerEpoch: 2 / 3 },
     })),
   );
@@ -72,9 +74,9 @@ test('with the validation loss as the metric, lower is better: verdicts, candida
   const configs = expandStrategy(s);
   const losses: Record<string, number[]> = { base: [0.6, 0.61, 0.605], 'dropout=0': [0.5, 0.51, 0.505] };
   let id = 0;
-  const trials: TrialOutcomeRecord[] = configs.flatMap((c) =>
+  const trials: ReportTrial[] = configs.flatMap((c) =>
     losses[c.label].map((v, seed) => ({
-      id: ++id, key: `${c.key}/s${seed}`, configKey: c.key, seed, phase: 'search', label: c.label, status: 'done' as const, error: null,
+      id: ++id, position: id, key: `${c.key}/s${seed}`, configKey: c.key, seed, phase: 'search', label: c.label, status: 'done' as const, error: null,
       result: { metric: v, valAccuracy: 1 - v, valLoss: v, bestEpoch: 3, epochs: 3, stoppedEarly: false, seconds: 1, secondsPerEpoch: 1 / 3 },
     })),
   );

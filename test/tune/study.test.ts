@@ -227,7 +227,7 @@ test('a folder holding study outputs without a database, or another SQLite file,
     old.exec("CREATE TABLE study (id INTEGER PRIMARY KEY, name TEXT, config_hash TEXT, schema_version INTEGER); INSERT INTO study VALUES (1, 'tiny', 'abc', 1); CREATE TABLE trials (id INTEGER PRIMARY KEY)");
     old.close();
     for (const f of [() => SqliteStorage.open(v.dir), () => SqliteStorage.check(v.dir, study.name, study.hash)]) {
-      assert.throws(f, /study\.db: was written by another mlplab version \(study schema 1, this mlplab reads 3\)\. help: pass another --out folder/);
+      assert.throws(f, /study\.db: was written by another mlplab version \(study schema 1, this mlplab reads 4\)\. help: pass another --out folder/);
     }
     const tables = new Database(join(v.dir, 'study.db'), { readonly: true });
     assert.deepEqual((tables.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]).map((r) => r.name), ['study', 'trials']);

@@ -1,0 +1,169 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConfigError } from '../../src/errors.js';
+import { resolveStudy } from '../../src/tune/config.js';
+import { moreSearchTrials, searchTrials, tpeObservations } from '../../src/tune/plan.js';
+import { shouldPrune } from '../../src/tune/pruners.js';
+import { SqliteStorage } from '../../src/tune/store-sqlite.js';
+import type { StoredTrial } from '../../src/tune/storage.js';
+import { spaceConfiguration } from '../../src/tune/strategies.js';
+import { runStudy } from '../../src/tune/study.js';
+import { randomSuggestion, suggestTpe } from '../../src/tune/tpe.js';
+import { syntheticStudyData, tempDir, tinyStudyConfig } from './helpers.js';
+
+const data = syntheticStudyData();
+
+const space = [
+  { path: 'train.learningRate', low: 0.0005, high: 0.5, log: true },
+  { path: 'network.widths', name: 'width', low: 2, high: 16, int: true },
+  { path: 'network.activations', name: 'activation', choices: ['relu', 'tanh'] },
+];
+
+function tpeConfig(over: Record<string, unknown> = {}): Record<string, unknown> {
+  const { factors: _f, seeds: _s, ...rest } = tinyStudyConfig({ epochs: 6 });
+  return { ...rest, name: 'tpe-tiny', space, strategy: { type: 'tpe', trials: 12, seed: 3, startupTrials: 4 }, pruner: { type: 'median', warmupEpochs: 1, startupTrials: 2 }, ...over };
+}
+
+function refused(config: Record<string, unknown>, field: string, expected: RegExp): void {
+  assert.throws(
+    () => resolveStudy(config, 'study.json'),
+    (e: unknown) => e instanceof ConfigError && e.field === `study.json: ${field}` && expected.test(e.expected),
+    `${field} should be refused`,
+  );
+}
+
+test('a search space and its sampler and pruner are checked when the study file is read, naming the field', () => {
+  refused(tpeConfig({ space: [{ path: 'train.learningRate', low: 0.1, high: 0.1 }] }), 'space[0].high', /above low \(0\.1\): the range is empty/);
+  refused(tpeConfig({ space: [{ path: 'train.learningRate', low: 0, high: 0.1, log: true }] }), 'space[0].low', /cannot touch or cross zero/);
+  refused(tpeConfig({ space: [{ path: 'network.dropout', low: 0, high: 1.2 }] }), 'space[0].high', /drop probability/);
+  refused(tpeConfig({ space: [{ path: 'train.seed', low: 0, high: 9, int: true }] }), 'space[0].path', /a run option/);
+  refused(tpeConfig({ pruner: { type: 'median', warmupEpochs: 6 } }), 'pruner.warmupEpochs', /fewer than the 6 epochs/);
+  refused(tpeConfig({ pruner: { type: 'successive-halving', minEpochs: 8 } }), 'pruner.minEpochs', /fewer than the 6 epochs/);
+  refused(tpeConfig({ pruner: { type: 'hyperband' } }), 'pruner.type', /'none' \| 'median' \| 'successive-halving'/);
+  refused(tpeConfig({ strategy: { type: 'cmaes', trials: 10 } }), 'strategy.type', /\{"type": "tpe", "trials": N\}/);
+  refused(tpeConfig({ strategy: 'one-at-a-time' }), 'strategy', /a space of ranges is sampled/);
+  refused(tpeConfig({ seeds: 3 }), 'seeds', /trains each suggestion once/);
+  refused({ ...tpeConfig(), factors: [{ path: 'train.momentum', values: [0.9] }] }, 'space', /not both/);
+  const { space: _s, ...noSpace } = tpeConfig();
+  refused({ ...noSpace, factors: [{ path: 'train.momentum', values: [0.9] }] }, 'space', /TPE samples ranges/);
+  refused(noSpace, 'factors', /or a "space" of ranges/);
+});
+
+test('a sampled width or activation applies to every hidden layer; depth is its own parameter', () => {
+  const s = resolveStudy(tpeConfig({ base: { network: { widths: [8, 8], activations: ['relu', 'relu'], batchNorm: false }, train: { learningRate: 0.05 } }, space: [...space, { path: 'network.layers', low: 1, high: 3, int: true }] }));
+  const c = spaceConfiguration(s, { 'train.learningRate': 0.01, 'network.widths': 5, 'network.activations': 'tanh', 'network.layers': 3 });
+  assert.deepEqual(c.run.network.widths, [5]);
+  assert.equal(c.run.network.layers, 3);
+  assert.equal(c.run.train.learningRate, 0.01);
+  assert.equal(c.label, 'learningRate=0.01, width=5, activation=tanh, layers=3');
+  // TPE enqueues its start-up trials up front, each drawn uniformly from the space.
+  const first = searchTrials(s);
+  assert.deepEqual(first.map((t) => t.key), ['tpe:0', 'tpe:1', 'tpe:2', 'tpe:3']);
+  first.forEach((t, n) => assert.deepEqual(t.params, randomSuggestion(s.space, n, 3)));
+});
+
+/** Trials of the study in `dir`, with each one's metric per epoch. */
+async function stored(dir: string): Promise<{ trials: StoredTrial[]; curves: Map<number, number[]> }> {
+  const store = SqliteStorage.open(dir);
+  try {
+    // A fresh study folder holds one study, the first.
+    const trials = (await store.trials(1)).sort((a, b) => a.position - b.position);
+    const curves = new Map<number, number[]>();
+    for (const t of trials) curves.set(t.id, (await store.epochs(t.id)).map((e) => e.valAccuracy));
+    return { trials, curves };
+  } finally {
+    await store.close();
+  }
+}
+
+test('a TPE study with median pruning: seeded suggestions read the finished trials, pruned trials stop where the pruner says, and the report shows them', async () => {
+  const a = tempDir();
+  const b = tempDir();
+  try {
+    const study = resolveStudy(tpeConfig());
+    const out = await runStudy(study, { dir: a.dir, data, workers: 1 });
+    const { trials, curves } = await stored(a.dir);
+    const search = trials.filter((t) => t.phase === 'search');
+    assert.deepEqual(search.map((t) => t.key), Array.from({ length: 12 }, (_, n) => `tpe:${n}`));
+    // Every suggestion after the start-up is TPE's answer to the trials that ended before it (one worker: all earlier ones).
+    for (let n = 4; n < 12; n++) {
+      const expected = suggestTpe(study.space, tpeObservations(study, search.slice(0, n)), n, 3, { startupTrials: 4, candidates: 24 });
+      assert.deepEqual(search[n].params, expected, `trial ${n}`);
+    }
+    assert.deepEqual(moreSearchTrials(study, trials), [], 'no trial beyond the 12 asked for');
+    // Each pruned trial stopped at the first epoch where the median rule fires against the trials that ended before it, and no other trial should have.
+    let pruned = 0;
+    for (const t of search) {
+      const others = search.filter((x) => x.position < t.position && (x.status === 'done' || x.status === 'pruned')).map((x) => curves.get(x.id)!);
+      const curve = curves.get(t.id)!;
+      const firstFire = curve.findIndex((_, e) => e + 1 < 6 && shouldPrune(study.pruner, e + 1, curve, others, 1)?.prune === true);
+      if (t.status === 'pruned') {
+        pruned++;
+        assert.equal(firstFire, curve.length - 1, `${t.key} stopped after epoch ${curve.length}`);
+        assert.match(t.error!, new RegExp(`^epoch ${curve.length}: best .* is worse than the median`));
+        assert.equal(t.result!.epochs, curve.length);
+      } else {
+        assert.equal(t.status, 'done');
+        assert.equal(firstFire, -1, `${t.key} was not pruned`);
+        assert.equal(curve.length, 6);
+      }
+    }
+    assert.ok(pruned >= 1 && pruned <= 10, `some trials pruned (${pruned})`);
+    // The winner is the best finished (not pruned) trial; the final model trains it.
+    const done = search.filter((t) => t.status === 'done');
+    const best = done.reduce((x, y) => (y.result!.metric > x.result!.metric ? y : x));
+    assert.equal(out.report.winner.label, best.label);
+    assert.ok(out.report.final?.test);
+    // study.json: every trial's state, epochs run and the pruner's reason.
+    const json = JSON.parse(readFileSync(join(a.dir, 'study.json'), 'utf8'));
+    assert.equal(json.trialLog.length, 12);
+    for (const [i, t] of search.entries()) {
+      const e = json.trialLog[i];
+      assert.equal(e.key, t.key);
+      assert.equal(e.state, t.status);
+      assert.equal(e.epochs, curves.get(t.id)!.length);
+      assert.equal(e.reason, t.status === 'pruned' ? t.error : null);
+    }
+    assert.equal(json.search.importance.length, 3);
+    const html = readFileSync(join(a.dir, 'report.html'), 'utf8');
+    for (const id of ['search', 'importance', 'best-trials', 'pruned', 'final']) assert.match(html, new RegExp(`id="${id}"`), id);
+    assert.match(html, /<svg/);
+    const md = readFileSync(join(a.dir, 'table1.md'), 'utf8');
+    assert.match(md, /^# tpe-tiny: search/);
+    assert.match(md, /## Pruned trials/);
+    // The same study file and seed on one worker: the same suggestions, states and results.
+    await runStudy(study, { dir: b.dir, data, workers: 1, htmlReport: false });
+    const again = await stored(b.dir);
+    assert.deepEqual(
+      again.trials.map((t) => [t.key, t.params, t.status, t.result?.metric]),
+      trials.map((t) => [t.key, t.params, t.status, t.result?.metric]),
+    );
+  } finally {
+    a.done();
+    b.done();
+  }
+});
+
+test('TPE on two workers runs exactly the trials asked for, each once; random search over a space enqueues them all at once', async () => {
+  const t = tempDir();
+  const r = tempDir();
+  try {
+    const study = resolveStudy(tpeConfig({ pruner: { type: 'none' }, strategy: { type: 'tpe', trials: 9, seed: 1, startupTrials: 3 } }));
+    const out = await runStudy(study, { dir: t.dir, data, workers: 2, htmlReport: false });
+    const { trials } = await stored(t.dir);
+    const search = trials.filter((x) => x.phase === 'search');
+    assert.deepEqual(search.map((x) => x.key).sort(), Array.from({ length: 9 }, (_, n) => `tpe:${n}`).sort());
+    assert.ok(search.every((x) => x.status === 'done' && x.attempt === 1));
+    assert.equal(out.report.trialLog.filter((x) => x.phase === 'search').length, 9);
+    const random = resolveStudy(tpeConfig({ name: 'random-tiny', pruner: { type: 'none' }, strategy: { type: 'random', trials: 5, seed: 2 } }));
+    assert.deepEqual(searchTrials(random).map((x) => x.params), Array.from({ length: 5 }, (_, n) => randomSuggestion(random.space, n, 2)));
+    const rout = await runStudy(random, { dir: r.dir, data, workers: 2, htmlReport: false });
+    assert.equal(rout.report.trialLog.filter((x) => x.phase === 'search' && x.state === 'done').length, 5);
+    assert.match(rout.report.strategy, /random search \(5 trials over ranges, seed 2\)/);
+  } finally {
+    t.done();
+    r.done();
+  }
+});

@@ -10,7 +10,7 @@ import { describeStudy, resolveStudy, type ResolvedStudy } from '../tune/config.
 import { loadStudyData } from '../tune/data.js';
 import { LiveView, fmtEta } from '../tune/live.js';
 import { defaultWorkers } from '../tune/pool.js';
-import { formatTable1Text } from '../tune/report.js';
+import { comparisonSentence, formatTable1Text } from '../tune/report.js';
 import { DEFAULT_LEASE_SECONDS } from '../tune/storage.js';
 import { PostgresStorage, isPostgresUrl, studyConflict } from '../tune/store-pg.js';
 import { STUDY_FILES, SqliteStorage } from '../tune/store-sqlite.js';
@@ -139,6 +139,8 @@ export function registerStudyCommand(program: Command): void {
         out(`final model: ${r.winner.label}`);
         if (r.final?.test) {
           out(`test accuracy ${fmtMetric(r.final.test.accuracy, 'valAccuracy')}, macro F1 ${r.final.test.report.macro.f1.toFixed(3)} (${r.final.test.report.macro.support} test rows, evaluated once)`);
+          const compared = comparisonSentence(r);
+          if (compared) out(compared);
         }
         const parts = [`${outcome.executed} run here`];
         if (outcome.byOthers > 0) parts.push(`${outcome.byOthers} by other workers`);

@@ -518,14 +518,15 @@ export function searchChart(points: SearchPoint[], o: { metric: string; higherIs
 
 /** One panel per parameter: the metric of each finished trial against that parameter's value. */
 export function sliceCharts(
-  params: { name: string; log: boolean; categorical: boolean; points: { x: number | string; value: number }[] }[],
-  o: { metric: string; percent?: boolean; width?: number },
+  params: { name: string; log: boolean; categorical: boolean; int?: boolean; points: { x: number | string; value: number }[] }[],
+  o: { metric: string; percent?: boolean; width?: number; columns?: number },
 ): TopLevelSpec {
   const axis = o.percent ? { format: '.0%' } : {};
   return {
     $schema: SCHEMA,
     title: { text: `${o.metric} by parameter`, subtitle: 'every finished trial; one panel per searched parameter' },
-    hconcat: params.map((p) => ({
+    columns: o.columns ?? 3,
+    concat: params.map((p) => ({
       width: o.width ?? 170,
       height: 160,
       title: { text: p.name, fontSize: 12 },
@@ -534,7 +535,7 @@ export function sliceCharts(
       encoding: {
         x: p.categorical
           ? { field: 'x', type: 'nominal', title: null, axis: { labelAngle: -30 } }
-          : { field: 'x', type: 'quantitative', title: null, scale: p.log ? { type: 'log' } : { zero: false }, axis: p.log ? { format: '.0e', tickCount: 4 } : { tickCount: 4 } },
+          : { field: 'x', type: 'quantitative', title: null, scale: p.log ? { type: 'log' } : { zero: false }, axis: p.int ? { format: 'd', tickCount: 4, tickMinStep: 1 } : p.log ? { format: '.0e', tickCount: 4 } : { tickCount: 4 } },
         y: { field: 'value', type: 'quantitative', title: o.metric, scale: { zero: false }, axis },
       },
     })),

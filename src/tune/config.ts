@@ -93,6 +93,12 @@ const finalSchema = z
     earlyStopping: z.union([earlyStoppingSchema, z.literal(false)], { error: 'false or {monitor, patience, minDelta, restoreBest}' }).optional(),
     /** Training rows for the final model; default: all of the training split. */
     trainRows: fields.positiveInt('a number of rows >= 1').optional(),
+    /**
+     * A model to train and test beside the final one, on the same data with the same final
+     * training (epochs, early stopping, seed): a preset name ("final": the model the original
+     * study chose) or {network, train}.
+     */
+    compareWith: z.unknown().optional(),
   })
   .strict();
 
@@ -177,6 +183,8 @@ export interface ResolvedStudy {
   alpha: number;
   combine: ParsedStudy['combine'];
   final: ParsedStudy['final'];
+  /** The model `final.compareWith` names, trained and tested beside the final model; null without one. */
+  reference: { label: string; spec: RunSpec; run: ResolvedRun } | null;
   /** Threads per trial as the file gives them (undefined: the cores divided among the workers). */
   threads: number | 'auto' | undefined;
   /** Hash of the canonical config: a study folder belongs to exactly one. */
@@ -185,6 +193,23 @@ export interface ResolvedStudy {
   canonical: unknown;
   /** The study file as given, with its name: what a study database stores, so any worker resolves this same study. */
   input: Record<string, unknown>;
+}
+
+/** A run in one line: "512-256 relu, batch norm, dropout 0.3; adamw, lr 0.001, weight decay 0.0001, batch 128, cosine, label smoothing 0.1". */
+export function describeRun(run: ResolvedRun): string {
+  const n = networkToModelOptions(run.network, 1, 2);
+  const t = run.train;
+  const same = <T>(xs: T[]) => xs.every((x) => JSON.stringify(x) === JSON.stringify(xs[0]));
+  const per = <T>(xs: T[], f: (x: T) => string) => (same(xs) ? f(xs[0]) : xs.map(f).join('/'));
+  const layers = n.hidden;
+  const net = [
+    layers.length ? layers.map((l) => l.width).join('-') : 'no hidden layer',
+    ...(layers.length ? [per(layers.map((l) => l.activation), String), per(layers.map((l) => l.batchNorm), (b) => (b ? 'batch norm' : 'no batch norm')), `dropout ${per(layers.map((l) => l.dropout), String)}`] : []),
+  ];
+  const opt = [t.optimizer === 'sgd' ? `sgd, momentum ${t.momentum}${t.nesterov ? ' (Nesterov)' : ''}` : t.optimizer, `lr ${t.learningRate}`, `weight decay ${t.weightDecay}`, `batch ${t.batchSize}`];
+  if (t.schedule.type !== 'constant') opt.push(t.schedule.type);
+  if (t.labelSmoothing > 0) opt.push(`label smoothing ${t.labelSmoothing}`);
+  return `${net.join(', ')}; ${opt.join(', ')}`;
 }
 
 /** What a study varies and how, in a few words: "9 factors, one-at-a-time, 3 seeds per configuration" or "6 parameters, tpe, 40 trials". */
@@ -255,6 +280,7 @@ export function resolveStudy(input: unknown, file = '', fallbackName = 'study'):
     }
     const seeds = space.length > 0 ? 1 : parsed.seeds;
     checkPruner(parsed.pruner, base.train.epochs);
+    const reference = parsed.final.compareWith === undefined ? null : resolveReference(parsed.final.compareWith, dataOptions);
     if (strategy.type === 'grid') {
       const size = factors.reduce((n, f) => n * f.values.length, 1);
       if (size > MAX_GRID_CONFIGS) {
@@ -289,6 +315,7 @@ export function resolveStudy(input: unknown, file = '', fallbackName = 'study'):
       alpha: parsed.alpha,
       combine: parsed.combine,
       final: parsed.final,
+      reference,
       threads: parsed.threads,
       hash: hashJson(canonical),
       canonical,
@@ -340,6 +367,19 @@ function checkPruner(p: PrunerConfig, epochs: number): void {
   if (p.type === 'successive-halving' && p.minEpochs >= epochs) {
     throw new ConfigError('pruner.minEpochs', p.minEpochs, `fewer than the ${epochs} epochs a trial trains (the first rung must come before the end)`);
   }
+}
+
+/** The model `final.compareWith` names, with the study's data options. */
+function resolveReference(compareWith: unknown, dataOptions: RunSpec['data']): NonNullable<ResolvedStudy['reference']> {
+  let spec: RunSpec;
+  try {
+    spec = { ...baseRunSpec(compareWith), data: dataOptions };
+  } catch (e) {
+    if (e instanceof ConfigError) throw new ConfigError(`final.compareWith${e.field === 'base' ? '' : e.field.slice(4)}`, e.value, e.expected);
+    throw e;
+  }
+  const run = resolveRun(spec, 'final.compareWith');
+  return { label: typeof compareWith === 'string' ? `the original study's ${compareWith} model` : 'the reference model', spec, run };
 }
 
 function baseRunSpec(base: unknown): RunSpec {

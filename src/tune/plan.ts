@@ -8,7 +8,7 @@
  */
 import { mergeSpecs, resolveRun, type ResolvedRun } from '../run/spec.js';
 import { bestConfig, buildTable1, combinedCandidate, configStats, direction, interactionCheck, type Candidate, type ConfigStats, type InteractionCheck, type Table1 } from './analysis.js';
-import type { ResolvedStudy } from './config.js';
+import { configKey, type ResolvedStudy } from './config.js';
 import { isFinished, type StoredTrial, type StudyStage, type TrialPhase, type TrialSpec } from './storage.js';
 import { configuration, expandStrategy, neighbourLevels, spaceConfiguration, studySeeds, trialConfiguration, type Configuration } from './strategies.js';
 import { suggestTpe, type Observation } from './tpe.js';
@@ -98,6 +98,18 @@ export function finalTrial(study: ResolvedStudy, winner: Configuration): TrialSp
     params: winner.params ?? null,
     epochs: finalRun(study, winner.run, seed).train.epochs,
   };
+}
+
+/** Key prefix of the reference model's trial (`final.compareWith`), trained in the final stage beside the winner. */
+export const REFERENCE_PREFIX = 'reference:';
+
+/** The reference model's trial, or null when the study names none or it is the winner itself. */
+export function referenceTrial(study: ResolvedStudy, winner: Configuration): TrialSpec | null {
+  if (!study.reference) return null;
+  const key = configKey(study.reference.run);
+  if (key === winner.key) return null;
+  const seed = studySeeds(study)[0];
+  return { key: `${REFERENCE_PREFIX}${trialKey(key, seed)}`, configKey: key, seed, phase: 'final', label: study.reference.label, levels: [], params: null, epochs: finalRun(study, study.reference.run, seed).train.epochs };
 }
 
 /** What the finished trials say, as far as the study has come. */
@@ -212,7 +224,9 @@ export function nextStage(
   log: (line: string) => void = () => undefined,
 ): { to: StudyStage; trials: TrialSpec[] } {
   const final = (winner: Configuration | null) =>
-    study.final.enabled && hasTest && winner ? { to: 'final' as const, trials: [finalTrial(study, winner)] } : { to: 'done' as const, trials: [] };
+    study.final.enabled && hasTest && winner
+      ? { to: 'final' as const, trials: [finalTrial(study, winner), ...[referenceTrial(study, winner)].filter((t): t is TrialSpec => t !== null)] }
+      : { to: 'done' as const, trials: [] };
   if (stage === 'final') return { to: 'done', trials: [] };
   if (stage === 'search') {
     const more = moreSearchTrials(study, trials);

@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import type { Prepared } from '../data/prepare.js';
-import { formatDuration, formatPercent, formatScientific as sci } from '../format.js';
+import { formatCount, formatDuration, formatPercent, formatScientific as sci } from '../format.js';
 import { writeFileAtomic } from '../io/files.js';
 import { factorChart, searchChart, sliceCharts, type FactorPoint, type SearchPoint } from '../report/charts.js';
 import { REPORT_STYLE, card, esc, inlineSvg, preparationSteps, reportPage, runReportSections, type ReportSection } from '../report/html.js';
@@ -14,7 +14,7 @@ import { renderRunFigureSvgs, specToSvg } from '../report/render-node.js';
 import type { RunReport } from '../report/run-report.js';
 import { writeRunFolder } from '../run/folder.js';
 import { fmtGain, fmtMetric, fmtP, fmtSignedGain, type Candidate, type ConfigStats, type InteractionCheck, type LayerSummary, type RankedConfig, type Table1 } from './analysis.js';
-import type { ResolvedStudy, StudyMetric } from './config.js';
+import { describeRun, type ResolvedStudy, type StudyMetric } from './config.js';
 import { parameterImportance, type Importance } from './importance.js';
 import type { PrunerConfig } from './pruners.js';
 import { formatParamValue, type Param } from './space.js';
@@ -49,10 +49,26 @@ export interface StudyReport {
   costRule: { maxTimeRatio: number; minGain: number } | null;
   pickRule: 'significant' | 'best-mean';
   ranking: RankedConfig[];
-  winner: { key: string; label: string; spec: unknown };
+  /** The configuration the final model trains: its key, label, spec and a one-line description. */
+  winner: { key: string; label: string; spec: unknown; description: string };
   final: RunReport | null;
   /** Why there is no final model, when its training failed (diverged). */
   finalError: string | null;
+  /** The model the study file names in `final.compareWith`, trained and tested beside the final model. */
+  reference: ReferenceModel | null;
+}
+
+/** The reference model beside the final one: same data, same test set, same final training. */
+export interface ReferenceModel {
+  label: string;
+  spec: unknown;
+  /** The model in one line (describeRun). */
+  description: string;
+  /** Its run report (null when it is the final model itself, or its training failed). */
+  final: RunReport | null;
+  error: string | null;
+  /** The search chose this very model: it trained once, as the final model. */
+  sameAsWinner: boolean;
 }
 
 /** One trial as study.json records it. */
@@ -89,6 +105,7 @@ export interface BuildStudyReportArgs {
   winner: Configuration;
   final: RunReport | null;
   finalError: string | null;
+  reference?: ReferenceModel | null;
   trials: Pick<StoredTrial, 'key' | 'phase' | 'label' | 'seed' | 'status' | 'result' | 'error' | 'params' | 'position'>[];
   workers: number;
   wallSeconds: number;
@@ -166,10 +183,43 @@ export function buildStudyReport(a: BuildStudyReportArgs): StudyReport {
     costRule: a.candidate ? s.combine.costRule : null,
     pickRule: s.combine.pick,
     ranking: a.ranking,
-    winner: { key: a.winner.key, label: a.winner.label, spec: a.winner.spec },
+    winner: { key: a.winner.key, label: a.winner.label, spec: a.winner.spec, description: describeRun(a.winner.run) },
     final: a.final,
     finalError: a.finalError,
+    reference: a.reference ?? null,
   };
+}
+
+/** The final model and the reference model side by side, as table rows: name, configuration, test accuracy, macro F1, epochs, training time. */
+function comparisonRows(r: StudyReport): string[][] {
+  const ref = r.reference;
+  if (!ref || !r.final) return [];
+  const row = (name: string, label: string, run: RunReport | null, error: string | null) =>
+    run?.test
+      ? [name, label, formatPercent(run.test.accuracy), run.test.report.macro.f1.toFixed(3), String(run.history.length), fmtSeconds(run.seconds)]
+      : [name, label, error ? `failed: ${error}` : 'not trained', '', '', ''];
+  const rows = [row("mlplab's choice (the final model)", r.winner.description, r.final, null)];
+  if (ref.sameAsWinner) rows[0][0] += `, which is ${ref.label}`;
+  else rows.push(row(capitalise(ref.label), ref.description, ref.final, ref.error));
+  return rows;
+}
+
+/** The comparison as Markdown lines (empty without a reference model). */
+function comparisonMarkdown(r: StudyReport): string[] {
+  const rows = comparisonRows(r);
+  if (rows.length === 0) return [];
+  return ['', `## The final model beside ${r.reference!.label}`, '', comparisonSentence(r), '', '| model | configuration | test accuracy | macro F1 | epochs | time |', '|---|---|---|---|---|---|', ...rows.map((c) => `| ${c.map((x, i) => (i === 1 ? `\`${x}\`` : x)).join(' | ')} |`)];
+}
+
+/** One sentence on the comparison: which model tested better, by how much ('' without a reference model). */
+export function comparisonSentence(r: StudyReport): string {
+  const ref = r.reference;
+  if (!ref || !r.final?.test) return '';
+  if (ref.sameAsWinner) return `The search chose ${ref.label} itself.`;
+  if (!ref.final?.test) return `${capitalise(ref.label)} could not be tested${ref.error ? `: ${ref.error}` : ''}.`;
+  const d = r.final.test.accuracy - ref.final.test.accuracy;
+  const pts = `${Math.abs(100 * d).toFixed(2)} points`;
+  return `On the same ${formatCount(r.final.test.report.macro.support)} test rows, mlplab's final model is ${d === 0 ? 'as accurate as' : `${pts} ${d > 0 ? 'more' : 'less'} accurate than`} ${ref.label} (${formatPercent(r.final.test.accuracy)} against ${formatPercent(ref.final.test.accuracy)}), both trained once with the same data, seed and final training.`;
 }
 
 const metricName = (m: StudyMetric) => (m === 'valAccuracy' ? 'validation accuracy' : 'validation loss');
@@ -280,6 +330,7 @@ function searchMarkdown(r: StudyReport): string {
   out.push(`Final model: ${r.winner.label}.`);
   if (r.finalError) out.push(`Its training failed: ${r.finalError}`);
   if (r.final?.test) out.push(`Test accuracy ${formatPercent(r.final.test.accuracy)}, macro F1 ${r.final.test.report.macro.f1.toFixed(3)} (${r.final.test.report.macro.support} test rows, evaluated once).`);
+  out.push(...comparisonMarkdown(r));
   return out.join('\n') + '\n';
 }
 
@@ -342,6 +393,7 @@ export function formatTable1Markdown(r: StudyReport): string {
   out.push(`Final model: ${r.winner.label}.`);
   if (r.finalError) out.push(`Its training failed: ${r.finalError}`);
   if (r.final?.test) out.push(`Test accuracy ${formatPercent(r.final.test.accuracy)}, macro F1 ${r.final.test.report.macro.f1.toFixed(3)} (${r.final.test.report.macro.support} test rows, evaluated once).`);
+  out.push(...comparisonMarkdown(r));
   return out.join('\n') + '\n';
 }
 
@@ -453,12 +505,13 @@ async function searchSections(r: StudyReport): Promise<ReportSection[]> {
             name: p.name,
             log: p.kind === 'range' && p.log,
             categorical: p.kind === 'choice',
+            int: p.kind === 'range' && p.int,
             points: done.map((t) => {
               const v = t.params![p.path];
               return { x: p.kind === 'choice' ? formatParamValue(p, v) : (v as number), value: t.metric! };
             }),
           })),
-          { metric: metricName(r.metric), percent, width: Math.max(120, Math.floor(640 / Math.max(1, Math.min(space.length, 4))) - 20) },
+          { metric: metricName(r.metric), percent, width: 170, columns: Math.min(3, space.length) },
         ),
       )
     : '';
@@ -624,7 +677,20 @@ ${preparationSteps(r.data.steps)}
 async function finalModelSections(r: StudyReport): Promise<ReportSection[]> {
   if (r.final) {
     const finalSections = runReportSections(r.final, await renderRunFigureSvgs(r.final, { compact: true }), { idPrefix: 'final-' });
-    return [{ id: 'final', html: `<div class="final-divider" id="final">Final model: ${esc(r.winner.label)}</div>` }, ...finalSections];
+    const rows = comparisonRows(r);
+    const comparison: ReportSection[] = rows.length
+      ? [
+          {
+            id: 'comparison',
+            html: `<section id="comparison"><h2>The final model beside ${esc(r.reference!.label)}</h2>
+<p class="verdict">${esc(comparisonSentence(r))}</p>
+<table><thead><tr><th scope="col">model</th><th scope="col">configuration</th><th scope="col" class="num">test accuracy</th><th scope="col" class="num">macro F1</th><th scope="col" class="num">epochs</th><th scope="col" class="num">time</th></tr></thead><tbody>
+${rows.map((c) => `<tr><th scope="row">${esc(c[0])}</th><td>${esc(c[1])}</td><td class="num">${esc(c[2])}</td><td class="num">${esc(c[3])}</td><td class="num">${esc(c[4])}</td><td class="num">${esc(c[5])}</td></tr>`).join('\n')}
+</tbody></table></section>`,
+          },
+        ]
+      : [];
+    return [...comparison, { id: 'final', html: `<div class="final-divider" id="final">Final model: ${esc(r.winner.label)}</div>` }, ...finalSections];
   }
   if (r.finalError) return [{ id: 'final', html: `<section id="final"><h2>Final model: ${esc(r.winner.label)}</h2><p class="verdict bad">Its training failed: ${esc(r.finalError)}</p></section>` }];
   return [];
@@ -634,7 +700,7 @@ async function finalModelSections(r: StudyReport): Promise<ReportSection[]> {
  * Write table1.md, study.json, report.html and the final model's run folder (final/, as
  * `mlplab train` writes it) into `dir`; returns the paths.
  */
-export async function writeStudyReport(dir: string, r: StudyReport, o: { modelJson: string | null; html: boolean }): Promise<string[]> {
+export async function writeStudyReport(dir: string, r: StudyReport, o: { modelJson: string | null; referenceJson?: string | null; html: boolean }): Promise<string[]> {
   const files: string[] = [];
   const put = async (name: string, data: string) => {
     await writeFileAtomic(join(dir, name), data);
@@ -643,6 +709,7 @@ export async function writeStudyReport(dir: string, r: StudyReport, o: { modelJs
   await put(STUDY_FILES.table, formatTable1Markdown(r));
   await put(STUDY_FILES.summary, JSON.stringify({ ...r, final: r.final ? { ...r.final, test: r.final.test ? { ...r.final.test, predictions: undefined } : null } : null }, null, 2) + '\n');
   if (r.final && o.modelJson) files.push(...(await writeRunFolder({ report: r.final, modelFile: o.modelJson }, join(dir, 'final'), { html: o.html })));
+  if (r.reference?.final && o.referenceJson) files.push(...(await writeRunFolder({ report: r.reference.final, modelFile: o.referenceJson }, join(dir, 'reference'), { html: o.html })));
   if (o.html) await put(STUDY_FILES.report, await renderStudyReportHtml(r));
   return files;
 }

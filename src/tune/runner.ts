@@ -14,7 +14,8 @@ import { coreCount, resolveThreads, type BackendName } from '../tensor/index.js'
 import type { ResolvedStudy } from './config.js';
 import { shared, subsetRows } from './data.js';
 import { direction } from './analysis.js';
-import { finalRun, moreSearchTrials, nextStage } from './plan.js';
+import { configKey } from './config.js';
+import { REFERENCE_PREFIX, finalRun, moreSearchTrials, nextStage } from './plan.js';
 import { JobCancelledError, PoolStoppedError, WorkerPool } from './pool.js';
 import type { PruneInput, WorkerInit, WorkerJob } from './protocol.js';
 import { workerName, type Claim, type StoredTrial, type StudyRecord, type StudyStorage, type TrialFinish } from './storage.js';
@@ -255,13 +256,17 @@ export function workerInit(study: ResolvedStudy, d: Prepared, backend: BackendNa
 
 /** The job of a claimed trial, rebuilt from the study config and the trial's factor levels (or sampled parameters). */
 function jobFor(study: ResolvedStudy, data: Prepared, where: string, t: StoredTrial, prune: PruneInput | undefined): WorkerJob {
+  const rows = subsetRows(data.train, study.final.trainRows, study.data.seed);
+  if (t.key.startsWith(REFERENCE_PREFIX) && study.reference && configKey(study.reference.run) === t.configKey) {
+    return { type: 'final', id: t.id, run: finalRun(study, study.reference.run, t.seed), rows, title: `${study.name}: ${study.reference.label}` };
+  }
   const c = trialConfiguration(study, t);
   if (c.key !== t.configKey) {
     throw new StorageError(where, `trial ${t.key} of study "${study.name}" names configuration ${t.configKey}, but its ${t.params ? 'parameters' : 'levels'} give ${c.key} here: it was enqueued by another mlplab version`);
   }
   if (t.phase !== 'final') return { type: 'trial', id: t.id, run: c.run, seed: t.seed, metric: study.metric, ...(prune ? { prune } : {}) };
   const run = finalRun(study, c.run, t.seed);
-  return { type: 'final', id: t.id, run, rows: subsetRows(data.train, study.final.trainRows, study.data.seed), title: `${study.name}: final model (${c.label})` };
+  return { type: 'final', id: t.id, run, rows, title: `${study.name}: final model (${c.label})` };
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {

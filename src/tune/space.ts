@@ -93,5 +93,8 @@ export function sampleParam(p: Param, rng: Rng): unknown {
 /** A short label for a sampled value: 3 significant digits for floats. */
 export function formatParamValue(p: Param, v: unknown): string {
   if (p.kind === 'range' && !p.int && typeof v === 'number') return String(Number(v.toPrecision(3)));
-  return typeof v === 'string' ? v : JSON.stringify(v);
+  if (typeof v === 'string') return v;
+  // An option object such as a schedule reads best by its type alone when that is all it holds.
+  if (v !== null && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 1 && typeof (v as { type?: unknown }).type === 'string') return (v as { type: string }).type;
+  return JSON.stringify(v);
 }

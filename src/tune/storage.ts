@@ -182,8 +182,8 @@ export interface StudyStorage {
   counts(studyId: number): Promise<TrialCounts>;
   /** Per-epoch metrics of a finished trial. */
   epochs(trialId: number): Promise<EpochRecord[]>;
-  /** The final model's trial and output, once it is enqueued. */
-  finalTrial(studyId: number): Promise<{ trial: StoredTrial; output: FinalOutput | null } | undefined>;
+  /** The final stage's trials (the final model, then the reference model when the study names one) with their outputs, once enqueued. */
+  finalTrials(studyId: number): Promise<{ trial: StoredTrial; output: FinalOutput | null }[]>;
   close(): Promise<void>;
 }
 

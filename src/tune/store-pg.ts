@@ -386,13 +386,12 @@ export class PostgresStorage implements StudyStorage {
     return r.rows.map(epochFromRow);
   }
 
-  async finalTrial(studyId: number): Promise<{ trial: StoredTrial; output: FinalOutput | null } | undefined> {
+  async finalTrials(studyId: number): Promise<{ trial: StoredTrial; output: FinalOutput | null }[]> {
     const r = await this.query<TrialRow & { output_json: string | null }>(
-      `SELECT ${TRIAL_COLUMNS}, output_json FROM mlplab_trials WHERE study_id = $1 AND phase = 'final' ORDER BY position DESC LIMIT 1`,
+      `SELECT ${TRIAL_COLUMNS}, output_json FROM mlplab_trials WHERE study_id = $1 AND phase = 'final' ORDER BY position`,
       [studyId],
     );
-    const row = r.rows[0];
-    return row ? { trial: trialFromRow(row), output: row.output_json ? (JSON.parse(row.output_json) as FinalOutput) : null } : undefined;
+    return r.rows.map((row) => ({ trial: trialFromRow(row), output: row.output_json ? (JSON.parse(row.output_json) as FinalOutput) : null }));
   }
 
   async close(): Promise<void> {

@@ -413,12 +413,10 @@ export class SqliteStorage implements StudyStorage {
     return this.run(() => (this.db.prepare('SELECT * FROM mlplab_epochs WHERE trial_id = ? ORDER BY epoch').all(trialId) as EpochRow[]).map(epochFromRow));
   }
 
-  async finalTrial(studyId: number): Promise<{ trial: StoredTrial; output: FinalOutput | null } | undefined> {
+  async finalTrials(studyId: number): Promise<{ trial: StoredTrial; output: FinalOutput | null }[]> {
     return this.run(() => {
-      const row = this.db.prepare(`SELECT ${TRIAL_COLUMNS}, output_json FROM mlplab_trials WHERE study_id = ? AND phase = 'final' ORDER BY position DESC LIMIT 1`).get(studyId) as
-        | (TrialRow & { output_json: string | null })
-        | undefined;
-      return row ? { trial: trialFromRow(row), output: row.output_json ? (JSON.parse(row.output_json) as FinalOutput) : null } : undefined;
+      const rows = this.db.prepare(`SELECT ${TRIAL_COLUMNS}, output_json FROM mlplab_trials WHERE study_id = ? AND phase = 'final' ORDER BY position`).all(studyId) as (TrialRow & { output_json: string | null })[];
+      return rows.map((row) => ({ trial: trialFromRow(row), output: row.output_json ? (JSON.parse(row.output_json) as FinalOutput) : null }));
     });
   }
 

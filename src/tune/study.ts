@@ -10,10 +10,10 @@ import { ConfigError, MlplabError, StorageError } from '../errors.js';
 import type { BackendName } from '../tensor/index.js';
 import { createBackend, wasmSimdSupported } from '../tensor/index.js';
 import { configStats, rankConfigs } from './analysis.js';
-import { resolveStudy, type ResolvedStudy } from './config.js';
+import { describeRun, resolveStudy, type ResolvedStudy } from './config.js';
 import { loadStudyData, subsetRows } from './data.js';
 import { checkFingerprint, dataFingerprint } from './fingerprint.js';
-import { analyse, searchTrials, uniqueStats } from './plan.js';
+import { REFERENCE_PREFIX, analyse, searchTrials, uniqueStats } from './plan.js';
 import { PoolStoppedError, WorkerFailure, defaultWorkers } from './pool.js';
 import { ProgressTracker, type StudyProgress } from './progress.js';
 import { buildStudyReport, writeStudyReport, type StudyReport } from './report.js';
@@ -131,7 +131,7 @@ export async function runStudy(study: ResolvedStudy, options: RunStudyOptions): 
     await tracker.stop();
     const trials = await storage.trials(record.id);
     const report = await studyReport(storage, record.id, study, options.data, { workers, wallSeconds: (performance.now() - started) / 1000, executed: stats.executed });
-    const files = await writeStudyReport(options.dir, report.report, { modelJson: report.modelJson, html: options.htmlReport ?? true });
+    const files = await writeStudyReport(options.dir, report.report, { modelJson: report.modelJson, referenceJson: report.referenceJson, html: options.htmlReport ?? true });
     const finishedBefore = tracker.finishedBefore();
     const reused = trials.filter((x) => finishedBefore.has(x.id) && x.phase !== 'final').length;
     return {
@@ -172,14 +172,16 @@ async function studyReport(
   study: ResolvedStudy,
   data: Prepared,
   run: { workers: number; wallSeconds: number; executed: number },
-): Promise<{ report: StudyReport; modelJson: string | null }> {
+): Promise<{ report: StudyReport; modelJson: string | null; referenceJson: string | null }> {
   const record = await storage.study(studyId);
   const all = await storage.trials(studyId);
   const trials = all.filter((t) => t.phase !== 'final');
   const a = analyse(study, trials, record.stage);
   const configs = [...a.search, ...a.checkConfigs, ...(a.repair?.configs ?? [])];
   const stats = configStats(configs, trials);
-  const final = await storage.finalTrial(studyId);
+  const finals = await storage.finalTrials(studyId);
+  const final = finals.find((f) => !f.trial.key.startsWith(REFERENCE_PREFIX));
+  const reference = finals.find((f) => f.trial.key.startsWith(REFERENCE_PREFIX));
   const trialRows = subsetRows(data.train, study.data.trainRows, study.data.seed);
   const workers = new Set(all.map((t) => t.worker).filter((w) => w !== null));
   const report = buildStudyReport({
@@ -195,12 +197,15 @@ async function studyReport(
     winner: a.winner ?? a.search[0],
     final: final?.output?.report ?? null,
     finalError: final?.trial.status === 'failed' ? final.trial.error : null,
+    reference: study.reference && final
+      ? { label: study.reference.label, spec: study.reference.spec, description: describeRun(study.reference.run), final: reference?.output?.report ?? null, error: reference?.trial.status === 'failed' ? reference.trial.error : null, sameAsWinner: reference === undefined }
+      : null,
     trials,
     workers: storage.kind === 'sqlite' ? run.workers : Math.max(run.workers, workers.size),
     wallSeconds: run.wallSeconds,
     executed: run.executed,
   });
-  return { report, modelJson: final?.output?.modelFile ?? null };
+  return { report, modelJson: final?.output?.modelFile ?? null, referenceJson: reference?.output?.modelFile ?? null };
 }
 
 export interface RunWorkerOptions {

@@ -88,13 +88,19 @@ test('the canonical key ignores how a run is written but not what it trains', ()
 });
 
 test('the shipped example studies are valid', () => {
-  const names = readdirSync(fileURLToPath(new URL('../../../examples/', import.meta.url))).filter((f) => /study.*\.json$/.test(f));
-  assert.ok(names.includes('seed-study.json') && names.includes('quick-study.json'));
+  const names = readdirSync(fileURLToPath(new URL('../../../examples/', import.meta.url))).filter((f) => /study.*\.json$|^fashion-best\.json$/.test(f));
+  assert.ok(names.includes('seed-study.json') && names.includes('quick-study.json') && names.includes('fashion-best.json'));
   for (const name of names) {
     const text = readFileSync(fileURLToPath(new URL(`../../../examples/${name}`, import.meta.url)), 'utf8');
     const s = resolveStudy(JSON.parse(text), name);
-    assert.ok(s.factors.length >= 2, name);
+    assert.ok(s.factors.length >= 2 || s.space.length >= 2, name);
   }
+  const best = resolveStudy(JSON.parse(readFileSync(fileURLToPath(new URL('../../../examples/fashion-best.json', import.meta.url)), 'utf8')));
+  // The raw 784 pixels, a TPE search with pruning, the final model on every training row.
+  assert.equal(best.strategy.type, 'tpe');
+  assert.equal(best.pruner.type, 'successive-halving');
+  assert.equal(best.base.data.pca, null);
+  assert.equal(best.final.trainRows, undefined);
   const seed = resolveStudy(JSON.parse(readFileSync(fileURLToPath(new URL('../../../examples/seed-study.json', import.meta.url)), 'utf8')));
   // SEED.md: the study's nine factors, starting from its default model.
   assert.deepEqual(

@@ -306,3 +306,50 @@ test('a worker whose data differs from the study\'s is refused in one line and t
     await db.drop();
   }
 });
+
+test('a TPE study with pruning on PostgreSQL, worked on by two processes: every suggestion runs once, pruned trials keep their curves, the study finishes', { skip: pgSkip, timeout: 240_000 }, async () => {
+  const db = await freshDatabase();
+  const out = join(work, 'tpe');
+  const file = join(work, 'tpe.json');
+  const { factors: _f, seeds: _s, combine: _c, ...rest } = config;
+  writeFileSync(
+    file,
+    JSON.stringify({
+      ...rest,
+      name: 'spread-tpe',
+      epochs: 600,
+      space: [
+        { path: 'train.learningRate', low: 0.0003, high: 0.05, log: true },
+        { path: 'network.widths', low: 4, high: 32, int: true },
+      ],
+      strategy: { type: 'tpe', trials: 10, startupTrials: 4, seed: 5 },
+      pruner: { type: 'median', warmupEpochs: 30, startupTrials: 2 },
+    }),
+  );
+  try {
+    const study = start(['study', file, '--storage', db.url, '--out', out, '--workers', '1', '--no-html'], work);
+    await until('the study to be created', async () => (await sql(db.url, "SELECT to_regclass('mlplab_studies') AS t"))[0].t && (await sql(db.url, 'SELECT id FROM mlplab_studies')).length > 0);
+    const worker = start(['worker', '--storage', db.url, '--study', 'spread-tpe', '--workers', '1'], work);
+    await exitsOk(study, 'mlplab study');
+    await exitsOk(worker, 'the worker');
+    const rows = await sql<TrialRow & { error: string | null; params_json: string }>(db.url, "SELECT id, key, phase, status, attempt, worker, result_json, error, params_json FROM mlplab_trials WHERE phase = 'search' ORDER BY position");
+    assert.deepEqual(rows.map((r) => r.key), Array.from({ length: 10 }, (_, n) => `tpe:${n}`), 'each suggestion enqueued once, in order');
+    assert.ok(rows.every((r) => r.attempt === 1 && (r.status === 'done' || r.status === 'pruned')));
+    const pids = new Set(rows.map((r) => r.worker!.split(':')[1]));
+    assert.equal(pids.size, 2, 'both processes trained trials');
+    const epochs = await sql<{ trial_id: number; n: string }>(db.url, 'SELECT trial_id, COUNT(*) AS n FROM mlplab_epochs GROUP BY trial_id');
+    for (const r of rows) {
+      const n = Number(epochs.find((e) => e.trial_id === r.id)?.n ?? 0);
+      assert.equal(n, JSON.parse(r.result_json!).epochs, `${r.key}: its curve as far as it ran`);
+      if (r.status === 'pruned') {
+        assert.ok(n > 30 && n < 600, `${r.key} stopped after the warm-up, before the end (${n})`);
+        assert.match(r.error!, new RegExp(`^epoch ${n}: best .* is worse than the median of \\d+ trials`));
+      } else assert.equal(n, 600);
+    }
+    const json = JSON.parse(readFileSync(join(out, 'study.json'), 'utf8'));
+    assert.equal(json.trialLog.filter((t: { phase: string }) => t.phase === 'search').length, 10);
+    assert.ok(json.final.test.accuracy > 0.5);
+  } finally {
+    await db.drop();
+  }
+});

@@ -1,14 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '../../src/errors.js';
 import { resolveStudy } from '../../src/tune/config.js';
-import { moreSearchTrials, searchTrials, tpeObservations } from '../../src/tune/plan.js';
+import { runExperiment } from '../../src/run/experiment.js';
+import { finalRun, moreSearchTrials, searchTrials, tpeObservations } from '../../src/tune/plan.js';
 import { shouldPrune } from '../../src/tune/pruners.js';
 import { SqliteStorage } from '../../src/tune/store-sqlite.js';
 import type { StoredTrial } from '../../src/tune/storage.js';
-import { spaceConfiguration } from '../../src/tune/strategies.js';
+import { spaceConfiguration, studySeeds } from '../../src/tune/strategies.js';
 import { runStudy } from '../../src/tune/study.js';
 import { randomSuggestion, suggestTpe } from '../../src/tune/tpe.js';
 import { syntheticStudyData, tempDir, tinyStudyConfig } from './helpers.js';
@@ -165,5 +166,31 @@ test('TPE on two workers runs exactly the trials asked for, each once; random se
   } finally {
     t.done();
     r.done();
+  }
+});
+
+test("final.compareWith trains the named model beside the final one on the same data, seed and final training, and tests it once", async () => {
+  const t = tempDir();
+  try {
+    const reference = { network: { widths: [3], activations: 'tanh', batchNorm: false, dropout: 0 }, train: { learningRate: 0.02, batchSize: 16, momentum: 0.5, weightDecay: 0 } };
+    const study = resolveStudy(tinyStudyConfig({ final: { epochs: 4, compareWith: reference } }));
+    assert.throws(() => resolveStudy(tinyStudyConfig({ final: { compareWith: 'best' } }), 'study.json'), (e: unknown) => e instanceof ConfigError && e.field === 'study.json: final.compareWith');
+    const out = await runStudy(study, { dir: t.dir, data, workers: 2 });
+    const ref = out.report.reference!;
+    assert.equal(ref.sameAsWinner, false);
+    assert.ok(ref.final?.test && out.report.final?.test);
+    // Independently: the same run trained directly on the study's data gives the same test predictions.
+    const direct = await runExperiment(finalRun(study, study.reference!.run, studySeeds(study)[0]), data, { title: 'direct' });
+    direct.model.dispose();
+    assert.equal(ref.final.test.accuracy, direct.report.test!.accuracy);
+    assert.deepEqual(ref.final.test.confusion, direct.report.test!.confusion);
+    assert.equal(ref.final.history.length, 4);
+    const md = readFileSync(join(t.dir, 'table1.md'), 'utf8');
+    assert.match(md, /## The final model beside the reference model/);
+    assert.match(md, /On the same 90 test rows, mlplab's final model is/);
+    assert.match(readFileSync(join(t.dir, 'report.html'), 'utf8'), /id="comparison"/);
+    assert.ok(existsSync(join(t.dir, 'reference', 'model.json')) && existsSync(join(t.dir, 'final', 'model.json')));
+  } finally {
+    t.done();
   }
 });

@@ -220,14 +220,16 @@ for (const backend of BACKENDS) {
     const { study } = await s.createStudy(newStudy(), specs(1));
     const c0 = (await s.claim(study.id, 'w:1:1', 30))!;
     await s.finish(c0, done(0.5));
-    assert.equal(await s.finalTrial(study.id), undefined);
+    assert.deepEqual(await s.finalTrials(study.id), []);
     assert.equal(await s.advance(study.id, 'search', 'final', specs(1, 'final', 'final:c')), true);
     const c = (await s.claim(study.id, 'w:1:1', 30))!;
     assert.equal(c.trial.phase, 'final');
     const modelFile = JSON.stringify({ format: 'mlplab-model', tensors: ['x'.repeat(200_000)] });
     const report = { title: 'final', test: { accuracy: 0.8125 } } as unknown as NonNullable<TrialFinish['output']>['report'];
     assert.equal(await s.finish(c, { status: 'done', result: null, error: null, history: [], output: { report, modelFile } }), true);
-    const f = (await s.finalTrial(study.id))!;
+    const finals = await s.finalTrials(study.id);
+    assert.equal(finals.length, 1);
+    const f = finals[0];
     assert.equal(f.trial.status, 'done');
     assert.equal(f.output!.modelFile, modelFile);
     assert.deepEqual(f.output!.report, report);

@@ -199,6 +199,9 @@ export class PostgresStorage implements StudyStorage {
     return this.retry(async () => {
       const c = await this.pool.connect();
       let broken: Error | undefined;
+      // A checked-out connection the server drops between two statements reports it here (not on the pool); the next statement then fails and the transaction is retried.
+      const onError = (e: Error) => void (broken ??= e);
+      c.on('error', onError);
       try {
         await c.query('BEGIN');
         const out = await f(c);
@@ -209,6 +212,7 @@ export class PostgresStorage implements StudyStorage {
         else await c.query('ROLLBACK').catch((r: Error) => (broken = r));
         throw e;
       } finally {
+        c.off('error', onError);
         c.release(broken);
       }
     });

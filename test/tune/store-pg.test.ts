@@ -88,7 +88,7 @@ test('tables of another schema version are refused on connecting, and the comman
     await s.createStudy({ name: 'old', hash: study.hash, config: study.input, fingerprint: { train: [1, 1], val: [1, 1], test: null, classes: 3, hash: 'x' }, backend: 'wasm' }, []);
     await s.close();
     await sql(db.url, "UPDATE mlplab_meta SET value = '1' WHERE key = 'schema_version'");
-    await refused(db.url, /holds mlplab tables of schema version 1, and this mlplab uses version 3; nothing was changed/);
+    await refused(db.url, /holds mlplab tables of schema version 1, and this mlplab uses version 4; nothing was changed/);
     const dir = cliTempDir();
     cleanUp.push(dir);
     mkdirSync(join(dir, 'data'));

@@ -4,11 +4,12 @@ import { basename, dirname, extname, join } from 'node:path';
 import type { Command } from 'commander';
 import { ConfigError, OutputError } from '../errors.js';
 import { formatFixed } from '../format.js';
-import { createBackend, type BackendName } from '../tensor/index.js';
+import { coreCount, createBackend, type BackendName } from '../tensor/index.js';
 import { fmtMetric } from '../tune/analysis.js';
 import { describeStudy, resolveStudy, type ResolvedStudy } from '../tune/config.js';
 import { loadStudyData } from '../tune/data.js';
 import { LiveView, fmtEta } from '../tune/live.js';
+import { trialThreads } from '../tune/runner.js';
 import { defaultWorkers } from '../tune/pool.js';
 import { comparisonSentence, formatTable1Text } from '../tune/report.js';
 import { DEFAULT_LEASE_SECONDS } from '../tune/storage.js';
@@ -24,6 +25,7 @@ interface StudyFlags {
   lease: number;
   backend: BackendName;
   html: boolean;
+  threads?: number | 'auto';
 }
 
 interface WorkerFlags {
@@ -32,12 +34,26 @@ interface WorkerFlags {
   data?: string;
   workers?: number;
   lease: number;
+  threads?: number | 'auto';
 }
 
 const STORAGE_HELP = 'PostgreSQL URL (postgresql://user:password@host:5432/db) holding the study, so workers on other machines can join';
 
 function checkWorkers(n: number | undefined): void {
   if (n !== undefined && n < 1) throw new ConfigError('--workers', n, 'a number of workers >= 1');
+}
+
+const THREADS_HELP = `kernel threads per trial: auto or a whole number; workers x threads may not exceed the cores (default: the study file's "threads", else the ${coreCount()} cores divided among the workers)`;
+
+/** `--threads` checked against the workers before any data is loaded. */
+function checkThreads(threads: number | 'auto' | undefined, workers: number | undefined): void {
+  if (threads === undefined) return;
+  try {
+    trialThreads(threads, Math.max(1, workers ?? defaultWorkers()), coreCount());
+  } catch (e) {
+    if (e instanceof ConfigError) throw new ConfigError('--threads', threads, e.expected);
+    throw e;
+  }
 }
 
 function parseLease(v: string): number {
@@ -87,9 +103,11 @@ export function registerStudyCommand(program: Command): void {
     .option('--storage <url>', `${STORAGE_HELP}; the study is created there, or joined when it exists with the same config`, parseStorage)
     .option('--lease <seconds>', `a worker that does not renew its claim on a trial for this long loses it to another`, parseLease, DEFAULT_LEASE_SECONDS)
     .option('--backend <name>', 'kernels: auto | wasm | reference (recorded with the study; every worker uses it)', parse.backend, 'auto')
+    .option('--threads <n>', THREADS_HELP, parse.threads)
     .option('--no-html', 'skip report.html and figures (Table 1 and study.json are still written)')
     .action(async (file: string, flags: StudyFlags) => {
       checkWorkers(flags.workers);
+      checkThreads(flags.threads, flags.workers);
       if (!existsSync(file)) throw new ConfigError('<config>', file, 'an existing study file (JSON); see examples/seed-study.json');
       const study = resolveStudy(await readJsonFile(file, 'config'), file, basename(file, extname(file)));
       const dir = flags.out ?? join('studies', study.name);
@@ -119,6 +137,7 @@ export function registerStudyCommand(program: Command): void {
             data,
             storage: storage ?? undefined,
             workers: flags.workers,
+            ...(flags.threads !== undefined ? { threads: flags.threads } : {}),
             backend: flags.backend,
             leaseSeconds: flags.lease,
             signal: controller.signal,
@@ -162,8 +181,10 @@ export function registerStudyCommand(program: Command): void {
     .option('--data <source>', "this machine's copy of the study's data, when it is not where the study file says (needs --study); it must prepare to the same rows")
     .option('--workers <n>', `worker threads (default: one per core, here ${defaultWorkers()})`, parse.int('--workers'))
     .option('--lease <seconds>', `a worker that does not renew its claim on a trial for this long loses it to another`, parseLease, DEFAULT_LEASE_SECONDS)
+    .option('--threads <n>', THREADS_HELP, parse.threads)
     .action(async (flags: WorkerFlags) => {
       checkWorkers(flags.workers);
+      checkThreads(flags.threads, flags.workers);
       const out = (s: string) => process.stdout.write(s + '\n');
       const err = (s: string) => process.stderr.write(s + '\n');
       const storage = await connect(flags.storage, err);
@@ -180,6 +201,7 @@ export function registerStudyCommand(program: Command): void {
           study: flags.study,
           dataSource: flags.data,
           workers,
+          ...(flags.threads !== undefined ? { threads: flags.threads } : {}),
           leaseSeconds: flags.lease,
           signal: controller.signal,
           onJoin: (record, study: ResolvedStudy, data) => {

@@ -40,6 +40,8 @@ export interface RunStudyOptions {
   storage?: StudyStorage;
   /** Worker threads of this process; default one per core. */
   workers?: number;
+  /** Kernel threads per trial; default the study file's `threads`, else the cores divided among the workers. */
+  threads?: number | 'auto';
   /** Kernel backend of every trial; default 'auto'. Recorded with the study: every worker uses it. */
   backend?: BackendName;
   /** Seconds a worker holds a trial without renewing its lease; default 30. */
@@ -117,6 +119,7 @@ export async function runStudy(study: ResolvedStudy, options: RunStudyOptions): 
         study,
         data: options.data,
         workers,
+        ...(options.threads !== undefined ? { threads: options.threads } : {}),
         leaseSeconds: options.leaseSeconds ?? DEFAULT_LEASE_SECONDS,
         signal: options.signal,
         onClaim: () => t.changed(),
@@ -217,6 +220,8 @@ export interface RunWorkerOptions {
   /** Relative data sources are looked up here first; default the working directory. */
   configDir?: string;
   workers?: number;
+  /** Kernel threads per trial; default each study's `threads`, else the cores divided among the workers. */
+  threads?: number | 'auto';
   leaseSeconds?: number;
   signal?: AbortSignal;
   /** Told when this worker joins a study, with the data it prepared. */
@@ -275,6 +280,7 @@ export async function runWorker(options: RunWorkerOptions): Promise<WorkerOutcom
         study,
         data,
         workers,
+        ...(options.threads !== undefined ? { threads: options.threads } : {}),
         leaseSeconds: options.leaseSeconds ?? DEFAULT_LEASE_SECONDS,
         signal: options.signal,
         onClaim: () => tracker.changed(),

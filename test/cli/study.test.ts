@@ -140,3 +140,23 @@ test('a read-only study folder on resume is one line, not a stack trace', { time
     if (!asRoot) chmodSync(dir, 0o755);
   }
 });
+
+test('--threads sets the kernel threads per trial: the same results on 1 and 2 threads; more than the cores allow is one line', { timeout: 180_000 }, () => {
+  const cores = spawnSync(process.execPath, ['-e', 'console.log(require("node:os").availableParallelism())'], { encoding: 'utf8' });
+  const n = Number(cores.stdout.trim());
+  const bad = spawnSync(process.execPath, [BIN, 'study', CONFIG, '--out', join(work, 'threads-bad'), '--workers', '1', '--threads', String(n + 1)], { cwd: work, encoding: 'utf8' });
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /^mlplab: error: --threads: got /);
+  assert.equal(bad.stderr.trim().split('\n').length, 1);
+  const results: string[] = [];
+  for (const threads of ['1', String(Math.min(2, n))]) {
+    const out = join(work, `threads-${threads}`);
+    const r = spawnSync(process.execPath, [BIN, 'study', CONFIG, '--out', out, '--workers', '1', '--threads', threads, '--no-html'], { cwd: work, encoding: 'utf8', timeout: 150_000 });
+    assert.equal(r.status, 0, r.stderr);
+    const db = new Database(join(out, 'study.db'), { readonly: true });
+    const rows = db.prepare("SELECT key, result_json FROM mlplab_trials WHERE phase <> 'final' ORDER BY key").all() as { key: string; result_json: string }[];
+    db.close();
+    results.push(JSON.stringify(rows.map((x) => [x.key, { ...JSON.parse(x.result_json), seconds: 0, secondsPerEpoch: 0 }])));
+  }
+  assert.equal(results[1], results[0]);
+});

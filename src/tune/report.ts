@@ -204,6 +204,14 @@ function comparisonRows(r: StudyReport): string[][] {
   return rows;
 }
 
+/** How the Markdown ends: the pruned trials, the final model and its test, the comparison with the reference model. */
+function closingMarkdown(r: StudyReport): string[] {
+  const out = [...prunedMarkdown(r), `Final model: ${r.winner.label}.`];
+  if (r.finalError) out.push(`Its training failed: ${r.finalError}`);
+  if (r.final?.test) out.push(`Test accuracy ${formatPercent(r.final.test.accuracy)}, macro F1 ${r.final.test.report.macro.f1.toFixed(3)} (${formatCount(r.final.test.report.macro.support)} test rows, evaluated once).`);
+  return [...out, ...comparisonMarkdown(r)];
+}
+
 /** The comparison as Markdown lines (empty without a reference model). */
 function comparisonMarkdown(r: StudyReport): string[] {
   const rows = comparisonRows(r);
@@ -326,11 +334,7 @@ function searchMarkdown(r: StudyReport): string {
     for (const x of r.search.importance) out.push(`| ${x.name} | ${formatPercent(x.share, 0)} | ${x.eta2.toFixed(3)} |`);
     out.push('');
   }
-  out.push(...prunedMarkdown(r));
-  out.push(`Final model: ${r.winner.label}.`);
-  if (r.finalError) out.push(`Its training failed: ${r.finalError}`);
-  if (r.final?.test) out.push(`Test accuracy ${formatPercent(r.final.test.accuracy)}, macro F1 ${r.final.test.report.macro.f1.toFixed(3)} (${r.final.test.report.macro.support} test rows, evaluated once).`);
-  out.push(...comparisonMarkdown(r));
+  out.push(...closingMarkdown(r));
   return out.join('\n') + '\n';
 }
 
@@ -389,11 +393,7 @@ export function formatTable1Markdown(r: StudyReport): string {
     r.repair.steps.forEach((s, i) => out.push(`| ${i + 1} | ${s.change} | ${s.label} | ${s.stats ? fmtMeanSd(s.stats, r.metric) : 'not run'} | ${s.reason} | ${s.kept ? 'yes' : 'no'} |`));
     out.push('');
   }
-  out.push(...prunedMarkdown(r));
-  out.push(`Final model: ${r.winner.label}.`);
-  if (r.finalError) out.push(`Its training failed: ${r.finalError}`);
-  if (r.final?.test) out.push(`Test accuracy ${formatPercent(r.final.test.accuracy)}, macro F1 ${r.final.test.report.macro.f1.toFixed(3)} (${r.final.test.report.macro.support} test rows, evaluated once).`);
-  out.push(...comparisonMarkdown(r));
+  out.push(...closingMarkdown(r));
   return out.join('\n') + '\n';
 }
 

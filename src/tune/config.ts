@@ -126,6 +126,12 @@ export const studySchema = z
     strategy: strategySchema.default('one-at-a-time'),
     /** Stop unpromising trials of the search early (off by default). */
     pruner: prunerSchema.default({ type: 'none' }),
+    /**
+     * When later search trials depend on earlier results (TPE's suggestions, pruning), trial n
+     * waits for trials 0 .. n - parallelTrials to end and uses exactly those, so results are the
+     * same for any number of workers; at most this many such trials run at once.
+     */
+    parallelTrials: fields.positiveInt('a number of trials >= 1').max(1000, { error: 'at most 1000' }).default(2),
     /** Runs per configuration, each with its own seed (weights, dropout, batch order). */
     seeds: fields.positiveInt('a number of seeds >= 1').max(100, { error: 'at most 100 seeds' }).default(3),
     /** Overrides of the base model's training epochs and early stopping. */
@@ -178,6 +184,8 @@ export interface ResolvedStudy {
   space: Param[];
   strategy: Strategy;
   pruner: PrunerConfig;
+  /** Search trials that may run at once when later ones depend on earlier results (see {@link dependsOnEarlier}). */
+  parallelTrials: number;
   seeds: number;
   metric: StudyMetric;
   alpha: number;
@@ -210,6 +218,11 @@ export function describeRun(run: ResolvedRun): string {
   if (t.schedule.type !== 'constant') opt.push(t.schedule.type);
   if (t.labelSmoothing > 0) opt.push(`label smoothing ${t.labelSmoothing}`);
   return `${net.join(', ')}; ${opt.join(', ')}`;
+}
+
+/** Whether search trials depend on earlier ones' results (TPE suggests from them, a pruner judges against them). */
+export function dependsOnEarlier(study: Pick<ResolvedStudy, 'strategy' | 'pruner'>): boolean {
+  return study.strategy.type === 'tpe' || study.pruner.type !== 'none';
 }
 
 /** What a study varies and how, in a few words: "9 factors, one-at-a-time, 3 seeds per configuration" or "6 parameters, tpe, 40 trials". */
@@ -295,6 +308,7 @@ export function resolveStudy(input: unknown, file = '', fallbackName = 'study'):
       ...(space.length ? { space } : {}),
       strategy,
       ...(parsed.pruner.type !== 'none' ? { pruner: parsed.pruner } : {}),
+      ...(strategy.type === 'tpe' || parsed.pruner.type !== 'none' ? { parallelTrials: parsed.parallelTrials } : {}),
       seeds,
       metric: parsed.metric,
       alpha: parsed.alpha,
@@ -310,6 +324,7 @@ export function resolveStudy(input: unknown, file = '', fallbackName = 'study'):
       space,
       strategy,
       pruner: parsed.pruner,
+      parallelTrials: parsed.parallelTrials,
       seeds,
       metric: parsed.metric,
       alpha: parsed.alpha,

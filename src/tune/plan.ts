@@ -51,10 +51,26 @@ export function spaceTrial(study: ResolvedStudy, n: number, c: Configuration): T
 export function moreSearchTrials(study: ResolvedStudy, trials: StoredTrial[]): TrialSpec[] {
   const s = study.strategy;
   if (s.type !== 'tpe') return [];
-  const search = trials.filter((t) => t.phase === 'search');
+  const search = searchOrder(trials);
   if (search.length >= s.trials || search.some((t) => t.status === 'queued')) return [];
-  const params = suggestTpe(study.space, tpeObservations(study, search), search.length, s.seed, { startupTrials: s.startupTrials, candidates: s.candidates });
+  const before = earlierTrials(study, search, search.length);
+  if (!before.every((t) => isFinished(t.status))) return [];
+  const params = suggestTpe(study.space, tpeObservations(study, before), search.length, s.seed, { startupTrials: s.startupTrials, candidates: s.candidates });
   return [spaceTrial(study, search.length, spaceConfiguration(study, params))];
+}
+
+/** The search trials in enqueue order: trial n of the search is the n-th (from 0). */
+export function searchOrder(trials: StoredTrial[]): StoredTrial[] {
+  return trials.filter((t) => t.phase === 'search').sort((a, b) => a.position - b.position);
+}
+
+/**
+ * The search trials whose results trial `n` may use (TPE's suggestion, the pruner's judgement):
+ * those numbered 0 .. n - parallelTrials. Trial n waits until they ended, so what it sees does
+ * not depend on how many workers run or how fast; up to `parallelTrials` trials run at once.
+ */
+export function earlierTrials(study: ResolvedStudy, search: StoredTrial[], n: number): StoredTrial[] {
+  return search.slice(0, Math.max(0, n - study.parallelTrials + 1));
 }
 
 /**

@@ -15,10 +15,10 @@ import type { ResolvedStudy } from './config.js';
 import { shared, subsetRows } from './data.js';
 import { direction } from './analysis.js';
 import { configKey } from './config.js';
-import { REFERENCE_PREFIX, finalRun, moreSearchTrials, nextStage } from './plan.js';
+import { REFERENCE_PREFIX, earlierTrials, finalRun, moreSearchTrials, nextStage, searchOrder } from './plan.js';
 import { JobCancelledError, PoolStoppedError, WorkerPool } from './pool.js';
 import type { PruneInput, WorkerInit, WorkerJob } from './protocol.js';
-import { workerName, type Claim, type StoredTrial, type StudyRecord, type StudyStorage, type TrialFinish } from './storage.js';
+import { isFinished, workerName, type Claim, type StoredTrial, type StudyRecord, type StudyStorage, type TrialFinish } from './storage.js';
 import { trialConfiguration } from './strategies.js';
 
 export interface RunnerEvents {
@@ -153,15 +153,30 @@ export async function runTrials(o: RunnerOptions): Promise<RunnerStats> {
   };
   const timer = setInterval(() => void beat(), beatMs);
 
-  // Pruning reads the curves of the search trials that ended before a trial is claimed; an ended trial's curve never changes, so each is read once.
+  // A pruned search judges trial n against trials 0 .. n - parallelTrials (plan.earlierTrials): it
+  // starts once they ended, whichever worker ran them, so the decision is the same for any number
+  // of workers. An ended trial's curve never changes, so each is read once.
   const curves = new Map<number, number[]>();
-  const pruneInput = async (t: StoredTrial): Promise<PruneInput | undefined> => {
+  const pruneInput = async (t: StoredTrial, entry: { claim: Claim; lost: boolean }): Promise<PruneInput | undefined | null> => {
     if (o.study.pruner.type === 'none' || t.phase !== 'search') return undefined;
-    const ended = (await store.trials(studyId)).filter((x) => x.phase === 'search' && x.id !== t.id && (x.status === 'done' || x.status === 'pruned'));
-    for (const x of ended) {
-      if (!curves.has(x.id)) curves.set(x.id, (await store.epochs(x.id)).map((e) => (o.study.metric === 'valAccuracy' ? e.valAccuracy : e.valLoss)));
+    for (;;) {
+      const search = searchOrder(await store.trials(studyId));
+      const before = earlierTrials(o.study, search, search.findIndex((x) => x.id === t.id));
+      const open = before.filter((x) => !isFinished(x.status));
+      if (open.length === 0) {
+        const ended = before.filter((x) => x.status === 'done' || x.status === 'pruned');
+        for (const x of ended) {
+          if (!curves.has(x.id)) curves.set(x.id, (await store.epochs(x.id)).map((e) => (o.study.metric === 'valAccuracy' ? e.valAccuracy : e.valLoss)));
+        }
+        return { pruner: o.study.pruner, others: ended.map((x) => curves.get(x.id)!), sign: direction(o.study.metric) };
+      }
+      // A trial it waits for went back to the queue (its worker stopped): give this one back and take that one first.
+      if (entry.lost || stopped() || open.some((x) => x.status === 'queued')) {
+        if (!entry.lost) await store.release(entry.claim);
+        return null;
+      }
+      await sleep(pollMs, o.signal);
     }
-    return { pruner: o.study.pruner, others: ended.map((x) => curves.get(x.id)!), sign: direction(o.study.metric) };
   };
 
   const slot = async (w: number) => {
@@ -180,7 +195,12 @@ export async function runTrials(o: RunnerOptions): Promise<RunnerStats> {
       o.onClaim?.(t, names[w]);
       let reply;
       try {
-        const job = jobFor(o.study, o.data, o.storage.where, t, await pruneInput(t));
+        const prune = await pruneInput(t, entry);
+        if (prune === null) {
+          active.delete(w);
+          continue;
+        }
+        const job = jobFor(o.study, o.data, o.storage.where, t, prune);
         const p = await getPool();
         reply = await p.run(w, job, (r: EpochRecord) => {
           entry.epoch = r.epoch;

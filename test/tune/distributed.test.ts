@@ -307,7 +307,7 @@ test('a worker whose data differs from the study\'s is refused in one line and t
   }
 });
 
-test('a TPE study with pruning on PostgreSQL, worked on by two processes: every suggestion runs once, pruned trials keep their curves, the study finishes', { skip: pgSkip, timeout: 240_000 }, async () => {
+test('a TPE study with pruning on PostgreSQL, worked on by two processes: every suggestion runs once, pruned trials keep their curves, and the results equal one SQLite worker\'s', { skip: pgSkip, timeout: 240_000 }, async () => {
   const db = await freshDatabase();
   const out = join(work, 'tpe');
   const file = join(work, 'tpe.json');
@@ -346,6 +346,15 @@ test('a TPE study with pruning on PostgreSQL, worked on by two processes: every 
         assert.match(r.error!, new RegExp(`^epoch ${n}: best .* is worse than the median [0-9.]+ of \\d+ trials`));
       } else assert.equal(n, 600);
     }
+    // The same study on SQLite with one worker: the same suggestions, prunings and results, trial by trial.
+    const local = join(work, 'tpe-sqlite');
+    const r = spawnSync(process.execPath, [BIN, 'study', file, '--out', local, '--workers', '1', '--no-html'], { cwd: work, encoding: 'utf8', timeout: 180_000 });
+    assert.equal(r.status, 0, r.stderr);
+    const sdb = new Database(join(local, 'study.db'), { readonly: true });
+    const srows = sdb.prepare("SELECT key, status, params_json, result_json, error FROM mlplab_trials WHERE phase = 'search' ORDER BY position").all() as { key: string; status: string; params_json: string; result_json: string; error: string | null }[];
+    sdb.close();
+    const same = (x: { key: string; status: string; params_json: string; result_json: string | null; error: string | null }) => [x.key, x.status, JSON.parse(x.params_json), results([{ key: x.key, phase: 'search', result_json: x.result_json }]), x.error];
+    assert.deepEqual(rows.map(same), srows.map(same));
     const json = JSON.parse(readFileSync(join(out, 'study.json'), 'utf8'));
     assert.equal(json.trialLog.filter((t: { phase: string }) => t.phase === 'search').length, 10);
     assert.ok(json.final.test.accuracy > 0.5);

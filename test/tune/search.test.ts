@@ -79,7 +79,7 @@ async function stored(dir: string): Promise<{ trials: StoredTrial[]; curves: Map
   }
 }
 
-test('a TPE study with median pruning: seeded suggestions read the finished trials, pruned trials stop where the pruner says, and the report shows them', async () => {
+test('a TPE study with median pruning: seeded suggestions read the earlier trials, pruned trials stop where the pruner says, and the report shows them', async () => {
   const a = tempDir();
   const b = tempDir();
   try {
@@ -88,16 +88,17 @@ test('a TPE study with median pruning: seeded suggestions read the finished tria
     const { trials, curves } = await stored(a.dir);
     const search = trials.filter((t) => t.phase === 'search');
     assert.deepEqual(search.map((t) => t.key), Array.from({ length: 12 }, (_, n) => `tpe:${n}`));
-    // Every suggestion after the start-up is TPE's answer to the trials that ended before it (one worker: all earlier ones).
+    // Every suggestion after the start-up is TPE's answer to trials 0 .. n - 2 (parallelTrials 2 by default), whatever ran meanwhile.
+    assert.equal(study.parallelTrials, 2);
     for (let n = 4; n < 12; n++) {
-      const expected = suggestTpe(study.space, tpeObservations(study, search.slice(0, n)), n, 3, { startupTrials: 4, candidates: 24 });
+      const expected = suggestTpe(study.space, tpeObservations(study, search.slice(0, n - 1)), n, 3, { startupTrials: 4, candidates: 24 });
       assert.deepEqual(search[n].params, expected, `trial ${n}`);
     }
     assert.deepEqual(moreSearchTrials(study, trials), [], 'no trial beyond the 12 asked for');
-    // Each pruned trial stopped at the first epoch where the median rule fires against the trials that ended before it, and no other trial should have.
+    // Each pruned trial stopped at the first epoch where the median rule fires against trials 0 .. n - 2, and no other trial should have.
     let pruned = 0;
-    for (const t of search) {
-      const others = search.filter((x) => x.position < t.position && (x.status === 'done' || x.status === 'pruned')).map((x) => curves.get(x.id)!);
+    for (const [n, t] of search.entries()) {
+      const others = search.slice(0, Math.max(0, n - 1)).filter((x) => x.status === 'done' || x.status === 'pruned').map((x) => curves.get(x.id)!);
       const curve = curves.get(t.id)!;
       const firstFire = curve.findIndex((_, e) => e + 1 < 6 && shouldPrune(study.pruner, e + 1, curve, others, 1)?.prune === true);
       if (t.status === 'pruned') {
@@ -134,8 +135,8 @@ test('a TPE study with median pruning: seeded suggestions read the finished tria
     const md = readFileSync(join(a.dir, 'table1.md'), 'utf8');
     assert.match(md, /^# tpe-tiny: search/);
     assert.match(md, /## Pruned trials/);
-    // The same study file and seed on one worker: the same suggestions, states and results.
-    await runStudy(study, { dir: b.dir, data, workers: 1, htmlReport: false });
+    // The same study file and seed on two workers: the same suggestions, states and results.
+    await runStudy(study, { dir: b.dir, data, workers: 2, htmlReport: false });
     const again = await stored(b.dir);
     assert.deepEqual(
       again.trials.map((t) => [t.key, t.params, t.status, t.result?.metric]),

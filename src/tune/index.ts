@@ -11,7 +11,11 @@
  * console.log(formatTable1Text(report));
  */
 export { resolveStudy, factorPaths, studySchema, type Factor, type ResolvedStudy, type StudyConfig, type Strategy, type StudyMetric } from './config.js';
-export { expandStrategy, neighbourLevels, studySeeds, type Configuration } from './strategies.js';
+export { expandStrategy, neighbourLevels, spaceConfiguration, studySeeds, type Configuration } from './strategies.js';
+export { resolveSpace, spaceSchema, type Param as SearchParam, type ParamSpec } from './space.js';
+export { randomSuggestion, suggestTpe, type Observation, type TpeOptions } from './tpe.js';
+export { bestSoFar, prunerSchema, shouldPrune, type PruneDecision, type PrunerConfig } from './pruners.js';
+export { parameterImportance, type Importance } from './importance.js';
 export { summarize, welchTest, type Comparison, type Summary } from './stats.js';
 export {
   buildTable1,
@@ -45,4 +49,4 @@ export { PostgresStorage, isPostgresUrl, redactUrl, type PostgresOptions } from 
 export { dataFingerprint } from './fingerprint.js';
 export { runStudy, runWorker, StudyInterrupted, type RunStudyOptions, type RunWorkerOptions, type StudyOutcome, type StudyProgress, type WorkerOutcome } from './study.js';
 export { LiveView } from './live.js';
-export { formatTable1Markdown, formatTable1Text, renderStudyReportHtml, significanceRule, type StudyReport } from './report.js';
+export { comparisonSentence, formatTable1Markdown, formatTable1Text, renderStudyReportHtml, significanceRule, type ReferenceModel, type StudyReport, type TrialLogEntry } from './report.js';

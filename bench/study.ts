@@ -16,6 +16,7 @@
  * started with scripts/pg-test-server.sh (stopped at the end); each run gets a database of its
  * own. Absolute seconds drift on shared machines; the load average is printed beside them.
  */
+import './relaxed-simd.js';
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
@@ -230,6 +231,14 @@ try {
 const one = measured[0];
 for (const m of measured.slice(1)) {
   console.log(`${m.label} vs ${one.label}: ${(one.seconds / m.seconds).toFixed(2)}x the throughput; identical trial results: ${m.canon === one.canon ? 'yes' : 'NO'}`);
+  if (m.canon !== one.canon) {
+    const a = JSON.parse(one.canon) as unknown[][], b = JSON.parse(m.canon) as unknown[][];
+    const keys = new Set([...a, ...b].map((x) => String(x[0])));
+    for (const k of keys) {
+      const x = a.find((t) => t[0] === k), y = b.find((t) => t[0] === k);
+      if (JSON.stringify(x) !== JSON.stringify(y)) console.log(`  differs: ${k}: ${JSON.stringify(x?.slice(1) ?? 'missing')} vs ${JSON.stringify(y?.slice(1) ?? 'missing')}`);
+    }
+  }
 }
 
 function concat(a: Float32Array, b: Float32Array): Float32Array {

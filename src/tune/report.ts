@@ -667,7 +667,7 @@ function dataSection(r: StudyReport): ReportSection {
   return {
     id: 'study-data',
     html: `<section id="study-data"><h2>Data for the trials</h2>
-<p class="lead">${esc(r.data.source)}: ${r.data.trialTrainRows} training rows per trial, ${r.data.valRows} validation rows, ${r.data.testRows} test rows (touched once, by the final model); ${r.data.features} features, ${r.data.classes} classes.</p>
+<p class="lead">${esc(r.data.source)}: ${r.data.trialTrainRows} training rows per trial, ${r.data.valRows} validation rows, ${r.data.testRows} test rows (touched once, by the final model${r.reference && !r.reference.sameAsWinner ? ' and the reference model' : ''}); ${r.data.features} features, ${r.data.classes} classes.</p>
 ${preparationSteps(r.data.steps)}
 </section>`,
   };

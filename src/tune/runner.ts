@@ -10,10 +10,11 @@ import { hostname } from 'node:os';
 import type { Prepared } from '../data/prepare.js';
 import { ConfigError, StorageError } from '../errors.js';
 import type { EpochRecord } from '../metrics/history-types.js';
-import { coreCount, resolveThreads, type BackendName } from '../tensor/index.js';
+import { coreCount, resolveThreads } from '../tensor/index.js';
 import type { ResolvedStudy } from './config.js';
 import { shared, subsetRows } from './data.js';
 import { direction } from './analysis.js';
+import { recordKernels, type StudyKernels } from './kernels.js';
 import { configKey } from './config.js';
 import { REFERENCE_PREFIX, earlierTrials, finalRun, moreSearchTrials, nextStage, searchOrder } from './plan.js';
 import { JobCancelledError, PoolStoppedError, WorkerPool } from './pool.js';
@@ -80,7 +81,7 @@ export async function runTrials(o: RunnerOptions): Promise<RunnerStats> {
 
   const getPool = (): Promise<WorkerPool> => {
     if (pool) return Promise.resolve(pool);
-    starting ??= WorkerPool.start(o.workers, workerInit(o.study, o.data, o.record.backend as BackendName, trialThreads(o.threads ?? o.study.threads, o.workers, coreCount()))).then((p) => (pool = p));
+    starting ??= WorkerPool.start(o.workers, workerInit(o.study, o.data, recordKernels(o.storage.where, o.record), trialThreads(o.threads ?? o.study.threads, o.workers, coreCount()))).then((p) => (pool = p));
     return starting;
   };
   const onAbort = () => void (pool ? pool.stop() : starting?.then((p) => p.stop()));
@@ -256,9 +257,10 @@ export async function runTrials(o: RunnerOptions): Promise<RunnerStats> {
 }
 
 /** What a worker thread needs: the study's prepared data as shared arrays, and the rows trials use. */
-export function workerInit(study: ResolvedStudy, d: Prepared, backend: BackendName, threads = 1): WorkerInit {
+export function workerInit(study: ResolvedStudy, d: Prepared, kernels: StudyKernels, threads = 1): WorkerInit {
   return {
-    backend,
+    backend: kernels.backend,
+    ...(kernels.simd ? { simd: kernels.simd } : {}),
     threads,
     train: shared(d.train),
     val: shared(d.val),

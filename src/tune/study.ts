@@ -7,11 +7,11 @@
  */
 import type { Prepared } from '../data/prepare.js';
 import { ConfigError, MlplabError, StorageError } from '../errors.js';
-import type { BackendName } from '../tensor/index.js';
-import { createBackend, wasmSimdSupported } from '../tensor/index.js';
+import { loadBackend, type BackendName } from '../tensor/index.js';
 import { configStats, rankConfigs } from './analysis.js';
 import { describeRun, resolveStudy, type ResolvedStudy } from './config.js';
 import { loadStudyData, subsetRows } from './data.js';
+import { recordKernels, studyKernels } from './kernels.js';
 import { checkFingerprint, dataFingerprint } from './fingerprint.js';
 import { REFERENCE_PREFIX, analyse, searchTrials, uniqueStats } from './plan.js';
 import { PoolStoppedError, WorkerFailure, defaultWorkers } from './pool.js';
@@ -70,11 +70,6 @@ export interface StudyOutcome {
   db: { seconds: number; calls: number };
 }
 
-/** 'auto' as it resolves on this machine: the backend recorded with a new study. */
-export function concreteBackend(name: BackendName): 'wasm' | 'reference' {
-  return name === 'auto' ? (wasmSimdSupported() ? 'wasm' : 'reference') : name;
-}
-
 /**
  * Run (or resume, or join) `study`. Throws OutputError / StorageError when the store holds the
  * study's name with a different config, DataError when it was created on other data,
@@ -93,10 +88,10 @@ export async function runStudy(study: ResolvedStudy, options: RunStudyOptions): 
   try {
     const fingerprint = dataFingerprint(options.data);
     const { study: record, created } = await storage.createStudy(
-      { name: study.name, hash: study.hash, config: study.input, fingerprint, backend: concreteBackend(options.backend ?? 'auto') },
+      { name: study.name, hash: study.hash, config: study.input, fingerprint, backend: studyKernels(options.backend ?? 'auto') },
       searchTrials(study),
     );
-    if (!created) checkJoin(storage, record, study, fingerprint, concreteBackend(options.backend ?? 'auto'));
+    if (!created) checkJoin(storage, record, study, fingerprint, studyKernels(options.backend ?? 'auto'));
     if (storage.recovered > 0) log(`resuming: ${storage.recovered} trial${storage.recovered === 1 ? ' was' : 's were'} interrupted and will run again`);
     const before = await storage.trials(record.id);
     if (!created && storage.kind === 'postgresql') {
@@ -158,12 +153,11 @@ export async function runStudy(study: ResolvedStudy, options: RunStudyOptions): 
 }
 
 /** A study that exists already is joined only with the same data (and on the same kernels). */
-function checkJoin(storage: StudyStorage, record: StudyRecord, study: ResolvedStudy, fingerprint: DataFingerprint, backend: string): void {
-  if (record.backend !== 'wasm' && record.backend !== 'reference') {
-    throw new StorageError(storage.where, `study "${record.name}" runs on kernel backend "${record.backend}", which this mlplab does not have`);
-  }
-  if (backend !== record.backend) {
-    throw new ConfigError('--backend', backend, `"${record.backend}" (or "auto" where it resolves to that): study "${record.name}" was created on those kernels and every trial runs on them`);
+function checkJoin(storage: StudyStorage, record: StudyRecord, study: ResolvedStudy, fingerprint: DataFingerprint, kernels: string): void {
+  const theirs = recordKernels(storage.where, record).backend;
+  const mine = kernels.split(':')[0];
+  if (mine !== theirs) {
+    throw new ConfigError('--backend', mine, `"${theirs}" (or "auto" where it resolves to that): study "${record.name}" was created on those kernels and every trial runs on them`);
   }
   checkFingerprint(study.data.source, fingerprint, record.fingerprint, record.name);
 }
@@ -267,7 +261,8 @@ export async function runWorker(options: RunWorkerOptions): Promise<WorkerOutcom
     const study = resolveStored(storage, record);
     const source = options.dataSource ?? study.data.source;
     // Prepared on the study's kernels, as the process that created it did (PCA runs on them).
-    const data = await loadStudyData({ ...study, data: { ...study.data, source } }, options.configDir ?? '.', createBackend(record.backend as BackendName));
+    const kernels = recordKernels(storage.where, record);
+    const data = await loadStudyData({ ...study, data: { ...study.data, source } }, options.configDir ?? '.', await loadBackend(kernels.backend, kernels.simd ? { simd: kernels.simd } : {}));
     checkFingerprint(source, dataFingerprint(data), record.fingerprint, record.name);
     options.onJoin?.(record, study, data);
     const started = performance.now();

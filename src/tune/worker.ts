@@ -33,7 +33,7 @@ async function handle(msg: { type: 'init'; init: WorkerInit } | WorkerJob): Prom
   if (msg.type === 'init') {
     init = msg.init;
     const memoryBytes = [init.train, init.val, init.test].reduce((n, d) => n + (d ? d.features.length * 4 : 0), 64 << 20);
-    backend = await loadBackend(init.backend, { threads: init.threads, memoryBytes });
+    backend = await loadBackend(init.backend, { threads: init.threads, memoryBytes, ...(init.simd ? { simd: init.simd } : {}) });
     const train = init.trialRows ? selectRows(init.train, init.trialRows) : init.train;
     trialData = { train, val: init.val, classes: init.classes };
     await warmUp(trialData, backend);

@@ -15,6 +15,7 @@ import { writeNpy } from '../../src/data/npy.js';
 import { resolveStudy } from '../../src/tune/config.js';
 import { loadStudyData } from '../../src/tune/data.js';
 import { dataFingerprint } from '../../src/tune/fingerprint.js';
+import { studyKernels } from '../../src/tune/kernels.js';
 import { searchTrials } from '../../src/tune/plan.js';
 import { PostgresStorage } from '../../src/tune/store-pg.js';
 import { BIN, ROOT, tempDir } from '../cli/helpers.js';
@@ -286,7 +287,7 @@ test('a worker whose data differs from the study\'s is refused in one line and t
     const study = resolveStudy(JSON.parse(readFileSync(CONFIG, 'utf8')), CONFIG);
     const data = await loadStudyData(study, work);
     const storage = await PostgresStorage.connect(db.url);
-    await storage.createStudy({ name: study.name, hash: study.hash, config: study.input, fingerprint: dataFingerprint(data), backend: 'wasm' }, searchTrials(study));
+    await storage.createStudy({ name: study.name, hash: study.hash, config: study.input, fingerprint: dataFingerprint(data), backend: studyKernels('auto') }, searchTrials(study));
     await storage.close();
     // The same files with one training row changed.
     const other = join(work, 'blobs-edited');

@@ -144,6 +144,7 @@ function start(data, post) {
       const n = Math.min(message.length, layout.textChars);
       for (let i = 0; i < n; i++) chars[i] = message.charCodeAt(i);
       Atomics.store(words, layout.text >> 2, n);
+      Atomics.notify(words, layout.text >> 2);
     }
     Atomics.notify(words, layout.done >> 2);
     post({ type: 'failed', message });
@@ -451,6 +452,10 @@ export class ThreadPool {
   }
 
   private reportedError(): ThreadError {
+    // The failing thread claims the error word first and writes its message after: give it a
+    // moment to finish, or the message would be read empty.
+    const until = performance.now() + 250;
+    while (Atomics.load(this.words, CONTROL.TEXT >> 2) === 0 && performance.now() < until) Atomics.wait(this.words, CONTROL.TEXT >> 2, 0, 10);
     const w = Atomics.load(this.words, CONTROL.ERROR >> 2);
     const n = Math.min(Atomics.load(this.words, CONTROL.TEXT >> 2), CONTROL.TEXT_CHARS);
     const chars = new Uint16Array(this.words.buffer, this.words.byteOffset + CONTROL.TEXT + 4, n);

@@ -4,7 +4,7 @@ import { basename, dirname, extname, join } from 'node:path';
 import type { Command } from 'commander';
 import { ConfigError, OutputError } from '../errors.js';
 import { formatFixed } from '../format.js';
-import { coreCount, createBackend, type BackendName } from '../tensor/index.js';
+import { coreCount, createBackend, loadBackend, type BackendName } from '../tensor/index.js';
 import { fmtMetric } from '../tune/analysis.js';
 import { describeStudy, resolveStudy, type ResolvedStudy } from '../tune/config.js';
 import { loadStudyData } from '../tune/data.js';
@@ -12,7 +12,8 @@ import { LiveView, fmtEta } from '../tune/live.js';
 import { trialThreads } from '../tune/runner.js';
 import { defaultWorkers } from '../tune/pool.js';
 import { comparisonSentence, formatTable1Text } from '../tune/report.js';
-import { DEFAULT_LEASE_SECONDS } from '../tune/storage.js';
+import { recordKernels } from '../tune/kernels.js';
+import { DEFAULT_LEASE_SECONDS, type StudyRecord } from '../tune/storage.js';
 import { PostgresStorage, isPostgresUrl, studyConflict } from '../tune/store-pg.js';
 import { STUDY_FILES, SqliteStorage } from '../tune/store-sqlite.js';
 import { runStudy, runWorker } from '../tune/study.js';
@@ -115,15 +116,18 @@ export function registerStudyCommand(program: Command): void {
       // Refuse what can be refused before the data is loaded: an unreachable database, a name taken by another config, a folder in use.
       const storage = flags.storage ? await connect(flags.storage, err) : null;
       try {
+        let existing: StudyRecord | undefined;
         if (storage) {
-          await refuseOtherConfig(storage, study);
+          existing = await refuseOtherConfig(storage, study);
           if (existsSync(join(dir, STUDY_FILES.db))) {
             throw new OutputError(dir, `holds a study stored in its own ${STUDY_FILES.db}; a study stored in PostgreSQL writes its reports elsewhere. help: pass another --out folder`);
           }
         } else SqliteStorage.check(dir, study.name, study.hash);
         const out = (s: string) => process.stdout.write(s + '\n');
         out(`mlplab study ${study.name}: ${describeStudy(study)} -> ${dir}${storage ? ` (trials in ${storage.where})` : ''}`);
-        const data = await loadStudyData(study, dirname(file), createBackend(flags.backend));
+        // Joining a stored study: its data is prepared on the study's kernels (PCA runs on them), as its other workers do.
+        const kernels = existing ? recordKernels(storage!.where, existing) : null;
+        const data = await loadStudyData(study, dirname(file), kernels ? await loadBackend(kernels.backend, kernels.simd ? { simd: kernels.simd } : {}) : createBackend(flags.backend));
         for (const s of data.steps) out(`  data: ${s.summary}`);
         out(`  rows: ${study.data.trainRows !== undefined && study.data.trainRows < data.train.rows ? `${study.data.trainRows} of ${data.train.rows}` : data.train.rows} training rows per trial, ${data.val.rows} validation, ${data.test?.rows ?? 0} test; ${data.train.cols} features`);
 
@@ -233,7 +237,9 @@ export function registerStudyCommand(program: Command): void {
 }
 
 /** The study's name held by another config is refused before any data is loaded. */
-async function refuseOtherConfig(storage: PostgresStorage, study: ResolvedStudy): Promise<void> {
+/** The study stored under this name, if any; one of another config is refused. */
+async function refuseOtherConfig(storage: PostgresStorage, study: ResolvedStudy): Promise<StudyRecord | undefined> {
   const existing = await storage.findStudy(study.name);
   if (existing && existing.hash !== study.hash) throw studyConflict(storage.where, study.name, existing.hash, study.hash);
+  return existing;
 }

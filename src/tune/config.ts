@@ -293,7 +293,7 @@ export function resolveStudy(input: unknown, file = '', fallbackName = 'study'):
     }
     const seeds = space.length > 0 ? 1 : parsed.seeds;
     checkPruner(parsed.pruner, base.train.epochs);
-    const reference = parsed.final.compareWith === undefined ? null : resolveReference(parsed.final.compareWith, dataOptions);
+    const reference = parsed.final.compareWith === undefined ? null : resolveReference(parsed.final.compareWith, dataOptions, trainOverride);
     if (strategy.type === 'grid') {
       const size = factors.reduce((n, f) => n * f.values.length, 1);
       if (size > MAX_GRID_CONFIGS) {
@@ -384,11 +384,11 @@ function checkPruner(p: PrunerConfig, epochs: number): void {
   }
 }
 
-/** The model `final.compareWith` names, with the study's data options. */
-function resolveReference(compareWith: unknown, dataOptions: RunSpec['data']): NonNullable<ResolvedStudy['reference']> {
+/** The model `final.compareWith` names, with the study's data options and its training overrides (epochs, early stopping), as the base gets them. */
+function resolveReference(compareWith: unknown, dataOptions: RunSpec['data'], trainOverride: Record<string, unknown>): NonNullable<ResolvedStudy['reference']> {
   let spec: RunSpec;
   try {
-    spec = { ...baseRunSpec(compareWith), data: dataOptions };
+    spec = { ...mergeSpecs(baseRunSpec(compareWith), { train: trainOverride }), data: dataOptions };
   } catch (e) {
     if (e instanceof ConfigError) throw new ConfigError(`final.compareWith${e.field === 'base' ? '' : e.field.slice(4)}`, e.value, e.expected);
     throw e;

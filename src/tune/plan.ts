@@ -122,9 +122,10 @@ export const REFERENCE_PREFIX = 'reference:';
 /** The reference model's trial, or null when the study names none or it is the winner itself. */
 export function referenceTrial(study: ResolvedStudy, winner: Configuration): TrialSpec | null {
   if (!study.reference) return null;
-  const key = configKey(study.reference.run);
-  if (key === winner.key) return null;
   const seed = studySeeds(study)[0];
+  // The same model once the final training applies to both: the winner itself.
+  if (configKey(finalRun(study, study.reference.run, seed)) === configKey(finalRun(study, winner.run, seed))) return null;
+  const key = configKey(study.reference.run);
   return { key: `${REFERENCE_PREFIX}${trialKey(key, seed)}`, configKey: key, seed, phase: 'final', label: study.reference.label, levels: [], params: null, epochs: finalRun(study, study.reference.run, seed).train.epochs };
 }
 
@@ -247,6 +248,12 @@ export function nextStage(
   if (stage === 'search') {
     const more = moreSearchTrials(study, trials);
     if (more.length > 0) return { to: 'search', trials: more };
+    // TPE adds trials while others run: the search is complete only when all were enqueued and ended
+    // (another process may have just enqueued one after this one counted the queue).
+    if (study.strategy.type === 'tpe') {
+      const search = searchOrder(trials);
+      if (search.length < study.strategy.trials || !search.every((t) => isFinished(t.status))) return { to: 'search', trials: [] };
+    }
     const a = analyse(study, trials, 'search');
     if (a.candidate) {
       for (const d of a.candidate.decisions) log(`  ${d.factor}: ${d.chosen} (${d.reason})`);

@@ -206,7 +206,10 @@ function comparisonRows(r: StudyReport): string[][] {
 
 /** How the Markdown ends: the pruned trials, the final model and its test, the comparison with the reference model. */
 function closingMarkdown(r: StudyReport): string[] {
-  const out = [...prunedMarkdown(r), `Final model: ${r.winner.label}.`];
+  const out = [...prunedMarkdown(r)];
+  const anyFinished = r.trialLog.some((t) => t.phase === 'search' && t.state === 'done');
+  if (r.final || r.finalError) out.push(`Final model: ${r.winner.label}.`);
+  else out.push(anyFinished ? `Best configuration: ${r.winner.label} (no final model was trained: the study has no test set or final.enabled is false).` : 'No search trial finished (every one diverged or was pruned), so there is no final model.');
   if (r.finalError) out.push(`Its training failed: ${r.finalError}`);
   if (r.final?.test) out.push(`Test accuracy ${formatPercent(r.final.test.accuracy)}, macro F1 ${r.final.test.report.macro.f1.toFixed(3)} (${formatCount(r.final.test.report.macro.support)} test rows, evaluated once).`);
   return [...out, ...comparisonMarkdown(r)];
@@ -707,7 +710,9 @@ export async function writeStudyReport(dir: string, r: StudyReport, o: { modelJs
     files.push(join(dir, name));
   };
   await put(STUDY_FILES.table, formatTable1Markdown(r));
-  await put(STUDY_FILES.summary, JSON.stringify({ ...r, final: r.final ? { ...r.final, test: r.final.test ? { ...r.final.test, predictions: undefined } : null } : null }, null, 2) + '\n');
+  // The predictions of each test row stay in the run folders (predictions.csv), not in study.json.
+  const lean = (run: RunReport | null) => (run ? { ...run, test: run.test ? { ...run.test, predictions: undefined } : null } : null);
+  await put(STUDY_FILES.summary, JSON.stringify({ ...r, final: lean(r.final), reference: r.reference ? { ...r.reference, final: lean(r.reference.final) } : null }, null, 2) + '\n');
   if (r.final && o.modelJson) files.push(...(await writeRunFolder({ report: r.final, modelFile: o.modelJson }, join(dir, 'final'), { html: o.html })));
   if (r.reference?.final && o.referenceJson) files.push(...(await writeRunFolder({ report: r.reference.final, modelFile: o.referenceJson }, join(dir, 'reference'), { html: o.html })));
   if (o.html) await put(STUDY_FILES.report, await renderStudyReportHtml(r));

@@ -71,7 +71,7 @@ export async function runTrials(o: RunnerOptions): Promise<RunnerStats> {
   const pollMs = Math.max(50, Math.min(1000, (o.leaseSeconds * 1000) / 4));
   const beatMs = Math.max(50, Math.min(5000, (o.leaseSeconds * 1000) / 3));
   const stats: RunnerStats = { executed: 0, dropped: 0, requeued: 0, dbSeconds: 0, dbCalls: 0 };
-  const active = new Map<number, { claim: Claim; epoch: number; lost: boolean }>();
+  const active = new Map<number, { claim: Claim; epoch: number; lost: boolean; training: boolean }>();
   let pool: WorkerPool | null = null;
   let starting: Promise<WorkerPool> | null = null;
   let done = false;
@@ -119,6 +119,8 @@ export async function runTrials(o: RunnerOptions): Promise<RunnerStats> {
         if (counts.running > 0) return false;
         await o.beforeAdvance?.();
         const next = nextStage(o.study, rec.stage, await store.trials(studyId), hasTest, log);
+        // Nothing to decide yet (trials of this stage are still owed elsewhere): wait for them.
+        if (next.to === rec.stage && next.trials.length === 0) return false;
         const moved = await store.advance(studyId, rec.stage, next.to, next.trials);
         if (moved && next.to === 'done') done = true;
         return true;
@@ -141,7 +143,7 @@ export async function runTrials(o: RunnerOptions): Promise<RunnerStats> {
           if (!lost.has(a.claim.trial.id)) continue;
           a.lost = true;
           log(`lease lost: ${a.claim.trial.label}, seed ${a.claim.trial.seed} on ${names[w]} was not renewed in time and runs elsewhere; stopping it here`);
-          if (pool) void pool.replace(w).catch((e: unknown) => log(`could not restart worker ${names[w]}: ${(e as Error).message}`));
+          if (pool && a.training) void pool.replace(w).catch((e: unknown) => log(`could not restart worker ${names[w]}: ${(e as Error).message}`));
         }
       }
       await reap();
@@ -191,7 +193,7 @@ export async function runTrials(o: RunnerOptions): Promise<RunnerStats> {
         continue;
       }
       const t = claim.trial;
-      const entry = { claim, epoch: 0, lost: false };
+      const entry = { claim, epoch: 0, lost: false, training: false };
       active.set(w, entry);
       o.onClaim?.(t, names[w]);
       let reply;
@@ -203,6 +205,7 @@ export async function runTrials(o: RunnerOptions): Promise<RunnerStats> {
         }
         const job = jobFor(o.study, o.data, o.storage.where, t, prune);
         const p = await getPool();
+        entry.training = true;
         reply = await p.run(w, job, (r: EpochRecord) => {
           entry.epoch = r.epoch;
           o.onEpoch?.(t, r.epoch);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { ConfigError } from '../../src/errors.js';
 import { resolveStudy } from '../../src/tune/config.js';
 import { runExperiment } from '../../src/run/experiment.js';
-import { finalRun, moreSearchTrials, searchTrials, tpeObservations } from '../../src/tune/plan.js';
+import { finalRun, moreSearchTrials, nextStage, searchTrials, tpeObservations } from '../../src/tune/plan.js';
 import { shouldPrune } from '../../src/tune/pruners.js';
 import { SqliteStorage } from '../../src/tune/store-sqlite.js';
 import type { StoredTrial } from '../../src/tune/storage.js';
@@ -95,6 +95,13 @@ test('a TPE study with median pruning: seeded suggestions read the earlier trial
       assert.deepEqual(search[n].params, expected, `trial ${n}`);
     }
     assert.deepEqual(moreSearchTrials(study, trials), [], 'no trial beyond the 12 asked for');
+    // The search is over only when every suggestion was enqueued and ended: a process that counted
+    // an empty queue just before another enqueued the last trial must not move on without it.
+    const owed = trials.filter((t) => t.key !== 'tpe:11').map((t) => (t.key === 'tpe:10' ? { ...t, status: 'running' as const } : t));
+    // Trials 0 .. 9 ended: trial 11 may be suggested while 10 still runs.
+    assert.deepEqual(nextStage(study, 'search', owed, true).trials.map((t) => t.key), ['tpe:11']);
+    assert.deepEqual(nextStage(study, 'search', trials.map((t) => (t.key === 'tpe:11' ? { ...t, status: 'queued' as const } : t)), true), { to: 'search', trials: [] });
+    assert.equal(nextStage(study, 'search', trials.filter((t) => t.phase === 'search'), true).to, 'final');
     // Each pruned trial stopped at the first epoch where the median rule fires against trials 0 .. n - 2, and no other trial should have.
     let pruned = 0;
     for (const [n, t] of search.entries()) {
@@ -191,6 +198,22 @@ test("final.compareWith trains the named model beside the final one on the same 
     assert.match(md, /On the same 90 test rows, mlplab's final model is/);
     assert.match(readFileSync(join(t.dir, 'report.html'), 'utf8'), /id="comparison"/);
     assert.ok(existsSync(join(t.dir, 'reference', 'model.json')) && existsSync(join(t.dir, 'final', 'model.json')));
+  } finally {
+    t.done();
+  }
+});
+
+test('a reference model that is the winner once the final training applies is trained once, and said to be the same', async () => {
+  const t = tempDir();
+  try {
+    const config = tinyStudyConfig({ factors: [{ path: 'train.momentum', values: [0.9] }], seeds: 1, final: { epochs: 3 } });
+    const study = resolveStudy({ ...config, final: { epochs: 3, compareWith: { ...(config.base as object), train: { ...(config.base as { train: object }).train, epochs: 50 } } } });
+    const out = await runStudy(study, { dir: t.dir, data, workers: 1, htmlReport: false });
+    assert.equal(out.report.reference?.sameAsWinner, true);
+    assert.ok(!existsSync(join(t.dir, 'reference')));
+    assert.match(readFileSync(join(t.dir, 'table1.md'), 'utf8'), /The search chose the reference model itself\./);
+    const json = JSON.parse(readFileSync(join(t.dir, 'study.json'), 'utf8'));
+    assert.equal(json.final.test.predictions, undefined);
   } finally {
     t.done();
   }

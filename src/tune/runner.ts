@@ -15,7 +15,7 @@ import type { ResolvedStudy } from './config.js';
 import { shared, subsetRows } from './data.js';
 import { direction } from './analysis.js';
 import { recordKernels, type StudyKernels } from './kernels.js';
-import { configKey } from './config.js';
+import { configKey, dependsOnEarlier } from './config.js';
 import { REFERENCE_PREFIX, earlierTrials, finalRun, moreSearchTrials, nextStage, searchOrder } from './plan.js';
 import { JobCancelledError, PoolStoppedError, WorkerPool } from './pool.js';
 import type { PruneInput, WorkerInit, WorkerJob } from './protocol.js';
@@ -68,6 +68,9 @@ export async function runTrials(o: RunnerOptions): Promise<RunnerStats> {
   const hasTest = o.record.fingerprint.test !== null;
   const host = hostname();
   const names = Array.from({ length: o.workers }, (_, w) => workerName(host, process.pid, w + 1));
+  if (dependsOnEarlier(o.study) && o.workers > o.study.parallelTrials) {
+    log(`${o.workers} workers here, but trial n of this study waits for trials 0 .. n - ${o.study.parallelTrials} (parallelTrials): at most ${o.study.parallelTrials} of its search trials train at once; set "parallelTrials" to the workers you run`);
+  }
   const pollMs = Math.max(50, Math.min(1000, (o.leaseSeconds * 1000) / 4));
   const beatMs = Math.max(50, Math.min(5000, (o.leaseSeconds * 1000) / 3));
   const stats: RunnerStats = { executed: 0, dropped: 0, requeued: 0, dbSeconds: 0, dbCalls: 0 };

@@ -97,8 +97,8 @@ function onInterrupt(log: (line: string) => void, controller: AbortController, w
 export function registerStudyCommand(program: Command): void {
   program
     .command('study')
-    .description('run a tuning study (one-at-a-time, grid or random search, several seeds per configuration); running it again resumes')
-    .argument('<config>', 'study file (JSON): data, base model, factors and values, strategy, seeds; see examples/seed-study.json')
+    .description('run a tuning study (one-at-a-time, grid or random search over factors with several seeds per configuration, or TPE or random search over a space with pruning); running it again resumes')
+    .argument('<config>', 'study file (JSON): data, base model, factors and values (or a space of ranges), strategy, seeds, pruner; see examples/seed-study.json and examples/fashion-best.json')
     .option('--workers <n>', `worker threads training trials in parallel here (default: one per core, here ${defaultWorkers()})`, parse.int('--workers'))
     .option('--out <dir>', 'study folder: reports, and the results database without --storage (default studies/<name>); the same folder resumes')
     .option('--storage <url>', `${STORAGE_HELP}; the study is created there, or joined when it exists with the same config`, parseStorage)

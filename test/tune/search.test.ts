@@ -10,7 +10,7 @@ import { shouldPrune } from '../../src/tune/pruners.js';
 import { SqliteStorage } from '../../src/tune/store-sqlite.js';
 import type { StoredTrial } from '../../src/tune/storage.js';
 import { spaceConfiguration, studySeeds } from '../../src/tune/strategies.js';
-import { runStudy } from '../../src/tune/study.js';
+import { StudyInterrupted, runStudy } from '../../src/tune/study.js';
 import { randomSuggestion, suggestTpe } from '../../src/tune/tpe.js';
 import { syntheticStudyData, tempDir, tinyStudyConfig } from './helpers.js';
 
@@ -216,5 +216,37 @@ test('a reference model that is the winner once the final training applies is tr
     assert.equal(json.final.test.predictions, undefined);
   } finally {
     t.done();
+  }
+});
+
+test('a TPE study with pruning interrupted and resumed gives the results of an uninterrupted run', async () => {
+  const a = tempDir();
+  const b = tempDir();
+  try {
+    const study = resolveStudy(tpeConfig({ name: 'tpe-resume', final: { enabled: false } }));
+    const controller = new AbortController();
+    let finished = 0;
+    await assert.rejects(
+      runStudy(study, {
+        dir: a.dir,
+        data,
+        workers: 2,
+        htmlReport: false,
+        signal: controller.signal,
+        onProgress: (p) => {
+          if (p.finished && ++finished === 6) controller.abort();
+        },
+      }),
+      StudyInterrupted,
+    );
+    const partial = (await stored(a.dir)).trials.filter((t) => t.phase === 'search');
+    assert.ok(partial.length < 12 || partial.some((t) => t.status === 'queued'), 'stopped before the end');
+    await runStudy(study, { dir: a.dir, data, workers: 2, htmlReport: false });
+    await runStudy(study, { dir: b.dir, data, workers: 1, htmlReport: false });
+    const key = (t: StoredTrial) => [t.key, t.params, t.status, t.result?.metric, t.result?.epochs];
+    assert.deepEqual((await stored(a.dir)).trials.map(key), (await stored(b.dir)).trials.map(key));
+  } finally {
+    a.done();
+    b.done();
   }
 });

@@ -4,7 +4,7 @@ import { basename, dirname, extname, join } from 'node:path';
 import type { Command } from 'commander';
 import { ConfigError, OutputError } from '../errors.js';
 import { formatFixed } from '../format.js';
-import { coreCount, createBackend, loadBackend, type BackendName } from '../tensor/index.js';
+import { coreCount, createBackend, type BackendName } from '../tensor/index.js';
 import { fmtMetric } from '../tune/analysis.js';
 import { describeStudy, resolveStudy, type ResolvedStudy } from '../tune/config.js';
 import { loadStudyData } from '../tune/data.js';
@@ -12,7 +12,7 @@ import { LiveView, fmtEta } from '../tune/live.js';
 import { trialThreads } from '../tune/runner.js';
 import { defaultWorkers } from '../tune/pool.js';
 import { comparisonSentence, formatTable1Text } from '../tune/report.js';
-import { recordKernels } from '../tune/kernels.js';
+import { loadStudyBackend, recordKernels } from '../tune/kernels.js';
 import { DEFAULT_LEASE_SECONDS, type StudyRecord } from '../tune/storage.js';
 import { PostgresStorage, isPostgresUrl, studyConflict } from '../tune/store-pg.js';
 import { STUDY_FILES, SqliteStorage } from '../tune/store-sqlite.js';
@@ -127,7 +127,7 @@ export function registerStudyCommand(program: Command): void {
         out(`mlplab study ${study.name}: ${describeStudy(study)} -> ${dir}${storage ? ` (trials in ${storage.where})` : ''}`);
         // Joining a stored study: its data is prepared on the study's kernels (PCA runs on them), as its other workers do.
         const kernels = existing ? recordKernels(storage!.where, existing) : null;
-        const data = await loadStudyData(study, dirname(file), kernels ? await loadBackend(kernels.backend, kernels.simd ? { simd: kernels.simd } : {}) : createBackend(flags.backend));
+        const data = await loadStudyData(study, dirname(file), kernels ? await loadStudyBackend(kernels) : createBackend(flags.backend));
         for (const s of data.steps) out(`  data: ${s.summary}`);
         out(`  rows: ${study.data.trainRows !== undefined && study.data.trainRows < data.train.rows ? `${study.data.trainRows} of ${data.train.rows}` : data.train.rows} training rows per trial, ${data.val.rows} validation, ${data.test?.rows ?? 0} test; ${data.train.cols} features`);
 

@@ -5,7 +5,8 @@
  * study was created with; a process whose engine lacks it is refused rather than mixed in.
  */
 import { StorageError } from '../errors.js';
-import { chooseBuild, relaxedSimdSupported, wasmSimdSupported, type BackendName, type SimdBuild } from '../tensor/index.js';
+import type { Backend } from '../tensor/backend.js';
+import { chooseBuild, loadBackend, relaxedSimdSupported, wasmSimdSupported, type BackendName, type SimdBuild, type WasmOptions } from '../tensor/index.js';
 
 export interface StudyKernels {
   backend: 'wasm' | 'reference';
@@ -30,4 +31,9 @@ export function recordKernels(where: string, study: { name: string; backend: str
     return { backend: 'wasm', simd: 'relaxed' };
   }
   throw new StorageError(where, `study "${study.name}" runs on kernels "${study.backend}", which this mlplab does not have`);
+}
+
+/** A backend on a study's kernels (its build, on `threads` threads). */
+export function loadStudyBackend(k: StudyKernels, options: Omit<WasmOptions, 'simd'> = {}): Promise<Backend> {
+  return loadBackend(k.backend, { ...options, ...(k.simd ? { simd: k.simd } : {}) });
 }

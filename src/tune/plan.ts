@@ -244,16 +244,14 @@ export function nextStage(
     study.final.enabled && hasTest && winner
       ? { to: 'final' as const, trials: [finalTrial(study, winner), ...[referenceTrial(study, winner)].filter((t): t is TrialSpec => t !== null)] }
       : { to: 'done' as const, trials: [] };
+  // A stage is decided once every trial of it ended (here or in another process); until then only
+  // TPE adds trials to it (its next suggestion, while others run).
+  const phase: TrialPhase = stage.startsWith('repair:') ? 'repair' : (stage as TrialPhase);
+  if (trials.some((t) => t.phase === phase && !isFinished(t.status))) return { to: stage, trials: stage === 'search' ? moreSearchTrials(study, trials) : [] };
   if (stage === 'final') return { to: 'done', trials: [] };
   if (stage === 'search') {
     const more = moreSearchTrials(study, trials);
     if (more.length > 0) return { to: 'search', trials: more };
-    // TPE adds trials while others run: the search is complete only when all were enqueued and ended
-    // (another process may have just enqueued one after this one counted the queue).
-    if (study.strategy.type === 'tpe') {
-      const search = searchOrder(trials);
-      if (search.length < study.strategy.trials || !search.every((t) => isFinished(t.status))) return { to: 'search', trials: [] };
-    }
     const a = analyse(study, trials, 'search');
     if (a.candidate) {
       for (const d of a.candidate.decisions) log(`  ${d.factor}: ${d.chosen} (${d.reason})`);

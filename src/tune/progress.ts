@@ -6,6 +6,7 @@
 import { hostname } from 'node:os';
 import { bestConfig, configStats } from './analysis.js';
 import type { ResolvedStudy } from './config.js';
+import type { RunnerEvents } from './runner.js';
 import { isFinished, type StoredTrial, type StudyStorage, type TrialPhase, type TrialResult } from './storage.js';
 import { trialConfiguration, type Configuration } from './strategies.js';
 
@@ -92,6 +93,16 @@ export class ProgressTracker {
     this.refresh();
   }
 
+  /** The runner's events that keep this view current (claims, epochs, finishes, and a refresh before each decision). */
+  events(): Required<Pick<RunnerEvents, 'onClaim' | 'onEpoch' | 'onFinish' | 'beforeAdvance'>> {
+    return {
+      onClaim: () => this.changed(),
+      onEpoch: (trial, epoch) => this.epoch(trial, epoch),
+      onFinish: (trial) => this.changed(trial),
+      beforeAdvance: () => this.flush(),
+    };
+  }
+
   /** Refresh now and wait for it: what finished is shown before what is decided next. */
   async flush(): Promise<void> {
     if (!this.emit || this.stopped) return;
@@ -156,7 +167,10 @@ export class ProgressTracker {
     const workers = new Set(running.map((t) => t.worker ?? ''));
     const hosts = new Set([hostname(), ...[...workers].map((w) => w.split(':')[0])]);
     const doneHere = here.filter(isDone);
-    const left = here.filter((t) => t.status === 'queued').length + (phase === 'search' && this.study.strategy.type === 'tpe' ? Math.max(0, this.study.strategy.trials - here.length) : 0);
+    // TPE's trials not suggested yet count as left.
+    const s = this.study.strategy;
+    const owed = phase === 'search' && s.type === 'tpe' ? Math.max(0, s.trials - here.length) : 0;
+    const left = here.filter((t) => t.status === 'queued').length + owed;
     const thisRun = doneHere.filter((t) => !this.before.has(t.id) && t.result);
     const perTrial = thisRun.length > 0 ? thisRun.reduce((n, t) => n + t.result!.seconds, 0) / thisRun.length : null;
     const active = Math.max(1, workers.size, this.localWorkers);
@@ -173,7 +187,7 @@ export class ProgressTracker {
         .filter((t) => t.status === 'running' || hide.has(t.id))
         .map((t) => ({ label: phase === 'final' ? `final: ${t.label}` : t.label, seed: t.seed, epoch: this.localEpochs.get(t.id) ?? t.epoch, epochs: t.epochs, ...(t.worker ? { worker: t.worker } : {}) })),
       left,
-      total: phase === 'search' && this.study.strategy.type === 'tpe' ? Math.max(here.length, this.study.strategy.trials) : here.length,
+      total: here.length + owed,
       reused: here.filter((t) => this.before.has(t.id)).length,
       best,
       elapsedSeconds: (performance.now() - this.started) / 1000,

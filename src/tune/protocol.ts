@@ -8,16 +8,15 @@ import type { EpochRecord } from '../metrics/history-types.js';
 import type { NamedTensor } from '../nn/serialize.js';
 import type { RunOutput } from '../run/experiment.js';
 import type { ResolvedRun } from '../run/spec.js';
-import type { BackendName, SimdBuild } from '../tensor/index.js';
+import type { StudyKernels } from './kernels.js';
 import type { StudyMetric } from './config.js';
 import type { PrunerConfig } from './pruners.js';
 import type { TrialResult } from './storage.js';
 
 /** The study's prepared data as it crosses to a worker: plain arrays, the pipeline as its tensors. */
 export interface WorkerInit {
-  backend: BackendName;
-  /** The WebAssembly build every trial of the study runs (the study's recorded kernels). */
-  simd?: SimdBuild;
+  /** The study's recorded kernels: every trial runs on them. */
+  kernels: StudyKernels;
   /** Threads for the kernels of each trial in this worker (the cores divided among the workers). */
   threads: number;
   train: Dataset;

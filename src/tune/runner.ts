@@ -16,7 +16,7 @@ import { shared, subsetRows } from './data.js';
 import { direction } from './analysis.js';
 import { recordKernels, type StudyKernels } from './kernels.js';
 import { configKey, dependsOnEarlier } from './config.js';
-import { REFERENCE_PREFIX, earlierTrials, finalRun, moreSearchTrials, nextStage, searchOrder } from './plan.js';
+import { REFERENCE_PREFIX, earlierTrials, finalRun, nextStage, searchOrder } from './plan.js';
 import { JobCancelledError, PoolStoppedError, WorkerPool } from './pool.js';
 import type { PruneInput, WorkerInit, WorkerJob } from './protocol.js';
 import { isFinished, workerName, type Claim, type StoredTrial, type StudyRecord, type StudyStorage, type TrialFinish } from './storage.js';
@@ -111,18 +111,10 @@ export async function runTrials(o: RunnerOptions): Promise<RunnerStats> {
         }
         const counts = await store.counts(studyId);
         if (counts.queued > 0) return true;
-        // TPE suggests its next trial while others still run (an idle worker asks for one).
-        if (rec.stage === 'search' && o.study.strategy.type === 'tpe') {
-          const more = moreSearchTrials(o.study, await store.trials(studyId));
-          if (more.length > 0) {
-            await store.advance(studyId, 'search', 'search', more);
-            return true;
-          }
-        }
-        if (counts.running > 0) return false;
-        await o.beforeAdvance?.();
+        // The stage's last trial ended: show what finished before the decisions that follow.
+        if (counts.running === 0) await o.beforeAdvance?.();
         const next = nextStage(o.study, rec.stage, await store.trials(studyId), hasTest, log);
-        // Nothing to decide yet (trials of this stage are still owed elsewhere): wait for them.
+        // Trials of this stage still run (here or elsewhere) and none is to be added: wait for them.
         if (next.to === rec.stage && next.trials.length === 0) return false;
         const moved = await store.advance(studyId, rec.stage, next.to, next.trials);
         if (moved && next.to === 'done') done = true;
@@ -265,8 +257,7 @@ export async function runTrials(o: RunnerOptions): Promise<RunnerStats> {
 /** What a worker thread needs: the study's prepared data as shared arrays, and the rows trials use. */
 export function workerInit(study: ResolvedStudy, d: Prepared, kernels: StudyKernels, threads = 1): WorkerInit {
   return {
-    backend: kernels.backend,
-    ...(kernels.simd ? { simd: kernels.simd } : {}),
+    kernels,
     threads,
     train: shared(d.train),
     val: shared(d.val),

@@ -7,11 +7,11 @@
  */
 import type { Prepared } from '../data/prepare.js';
 import { ConfigError, MlplabError, StorageError } from '../errors.js';
-import { loadBackend, type BackendName } from '../tensor/index.js';
+import type { BackendName } from '../tensor/index.js';
 import { configStats, rankConfigs } from './analysis.js';
 import { describeRun, resolveStudy, type ResolvedStudy } from './config.js';
 import { loadStudyData, subsetRows } from './data.js';
-import { recordKernels, studyKernels } from './kernels.js';
+import { loadStudyBackend, recordKernels, studyKernels } from './kernels.js';
 import { checkFingerprint, dataFingerprint } from './fingerprint.js';
 import { REFERENCE_PREFIX, analyse, searchTrials, uniqueStats } from './plan.js';
 import { PoolStoppedError, WorkerFailure, defaultWorkers } from './pool.js';
@@ -117,10 +117,7 @@ export async function runStudy(study: ResolvedStudy, options: RunStudyOptions): 
         ...(options.threads !== undefined ? { threads: options.threads } : {}),
         leaseSeconds: options.leaseSeconds ?? DEFAULT_LEASE_SECONDS,
         signal: options.signal,
-        onClaim: () => t.changed(),
-        onEpoch: (trial, epoch) => t.epoch(trial, epoch),
-        onFinish: (trial) => t.changed(trial),
-        beforeAdvance: () => t.flush(),
+        ...t.events(),
         onLog: log,
       });
     } catch (e) {
@@ -262,7 +259,7 @@ export async function runWorker(options: RunWorkerOptions): Promise<WorkerOutcom
     const source = options.dataSource ?? study.data.source;
     // Prepared on the study's kernels, as the process that created it did (PCA runs on them).
     const kernels = recordKernels(storage.where, record);
-    const data = await loadStudyData({ ...study, data: { ...study.data, source } }, options.configDir ?? '.', await loadBackend(kernels.backend, kernels.simd ? { simd: kernels.simd } : {}));
+    const data = await loadStudyData({ ...study, data: { ...study.data, source } }, options.configDir ?? '.', await loadStudyBackend(kernels));
     checkFingerprint(source, dataFingerprint(data), record.fingerprint, record.name);
     options.onJoin?.(record, study, data);
     const started = performance.now();
@@ -278,10 +275,7 @@ export async function runWorker(options: RunWorkerOptions): Promise<WorkerOutcom
         ...(options.threads !== undefined ? { threads: options.threads } : {}),
         leaseSeconds: options.leaseSeconds ?? DEFAULT_LEASE_SECONDS,
         signal: options.signal,
-        onClaim: () => tracker.changed(),
-        onEpoch: (trial, epoch) => tracker.epoch(trial, epoch),
-        onFinish: (trial) => tracker.changed(trial),
-        beforeAdvance: () => tracker.flush(),
+        ...tracker.events(),
         onLog: log,
       });
       outcome.studies.push({ name: record.name, executed: s.executed, dropped: s.dropped, requeued: s.requeued, db: { seconds: s.dbSeconds, calls: s.dbCalls } });

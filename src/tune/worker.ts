@@ -9,7 +9,7 @@ import type { Prepared } from '../data/prepare.js';
 import { DivergenceError } from '../errors.js';
 import { runExperiment } from '../run/experiment.js';
 import { resolveRun } from '../run/spec.js';
-import { loadBackend } from '../tensor/index.js';
+import { loadStudyBackend } from './kernels.js';
 import type { Backend } from '../tensor/backend.js';
 import type { WorkerInit, WorkerJob, WorkerReply } from './protocol.js';
 import { runTrial, type TrialData } from './trial.js';
@@ -33,7 +33,7 @@ async function handle(msg: { type: 'init'; init: WorkerInit } | WorkerJob): Prom
   if (msg.type === 'init') {
     init = msg.init;
     const memoryBytes = [init.train, init.val, init.test].reduce((n, d) => n + (d ? d.features.length * 4 : 0), 64 << 20);
-    backend = await loadBackend(init.backend, { threads: init.threads, memoryBytes, ...(init.simd ? { simd: init.simd } : {}) });
+    backend = await loadStudyBackend(init.kernels, { threads: init.threads, memoryBytes });
     const train = init.trialRows ? selectRows(init.train, init.trialRows) : init.train;
     trialData = { train, val: init.val, classes: init.classes };
     await warmUp(trialData, backend);

@@ -4,7 +4,7 @@
 export { gemm, transpose } from './gemm';
 export {
   activationForward, activationBackward, dropoutForward, multiply, addRowVector, sumRows,
-  axpy, scale, fill, copyBytes, zeroBytes, momentum, adam, sgdStep, unitStats, sumSquares,
+  axpy, scale, fill, copyBytes, zeroBytes, momentum, adam, sgdStep, unitStats, sumSquares, gatherRows,
 } from './elementwise';
 export { batchNormTrain, batchNormInfer, batchNormBackward, softmax, softmaxCrossEntropy } from './norm';
 

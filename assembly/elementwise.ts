@@ -457,6 +457,28 @@ export function unitStats(z: usize, a: usize, rows: i32, cols: i32, minmax: usiz
   return <f64>f32x4.extract_lane(v, 0) + <f64>f32x4.extract_lane(v, 1) + <f64>f32x4.extract_lane(v, 2) + <f64>f32x4.extract_lane(v, 3);
 }
 
+/**
+ * Index of the first NaN or infinite value among n contiguous floats, or -1. x - x is 0 for
+ * every finite x and NaN otherwise; four lanes at a time, so that data with no such value (the
+ * usual case) costs a subtraction and a compare per vector.
+ */
+export function firstNonFinite(x: usize, n: i32): i32 {
+  let i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const a = v128.load(x + off(i)), b = v128.load(x + off(i), 16), c = v128.load(x + off(i), 32), d = v128.load(x + off(i), 48);
+    const bad = v128.or(
+      v128.or(f32x4.ne(f32x4.sub(a, a), f32x4.splat(0)), f32x4.ne(f32x4.sub(b, b), f32x4.splat(0))),
+      v128.or(f32x4.ne(f32x4.sub(c, c), f32x4.splat(0)), f32x4.ne(f32x4.sub(d, d), f32x4.splat(0))),
+    );
+    if (v128.any_true(bad)) break;
+  }
+  for (; i < n; i++) {
+    const v = load<f32>(x + off(i));
+    if (v - v != 0) return i;
+  }
+  return -1;
+}
+
 /** Sum of squares of n contiguous floats, accumulated in double precision. */
 export function sumSquares(x: usize, n: i32): f64 {
   let s0 = f64x2.splat(0), s1 = f64x2.splat(0);

@@ -5,6 +5,7 @@ export { gemm, transpose } from './gemm';
 export {
   activationForward, activationBackward, dropoutForward, multiply, addRowVector, sumRows,
   axpy, scale, fill, copyBytes, zeroBytes, momentum, adam, sgdStep, unitStats, sumSquares, gatherRows,
+  firstNonFinite,
 } from './elementwise';
 export { batchNormTrain, batchNormInfer, batchNormBackward, softmax, softmaxCrossEntropy } from './norm';
 

@@ -119,6 +119,8 @@ export interface Backend {
 
   /** Sum of the squares of x's entries, accumulated in double precision. */
   sumSquares(x: Matrix): number;
+  /** Index (row-major) of x's first NaN or infinite entry, or -1 when every entry is finite. */
+  firstNonFinite(x: Matrix): number;
   /**
    * A layer's batch statistics for the diagnostics, from its pre-activations z and activations
    * a (both rows x cols): minmax (2 x cols) keeps the running per-unit minimum (row 0) and

@@ -260,6 +260,12 @@ export class ReferenceBackend implements Backend {
     return s;
   }
 
+  firstNonFinite(x: Matrix): number {
+    const d = x.data;
+    for (let i = 0; i < d.length; i++) if (!Number.isFinite(d[i])) return i;
+    return -1;
+  }
+
   unitStats(z: Matrix, a: Matrix, minmax: Matrix, sums: Matrix, low: number, high: number): void {
     const Z = z.data, A = a.data, M = minmax.data, cols = z.cols;
     let sz = 0, sz2 = 0, sa = 0, sa2 = 0, sat = 0;

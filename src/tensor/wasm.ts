@@ -28,6 +28,7 @@ interface Kernels {
   adam(g: number, m: number, v: number, n: number, b1: number, a1: number, b2: number, a2: number, c1: number, c2: number, eps: number): void;
   sgdStep(w: number, g: number, t: number, n: number, decayed: number, lr: number, wd: number, mom: number, nesterov: number): void;
   sumSquares(x: number, n: number): number;
+  firstNonFinite(x: number, n: number): number;
   unitStats(z: number, a: number, rows: number, cols: number, minmax: number, sums: number, low: number, high: number): void;
   batchNormTrain(
     x: number, gamma: number, beta: number, y: number, xhat: number, invStd: number,
@@ -756,6 +757,10 @@ export class WasmBackend implements Backend {
 
   sumSquares(x: Matrix): number {
     return this.k.sumSquares(this.ptr(x), x.size);
+  }
+
+  firstNonFinite(x: Matrix): number {
+    return this.k.firstNonFinite(this.ptr(x), x.size);
   }
 
   unitStats(z: Matrix, a: Matrix, minmax: Matrix, sums: Matrix, low: number, high: number): void {

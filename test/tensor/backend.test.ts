@@ -416,6 +416,29 @@ test('the fused SGD step equals the five-kernel chain of the reference backend',
   assert.throws(() => fast.sgdStep(fast.alloc(1, 4), fast.alloc(1, 4), null, 0, 0.1, 0, 0.9, false), /trace/);
 });
 
+test('firstNonFinite finds the first NaN or infinity anywhere in a vector (whole vectors and tails), like a scan', () => {
+  const rng = new Rng(21);
+  const scan = (d: Float32Array) => d.findIndex((v) => !Number.isFinite(v));
+  for (const n of [1, 3, 4, 15, 16, 17, 31, 32, 33, 64, 100, 1027]) {
+    const clean = randomValues(rng, n, 3.4e38);
+    clean[rng.int(n)] = -0;
+    for (const be of [ref, fast] as Backend[]) {
+      const m = put(be, 1, n, clean, be === fast ? 1 + rng.int(7) : 0);
+      assert.equal(be.firstNonFinite(m), -1, `${be.name}, n = ${n}, all finite (the largest floats too)`);
+      for (const bad of [Number.NaN, Infinity, -Infinity]) {
+        for (const at of new Set([0, n - 1, rng.int(n), Math.min(n - 1, 16), Math.min(n - 1, 15)])) {
+          const d = clean.slice();
+          d[at] = bad;
+          const later = at + 1 + rng.int(Math.max(1, n - at - 1));
+          if (later < n) d[later] = Number.NaN;
+          m.data.set(d);
+          assert.equal(be.firstNonFinite(m), scan(d), `${be.name}, n = ${n}, ${bad} at ${at}`);
+        }
+      }
+    }
+  }
+});
+
 test('views survive memory growth, and kernels keep using their offsets', () => {
   const be = new WasmBackend();
   const m = be.alloc(10, 10);

@@ -156,6 +156,21 @@ test('predicting on rows that hold NaN is refused, not answered with class 0', (
   assert.throws(() => model.predict(withNaN(data, 2, 2).features, 10), DataError);
 });
 
+test('a NaN or infinity in a later chunk of many rows is refused, naming its row and column among all the rows', () => {
+  const data = gaussianBlobs(2100, 8, 3, 12);
+  for (const backend of BACKENDS.map((b) => b.backend)) {
+    const model = Sequential.create({ inputs: 8, classes: 3, hidden: [{ width: 8 }] }, { seed: 1, backend });
+    const features = withNaN(data, 1500, 3).features;
+    for (const call of [() => model.predict(features, 2100), () => model.predictProba(features, 2100), () => model.evaluate(features, data.labels, 2100)]) {
+      assert.throws(call, (e: unknown) => e instanceof DataError && /input.*row 1500, column 3 is NaN/.test(e.message));
+    }
+    const inf = data.features.slice();
+    inf[2099 * 8 + 7] = -Infinity;
+    assert.throws(() => model.predict(inf, 2100), (e: unknown) => e instanceof DataError && /row 2099, column 7 is -Infinity/.test(e.message));
+    assert.equal(model.predict(data.features, 2100).length, 2100);
+  }
+});
+
 // Batch statistics need two rows; fit skips one-row batches when the model has batch norm.
 // With batch size 1 that is every batch: nothing trains and the history fills with NaN.
 

@@ -416,6 +416,39 @@ test('the fused SGD step equals the five-kernel chain of the reference backend',
   assert.throws(() => fast.sgdStep(fast.alloc(1, 4), fast.alloc(1, 4), null, 0, 0.1, 0, 0.9, false), /trace/);
 });
 
+test('unitStats: running per-unit minimum and maximum exactly, batch sums like the reference, on odd shapes and views', () => {
+  const rng = new Rng(23);
+  for (let i = 0; i < 40; i++) {
+    const rows = pick(rng, ODD), cols = pick(rng, ODD);
+    const zs = randomValues(rng, rows * cols, 4);
+    // A diverging batch: a NaN is passed over by the minimum and maximum, as in the reference.
+    if (i % 8 === 7) zs[rng.int(zs.length)] = Number.NaN;
+    const [rz, fz] = pair(rng, rows, cols, zs);
+    const [ra, fa] = pair(rng, rows, cols, randomValues(rng, rows * cols, 2, 1));
+    // A running minimum and maximum from earlier batches: some units already beyond this batch.
+    const start = new Float32Array(2 * cols);
+    for (let c = 0; c < cols; c++) {
+      start[c] = rng.uniform() < 0.3 ? -10 : Infinity;
+      start[cols + c] = rng.uniform() < 0.3 ? 10 : -Infinity;
+    }
+    const [rm, fm] = pair(rng, 2, cols, start);
+    const [rs, fs] = pair(rng, 1, 5, new Float32Array(5));
+    const low = -1 + rng.uniform(), high = 1 + rng.uniform();
+    ref.unitStats(rz, ra, rm, rs, low, high);
+    fast.unitStats(fz, fa, fm, fs, low, high);
+    assertBitEqual(fm.data, rm.data, `minmax ${rows}x${cols}`);
+    const absSums = [0, 0, 0, 0];
+    for (let j = 0; j < rows * cols; j++) {
+      absSums[0] += Math.abs(rz.data[j]);
+      absSums[1] += rz.data[j] ** 2;
+      absSums[2] += Math.abs(ra.data[j]);
+      absSums[3] += ra.data[j] ** 2;
+    }
+    assertClose(fs.data.subarray(0, 4), rs.data.subarray(0, 4), (k) => 2 * rows * U * absSums[k] + 1e-6, `sums ${rows}x${cols}`);
+    assert.equal(fs.data[4], rs.data[4], `units outside [low, high], ${rows}x${cols}`);
+  }
+});
+
 test('firstNonFinite finds the first NaN or infinity anywhere in a vector (whole vectors and tails), like a scan', () => {
   const rng = new Rng(21);
   const scan = (d: Float32Array) => d.findIndex((v) => !Number.isFinite(v));

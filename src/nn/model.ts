@@ -328,7 +328,7 @@ export class Sequential {
   /**
    * Run `fn` on the logits of each chunk of rows, in inference mode. With `check`, a chunk
    * holding a NaN or infinite feature ends the call with a DataError naming it (checked by the
-   * backend once the chunk is in its memory: a third of the time of a scan in JavaScript).
+   * backend once the chunk is in its memory: a tenth of the time of a scan in JavaScript).
    * Inference has no side effect, so refusing at a later chunk leaves the model as it was.
    */
   private eachChunk(features: Float32Array, rows: number, check: boolean, fn: (logits: Matrix, start: number) => void): void {

@@ -236,8 +236,7 @@ export function registerStudyCommand(program: Command): void {
     });
 }
 
-/** The study's name held by another config is refused before any data is loaded. */
-/** The study stored under this name, if any; one of another config is refused. */
+/** The study stored under this name, if any: one of another config is refused before any data is loaded. */
 async function refuseOtherConfig(storage: PostgresStorage, study: ResolvedStudy): Promise<StudyRecord | undefined> {
   const existing = await storage.findStudy(study.name);
   if (existing && existing.hash !== study.hash) throw studyConflict(storage.where, study.name, existing.hash, study.hash);

@@ -653,18 +653,20 @@ export class WasmBackend implements Backend {
       this.gatherRows(src, order, start, dst);
       return;
     }
-    checkGather(src, order, start, dst);
-    pool.settle();
     const n = dst.rows;
-    const idx = this.rowNumbers(src, order, start, n);
+    const idx = this.rowNumbers(src, order, start, dst);
     pool.i(0, this.ptr(src)).i(1, idx).i(2, src.cols).i(3, this.ptr(dst)).splitWorkers(n, 1).start(OPS.GATHER_ROWS, n * src.cols * COST.gather);
   }
 
   /**
-   * Copy rows order[start .. start + n) of src into this memory's row-number buffer, checking
-   * each, for the gather kernel to read; returns the buffer's address.
+   * Check a gather and copy rows order[start .. start + dst.rows) of src into this memory's
+   * row-number buffer, for the gather kernel to read (after any gather still reading it);
+   * returns the buffer's address.
    */
-  private rowNumbers(src: Matrix, order: Int32Array, start: number, n: number): number {
+  private rowNumbers(src: Matrix, order: Int32Array, start: number, dst: Matrix): number {
+    checkGather(src, order, start, dst);
+    this.pool?.settle();
+    const n = dst.rows;
     if (this.rowIndexCapacity < n) {
       if (this.rowIndex >= 0) this.heap.free(this.rowIndex);
       this.rowIndex = this.heap.alloc(n * 4);
@@ -700,13 +702,10 @@ export class WasmBackend implements Backend {
   }
 
   gatherRows(src: Matrix, order: Int32Array, start: number, dst: Matrix): void {
-    checkGather(src, order, start, dst);
     // The row numbers go into this memory and one kernel call copies the rows: half the time
     // of a copyWithin per row from JavaScript.
-    if (dst.rows === 0) return;
-    this.pool?.settle();
-    const idx = this.rowNumbers(src, order, start, dst.rows);
-    this.k.gatherRows(this.ptr(src), idx, dst.rows, src.cols, this.ptr(dst));
+    const idx = this.rowNumbers(src, order, start, dst);
+    if (dst.rows > 0) this.k.gatherRows(this.ptr(src), idx, dst.rows, src.cols, this.ptr(dst));
   }
 
   momentum(g: Matrix, trace: Matrix, decay: number, nesterov: boolean): void {

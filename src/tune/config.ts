@@ -228,8 +228,9 @@ export function dependsOnEarlier(study: Pick<ResolvedStudy, 'strategy' | 'pruner
 /** What a study varies and how, in a few words: "9 factors, one-at-a-time, 3 seeds per configuration" or "6 parameters, tpe, 40 trials". */
 export function describeStudy(study: ResolvedStudy): string {
   const s = study.strategy;
-  if (study.space.length > 0) return `${study.space.length} parameter${study.space.length === 1 ? '' : 's'}, ${s.type}, ${'trials' in s ? s.trials : 0} trials${study.pruner.type !== 'none' ? `, ${study.pruner.type} pruning` : ''}`;
-  return `${study.factors.length} factor${study.factors.length === 1 ? '' : 's'}, ${s.type}, ${study.seeds} seed${study.seeds === 1 ? '' : 's'} per configuration${study.pruner.type !== 'none' ? `, ${study.pruner.type} pruning` : ''}`;
+  const pruning = study.pruner.type !== 'none' ? `, ${study.pruner.type} pruning` : '';
+  if (study.space.length > 0) return `${study.space.length} parameter${study.space.length === 1 ? '' : 's'}, ${s.type}, ${'trials' in s ? s.trials : 0} trials${pruning}`;
+  return `${study.factors.length} factor${study.factors.length === 1 ? '' : 's'}, ${s.type}, ${study.seeds} seed${study.seeds === 1 ? '' : 's'} per configuration${pruning}`;
 }
 
 /** Paths a factor may vary: every option of `network` and `train` except the seed (seeds are the study's own) and the diagnostics (they change nothing learned). */

@@ -152,7 +152,7 @@ export function analyse(study: ResolvedStudy, trials: StoredTrial[], stage: Stud
   const finished = trials.filter((t) => t.phase !== 'final');
   if (study.space.length > 0) {
     // A space study's configurations are what its trials sampled, in enqueue order.
-    const sampled = finished.filter((t) => t.phase === 'search').sort((a, b) => a.position - b.position).map((t) => trialConfiguration(study, t));
+    const sampled = searchOrder(finished).map((t) => trialConfiguration(study, t));
     const spaceStats = configStats(sampled, finished);
     const best = bestConfig(study, spaceStats.values());
     const winner = sampled.find((c) => c.key === best?.key) ?? null;

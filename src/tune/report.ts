@@ -18,7 +18,7 @@ import { describeRun, type ResolvedStudy, type StudyMetric } from './config.js';
 import { parameterImportance, type Importance } from './importance.js';
 import type { PrunerConfig } from './pruners.js';
 import { formatParamValue, type Param } from './space.js';
-import type { StoredTrial } from './storage.js';
+import { isFinished, type StoredTrial } from './storage.js';
 import type { Repair } from './repair.js';
 import { STUDY_FILES } from './store-sqlite.js';
 import type { Configuration } from './strategies.js';
@@ -132,7 +132,7 @@ export function buildStudyReport(a: BuildStudyReportArgs): StudyReport {
       : st.type === 'tpe'
         ? `TPE (${st.trials} trials, ${st.startupTrials} random first, seed ${st.seed})`
         : st.type;
-  const ended = a.trials.filter((t) => t.status === 'done' || t.status === 'pruned' || t.status === 'failed').sort((x, y) => x.position - y.position);
+  const ended = a.trials.filter((t) => isFinished(t.status)).sort((x, y) => x.position - y.position);
   const trialLog: TrialLogEntry[] = ended.map((t, i) => ({
     number: i + 1,
     key: t.key,
@@ -252,11 +252,15 @@ function rankedSearch(r: StudyReport): TrialLogEntry[] {
   return r.trialLog.filter((t) => t.phase === 'search' && t.state === 'done' && t.metric !== null).sort((a, b) => dir * (b.metric! - a.metric!) || a.number - b.number);
 }
 
-function searchCounts(r: StudyReport): string {
+/** The search trials counted by how they ended. */
+function searchTally(r: StudyReport): { total: number; pruned: number; failed: number } {
   const search = r.trialLog.filter((t) => t.phase === 'search');
-  const pruned = search.filter((t) => t.state === 'pruned').length;
-  const failed = search.filter((t) => t.state === 'failed').length;
-  return `${search.length} trials: ${search.length - pruned - failed} finished, ${pruned} pruned, ${failed} diverged`;
+  return { total: search.length, pruned: search.filter((t) => t.state === 'pruned').length, failed: search.filter((t) => t.state === 'failed').length };
+}
+
+function searchCounts(r: StudyReport): string {
+  const n = searchTally(r);
+  return `${n.total} trials: ${n.total - n.pruned - n.failed} finished, ${n.pruned} pruned, ${n.failed} diverged`;
 }
 
 /** The trials a pruner stopped, with where and why. */
@@ -487,7 +491,7 @@ ${rows}
   return {
     id: 'pruned',
     html: `<section id="pruned"><h2>Pruned trials</h2>
-<p class="lead">The ${esc(pruner(r))} stopped ${pruned.length} trial${pruned.length === 1 ? '' : 's'} of ${r.trialLog.filter((t) => t.phase === 'search').length}; a pruned trial keeps its partial curve and is not counted as a result.</p>
+<p class="lead">The ${esc(pruner(r))} stopped ${pruned.length} trial${pruned.length === 1 ? '' : 's'} of ${searchTally(r).total}; a pruned trial keeps its partial curve and is not counted as a result.</p>
 ${pruned.length > 12 ? `<details><summary>${pruned.length} pruned trials</summary>${table}</details>` : table}
 </section>`,
   };
@@ -641,10 +645,10 @@ ${rows}
 /** The page of a space study (TPE, random over ranges): the search, the importance, the best and the pruned trials, the final model. */
 async function renderSearchReportHtml(r: StudyReport): Promise<string> {
   const fm = (x: number) => fmtMetric(x, r.metric);
-  const search = r.trialLog.filter((t) => t.phase === 'search');
+  const n = searchTally(r);
   const best = rankedSearch(r)[0];
   const cards = [
-    card('Trials', String(search.length), `${search.filter((t) => t.state === 'pruned').length} pruned, ${search.filter((t) => t.state === 'failed').length} diverged`),
+    card('Trials', String(n.total), `${n.pruned} pruned, ${n.failed} diverged`),
     card('Best trial', best ? fm(best.metric!) : '—', best ? `trial ${best.number}` : 'no trial finished'),
     card('Parameters', String(r.search!.space.length), r.search!.importance[0] ? `most important: ${r.search!.importance[0].name}` : ''),
     r.final?.test ? card('Final test accuracy', fm(r.final.test.accuracy), `macro F1 ${r.final.test.report.macro.f1.toFixed(3)}`) : card('Final model', '—', 'not evaluated on a test set'),

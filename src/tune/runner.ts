@@ -275,9 +275,10 @@ export function workerInit(study: ResolvedStudy, d: Prepared, kernels: StudyKern
 
 /** The job of a claimed trial, rebuilt from the study config and the trial's factor levels (or sampled parameters). */
 function jobFor(study: ResolvedStudy, data: Prepared, where: string, t: StoredTrial, prune: PruneInput | undefined): WorkerJob {
-  const rows = subsetRows(data.train, study.final.trainRows, study.data.seed);
+  // The final stage's training rows (a stratified draw over the training set: only final jobs need it).
+  const rows = () => subsetRows(data.train, study.final.trainRows, study.data.seed);
   if (t.key.startsWith(REFERENCE_PREFIX) && study.reference && configKey(study.reference.run) === t.configKey) {
-    return { type: 'final', id: t.id, run: finalRun(study, study.reference.run, t.seed), rows, title: `${study.name}: ${study.reference.label}` };
+    return { type: 'final', id: t.id, run: finalRun(study, study.reference.run, t.seed), rows: rows(), title: `${study.name}: ${study.reference.label}` };
   }
   const c = trialConfiguration(study, t);
   if (c.key !== t.configKey) {
@@ -285,7 +286,7 @@ function jobFor(study: ResolvedStudy, data: Prepared, where: string, t: StoredTr
   }
   if (t.phase !== 'final') return { type: 'trial', id: t.id, run: c.run, seed: t.seed, metric: study.metric, ...(prune ? { prune } : {}) };
   const run = finalRun(study, c.run, t.seed);
-  return { type: 'final', id: t.id, run, rows, title: `${study.name}: final model (${c.label})` };
+  return { type: 'final', id: t.id, run, rows: rows(), title: `${study.name}: final model (${c.label})` };
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {

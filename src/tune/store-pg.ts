@@ -28,7 +28,7 @@ import {
   type TrialSpec,
   type TrialStatus,
 } from './storage.js';
-import { epochFromRow, studyFromRow, trialFromRow, type EpochRow, type StudyRow, type TrialRow } from './store-rows.js';
+import { epochFromRow, finalFromRow, studyFromRow, trialFromRow, type EpochRow, type StudyRow, type TrialRow } from './store-rows.js';
 
 export interface PostgresOptions {
   /** How long a call keeps retrying after its connection dropped; default 60 s. */
@@ -395,7 +395,7 @@ export class PostgresStorage implements StudyStorage {
       `SELECT ${TRIAL_COLUMNS}, output_json FROM mlplab_trials WHERE study_id = $1 AND phase = 'final' ORDER BY position`,
       [studyId],
     );
-    return r.rows.map((row) => ({ trial: trialFromRow(row), output: row.output_json ? (JSON.parse(row.output_json) as FinalOutput) : null }));
+    return r.rows.map(finalFromRow);
   }
 
   async close(): Promise<void> {

@@ -3,7 +3,7 @@
  * two backends share the tables' layout, so they share this too.
  */
 import type { EpochRecord } from '../metrics/history-types.js';
-import type { StoredTrial, StudyRecord, StudyStage, TrialStatus } from './storage.js';
+import type { FinalOutput, StoredTrial, StudyRecord, StudyStage, TrialStatus } from './storage.js';
 
 export interface StudyRow {
   id: number;
@@ -69,6 +69,11 @@ export function trialFromRow(r: TrialRow): StoredTrial {
     error: r.error,
     finishedAt: r.finished_at === null ? null : r.finished_at instanceof Date ? r.finished_at.toISOString() : r.finished_at,
   };
+}
+
+/** A final-stage trial read with its output_json column. */
+export function finalFromRow(r: TrialRow & { output_json: string | null }): { trial: StoredTrial; output: FinalOutput | null } {
+  return { trial: trialFromRow(r), output: r.output_json ? (JSON.parse(r.output_json) as FinalOutput) : null };
 }
 
 export interface EpochRow {

@@ -28,7 +28,7 @@ import {
   type TrialSpec,
   type TrialStatus,
 } from './storage.js';
-import { epochFromRow, studyFromRow, trialFromRow, type EpochRow, type StudyRow, type TrialRow } from './store-rows.js';
+import { epochFromRow, finalFromRow, studyFromRow, trialFromRow, type EpochRow, type StudyRow, type TrialRow } from './store-rows.js';
 
 /** File names a study writes into its folder. */
 export const STUDY_FILES = { db: 'study.db', report: 'report.html', table: 'table1.md', model: 'final/model.json', summary: 'study.json' } as const;
@@ -416,7 +416,7 @@ export class SqliteStorage implements StudyStorage {
   async finalTrials(studyId: number): Promise<{ trial: StoredTrial; output: FinalOutput | null }[]> {
     return this.run(() => {
       const rows = this.db.prepare(`SELECT ${TRIAL_COLUMNS}, output_json FROM mlplab_trials WHERE study_id = ? AND phase = 'final' ORDER BY position`).all(studyId) as (TrialRow & { output_json: string | null })[];
-      return rows.map((row) => ({ trial: trialFromRow(row), output: row.output_json ? (JSON.parse(row.output_json) as FinalOutput) : null }));
+      return rows.map(finalFromRow);
     });
   }
 

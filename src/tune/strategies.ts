@@ -84,9 +84,8 @@ export function expandStrategy(study: ResolvedStudy): Configuration[] {
     for (const levels of randomLevels(study.factors, s.trials, s.seed)) add(levels);
   } else {
     // A space: random search draws every trial up front; TPE only its start-up trials (the rest follow the results).
-    const upFront = s.type === 'tpe' ? Math.min(s.startupTrials, s.trials) : s.type === 'random' ? s.trials : 0;
-    const seed = s.type === 'tpe' || s.type === 'random' ? s.seed : 0;
-    return Array.from({ length: upFront }, (_, n) => spaceConfiguration(study, randomSuggestion(study.space, n, seed)));
+    const upFront = s.type === 'tpe' ? Math.min(s.startupTrials, s.trials) : s.trials;
+    return Array.from({ length: upFront }, (_, n) => spaceConfiguration(study, randomSuggestion(study.space, n, s.seed)));
   }
   return [...out.values()];
 }

@@ -314,5 +314,3 @@ function translate(e: unknown, where: string): unknown {
   }
   return e;
 }
-
-export { trialThreads } from './runner.js';

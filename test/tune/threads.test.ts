@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigError } from '../../src/errors.js';
 import { resolveStudy } from '../../src/tune/config.js';
-import { trialThreads } from '../../src/tune/study.js';
+import { trialThreads } from '../../src/tune/runner.js';
 
 const study = (extra: Record<string, unknown>) => ({
   data: { source: 'fashion-mnist', pca: 16, trainRows: 500 },

@@ -502,10 +502,9 @@ function renderLayers(run: Run): void {
   const last = run.history[run.history.length - 1];
   const layers = last?.layers ?? [];
   const table = byId('layers-table');
-  const sci = (x: number) => formatScientific(x);
   table.replaceChildren(
     h('thead', {}, h('tr', {}, ...['layer', 'dead', 'saturated', '‖∂L/∂W‖', '‖ΔW‖/‖W‖'].map((t) => h('th', { scope: 'col' }, t)))),
-    h('tbody', {}, ...layers.map((l) => h('tr', {}, h('th', { scope: 'row' }, `${l.name} (${l.activation})`), h('td', {}, pct(l.deadFraction, 0)), h('td', {}, pct(l.saturatedFraction, 0)), h('td', {}, sci(l.gradientNorm)), h('td', {}, sci(l.updateRatio))))),
+    h('tbody', {}, ...layers.map((l) => h('tr', {}, h('th', { scope: 'row' }, `${l.name} (${l.activation})`), h('td', {}, pct(l.deadFraction, 0)), h('td', {}, pct(l.saturatedFraction, 0)), h('td', {}, formatScientific(l.gradientNorm)), h('td', {}, formatScientific(l.updateRatio))))),
   );
   if (layers.length > 0) {
     const el = byId('layers-chart');

@@ -28,12 +28,12 @@ import { writeNpy } from '../src/data/npy.js';
 import type { EpochRecord } from '../src/metrics/history-types.js';
 import { createBackend, type BackendName } from '../src/tensor/index.js';
 import { Rng } from '../src/tensor/rng.js';
-import { resolveStudy } from '../src/tune/config.js';
-import { loadStudyData } from '../src/tune/data.js';
-import type { StudyStorage, TrialResult } from '../src/tune/storage.js';
-import { PostgresStorage } from '../src/tune/store-pg.js';
-import { SqliteStorage } from '../src/tune/store-sqlite.js';
-import { runStudy } from '../src/tune/study.js';
+import { resolveStudy } from '../src/tune/study/config.js';
+import { loadStudyData } from '../src/tune/study/data.js';
+import type { StudyStorage, TrialResult } from '../src/tune/storage/types.js';
+import { PostgresStorage } from '../src/tune/storage/postgres.js';
+import { SqliteStorage } from '../src/tune/storage/sqlite.js';
+import { runStudy } from '../src/tune/study/study.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 

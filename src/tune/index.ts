@@ -10,13 +10,13 @@
  * const { report } = await runStudy(study, { dir: 'studies/quick', data, workers: 2 });
  * console.log(formatTable1Text(report));
  */
-export { resolveStudy, factorPaths, studySchema, type Factor, type ResolvedStudy, type StudyConfig, type Strategy, type StudyMetric } from './config.js';
-export { expandStrategy, neighbourLevels, spaceConfiguration, studySeeds, type Configuration } from './strategies.js';
-export { resolveSpace, spaceSchema, type Param as SearchParam, type ParamSpec } from './space.js';
-export { randomSuggestion, suggestTpe, type Observation, type TpeOptions } from './tpe.js';
-export { bestSoFar, prunerSchema, shouldPrune, type PruneDecision, type PrunerConfig } from './pruners.js';
-export { parameterImportance, type Importance } from './importance.js';
-export { summarize, welchTest, type Comparison, type Summary } from './stats.js';
+export { resolveStudy, factorPaths, studySchema, type Factor, type ResolvedStudy, type StudyConfig, type Strategy, type StudyMetric } from './study/config.js';
+export { expandStrategy, neighbourLevels, spaceConfiguration, studySeeds, type Configuration } from './study/strategies.js';
+export { resolveSpace, spaceSchema, type Param as SearchParam, type ParamSpec } from './search/space.js';
+export { randomSuggestion, suggestTpe, type Observation, type TpeOptions } from './search/tpe.js';
+export { bestSoFar, prunerSchema, shouldPrune, type PruneDecision, type PrunerConfig } from './search/pruners.js';
+export { parameterImportance, type Importance } from './search/importance.js';
+export { summarize, welchTest, type Comparison, type Summary } from './analysis/stats.js';
 export {
   buildTable1,
   combinedCandidate,
@@ -30,8 +30,8 @@ export {
   type RankedConfig,
   type Table1,
   type Table1Cell,
-} from './analysis.js';
-export { loadStudyData } from './data.js';
+} from './analysis/table1.js';
+export { loadStudyData } from './study/data.js';
 export {
   DEFAULT_LEASE_SECONDS,
   type Claim,
@@ -43,10 +43,9 @@ export {
   type TrialFinish,
   type TrialResult,
   type TrialSpec,
-} from './storage.js';
-export { SqliteStorage, STUDY_FILES } from './store-sqlite.js';
-export { PostgresStorage, isPostgresUrl, redactUrl, type PostgresOptions } from './store-pg.js';
-export { dataFingerprint } from './fingerprint.js';
-export { runStudy, runWorker, StudyInterrupted, type RunStudyOptions, type RunWorkerOptions, type StudyOutcome, type StudyProgress, type WorkerOutcome } from './study.js';
-export { LiveView } from './live.js';
-export { comparisonSentence, formatTable1Markdown, formatTable1Text, renderStudyReportHtml, significanceRule, type ReferenceModel, type StudyReport, type TrialLogEntry } from './report.js';
+} from './storage/types.js';
+export { SqliteStorage, STUDY_FILES } from './storage/sqlite.js';
+export { PostgresStorage, isPostgresUrl, redactUrl, type PostgresOptions } from './storage/postgres.js';
+export { dataFingerprint } from './study/fingerprint.js';
+export { runStudy, runWorker, StudyInterrupted, type RunStudyOptions, type RunWorkerOptions, type StudyOutcome, type StudyProgress, type WorkerOutcome } from './study/study.js';
+export { comparisonSentence, formatTable1Markdown, formatTable1Text, renderStudyReportHtml, significanceRule, type ReferenceModel, type StudyReport, type TrialLogEntry } from './report/report.js';

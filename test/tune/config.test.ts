@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../../src/errors.js';
-import { configKey, factorPaths, resolveStudy, valueLabel } from '../../src/tune/config.js';
+import { configKey, factorPaths, resolveStudy, valueLabel } from '../../src/tune/study/config.js';
 import { tinyStudyConfig } from './helpers.js';
 
 function configError(input: unknown, field: string, expected: RegExp): void {

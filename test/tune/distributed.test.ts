@@ -12,12 +12,12 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { writeNpy } from '../../src/data/npy.js';
-import { resolveStudy } from '../../src/tune/config.js';
-import { loadStudyData } from '../../src/tune/data.js';
-import { dataFingerprint } from '../../src/tune/fingerprint.js';
-import { studyKernels } from '../../src/tune/kernels.js';
-import { searchTrials } from '../../src/tune/plan.js';
-import { PostgresStorage } from '../../src/tune/store-pg.js';
+import { resolveStudy } from '../../src/tune/study/config.js';
+import { loadStudyData } from '../../src/tune/study/data.js';
+import { dataFingerprint } from '../../src/tune/study/fingerprint.js';
+import { studyKernels } from '../../src/tune/study/kernels.js';
+import { searchTrials } from '../../src/tune/study/plan.js';
+import { PostgresStorage } from '../../src/tune/storage/postgres.js';
 import { BIN, ROOT, tempDir } from '../cli/helpers.js';
 import { blobs } from './helpers.js';
 import { freshDatabase, pgSkip, restartServer, restartSkip, sql } from './pg.js';
@@ -244,7 +244,7 @@ test('many concurrent claims from several processes never hand one trial to two 
     await storage.close();
     // Each process claims with 8 connections at once, finishing what it claims, until the queue is empty.
     const script = `
-      import { PostgresStorage } from ${JSON.stringify(join(ROOT, 'dist/src/tune/store-pg.js'))};
+      import { PostgresStorage } from ${JSON.stringify(join(ROOT, 'dist/src/tune/storage/postgres.js'))};
       const s = await PostgresStorage.connect(process.env.URL, { maxConnections: 8 });
       const got = [];
       await Promise.all(Array.from({ length: 8 }, async (_, w) => {

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { StorageError } from '../../src/errors.js';
 import { relaxedSimdSupported } from '../../src/tensor/index.js';
-import { recordKernels, studyKernels } from '../../src/tune/kernels.js';
+import { recordKernels, studyKernels } from '../../src/tune/study/kernels.js';
 
 test('a study records the kernel build this process runs, and a process runs the recorded build or is refused', () => {
   assert.equal(studyKernels('reference'), 'reference');

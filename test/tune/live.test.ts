@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LiveView, fmtEta } from '../../src/tune/live.js';
-import type { StudyProgress } from '../../src/tune/study.js';
+import { LiveView, fmtEta } from '../../src/cli/live.js';
+import type { StudyProgress } from '../../src/tune/study/study.js';
 
 function fakeStream(tty: boolean) {
   const out = { text: '', isTTY: tty, columns: 160, write(s: string) { out.text += s; return true; } };

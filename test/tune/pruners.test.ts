@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bestSoFar, prunerSchema, shouldPrune } from '../../src/tune/pruners.js';
+import { bestSoFar, prunerSchema, shouldPrune } from '../../src/tune/search/pruners.js';
 
 const median = prunerSchema.parse({ type: 'median', warmupEpochs: 1, startupTrials: 3 });
 const sha = prunerSchema.parse({ type: 'successive-halving', minEpochs: 1, reductionFactor: 2 });

@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildTable1, combinedCandidate, configStats } from '../../src/tune/analysis.js';
-import { resolveStudy } from '../../src/tune/config.js';
-import { finishRepair, judgeRepairStep, nextRepairLevels, repairOrder, type RepairStep } from '../../src/tune/repair.js';
-import type { TrialOutcomeRecord } from '../../src/tune/analysis.js';
-import { configuration, expandStrategy, type Configuration } from '../../src/tune/strategies.js';
+import { buildTable1, combinedCandidate, configStats } from '../../src/tune/analysis/table1.js';
+import { resolveStudy } from '../../src/tune/study/config.js';
+import { finishRepair, judgeRepairStep, nextRepairLevels, repairOrder, type RepairStep } from '../../src/tune/analysis/repair.js';
+import type { TrialOutcomeRecord } from '../../src/tune/analysis/table1.js';
+import { configuration, expandStrategy, type Configuration } from '../../src/tune/study/strategies.js';
 import { tinyStudyConfig } from './helpers.js';
 
 const study = resolveStudy(
@@ -72,10 +72,10 @@ test('a change within the noise of the configuration it extends is dropped', () 
 });
 
 test('the study plan: a combination that diverges is repaired step by step, then the final model trains the repaired one', async () => {
-  const { nextStage, analyse } = await import('../../src/tune/plan.js');
+  const { nextStage, analyse } = await import('../../src/tune/study/plan.js');
   const seeds = 3;
   let position = 0;
-  const stored = (c: Configuration, values: (number | null)[], phase: 'search' | 'interaction' | 'repair'): import('../../src/tune/storage.js').StoredTrial[] =>
+  const stored = (c: Configuration, values: (number | null)[], phase: 'search' | 'interaction' | 'repair'): import('../../src/tune/storage/types.js').StoredTrial[] =>
     values.map((v, seed) => ({
       key: `${c.key}/s${seed}`, configKey: c.key, seed, phase, label: c.label, levels: c.levels, epochs: 3,
       id: ++position, position, status: v === null ? ('failed' as const) : ('done' as const), attempt: 1, worker: 'w', epoch: 3,
@@ -106,7 +106,7 @@ test('the study plan: a combination that diverges is repaired step by step, then
 });
 
 test('the study plan: a step whose configuration was never run is enqueued as the next repair stage', async () => {
-  const { nextStage } = await import('../../src/tune/plan.js');
+  const { nextStage } = await import('../../src/tune/study/plan.js');
   const s3 = resolveStudy(
     tinyStudyConfig({
       factors: [

@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildTable1, combinedCandidate, configStats, rankConfigs } from '../../src/tune/analysis.js';
-import { resolveStudy } from '../../src/tune/config.js';
-import { buildStudyReport, factorPoints, formatTable1Markdown, formatTable1Text } from '../../src/tune/report.js';
-import type { TrialOutcomeRecord } from '../../src/tune/analysis.js';
-import { configuration, expandStrategy } from '../../src/tune/strategies.js';
+import { buildTable1, combinedCandidate, configStats, rankConfigs } from '../../src/tune/analysis/table1.js';
+import { resolveStudy } from '../../src/tune/study/config.js';
+import { buildStudyReport, factorPoints, formatTable1Markdown, formatTable1Text } from '../../src/tune/report/report.js';
+import type { TrialOutcomeRecord } from '../../src/tune/analysis/table1.js';
+import { configuration, expandStrategy } from '../../src/tune/study/strategies.js';
 import { syntheticStudyData, tinyStudyConfig } from './helpers.js';
 
 type ReportTrial = TrialOutcomeRecord & Parameters<typeof buildStudyReport>[0]['trials'][number];

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { lnGamma, regularizedBeta, studentTwoSidedP, summarize, welchTest } from '../../src/tune/stats.js';
+import { lnGamma, regularizedBeta, studentTwoSidedP, summarize, welchTest } from '../../src/tune/analysis/stats.js';
 
 /** Recorded once from SciPy (make_welch.py): ttest_ind(equal_var=False), betainc, gammaln. */
 const fixture = JSON.parse(readFileSync(fileURLToPath(new URL('../../../test/tune/fixtures/welch_scipy.json', import.meta.url)), 'utf8')) as {

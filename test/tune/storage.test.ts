@@ -8,9 +8,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { OutputError, StorageError } from '../../src/errors.js';
 import type { EpochRecord } from '../../src/metrics/history-types.js';
-import { noTrials, type NewStudy, type StudyStorage, type TrialFinish, type TrialResult, type TrialSpec } from '../../src/tune/storage.js';
-import { PostgresStorage } from '../../src/tune/store-pg.js';
-import { SqliteStorage } from '../../src/tune/store-sqlite.js';
+import { noTrials, type NewStudy, type StudyStorage, type TrialFinish, type TrialResult, type TrialSpec } from '../../src/tune/storage/types.js';
+import { PostgresStorage } from '../../src/tune/storage/postgres.js';
+import { SqliteStorage } from '../../src/tune/storage/sqlite.js';
 import { freshDatabase, pgSkip } from './pg.js';
 import { tempDir } from './helpers.js';
 

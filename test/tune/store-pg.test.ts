@@ -12,9 +12,9 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { ConfigError, StorageError } from '../../src/errors.js';
-import { resolveStudy } from '../../src/tune/config.js';
-import { PostgresStorage, redactUrl } from '../../src/tune/store-pg.js';
-import { runStudy } from '../../src/tune/study.js';
+import { resolveStudy } from '../../src/tune/study/config.js';
+import { PostgresStorage, redactUrl } from '../../src/tune/storage/postgres.js';
+import { runStudy } from '../../src/tune/study/study.js';
 import { BIN, tempDir as cliTempDir, writeStudyFolder } from '../cli/helpers.js';
 import { syntheticStudyData, tempDir, tinyStudyConfig } from './helpers.js';
 import { PG_URL, freshDatabase, pgSkip, sql, withDatabase } from './pg.js';

@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildTable1, combinedCandidate, configStats, interactionCheck } from '../../src/tune/analysis.js';
-import { resolveStudy } from '../../src/tune/config.js';
-import type { TrialOutcomeRecord } from '../../src/tune/analysis.js';
-import type { TrialResult } from '../../src/tune/storage.js';
-import { baseLevels, configuration, expandStrategy, gridLevels, neighbourLevels, randomLevels, studySeeds, type Configuration } from '../../src/tune/strategies.js';
+import { buildTable1, combinedCandidate, configStats, interactionCheck } from '../../src/tune/analysis/table1.js';
+import { resolveStudy } from '../../src/tune/study/config.js';
+import type { TrialOutcomeRecord } from '../../src/tune/analysis/table1.js';
+import type { TrialResult } from '../../src/tune/storage/types.js';
+import { baseLevels, configuration, expandStrategy, gridLevels, neighbourLevels, randomLevels, studySeeds, type Configuration } from '../../src/tune/study/strategies.js';
 import { tinyStudyConfig } from './helpers.js';
 
 const threeFactors = [

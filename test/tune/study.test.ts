@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { OutputError } from '../../src/errors.js';
 import { resolveRun } from '../../src/run/spec.js';
-import { configKey, resolveStudy } from '../../src/tune/config.js';
-import { SqliteStorage } from '../../src/tune/store-sqlite.js';
-import { expandStrategy, studySeeds } from '../../src/tune/strategies.js';
-import { StudyInterrupted, runStudy, trialKey } from '../../src/tune/study.js';
+import { configKey, resolveStudy } from '../../src/tune/study/config.js';
+import { SqliteStorage } from '../../src/tune/storage/sqlite.js';
+import { expandStrategy, studySeeds } from '../../src/tune/study/strategies.js';
+import { StudyInterrupted, runStudy, trialKey } from '../../src/tune/study/study.js';
 import { syntheticStudyData, tempDir, tinyStudyConfig } from './helpers.js';
 
 const data = syntheticStudyData();

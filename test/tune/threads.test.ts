@@ -2,8 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigError } from '../../src/errors.js';
-import { resolveStudy } from '../../src/tune/config.js';
-import { trialThreads } from '../../src/tune/runner.js';
+import { resolveStudy } from '../../src/tune/study/config.js';
+import { trialThreads } from '../../src/tune/exec/runner.js';
 
 const study = (extra: Record<string, unknown>) => ({
   data: { source: 'fashion-mnist', pca: 16, trainRows: 500 },

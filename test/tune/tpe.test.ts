@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { ConfigError } from '../../src/errors.js';
 import { Rng } from '../../src/tensor/rng.js';
 import { parseConfig } from '../../src/validate.js';
-import { resolveSpace, sampleParam, spaceSchema, type Param } from '../../src/tune/space.js';
-import { goodCount, normalCdf, parzen, parzenPdf, suggestTpe, type Observation } from '../../src/tune/tpe.js';
+import { resolveSpace, sampleParam, spaceSchema, type Param } from '../../src/tune/search/space.js';
+import { goodCount, normalCdf, parzen, parzenPdf, suggestTpe, type Observation } from '../../src/tune/search/tpe.js';
 import { erf64 } from '../nn/reference64.js';
 
 const space = (input: unknown): Param[] => resolveSpace(parseConfig(spaceSchema, input, 'space'));
@@ -86,7 +86,7 @@ test('bad search spaces are refused, naming the field', () => {
 });
 
 test('parameter importance: the parameter the metric depends on takes the variance', async () => {
-  const { parameterImportance } = await import('../../src/tune/importance.js');
+  const { parameterImportance } = await import('../../src/tune/search/importance.js');
   const s = space([{ path: 'lr', low: 1e-4, high: 1, log: true }, { path: 'act', choices: ['relu', 'gelu'] }, { path: 'wd', low: 0, high: 0.1 }]);
   const rng = new Rng(9);
   const trials = Array.from({ length: 80 }, () => {

@@ -6,13 +6,13 @@
  * hold up, the steps of the forward search that repairs it, one configuration at a time, then
  * the final model.
  */
-import { mergeSpecs, resolveRun, type ResolvedRun } from '../run/spec.js';
-import { bestConfig, buildTable1, combinedCandidate, configStats, direction, interactionCheck, type Candidate, type ConfigStats, type InteractionCheck, type Table1 } from './analysis.js';
+import { mergeSpecs, resolveRun, type ResolvedRun } from '../../run/spec.js';
+import { bestConfig, buildTable1, combinedCandidate, configStats, direction, interactionCheck, type Candidate, type ConfigStats, type InteractionCheck, type Table1 } from '../analysis/table1.js';
 import { configKey, type ResolvedStudy } from './config.js';
-import { isFinished, type StoredTrial, type StudyStage, type TrialPhase, type TrialSpec } from './storage.js';
+import { isFinished, type StoredTrial, type StudyStage, type TrialPhase, type TrialSpec } from '../storage/types.js';
 import { configuration, expandStrategy, neighbourLevels, spaceConfiguration, studySeeds, trialConfiguration, type Configuration } from './strategies.js';
-import { suggestTpe, type Observation } from './tpe.js';
-import { finishRepair, judgeRepairStep, nextRepairLevels, repairOrder, type Repair, type RepairStep } from './repair.js';
+import { suggestTpe, type Observation } from '../search/tpe.js';
+import { finishRepair, judgeRepairStep, nextRepairLevels, repairOrder, type Repair, type RepairStep } from '../analysis/repair.js';
 
 /** The stored key of a trial: its configuration and seed. */
 export function trialKey(configKey: string, seed: number): string {

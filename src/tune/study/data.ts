@@ -4,12 +4,12 @@
  */
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import type { Dataset } from '../data/dataset.js';
-import { loadSource } from '../data/files.js';
-import { prepare, type Prepared } from '../data/prepare.js';
-import { stratifiedSplit } from '../data/split.js';
-import { ConfigError } from '../errors.js';
-import type { Backend } from '../tensor/backend.js';
+import type { Dataset } from '../../data/dataset.js';
+import { loadSource } from '../../data/files.js';
+import { prepare, type Prepared } from '../../data/prepare.js';
+import { stratifiedSplit } from '../../data/split.js';
+import { ConfigError } from '../../errors.js';
+import type { Backend } from '../../tensor/backend.js';
 import type { ResolvedStudy } from './config.js';
 
 /**

@@ -7,20 +7,20 @@
  * `mlplab study` and in `mlplab worker`, on either backend.
  */
 import { hostname } from 'node:os';
-import type { Prepared } from '../data/prepare.js';
-import { ConfigError, StorageError } from '../errors.js';
-import type { EpochRecord } from '../metrics/history-types.js';
-import { coreCount, resolveThreads } from '../tensor/index.js';
-import type { ResolvedStudy } from './config.js';
-import { shared, subsetRows } from './data.js';
-import { direction } from './analysis.js';
-import { recordKernels, type StudyKernels } from './kernels.js';
-import { configKey, dependsOnEarlier } from './config.js';
-import { REFERENCE_PREFIX, earlierTrials, finalRun, nextStage, searchOrder } from './plan.js';
+import type { Prepared } from '../../data/prepare.js';
+import { ConfigError, StorageError } from '../../errors.js';
+import type { EpochRecord } from '../../metrics/history-types.js';
+import { coreCount, resolveThreads } from '../../tensor/index.js';
+import type { ResolvedStudy } from '../study/config.js';
+import { shared, subsetRows } from '../study/data.js';
+import { direction } from '../analysis/table1.js';
+import { recordKernels, type StudyKernels } from '../study/kernels.js';
+import { configKey, dependsOnEarlier } from '../study/config.js';
+import { REFERENCE_PREFIX, earlierTrials, finalRun, nextStage, searchOrder } from '../study/plan.js';
 import { JobCancelledError, PoolStoppedError, WorkerPool } from './pool.js';
 import type { PruneInput, WorkerInit, WorkerJob } from './protocol.js';
-import { isFinished, workerName, type Claim, type StoredTrial, type StudyRecord, type StudyStorage, type TrialFinish } from './storage.js';
-import { trialConfiguration } from './strategies.js';
+import { isFinished, workerName, type Claim, type StoredTrial, type StudyRecord, type StudyStorage, type TrialFinish } from '../storage/types.js';
+import { trialConfiguration } from '../study/strategies.js';
 
 export interface RunnerEvents {
   /** A local worker claimed a trial. */

@@ -9,8 +9,8 @@ import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { OutputError } from '../errors.js';
-import type { EpochRecord } from '../metrics/history-types.js';
+import { OutputError } from '../../errors.js';
+import type { EpochRecord } from '../../metrics/history-types.js';
 import {
   STORAGE_SCHEMA_VERSION,
   finiteOrNull,
@@ -27,8 +27,8 @@ import {
   type TrialFinish,
   type TrialSpec,
   type TrialStatus,
-} from './storage.js';
-import { epochFromRow, finalFromRow, studyFromRow, trialFromRow, type EpochRow, type StudyRow, type TrialRow } from './store-rows.js';
+} from './types.js';
+import { epochFromRow, finalFromRow, studyFromRow, trialFromRow, type EpochRow, type StudyRow, type TrialRow } from './rows.js';
 
 /** File names a study writes into its folder. */
 export const STUDY_FILES = { db: 'study.db', report: 'report.html', table: 'table1.md', model: 'final/model.json', summary: 'study.json' } as const;

@@ -5,7 +5,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
-import type { EpochRecord } from '../metrics/history-types.js';
+import type { EpochRecord } from '../../metrics/history-types.js';
 import type { WorkerInit, WorkerJob, WorkerReply } from './protocol.js';
 
 /** The pool was stopped (an interrupt) while jobs were running. */

@@ -2,16 +2,16 @@
  * Messages between the study's main thread and its worker threads. The data arrives once,
  * as typed arrays over SharedArrayBuffers (no copies); then each message asks for one trial.
  */
-import type { Dataset, PrepStep } from '../data/dataset.js';
-import type { PipelineMeta } from '../data/pipeline.js';
-import type { EpochRecord } from '../metrics/history-types.js';
-import type { NamedTensor } from '../nn/serialize.js';
-import type { RunOutput } from '../run/experiment.js';
-import type { ResolvedRun } from '../run/spec.js';
-import type { StudyKernels } from './kernels.js';
-import type { StudyMetric } from './config.js';
-import type { PrunerConfig } from './pruners.js';
-import type { TrialResult } from './storage.js';
+import type { Dataset, PrepStep } from '../../data/dataset.js';
+import type { PipelineMeta } from '../../data/pipeline.js';
+import type { EpochRecord } from '../../metrics/history-types.js';
+import type { NamedTensor } from '../../nn/serialize.js';
+import type { RunOutput } from '../../run/experiment.js';
+import type { ResolvedRun } from '../../run/spec.js';
+import type { StudyKernels } from '../study/kernels.js';
+import type { StudyMetric } from '../study/config.js';
+import type { PrunerConfig } from '../search/pruners.js';
+import type { TrialResult } from '../storage/types.js';
 
 /** The study's prepared data as it crosses to a worker: plain arrays, the pipeline as its tensors. */
 export interface WorkerInit {

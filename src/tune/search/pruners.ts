@@ -9,7 +9,7 @@
  * Pure functions of the curves they are given, so a decision is reproducible from the store.
  */
 import { z } from 'zod';
-import { fields } from '../validate.js';
+import { fields } from '../../validate.js';
 
 export const prunerSchema = z.discriminatedUnion(
   'type',

@@ -7,7 +7,7 @@
  * uniformly. Every suggestion is a pure function of (space, finished trials, seed, trial
  * number), so one worker reproduces the same sequence.
  */
-import { Rng } from '../tensor/rng.js';
+import { Rng } from '../../tensor/rng.js';
 import { fromInternal, internalBounds, sampleParam, toInternal, type Param } from './space.js';
 
 export interface TpeOptions {

@@ -4,9 +4,9 @@
  * builds round differently, so every worker of a study, in any process, runs the build the
  * study was created with; a process whose engine lacks it is refused rather than mixed in.
  */
-import { StorageError } from '../errors.js';
-import type { Backend } from '../tensor/backend.js';
-import { chooseBuild, loadBackend, relaxedSimdSupported, wasmSimdSupported, type BackendName, type SimdBuild, type WasmOptions } from '../tensor/index.js';
+import { StorageError } from '../../errors.js';
+import type { Backend } from '../../tensor/backend.js';
+import { chooseBuild, loadBackend, relaxedSimdSupported, wasmSimdSupported, type BackendName, type SimdBuild, type WasmOptions } from '../../tensor/index.js';
 
 export interface StudyKernels {
   backend: 'wasm' | 'reference';

@@ -4,9 +4,9 @@
  * running it, on whichever host); otherwise
  * one plain line per finished trial, so logs and CI output stay readable.
  */
-import { fmtMetric } from './analysis.js';
-import type { StudyMetric } from './config.js';
-import type { StudyProgress } from './progress.js';
+import { fmtMetric } from '../tune/analysis/table1.js';
+import type { StudyMetric } from '../tune/study/config.js';
+import type { StudyProgress } from '../tune/exec/progress.js';
 
 const PHASE_TITLE = { search: 'search', interaction: 'interaction check', repair: 'repairing the combination', final: 'final model' } as const;
 

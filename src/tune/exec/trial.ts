@@ -2,16 +2,16 @@
  * Running one trial: train a configuration with one seed and read off what the study
  * records. Used by the worker threads; a trial's result depends only on (run, seed, data).
  */
-import type { Dataset } from '../data/dataset.js';
-import { DivergenceError } from '../errors.js';
-import type { EpochRecord } from '../metrics/history-types.js';
-import type { ResolvedRun } from '../run/spec.js';
-import { trainRun } from '../run/train.js';
-import type { Backend } from '../tensor/backend.js';
-import type { StudyMetric } from './config.js';
+import type { Dataset } from '../../data/dataset.js';
+import { DivergenceError } from '../../errors.js';
+import type { EpochRecord } from '../../metrics/history-types.js';
+import type { ResolvedRun } from '../../run/spec.js';
+import { trainRun } from '../../run/train.js';
+import type { Backend } from '../../tensor/backend.js';
+import type { StudyMetric } from '../study/config.js';
 import type { PruneInput } from './protocol.js';
-import { shouldPrune } from './pruners.js';
-import type { TrialResult } from './storage.js';
+import { shouldPrune } from '../search/pruners.js';
+import type { TrialResult } from '../storage/types.js';
 
 export interface TrialData {
   train: Dataset;

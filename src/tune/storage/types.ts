@@ -12,8 +12,8 @@
  * trial is queued again (its attempt count kept); a trial that fails by itself (divergence)
  * is a result and is not retried.
  */
-import type { EpochRecord, LayerStats } from '../metrics/history-types.js';
-import type { RunReport } from '../report/run-report.js';
+import type { EpochRecord, LayerStats } from '../../metrics/history-types.js';
+import type { RunReport } from '../../report/run-report.js';
 
 /** Schema version of both backends' tables; a database of another version is refused. */
 export const STORAGE_SCHEMA_VERSION = 4;

@@ -5,24 +5,24 @@
  * model. `runWorker` is the other half: a process that joins studies someone else created and
  * takes their trials until none are left.
  */
-import type { Prepared } from '../data/prepare.js';
-import { ConfigError, MlplabError, StorageError } from '../errors.js';
-import type { BackendName } from '../tensor/index.js';
-import { configStats, rankConfigs } from './analysis.js';
+import type { Prepared } from '../../data/prepare.js';
+import { ConfigError, MlplabError, StorageError } from '../../errors.js';
+import type { BackendName } from '../../tensor/index.js';
+import { configStats, rankConfigs } from '../analysis/table1.js';
 import { describeRun, resolveStudy, type ResolvedStudy } from './config.js';
 import { loadStudyData, subsetRows } from './data.js';
 import { loadStudyBackend, recordKernels, studyKernels } from './kernels.js';
 import { checkFingerprint, dataFingerprint } from './fingerprint.js';
 import { REFERENCE_PREFIX, analyse, searchTrials, uniqueStats } from './plan.js';
-import { PoolStoppedError, WorkerFailure, defaultWorkers } from './pool.js';
-import { ProgressTracker, type StudyProgress } from './progress.js';
-import { buildStudyReport, writeStudyReport, type StudyReport } from './report.js';
-import { runTrials, type RunnerStats } from './runner.js';
-import { DEFAULT_LEASE_SECONDS, isFinished, type DataFingerprint, type StudyRecord, type StudyStorage } from './storage.js';
-import { SqliteStorage } from './store-sqlite.js';
+import { PoolStoppedError, WorkerFailure, defaultWorkers } from '../exec/pool.js';
+import { ProgressTracker, type StudyProgress } from '../exec/progress.js';
+import { buildStudyReport, writeStudyReport, type StudyReport } from '../report/report.js';
+import { runTrials, type RunnerStats } from '../exec/runner.js';
+import { DEFAULT_LEASE_SECONDS, isFinished, type DataFingerprint, type StudyRecord, type StudyStorage } from '../storage/types.js';
+import { SqliteStorage } from '../storage/sqlite.js';
 
 export { finalRun, trialKey } from './plan.js';
-export type { RunningTrial, StudyPhase, StudyProgress } from './progress.js';
+export type { RunningTrial, StudyPhase, StudyProgress } from '../exec/progress.js';
 
 /** The study stopped before finishing (Ctrl-C, a signal); what finished is stored. */
 export class StudyInterrupted extends MlplabError {

@@ -5,23 +5,23 @@
  * report (the same one `mlplab train` writes).
  */
 import { join } from 'node:path';
-import type { Prepared } from '../data/prepare.js';
-import { formatCount, formatDuration, formatPercent, formatScientific as sci } from '../format.js';
-import { writeFileAtomic } from '../io/files.js';
-import { factorChart, searchChart, sliceCharts, type FactorPoint, type SearchPoint } from '../report/charts.js';
-import { REPORT_STYLE, card, esc, inlineSvg, preparationSteps, reportPage, runReportSections, type ReportSection } from '../report/html.js';
-import { renderRunFigureSvgs, specToSvg } from '../report/render-node.js';
-import type { RunReport } from '../report/run-report.js';
-import { writeRunFolder } from '../run/folder.js';
-import { fmtGain, fmtMetric, fmtP, fmtSignedGain, type Candidate, type ConfigStats, type InteractionCheck, type LayerSummary, type RankedConfig, type Table1 } from './analysis.js';
-import { describeRun, type ResolvedStudy, type StudyMetric } from './config.js';
-import { parameterImportance, type Importance } from './importance.js';
-import type { PrunerConfig } from './pruners.js';
-import { formatParamValue, type Param } from './space.js';
-import { isFinished, type StoredTrial } from './storage.js';
-import type { Repair } from './repair.js';
-import { STUDY_FILES } from './store-sqlite.js';
-import type { Configuration } from './strategies.js';
+import type { Prepared } from '../../data/prepare.js';
+import { formatCount, formatDuration, formatPercent, formatScientific as sci } from '../../format.js';
+import { writeFileAtomic } from '../../io/files.js';
+import { factorChart, searchChart, sliceCharts, type FactorPoint, type SearchPoint } from '../../report/charts.js';
+import { REPORT_STYLE, card, esc, inlineSvg, preparationSteps, reportPage, runReportSections, type ReportSection } from '../../report/html.js';
+import { renderRunFigureSvgs, specToSvg } from '../../report/render-node.js';
+import type { RunReport } from '../../report/run-report.js';
+import { writeRunFolder } from '../../run/folder.js';
+import { fmtGain, fmtMetric, fmtP, fmtSignedGain, type Candidate, type ConfigStats, type InteractionCheck, type LayerSummary, type RankedConfig, type Table1 } from '../analysis/table1.js';
+import { describeRun, type ResolvedStudy, type StudyMetric } from '../study/config.js';
+import { parameterImportance, type Importance } from '../search/importance.js';
+import type { PrunerConfig } from '../search/pruners.js';
+import { formatParamValue, type Param } from '../search/space.js';
+import { isFinished, type StoredTrial } from '../storage/types.js';
+import type { Repair } from '../analysis/repair.js';
+import { STUDY_FILES } from '../storage/sqlite.js';
+import type { Configuration } from '../study/strategies.js';
 
 export interface StudyReport {
   name: string;

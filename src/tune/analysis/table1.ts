@@ -4,12 +4,12 @@
  * the interaction check. Pure functions of the stored trials, so a resumed study reaches the
  * same conclusions as an uninterrupted one.
  */
-import { formatPercent } from '../format.js';
-import type { ResolvedStudy, StudyMetric } from './config.js';
-import { baseLevels, configuration, type Configuration } from './strategies.js';
+import { formatPercent } from '../../format.js';
+import type { ResolvedStudy, StudyMetric } from '../study/config.js';
+import { baseLevels, configuration, type Configuration } from '../study/strategies.js';
 import { summarize, welchTest, type Comparison, type Summary } from './stats.js';
-import type { StoredTrial, TrialResult } from './storage.js';
-import type { LayerStats } from '../metrics/history-types.js';
+import type { StoredTrial, TrialResult } from '../storage/types.js';
+import type { LayerStats } from '../../metrics/history-types.js';
 
 /** What the analysis reads of a stored trial. */
 export type TrialOutcomeRecord = Pick<StoredTrial, 'configKey' | 'seed' | 'status' | 'result'>;

@@ -9,8 +9,8 @@
  * nothing; the tables are created with the first study.
  */
 import pg from 'pg';
-import { ConfigError, StorageError } from '../errors.js';
-import type { EpochRecord } from '../metrics/history-types.js';
+import { ConfigError, StorageError } from '../../errors.js';
+import type { EpochRecord } from '../../metrics/history-types.js';
 import {
   STORAGE_SCHEMA_VERSION,
   finiteOrNull,
@@ -27,8 +27,8 @@ import {
   type TrialFinish,
   type TrialSpec,
   type TrialStatus,
-} from './storage.js';
-import { epochFromRow, finalFromRow, studyFromRow, trialFromRow, type EpochRow, type StudyRow, type TrialRow } from './store-rows.js';
+} from './types.js';
+import { epochFromRow, finalFromRow, studyFromRow, trialFromRow, type EpochRow, type StudyRow, type TrialRow } from './rows.js';
 
 export interface PostgresOptions {
   /** How long a call keeps retrying after its connection dropped; default 60 s. */

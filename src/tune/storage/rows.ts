@@ -2,8 +2,8 @@
  * Rows of the study tables as both backends return them, turned into the storage types. The
  * two backends share the tables' layout, so they share this too.
  */
-import type { EpochRecord } from '../metrics/history-types.js';
-import type { FinalOutput, StoredTrial, StudyRecord, StudyStage, TrialStatus } from './storage.js';
+import type { EpochRecord } from '../../metrics/history-types.js';
+import type { FinalOutput, StoredTrial, StudyRecord, StudyStage, TrialStatus } from './types.js';
 
 export interface StudyRow {
   id: number;

@@ -5,11 +5,11 @@
  * so results computed on different data never mix in one study.
  */
 import { createHash } from 'node:crypto';
-import type { Dataset } from '../data/dataset.js';
-import type { Prepared } from '../data/prepare.js';
-import { DataError } from '../errors.js';
-import { formatShape } from '../format.js';
-import type { DataFingerprint } from './storage.js';
+import type { Dataset } from '../../data/dataset.js';
+import type { Prepared } from '../../data/prepare.js';
+import { DataError } from '../../errors.js';
+import { formatShape } from '../../format.js';
+import type { DataFingerprint } from '../storage/types.js';
 
 /** The fingerprint of prepared data. */
 export function dataFingerprint(data: Prepared): DataFingerprint {

@@ -5,10 +5,10 @@
  * of the changes kept so far. The path taken is the report's small table. Pure decisions;
  * the study runs the configurations they ask for.
  */
-import { fmtMetric, fmtP, fmtSignedGain, type Candidate, type ConfigStats, type Table1 } from './analysis.js';
-import type { ResolvedStudy } from './config.js';
+import { fmtMetric, fmtP, fmtSignedGain, type Candidate, type ConfigStats, type Table1 } from './table1.js';
+import type { ResolvedStudy } from '../study/config.js';
 import { welchTest, type Comparison } from './stats.js';
-import { baseLevels } from './strategies.js';
+import { baseLevels } from '../study/strategies.js';
 
 /** One change the forward search tries: factor `factor` at value index `value`, with its gain alone. */
 export interface RepairChange {

@@ -4,8 +4,8 @@
  * here, so an empty range or a log range touching zero fails naming the field.
  */
 import { z } from 'zod';
-import { ConfigError } from '../errors.js';
-import type { Rng } from '../tensor/rng.js';
+import { ConfigError } from '../../errors.js';
+import type { Rng } from '../../tensor/rng.js';
 
 const rangeSchema = z
   .object({

@@ -3,14 +3,14 @@
  * message on its own kernel backend and posts back per-epoch metrics and the result.
  */
 import { parentPort } from 'node:worker_threads';
-import { selectRows } from '../data/dataset.js';
-import { Pipeline } from '../data/pipeline.js';
-import type { Prepared } from '../data/prepare.js';
-import { DivergenceError } from '../errors.js';
-import { runExperiment } from '../run/experiment.js';
-import { resolveRun } from '../run/spec.js';
-import { loadStudyBackend } from './kernels.js';
-import type { Backend } from '../tensor/backend.js';
+import { selectRows } from '../../data/dataset.js';
+import { Pipeline } from '../../data/pipeline.js';
+import type { Prepared } from '../../data/prepare.js';
+import { DivergenceError } from '../../errors.js';
+import { runExperiment } from '../../run/experiment.js';
+import { resolveRun } from '../../run/spec.js';
+import { loadStudyBackend } from '../study/kernels.js';
+import type { Backend } from '../../tensor/backend.js';
 import type { WorkerInit, WorkerJob, WorkerReply } from './protocol.js';
 import { runTrial, type TrialData } from './trial.js';
 

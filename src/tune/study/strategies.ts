@@ -3,11 +3,11 @@
  * with some factors set to one of their values; it is named by `levels`, one entry per
  * factor: the index of the value used, or null where the base model's own value stays.
  */
-import { resolveRun, type ResolvedRun, type RunSpec } from '../run/spec.js';
+import { resolveRun, type ResolvedRun, type RunSpec } from '../../run/spec.js';
 import { applyOverrides, configKey, spaceValue, type Factor, type ResolvedStudy } from './config.js';
-import { Rng } from '../tensor/rng.js';
-import { formatParamValue } from './space.js';
-import { randomSuggestion } from './tpe.js';
+import { Rng } from '../../tensor/rng.js';
+import { formatParamValue } from '../search/space.js';
+import { randomSuggestion } from '../search/tpe.js';
 
 /** One configuration of a study: the base model with some factors set. */
 export interface Configuration {

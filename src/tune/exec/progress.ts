@@ -4,11 +4,11 @@
  * from the store on a timer and whenever a local trial starts or ends.
  */
 import { hostname } from 'node:os';
-import { bestConfig, configStats } from './analysis.js';
-import type { ResolvedStudy } from './config.js';
+import { bestConfig, configStats } from '../analysis/table1.js';
+import type { ResolvedStudy } from '../study/config.js';
 import type { RunnerEvents } from './runner.js';
-import { isFinished, type StoredTrial, type StudyStorage, type TrialPhase, type TrialResult } from './storage.js';
-import { trialConfiguration, type Configuration } from './strategies.js';
+import { isFinished, type StoredTrial, type StudyStorage, type TrialPhase, type TrialResult } from '../storage/types.js';
+import { trialConfiguration, type Configuration } from '../study/strategies.js';
 
 export type StudyPhase = TrialPhase;
 

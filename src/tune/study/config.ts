@@ -7,13 +7,13 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { prepareSchema } from '../data/prepare.js';
-import { PRESETS, mergeSpecs, networkSchema, networkToModelOptions, resolveRun, type ResolvedRun, type RunSpec } from '../run/spec.js';
-import { ConfigError } from '../errors.js';
-import { earlyStoppingSchema, trainSchema } from '../train/options.js';
-import { fields, parseConfig } from '../validate.js';
-import { prunerSchema, type PrunerConfig } from './pruners.js';
-import { resolveSpace, spaceSchema, type Param } from './space.js';
+import { prepareSchema } from '../../data/prepare.js';
+import { PRESETS, mergeSpecs, networkSchema, networkToModelOptions, resolveRun, type ResolvedRun, type RunSpec } from '../../run/spec.js';
+import { ConfigError } from '../../errors.js';
+import { earlyStoppingSchema, trainSchema } from '../../train/options.js';
+import { fields, parseConfig } from '../../validate.js';
+import { prunerSchema, type PrunerConfig } from '../search/pruners.js';
+import { resolveSpace, spaceSchema, type Param } from '../search/space.js';
 
 /** Grids larger than this are refused: they would take days; random search samples them instead. */
 export const MAX_GRID_CONFIGS = 5000;

@@ -27,9 +27,9 @@ const CHUNK = 1024;
  * in float64 (see eigen.ts). The components are the top-k eigenvectors.
  */
 export function fitPca(features: Float32Array, rows: number, cols: number, k: number, backend: Backend = getBackend()): PcaFit {
-  if (!Number.isInteger(k) || k < 1 || k > cols) throw new ConfigError('pca', k, `a number of components from 1 to the number of features (${cols})`);
-  if (rows < 2) throw new ConfigError('pca', k, `at least 2 training rows to fit PCA; got ${rows}`);
-  if (k > rows) throw new ConfigError('pca', k, `at most as many components as training rows (${rows})`);
+  if (!Number.isInteger(k) || k < 1 || k > cols) throw new ConfigError('data.pca', k, `a number of components from 1 to the number of features (${cols})`);
+  if (rows < 2) throw new ConfigError('data.pca', k, `at least 2 training rows to fit PCA; got ${rows}`);
+  if (k > rows) throw new ConfigError('data.pca', k, `at most as many components as training rows (${rows})`);
   const mean = new Float64Array(cols);
   for (let r = 0; r < rows; r++) {
     const base = r * cols;

@@ -134,7 +134,7 @@ export async function fit(model: Sequential, train: Dataset, val: Dataset | null
         learningRate: optimizer.learningRate(epoch),
       };
       if (layerStats) record.layers = layerStats.endEpoch();
-      if (val && !Number.isFinite(v.loss)) throw new DivergenceError(epoch + 1, batches, v.loss);
+      if (val && val.rows > 0 && !Number.isFinite(v.loss)) throw new DivergenceError(epoch + 1, batches, v.loss);
       ctx.history.push(record);
       for (const cb of callbacks) await cb.onEpochEnd?.(record, ctx);
     }

@@ -228,6 +228,14 @@ test('absent classes are a warning; mismatched widths and bad options are named 
   assert.throws(() => prepare({ train: negative, test: null }, {}), (e: unknown) => e instanceof DataError && /label -2 at row 4/.test(e.problem));
 });
 
+test('PCA with more components than features is refused by prepare under the run field data.pca', () => {
+  const train = dataset(30, 4, (r, c) => Math.sin(r * 7 + c), (r) => r % 2, 'train.npy');
+  const named = (field: string) => (e: unknown) => e instanceof ConfigError && e.field === field;
+  assert.throws(() => prepare({ train, test: null }, { pca: 5 }), named('data.pca'));
+  assert.throws(() => fitPca(train.features, 30, 4, 0), named('data.pca'));
+  assert.throws(() => fitPca(train.features, 1, 4, 1), named('data.pca'));
+});
+
 test('Pipeline.fromJSON validates every field and names the file', () => {
   const good = new Pipeline(2, { kind: 'standard', shift: Float64Array.of(1, 2), scale: Float64Array.of(0.5, 2) }).toJSON();
   assert.deepEqual(Array.from(Pipeline.fromJSON(good, 'm.json').transform(Float32Array.of(3, 3), 1)), [1, 2]);

@@ -92,6 +92,16 @@ function withNaN(d: Dataset, row: number, col: number): Dataset {
   return { ...d, features };
 }
 
+test('an empty validation set (valFraction 0) trains without a validation record, not a false divergence', async () => {
+  const empty: Dataset = { features: new Float32Array(0), labels: new Int32Array(0), rows: 0, cols: 128, source: 'val' };
+  const model = Sequential.create({ inputs: 128, classes: 10, hidden: [{ width: 16, activation: 'relu', batchNorm: true, dropout: 0 }] }, { seed: 3 });
+  const result = await fit(model, train, empty, { train: { epochs: 2, learningRate: 0.01, seed: 3 } });
+  assert.equal(result.history.length, 2);
+  assert.ok(Number.isFinite(result.history[1].trainLoss));
+  assert.ok(Number.isNaN(result.history[1].valLoss), 'no validation rows: no validation loss');
+  model.dispose();
+});
+
 test('NaN in the training features is refused up front, naming the row and column', async () => {
   const data = gaussianBlobs(64, 8, 3, 8);
   const model = Sequential.create({ inputs: 8, classes: 3, hidden: [{ width: 8 }] }, { seed: 1, backend: BACKENDS[0].backend });

@@ -20,6 +20,9 @@ export interface Dataset {
   classValues?: number[];
 }
 
+/** Rows without labels, for prediction: a Dataset fits, so does `{ features, rows, cols }`. */
+export type FeatureRows = Pick<Dataset, 'features' | 'rows' | 'cols' | 'source'>;
+
 /**
  * One thing loading or pre-processing did, for reports: a human sentence and the numbers
  * behind it. `warning` marks something the user should look at (an absent class, dropped rows).

@@ -14,7 +14,7 @@ import { sharedBackend } from '../tensor/index.js';
 import { Checkpoint, type Callback } from '../train/callbacks.js';
 import type { FitResult } from '../train/fit.js';
 import { encodeModelFile } from './model-file.js';
-import type { ResolvedRun } from './spec.js';
+import { resolveRun, type ResolvedRun, type RunSpec } from './spec.js';
 import { evaluateClassifier, trainRun, type Evaluation } from './train.js';
 
 /** What a front end hooks into a run. Every field is optional. */
@@ -58,15 +58,17 @@ export interface RunResult extends RunOutput {
 }
 
 /**
- * Run one experiment: `data` is raw (prepared here with `spec.data` and the split seed
- * `spec.train.seed`) or already prepared (a study's final model, a second run on the same data).
+ * Run one experiment: `options` is a run spec (the schema's defaults fill what it leaves out);
+ * `data` is raw (prepared here with the spec's `data` options and the split seed `train.seed`)
+ * or already prepared (a study's final model, a second run on the same data).
  *
  * @example
- * const result = await runExperiment(resolveRun(PRESETS.default), await loadSource('fashion-mnist'));
+ * const result = await runExperiment({ ...PRESETS.final, train: { ...PRESETS.final.train, epochs: 20 } }, await loadSource('fashion-mnist'));
  * console.log(result.report.test?.accuracy);
  */
-export async function runExperiment(spec: ResolvedRun, data: RawData | Prepared, hooks: RunHooks = {}): Promise<RunResult> {
+export async function runExperiment(options: RunSpec, data: RawData | Prepared, hooks: RunHooks = {}): Promise<RunResult> {
   const started = performance.now();
+  const spec = resolveRun(options);
   const backend = hooks.backend ?? (await sharedBackend(hooks.threads ?? 'auto', runMemoryBytes(data)));
   const prepared = 'pipeline' in data ? data : prepare(data, { ...spec.data, seed: spec.train.seed }, backend);
   hooks.onPrepared?.(prepared);

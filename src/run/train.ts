@@ -1,4 +1,4 @@
-import type { Dataset } from '../data/dataset.js';
+import type { Dataset, FeatureRows } from '../data/dataset.js';
 import { classificationReport, confusionMatrix, type ClassificationReport } from '../metrics/classification.js';
 import { Sequential } from '../nn/model.js';
 import type { Backend } from '../tensor/backend.js';
@@ -55,6 +55,17 @@ export interface Evaluation {
   confusion: number[][];
   report: ClassificationReport;
   predicted: Int32Array;
+}
+
+/**
+ * The most probable class of each row of `data`, whose features are what the network takes
+ * (after any pre-processing; `loadPredictor` applies a model file's own).
+ *
+ * @example
+ * const classes = predict(model, prepared.test);
+ */
+export function predict(model: Sequential, data: FeatureRows): Int32Array {
+  return model.predict(data.features, data.rows);
 }
 
 /** Predict every row of `data` and score the predictions (classification report, confusion matrix). */

@@ -1,6 +1,7 @@
 // The README's library example, run by the tests on a small data folder.
-import { Sequential, fit, classificationReport, formatClassificationReport } from '../src/index.js';
-import { loadSource, prepare, saveModel, loadModel } from '../src/node.js';
+import { Sequential, classificationReport, fit, predict, prepare } from '../src/index.js';
+import { loadModel, loadSource, saveModel } from '../src/node.js';
+import { formatClassificationReport } from '../src/report/index.js';
 
 export async function example(source = 'fashion-mnist', out = 'runs/library-example.json', pca = 128): Promise<number> {
   // Load, then standardise and reduce to 128 components fitted on the training part only.
@@ -25,14 +26,14 @@ export async function example(source = 'fashion-mnist', out = 'runs/library-exam
 
   // The test set is touched once, by the final model.
   const test = data.test!;
-  const predicted = model.predict(test.features, test.rows);
+  const predicted = predict(model, test);
   const report = classificationReport(test.labels, predicted, data.classes, data.classNames);
   console.log(formatClassificationReport(report));
 
   // Save with the fitted pre-processing, so `mlplab predict` can take raw rows.
   await saveModel(out, { model, pipeline: data.pipeline, classNames: data.classNames });
   const { model: again } = await loadModel(out);
-  console.log('reloaded model agrees:', again.predict(test.features, test.rows).every((p, i) => p === predicted[i]));
+  console.log('reloaded model agrees:', predict(again, test).every((p, i) => p === predicted[i]));
   return report.accuracy;
 }
 

@@ -1,8 +1,9 @@
 /**
  * The layout's rules, checked on the TypeScript sources: every import points down the floors
  * (a lower floor never imports a higher one, not even for a type), no file takes part in an
- * import cycle, the main entry runs in a browser (nothing it reaches imports Node), and the
- * playground imports the library through its public entry only.
+ * import cycle, the browser entries run in a browser (nothing they reach imports Node), the
+ * playground imports the library through public entries only, and the house stays small
+ * enough to hold in one's head (folders, files, the main entry's names, one schema).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -27,8 +28,14 @@ const FLOORS: string[][] = [
   ['export'],
   ['tune'],
   ['cli'],
-  ['index.ts', 'node.ts'],
+  ['index.ts', 'node.ts', 'infer.ts'],
 ];
+
+/** The public entries: the package's exports map, as source files. */
+const PACKAGE = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { exports: Record<string, { default: string }> };
+const ENTRIES = new Map(Object.entries(PACKAGE.exports).map(([sub, e]) => [sub, join(ROOT, e.default.replace(/^\.\/dist\//, '').replace(/\.js$/, '.ts'))]));
+/** Entries that must run in a browser: all but the Node ones. */
+const BROWSER_ENTRIES = [...ENTRIES].filter(([sub]) => sub !== './node' && sub !== './tune');
 
 /** Packages that exist only in Node: the browser entry must not reach them. */
 const NODE_ONLY_PACKAGES = ['@resvg/resvg-js', 'better-sqlite3', 'cli-progress', 'commander', 'pg'];
@@ -94,33 +101,66 @@ test('src/ has no import cycle', () => {
   assert.deepEqual(cycles, []);
 });
 
-test('the main entry runs in a browser: nothing it reaches imports Node or a Node-only package', () => {
-  const seen = new Set<string>();
-  const offending: string[] = [];
-  const walk = (file: string) => {
-    if (seen.has(file)) return;
-    seen.add(file);
-    for (const spec of graph.get(file) ?? []) {
-      if (spec.startsWith('.')) walk(target(file, spec));
-      else if (spec.startsWith('node:') || NODE_ONLY_PACKAGES.some((p) => spec === p || spec.startsWith(`${p}/`))) {
-        offending.push(`${relative(SRC, file)} imports ${spec}`);
+for (const [sub, entry] of BROWSER_ENTRIES) {
+  test(`the entry ${sub === '.' ? 'mlplab' : `mlplab/${sub.slice(2)}`} runs in a browser: nothing it reaches imports Node or a Node-only package`, () => {
+    const seen = new Set<string>();
+    const offending: string[] = [];
+    const walk = (file: string) => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      for (const spec of graph.get(file) ?? []) {
+        if (spec.startsWith('.')) walk(target(file, spec));
+        else if (spec.startsWith('node:') || NODE_ONLY_PACKAGES.some((p) => spec === p || spec.startsWith(`${p}/`))) {
+          offending.push(`${relative(SRC, file)} imports ${spec}`);
+        }
       }
-    }
-  };
-  walk(join(SRC, 'index.ts'));
-  assert.ok(seen.size > 40, `the walk reached ${seen.size} files`);
-  assert.deepEqual(offending, []);
-});
+    };
+    assert.ok(graph.has(entry), `${relative(ROOT, entry)} exists`);
+    walk(entry);
+    assert.deepEqual(offending, []);
+  });
+}
 
-test('the playground imports the library through its public entry only', () => {
+test('the playground imports the library through public entries only', () => {
   const web = join(ROOT, 'web', 'src');
   const deep: string[] = [];
   for (const file of tsFiles(web)) {
     for (const spec of specifiers(file)) {
-      if (spec.startsWith('.') && target(file, spec).startsWith(SRC + '/') && target(file, spec) !== join(SRC, 'index.ts')) {
+      const to = spec.startsWith('.') ? target(file, spec) : '';
+      if (to.startsWith(SRC + '/') && ![...ENTRIES.values()].includes(to)) {
         deep.push(`${relative(ROOT, file)} imports ${spec}`);
       }
     }
   }
   assert.deepEqual(deep, []);
+});
+
+test('no folder of src/ or web/src holds more than 15 source files, and no source file is over 450 lines', () => {
+  const web = tsFiles(join(ROOT, 'web', 'src'));
+  const perFolder = new Map<string, number>();
+  for (const f of [...files, ...web]) perFolder.set(dirname(f), (perFolder.get(dirname(f)) ?? 0) + 1);
+  const crowded = [...perFolder].filter(([, n]) => n > 15).map(([d, n]) => `${relative(ROOT, d)}: ${n} files`);
+  assert.deepEqual(crowded, []);
+  const long = [...files, ...web]
+    .map((f) => [f, readFileSync(f, 'utf8').split('\n').length - 1] as const)
+    .filter(([, n]) => n > 450)
+    .map(([f, n]) => `${relative(ROOT, f)}: ${n} lines`);
+  assert.deepEqual(long, []);
+});
+
+test('the main entry holds at most 60 runtime names; the rest are in subpaths', async () => {
+  const main = await import('../src/index.js');
+  const names = Object.keys(main);
+  assert.ok(names.length >= 20 && names.length <= 60, `mlplab exports ${names.length} runtime names: ${names.join(', ')}`);
+  for (const [sub, entry] of ENTRIES) {
+    if (sub === '.') continue;
+    const compiled = entry.replace(SRC, join(ROOT, 'dist', 'src')).replace(/\.ts$/, '.js');
+    const mod = (await import(compiled)) as Record<string, unknown>;
+    assert.ok(Object.keys(mod).length > 0, `${sub} exports something`);
+  }
+});
+
+test('the study tables are created in one file', () => {
+  const creating = files.filter((f) => /CREATE TABLE/i.test(readFileSync(f, 'utf8'))).map((f) => relative(SRC, f));
+  assert.equal(creating.length, 1, `CREATE TABLE appears in ${creating.join(', ')}`);
 });

@@ -25,3 +25,5 @@ export { composeRunReportHtml, reportPage, runReportCharts, runReportHeader, run
 export { checkRunReport, type RunReport } from './run-report.js';
 export { LAYER_THRESHOLDS, diagnoseLayers, type LayerFinding, type LayerFindingKind } from './layers.js';
 export { MAX_WEIGHT_TILES, firstLayerWeights, pngDataUrl, weightsPng, type FirstLayerWeights } from './weights-image.js';
+export { topConfusions, type AverageScores, type ClassReport, type Confusion } from '../metrics/classification.js';
+export * from '../format.js';

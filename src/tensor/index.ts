@@ -99,7 +99,10 @@ export function useBackend(name: BackendName): Backend {
 }
 
 export type { Backend } from './backend.js';
-export type { Matrix } from './matrix.js';
 export { MAX_THREADS, WasmBackend, chooseBuild, relaxedSimdSupported, resolveThreads, wasmSimdSupported, type SimdBuild, type SimdChoice, type WasmOptions } from './wasm.js';
 export { coreCount, threadSupport } from './wasm/platform.js';
 export type { PoolOptions } from './wasm/threads.js';
+export { ACTIVATIONS, type Activation } from './backend.js';
+export { Matrix } from './matrix.js';
+export { ReferenceBackend } from './reference.js';
+export { Rng } from './rng.js';

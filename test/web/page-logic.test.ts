@@ -5,7 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { zipSync } from 'fflate';
-import { DataError, PRESETS, memoryFiles, mergeSpecs, resolveRun, resolveSource, writeNpy } from '../../src/index.js';
+import { DataError, PRESETS, mergeSpecs, resolveRun } from '../../src/index.js';
+import { memoryFiles, resolveSource, writeNpy } from '../../src/data/index.js';
 import { assembleUserData, parseUserFile, sourceOf, type ParsedFile, type Slot } from '../../web/src/data.js';
 import { differences, describeRun, labelRun } from '../../web/src/runs.js';
 

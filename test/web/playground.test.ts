@@ -14,7 +14,8 @@ import { dirname, extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Page } from 'playwright-core';
 import { build } from 'vite';
-import { decodeModelFile, parseIdx, writeNpy } from '../../src/index.js';
+import { decodeModelFile } from '../../src/index.js';
+import { parseIdx, writeNpy } from '../../src/data/index.js';
 import { runOnnx } from '../export/ort.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');

@@ -1,0 +1,20 @@
+/**
+ * `mlplab/data`: the file formats mlplab reads and writes (npy/npz, IDX, CSV, zip, gzip with a
+ * bounded inflate), data sources resolved the same way in Node and the browser, and the
+ * pre-processing pieces `prepare` is made of. Browser-safe: bytes in, arrays out; reading from
+ * disk is `mlplab/node`'s `loadSource`.
+ */
+export { selectRows, type Dataset, type FeatureRows, type PrepStep } from './dataset.js';
+export { FASHION_MNIST_CLASSES, FASHION_MNIST_FILES, NPZ_KEYS, inspectFile, loadOptionsSchema, memoryFiles, resolveFeatures, resolveSource, type FileSummary, type LoadedData, type LoadOptions, type SourceFiles } from './source.js';
+export { INFLATE_DEFAULTS, gunzipLimited, inflateCap, type InflateLimits } from './inflate.js';
+export { mapLabels, type KnownClasses, type MappedLabels, type RawLabels } from './labels.js';
+export { parseNpy, parseNpz, writeNpy, type NpyArray, type NpzOptions } from './npy.js';
+export { listZip, readZipEntry, type ZipEntry } from './zip.js';
+export { parseIdx } from './idx.js';
+export { CsvReader, parseCsv, type CsvOptions, type CsvTable } from './csv.js';
+export { countNulls, finiteRows } from './nulls.js';
+export { stratifiedSplit } from './split.js';
+export { fitScaler, type ScaleKind, type ScalerParams } from './scale.js';
+export { fitPca, type PcaFit } from './pca.js';
+export { Pipeline, type PipelineJSON, type PipelineMeta } from './pipeline.js';
+export { PREPARE_DEFAULTS, prepare, prepareSchema, type PrepareOptions, type Prepared, type RawData } from './prepare.js';

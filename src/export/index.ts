@@ -1,0 +1,9 @@
+/**
+ * `mlplab/export`: models that travel. ONNX out (pre-processing included, run by ONNX Runtime),
+ * and PyTorch `state_dict`s in and out as safetensors or `.npz`. Bytes in, bytes out:
+ * browser-safe.
+ */
+export { ONNX_OPSET, exportOnnx, type OnnxExportOptions } from './onnx.js';
+export { fromStateDict, pytorchLayout, pytorchSource, stateDict, type LayerSettings, type TorchModule } from './pytorch.js';
+export { parseSafetensors, writeSafetensors, type TensorToWrite, type WeightTensor } from './safetensors.js';
+export { exportSafetensors, importWeights, readStateDict, type SafetensorsExport } from './weights.js';

@@ -10,11 +10,13 @@
  * const { report } = await runStudy(study, { dir: 'studies/quick', data, workers: 2 });
  * console.log(formatTable1Text(report));
  */
-export { resolveStudy, factorPaths, studySchema, type Factor, type ResolvedStudy, type StudyConfig, type Strategy, type StudyMetric } from './study/config.js';
+export { resolveStudy, factorPaths, type Factor, type ResolvedStudy, type Strategy, type StudyMetric } from './study/config.js';
+export { studySchema, type StudyConfig } from './study/schema.js';
 export { expandStrategy, neighbourLevels, spaceConfiguration, studySeeds, type Configuration } from './study/strategies.js';
 export { resolveSpace, spaceSchema, type Param as SearchParam, type ParamSpec } from './search/space.js';
-export { randomSuggestion, suggestTpe, type Observation, type TpeOptions } from './search/tpe.js';
-export { bestSoFar, prunerSchema, shouldPrune, type PruneDecision, type PrunerConfig } from './search/pruners.js';
+export { RandomSampler, type Observation, type Sampler } from './search/sampler.js';
+export { TpeSampler, type TpeOptions } from './search/tpe.js';
+export { bestSoFar, MedianPruner, prunerFromConfig, prunerSchema, SuccessiveHalvingPruner, type PruneDecision, type Pruner, type PrunerConfig } from './search/pruners.js';
 export { parameterImportance, type Importance } from './search/importance.js';
 export { summarize, welchTest, type Comparison, type Summary } from './analysis/stats.js';
 export {

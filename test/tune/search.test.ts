@@ -6,12 +6,13 @@ import { ConfigError } from '../../src/errors.js';
 import { resolveStudy } from '../../src/tune/study/config.js';
 import { runExperiment } from '../../src/run/experiment.js';
 import { finalRun, moreSearchTrials, nextStage, searchTrials, tpeObservations } from '../../src/tune/study/plan.js';
-import { shouldPrune } from '../../src/tune/search/pruners.js';
+import { prunerFromConfig } from '../../src/tune/search/pruners.js';
 import { SqliteStorage } from '../../src/tune/storage/sqlite.js';
 import type { StoredTrial } from '../../src/tune/storage/types.js';
 import { spaceConfiguration, studySeeds } from '../../src/tune/study/strategies.js';
 import { StudyInterrupted, runStudy } from '../../src/tune/study/study.js';
-import { randomSuggestion, suggestTpe } from '../../src/tune/search/tpe.js';
+import { RandomSampler } from '../../src/tune/search/sampler.js';
+import { TpeSampler } from '../../src/tune/search/tpe.js';
 import { syntheticStudyData, tempDir, tinyStudyConfig } from './helpers.js';
 
 const data = syntheticStudyData();
@@ -62,7 +63,7 @@ test('a sampled width or activation applies to every hidden layer; depth is its 
   // TPE enqueues its start-up trials up front, each drawn uniformly from the space.
   const first = searchTrials(s);
   assert.deepEqual(first.map((t) => t.key), ['tpe:0', 'tpe:1', 'tpe:2', 'tpe:3']);
-  first.forEach((t, n) => assert.deepEqual(t.params, randomSuggestion(s.space, n, 3)));
+  first.forEach((t, n) => assert.deepEqual(t.params, new RandomSampler(3).suggest(s.space, [], n)));
 });
 
 /** Trials of the study in `dir`, with each one's metric per epoch. */
@@ -91,7 +92,7 @@ test('a TPE study with median pruning: seeded suggestions read the earlier trial
     // Every suggestion after the start-up is TPE's answer to trials 0 .. n - 2 (parallelTrials 2 by default), whatever ran meanwhile.
     assert.equal(study.parallelTrials, 2);
     for (let n = 4; n < 12; n++) {
-      const expected = suggestTpe(study.space, tpeObservations(study, search.slice(0, n - 1)), n, 3, { startupTrials: 4, candidates: 24 });
+      const expected = new TpeSampler(3, { startupTrials: 4, candidates: 24 }).suggest(study.space, tpeObservations(study, search.slice(0, n - 1)), n);
       assert.deepEqual(search[n].params, expected, `trial ${n}`);
     }
     assert.deepEqual(moreSearchTrials(study, trials), [], 'no trial beyond the 12 asked for');
@@ -107,7 +108,7 @@ test('a TPE study with median pruning: seeded suggestions read the earlier trial
     for (const [n, t] of search.entries()) {
       const others = search.slice(0, Math.max(0, n - 1)).filter((x) => x.status === 'done' || x.status === 'pruned').map((x) => curves.get(x.id)!);
       const curve = curves.get(t.id)!;
-      const firstFire = curve.findIndex((_, e) => e + 1 < 6 && shouldPrune(study.pruner, e + 1, curve, others, 1)?.prune === true);
+      const firstFire = curve.findIndex((_, e) => e + 1 < 6 && prunerFromConfig(study.pruner, 1)?.prune(curve, others, e + 1)?.prune === true);
       if (t.status === 'pruned') {
         pruned++;
         assert.equal(firstFire, curve.length - 1, `${t.key} stopped after epoch ${curve.length}`);
@@ -167,7 +168,7 @@ test('TPE on two workers runs exactly the trials asked for, each once; random se
     assert.ok(search.every((x) => x.status === 'done' && x.attempt === 1));
     assert.equal(out.report.trialLog.filter((x) => x.phase === 'search').length, 9);
     const random = resolveStudy(tpeConfig({ name: 'random-tiny', pruner: { type: 'none' }, strategy: { type: 'random', trials: 5, seed: 2 } }));
-    assert.deepEqual(searchTrials(random).map((x) => x.params), Array.from({ length: 5 }, (_, n) => randomSuggestion(random.space, n, 2)));
+    assert.deepEqual(searchTrials(random).map((x) => x.params), Array.from({ length: 5 }, (_, n) => new RandomSampler(2).suggest(random.space, [], n)));
     const rout = await runStudy(random, { dir: r.dir, data, workers: 2, htmlReport: false });
     assert.equal(rout.report.trialLog.filter((x) => x.phase === 'search' && x.state === 'done').length, 5);
     assert.match(rout.report.strategy, /random search \(5 trials over ranges, seed 2\)/);

@@ -4,7 +4,8 @@ import { ConfigError } from '../../src/errors.js';
 import { Rng } from '../../src/tensor/rng.js';
 import { parseConfig } from '../../src/validate.js';
 import { resolveSpace, sampleParam, spaceSchema, type Param } from '../../src/tune/search/space.js';
-import { goodCount, normalCdf, parzen, parzenPdf, suggestTpe, type Observation } from '../../src/tune/search/tpe.js';
+import type { Observation } from '../../src/tune/search/sampler.js';
+import { TpeSampler, goodCount, normalCdf, parzen, parzenPdf } from '../../src/tune/search/tpe.js';
 import { erf64 } from '../nn/reference64.js';
 
 const space = (input: unknown): Param[] => resolveSpace(parseConfig(spaceSchema, input, 'space'));
@@ -41,15 +42,15 @@ test('the good group is 10% of the trials, rounded up, at most 25', () => {
 
 test('suggestions are seeded: the same trial number and history give the same values; startup draws stay in range', () => {
   const s = space([{ path: 'train.learningRate', low: 1e-4, high: 0.1, log: true }, { path: 'network.widths', choices: [[64], [128, 64], [256, 128]] }, { path: 'network.layers', low: 1, high: 4, int: true }]);
-  const history: Observation[] = Array.from({ length: 15 }, (_, i) => ({ params: suggestTpe(s, [], i, 3), loss: (i * 7) % 11 }));
+  const history: Observation[] = Array.from({ length: 15 }, (_, i) => ({ params: new TpeSampler(3).suggest(s, [], i), loss: (i * 7) % 11 }));
   for (const h of history) {
     const lr = h.params['train.learningRate'] as number;
     assert.ok(lr >= 1e-4 && lr <= 0.1);
     assert.ok([1, 2, 3, 4].includes(h.params['network.layers'] as number));
   }
-  assert.deepEqual(suggestTpe(s, history, 15, 3), suggestTpe(s, history, 15, 3));
-  assert.notDeepEqual(suggestTpe(s, history, 15, 3), suggestTpe(s, history, 16, 3));
-  assert.notDeepEqual(suggestTpe(s, [], 0, 3), suggestTpe(s, [], 0, 4));
+  assert.deepEqual(new TpeSampler(3).suggest(s, history, 15), new TpeSampler(3).suggest(s, history, 15));
+  assert.notDeepEqual(new TpeSampler(3).suggest(s, history, 15), new TpeSampler(3).suggest(s, history, 16));
+  assert.notDeepEqual(new TpeSampler(3).suggest(s, [], 0), new TpeSampler(4).suggest(s, [], 0));
 });
 
 test('TPE finds better values than random search on a smooth objective, seed after seed', () => {
@@ -61,7 +62,7 @@ test('TPE finds better values than random search on a smooth objective, seed aft
   for (let seed = 0; seed < seeds; seed++) {
     const tpe: Observation[] = [];
     for (let t = 0; t < 40; t++) {
-      const params = suggestTpe(s, tpe, t, seed);
+      const params = new TpeSampler(seed).suggest(s, tpe, t);
       tpe.push({ params, loss: objective(params) });
     }
     const rng = new Rng(1000 + seed);

@@ -10,7 +10,7 @@ import { trainRun } from '../../run/train.js';
 import type { Backend } from '../../tensor/backend.js';
 import type { StudyMetric } from '../study/config.js';
 import type { PruneInput } from './protocol.js';
-import { shouldPrune } from '../search/pruners.js';
+import { prunerFromConfig } from '../search/pruners.js';
 import type { TrialResult } from '../storage/types.js';
 
 export interface TrialData {
@@ -40,6 +40,7 @@ export async function runTrial(
   const history: EpochRecord[] = [];
   const { onEpoch, prune } = options;
   const curve: number[] = [];
+  const pruner = prune ? prunerFromConfig(prune.pruner, prune.sign) : null;
   let pruned: string | undefined;
   try {
     const { model, result } = await trainRun(data, run, {
@@ -51,9 +52,9 @@ export async function runTrial(
             history.push(r);
             onEpoch?.(r);
             // The last epoch ends the trial anyway: it finishes, not pruned.
-            if (!prune || r.epoch >= ctx.epochs) return;
+            if (!prune || !pruner || r.epoch >= ctx.epochs) return;
             curve.push(metric === 'valAccuracy' ? r.valAccuracy : r.valLoss);
-            const d = shouldPrune(prune.pruner, r.epoch, curve, prune.others, prune.sign);
+            const d = pruner.prune(curve, prune.others, r.epoch);
             if (d?.prune && !ctx.stopTraining) {
               pruned = d.reason;
               ctx.stopTraining = true;

@@ -56,38 +56,101 @@ export function bestSoFar(curve: number[], sign: 1 | -1): number[] {
   return out;
 }
 
+/** Judges a trial after each epoch against the curves of other trials, and may stop it. */
+export interface Pruner {
+  /** The pruner's type, as a study file names it. */
+  readonly name: string;
+  /**
+   * Decide, after `epoch` (from 1), whether the trial whose metric per epoch is `curve` stops
+   * (null: it goes on). `others` are the curves of the study's other trials (finished, running
+   * or pruned), each as far as it got.
+   */
+  prune(curve: number[], others: number[][], epoch: number): PruneDecision | null;
+}
+
 /**
- * Decide, after `epoch` (from 1), whether the trial whose metric per epoch is `curve` stops.
- * `others` are the curves of the study's other trials (finished, running or pruned), each as
- * far as it got. `sign` is +1 for a metric where higher is better (accuracy), -1 for a loss.
+ * The pruner a study's config names, judging a metric where higher is better when `sign` is +1
+ * (accuracy), lower when -1 (a loss); null for `none`.
+ *
+ * @example
+ * const stop = prunerFromConfig({ type: 'median', warmupEpochs: 2, startupTrials: 3 }, 1)?.prune(curve, others, 4);
  */
-export function shouldPrune(pruner: PrunerConfig, epoch: number, curve: number[], others: number[][], sign: 1 | -1): PruneDecision | null {
-  if (pruner.type === 'none') return null;
-  const mine = bestSoFar(curve.slice(0, epoch), sign)[epoch - 1];
-  if (!Number.isFinite(mine)) return { prune: true, reason: `no finite metric by epoch ${epoch}` };
-  const at = others.filter((c) => c.length >= epoch).map((c) => bestSoFar(c.slice(0, epoch), sign)[epoch - 1]).filter(Number.isFinite);
-  const fmt = (x: number) => String(Number(x.toPrecision(4)));
-  if (pruner.type === 'median') {
-    if (epoch <= pruner.warmupEpochs || at.length < pruner.startupTrials) return null;
+export function prunerFromConfig(config: PrunerConfig, sign: 1 | -1): Pruner | null {
+  if (config.type === 'median') return new MedianPruner(sign, config.warmupEpochs, config.startupTrials);
+  if (config.type === 'successive-halving') return new SuccessiveHalvingPruner(sign, config.minEpochs, config.reductionFactor);
+  return null;
+}
+
+/** What both pruners share: the trial's best value so far at an epoch against the others' there. */
+abstract class BestSoFarPruner implements Pruner {
+  abstract readonly name: string;
+
+  constructor(readonly sign: 1 | -1) {}
+
+  prune(curve: number[], others: number[][], epoch: number): PruneDecision | null {
+    const sign = this.sign;
+    const mine = bestSoFar(curve.slice(0, epoch), sign)[epoch - 1];
+    if (!Number.isFinite(mine)) return { prune: true, reason: `no finite metric by epoch ${epoch}` };
+    const at = others.filter((c) => c.length >= epoch).map((c) => bestSoFar(c.slice(0, epoch), sign)[epoch - 1]).filter(Number.isFinite);
+    return this.judge(mine, at, epoch);
+  }
+
+  /** The decision for a trial whose best so far is `mine`, given the others' best values `at` the same epoch. */
+  protected abstract judge(mine: number, at: number[], epoch: number): PruneDecision | null;
+}
+
+/** Stops a trial worse than the median of the trials that reached its epoch. */
+export class MedianPruner extends BestSoFarPruner {
+  readonly name = 'median';
+
+  constructor(
+    sign: 1 | -1,
+    readonly warmupEpochs: number,
+    readonly startupTrials: number,
+  ) {
+    super(sign);
+  }
+
+  protected judge(mine: number, at: number[], epoch: number): PruneDecision | null {
+    if (epoch <= this.warmupEpochs || at.length < this.startupTrials) return null;
     const m = median(at);
-    if (sign * (mine - m) < 0) {
+    if (this.sign * (mine - m) < 0) {
       return { prune: true, reason: `epoch ${epoch}: best ${fmt(mine)} is worse than the median ${fmt(m)} of ${at.length} trials at that epoch` };
     }
     return null;
   }
-  // Successive halving: only rungs decide.
-  const eta = pruner.reductionFactor;
-  let rung = pruner.minEpochs;
-  while (rung < epoch) rung *= eta;
-  if (rung !== epoch) return null;
-  const competing = [...at, mine].sort((x, y) => sign * (y - x));
-  // The best floor(n / eta) go on; with fewer than eta trials at the rung, only the best does.
-  const keep = Math.max(1, Math.floor(competing.length / eta));
-  const threshold = competing[keep - 1];
-  if (sign * (mine - threshold) < 0) {
-    return { prune: true, reason: `rung at epoch ${epoch}: best ${fmt(mine)} is not in the top ${keep} of ${competing.length} trials there (threshold ${fmt(threshold)})` };
+}
+
+/** Asynchronous successive halving: only rungs decide, each keeping the best 1/eta of the trials that reached it. */
+export class SuccessiveHalvingPruner extends BestSoFarPruner {
+  readonly name = 'successive-halving';
+
+  constructor(
+    sign: 1 | -1,
+    readonly minEpochs: number,
+    readonly reductionFactor: number,
+  ) {
+    super(sign);
   }
-  return null;
+
+  protected judge(mine: number, at: number[], epoch: number): PruneDecision | null {
+    const sign = this.sign;
+    let rung = this.minEpochs;
+    while (rung < epoch) rung *= this.reductionFactor;
+    if (rung !== epoch) return null;
+    const competing = [...at, mine].sort((x, y) => sign * (y - x));
+    // The best floor(n / eta) go on; with fewer than eta trials at the rung, only the best does.
+    const keep = Math.max(1, Math.floor(competing.length / this.reductionFactor));
+    const threshold = competing[keep - 1];
+    if (sign * (mine - threshold) < 0) {
+      return { prune: true, reason: `rung at epoch ${epoch}: best ${fmt(mine)} is not in the top ${keep} of ${competing.length} trials there (threshold ${fmt(threshold)})` };
+    }
+    return null;
+  }
+}
+
+function fmt(x: number): string {
+  return String(Number(x.toPrecision(4)));
 }
 
 function median(xs: number[]): number {

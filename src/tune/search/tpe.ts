@@ -8,7 +8,8 @@
  * number), so one worker reproduces the same sequence.
  */
 import { Rng } from '../../tensor/rng.js';
-import { fromInternal, internalBounds, sampleParam, toInternal, type Param } from './space.js';
+import { RandomSampler, trialSeed, type Observation, type Sampler } from './sampler.js';
+import { fromInternal, internalBounds, toInternal, type Param } from './space.js';
 
 export interface TpeOptions {
   /** Trials drawn uniformly before the model is used. Default 10. */
@@ -19,47 +20,46 @@ export interface TpeOptions {
   priorWeight?: number;
 }
 
-/** A finished trial as the sampler sees it: its parameter values by path, and its loss (lower is better). */
-export interface Observation {
-  params: Record<string, unknown>;
-  loss: number;
-}
-
 /** How many of n trials form the good group: 10%, rounded up, at most 25. */
 export function goodCount(n: number): number {
   return Math.min(Math.ceil(0.1 * n), 25);
 }
 
 /**
- * Suggest the parameters of trial `trial` (numbered from 0).
+ * TPE as a sampler: until `startupTrials` trials with a finite loss ended, it draws as random
+ * search does (the same values for the same seed and trial number).
  *
  * @example
- * const params = suggestTpe(space, finished.map((t) => ({ params: t.params, loss: -t.valAccuracy })), 7, seed);
+ * const params = new TpeSampler(seed).suggest(space, finished.map((t) => ({ params: t.params, loss: -t.valAccuracy })), 7);
  */
-export function suggestTpe(space: Param[], observations: Observation[], trial: number, seed: number, o: TpeOptions = {}): Record<string, unknown> {
-  const startup = o.startupTrials ?? 10;
-  const usable = observations.filter((x) => Number.isFinite(x.loss));
-  if (usable.length < Math.max(1, startup)) return randomSuggestion(space, trial, seed);
-  const rng = new Rng(mix(seed, trial));
-  const out: Record<string, unknown> = {};
-  // Sort by loss; ties keep the order the trials were given in (stable sort), so results do not depend on timing.
-  const sorted = [...usable].sort((a, b) => a.loss - b.loss);
-  const nGood = goodCount(sorted.length);
-  const good = sorted.slice(0, nGood);
-  const bad = sorted.slice(nGood);
-  for (const p of space) {
-    const has = (x: Observation) => p.path in x.params;
-    out[p.path] = suggestOne(p, good.filter(has).map((x) => x.params[p.path]), bad.filter(has).map((x) => x.params[p.path]), rng, o);
-  }
-  return out;
-}
+export class TpeSampler implements Sampler {
+  readonly name = 'tpe';
+  private readonly startup: RandomSampler;
 
-/** Trial `trial`'s values drawn uniformly (random search, and TPE's start-up trials): a pure function of (space, trial, seed). */
-export function randomSuggestion(space: Param[], trial: number, seed: number): Record<string, unknown> {
-  const rng = new Rng(mix(seed, trial));
-  const out: Record<string, unknown> = {};
-  for (const p of space) out[p.path] = sampleParam(p, rng);
-  return out;
+  constructor(
+    readonly seed: number,
+    private readonly options: TpeOptions = {},
+  ) {
+    this.startup = new RandomSampler(seed);
+  }
+
+  suggest(space: Param[], history: Observation[], trial: number): Record<string, unknown> {
+    const o = this.options;
+    const usable = history.filter((x) => Number.isFinite(x.loss));
+    if (usable.length < Math.max(1, o.startupTrials ?? 10)) return this.startup.suggest(space, history, trial);
+    const rng = new Rng(trialSeed(this.seed, trial));
+    const out: Record<string, unknown> = {};
+    // Sort by loss; ties keep the order the trials were given in (stable sort), so results do not depend on timing.
+    const sorted = [...usable].sort((a, b) => a.loss - b.loss);
+    const nGood = goodCount(sorted.length);
+    const good = sorted.slice(0, nGood);
+    const bad = sorted.slice(nGood);
+    for (const p of space) {
+      const has = (x: Observation) => p.path in x.params;
+      out[p.path] = suggestOne(p, good.filter(has).map((x) => x.params[p.path]), bad.filter(has).map((x) => x.params[p.path]), rng, o);
+    }
+    return out;
+  }
 }
 
 function suggestOne(p: Param, good: unknown[], bad: unknown[], rng: Rng, o: TpeOptions): unknown {
@@ -192,13 +192,4 @@ function erf(x: number): number {
   for (let n = 60; n >= 1; n--) f = n / 2 / (ax + f);
   const erfc = Math.exp(-ax * ax) / Math.sqrt(Math.PI) / (ax + f);
   return x < 0 ? erfc - 1 : 1 - erfc;
-}
-
-/** A seed for trial `trial` of a study seeded `seed`: independent streams per trial. */
-function mix(seed: number, trial: number): number {
-  let h = (seed ^ 0x9e3779b9) >>> 0;
-  h = Math.imul(h ^ (trial + 0x7f4a7c15), 0x85ebca6b) >>> 0;
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35) >>> 0;
-  return (h ^ (h >>> 16)) >>> 0;
 }

@@ -10,8 +10,8 @@ import { mergeSpecs, resolveRun, type ResolvedRun } from '../../run/spec.js';
 import { bestConfig, buildTable1, combinedCandidate, configStats, direction, interactionCheck, type Candidate, type ConfigStats, type InteractionCheck, type Table1 } from '../analysis/table1.js';
 import { configKey, type ResolvedStudy } from './config.js';
 import { isFinished, type StoredTrial, type StudyStage, type TrialPhase, type TrialSpec } from '../storage/types.js';
-import { configuration, expandStrategy, neighbourLevels, spaceConfiguration, studySeeds, trialConfiguration, type Configuration } from './strategies.js';
-import { suggestTpe, type Observation } from '../search/tpe.js';
+import { configuration, expandStrategy, neighbourLevels, spaceConfiguration, studySampler, studySeeds, trialConfiguration, type Configuration } from './strategies.js';
+import type { Observation } from '../search/sampler.js';
 import { finishRepair, judgeRepairStep, nextRepairLevels, repairOrder, type Repair, type RepairStep } from '../analysis/repair.js';
 
 /** The stored key of a trial: its configuration and seed. */
@@ -55,7 +55,7 @@ export function moreSearchTrials(study: ResolvedStudy, trials: StoredTrial[]): T
   if (search.length >= s.trials || search.some((t) => t.status === 'queued')) return [];
   const before = earlierTrials(study, search, search.length);
   if (!before.every((t) => isFinished(t.status))) return [];
-  const params = suggestTpe(study.space, tpeObservations(study, before), search.length, s.seed, { startupTrials: s.startupTrials, candidates: s.candidates });
+  const params = studySampler(study).suggest(study.space, tpeObservations(study, before), search.length);
   return [spaceTrial(study, search.length, spaceConfiguration(study, params))];
 }
 

@@ -7,7 +7,8 @@ import { resolveRun, type ResolvedRun, type RunSpec } from '../../run/spec.js';
 import { applyOverrides, configKey, spaceValue, type Factor, type ResolvedStudy } from './config.js';
 import { Rng } from '../../tensor/rng.js';
 import { formatParamValue } from '../search/space.js';
-import { randomSuggestion } from '../search/tpe.js';
+import { RandomSampler, type Sampler } from '../search/sampler.js';
+import { TpeSampler } from '../search/tpe.js';
 
 /** One configuration of a study: the base model with some factors set. */
 export interface Configuration {
@@ -85,9 +86,18 @@ export function expandStrategy(study: ResolvedStudy): Configuration[] {
   } else {
     // A space: random search draws every trial up front; TPE only its start-up trials (the rest follow the results).
     const upFront = s.type === 'tpe' ? Math.min(s.startupTrials, s.trials) : s.trials;
-    return Array.from({ length: upFront }, (_, n) => spaceConfiguration(study, randomSuggestion(study.space, n, s.seed)));
+    const sampler = studySampler(study);
+    return Array.from({ length: upFront }, (_, n) => spaceConfiguration(study, sampler.suggest(study.space, [], n)));
   }
   return [...out.values()];
+}
+
+/** The sampler of a space study: random search, or TPE with the strategy's settings. */
+export function studySampler(study: ResolvedStudy): Sampler {
+  const s = study.strategy;
+  if (s.type === 'tpe') return new TpeSampler(s.seed, { startupTrials: s.startupTrials, candidates: s.candidates });
+  if (s.type === 'random') return new RandomSampler(s.seed);
+  throw new Error(`a ${s.type} study enumerates its factors: it has no sampler`);
 }
 
 /** Every combination of value indices, the first factor varying slowest. */

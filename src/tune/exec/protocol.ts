@@ -1,11 +1,10 @@
 /**
  * Messages between the study's main thread and its worker threads. The data arrives once,
- * as typed arrays over SharedArrayBuffers (no copies); then each message asks for one trial.
+ * as typed arrays over SharedArrayBuffers (one copy every thread reads); then each message asks
+ * for one trial.
  */
-import type { Dataset, PrepStep } from '../../data/dataset.js';
-import type { PipelineMeta } from '../../data/pipeline.js';
+import type { PreparedHandoff } from '../../data/handoff.js';
 import type { EpochRecord } from '../../metrics/history-types.js';
-import type { NamedTensor } from '../../nn/serialize.js';
 import type { RunOutput } from '../../run/experiment.js';
 import type { ResolvedRun } from '../../run/spec.js';
 import type { StudyKernels } from '../study/kernels.js';
@@ -13,24 +12,16 @@ import type { StudyMetric } from '../study/config.js';
 import type { PrunerConfig } from '../search/pruners.js';
 import type { TrialResult } from '../storage/types.js';
 
-/** The study's prepared data as it crosses to a worker: plain arrays, the pipeline as its tensors. */
+/** What a worker thread starts with: the study's prepared data, shared, and how to run its trials. */
 export interface WorkerInit {
   /** The study's recorded kernels: every trial runs on them. */
   kernels: StudyKernels;
   /** Threads for the kernels of each trial in this worker (the cores divided among the workers). */
   threads: number;
-  train: Dataset;
-  val: Dataset;
-  /** Rows of `train` the trials use (the final model may use all). */
+  /** The prepared data, its arrays in SharedArrayBuffers. */
+  data: PreparedHandoff;
+  /** Rows of the training set the trials use (the final model may use all). */
   trialRows: Int32Array | null;
-  test: Dataset | null;
-  classes: number;
-  classNames: string[];
-  /** The label value of each class, when the source's labels were not 0..K-1 (kept in the final model file). */
-  classValues?: number[];
-  pipeline: { meta: PipelineMeta; tensors: NamedTensor[] };
-  steps: PrepStep[];
-  origin: { train: Int32Array; val: Int32Array; test: Int32Array | null };
   /** Name of the study's data source, for the final model's report and file. */
   source: string;
 }

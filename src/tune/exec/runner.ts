@@ -11,7 +11,8 @@ import type { Prepared } from '../../data/prepare.js';
 import { ConfigError } from '../../errors.js';
 import { coreCount, resolveThreads } from '../../tensor/index.js';
 import type { ResolvedStudy } from '../study/config.js';
-import { shared, subsetRows } from '../study/data.js';
+import { subsetRows } from '../study/data.js';
+import { handOffPrepared, sharedDataset } from '../../data/handoff.js';
 import { recordKernels, type StudyKernels } from '../study/kernels.js';
 import { dependsOnEarlier } from '../study/config.js';
 import { StageAdvancer } from './advancer.js';
@@ -103,16 +104,8 @@ export function workerInit(study: ResolvedStudy, d: Prepared, kernels: StudyKern
   return {
     kernels,
     threads,
-    train: shared(d.train),
-    val: shared(d.val),
+    data: handOffPrepared(d, sharedDataset),
     trialRows: subsetRows(d.train, study.data.trainRows, study.data.seed),
-    test: d.test ? shared(d.test) : null,
-    classes: d.classes,
-    classNames: d.classNames,
-    ...(d.classValues ? { classValues: d.classValues } : {}),
-    pipeline: d.pipeline.toTensors(),
-    steps: d.steps,
-    origin: d.origin,
     source: study.data.source,
   };
 }

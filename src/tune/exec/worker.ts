@@ -4,7 +4,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { selectRows } from '../../data/dataset.js';
-import { Pipeline } from '../../data/pipeline.js';
+import { receivePrepared } from '../../data/handoff.js';
 import type { Prepared } from '../../data/prepare.js';
 import { DivergenceError } from '../../errors.js';
 import { runExperiment } from '../../run/experiment.js';
@@ -18,6 +18,7 @@ if (!parentPort) throw new Error('mlplab study worker: must run in a worker thre
 const port = parentPort;
 let backend: Backend | null = null;
 let init: WorkerInit | null = null;
+let prepared: Prepared | null = null;
 let trialData: TrialData | null = null;
 
 const post = (m: WorkerReply) => port.postMessage(m);
@@ -32,15 +33,16 @@ port.on('message', (msg: { type: 'init'; init: WorkerInit } | WorkerJob) => {
 async function handle(msg: { type: 'init'; init: WorkerInit } | WorkerJob): Promise<void> {
   if (msg.type === 'init') {
     init = msg.init;
-    const memoryBytes = [init.train, init.val, init.test].reduce((n, d) => n + (d ? d.features.length * 4 : 0), 64 << 20);
+    prepared = receivePrepared(init.data, 'study pipeline');
+    const memoryBytes = [prepared.train, prepared.val, prepared.test].reduce((n, d) => n + (d ? d.features.length * 4 : 0), 64 << 20);
     backend = await loadStudyBackend(init.kernels, { threads: init.threads, memoryBytes });
-    const train = init.trialRows ? selectRows(init.train, init.trialRows) : init.train;
-    trialData = { train, val: init.val, classes: init.classes };
+    const train = init.trialRows ? selectRows(prepared.train, init.trialRows) : prepared.train;
+    trialData = { train, val: prepared.val, classes: prepared.classes };
     await warmUp(trialData, backend);
     post({ type: 'ready' });
     return;
   }
-  if (!init || !trialData || !backend) throw new Error('mlplab study worker: job before init');
+  if (!init || !prepared || !trialData || !backend) throw new Error('mlplab study worker: job before init');
   if (msg.type === 'trial') {
     const id = msg.id;
     const out = await runTrial(trialData, msg.run, msg.seed, msg.metric, { backend, prune: msg.prune, onEpoch: (record) => post({ type: 'epoch', id, record }) });
@@ -51,20 +53,13 @@ async function handle(msg: { type: 'init'; init: WorkerInit } | WorkerJob): Prom
   // The final model is a run like any other, on the study's prepared data.
   const id = msg.id;
   const rows = msg.rows;
-  const prepared: Prepared = {
-    train: rows ? selectRows(init.train, rows) : init.train,
-    val: init.val,
-    test: init.test,
-    pipeline: Pipeline.fromTensors(init.pipeline.meta, new Map(init.pipeline.tensors.map((t) => [t.name, t])), 'study pipeline'),
-    steps: init.steps,
-    classes: init.classes,
-    classNames: init.classNames,
-    ...(init.classValues ? { classValues: init.classValues } : {}),
-    origin: { ...init.origin, train: rows ? Int32Array.from(rows, (r) => init!.origin.train[r]) : init.origin.train },
-  };
+  const whole = prepared;
+  const data: Prepared = rows
+    ? { ...whole, train: selectRows(whole.train, rows), origin: { ...whole.origin, train: Int32Array.from(rows, (r) => whole.origin.train[r]) } }
+    : whole;
   let result;
   try {
-    result = await runExperiment(msg.run, prepared, {
+    result = await runExperiment(msg.run, data, {
       backend,
       title: msg.title,
       source: init.source,

@@ -1,6 +1,7 @@
 /**
  * A study's data: loaded and prepared once in the main thread, then shared with every worker
- * through SharedArrayBuffers (workers read it, nobody copies it).
+ * through SharedArrayBuffers (`handOffPrepared`): one copy every worker reads, besides the
+ * rows each trial's engine copies into its own memory.
  */
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
@@ -37,13 +38,4 @@ export function subsetRows(train: Dataset, n: number | undefined, seed: number):
   if (n === undefined || n >= train.rows) return null;
   // stratifiedSplit's held-out part is exactly a stratified sample of round(rows * fraction) rows.
   return stratifiedSplit(train.labels, n / train.rows, seed ^ 0x5ab5e7).val;
-}
-
-/** A copy of `d` whose arrays live in SharedArrayBuffers (so workers can read them without copies). */
-export function shared(d: Dataset): Dataset {
-  const features = new Float32Array(new SharedArrayBuffer(d.features.length * 4));
-  features.set(d.features);
-  const labels = new Int32Array(new SharedArrayBuffer(d.labels.length * 4));
-  labels.set(d.labels);
-  return { features, labels, rows: d.rows, cols: d.cols, source: d.source };
 }

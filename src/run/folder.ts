@@ -20,14 +20,16 @@ import { runMetrics, type RunOutput } from './experiment.js';
 import { decodeModelFile, encodeModelFile, type ModelFileContents } from './model-file.js';
 import { predictionsCsv } from './predictions.js';
 
+const CHECKPOINT = 'checkpoint.json';
+
 export interface RunFolderOptions {
   /** How many of the last test predictions report.html lists. Default 20. */
   lastPredictions?: number;
   /** Write the figures and report.html. Default true. */
   html?: boolean;
   /**
-   * When the folder exists already: 'replace' it as a unit (default), or 'refuse' with an
-   * OutputError (the command line, unless --overwrite is given).
+   * When the folder exists already: 'refuse' with an OutputError (default, as the command
+   * line does unless --overwrite is given), or 'replace' it as a unit.
    */
   existing?: 'replace' | 'refuse';
 }
@@ -35,7 +37,8 @@ export interface RunFolderOptions {
 /**
  * A run folder being written: files go into `path`, a temporary sibling of the folder, and
  * `commit` renames it into place (replacing an existing folder, or refusing to). `open`
- * checks the target first, so a refused folder fails before any work starts.
+ * checks the target first, so a refused folder fails before any work starts. While the run
+ * trains, `checkpoint` holds the best model so far; a complete run does not keep it.
  */
 export class RunFolderDraft {
   private constructor(
@@ -46,7 +49,12 @@ export class RunFolderDraft {
     private readonly existing: 'replace' | 'refuse',
   ) {}
 
-  static async open(dir: string, existing: 'replace' | 'refuse' = 'replace'): Promise<RunFolderDraft> {
+  /** The best model so far, for a run that is interrupted; removed by `commit`. */
+  get checkpoint(): string {
+    return join(this.path, CHECKPOINT);
+  }
+
+  static async open(dir: string, existing: 'replace' | 'refuse' = 'refuse'): Promise<RunFolderDraft> {
     await refuseExisting(dir, existing);
     const path = join(dirname(dir), `${basename(dir)}.incomplete-${process.pid}-${randomBytes(3).toString('hex')}`);
     try {
@@ -60,6 +68,7 @@ export class RunFolderDraft {
   /** Move the finished folder into place. */
   async commit(): Promise<void> {
     await refuseExisting(this.dir, this.existing, this.path);
+    await rm(this.checkpoint, { force: true });
     const old = `${this.path}.old`;
     let moved = false;
     try {
@@ -96,7 +105,7 @@ async function refuseExisting(dir: string, existing: 'replace' | 'refuse', draft
   if (!(await exists(dir))) return;
   if (!(await stat(dir)).isDirectory()) throw new OutputError(dir, 'exists and is a file, not a run folder');
   if (existing === 'refuse') {
-    throw new OutputError(dir, `the run folder exists already; pass --overwrite to replace it, or choose another --out${draft ? ` (this run's files are in ${draft})` : ''}`);
+    throw new OutputError(dir, `the run folder exists already; pass --overwrite (in the library, existing: 'replace') to replace it, or choose another folder${draft ? ` (this run's files are in ${draft})` : ''}`);
   }
 }
 
@@ -109,7 +118,7 @@ async function refuseExisting(dir: string, existing: 'replace' | 'refuse', draft
  * await writeRunFolder(result, 'runs/default');
  */
 export async function writeRunFolder(run: RunOutput, dir: string, o: RunFolderOptions = {}): Promise<string[]> {
-  const draft = await RunFolderDraft.open(dir, o.existing ?? 'replace');
+  const draft = await RunFolderDraft.open(dir, o.existing ?? 'refuse');
   try {
     const names = await writeRunFiles(run, draft.path, o);
     await draft.commit();

@@ -23,7 +23,8 @@ describe('mlplab train / evaluate / predict on a study-layout folder', () => {
 
   test('writes every output, none left under a temporary name', () => {
     const files = readdirSync(out).sort();
-    for (const f of ['model.json', 'checkpoint.json', 'config.json', 'history.json', 'metrics.json', 'predictions.csv', 'report.html', 'loss.png', 'loss.svg', 'accuracy.png', 'confusion.png', 'confusion.svg']) {
+    assert.ok(!files.includes('checkpoint.json'), 'a complete run keeps no checkpoint (model.json is the kept model)');
+    for (const f of ['model.json', 'config.json', 'history.json', 'metrics.json', 'predictions.csv', 'report.html', 'loss.png', 'loss.svg', 'accuracy.png', 'confusion.png', 'confusion.svg']) {
       assert.ok(files.includes(f), `${f} missing from ${files.join(', ')}`);
     }
     assert.ok(!files.some((f) => f.endsWith('.tmp')), files.join(', '));

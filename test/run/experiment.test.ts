@@ -10,6 +10,7 @@ import { loadModel, writeRunFolder } from '../../src/run/folder.js';
 import { decodeModelFile } from '../../src/run/model-file.js';
 import { resolveRun } from '../../src/run/spec.js';
 import { evaluateClassifier } from '../../src/run/train.js';
+import { OutputError } from '../../src/errors.js';
 import { gaussianBlobs, sameBits } from '../helpers.js';
 
 const named = (d: Dataset, source: string): Dataset => ({ ...d, source, classNames: ['a', 'b', 'c'] });
@@ -73,10 +74,13 @@ test('raw data and the same data prepared beforehand give the same run, bit for 
 });
 
 test('writeRunFolder writes the run folder from the result alone, and the model loads back', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'mlplab-run-'));
+  const parent = mkdtempSync(join(tmpdir(), 'mlplab-run-'));
+  const dir = join(parent, 'run');
   try {
     const r = await runExperiment(spec, raw(), { source: 'blobs' });
     const files = await writeRunFolder({ report: r.report, modelFile: r.modelFile }, dir);
+    await assert.rejects(writeRunFolder({ report: r.report, modelFile: r.modelFile }, dir), (e: unknown) => e instanceof OutputError && /exists already/.test(e.message), 'an existing run folder is refused, as on the command line');
+    await writeRunFolder({ report: r.report, modelFile: r.modelFile }, dir, { existing: 'replace' });
     const names = readdirSync(dir).sort();
     for (const f of ['model.json', 'config.json', 'history.json', 'metrics.json', 'predictions.csv', 'report.html', 'loss.svg', 'loss.png', 'confusion.png']) assert.ok(names.includes(f), f);
     assert.equal(files.length, names.length);
@@ -88,7 +92,7 @@ test('writeRunFolder writes the run folder from the result alone, and the model 
     loaded.model.dispose();
     r.model.dispose();
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    rmSync(parent, { recursive: true, force: true });
   }
 });
 

@@ -717,8 +717,8 @@ export async function writeStudyReport(dir: string, r: StudyReport, o: { modelJs
   // The predictions of each test row stay in the run folders (predictions.csv), not in study.json.
   const lean = (run: RunReport | null) => (run ? { ...run, test: run.test ? { ...run.test, predictions: undefined } : null } : null);
   await put(STUDY_FILES.summary, JSON.stringify({ ...r, final: lean(r.final), reference: r.reference ? { ...r.reference, final: lean(r.reference.final) } : null }, null, 2) + '\n');
-  if (r.final && o.modelJson) files.push(...(await writeRunFolder({ report: r.final, modelFile: o.modelJson }, join(dir, 'final'), { html: o.html })));
-  if (r.reference?.final && o.referenceJson) files.push(...(await writeRunFolder({ report: r.reference.final, modelFile: o.referenceJson }, join(dir, 'reference'), { html: o.html })));
+  if (r.final && o.modelJson) files.push(...(await writeRunFolder({ report: r.final, modelFile: o.modelJson }, join(dir, 'final'), { html: o.html, existing: 'replace' })));
+  if (r.reference?.final && o.referenceJson) files.push(...(await writeRunFolder({ report: r.reference.final, modelFile: o.referenceJson }, join(dir, 'reference'), { html: o.html, existing: 'replace' })));
   if (o.html) await put(STUDY_FILES.report, await renderStudyReportHtml(r));
   return files;
 }

@@ -4,6 +4,8 @@
  */
 import { z } from 'zod';
 import { isZip, parseNpz } from '../data/npy.js';
+import { Pipeline } from '../data/pipeline.js';
+import type { NamedTensor } from '../nn/serialize.js';
 import { ModelFormatError } from '../errors.js';
 import { defaultClassNames, type ModelFileContents } from '../run/model-file.js';
 import type { Backend } from '../tensor/backend.js';
@@ -11,7 +13,7 @@ import { fromStateDict, pytorchSource, stateDict, type LayerSettings } from './p
 import { parseSafetensors, writeSafetensors, type TensorToWrite, type WeightTensor } from './safetensors.js';
 
 /** Metadata keys mlplab writes into an exported safetensors file (beside PyTorch's "format": "pt"). */
-export const SAFETENSORS_META = { classNames: 'mlplab.class_names', pytorch: 'mlplab.pytorch', network: 'mlplab.network' } as const;
+export const SAFETENSORS_META = { classNames: 'mlplab.class_names', pytorch: 'mlplab.pytorch', network: 'mlplab.network', pipeline: 'mlplab.pipeline' } as const;
 
 /** numpy dtype names -> safetensors' spelling, for .npz state dicts. */
 const NPZ_DTYPES: Record<string, string> = {
@@ -43,16 +45,30 @@ const classNamesSchema = z.array(z.string()).min(2);
 /**
  * Read PyTorch weights (safetensors or .npz) into an mlplab model file's contents, with the
  * network described by `network` (see `fromStateDict`). Class names: `classNames` when given,
- * else those an mlplab export kept in the file's metadata, else '0' .. 'K-1'. No pre-processing.
+ * else those an mlplab export kept in the file's metadata, else '0' .. 'K-1'. The
+ * pre-processing: `pipeline`, the `.pipeline.safetensors` file an mlplab export wrote beside
+ * the weights, when given; else none.
  */
 export function importWeights(
   bytes: Uint8Array,
   file: string,
   network: unknown,
-  opts: { networkFile?: string; classNames?: string[]; backend?: Backend } = {},
+  opts: { networkFile?: string; classNames?: string[]; backend?: Backend; pipeline?: { bytes: Uint8Array; file: string } } = {},
 ): ModelFileContents {
   const { tensors, metadata } = readStateDict(bytes, file);
   const model = fromStateDict(tensors, network, file, opts.networkFile, opts.backend, mlplabSettings(metadata));
+  let pipeline: Pipeline | null = null;
+  if (opts.pipeline) {
+    try {
+      pipeline = readPipeline(opts.pipeline.bytes, opts.pipeline.file);
+      if (pipeline.outputCols !== model.inputs) {
+        throw new ModelFormatError(opts.pipeline.file, `the pre-processing gives ${pipeline.outputCols} features per row, but the network in ${file} takes ${model.inputs}`);
+      }
+    } catch (e) {
+      model.dispose();
+      throw e;
+    }
+  }
   let classNames = opts.classNames;
   if (!classNames && metadata[SAFETENSORS_META.classNames] !== undefined) {
     let parsed: unknown;
@@ -69,7 +85,28 @@ export function importWeights(
     model.dispose();
     throw new ModelFormatError(file, `the weights give ${model.classes} classes, but ${classNames.length} class names were given`);
   }
-  return { model, pipeline: null, classNames };
+  return { model, pipeline, classNames };
+}
+
+/** The pre-processing from a `.pipeline.safetensors` file written by `exportSafetensors`. */
+export function readPipeline(bytes: Uint8Array, file: string): Pipeline {
+  const { tensors, metadata } = parseSafetensors(bytes, file);
+  const text = metadata[SAFETENSORS_META.pipeline];
+  if (text === undefined) {
+    throw new ModelFormatError(file, `has no "${SAFETENSORS_META.pipeline}" metadata: it is not a pre-processing file written by mlplab export`);
+  }
+  let meta: unknown;
+  try {
+    meta = JSON.parse(text);
+  } catch {
+    throw new ModelFormatError(file, `metadata "${SAFETENSORS_META.pipeline}" is not valid JSON`);
+  }
+  const named = new Map<string, NamedTensor>();
+  for (const t of tensors.values()) {
+    if (t.data === null) throw new ModelFormatError(file, `${t.name}: dtype ${t.dtype}; the pre-processing holds float tensors only`);
+    named.set(`pipeline.${t.name}`, { name: `pipeline.${t.name}`, shape: t.shape, data: t.data });
+  }
+  return Pipeline.fromTensors(meta, named, file);
 }
 
 const settingsSchema = z.object({
@@ -127,7 +164,11 @@ export function exportSafetensors(c: ModelFileContents): SafetensorsExport {
     if (p.pca) t.push({ name: 'pca.mean', shape: [d], data: Float64Array.from(p.pca.mean) }, { name: 'pca.components', shape: [p.pca.k, d], data: Float32Array.from(p.pca.components) });
     const scaled = p.scaler ? '(x - scaler.shift) * scaler.scale' : 'x';
     const formula = p.pca ? `(${scaled} - pca.mean) @ pca.components.T` : scaled;
-    pipeline = writeSafetensors(t, { 'mlplab.preprocessing': p.describe(), 'mlplab.formula': `${formula}, in float64, then float32` });
+    pipeline = writeSafetensors(t, {
+      'mlplab.preprocessing': p.describe(),
+      'mlplab.formula': `${formula}, in float64, then float32`,
+      [SAFETENSORS_META.pipeline]: JSON.stringify(p.toTensors().meta),
+    });
   }
   return { weights, pipeline, python };
 }

@@ -158,6 +158,30 @@ describe('PyTorch weights out', () => {
     assert.deepEqual(p.get('pca.components')!.shape, [2, 3]);
     model.dispose();
   });
+
+  test('import reads the pre-processing file export wrote: the round trip predicts raw rows the same', () => {
+    const model = Sequential.create({ inputs: 2, classes: 3, hidden: [{ width: 4, activation: 'relu', batchNorm: true, dropout: 0 }] }, { seed: 5 });
+    const pipeline = new Pipeline(3, { kind: 'minmax', shift: Float64Array.of(1, 2, 3), scale: Float64Array.of(0.5, 0.25, 2) }, { k: 2, mean: Float64Array.of(0.1, 0.2, 0.3), components: Float32Array.of(0.6, 0.8, 0, 0, 0.6, 0.8), explainedVarianceRatio: [0.5, 0.3] });
+    const out = exportSafetensors({ model, pipeline, classNames: ['a', 'b', 'c'] });
+    const network = { widths: [4], activations: 'relu', batchNorm: true };
+    const back = importWeights(out.weights, 'w.safetensors', network, { pipeline: { bytes: out.pipeline!, file: 'w.pipeline.safetensors' } });
+    assert.equal(back.pipeline!.describe(), pipeline.describe());
+    const raw = Float32Array.of(3, -1, 7, 0.5, 2, 9, -4, 4, 1);
+    assert.ok(sameBits(back.pipeline!.transform(raw, 3), pipeline.transform(raw, 3)));
+    assert.deepEqual(Array.from(back.model.predictProba(back.pipeline!.transform(raw, 3), 3)), Array.from(model.predictProba(pipeline.transform(raw, 3), 3)));
+    assert.deepEqual(back.classNames, ['a', 'b', 'c']);
+    assert.throws(
+      () => importWeights(out.weights, 'w.safetensors', network, { pipeline: { bytes: out.weights, file: 'w.safetensors' } }),
+      (e: unknown) => e instanceof ModelFormatError && /w\.safetensors: has no "mlplab\.pipeline" metadata/.test(e.message),
+    );
+    const wide = exportSafetensors({ model, pipeline: new Pipeline(3, { kind: 'standard', shift: Float64Array.of(0, 0, 0), scale: Float64Array.of(1, 1, 1) }), classNames: ['a', 'b', 'c'] });
+    assert.throws(
+      () => importWeights(out.weights, 'w.safetensors', network, { pipeline: { bytes: wide.pipeline!, file: 'p.safetensors' } }),
+      (e: unknown) => e instanceof ModelFormatError && /p\.safetensors: the pre-processing gives 3 features per row, but the network in w\.safetensors takes 2/.test(e.message),
+    );
+    model.dispose();
+    back.model.dispose();
+  });
 });
 
 describe('state dicts that do not fit are refused, naming the key', () => {

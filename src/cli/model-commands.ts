@@ -4,7 +4,7 @@ import { loadFeatures, loadSource } from '../data/files.js';
 import { writeNpy } from '../data/npy.js';
 import { DataError, ShapeError } from '../errors.js';
 import { csvCell, formatPercent } from '../format.js';
-import { SUMMARY_CLASSES } from '../report/charts.js';
+import { SUMMARY_CLASSES } from '../report/charts/confusion.js';
 import { ensureWritableDir, writeFileAtomic } from '../io/files.js';
 import { formatClassificationReport, formatConfusionMatrix } from '../report/text.js';
 import { loadModel } from '../run/folder.js';

@@ -8,7 +8,7 @@ import { ConfigError } from '../errors.js';
 import { formatDuration, formatNumber, formatPercent } from '../format.js';
 import { writeFileAtomic } from '../io/files.js';
 import type { EpochRecord } from '../metrics/history-types.js';
-import { SUMMARY_CLASSES } from '../report/charts.js';
+import { SUMMARY_CLASSES } from '../report/charts/confusion.js';
 import { formatClassificationReport } from '../report/text.js';
 import { runExperiment, type RunResult } from '../run/experiment.js';
 import { RunFolderDraft, writeRunFiles } from '../run/folder.js';

@@ -4,8 +4,9 @@
  * the final model's run report, the same one `mlplab train` writes.
  */
 import { formatDuration, formatPercent, formatScientific as sci } from '../../format.js';
-import { factorChart, searchChart, sliceCharts, type FactorPoint, type SearchPoint } from '../../report/charts.js';
-import { REPORT_STYLE, card, esc, inlineSvg, preparationSteps, reportPage, runReportSections, type ReportSection } from '../../report/html.js';
+import { factorChart, searchChart, sliceCharts, type FactorPoint, type SearchPoint } from '../../report/charts/study.js';
+import { preparationSteps, runReportSections } from '../../report/html.js';
+import { REPORT_STYLE, card, esc, inlineSvg, reportPage, type ReportSection } from '../../report/page.js';
 import { renderRunFigureSvgs, specToSvg } from '../../report/render-node.js';
 import { fmtGain, fmtMetric, fmtP, fmtSignedGain, type LayerSummary } from '../analysis/table1.js';
 import { formatParamValue } from '../search/space.js';

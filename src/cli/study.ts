@@ -162,7 +162,7 @@ export function registerStudyCommand(program: Command): void {
         if (r.repair) out(`repair: ${r.repair.summary}`);
         out(`final model: ${r.winner.label}`);
         if (r.final?.test) {
-          out(`test accuracy ${fmtMetric(r.final.test.accuracy, 'valAccuracy')}, macro F1 ${r.final.test.report.macro.f1.toFixed(3)} (${r.final.test.report.macro.support} test rows, evaluated once)`);
+          out(`test accuracy ${fmtMetric(r.final.test.accuracy, 'valAccuracy')}, macro F1 ${formatFixed(r.final.test.report.macro.f1, 3)} (${r.final.test.report.macro.support} test rows, evaluated once)`);
           const compared = comparisonSentence(r);
           if (compared) out(compared);
         }

@@ -60,8 +60,6 @@ export function runReportCharts(
   return charts;
 }
 
-const thousands = formatCount;
-
 function formatCreated(iso: string): string {
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return iso;
@@ -102,23 +100,23 @@ function reportTable(rep: ClassificationReport): string {
   const n = (x: number) => formatFixed(x, 3);
   const { shown, summarised } = summaryClasses(rep.classes, SUMMARY_CLASSES);
   const note = summarised
-    ? `<p class="lead">${thousands(rep.classes.length)} classes: the ${shown.length / 2} of lowest F1, then the ${shown.length / 2} of highest. Every class is in metrics.json.</p>\n`
+    ? `<p class="lead">${formatCount(rep.classes.length)} classes: the ${shown.length / 2} of lowest F1, then the ${shown.length / 2} of highest. Every class is in metrics.json.</p>\n`
     : '';
   const rows = shown
     .map(
       (c) =>
-        `<tr><th scope="row">${esc(c.label)}</th><td class="num">${n(c.precision)}</td><td class="num">${n(c.recall)}</td><td class="num">${n(c.f1)}</td><td class="num">${thousands(c.support)}</td></tr>`,
+        `<tr><th scope="row">${esc(c.label)}</th><td class="num">${n(c.precision)}</td><td class="num">${n(c.recall)}</td><td class="num">${n(c.f1)}</td><td class="num">${formatCount(c.support)}</td></tr>`,
     )
     .join('\n');
   const avg = (name: string, a: ClassificationReport['macro']) =>
-    `<tr class="avg"><th scope="row">${name}</th><td class="num">${n(a.precision)}</td><td class="num">${n(a.recall)}</td><td class="num">${n(a.f1)}</td><td class="num">${thousands(a.support)}</td></tr>`;
+    `<tr class="avg"><th scope="row">${name}</th><td class="num">${n(a.precision)}</td><td class="num">${n(a.recall)}</td><td class="num">${n(a.f1)}</td><td class="num">${formatCount(a.support)}</td></tr>`;
   return `${note}<table class="report">
 <thead><tr><th scope="col">class</th><th scope="col" class="num">precision</th><th scope="col" class="num">recall</th><th scope="col" class="num">F1</th><th scope="col" class="num">support</th></tr></thead>
 <tbody>
 ${rows}
 </tbody>
 <tbody class="totals">
-<tr class="avg first"><th scope="row">accuracy</th><td></td><td></td><td class="num">${n(rep.accuracy)}</td><td class="num">${thousands(rep.macro.support)}</td></tr>
+<tr class="avg first"><th scope="row">accuracy</th><td></td><td></td><td class="num">${n(rep.accuracy)}</td><td class="num">${formatCount(rep.macro.support)}</td></tr>
 ${avg('macro avg', rep.macro)}
 ${avg('weighted avg', rep.weighted)}
 </tbody>
@@ -162,14 +160,14 @@ export function runReportHeader(r: RunReport): string {
   const epochSeconds = r.history.reduce((s, e) => s + (Number.isFinite(e.seconds) ? e.seconds : 0), 0);
   const cards = [
     r.test
-      ? card('Test accuracy', formatPercent(r.test.accuracy), `${thousands(r.test.report.macro.support)} test samples`)
+      ? card('Test accuracy', formatPercent(r.test.accuracy), `${formatCount(r.test.report.macro.support)} test samples`)
       : card('Test accuracy', '—', 'no test evaluation'),
     r.test
       ? card('Macro F1', formatFixed(r.test.report.macro.f1, 3), `weighted F1 ${formatFixed(r.test.report.weighted.f1, 3)}`)
       : card('Macro F1', '—', 'no test evaluation'),
     card(
       'Epochs',
-      thousands(epochs),
+      formatCount(epochs),
       r.stoppedEarly
         ? `stopped early; best epoch ${r.stoppedEarly.bestEpoch}${r.stoppedEarly.restored ? ' restored' : ''}`
         : diagnosis.bestValLossEpoch !== null
@@ -207,7 +205,7 @@ export function runReportSections(r: RunReport, figures: RunReportFigures, opts:
   const testSection = r.test
     ? `<section id="${p}test">
 <h2>Test set</h2>
-<p class="lead">Accuracy ${esc(formatPercent(r.test.accuracy))} on ${thousands(r.test.report.macro.support)} samples the model never saw during training or tuning.</p>
+<p class="lead">Accuracy ${esc(formatPercent(r.test.accuracy))} on ${formatCount(r.test.report.macro.support)} samples the model never saw during training or tuning.</p>
 <div class="test-grid">
 <div><h3>Classification report</h3>${reportTable(r.test.report)}</div>
 <div>${figure('confusion', 'Confusion matrix') || '<p class="empty">Confusion matrix not rendered.</p>'}</div>
@@ -221,17 +219,17 @@ export function runReportSections(r: RunReport, figures: RunReportFigures, opts:
 <h2>Data</h2>
 <dl class="kv">
 ${kv('source', d.source)}
-${kv('features', thousands(d.features))}
-${kv('classes', thousands(d.classes))}
-${kv('training rows', thousands(d.trainRows))}
-${kv('validation rows', thousands(d.valRows))}
-${kv('test rows', thousands(d.testRows))}
+${kv('features', formatCount(d.features))}
+${kv('classes', formatCount(d.classes))}
+${kv('training rows', formatCount(d.trainRows))}
+${kv('validation rows', formatCount(d.valRows))}
+${kv('test rows', formatCount(d.testRows))}
 </dl>
 <h3>Classes</h3>
 <ul class="classes">${d.classNames
     .slice(0, SUMMARY_CLASSES)
     .map((c, i) => `<li><span class="idx">${i}</span>${esc(c)}</li>`)
-    .join('')}${d.classNames.length > SUMMARY_CLASSES ? `<li>... ${thousands(d.classNames.length - SUMMARY_CLASSES)} more</li>` : ''}</ul>
+    .join('')}${d.classNames.length > SUMMARY_CLASSES ? `<li>... ${formatCount(d.classNames.length - SUMMARY_CLASSES)} more</li>` : ''}</ul>
 <h3>Pre-processing</h3>
 ${preparationSteps(d.steps)}
 </section>`;
@@ -278,7 +276,7 @@ function layerSections(r: RunReport, figure: (name: keyof RunReportFigures, labe
   const t = LAYER_THRESHOLDS;
   const findings = r.findings.length
     ? `<ul class="findings">${r.findings.map((f) => `<li class="warning"><span class="tag">${esc(LAYER_FINDING_TITLES[f.kind])}</span>${esc(f.message)}</li>`).join('\n')}</ul>`
-    : `<p class="lead">The layers look healthy: fewer than ${formatPercent(t.deadFraction, 0)} dead units and ${formatPercent(t.saturatedFraction, 0)} saturated pre-activations in every layer, no vanishing or exploding gradients, and steps between ${t.updateRatioLow.toExponential()} and ${t.updateRatioHigh.toExponential()} of the weights' size.</p>`;
+    : `<p class="lead">The layers look healthy: fewer than ${formatPercent(t.deadFraction, 0)} dead units and ${formatPercent(t.saturatedFraction, 0)} saturated pre-activations in every layer, no vanishing or exploding gradients, and steps between ${formatScientific(t.updateRatioLow, 0)} and ${formatScientific(t.updateRatioHigh, 0)} of the weights' size.</p>`;
   const sci = (x: number) => formatScientific(x, 2);
   const rows = last.layers!
     .map(

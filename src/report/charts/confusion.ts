@@ -66,7 +66,7 @@ export function confusionChart(matrix: number[][], classNames?: string[], option
   const total = values.reduce((s, d) => s + d.count, 0);
   return {
     $schema: SCHEMA,
-    title: { text: options.title ?? 'Confusion matrix', subtitle: options.subtitle ?? `${String(total).replace(/\B(?=(\d{3})+(?!\d))/g, ',')} samples; rows are actual classes, columns predicted` },
+    title: { text: options.title ?? 'Confusion matrix', subtitle: options.subtitle ?? `${formatCount(total)} samples; rows are actual classes, columns predicted` },
     width: k * cell,
     height: k * cell,
     data: { values },

@@ -1,7 +1,7 @@
 /** Training curves: loss and accuracy per epoch, training against validation, the best epoch marked. */
 import type { TopLevelSpec } from 'vega-lite';
 import type { EpochRecord } from '../../metrics/history-types.js';
-import { formatPercent } from '../../format.js';
+import { formatFixed, formatPercent } from '../../format.js';
 import { CHART_COLORS, SCHEMA, chartConfig } from './common.js';
 
 /** Options of {@link lossChart} and {@link accuracyChart}. */
@@ -69,7 +69,7 @@ function curveChart(history: EpochRecord[], metric: CurveMetric, options: CurveC
     },
   ];
   if (best) {
-    const shown = isLoss ? best.value.toFixed(3) : formatPercent(best.value, 1);
+    const shown = isLoss ? formatFixed(best.value, 3) : formatPercent(best.value, 1);
     const label = `best ${shown} (epoch ${best.epoch})`;
     // Vega sizes the chart from estimated text widths (0.8 em per character without a canvas);
     // the label goes on the side of the marker where that estimate fits, so it never widens the chart.

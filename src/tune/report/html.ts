@@ -3,7 +3,7 @@
  * combined candidate and its interaction check, the ranking (a space study: its search), and
  * the final model's run report, the same one `mlplab train` writes.
  */
-import { formatDuration, formatPercent, formatScientific as sci } from '../../format.js';
+import { formatDuration, formatFixed, formatPercent, formatScientific as sci } from '../../format.js';
 import { factorChart, searchChart, sliceCharts, type FactorPoint, type SearchPoint } from '../../report/charts/study.js';
 import { preparationSteps, runReportSections } from '../../report/html.js';
 import { REPORT_STYLE, card, esc, inlineSvg, reportPage, type ReportSection } from '../../report/page.js';
@@ -120,7 +120,7 @@ async function searchSections(r: StudyReport): Promise<ReportSection[]> {
       )
     : '';
   const importance = r.search!.importance
-    .map((x) => `<tr><th scope="row">${esc(x.name)}<div class="s">${esc(x.path)}</div></th><td class="num">${esc(formatPercent(x.share, 0))}</td><td class="num">${x.eta2.toFixed(3)}</td><td><div class="bar" style="width:${Math.round(200 * x.share)}px"></div></td></tr>`)
+    .map((x) => `<tr><th scope="row">${esc(x.name)}<div class="s">${esc(x.path)}</div></th><td class="num">${esc(formatPercent(x.share, 0))}</td><td class="num">${formatFixed(x.eta2, 3)}</td><td><div class="bar" style="width:${Math.round(200 * x.share)}px"></div></td></tr>`)
     .join('\n');
   const best = rankedSearch(r).slice(0, 15);
   const bestRows = best
@@ -177,7 +177,7 @@ export async function renderStudyReportHtml(r: StudyReport): Promise<string> {
     card('Trials', String(r.trials.total), `${r.seeds} seeds per configuration; ${r.trials.failed} diverged${r.trials.pruned ? `, ${r.trials.pruned} pruned` : ''}`),
     card('Base model', base ? fm(base.metric.mean) : '—', base ? `± ${fmtMetric(base.metric.sd, r.metric).replace('%', '')} sd, n=${base.values.length}` : ''),
     card('Best configuration', best ? fm(best.stats.metric.mean) : '—', best ? best.stats.label : ''),
-    r.final?.test ? card('Final test accuracy', fm(r.final.test.accuracy), `macro F1 ${r.final.test.report.macro.f1.toFixed(3)}`) : card('Final model', '—', 'not evaluated on a test set'),
+    r.final?.test ? card('Final test accuracy', fm(r.final.test.accuracy), `macro F1 ${formatFixed(r.final.test.report.macro.f1, 3)}`) : card('Final model', '—', 'not evaluated on a test set'),
   ].join('\n');
 
   const decisions = r.candidate
@@ -248,7 +248,7 @@ async function renderSearchReportHtml(r: StudyReport): Promise<string> {
     card('Trials', String(n.total), `${n.pruned} pruned, ${n.failed} diverged`),
     card('Best trial', best ? fm(best.metric!) : '—', best ? `trial ${best.number}` : 'no trial finished'),
     card('Parameters', String(r.search!.space.length), r.search!.importance[0] ? `most important: ${r.search!.importance[0].name}` : ''),
-    r.final?.test ? card('Final test accuracy', fm(r.final.test.accuracy), `macro F1 ${r.final.test.report.macro.f1.toFixed(3)}`) : card('Final model', '—', 'not evaluated on a test set'),
+    r.final?.test ? card('Final test accuracy', fm(r.final.test.accuracy), `macro F1 ${formatFixed(r.final.test.report.macro.f1, 3)}`) : card('Final model', '—', 'not evaluated on a test set'),
   ].join('\n');
   const sections = await searchSections(r);
   const pruned = prunedSection(r);

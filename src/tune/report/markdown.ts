@@ -1,5 +1,5 @@
 /** The study report in Markdown (table1.md): Table 1 and the decisions, or a space study's search, then the final model. */
-import { formatCount, formatDuration, formatPercent } from '../../format.js';
+import { formatCount, formatDuration, formatFixed, formatPercent } from '../../format.js';
 import { fmtGain, fmtMetric, type Table1 } from '../analysis/table1.js';
 import { prunedTrials, rankedSearch, type StudyReport } from './study-report.js';
 import { IMPORTANCE_NOTE, capitalise, comparisonRows, comparisonSentence, fmtMeanSd, metricName, pruner, searchCounts, verdictText } from './wording.js';
@@ -11,7 +11,7 @@ function closingMarkdown(r: StudyReport): string[] {
   if (r.final || r.finalError) out.push(`Final model: ${r.winner.label}.`);
   else out.push(anyFinished ? `Best configuration: ${r.winner.label} (no final model was trained: the study has no test set or final.enabled is false).` : 'No search trial finished (every one diverged or was pruned), so there is no final model.');
   if (r.finalError) out.push(`Its training failed: ${r.finalError}`);
-  if (r.final?.test) out.push(`Test accuracy ${formatPercent(r.final.test.accuracy)}, macro F1 ${r.final.test.report.macro.f1.toFixed(3)} (${formatCount(r.final.test.report.macro.support)} test rows, evaluated once).`);
+  if (r.final?.test) out.push(`Test accuracy ${formatPercent(r.final.test.accuracy)}, macro F1 ${formatFixed(r.final.test.report.macro.f1, 3)} (${formatCount(r.final.test.report.macro.support)} test rows, evaluated once).`);
   return [...out, ...comparisonMarkdown(r)];
 }
 
@@ -42,7 +42,7 @@ function searchMarkdown(r: StudyReport): string {
   out.push('');
   if (r.search?.importance.length) {
     out.push('## Parameter importance', '', IMPORTANCE_NOTE, '', '| parameter | share | eta² |', '|---|---|---|');
-    for (const x of r.search.importance) out.push(`| ${x.name} | ${formatPercent(x.share, 0)} | ${x.eta2.toFixed(3)} |`);
+    for (const x of r.search.importance) out.push(`| ${x.name} | ${formatPercent(x.share, 0)} | ${formatFixed(x.eta2, 3)} |`);
     out.push('');
   }
   out.push(...closingMarkdown(r));

@@ -4,6 +4,7 @@
  * table1.md and report.html are drawn from it by text.ts, markdown.ts and html.ts.
  */
 import type { Prepared } from '../../data/prepare.js';
+import { formatSignificant } from '../../format.js';
 import type { RunReport } from '../../report/run-report.js';
 import type { Candidate, InteractionCheck, RankedConfig, Table1 } from '../analysis/table1.js';
 import { describeRun, type ResolvedStudy, type StudyMetric } from '../study/config.js';
@@ -110,7 +111,7 @@ export function significanceRule(study: ResolvedStudy): string {
     `Each configuration ran with ${study.seeds} seed${study.seeds === 1 ? '' : 's'} (weights, dropout masks, batch order); cells show mean ± sample sd. ` +
     `A difference is called significant when Welch's two-sided t-test on the per-seed values gives p < ${study.alpha}; otherwise it is within the noise` +
     (study.seeds < 2 ? ' (with one seed the noise is unknown, so nothing is called significant).' : '.') +
-    (comparisons > 1 ? ` Of ${comparisons} comparisons with the base, about ${Number((comparisons * study.alpha).toPrecision(2))} would come out significant by chance alone if no factor mattered.` : '')
+    (comparisons > 1 ? ` Of ${comparisons} comparisons with the base, about ${formatSignificant(comparisons * study.alpha, 2)} would come out significant by chance alone if no factor mattered.` : '')
   );
 }
 

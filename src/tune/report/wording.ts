@@ -1,7 +1,7 @@
 /** The phrases the study report's renderers share: metric names, mean ± sd, verdicts, the pruner and the comparison with the reference model. */
-import { formatCount, formatDuration, formatPercent } from '../../format.js';
+import { formatCount, formatDuration, formatFixed, formatPercent } from '../../format.js';
 import type { RunReport } from '../../report/run-report.js';
-import { fmtP, type ConfigStats } from '../analysis/table1.js';
+import { fmtGain, fmtP, type ConfigStats } from '../analysis/table1.js';
 import type { StudyMetric } from '../study/config.js';
 import { searchTally, type StudyReport } from './study-report.js';
 
@@ -11,7 +11,7 @@ export function comparisonRows(r: StudyReport): string[][] {
   if (!ref || !r.final) return [];
   const row = (name: string, label: string, run: RunReport | null, error: string | null) =>
     run?.test
-      ? [name, label, formatPercent(run.test.accuracy), run.test.report.macro.f1.toFixed(3), String(run.history.length), formatDuration(run.seconds)]
+      ? [name, label, formatPercent(run.test.accuracy), formatFixed(run.test.report.macro.f1, 3), String(run.history.length), formatDuration(run.seconds)]
       : [name, label, error ? `failed: ${error}` : 'not trained', '', '', ''];
   const rows = [row("mlplab's choice (the final model)", r.winner.description, r.final, null)];
   if (ref.sameAsWinner) rows[0][0] += `, which is ${ref.label}`;
@@ -26,7 +26,7 @@ export function comparisonSentence(r: StudyReport): string {
   if (ref.sameAsWinner) return `The search chose ${ref.label} itself.`;
   if (!ref.final?.test) return `${capitalise(ref.label)} could not be tested${ref.error ? `: ${ref.error}` : ''}.`;
   const d = r.final.test.accuracy - ref.final.test.accuracy;
-  const pts = `${Math.abs(100 * d).toFixed(2)} points`;
+  const pts = fmtGain(Math.abs(d), 'valAccuracy');
   return `On the same ${formatCount(r.final.test.report.macro.support)} test rows, mlplab's final model is ${d === 0 ? 'as accurate as' : `${pts} ${d > 0 ? 'more' : 'less'} accurate than`} ${ref.label} (${formatPercent(r.final.test.accuracy)} against ${formatPercent(ref.final.test.accuracy)}), both trained once with the same data, seed and final training.`;
 }
 
@@ -38,7 +38,7 @@ export function fmtMeanSd(s: ConfigStats, metric: StudyMetric): string {
   if (s.values.length === 0) return s.failed ? 'diverged' : 'n/a';
   const k = metric === 'valAccuracy' ? 100 : 1;
   const d = metric === 'valAccuracy' ? 2 : 4;
-  return `${(k * s.metric.mean).toFixed(d)} ± ${(k * s.metric.sd).toFixed(d)}`;
+  return `${formatFixed(k * s.metric.mean, d)} ± ${formatFixed(k * s.metric.sd, d)}`;
 }
 
 /** The search trials counted in words: finished, pruned, diverged. */

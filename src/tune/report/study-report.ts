@@ -15,6 +15,7 @@ import { isFinished, type StoredTrial } from '../storage/types.js';
 import type { Repair } from '../analysis/repair.js';
 import type { Configuration } from '../study/strategies.js';
 
+/** A study's report as data: what study.json holds and every renderer reads. */
 export interface StudyReport {
   name: string;
   createdAt: string;
@@ -82,6 +83,7 @@ export interface TrialLogEntry {
   params?: Record<string, unknown>;
 }
 
+/** What {@link buildStudyReport} reads. */
 export interface BuildStudyReportArgs {
   study: ResolvedStudy;
   data: Prepared;
@@ -115,6 +117,7 @@ export function significanceRule(study: ResolvedStudy): string {
   );
 }
 
+/** The report of a study from its definition, its data, its stored trials and their analysis. */
 export function buildStudyReport(a: BuildStudyReportArgs): StudyReport {
   const s = a.study;
   const st = s.strategy;

@@ -78,6 +78,11 @@ export function formatShape(shape: readonly number[]): string {
   return shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
 }
 
+/** `x` rounded to `digits` significant digits, without trailing zeros: `formatSignificant(0.123456, 3)` is `"0.123"`, `formatSignificant(2.5e-7, 2)` is `"2.5e-7"`. */
+export function formatSignificant(x: number, digits: number): string {
+  return String(Number(x.toPrecision(digits)));
+}
+
 /** A number as a person would write it in a setting: 0.001, 1e-5, 128. */
 export function formatSetting(x: number): string {
   if (!Number.isFinite(x)) return String(x);

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { formatDuration, formatFixed, formatPercent } from '../src/format.js';
+import { formatDuration, formatFixed, formatPercent, formatSignificant } from '../src/format.js';
 
 // Python's format(value, '.Nf') for values that include exact binary ties (k/8, k/16).
 const fixtures = JSON.parse(
@@ -24,4 +24,12 @@ test('percent and duration', () => {
   assert.equal(formatDuration(245), '4 min 05 s');
   assert.equal(formatDuration(1800), '30 min 00 s');
   assert.equal(formatDuration(3725), '1 h 02 min');
+});
+
+test('significant digits, without trailing zeros', () => {
+  assert.equal(formatSignificant(0.123456, 3), '0.123');
+  assert.equal(formatSignificant(0.15, 2), '0.15');
+  assert.equal(formatSignificant(2.5e-7, 2), '2.5e-7');
+  assert.equal(formatSignificant(1234567, 6), '1234570');
+  assert.equal(formatSignificant(NaN, 3), 'NaN');
 });

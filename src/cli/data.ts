@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { classCounts, countClasses, type Dataset, type PrepStep } from '../data/dataset.js';
-import { formatCount, formatPercent } from '../format.js';
+import { formatCount, formatPercent, formatSignificant } from '../format.js';
 import { writeNpy } from '../data/npy.js';
 import { countNulls, describeColumns } from '../data/nulls.js';
 import { prepare, type PrepareOptions } from '../data/prepare.js';
@@ -62,7 +62,7 @@ export function formatSourceInfo(info: SourceInfo): string {
   const lines = [`source: ${info.source}`];
   for (const n of info.notes) lines.push(`  ${n.summary}`);
   for (const p of info.parts) {
-    const num = (x: number | null) => (x === null ? 'none' : String(Number(x.toPrecision(6))));
+    const num = (x: number | null) => (x === null ? 'none' : formatSignificant(x, 6));
     lines.push('', `${p.part}: ${formatCount(p.rows)} rows x ${p.cols} features (float32 in memory), finite values from ${num(p.min)} to ${num(p.max)}`);
     const perColumn = new Map(Object.entries(p.nulls.perColumn).map(([c, n]) => [Number(c), n]));
     lines.push(

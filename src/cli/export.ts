@@ -5,7 +5,7 @@ import { fsError } from '../data/files.js';
 import { ConfigError } from '../errors.js';
 import { exportOnnx, ONNX_NAMES, ONNX_OPSET } from '../export/onnx.js';
 import { exportSafetensors, importWeights } from '../export/weights.js';
-import { formatCount } from '../format.js';
+import { formatCount, formatFixed } from '../format.js';
 import { writeFileAtomic } from '../io/files.js';
 import { loadModel, saveModel } from '../run/folder.js';
 import { VERSION } from './version.js';
@@ -32,7 +32,7 @@ function pipelinePath(out: string): string {
 }
 
 function size(bytes: number): string {
-  return bytes >= 1 << 20 ? `${(bytes / (1 << 20)).toFixed(1)} MB` : `${formatCount(Math.ceil(bytes / 1024))} KB`;
+  return bytes >= 1 << 20 ? `${formatFixed(bytes / (1 << 20), 1)} MB` : `${formatCount(Math.ceil(bytes / 1024))} KB`;
 }
 
 export function registerExportCommands(program: Command): void {

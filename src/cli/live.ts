@@ -4,6 +4,7 @@
  * running it, on whichever host); otherwise
  * one plain line per finished trial, so logs and CI output stay readable.
  */
+import { formatFixed } from '../format.js';
 import { fmtMetric } from '../tune/analysis/table1.js';
 import type { StudyMetric } from '../tune/study/config.js';
 import type { StudyProgress } from '../tune/exec/progress.js';
@@ -64,9 +65,9 @@ export class LiveView {
   private finishedLine(p: StudyProgress): string {
     const f = p.finished!;
     const what = f.pruned && f.result
-      ? `pruned after ${f.result.epochs} epoch${f.result.epochs === 1 ? '' : 's'} at ${fmtMetric(f.result.metric, this.options.metric)} in ${f.result.seconds.toFixed(1)} s`
+      ? `pruned after ${f.result.epochs} epoch${f.result.epochs === 1 ? '' : 's'} at ${fmtMetric(f.result.metric, this.options.metric)} in ${formatFixed(f.result.seconds, 1)} s`
       : f.result
-      ? `${fmtMetric(f.result.metric, this.options.metric)} in ${f.result.seconds.toFixed(1)} s (${f.result.epochs} epochs)`
+      ? `${fmtMetric(f.result.metric, this.options.metric)} in ${formatFixed(f.result.seconds, 1)} s (${f.result.epochs} epochs)`
       : f.error !== undefined || p.phase !== 'final'
         ? `diverged: ${f.error ?? ''}`
         : 'trained';

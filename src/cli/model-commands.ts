@@ -3,8 +3,8 @@ import type { Command } from 'commander';
 import { loadFeatures, loadSource } from '../data/files.js';
 import { writeNpy } from '../data/npy.js';
 import { DataError, ShapeError } from '../errors.js';
-import { csvCell, formatPercent } from '../format.js';
-import { SUMMARY_CLASSES } from '../report/charts.js';
+import { csvCell, formatFixed, formatPercent } from '../format.js';
+import { SUMMARY_CLASSES } from '../report/charts/confusion.js';
 import { ensureWritableDir, writeFileAtomic } from '../io/files.js';
 import { formatClassificationReport, formatConfusionMatrix } from '../report/text.js';
 import { loadModel } from '../run/folder.js';
@@ -62,7 +62,7 @@ export function registerModelCommands(program: Command): void {
         `${flags.model} on ${flags.data}, ${which}: ${part.rows} rows\n\n` +
           formatClassificationReport(ev.report, { maxClasses: SUMMARY_CLASSES }) + '\n' +
           formatConfusionMatrix(ev.confusion, m.classNames) + '\n' +
-          `accuracy ${formatPercent(ev.accuracy)}   macro F1 ${ev.report.macro.f1.toFixed(4)}   loss ${ev.loss.toFixed(4)}\n`,
+          `accuracy ${formatPercent(ev.accuracy)}   macro F1 ${formatFixed(ev.report.macro.f1, 4)}   loss ${formatFixed(ev.loss, 4)}\n`,
       );
       if (flags.out) {
         const metrics = { model: flags.model, data: flags.data, rows: part.rows, accuracy: ev.accuracy, loss: ev.loss, macroF1: ev.report.macro.f1, confusionMatrix: ev.confusion, classificationReport: ev.report, classNames: m.classNames };

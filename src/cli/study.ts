@@ -11,7 +11,8 @@ import { loadStudyData } from '../tune/study/data.js';
 import { LiveView, fmtEta } from './live.js';
 import { trialThreads } from '../tune/exec/runner.js';
 import { defaultWorkers } from '../tune/exec/pool.js';
-import { comparisonSentence, formatTable1Text } from '../tune/report/report.js';
+import { formatTable1Text } from '../tune/report/text.js';
+import { comparisonSentence } from '../tune/report/wording.js';
 import { loadStudyBackend, recordKernels } from '../tune/study/kernels.js';
 import { DEFAULT_LEASE_SECONDS, type StudyRecord } from '../tune/storage/types.js';
 import { PostgresStorage, isPostgresUrl, studyConflict } from '../tune/storage/postgres.js';
@@ -161,7 +162,7 @@ export function registerStudyCommand(program: Command): void {
         if (r.repair) out(`repair: ${r.repair.summary}`);
         out(`final model: ${r.winner.label}`);
         if (r.final?.test) {
-          out(`test accuracy ${fmtMetric(r.final.test.accuracy, 'valAccuracy')}, macro F1 ${r.final.test.report.macro.f1.toFixed(3)} (${r.final.test.report.macro.support} test rows, evaluated once)`);
+          out(`test accuracy ${fmtMetric(r.final.test.accuracy, 'valAccuracy')}, macro F1 ${formatFixed(r.final.test.report.macro.f1, 3)} (${r.final.test.report.macro.support} test rows, evaluated once)`);
           const compared = comparisonSentence(r);
           if (compared) out(compared);
         }

@@ -5,10 +5,10 @@ import { loadSource } from '../data/files.js';
 import type { Prepared } from '../data/prepare.js';
 import type { LoadOptions } from '../data/source.js';
 import { ConfigError } from '../errors.js';
-import { formatDuration, formatNumber, formatPercent } from '../format.js';
+import { formatDuration, formatFixed, formatNumber, formatPercent } from '../format.js';
 import { writeFileAtomic } from '../io/files.js';
 import type { EpochRecord } from '../metrics/history-types.js';
-import { SUMMARY_CLASSES } from '../report/charts.js';
+import { SUMMARY_CLASSES } from '../report/charts/confusion.js';
 import { formatClassificationReport } from '../report/text.js';
 import { runExperiment, type RunResult } from '../run/experiment.js';
 import { RunFolderDraft, writeRunFiles } from '../run/folder.js';
@@ -269,8 +269,8 @@ export async function runWithProgress(r: ProgressRun): Promise<FolderRun> {
       const eta = (elapsed / h.epoch) * (epochs - h.epoch);
       log(
         `epoch ${String(h.epoch).padStart(String(epochs).length)}/${epochs}` +
-          `  train loss ${formatNumber(h.trainLoss)} acc ${pct(h.trainAccuracy)}` +
-          `  val loss ${formatNumber(h.valLoss)} acc ${pct(h.valAccuracy)}` +
+          `  train loss ${formatNumber(h.trainLoss)} acc ${formatPercent(h.trainAccuracy)}` +
+          `  val loss ${formatNumber(h.valLoss)} acc ${formatPercent(h.valAccuracy)}` +
           `  ${formatDuration(h.seconds)}` +
           (ctx.stopTraining || h.epoch === epochs ? '' : `  ETA <= ${formatSeconds(eta)}`),
       );
@@ -313,7 +313,7 @@ export async function runWithProgress(r: ProgressRun): Promise<FolderRun> {
               bar.start(batches, 0, { epoch, epochs, loss: '-' });
               barEpoch = epoch;
             }
-            if (b % 20 === 0 || b === batches) bar.update(b, { epoch, epochs, loss: loss.toFixed(4) });
+            if (b % 20 === 0 || b === batches) bar.update(b, { epoch, epochs, loss: formatFixed(loss, 4) });
           }
         : undefined,
     });
@@ -352,11 +352,11 @@ function printSummary(r: FolderRun): void {
   if (r.test) {
     lines.push('');
     lines.push(formatClassificationReport(r.test.report, { maxClasses: SUMMARY_CLASSES }));
-    lines.push(`test accuracy ${pct(r.test.accuracy)}   macro F1 ${r.test.report.macro.f1.toFixed(4)}   (${r.test.rows} test rows, evaluated once)`);
+    lines.push(`test accuracy ${formatPercent(r.test.accuracy)}   macro F1 ${formatFixed(r.test.report.macro.f1, 4)}   (${r.test.rows} test rows, evaluated once)`);
   }
   if (!r.test) {
     const best = r.fit.history.find((h) => h.epoch === r.fit.bestEpoch);
-    lines.push(`no test set in this source; validation accuracy ${best ? pct(best.valAccuracy) : '-'} at the best epoch`);
+    lines.push(`no test set in this source; validation accuracy ${best ? formatPercent(best.valAccuracy) : '-'} at the best epoch`);
   }
   lines.push(`trained ${r.fit.history.length} epochs in ${formatSeconds(r.fit.seconds)}; best epoch ${r.fit.bestEpoch}`);
   lines.push(`report: ${join(r.out, 'report.html')}`);
@@ -366,12 +366,11 @@ function printSummary(r: FolderRun): void {
 function compareLine(results: FolderRun[]): string {
   const rows = results.map((r) => {
     const best = r.fit.history.find((h) => h.epoch === r.fit.bestEpoch);
-    return `${r.report.title}\n   epochs run ${r.fit.history.length} (best ${r.fit.bestEpoch}), val accuracy ${best ? pct(best.valAccuracy) : '-'}, test accuracy ${r.test ? pct(r.test.accuracy) : '-'}, ${formatSeconds(r.fit.seconds)}`;
+    return `${r.report.title}\n   epochs run ${r.fit.history.length} (best ${r.fit.bestEpoch}), val accuracy ${best ? formatPercent(best.valAccuracy) : '-'}, test accuracy ${r.test ? formatPercent(r.test.accuracy) : '-'}, ${formatSeconds(r.fit.seconds)}`;
   });
   return rows.join('\n');
 }
 
-const pct = (x: number) => formatPercent(x);
 const formatSeconds = formatDuration;
 
 function timestamp(): string {

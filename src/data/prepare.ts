@@ -71,7 +71,6 @@ export interface Prepared {
   pcaFit?: PcaFit;
 }
 
-const pct = (x: number, digits = 1): string => formatPercent(x, digits);
 
 const identity = (n: number): Int32Array => Int32Array.from({ length: n }, (_, i) => i);
 
@@ -168,7 +167,7 @@ export function prepare(raw: RawData, options: PrepareOptions = {}, backend: Bac
   const separate = raw.val ? validationSet(raw.val, train, classes, o.nulls) : null;
   const valFraction = separate ? 0 : o.valFraction;
   const { train: trIdx, val: vaIdx } = stratifiedSplit(train.labels, valFraction, o.seed);
-  if (trIdx.length === 0) throw new DataError(train.source, `has ${train.rows} rows; holding out ${pct(o.valFraction, 0)} for validation leaves none to train on`);
+  if (trIdx.length === 0) throw new DataError(train.source, `has ${train.rows} rows; holding out ${formatPercent(o.valFraction, 0)} for validation leaves none to train on`);
   const whole = train;
   const trainPart = valFraction > 0 ? selectRows(whole, trIdx, `${whole.source} (training part)`) : whole;
   const valPart = separate ? separate.data : selectRows(whole, vaIdx, `${whole.source} (validation part)`);
@@ -182,7 +181,7 @@ export function prepare(raw: RawData, options: PrepareOptions = {}, backend: Bac
     name: 'split',
     summary:
       valFraction > 0
-        ? `Held out ${formatCount(valPart.rows)} of ${formatCount(whole.rows)} training rows for validation (${pct(o.valFraction, 0)}, stratified by class, seed ${o.seed})` +
+        ? `Held out ${formatCount(valPart.rows)} of ${formatCount(whole.rows)} training rows for validation (${formatPercent(o.valFraction, 0)}, stratified by class, seed ${o.seed})` +
           (test ? `; the ${formatCount(test.rows)} test rows are kept for the final evaluation` : '')
         : `All ${formatCount(whole.rows)} training rows used for training (no validation part)`,
     details: { train: trainPart.rows, val: valPart.rows, test: test?.rows ?? 0, valFraction, seed: o.seed },
@@ -216,7 +215,7 @@ export function prepare(raw: RawData, options: PrepareOptions = {}, backend: Bac
       name: 'pca',
       summary:
         `PCA ${trainPart.cols} -> ${o.pca} components, fitted on the ${formatCount(trainPart.rows)} training rows only; ` +
-        `they explain ${pct(total)} of the variance (first: ${pcaFit.explainedVarianceRatio.slice(0, 3).map((r) => pct(r)).join(', ')})`,
+        `they explain ${formatPercent(total, 1)} of the variance (first: ${pcaFit.explainedVarianceRatio.slice(0, 3).map((r) => formatPercent(r, 1)).join(', ')})`,
       details: { k: o.pca, from: trainPart.cols, explainedVarianceRatio: pcaFit.explainedVarianceRatio, total },
     });
   }

@@ -3,7 +3,7 @@ import { getBackend } from '../tensor/index.js';
 import type { Matrix } from '../tensor/matrix.js';
 import { Rng } from '../tensor/rng.js';
 import { ConfigError, DataError, ShapeError } from '../errors.js';
-import { formatCount } from '../format.js';
+import { formatCount, formatFixed } from '../format.js';
 import { ActivationLayer } from './activation.js';
 import { BatchNorm } from './batchnorm.js';
 import { resolveModelOptions, type ModelOptions, type ResolvedModelOptions } from './config.js';
@@ -320,7 +320,7 @@ export class Sequential {
     if (features.length !== rows * this.inputs) {
       throw new ShapeError(
         `the model expects ${this.inputs} features per row; got ${features.length} values for ${rows} rows` +
-          (rows > 0 ? ` (${(features.length / rows).toFixed(2).replace(/\.00$/, '')} per row)` : ''),
+          (rows > 0 ? ` (${formatFixed(features.length / rows, 2).replace(/\.00$/, '')} per row)` : ''),
       );
     }
   }

@@ -3,7 +3,7 @@
  * the model, plateaus, early stopping. Pure functions, browser-safe.
  */
 import type { EpochRecord } from '../metrics/history-types.js';
-import { formatDuration, formatPercent } from '../format.js';
+import { formatDuration, formatFixed, formatPercent } from '../format.js';
 
 export type FindingKind =
   | 'overfitting'
@@ -56,8 +56,6 @@ export interface DiagnoseOptions {
   plateauTolerance?: number;
 }
 
-const f3 = (x: number) => x.toFixed(3);
-const pct = (x: number) => formatPercent(x, 0);
 
 /**
  * Centred moving average, the window shrinking at the ends. Validation loss is noisy from
@@ -174,9 +172,9 @@ export function diagnoseHistory(history: EpochRecord[], options: DiagnoseOptions
         severity: 'warning',
         epoch: start.epoch,
         message:
-          `The model overfits from about epoch ${start.epoch}: validation loss rose from ${f3(start.valLoss)} ` +
-          `to ${f3(end.valLoss)} by epoch ${end.epoch} (+${pct(rise)} on the smoothed curve) while training loss ` +
-          `kept falling, from ${f3(start.trainLoss)} to ${f3(end.trainLoss)}. ` +
+          `The model overfits from about epoch ${start.epoch}: validation loss rose from ${formatFixed(start.valLoss, 3)} ` +
+          `to ${formatFixed(end.valLoss, 3)} by epoch ${end.epoch} (+${formatPercent(rise, 0)} on the smoothed curve) while training loss ` +
+          `kept falling, from ${formatFixed(start.trainLoss, 3)} to ${formatFixed(end.trainLoss, 3)}. ` +
           'More dropout or weight decay, or stopping earlier, would help.',
         details: { rise, trainFall, smoothingWindow: 2 * half + 1 },
       });
@@ -202,14 +200,14 @@ export function diagnoseHistory(history: EpochRecord[], options: DiagnoseOptions
     });
   } else if (firstBad < 0 && epochsAfter >= Math.max(5, Math.ceil(0.1 * n))) {
     const time = secondsAfter > 0
-      ? ` They took ${formatDuration(secondsAfter)}, ${pct(secondsAfter / secondsAll)} of the training time; early stopping would have saved it.`
+      ? ` They took ${formatDuration(secondsAfter)}, ${formatPercent(secondsAfter / secondsAll, 0)} of the training time; early stopping would have saved it.`
       : ' Early stopping would have saved them.';
     findings.push({
       kind: 'wasted-epochs',
       severity: 'warning',
       epoch: best.epoch,
       message:
-        `The best validation loss (${f3(best.valLoss)}) was at epoch ${best.epoch} of ${lastEpoch}; ` +
+        `The best validation loss (${formatFixed(best.valLoss, 3)}) was at epoch ${best.epoch} of ${lastEpoch}; ` +
         `the ${epochsAfter} epoch${epochsAfter === 1 ? '' : 's'} after it did not improve it.${time}`,
       details: { bestEpoch: best.epoch, epochsAfter, secondsAfter },
     });
@@ -224,7 +222,7 @@ export function diagnoseHistory(history: EpochRecord[], options: DiagnoseOptions
       severity: 'info',
       epoch: h[near].epoch,
       message:
-        `Validation loss was within ${pct(tolerance)} of its best by epoch ${h[near].epoch}; ` +
+        `Validation loss was within ${formatPercent(tolerance, 0)} of its best by epoch ${h[near].epoch}; ` +
         `the ${best.epoch - h[near].epoch} epochs from there to the best (epoch ${best.epoch}) improved it by only ` +
         `${formatPercent(gain)}.`,
       details: { plateauEpoch: h[near].epoch, bestEpoch: best.epoch, gain },
@@ -237,7 +235,7 @@ export function diagnoseHistory(history: EpochRecord[], options: DiagnoseOptions
       severity: 'warning',
       epoch: best.epoch,
       message:
-        `Validation loss never improved on its first value (${f3(best.valLoss)} at epoch ${best.epoch}). ` +
+        `Validation loss never improved on its first value (${formatFixed(best.valLoss, 3)} at epoch ${best.epoch}). ` +
         'The learning rate may be too high, or the model is not learning from these features.',
       details: { bestEpoch: best.epoch },
     });

@@ -4,7 +4,7 @@
  * each with its evidence and a fix to try. Pure and browser-safe: the report, metrics.json,
  * the study and the playground all show this list.
  */
-import { formatPercent, formatScientific as sci } from '../format.js';
+import { formatFixed, formatPercent, formatScientific as sci } from '../format.js';
 import type { EpochRecord, LayerStats } from '../metrics/history-types.js';
 
 export type LayerFindingKind = 'dead-units' | 'saturation' | 'vanishing-gradients' | 'exploding-gradients' | 'update-ratio';
@@ -70,7 +70,7 @@ export function diagnoseLayers(history: EpochRecord[]): LayerFinding[] {
         epoch: firstEpoch(i, (x) => x.saturatedFraction >= t.saturatedFraction),
         message:
           `${l.name} (${act}): ${formatPercent(l.saturatedFraction, 0)} of its pre-activations were in the flat region in epoch ${last.epoch} ` +
-          `(mean ${l.preActivation.mean.toFixed(2)}, sd ${l.preActivation.std.toFixed(2)}), where the gradient is nearly zero. ` +
+          `(mean ${formatFixed(l.preActivation.mean, 2)}, sd ${formatFixed(l.preActivation.std, 2)}), where the gradient is nearly zero. ` +
           'Try batch normalisation, standardised inputs, a smaller initialisation or a lower learning rate.',
       });
     }

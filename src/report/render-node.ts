@@ -10,7 +10,7 @@ import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import { DataError } from '../errors.js';
 import { writeFileAtomic } from '../io/files.js';
-import { CHART_FONT } from './charts.js';
+import { CHART_FONT } from './charts/common.js';
 import { composeRunReportHtml, runReportCharts, type RunReportFigures, type RunReportHtmlOptions } from './html.js';
 import { checkRunReport, type RunReport } from './run-report.js';
 

@@ -1,6 +1,6 @@
 import { topConfusions, type ClassificationReport, type ClassReport } from '../metrics/classification.js';
 import { formatCount, formatFixed, padLeft, padRight, textWidth } from '../format.js';
-import { SUMMARY_CLASSES, TOP_CONFUSIONS } from './charts.js';
+import { SUMMARY_CLASSES, TOP_CONFUSIONS } from './charts/confusion.js';
 
 /** Options of {@link formatClassificationReport}. */
 export interface TextReportOptions {

@@ -2,7 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { Resvg } from '@resvg/resvg-js';
-import { accuracyChart, CHART_FONT, confusionChart, factorChart, lossChart, type FactorPoint } from '../../src/report/charts.js';
+import { CHART_FONT } from '../../src/report/charts/common.js';
+import { confusionChart } from '../../src/report/charts/confusion.js';
+import { accuracyChart, lossChart } from '../../src/report/charts/curves.js';
+import { factorChart, type FactorPoint } from '../../src/report/charts/study.js';
 import { renderSvg } from '../../src/report/render-node.js';
 import { assertWellFormed, markItems, texts } from './helpers.js';
 import { syntheticHistory } from './sample.js';
@@ -98,13 +101,16 @@ test('factor chart: one panel per factor, one point and one error bar per value,
 test('chart specs are plain JSON data that a browser can take as they are', () => {
   const spec = lossChart(syntheticHistory({ epochs: 5 }));
   assert.deepEqual(JSON.parse(JSON.stringify(spec)), spec);
-  // charts.ts imports nothing at run time but other browser-safe modules.
-  const compiled = readFileSync(new URL('../../src/report/charts.js', import.meta.url), 'utf8');
-  assert.doesNotMatch(compiled, /from ['"](node:|vega['"]|@resvg)/);
+  // The chart modules import nothing at run time but other browser-safe modules.
+  for (const file of ['common.js', 'curves.js', 'confusion.js', 'layers.js', 'study.js']) {
+    const compiled = readFileSync(new URL(`../../src/report/charts/${file}`, import.meta.url), 'utf8');
+    assert.doesNotMatch(compiled, /from ['"](node:|vega['"]|@resvg)/, file);
+  }
 });
 
 test('layer and search charts render without warnings: one line per layer, one point per trial, one panel per parameter', async () => {
-  const { layerChart, searchChart, sliceCharts } = await import('../../src/report/charts.js');
+  const { layerChart } = await import('../../src/report/charts/layers.js');
+  const { searchChart, sliceCharts } = await import('../../src/report/charts/study.js');
   const history = syntheticHistory({ epochs: 6, seed: 2 }).map((e) => ({
     ...e,
     layers: ['hidden0', 'hidden1'].map((name, i) => ({

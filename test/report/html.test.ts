@@ -141,7 +141,7 @@ test('a report whose parts disagree is refused with a ConfigError naming the fie
 });
 
 test('the browser-safe modules import nothing from Node, Vega or the Node renderer', () => {
-  for (const file of ['index.js', 'html.js', 'charts.js', 'diagnose.js', 'run-report.js', 'text.js']) {
+  for (const file of ['index.js', 'html.js', 'page.js', 'charts/common.js', 'charts/curves.js', 'charts/confusion.js', 'charts/layers.js', 'charts/study.js', 'diagnose.js', 'run-report.js', 'text.js']) {
     const js = readFileSync(new URL(`../../src/report/${file}`, import.meta.url), 'utf8');
     assert.doesNotMatch(js, /from ['"](node:|vega['"]|@resvg|\.\/render-node)/, file);
   }

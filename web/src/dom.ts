@@ -1,5 +1,5 @@
 /** Small DOM helpers for the page. */
-import { formatCount, formatDuration, formatNumber, formatPercent, formatSetting } from '../../src/index.js';
+import { formatCount, formatDuration, formatNumber, formatSetting } from '../../src/index.js';
 
 type Child = Node | string | number | null | undefined | false;
 type Attrs = Record<string, string | number | boolean | null | undefined | EventListener>;
@@ -31,8 +31,8 @@ export function byId<T extends HTMLElement = HTMLElement>(id: string): T {
   return el as T;
 }
 
-// Numbers as the page shows them: the library's one formatting module, with the page's precision.
-export const pct = (x: number, digits = 1): string => formatPercent(x, digits);
+// Numbers as the page shows them: the library's one formatting module, with the page's precision
+// (percentages: formatPercent with one decimal).
 export const fixed = (x: number, digits = 3): string => formatNumber(x, digits);
 export const count = formatCount;
 export const shortNumber = formatSetting;

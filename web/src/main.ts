@@ -13,6 +13,7 @@ import {
   decodeModelFile,
   exportOnnx,
   getBackend,
+  formatPercent,
   formatScientific,
   layerChart,
   lossChart,
@@ -26,7 +27,7 @@ import {
 import { RUN_COLORS, compareChart, plotWidth, renderChart, type RunCurve } from './charts.js';
 import { applyPreset, buildControls, checkPageLimits, fieldControl, readSpec } from './controls.js';
 import { assembleUserData, headRows, loadFashionSubset, parseUserFile, type LoadedData, type ParsedFile, type Slot } from './data.js';
-import { byId, count, fixed, h, pct, seconds } from './dom.js';
+import { byId, count, fixed, h, seconds } from './dom.js';
 import { rowCanvas } from './images.js';
 import type { DataBundle, DoneMessage, FromWorker, PreparedMessage, SetScores } from './protocol.js';
 import { labelRun, summarize, type DataInfo, type Settings } from './runs.js';
@@ -369,12 +370,12 @@ function onWorkerMessage(m: FromWorker): void {
       }
       const r = m.record;
       byId('tile-epoch').textContent = `${r.epoch} / ${run.spec.train.epochs}`;
-      byId('tile-train-acc').textContent = pct(r.trainAccuracy);
-      byId('tile-val-acc').textContent = pct(r.valAccuracy);
+      byId('tile-train-acc').textContent = formatPercent(r.trainAccuracy, 1);
+      byId('tile-val-acc').textContent = formatPercent(r.valAccuracy, 1);
       byId('tile-val-loss').textContent = fixed(r.valLoss);
       byId('progress').style.width = `${Math.min(100, (r.epoch / run.spec.train.epochs) * 100).toFixed(1)}%`;
       const state = phase === 'pausing' ? ' · pausing…' : phase === 'stopping' ? ' · stopping…' : '';
-      setStatus(`Epoch ${r.epoch} of ${run.spec.train.epochs} · validation accuracy ${pct(r.valAccuracy)} · validation loss ${fixed(r.valLoss)} · ${seconds(r.seconds)} per epoch${state}`);
+      setStatus(`Epoch ${r.epoch} of ${run.spec.train.epochs} · validation accuracy ${formatPercent(r.valAccuracy, 1)} · validation loss ${fixed(r.valLoss)} · ${seconds(r.seconds)} per epoch${state}`);
       document.body.dataset.epoch = String(r.epoch);
       scheduleLive(run);
       break;
@@ -396,16 +397,16 @@ function onWorkerMessage(m: FromWorker): void {
       run.scoresCaption = onTest ? `test set (${count(m.final.rows)} rows), final model` : `validation set (${count(m.final.rows)} rows), final model (no test set)`;
       finished.push(run);
       byId('tile-final-label').textContent = onTest ? 'Test accuracy' : 'Final val. accuracy';
-      byId('tile-final').textContent = pct(m.final.accuracy);
+      byId('tile-final').textContent = formatPercent(m.final.accuracy, 1);
       byId('progress').style.width = '100%';
       renderLive(run);
       renderRunsTable();
       const best = run.history.find((x) => x.epoch === m.bestEpoch);
       const how = m.aborted ? 'Stopped' : m.stoppedEarly ? 'Stopped early' : 'Finished';
       // The kept epoch is the best one only under early stopping; otherwise it is the last.
-      const kept = m.stoppedEarly || m.restoredBest ? `best validation accuracy ${pct(best?.valAccuracy ?? NaN)} at epoch ${m.bestEpoch}` : `validation accuracy ${pct(best?.valAccuracy ?? NaN)} at the last epoch`;
+      const kept = m.stoppedEarly || m.restoredBest ? `best validation accuracy ${formatPercent(best?.valAccuracy ?? NaN, 1)} at epoch ${m.bestEpoch}` : `validation accuracy ${formatPercent(best?.valAccuracy ?? NaN, 1)} at the last epoch`;
       const bestText = best && Number.isFinite(best.valAccuracy) ? ` · ${kept}${m.restoredBest ? ' (weights restored)' : ''}` : '';
-      endRun(`${how} after ${run.history.length} epoch${run.history.length === 1 ? '' : 's'} in ${seconds(m.seconds)}${bestText} · ${onTest ? 'test' : 'validation'} accuracy ${pct(m.final.accuracy)}`);
+      endRun(`${how} after ${run.history.length} epoch${run.history.length === 1 ? '' : 's'} in ${seconds(m.seconds)}${bestText} · ${onTest ? 'test' : 'validation'} accuracy ${formatPercent(m.final.accuracy, 1)}`);
       break;
     }
     case 'error': {
@@ -504,7 +505,7 @@ function renderLayers(run: Run): void {
   const table = byId('layers-table');
   table.replaceChildren(
     h('thead', {}, h('tr', {}, ...['layer', 'dead', 'saturated', '‖∂L/∂W‖', '‖ΔW‖/‖W‖'].map((t) => h('th', { scope: 'col' }, t)))),
-    h('tbody', {}, ...layers.map((l) => h('tr', {}, h('th', { scope: 'row' }, `${l.name} (${l.activation})`), h('td', {}, pct(l.deadFraction, 0)), h('td', {}, pct(l.saturatedFraction, 0)), h('td', {}, formatScientific(l.gradientNorm)), h('td', {}, formatScientific(l.updateRatio))))),
+    h('tbody', {}, ...layers.map((l) => h('tr', {}, h('th', { scope: 'row' }, `${l.name} (${l.activation})`), h('td', {}, formatPercent(l.deadFraction, 0)), h('td', {}, formatPercent(l.saturatedFraction, 0)), h('td', {}, formatScientific(l.gradientNorm)), h('td', {}, formatScientific(l.updateRatio))))),
   );
   if (layers.length > 0) {
     const el = byId('layers-chart');
@@ -609,8 +610,8 @@ function renderRunsTable(): void {
       h('tr', {},
         h('td', {}, h('span', { class: 'swatch', style: `background:${run.color}` })),
         h('td', {}, h('div', { class: 'run-label', title: run.detail }, run.label), h('div', { class: 'run-detail' }, summarize(run.settings))),
-        h('td', { class: 'num' }, Number.isFinite(best) ? pct(best) : '–'),
-        h('td', { class: 'num' }, `${pct(final.accuracy)}${final.set === 'test' ? '' : ' (val.)'}`),
+        h('td', { class: 'num' }, Number.isFinite(best) ? formatPercent(best, 1) : '–'),
+        h('td', { class: 'num' }, `${formatPercent(final.accuracy, 1)}${final.set === 'test' ? '' : ' (val.)'}`),
         h('td', { class: 'num' }, `${run.history.length}${run.done!.stoppedEarly ? ' (early stop)' : run.done!.aborted ? ' (stopped)' : ''}`),
         h('td', { class: 'num' }, seconds(run.done!.seconds)),
         h('td', { class: 'actions' }, save, ' ', saveOnnx, remove),

@@ -4,7 +4,7 @@
  * the interaction check. Pure functions of the stored trials, so a resumed study reaches the
  * same conclusions as an uninterrupted one.
  */
-import { formatPercent } from '../../format.js';
+import { formatFixed, formatPercent } from '../../format.js';
 import type { ResolvedStudy, StudyMetric } from '../study/config.js';
 import { baseLevels, configuration, type Configuration } from '../study/strategies.js';
 import { summarize, welchTest, type Comparison, type Summary } from './stats.js';
@@ -243,7 +243,7 @@ export function combinedCandidate(study: ResolvedStudy, table: Table1): Candidat
         return;
       }
       if (ratio > maxTimeRatio && gain < minGain) {
-        rejected.push({ value: cell.value, reason: `costs ${ratio.toFixed(1)}x the time per epoch for +${fmtGain(gain, study.metric)} (< ${fmtGain(minGain, study.metric)})` });
+        rejected.push({ value: cell.value, reason: `costs ${formatFixed(ratio, 1)}x the time per epoch for +${fmtGain(gain, study.metric)} (< ${fmtGain(minGain, study.metric)})` });
         return;
       }
       if (!best || gain > best.gain) best = { j, gain, ratio };
@@ -254,7 +254,7 @@ export function combinedCandidate(study: ResolvedStudy, table: Table1): Candidat
       sumOfGains += b.gain;
       const sig = row.cells[b.j].vsBase;
       const pText = sig && !Number.isNaN(sig.p) ? `, ${fmtP(sig.p)}` : '';
-      return { factor: f.name, chosen: f.labels[b.j], changed: true, reason: `+${fmtGain(b.gain, study.metric)} over ${baseLabel}${pText}, ${b.ratio.toFixed(2)}x time per epoch`, rejected };
+      return { factor: f.name, chosen: f.labels[b.j], changed: true, reason: `+${fmtGain(b.gain, study.metric)} over ${baseLabel}${pText}, ${formatFixed(b.ratio, 2)}x time per epoch`, rejected };
     }
     return {
       factor: f.name,
@@ -411,12 +411,12 @@ export function rankConfigs(study: ResolvedStudy, stats: Iterable<ConfigStats>, 
 /** A metric value for text: accuracy in percent, loss with 4 decimals. */
 export function fmtMetric(x: number, metric: StudyMetric): string {
   if (!Number.isFinite(x)) return 'n/a';
-  return metric === 'valAccuracy' ? formatPercent(x) : x.toFixed(4);
+  return metric === 'valAccuracy' ? formatPercent(x) : formatFixed(x, 4);
 }
 
 /** A gain for text: points of accuracy, or a loss difference. */
 export function fmtGain(x: number, metric: StudyMetric): string {
-  return metric === 'valAccuracy' ? `${(100 * x).toFixed(2)} points` : x.toFixed(4);
+  return metric === 'valAccuracy' ? `${formatFixed(100 * x, 2)} points` : formatFixed(x, 4);
 }
 
 /** A gain with its sign: "+1.25 points". */
@@ -426,5 +426,5 @@ export function fmtSignedGain(x: number, metric: StudyMetric): string {
 
 /** A p-value as text: "p = 0.012", "p < 0.001". */
 export function fmtP(p: number): string {
-  return p < 0.001 ? 'p < 0.001' : `p = ${p.toFixed(3)}`;
+  return p < 0.001 ? 'p < 0.001' : `p = ${formatFixed(p, 3)}`;
 }

@@ -20,7 +20,7 @@ import type { PrunerConfig } from '../search/pruners.js';
 import { formatParamValue, type Param } from '../search/space.js';
 import { isFinished, type StoredTrial } from '../storage/types.js';
 import type { Repair } from '../analysis/repair.js';
-import { STUDY_FILES } from '../storage/sqlite.js';
+import { STUDY_FILES } from '../storage/folder.js';
 import type { Configuration } from '../study/strategies.js';
 
 export interface StudyReport {

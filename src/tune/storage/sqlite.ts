@@ -5,7 +5,7 @@
  * died (killed, machine restarted) is noticed and replaced, and the trials it left running are
  * queued again.
  */
-import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -28,10 +28,8 @@ import {
   type TrialSpec,
   type TrialStatus,
 } from './types.js';
+import { STUDY_FILES, refuseForeignOutputs, refuseReadOnly } from './folder.js';
 import { epochFromRow, finalFromRow, studyFromRow, trialFromRow, type EpochRow, type StudyRow, type TrialRow } from './rows.js';
-
-/** File names a study writes into its folder. */
-export const STUDY_FILES = { db: 'study.db', report: 'report.html', table: 'table1.md', model: 'final/model.json', summary: 'study.json' } as const;
 
 /** How long the folder stays held without a renewal (the holder renews it every third of that). */
 const HOLD_SECONDS = 30;
@@ -453,27 +451,6 @@ function checkSchema(db: Database.Database, file: string): boolean {
 
 function otherVersion(file: string, version: number | string): OutputError {
   return new OutputError(file, `was written by another mlplab version (study schema ${version}, this mlplab reads ${STORAGE_SCHEMA_VERSION}). help: pass another --out folder, or use the mlplab version that wrote it`);
-}
-
-function refuseForeignOutputs(dir: string): void {
-  if (!existsSync(dir)) return;
-  const ours = Object.values(STUDY_FILES).filter((f) => existsSync(join(dir, f)));
-  if (ours.length > 0) {
-    throw new OutputError(dir, `holds study outputs (${ours.join(', ')}) but no ${STUDY_FILES.db}; refusing to overwrite them. help: pass another --out folder`);
-  }
-}
-
-function refuseReadOnly(dir: string, file: string): void {
-  for (const path of [dir, file]) {
-    try {
-      accessSync(path, constants.W_OK);
-    } catch {
-      throw new OutputError(
-        dir,
-        `is read-only (${path === dir ? 'the folder' : STUDY_FILES.db} cannot be written), and resuming a study records its trials there. help: make it writable, or copy the folder somewhere writable and pass that as --out`,
-      );
-    }
-  }
 }
 
 function readHolder(db: Database.Database): Holder | undefined {

@@ -59,6 +59,9 @@ export const SQLITE: Dialect = {
 
 const Q = queries(SQLITE);
 
+/** How long the folder stays held without a renewal (the holder renews it every third of that). */
+const HOLD_SECONDS = 30;
+
 /** The folder's holder: one row naming the process that works in it, with a lease it renews. */
 const HOLDER = {
   take: `INSERT OR REPLACE INTO mlplab_holder (id, pid, host, since, lease_until) VALUES (1, ?, ?, ?, ${SQLITE.later('?')})`,
@@ -67,9 +70,6 @@ const HOLDER = {
   read: `SELECT pid, host, since, lease_until < ${SQLITE.now} AS expired FROM mlplab_holder WHERE id = 1`,
   drop: 'DELETE FROM mlplab_holder WHERE id = 1 AND pid = ? AND host = ? AND since = ?',
 };
-
-/** How long the folder stays held without a renewal (the holder renews it every third of that). */
-const HOLD_SECONDS = 30;
 
 interface Holder {
   pid: number;
@@ -175,12 +175,7 @@ export class SqliteStorage implements StudyStorage {
             const holder = readHolder(db);
             if (holder && holderAlive(holder)) throw heldBy(dir, holder);
             const since = new Date().toISOString();
-            db.prepare(HOLDER.take).run(
-              process.pid,
-              hostname(),
-              since,
-              HOLD_SECONDS,
-            );
+            db.prepare(HOLDER.take).run(process.pid, hostname(), since, HOLD_SECONDS);
             // Whoever held the folder before is gone: what it left running runs again.
             const info = db.prepare(Q.requeueRunning).run();
             return { since, recovered: info.changes };
@@ -200,9 +195,7 @@ export class SqliteStorage implements StudyStorage {
   private renew(): void {
     if (this.closed || this.lost) return;
     try {
-      const info = this.db
-        .prepare(HOLDER.renew)
-        .run(HOLD_SECONDS, process.pid, hostname(), this.since);
+      const info = this.db.prepare(HOLDER.renew).run(HOLD_SECONDS, process.pid, hostname(), this.since);
       if (info.changes !== 1) this.lost = 'another process took over the study folder while this one was stopped';
     } catch (e) {
       this.lost = sqliteProblem(this.where, e).message;

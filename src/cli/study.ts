@@ -15,8 +15,10 @@ import { formatTable1Text } from '../tune/report/text.js';
 import { comparisonSentence } from '../tune/report/wording.js';
 import { loadStudyBackend, recordKernels } from '../tune/study/kernels.js';
 import { DEFAULT_LEASE_SECONDS, type StudyRecord } from '../tune/storage/types.js';
-import { PostgresStorage, isPostgresUrl, studyConflict } from '../tune/storage/postgres.js';
-import { STUDY_FILES, SqliteStorage } from '../tune/storage/sqlite.js';
+import { PostgresStorage, isPostgresUrl } from '../tune/storage/postgres.js';
+import { studyConflict } from '../tune/storage/problems.js';
+import { STUDY_FILES } from '../tune/storage/folder.js';
+import { SqliteStorage } from '../tune/storage/sqlite.js';
 import { runStudy, runWorker } from '../tune/study/study.js';
 import { parse, readJsonFile } from './options.js';
 

@@ -46,7 +46,8 @@ export {
   type TrialResult,
   type TrialSpec,
 } from './storage/types.js';
-export { SqliteStorage, STUDY_FILES } from './storage/sqlite.js';
+export { SqliteStorage } from './storage/sqlite.js';
+export { STUDY_FILES } from './storage/folder.js';
 export { PostgresStorage, isPostgresUrl, redactUrl, type PostgresOptions } from './storage/postgres.js';
 export { dataFingerprint } from './study/fingerprint.js';
 export { runStudy, runWorker, StudyInterrupted, type RunStudyOptions, type RunWorkerOptions, type StudyOutcome, type StudyProgress, type WorkerOutcome } from './study/study.js';

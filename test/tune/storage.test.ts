@@ -9,9 +9,13 @@ import assert from 'node:assert/strict';
 import { OutputError, StorageError } from '../../src/errors.js';
 import type { EpochRecord } from '../../src/metrics/history-types.js';
 import { noTrials, type NewStudy, type StudyStorage, type TrialFinish, type TrialResult, type TrialSpec } from '../../src/tune/storage/types.js';
-import { PostgresStorage } from '../../src/tune/storage/postgres.js';
-import { SqliteStorage } from '../../src/tune/storage/sqlite.js';
-import { freshDatabase, pgSkip } from './pg.js';
+import { POSTGRES, PostgresStorage } from '../../src/tune/storage/postgres.js';
+import { queries } from '../../src/tune/storage/queries.js';
+import { tablesOf } from '../../src/tune/storage/schema.js';
+import { SQLITE, SqliteStorage } from '../../src/tune/storage/sqlite.js';
+import { STORAGE_SCHEMA_VERSION } from '../../src/tune/storage/types.js';
+import Database from 'better-sqlite3';
+import { freshDatabase, pgSkip, sql } from './pg.js';
 import { tempDir } from './helpers.js';
 
 interface Opened {
@@ -238,3 +242,95 @@ for (const backend of BACKENDS) {
     assert.equal((await s.findStudy('suite'))!.stage, 'done');
   });
 }
+
+/**
+ * The tables of schema version 4, column by column (text, int, real, clock: a lease's end). A
+ * study written by an earlier mlplab of this version opens only while this holds; changing it
+ * means a new STORAGE_SCHEMA_VERSION.
+ */
+const SCHEMA_V4: Record<string, string> = {
+  mlplab_meta: 'key text, value text',
+  mlplab_holder: 'id int, pid int, host text, since text, lease_until clock',
+  mlplab_studies: 'id int, name text, config_hash text, config_json text, fingerprint_json text, backend text, stage text, created_at text',
+  mlplab_trials:
+    'id int, study_id int, key text, position int, config_key text, seed int, phase text, label text, levels_json text, params_json text, epochs int, status text, ' +
+    'attempt int, worker text, lease_until clock, progress_epoch int, result_json text, error text, output_json text, queued_at text, started_at text, finished_at text',
+  mlplab_epochs: 'trial_id int, epoch int, train_loss real, val_loss real, train_accuracy real, val_accuracy real, seconds real, learning_rate real',
+};
+
+/** `SCHEMA_V4` in one database's type names, for the tables it has. */
+function expectedSchema(types: Record<string, string>, tables: string[]): Record<string, string> {
+  return Object.fromEntries(tables.map((t) => [t, SCHEMA_V4[t].replace(/ (text|int|real|clock)\b/g, (_, ty: string) => ` ${types[ty]}`)]));
+}
+
+test('the version 4 schema is what both stores create: the same tables and columns, the holder in SQLite only', () => {
+  assert.equal(STORAGE_SCHEMA_VERSION, 4);
+  assert.deepEqual(tablesOf(SQLITE).map((t) => t.name), Object.keys(SCHEMA_V4));
+  assert.deepEqual(tablesOf(POSTGRES), tablesOf(SQLITE).filter((t) => t.name !== 'mlplab_holder'));
+  for (const t of tablesOf(SQLITE)) assert.deepEqual(t.columns, SCHEMA_V4[t.name].split(', ').map((c) => c.split(' ')[0]), t.name);
+});
+
+test('each statement is one text for both stores: only the parameter markers and the dialect differ', () => {
+  const s = queries(SQLITE);
+  const p = queries(POSTGRES);
+  assert.deepEqual(Object.keys(p), Object.keys(s));
+  const generic = (text: string, d: typeof SQLITE) =>
+    text
+      .replace(/\$\d+/g, '?')
+      .split(d.later('?'))
+      .join('LATER')
+      .split(d.nowIso)
+      .join('NOW_ISO')
+      .split(d.now)
+      .join('NOW')
+      .split(d.skipLocked || '\0')
+      .join('');
+  for (const key of Object.keys(s) as (keyof typeof s)[]) {
+    if (key === 'createTables') continue;
+    assert.equal(generic(p[key], POSTGRES), generic(s[key], SQLITE), key);
+    // PostgreSQL numbers the markers in order: $1 .. $n for SQLite's n markers.
+    const n = (s[key].match(/\?/g) ?? []).length;
+    assert.deepEqual(p[key].match(/\$\d+/g) ?? [], Array.from({ length: n }, (_, i) => `$${i + 1}`), key);
+  }
+});
+
+test('SQLite: a new study folder holds the version 4 tables', async () => {
+  const t = tempDir();
+  const storage = SqliteStorage.open(t.dir);
+  try {
+    const db = new Database(storage.where, { readonly: true });
+    try {
+      const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'mlplab_%' ORDER BY rowid").all() as { name: string }[]).map((r) => r.name);
+      const found = Object.fromEntries(
+        tables.map((name) => [name, (db.prepare(`PRAGMA table_info(${name})`).all() as { name: string; type: string }[]).map((c) => `${c.name} ${c.type}`).join(', ')]),
+      );
+      assert.deepEqual(found, expectedSchema({ text: 'TEXT', int: 'INTEGER', real: 'REAL', clock: 'REAL' }, Object.keys(SCHEMA_V4)));
+      assert.deepEqual(db.prepare('SELECT key, value FROM mlplab_meta').all(), [{ key: 'schema_version', value: '4' }]);
+    } finally {
+      db.close();
+    }
+  } finally {
+    await storage.close();
+    t.done();
+  }
+});
+
+test('PostgreSQL: the first study creates the version 4 tables', { skip: pgSkip }, async () => {
+  const db = await freshDatabase();
+  const storage = await PostgresStorage.connect(db.url);
+  try {
+    await storage.createStudy(newStudy(), specs(1));
+    const cols = await sql<{ table_name: string; column_name: string; data_type: string }>(
+      db.url,
+      "SELECT table_name, column_name, data_type FROM information_schema.columns WHERE table_schema = 'public' ORDER BY table_name, ordinal_position",
+    );
+    const found: Record<string, string> = {};
+    for (const c of cols) found[c.table_name] = `${found[c.table_name] ? `${found[c.table_name]}, ` : ''}${c.column_name} ${c.data_type}`;
+    const tables = Object.keys(SCHEMA_V4).filter((t) => t !== 'mlplab_holder');
+    assert.deepEqual(found, expectedSchema({ text: 'text', int: 'integer', real: 'double precision', clock: 'timestamp with time zone' }, tables));
+    assert.deepEqual(await sql(db.url, 'SELECT key, value FROM mlplab_meta'), [{ key: 'schema_version', value: '4' }]);
+  } finally {
+    await storage.close();
+    await db.drop();
+  }
+});

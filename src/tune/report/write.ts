@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../../io/files.js';
 import type { RunReport } from '../../report/run-report.js';
 import { writeRunFolder } from '../../run/folder.js';
-import { STUDY_FILES } from '../storage/sqlite.js';
+import { STUDY_FILES } from '../storage/folder.js';
 import { renderStudyReportHtml } from './html.js';
 import { formatTable1Markdown } from './markdown.js';
 import type { StudyReport } from './study-report.js';

@@ -13,9 +13,6 @@ import { ConfigError, StorageError } from '../../errors.js';
 import type { EpochRecord } from '../../metrics/history-types.js';
 import {
   STORAGE_SCHEMA_VERSION,
-  finiteOrNull,
-  isFinished,
-  noTrials,
   type Claim,
   type FinalOutput,
   type NewStudy,
@@ -28,7 +25,24 @@ import {
   type TrialSpec,
   type TrialStatus,
 } from './types.js';
-import { epochFromRow, finalFromRow, studyFromRow, trialFromRow, type EpochRow, type StudyRow, type TrialRow } from './rows.js';
+import { checkSchemaVersion, studyConflict } from './problems.js';
+import { EPOCH_COLUMNS, REQUEUE, TRIAL_COLUMNS, TRIAL_INSERT_COLUMNS, queries } from './queries.js';
+import {
+  countsFromRows,
+  epochFromRow,
+  epochValues,
+  finalFromRow,
+  finishValues,
+  finishedBefore,
+  studyFromRow,
+  studyValues,
+  trialFromRow,
+  trialValues,
+  type EpochRow,
+  type StudyRow,
+  type TrialRow,
+} from './rows.js';
+import type { Dialect } from './schema.js';
 
 export interface PostgresOptions {
   /** How long a call keeps retrying after its connection dropped; default 60 s. */
@@ -39,59 +53,52 @@ export interface PostgresOptions {
   onReconnect?: (problem: string) => void;
 }
 
-const NOW_ISO = `to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+/** PostgreSQL's SQL: leases are timestamps by the server's clock; claims lock the row they take. */
+export const POSTGRES: Dialect = {
+  name: 'postgresql',
+  types: { key: 'SERIAL PRIMARY KEY', real: 'DOUBLE PRECISION', clock: 'TIMESTAMPTZ' },
+  ifNotExists: false,
+  params: (text) => {
+    let n = 0;
+    return text.replace(/\?/g, () => `$${++n}`);
+  },
+  now: 'now()',
+  later: (seconds) => `now() + ${seconds} * interval '1 second'`,
+  nowIso: `to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`,
+  skipLocked: ' FOR UPDATE SKIP LOCKED',
+};
+
+const Q = queries(POSTGRES);
+
+/**
+ * Many rows in one statement, as arrays (a stage's trials, an epoch history, every claim a
+ * process renews), and the reaping of stale leases in one statement that skips rows another
+ * process is reaping.
+ */
+const BATCH = {
+  insertTrials: `INSERT INTO mlplab_trials (${TRIAL_INSERT_COLUMNS.join(', ')}, status, queued_at)
+     SELECT $1, $2 + ord - 1, k, ck, s, ph, l, lv, pj, e, 'queued', ${POSTGRES.nowIso}
+     FROM unnest($3::text[], $4::text[], $5::int[], $6::text[], $7::text[], $8::text[], $9::text[], $10::int[]) WITH ORDINALITY AS x(k, ck, s, ph, l, lv, pj, e, ord)
+     ON CONFLICT (study_id, key) DO NOTHING`,
+  insertEpochs: `INSERT INTO mlplab_epochs (${EPOCH_COLUMNS.join(', ')})
+     SELECT $1, * FROM unnest($2::int[], $3::float8[], $4::float8[], $5::float8[], $6::float8[], $7::float8[], $8::float8[])`,
+  heartbeat: `UPDATE mlplab_trials t SET lease_until = ${POSTGRES.later('$1')}, progress_epoch = v.epoch
+     FROM unnest($2::int[], $3::int[], $4::int[]) AS v(id, attempt, epoch)
+     WHERE t.id = v.id AND t.attempt = v.attempt AND t.status = 'running' AND t.lease_until >= now()
+     RETURNING t.id`,
+  reap: `WITH stale AS (
+       SELECT id, worker FROM mlplab_trials WHERE study_id = $1 AND status = 'running' AND lease_until < now() FOR UPDATE SKIP LOCKED)
+     UPDATE mlplab_trials t SET ${REQUEUE}
+     FROM stale WHERE t.id = stale.id RETURNING ${TRIAL_COLUMNS.map((c) => (c === 'worker' ? 'stale.worker' : `t.${c}`)).join(', ')}`,
+};
+
+/** The columns of `rows` (rows of equal length), for statements that take each column as an array. */
+function transpose(rows: unknown[][], width: number): unknown[][] {
+  return Array.from({ length: width }, (_, j) => rows.map((r) => r[j]));
+}
 
 /** Held while creating tables or a study, so two processes creating at once wait for each other. */
 const CREATE_LOCK = 0x6d6c706c;
-
-const SCHEMA = `
-  CREATE TABLE mlplab_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-  CREATE TABLE mlplab_studies (
-    id SERIAL PRIMARY KEY,
-    name TEXT NOT NULL UNIQUE,
-    config_hash TEXT NOT NULL,
-    config_json TEXT NOT NULL,
-    fingerprint_json TEXT NOT NULL,
-    backend TEXT NOT NULL,
-    stage TEXT NOT NULL CHECK (stage IN ('search', 'interaction', 'final', 'done') OR stage LIKE 'repair:%'),
-    created_at TEXT NOT NULL
-  );
-  CREATE TABLE mlplab_trials (
-    id SERIAL PRIMARY KEY,
-    study_id INTEGER NOT NULL REFERENCES mlplab_studies(id) ON DELETE CASCADE,
-    key TEXT NOT NULL,
-    position INTEGER NOT NULL,
-    config_key TEXT NOT NULL,
-    seed INTEGER NOT NULL,
-    phase TEXT NOT NULL CHECK (phase IN ('search', 'interaction', 'repair', 'final')),
-    label TEXT NOT NULL,
-    levels_json TEXT NOT NULL,
-    params_json TEXT,
-    epochs INTEGER NOT NULL,
-    status TEXT NOT NULL CHECK (status IN ('queued', 'running', 'done', 'pruned', 'failed')),
-    attempt INTEGER NOT NULL DEFAULT 0,
-    worker TEXT,
-    lease_until TIMESTAMPTZ,
-    progress_epoch INTEGER NOT NULL DEFAULT 0,
-    result_json TEXT,
-    error TEXT,
-    output_json TEXT,
-    queued_at TEXT NOT NULL,
-    started_at TEXT,
-    finished_at TEXT,
-    UNIQUE (study_id, key)
-  );
-  CREATE INDEX mlplab_trials_queue ON mlplab_trials (study_id, status, position);
-  CREATE TABLE mlplab_epochs (
-    trial_id INTEGER NOT NULL REFERENCES mlplab_trials(id) ON DELETE CASCADE,
-    epoch INTEGER NOT NULL,
-    train_loss DOUBLE PRECISION, val_loss DOUBLE PRECISION, train_accuracy DOUBLE PRECISION,
-    val_accuracy DOUBLE PRECISION, seconds DOUBLE PRECISION, learning_rate DOUBLE PRECISION,
-    PRIMARY KEY (trial_id, epoch)
-  );
-`;
-
-const TRIAL_COLUMNS = 'id, key, position, config_key, seed, phase, label, levels_json, params_json, epochs, status, attempt, worker, progress_epoch, result_json, error, finished_at';
 
 type Queryable = pg.Pool | pg.PoolClient | pg.Client;
 
@@ -220,20 +227,20 @@ export class PostgresStorage implements StudyStorage {
 
   async findStudy(name: string): Promise<StudyRecord | undefined> {
     if (!(await this.tablesExist())) return undefined;
-    const r = await this.query<StudyRow>('SELECT * FROM mlplab_studies WHERE name = $1', [name]);
+    const r = await this.query<StudyRow>(Q.studyByName, [name]);
     return r.rows[0] ? studyFromRow(r.rows[0]) : undefined;
   }
 
   async unfinishedStudies(): Promise<StudyRecord[]> {
     if (!(await this.tablesExist())) return [];
-    const r = await this.query<StudyRow>("SELECT * FROM mlplab_studies WHERE stage <> 'done' ORDER BY id");
+    const r = await this.query<StudyRow>(Q.unfinishedStudies);
     return r.rows.map(studyFromRow);
   }
 
   /** Studies in the database, by name (for messages). */
   async studyNames(): Promise<string[]> {
     if (!(await this.tablesExist())) return [];
-    return (await this.query<{ name: string }>('SELECT name FROM mlplab_studies ORDER BY id')).rows.map((r) => r.name);
+    return (await this.query<{ name: string }>(Q.studyNames)).rows.map((r) => r.name);
   }
 
   private async tablesExist(): Promise<boolean> {
@@ -250,35 +257,31 @@ export class PostgresStorage implements StudyStorage {
       const r = await c.query<{ meta: string | null }>("SELECT to_regclass('mlplab_meta') AS meta");
       if (r.rows[0].meta) await checkVersion(c, this.where);
       else {
-        await c.query(SCHEMA);
-        await c.query("INSERT INTO mlplab_meta (key, value) VALUES ('schema_version', $1)", [String(STORAGE_SCHEMA_VERSION)]);
+        await c.query(Q.createTables);
+        await c.query(Q.setVersion, [String(STORAGE_SCHEMA_VERSION)]);
       }
-      const existing = (await c.query<StudyRow>('SELECT * FROM mlplab_studies WHERE name = $1 FOR UPDATE', [study.name])).rows[0];
+      const existing = (await c.query<StudyRow>(`${Q.studyByName} FOR UPDATE`, [study.name])).rows[0];
       if (existing) {
         if (existing.config_hash !== study.hash) throw studyConflict(this.where, study.name, existing.config_hash, study.hash);
         return { study: studyFromRow(existing), created: false };
       }
-      const ins = await c.query<StudyRow>(
-        `INSERT INTO mlplab_studies (name, config_hash, config_json, fingerprint_json, backend, stage, created_at)
-         VALUES ($1, $2, $3, $4, $5, 'search', ${NOW_ISO}) RETURNING *`,
-        [study.name, study.hash, JSON.stringify(study.config), JSON.stringify(study.fingerprint), study.backend],
-      );
-      await insertTrials(c, ins.rows[0].id, trials);
-      return { study: studyFromRow(ins.rows[0]), created: true };
+      const row = (await c.query<StudyRow>(Q.insertStudy, studyValues(study))).rows[0];
+      await insertTrials(c, row.id, trials);
+      return { study: studyFromRow(row), created: true };
     });
     this.hasTables = true;
     return out;
   }
 
   async study(studyId: number): Promise<StudyRecord> {
-    const r = await this.query<StudyRow>('SELECT * FROM mlplab_studies WHERE id = $1', [studyId]);
+    const r = await this.query<StudyRow>(Q.studyById, [studyId]);
     if (!r.rows[0]) throw new StorageError(this.where, `holds no study with id ${studyId} (was it deleted?)`);
     return studyFromRow(r.rows[0]);
   }
 
   async advance(studyId: number, from: StudyStage, to: StudyStage, trials: TrialSpec[]): Promise<boolean> {
     return this.tx(async (c) => {
-      const r = await c.query('UPDATE mlplab_studies SET stage = $1 WHERE id = $2 AND stage = $3', [to, studyId, from]);
+      const r = await c.query(Q.advance, [to, studyId, from]);
       if (r.rowCount !== 1) return false;
       await insertTrials(c, studyId, trials);
       return true;
@@ -286,26 +289,18 @@ export class PostgresStorage implements StudyStorage {
   }
 
   async claim(studyId: number, worker: string, leaseSeconds: number): Promise<Claim | null> {
-    const r = await this.query<TrialRow>(
-      `UPDATE mlplab_trials t SET status = 'running', attempt = t.attempt + 1, worker = $2, lease_until = now() + $3 * interval '1 second',
-         progress_epoch = 0, started_at = ${NOW_ISO}
-       WHERE t.status = 'queued' AND t.id = (
-         SELECT id FROM mlplab_trials WHERE study_id = $1 AND status = 'queued' ORDER BY position LIMIT 1 FOR UPDATE SKIP LOCKED)
-       RETURNING ${TRIAL_COLUMNS}`,
-      [studyId, worker, leaseSeconds],
-    );
+    const r = await this.query<TrialRow>(Q.claim, [worker, leaseSeconds, studyId]);
     return r.rows[0] ? { studyId, trial: trialFromRow(r.rows[0]) } : null;
   }
 
   async heartbeat(claims: { claim: Claim; epoch: number }[], leaseSeconds: number): Promise<number[]> {
     if (claims.length === 0) return [];
-    const r = await this.query<{ id: number }>(
-      `UPDATE mlplab_trials t SET lease_until = now() + $1 * interval '1 second', progress_epoch = v.epoch
-       FROM unnest($2::int[], $3::int[], $4::int[]) AS v(id, attempt, epoch)
-       WHERE t.id = v.id AND t.attempt = v.attempt AND t.status = 'running' AND t.lease_until >= now()
-       RETURNING t.id`,
-      [leaseSeconds, claims.map((c) => c.claim.trial.id), claims.map((c) => c.claim.trial.attempt), claims.map((c) => c.epoch)],
-    );
+    const r = await this.query<{ id: number }>(BATCH.heartbeat, [
+      leaseSeconds,
+      claims.map((c) => c.claim.trial.id),
+      claims.map((c) => c.claim.trial.attempt),
+      claims.map((c) => c.epoch),
+    ]);
     const kept = new Set(r.rows.map((x) => Number(x.id)));
     return claims.map((c) => c.claim.trial.id).filter((id) => !kept.has(id));
   }
@@ -313,88 +308,39 @@ export class PostgresStorage implements StudyStorage {
   async finish(claim: Claim, outcome: TrialFinish): Promise<boolean> {
     const t = claim.trial;
     return this.tx(async (c) => {
-      const upd = await c.query(
-        `UPDATE mlplab_trials SET status = $1, result_json = $2, error = $3, output_json = $4, lease_until = NULL, progress_epoch = $5, finished_at = ${NOW_ISO}
-         WHERE id = $6 AND attempt = $7 AND status = 'running' AND lease_until >= now()`,
-        [
-          outcome.status,
-          outcome.result ? JSON.stringify(outcome.result) : null,
-          outcome.error,
-          outcome.output ? JSON.stringify(outcome.output) : null,
-          outcome.history.length,
-          t.id,
-          t.attempt,
-        ],
-      );
-      if (upd.rowCount !== 1) {
-        // A retried call whose first try committed finds its own result; anything else lost its lease.
-        const now = (await c.query<{ status: TrialStatus; attempt: number }>('SELECT status, attempt FROM mlplab_trials WHERE id = $1', [t.id])).rows[0];
-        return now !== undefined && now.attempt === t.attempt && isFinished(now.status);
-      }
+      const upd = await c.query(Q.finish, finishValues(claim, outcome));
+      if (upd.rowCount !== 1) return finishedBefore(claim, (await c.query<{ status: TrialStatus; attempt: number }>(Q.trialState, [t.id])).rows[0]);
       const h = outcome.history;
-      if (h.length > 0) {
-        await c.query(
-          `INSERT INTO mlplab_epochs (trial_id, epoch, train_loss, val_loss, train_accuracy, val_accuracy, seconds, learning_rate)
-           SELECT $1, * FROM unnest($2::int[], $3::float8[], $4::float8[], $5::float8[], $6::float8[], $7::float8[], $8::float8[])`,
-          [
-            t.id,
-            h.map((e) => e.epoch),
-            h.map((e) => finiteOrNull(e.trainLoss)),
-            h.map((e) => finiteOrNull(e.valLoss)),
-            h.map((e) => finiteOrNull(e.trainAccuracy)),
-            h.map((e) => finiteOrNull(e.valAccuracy)),
-            h.map((e) => finiteOrNull(e.seconds)),
-            h.map((e) => finiteOrNull(e.learningRate)),
-          ],
-        );
-      }
+      if (h.length > 0) await c.query(BATCH.insertEpochs, [t.id, ...transpose(h.map(epochValues), EPOCH_COLUMNS.length - 1)]);
       return true;
     });
   }
 
   async release(claim: Claim): Promise<void> {
-    await this.query(
-      "UPDATE mlplab_trials SET status = 'queued', worker = NULL, lease_until = NULL, progress_epoch = 0 WHERE id = $1 AND attempt = $2 AND status = 'running'",
-      [claim.trial.id, claim.trial.attempt],
-    );
+    await this.query(Q.release, [claim.trial.id, claim.trial.attempt]);
   }
 
   async reap(studyId: number): Promise<StoredTrial[]> {
-    const cols = TRIAL_COLUMNS.split(', ')
-      .map((c) => (c === 'worker' ? 'stale.worker' : `t.${c}`))
-      .join(', ');
-    const r = await this.query<TrialRow>(
-      `WITH stale AS (
-         SELECT id, worker FROM mlplab_trials WHERE study_id = $1 AND status = 'running' AND lease_until < now() FOR UPDATE SKIP LOCKED)
-       UPDATE mlplab_trials t SET status = 'queued', worker = NULL, lease_until = NULL, progress_epoch = 0
-       FROM stale WHERE t.id = stale.id RETURNING ${cols}`,
-      [studyId],
-    );
+    const r = await this.query<TrialRow>(BATCH.reap, [studyId]);
     return r.rows.map(trialFromRow);
   }
 
   async trials(studyId: number): Promise<StoredTrial[]> {
-    const r = await this.query<TrialRow>(`SELECT ${TRIAL_COLUMNS} FROM mlplab_trials WHERE study_id = $1 ORDER BY position`, [studyId]);
+    const r = await this.query<TrialRow>(Q.trials, [studyId]);
     return r.rows.map(trialFromRow);
   }
 
   async counts(studyId: number): Promise<TrialCounts> {
-    const out = noTrials();
-    const r = await this.query<{ status: TrialStatus; n: string }>('SELECT status, COUNT(*) AS n FROM mlplab_trials WHERE study_id = $1 GROUP BY status', [studyId]);
-    for (const row of r.rows) out[row.status] = Number(row.n);
-    return out;
+    return countsFromRows((await this.query<{ status: TrialStatus; n: string }>(Q.counts, [studyId])).rows);
   }
 
   async epochs(trialId: number): Promise<EpochRecord[]> {
-    const r = await this.query<EpochRow>('SELECT * FROM mlplab_epochs WHERE trial_id = $1 ORDER BY epoch', [trialId]);
+    const r = await this.query<EpochRow>(Q.epochs, [trialId]);
     return r.rows.map(epochFromRow);
   }
 
   async finalTrials(studyId: number): Promise<{ trial: StoredTrial; output: FinalOutput | null }[]> {
-    const r = await this.query<TrialRow & { output_json: string | null }>(
-      `SELECT ${TRIAL_COLUMNS}, output_json FROM mlplab_trials WHERE study_id = $1 AND phase = 'final' ORDER BY position`,
-      [studyId],
-    );
+    const r = await this.query<TrialRow & { output_json: string | null }>(Q.finalTrials, [studyId]);
     return r.rows.map(finalFromRow);
   }
 
@@ -405,50 +351,16 @@ export class PostgresStorage implements StudyStorage {
   }
 }
 
-/** A study name that exists with another config: refused, both kept apart. */
-export function studyConflict(where: string, name: string, theirs: string, ours: string): StorageError {
-  return new StorageError(
-    where,
-    `holds a study named "${name}" with a different config (hash ${theirs}, this config ${ours}); its trials are kept and not mixed with these. ` +
-      'help: give this study another "name", or run the config that created it to join it',
-  );
-}
-
 async function checkVersion(c: Queryable, where: string): Promise<void> {
-  const r = await c.query<{ value: string }>("SELECT value FROM mlplab_meta WHERE key = 'schema_version'");
-  const v = r.rows[0]?.value;
-  if (Number(v) !== STORAGE_SCHEMA_VERSION) {
-    throw new StorageError(
-      where,
-      `holds mlplab tables of schema version ${v ?? 'unknown'}, and this mlplab uses version ${STORAGE_SCHEMA_VERSION}; nothing was changed. ` +
-        'help: run the mlplab version that wrote them, or give this version a database of its own',
-    );
-  }
+  checkSchemaVersion('postgresql', where, (await c.query<{ value: string }>(Q.version)).rows[0]?.value);
 }
 
 async function insertTrials(c: pg.PoolClient, studyId: number, trials: TrialSpec[]): Promise<void> {
-  const start = Number((await c.query<{ p: number }>('SELECT COALESCE(MAX(position), -1) + 1 AS p FROM mlplab_trials WHERE study_id = $1', [studyId])).rows[0].p);
+  const start = Number((await c.query<{ p: number }>(Q.nextPosition, [studyId])).rows[0].p);
   const chunk = 2000;
   for (let i = 0; i < trials.length; i += chunk) {
     const part = trials.slice(i, i + chunk);
-    await c.query(
-      `INSERT INTO mlplab_trials (study_id, key, position, config_key, seed, phase, label, levels_json, params_json, epochs, status, queued_at)
-       SELECT $1, k, $2 + ord - 1, ck, s, ph, l, lv, pj, e, 'queued', ${NOW_ISO}
-       FROM unnest($3::text[], $4::text[], $5::int[], $6::text[], $7::text[], $8::text[], $9::text[], $10::int[]) WITH ORDINALITY AS x(k, ck, s, ph, l, lv, pj, e, ord)
-       ON CONFLICT (study_id, key) DO NOTHING`,
-      [
-        studyId,
-        start + i,
-        part.map((t) => t.key),
-        part.map((t) => t.configKey),
-        part.map((t) => t.seed),
-        part.map((t) => t.phase),
-        part.map((t) => t.label),
-        part.map((t) => JSON.stringify(t.levels)),
-        part.map((t) => (t.params ? JSON.stringify(t.params) : null)),
-        part.map((t) => t.epochs),
-      ],
-    );
+    await c.query(BATCH.insertTrials, [studyId, start + i, ...transpose(part.map(trialValues), TRIAL_INSERT_COLUMNS.length - 2)]);
   }
 }
 

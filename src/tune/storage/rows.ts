@@ -1,9 +1,24 @@
 /**
- * Rows of the study tables as both backends return them, turned into the storage types. The
- * two backends share the tables' layout, so they share this too.
+ * Rows of the study tables as both backends return them, turned into the storage types, and
+ * the storage types turned into the values the statements of queries.ts take. The two
+ * backends share the tables' layout, so they share this too.
  */
 import type { EpochRecord } from '../../metrics/history-types.js';
-import type { FinalOutput, StoredTrial, StudyRecord, StudyStage, TrialStatus } from './types.js';
+import {
+  finiteOrNull,
+  isFinished,
+  noTrials,
+  type Claim,
+  type FinalOutput,
+  type NewStudy,
+  type StoredTrial,
+  type StudyRecord,
+  type StudyStage,
+  type TrialCounts,
+  type TrialFinish,
+  type TrialSpec,
+  type TrialStatus,
+} from './types.js';
 
 export interface StudyRow {
   id: number;
@@ -96,4 +111,42 @@ export function epochFromRow(r: EpochRow): EpochRecord {
     seconds: r.seconds ?? NaN,
     ...(r.learning_rate === null ? {} : { learningRate: r.learning_rate }),
   };
+}
+
+/** A new study's values for `insertStudy`. */
+export function studyValues(s: NewStudy): unknown[] {
+  return [s.name, s.hash, JSON.stringify(s.config), JSON.stringify(s.fingerprint), s.backend];
+}
+
+/** A trial's values for TRIAL_INSERT_COLUMNS after study_id and position. */
+export function trialValues(t: TrialSpec): unknown[] {
+  return [t.key, t.configKey, t.seed, t.phase, t.label, JSON.stringify(t.levels), t.params ? JSON.stringify(t.params) : null, t.epochs];
+}
+
+/** How a claimed trial ended, as the values of `finish` (its fence, the trial id and attempt, last). */
+export function finishValues(claim: Claim, outcome: TrialFinish): unknown[] {
+  const o = outcome;
+  const t = claim.trial;
+  return [o.status, o.result ? JSON.stringify(o.result) : null, o.error, o.output ? JSON.stringify(o.output) : null, o.history.length, t.id, t.attempt];
+}
+
+/** An epoch's values for EPOCH_COLUMNS after trial_id; non-finite numbers become NULL. */
+export function epochValues(e: EpochRecord): unknown[] {
+  return [e.epoch, finiteOrNull(e.trainLoss), finiteOrNull(e.valLoss), finiteOrNull(e.trainAccuracy), finiteOrNull(e.valAccuracy), finiteOrNull(e.seconds), finiteOrNull(e.learningRate)];
+}
+
+/**
+ * Whether a finish that changed no row was this claim's own, already stored (a retried call
+ * whose first try went through), given the trial's `trialState` row; otherwise the claim had
+ * lost its lease.
+ */
+export function finishedBefore(claim: Claim, now: { status: TrialStatus; attempt: number } | undefined): boolean {
+  return now !== undefined && Number(now.attempt) === claim.trial.attempt && isFinished(now.status);
+}
+
+/** A study's trial counts from the `counts` rows (PostgreSQL returns COUNT as text). */
+export function countsFromRows(rows: { status: TrialStatus; n: number | string }[]): TrialCounts {
+  const out = noTrials();
+  for (const r of rows) out[r.status] = Number(r.n);
+  return out;
 }

@@ -1,23 +1,30 @@
 /**
- * Plain-language diagnostics of a training history: overfitting, epochs that did not improve
- * the model, plateaus, early stopping. Pure functions, browser-safe.
+ * Plain-language diagnostics of a training history: first whether training failed (the loss
+ * overflowed or exploded, never fell, accuracy stayed at chance, a whole layer died), then
+ * overfitting, epochs that did not improve the model, plateaus, early stopping. Pure
+ * functions, browser-safe.
  */
 import type { EpochRecord } from '../metrics/history-types.js';
 import { formatDuration, formatFixed, formatPercent } from '../format.js';
 
 export type FindingKind =
+  | 'non-finite'
+  | 'exploded'
+  | 'no-learning'
+  | 'at-chance'
+  | 'dead-layer'
   | 'overfitting'
   | 'wasted-epochs'
   | 'plateau'
   | 'early-stopped'
   | 'still-improving'
-  | 'no-improvement'
-  | 'non-finite';
+  | 'no-improvement';
 
 /** One observation about a history, with the numbers behind it and a sentence for people. */
 export interface Finding {
   kind: FindingKind;
-  severity: 'info' | 'warning';
+  /** 'error': training failed and the model is not worth using; these come first. */
+  severity: 'error' | 'warning' | 'info';
   /** The epoch the finding is about (where overfitting starts, the best epoch, ...). */
   epoch: number | null;
   message: string;
@@ -54,7 +61,14 @@ export interface DiagnoseOptions {
   minRise?: number;
   /** Relative distance to the best validation loss within which later epochs count as a plateau (default 0.01). */
   plateauTolerance?: number;
+  /**
+   * The number of classes: with it the diagnosis compares the run with guessing (accuracy
+   * 1 / classes, cross-entropy ln(classes)) and names a run that exploded or learned nothing.
+   */
+  classes?: number;
 }
+
+const SEVERITY_ORDER = { error: 0, warning: 1, info: 2 } as const;
 
 
 /**
@@ -115,7 +129,7 @@ export function diagnoseHistory(history: EpochRecord[], options: DiagnoseOptions
     const r = history[firstBad];
     findings.push({
       kind: 'non-finite',
-      severity: 'warning',
+      severity: 'error',
       epoch: r.epoch,
       message:
         `The loss became non-finite at epoch ${r.epoch} (training ${r.trainLoss}, validation ${r.valLoss}); ` +
@@ -129,16 +143,15 @@ export function diagnoseHistory(history: EpochRecord[], options: DiagnoseOptions
   const val = h.map((r) => r.valLoss);
   const train = h.map((r) => r.trainLoss);
 
+  findings.push(...failures(h, options.classes));
+
   const b = argBest(val, (a, c) => a < c);
   const ba = argBest(h.map((r) => r.valAccuracy), (a, c) => a > c);
   if (ba >= 0) {
     result.bestValAccuracyEpoch = h[ba].epoch;
     result.bestValAccuracy = h[ba].valAccuracy;
   }
-  if (b < 0) {
-    result.sentences = findings.map((f) => f.message);
-    return result;
-  }
+  if (b < 0) return finish(result);
   const best = h[b];
   result.bestValLossEpoch = best.epoch;
   result.bestValLoss = best.valLoss;
@@ -255,6 +268,79 @@ export function diagnoseHistory(history: EpochRecord[], options: DiagnoseOptions
     }
   }
 
-  result.sentences = findings.map((f) => f.message);
+  return finish(result);
+}
+
+/** Failures first (stable within a severity), and the sentences in that order. */
+function finish(result: HistoryDiagnosis): HistoryDiagnosis {
+  result.findings.sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity]);
+  result.sentences = result.findings.map((f) => f.message);
   return result;
+}
+
+/**
+ * What makes a run a failure, read off its finite epochs: a training loss that exploded far
+ * above guessing's, one that never fell, validation accuracy no better than guessing, and a
+ * hidden layer whose every unit is dead at the end.
+ */
+function failures(h: EpochRecord[], classes: number | undefined): Finding[] {
+  const out: Finding[] = [];
+  const m = h.length;
+  if (m === 0) return out;
+  const guessLoss = classes && classes >= 2 ? Math.log(classes) : null;
+  const peak = h.reduce((p, r) => (r.trainLoss > p.trainLoss ? r : p), h[0]);
+  if (guessLoss !== null && peak.trainLoss > 5 * guessLoss) {
+    out.push({
+      kind: 'exploded',
+      severity: 'error',
+      epoch: peak.epoch,
+      message:
+        `The training loss exploded: it reached ${formatFixed(peak.trainLoss, 2)} at epoch ${peak.epoch}, against ${formatFixed(guessLoss, 2)} for guessing ` +
+        `(ln ${classes}). The steps were far too large: lower the learning rate, or turn batch normalisation on.`,
+      details: { peakLoss: peak.trainLoss, guessLoss },
+    });
+  }
+  if (m >= 2 && h[m - 1].trainLoss >= h[0].trainLoss) {
+    out.push({
+      kind: 'no-learning',
+      severity: 'error',
+      epoch: h[m - 1].epoch,
+      message:
+        `The training loss never fell: ${formatFixed(h[0].trainLoss, 3)} at epoch ${h[0].epoch}, ${formatFixed(h[m - 1].trainLoss, 3)} at epoch ${h[m - 1].epoch}. ` +
+        'The model is not learning: check the learning rate (too high or too low) and the features.',
+      details: { first: h[0].trainLoss, last: h[m - 1].trainLoss },
+    });
+  }
+  const bestAcc = h.reduce((a, r) => (Number.isFinite(r.valAccuracy) && r.valAccuracy > a ? r.valAccuracy : a), -Infinity);
+  if (classes && classes >= 2 && Number.isFinite(bestAcc)) {
+    const chance = 1 / classes;
+    // A margin of 2 points, or a tenth of chance for many classes: within it, the model guesses.
+    if (bestAcc <= chance + Math.max(0.02, chance / 10)) {
+      out.push({
+        kind: 'at-chance',
+        severity: 'error',
+        epoch: null,
+        message:
+          `Validation accuracy never rose above chance: its best, ${formatPercent(bestAcc, 1)}, is what guessing gives with ${classes} classes ` +
+          `(${formatPercent(chance, 1)}). This model predicts nothing useful.`,
+        details: { bestAccuracy: bestAcc, chance },
+      });
+    }
+  }
+  const last = h[m - 1].layers ?? [];
+  for (const l of last) {
+    if (l.deadFraction < 1) continue;
+    let since = m - 1;
+    while (since > 0 && (h[since - 1].layers?.find((x) => x.name === l.name)?.deadFraction ?? 0) >= 1) since--;
+    out.push({
+      kind: 'dead-layer',
+      severity: 'error',
+      epoch: h[since].epoch,
+      message:
+        `Every unit of ${l.name} (${l.units}, ${l.activation}) is dead since epoch ${h[since].epoch}: the layer outputs the same for every row, ` +
+        'so no gradient reaches the layers below it and the network above sees nothing. A lower learning rate, batch normalisation, or leaky ReLU / GELU keep units alive.',
+      details: { since: h[since].epoch },
+    });
+  }
+  return out;
 }

@@ -87,13 +87,17 @@ function flattenConfig(value: unknown, prefix: string, out: [string, string][]):
 }
 
 const FINDING_TITLES: Record<Finding['kind'], string> = {
+  'non-finite': 'Diverged',
+  exploded: 'Loss exploded',
+  'no-learning': 'Not learning',
+  'at-chance': 'At chance',
+  'dead-layer': 'Dead layer',
   overfitting: 'Overfitting',
   'wasted-epochs': 'Wasted epochs',
   plateau: 'Plateau',
   'early-stopped': 'Early stopping',
   'still-improving': 'Still improving',
   'no-improvement': 'No improvement',
-  'non-finite': 'Diverged',
 };
 
 function reportTable(rep: ClassificationReport): string {
@@ -155,7 +159,7 @@ export interface RunReportSectionOptions extends RunReportHtmlOptions {
 
 /** The header of a run report: title, time, source and the summary cards. */
 export function runReportHeader(r: RunReport): string {
-  const diagnosis = diagnoseHistory(r.history, { stoppedEarly: r.stoppedEarly ?? null });
+  const diagnosis = diagnoseHistory(r.history, { stoppedEarly: r.stoppedEarly ?? null, classes: r.data.classes });
   const epochs = r.history.length;
   const epochSeconds = r.history.reduce((s, e) => s + (Number.isFinite(e.seconds) ? e.seconds : 0), 0);
   const cards = [
@@ -191,7 +195,7 @@ ${cards}
 export function runReportSections(r: RunReport, figures: RunReportFigures, opts: RunReportSectionOptions = {}): ReportSection[] {
   const lastN = opts.lastPredictions ?? 20;
   const p = opts.idPrefix ?? '';
-  const diagnosis = diagnoseHistory(r.history, { stoppedEarly: r.stoppedEarly ?? null });
+  const diagnosis = diagnoseHistory(r.history, { stoppedEarly: r.stoppedEarly ?? null, classes: r.data.classes });
   const epochs = r.history.length;
   const findings = diagnosis.findings.length
     ? `<ul class="findings">${diagnosis.findings

@@ -54,6 +54,8 @@ h3{font-size:14px;margin:18px 0 8px;color:#374151}
 .findings li.warning{border-color:#d97706;background:var(--warn-bg)}
 .findings .tag{display:inline-block;font-size:11.5px;font-weight:700;text-transform:uppercase;letter-spacing:.05em;margin-right:8px;color:var(--accent)}
 .findings li.warning .tag{color:var(--warn)}
+.findings li.error{border-color:#b91c1c;background:#fef2f2}
+.findings li.error .tag{color:#b91c1c}
 .figure{margin:0 0 8px;overflow-x:auto}
 .figure svg{max-width:100%;height:auto;display:block}
 .figure svg text{font-family:"DejaVu Sans",Verdana,"Segoe UI",Arial,sans-serif}

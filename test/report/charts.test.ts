@@ -133,3 +133,29 @@ test('layer and search charts render without warnings: one line per layer, one p
   const titles = texts(markItems(slices, 'mark-text role-title-text'));
   assert.ok(titles.includes('learningRate') && titles.includes('optimizer'), titles.join(', '));
 });
+
+test('a flat accuracy curve (a run at chance) keeps tick labels that read apart', async () => {
+  const history = [1, 2, 3].map((epoch) => ({ epoch, trainLoss: 2.3, valLoss: 2.3, trainAccuracy: 0.0995 + epoch * 0.0004, valAccuracy: 0.1, seconds: 1 }));
+  const svg = await render(accuracyChart(history));
+  const yLabels = texts(markItems(svg, 'mark-text role-axis-label')).filter((t) => t.endsWith('%'));
+  assert.ok(yLabels.length >= 3, `percent labels: ${yLabels}`);
+  assert.equal(new Set(yLabels).size, yLabels.length, `every label differs: ${yLabels.join(', ')}`);
+  const constant = [1, 2, 3].map((epoch) => ({ epoch, trainLoss: 0.5, valLoss: 0.5, trainAccuracy: 0.25, valAccuracy: 0.25, seconds: 1 }));
+  for (const spec of [accuracyChart(constant), lossChart(constant)]) {
+    const labels = texts(markItems(await render(spec), 'mark-text role-axis-label')).filter((t) => /\d/.test(t) && !/^[123]$/.test(t));
+    assert.ok(labels.length >= 3 && new Set(labels).size === labels.length, `constant curve labels: ${labels.join(', ')}`);
+  }
+});
+
+test('an empty layer chart says why it is empty', async () => {
+  const { layerChart } = await import('../../src/report/charts/layers.js');
+  const dead = [1, 2].map((epoch) => ({
+    epoch, trainLoss: 2.3, valLoss: 2.3, trainAccuracy: 0.1, valAccuracy: 0.1, seconds: 1,
+    layers: [{ name: 'hidden0', activation: 'relu', units: 8, preActivation: { mean: 0, std: 1 }, output: { mean: 0, std: 0 }, deadFraction: 1, saturatedFraction: 1, weightNorm: 3, gradientNorm: 0, updateRatio: 0, params: [], batchNorm: null }],
+  }));
+  const svg = await render(layerChart(dead, 'gradientNorm'));
+  const lines = (t: string[]) => t.join(' ').replace(/<\/tspan><tspan[^>]*>/g, ' ').replace(/<\/?tspan[^>]*>/g, '');
+  assert.match(lines(texts(markItems(svg, 'mark-text role-mark'))), /Every gradient norm was 0: no gradient reached the hidden layers/);
+  const none = await render(layerChart(dead.map(({ layers: _layers, ...e }) => e), 'updateRatio'));
+  assert.match(lines(texts(markItems(none, 'mark-text role-mark'))), /No layer statistics were recorded/);
+});

@@ -106,3 +106,35 @@ test('a validation loss that never improves, a diverged run, an empty history', 
   assert.deepEqual(empty.findings, []);
   assert.equal(empty.bestValLossEpoch, null);
 });
+
+/** The README's dead-ReLU run (learning rate 0.5, no batch norm), as its history.json recorded it. */
+function deadReluRun(): EpochRecord[] {
+  const layer = (name: string, dead: number) => ({
+    name, activation: 'relu', units: 64, deadFraction: dead, saturatedFraction: 0, gradientNorm: 0, updateRatio: 0.005,
+  }) as unknown as NonNullable<EpochRecord['layers']>[number];
+  return [
+    { epoch: 1, trainLoss: 44.95276469206148, valLoss: 2.352729332447052, trainAccuracy: 0.09946, valAccuracy: 0.1, seconds: 0.3, layers: [layer('hidden0', 0), layer('hidden1', 0)] },
+    { epoch: 2, trainLoss: 2.3382007365337123, valLoss: 2.324644684791565, trainAccuracy: 0.09985, valAccuracy: 0.1, seconds: 0.3, layers: [layer('hidden0', 0.9375), layer('hidden1', 1)] },
+    { epoch: 3, trainLoss: 2.3378127520062306, valLoss: 2.3335931658744813, trainAccuracy: 0.10076, valAccuracy: 0.1, seconds: 0.3, layers: [layer('hidden0', 0.9375), layer('hidden1', 1)] },
+  ];
+}
+
+test('a failed run is named first: the loss exploded, accuracy at chance, a dead layer', () => {
+  const d = diagnoseHistory(deadReluRun(), { classes: 10 });
+  assert.deepEqual(kinds(d), ['exploded', 'at-chance', 'dead-layer']);
+  assert.ok(d.findings.every((f) => f.severity === 'error'));
+  assert.match(d.sentences[0], /reached 44\.95 at epoch 1, against 2\.30 for guessing \(ln 10\)/);
+  assert.match(d.sentences[1], /best, 10\.0%, is what guessing gives with 10 classes \(10\.0%\)/);
+  assert.match(d.sentences[2], /Every unit of hidden1 \(64, relu\) is dead since epoch 2/);
+  // Without the class count nothing is compared with guessing, but the dead layer still shows.
+  assert.deepEqual(kinds(diagnoseHistory(deadReluRun())), ['dead-layer']);
+});
+
+test('failures come before the other findings, and a healthy run has none', () => {
+  const stuck = diagnoseHistory(history((e) => 1 + 0.01 * e, 10, () => 1), { classes: 3 });
+  assert.equal(stuck.findings[0].kind, 'no-learning');
+  assert.equal(stuck.findings[0].severity, 'error');
+  assert.ok(kinds(stuck).indexOf('no-improvement') > 0);
+  const healthy = syntheticHistory({ epochs: 40, overfitFrom: 30, seed: 5 });
+  assert.ok(diagnoseHistory(healthy, { classes: 10 }).findings.every((f) => f.severity !== 'error'));
+});

@@ -26,6 +26,29 @@ function bestIndex(history: EpochRecord[], metric: CurveMetric): number {
   return best;
 }
 
+/**
+ * A y scale whose tick labels differ from one another: a flat or nearly flat curve (a run at
+ * chance sits at 10.0% for every epoch) gets a domain around its values and enough digits,
+ * where the default would label every tick "10%".
+ */
+function readableAxis(values: number[], isLoss: boolean): { scale: Record<string, unknown>; axis: Record<string, unknown> } {
+  const lo = values.reduce((m, v) => Math.min(m, v), Infinity);
+  const hi = values.reduce((m, v) => Math.max(m, v), -Infinity);
+  if (!Number.isFinite(lo)) return { scale: { zero: false, nice: true }, axis: isLoss ? { tickCount: 6 } : { format: '.0%', tickCount: 6 } };
+  // Half the span shown, at least a small share of the value itself (or of a percent point).
+  const pad = Math.max((hi - lo) / 2, isLoss ? Math.abs(hi) * 0.01 || 0.01 : 0.005);
+  const span = hi - lo + 2 * pad;
+  // Ticks about span / 5 apart need this many decimals to read apart.
+  const step = span / 5;
+  const decimals = Math.max(0, Math.ceil(-Math.log10(isLoss ? step : step * 100)));
+  const format = isLoss ? `.${Math.min(decimals, 6)}f` : `.${Math.min(decimals, 4)}%`;
+  if (hi - lo > 0.05 * Math.max(Math.abs(hi), isLoss ? 1e-12 : 1)) {
+    return { scale: { zero: false, nice: true }, axis: { tickCount: 6, ...(isLoss ? {} : { format }) } };
+  }
+  const domain = [isLoss ? Math.max(0, lo - pad) : Math.max(0, lo - pad), isLoss ? hi + pad : Math.min(1, hi + pad)];
+  return { scale: { zero: false, nice: false, domain }, axis: { tickCount: 5, format } };
+}
+
 function curveChart(history: EpochRecord[], metric: CurveMetric, options: CurveChartOptions): TopLevelSpec {
   const isLoss = metric === 'loss';
   const values = history.flatMap((r) => [
@@ -49,8 +72,7 @@ function curveChart(history: EpochRecord[], metric: CurveMetric, options: CurveC
     field: 'value',
     type: 'quantitative' as const,
     title: isLoss ? 'cross-entropy loss' : 'accuracy',
-    scale: { zero: false, nice: true },
-    axis: isLoss ? { tickCount: 6 } : { format: '.0%', tickCount: 6 },
+    ...readableAxis(values.map((d) => d.value), isLoss),
   };
   const layers: unknown[] = [
     {

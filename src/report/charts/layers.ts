@@ -1,7 +1,7 @@
 /** Per-layer diagnostics over the epochs: gradient norms, dead units, update ratios. */
 import type { TopLevelSpec } from 'vega-lite';
 import type { EpochRecord } from '../../metrics/history-types.js';
-import { SCHEMA, chartConfig } from './common.js';
+import { CHART_COLORS, SCHEMA, chartConfig } from './common.js';
 
 /** Which per-layer quantity a {@link layerChart} plots. */
 export type LayerMetric = 'gradientNorm' | 'deadFraction' | 'updateRatio';
@@ -21,6 +21,7 @@ export function layerChart(history: EpochRecord[], metric: LayerMetric, options:
       return Number.isFinite(v) && (!m.log || v > 0) ? [{ epoch: e.epoch, layer: l.name, value: v }] : [];
     }),
   );
+  if (values.length === 0) return emptyChart(m.title, whyEmpty(history, metric), options);
   // Log axes are labelled at powers of ten only: Vega's default log ticks crowd a short axis.
   let ticks: number[] | undefined;
   if (m.log && values.length > 0) {
@@ -48,4 +49,44 @@ export function layerChart(history: EpochRecord[], metric: LayerMetric, options:
     },
     config: chartConfig(),
   } as TopLevelSpec;
+}
+
+/** Why a layer chart has nothing to draw, in words for the chart itself. */
+function whyEmpty(history: EpochRecord[], metric: LayerMetric): string {
+  const records = history.flatMap((e) => e.layers ?? []);
+  if (records.length === 0) return 'No layer statistics were recorded (diagnostics were off, or no epoch finished).';
+  if (records.every((l) => l[metric] === 0)) {
+    return metric === 'gradientNorm'
+      ? 'Every gradient norm was 0: no gradient reached the hidden layers (dead units pass none), and a log axis cannot show 0.'
+      : 'Every value was 0, which a log axis cannot show: the weights never moved.';
+  }
+  return 'No finite value to draw: the statistics overflowed (the loss diverged).';
+}
+
+/** A chart's frame with a sentence in place of the plot, so an empty figure says why it is empty. */
+function emptyChart(title: string, reason: string, options: { width?: number; height?: number }): TopLevelSpec {
+  return {
+    $schema: SCHEMA,
+    title: { text: title, subtitle: 'nothing to draw' },
+    width: options.width ?? 600,
+    height: options.height ?? 240,
+    data: { values: [{ reason: wrap(reason, 46) }] },
+    mark: { type: 'text', fontSize: 13, lineHeight: 18, align: 'center', baseline: 'middle', color: CHART_COLORS.muted },
+    encoding: { text: { field: 'reason' }, x: { value: (options.width ?? 600) / 2 }, y: { value: (options.height ?? 240) / 2 } },
+    config: chartConfig(),
+  } as TopLevelSpec;
+}
+
+/** Words in lines of at most `width` characters (Vega draws an array of strings as lines). */
+function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(line);
+  return lines;
 }

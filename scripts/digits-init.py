@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Compare weight initialisations on scikit-learn's 8x8 digits, in mlplab and in PyTorch.
 
 Run by hand from the repository root, after `npm run build`, with Debian's python3-sklearn,

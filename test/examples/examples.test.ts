@@ -1,0 +1,63 @@
+/**
+ * The README's library examples are the files in examples/: each runs here on the Wine table
+ * shipped in examples/data, and the README shows each file's code as it is (the imports
+ * spelled as a package user writes them).
+ */
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { example as library } from '../../examples/library.js';
+import { example as predict } from '../../examples/predict.js';
+import { example as run } from '../../examples/run.js';
+import { ROOT, capturingLog, tempDir } from '../cli/helpers.js';
+
+const WINE = ['wine-train.csv', 'wine-test.csv'].map((f) => join(ROOT, 'examples', 'data', f)).join(',');
+
+/** The package names the README uses, for the source paths the examples import in the repository. */
+const PACKAGE_PATHS: Record<string, string> = {
+  '../src/index.js': 'mlplab',
+  '../src/node.js': 'mlplab/node',
+  '../src/report/index.js': 'mlplab/report',
+  '../src/infer.js': 'mlplab/infer',
+  '../src/data/index.js': 'mlplab/data',
+  '../src/export/index.js': 'mlplab/export',
+  '../src/tensor/index.js': 'mlplab/kernels',
+  '../src/tune/index.js': 'mlplab/tune',
+};
+
+test('the README shows the code of every example file, in the order run, library, predict', () => {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]);
+  const files = ['run', 'library', 'predict'].map((n) => {
+    const text = readFileSync(join(ROOT, 'examples', `${n}.ts`), 'utf8');
+    // The file without its two comment lines and the line that runs it from the command line.
+    const body = text.split('\n').filter((l, i) => !(i < 2 && l.startsWith('// ')) && !l.startsWith('if (import.meta.url')).join('\n').trim();
+    return body.replace(/from '([^']+)';/g, (m, p: string) => (PACKAGE_PATHS[p] ? `from '${PACKAGE_PATHS[p]}';` : m));
+  });
+  assert.equal(blocks.length, files.length, 'one TypeScript block per example');
+  blocks.forEach((b, i) => assert.equal(b.trim(), files[i], `README block ${i + 1}`));
+});
+
+test('the examples run: one run folder, the pieces by hand, and predictions from the saved model', async () => {
+  const dir = tempDir();
+  const out = join(dir, 'run');
+  const ran = await capturingLog(() => run(WINE, out));
+  assert.ok(ran.value > 0.85, `the run example's test accuracy on Wine: ${ran.value}`);
+  for (const f of ['model.json', 'history.json', 'metrics.json', 'report.html']) assert.ok(existsSync(join(out, f)), f);
+  assert.equal(JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')).testAccuracy, ran.value);
+  assert.match(ran.logged.join('\n'), /test accuracy \d+\.\d\d%/);
+  // Run again: the example replaces its own folder.
+  await capturingLog(() => run(WINE, out));
+
+  const model = join(dir, 'library.json');
+  const lib = await capturingLog(() => library(WINE, model));
+  assert.ok(lib.value > 0.85, `the library example's test accuracy on Wine: ${lib.value}`);
+  assert.ok(lib.logged.some((l) => /macro avg/.test(l)), 'prints the classification report');
+  assert.ok(lib.logged.includes('reloaded model agrees: true'), lib.logged.join('\n'));
+
+  const labels = (await capturingLog(() => predict(model))).value;
+  // The two rows are the first two test wines; the model names their cultivars as the table does.
+  const rows = readFileSync(join(ROOT, 'examples', 'data', 'wine-test.csv'), 'utf8').trim().split('\n').slice(1, 3);
+  assert.deepEqual(labels, rows.map((l) => l.split(',').at(-1)));
+});

@@ -15,6 +15,7 @@ import { RunFolderDraft, writeRunFiles } from '../run/folder.js';
 import { PRESETS, mergeSpecs, resolveRun, type ResolvedRun, type RunSpec } from '../run/spec.js';
 import { WasmBackend, coreCount, describeBackend, disposeBackend, loadBackend, type Backend, type BackendName } from '../tensor/index.js';
 import type { Callback } from '../train/callbacks.js';
+import { earlyStoppingSchema, type EarlyStoppingOptions } from '../train/options.js';
 import { addDataOptions, addOverwriteOption, loadOptionsFrom, parse, readJsonFile, type ReadFlags } from './options.js';
 
 interface TrainFlags extends ReadFlags {
@@ -56,8 +57,8 @@ interface TrainFlags extends ReadFlags {
   quiet?: boolean;
 }
 
-/** Early stopping the command line applies unless told otherwise. */
-const CLI_EARLY_STOPPING = { monitor: 'valLoss', patience: 10, minDelta: 0, restoreBest: true } as const;
+/** The command line stops early unless told otherwise, with the schema's defaults. */
+const CLI_EARLY_STOPPING: EarlyStoppingOptions = earlyStoppingSchema.parse({});
 
 export function registerTrainCommands(program: Command): void {
   const train = program

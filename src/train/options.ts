@@ -17,7 +17,7 @@ export const scheduleSchema = z.discriminatedUnion(
 export const earlyStoppingSchema = z
   .object({
     monitor: z.enum(['valLoss', 'valAccuracy'], { error: "'valLoss' or 'valAccuracy'" }).default('valLoss'),
-    patience: fields.positiveInt().default(20),
+    patience: fields.positiveInt().default(10),
     minDelta: fields.nonNegative().default(0),
     restoreBest: z.boolean({ error: 'true or false' }).default(true),
   })

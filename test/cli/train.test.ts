@@ -133,11 +133,11 @@ describe('mlplab train: bad input', () => {
 
   test('invalid options name the field, the value and what is allowed', () => {
     const cases: [string[], RegExp][] = [
-      [['--widths', '64,0'], /widths\[1\]: got 0, expected a whole number of units/],
-      [['--activations', 'relu,swish'], /network\.activations\[1\]: got "swish", expected one of identity, relu/],
-      [['--dropout', '1.5'], /dropout: got 1\.5, expected a drop probability in \[0, 1\)/],
-      [['--lr', '-1'], /learningRate: got -1, expected a learning rate > 0/],
-      [['--lr', 'NaN'], /--lr: got "NaN", expected a finite number/],
+      [['--widths', '64,0'], /--widths\[1\]: got 0, expected a whole number of units/],
+      [['--activations', 'relu,swish'], /--activations\[1\]: got "swish", expected one of identity, relu/],
+      [['--dropout', '1.5'], /--dropout: got 1\.5, expected a drop probability in \[0, 1\)/],
+      [['--lr', '-1'], /--lr: got -1, expected a learning rate > 0/],
+      [['--lr', 'NaN'], /--lr: got "NaN", expected a learning rate > 0/],
       [['--preset', 'best'], /--preset: got "best", expected one of default, final/],
     ];
     for (const [args, pattern] of cases) {

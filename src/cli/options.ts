@@ -1,11 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
+import { INFLATE_DEFAULTS, INFLATE_FLOOR, inflateLimitsSchema } from '../data/inflate.js';
 import type { LoadOptions } from '../data/source.js';
 import { ConfigError } from '../errors.js';
+import { formatBytes } from '../format.js';
 import { describeFsError } from '../io/files.js';
 import { coreCount, type BackendName } from '../tensor/index.js';
 import { defaultWorkers } from '../tune/exec/pool.js';
 import { isPostgresUrl } from '../tune/storage/postgres.js';
+import { parseConfig } from '../validate.js';
 import { CSV_FLAGS, addRunFlags, runOptionsGiven } from './run-flags.js';
 
 /** Parsers of the flags that are not run options: a bad value is a ConfigError naming the flag. */
@@ -13,11 +16,6 @@ export const parse = {
   int: (flag: string) => (v: string) => {
     const n = Number(v);
     if (!/^-?\d+$/.test(v.trim()) || !Number.isSafeInteger(n)) throw new ConfigError(flag, v, 'a whole number');
-    return n;
-  },
-  number: (flag: string) => (v: string) => {
-    const n = Number(v);
-    if (v.trim() === '' || !Number.isFinite(n)) throw new ConfigError(flag, v, 'a finite number');
     return n;
   },
   backend: (v: string): BackendName => {
@@ -83,8 +81,12 @@ export const FLAGS = {
       `In a study, per trial: workers x threads may not exceed the cores; unset, the study file's "threads", else the cores divided among the workers`,
     parse: parse.threads,
   },
-  maxInflateRatio: { flags: '--max-inflate-ratio <n>', help: 'a compressed file may inflate to n times its size (default 20, at least 64 MB)', parse: parse.number('--max-inflate-ratio') },
-  maxInflated: { flags: '--max-inflated <size>', help: 'and to at most this many bytes, e.g. 2GB or 500MB (default 2GB)', parse: parse.size('--max-inflated') },
+  maxInflateRatio: {
+    flags: '--max-inflate-ratio <n>',
+    help: `a compressed file may inflate to n times its size (default ${INFLATE_DEFAULTS.ratio}, at least ${formatBytes(INFLATE_FLOOR)})`,
+    parse: (v: string) => parseConfig(inflateLimitsSchema.shape.ratio, v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : v, '--max-inflate-ratio'),
+  },
+  maxInflated: { flags: '--max-inflated <size>', help: `and to at most this many bytes, e.g. 2GB or 500MB (default ${formatBytes(INFLATE_DEFAULTS.maxBytes)})`, parse: parse.size('--max-inflated') },
   model: { flags: '--model <file>', help: 'model.json written by train, study, import or the playground' },
   maxModelSize: { flags: '--max-model-size <size>', help: 'refuse a larger model file before reading it, e.g. 500MB (default 256MB)', parse: parse.size('--max-model-size') },
   input: { flags: '--input <file>', help: 'features as .npy or IDX (rows x features) or .csv (numbers only, optional header)' },

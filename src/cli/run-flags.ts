@@ -131,7 +131,7 @@ function readings(s: z.ZodType, text: string): unknown[] {
   const t = text.trim();
   if (t !== '' && Number.isFinite(Number(t)) && accepts(s, (l) => l instanceof z.ZodNumber)) out.push(Number(t));
   if ((t === 'none' || t === 'off') && accepts(s, (l) => l instanceof z.ZodNull)) out.push(null);
-  out.push(t);
+  out.push(text);
   return out;
 }
 
@@ -144,7 +144,7 @@ function readValue(spec: RunFlagSpec, schema: z.ZodType, flag: string, text: str
   if (spec.read) candidates = [spec.read(text, flag)];
   else {
     const element = arrayElement(schema);
-    const parts = text.split(',');
+    const parts = text.split(',').map((p) => p.trim());
     // A list: comma-separated entries, or one entry where the option takes only lists.
     if (element && (parts.length > 1 || !accepts(schema, (l) => !(l instanceof z.ZodArray)))) {
       candidates = [parts.map((p) => readings(element, p).find((v) => checkFields(element, v).ok) ?? readings(element, p)[0])];

@@ -108,19 +108,25 @@ function unwrap(s: z.ZodType): z.ZodType {
   return cur;
 }
 
-/** The leaves a schema accepts: a union's branches, an array's element. */
+/** Whether a value the schema takes (one of a union's branches) passes `test`. */
 function accepts(s: z.ZodType, test: (leaf: z.ZodType) => boolean): boolean {
   const u = unwrap(s);
   if (u instanceof z.ZodUnion) return (u.options as z.ZodType[]).some((o) => accepts(o, test));
   return test(u);
 }
 
-const arrayElement = (s: z.ZodType): z.ZodType | null => {
+/** The entries' schema when the option takes a list (one value or a list, for per-layer options). */
+function arrayElement(s: z.ZodType): z.ZodType | null {
   const u = unwrap(s);
   if (u instanceof z.ZodArray) return u.element as z.ZodType;
-  if (u instanceof z.ZodUnion) for (const o of u.options as z.ZodType[]) if (unwrap(o) instanceof z.ZodArray) return (unwrap(o) as z.ZodArray<z.ZodType>).element;
+  if (u instanceof z.ZodUnion) {
+    for (const o of u.options as z.ZodType[]) {
+      const element = arrayElement(o);
+      if (element) return element;
+    }
+  }
   return null;
-};
+}
 
 /**
  * The values a flag's text may stand for, most likely first: a number when it reads as one,
@@ -190,7 +196,7 @@ export function addRunFlags(cmd: Command, names: RunFlagName[], defaults: FlagDe
     const description = meta.description ?? '';
     if (spec.switch) {
       if (spec.switch !== 'off') cmd.addOption(new Option(`--${kebab}`, description));
-      if (spec.switch !== 'on') cmd.addOption(new Option(`--no-${kebab}`, meta.off ?? `not: ${description}`));
+      if (spec.switch !== 'on') cmd.addOption(new Option(`--no-${kebab}`, meta.off ?? description));
       continue;
     }
     let shown = valueAt(defaults, spec.path);

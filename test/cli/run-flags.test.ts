@@ -67,6 +67,14 @@ describe('run options from their schemas', () => {
     for (const flag of ['--backend', '--threads', '--overwrite', '--seed', '--epochs', '--label-column', '--skip-rows', '--max-inflated']) assert.ok(help.has(flag), flag);
   });
 
+  test('every run option with a flag describes itself in its schema (and a switch that turns it off says what off does)', () => {
+    for (const [name, spec] of Object.entries(RUN_FLAGS)) {
+      const meta = fieldSchema(spec.path).meta() as { description?: string; off?: string } | undefined;
+      assert.ok(meta?.description, `${name}: ${spec.path} has no description`);
+      if ('switch' in spec && spec.switch !== 'on') assert.ok(meta.off, `${name}: no text for --no-`);
+    }
+  });
+
   test("the help is the schema's description with its default", () => {
     const { cmd } = command('train');
     const option = (long: string) => cmd.options.find((o) => o.long === long)!;

@@ -8,8 +8,8 @@ import { PREPARE_DEFAULTS, prepare, type PrepareOptions } from '../data/prepare.
 import { loadSource } from '../data/files.js';
 import type { LoadOptions } from '../data/source.js';
 import { ensureWritableDir, writeFileAtomic } from '../io/files.js';
-import { addFlag, addReadFlags, loadOptionsFrom } from './options.js';
-import { addRunFlags, runOptionsGiven } from './run-flags.js';
+import { addReadFlags, flag, loadOptionsFrom } from './options.js';
+import { runFlag, runOptionsGiven } from './run-flags.js';
 
 /** What `data info` reports about one part (train or test) of a source. */
 export interface PartInfo {
@@ -127,19 +127,25 @@ const EXPORT_DEFAULTS = { data: { ...PREPARE_DEFAULTS, scale: 'none' } };
 export function registerDataCommands(program: Command): void {
   const data = program.command('data').description('inspect data sources and export them in the study\'s .npy layout');
 
-  const info = data.command('info <source>').description('print shapes, dtypes, value range, NaN/infinite counts and class balance of a data source');
-  addFlag(info, 'json');
-  addReadFlags(info).action(async (source: string, flags: { json?: boolean }, cmd: Command) => {
+  addReadFlags(
+    data
+      .command('info <source>')
+      .description('print shapes, dtypes, value range, NaN/infinite counts and class balance of a data source')
+      .addOption(flag('json')),
+  ).action(async (source: string, flags: { json?: boolean }, cmd: Command) => {
     const info = await describeSource(source, loadOptionsFrom(cmd));
     process.stdout.write(`${flags.json ? JSON.stringify(info, null, 2) : formatSourceInfo(info)}\n`);
   });
 
-  const exporter = data
-    .command('export <source>')
-    .description('write a source as train_data.npy, train_label.npy, test_data.npy, test_label.npy (the study\'s layout), optionally scaled and reduced by PCA fitted on the training rows');
-  addFlag(exporter, 'out', { required: true, help: 'folder to write into (created if needed)' });
-  addRunFlags(exporter, ['pca', 'scale', 'nulls'], EXPORT_DEFAULTS);
-  addReadFlags(exporter).action(async (source: string, flags: { out: string }, cmd: Command) => {
+  addReadFlags(
+    data
+      .command('export <source>')
+      .description('write a source as train_data.npy, train_label.npy, test_data.npy, test_label.npy (the study\'s layout), optionally scaled and reduced by PCA fitted on the training rows')
+      .addOption(flag('out', { required: true, help: 'folder to write into (created if needed)' }))
+      .addOption(runFlag('pca', EXPORT_DEFAULTS))
+      .addOption(runFlag('scale', EXPORT_DEFAULTS))
+      .addOption(runFlag('nulls', EXPORT_DEFAULTS)),
+  ).action(async (source: string, flags: { out: string }, cmd: Command) => {
     const { pca, scale, nulls } = runOptionsGiven(cmd, ['pca', 'scale', 'nulls']).data ?? {};
     const { files, steps } = await exportSource(source, { ...loadOptionsFrom(cmd), out: flags.out, pca, scale, nulls });
     for (const s of steps) process.stdout.write(`${s.summary}\n`);

@@ -9,7 +9,7 @@ import { formatCount } from '../format.js';
 import { writeFileAtomic } from '../io/files.js';
 import { loadModel, saveModel } from '../run/folder.js';
 import { VERSION } from './version.js';
-import { addFlag, readJsonFile } from './options.js';
+import { flag, readJsonFile } from './options.js';
 
 const FORMATS = ['onnx', 'safetensors'] as const;
 type ExportFormat = (typeof FORMATS)[number];
@@ -36,70 +36,72 @@ function size(bytes: number): string {
 }
 
 export function registerExportCommands(program: Command): void {
-  const exporter = program.command('export').description('write a saved model as ONNX (pre-processing inside) or as PyTorch safetensors weights');
-  addFlag(exporter, 'model', { required: true });
-  addFlag(exporter, 'out', { required: true, help: 'the file to write (model.onnx, weights.safetensors)' });
-  addFlag(exporter, 'format');
-  exporter.action(async (flags: { model: string; out: string; format?: string }) => {
-    const format = formatOf(flags.format, flags.out);
-    const m = await loadModel(flags.model);
-    try {
-      const inputs = m.pipeline ? m.pipeline.inputCols : m.model.inputs;
-      if (format === 'onnx') {
-        const bytes = exportOnnx(m, { producerVersion: VERSION });
-        await writeFileAtomic(flags.out, bytes);
-        process.stdout.write(
-          `wrote ${flags.out} (ONNX opset ${ONNX_OPSET}, ${size(bytes.length)})\n` +
-            `  input  ${ONNX_NAMES.input}: float32 [batch, ${inputs}], raw rows as predict takes them` +
-            `${m.pipeline && !m.pipeline.isIdentity ? ` (${m.pipeline.describe()} inside the graph)` : ''}\n` +
-            `  output ${ONNX_NAMES.probabilities}: float32 [batch, ${m.model.classes}]; ${ONNX_NAMES.label}: int64 [batch]\n` +
-            `  class names in the metadata (class_names): ${m.classNames.join(', ')}\n`,
-        );
-      } else {
-        const out = exportSafetensors(m);
-        await writeFileAtomic(flags.out, out.weights);
-        let text = `wrote ${flags.out} (PyTorch state_dict, ${size(out.weights.length)})\n`;
-        if (out.pipeline) {
-          const p = pipelinePath(flags.out);
-          await writeFileAtomic(p, out.pipeline);
-          text += `wrote ${p}: the pre-processing (${m.pipeline!.describe()}), which a state_dict cannot hold; apply it to raw rows first\n`;
+  program
+    .command('export')
+    .description('write a saved model as ONNX (pre-processing inside) or as PyTorch safetensors weights')
+    .addOption(flag('model', { required: true }))
+    .addOption(flag('out', { required: true, help: 'the file to write (model.onnx, weights.safetensors)' }))
+    .addOption(flag('format'))
+    .action(async (flags: { model: string; out: string; format?: string }) => {
+      const format = formatOf(flags.format, flags.out);
+      const m = await loadModel(flags.model);
+      try {
+        const inputs = m.pipeline ? m.pipeline.inputCols : m.model.inputs;
+        if (format === 'onnx') {
+          const bytes = exportOnnx(m, { producerVersion: VERSION });
+          await writeFileAtomic(flags.out, bytes);
+          process.stdout.write(
+            `wrote ${flags.out} (ONNX opset ${ONNX_OPSET}, ${size(bytes.length)})\n` +
+              `  input  ${ONNX_NAMES.input}: float32 [batch, ${inputs}], raw rows as predict takes them` +
+              `${m.pipeline && !m.pipeline.isIdentity ? ` (${m.pipeline.describe()} inside the graph)` : ''}\n` +
+              `  output ${ONNX_NAMES.probabilities}: float32 [batch, ${m.model.classes}]; ${ONNX_NAMES.label}: int64 [batch]\n` +
+              `  class names in the metadata (class_names): ${m.classNames.join(', ')}\n`,
+          );
+        } else {
+          const out = exportSafetensors(m);
+          await writeFileAtomic(flags.out, out.weights);
+          let text = `wrote ${flags.out} (PyTorch state_dict, ${size(out.weights.length)})\n`;
+          if (out.pipeline) {
+            const p = pipelinePath(flags.out);
+            await writeFileAtomic(p, out.pipeline);
+            text += `wrote ${p}: the pre-processing (${m.pipeline!.describe()}), which a state_dict cannot hold; apply it to raw rows first\n`;
+          }
+          text +=
+            `\nIn PyTorch:\n\n${out.python}` +
+            `\nfrom safetensors.torch import load_file\nmodel.load_state_dict(load_file(${JSON.stringify(basename(flags.out))}))\nmodel.eval()\n`;
+          process.stdout.write(text);
         }
-        text +=
-          `\nIn PyTorch:\n\n${out.python}` +
-          `\nfrom safetensors.torch import load_file\nmodel.load_state_dict(load_file(${JSON.stringify(basename(flags.out))}))\nmodel.eval()\n`;
-        process.stdout.write(text);
+      } finally {
+        m.model.dispose();
       }
-    } finally {
-      m.model.dispose();
-    }
-  });
+    });
 
-  const importer = program
+  program
     .command('import')
     .description('turn PyTorch weights (an nn.Sequential state_dict as .safetensors or .npz) into an mlplab model file')
-    .argument('<weights>', 'weights.safetensors (safetensors.torch.save_file) or weights.npz (numpy.savez of the tensors)');
-  addFlag(importer, 'network', { required: true });
-  addFlag(importer, 'out', { required: true, help: 'the model.json to write' });
-  addFlag(importer, 'classNames');
-  importer.action(async (weights: string, flags: { network: string; out: string; classNames?: string }) => {
-    const network = await readJsonFile(flags.network, 'network');
-    let bytes: Uint8Array;
-    try {
-      bytes = await readFile(weights);
-    } catch (e) {
-      throw fsError(weights, e);
-    }
-    const classNames = flags.classNames?.split(',').map((s) => s.trim());
-    const m = importWeights(bytes, weights, network, { networkFile: flags.network, classNames });
-    try {
-      await saveModel(flags.out, m);
-      const widths = [m.model.inputs, ...m.model.options.hidden.map((h) => `${h.width} ${h.activation}${h.batchNorm ? '+bn' : ''}`), m.model.classes];
-      process.stdout.write(
-        `read ${weights}: ${formatCount(m.model.parameterCount)} parameters, layers ${widths.join(' -> ')}\n` +
-          `wrote ${flags.out} (classes: ${m.classNames.join(', ')})\n`,
-      );
-    } finally {
-      m.model.dispose();
-    }
-  });
+    .argument('<weights>', 'weights.safetensors (safetensors.torch.save_file) or weights.npz (numpy.savez of the tensors)')
+    .addOption(flag('network', { required: true }))
+    .addOption(flag('out', { required: true, help: 'the model.json to write' }))
+    .addOption(flag('classNames'))
+    .action(async (weights: string, flags: { network: string; out: string; classNames?: string }) => {
+      const network = await readJsonFile(flags.network, 'network');
+      let bytes: Uint8Array;
+      try {
+        bytes = await readFile(weights);
+      } catch (e) {
+        throw fsError(weights, e);
+      }
+      const classNames = flags.classNames?.split(',').map((s) => s.trim());
+      const m = importWeights(bytes, weights, network, { networkFile: flags.network, classNames });
+      try {
+        await saveModel(flags.out, m);
+        const widths = [m.model.inputs, ...m.model.options.hidden.map((h) => `${h.width} ${h.activation}${h.batchNorm ? '+bn' : ''}`), m.model.classes];
+        process.stdout.write(
+          `read ${weights}: ${formatCount(m.model.parameterCount)} parameters, layers ${widths.join(' -> ')}\n` +
+            `wrote ${flags.out} (classes: ${m.classNames.join(', ')})\n`,
+        );
+      } finally {
+        m.model.dispose();
+      }
+    });
 }

@@ -12,7 +12,7 @@ import type { ModelFileContents } from '../run/model-file.js';
 import { predictionsCsv } from '../run/predictions.js';
 import { evaluateClassifier } from '../run/train.js';
 import { disposeBackend, loadBackend, type Backend, type BackendName } from '../tensor/index.js';
-import { addFlag, addReadFlags, loadOptionsFrom } from './options.js';
+import { addReadFlags, flag, loadOptionsFrom } from './options.js';
 
 /** Raw features -> what the network takes, checking the width first so errors speak of the user's file. */
 function toModelInputs(m: ModelFileContents, features: Float32Array, rows: number, cols: number, file: string, backend: Backend): Float32Array {
@@ -35,17 +35,16 @@ function loadModelFrom(flags: ModelFlags, backend: Backend): Promise<ModelFileCo
 }
 
 function addModelOptions(cmd: Command): Command {
-  addFlag(cmd, 'model', { required: true });
-  return addFlag(cmd, 'maxModelSize');
+  return cmd.addOption(flag('model', { required: true })).addOption(flag('maxModelSize'));
 }
 
 export function registerModelCommands(program: Command): void {
   const evaluate = addModelOptions(program.command('evaluate').description("score a saved model on a data source's test set (or all its rows if it has none)"))
-;
-  addFlag(evaluate, 'data', { default: 'fashion-mnist' });
-  addFlag(evaluate, 'out', { help: 'also write metrics.json and predictions.csv here' });
-  addFlag(evaluate, 'backend', { default: 'auto' });
-  addFlag(evaluate, 'threads', { default: 'auto' });
+
+    .addOption(flag('data', { default: 'fashion-mnist' }))
+    .addOption(flag('out', { help: 'also write metrics.json and predictions.csv here' }))
+    .addOption(flag('backend', { default: 'auto' }))
+    .addOption(flag('threads', { default: 'auto' }));
   addReadFlags(evaluate).action(async (flags: ModelFlags & { data: string; out?: string; threads: number | 'auto' }, cmd: Command) => {
     if (flags.out) await ensureWritableDir(flags.out);
     const backend = await loadBackend(flags.backend, { threads: flags.threads, memoryBytes: SHARED_MEMORY_BYTES });
@@ -77,11 +76,11 @@ export function registerModelCommands(program: Command): void {
   });
 
   const predict = addModelOptions(program.command('predict').description('predict classes for new rows with a saved model'))
-;
-  addFlag(predict, 'input', { required: true });
-  addFlag(predict, 'out', { required: true, help: 'predictions: .csv (index, class, name, probabilities) or .npy (class per row: the label values the model was trained on)' });
-  addFlag(predict, 'backend', { default: 'auto' });
-  addFlag(predict, 'threads', { default: 'auto' });
+
+    .addOption(flag('input', { required: true }))
+    .addOption(flag('out', { required: true, help: 'predictions: .csv (index, class, name, probabilities) or .npy (class per row: the label values the model was trained on)' }))
+    .addOption(flag('backend', { default: 'auto' }))
+    .addOption(flag('threads', { default: 'auto' }));
   addReadFlags(predict, { labels: false }).action(async (flags: ModelFlags & { input: string; out: string; threads: number | 'auto' }, cmd: Command) => {
     const backend = await loadBackend(flags.backend, { threads: flags.threads, memoryBytes: SHARED_MEMORY_BYTES });
     const m = await loadModelFrom(flags, backend);

@@ -108,16 +108,16 @@ export const FLAGS = {
 export type FlagName = keyof typeof FLAGS;
 
 /**
- * Add a flag declared in FLAGS to a command, with this command's default or requirement; a
- * command says what its `--out` (or a worker's `--data`) is with `help`.
+ * A flag declared in FLAGS, for a command's `addOption`, with this command's default or
+ * requirement; a command says what its `--out` (or a worker's `--data`) is with `help`.
  */
-export function addFlag(cmd: Command, name: FlagName, o: { default?: unknown; required?: boolean; help?: string } = {}): Command {
+export function flag(name: FlagName, o: { default?: unknown; required?: boolean; help?: string } = {}): Option {
   const spec: FlagSpec = FLAGS[name];
   const option = new Option(spec.flags, o.help ?? spec.help);
   if (spec.parse) option.argParser(spec.parse);
   if (o.default !== undefined) option.default(o.default);
   if (o.required) option.makeOptionMandatory();
-  return cmd.addOption(option);
+  return option;
 }
 
 /** Read and parse a JSON config file; errors name the file. */
@@ -137,9 +137,9 @@ export async function readJsonFile(path: string, what: string): Promise<unknown>
 
 /** The flags of every command that reads data: the CSV options (without the label column for unlabelled rows) and the inflate budget. */
 export function addReadFlags(cmd: Command, o: { labels?: boolean } = {}): Command {
-  addRunFlags(cmd, o.labels === false ? CSV_FLAGS.filter((f) => f !== 'labelColumn') : CSV_FLAGS);
-  addFlag(cmd, 'maxInflateRatio');
-  return addFlag(cmd, 'maxInflated');
+  return addRunFlags(cmd, o.labels === false ? CSV_FLAGS.filter((f) => f !== 'labelColumn') : CSV_FLAGS)
+    .addOption(flag('maxInflateRatio'))
+    .addOption(flag('maxInflated'));
 }
 
 /** Reading options from the flags added by addReadFlags. */

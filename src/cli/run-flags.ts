@@ -184,30 +184,42 @@ function valueAt(o: unknown, path: string): unknown {
 export type FlagDefaults = { [section: string]: unknown };
 
 /**
- * Add the flags of these run options to a command. `defaults` holds the values the command
- * starts from (a resolved run); where it has none, the schema's default is shown.
+ * The commander options of a run option: one flag, or two for a switch that goes both ways.
+ * `defaults` holds the values the command starts from (a resolved run); where it has none,
+ * the schema's default is shown.
  */
-export function addRunFlags(cmd: Command, names: RunFlagName[], defaults: FlagDefaults = {}): Command {
-  for (const name of names) {
-    const spec: RunFlagSpec = RUN_FLAGS[name];
-    const schema = fieldSchema(spec.path);
-    const kebab = spec.name ?? spec.path.split('.').pop()!.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-    const meta = (schema.meta() ?? {}) as { description?: string; off?: string };
-    const description = meta.description ?? '';
-    if (spec.switch) {
-      if (spec.switch !== 'off') cmd.addOption(new Option(`--${kebab}`, description));
-      if (spec.switch !== 'on') cmd.addOption(new Option(`--no-${kebab}`, meta.off ?? description));
-      continue;
-    }
-    let shown = valueAt(defaults, spec.path);
-    if (shown === undefined) {
-      const d = schema.safeParse(undefined);
-      shown = d.success ? d.data : undefined;
-    }
-    const help = shown === undefined ? description : `${description} (default ${(spec.show ?? showValue)(shown)})`;
-    const flag = `--${kebab}`;
-    cmd.addOption(new Option(`${flag} ${spec.value}`, help).argParser((text: string) => readValue(spec, schema, flag, text)));
+function runFlagOptions(name: RunFlagName, defaults: FlagDefaults): Option[] {
+  const spec: RunFlagSpec = RUN_FLAGS[name];
+  const schema = fieldSchema(spec.path);
+  const kebab = spec.name ?? spec.path.split('.').pop()!.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+  const meta = (schema.meta() ?? {}) as { description?: string; off?: string };
+  const description = meta.description ?? '';
+  if (spec.switch) {
+    const options: Option[] = [];
+    if (spec.switch !== 'off') options.push(new Option(`--${kebab}`, description));
+    if (spec.switch !== 'on') options.push(new Option(`--no-${kebab}`, meta.off ?? description));
+    return options;
   }
+  let shown = valueAt(defaults, spec.path);
+  if (shown === undefined) {
+    const d = schema.safeParse(undefined);
+    shown = d.success ? d.data : undefined;
+  }
+  const help = shown === undefined ? description : `${description} (default ${(spec.show ?? showValue)(shown)})`;
+  const flag = `--${kebab}`;
+  return [new Option(`${flag} ${spec.value}`, help).argParser((text: string) => readValue(spec, schema, flag, text))];
+}
+
+/** The flag of one run option that takes a value, for a command's `addOption`. */
+export function runFlag(name: RunFlagName, defaults: FlagDefaults = {}): Option {
+  const [option, other] = runFlagOptions(name, defaults);
+  if (other) throw new Error(`${name} is a switch with two flags: use addRunFlags`);
+  return option;
+}
+
+/** Add the flags of these run options to a command, in this order. */
+export function addRunFlags(cmd: Command, names: RunFlagName[], defaults: FlagDefaults = {}): Command {
+  for (const name of names) for (const option of runFlagOptions(name, defaults)) cmd.addOption(option);
   return cmd;
 }
 

@@ -16,8 +16,8 @@ import { PRESETS, mergeSpecs, resolveRun, type ResolvedRun, type RunSpec } from 
 import { WasmBackend, describeBackend, disposeBackend, loadBackend, type Backend, type BackendName } from '../tensor/index.js';
 import type { Callback } from '../train/callbacks.js';
 import { earlyStoppingSchema, type EarlyStoppingOptions } from '../train/options.js';
-import { addFlag, addReadFlags, loadOptionsFrom, readJsonFile } from './options.js';
-import { NETWORK_FLAGS, PREPARE_FLAGS, addRunFlags, runOptionsGiven, type RunFlagName } from './run-flags.js';
+import { addReadFlags, flag, loadOptionsFrom, readJsonFile } from './options.js';
+import { NETWORK_FLAGS, PREPARE_FLAGS, addRunFlags, runFlag, runOptionsGiven, type RunFlagName } from './run-flags.js';
 
 /** What train's flags that are not run options hold, as commander hands them over. */
 interface TrainFlags {
@@ -42,75 +42,79 @@ const CLI_DEFAULT_RUN = resolveRun(mergeSpecs(PRESETS.default, { train: { earlyS
 const TRAIN_FLAGS: RunFlagName[] = ['epochs', 'seed', ...NETWORK_FLAGS, ...PREPARE_FLAGS];
 
 export function registerTrainCommands(program: Command): void {
-  const train = program.command('train').description('train a model, evaluate it once on the test set, and write a report folder');
-  addFlag(train, 'data', { default: 'fashion-mnist' });
-  addFlag(train, 'preset', { default: 'default' });
-  addFlag(train, 'config');
-  addFlag(train, 'valData');
-  addFlag(train, 'out', { help: 'output folder (default runs/<time>-<preset>)' });
+  const train = program
+    .command('train')
+    .description('train a model, evaluate it once on the test set, and write a report folder')
+    .addOption(flag('data', { default: 'fashion-mnist' }))
+    .addOption(flag('preset', { default: 'default' }))
+    .addOption(flag('config'))
+    .addOption(flag('valData'))
+    .addOption(flag('out', { help: 'output folder (default runs/<time>-<preset>)' }));
   addRunFlags(train, TRAIN_FLAGS, CLI_DEFAULT_RUN);
   addReadFlags(train);
-  addFlag(train, 'overwrite');
-  addFlag(train, 'backend', { default: 'auto' });
-  addFlag(train, 'threads', { default: 'auto' });
-  addFlag(train, 'quiet');
-  train.action(async (flags: TrainFlags, cmd: Command) => {
-    const spec = await specFromFlags(flags, runOptionsGiven(cmd, TRAIN_FLAGS));
-    const out = flags.out ?? join('runs', `${timestamp()}-${flags.config ? 'config' : flags.preset}`);
-    const result = await runWithProgress({
-      source: flags.data,
-      spec,
-      out,
-      title: `${flags.config ? flags.config : `the study's ${flags.preset} model`} on ${flags.data}`,
-      backend: flags.backend,
-      threads: flags.threads,
-      quiet: flags.quiet,
-      load: loadOptionsFrom(cmd),
-      valSource: flags.valData,
-      overwrite: flags.overwrite,
-    });
-    printSummary(result);
-    result.model.dispose();
-    disposeBackend(result.kernels);
-  });
-
-  const reproduce = program
-    .command('reproduce')
-    .description("the study end to end on built-in Fashion-MNIST reduced to 128 features: the default model, then the final model, each with early stopping, then the final model's test report");
-  addFlag(reproduce, 'out', { help: 'output folder', default: join('runs', 'study') });
-  addRunFlags(reproduce, ['epochs', 'seed'], CLI_DEFAULT_RUN);
-  addFlag(reproduce, 'backend', { default: 'auto' });
-  addFlag(reproduce, 'overwrite');
-  addFlag(reproduce, 'threads', { default: 'auto' });
-  reproduce.action(async (flags: { out: string; epochs?: number; seed?: number; backend: BackendName; overwrite?: boolean; threads: number | 'auto' }) => {
-    const results: FolderRun[] = [];
-    for (const preset of ['default', 'final'] as const) {
-      process.stdout.write(`\n== the study's ${preset} model ==\n`);
-      const spec = resolveRun(
-        mergeSpecs(PRESETS[preset], {
-          train: { epochs: flags.epochs, seed: flags.seed, earlyStopping: CLI_EARLY_STOPPING },
-          data: { pca: 128, scale: 'standard' },
-        }),
-      );
+  train
+    .addOption(flag('overwrite'))
+    .addOption(flag('backend', { default: 'auto' }))
+    .addOption(flag('threads', { default: 'auto' }))
+    .addOption(flag('quiet'))
+    .action(async (flags: TrainFlags, cmd: Command) => {
+      const spec = await specFromFlags(flags, runOptionsGiven(cmd, TRAIN_FLAGS));
+      const out = flags.out ?? join('runs', `${timestamp()}-${flags.config ? 'config' : flags.preset}`);
       const result = await runWithProgress({
-        source: 'fashion-mnist',
+        source: flags.data,
         spec,
-        out: join(flags.out, preset),
-        title: `The study's ${preset} model on Fashion-MNIST (128 PCA features)`,
+        out,
+        title: `${flags.config ? flags.config : `the study's ${flags.preset} model`} on ${flags.data}`,
         backend: flags.backend,
         threads: flags.threads,
-        kernels: results[0]?.kernels,
-        prepared: results[0]?.prepared,
+        quiet: flags.quiet,
+        load: loadOptionsFrom(cmd),
+        valSource: flags.valData,
         overwrite: flags.overwrite,
       });
-      results.push(result);
-    }
-    process.stdout.write('\n' + compareLine(results) + '\n');
-    printSummary(results[1]);
-    process.stdout.write(`default model report: ${join(results[0].out, 'report.html')}\n`);
-    for (const r of results) r.model.dispose();
-    disposeBackend(results[0].kernels);
-  });
+      printSummary(result);
+      result.model.dispose();
+      disposeBackend(result.kernels);
+    });
+
+  program
+    .command('reproduce')
+    .description("the study end to end on built-in Fashion-MNIST reduced to 128 features: the default model, then the final model, each with early stopping, then the final model's test report")
+    .addOption(flag('out', { help: 'output folder', default: join('runs', 'study') }))
+    .addOption(runFlag('epochs', CLI_DEFAULT_RUN))
+    .addOption(runFlag('seed', CLI_DEFAULT_RUN))
+    .addOption(flag('backend', { default: 'auto' }))
+    .addOption(flag('overwrite'))
+    .addOption(flag('threads', { default: 'auto' }))
+    .action(async (flags: { out: string; epochs?: number; seed?: number; backend: BackendName; overwrite?: boolean; threads: number | 'auto' }) => {
+      const results: FolderRun[] = [];
+      for (const preset of ['default', 'final'] as const) {
+        process.stdout.write(`\n== the study's ${preset} model ==\n`);
+        const spec = resolveRun(
+          mergeSpecs(PRESETS[preset], {
+            train: { epochs: flags.epochs, seed: flags.seed, earlyStopping: CLI_EARLY_STOPPING },
+            data: { pca: 128, scale: 'standard' },
+          }),
+        );
+        const result = await runWithProgress({
+          source: 'fashion-mnist',
+          spec,
+          out: join(flags.out, preset),
+          title: `The study's ${preset} model on Fashion-MNIST (128 PCA features)`,
+          backend: flags.backend,
+          threads: flags.threads,
+          kernels: results[0]?.kernels,
+          prepared: results[0]?.prepared,
+          overwrite: flags.overwrite,
+        });
+        results.push(result);
+      }
+      process.stdout.write('\n' + compareLine(results) + '\n');
+      printSummary(results[1]);
+      process.stdout.write(`default model report: ${join(results[0].out, 'report.html')}\n`);
+      for (const r of results) r.model.dispose();
+      disposeBackend(results[0].kernels);
+    });
 }
 
 /**

@@ -4,12 +4,12 @@ import { classCounts, countClasses, type Dataset, type PrepStep } from '../data/
 import { formatCount, formatPercent, formatSignificant } from '../format.js';
 import { writeNpy } from '../data/npy.js';
 import { countNulls, describeColumns } from '../data/nulls.js';
-import { prepare, type PrepareOptions } from '../data/prepare.js';
+import { PREPARE_DEFAULTS, prepare, type PrepareOptions } from '../data/prepare.js';
 import { loadSource } from '../data/files.js';
 import type { LoadOptions } from '../data/source.js';
-import { ConfigError } from '../errors.js';
 import { ensureWritableDir, writeFileAtomic } from '../io/files.js';
-import { addReadOptions, loadOptionsFrom, parse, type ReadFlags } from './options.js';
+import { addReadFlags, flag, loadOptionsFrom } from './options.js';
+import { runFlag, runOptionsGiven } from './run-flags.js';
 
 /** What `data info` reports about one part (train or test) of a source. */
 export interface PartInfo {
@@ -120,44 +120,34 @@ export async function exportSource(source: string, o: ExportOptions): Promise<{ 
   return { files, steps };
 }
 
-function parseChoice<T extends string>(flag: string, allowed: readonly T[]) {
-  return (v: string): T => {
-    if (!(allowed as readonly string[]).includes(v)) throw new ConfigError(flag, v, allowed.map((a) => `'${a}'`).join(', '));
-    return v as T;
-  };
-}
-
+/** What `data export` does unless told otherwise: no scaling, unlike a run. */
+const EXPORT_DEFAULTS = { data: { ...PREPARE_DEFAULTS, scale: 'none' } };
 
 /** Add `data info` and `data export` to the command line. */
 export function registerDataCommands(program: Command): void {
   const data = program.command('data').description('inspect data sources and export them in the study\'s .npy layout');
 
-  addReadOptions(
+  addReadFlags(
     data
       .command('info <source>')
       .description('print shapes, dtypes, value range, NaN/infinite counts and class balance of a data source')
-      .option('--json', 'print the information as JSON'),
-  ).action(async (source: string, flags: ReadFlags & { json?: boolean }) => {
-    const info = await describeSource(source, loadOptionsFrom(flags));
+      .addOption(flag('json')),
+  ).action(async (source: string, flags: { json?: boolean }, cmd: Command) => {
+    const info = await describeSource(source, loadOptionsFrom(cmd));
     process.stdout.write(`${flags.json ? JSON.stringify(info, null, 2) : formatSourceInfo(info)}\n`);
   });
 
-  addReadOptions(
+  addReadFlags(
     data
       .command('export <source>')
       .description('write a source as train_data.npy, train_label.npy, test_data.npy, test_label.npy (the study\'s layout), optionally scaled and reduced by PCA fitted on the training rows')
-      .requiredOption('--out <dir>', 'folder to write into (created if needed)')
-      .option('--pca <k>', 'reduce to k principal components fitted on the training rows ("none" to keep all)', parse.pca)
-      .option('--scale <how>', 'scaling fitted on the training rows before PCA: none (default) | standard | minmax', parseChoice('--scale', ['none', 'standard', 'minmax'] as const))
-      .option('--nulls <how>', 'rows with NaN/infinite values: drop (default, reported) | refuse', parseChoice('--nulls', ['drop', 'refuse'] as const)),
-  ).action(async (source: string, flags: ReadFlags & { out: string; pca?: number | 'none'; scale?: ExportOptions['scale']; nulls?: ExportOptions['nulls'] }) => {
-    const { files, steps } = await exportSource(source, {
-      ...loadOptionsFrom(flags),
-      out: flags.out,
-      pca: flags.pca === 'none' ? null : flags.pca,
-      scale: flags.scale,
-      nulls: flags.nulls,
-    });
+      .addOption(flag('out', { required: true, help: 'folder to write into (created if needed)' }))
+      .addOption(runFlag('pca', EXPORT_DEFAULTS))
+      .addOption(runFlag('scale', EXPORT_DEFAULTS))
+      .addOption(runFlag('nulls', EXPORT_DEFAULTS)),
+  ).action(async (source: string, flags: { out: string }, cmd: Command) => {
+    const { pca, scale, nulls } = runOptionsGiven(cmd, ['pca', 'scale', 'nulls']).data ?? {};
+    const { files, steps } = await exportSource(source, { ...loadOptionsFrom(cmd), out: flags.out, pca, scale, nulls });
     for (const s of steps) process.stdout.write(`${s.summary}\n`);
     for (const f of files) process.stdout.write(`wrote ${f}\n`);
   });

@@ -9,7 +9,7 @@ import { formatCount, formatFixed } from '../format.js';
 import { writeFileAtomic } from '../io/files.js';
 import { loadModel, saveModel } from '../run/folder.js';
 import { VERSION } from './version.js';
-import { readJsonFile } from './options.js';
+import { flag, readJsonFile } from './options.js';
 
 const FORMATS = ['onnx', 'safetensors'] as const;
 type ExportFormat = (typeof FORMATS)[number];
@@ -39,9 +39,9 @@ export function registerExportCommands(program: Command): void {
   program
     .command('export')
     .description('write a saved model as ONNX (pre-processing inside) or as PyTorch safetensors weights')
-    .requiredOption('--model <file>', 'model.json written by train, study, import or the playground')
-    .requiredOption('--out <file>', 'the file to write (model.onnx, weights.safetensors)')
-    .option('--format <name>', 'onnx | safetensors (default: from the --out extension)')
+    .addOption(flag('model', { required: true }))
+    .addOption(flag('out', { required: true, help: 'the file to write (model.onnx, weights.safetensors)' }))
+    .addOption(flag('format'))
     .action(async (flags: { model: string; out: string; format?: string }) => {
       const format = formatOf(flags.format, flags.out);
       const m = await loadModel(flags.model);
@@ -80,9 +80,9 @@ export function registerExportCommands(program: Command): void {
     .command('import')
     .description('turn PyTorch weights (an nn.Sequential state_dict as .safetensors or .npz) into an mlplab model file')
     .argument('<weights>', 'weights.safetensors (safetensors.torch.save_file) or weights.npz (numpy.savez of the tensors)')
-    .requiredOption('--network <file>', 'JSON: the network object of a run config ({"widths": [...], "activations", "batchNorm", "dropout"}) or a whole run config')
-    .requiredOption('--out <file>', 'the model.json to write')
-    .option('--class-names <names>', 'comma-separated class names, in label order (default: from the file, else 0..K-1)')
+    .addOption(flag('network', { required: true }))
+    .addOption(flag('out', { required: true, help: 'the model.json to write' }))
+    .addOption(flag('classNames'))
     .action(async (weights: string, flags: { network: string; out: string; classNames?: string }) => {
       const network = await readJsonFile(flags.network, 'network');
       let bytes: Uint8Array;

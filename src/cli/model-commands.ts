@@ -11,8 +11,8 @@ import { loadModel } from '../run/folder.js';
 import type { ModelFileContents } from '../run/model-file.js';
 import { predictionsCsv } from '../run/predictions.js';
 import { evaluateClassifier } from '../run/train.js';
-import { coreCount, disposeBackend, loadBackend, type Backend, type BackendName } from '../tensor/index.js';
-import { addReadOptions, loadOptionsFrom, parse, type ReadFlags } from './options.js';
+import { disposeBackend, loadBackend, type Backend, type BackendName } from '../tensor/index.js';
+import { addReadFlags, flag, loadOptionsFrom } from './options.js';
 
 /** Raw features -> what the network takes, checking the width first so errors speak of the user's file. */
 function toModelInputs(m: ModelFileContents, features: Float32Array, rows: number, cols: number, file: string, backend: Backend): Float32Array {
@@ -23,7 +23,7 @@ function toModelInputs(m: ModelFileContents, features: Float32Array, rows: numbe
   return m.pipeline ? m.pipeline.transform(features, rows, backend) : features;
 }
 
-interface ModelFlags extends ReadFlags {
+interface ModelFlags {
   model: string;
   backend: BackendName;
   maxModelSize?: number;
@@ -35,25 +35,24 @@ function loadModelFrom(flags: ModelFlags, backend: Backend): Promise<ModelFileCo
 }
 
 function addModelOptions(cmd: Command): Command {
-  return cmd
-    .requiredOption('--model <file>', 'model.json written by train, study or the playground')
-    .option('--max-model-size <size>', 'refuse a larger model file before reading it, e.g. 500MB (default 256MB)', parse.size('--max-model-size'));
+  return cmd.addOption(flag('model', { required: true })).addOption(flag('maxModelSize'));
 }
 
 export function registerModelCommands(program: Command): void {
   const evaluate = addModelOptions(program.command('evaluate').description("score a saved model on a data source's test set (or all its rows if it has none)"))
-    .option('--data <source>', 'data source (see train --help)', 'fashion-mnist')
-    .option('--out <dir>', 'also write metrics.json and predictions.csv here')
-    .option('--backend <name>', 'auto | wasm | reference', parse.backend, 'auto')
-    .option('--threads <n>', `threads for the kernels: auto (one per core) or 1 to ${coreCount()}`, parse.threads, 'auto');
-  addReadOptions(evaluate).action(async (flags: ModelFlags & { data: string; out?: string; threads: number | 'auto' }) => {
+
+    .addOption(flag('data', { default: 'fashion-mnist' }))
+    .addOption(flag('out', { help: 'also write metrics.json and predictions.csv here' }))
+    .addOption(flag('backend', { default: 'auto' }))
+    .addOption(flag('threads', { default: 'auto' }));
+  addReadFlags(evaluate).action(async (flags: ModelFlags & { data: string; out?: string; threads: number | 'auto' }, cmd: Command) => {
     if (flags.out) await ensureWritableDir(flags.out);
     const backend = await loadBackend(flags.backend, { threads: flags.threads, memoryBytes: SHARED_MEMORY_BYTES });
     const m = await loadModelFrom(flags, backend);
     try {
       // The data's labels are mapped onto the model's classes, by value (1990, 2000, ...) or by name.
       const classes = { names: m.classNames, ...(m.classValues ? { values: m.classValues } : {}) };
-      const raw = await loadSource(flags.data, { ...loadOptionsFrom(flags), classes });
+      const raw = await loadSource(flags.data, { ...loadOptionsFrom(cmd), classes });
       const part = raw.test ?? raw.train;
       const which = raw.test ? 'test set' : 'all rows (the source has no test set)';
       const x = toModelInputs(m, part.features, part.rows, part.cols, part.source ?? flags.data, backend);
@@ -77,15 +76,16 @@ export function registerModelCommands(program: Command): void {
   });
 
   const predict = addModelOptions(program.command('predict').description('predict classes for new rows with a saved model'))
-    .requiredOption('--input <file>', 'features as .npy or IDX (rows x features) or .csv (numbers only, optional header)')
-    .requiredOption('--out <file>', 'predictions: .csv (index, class, name, probabilities) or .npy (class per row: the label values the model was trained on)')
-    .option('--backend <name>', 'auto | wasm | reference', parse.backend, 'auto')
-    .option('--threads <n>', `threads for the kernels: auto (one per core) or 1 to ${coreCount()}`, parse.threads, 'auto');
-  addReadOptions(predict, { labels: false }).action(async (flags: ModelFlags & { input: string; out: string; threads: number | 'auto' }) => {
+
+    .addOption(flag('input', { required: true }))
+    .addOption(flag('out', { required: true, help: 'predictions: .csv (index, class, name, probabilities) or .npy (class per row: the label values the model was trained on)' }))
+    .addOption(flag('backend', { default: 'auto' }))
+    .addOption(flag('threads', { default: 'auto' }));
+  addReadFlags(predict, { labels: false }).action(async (flags: ModelFlags & { input: string; out: string; threads: number | 'auto' }, cmd: Command) => {
     const backend = await loadBackend(flags.backend, { threads: flags.threads, memoryBytes: SHARED_MEMORY_BYTES });
     const m = await loadModelFrom(flags, backend);
     try {
-      const input = await loadFeatures(flags.input, loadOptionsFrom(flags));
+      const input = await loadFeatures(flags.input, loadOptionsFrom(cmd));
       refuseNonFinite(input.features, input.rows, input.cols, flags.input);
       const x = toModelInputs(m, input.features, input.rows, input.cols, flags.input, backend);
       const probs = m.model.predictProba(x, input.rows);

@@ -1,38 +1,22 @@
 import { readFile } from 'node:fs/promises';
-import type { Command } from 'commander';
-import { ConfigError } from '../errors.js';
-import { describeFsError } from '../io/files.js';
+import { Option, type Command } from 'commander';
+import { INFLATE_DEFAULTS, INFLATE_FLOOR, inflateLimitsSchema } from '../data/inflate.js';
 import type { LoadOptions } from '../data/source.js';
+import { ConfigError } from '../errors.js';
+import { formatBytes } from '../format.js';
+import { describeFsError } from '../io/files.js';
 import { coreCount, type BackendName } from '../tensor/index.js';
+import { defaultWorkers } from '../tune/exec/pool.js';
+import { isPostgresUrl } from '../tune/storage/postgres.js';
+import { parseConfig } from '../validate.js';
+import { CSV_FLAGS, addRunFlags, runOptionsGiven } from './run-flags.js';
 
-/** Parsers for option values: a bad value is a ConfigError naming the flag. */
+/** Parsers of the flags that are not run options: a bad value is a ConfigError naming the flag. */
 export const parse = {
   int: (flag: string) => (v: string) => {
     const n = Number(v);
     if (!/^-?\d+$/.test(v.trim()) || !Number.isSafeInteger(n)) throw new ConfigError(flag, v, 'a whole number');
     return n;
-  },
-  number: (flag: string) => (v: string) => {
-    const n = Number(v);
-    if (v.trim() === '' || !Number.isFinite(n)) throw new ConfigError(flag, v, 'a finite number');
-    return n;
-  },
-  intList: (flag: string) => (v: string) =>
-    v.split(',').map((s) => {
-      const n = Number(s);
-      if (!/^\d+$/.test(s.trim())) throw new ConfigError(flag, v, 'comma-separated whole numbers, like 128,64');
-      return n;
-    }),
-  numberOrList: (flag: string) => (v: string) => {
-    const parts = v.split(',').map((s) => Number(s));
-    if (parts.some((n, i) => !Number.isFinite(n) || v.split(',')[i].trim() === '')) {
-      throw new ConfigError(flag, v, 'a number or comma-separated numbers, like 0.5 or 0.5,0.2');
-    }
-    return parts.length === 1 ? parts[0] : parts;
-  },
-  list: (v: string) => {
-    const parts = v.split(',').map((s) => s.trim());
-    return parts.length === 1 ? parts[0] : parts;
   },
   backend: (v: string): BackendName => {
     if (v !== 'auto' && v !== 'wasm' && v !== 'reference') throw new ConfigError('--backend', v, 'auto, wasm or reference');
@@ -47,15 +31,6 @@ export const parse = {
     if (!/^-?\d+$/.test(v.trim()) || !Number.isSafeInteger(n) || n < 1 || n > cores) throw new ConfigError('--threads', v, expected);
     return n;
   },
-  /** A number of components, or 'none' (commander turns a parser's null into "", so null is made later). */
-  pca: (v: string): number | 'none' => {
-    if (v === 'none' || v === 'off') return 'none';
-    const n = parse.int('--pca')(v);
-    if (n < 1) throw new ConfigError('--pca', v, 'a number of components >= 1, or "none"');
-    return n;
-  },
-  /** A column name, or an index when it is a whole number (negative counts from the end). */
-  labelColumn: (v: string): string | number => (/^-?\d+$/.test(v.trim()) ? Number(v) : v),
   /** A size in bytes: 2000000, 500MB, 2GB (decimal units; KiB, MiB and GiB are binary). */
   size: (flag: string) => (v: string) => {
     const m = /^\s*(\d+(?:\.\d+)?)\s*(B|kB|KB|MB|GB|TB|KiB|MiB|GiB|TiB)?\s*$/i.exec(v);
@@ -64,7 +39,86 @@ export const parse = {
     if (!Number.isSafeInteger(n) || n < 1) throw new ConfigError(flag, v, 'a size such as 500MB, 2GB or a number of bytes');
     return n;
   },
+  lease: (v: string): number => {
+    const n = Number(v);
+    if (v.trim() === '' || !Number.isFinite(n) || n <= 0 || n > 3600) throw new ConfigError('--lease', v, 'a number of seconds > 0 and <= 3600');
+    return n;
+  },
+  storage: (v: string): string => {
+    if (!isPostgresUrl(v)) {
+      throw new ConfigError('--storage', v, 'a PostgreSQL URL such as postgresql://user:password@host:5432/db (leave --storage out to keep the study in its --out folder)');
+    }
+    return v;
+  },
 };
+
+interface FlagSpec {
+  /** commander's flags and value placeholder: `--out <path>`, `--quiet`, `--no-html`. */
+  flags: string;
+  help: string;
+  parse?: (v: string) => unknown;
+}
+
+const cores = coreCount();
+
+/**
+ * The flags that are not run options (those are built from their schemas in run-flags.ts):
+ * where data comes from and results go, the kernels, the model files, the study's workers.
+ */
+export const FLAGS = {
+  data: { flags: '--data <source>', help: 'fashion-mnist | a folder with train_data.npy, train_label.npy, test_data.npy, test_label.npy | data.npy,labels.npy | file.csv' },
+  valData: { flags: '--val-data <source>', help: 'labelled data used whole for validation instead of holding out --val-fraction of the training rows' },
+  preset: { flags: '--preset <name>', help: "the study's models: default (64,64 GELU/ReLU, dropout 0.5) | final (128,64 ReLU, dropout 0.2); the defaults shown for the flags below are default's" },
+  config: { flags: '--config <file>', help: 'JSON run config {network, train, data}; overrides the preset, flags override it' },
+  out: { flags: '--out <path>', help: 'where to write' },
+  overwrite: { flags: '--overwrite', help: 'replace an existing run folder (as a whole, once its run is complete)' },
+  quiet: { flags: '--quiet', help: 'print only the final summary' },
+  backend: { flags: '--backend <name>', help: 'kernels: auto (WebAssembly SIMD where available) | wasm | reference; a study records it and every worker uses it', parse: parse.backend },
+  threads: {
+    flags: '--threads <n>',
+    help:
+      `threads for the kernels: auto (one per core, here ${cores}) or 1 to ${cores}; results are the same for every count. ` +
+      `In a study, per trial: workers x threads may not exceed the cores; unset, the study file's "threads", else the cores divided among the workers`,
+    parse: parse.threads,
+  },
+  maxInflateRatio: {
+    flags: '--max-inflate-ratio <n>',
+    help: `a compressed file may inflate to n times its size (default ${INFLATE_DEFAULTS.ratio}, at least ${formatBytes(INFLATE_FLOOR)})`,
+    parse: (v: string) => parseConfig(inflateLimitsSchema.shape.ratio, v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : v, '--max-inflate-ratio'),
+  },
+  maxInflated: { flags: '--max-inflated <size>', help: `and to at most this many bytes, e.g. 2GB or 500MB (default ${formatBytes(INFLATE_DEFAULTS.maxBytes)})`, parse: parse.size('--max-inflated') },
+  model: { flags: '--model <file>', help: 'model.json written by train, study, import or the playground' },
+  maxModelSize: { flags: '--max-model-size <size>', help: 'refuse a larger model file before reading it, e.g. 500MB (default 256MB)', parse: parse.size('--max-model-size') },
+  input: { flags: '--input <file>', help: 'features as .npy or IDX (rows x features) or .csv (numbers only, optional header)' },
+  format: { flags: '--format <name>', help: 'onnx | safetensors (default: from the --out extension)' },
+  network: { flags: '--network <file>', help: 'JSON: the network object of a run config ({"widths": [...], "activations", "batchNorm", "dropout"}) or a whole run config' },
+  classNames: { flags: '--class-names <names>', help: 'comma-separated class names, in label order (default: from the file, else 0..K-1)' },
+  json: { flags: '--json', help: 'print the information as JSON' },
+  workers: { flags: '--workers <n>', help: `worker threads training trials in parallel here (default: one per core, here ${defaultWorkers()})`, parse: parse.int('--workers') },
+  storage: {
+    flags: '--storage <url>',
+    help: 'PostgreSQL URL (postgresql://user:password@host:5432/db) holding the study, so workers on other machines can join; study creates the study there, or joins it when it exists with the same config',
+    parse: parse.storage,
+  },
+  lease: { flags: '--lease <seconds>', help: 'a worker that does not renew its claim on a trial for this long loses it to another', parse: parse.lease },
+  study: { flags: '--study <name>', help: 'work on this study only (default: every unfinished study, oldest first)' },
+  html: { flags: '--no-html', help: 'skip report.html and figures (Table 1 and study.json are still written)' },
+} satisfies Record<string, FlagSpec>;
+
+export type FlagName = keyof typeof FLAGS;
+
+/**
+ * A flag declared in FLAGS, for a command's `addOption`, with this command's default or
+ * requirement; a command says what its `--out` (or a worker's `--data`) is with `help`.
+ */
+export function flag(name: FlagName, o: { default?: unknown; required?: boolean; help?: string } = {}): Option {
+  const spec: FlagSpec = FLAGS[name];
+  const option = new Option(spec.flags, o.help ?? spec.help);
+  if (spec.parse) option.argParser(spec.parse);
+  if (o.default !== undefined) option.default(o.default);
+  if (o.required) option.makeOptionMandatory();
+  return option;
+}
 
 /** Read and parse a JSON config file; errors name the file. */
 export async function readJsonFile(path: string, what: string): Promise<unknown> {
@@ -81,56 +135,21 @@ export async function readJsonFile(path: string, what: string): Promise<unknown>
   }
 }
 
-/** Options about the data source and its pre-processing, for train. */
-export function addDataOptions(cmd: Command): Command {
-  cmd
-    .option('--pca <k>', 'reduce features to k principal components fitted on the training part ("none" to keep all)', parse.pca)
-    .option('--scale <how>', 'feature scaling fitted on the training part: standard | minmax | none')
-    .option('--val-fraction <f>', 'fraction of the training rows held out (stratified, seeded) for validation; default 0.1', parse.number('--val-fraction'))
-    .option('--nulls <how>', 'rows with NaN/infinite values: drop (default, reported) | refuse');
-  return addReadOptions(cmd);
+/** The flags of every command that reads data: the CSV options (without the label column for unlabelled rows) and the inflate budget. */
+export function addReadFlags(cmd: Command, o: { labels?: boolean } = {}): Command {
+  return addRunFlags(cmd, o.labels === false ? CSV_FLAGS.filter((f) => f !== 'labelColumn') : CSV_FLAGS)
+    .addOption(flag('maxInflateRatio'))
+    .addOption(flag('maxInflated'));
 }
 
-/** The CSV options and the inflate budget, the same on every command that reads data. */
-export function addReadOptions(cmd: Command, o: { labels?: boolean } = {}): Command {
-  if (o.labels !== false) {
-    cmd.option('--label-column <name|index>', 'CSV: the label column, by header name or 0-based index, -1 for the last (default: label/class/target/y, else the last)', parse.labelColumn);
-  }
-  return cmd
-    .option('--header', 'CSV: the first line is a header (default: detected)')
-    .option('--no-header', 'CSV: the first line is data')
-    .option('--delimiter <char>', 'CSV: field separator, \\t for tab (default: detected)')
-    .option('--skip-rows <n>', 'CSV: lines before the table to skip (a preamble, such as the line of counts in scikit-learn\'s bundled CSVs)', parse.int('--skip-rows'))
-    .option('--max-inflate-ratio <n>', 'a compressed file may inflate to n times its size (default 20, at least 64 MB)', parse.number('--max-inflate-ratio'))
-    .option('--max-inflated <size>', 'and to at most this many bytes, e.g. 2GB or 500MB (default 2GB)', parse.size('--max-inflated'));
-}
-
-/** What addReadOptions adds, as commander hands it over. */
-export interface ReadFlags {
-  labelColumn?: string | number;
-  header?: boolean;
-  delimiter?: string;
-  skipRows?: number;
-  maxInflateRatio?: number;
-  maxInflated?: number;
-}
-
-/** Reading options from the flags added by addReadOptions. */
-export function loadOptionsFrom(flags: ReadFlags): LoadOptions {
-  const o: LoadOptions = {};
-  if (flags.labelColumn !== undefined) o.labelColumn = flags.labelColumn;
-  if (flags.header !== undefined) o.header = flags.header;
-  if (flags.delimiter !== undefined) o.delimiter = flags.delimiter === '\\t' ? '\t' : flags.delimiter;
-  if (flags.skipRows !== undefined) o.skipRows = flags.skipRows;
-  if (flags.maxInflateRatio !== undefined || flags.maxInflated !== undefined) {
+/** Reading options from the flags added by addReadFlags. */
+export function loadOptionsFrom(cmd: Command): LoadOptions {
+  const o: LoadOptions = { ...runOptionsGiven(cmd, CSV_FLAGS).load };
+  const { maxInflateRatio, maxInflated } = cmd.opts<{ maxInflateRatio?: number; maxInflated?: number }>();
+  if (maxInflateRatio !== undefined || maxInflated !== undefined) {
     o.limits = {};
-    if (flags.maxInflateRatio !== undefined) o.limits.ratio = flags.maxInflateRatio;
-    if (flags.maxInflated !== undefined) o.limits.maxBytes = flags.maxInflated;
+    if (maxInflateRatio !== undefined) o.limits.ratio = maxInflateRatio;
+    if (maxInflated !== undefined) o.limits.maxBytes = maxInflated;
   }
   return o;
-}
-
-/** `--overwrite`, for commands that write a run folder. */
-export function addOverwriteOption(cmd: Command): Command {
-  return cmd.option('--overwrite', 'replace the output folder if it exists (it is replaced as a whole, once the run is complete)');
 }

@@ -15,12 +15,12 @@ import { formatTable1Text } from '../tune/report/text.js';
 import { comparisonSentence } from '../tune/report/wording.js';
 import { loadStudyBackend, recordKernels } from '../tune/study/kernels.js';
 import { DEFAULT_LEASE_SECONDS, type StudyRecord } from '../tune/storage/types.js';
-import { PostgresStorage, isPostgresUrl } from '../tune/storage/postgres.js';
+import { PostgresStorage } from '../tune/storage/postgres.js';
 import { studyConflict } from '../tune/storage/problems.js';
 import { STUDY_FILES } from '../tune/storage/folder.js';
 import { SqliteStorage } from '../tune/storage/sqlite.js';
 import { runStudy, runWorker } from '../tune/study/study.js';
-import { parse, readJsonFile } from './options.js';
+import { flag, readJsonFile } from './options.js';
 
 interface StudyFlags {
   workers?: number;
@@ -41,13 +41,9 @@ interface WorkerFlags {
   threads?: number | 'auto';
 }
 
-const STORAGE_HELP = 'PostgreSQL URL (postgresql://user:password@host:5432/db) holding the study, so workers on other machines can join';
-
 function checkWorkers(n: number | undefined): void {
   if (n !== undefined && n < 1) throw new ConfigError('--workers', n, 'a number of workers >= 1');
 }
-
-const THREADS_HELP = `kernel threads per trial: auto or a whole number; workers x threads may not exceed the cores (default: the study file's "threads", else the ${coreCount()} cores divided among the workers)`;
 
 /** `--threads` checked against the workers before any data is loaded. */
 function checkThreads(threads: number | 'auto' | undefined, workers: number | undefined): void {
@@ -58,19 +54,6 @@ function checkThreads(threads: number | 'auto' | undefined, workers: number | un
     if (e instanceof ConfigError) throw new ConfigError('--threads', threads, e.expected);
     throw e;
   }
-}
-
-function parseLease(v: string): number {
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n) || n <= 0 || n > 3600) throw new ConfigError('--lease', v, 'a number of seconds > 0 and <= 3600');
-  return n;
-}
-
-function parseStorage(v: string): string {
-  if (!isPostgresUrl(v)) {
-    throw new ConfigError('--storage', v, 'a PostgreSQL URL such as postgresql://user:password@host:5432/db (leave --storage out to keep the study in its --out folder)');
-  }
-  return v;
 }
 
 /** Connect to the study database, reporting reconnections on stderr. */
@@ -102,13 +85,13 @@ export function registerStudyCommand(program: Command): void {
     .command('study')
     .description('run a tuning study (one-at-a-time, grid or random search over factors with several seeds per configuration, or TPE or random search over a space with pruning); running it again resumes')
     .argument('<config>', 'study file (JSON): data, base model, factors and values (or a space of ranges), strategy, seeds, pruner; see examples/seed-study.json and examples/fashion-best.json')
-    .option('--workers <n>', `worker threads training trials in parallel here (default: one per core, here ${defaultWorkers()})`, parse.int('--workers'))
-    .option('--out <dir>', 'study folder: reports, and the results database without --storage (default studies/<name>); the same folder resumes')
-    .option('--storage <url>', `${STORAGE_HELP}; the study is created there, or joined when it exists with the same config`, parseStorage)
-    .option('--lease <seconds>', `a worker that does not renew its claim on a trial for this long loses it to another`, parseLease, DEFAULT_LEASE_SECONDS)
-    .option('--backend <name>', 'kernels: auto | wasm | reference (recorded with the study; every worker uses it)', parse.backend, 'auto')
-    .option('--threads <n>', THREADS_HELP, parse.threads)
-    .option('--no-html', 'skip report.html and figures (Table 1 and study.json are still written)')
+    .addOption(flag('workers'))
+    .addOption(flag('out', { help: 'study folder: reports, and the results database without --storage (default studies/<name>); the same folder resumes' }))
+    .addOption(flag('storage'))
+    .addOption(flag('lease', { default: DEFAULT_LEASE_SECONDS }))
+    .addOption(flag('backend', { default: 'auto' }))
+    .addOption(flag('threads'))
+    .addOption(flag('html'))
     .action(async (file: string, flags: StudyFlags) => {
       checkWorkers(flags.workers);
       checkThreads(flags.threads, flags.workers);
@@ -183,12 +166,12 @@ export function registerStudyCommand(program: Command): void {
   program
     .command('worker')
     .description('join tuning studies stored in PostgreSQL (started with mlplab study --storage) and take their trials until none are left')
-    .requiredOption('--storage <url>', STORAGE_HELP, parseStorage)
-    .option('--study <name>', 'work on this study only (default: every unfinished study, oldest first)')
-    .option('--data <source>', "this machine's copy of the study's data, when it is not where the study file says (needs --study); it must prepare to the same rows")
-    .option('--workers <n>', `worker threads (default: one per core, here ${defaultWorkers()})`, parse.int('--workers'))
-    .option('--lease <seconds>', `a worker that does not renew its claim on a trial for this long loses it to another`, parseLease, DEFAULT_LEASE_SECONDS)
-    .option('--threads <n>', THREADS_HELP, parse.threads)
+    .addOption(flag('storage', { required: true }))
+    .addOption(flag('study'))
+    .addOption(flag('data', { help: "this machine's copy of the study's data, when it is not where the study file says (needs --study); it must prepare to the same rows" }))
+    .addOption(flag('workers'))
+    .addOption(flag('lease', { default: DEFAULT_LEASE_SECONDS }))
+    .addOption(flag('threads'))
     .action(async (flags: WorkerFlags) => {
       checkWorkers(flags.workers);
       checkThreads(flags.threads, flags.workers);

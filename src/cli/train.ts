@@ -13,42 +13,18 @@ import { formatClassificationReport } from '../report/text.js';
 import { runExperiment, type RunResult } from '../run/experiment.js';
 import { RunFolderDraft, writeRunFiles } from '../run/folder.js';
 import { PRESETS, mergeSpecs, resolveRun, type ResolvedRun, type RunSpec } from '../run/spec.js';
-import { WasmBackend, coreCount, describeBackend, disposeBackend, loadBackend, type Backend, type BackendName } from '../tensor/index.js';
+import { WasmBackend, describeBackend, disposeBackend, loadBackend, type Backend, type BackendName } from '../tensor/index.js';
 import type { Callback } from '../train/callbacks.js';
-import { addDataOptions, addOverwriteOption, loadOptionsFrom, parse, readJsonFile, type ReadFlags } from './options.js';
+import { earlyStoppingSchema, type EarlyStoppingOptions } from '../train/options.js';
+import { addReadFlags, flag, loadOptionsFrom, readJsonFile } from './options.js';
+import { NETWORK_FLAGS, PREPARE_FLAGS, addRunFlags, runFlag, runOptionsGiven, type RunFlagName } from './run-flags.js';
 
-interface TrainFlags extends ReadFlags {
+/** What train's flags that are not run options hold, as commander hands them over. */
+interface TrainFlags {
   data: string;
   preset: string;
   config?: string;
   out?: string;
-  epochs?: number;
-  seed?: number;
-  widths?: number[];
-  layers?: number;
-  activations?: string | string[];
-  batchNorm?: boolean;
-  dropout?: number | number[];
-  init?: string;
-  optimizer?: string;
-  lr?: number;
-  momentum?: number;
-  nesterov?: boolean;
-  weightDecay?: number;
-  batchSize?: number;
-  schedule?: string;
-  warmupEpochs?: number;
-  labelSmoothing?: number;
-  earlyStopping: boolean;
-  diagnostics: boolean;
-  patience?: number;
-  minDelta?: number;
-  monitor?: string;
-  restoreBest: boolean;
-  pca?: number | 'none';
-  scale?: string;
-  valFraction?: number;
-  nulls?: string;
   valData?: string;
   overwrite?: boolean;
   backend: BackendName;
@@ -56,29 +32,33 @@ interface TrainFlags extends ReadFlags {
   quiet?: boolean;
 }
 
-/** Early stopping the command line applies unless told otherwise. */
-const CLI_EARLY_STOPPING = { monitor: 'valLoss', patience: 10, minDelta: 0, restoreBest: true } as const;
+/** The command line stops early unless told otherwise, with the schema's defaults. */
+const CLI_EARLY_STOPPING: EarlyStoppingOptions = earlyStoppingSchema.parse({});
+
+/** The run train starts from before --preset and --config: its flags' defaults. */
+const CLI_DEFAULT_RUN = resolveRun(mergeSpecs(PRESETS.default, { train: { earlyStopping: CLI_EARLY_STOPPING } }));
+
+/** The run options train takes as flags. */
+const TRAIN_FLAGS: RunFlagName[] = ['epochs', 'seed', ...NETWORK_FLAGS, ...PREPARE_FLAGS];
 
 export function registerTrainCommands(program: Command): void {
   const train = program
     .command('train')
     .description('train a model, evaluate it once on the test set, and write a report folder')
-    .option('--data <source>', 'fashion-mnist | a folder with train_data.npy, train_label.npy, test_data.npy, test_label.npy | data.npy,labels.npy | file.csv', 'fashion-mnist')
-    .option('--preset <name>', "the study's models: default (64,64 GELU/ReLU, dropout 0.5) | final (128,64 ReLU, dropout 0.2)", 'default')
-    .option('--config <file>', 'JSON run config {network, train, data}; overrides the preset, flags override it')
-    .option('--val-data <source>', 'labelled data used whole for validation instead of holding out --val-fraction of the training rows')
-    .option('--out <dir>', 'output folder (default runs/<time>-<preset>)')
-    .option('--epochs <n>', 'maximum number of epochs (default 100)', parse.int('--epochs'))
-    .option('--seed <n>', 'seed for weights, dropout, shuffling and the validation split (default 0)', parse.int('--seed'));
-  addNetworkOptions(train);
-  addDataOptions(train);
-  addOverwriteOption(train);
+    .addOption(flag('data', { default: 'fashion-mnist' }))
+    .addOption(flag('preset', { default: 'default' }))
+    .addOption(flag('config'))
+    .addOption(flag('valData'))
+    .addOption(flag('out', { help: 'output folder (default runs/<time>-<preset>)' }));
+  addRunFlags(train, TRAIN_FLAGS, CLI_DEFAULT_RUN);
+  addReadFlags(train);
   train
-    .option('--backend <name>', 'kernels: auto (WebAssembly SIMD where available) | wasm | reference', parse.backend, 'auto')
-    .option('--threads <n>', `threads for the kernels: auto (one per core, here ${coreCount()}) or 1 to ${coreCount()}; results are the same for every count`, parse.threads, 'auto')
-    .option('--quiet', 'print only the final summary')
-    .action(async (flags: TrainFlags) => {
-      const spec = await specFromFlags(flags);
+    .addOption(flag('overwrite'))
+    .addOption(flag('backend', { default: 'auto' }))
+    .addOption(flag('threads', { default: 'auto' }))
+    .addOption(flag('quiet'))
+    .action(async (flags: TrainFlags, cmd: Command) => {
+      const spec = await specFromFlags(flags, runOptionsGiven(cmd, TRAIN_FLAGS));
       const out = flags.out ?? join('runs', `${timestamp()}-${flags.config ? 'config' : flags.preset}`);
       const result = await runWithProgress({
         source: flags.data,
@@ -88,7 +68,7 @@ export function registerTrainCommands(program: Command): void {
         backend: flags.backend,
         threads: flags.threads,
         quiet: flags.quiet,
-        load: loadOptionsFrom(flags),
+        load: loadOptionsFrom(cmd),
         valSource: flags.valData,
         overwrite: flags.overwrite,
       });
@@ -100,13 +80,13 @@ export function registerTrainCommands(program: Command): void {
   program
     .command('reproduce')
     .description("the study end to end on built-in Fashion-MNIST reduced to 128 features: the default model, then the final model, each with early stopping, then the final model's test report")
-    .option('--out <dir>', 'output folder', join('runs', 'study'))
-    .option('--epochs <n>', 'maximum epochs per model', parse.int('--epochs'), 100)
-    .option('--seed <n>', 'seed', parse.int('--seed'), 0)
-    .option('--backend <name>', 'auto | wasm | reference', parse.backend, 'auto')
-    .option('--overwrite', 'replace the run folders if they exist')
-    .option('--threads <n>', `threads for the kernels: auto (one per core) or 1 to ${coreCount()}`, parse.threads, 'auto')
-    .action(async (flags: { out: string; epochs: number; seed: number; backend: BackendName; overwrite?: boolean; threads: number | 'auto' }) => {
+    .addOption(flag('out', { help: 'output folder', default: join('runs', 'study') }))
+    .addOption(runFlag('epochs', CLI_DEFAULT_RUN))
+    .addOption(runFlag('seed', CLI_DEFAULT_RUN))
+    .addOption(flag('backend', { default: 'auto' }))
+    .addOption(flag('overwrite'))
+    .addOption(flag('threads', { default: 'auto' }))
+    .action(async (flags: { out: string; epochs?: number; seed?: number; backend: BackendName; overwrite?: boolean; threads: number | 'auto' }) => {
       const results: FolderRun[] = [];
       for (const preset of ['default', 'final'] as const) {
         process.stdout.write(`\n== the study's ${preset} model ==\n`);
@@ -137,35 +117,11 @@ export function registerTrainCommands(program: Command): void {
     });
 }
 
-/** Flags for every option of the network and its training. */
-export function addNetworkOptions(cmd: Command): Command {
-  return cmd
-    .option('--widths <list>', 'hidden layer widths, e.g. 128,64', parse.intList('--widths'))
-    .option('--layers <n>', 'number of hidden layers (lists are cut or their last entry repeated)', parse.int('--layers'))
-    .option('--activations <list>', 'one or per-layer: relu, gelu, gelu_tanh, tanh, sigmoid, leaky_relu, identity', parse.list)
-    .option('--batch-norm', 'batch normalisation in every hidden layer')
-    .option('--no-batch-norm', 'no batch normalisation')
-    .option('--dropout <p>', 'drop probability, one or per layer, in [0, 1)', parse.numberOrList('--dropout'))
-    .option('--init <how>', "weight initialisation: auto | he | xavier | pytorch (nn.Linear's default)")
-    .option('--optimizer <name>', 'sgd (with momentum) | adam | adamw')
-    .option('--lr <rate>', 'learning rate', parse.number('--lr'))
-    .option('--momentum <rho>', 'SGD momentum in [0, 1)', parse.number('--momentum'))
-    .option('--nesterov', 'Nesterov momentum')
-    .option('--weight-decay <lambda>', 'L2 weight decay (AdamW: decoupled)', parse.number('--weight-decay'))
-    .option('--batch-size <n>', 'rows per mini-batch', parse.int('--batch-size'))
-    .option('--schedule <s>', 'learning-rate schedule: constant | step:EVERY:GAMMA | cosine[:MIN_LR]')
-    .option('--warmup-epochs <n>', 'linear learning-rate warm-up epochs', parse.int('--warmup-epochs'))
-    .option('--label-smoothing <s>', 'label smoothing in [0, 1)', parse.number('--label-smoothing'))
-    .option('--no-early-stopping', 'train for all epochs')
-    .option('--no-diagnostics', 'skip the per-layer statistics of each epoch (history.json `layers`, the report\'s "What the layers say")')
-    .option('--patience <n>', 'early stopping: epochs without improvement before stopping (default 10)', parse.int('--patience'))
-    .option('--min-delta <d>', 'early stopping: smallest change that counts as improvement', parse.number('--min-delta'))
-    .option('--monitor <metric>', 'early stopping and checkpoint metric: valLoss | valAccuracy')
-    .option('--no-restore-best', 'keep the last weights instead of the best epoch');
-}
-
-/** Preset, then config file, then flags: the resolved run (validated, with named errors). */
-export async function specFromFlags(flags: TrainFlags): Promise<ResolvedRun> {
+/**
+ * Preset, then config file, then the run options given as flags (`given`, checked already by
+ * their schemas): the resolved run (validated, with named errors).
+ */
+export async function specFromFlags(flags: Pick<TrainFlags, 'preset' | 'config'>, given: RunSpec & { load?: unknown }): Promise<ResolvedRun> {
   if (!(flags.preset in PRESETS)) throw new ConfigError('--preset', flags.preset, `one of ${Object.keys(PRESETS).join(', ')}`);
   let spec: RunSpec = mergeSpecs(PRESETS[flags.preset as keyof typeof PRESETS], { train: { earlyStopping: CLI_EARLY_STOPPING } });
   if (flags.config) {
@@ -179,44 +135,8 @@ export async function specFromFlags(flags: TrainFlags): Promise<ResolvedRun> {
     }
     spec = mergeSpecs(spec, file);
   }
-  const network: Record<string, unknown> = {};
-  const trainOpts: Record<string, unknown> = {};
-  const data: Record<string, unknown> = {};
-  // Each flag and the option it sets; flags left unset keep the preset's or the file's value.
-  const targets: [Record<string, unknown>, string, unknown][] = [
-    [network, 'widths', flags.widths], [network, 'layers', flags.layers], [network, 'activations', flags.activations],
-    [network, 'batchNorm', flags.batchNorm], [network, 'dropout', flags.dropout], [network, 'init', flags.init],
-    [trainOpts, 'epochs', flags.epochs], [trainOpts, 'seed', flags.seed], [trainOpts, 'optimizer', flags.optimizer],
-    [trainOpts, 'learningRate', flags.lr], [trainOpts, 'momentum', flags.momentum], [trainOpts, 'nesterov', flags.nesterov],
-    [trainOpts, 'weightDecay', flags.weightDecay], [trainOpts, 'batchSize', flags.batchSize],
-    [trainOpts, 'warmupEpochs', flags.warmupEpochs], [trainOpts, 'labelSmoothing', flags.labelSmoothing],
-    [data, 'pca', flags.pca === 'none' ? null : flags.pca], [data, 'scale', flags.scale], [data, 'valFraction', flags.valFraction], [data, 'nulls', flags.nulls],
-  ];
-  for (const [section, key, value] of targets) if (value !== undefined) section[key] = value;
-  if (flags.schedule !== undefined) trainOpts.schedule = parseSchedule(flags.schedule);
-  if (flags.diagnostics === false) trainOpts.diagnostics = false;
-  if (flags.earlyStopping === false) trainOpts.earlyStopping = false;
-  else if (flags.patience !== undefined || flags.minDelta !== undefined || flags.monitor !== undefined || flags.restoreBest === false) {
-    const base = (spec.train?.earlyStopping || CLI_EARLY_STOPPING) as Record<string, unknown>;
-    const es: Record<string, unknown> = { ...base };
-    for (const [key, value] of [['patience', flags.patience], ['minDelta', flags.minDelta], ['monitor', flags.monitor]] as const) {
-      if (value !== undefined) es[key] = value;
-    }
-    if (flags.restoreBest === false) es.restoreBest = false;
-    trainOpts.earlyStopping = es;
-  }
-  spec = mergeSpecs(spec, { network, train: trainOpts, data });
-  return resolveRun(spec, '');
-}
-
-function parseSchedule(s: string): unknown {
-  const [type, a, b] = s.split(':');
-  if (type === 'constant' && a === undefined) return { type };
-  if (type === 'cosine') return { type, minLearningRate: a === undefined ? 0 : parse.number('--schedule')(a) };
-  if (type === 'step' && a !== undefined && b !== undefined) {
-    return { type, every: parse.int('--schedule')(a), gamma: parse.number('--schedule')(b) };
-  }
-  throw new ConfigError('--schedule', s, 'constant, step:EVERY:GAMMA (e.g. step:30:0.1) or cosine[:MIN_LR]');
+  const { network, train, data } = given;
+  return resolveRun(mergeSpecs(spec, { network, train, data }), '');
 }
 
 interface ProgressRun {

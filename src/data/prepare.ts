@@ -18,14 +18,18 @@ import { stratifiedSplit } from './split.js';
  */
 export const prepareSchema = z
   .object({
-    /** Rows holding NaN or infinite values: 'drop' them and report how many (the study's step), or 'refuse' the data. */
-    nulls: z.enum(['drop', 'refuse'], { error: "'drop' or 'refuse'" }).default('drop'),
-    /** Feature scaling, fitted on the training part. */
-    scale: z.enum(['none', 'standard', 'minmax'], { error: "'none', 'standard' or 'minmax'" }).default('standard'),
-    /** PCA to this many components, fitted on the training part; null for none. */
-    pca: z.union([fields.positiveInt('a number of components >= 1'), z.null()], { error: 'a number of components >= 1, or null' }).default(null),
-    /** Fraction of the training rows held out for validation, stratified by class; 0 holds out none. */
-    valFraction: z.number({ error: 'a fraction in [0, 1)' }).min(0, { error: 'a fraction in [0, 1)' }).lt(1, { error: 'a fraction in [0, 1)' }).default(0.1),
+    /** Dropping rows is the study's step. */
+    nulls: z.enum(['drop', 'refuse'], { error: "'drop' or 'refuse'" }).default('drop').describe('rows with NaN/infinite values: drop (reported) | refuse'),
+    scale: z.enum(['none', 'standard', 'minmax'], { error: "'none', 'standard' or 'minmax'" }).default('standard').describe('feature scaling fitted on the training part: standard | minmax | none'),
+    pca: z
+      .union([fields.positiveInt('a number of components >= 1'), z.null()], { error: 'a number of components >= 1, or null' })
+      .default(null)
+      .describe('reduce features to k principal components fitted on the training part (none, null in a config file, keeps all)'),
+    /** 0 holds out none. */
+    valFraction: z
+      .number({ error: 'a fraction in [0, 1)' }).min(0, { error: 'a fraction in [0, 1)' }).lt(1, { error: 'a fraction in [0, 1)' })
+      .default(0.1)
+      .describe('fraction of the training rows held out (stratified, seeded) for validation'),
     /** Seed of the validation split. */
     seed: z.number({ error: 'a whole number' }).int({ error: 'a whole number' }).default(0),
   })

@@ -40,14 +40,16 @@ const LABEL_COLUMN = 'a column name, or a 0-based index (-1 for the last column)
  */
 export const loadOptionsSchema = z
   .object({
-    /** CSV: the label column, by header name or 0-based index (negative counts from the end). Default: a column named label/class/target/y, else the last. */
-    labelColumn: z.union([z.string().min(1), z.number().int()], { error: LABEL_COLUMN }).optional(),
-    /** CSV: whether files have a header row. Default 'auto' (detected). */
-    header: z.union([z.boolean(), z.literal('auto')], { error: "true, false or 'auto'" }).optional(),
-    /** CSV: field separator. Default: detected from the first line. */
-    delimiter: z.string({ error: 'one character' }).length(1, { error: 'one character' }).optional(),
-    /** CSV: lines before the table (a preamble such as scikit-learn's line of counts), skipped. Default 0. */
-    skipRows: z.number({ error: 'a whole number >= 0' }).int({ error: 'a whole number >= 0' }).min(0, { error: 'a whole number >= 0' }).optional(),
+    labelColumn: z
+      .union([z.string().min(1), z.number().int()], { error: LABEL_COLUMN })
+      .optional()
+      .describe('CSV: the label column, by header name or 0-based index, -1 for the last (default: label/class/target/y, else the last)'),
+    header: z.union([z.boolean(), z.literal('auto')], { error: "true, false or 'auto'" }).optional().meta({ description: 'CSV: the first line is a header (default: detected)', off: 'CSV: the first line is data' }),
+    delimiter: z.string({ error: 'one character' }).length(1, { error: 'one character' }).optional().describe('CSV: field separator, \\t for tab (default: detected)'),
+    skipRows: z
+      .number({ error: 'a whole number >= 0' }).int({ error: 'a whole number >= 0' }).min(0, { error: 'a whole number >= 0' })
+      .optional()
+      .describe("CSV: lines before the table to skip (a preamble, such as the line of counts in scikit-learn's bundled CSVs)"),
     /** The inflate budget of every compressed file (inflate.ts). */
     limits: inflateLimitsSchema.optional(),
     /** Map labels onto these classes (a trained model's) instead of the data's own sorted distinct labels. */

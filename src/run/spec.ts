@@ -16,15 +16,16 @@ const perLayer = <T extends z.ZodType>(leaf: T, what: string) => z.union([leaf, 
 
 export const networkSchema = z
   .object({
-    /** Width of each hidden layer. */
-    widths: z.array(widthSchema, { error: 'a list of layer widths like [64, 64]' }),
-    /** Number of hidden layers: lists are cut, or extended by repeating their last entry. Default: widths.length. */
-    layers: z.number({ error: 'a whole number from 0 to 64' }).int({ error: 'a whole number from 0 to 64' }).min(0, { error: 'a whole number from 0 to 64' }).max(64, { error: 'a whole number from 0 to 64' }).optional(),
-    /** One activation for all layers, or one per layer. */
-    activations: perLayer(activationSchema, `an activation (${ACTIVATIONS.join(', ')}) or a list of them`).default('relu'),
-    batchNorm: perLayer(z.boolean(), 'true/false or a list of them').default(true),
-    dropout: perLayer(dropoutSchema, 'a drop probability in [0, 1) or a list of them').default(0),
-    init: initSchema.default('auto'),
+    widths: z.array(widthSchema, { error: 'a list of layer widths like [64, 64]' }).describe('hidden layer widths, e.g. 128,64'),
+    /** Default: widths.length. */
+    layers: z
+      .number({ error: 'a whole number from 0 to 64' }).int({ error: 'a whole number from 0 to 64' }).min(0, { error: 'a whole number from 0 to 64' }).max(64, { error: 'a whole number from 0 to 64' })
+      .optional()
+      .describe('number of hidden layers (lists are cut or their last entry repeated)'),
+    activations: perLayer(activationSchema, `an activation (${ACTIVATIONS.join(', ')}) or a list of them`).default('relu').describe(`one or per-layer: ${ACTIVATIONS.join(', ')}`),
+    batchNorm: perLayer(z.boolean(), 'true/false or a list of them').default(true).meta({ description: 'batch normalisation in every hidden layer', off: 'no batch normalisation' }),
+    dropout: perLayer(dropoutSchema, 'a drop probability in [0, 1) or a list of them').default(0).describe('drop probability, one or per layer, in [0, 1)'),
+    init: initSchema.default('auto').describe("weight initialisation: auto | he | xavier | pytorch (nn.Linear's default)"),
   })
   .strict();
 

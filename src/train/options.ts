@@ -16,34 +16,39 @@ export const scheduleSchema = z.discriminatedUnion(
 
 export const earlyStoppingSchema = z
   .object({
-    monitor: z.enum(['valLoss', 'valAccuracy'], { error: "'valLoss' or 'valAccuracy'" }).default('valLoss'),
-    patience: fields.positiveInt().default(20),
-    minDelta: fields.nonNegative().default(0),
-    restoreBest: z.boolean({ error: 'true or false' }).default(true),
+    monitor: z.enum(['valLoss', 'valAccuracy'], { error: "'valLoss' or 'valAccuracy'" }).default('valLoss').describe('early stopping and checkpoint metric: valLoss | valAccuracy'),
+    patience: fields.positiveInt().default(10).describe('early stopping: epochs without improvement before stopping'),
+    minDelta: fields.nonNegative().default(0).describe('early stopping: smallest change that counts as improvement'),
+    restoreBest: z.boolean({ error: 'true or false' }).default(true).meta({ description: 'early stopping: put back the weights of the best epoch at the end', off: 'keep the last weights instead of the best epoch' }),
   })
   .strict();
 
 /** Everything about how a model is trained. Defaults are the study's default run. */
 export const trainSchema = z
   .object({
-    /** Maximum number of passes over the training data. */
-    epochs: fields.positiveInt().default(100),
-    batchSize: fields.positiveInt().default(32),
-    optimizer: z.enum(['sgd', 'adam', 'adamw'], { error: "'sgd', 'adam' or 'adamw'" }).default('sgd'),
-    learningRate: fields.positive('a learning rate > 0').default(0.001),
-    momentum: fields.probability('a momentum in [0, 1)').default(0.9),
-    nesterov: z.boolean({ error: 'true or false' }).default(false),
-    weightDecay: fields.nonNegative('a weight decay >= 0').default(0.001),
+    epochs: fields.positiveInt().default(100).describe('maximum number of epochs'),
+    batchSize: fields.positiveInt().default(32).describe('rows per mini-batch'),
+    optimizer: z.enum(['sgd', 'adam', 'adamw'], { error: "'sgd', 'adam' or 'adamw'" }).default('sgd').describe('sgd (with momentum) | adam | adamw'),
+    learningRate: fields.positive('a learning rate > 0').default(0.001).describe('learning rate'),
+    momentum: fields.probability('a momentum in [0, 1)').default(0.9).describe('SGD momentum in [0, 1)'),
+    nesterov: z.boolean({ error: 'true or false' }).default(false).describe('Nesterov momentum'),
+    weightDecay: fields.nonNegative('a weight decay >= 0').default(0.001).describe('L2 weight decay (AdamW: decoupled)'),
     beta1: fields.probability().default(0.9),
     beta2: fields.probability().default(0.999),
     eps: fields.positive().default(1e-8),
-    schedule: scheduleSchema.default({ type: 'constant' }),
-    warmupEpochs: z.number({ error: 'a whole number >= 0' }).int({ error: 'a whole number >= 0' }).min(0, { error: 'a whole number >= 0' }).default(0),
-    labelSmoothing: fields.probability('a label smoothing in [0, 1)').default(0),
-    earlyStopping: z.union([earlyStoppingSchema, z.literal(false)], { error: 'false or {monitor, patience, minDelta, restoreBest}' }).default(false),
-    seed: z.number({ error: 'a whole number' }).int({ error: 'a whole number' }).default(0),
-    /** Measure every hidden layer each epoch (history's `layers`): a few percent of the epoch time. */
-    diagnostics: z.boolean({ error: 'true or false' }).default(true),
+    schedule: scheduleSchema.default({ type: 'constant' }).describe('learning-rate schedule: constant | step:EVERY:GAMMA | cosine[:MIN_LR]'),
+    warmupEpochs: z.number({ error: 'a whole number >= 0' }).int({ error: 'a whole number >= 0' }).min(0, { error: 'a whole number >= 0' }).default(0).describe('linear learning-rate warm-up epochs'),
+    labelSmoothing: fields.probability('a label smoothing in [0, 1)').default(0).describe('label smoothing in [0, 1)'),
+    earlyStopping: z
+      .union([earlyStoppingSchema, z.literal(false)], { error: 'false or {monitor, patience, minDelta, restoreBest}' })
+      .default(false)
+      .meta({ description: 'stop when the monitored validation metric stops improving', off: 'train for all epochs' }),
+    seed: z.number({ error: 'a whole number' }).int({ error: 'a whole number' }).default(0).describe('seed for weights, dropout, shuffling and the validation split'),
+    /** A few percent of the epoch time. */
+    diagnostics: z.boolean({ error: 'true or false' }).default(true).meta({
+      description: "measure every hidden layer each epoch (history.json `layers`, the report's \"What the layers say\")",
+      off: "skip the per-layer statistics of each epoch (history.json `layers`, the report's \"What the layers say\")",
+    }),
   })
   .strict();
 

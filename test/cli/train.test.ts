@@ -2,7 +2,10 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
+import { loadSource } from '../../src/data/files.js';
 import { writeNpy } from '../../src/data/npy.js';
+import { runExperiment } from '../../src/run/experiment.js';
+import { resolveRun } from '../../src/run/spec.js';
 import { mlplab, tempDir, writeStudyFolder } from './helpers.js';
 
 describe('mlplab train / evaluate / predict on a study-layout folder', () => {
@@ -131,11 +134,11 @@ describe('mlplab train: bad input', () => {
 
   test('invalid options name the field, the value and what is allowed', () => {
     const cases: [string[], RegExp][] = [
-      [['--widths', '64,0'], /widths\[1\]: got 0, expected a whole number of units/],
-      [['--activations', 'relu,swish'], /network\.activations\[1\]: got "swish", expected one of identity, relu/],
-      [['--dropout', '1.5'], /dropout: got 1\.5, expected a drop probability in \[0, 1\)/],
-      [['--lr', '-1'], /learningRate: got -1, expected a learning rate > 0/],
-      [['--lr', 'NaN'], /--lr: got "NaN", expected a finite number/],
+      [['--widths', '64,0'], /--widths\[1\]: got 0, expected a whole number of units/],
+      [['--activations', 'relu,swish'], /--activations\[1\]: got "swish", expected one of identity, relu/],
+      [['--dropout', '1.5'], /--dropout: got 1\.5, expected a drop probability in \[0, 1\)/],
+      [['--lr', '-1'], /--lr: got -1, expected a learning rate > 0/],
+      [['--lr', 'NaN'], /--lr: got "NaN", expected a learning rate > 0/],
       [['--preset', 'best'], /--preset: got "best", expected one of default, final/],
     ];
     for (const [args, pattern] of cases) {
@@ -144,4 +147,21 @@ describe('mlplab train: bad input', () => {
       assert.match(r.stderr, pattern);
     }
   });
+});
+
+test('a run config gets the same early stopping through train --config and through runExperiment', async () => {
+  const data = tempDir();
+  writeStudyFolder(data, { train: 200, test: 40 });
+  const config = { network: { widths: [8] }, train: { epochs: 2, earlyStopping: { monitor: 'valLoss' } } };
+  const file = join(tempDir(), 'run.json');
+  writeFileSync(file, JSON.stringify(config));
+  const out = join(tempDir(), 'run');
+  const r = mlplab(['train', '--data', data, '--config', file, '--out', out, '--quiet']);
+  assert.equal(r.status, 0, r.stderr);
+  const cli = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
+  const lib = await runExperiment(resolveRun(config), await loadSource(data));
+  lib.model.dispose();
+  const libConfig = lib.report.config as { train: { earlyStopping: unknown } };
+  assert.deepEqual(cli.train.earlyStopping, libConfig.train.earlyStopping);
+  assert.equal(cli.train.earlyStopping.patience, 10);
 });

@@ -91,14 +91,15 @@ export interface ExportOptions extends LoadOptions {
 /**
  * Write a source in the study's layout: train_data.npy (float32, rows x features),
  * train_label.npy (int64, rows x 1), and test_data.npy / test_label.npy when there is a test
- * set, after the requested pre-processing (fitted on the training rows only). Also writes
+ * set, after the requested pre-processing (fitted on the training rows only; by default the
+ * standard scaling a run applies). Also writes
  * preprocessing.json (steps and the fitted pipeline) and, when known, class_names.json.
  * Returns the files written.
  */
 export async function exportSource(source: string, o: ExportOptions): Promise<{ files: string[]; steps: PrepStep[] }> {
   const { out: _out, pca: _pca, scale: _scale, nulls: _nulls, ...load } = o;
   const raw = await loadSource(source, load);
-  const prepared = prepare(raw, { pca: o.pca ?? null, scale: o.scale ?? 'none', nulls: o.nulls ?? 'drop', valFraction: 0 });
+  const prepared = prepare(raw, { pca: o.pca ?? null, scale: o.scale ?? PREPARE_DEFAULTS.scale, nulls: o.nulls ?? 'drop', valFraction: 0 });
   await ensureWritableDir(o.out);
   const files: string[] = [];
   const put = async (name: string, bytes: Uint8Array | string) => {
@@ -120,8 +121,8 @@ export async function exportSource(source: string, o: ExportOptions): Promise<{ 
   return { files, steps };
 }
 
-/** What `data export` does unless told otherwise: no scaling, unlike a run. */
-const EXPORT_DEFAULTS = { data: { ...PREPARE_DEFAULTS, scale: 'none' } };
+/** What `data export` does unless told otherwise: the pre-processing a run does (standard scaling, no PCA). */
+const EXPORT_DEFAULTS = { data: PREPARE_DEFAULTS };
 
 /** Add `data info` and `data export` to the command line. */
 export function registerDataCommands(program: Command): void {

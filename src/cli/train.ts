@@ -220,7 +220,7 @@ export async function runWithProgress(r: ProgressRun): Promise<FolderRun> {
       backend: kernels,
       callbacks: [progress],
       signal: controller.signal,
-      onCheckpoint: (file) => writeFileAtomic(join(draft.path, 'checkpoint.json'), file),
+      onCheckpoint: (file) => writeFileAtomic(draft.checkpoint, file),
       onPrepared: (p) => {
         for (const s of p.steps) log(`  data: ${s.summary}`);
         log(`  rows: train ${p.train.rows}, validation ${p.val?.rows ?? 0}, test ${p.test?.rows ?? 0}; ${p.train.cols} features`);

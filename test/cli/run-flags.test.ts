@@ -59,7 +59,7 @@ describe('run options from their schemas', () => {
     for (const c of commands(buildProgram())) {
       for (const o of c.options) {
         if (o.long === '--out' || (c.name() === 'worker' && o.long === '--data')) continue;
-        // The default shown may differ (data export does not scale by default); the text may not.
+        // The default shown may differ from command to command; the text may not.
         help.set(o.long!, (help.get(o.long!) ?? new Set()).add(o.description.replace(/ \(default [^)]*\)$/, '')));
       }
     }
@@ -87,9 +87,9 @@ describe('run options from their schemas', () => {
     assert.match(option('--widths').description, /\(default 64,64\)$/);
     assert.match(option('--activations').description, /\(default gelu,relu\)$/);
     assert.equal(option('--no-early-stopping').description, 'train for all epochs');
-    // data export does not scale unless told to.
+    // data export pre-processes as a run does unless told otherwise.
     const exporter = command('data export').cmd.options.find((o) => o.long === '--scale')!;
-    assert.match(exporter.description, /\(default none\)$/);
+    assert.match(exporter.description, /\(default standard\)$/);
   });
 
   test('values are read as the schema takes them', async () => {

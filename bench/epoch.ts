@@ -26,7 +26,7 @@ import { PRESETS, networkToModelOptions, resolveRun } from '../src/run/spec.js';
 import { Sequential } from '../src/nn/model.js';
 import type { ModelOptions } from '../src/nn/config.js';
 import { coreCount, createBackend, describeBackend, disposeBackend, type Backend } from '../src/tensor/index.js';
-import { loadWasmBackend } from '../src/tensor/wasm.js';
+import { loadWasmBackend } from '../src/tensor/wasm/load.js';
 import { Rng } from '../src/tensor/rng.js';
 import { fit } from '../src/train/fit.js';
 import type { TrainOptions } from '../src/train/options.js';

@@ -33,7 +33,7 @@ import type { TrainOptions } from '../src/train/options.js';
 import type { Dataset } from '../src/data/dataset.js';
 import { loadSource } from '../src/data/files.js';
 import { prepare } from '../src/data/prepare.js';
-import { writeNpy } from '../src/data/npy.js';
+import { writeNpy } from '../src/data/formats/npy.js';
 
 const args = new Set(process.argv.slice(2));
 const json = args.has('--json');

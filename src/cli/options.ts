@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { ConfigError } from '../errors.js';
 import { describeFsError } from '../io/files.js';
-import type { LoadOptions } from '../data/source.js';
+import type { LoadOptions } from '../data/resolver.js';
 import { coreCount, type BackendName } from '../tensor/index.js';
 
 /** Parsers for option values: a bad value is a ConfigError naming the flag. */

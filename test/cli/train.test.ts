@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
-import { writeNpy } from '../../src/data/npy.js';
+import { writeNpy } from '../../src/data/formats/npy.js';
 import { mlplab, tempDir, writeStudyFolder } from './helpers.js';
 
 describe('mlplab train / evaluate / predict on a study-layout folder', () => {

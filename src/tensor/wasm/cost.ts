@@ -33,7 +33,7 @@ export const GRAIN_NS = 20_000;
  * The least work worth handing to a worker while this thread goes on (`gemmAsync`): nothing
  * waits for it until the layer's gradients are complete, so a few microseconds are enough.
  */
-export const ASYNC_GRAIN_NS = 3000;
+const ASYNC_GRAIN_NS = 3000;
 
 /**
  * How many threads a job of `ns` (its cost on one thread) over `units` splittable units

@@ -1,5 +1,5 @@
 // The kernels of mlplab's WebAssembly backend. Every export works on raw byte offsets into
-// this module's memory; src/tensor/wasm.ts owns the allocator and passes matrix offsets.
+// this module's memory; src/tensor/wasm/ owns the allocator and passes matrix offsets.
 
 export { gemm, transpose } from './gemm';
 export {

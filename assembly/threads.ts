@@ -14,7 +14,7 @@
 // not depend on the number of threads. Nothing here allocates.
 //
 // The layout of the control block (byte offsets from its start) is mirrored in
-// src/tensor/wasm/threads.ts; `controlLayout` lets that side check it agrees.
+// src/tensor/wasm/control.ts; `controlLayout` lets that side check it agrees.
 
 import { gemm, transpose } from './gemm';
 import {
@@ -42,7 +42,7 @@ const CONTROL_BYTES: usize = 6144;
 
 const LAYOUT_VERSION: i32 = 1;
 
-// Job kinds (src/tensor/wasm/threads.ts: OPS).
+// Job kinds (src/tensor/wasm/control.ts: OPS).
 const STOP = 0;
 const GEMM_ROWS = 1;
 const GEMM_COLS = 2;

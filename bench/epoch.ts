@@ -26,14 +26,14 @@ import { PRESETS, networkToModelOptions, resolveRun } from '../src/run/spec.js';
 import { Sequential } from '../src/nn/model.js';
 import type { ModelOptions } from '../src/nn/config.js';
 import { coreCount, createBackend, describeBackend, disposeBackend, type Backend } from '../src/tensor/index.js';
-import { loadWasmBackend } from '../src/tensor/wasm.js';
+import { loadWasmBackend } from '../src/tensor/wasm/load.js';
 import { Rng } from '../src/tensor/rng.js';
 import { fit } from '../src/train/fit.js';
 import type { TrainOptions } from '../src/train/options.js';
 import type { Dataset } from '../src/data/dataset.js';
 import { loadSource } from '../src/data/files.js';
 import { prepare } from '../src/data/prepare.js';
-import { writeNpy } from '../src/data/npy.js';
+import { writeNpy } from '../src/data/formats/npy.js';
 
 const args = new Set(process.argv.slice(2));
 const json = args.has('--json');

@@ -5,7 +5,7 @@
 //   --against <file.js>       compare with another kernel build (a kernels.generated.js kept
 //                             from an earlier build), interleaved in this process
 import { performance } from 'node:perf_hooks';
-import { WasmBackend } from '../src/tensor/wasm.js';
+import { WasmBackend } from '../src/tensor/wasm/backend.js';
 import { ReferenceBackend } from '../src/tensor/reference.js';
 import { activationCode } from '../src/tensor/backend.js';
 import type { Backend } from '../src/tensor/backend.js';

@@ -12,8 +12,8 @@ import './relaxed-simd.js';
 import { cpus } from 'node:os';
 import { PRESETS, networkToModelOptions, resolveRun } from '../src/run/spec.js';
 import { Sequential } from '../src/nn/model.js';
-import { loadWasmBackend } from '../src/tensor/wasm.js';
-import { OPS } from '../src/tensor/wasm/threads.js';
+import { OPS } from '../src/tensor/wasm/control.js';
+import { loadWasmBackend } from '../src/tensor/wasm/load.js';
 import { coreCount } from '../src/tensor/index.js';
 
 if (coreCount() < 2) {

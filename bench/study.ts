@@ -24,7 +24,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import type { Dataset } from '../src/data/dataset.js';
-import { writeNpy } from '../src/data/npy.js';
+import { writeNpy } from '../src/data/formats/npy.js';
 import type { EpochRecord } from '../src/metrics/history-types.js';
 import { createBackend, type BackendName } from '../src/tensor/index.js';
 import { Rng } from '../src/tensor/rng.js';

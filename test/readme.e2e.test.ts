@@ -122,7 +122,8 @@ async function serveOnce(c: Command): Promise<void> {
       const timer = setTimeout(() => reject(new Error(`no URL within 60 s:\n${output}`)), 60_000);
       const read = (d: Buffer) => {
         output += d.toString();
-        const m = /(http:\/\/127\.0\.0\.1:\d+\/)/.exec(output.replace(/\x1b\[[0-9;]*m/g, ''));
+        // Colour codes aside (ESC [ ... m), vite prints the address it serves.
+        const m = /(http:\/\/127\.0\.0\.1:\d+\/)/.exec(output.replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g'), ''));
         if (m) {
           clearTimeout(timer);
           resolve(m[1]);

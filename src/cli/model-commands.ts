@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { loadFeatures, loadSource } from '../data/files.js';
-import { writeNpy } from '../data/npy.js';
+import { writeNpy } from '../data/formats/npy.js';
 import { DataError, ShapeError } from '../errors.js';
 import { csvCell, formatFixed, formatPercent } from '../format.js';
 import { SUMMARY_CLASSES } from '../report/charts/confusion.js';

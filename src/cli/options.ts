@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
-import { INFLATE_DEFAULTS, INFLATE_FLOOR, inflateLimitsSchema } from '../data/inflate.js';
-import type { LoadOptions } from '../data/source.js';
+import { INFLATE_DEFAULTS, INFLATE_FLOOR, inflateLimitsSchema } from '../data/formats/inflate.js';
+import type { LoadOptions } from '../data/resolver.js';
 import { ConfigError } from '../errors.js';
 import { formatBytes } from '../format.js';
 import { describeFsError } from '../io/files.js';

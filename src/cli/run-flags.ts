@@ -6,7 +6,7 @@
  */
 import { Option, type Command } from 'commander';
 import { z } from 'zod';
-import { loadOptionsSchema, type LoadOptions } from '../data/source.js';
+import { loadOptionsSchema, type LoadOptions } from '../data/resolver.js';
 import { ConfigError } from '../errors.js';
 import { runSchema, type RunSpec } from '../run/spec.js';
 import { checkFields } from '../validate.js';

@@ -3,7 +3,7 @@ import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { loadSource } from '../data/files.js';
 import type { Prepared } from '../data/prepare.js';
-import type { LoadOptions } from '../data/source.js';
+import type { LoadOptions } from '../data/resolver.js';
 import { ConfigError } from '../errors.js';
 import { formatDuration, formatFixed, formatNumber, formatPercent } from '../format.js';
 import { writeFileAtomic } from '../io/files.js';

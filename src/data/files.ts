@@ -1,5 +1,5 @@
 /**
- * Data sources on disk (Node only): the `SourceFiles` of source.ts over the file system, and
+ * Data sources on disk (Node only): the `SourceFiles` of resolver.ts over the file system, and
  * `loadSource` / `loadFeatures` through it. Everything else in src/data works on bytes, so the
  * browser resolves sources the same way without this module.
  */
@@ -8,10 +8,11 @@ import { readFile, readdir, stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { createGunzip, gunzipSync } from 'node:zlib';
 import { DataError } from '../errors.js';
-import { CsvReader, type CsvOptions, type CsvTable } from './csv.js';
-import { isGzip } from './gzip.js';
-import { INFLATE_DEFAULTS, inflateCap, inflateTooLarge, type ResolvedInflateLimits } from './inflate.js';
-import { resolveFeatures, resolveSource, type LoadedData, type LoadOptions, type SourceFiles } from './source.js';
+import { CsvReader, type CsvOptions, type CsvTable } from './formats/csv.js';
+import { isGzip } from './formats/gzip.js';
+import { INFLATE_DEFAULTS, inflateCap, inflateTooLarge, type ResolvedInflateLimits } from './formats/inflate.js';
+import type { LoadedData, LoadOptions, SourceFiles } from './resolver.js';
+import { resolveFeatures, resolveSource } from './source.js';
 
 /** Folder of the shipped Fashion-MNIST IDX files (data/fashion-mnist in the package). */
 export function fashionMnistDir(): string {

@@ -5,13 +5,14 @@
  * disk is `mlplab/node`'s `loadSource`.
  */
 export { selectRows, type Dataset, type FeatureRows, type PrepStep } from './dataset.js';
-export { FASHION_MNIST_CLASSES, FASHION_MNIST_FILES, NPZ_KEYS, inspectFile, loadOptionsSchema, memoryFiles, resolveFeatures, resolveSource, type FileSummary, type LoadedData, type LoadOptions, type SourceFiles } from './source.js';
-export { INFLATE_DEFAULTS, gunzipLimited, inflateCap, type InflateLimits } from './inflate.js';
+export { inspectFile, memoryFiles, resolveFeatures, resolveSource, type FileSummary } from './source.js';
+export { FASHION_MNIST_CLASSES, FASHION_MNIST_FILES, NPZ_KEYS, loadOptionsSchema, type LoadedData, type LoadOptions, type SourceFiles } from './resolver.js';
+export { INFLATE_DEFAULTS, gunzipLimited, inflateCap, type InflateLimits } from './formats/inflate.js';
 export { mapLabels, type KnownClasses, type MappedLabels, type RawLabels } from './labels.js';
-export { parseNpy, parseNpz, writeNpy, type NpyArray, type NpzOptions } from './npy.js';
-export { listZip, readZipEntry, type ZipEntry } from './zip.js';
-export { parseIdx } from './idx.js';
-export { CsvReader, parseCsv, type CsvOptions, type CsvTable } from './csv.js';
+export { parseNpy, parseNpz, writeNpy, type NpyArray, type NpzOptions } from './formats/npy.js';
+export { listZip, readZipEntry, type ZipEntry } from './formats/zip.js';
+export { parseIdx } from './formats/idx.js';
+export { CsvReader, parseCsv, type CsvOptions, type CsvTable } from './formats/csv.js';
 export { countNulls, finiteRows } from './nulls.js';
 export { stratifiedSplit } from './split.js';
 export { fitScaler, type ScaleKind, type ScalerParams } from './scale.js';

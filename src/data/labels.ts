@@ -8,7 +8,7 @@
 import { DataError } from '../errors.js';
 import { formatCount } from '../format.js';
 import { MAX_CLASSES } from './dataset.js';
-import { parseCsvNumber } from './csv.js';
+import { parseCsvNumber } from './formats/csv.js';
 
 /** Labels as read from one file: numbers, or codes into the file's distinct label texts. */
 export type RawLabels =

@@ -3,7 +3,7 @@
  * .npz (in). Browser-safe: bytes in, bytes out.
  */
 import { z } from 'zod';
-import { isZip, parseNpz } from '../data/npy.js';
+import { isZip, parseNpz } from '../data/formats/npy.js';
 import { Pipeline } from '../data/pipeline.js';
 import type { NamedTensor } from '../nn/serialize.js';
 import { ModelFormatError } from '../errors.js';

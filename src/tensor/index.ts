@@ -1,6 +1,8 @@
 import type { Backend } from './backend.js';
 import { ReferenceBackend } from './reference.js';
-import { WasmBackend, loadWasmBackend, resolveThreads, wasmBackendAvailable, wasmSimdSupported, type WasmOptions } from './wasm.js';
+import { WasmBackend } from './wasm/backend.js';
+import { loadWasmBackend, resolveThreads, type WasmOptions } from './wasm/load.js';
+import { wasmBackendAvailable, wasmSimdSupported } from './wasm/module.js';
 import { ConfigError } from '../errors.js';
 
 export type BackendName = 'reference' | 'wasm' | 'auto';
@@ -99,7 +101,9 @@ export function useBackend(name: BackendName): Backend {
 }
 
 export type { Backend } from './backend.js';
-export { MAX_THREADS, WasmBackend, chooseBuild, relaxedSimdSupported, resolveThreads, wasmSimdSupported, type SimdBuild, type SimdChoice, type WasmOptions } from './wasm.js';
+export { WasmBackend } from './wasm/backend.js';
+export { MAX_THREADS, resolveThreads, type WasmOptions } from './wasm/load.js';
+export { chooseBuild, relaxedSimdSupported, wasmSimdSupported, type SimdBuild, type SimdChoice } from './wasm/module.js';
 export { coreCount, threadSupport } from './wasm/platform.js';
 export type { PoolOptions } from './wasm/threads.js';
 export { ACTIVATIONS, type Activation } from './backend.js';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
-import { parseNpy, writeNpy } from '../../src/data/npy.js';
+import { parseNpy, writeNpy } from '../../src/data/formats/npy.js';
 import { parseSafetensors } from '../../src/export/safetensors.js';
 import { runOnnx } from '../export/ort.js';
 import { mlplab, tempDir, writeStudyFolder } from './helpers.js';

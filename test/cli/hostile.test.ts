@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { before, describe, test } from 'node:test';
-import { writeNpy, parseNpy } from '../../src/data/npy.js';
+import { writeNpy, parseNpy } from '../../src/data/formats/npy.js';
 import { csvCell } from '../../src/format.js';
 import { Rng } from '../../src/tensor/rng.js';
 import { BIN, mlplab, tempDir } from './helpers.js';

@@ -3,7 +3,7 @@ import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { loadSource } from '../../src/data/files.js';
-import { writeNpy } from '../../src/data/npy.js';
+import { writeNpy } from '../../src/data/formats/npy.js';
 import { runExperiment } from '../../src/run/experiment.js';
 import { resolveRun } from '../../src/run/spec.js';
 import { mlplab, tempDir, writeStudyFolder } from './helpers.js';

@@ -10,7 +10,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { writeNpy } from '../../src/data/npy.js';
+import { writeNpy } from '../../src/data/formats/npy.js';
 import { bombSize, deflateBomb, gzipBomb, zip } from './archives.js';
 import { tempDir } from './helpers.js';
 

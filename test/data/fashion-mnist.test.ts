@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { classCounts } from '../../src/data/dataset.js';
-import { FASHION_MNIST_CLASSES, type LoadedData } from '../../src/data/source.js';
+import { FASHION_MNIST_CLASSES, type LoadedData } from '../../src/data/resolver.js';
 import { loadSource } from '../../src/data/files.js';
 
 // Loaded once for the whole file (about a second: 30 MB of gzip).

@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { Command } from 'commander';
 import { describeSource, formatSourceInfo, registerDataCommands } from '../../src/cli/data.js';
-import { parseNpy, writeNpy } from '../../src/data/npy.js';
+import { parseNpy, writeNpy } from '../../src/data/formats/npy.js';
 import { loadFeatures, loadSource } from '../../src/data/files.js';
 import { memoryFiles, resolveSource } from '../../src/data/source.js';
 import { ConfigError, DataError } from '../../src/errors.js';

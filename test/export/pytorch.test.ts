@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
-import { writeNpy } from '../../src/data/npy.js';
+import { writeNpy } from '../../src/data/formats/npy.js';
 import { ConfigError, ModelFormatError } from '../../src/errors.js';
 import { fromStateDict, pytorchLayout, pytorchSource, stateDict } from '../../src/export/pytorch.js';
 import { parseSafetensors, writeSafetensors, type TensorToWrite } from '../../src/export/safetensors.js';

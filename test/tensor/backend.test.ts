@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ReferenceBackend } from '../../src/tensor/reference.js';
-import { WasmBackend } from '../../src/tensor/wasm.js';
+import { WasmBackend } from '../../src/tensor/wasm/backend.js';
 import { ACTIVATIONS, activationCode } from '../../src/tensor/backend.js';
 import type { Backend } from '../../src/tensor/backend.js';
 import { Matrix } from '../../src/tensor/matrix.js';

@@ -11,7 +11,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { writeNpy } from '../../src/data/npy.js';
+import { writeNpy } from '../../src/data/formats/npy.js';
 import { resolveStudy } from '../../src/tune/study/config.js';
 import { loadStudyData } from '../../src/tune/study/data.js';
 import { dataFingerprint } from '../../src/tune/study/fingerprint.js';

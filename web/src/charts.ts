@@ -4,7 +4,8 @@
  */
 import { View, parse } from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
-import { chartConfig, type EpochRecord } from '../../src/index.js';
+import type { EpochRecord } from '../../src/index.js';
+import { chartConfig } from '../../src/report/index.js';
 
 const PAGE_FONT = 'Inter, "Segoe UI", system-ui, -apple-system, Roboto, "Helvetica Neue", Arial, sans-serif';
 

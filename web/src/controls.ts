@@ -1,10 +1,14 @@
 /**
  * The settings panel: one control per component of the study's model and training, each with
  * a sentence on what it does to learning. The panel reads itself into a RunSpec (validated by
- * the library's resolveRun) and writes presets into itself.
+ * the library's resolveRun) and writes presets into itself. Settings refused, and any other
+ * error, become a message that names the control at fault.
  */
-import { ACTIVATIONS, ConfigError, PRESETS, formatCount, type Activation, type ResolvedRun, type RunSpec } from '../../src/index.js';
-import { byId, h, shortNumber } from './dom.js';
+import { ConfigError, DataError, MlplabError, PRESETS, resolveRun, type ResolvedRun, type RunSpec } from '../../src/index.js';
+import { formatCount } from '../../src/report/index.js';
+import { ACTIVATIONS, type Activation } from '../../src/tensor/index.js';
+import { byId, clearMessage, h, shortNumber, showMessage } from './dom.js';
+import type { PageState } from './state.js';
 
 /** The page's own limits, lower than the engine's so the page stays responsive. */
 export const PAGE_LIMITS = { width: 2048, layers: 8, epochs: 1000, batchSize: 4096 };
@@ -304,4 +308,39 @@ export function fieldControl(field: string): { label: string; id: string | null 
   };
   const hit = table[field];
   return hit ? { label: hit[0], id: hit[1] } : { label: field, id: null };
+}
+
+/** Turn any thrown value into a message; ConfigErrors also mark the control they name. */
+export function showError(key: string, e: unknown): void {
+  if (e instanceof ConfigError) {
+    const { label, id } = fieldControl(e.field);
+    if (id) document.getElementById(id)?.classList.add('invalid');
+    showMessage(key, `Setting not accepted: ${label}`, e.message);
+  } else if (e instanceof DataError) {
+    showMessage(key, 'Data problem', e.message);
+  } else if (e instanceof MlplabError) {
+    showMessage(key, e.name.replace(/Error$/, ' error'), e.message);
+  } else {
+    showMessage(key, 'Something went wrong', e instanceof Error ? e.message : String(e));
+  }
+}
+
+/** The run the settings describe, or null after showing why it is refused. */
+export function validateSettings(): ResolvedRun | null {
+  document.querySelectorAll('.invalid').forEach((el) => el.classList.remove('invalid'));
+  try {
+    const run = resolveRun(readSpec());
+    checkPageLimits(run);
+    clearMessage('settings');
+    return run;
+  } catch (e) {
+    showError('settings', e);
+    return null;
+  }
+}
+
+/** Validate the settings a moment after they last changed. */
+export function settingsChanged(state: PageState): void {
+  window.clearTimeout(state.validateTimer);
+  state.validateTimer = window.setTimeout(validateSettings, 250);
 }

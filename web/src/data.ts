@@ -4,17 +4,8 @@
  * the page accepts exactly what `mlplab train --data` accepts. Every problem is a DataError
  * naming the file, shown before training starts.
  */
-import {
-  DataError,
-  FASHION_MNIST_FILES,
-  inspectFile,
-  memoryFiles,
-  resolveSource,
-  type Dataset,
-  type FileSummary,
-  type LoadedData as SourceData,
-  type PrepStep,
-} from '../../src/index.js';
+import { DataError, type Dataset, type PrepStep } from '../../src/index.js';
+import { FASHION_MNIST_FILES, inspectFile, memoryFiles, resolveSource, type FileSummary, type LoadedData as SourceData } from '../../src/data/index.js';
 import { guessImageShape, type ImageShape } from './images.js';
 
 /** Data ready for a run, with what the page needs to draw it. */

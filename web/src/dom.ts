@@ -1,5 +1,5 @@
-/** Small DOM helpers for the page. */
-import { formatCount, formatDuration, formatNumber, formatSetting } from '../../src/index.js';
+/** Small DOM helpers for the page, its message boxes and its status line. */
+import { formatCount, formatDuration, formatNumber, formatSetting } from '../../src/report/index.js';
 
 type Child = Node | string | number | null | undefined | false;
 type Attrs = Record<string, string | number | boolean | null | undefined | EventListener>;
@@ -29,6 +29,25 @@ export function byId<T extends HTMLElement = HTMLElement>(id: string): T {
   const el = document.getElementById(id);
   if (!el) throw new Error(`page element #${id} is missing`);
   return el as T;
+}
+
+/** Show a message box; a message with the same key replaces the previous one. */
+export function showMessage(key: string, title: string, text: string, kind: 'error' | 'info' = 'error'): void {
+  clearMessage(key);
+  const close = h('button', { type: 'button', class: 'icon-button', 'aria-label': 'Dismiss' }, '×');
+  const box = h('div', { class: `message ${kind}`, role: kind === 'error' ? 'alert' : 'status', 'data-key': key }, h('div', {}, h('strong', {}, title), h('p', {}, text)), close);
+  close.addEventListener('click', () => box.remove());
+  byId('messages').prepend(box);
+}
+
+export function clearMessage(key: string): void {
+  document.querySelectorAll(`.message[data-key="${key}"]`).forEach((m) => m.remove());
+}
+
+export function setStatus(text: string, error = false): void {
+  const el = byId('status');
+  el.textContent = text;
+  el.classList.toggle('error', error);
 }
 
 // Numbers as the page shows them: the library's one formatting module, with the page's precision

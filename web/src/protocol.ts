@@ -1,5 +1,6 @@
 /** Messages between the page and the training worker. */
-import type { ClassificationReport, Dataset, EpochRecord, FirstLayerWeights, LayerFinding, PrepStep, ResolvedRun } from '../../src/index.js';
+import type { ClassificationReport, Dataset, EpochRecord, PrepStep, ResolvedRun } from '../../src/index.js';
+import type { FirstLayerWeights, LayerFinding } from '../../src/report/index.js';
 
 /** A dataset ready to train on: the training file(s) and an optional test set. */
 export interface DataBundle {

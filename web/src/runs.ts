@@ -2,7 +2,8 @@
  * Runs described in words, so the comparison chart can label each run by what changed from
  * the run before it ("dropout 0.5 → 0.2").
  */
-import { PRESETS, formatCount, mergeSpecs, resolveRun, type ResolvedRun } from '../../src/index.js';
+import { PRESETS, mergeSpecs, resolveRun, type ResolvedRun } from '../../src/index.js';
+import { formatCount } from '../../src/report/index.js';
 import { shortNumber } from './dom.js';
 
 /** Ordered settings of a run as (name, value) pairs people read. */

@@ -7,20 +7,18 @@
  */
 import {
   MlplabError,
-  WasmBackend,
   classificationReport,
   confusionMatrix,
-  describeBackend,
-  evaluateClassifier,
+  evaluate,
   loadBackend,
   runExperiment,
-  threadSupport,
   type Callback,
   type Dataset,
   type EpochRecord,
   type Prepared,
   type TrainContext,
 } from '../../src/index.js';
+import { WasmBackend, describeBackend, threadSupport } from '../../src/tensor/index.js';
 import type { FromWorker, SetScores, StartMessage, ToWorker } from './protocol.js';
 
 declare const self: DedicatedWorkerGlobalScope;
@@ -140,7 +138,7 @@ async function run(m: StartMessage): Promise<void> {
     });
     try {
       // Without a test set the final scores are the validation part's.
-      const e = result.test ?? evaluateClassifier(result.model, result.prepared.val, result.prepared.classNames);
+      const e = result.test ?? evaluate(result.model, result.prepared.val, result.prepared.classNames);
       const final: SetScores = { set: result.test ? 'test' : 'validation', rows: e.rows, accuracy: e.accuracy, loss: e.loss, confusion: e.confusion, report: e.report };
       post({
         type: 'done',

@@ -159,3 +159,29 @@ export class Heap {
 function roundUp(x: number, to: number): number {
   return Math.ceil(x / to) * to;
 }
+
+/** The row numbers of a gather, in a block of the heap that grows as needed and is reused. */
+export class RowNumbers {
+  private at = -1;
+  private capacity = 0;
+  private view = new Int32Array(0);
+
+  constructor(private readonly heap: Heap, private readonly memory: WebAssembly.Memory) {}
+
+  /** Copy order[start .. start + n), each a row below `rows`, into the block; returns its address. */
+  write(order: Int32Array, start: number, n: number, rows: number): number {
+    if (this.capacity < n) {
+      if (this.at >= 0) this.heap.free(this.at);
+      this.at = this.heap.alloc(n * 4);
+      this.capacity = n;
+    }
+    if (this.view.buffer !== this.memory.buffer) this.view = new Int32Array(this.memory.buffer);
+    const idx = this.view, i0 = this.at >> 2;
+    for (let r = 0; r < n; r++) {
+      const row = order[start + r];
+      if (!(row >= 0 && row < rows)) throw new RangeError(`gatherRows: row ${row} outside 0..${rows - 1}`);
+      idx[i0 + r] = row;
+    }
+    return this.at;
+  }
+}

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { CsvReader, parseCsv, parseCsvNumber, type CsvOptions, type CsvTable } from '../../src/data/csv.js';
-import { mapLabels } from '../../src/data/labels.js';
-import { throwsDataError } from './helpers.js';
+import { CsvReader, parseCsv, parseCsvNumber, type CsvOptions, type CsvTable } from '../../../src/data/formats/csv.js';
+import { mapLabels } from '../../../src/data/labels.js';
+import { throwsDataError } from '../helpers.js';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const csv = (s: string, opts?: CsvOptions) => parseCsv(enc(s), 'f.csv', opts);

@@ -9,9 +9,9 @@
  */
 import { Gunzip, Inflate } from 'fflate';
 import { z } from 'zod';
-import { DataError } from '../errors.js';
-import { formatBytes } from '../format.js';
-import { parseConfig } from '../validate.js';
+import { DataError } from '../../errors.js';
+import { formatBytes } from '../../format.js';
+import { parseConfig } from '../../validate.js';
 
 /** Compressed bytes handed to the inflater at a time. */
 const CHUNK = 1 << 14;

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { gzipSync } from 'fflate';
-import { parseIdx } from '../../src/data/idx.js';
-import { fixture, fixtureJson, throwsDataError } from './helpers.js';
+import { parseIdx } from '../../../src/data/formats/idx.js';
+import { fixture, fixtureJson, throwsDataError } from '../helpers.js';
 
 interface IdxCase { file: string; shape: number[]; values: number[] }
 

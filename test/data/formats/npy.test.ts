@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseNpy, parseNpz, writeNpy } from '../../src/data/npy.js';
-import { toFeatures } from '../../src/data/ndarray.js';
-import { fixture, fixtureJson, throwsDataError } from './helpers.js';
+import { parseNpy, parseNpz, writeNpy } from '../../../src/data/formats/npy.js';
+import { toFeatures } from '../../../src/data/formats/ndarray.js';
+import { fixture, fixtureJson, throwsDataError } from '../helpers.js';
 
 interface NpyCase { file: string; dtype: string; shape: number[]; fortran: boolean; version: number[] | null; values: (number | string)[] }
 const cases = fixtureJson<NpyCase[]>('npy', 'cases.json');

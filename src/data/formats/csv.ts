@@ -3,8 +3,8 @@
  * values go straight into one growing Float32Array, so a large file is never held as text,
  * nor as rows of strings. Browser-safe (no Node APIs); the Node reader feeds it a file stream.
  */
-import { DataError } from '../errors.js';
-import { MAX_CLASSES } from './dataset.js';
+import { DataError } from '../../errors.js';
+import { MAX_CLASSES } from '../dataset.js';
 
 export interface CsvOptions {
   /**

@@ -7,8 +7,8 @@
  * `{'descr': '<f4', 'fortran_order': False, 'shape': (3, 4), }`, then the raw values.
  * Pickled object arrays are refused: nothing in a data file is ever executed.
  */
-import { DataError } from '../errors.js';
-import { formatShape } from '../format.js';
+import { DataError } from '../../errors.js';
+import { formatShape } from '../../format.js';
 import { INFLATE_DEFAULTS, type ResolvedInflateLimits } from './inflate.js';
 import type { NdArray, NumericArray } from './ndarray.js';
 import { isZip, listZip, readZipEntry, type ZipEntry } from './zip.js';

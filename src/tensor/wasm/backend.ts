@@ -1,302 +1,14 @@
-import { ConfigError } from '../errors.js';
-import { gemmShape, type Backend } from './backend.js';
-import { Matrix } from './matrix.js';
-import { Heap } from './wasm/heap.js';
-import * as generated from './wasm/kernels.generated.js';
-import { coreCount, threadSupport } from './wasm/platform.js';
-import { CONTROL, OPS, ThreadPool, type PoolExports, type PoolOptions } from './wasm/threads.js';
-
-/** The exports of the kernel module (assembly/index.ts); pointers are byte offsets. */
-interface Kernels {
-  memory: WebAssembly.Memory;
-  heapBase(): number;
-  gemm(a: number, sai: number, sap: number, b: number, ldb: number, c: number, ldc: number, m: number, n: number, k: number, beta: number): void;
-  transpose(src: number, rows: number, cols: number, lds: number, dst: number, ldd: number): void;
-  activationForward(code: number, x: number, y: number, n: number, alpha: number): void;
-  activationBackward(code: number, x: number, y: number, dy: number, dx: number, n: number, alpha: number): void;
-  dropoutForward(x: number, mask: number, y: number, n: number, key: number, threshold: number, scale: number): void;
-  multiply(a: number, b: number, out: number, n: number): void;
-  addRowVector(y: number, bias: number, rows: number, cols: number): void;
-  sumRows(x: number, out: number, rows: number, cols: number, beta: number): void;
-  axpy(alpha: number, x: number, y: number, n: number): void;
-  scale(x: number, n: number, alpha: number): void;
-  fill(x: number, n: number, value: number): void;
-  copyBytes(src: number, dst: number, bytes: number): void;
-  zeroBytes(ptr: number, bytes: number): void;
-  gatherRows(src: number, idx: number, rows: number, cols: number, dst: number): void;
-  momentum(g: number, trace: number, n: number, decay: number, nesterov: number): void;
-  adam(g: number, m: number, v: number, n: number, b1: number, a1: number, b2: number, a2: number, c1: number, c2: number, eps: number): void;
-  sgdStep(w: number, g: number, t: number, n: number, decayed: number, lr: number, wd: number, mom: number, nesterov: number): void;
-  sumSquares(x: number, n: number): number;
-  firstNonFinite(x: number, n: number): number;
-  unitStats(z: number, a: number, rows: number, cols: number, minmax: number, sums: number, low: number, high: number): void;
-  batchNormTrain(
-    x: number, gamma: number, beta: number, y: number, xhat: number, invStd: number,
-    runMean: number, runVar: number, rows: number, cols: number, momentum: number, keepRate: number, eps: number,
-  ): void;
-  batchNormInfer(x: number, gamma: number, beta: number, runMean: number, runVar: number, y: number, rows: number, cols: number, eps: number): void;
-  batchNormBackward(dy: number, xhat: number, gamma: number, invStd: number, dx: number, dgamma: number, dbeta: number, rows: number, cols: number): void;
-  softmax(z: number, out: number, rows: number, cols: number): void;
-  softmaxCrossEntropy(z: number, labels: number, grad: number, rows: number, cols: number, smoothing: number): number;
-}
-
-/** The extra exports of a threads build. */
-type ThreadKernels = Kernels & PoolExports;
-
-// A module whose one function runs i8x16.splat and i8x16.popcnt: it validates only where
-// the finished WebAssembly SIMD proposal is implemented.
-const SIMD_PROBE = new Uint8Array([
-  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // magic, version
-  0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7b, // types: () -> v128
-  0x03, 0x02, 0x01, 0x00, // one function of type 0
-  0x0a, 0x0a, 0x01, 0x08, 0x00, 0x41, 0x00, 0xfd, 0x0f, 0xfd, 0x62, 0x0b, // i32.const 0; i8x16.splat; i8x16.popcnt
-]);
-
-let simdSupport: boolean | null = null;
-
-/** Whether this JavaScript engine runs WebAssembly SIMD (Node 16.4+ and every current browser do). */
-export function wasmSimdSupported(): boolean {
-  if (simdSupport === null) {
-    try {
-      simdSupport = typeof WebAssembly === 'object' && WebAssembly.validate(SIMD_PROBE);
-    } catch {
-      simdSupport = false;
-    }
-  }
-  return simdSupport;
-}
-
-function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
-  const raw = atob(text);
-  const bytes = new Uint8Array(raw.length);
-  for (let i = 0; i < raw.length; i++) bytes[i] = raw.charCodeAt(i);
-  return bytes;
-}
-
-/**
- * The two kernel builds: `plain` is WebAssembly SIMD; `relaxed` adds relaxed SIMD, whose
- * fused multiply-add makes the matrix products 1.3-1.4x faster and rounds them once instead of
- * twice, so its results differ from the plain build's in the last bits (each build is
- * bit-reproducible on its own, for every thread count).
- */
-export type SimdBuild = 'plain' | 'relaxed';
-/** Which build to run: 'auto' takes relaxed SIMD where this engine validates it. */
-export type SimdChoice = 'auto' | SimdBuild;
-
-const GENERATED = generated as unknown as Record<string, string | number | undefined>;
-
-function embedded(build: SimdBuild, threads: boolean): Uint8Array<ArrayBuffer> | null {
-  const name = `KERNELS${threads ? '_THREADS' : ''}_WASM${build === 'relaxed' ? '_RELAXED' : ''}_BASE64`;
-  const text = GENERATED[name];
-  return typeof text === 'string' && text.length > 0 ? decodeBase64(text) : null;
-}
-
-let relaxedSupport: boolean | null = null;
-
-/**
- * Whether this engine runs the relaxed-SIMD build (Chromium 114+, Node 22+, and Node 20 with
- * the V8 flag --experimental-wasm-relaxed-simd, which the command line sets for itself).
- */
-export function relaxedSimdSupported(): boolean {
-  if (relaxedSupport === null) {
-    const bytes = embedded('relaxed', false);
-    try {
-      relaxedSupport = bytes !== null && wasmSimdSupported() && WebAssembly.validate(bytes);
-    } catch {
-      relaxedSupport = false;
-    }
-  }
-  return relaxedSupport;
-}
-
-/** The build a choice comes to here; a ConfigError when 'relaxed' is asked for and cannot run. */
-export function chooseBuild(choice: SimdChoice = 'auto'): SimdBuild {
-  if (choice === 'plain') return 'plain';
-  if (choice === 'relaxed') {
-    if (!relaxedSimdSupported()) {
-      throw new ConfigError('simd', choice, 'an engine with relaxed SIMD (Node 22+, Node 20 with --experimental-wasm-relaxed-simd, Chromium 114+), or "plain" or "auto"');
-    }
-    return 'relaxed';
-  }
-  if (choice === 'auto') return relaxedSimdSupported() ? 'relaxed' : 'plain';
-  throw new ConfigError('simd', choice, '"auto", "relaxed" or "plain"');
-}
-
-function moduleBytes(build: SimdBuild, threads: boolean): Uint8Array<ArrayBuffer> {
-  const bytes = embedded(build, threads);
-  if (bytes === null) throw new Error(`the ${build}${threads ? ' threads' : ''} kernel build is missing; rebuild (npm run build)`);
-  return bytes;
-}
-
-const compiledModules = new Map<string, WebAssembly.Module>();
-let syncCompileError: unknown = null;
-
-/** The compiled module of a build, compiled synchronously on first use and then shared. */
-function kernelModule(build: SimdBuild = chooseBuild('auto'), threads = false): WebAssembly.Module {
-  const key = `${build}/${threads}`;
-  let m = compiledModules.get(key);
-  if (m === undefined) {
-    if (syncCompileError !== null && !threads) throw syncCompileError;
-    try {
-      m = new WebAssembly.Module(moduleBytes(build, threads));
-    } catch (e) {
-      if (!threads) syncCompileError = e;
-      throw e;
-    }
-    compiledModules.set(key, m);
-  }
-  return m;
-}
-
-async function kernelModuleAsync(build: SimdBuild, threads: boolean): Promise<WebAssembly.Module> {
-  const key = `${build}/${threads}`;
-  let m = compiledModules.get(key);
-  if (m === undefined) {
-    m = await WebAssembly.compile(moduleBytes(build, threads));
-    compiledModules.set(key, m);
-  }
-  return m;
-}
-
-/**
- * Whether `new WasmBackend()` can work here and now: the engine runs WebAssembly SIMD and
- * the kernels are compiled, or compile synchronously. A browser's main thread may refuse
- * synchronous compilation until `loadWasmBackend()` has compiled them asynchronously.
- */
-export function wasmBackendAvailable(): boolean {
-  if (!wasmSimdSupported()) return false;
-  try {
-    kernelModule();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** How a WebAssembly backend runs: its build and how many threads. */
-export interface WasmOptions {
-  /**
-   * Threads running each large kernel: a whole number from 1 to 64, or 'auto' (one per core).
-   * Default 1. Where threads cannot run (no shared memory, a page's main thread) the backend
-   * runs on one thread and `threadNote` says why.
-   */
-  threads?: number | 'auto';
-  /** Kernel build; default 'auto' (relaxed SIMD where the engine has it). */
-  simd?: SimdChoice;
-  /**
-   * Bytes of memory the run will hold (training rows, model, buffers), to size the shared
-   * memory of a threaded backend up front. It still grows when more is needed, up to its
-   * maximum (4 GiB where the engine can reserve it).
-   */
-  memoryBytes?: number;
-  /** Thread pool timing (watchdog, start timeout, spinning); see PoolOptions. */
-  pool?: PoolOptions;
-}
-
-/** The largest thread count a backend accepts (the kernels' control block has room for this many). */
-export const MAX_THREADS = CONTROL.MAX_THREADS;
-
-/** `threads` as a number: 'auto' is this machine's core count. Throws a ConfigError naming `field` otherwise. */
-export function resolveThreads(threads: number | 'auto' | undefined, field = 'threads'): number {
-  if (threads === undefined) return 1;
-  if (threads === 'auto') return Math.min(coreCount(), MAX_THREADS);
-  if (typeof threads !== 'number' || !Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) {
-    throw new ConfigError(field, threads, `a whole number from 1 to ${MAX_THREADS}, or "auto" (one per core; this machine has ${coreCount()})`);
-  }
-  return threads;
-}
-
-/**
- * Compile the kernels asynchronously, then build a backend. Browsers refuse to compile all
- * but tiny modules synchronously on their main thread; there, call this once (the compiled
- * module is kept) before `new WasmBackend()` or `createBackend('wasm')`. With `threads` above
- * 1 the backend starts its worker threads here (call `dispose()` to stop them).
- */
-export async function loadWasmBackend(options: WasmOptions = {}): Promise<WasmBackend> {
-  const build = chooseBuild(options.simd);
-  const want = resolveThreads(options.threads);
-  if (want > 1) {
-    const support = threadSupport();
-    let reason = support.reason;
-    if (support.ok) {
-      const module = await kernelModuleAsync(build, true);
-      try {
-        const backend = new WasmBackend(module, { build, memory: sharedMemory(options.memoryBytes ?? 0) });
-        await backend.startThreads(module, want, options.pool ?? {});
-        return backend;
-      } catch (e) {
-        // No shared memory to be had, or the threads would not start (a page's policy may
-        // forbid Blob workers): one thread, saying why.
-        reason = `the worker threads did not start (${e instanceof Error ? e.message : String(e)})`;
-      }
-    }
-    return new WasmBackend(await kernelModuleAsync(build, false), { build, threadNote: `one thread: ${reason}` });
-  }
-  return new WasmBackend(await kernelModuleAsync(build, false), { build });
-}
-
-const PAGE = 65536;
-
-/**
- * A shared memory for `bytes` of data (plus the kernels' static data), with the largest
- * maximum the engine will reserve: 4 GiB, else 1 GiB, else 256 MiB.
- */
-function sharedMemory(bytes: number): WebAssembly.Memory {
-  const initial = Math.min(65536, Math.max(256, Math.ceil((bytes * 1.1 + (8 << 20)) / PAGE)));
-  let last: unknown = null;
-  for (const maximum of [65536, 16384, 4096]) {
-    if (initial > maximum) continue;
-    try {
-      return new WebAssembly.Memory({ initial, maximum, shared: true });
-    } catch (e) {
-      last = e;
-    }
-  }
-  throw new RangeError(`could not reserve a shared WebAssembly memory of ${Math.round((initial * PAGE) / 2 ** 20)} MiB: ${String(last)}; use one thread`);
-}
+import { gemmShape, type Backend } from '../backend.js';
+import { Matrix } from '../matrix.js';
+import { checkCode, checkFeatures, checkGather, checkLength, checkSame } from './checks.js';
+import { ACTIVATION_COST, COST, GRAIN_NS, shareCount, worthStarting } from './cost.js';
+import { CONTROL, OPS } from './control.js';
+import { Heap, RowNumbers } from './heap.js';
+import { chooseBuild, kernelModule, type Kernels, type SimdBuild, type ThreadKernels } from './module.js';
+import { ThreadPool, type PoolOptions } from './threads.js';
 
 /** Scratch kept between products: enough to transpose a 256 x 256 weight matrix. */
 const KEEP_SCRATCH = 256 * 1024;
-
-function checkSame(op: string, a: Matrix, b: Matrix): void {
-  if (a.size !== b.size) throw new RangeError(`${op}: ${a.rows}x${a.cols} and ${b.rows}x${b.cols} differ in size`);
-}
-
-function checkLength(op: string, what: string, m: Matrix, length: number): void {
-  if (m.size !== length) throw new RangeError(`${op}: ${what} holds ${m.size} values, expected ${length}`);
-}
-
-/**
- * What each kernel costs on one thread, in nanoseconds per unit of work (measured on a
- * current x86 core; only the order of magnitude matters), and the least work worth a thread
- * of its own. A job is shared among min(threads, work / GRAIN_NS) threads. Measured in whole
- * training epochs on 2 cores (shares of 4, 10, 20 and 40 microseconds against one thread):
- * the batch-128 products of a 784-512-256 model run 1.9x faster from 4 microseconds up, while
- * the batch-32 steps of the study's models gain nothing at any grain and lose up to 14% below
- * 20 (their outputs are a few kilobytes, and moving them between cores costs what the second
- * core saves). So kernels smaller than two 20-microsecond shares stay on the calling thread.
- */
-const COST = {
-  /** per multiply-add of a matrix product */
-  gemm: 1 / 14,
-  /** per element of a memory-bound pass (add, scale, copy-like) */
-  stream: 0.3,
-  /** per element of a batch gathered from random training rows (cache misses) */
-  gather: 2,
-  /** per element of the heavier element-wise passes */
-  dropout: 0.5,
-  adam: 0.8,
-  batchNorm: 1.2,
-  softmax: 2,
-} as const;
-/** Per element of activation forward / backward, by activation code. */
-const ACTIVATION_COST = [0.3, 0.3, 2.5, 2, 1.6, 1.2, 0.3];
-const GRAIN_NS = 20_000;
-/**
- * The least work worth handing to a worker while this thread goes on (`gemmAsync`): nothing
- * waits for it until the layer's gradients are complete, so a few microseconds are enough.
- */
-const ASYNC_GRAIN_NS = 3000;
 
 interface Setup {
   build: SimdBuild;
@@ -340,10 +52,8 @@ export class WasmBackend implements Backend {
   private scratchBytes = 0;
   private pool: ThreadPool | null = null;
   private ctrl = -1;
-  /** Row numbers of a prefetch, in this memory (a threaded backend). */
-  private rowIndex = -1;
-  private rowIndexCapacity = 0;
-  private indexView = new Int32Array(0);
+  /** Row numbers of a gather, in this memory. */
+  private readonly rowIndex: RowNumbers;
   private grain = GRAIN_NS;
 
   constructor(module?: WebAssembly.Module, setup?: Setup) {
@@ -354,6 +64,7 @@ export class WasmBackend implements Backend {
     this.build = build;
     this.threadNote = setup?.threadNote ?? null;
     this.heap = new Heap(this.memory, this.k.heapBase(), setup?.memory ? 'shared' : 'own');
+    this.rowIndex = new RowNumbers(this.heap, this.memory);
   }
 
   /** Threads running each large kernel (1 without a pool). */
@@ -444,16 +155,9 @@ export class WasmBackend implements Backend {
     this.scratchBytes = 0;
   }
 
-  /**
-   * How many threads a job of `ns` (its cost on one thread) over `units` splittable units
-   * gets, when each thread's share must be at least `align` units: 1 (run it here, as a
-   * single-thread backend does) unless the work is large enough to be worth sharing.
-   */
+  /** How many threads a job of `ns` over `units` units, shares of at least `align`, gets (cost.ts). */
   private parts(ns: number, units: number, align: number): number {
-    const pool = this.pool;
-    if (pool === null) return 1;
-    const p = Math.min(pool.size, this.grain > 0 ? Math.floor(ns / this.grain) : pool.size, Math.floor(units / align));
-    return p >= 2 ? p : 1;
+    return this.pool === null ? 1 : shareCount(this.pool.size, this.grain, ns, units, align);
   }
 
   gemm(a: Matrix, transA: boolean, b: Matrix, transB: boolean, c: Matrix, beta: 0 | 1): void {
@@ -519,9 +223,7 @@ export class WasmBackend implements Backend {
 
   activationBackward(code: number, x: Matrix, y: Matrix, dy: Matrix, dx: Matrix, alpha: number): void {
     checkCode(code);
-    checkSame('activationBackward', x, y);
-    checkSame('activationBackward', x, dy);
-    checkSame('activationBackward', x, dx);
+    checkSame('activationBackward', x, y, dy, dx);
     const p = code === 0 ? 1 : this.parts(x.size * ACTIVATION_COST[code], x.size, 16);
     if (p > 1) {
       this.pool!.i(0, code).i(1, this.ptr(x)).i(2, this.ptr(y)).i(3, this.ptr(dy)).i(4, this.ptr(dx)).f(5, alpha).split(x.size, p, 16).run(OPS.ACTIVATION_BACKWARD);
@@ -531,8 +233,7 @@ export class WasmBackend implements Backend {
   }
 
   dropoutForward(x: Matrix, mask: Matrix, y: Matrix, key: number, threshold: number, scale: number): void {
-    checkSame('dropoutForward', x, mask);
-    checkSame('dropoutForward', x, y);
+    checkSame('dropoutForward', x, mask, y);
     const p = this.parts(x.size * COST.dropout, x.size, 16);
     if (p > 1) {
       this.pool!.i(0, this.ptr(x)).i(1, this.ptr(mask)).i(2, this.ptr(y)).i(3, key).i(4, threshold).f(5, scale).split(x.size, p, 16).run(OPS.DROPOUT);
@@ -542,8 +243,7 @@ export class WasmBackend implements Backend {
   }
 
   multiply(a: Matrix, b: Matrix, out: Matrix): void {
-    checkSame('multiply', a, b);
-    checkSame('multiply', a, out);
+    checkSame('multiply', a, b, out);
     const p = this.parts(a.size * COST.stream, a.size, 16);
     if (p > 1) this.pool!.i(0, this.ptr(a)).i(1, this.ptr(b)).i(2, this.ptr(out)).split(a.size, p, 16).run(OPS.MULTIPLY);
     else this.k.multiply(this.ptr(a), this.ptr(b), this.ptr(out), a.size);
@@ -554,13 +254,8 @@ export class WasmBackend implements Backend {
     runMean: Matrix, runVar: Matrix, momentum: number, eps: number,
   ): void {
     const f = x.cols;
-    checkSame('batchNormTrain', x, y);
-    checkSame('batchNormTrain', x, xhat);
-    checkLength('batchNormTrain', 'gamma', gamma, f);
-    checkLength('batchNormTrain', 'beta', beta, f);
-    checkLength('batchNormTrain', 'invStd', invStd, f);
-    checkLength('batchNormTrain', 'runMean', runMean, f);
-    checkLength('batchNormTrain', 'runVar', runVar, f);
+    checkSame('batchNormTrain', x, y, xhat);
+    checkFeatures('batchNormTrain', f, { gamma, beta, invStd, runMean, runVar });
     const p = this.parts(x.size * COST.batchNorm, f, 16);
     if (p > 1) {
       this.pool!.i(0, this.ptr(x)).i(1, this.ptr(gamma)).i(2, this.ptr(beta)).i(3, this.ptr(y)).i(4, this.ptr(xhat)).i(5, this.ptr(invStd))
@@ -577,10 +272,7 @@ export class WasmBackend implements Backend {
   batchNormInfer(x: Matrix, gamma: Matrix, beta: Matrix, runMean: Matrix, runVar: Matrix, eps: number, y: Matrix): void {
     const f = x.cols;
     checkSame('batchNormInfer', x, y);
-    checkLength('batchNormInfer', 'gamma', gamma, f);
-    checkLength('batchNormInfer', 'beta', beta, f);
-    checkLength('batchNormInfer', 'runMean', runMean, f);
-    checkLength('batchNormInfer', 'runVar', runVar, f);
+    checkFeatures('batchNormInfer', f, { gamma, beta, runMean, runVar });
     const p = this.parts(x.size * COST.stream, f, 16);
     if (p > 1) {
       this.pool!.i(0, this.ptr(x)).i(1, this.ptr(gamma)).i(2, this.ptr(beta)).i(3, this.ptr(runMean)).i(4, this.ptr(runVar)).i(5, this.ptr(y))
@@ -592,12 +284,8 @@ export class WasmBackend implements Backend {
 
   batchNormBackward(dy: Matrix, xhat: Matrix, gamma: Matrix, invStd: Matrix, dx: Matrix, dgamma: Matrix, dbeta: Matrix): void {
     const f = dy.cols;
-    checkSame('batchNormBackward', dy, xhat);
-    checkSame('batchNormBackward', dy, dx);
-    checkLength('batchNormBackward', 'gamma', gamma, f);
-    checkLength('batchNormBackward', 'invStd', invStd, f);
-    checkLength('batchNormBackward', 'dgamma', dgamma, f);
-    checkLength('batchNormBackward', 'dbeta', dbeta, f);
+    checkSame('batchNormBackward', dy, xhat, dx);
+    checkFeatures('batchNormBackward', f, { gamma, invStd, dgamma, dbeta });
     const p = this.parts(dy.size * COST.batchNorm, f, 16);
     if (p > 1) {
       this.pool!.i(0, this.ptr(dy)).i(1, this.ptr(xhat)).i(2, this.ptr(gamma)).i(3, this.ptr(invStd)).i(4, this.ptr(dx)).i(5, this.ptr(dgamma)).i(6, this.ptr(dbeta))
@@ -666,29 +354,14 @@ export class WasmBackend implements Backend {
   private rowNumbers(src: Matrix, order: Int32Array, start: number, dst: Matrix): number {
     checkGather(src, order, start, dst);
     this.pool?.settle();
-    const n = dst.rows;
-    if (this.rowIndexCapacity < n) {
-      if (this.rowIndex >= 0) this.heap.free(this.rowIndex);
-      this.rowIndex = this.heap.alloc(n * 4);
-      this.rowIndexCapacity = n;
-    }
-    if (this.indexView.buffer !== this.memory.buffer) this.indexView = new Int32Array(this.memory.buffer);
-    const idx = this.indexView, i0 = this.rowIndex >> 2;
-    for (let r = 0; r < n; r++) {
-      const row = order[start + r];
-      if (!(row >= 0 && row < src.rows)) throw new RangeError(`gatherRows: row ${row} outside 0..${src.rows - 1}`);
-      idx[i0 + r] = row;
-    }
-    return this.rowIndex;
+    return this.rowIndex.write(order, start, dst.rows, src.rows);
   }
 
   gemmAsync(a: Matrix, transA: boolean, b: Matrix, c: Matrix, beta: 0 | 1): void {
     const pool = this.pool;
     const { m, k, n } = gemmShape(a, transA, b, false, c);
     const work = m * n * k * COST.gemm;
-    // Below a few microseconds it is not worth a thread; a product large enough to be shared
-    // among all threads is faster shared (and keeps one worker from being busy alone for long).
-    if (pool === null || work < Math.min(ASYNC_GRAIN_NS, this.grain) || m < 4 || (this.grain > 0 && work >= 2 * this.grain) || !pool.takesStartedJobs()) {
+    if (pool === null || !worthStarting(work, m, this.grain) || !pool.takesStartedJobs()) {
       this.gemm(a, transA, b, false, c, beta);
       return;
     }
@@ -716,8 +389,7 @@ export class WasmBackend implements Backend {
   }
 
   adam(g: Matrix, m: Matrix, v: Matrix, b1: number, b2: number, c1: number, c2: number, eps: number): void {
-    checkSame('adam', g, m);
-    checkSame('adam', g, v);
+    checkSame('adam', g, m, v);
     const p = this.parts(g.size * COST.adam, g.size, 16);
     if (p > 1) {
       this.pool!.i(0, this.ptr(g)).i(1, this.ptr(m)).i(2, this.ptr(v)).f(3, b1).f(4, 1 - b1).f(5, b2).f(6, 1 - b2).f(7, c1).f(8, c2).f(9, eps)
@@ -769,13 +441,4 @@ export class WasmBackend implements Backend {
     }
     this.k.unitStats(this.ptr(z), this.ptr(a), z.rows, z.cols, this.ptr(minmax), this.ptr(sums), low, high);
   }
-}
-
-function checkGather(src: Matrix, order: Int32Array, start: number, dst: Matrix): void {
-  if (src.cols !== dst.cols) throw new RangeError(`gatherRows: src has ${src.cols} columns, dst ${dst.cols}`);
-  if (start < 0 || start + dst.rows > order.length) throw new RangeError(`gatherRows: rows ${start}..${start + dst.rows} outside the order of ${order.length}`);
-}
-
-function checkCode(code: number): void {
-  if (!Number.isInteger(code) || code < 0 || code > 6) throw new RangeError(`unknown activation code ${code}`);
 }

@@ -4,7 +4,7 @@
  * each within the inflate budget (inflate.ts). Stored and deflated members, zip64 sizes and
  * offsets (numpy writes every member with zip64 fields); encrypted members are refused.
  */
-import { DataError } from '../errors.js';
+import { DataError } from '../../errors.js';
 import { INFLATE_DEFAULTS, inflateCap, inflateRawLimited, inflateTooLarge, type ResolvedInflateLimits } from './inflate.js';
 
 export interface ZipEntry {

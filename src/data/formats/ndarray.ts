@@ -1,6 +1,6 @@
-import { DataError } from '../errors.js';
-import { MAX_CLASSES, type PrepStep } from './dataset.js';
-import { formatShape } from '../format.js';
+import { DataError } from '../../errors.js';
+import { MAX_CLASSES, type PrepStep } from '../dataset.js';
+import { formatShape } from '../../format.js';
 
 /** Typed arrays the parsers hand out, always in native byte order. */
 export type NumericArray =

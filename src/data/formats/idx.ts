@@ -4,8 +4,8 @@
  * values, big-endian. gzip-compressed files are recognised by their magic and decompressed
  * within the inflate budget (inflate.ts).
  */
-import { DataError } from '../errors.js';
-import { formatShape } from '../format.js';
+import { DataError } from '../../errors.js';
+import { formatShape } from '../../format.js';
 import { gunzip, isGzip } from './gzip.js';
 import { INFLATE_DEFAULTS, type ResolvedInflateLimits } from './inflate.js';
 import type { NdArray, NumericArray } from './ndarray.js';

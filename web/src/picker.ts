@@ -1,0 +1,134 @@
+/**
+ * Picking the data: the built-in Fashion-MNIST subset or files of one's own (one slot per
+ * part, each read and described as it is picked), and samples of what was picked.
+ */
+import { DataError } from '../../src/index.js';
+import { assembleUserData, headRows, loadFashionSubset, parseUserFile, type LoadedData, type Slot } from './data.js';
+import { showError } from './controls.js';
+import { byId, clearMessage, count, h } from './dom.js';
+import { rowCanvas } from './images.js';
+import type { DataInfo } from './runs.js';
+import type { PageState } from './state.js';
+
+export async function activeData(state: PageState): Promise<LoadedData> {
+  if (state.dataMode === 'files') return assembleUserData(state.slots);
+  if (!state.builtin) {
+    throw new DataError('fashion-mnist', state.builtinError ? `the built-in data could not be loaded: ${state.builtinError.message}` : 'the built-in data is still loading; try again in a moment');
+  }
+  const rows = Number(byId<HTMLSelectElement>('train-rows').value);
+  return { ...state.builtin, source: `fashion-mnist (built-in subset, ${count(Math.min(rows, state.builtin.train.rows))} training rows)`, train: headRows(state.builtin.train, rows) };
+}
+
+export function dataInfo(state: PageState, d: LoadedData): DataInfo {
+  return { name: state.dataMode === 'builtin' ? 'Fashion-MNIST' : d.source, rows: d.train.rows };
+}
+
+/** One sample per class (first occurrence), drawn as images or listed as class counts. */
+function renderSamples(target: HTMLElement, d: LoadedData): void {
+  target.replaceChildren();
+  target.classList.toggle('as-list', !d.image);
+  if (d.image) {
+    const seen = new Set<number>();
+    for (let r = 0; r < d.train.rows && seen.size < Math.min(10, d.classNames.length); r++) {
+      const c = d.train.labels[r];
+      if (seen.has(c)) continue;
+      seen.add(c);
+      target.append(h('figure', { class: 'sample', style: 'margin:0', title: d.classNames[c] }, rowCanvas(d.train.features, r, d.image, 2), h('span', {}, d.classNames[c])));
+    }
+    return;
+  }
+  const counts = new Array<number>(d.classNames.length).fill(0);
+  for (let i = 0; i < d.train.labels.length; i++) counts[d.train.labels[i]]++;
+  target.append(h('ul', { class: 'class-counts' }, ...counts.slice(0, 40).map((n, c) => h('li', {}, `${d.classNames[c]}: ${count(n)}`))));
+}
+
+export async function loadBuiltin(state: PageState): Promise<void> {
+  try {
+    state.builtin = await loadFashionSubset();
+    renderSamples(byId('samples'), state.builtin);
+  } catch (e) {
+    state.builtinError = e as Error;
+    byId('samples').replaceChildren(h('p', { class: 'file-status error' }, `The built-in data could not be loaded: ${(e as Error).message}`));
+  }
+}
+
+const SLOTS: { slot: Slot; label: string; hint: string }[] = [
+  { slot: 'trainData', label: 'Training data', hint: '.npy features, a .npz archive, or a .csv table with a label column' },
+  { slot: 'trainLabels', label: 'Training labels', hint: '.npy or one-column .csv of class indices (not needed for a CSV with labels)' },
+  { slot: 'testData', label: 'Test data (optional)', hint: 'the same features as the training data' },
+  { slot: 'testLabels', label: 'Test labels (optional)', hint: '' },
+];
+
+export function buildFileSlots(state: PageState): void {
+  const container = byId('file-slots');
+  for (const { slot, label, hint } of SLOTS) {
+    const input = h('input', { type: 'file', id: `file-${slot}`, accept: '.npy,.npz,.csv,.tsv,.txt' });
+    const status = h('div', { class: 'file-status', id: `status-${slot}` });
+    input.addEventListener('change', () => void pickFile(state, slot, input, status));
+    container.append(
+      h('div', { class: 'file-slot' }, h('label', { for: `file-${slot}` }, label), hint ? h('div', { class: 'slot-hint' }, hint) : null, input, status),
+    );
+  }
+}
+
+async function pickFile(state: PageState, slot: Slot, input: HTMLInputElement, status: HTMLElement): Promise<void> {
+  const file = input.files?.[0];
+  delete state.slots[slot];
+  if (!file) {
+    status.textContent = '';
+    status.className = 'file-status';
+    clearMessage(`file-${slot}`);
+    await updateFilesSummary(state);
+    return;
+  }
+  status.textContent = `Reading ${file.name}…`;
+  status.className = 'file-status';
+  try {
+    const bytes = new Uint8Array(await file.arrayBuffer());
+    const parsed = await parseUserFile(file.name, bytes);
+    state.slots[slot] = parsed;
+    status.textContent = `✓ ${parsed.summary}`;
+    status.className = 'file-status ok';
+    // An archive in the training slot is the whole data set: say which parts it fills.
+    if (slot === 'trainData' && parsed.parts) {
+      const filled: [Slot, string | undefined][] = [['trainLabels', parsed.parts.trainLabel], ['testData', parsed.parts.testData], ['testLabels', parsed.parts.testLabel]];
+      for (const [other, key] of filled) {
+        if (!key) continue;
+        const s = byId(`status-${other}`);
+        s.textContent = `✓ from ${file.name}: ${key}`;
+        s.className = 'file-status ok';
+      }
+    }
+    clearMessage(`file-${slot}`);
+  } catch (e) {
+    status.textContent = e instanceof Error ? e.message : String(e);
+    status.className = 'file-status error';
+    showError(`file-${slot}`, e);
+  }
+  await updateFilesSummary(state);
+}
+
+async function updateFilesSummary(state: PageState): Promise<void> {
+  const target = byId('files-summary');
+  target.replaceChildren();
+  if (!state.slots.trainData) return;
+  try {
+    const d = await assembleUserData(state.slots);
+    target.append(
+      h('p', { class: 'file-status ok' }, `Ready: ${count(d.train.rows)} training rows${d.test ? `, ${count(d.test.rows)} test rows` : ' (no test set: the final scores use the validation part)'}, ${count(d.train.cols)} features, ${d.classNames.length} classes.`),
+    );
+    const samples = h('div', { class: 'samples' });
+    target.append(samples);
+    renderSamples(samples, d);
+  } catch (e) {
+    target.append(h('p', { class: 'file-status error' }, e instanceof Error ? e.message : String(e)));
+  }
+}
+
+export function selectTab(state: PageState, mode: 'builtin' | 'files'): void {
+  state.dataMode = mode;
+  byId('tab-builtin').setAttribute('aria-selected', String(mode === 'builtin'));
+  byId('tab-files').setAttribute('aria-selected', String(mode === 'files'));
+  byId('pane-builtin').hidden = mode !== 'builtin';
+  byId('pane-files').hidden = mode !== 'files';
+}

@@ -1,0 +1,229 @@
+/**
+ * The run: starting, pausing, stopping and resetting it, the training worker, and what its
+ * messages change on the page.
+ */
+import { ConfigError } from '../../src/index.js';
+import { formatPercent } from '../../src/report/index.js';
+import { RUN_COLORS } from './charts.js';
+import { showError, validateSettings } from './controls.js';
+import type { LoadedData } from './data.js';
+import { byId, clearMessage, count, fixed, h, seconds, setStatus, showMessage } from './dom.js';
+import { clearLivePanels, renderCompare, renderLive, scheduleLive } from './live.js';
+import { activeData, dataInfo } from './picker.js';
+import type { DataBundle, FromWorker } from './protocol.js';
+import { renderRunsTable } from './results.js';
+import { labelRun } from './runs.js';
+import type { PageState } from './state.js';
+
+const GRID_SIZE = 24;
+
+export function updateButtons(state: PageState): void {
+  const busy = state.phase !== 'idle';
+  byId<HTMLButtonElement>('train').disabled = busy;
+  const pause = byId<HTMLButtonElement>('pause');
+  pause.disabled = !(state.phase === 'running' || state.phase === 'paused');
+  pause.textContent = state.phase === 'paused' ? 'Resume' : state.phase === 'pausing' ? 'Pausing…' : 'Pause';
+  byId<HTMLButtonElement>('stop').disabled = !(state.phase === 'running' || state.phase === 'paused' || state.phase === 'pausing');
+  byId<HTMLButtonElement>('export').disabled = state.finished.length === 0;
+  byId<HTMLButtonElement>('export-onnx').disabled = state.finished.length === 0;
+  document.body.dataset.phase = state.phase;
+}
+
+/** Redraw what depends on the finished runs: their table, the comparison and the buttons. */
+export function runsChanged(state: PageState): void {
+  renderRunsTable(state, () => runsChanged(state));
+  renderCompare(state);
+  updateButtons(state);
+}
+
+export function ensureWorker(state: PageState): Worker {
+  if (state.worker) return state.worker;
+  const w = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module', name: 'mlplab-training' });
+  w.onmessage = (event: MessageEvent<FromWorker>) => onWorkerMessage(state, event.data);
+  w.onerror = (event) => {
+    event.preventDefault();
+    showMessage('run', 'The training worker failed', event.message || 'unknown error');
+    w.terminate();
+    if (state.worker === w) state.worker = null;
+    endRun(state, 'The training worker failed; the page is ready for another run.', true);
+  };
+  state.worker = w;
+  return w;
+}
+
+export async function startRun(state: PageState): Promise<void> {
+  if (state.phase !== 'idle') return;
+  clearMessage('run');
+  const spec = validateSettings();
+  if (!spec) {
+    setStatus('Fix the highlighted setting, then press Train.', true);
+    return;
+  }
+  let data: LoadedData;
+  try {
+    data = await activeData(state);
+    if (spec.data.pca !== null && spec.data.pca > data.train.cols) {
+      throw new ConfigError('data.pca', spec.data.pca, `at most ${data.train.cols} components (the data has ${data.train.cols} features)`);
+    }
+  } catch (e) {
+    showError('run', e);
+    setStatus('Fix the data problem, then press Train.', true);
+    return;
+  }
+  const number = ++state.runCounter;
+  const previous = state.finished.length ? state.finished[state.finished.length - 1].settings : null;
+  const { label, detail, settings } = labelRun(number, spec, dataInfo(state, data), previous);
+  state.current = {
+    id: number, number, label, detail, settings, spec, data,
+    color: RUN_COLORS[(number - 1) % RUN_COLORS.length],
+    history: [], prepared: null, scores: null, scoresCaption: '', grid: [], done: null,
+  };
+  const bundle: DataBundle = { source: data.source, train: data.train, test: data.test, classNames: data.classNames, notes: data.notes };
+  state.phase = 'running';
+  updateButtons(state);
+  clearLivePanels();
+  setStatus(`Starting run ${label}…`);
+  ensureWorker(state).postMessage({ type: 'start', runId: number, spec, data: bundle, gridSize: GRID_SIZE });
+  renderCompare(state);
+}
+
+function endRun(state: PageState, statusText: string, error = false): void {
+  state.phase = 'idle';
+  updateButtons(state);
+  setStatus(statusText, error);
+}
+
+/** The engine badge: kernels, build and threads, and why only one thread runs when that is so. */
+function showEngine(m: Extract<FromWorker, { type: 'engine' }>): void {
+  const badge = byId('engine');
+  badge.textContent = `engine: ${m.engine}${m.short ? ` (${m.short})` : ''}, in a Web Worker`;
+  badge.title = m.note
+    ? `Training runs on one thread: ${m.note.replace(/^one thread: /, '')}.`
+    : m.threads > 1 ? `The kernels run on ${m.threads} threads over shared memory, in a Web Worker.` : 'This device reports one core: the kernels run on one thread, in a Web Worker.';
+  badge.dataset.threads = String(m.threads);
+}
+
+function onWorkerMessage(state: PageState, m: FromWorker): void {
+  if (m.type === 'engine') {
+    showEngine(m);
+    return;
+  }
+  const run = state.current;
+  if (!run || m.runId !== run.id) return;
+  switch (m.type) {
+    case 'status':
+      setStatus(m.text);
+      break;
+    case 'prepared': {
+      run.prepared = m;
+      byId('run-facts').textContent = [
+        `${count(m.trainRows)} training`,
+        `${count(m.valRows)} validation`,
+        m.testRows ? `${count(m.testRows)} test rows` : 'no test set',
+        `${count(m.features)} input features`,
+        `${count(m.parameters)} parameters`,
+      ].join(' · ');
+      byId('prep-steps').replaceChildren(...m.steps.map((s) => h('li', {}, s)));
+      byId('prep-box').hidden = false;
+      setStatus(`Training epoch 1 of ${run.spec.train.epochs}…`);
+      break;
+    }
+    case 'progress': {
+      const epochs = run.spec.train.epochs;
+      const done = (m.epoch - 1 + m.batch / m.batches) / epochs;
+      byId('progress').style.width = `${Math.min(100, done * 100).toFixed(1)}%`;
+      if (run.history.length === 0) setStatus(`Training epoch ${m.epoch} of ${epochs}: batch ${count(m.batch)} of ${count(m.batches)}, loss ${fixed(m.loss)}`);
+      break;
+    }
+    case 'epoch': {
+      run.history.push(m.record);
+      run.grid = m.grid;
+      if (m.val) {
+        run.scores = m.val;
+        run.scoresCaption = `validation set (${count(m.val.rows)} rows) at epoch ${m.record.epoch}`;
+      }
+      const r = m.record;
+      byId('tile-epoch').textContent = `${r.epoch} / ${run.spec.train.epochs}`;
+      byId('tile-train-acc').textContent = formatPercent(r.trainAccuracy, 1);
+      byId('tile-val-acc').textContent = formatPercent(r.valAccuracy, 1);
+      byId('tile-val-loss').textContent = fixed(r.valLoss);
+      byId('progress').style.width = `${Math.min(100, (r.epoch / run.spec.train.epochs) * 100).toFixed(1)}%`;
+      const note = state.phase === 'pausing' ? ' · pausing…' : state.phase === 'stopping' ? ' · stopping…' : '';
+      setStatus(`Epoch ${r.epoch} of ${run.spec.train.epochs} · validation accuracy ${formatPercent(r.valAccuracy, 1)} · validation loss ${fixed(r.valLoss)} · ${seconds(r.seconds)} per epoch${note}`);
+      document.body.dataset.epoch = String(r.epoch);
+      scheduleLive(state, run);
+      break;
+    }
+    case 'paused':
+      state.phase = 'paused';
+      updateButtons(state);
+      setStatus(`Paused after epoch ${run.history.length}. Press Resume to go on, or Stop to evaluate the model as it is.`);
+      break;
+    case 'resumed':
+      if (state.phase === 'paused' || state.phase === 'pausing') state.phase = 'running';
+      updateButtons(state);
+      break;
+    case 'done': {
+      run.done = m;
+      run.grid = m.grid;
+      run.scores = m.final;
+      const onTest = m.final.set === 'test';
+      run.scoresCaption = onTest ? `test set (${count(m.final.rows)} rows), final model` : `validation set (${count(m.final.rows)} rows), final model (no test set)`;
+      state.finished.push(run);
+      byId('tile-final-label').textContent = onTest ? 'Test accuracy' : 'Final val. accuracy';
+      byId('tile-final').textContent = formatPercent(m.final.accuracy, 1);
+      byId('progress').style.width = '100%';
+      renderLive(state, run);
+      renderRunsTable(state, () => runsChanged(state));
+      const best = run.history.find((x) => x.epoch === m.bestEpoch);
+      const how = m.aborted ? 'Stopped' : m.stoppedEarly ? 'Stopped early' : 'Finished';
+      // The kept epoch is the best one only under early stopping; otherwise it is the last.
+      const kept = m.stoppedEarly || m.restoredBest ? `best validation accuracy ${formatPercent(best?.valAccuracy ?? NaN, 1)} at epoch ${m.bestEpoch}` : `validation accuracy ${formatPercent(best?.valAccuracy ?? NaN, 1)} at the last epoch`;
+      const bestText = best && Number.isFinite(best.valAccuracy) ? ` · ${kept}${m.restoredBest ? ' (weights restored)' : ''}` : '';
+      endRun(state, `${how} after ${run.history.length} epoch${run.history.length === 1 ? '' : 's'} in ${seconds(m.seconds)}${bestText} · ${onTest ? 'test' : 'validation'} accuracy ${formatPercent(m.final.accuracy, 1)}`);
+      break;
+    }
+    case 'error': {
+      const titles: Record<string, string> = { DivergenceError: 'Training diverged', ConfigError: 'Setting not accepted', DataError: 'Data problem', ShapeError: 'Shapes do not match' };
+      showMessage('run', titles[m.name] ?? 'Training failed', m.message);
+      state.current = run.history.length ? run : null;
+      endRun(state, 'The run ended with an error (see the message above). Change a setting and press Train again.', true);
+      break;
+    }
+  }
+}
+
+export function pauseOrResume(state: PageState): void {
+  if (!state.worker) return;
+  if (state.phase === 'running') {
+    state.worker.postMessage({ type: 'pause' });
+    state.phase = 'pausing';
+    setStatus('Pausing at the end of this epoch…');
+  } else if (state.phase === 'paused') {
+    state.worker.postMessage({ type: 'resume' });
+    state.phase = 'running';
+    setStatus(`Resuming at epoch ${(state.current?.history.length ?? 0) + 1}…`);
+  }
+  updateButtons(state);
+}
+
+export function stopRun(state: PageState): void {
+  if (!state.worker || state.phase === 'idle') return;
+  state.worker.postMessage({ type: 'stop' });
+  state.phase = 'stopping';
+  setStatus('Stopping at the end of this epoch, then evaluating the model…');
+  updateButtons(state);
+}
+
+/** Reset: end any run at once (the worker is discarded) and clear the live panels. */
+export function resetRun(state: PageState): void {
+  if (state.worker && state.phase !== 'idle') {
+    state.worker.terminate();
+    state.worker = null;
+  }
+  state.current = null;
+  clearLivePanels();
+  clearMessage('run');
+  renderCompare(state);
+  endRun(state, 'Ready. Choose settings and press Train.');
+}

@@ -1,23 +1,15 @@
 /** Messages between the page and the training worker. */
-import type { ClassificationReport, Dataset, EpochRecord, PrepStep, ResolvedRun } from '../../src/index.js';
+import type { ClassificationReport, EpochRecord, RawData, ResolvedRun } from '../../src/index.js';
 import type { FirstLayerWeights, LayerFinding } from '../../src/report/index.js';
-
-/** A dataset ready to train on: the training file(s) and an optional test set. */
-export interface DataBundle {
-  /** Where the data came from, for reports and the exported model. */
-  source: string;
-  train: Dataset;
-  test: Dataset | null;
-  classNames: string[];
-  /** What loading read. */
-  notes: PrepStep[];
-}
 
 export interface StartMessage {
   type: 'start';
   runId: number;
   spec: ResolvedRun;
-  data: DataBundle;
+  /** The data as loading left it (the library's RawData: rows keep their file names); prepared in the worker. */
+  data: RawData;
+  /** The source as `--data` names it, for the report and the exported model. */
+  source: string;
   /** How many test rows (validation rows without a test set) the prediction grid shows. */
   gridSize: number;
 }

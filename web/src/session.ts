@@ -2,7 +2,7 @@
  * The run: starting, pausing, stopping and resetting it, the training worker, and what its
  * messages change on the page.
  */
-import { ConfigError } from '../../src/index.js';
+import type { RawData } from '../../src/index.js';
 import { formatPercent } from '../../src/report/index.js';
 import { RUN_COLORS } from './charts.js';
 import { showError, validateSettings } from './controls.js';
@@ -10,7 +10,7 @@ import type { LoadedData } from './data.js';
 import { byId, clearMessage, count, fixed, h, seconds, setStatus, showMessage } from './dom.js';
 import { clearLivePanels, renderCompare, renderLive, scheduleLive } from './live.js';
 import { activeData, dataInfo } from './picker.js';
-import type { DataBundle, FromWorker } from './protocol.js';
+import type { FromWorker, StartMessage } from './protocol.js';
 import { renderRunsTable } from './results.js';
 import { labelRun } from './runs.js';
 import type { PageState } from './state.js';
@@ -62,9 +62,6 @@ export async function startRun(state: PageState): Promise<void> {
   let data: LoadedData;
   try {
     data = await activeData(state);
-    if (spec.data.pca !== null && spec.data.pca > data.train.cols) {
-      throw new ConfigError('data.pca', spec.data.pca, `at most ${data.train.cols} components (the data has ${data.train.cols} features)`);
-    }
   } catch (e) {
     showError('run', e);
     setStatus('Fix the data problem, then press Train.', true);
@@ -78,12 +75,13 @@ export async function startRun(state: PageState): Promise<void> {
     color: RUN_COLORS[(number - 1) % RUN_COLORS.length],
     history: [], prepared: null, scores: null, scoresCaption: '', grid: [], done: null,
   };
-  const bundle: DataBundle = { source: data.source, train: data.train, test: data.test, classNames: data.classNames, notes: data.notes };
+  const raw: RawData = { train: { ...data.train, classNames: data.classNames }, test: data.test, notes: data.notes };
   state.phase = 'running';
   updateButtons(state);
   clearLivePanels();
   setStatus(`Starting run ${label}…`);
-  ensureWorker(state).postMessage({ type: 'start', runId: number, spec, data: bundle, gridSize: GRID_SIZE });
+  const start: StartMessage = { type: 'start', runId: number, spec, data: raw, source: data.source, gridSize: GRID_SIZE };
+  ensureWorker(state).postMessage(start);
   renderCompare(state);
 }
 

@@ -126,11 +126,9 @@ async function run(m: StartMessage): Promise<void> {
       post({ type: 'progress', runId, epoch, batch, batches, loss });
     };
 
-    const train: Dataset = { ...data.train, source: 'training data', classNames: data.classNames };
-    const test: Dataset | null = data.test ? { ...data.test, source: 'test data' } : null;
-    const result = await runExperiment(spec, { train, test, notes: data.notes }, {
+    const result = await runExperiment(spec, data, {
       backend,
-      source: data.source,
+      source: m.source,
       callbacks: [live],
       signal: controller.signal,
       onBatch,

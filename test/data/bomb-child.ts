@@ -1,5 +1,5 @@
 /**
- * Run in a child process by bombs.test.ts: load one source, from disk (`disk`) or through the
+ * Run in a child process by bombs.e2e.test.ts: load one source, from disk (`disk`) or through the
  * page's in-memory files (`memory`), and print what happened and the peak memory as JSON.
  * Without arguments (the test runner loads every file under test/) it does nothing.
  */

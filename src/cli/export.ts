@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
 import type { Command } from 'commander';
@@ -82,22 +83,30 @@ export function registerExportCommands(program: Command): void {
     .argument('<weights>', 'weights.safetensors (safetensors.torch.save_file) or weights.npz (numpy.savez of the tensors)')
     .addOption(flag('network', { required: true }))
     .addOption(flag('out', { required: true, help: 'the model.json to write' }))
+    .addOption(flag('pipeline'))
     .addOption(flag('classNames'))
-    .action(async (weights: string, flags: { network: string; out: string; classNames?: string }) => {
+    .action(async (weights: string, flags: { network: string; out: string; pipeline?: string; classNames?: string }) => {
       const network = await readJsonFile(flags.network, 'network');
-      let bytes: Uint8Array;
-      try {
-        bytes = await readFile(weights);
-      } catch (e) {
-        throw fsError(weights, e);
-      }
+      const read = async (file: string) => {
+        try {
+          return await readFile(file);
+        } catch (e) {
+          throw fsError(file, e);
+        }
+      };
+      const bytes = await read(weights);
+      // The pre-processing export writes beside the weights comes back with them, unless told otherwise.
+      const beside = pipelinePath(weights);
+      const pipelineFile = flags.pipeline === 'none' ? null : (flags.pipeline ?? (existsSync(beside) ? beside : null));
+      const pipeline = pipelineFile ? { bytes: await read(pipelineFile), file: pipelineFile } : undefined;
       const classNames = flags.classNames?.split(',').map((s) => s.trim());
-      const m = importWeights(bytes, weights, network, { networkFile: flags.network, classNames });
+      const m = importWeights(bytes, weights, network, { networkFile: flags.network, classNames, pipeline });
       try {
         await saveModel(flags.out, m);
         const widths = [m.model.inputs, ...m.model.options.hidden.map((h) => `${h.width} ${h.activation}${h.batchNorm ? '+bn' : ''}`), m.model.classes];
         process.stdout.write(
           `read ${weights}: ${formatCount(m.model.parameterCount)} parameters, layers ${widths.join(' -> ')}\n` +
+            (m.pipeline ? `read ${pipelineFile}: the pre-processing (${m.pipeline.describe()}); the model takes raw rows\n` : '') +
             `wrote ${flags.out} (classes: ${m.classNames.join(', ')})\n`,
         );
       } finally {

@@ -92,6 +92,7 @@ export const FLAGS = {
   input: { flags: '--input <file>', help: 'features as .npy or IDX (rows x features) or .csv (numbers only, optional header)' },
   format: { flags: '--format <name>', help: 'onnx | safetensors (default: from the --out extension)' },
   network: { flags: '--network <file>', help: 'JSON: the network object of a run config ({"widths": [...], "activations", "batchNorm", "dropout"}) or a whole run config' },
+  pipeline: { flags: '--pipeline <file>', help: 'the pre-processing written by export beside the weights (default: WEIGHTS.pipeline.safetensors when it exists; "none" for none)' },
   classNames: { flags: '--class-names <names>', help: 'comma-separated class names, in label order (default: from the file, else 0..K-1)' },
   json: { flags: '--json', help: 'print the information as JSON' },
   workers: { flags: '--workers <n>', help: `worker threads training trials in parallel here (default: one per core, here ${defaultWorkers()})`, parse: parse.int('--workers') },

@@ -56,6 +56,22 @@ describe('mlplab train, then export to ONNX: ONNX Runtime gives the labels of ml
     assert.deepEqual(p.tensors.get('pca.components')!.shape, [6, 12]);
   });
 
+  test('import reads back the pre-processing export wrote beside the weights: evaluate scores the raw test rows as before', () => {
+    const net = join(dir, 'net.json');
+    writeFileSync(net, JSON.stringify({ widths: [16, 8], activations: ['gelu', 'relu'], batchNorm: true, dropout: 0.5 }));
+    const back = join(dir, 'back.json');
+    const r = mlplab(['import', join(dir, 'weights.safetensors'), '--network', net, '--out', back]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /read .*weights\.pipeline\.safetensors: the pre-processing \(standard scaling, then PCA 12 -> 6\); the model takes raw rows/);
+    const score = (model: string) => /accuracy\s+([\d.]+)/.exec(mlplab(['evaluate', '--model', model, '--data', data]).stdout)?.[1];
+    assert.ok(score(back) !== undefined);
+    assert.equal(score(back), score(join(run, 'model.json')));
+    // Without it (--pipeline none) the network gets raw rows of the wrong width: one clear line.
+    const bare = join(dir, 'bare.json');
+    assert.equal(mlplab(['import', join(dir, 'weights.safetensors'), '--network', net, '--out', bare, '--pipeline', 'none']).status, 0);
+    oneLineError(mlplab(['evaluate', '--model', bare, '--data', data]), /12 features.*6/);
+  });
+
   test('a model file of an unknown version, or an unknown format, is one clear line', () => {
     const doc = JSON.parse(readFileSync(join(run, 'model.json'), 'utf8'));
     const bad = join(dir, 'v9.json');

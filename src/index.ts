@@ -45,7 +45,7 @@ export { prepare, type PrepareOptions, type Prepared, type RawData } from './dat
 // One run, end to end, and scoring
 export { PRESETS, mergeSpecs, resolveRun, type DataOptions, type NetworkSpec, type ResolvedRun, type RunSpec } from './run/spec.js';
 export { runExperiment, runMetrics, type RunHooks, type RunMetrics, type RunResult } from './run/experiment.js';
-export { evaluateClassifier as evaluate, predict, type Evaluation } from './run/train.js';
+export { evaluate, predict, type Evaluation } from './run/train.js';
 export { accuracy, classificationReport, confusionMatrix, type ClassificationReport } from './metrics/classification.js';
 export type { RunReport } from './report/run-report.js';
 

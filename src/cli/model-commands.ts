@@ -10,18 +10,10 @@ import { formatClassificationReport, formatConfusionMatrix } from '../report/tex
 import { loadModel } from '../run/folder.js';
 import type { ModelFileContents } from '../run/model-file.js';
 import { predictionsCsv } from '../run/predictions.js';
-import { evaluateClassifier } from '../run/train.js';
-import { disposeBackend, loadBackend, type Backend, type BackendName } from '../tensor/index.js';
+import { predictor } from '../run/predictor.js';
+import { evaluate } from '../run/train.js';
+import { describeBackend, disposeBackend, loadBackend, type Backend, type BackendName } from '../tensor/index.js';
 import { addReadFlags, flag, loadOptionsFrom } from './options.js';
-
-/** Raw features -> what the network takes, checking the width first so errors speak of the user's file. */
-function toModelInputs(m: ModelFileContents, features: Float32Array, rows: number, cols: number, file: string, backend: Backend): Float32Array {
-  const expected = m.pipeline ? m.pipeline.inputCols : m.model.inputs;
-  if (cols !== expected) {
-    throw new ShapeError(`${file}: rows have ${cols} features, but the model was trained on data with ${expected} features per row`);
-  }
-  return m.pipeline ? m.pipeline.transform(features, rows, backend) : features;
-}
 
 interface ModelFlags {
   model: string;
@@ -39,13 +31,13 @@ function addModelOptions(cmd: Command): Command {
 }
 
 export function registerModelCommands(program: Command): void {
-  const evaluate = addModelOptions(program.command('evaluate').description("score a saved model on a data source's test set (or all its rows if it has none)"))
+  const evaluateCommand = addModelOptions(program.command('evaluate').description("score a saved model on a data source's test set (or all its rows if it has none)"))
 
     .addOption(flag('data', { default: 'fashion-mnist' }))
     .addOption(flag('out', { help: 'also write metrics.json and predictions.csv here' }))
     .addOption(flag('backend', { default: 'auto' }))
     .addOption(flag('threads', { default: 'auto' }));
-  addReadFlags(evaluate).action(async (flags: ModelFlags & { data: string; out?: string; threads: number | 'auto' }, cmd: Command) => {
+  addReadFlags(evaluateCommand).action(async (flags: ModelFlags & { data: string; out?: string; threads: number | 'auto' }, cmd: Command) => {
     if (flags.out) await ensureWritableDir(flags.out);
     const backend = await loadBackend(flags.backend, { threads: flags.threads, memoryBytes: SHARED_MEMORY_BYTES });
     const m = await loadModelFrom(flags, backend);
@@ -55,10 +47,11 @@ export function registerModelCommands(program: Command): void {
       const raw = await loadSource(flags.data, { ...loadOptionsFrom(cmd), classes });
       const part = raw.test ?? raw.train;
       const which = raw.test ? 'test set' : 'all rows (the source has no test set)';
-      const x = toModelInputs(m, part.features, part.rows, part.cols, part.source ?? flags.data, backend);
-      const ev = evaluateClassifier(m.model, { features: x, labels: part.labels, rows: part.rows, cols: m.model.inputs }, m.classNames);
+      const x = predictor(m, backend).modelInputs({ ...part, source: part.source ?? flags.data });
+      const ev = evaluate(m.model, { features: x, labels: part.labels, rows: part.rows, cols: m.model.inputs }, m.classNames);
       process.stdout.write(
-        `${flags.model} on ${flags.data}, ${which}: ${part.rows} rows\n\n` +
+        `${flags.model} on ${flags.data}, ${which}: ${part.rows} rows\n` +
+          `kernels: ${describeBackend(backend)}\n\n` +
           formatClassificationReport(ev.report, { maxClasses: SUMMARY_CLASSES }) + '\n' +
           formatConfusionMatrix(ev.confusion, m.classNames) + '\n' +
           `accuracy ${formatPercent(ev.accuracy)}   macro F1 ${formatFixed(ev.report.macro.f1, 4)}   loss ${formatFixed(ev.loss, 4)}\n`,
@@ -87,8 +80,7 @@ export function registerModelCommands(program: Command): void {
     try {
       const input = await loadFeatures(flags.input, loadOptionsFrom(cmd));
       refuseNonFinite(input.features, input.rows, input.cols, flags.input);
-      const x = toModelInputs(m, input.features, input.rows, input.cols, flags.input, backend);
-      const probs = m.model.predictProba(x, input.rows);
+      const probs = predictor(m, backend).predictProba({ ...input, source: flags.input });
       const k = m.model.classes;
       for (let i = 0; i < probs.length; i++) {
         if (!Number.isFinite(probs[i])) {
@@ -116,7 +108,7 @@ export function registerModelCommands(program: Command): void {
         }
         await writeFileAtomic(flags.out, lines.join('\n') + '\n');
       }
-      process.stdout.write(`predicted ${input.rows} rows -> ${flags.out}\n`);
+      process.stdout.write(`kernels: ${describeBackend(backend)}\npredicted ${input.rows} rows -> ${flags.out}\n`);
     } finally {
       m.model.dispose();
       disposeBackend(backend);

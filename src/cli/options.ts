@@ -66,7 +66,7 @@ const cores = coreCount();
  * where data comes from and results go, the kernels, the model files, the study's workers.
  */
 export const FLAGS = {
-  data: { flags: '--data <source>', help: 'fashion-mnist | a folder with train_data.npy, train_label.npy, test_data.npy, test_label.npy | data.npy,labels.npy | file.csv' },
+  data: { flags: '--data <source>', help: 'fashion-mnist | a folder with train_data.npy, train_label.npy, test_data.npy, test_label.npy (or MNIST-style IDX files) | data.npy,labels.npy | data.npz | train.csv or train.csv,test.csv (see docs/COMMAND-LINE.md)' },
   valData: { flags: '--val-data <source>', help: 'labelled data used whole for validation instead of holding out --val-fraction of the training rows' },
   preset: { flags: '--preset <name>', help: "the study's models: default (64,64 GELU/ReLU, dropout 0.5) | final (128,64 ReLU, dropout 0.2); the defaults shown for the flags below are default's" },
   config: { flags: '--config <file>', help: 'JSON run config {network, train, data}; overrides the preset, flags override it' },

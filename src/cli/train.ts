@@ -79,7 +79,7 @@ export function registerTrainCommands(program: Command): void {
 
   program
     .command('reproduce')
-    .description("the study end to end on built-in Fashion-MNIST reduced to 128 features: the default model, then the final model, each with early stopping, then the final model's test report")
+    .description("the study's two models on built-in Fashion-MNIST reduced to 128 features: the default model, then the final model, each for up to 100 epochs with early stopping on the validation loss (patience 10; at the study's small learning rates both may use every epoch), then the final model's test report")
     .addOption(flag('out', { help: 'output folder', default: join('runs', 'study') }))
     .addOption(runFlag('epochs', CLI_DEFAULT_RUN))
     .addOption(runFlag('seed', CLI_DEFAULT_RUN))

@@ -15,7 +15,7 @@ import { Checkpoint, type Callback } from '../train/callbacks.js';
 import type { FitResult } from '../train/fit.js';
 import { encodeModelFile } from './model-file.js';
 import { resolveRun, type ResolvedRun, type RunSpec } from './spec.js';
-import { evaluateClassifier, trainRun, type Evaluation } from './train.js';
+import { evaluate, trainRun, type Evaluation } from './train.js';
 
 /** What a front end hooks into a run. Every field is optional. */
 export interface RunHooks {
@@ -90,7 +90,7 @@ export async function runExperiment(options: RunSpec, data: RawData | Prepared, 
   });
   try {
     // An interrupted run is evaluated too: the report says it was interrupted, and the model returned is the one scored.
-    const test = prepared.test ? evaluateClassifier(model, prepared.test, prepared.classNames) : null;
+    const test = prepared.test ? evaluate(model, prepared.test, prepared.classNames) : null;
     const first = model.hidden[0];
     const report = runReport(spec, prepared, result, test, {
       firstLayer: first ? firstLayerWeights(first.params[0].value.data, model.inputs, first.units, prepared.pipeline.pca !== null) : null,

@@ -17,6 +17,8 @@ export interface Predictor {
   readonly inputs: number;
   /** The network, for inspection; `dispose` frees it. */
   readonly model: Sequential;
+  /** Raw rows put through the model file's pre-processing: what the network takes. */
+  modelInputs(data: FeatureRows): Float32Array;
   /** Class probabilities, rows x classes, row-major. */
   predictProba(data: FeatureRows): Float32Array;
   /** The most probable class of each row (an index into `classNames`). */
@@ -40,6 +42,7 @@ export function predictor(m: ModelFileContents, backend?: Backend): Predictor {
     ...(m.classValues ? { classValues: m.classValues } : {}),
     inputs,
     model: m.model,
+    modelInputs: toModel,
     predictProba: (d) => m.model.predictProba(toModel(d), d.rows),
     predict: (d) => m.model.predict(toModel(d), d.rows),
     labels: (predicted) => Array.from(predicted, (c) => (m.classValues ? m.classValues[c] : m.classNames[c])),

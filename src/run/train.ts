@@ -69,7 +69,7 @@ export function predict(model: Sequential, data: FeatureRows): Int32Array {
 }
 
 /** Predict every row of `data` and score the predictions (classification report, confusion matrix). */
-export function evaluateClassifier(model: Sequential, data: Dataset, classNames?: string[]): Evaluation {
+export function evaluate(model: Sequential, data: Dataset, classNames?: string[]): Evaluation {
   // One pass: the loss, the accuracy and every row's predicted class.
   const predicted = new Int32Array(data.rows);
   const { loss, accuracy } = model.evaluate(data.features, data.labels, data.rows, predicted);

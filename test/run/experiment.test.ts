@@ -9,7 +9,7 @@ import { runExperiment, runMetrics } from '../../src/run/experiment.js';
 import { loadModel, writeRunFolder } from '../../src/run/folder.js';
 import { decodeModelFile } from '../../src/run/model-file.js';
 import { resolveRun } from '../../src/run/spec.js';
-import { evaluateClassifier } from '../../src/run/train.js';
+import { evaluate } from '../../src/run/train.js';
 import { OutputError } from '../../src/errors.js';
 import { gaussianBlobs, sameBits } from '../helpers.js';
 
@@ -35,7 +35,7 @@ test('runExperiment prepares, trains, evaluates once and returns the run as data
     assert.equal(r.report.data.steps[0].summary, 'synthetic blobs', 'loading notes open the steps');
     assert.deepEqual(r.report.history, r.fit.history);
     // The test numbers are the model's own on the prepared test rows.
-    const again = evaluateClassifier(r.model, r.prepared.test!, r.prepared.classNames);
+    const again = evaluate(r.model, r.prepared.test!, r.prepared.classNames);
     assert.equal(r.report.test!.accuracy, again.accuracy);
     assert.deepEqual(r.report.test!.confusion, again.confusion);
     // The checkpoint saved each new best epoch, by early stopping's rule: its last save is the kept epoch.

@@ -135,6 +135,8 @@ export function fromStateDict(
   };
   const known = () => `the file has ${[...tensors.keys()].slice(0, 12).join(', ')}${tensors.size > 12 ? ', ...' : ''}`;
   // Indices do not depend on the input and class counts: find the two linear weights that give them.
+  // Messages name the file the network came from; a network passed as an object is just "the network given".
+  const described = networkFile === 'network' ? 'the network given' : `the network in ${networkFile}`;
   const probe = pytorchLayout(resolveModelOptions(networkToModelOptions(net, 1, 2), networkFile));
   const firstKey = probe.keys[0], lastKey = probe.keys[probe.keys.length - 2];
   // Key names do not depend on them either: refuse keys the config has no place for first.
@@ -142,14 +144,14 @@ export function fromStateDict(
   for (const name of tensors.keys()) {
     if (!wanted.has(name)) {
       fail(
-        `${name}: not a key of the network in ${networkFile} (it has ${probe.keys.length} tensors: ${probe.keys.map((k) => k.key).join(', ')}); ` +
+        `${name}: not a key of ${described} (it has ${probe.keys.length} tensors: ${probe.keys.map((k) => k.key).join(', ')}); ` +
           'check widths, batchNorm and dropout, which decide the module indices',
       );
     }
   }
   const matrix = (k: TorchKey) => {
     const t = tensors.get(k.key);
-    if (!t) return fail(`${k.key} missing: expected the weight of ${k.module.python.replace(/\(.*\)/, '')} (module ${k.module.index} of the network in ${networkFile}); ${known()}`);
+    if (!t) return fail(`${k.key} missing: expected the weight of ${k.module.python.replace(/\(.*\)/, '')} (module ${k.module.index} of ${described}); ${known()}`);
     if (t.shape.length !== 2) return fail(`${k.key}: shape [${t.shape.join(', ')}], expected a 2-D linear weight [out, in]`);
     return t.shape;
   };
@@ -166,9 +168,9 @@ export function fromStateDict(
   const { keys, counters } = pytorchLayout(options);
   for (const k of keys) {
     const t = tensors.get(k.key);
-    if (!t) fail(`${k.key} missing: expected shape [${k.shape.join(', ')}] for ${k.module.python} (module ${k.module.index} of the network in ${networkFile}); ${known()}`);
+    if (!t) fail(`${k.key} missing: expected shape [${k.shape.join(', ')}] for ${k.module.python} (module ${k.module.index} of ${described}); ${known()}`);
     else if (t.shape.length !== k.shape.length || t.shape.some((n, i) => n !== k.shape[i])) {
-      fail(`${k.key}: shape [${t.shape.join(', ')}], expected [${k.shape.join(', ')}] for ${k.module.python} (module ${k.module.index} of the network in ${networkFile})`);
+      fail(`${k.key}: shape [${t.shape.join(', ')}], expected [${k.shape.join(', ')}] for ${k.module.python} (module ${k.module.index} of ${described})`);
     } else if (t.data === null) fail(`${k.key}: dtype ${t.dtype}, expected a float tensor (F32 or F64)`);
     else {
       const bad = t.data.findIndex((v) => !Number.isFinite(v));

@@ -205,6 +205,11 @@ describe('state dicts that do not fit are refused, naming the key', () => {
     refused(t, /5\.running_var missing: expected shape \[5\] for nn\.BatchNorm1d\(5\)/);
     refused(base(), /5\.weight: not a key of the network in net\.json \(it has 14 tensors: 0\.weight, /, { ...c.network, dropout: 0 });
     refused(base(), /12\.weight missing: expected the weight of nn\.Linear \(module 12 of the network in net\.json\)/, { ...c.network, widths: [6, 5, 5] });
+    // A network given as an object, with no file to name, reads as such.
+    assert.throws(
+      () => fromStateDict(base(), { ...c.network, dropout: 0 }, 'w.safetensors'),
+      (e: unknown) => e instanceof ModelFormatError && /5\.weight: not a key of the network given \(it has 14 tensors/.test(e.message),
+    );
   });
 
   test('an integer tensor where a weight belongs, non-finite values, a negative variance', () => {

@@ -16,6 +16,8 @@
  * import { loadSource } from 'mlplab/node';
  * const result = await runExperiment(PRESETS.final, await loadSource('fashion-mnist'));
  * console.log(result.report.test?.accuracy);
+ *
+ * @module mlplab
  */
 export { ConfigError, DataError, DivergenceError, MlplabError, ModelFormatError, OutputError, ShapeError, StorageError, ThreadError } from './errors.js';
 

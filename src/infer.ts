@@ -6,6 +6,8 @@
  * import { loadPredictor } from 'mlplab/infer';
  * const p = await loadPredictor(modelJsonText);
  * const classes = p.predict({ features: new Float32Array(rows * p.inputs), rows, cols: p.inputs });
+ *
+ * @module mlplab/infer
  */
 export { DataError, MlplabError, ModelFormatError, ShapeError } from './errors.js';
 export { loadBackend, type Backend, type BackendName } from './tensor/index.js';

@@ -7,6 +7,8 @@
  * import { loadSource, writeRunFolder } from 'mlplab/node';
  * const result = await runExperiment(PRESETS.final, await loadSource('fashion-mnist'));
  * await writeRunFolder(result, 'runs/final');
+ *
+ * @module mlplab/node
  */
 export { diskFiles, loadFeatures, loadSource } from './data/files.js';
 export { loadModel, saveModel, writeRunFolder, type LoadModelOptions, type RunFolderOptions } from './run/folder.js';

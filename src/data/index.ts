@@ -3,6 +3,8 @@
  * bounded inflate), data sources resolved the same way in Node and the browser, and the
  * pre-processing pieces `prepare` is made of. Browser-safe: bytes in, arrays out; reading from
  * disk is `mlplab/node`'s `loadSource`.
+ *
+ * @module mlplab/data
  */
 export { selectRows, type Dataset, type FeatureRows, type PrepStep } from './dataset.js';
 export { inspectFile, memoryFiles, resolveFeatures, resolveSource, type FileSummary } from './source.js';

@@ -2,6 +2,8 @@
  * `mlplab/export`: models that travel. ONNX out (pre-processing included, run by ONNX Runtime),
  * and PyTorch `state_dict`s in and out as safetensors or `.npz`. Bytes in, bytes out:
  * browser-safe.
+ *
+ * @module mlplab/export
  */
 export { ONNX_OPSET, exportOnnx, type OnnxExportOptions } from './onnx.js';
 export { fromStateDict, pytorchLayout, pytorchSource, stateDict, type LayerSettings, type TorchModule } from './pytorch.js';

@@ -1,6 +1,8 @@
 /**
  * Browser-safe part of the reports: the run report as data, chart specs, diagnostics, text
  * tables, the HTML page from ready SVGs. Rendering to SVG/PNG files in Node lives in render-node.ts.
+ *
+ * @module mlplab/report
  */
 export { CHART_COLORS, CHART_FONT, chartConfig } from './charts/common.js';
 export { accuracyChart, lossChart, type CurveChartOptions } from './charts/curves.js';

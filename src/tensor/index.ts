@@ -1,3 +1,9 @@
+/**
+ * `mlplab/kernels`: the kernels behind one `Backend` interface (a plain TypeScript reference and
+ * WebAssembly SIMD, with threads), matrices, the seeded generator, and choosing a backend.
+ *
+ * @module mlplab/kernels
+ */
 import type { Backend } from './backend.js';
 import { ReferenceBackend } from './reference.js';
 import { WasmBackend } from './wasm/backend.js';

@@ -9,6 +9,8 @@
  * const data = await loadStudyData(study, 'examples');
  * const { report } = await runStudy(study, { dir: 'studies/quick', data, workers: 2 });
  * console.log(formatTable1Text(report));
+ *
+ * @module mlplab/tune
  */
 export { resolveStudy, factorPaths, type Factor, type ResolvedStudy, type Strategy, type StudyMetric } from './study/config.js';
 export { studySchema, type StudyConfig } from './study/schema.js';

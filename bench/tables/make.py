@@ -1,0 +1,246 @@
+#!/usr/bin/python3
+"""Regenerate the benchmark tables (build/tables/*.csv) from data files shipped inside Debian (bookworm) and npm packages.
+
+Offline sources only: `apt-get download` + `dpkg -x` (nothing installed) and `npm pack`.
+Each CSV has a header; the target is the last column, named `target_<name>`;
+missing cells are written as empty fields. Run:  /usr/bin/python3 bench/tables/make.py
+"""
+import json, os, subprocess, sys, glob
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+# Everything made goes to build/tables/ (ignored by git): package files, CSVs, results.
+OUT = os.environ.get("TABLES_DIR", os.path.join(HERE, "..", "..", "build", "tables"))
+os.makedirs(OUT, exist_ok=True)
+PKG = os.environ.get("PKG_DIR", os.path.join(OUT, "pkgs"))          # .deb files and their extraction (x/)
+NPM = os.environ.get("NPM_DIR", os.path.join(OUT, "npm"))           # npm pack + extraction (package/)
+X = os.path.join(PKG, "x")
+
+DEBS = {  # Debian bookworm versions used for the survey
+    "weka": "3.6.14-3", "r-cran-palmerpenguins": None, "r-cran-mlbench": None,
+    "r-cran-cardata": None, "r-cran-modeldata": None, "r-cran-aer": None,
+    "r-cran-kernlab": None, "r-cran-ggplot2": None, "r-base-core": None,
+    "python3-rdata": None, "python3-liac-arff": None,
+}
+NPM_PKG = "vega-datasets@3.2.1"
+
+
+def ensure_sources():
+    os.makedirs(X, exist_ok=True)
+    for name, ver in DEBS.items():
+        if not glob.glob(os.path.join(PKG, name + "_*.deb")):
+            subprocess.run(["apt-get", "download", name if not ver else f"{name}={ver}"],
+                           cwd=PKG, check=True)
+    for deb in glob.glob(os.path.join(PKG, "*.deb")):
+        stamp = os.path.join(X, "." + os.path.basename(deb) + ".done")
+        if not os.path.exists(stamp):
+            subprocess.run(["dpkg", "-x", deb, X], check=True)
+            open(stamp, "w").close()
+    if not os.path.isdir(os.path.join(NPM, "package", "data")):
+        os.makedirs(NPM, exist_ok=True)
+        subprocess.run(["npm", "pack", NPM_PKG], cwd=NPM, check=True)
+        tgz = glob.glob(os.path.join(NPM, "vega-datasets-*.tgz"))[0]
+        subprocess.run(["tar", "xzf", tgz], cwd=NPM, check=True)
+
+
+ensure_sources()
+os.environ.setdefault("RDATA_PATH", os.path.join(X, "usr/lib/python3/dist-packages"))
+sys.path.insert(0, HERE)
+sys.path.insert(1, os.path.join(X, "usr/lib/python3/dist-packages"))  # liac-arff's arff.py
+import pandas as pd  # noqa: E402
+import numpy as np  # noqa: E402
+import rload  # noqa: E402
+import arff  # noqa: E402  (liac-arff 2.5 from python3-liac-arff)
+
+WEKA = os.path.join(X, "usr/share/doc/weka/examples")
+RLIB = os.path.join(X, "usr/lib/R/library")
+RSITE = os.path.join(X, "usr/lib/R/site-library")
+VEGA = os.path.join(NPM, "package/data")
+
+
+def weka(fname):
+    with open(os.path.join(WEKA, fname)) as f:
+        a = arff.load(f)  # '?' -> None, quotes removed
+    return pd.DataFrame(a["data"], columns=[c[0] for c in a["attributes"]])
+
+
+def rdb(pkgdir, name):
+    return rload.rdb_get(os.path.join(pkgdir, "data/Rdata"), name)
+
+
+def rda(path):
+    return rload.rda_get(path)
+
+
+def finish(df, target, name, drop=()):
+    df = df.drop(columns=list(drop))
+    df = df.rename(columns={target: "target_" + name.replace("-", "_")})
+    t = "target_" + name.replace("-", "_")
+    cols = [c for c in df.columns if c != t] + [t]
+    df = df[cols].copy()
+    for c in df.columns:  # categories -> plain text so the CSV holds labels
+        if isinstance(df[c].dtype, pd.CategoricalDtype):
+            df[c] = df[c].astype(object)
+    return df
+
+
+TABLES = {}  # name -> (task, source, licence, builder)
+
+
+def table(name, task, source, licence):
+    def deco(fn):
+        TABLES[name] = (task, source, licence, fn)
+        return fn
+    return deco
+
+
+# ---------------- classification ----------------
+@table("penguins", "clf", "r-cran-palmerpenguins: usr/lib/R/site-library/palmerpenguins/extdata/penguins.csv", "CC0")
+def _():
+    df = pd.read_csv(os.path.join(RSITE, "palmerpenguins/extdata/penguins.csv"))  # 'NA' strings -> missing
+    return finish(df, "species", "species")
+
+
+@table("diabetes", "clf", "weka: usr/share/doc/weka/examples/diabetes.arff", "weka pkg GPL-2+, data files carry no own licence; data UCI Pima")
+def _():
+    return finish(weka("diabetes.arff"), "class", "class")
+
+
+@table("credit-g", "clf", "weka: usr/share/doc/weka/examples/credit-g.arff", "weka pkg GPL-2+, data files carry no own licence; data UCI Statlog German credit")
+def _():
+    return finish(weka("credit-g.arff"), "class", "class")
+
+
+@table("breast-cancer", "clf", "weka: usr/share/doc/weka/examples/breast-cancer.arff", "weka pkg GPL-2+, data files carry no own licence; data UCI (Ljubljana)")
+def _():
+    return finish(weka("breast-cancer.arff"), "Class", "class")
+
+
+@table("vote", "clf", "weka: usr/share/doc/weka/examples/vote.arff", "weka pkg GPL-2+, data files carry no own licence; data UCI congressional votes 1984")
+def _():
+    return finish(weka("vote.arff"), "Class", "party")
+
+
+@table("soybean", "clf", "weka: usr/share/doc/weka/examples/soybean.arff", "weka pkg GPL-2+, data files carry no own licence; data UCI soybean (large)")
+def _():
+    return finish(weka("soybean.arff"), "class", "class")
+
+
+@table("glass", "clf", "weka: usr/share/doc/weka/examples/glass.arff", "weka pkg GPL-2+, data files carry no own licence; data UCI glass")
+def _():
+    return finish(weka("glass.arff"), "Type", "type")
+
+
+@table("ionosphere", "clf", "weka: usr/share/doc/weka/examples/ionosphere.arff", "weka pkg GPL-2+, data files carry no own licence; data UCI ionosphere")
+def _():
+    return finish(weka("ionosphere.arff"), "class", "class")
+
+
+@table("letter", "clf", "r-cran-mlbench: usr/lib/R/site-library/mlbench/data/LetterRecognition.rda", "GPL-2 (pkg); data UCI")
+def _():
+    return finish(rda(os.path.join(RSITE, "mlbench/data/LetterRecognition.rda")), "lettr", "letter")
+
+
+@table("shuttle", "clf", "r-cran-mlbench: usr/lib/R/site-library/mlbench/data/Shuttle.rda", "GPL-2 (pkg); data UCI Statlog")
+def _():
+    return finish(rda(os.path.join(RSITE, "mlbench/data/Shuttle.rda")), "Class", "class")
+
+
+@table("spam", "clf", "r-cran-kernlab: usr/lib/R/site-library/kernlab/data/spam.rda", "GPL-2 (pkg); data UCI spambase")
+def _():
+    return finish(rda(os.path.join(RSITE, "kernlab/data/spam.rda")), "type", "type")
+
+
+@table("credit_data", "clf", "r-cran-modeldata: modeldata/data/Rdata.rdb [credit_data]", "MIT")
+def _():
+    return finish(rdb(os.path.join(RSITE, "modeldata"), "credit_data"), "Status", "status")
+
+
+@table("attrition", "clf", "r-cran-modeldata: modeldata/data/Rdata.rdb [attrition]", "MIT (IBM Watson sample data)")
+def _():
+    return finish(rdb(os.path.join(RSITE, "modeldata"), "attrition"), "Attrition", "attrition")
+
+
+@table("mlc_churn", "clf", "r-cran-modeldata: modeldata/data/Rdata.rdb [mlc_churn]", "MIT")
+def _():
+    return finish(rdb(os.path.join(RSITE, "modeldata"), "mlc_churn"), "churn", "churn")
+
+
+@table("lending_club", "clf", "r-cran-modeldata: modeldata/data/Rdata.rdb [lending_club]", "MIT")
+def _():
+    return finish(rdb(os.path.join(RSITE, "modeldata"), "lending_club"), "Class", "class")
+
+
+@table("titanic", "clf", "r-cran-cardata: carData/data/Rdata.rdb [TitanicSurvival]", "GPL (>= 2)")
+def _():
+    return finish(rdb(os.path.join(RSITE, "carData"), "TitanicSurvival"), "survived", "survived")
+
+
+@table("mpls_stops", "clf", "r-cran-cardata: carData/data/Rdata.rdb [MplsStops]", "GPL (>= 2); data Minneapolis open data 2017")
+def _():
+    df = rdb(os.path.join(RSITE, "carData"), "MplsStops")
+    return finish(df, "problem", "problem", drop=["idNum", "date"])  # id and POSIXct timestamp
+
+
+@table("seattle_weather", "clf", "npm vega-datasets@3.2.1: package/data/seattle-weather.csv", "BSD-3-Clause (pkg); NOAA")
+def _():
+    df = pd.read_csv(os.path.join(VEGA, "seattle-weather.csv"))
+    return finish(df, "weather", "weather", drop=["date"])
+
+
+# ---------------- regression ----------------
+@table("concrete", "reg", "r-cran-modeldata: modeldata/data/Rdata.rdb [concrete]", "MIT; data UCI (Yeh)")
+def _():
+    return finish(rdb(os.path.join(RSITE, "modeldata"), "concrete"), "compressive_strength", "strength")
+
+
+@table("ames", "reg", "r-cran-modeldata: modeldata/data/Rdata.rdb [ames]", "MIT; data De Cock 2011")
+def _():
+    return finish(rdb(os.path.join(RSITE, "modeldata"), "ames"), "Sale_Price", "sale_price")
+
+
+@table("cars_mpg", "reg", "npm vega-datasets@3.2.1: package/data/cars.json", "StatLib (free for educational use)")
+def _():
+    df = pd.DataFrame(json.load(open(os.path.join(VEGA, "cars.json"))))
+    df["Year"] = df["Year"].str[:4].astype(int)  # '1970-01-01' -> 1970
+    df = df[df["Miles_per_Gallon"].notna()]
+    return finish(df, "Miles_per_Gallon", "mpg", drop=["Name"])
+
+
+@table("diamonds", "reg", "r-cran-ggplot2: ggplot2/data/Rdata.rdb [diamonds]", "MIT")
+def _():
+    return finish(rdb(os.path.join(RSITE, "ggplot2"), "diamonds"), "price", "price")
+
+
+@table("cps1988", "reg", "r-cran-aer: usr/lib/R/site-library/AER/data/CPS1988.rda", "GPL-2|GPL-3 (pkg); US CPS")
+def _():
+    return finish(rda(os.path.join(RSITE, "AER/data/CPS1988.rda")), "wage", "wage")
+
+
+@table("airquality", "reg", "r-base-core: usr/lib/R/library/datasets/data/Rdata.rdb [airquality]", "part of R (GPL-2|GPL-3)")
+def _():
+    df = rdb(os.path.join(RLIB, "datasets"), "airquality")
+    df = df[df["Ozone"].notna()]
+    return finish(df, "Ozone", "ozone")
+
+
+@table("mpg", "reg", "r-cran-ggplot2: ggplot2/data/Rdata.rdb [mpg]", "MIT; data fueleconomy.gov")
+def _():
+    return finish(rdb(os.path.join(RSITE, "ggplot2"), "mpg"), "hwy", "hwy", drop=["cty"])
+
+
+def main(names=None):
+    meta = {}
+    for name, (task, source, lic, fn) in TABLES.items():
+        path = os.path.join(OUT, name + ".csv")
+        meta[name] = {"task": task, "source": source, "licence": lic, "csv": path}
+        if names and name not in names:
+            continue
+        df = fn()
+        df.to_csv(path, index=False)
+        print(f"{name:16s} {task} {df.shape}")
+    with open(os.path.join(OUT, "tables.json"), "w") as f:
+        json.dump(meta, f, indent=1)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:] or None)

@@ -12,7 +12,8 @@ export class MlplabError extends Error {
 
 /** Render a received value for an error message, short and unambiguous. */
 export function describeValue(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
+  // A value quoted in a message is cut to its start: a 50 MB string stays a short line.
+  if (typeof value === 'string') return value.length > 80 ? `${JSON.stringify(value.slice(0, 77)).slice(0, -1)}..." (${value.length} characters)` : JSON.stringify(value);
   if (typeof value === 'number') return Number.isNaN(value) ? 'NaN' : String(value);
   if (value === undefined) return 'undefined';
   try {
@@ -24,7 +25,8 @@ export function describeValue(value: unknown): string {
     const text = raw.replace(/"\\u0000(\d+)\\u0000"/g, (_m, i: string) => marks[Number(i)]);
     return text.length > 80 ? `${text.slice(0, 77)}...` : text;
   } catch {
-    return String(value);
+    // Too deep or circular to print: say what it is.
+    return Array.isArray(value) ? `a list of ${value.length}` : typeof value === 'object' ? 'an object' : typeof value;
   }
 }
 

@@ -131,3 +131,31 @@ export const fields = {
   nonNegative: (what = 'a finite number >= 0') => z.number({ error: what }).min(0, { error: what }).finite({ error: what }),
   positive: (what = 'a finite number > 0') => z.number({ error: what }).gt(0, { error: what }).finite({ error: what }),
 };
+
+/** How deeply the JSON mlplab reads may nest: its own files need fewer than 10 levels. */
+export const MAX_JSON_DEPTH = 64;
+
+/**
+ * `JSON.parse`, refusing text nested deeper than `maxDepth` before parsing it: deep nesting is
+ * no config mlplab writes, and walking it later (validation, error messages) would exhaust the
+ * stack. Returns the value, or a problem in words (the caller names the file).
+ */
+export function parseJson(text: string, maxDepth = MAX_JSON_DEPTH): { value: unknown } | { problem: string } {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92) i++; // a backslash escapes the next character
+      else if (c === 34) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 91 || c === 123) {
+      if (++depth > maxDepth) return { problem: `nested more than ${maxDepth} levels deep (at character ${i}); no mlplab file nests so deep` };
+    } else if (c === 93 || c === 125) depth--;
+  }
+  try {
+    return { value: JSON.parse(text) as unknown };
+  } catch (e) {
+    return { problem: `not valid JSON (${(e as Error).message.slice(0, 120)})` };
+  }
+}

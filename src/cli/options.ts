@@ -8,7 +8,7 @@ import { describeFsError } from '../io/files.js';
 import { coreCount, type BackendName } from '../tensor/index.js';
 import { defaultWorkers } from '../tune/exec/pool.js';
 import { isPostgresUrl } from '../tune/storage/postgres.js';
-import { parseConfig } from '../validate.js';
+import { parseConfig, parseJson } from '../validate.js';
 import { CSV_FLAGS, addRunFlags, runOptionsGiven } from './run-flags.js';
 
 /** Parsers of the flags that are not run options: a bad value is a ConfigError naming the flag. */
@@ -129,11 +129,9 @@ export async function readJsonFile(path: string, what: string): Promise<unknown>
   } catch (e) {
     throw new ConfigError(`--${what}`, path, `a readable JSON file (${describeFsError(e)})`);
   }
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new ConfigError(path, text.slice(0, 40), `valid JSON (${(e as Error).message})`);
-  }
+  const parsed = parseJson(text);
+  if ('problem' in parsed) throw new ConfigError(path, text.slice(0, 40), `valid JSON; the file is ${parsed.problem}`);
+  return parsed.value;
 }
 
 /** The flags of every command that reads data: the CSV options (without the label column for unlabelled rows) and the inflate budget. */

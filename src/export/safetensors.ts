@@ -8,7 +8,7 @@
  */
 import { z } from 'zod';
 import { ModelFormatError } from '../errors.js';
-import { parseFileFields } from '../validate.js';
+import { parseFileFields, parseJson } from '../validate.js';
 
 /** Bytes per element of every dtype the format names. */
 const DTYPE_BYTES: Record<string, number> = {
@@ -77,12 +77,9 @@ export function parseSafetensors(bytes: Uint8Array, file: string): { tensors: Ma
     return fail('header: not valid UTF-8 text');
   }
   if (!text.startsWith('{')) fail(`header: expected a JSON object, found ${JSON.stringify(text.slice(0, 20))}`);
-  let header: unknown;
-  try {
-    header = JSON.parse(text);
-  } catch (e) {
-    return fail(`header: not valid JSON (${(e as Error).message})`);
-  }
+  const parsed = parseJson(text);
+  if ('problem' in parsed) return fail(`header: ${parsed.problem}`);
+  const header = parsed.value;
   if (header === null || typeof header !== 'object' || Array.isArray(header)) return fail('header: expected a JSON object of tensors');
   const dataStart = 8 + headerLength;
   const dataLength = bytes.length - dataStart;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ConfigError, ModelFormatError } from '../errors.js';
 import type { Backend } from '../tensor/backend.js';
-import { parseFileFields } from '../validate.js';
+import { parseFileFields, parseJson } from '../validate.js';
 import { formatBytes } from '../format.js';
 import { resolveModelOptions } from './config.js';
 import { Sequential, type TensorShape } from './model.js';
@@ -144,12 +144,9 @@ export async function modelFromJSON(
   if (text.length > maxBytes) {
     throw new ModelFormatError(file, `is ${formatBytes(text.length)}, larger than the ${formatBytes(maxBytes)} a model file may take; raise the limit (--max-model-size) if the file is trusted`);
   }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (e) {
-    throw new ModelFormatError(file, `not a mlplab model (not valid JSON: ${(e as Error).message})`);
-  }
+  const parsed = parseJson(text);
+  if ('problem' in parsed) throw new ModelFormatError(file, `not a mlplab model (${parsed.problem})`);
+  const raw = parsed.value;
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new ModelFormatError(file, `not a mlplab model (expected a JSON object, got ${raw === null ? 'null' : Array.isArray(raw) ? 'an array' : typeof raw})`);
   }

@@ -226,3 +226,19 @@ describe('run folders are written as a unit', () => {
     assert.ok(existsSync(join(dirname(out), drafts[0], 'checkpoint.json')));
   });
 });
+
+test('deep or huge JSON in a study file, a --network file or a --config file is one short line, no stack trace', () => {
+  const deep = p('deep.json');
+  writeFileSync(deep, `{"name": ${'['.repeat(100_000)}${']'.repeat(100_000)}}`);
+  const huge = p('huge.json');
+  writeFileSync(huge, JSON.stringify({ name: 'x'.repeat(20_000_000), data: { source: 'fashion-mnist' } }));
+  for (const args of [['study', deep], ['import', p('w.safetensors'), '--network', deep, '--out', p('m.json')], ['train', '--config', deep], ['study', huge]]) {
+    const r = mlplab(args);
+    assert.equal(r.status, 1, `${args.join(' ')}: ${r.stderr.slice(0, 300)}`);
+    const lines = r.stderr.trim().split('\n');
+    assert.equal(lines.length, 1, r.stderr.slice(0, 500));
+    assert.ok(lines[0].length < 400, `${lines[0].length} characters: ${lines[0].slice(0, 200)}`);
+    assert.match(lines[0], /^mlplab: error: /);
+    if (args.includes(deep)) assert.match(lines[0], /nested more than 64 levels deep/);
+  }
+});

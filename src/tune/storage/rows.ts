@@ -3,6 +3,8 @@
  * the storage types turned into the values the statements of queries.ts take. The two
  * backends share the tables' layout, so they share this too.
  */
+import { StorageError } from '../../errors.js';
+import { parseJson } from '../../validate.js';
 import type { EpochRecord } from '../../metrics/history-types.js';
 import {
   finiteOrNull,
@@ -31,13 +33,20 @@ export interface StudyRow {
   created_at: string;
 }
 
+/** A JSON column read back: stored data is input like a file, so bad text is one clear error naming the row. */
+function stored(text: string, what: string): unknown {
+  const parsed = parseJson(text);
+  if ('problem' in parsed) throw new StorageError('study store', `${what} is ${parsed.problem}; the row is damaged`);
+  return parsed.value;
+}
+
 export function studyFromRow(r: StudyRow): StudyRecord {
   return {
     id: Number(r.id),
     name: r.name,
     hash: r.config_hash,
-    config: JSON.parse(r.config_json),
-    fingerprint: JSON.parse(r.fingerprint_json),
+    config: stored(r.config_json, `study ${r.name}: config_json`),
+    fingerprint: stored(r.fingerprint_json, `study ${r.name}: fingerprint_json`) as StudyRecord['fingerprint'],
     backend: r.backend,
     stage: r.stage,
     createdAt: String(r.created_at),
@@ -73,14 +82,14 @@ export function trialFromRow(r: TrialRow): StoredTrial {
     seed: Number(r.seed),
     phase: r.phase,
     label: r.label,
-    levels: JSON.parse(r.levels_json),
-    params: r.params_json === null ? null : JSON.parse(r.params_json),
+    levels: stored(r.levels_json, `trial ${r.key}: levels_json`) as StoredTrial['levels'],
+    params: r.params_json === null ? null : (stored(r.params_json, `trial ${r.key}: params_json`) as StoredTrial['params']),
     epochs: Number(r.epochs),
     status: r.status,
     attempt: Number(r.attempt),
     worker: r.worker,
     epoch: Number(r.progress_epoch),
-    result: r.result_json ? JSON.parse(r.result_json) : null,
+    result: r.result_json ? (stored(r.result_json, `trial ${r.key}: result_json`) as StoredTrial['result']) : null,
     error: r.error,
     finishedAt: r.finished_at === null ? null : r.finished_at instanceof Date ? r.finished_at.toISOString() : r.finished_at,
   };
@@ -88,7 +97,7 @@ export function trialFromRow(r: TrialRow): StoredTrial {
 
 /** A final-stage trial read with its output_json column. */
 export function finalFromRow(r: TrialRow & { output_json: string | null }): { trial: StoredTrial; output: FinalOutput | null } {
-  return { trial: trialFromRow(r), output: r.output_json ? (JSON.parse(r.output_json) as FinalOutput) : null };
+  return { trial: trialFromRow(r), output: r.output_json ? (stored(r.output_json, `trial ${r.key}: output_json`) as FinalOutput) : null };
 }
 
 export interface EpochRow {

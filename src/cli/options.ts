@@ -7,7 +7,7 @@ import { formatBytes } from '../format.js';
 import { describeFsError } from '../io/files.js';
 import { coreCount, type BackendName } from '../tensor/index.js';
 import { defaultWorkers } from '../tune/exec/pool.js';
-import { isPostgresUrl } from '../tune/storage/postgres.js';
+import { isPostgresUrl, redactUrl } from '../tune/storage/postgres.js';
 import { parseConfig, parseJson } from '../validate.js';
 import { CSV_FLAGS, addRunFlags, runOptionsGiven } from './run-flags.js';
 
@@ -46,7 +46,7 @@ export const parse = {
   },
   storage: (v: string): string => {
     if (!isPostgresUrl(v)) {
-      throw new ConfigError('--storage', v, 'a PostgreSQL URL such as postgresql://user:password@host:5432/db (leave --storage out to keep the study in its --out folder)');
+      throw new ConfigError('--storage', redactUrl(v), 'a PostgreSQL URL such as postgresql://user:password@host:5432/db (leave --storage out to keep the study in its --out folder)');
     }
     return v;
   },

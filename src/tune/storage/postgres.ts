@@ -107,15 +107,28 @@ export function isPostgresUrl(url: string): boolean {
   return /^postgres(ql)?:\/\//i.test(url);
 }
 
-/** The URL without its password, for messages and the live view. */
+/** Query parameters of a connection URL that hold a secret. */
+const SECRET_PARAMS = /((?:^|[?&\s])(?:password|passfile|sslpassword|sslkey|sslcert)=)[^&#\s]*/gi;
+
+/**
+ * A storage URL as it may be printed or stored: without the password of its user-info (even
+ * one with an unencoded `@`, or in a URL that does not parse) and with the values of its
+ * secret parameters (`password`, `passfile`, `sslpassword`, ...) replaced by `***`.
+ */
 export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    u.password = '';
-    return u.toString();
-  } catch {
-    return url.replace(/\/\/[^@/]*@/, '//');
+  const scheme = url.indexOf('//');
+  if (scheme < 0) return url.replace(SECRET_PARAMS, '$1***');
+  const rest = url.slice(scheme + 2);
+  // The user-info ends at the last '@' before the path: a password may hold '@' unencoded.
+  const pathStart = rest.search(/[/?#]/);
+  const authority = pathStart < 0 ? rest : rest.slice(0, pathStart);
+  const at = authority.lastIndexOf('@');
+  let out = url;
+  if (at >= 0) {
+    const user = authority.slice(0, at).split(':')[0];
+    out = `${url.slice(0, scheme + 2)}${user}@${rest.slice(at + 1)}`;
   }
+  return out.replace(SECRET_PARAMS, '$1***');
 }
 
 export class PostgresStorage implements StudyStorage {
@@ -139,7 +152,7 @@ export class PostgresStorage implements StudyStorage {
    * StorageError naming the URL (without its password).
    */
   static async connect(url: string, options: PostgresOptions = {}): Promise<PostgresStorage> {
-    if (!isPostgresUrl(url)) throw new ConfigError('--storage', url, 'a PostgreSQL URL such as postgresql://user:password@host:5432/database');
+    if (!isPostgresUrl(url)) throw new ConfigError('--storage', redactUrl(url), 'a PostgreSQL URL such as postgresql://user:password@host:5432/database');
     let parsed: URL;
     try {
       parsed = new URL(url);

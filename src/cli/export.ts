@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
 import type { Command } from 'commander';
 import { fsError } from '../data/files.js';
@@ -7,7 +7,7 @@ import { ConfigError } from '../errors.js';
 import { exportOnnx, ONNX_NAMES, ONNX_OPSET } from '../export/onnx.js';
 import { exportSafetensors, importWeights } from '../export/weights.js';
 import { formatCount, formatFixed } from '../format.js';
-import { writeFileAtomic } from '../io/files.js';
+import { checkOutputFile, writeFileAtomic } from '../io/files.js';
 import { loadModel, saveModel } from '../run/folder.js';
 import { VERSION } from './version.js';
 import { flag, readJsonFile } from './options.js';
@@ -43,8 +43,11 @@ export function registerExportCommands(program: Command): void {
     .addOption(flag('model', { required: true }))
     .addOption(flag('out', { required: true, help: 'the file to write (model.onnx, weights.safetensors)' }))
     .addOption(flag('format'))
-    .action(async (flags: { model: string; out: string; format?: string }) => {
+    .addOption(flag('overwrite'))
+    .action(async (flags: { model: string; out: string; format?: string; overwrite?: boolean }) => {
       const format = formatOf(flags.format, flags.out);
+      await checkOutputFile(flags.out, { '--model': flags.model }, flags.overwrite === true);
+      if (format === 'safetensors') await checkOutputFile(pipelinePath(flags.out), { '--model': flags.model }, flags.overwrite === true);
       const m = await loadModel(flags.model);
       try {
         const inputs = m.pipeline ? m.pipeline.inputCols : m.model.inputs;
@@ -60,11 +63,17 @@ export function registerExportCommands(program: Command): void {
           );
         } else {
           const out = exportSafetensors(m);
-          await writeFileAtomic(flags.out, out.weights);
+          // The pre-processing first, so a failed export never leaves weights without it.
+          const p = pipelinePath(flags.out);
+          if (out.pipeline) await writeFileAtomic(p, out.pipeline);
+          try {
+            await writeFileAtomic(flags.out, out.weights);
+          } catch (e) {
+            if (out.pipeline) await rm(p, { force: true });
+            throw e;
+          }
           let text = `wrote ${flags.out} (PyTorch state_dict, ${size(out.weights.length)})\n`;
           if (out.pipeline) {
-            const p = pipelinePath(flags.out);
-            await writeFileAtomic(p, out.pipeline);
             text += `wrote ${p}: the pre-processing (${m.pipeline!.describe()}), which a state_dict cannot hold; apply it to raw rows first\n`;
           }
           text +=
@@ -85,7 +94,9 @@ export function registerExportCommands(program: Command): void {
     .addOption(flag('out', { required: true, help: 'the model.json to write' }))
     .addOption(flag('pipeline'))
     .addOption(flag('classNames'))
-    .action(async (weights: string, flags: { network: string; out: string; pipeline?: string; classNames?: string }) => {
+    .addOption(flag('overwrite'))
+    .action(async (weights: string, flags: { network: string; out: string; pipeline?: string; classNames?: string; overwrite?: boolean }) => {
+      await checkOutputFile(flags.out, { weights, '--network': flags.network, ...(flags.pipeline && flags.pipeline !== 'none' ? { '--pipeline': flags.pipeline } : {}) }, flags.overwrite === true);
       const network = await readJsonFile(flags.network, 'network');
       const read = async (file: string) => {
         try {

@@ -5,7 +5,7 @@ import { writeNpy } from '../data/formats/npy.js';
 import { DataError, ShapeError } from '../errors.js';
 import { csvCell, formatFixed, formatPercent } from '../format.js';
 import { SUMMARY_CLASSES } from '../report/charts/confusion.js';
-import { ensureWritableDir, writeFileAtomic } from '../io/files.js';
+import { checkOutputFile, ensureWritableDir, writeFileAtomic } from '../io/files.js';
 import { formatClassificationReport, formatConfusionMatrix } from '../report/text.js';
 import { loadModel } from '../run/folder.js';
 import type { ModelFileContents } from '../run/model-file.js';
@@ -72,9 +72,11 @@ export function registerModelCommands(program: Command): void {
 
     .addOption(flag('input', { required: true }))
     .addOption(flag('out', { required: true, help: 'predictions: .csv (index, class, name, probabilities) or .npy (class per row: the label values the model was trained on)' }))
+    .addOption(flag('overwrite'))
     .addOption(flag('backend', { default: 'auto' }))
     .addOption(flag('threads', { default: 'auto' }));
-  addReadFlags(predict, { labels: false }).action(async (flags: ModelFlags & { input: string; out: string; threads: number | 'auto' }, cmd: Command) => {
+  addReadFlags(predict, { labels: false }).action(async (flags: ModelFlags & { input: string; out: string; threads: number | 'auto'; overwrite?: boolean }, cmd: Command) => {
+    await checkOutputFile(flags.out, { '--model': flags.model, '--input': flags.input }, flags.overwrite === true);
     const backend = await loadBackend(flags.backend, { threads: flags.threads, memoryBytes: SHARED_MEMORY_BYTES });
     const m = await loadModelFrom(flags, backend);
     try {

@@ -71,7 +71,7 @@ export const FLAGS = {
   preset: { flags: '--preset <name>', help: "the study's models: default (64,64 GELU/ReLU, dropout 0.5) | final (128,64 ReLU, dropout 0.2); the defaults shown for the flags below are default's" },
   config: { flags: '--config <file>', help: 'JSON run config {network, train, data}; overrides the preset, flags override it' },
   out: { flags: '--out <path>', help: 'where to write' },
-  overwrite: { flags: '--overwrite', help: 'replace an existing run folder (as a whole, once its run is complete)' },
+  overwrite: { flags: '--overwrite', help: 'replace what --out names if it exists (a run folder as a whole, once its run is complete)' },
   quiet: { flags: '--quiet', help: 'print only the final summary' },
   backend: { flags: '--backend <name>', help: 'kernels: auto (WebAssembly SIMD where available) | wasm | reference; a study records it and every worker uses it', parse: parse.backend },
   threads: {

@@ -1,5 +1,5 @@
-import { mkdir, rename, rm, writeFile, access, constants } from 'node:fs/promises';
-import { dirname, join, basename } from 'node:path';
+import { mkdir, rename, rm, writeFile, access, constants, realpath } from 'node:fs/promises';
+import { dirname, join, basename, resolve } from 'node:path';
 import { OutputError } from '../errors.js';
 
 /**
@@ -40,4 +40,31 @@ export function describeFsError(e: unknown): string {
     case 'EEXIST': return 'already exists';
     default: return err?.message ?? String(e);
   }
+}
+
+/** The path a file is reached by, links followed when it exists. */
+async function canonical(path: string): Promise<string> {
+  try {
+    return await realpath(path);
+  } catch {
+    return resolve(path);
+  }
+}
+
+/**
+ * Check an output file before anything is computed: never one of the command's `inputs`
+ * (`--model`, `--input`, ...), and not an existing file unless `overwrite`.
+ */
+export async function checkOutputFile(out: string, inputs: Record<string, string>, overwrite: boolean): Promise<void> {
+  const target = await canonical(out);
+  for (const [flag, path] of Object.entries(inputs)) {
+    if ((await canonical(path)) === target) throw new OutputError(out, `is the ${flag} file this command reads; choose another --out`);
+  }
+  let exists = true;
+  try {
+    await access(out, constants.F_OK);
+  } catch {
+    exists = false;
+  }
+  if (exists && !overwrite) throw new OutputError(out, 'exists already; pass --overwrite to replace it, or choose another --out');
 }

@@ -242,3 +242,27 @@ test('deep or huge JSON in a study file, a --network file or a --config file is 
     if (args.includes(deep)) assert.match(lines[0], /nested more than 64 levels deep/);
   }
 });
+
+test('predict, export and import never write over what they read, nor over an existing file without --overwrite', () => {
+  const run = p('runs', 'inputs');
+  const trained = mlplab(['train', '--data', p('years.csv'), '--epochs', '2', '--out', run, '--quiet']);
+  assert.equal(trained.status, 0, trained.stderr);
+  const model = join(run, 'model.json');
+  const before = readFileSync(model, 'utf8');
+  const rows = p('rows.csv');
+  writeFileSync(rows, '1,2,3,4\n0,1,0,1\n');
+  const refused = (args: string[], pattern: RegExp) => {
+    const r = mlplab(args);
+    assert.equal(r.status, 1, r.stdout + r.stderr);
+    assert.match(r.stderr.trim(), pattern);
+    assert.equal(r.stderr.trim().split('\n').length, 1);
+  };
+  refused(['predict', '--model', model, '--input', rows, '--out', model], /model\.json: is the --model file this command reads/);
+  refused(['predict', '--model', model, '--input', rows, '--out', rows], /rows\.csv: is the --input file this command reads/);
+  refused(['export', '--model', model, '--format', 'onnx', '--out', model], /is the --model file this command reads/);
+  assert.equal(readFileSync(model, 'utf8'), before, 'the model file is untouched');
+  const out = p('predicted.csv');
+  assert.equal(mlplab(['predict', '--model', model, '--input', rows, '--out', out]).status, 0);
+  refused(['predict', '--model', model, '--input', rows, '--out', out], /predicted\.csv: exists already; pass --overwrite/);
+  assert.equal(mlplab(['predict', '--model', model, '--input', rows, '--out', out, '--overwrite']).status, 0);
+});

@@ -3,11 +3,11 @@ import { readFile, rm } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
 import type { Command } from 'commander';
 import { fsError } from '../data/files.js';
-import { ConfigError } from '../errors.js';
+import { ConfigError, ModelFormatError } from '../errors.js';
 import { exportOnnx, ONNX_NAMES, ONNX_OPSET } from '../export/onnx.js';
 import { exportSafetensors, importWeights } from '../export/weights.js';
 import { formatCount, formatFixed } from '../format.js';
-import { checkOutputFile, writeFileAtomic } from '../io/files.js';
+import { checkOutputFile, unreadable, writeFileAtomic } from '../io/files.js';
 import { loadModel, saveModel } from '../run/folder.js';
 import { VERSION } from './version.js';
 import { flag, readJsonFile } from './options.js';
@@ -35,6 +35,9 @@ function pipelinePath(out: string): string {
 function size(bytes: number): string {
   return bytes >= 1 << 20 ? `${formatFixed(bytes / (1 << 20), 1)} MB` : `${formatCount(Math.ceil(bytes / 1024))} KB`;
 }
+
+/** PyTorch weights read whole: 2 GB holds a network of 500 million float32 parameters. */
+const MAX_WEIGHTS_BYTES = 2e9;
 
 export function registerExportCommands(program: Command): void {
   program
@@ -99,6 +102,8 @@ export function registerExportCommands(program: Command): void {
       await checkOutputFile(flags.out, { weights, '--network': flags.network, ...(flags.pipeline && flags.pipeline !== 'none' ? { '--pipeline': flags.pipeline } : {}) }, flags.overwrite === true);
       const network = await readJsonFile(flags.network, 'network');
       const read = async (file: string) => {
+        const problem = await unreadable(file, MAX_WEIGHTS_BYTES);
+        if (problem) throw new ModelFormatError(file, problem);
         try {
           return await readFile(file);
         } catch (e) {

@@ -4,7 +4,7 @@ import { INFLATE_DEFAULTS, INFLATE_FLOOR, inflateLimitsSchema } from '../data/fo
 import type { LoadOptions } from '../data/resolver.js';
 import { ConfigError } from '../errors.js';
 import { formatBytes } from '../format.js';
-import { describeFsError } from '../io/files.js';
+import { describeFsError, unreadable } from '../io/files.js';
 import { coreCount, type BackendName } from '../tensor/index.js';
 import { defaultWorkers } from '../tune/exec/pool.js';
 import { isPostgresUrl, redactUrl } from '../tune/storage/postgres.js';
@@ -121,8 +121,13 @@ export function flag(name: FlagName, o: { default?: unknown; required?: boolean;
   return option;
 }
 
+/** Config, study and network files are small: anything larger is not one. */
+const MAX_CONFIG_BYTES = 16e6;
+
 /** Read and parse a JSON config file; errors name the file. */
 export async function readJsonFile(path: string, what: string): Promise<unknown> {
+  const problem = await unreadable(path, MAX_CONFIG_BYTES);
+  if (problem) throw new ConfigError(`--${what}`, path, `a readable JSON file; it ${problem}`);
   let text: string;
   try {
     text = await readFile(path, 'utf8');

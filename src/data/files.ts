@@ -8,6 +8,7 @@ import { readFile, readdir, stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { createGunzip, gunzipSync } from 'node:zlib';
 import { DataError } from '../errors.js';
+import { unreadable } from '../io/files.js';
 import { CsvReader, type CsvOptions, type CsvTable } from './formats/csv.js';
 import { isGzip } from './formats/gzip.js';
 import { INFLATE_DEFAULTS, inflateCap, inflateTooLarge, type ResolvedInflateLimits } from './formats/inflate.js';
@@ -87,6 +88,9 @@ export async function listDir(path: string): Promise<string[]> {
  * file is a DataError: no data format mlplab reads is valid with zero bytes.
  */
 export async function readBytes(file: string, limits: ResolvedInflateLimits = INFLATE_DEFAULTS): Promise<Uint8Array> {
+  // Read whole, a file may be as large as anything may inflate to.
+  const problem = await unreadable(file, limits.maxBytes);
+  if (problem) throw new DataError(file, problem);
   let bytes: Uint8Array;
   try {
     bytes = await readFile(file);
@@ -113,6 +117,9 @@ export async function readBytes(file: string, limits: ResolvedInflateLimits = IN
  * never holding it whole; with `columnsOnly`, only its first lines are read.
  */
 export async function readCsvFile(file: string, opts: CsvOptions = {}, limits: ResolvedInflateLimits = INFLATE_DEFAULTS): Promise<CsvTable> {
+  // Streamed, a CSV file may be of any size, but it must be a file (not /dev/zero or a pipe).
+  const problem = await unreadable(file, Number.MAX_SAFE_INTEGER);
+  if (problem) throw new DataError(file, problem);
   const reader = new CsvReader(file, opts);
   const stream = createReadStream(file, { highWaterMark: 1 << 20 });
   let input: NodeJS.ReadableStream = stream;

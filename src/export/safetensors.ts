@@ -17,8 +17,13 @@ const DTYPE_BYTES: Record<string, number> = {
 };
 const INTEGER_DTYPES = new Set(['I64', 'I32', 'I16', 'I8', 'U64', 'U32', 'U16', 'U8', 'BOOL']);
 
-/** The header may not be larger than this (the reference implementation's limit too). */
-export const MAX_SAFETENSORS_HEADER = 100_000_000;
+/**
+ * The header may not be larger than this, nor list more tensors: the state dict of an MLP (a
+ * few tensors per layer, at most 64 layers) needs a few kilobytes. Larger headers are refused
+ * before they are parsed, so a hostile one cannot take memory.
+ */
+export const MAX_SAFETENSORS_HEADER = 16_000_000;
+export const MAX_SAFETENSORS_TENSORS = 4096;
 
 /** One tensor of a state dict, as read from a safetensors or .npz file. */
 export interface WeightTensor {
@@ -80,6 +85,8 @@ export function parseSafetensors(bytes: Uint8Array, file: string): { tensors: Ma
   const parsed = parseJson(text);
   if ('problem' in parsed) return fail(`header: ${parsed.problem}`);
   const header = parsed.value;
+  const listed = header !== null && typeof header === 'object' && !Array.isArray(header) ? Object.keys(header).filter((k) => k !== '__metadata__').length : 0;
+  if (listed > MAX_SAFETENSORS_TENSORS) fail(`header: lists ${listed} tensors, over the ${MAX_SAFETENSORS_TENSORS} an MLP's state dict may hold`);
   if (header === null || typeof header !== 'object' || Array.isArray(header)) return fail('header: expected a JSON object of tensors');
   const dataStart = 8 + headerLength;
   const dataLength = bytes.length - dataStart;

@@ -1,6 +1,7 @@
-import { mkdir, rename, rm, writeFile, access, constants, realpath } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile, access, constants, realpath, stat } from 'node:fs/promises';
 import { dirname, join, basename, resolve } from 'node:path';
 import { OutputError } from '../errors.js';
+import { formatBytes } from '../format.js';
 
 /**
  * Write a file so that it is either complete or absent: write a temporary sibling, then
@@ -67,4 +68,22 @@ export async function checkOutputFile(out: string, inputs: Record<string, string
     exists = false;
   }
   if (exists && !overwrite) throw new OutputError(out, 'exists already; pass --overwrite to replace it, or choose another --out');
+}
+
+/**
+ * What stops a file from being read whole, before a byte is read: not there, not a regular
+ * file (a device such as /dev/zero, a pipe, a socket, a folder; links are followed), or over
+ * `maxBytes`. Null when it may be read. Callers put the problem in their own error, naming the file.
+ */
+export async function unreadable(path: string, maxBytes: number): Promise<string | null> {
+  let s;
+  try {
+    s = await stat(path);
+  } catch (e) {
+    return describeFsError(e);
+  }
+  if (s.isDirectory()) return 'is a folder, not a file';
+  if (!s.isFile()) return 'is not a regular file (a device, a pipe or a socket); mlplab reads files only';
+  if (s.size > maxBytes) return `is ${formatBytes(s.size)}, over the ${formatBytes(maxBytes)} this file may take`;
+  return null;
 }

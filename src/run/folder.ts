@@ -10,7 +10,7 @@ import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { ModelFormatError, OutputError } from '../errors.js';
 import { formatBytes } from '../format.js';
-import { describeFsError, writeFileAtomic } from '../io/files.js';
+import { describeFsError, unreadable, writeFileAtomic } from '../io/files.js';
 import { MAX_MODEL_FILE_BYTES } from '../nn/serialize.js';
 import { renderRunReportHtml, writeRunFigures } from '../report/render-node.js';
 import type { RunReport } from '../report/run-report.js';
@@ -186,6 +186,10 @@ export interface LoadModelOptions {
 export async function loadModel(path: string, options: Backend | LoadModelOptions = {}): ReturnType<typeof decodeModelFile> {
   const o: LoadModelOptions = typeof (options as Backend).alloc === 'function' ? { backend: options as Backend } : (options as LoadModelOptions);
   const maxBytes = o.maxBytes ?? MAX_MODEL_FILE_BYTES;
+  const problem = await unreadable(path, maxBytes);
+  if (problem) {
+    throw new ModelFormatError(path, problem.startsWith('is ') && problem.includes(' over the ') ? `${problem}; raise the limit (--max-model-size) if the file is trusted` : problem);
+  }
   let text: string;
   try {
     const handle = await open(path, 'r');

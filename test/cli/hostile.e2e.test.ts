@@ -5,8 +5,8 @@
  * folders that are written as a unit. Each case runs the real `bin/mlplab`.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { writeNpy, parseNpy } from '../../src/data/formats/npy.js';
@@ -265,4 +265,32 @@ test('predict, export and import never write over what they read, nor over an ex
   assert.equal(mlplab(['predict', '--model', model, '--input', rows, '--out', out]).status, 0);
   refused(['predict', '--model', model, '--input', rows, '--out', out], /predicted\.csv: exists already; pass --overwrite/);
   assert.equal(mlplab(['predict', '--model', model, '--input', rows, '--out', out, '--overwrite']).status, 0);
+});
+
+test('a device, a link to one, or a pipe given as any file is refused in one line before a byte is read', () => {
+  const zeroNpy = p('zero.npy');
+  const zeroCsv = p('zero.csv');
+  for (const link of [zeroNpy, zeroCsv]) if (!existsSync(link)) symlinkSync('/dev/zero', link);
+  const net = p('net4.json');
+  writeFileSync(net, JSON.stringify({ widths: [4] }));
+  const pipe = p('pipe.json');
+  if (!existsSync(pipe)) spawnSync('mkfifo', [pipe]);
+  const model = join(p('runs', 'inputs'), 'model.json');
+  const cases: string[][] = [
+    ['import', '/dev/zero', '--network', net, '--out', p('m-zero.json')],
+    ['train', '--data', zeroNpy, '--out', p('runs', 'zero')],
+    ['train', '--data', `${zeroCsv}`, '--out', p('runs', 'zero-csv')],
+    ['evaluate', '--model', '/dev/zero'],
+    ['study', pipe],
+    ['train', '--config', '/dev/zero'],
+  ];
+  if (existsSync(model)) cases.push(['predict', '--model', model, '--input', zeroNpy, '--out', p('pz.csv')]);
+  for (const args of cases) {
+    const started = Date.now();
+    const r = mlplab(args);
+    assert.equal(r.status, 1, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.match(r.stderr, /is not a regular file \(a device, a pipe or a socket\)/, args.join(' '));
+    assert.ok(Date.now() - started < 20_000, `${args.join(' ')} took ${Date.now() - started} ms`);
+  }
 });

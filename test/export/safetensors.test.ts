@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { ModelFormatError } from '../../src/errors.js';
-import { MAX_SAFETENSORS_HEADER, parseSafetensors, writeSafetensors } from '../../src/export/safetensors.js';
+import { MAX_SAFETENSORS_HEADER, MAX_SAFETENSORS_TENSORS, parseSafetensors, writeSafetensors } from '../../src/export/safetensors.js';
 
 const FIXTURES = new URL('../../../test/fixtures/pytorch/', import.meta.url);
 
@@ -74,9 +74,15 @@ test('a truncated file or header is refused', () => {
 test('a header length over the limit is refused before anything is read', () => {
   const bytes = new Uint8Array(16);
   new DataView(bytes.buffer).setUint32(0, MAX_SAFETENSORS_HEADER + 1, true);
-  refused(bytes, /header length 100000001 bytes is over the 100000000-byte limit/);
+  refused(bytes, /header length 16000001 bytes is over the 16000000-byte limit/);
   new DataView(bytes.buffer).setUint32(4, 1, true);
-  refused(bytes, /over the 100000000-byte limit/);
+  refused(bytes, /over the 16000000-byte limit/);
+});
+
+test('a header listing more tensors than an MLP has is refused', () => {
+  const header: Record<string, unknown> = {};
+  for (let i = 0; i <= MAX_SAFETENSORS_TENSORS; i++) header[`t${i}`] = { dtype: 'F32', shape: [1], data_offsets: [0, 4] };
+  refused(file(header, f32(1)), /header: lists 4097 tensors, over the 4096 an MLP's state dict may hold/);
 });
 
 test('dtypes: F16, BF16 and F8 weights cannot be used, unknown names are refused', () => {

@@ -12,11 +12,11 @@ import { ACTIVATIONS } from '../tensor/backend.js';
  * It is the shape of `--config` files, the presets and the base model of tuning studies, and
  * becomes per-layer `ModelOptions` once the data fixes the input and class counts.
  */
-const perLayer = <T extends z.ZodType>(leaf: T, what: string) => z.union([leaf, z.array(leaf)], { error: what });
+const perLayer = <T extends z.ZodType>(leaf: T, what: string) => z.union([leaf, z.array(leaf).max(64, { error: 'one entry per layer, at most 64' })], { error: what });
 
 export const networkSchema = z
   .object({
-    widths: z.array(widthSchema, { error: 'a list of layer widths like [64, 64]' }).describe('hidden layer widths, e.g. 128,64'),
+    widths: z.array(widthSchema, { error: 'a list of layer widths like [64, 64]' }).max(64, { error: 'at most 64 widths, one per hidden layer' }).describe('hidden layer widths, e.g. 128,64'),
     /** Default: widths.length. */
     layers: z
       .number({ error: 'a whole number from 0 to 64' }).int({ error: 'a whole number from 0 to 64' }).min(0, { error: 'a whole number from 0 to 64' }).max(64, { error: 'a whole number from 0 to 64' })

@@ -109,3 +109,11 @@ test('the shipped example studies are valid', () => {
   );
   assert.ok(seed.factors.every((f) => f.baseIndex >= 0), 'every factor lists the default model\'s value');
 });
+
+test('a study file cannot ask for unbounded work: trials, values, factors and per-layer lists are capped', () => {
+  const base = { name: 'bounded', data: { source: 'fashion-mnist' }, base: 'default' };
+  const refused = (config: unknown, pattern: RegExp) => assert.throws(() => resolveStudy(config, 'study.json'), (e: unknown) => e instanceof Error && pattern.test(e.message));
+  refused({ ...base, strategy: { type: 'random', trials: 1e9 }, factors: [{ path: 'train.momentum', values: [0.5, 0.9] }] }, /strategy\.trials: got 1000000000, expected at most 100000/);
+  refused({ ...base, factors: [{ path: 'train.momentum', values: Array.from({ length: 1001 }, (_, i) => i / 2000) }] }, /factors\[0\]\.values: .*at most 1000 values/);
+  refused({ ...base, factors: [{ path: 'network.widths', values: [Array.from({ length: 1_000_000 }, () => 8)] }] }, /at most 64 widths/);
+});

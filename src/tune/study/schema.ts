@@ -9,6 +9,10 @@ import { fields } from '../../validate.js';
 import { prunerSchema } from '../search/pruners.js';
 import { spaceSchema } from '../search/space.js';
 
+/** Bounds on what a study file may ask for, checked before anything is planned. */
+export const MAX_VALUES = 1000;
+export const MAX_TRIALS = 100_000;
+
 const factorSchema = z
   .object({
     /** Label in tables and plots; default: the last part of the path ("momentum"). */
@@ -16,7 +20,7 @@ const factorSchema = z
     /** The run option varied, e.g. "train.momentum" or "network.widths". */
     path: z.string({ error: 'an option path such as "train.momentum"' }).min(1, { error: 'an option path such as "train.momentum"' }),
     /** The values tried, in the order shown. */
-    values: z.array(z.unknown(), { error: 'a list of values to try' }).min(1, { error: 'a non-empty list of values to try' }),
+    values: z.array(z.unknown(), { error: 'a list of values to try' }).min(1, { error: 'a non-empty list of values to try' }).max(MAX_VALUES, { error: `at most ${MAX_VALUES} values` }),
   })
   .strict();
 
@@ -29,11 +33,11 @@ const strategySchema = z.union(
     z.discriminatedUnion(
       'type',
       [
-        z.object({ type: z.literal('random'), trials: fields.positiveInt('a number of configurations >= 1'), seed: z.number({ error: 'a whole number' }).int({ error: 'a whole number' }).default(0) }).strict(),
+        z.object({ type: z.literal('random'), trials: fields.positiveInt('a number of configurations >= 1').max(MAX_TRIALS, { error: `at most ${MAX_TRIALS} configurations` }), seed: z.number({ error: 'a whole number' }).int({ error: 'a whole number' }).default(0) }).strict(),
         z
           .object({
             type: z.literal('tpe'),
-            trials: fields.positiveInt('a number of trials >= 1'),
+            trials: fields.positiveInt('a number of trials >= 1').max(MAX_TRIALS, { error: `at most ${MAX_TRIALS} trials` }),
             seed: z.number({ error: 'a whole number' }).int({ error: 'a whole number' }).default(0),
             /** Trials drawn at random before the model is used (they can run in parallel). */
             startupTrials: fields.positiveInt('a number of trials >= 1').default(10),
@@ -111,7 +115,7 @@ export const studySchema = z
     /** The model every configuration starts from: a preset or a run spec (network, train). */
     base: z.unknown().default('default'),
     /** What one-at-a-time, grid and random search vary: listed values per option. */
-    factors: z.array(factorSchema, { error: 'a list of factors [{path, values}]' }).min(1, { error: 'at least one factor: a study with nothing to vary is empty' }).optional(),
+    factors: z.array(factorSchema, { error: 'a list of factors [{path, values}]' }).min(1, { error: 'at least one factor: a study with nothing to vary is empty' }).max(100, { error: 'at most 100 factors' }).optional(),
     /** What TPE and random search over ranges sample: ranges and choices per option (instead of factors). */
     space: spaceSchema.optional(),
     strategy: strategySchema.default('one-at-a-time'),

@@ -334,3 +334,27 @@ test('PostgreSQL: the first study creates the version 4 tables', { skip: pgSkip 
     await db.drop();
   }
 });
+
+test('a damaged study in the store is said in one line and passed over: the worker goes on', async () => {
+  const { runWorker } = await import('../../src/tune/study/study.js');
+  const { join } = await import('node:path');
+  const t = tempDir();
+  const storage = SqliteStorage.open(t.dir);
+  try {
+    await storage.createStudy(newStudy(), specs(2));
+    const raw = new Database(join(t.dir, 'study.db'));
+    raw.prepare("UPDATE mlplab_studies SET config_json = '{\"name\": ' WHERE name = 'suite'").run();
+    raw.close();
+    const damaged: string[] = [];
+    assert.deepEqual(await storage.unfinishedStudies((name, problem) => damaged.push(`${name}: ${problem}`)), []);
+    assert.equal(damaged.length, 1);
+    assert.match(damaged[0], /^suite: study suite: config_json is not valid JSON .*; the row is damaged$/);
+    const logged: string[] = [];
+    const outcome = await runWorker({ storage, onLog: (line: string) => logged.push(line) });
+    assert.deepEqual(outcome.studies, []);
+    assert.equal(logged.filter((l) => /^study "suite" skipped: study suite: config_json is not valid JSON/.test(l)).length, 1, logged.join('\n'));
+  } finally {
+    await storage.close();
+    t.done();
+  }
+});

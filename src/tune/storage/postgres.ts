@@ -34,6 +34,7 @@ import {
   finalFromRow,
   finishValues,
   finishedBefore,
+  studiesFromRows,
   studyFromRow,
   studyValues,
   trialFromRow,
@@ -244,10 +245,10 @@ export class PostgresStorage implements StudyStorage {
     return r.rows[0] ? studyFromRow(r.rows[0]) : undefined;
   }
 
-  async unfinishedStudies(): Promise<StudyRecord[]> {
+  async unfinishedStudies(onDamaged?: (name: string, problem: string) => void): Promise<StudyRecord[]> {
     if (!(await this.tablesExist())) return [];
     const r = await this.query<StudyRow>(Q.unfinishedStudies);
-    return r.rows.map(studyFromRow);
+    return studiesFromRows(r.rows, onDamaged);
   }
 
   /** Studies in the database, by name (for messages). */

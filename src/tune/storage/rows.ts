@@ -40,6 +40,19 @@ function stored(text: string, what: string): unknown {
   return parsed.value;
 }
 
+/** Studies read from rows, a damaged row (its JSON unreadable) reported to `onDamaged` and left out. */
+export function studiesFromRows(rows: StudyRow[], onDamaged?: (name: string, problem: string) => void): StudyRecord[] {
+  return rows.flatMap((r) => {
+    try {
+      return [studyFromRow(r)];
+    } catch (e) {
+      if (!(e instanceof StorageError)) throw e;
+      onDamaged?.(r.name, e.problem);
+      return [];
+    }
+  });
+}
+
 export function studyFromRow(r: StudyRow): StudyRecord {
   return {
     id: Number(r.id),

@@ -35,6 +35,7 @@ import {
   finalFromRow,
   finishValues,
   finishedBefore,
+  studiesFromRows,
   studyFromRow,
   studyValues,
   trialFromRow,
@@ -220,8 +221,8 @@ export class SqliteStorage implements StudyStorage {
     });
   }
 
-  async unfinishedStudies(): Promise<StudyRecord[]> {
-    return this.run(() => (this.db.prepare(Q.unfinishedStudies).all() as StudyRow[]).map(studyFromRow));
+  async unfinishedStudies(onDamaged?: (name: string, problem: string) => void): Promise<StudyRecord[]> {
+    return this.run(() => studiesFromRows(this.db.prepare(Q.unfinishedStudies).all() as StudyRow[], onDamaged));
   }
 
   async createStudy(study: NewStudy, trials: TrialSpec[]): Promise<{ study: StudyRecord; created: boolean }> {

@@ -152,7 +152,7 @@ export interface StudyStorage {
   /** The study called `name`, if there is one. Changes nothing. */
   findStudy(name: string): Promise<StudyRecord | undefined>;
   /** Studies not finished yet, oldest first. Changes nothing. */
-  unfinishedStudies(): Promise<StudyRecord[]>;
+  unfinishedStudies(onDamaged?: (name: string, problem: string) => void): Promise<StudyRecord[]>;
   /**
    * Create the study and enqueue `trials` in one transaction, or, when a study of this name
    * already exists with the same config hash, return it untouched (`created: false`). A name

@@ -238,6 +238,7 @@ export async function runWorker(options: RunWorkerOptions): Promise<WorkerOutcom
     throw new ConfigError('--data', options.dataSource, 'a data source together with --study NAME (each study names its own data)');
   }
   const outcome: WorkerOutcome = { studies: [] };
+  const skipped = new Set<string>();
   const workers = Math.max(1, options.workers ?? defaultWorkers());
   while (!options.signal?.aborted) {
     let record: StudyRecord | undefined;
@@ -253,8 +254,21 @@ export async function runWorker(options: RunWorkerOptions): Promise<WorkerOutcom
         break;
       }
     } else {
-      record = (await storage.unfinishedStudies())[0];
+      // A damaged study is said once and passed over: the worker goes on with the others.
+      const skip = (name: string, problem: string) => {
+        if (skipped.has(name)) return;
+        skipped.add(name);
+        log(`study "${name}" skipped: ${problem}`);
+      };
+      record = (await storage.unfinishedStudies(skip)).find((r) => !skipped.has(r.name));
       if (!record) break;
+      try {
+        resolveStored(storage, record);
+      } catch (e) {
+        if (!(e instanceof MlplabError)) throw e;
+        skip(record.name, e.message);
+        continue;
+      }
     }
     const study = resolveStored(storage, record);
     const source = options.dataSource ?? study.data.source;

@@ -3,7 +3,7 @@
  * records. Used by the worker threads; a trial's result depends only on (run, seed, data).
  */
 import type { Dataset } from '../../data/dataset.js';
-import { DivergenceError } from '../../errors.js';
+import { ConfigError, DivergenceError } from '../../errors.js';
 import type { EpochRecord } from '../../metrics/history-types.js';
 import type { ResolvedRun } from '../../run/spec.js';
 import { trainRun } from '../../run/train.js';
@@ -86,6 +86,8 @@ export async function runTrial(
     };
   } catch (e) {
     if (e instanceof DivergenceError) return { ok: false, error: e.message, history };
+    // A configuration that cannot be built (too many parameters for memory, say) is the trial's own failure too.
+    if (e instanceof ConfigError) return { ok: false, error: `cannot be trained: ${e.message}`, history };
     throw e;
   }
 }

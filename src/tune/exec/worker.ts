@@ -6,7 +6,7 @@ import { parentPort } from 'node:worker_threads';
 import { selectRows } from '../../data/dataset.js';
 import { receivePrepared } from '../../data/handoff.js';
 import type { Prepared } from '../../data/prepare.js';
-import { DivergenceError } from '../../errors.js';
+import { ConfigError, DivergenceError } from '../../errors.js';
 import { runExperiment } from '../../run/experiment.js';
 import { resolveRun } from '../../run/spec.js';
 import { loadStudyBackend } from '../study/kernels.js';
@@ -66,8 +66,8 @@ async function handle(msg: { type: 'init'; init: WorkerInit } | WorkerJob): Prom
       callbacks: [{ onEpochEnd: (record) => post({ type: 'epoch', id, record }) }],
     });
   } catch (e) {
-    if (e instanceof DivergenceError) {
-      post({ type: 'failed', id, error: e.message, history: [] });
+    if (e instanceof DivergenceError || e instanceof ConfigError) {
+      post({ type: 'failed', id, error: e instanceof ConfigError ? `cannot be trained: ${e.message}` : e.message, history: [] });
       return;
     }
     throw e;

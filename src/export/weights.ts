@@ -7,6 +7,7 @@ import { isZip, parseNpz } from '../data/formats/npy.js';
 import { Pipeline } from '../data/pipeline.js';
 import type { NamedTensor } from '../nn/serialize.js';
 import { ModelFormatError } from '../errors.js';
+import { parseFileFields, parseJson } from '../validate.js';
 import { defaultClassNames, type ModelFileContents } from '../run/model-file.js';
 import type { Backend } from '../tensor/backend.js';
 import { fromStateDict, pytorchSource, stateDict, type LayerSettings } from './pytorch.js';
@@ -56,7 +57,7 @@ export function importWeights(
   opts: { networkFile?: string; classNames?: string[]; backend?: Backend; pipeline?: { bytes: Uint8Array; file: string } } = {},
 ): ModelFileContents {
   const { tensors, metadata } = readStateDict(bytes, file);
-  const model = fromStateDict(tensors, network, file, opts.networkFile, opts.backend, mlplabSettings(metadata));
+  const model = fromStateDict(tensors, network, file, opts.networkFile, opts.backend, mlplabSettings(metadata, file));
   let pipeline: Pipeline | null = null;
   if (opts.pipeline) {
     try {
@@ -110,26 +111,24 @@ export function readPipeline(bytes: Uint8Array, file: string): Pipeline {
 }
 
 const settingsSchema = z.object({
-  leakySlope: z.number().min(0).optional(),
-  batchNormEps: z.number().positive().optional(),
-  batchNormMomentum: z.number().gt(0).max(1).optional(),
+  leakySlope: z.number({ error: 'a slope in [0, 1]' }).min(0, { error: 'a slope in [0, 1]' }).max(1, { error: 'a slope in [0, 1]' }).optional(),
+  // PyTorch's default is 1e-5; an epsilon near 1 or above would swamp the variance it guards.
+  batchNormEps: z.number({ error: 'an epsilon in (0, 0.1]' }).positive({ error: 'an epsilon in (0, 0.1]' }).max(0.1, { error: 'an epsilon in (0, 0.1]' }).optional(),
+  batchNormMomentum: z.number({ error: 'a momentum in (0, 1]' }).gt(0, { error: 'a momentum in (0, 1]' }).max(1, { error: 'a momentum in (0, 1]' }).optional(),
 });
 
 /**
  * The layer settings an mlplab export keeps in its metadata (leaky slope, batch-norm epsilon and
  * momentum), so a model exported and imported again predicts the same; none for other files.
+ * Settings out of range are refused, naming the file and the setting: never applied silently.
  */
-function mlplabSettings(metadata: Record<string, string>): LayerSettings {
+function mlplabSettings(metadata: Record<string, string>, file: string): LayerSettings {
   const text = metadata[SAFETENSORS_META.network];
   if (text === undefined) return {};
-  try {
-    const r = settingsSchema.safeParse(JSON.parse(text));
-    if (!r.success) return {};
-    const { leakySlope, batchNormEps, batchNormMomentum } = r.data;
-    return { leakySlope, batchNormEps, batchNormMomentum };
-  } catch {
-    return {};
-  }
+  const parsed = parseJson(text);
+  if ('problem' in parsed) throw new ModelFormatError(file, `metadata "${SAFETENSORS_META.network}" is ${parsed.problem}`);
+  const { leakySlope, batchNormEps, batchNormMomentum } = parseFileFields(settingsSchema, parsed.value, file, `metadata "${SAFETENSORS_META.network}"`);
+  return { leakySlope, batchNormEps, batchNormMomentum };
 }
 
 /** What `exportSafetensors` produces. */

@@ -159,6 +159,17 @@ describe('PyTorch weights out', () => {
     model.dispose();
   });
 
+  test('layer settings out of range in the metadata are refused, never applied silently', () => {
+    const model = Sequential.create({ inputs: 2, classes: 2, hidden: [{ width: 3, activation: 'relu', batchNorm: true, dropout: 0 }] }, { seed: 2 });
+    const tensors = parseSafetensors(exportSafetensors({ model, pipeline: null, classNames: ['a', 'b'] }).weights, 'w').tensors;
+    const rewrite = (network: string) =>
+      writeSafetensors([...tensors.values()].map((t): TensorToWrite => ({ name: t.name, shape: t.shape, data: t.data ?? new BigInt64Array(t.shape.reduce((a, b) => a * b, 1)) })), { format: 'pt', 'mlplab.network': network });
+    const net = { widths: [3], activations: 'relu', batchNorm: true };
+    assert.throws(() => importWeights(rewrite(JSON.stringify({ ...model.options, batchNormEps: 1e308 })), 'w.safetensors', net), (e: unknown) => e instanceof ModelFormatError && /w\.safetensors: metadata "mlplab\.network"\.batchNormEps: got 1e\+308, expected an epsilon in \(0, 0\.1\]/.test(e.message));
+    assert.throws(() => importWeights(rewrite('{"leakySlope": '), 'w.safetensors', net), (e: unknown) => e instanceof ModelFormatError && /metadata "mlplab\.network" is not valid JSON/.test(e.message));
+    model.dispose();
+  });
+
   test('import reads the pre-processing file export wrote: the round trip predicts raw rows the same', () => {
     const model = Sequential.create({ inputs: 2, classes: 3, hidden: [{ width: 4, activation: 'relu', batchNorm: true, dropout: 0 }] }, { seed: 5 });
     const pipeline = new Pipeline(3, { kind: 'minmax', shift: Float64Array.of(1, 2, 3), scale: Float64Array.of(0.5, 0.25, 2) }, { k: 2, mean: Float64Array.of(0.1, 0.2, 0.3), components: Float32Array.of(0.6, 0.8, 0, 0, 0.6, 0.8), explainedVarianceRatio: [0.5, 0.3] });

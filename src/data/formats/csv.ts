@@ -258,6 +258,13 @@ export class CsvReader {
 
   private setHeader(fields: string[]): void {
     this.header = fields.map((f) => f.trim());
+    // Columns are matched by name (--label-column, a model's columns): two of one name would be ambiguous.
+    const seen = new Map<string, number>();
+    this.header.forEach((name, j) => {
+      const first = seen.get(name);
+      if (first !== undefined) throw new DataError(this.file, `columns ${first} and ${j} of the header are both named ${JSON.stringify(clip(name))}; rename one (header names must be distinct)`);
+      seen.set(name, j);
+    });
     this.setWidth(fields.length, this.header);
   }
 

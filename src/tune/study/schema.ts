@@ -110,7 +110,12 @@ const studyDataSchema = prepareSchema
 /** A study file: its data, base model, factors or space, strategy, pruner, seeds and final model. */
 export const studySchema = z
   .object({
-    name: z.string({ error: 'a study name' }).regex(/^[A-Za-z0-9._-]+$/, { error: 'a name of letters, digits, ".", "_" or "-"' }).optional(),
+    // The name becomes a folder (studies/<name>): "." and ".." would be the current folder or its parent.
+    name: z
+      .string({ error: 'a study name' })
+      .max(100, { error: 'a name of at most 100 characters' })
+      .regex(/^(?!\.{1,2}$)[A-Za-z0-9._-]+$/, { error: 'a name of letters, digits, ".", "_" or "-" (not "." or "..")' })
+      .optional(),
     data: studyDataSchema,
     /** The model every configuration starts from: a preset or a run spec (network, train). */
     base: z.unknown().default('default'),

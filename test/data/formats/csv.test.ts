@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { CsvReader, parseCsv, parseCsvNumber, type CsvOptions, type CsvTable } from '../../../src/data/formats/csv.js';
 import { mapLabels } from '../../../src/data/labels.js';
+import { DataError } from '../../../src/errors.js';
 import { throwsDataError } from '../helpers.js';
 
 const enc = (s: string) => new TextEncoder().encode(s);
@@ -149,4 +150,9 @@ test('bad CSV input each gets one error naming the file, line and problem', () =
   throwsDataError(() => parseCsv(Uint8Array.of(0x93, 0x4e, 0, 1, 2), 'b.csv'), 'b.csv', /binary file/);
   throwsDataError(() => csv('1,2,3\n', { delimiter: '::' }), 'f.csv', /delimiter/);
   throwsDataError(() => csv('1,2e39,3\n'), 'f.csv', /line 1, column 1: 2e39 is beyond the float32 range/);
+});
+
+test('two header columns of one name are refused, naming both', () => {
+  const bytes = new TextEncoder().encode('a,b,a,label\n1,2,3,x\n4,5,6,y\n');
+  assert.throws(() => parseCsv(bytes, 'dup.csv'), (e: unknown) => e instanceof DataError && /^dup\.csv: columns 0 and 2 of the header are both named "a"; rename one/.test(e.message));
 });

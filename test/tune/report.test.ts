@@ -93,3 +93,14 @@ test('with the validation loss as the metric, lower is better: verdicts, candida
   const r = buildStudyReport({ study: s, data: syntheticStudyData(), source: 'synthetic blobs', trialRows: 240, table, candidate: cand, check: null, repair: null, ranking: rankConfigs(s, stats.values()), winner: configuration(s, cand.levels), final: null, finalError: null, trials, workers: 1, wallSeconds: 1, executed: 6 });
   assert.match(formatTable1Text(r), /0\+ {2}0\.5050 ± 0\.0050/);
 });
+
+test('user text in table1.md cannot open HTML or break a table row', () => {
+  const r = handMadeReport();
+  const hostile = { ...r, name: 'x<script>alert(1)</script>', table1: { ...r.table1, rows: r.table1.rows.map((row, i) => (i === 0 ? { ...row, factor: '<img src=x onerror=alert(1)>|drop' } : row)) } };
+  const md = formatTable1Markdown(hostile);
+  assert.ok(!/<img|<script/.test(md), md.slice(0, 400));
+  assert.match(md, /^# x&lt;script>alert\(1\)&lt;\/script>: Table 1$/m);
+  assert.match(md, /^\| &lt;img src=x onerror=alert\(1\)>\\\|drop \| /m);
+  // Plain comparisons stay as they are.
+  assert.ok(!md.includes('&lt; 0') && !md.includes('&amp;'), 'no escape where none is needed');
+});

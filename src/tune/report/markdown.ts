@@ -35,14 +35,14 @@ function prunedMarkdown(r: StudyReport): string[] {
 
 /** A space study as Markdown: the best trials, the importance of each parameter, the pruned trials. */
 function searchMarkdown(r: StudyReport): string {
-  const out = [`# ${r.name}: search`, '', `${r.strategy}, ${pruner(r)}; ${searchCounts(r)}. Each trial trains one sampled configuration once.`, ''];
+  const out = [`# ${md(r.name)}: search`, '', `${r.strategy}, ${pruner(r)}; ${searchCounts(r)}. Each trial trains one sampled configuration once.`, ''];
   const best = rankedSearch(r).slice(0, 20);
   out.push(`## The best ${best.length} trials`, '', `| rank | trial | ${metricName(r.metric)} | epochs | configuration |`, '|---|---|---|---|---|');
   best.forEach((t, i) => out.push(`| ${i + 1} | ${t.number} | ${fmtMetric(t.metric!, r.metric)} | ${t.epochs} | ${t.label} |`));
   out.push('');
   if (r.search?.importance.length) {
     out.push('## Parameter importance', '', IMPORTANCE_NOTE, '', '| parameter | share | eta² |', '|---|---|---|');
-    for (const x of r.search.importance) out.push(`| ${x.name} | ${formatPercent(x.share, 0)} | ${formatFixed(x.eta2, 3)} |`);
+    for (const x of r.search.importance) out.push(`| ${md(x.name)} | ${formatPercent(x.share, 0)} | ${formatFixed(x.eta2, 3)} |`);
     out.push('');
   }
   out.push(...closingMarkdown(r));
@@ -50,6 +50,17 @@ function searchMarkdown(r: StudyReport): string {
 }
 
 /** Table 1 as Markdown (table1.md), with the rule and the decisions (a space study: its search). */
+
+/**
+ * User text (study and factor names, configuration labels) as Markdown shows it: nothing that
+ * could open an HTML tag or an entity gets through ("p < 0.001" stays as it is), and in a table
+ * cell (`cell`) a "|" does not end the cell.
+ */
+function md(text: string, cell = true): string {
+  const escaped = text.replace(/&(?=#?\w+;)/g, '&amp;').replace(/<(?=[A-Za-z/!?])/g, '&lt;');
+  return cell ? escaped.replace(/\|/g, '\\|') : escaped;
+}
+
 export function formatTable1Markdown(r: StudyReport): string {
   if (r.search) return searchMarkdown(r);
   const t = r.table1;
@@ -62,7 +73,7 @@ export function formatTable1Markdown(r: StudyReport): string {
     return `${v} ${fmtMeanSd(c.stats, r.metric)}${n}${arrow[String(c.verdict) as keyof typeof arrow]} · ${formatDuration(c.stats.seconds)}`;
   };
   const out: string[] = [];
-  out.push(`# ${r.name}: Table 1`, '');
+  out.push(`# ${md(r.name)}: Table 1`, '');
   out.push(
     `${metricName(r.metric)}${r.metric === 'valAccuracy' ? ' (%)' : ''}, ${t.kind === 'configuration' ? 'the base model with one factor changed' : 'marginal over every configuration with that value'}; mean ± sd over seeds, then training time per trial.`,
     '',
@@ -72,7 +83,7 @@ export function formatTable1Markdown(r: StudyReport): string {
   for (const row of t.rows) {
     const cs = row.cells.map(cell);
     while (cs.length < columns) cs.push('');
-    out.push(`| ${row.factor} | ${cs.join(' | ')} |`);
+    out.push(`| ${md(row.factor)} | ${cs.join(' | ')} |`);
   }
   out.push('');
   if (t.base) out.push(`Base model: ${fmtMeanSd(t.base, r.metric)} (n=${t.base.values.length}).`, '');
@@ -81,24 +92,24 @@ export function formatTable1Markdown(r: StudyReport): string {
     out.push('## Combined candidate', '');
     if (r.costRule) out.push(`Cost rule: a value more than ${r.costRule.maxTimeRatio}x slower per epoch than the base must gain at least ${fmtGain(r.costRule.minGain, r.metric)}.`, '');
     for (const d of r.candidate.decisions) {
-      out.push(`- **${d.factor}**: ${d.chosen}${d.changed ? '' : ' (base)'} — ${d.reason}${d.rejected.map((x) => `; not ${x.value}: ${x.reason}`).join('')}`);
+      out.push(md(`- **${d.factor}**: ${d.chosen}${d.changed ? '' : ' (base)'} — ${d.reason}${d.rejected.map((x) => `; not ${x.value}: ${x.reason}`).join('')}`, false));
     }
     out.push('');
   }
   if (r.interaction) {
     const ic = r.interaction;
-    out.push('## Interaction check', '', `Candidate: ${ic.candidateLabel}. ${capitalise(ic.summary)}.`, '');
+    out.push('## Interaction check', '', md(`Candidate: ${ic.candidateLabel}. ${capitalise(ic.summary)}.`, false), '');
     out.push('| configuration | change from the candidate | mean ± sd | vs candidate |', '|---|---|---|---|');
-    if (ic.candidate) out.push(`| ${ic.candidateLabel} | (candidate) | ${fmtMeanSd(ic.candidate, r.metric)} | |`);
+    if (ic.candidate) out.push(`| ${md(ic.candidateLabel)} | (candidate) | ${fmtMeanSd(ic.candidate, r.metric)} | |`);
     for (const n of ic.neighbours) {
-      out.push(`| ${n.label} | ${n.move} | ${n.stats ? fmtMeanSd(n.stats, r.metric) : 'not run'} | ${verdictText(n.verdict, n.vsCandidate?.p)} |`);
+      out.push(`| ${md(n.label)} | ${md(n.move)} | ${n.stats ? fmtMeanSd(n.stats, r.metric) : 'not run'} | ${verdictText(n.verdict, n.vsCandidate?.p)} |`);
     }
     out.push('');
   }
   if (r.repair) {
     out.push('## Repairing the combination', '', r.repair.summary, '');
     out.push('| step | change | configuration | mean ± sd | against the kept configuration | kept |', '|---|---|---|---|---|---|');
-    r.repair.steps.forEach((s, i) => out.push(`| ${i + 1} | ${s.change} | ${s.label} | ${s.stats ? fmtMeanSd(s.stats, r.metric) : 'not run'} | ${s.reason} | ${s.kept ? 'yes' : 'no'} |`));
+    r.repair.steps.forEach((s, i) => out.push(`| ${i + 1} | ${md(s.change)} | ${md(s.label)} | ${s.stats ? fmtMeanSd(s.stats, r.metric) : 'not run'} | ${s.reason} | ${s.kept ? 'yes' : 'no'} |`));
     out.push('');
   }
   out.push(...closingMarkdown(r));

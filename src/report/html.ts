@@ -9,7 +9,7 @@ import type { ClassificationReport } from '../metrics/classification.js';
 import { SUMMARY_CLASSES, confusionChart } from './charts/confusion.js';
 import { accuracyChart, lossChart } from './charts/curves.js';
 import { layerChart } from './charts/layers.js';
-import { REPORT_STYLE, card, esc, inlineSvg, reportPage, type ReportSection } from './page.js';
+import { REPORT_STYLE, bdi, card, esc, inlineSvg, reportPage, type ReportSection } from './page.js';
 import { LAYER_THRESHOLDS, type LayerFinding } from './layers.js';
 import { summaryClasses } from './text.js';
 import { pngDataUrl, weightsPng } from './weights-image.js';
@@ -109,7 +109,7 @@ function reportTable(rep: ClassificationReport): string {
   const rows = shown
     .map(
       (c) =>
-        `<tr><th scope="row">${esc(c.label)}</th><td class="num">${n(c.precision)}</td><td class="num">${n(c.recall)}</td><td class="num">${n(c.f1)}</td><td class="num">${formatCount(c.support)}</td></tr>`,
+        `<tr><th scope="row">${bdi(c.label)}</th><td class="num">${n(c.precision)}</td><td class="num">${n(c.recall)}</td><td class="num">${n(c.f1)}</td><td class="num">${formatCount(c.support)}</td></tr>`,
     )
     .join('\n');
   const avg = (name: string, a: ClassificationReport['macro']) =>
@@ -140,7 +140,7 @@ function predictionsBlock(r: RunReport, count: number, idPrefix: string): string
 ${ps
   .map((p) => {
     const ok = p.predicted === p.actual;
-    return `<tr class="${ok ? 'ok' : 'miss'}"><td class="num">${p.index}</td><td>${esc(names[p.actual] ?? p.actual)}</td><td class="pred">${esc(names[p.predicted] ?? p.predicted)}</td><td class="mark">${ok ? '✓' : '✗'}</td></tr>`;
+    return `<tr class="${ok ? 'ok' : 'miss'}"><td class="num">${p.index}</td><td>${bdi(names[p.actual] ?? p.actual)}</td><td class="pred">${bdi(names[p.predicted] ?? p.predicted)}</td><td class="mark">${ok ? '✓' : '✗'}</td></tr>`;
   })
   .join('\n')}
 </tbody></table>`;
@@ -181,8 +181,8 @@ export function runReportHeader(r: RunReport): string {
     card('Run time', formatDuration(r.seconds), epochs > 0 ? `${formatDuration(epochSeconds / epochs)} per epoch` : ''),
   ].join('\n');
   return `<div class="eyebrow">mlplab run report</div>
-<h1>${esc(r.title)}</h1>
-<div class="meta">${esc(formatCreated(r.createdAt))} · ${esc(r.data.source)}</div>
+<h1>${bdi(r.title)}</h1>
+<div class="meta">${esc(formatCreated(r.createdAt))} · ${bdi(r.data.source)}</div>
 <div class="cards">
 ${cards}
 </div>`;
@@ -232,7 +232,7 @@ ${kv('test rows', formatCount(d.testRows))}
 <h3>Classes</h3>
 <ul class="classes">${d.classNames
     .slice(0, SUMMARY_CLASSES)
-    .map((c, i) => `<li><span class="idx">${i}</span>${esc(c)}</li>`)
+    .map((c, i) => `<li><span class="idx">${i}</span>${bdi(c)}</li>`)
     .join('')}${d.classNames.length > SUMMARY_CLASSES ? `<li>... ${formatCount(d.classNames.length - SUMMARY_CLASSES)} more</li>` : ''}</ul>
 <h3>Pre-processing</h3>
 ${preparationSteps(d.steps)}

@@ -14,6 +14,14 @@ export interface ReportSection {
 export const esc = (v: unknown): string => escapeHtml(String(v));
 
 /**
+ * Text the data brings (class names, file names, titles), escaped and isolated: a right-to-left
+ * override inside a class name then turns only that name around, not the rest of its line.
+ */
+export function bdi(text: string | number): string {
+  return `<bdi>${esc(String(text))}</bdi>`;
+}
+
+/**
  * Vega names gradients and clip paths `gradient_0`, `clip1`, ... in every SVG; several SVGs
  * inline in one page would then point at each other's definitions. Each figure gets its own prefix.
  */

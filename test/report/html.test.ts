@@ -56,7 +56,7 @@ test('summary header: test accuracy, macro F1, epochs, run time', async () => {
 test('classification report table: one row per class plus accuracy and averages, numbers right-aligned', async () => {
   const html = await htmlPromise;
   const table = section(html, 'test');
-  const rows = [...table.matchAll(/<tr><th scope="row">([^<]*)<\/th>((?:<td class="num">[^<]*<\/td>)+)<\/tr>/g)];
+  const rows = [...table.matchAll(/<tr><th scope="row">(?:<bdi>)?([^<]*)(?:<\/bdi>)?<\/th>((?:<td class="num">[^<]*<\/td>)+)<\/tr>/g)];
   assert.equal(rows.length, 10);
   rows.forEach((row, i) => {
     const c = sample.test!.report.classes[i];
@@ -80,7 +80,7 @@ test('the last N predictions with class names; N is an option', async () => {
   const r = sampleRunReport();
   const html = composeRunReportHtml(r, {}, { lastPredictions: 7 });
   const block = section(html, 'predictions');
-  const rows = [...block.matchAll(/<tr class="(ok|miss)"><td class="num">(\d+)<\/td><td>([^<]*)<\/td><td class="pred">([^<]*)<\/td>/g)];
+  const rows = [...block.matchAll(/<tr class="(ok|miss)"><td class="num">(\d+)<\/td><td><bdi>([^<]*)<\/bdi><\/td><td class="pred"><bdi>([^<]*)<\/bdi><\/td>/g)];
   const last = r.test!.predictions.slice(-7);
   assert.deepEqual(
     rows.map((m) => [m[1], Number(m[2]), m[3], m[4]]),
@@ -145,4 +145,14 @@ test('the browser-safe modules import nothing from Node, Vega or the Node render
     const js = readFileSync(new URL(`../../src/report/${file}`, import.meta.url), 'utf8');
     assert.doesNotMatch(js, /from ['"](node:|vega['"]|@resvg|\.\/render-node)/, file);
   }
+});
+
+test('class names and the source are isolated in the page: a right-to-left override turns only its own text', () => {
+  const base = sampleRunReport();
+  const names = base.data.classNames.map((n, i) => (i === 2 ? `evil\u202Egnp.exe` : n));
+  const r = { ...base, data: { ...base.data, classNames: names, source: `data\u202Ev.csv` }, test: base.test ? { ...base.test, report: classificationReport([0, 1, 2], [0, 1, 2], 3, names.slice(0, 3)) } : null };
+  const html = composeRunReportHtml(r, {});
+  assert.ok(html.includes(`<bdi>evil\u202Egnp.exe</bdi>`), 'the class name sits in its own bidi island');
+  assert.ok(html.includes(`<bdi>data\u202Ev.csv</bdi>`), 'so does the source');
+  assert.ok(!/[^>]evil\u202E/.test(html), 'never outside one');
 });

@@ -1,10 +1,11 @@
 import { existsSync } from 'node:fs';
-import { readFile, rm } from 'node:fs/promises';
+import { open, readFile, rm } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
 import type { Command } from 'commander';
 import { fsError } from '../data/files.js';
 import { ConfigError, ModelFormatError } from '../errors.js';
 import { exportOnnx, ONNX_NAMES, ONNX_OPSET } from '../export/onnx.js';
+import { MAX_SAFETENSORS_HEADER, checkSafetensorsHeader, safetensorsHeaderLength } from '../export/safetensors.js';
 import { exportSafetensors, importWeights } from '../export/weights.js';
 import { formatCount, formatFixed } from '../format.js';
 import { checkOutputFile, unreadable, writeFileAtomic } from '../io/files.js';
@@ -34,6 +35,36 @@ function pipelinePath(out: string): string {
 
 function size(bytes: number): string {
   return bytes >= 1 << 20 ? `${formatFixed(bytes / (1 << 20), 1)} MB` : `${formatCount(Math.ceil(bytes / 1024))} KB`;
+}
+
+/**
+ * A safetensors file's header is checked against the file's size before the file is read
+ * whole, so one that declares more than the file holds is refused at the cost of its header.
+ * Other files (an .npz archive) are left to their reader.
+ */
+async function checkHeaderFirst(file: string): Promise<void> {
+  let handle;
+  try {
+    handle = await open(file, 'r');
+  } catch (e) {
+    throw fsError(file, e);
+  }
+  try {
+    const size = (await handle.stat()).size;
+    const first = new Uint8Array(8);
+    await handle.read(first, 0, 8, 0);
+    if (first[0] === 0x50 && first[1] === 0x4b) return; // 'PK': a zip (.npz)
+    const length = safetensorsHeaderLength(first);
+    if (length === null || length > MAX_SAFETENSORS_HEADER || 8 + length > size) {
+      checkSafetensorsHeader(first.subarray(0, Math.min(8, size)), size, file);
+      return;
+    }
+    const head = new Uint8Array(8 + length);
+    await handle.read(head, 0, head.length, 0);
+    checkSafetensorsHeader(head, size, file);
+  } finally {
+    await handle.close();
+  }
 }
 
 /** PyTorch weights read whole: 2 GB holds a network of 500 million float32 parameters. */
@@ -104,6 +135,7 @@ export function registerExportCommands(program: Command): void {
       const read = async (file: string) => {
         const problem = await unreadable(file, MAX_WEIGHTS_BYTES);
         if (problem) throw new ModelFormatError(file, problem);
+        await checkHeaderFirst(file);
         try {
           return await readFile(file);
         } catch (e) {

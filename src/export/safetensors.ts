@@ -66,6 +66,40 @@ const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
  * and the metadata.
  */
 export function parseSafetensors(bytes: Uint8Array, file: string): { tensors: Map<string, WeightTensor>; metadata: Record<string, string> } {
+  const { entries, metadata, dataStart } = readHeader(bytes, bytes.length, file);
+  const tensors = new Map<string, WeightTensor>();
+  for (const e of entries) {
+    // A copy (Node's Buffer.slice would be a view into a shared pool), aligned for the typed array.
+    const raw = new Uint8Array(bytes.subarray(dataStart + e.begin, dataStart + e.end));
+    let data: Float32Array | Float64Array | null = null;
+    if (e.dtype === 'F32' || e.dtype === 'F64') {
+      const width = e.dtype === 'F64' ? 8 : 4;
+      if (!littleEndian) for (let i = 0; i < raw.length; i += width) raw.subarray(i, i + width).reverse();
+      data = e.dtype === 'F64' ? new Float64Array(raw.buffer) : new Float32Array(raw.buffer);
+    }
+    tensors.set(e.name, { name: e.name, dtype: e.dtype, shape: e.shape, data });
+  }
+  return { tensors, metadata };
+}
+
+/** The header length a safetensors file's first 8 bytes declare (little-endian), or null for fewer bytes. */
+export function safetensorsHeaderLength(first: Uint8Array): number | null {
+  if (first.length < 8) return null;
+  const view = new DataView(first.buffer, first.byteOffset, 8);
+  return view.getUint32(4, true) * 2 ** 32 + view.getUint32(0, true);
+}
+
+/**
+ * Check a safetensors header against the size of its file before the data is read: `head` is
+ * the file's first 8 + header-length bytes. The same refusals as `parseSafetensors`, so a header
+ * that declares more than the file holds costs no more than the header itself.
+ */
+export function checkSafetensorsHeader(head: Uint8Array, fileSize: number, file: string): void {
+  readHeader(head, fileSize, file);
+}
+
+/** The header of `bytes` (at least its first 8 + header-length bytes) checked against a file of `total` bytes. */
+function readHeader(bytes: Uint8Array, total: number, file: string): { entries: { name: string; dtype: string; shape: number[]; begin: number; end: number }[]; metadata: Record<string, string>; dataStart: number } {
   const fail = (problem: string): never => {
     throw new ModelFormatError(file, problem);
   };
@@ -74,7 +108,8 @@ export function parseSafetensors(bytes: Uint8Array, file: string): { tensors: Ma
   const low = view.getUint32(0, true), high = view.getUint32(4, true);
   const headerLength = high * 2 ** 32 + low;
   if (headerLength > MAX_SAFETENSORS_HEADER) fail(`header length ${headerLength} bytes is over the ${MAX_SAFETENSORS_HEADER}-byte limit: not a safetensors file, or a damaged one`);
-  if (8 + headerLength > bytes.length) fail(`truncated: the header length says ${headerLength} bytes, but only ${bytes.length - 8} bytes follow it`);
+  if (8 + headerLength > total) fail(`truncated: the header length says ${headerLength} bytes, but only ${total - 8} bytes follow it`);
+  if (8 + headerLength > bytes.length) fail(`the header's ${headerLength} bytes were not all read`);
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + headerLength));
@@ -89,7 +124,7 @@ export function parseSafetensors(bytes: Uint8Array, file: string): { tensors: Ma
   if (listed > MAX_SAFETENSORS_TENSORS) fail(`header: lists ${listed} tensors, over the ${MAX_SAFETENSORS_TENSORS} an MLP's state dict may hold`);
   if (header === null || typeof header !== 'object' || Array.isArray(header)) return fail('header: expected a JSON object of tensors');
   const dataStart = 8 + headerLength;
-  const dataLength = bytes.length - dataStart;
+  const dataLength = total - dataStart;
   let metadata: Record<string, string> = {};
   const entries: { name: string; dtype: string; shape: number[]; begin: number; end: number }[] = [];
   for (const [name, value] of Object.entries(header as Record<string, unknown>)) {
@@ -121,19 +156,7 @@ export function parseSafetensors(bytes: Uint8Array, file: string): { tensors: Ma
     at = e.end;
   }
   if (at !== dataLength) fail(`the tensors cover ${at} of the ${dataLength} data bytes: the header does not describe the whole file`);
-  const tensors = new Map<string, WeightTensor>();
-  for (const e of entries) {
-    // A copy (Node's Buffer.slice would be a view into a shared pool), aligned for the typed array.
-    const raw = new Uint8Array(bytes.subarray(dataStart + e.begin, dataStart + e.end));
-    let data: Float32Array | Float64Array | null = null;
-    if (e.dtype === 'F32' || e.dtype === 'F64') {
-      const width = e.dtype === 'F64' ? 8 : 4;
-      if (!littleEndian) for (let i = 0; i < raw.length; i += width) raw.subarray(i, i + width).reverse();
-      data = e.dtype === 'F64' ? new Float64Array(raw.buffer) : new Float32Array(raw.buffer);
-    }
-    tensors.set(e.name, { name: e.name, dtype: e.dtype, shape: e.shape, data });
-  }
-  return { tensors, metadata };
+  return { entries, metadata, dataStart };
 }
 
 /**

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readFileSync, readdirSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { writeNpy, parseNpy } from '../../src/data/formats/npy.js';
@@ -293,4 +293,24 @@ test('a device, a link to one, or a pipe given as any file is refused in one lin
     assert.match(r.stderr, /is not a regular file \(a device, a pipe or a socket\)/, args.join(' '));
     assert.ok(Date.now() - started < 20_000, `${args.join(' ')} took ${Date.now() - started} ms`);
   }
+});
+
+test('a sparse 1.5 GB safetensors file whose header declares more than it holds is refused by its header alone', () => {
+  const header = new TextEncoder().encode(JSON.stringify({ '0.weight': { dtype: 'F32', shape: [100000, 100000], data_offsets: [0, 40_000_000_000] } }));
+  const file = p('sparse.safetensors');
+  const fd = openSync(file, 'w');
+  const length = Buffer.alloc(8);
+  length.writeUInt32LE(header.length, 0);
+  writeSync(fd, length);
+  writeSync(fd, header);
+  ftruncateSync(fd, 1_500_000_000); // holes: no disk used
+  closeSync(fd);
+  const net = p('net-sparse.json');
+  writeFileSync(net, JSON.stringify({ widths: [4] }));
+  const started = Date.now();
+  const r = mlplab(['import', file, '--network', net, '--out', p('sparse-model.json')]);
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(r.stderr.trim(), /^mlplab: error: .*sparse\.safetensors: tensor 0\.weight: data_offsets \[0, 40000000000\] reach past the 1499999\d+ data bytes/);
+  // Reading 1.5 GB would take seconds and as much memory; the header alone takes neither.
+  assert.ok(Date.now() - started < 5000, `${Date.now() - started} ms`);
 });

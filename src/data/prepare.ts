@@ -142,6 +142,10 @@ export function prepare(raw: RawData, options: PrepareOptions = {}, backend: Bac
   // 2. Classes: as many as the source named (a class may have no rows), at least up to the largest label.
   const classNames = train.classNames ?? test?.classNames;
   const classes = Math.max(countClasses(train, test), classNames?.length ?? 0);
+  if (classes < 2) {
+    const only = classNames?.[0] ?? train.classValues?.[0] ?? 0;
+    throw new DataError(train.source, `holds a single class (${JSON.stringify(String(only))}) in its labels; a classifier needs at least two (is the label column the right one?)`);
+  }
   const classValues = train.classValues ?? test?.classValues;
   if (classValues && classValues.length !== classes) {
     throw new DataError(train.source, `has ${classValues.length} class values for ${classes} classes`);

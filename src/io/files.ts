@@ -75,7 +75,7 @@ export async function checkOutputFile(out: string, inputs: Record<string, string
  * file (a device such as /dev/zero, a pipe, a socket, a folder; links are followed), or over
  * `maxBytes`. Null when it may be read. Callers put the problem in their own error, naming the file.
  */
-export async function unreadable(path: string, maxBytes: number): Promise<string | null> {
+export async function unreadable(path: string, maxBytes: number, what = 'this file'): Promise<string | null> {
   let s;
   try {
     s = await stat(path);
@@ -84,6 +84,6 @@ export async function unreadable(path: string, maxBytes: number): Promise<string
   }
   if (s.isDirectory()) return 'is a folder, not a file';
   if (!s.isFile()) return 'is not a regular file (a device, a pipe or a socket); mlplab reads files only';
-  if (s.size > maxBytes) return `is ${formatBytes(s.size)}, over the ${formatBytes(maxBytes)} this file may take`;
+  if (s.size > maxBytes) return `is ${formatBytes(s.size)}, larger than the ${formatBytes(maxBytes)} ${what} may take`;
   return null;
 }

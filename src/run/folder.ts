@@ -186,10 +186,8 @@ export interface LoadModelOptions {
 export async function loadModel(path: string, options: Backend | LoadModelOptions = {}): ReturnType<typeof decodeModelFile> {
   const o: LoadModelOptions = typeof (options as Backend).alloc === 'function' ? { backend: options as Backend } : (options as LoadModelOptions);
   const maxBytes = o.maxBytes ?? MAX_MODEL_FILE_BYTES;
-  const problem = await unreadable(path, maxBytes);
-  if (problem) {
-    throw new ModelFormatError(path, problem.startsWith('is ') && problem.includes(' over the ') ? `${problem}; raise the limit (--max-model-size) if the file is trusted` : problem);
-  }
+  const problem = await unreadable(path, maxBytes, 'a model file');
+  if (problem) throw new ModelFormatError(path, problem.includes(' larger than the ') ? `${problem}; raise the limit (--max-model-size) if the file is trusted` : problem);
   let text: string;
   try {
     const handle = await open(path, 'r');

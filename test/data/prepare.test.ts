@@ -410,3 +410,8 @@ test('prepare runs PCA on the backend it is given', () => {
   prepare({ train: { features, labels, rows, cols }, test: null }, { pca: 2 }, backend);
   assert.ok(calls.gemm > 0, 'the projection ran on the given backend');
 });
+
+test('a label column with a single class is refused by prepare, naming the file and the class', () => {
+  const train = { ...dataset(12, 2, (r, c) => r + c, () => 0, 'one.csv'), classNames: ['x'] };
+  assert.throws(() => prepare({ train, test: null }, {}), (e: unknown) => e instanceof DataError && /^one\.csv: holds a single class \("x"\) in its labels; a classifier needs at least two/.test(e.message));
+});

@@ -6,7 +6,7 @@
 import { formatDuration, formatFixed, formatPercent, formatScientific as sci } from '../../format.js';
 import { factorChart, searchChart, sliceCharts, type FactorPoint, type SearchPoint } from '../../report/charts/study.js';
 import { preparationSteps, runReportSections } from '../../report/html.js';
-import { REPORT_STYLE, card, esc, inlineSvg, reportPage, type ReportSection } from '../../report/page.js';
+import { REPORT_STYLE, bdi, card, esc, inlineSvg, reportPage, type ReportSection } from '../../report/page.js';
 import { renderRunFigureSvgs, specToSvg } from '../../report/render-node.js';
 import { fmtGain, fmtMetric, fmtP, fmtSignedGain, type LayerSummary } from '../analysis/table1.js';
 import { formatParamValue } from '../search/space.js';
@@ -69,7 +69,7 @@ function t1Html(r: StudyReport): string {
         return `<td class="${c.isBase ? 'base' : ''}"><div class="v">${esc(c.value)}${badge}</div><div class="m">${esc(fmtMeanSd(c.stats, r.metric))}</div><div class="s">n=${n} · ${esc(formatDuration(c.stats.seconds))}${c.stats.failed ? ` · ${c.stats.failed} diverged` : ''}</div>${layerDetails(c.stats.layers)}</td>`;
       });
       while (tds.length < columns) tds.push('<td></td>');
-      return `<tr><th scope="row">${esc(row.factor)}<div class="s">${esc(row.path)}</div></th>${tds.join('')}</tr>`;
+      return `<tr><th scope="row">${bdi(row.factor)}<div class="s">${esc(row.path)}</div></th>${tds.join('')}</tr>`;
     })
     .join('\n');
   return `<table class="t1">${head}<tbody>${body}</tbody></table>`;
@@ -80,7 +80,7 @@ function prunedSection(r: StudyReport): ReportSection | null {
   const pruned = prunedTrials(r);
   if (pruned.length === 0) return null;
   const rows = pruned
-    .map((t) => `<tr><td class="num">${t.number}</td><th scope="row">${esc(t.label)}</th><td class="num">${t.seed}</td><td class="num">${t.epochs}</td><td class="num">${t.metric === null ? 'n/a' : esc(fmtMetric(t.metric, r.metric))}</td><td>${esc(t.reason ?? '')}</td></tr>`)
+    .map((t) => `<tr><td class="num">${t.number}</td><th scope="row">${bdi(t.label)}</th><td class="num">${t.seed}</td><td class="num">${t.epochs}</td><td class="num">${t.metric === null ? 'n/a' : esc(fmtMetric(t.metric, r.metric))}</td><td>${esc(t.reason ?? '')}</td></tr>`)
     .join('\n');
   const table = `<table><thead><tr><th scope="col" class="num">trial</th><th scope="col">configuration</th><th scope="col" class="num">seed</th><th scope="col" class="num">stopped after epoch</th><th scope="col" class="num">metric then</th><th scope="col">the pruner's reason</th></tr></thead><tbody>
 ${rows}
@@ -120,11 +120,11 @@ async function searchSections(r: StudyReport): Promise<ReportSection[]> {
       )
     : '';
   const importance = r.search!.importance
-    .map((x) => `<tr><th scope="row">${esc(x.name)}<div class="s">${esc(x.path)}</div></th><td class="num">${esc(formatPercent(x.share, 0))}</td><td class="num">${formatFixed(x.eta2, 3)}</td><td><div class="bar" style="width:${Math.round(200 * x.share)}px"></div></td></tr>`)
+    .map((x) => `<tr><th scope="row">${bdi(x.name)}<div class="s">${esc(x.path)}</div></th><td class="num">${esc(formatPercent(x.share, 0))}</td><td class="num">${formatFixed(x.eta2, 3)}</td><td><div class="bar" style="width:${Math.round(200 * x.share)}px"></div></td></tr>`)
     .join('\n');
   const best = rankedSearch(r).slice(0, 15);
   const bestRows = best
-    .map((t, i) => `<tr><td class="num">${i + 1}</td><td class="num">${t.number}</td><td class="num">${esc(fmtMetric(t.metric!, r.metric))}</td><td class="num">${t.epochs}</td><th scope="row">${esc(t.label)}</th></tr>`)
+    .map((t, i) => `<tr><td class="num">${i + 1}</td><td class="num">${t.number}</td><td class="num">${esc(fmtMetric(t.metric!, r.metric))}</td><td class="num">${t.epochs}</td><th scope="row">${bdi(t.label)}</th></tr>`)
     .join('\n');
   const out: ReportSection[] = [
     {
@@ -184,7 +184,7 @@ export async function renderStudyReportHtml(r: StudyReport): Promise<string> {
     ? `<section id="candidate"><h2>Combined candidate</h2>
 <p class="lead">Per factor, the value with the largest gain over the base that passes the rules: ${r.pickRule === 'significant' ? 'the gain must be significant' : 'the best mean is taken'}${r.costRule ? `, and a value more than ${r.costRule.maxTimeRatio}x slower per epoch than the base must gain at least ${esc(fmtGain(r.costRule.minGain, r.metric))}` : ''}. One at a time, the chosen values gained ${esc(fmtSignedGain(r.candidate.sumOfGains, r.metric))} together.</p>
 <ul class="decisions">${r.candidate.decisions
-        .map((d) => `<li><strong>${esc(d.factor)}</strong>: ${esc(d.chosen)}${d.changed ? '' : ' <span class="badge base">base</span>'} — ${esc(d.reason)}${d.rejected.map((x) => `; not ${esc(x.value)}: ${esc(x.reason)}`).join('')}</li>`)
+        .map((d) => `<li><strong>${bdi(d.factor)}</strong>: ${esc(d.chosen)}${d.changed ? '' : ' <span class="badge base">base</span>'} — ${esc(d.reason)}${d.rejected.map((x) => `; not ${esc(x.value)}: ${esc(x.reason)}`).join('')}</li>`)
         .join('\n')}</ul></section>`
     : '';
   const ic = r.interaction;
@@ -192,9 +192,9 @@ export async function renderStudyReportHtml(r: StudyReport): Promise<string> {
     ? `<section id="interactions"><h2>Interaction check</h2>
 <p class="verdict ${ic.holdsUp ? '' : 'bad'}">${esc(capitalise(ic.summary))}.</p>
 <table><thead><tr><th scope="col">configuration</th><th scope="col">change from the candidate</th><th scope="col" class="num">mean ± sd</th><th scope="col" class="num">n</th><th scope="col">vs candidate</th></tr></thead><tbody>
-${ic.candidate ? `<tr><th scope="row">${esc(ic.candidateLabel)}</th><td>(candidate)</td><td class="num">${esc(fmtMeanSd(ic.candidate, r.metric))}</td><td class="num">${ic.candidate.values.length}</td><td>${ic.vsBase ? esc(`vs base: ${verdictText(ic.vsBase.significant ? (ic.vsBase.diff * (r.metric === 'valLoss' ? -1 : 1) > 0 ? 'better' : 'worse') : 'noise', ic.vsBase.p)}`) : ''}</td></tr>` : ''}
+${ic.candidate ? `<tr><th scope="row">${bdi(ic.candidateLabel)}</th><td>(candidate)</td><td class="num">${esc(fmtMeanSd(ic.candidate, r.metric))}</td><td class="num">${ic.candidate.values.length}</td><td>${ic.vsBase ? esc(`vs base: ${verdictText(ic.vsBase.significant ? (ic.vsBase.diff * (r.metric === 'valLoss' ? -1 : 1) > 0 ? 'better' : 'worse') : 'noise', ic.vsBase.p)}`) : ''}</td></tr>` : ''}
 ${ic.neighbours
-  .map((n) => `<tr><th scope="row">${esc(n.label)}</th><td>${esc(n.move)}</td><td class="num">${n.stats ? esc(fmtMeanSd(n.stats, r.metric)) : 'not run'}</td><td class="num">${n.stats?.values.length ?? 0}</td><td>${esc(verdictText(n.verdict, n.vsCandidate?.p))}</td></tr>`)
+  .map((n) => `<tr><th scope="row">${bdi(n.label)}</th><td>${esc(n.move)}</td><td class="num">${n.stats ? esc(fmtMeanSd(n.stats, r.metric)) : 'not run'}</td><td class="num">${n.stats?.values.length ?? 0}</td><td>${esc(verdictText(n.verdict, n.vsCandidate?.p))}</td></tr>`)
   .join('\n')}
 </tbody></table></section>`
     : '';
@@ -202,7 +202,7 @@ ${ic.neighbours
 <p class="lead">Ranked by mean ${esc(metricName(r.metric))}; each compared with the best (Welch, p &lt; ${r.alpha}).</p>
 <table><thead><tr><th scope="col">#</th><th scope="col">configuration</th><th scope="col" class="num">mean ± sd</th><th scope="col" class="num">n</th><th scope="col" class="num">time / trial</th><th scope="col">vs best</th></tr></thead><tbody>
 ${r.ranking
-  .map((x, i) => `<tr><td class="num">${i + 1}</td><th scope="row">${esc(x.stats.label)}</th><td class="num">${esc(fmtMeanSd(x.stats, r.metric))}</td><td class="num">${x.stats.values.length}</td><td class="num">${esc(formatDuration(x.stats.seconds))}</td><td>${i === 0 ? 'best' : esc(x.withinNoise ? `within the noise (${fmtP(x.vsBest!.p)})` : `significantly worse (${fmtP(x.vsBest!.p)})`)}</td></tr>`)
+  .map((x, i) => `<tr><td class="num">${i + 1}</td><th scope="row">${bdi(x.stats.label)}</th><td class="num">${esc(fmtMeanSd(x.stats, r.metric))}</td><td class="num">${x.stats.values.length}</td><td class="num">${esc(formatDuration(x.stats.seconds))}</td><td>${i === 0 ? 'best' : esc(x.withinNoise ? `within the noise (${fmtP(x.vsBest!.p)})` : `significantly worse (${fmtP(x.vsBest!.p)})`)}</td></tr>`)
   .join('\n')}
 </tbody></table></section>`;
 

@@ -137,12 +137,21 @@ export class Sequential {
    * has more than MAX_PARAMETERS parameters) and build the model.
    */
   static create(options: ModelOptions, build: BuildOptions = {}): Sequential {
+    const resolved = Sequential.check(options);
+    return new Sequential(resolved, build.seed ?? 0, build.backend ?? getBackend(), build.capacity ?? 32);
+  }
+
+  /**
+   * Validate `options` as `create` does, the parameter limit included, without allocating
+   * anything: a study checks every network it will train before it starts.
+   */
+  static check(options: ModelOptions, field = 'model'): ResolvedModelOptions {
     const resolved = resolveModelOptions(options);
     const count = parameterCount(buildLayers(resolved).layers);
     if (count > MAX_PARAMETERS) {
-      throw new ConfigError('model', `${formatCount(count)} parameters`, `a network of at most ${formatCount(MAX_PARAMETERS)} parameters (they, their gradients and the optimizer's state must fit in memory); use narrower or fewer hidden layers`);
+      throw new ConfigError(field, `${formatCount(count)} parameters`, `a network of at most ${formatCount(MAX_PARAMETERS)} parameters (they, their gradients and the optimizer's state must fit in memory); use narrower or fewer hidden layers`);
     }
-    return new Sequential(resolved, build.seed ?? 0, build.backend ?? getBackend(), build.capacity ?? 32);
+    return resolved;
   }
 
   /**

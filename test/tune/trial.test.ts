@@ -15,3 +15,15 @@ test('a trial whose network cannot be built is recorded as its own failure, not 
   const fine = await runTrial({ train, val, classes: 3 }, resolveRun({ network: { widths: [8] }, train: { epochs: 1 } }), 0, 'valAccuracy', { backend: new ReferenceBackend() });
   assert.equal(fine.ok, true);
 });
+
+test('a study whose plan holds a network too large to build is refused before it is created, naming the configuration', async () => {
+  const { checkPlan } = await import('../../src/tune/study/plan.js');
+  const { resolveStudy } = await import('../../src/tune/study/config.js');
+  const { tinyStudyConfig } = await import('./helpers.js');
+  const study = resolveStudy(tinyStudyConfig({ factors: [{ path: 'network.widths', values: [[8], [65536, 65536, 65536]] }] }));
+  assert.throws(() => checkPlan(study, 8, 3), /the study's configuration widths=\[65536,65536,65536\]: got "[\d,]+ parameters", expected a network of at most/);
+  const fine = resolveStudy(tinyStudyConfig({ factors: [{ path: 'network.widths', values: [[8], [16]] }] }));
+  assert.doesNotThrow(() => checkPlan(fine, 8, 3));
+  const space = resolveStudy(tinyStudyConfig({ factors: undefined, seeds: 1, space: [{ path: 'network.widths', low: 8, high: 65536, int: true }, { path: 'network.layers', low: 1, high: 3, int: true }], strategy: { type: 'random', trials: 3 } }));
+  assert.throws(() => checkPlan(space, 8, 3), /parameters/);
+});

@@ -6,10 +6,11 @@
  * hold up, the steps of the forward search that repairs it, one configuration at a time, then
  * the final model.
  */
-import { mergeSpecs, resolveRun, type ResolvedRun } from '../../run/spec.js';
+import { mergeSpecs, networkToModelOptions, resolveRun, type ResolvedRun } from '../../run/spec.js';
 import { bestConfig, buildTable1, combinedCandidate, configStats, direction, interactionCheck, type Candidate, type ConfigStats, type InteractionCheck, type Table1 } from '../analysis/table1.js';
 import { configKey, type ResolvedStudy } from './config.js';
 import { isFinished, type StoredTrial, type StudyStage, type TrialPhase, type TrialSpec } from '../storage/types.js';
+import { Sequential } from '../../nn/model.js';
 import { configuration, expandStrategy, neighbourLevels, spaceConfiguration, studySampler, studySeeds, trialConfiguration, type Configuration } from './strategies.js';
 import type { Observation } from '../search/sampler.js';
 import { finishRepair, judgeRepairStep, nextRepairLevels, repairOrder, type Repair, type RepairStep } from '../analysis/repair.js';
@@ -270,4 +271,16 @@ export function nextStage(
   }
   if (a.repair?.result) log(a.repair.result.summary);
   return final(a.winner);
+}
+
+/**
+ * Refuse, before a study is created, a network it would train that cannot be built on this
+ * data (over the parameter limit, say): every configuration of the strategy, and for a space
+ * the one with every numeric range at its top. Trials that fail anyway are recorded as failed.
+ */
+export function checkPlan(study: ResolvedStudy, inputs: number, classes: number): void {
+  const configs = study.space.length > 0
+    ? [spaceConfiguration(study, Object.fromEntries(study.space.map((p) => [p.path, p.kind === 'range' ? p.high : p.choices[0]])))]
+    : expandStrategy(study);
+  for (const c of configs) Sequential.check(networkToModelOptions(c.run.network, inputs, classes), `the study's configuration ${c.label}`);
 }

@@ -13,7 +13,7 @@ import { describeRun, resolveStudy, type ResolvedStudy } from './config.js';
 import { loadStudyData, subsetRows } from './data.js';
 import { loadStudyBackend, recordKernels, studyKernels } from './kernels.js';
 import { checkFingerprint, dataFingerprint } from './fingerprint.js';
-import { REFERENCE_PREFIX, analyse, searchTrials, uniqueStats } from './plan.js';
+import { REFERENCE_PREFIX, analyse, checkPlan, searchTrials, uniqueStats } from './plan.js';
 import { PoolStoppedError, WorkerFailure, defaultWorkers } from '../exec/pool.js';
 import { ProgressTracker, type StudyProgress } from '../exec/progress.js';
 import { buildStudyReport, type StudyReport } from '../report/study-report.js';
@@ -88,6 +88,7 @@ export async function runStudy(study: ResolvedStudy, options: RunStudyOptions): 
   let tracker: ProgressTracker | null = null;
   try {
     const fingerprint = dataFingerprint(options.data);
+    checkPlan(study, options.data.train.cols, options.data.classes);
     const { study: record, created } = await storage.createStudy(
       { name: study.name, hash: study.hash, config: study.input, fingerprint, backend: studyKernels(options.backend ?? 'auto') },
       searchTrials(study),

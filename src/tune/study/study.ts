@@ -243,6 +243,7 @@ export async function runWorker(options: RunWorkerOptions): Promise<WorkerOutcom
   const workers = Math.max(1, options.workers ?? defaultWorkers());
   while (!options.signal?.aborted) {
     let record: StudyRecord | undefined;
+    let study: ResolvedStudy;
     if (options.study !== undefined) {
       if (outcome.studies.length > 0) break;
       record = await storage.findStudy(options.study);
@@ -254,6 +255,7 @@ export async function runWorker(options: RunWorkerOptions): Promise<WorkerOutcom
         log(`study "${record.name}" is finished; nothing to do`);
         break;
       }
+      study = resolveStored(storage, record);
     } else {
       // A damaged study is said once and passed over: the worker goes on with the others.
       const skip = (name: string, problem: string) => {
@@ -264,14 +266,13 @@ export async function runWorker(options: RunWorkerOptions): Promise<WorkerOutcom
       record = (await storage.unfinishedStudies(skip)).find((r) => !skipped.has(r.name));
       if (!record) break;
       try {
-        resolveStored(storage, record);
+        study = resolveStored(storage, record);
       } catch (e) {
         if (!(e instanceof MlplabError)) throw e;
         skip(record.name, e.message);
         continue;
       }
     }
-    const study = resolveStored(storage, record);
     const source = options.dataSource ?? study.data.source;
     // Prepared on the study's kernels, as the process that created it did (PCA runs on them).
     const kernels = recordKernels(storage.where, record);

@@ -11,6 +11,7 @@ import { loadModel } from '../run/folder.js';
 import type { ModelFileContents } from '../run/model-file.js';
 import { predictionsCsv } from '../run/predictions.js';
 import { predictor } from '../run/predictor.js';
+import type { EncodeCounts } from '../data/table/encoder.js';
 import { evaluate } from '../run/train.js';
 import { describeBackend, disposeBackend, loadBackend, type Backend, type BackendName } from '../tensor/index.js';
 import { addReadFlags, flag, loadOptionsFrom } from './options.js';
@@ -44,20 +45,25 @@ export function registerModelCommands(program: Command): void {
     try {
       // The data's labels are mapped onto the model's classes, by value (1990, 2000, ...) or by name.
       const classes = { names: m.classNames, ...(m.classValues ? { values: m.classValues } : {}) };
-      const raw = await loadSource(flags.data, { ...loadOptionsFrom(cmd), classes });
+      const load = loadOptionsFrom(cmd);
+      // A table model knows its label column by name.
+      const label = load.labelColumn === undefined && m.table?.meta.label && /\.(csv|tsv|txt)(\.gz)?$/i.test(flags.data) ? { labelColumn: m.table.meta.label } : {};
+      const raw = await loadSource(flags.data, { ...load, ...label, classes });
       const part = raw.test ?? raw.train;
       const which = raw.test ? 'test set' : 'all rows (the source has no test set)';
-      const x = predictor(m, backend).modelInputs({ ...part, source: part.source ?? flags.data });
+      const encoded = predictor(m, backend).encode({ ...part, source: part.source ?? flags.data });
+      const x = encoded.inputs;
       const ev = evaluate(m.model, { features: x, labels: part.labels, rows: part.rows, cols: m.model.inputs }, m.classNames);
       process.stdout.write(
         `${flags.model} on ${flags.data}, ${which}: ${part.rows} rows\n` +
           `kernels: ${describeBackend(backend)}\n\n` +
+          encodeNotes(encoded.counts) +
           formatClassificationReport(ev.report, { maxClasses: SUMMARY_CLASSES }) + '\n' +
           formatConfusionMatrix(ev.confusion, m.classNames) + '\n' +
           `accuracy ${formatPercent(ev.accuracy)}   macro F1 ${formatFixed(ev.report.macro.f1, 4)}   loss ${formatFixed(ev.loss, 4)}\n`,
       );
       if (flags.out) {
-        const metrics = { model: flags.model, data: flags.data, rows: part.rows, accuracy: ev.accuracy, loss: ev.loss, macroF1: ev.report.macro.f1, confusionMatrix: ev.confusion, classificationReport: ev.report, classNames: m.classNames };
+        const metrics = { model: flags.model, data: flags.data, rows: part.rows, ...countsJson(encoded.counts), accuracy: ev.accuracy, loss: ev.loss, macroF1: ev.report.macro.f1, confusionMatrix: ev.confusion, classificationReport: ev.report, classNames: m.classNames };
         await writeFileAtomic(join(flags.out, 'metrics.json'), JSON.stringify(metrics, null, 2) + '\n');
         await writeFileAtomic(join(flags.out, 'predictions.csv'), predictionsCsv(ev.predicted, part.labels, m.classNames));
         process.stdout.write(`wrote ${join(flags.out, 'metrics.json')} and predictions.csv\n`);
@@ -81,8 +87,11 @@ export function registerModelCommands(program: Command): void {
     const m = await loadModelFrom(flags, backend);
     try {
       const input = await loadFeatures(flags.input, loadOptionsFrom(cmd));
-      refuseNonFinite(input.features, input.rows, input.cols, flags.input);
-      const probs = predictor(m, backend).predictProba({ ...input, source: flags.input });
+      // A table model fills blanks itself; a model of numbers needs every value.
+      if (!m.table) refuseNonFinite(input.features, input.rows, input.cols, flags.input);
+      const p = predictor(m, backend);
+      const encoded = p.encode({ ...input, source: flags.input });
+      const probs = m.model.predictProba(encoded.inputs, input.rows);
       const k = m.model.classes;
       for (let i = 0; i < probs.length; i++) {
         if (!Number.isFinite(probs[i])) {
@@ -110,12 +119,31 @@ export function registerModelCommands(program: Command): void {
         }
         await writeFileAtomic(flags.out, lines.join('\n') + '\n');
       }
-      process.stdout.write(`kernels: ${describeBackend(backend)}\npredicted ${input.rows} rows -> ${flags.out}\n`);
+      process.stdout.write(`kernels: ${describeBackend(backend)}\n${encodeNotes(encoded.counts)}predicted ${input.rows} rows -> ${flags.out}\n`);
     } finally {
       m.model.dispose();
       disposeBackend(backend);
     }
   });
+}
+
+/** Lines on what a table model's encoder met in the rows: blanks filled, categories never seen in training. */
+function encodeNotes(c: EncodeCounts | null): string {
+  if (!c) return '';
+  let out = '';
+  if (c.imputed.size) {
+    const total = [...c.imputed.values()].reduce((a, b) => a + b, 0);
+    out += `filled ${total} blank cells with the training values (${[...c.imputed].map(([n, k]) => `${n}: ${k}`).join(', ')})\n`;
+  }
+  for (const [n, u] of c.unknown) {
+    out += `warning: ${u.rows} rows hold a category of "${n}" not seen in training (${u.examples.map((e) => JSON.stringify(e)).join(', ')}), ${u.other ? "read as 'other'" : 'encoded as no known category'}\n`;
+  }
+  return out;
+}
+
+function countsJson(c: EncodeCounts | null): Record<string, unknown> {
+  if (!c) return {};
+  return { imputed: Object.fromEntries(c.imputed), unknownCategories: Object.fromEntries([...c.unknown].map(([n, u]) => [n, u])) };
 }
 
 /** Shared memory of a backend with threads, sized up front: a model and a data set's features. */

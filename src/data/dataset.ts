@@ -1,4 +1,5 @@
 import { DataError } from '../errors.js';
+import type { TableColumns } from './table/cells.js';
 
 /**
  * Labelled rows, the one data type every part of mlplab passes around: `rows` x `cols` float
@@ -18,10 +19,16 @@ export interface Dataset {
    * than exactly 0..K-1 (1990, 2000, 2010), so a model can predict the original values.
    */
   classValues?: number[];
+  /**
+   * A table's columns, when the rows are raw table cells (a CSV file, JavaScript records): then
+   * a text column's features are codes into its dictionary and blanks are NaN, and `prepare`
+   * (or a saved model) types and encodes the columns into numbers.
+   */
+  table?: TableColumns;
 }
 
 /** Rows without labels, for prediction: a Dataset fits, so does `{ features, rows, cols }`. */
-export type FeatureRows = Pick<Dataset, 'features' | 'rows' | 'cols' | 'source'>;
+export type FeatureRows = Pick<Dataset, 'features' | 'rows' | 'cols' | 'source' | 'table'>;
 
 /**
  * One thing loading or pre-processing did, for reports: a human sentence and the numbers
@@ -66,7 +73,9 @@ export function selectRows(ds: Dataset, indices: ArrayLike<number>, source = ds.
     features.set(ds.features.subarray(r * cols, r * cols + cols), i * cols);
     labels[i] = ds.labels[r];
   }
-  return withClassNames({ features, labels, rows: n, cols, source }, ds.classNames, ds.classValues);
+  const out = withClassNames({ features, labels, rows: n, cols, source }, ds.classNames, ds.classValues);
+  if (ds.table) out.table = ds.table;
+  return out;
 }
 
 /** Check that a dataset's arrays agree with its shape and its labels are class indices; throws DataError naming its source. */

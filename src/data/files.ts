@@ -12,6 +12,7 @@ import { unreadable } from '../io/files.js';
 import { CsvReader, type CsvOptions, type CsvTable } from './formats/csv.js';
 import { isGzip } from './formats/gzip.js';
 import { INFLATE_DEFAULTS, inflateCap, inflateTooLarge, type ResolvedInflateLimits } from './formats/inflate.js';
+import type { FeatureRows } from './dataset.js';
 import type { LoadedData, LoadOptions, SourceFiles } from './resolver.js';
 import { resolveFeatures, resolveSource } from './source.js';
 
@@ -46,7 +47,7 @@ export function loadSource(source: string, opts: LoadOptions = {}): Promise<Load
  * Features without labels from a file, for prediction input: an `.npy` or IDX array (images
  * are flattened per row) or a CSV table of numbers (header detected; every column a feature).
  */
-export function loadFeatures(file: string, opts: Omit<LoadOptions, 'labelColumn'> = {}): Promise<{ features: Float32Array; rows: number; cols: number }> {
+export function loadFeatures(file: string, opts: Omit<LoadOptions, 'labelColumn'> = {}): Promise<FeatureRows> {
   return resolveFeatures(file, diskFiles, opts);
 }
 

@@ -7,6 +7,7 @@
 import type { NamedTensor } from '../nn/serialize.js';
 import type { Dataset, PrepStep } from './dataset.js';
 import { Pipeline, type PipelineMeta } from './pipeline.js';
+import { TableEncoder, type TableMeta } from './table/encoder.js';
 import type { Prepared, RawData } from './prepare.js';
 
 /** A Prepared with its pipeline as tensors: what `handOffPrepared` gives and `receivePrepared` takes. */
@@ -15,6 +16,7 @@ export interface PreparedHandoff {
   val: Dataset;
   test: Dataset | null;
   pipeline: { meta: PipelineMeta; tensors: NamedTensor[] };
+  table: TableMeta | null;
   steps: PrepStep[];
   classes: number;
   classNames: string[];
@@ -38,6 +40,7 @@ export function handOffPrepared(p: Prepared, place: (d: Dataset) => Dataset = (d
     val: place(p.val),
     test: p.test ? place(p.test) : null,
     pipeline: p.pipeline.toTensors(),
+    table: p.table ? p.table.toJSON() : null,
     steps: p.steps,
     classes: p.classes,
     classNames: p.classNames,
@@ -53,6 +56,7 @@ export function receivePrepared(h: PreparedHandoff, file = 'prepared data'): Pre
     val: h.val,
     test: h.test,
     pipeline: Pipeline.fromTensors(h.pipeline.meta, new Map(h.pipeline.tensors.map((t) => [t.name, t])), file),
+    table: h.table ? TableEncoder.fromJSON(h.table, file) : null,
     steps: h.steps,
     classes: h.classes,
     classNames: h.classNames,

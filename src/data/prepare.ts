@@ -10,6 +10,10 @@ import { fitPca, type PcaFit } from './pca.js';
 import { Pipeline } from './pipeline.js';
 import { fitScaler, type ScalerParams } from './scale.js';
 import { stratifiedSplit } from './split.js';
+import { tableOptionsShape } from './table/plan.js';
+import type { TableEncoder } from './table/encoder.js';
+import type { ColumnPlan } from './table/plan.js';
+import { encodeParts, planTable, tableWarnings } from './table/steps.js';
 
 /**
  * Pre-processing choices, validated once here; the run spec's `data` section and the study's
@@ -18,8 +22,12 @@ import { stratifiedSplit } from './split.js';
  */
 export const prepareSchema = z
   .object({
-    /** Dropping rows is the study's step. */
-    nulls: z.enum(['drop', 'refuse'], { error: "'drop' or 'refuse'" }).default('drop').describe('rows with NaN/infinite values: drop (reported) | refuse'),
+    /** Dropping rows is the study's step; tables keep their rows and fill the blanks. */
+    nulls: z
+      .enum(['impute', 'drop', 'refuse'], { error: "'impute', 'drop' or 'refuse'" })
+      .optional()
+      .describe('blank/NaN cells: impute (fitted on the training rows; the default for tables) | drop the rows (the default for arrays, the study\'s choice) | refuse'),
+    ...tableOptionsShape,
     scale: z.enum(['none', 'standard', 'minmax'], { error: "'none', 'standard' or 'minmax'" }).default('standard').describe('feature scaling fitted on the training part: standard | minmax | none'),
     pca: z
       .union([fields.positiveInt('a number of components >= 1'), z.null()], { error: 'a number of components >= 1, or null' })
@@ -57,6 +65,7 @@ export interface Prepared {
   val: Dataset;
   /** The test set, transformed with the training fit; never used for fitting. */
   test: Dataset | null;
+  /** Scaling and PCA, fitted on the training part: numbers in, the network's inputs out. */
   pipeline: Pipeline;
   /** What loading and each pre-processing step did, in order. */
   steps: PrepStep[];
@@ -73,6 +82,10 @@ export interface Prepared {
   origin: { train: Int32Array; val: Int32Array; test: Int32Array | null };
   /** The fitted PCA, when there is one (explained variance for reports). */
   pcaFit?: PcaFit;
+  /** A table's fitted encoder (raw cells to numbers), applied before `pipeline`; null for arrays of numbers. */
+  table: TableEncoder | null;
+  /** What each column of a table is (data info's column table). */
+  columns?: ColumnPlan[];
 }
 
 
@@ -101,45 +114,53 @@ export function prepare(raw: RawData, options: PrepareOptions = {}, backend: Bac
   checkDataset(train);
   if (test) {
     checkDataset(test);
-    if (test.cols !== train.cols) {
+    if (test.cols !== train.cols && !(train.table?.named && test.table?.named)) {
       throw new DataError(test.source, `has ${test.cols} features per row, but the training data (${train.source}) has ${train.cols}`);
     }
   }
+  // Tables keep their rows and fill the blanks; arrays (the study's data) drop them.
+  const nulls = o.nulls ?? (train.table ? 'impute' : 'drop');
+  // Imputing an array makes it a table of numeric columns, so the one encoder fills the blanks.
+  if (nulls === 'impute' && !train.table) {
+    train = asTable(train);
+    if (test) test = asTable(test);
+  }
 
-  // 1. NaN and infinite values, per file.
-  const nullInfo = [train, test].filter((d): d is Named => d !== null).map((d) => ({ d, count: countNulls(d.features, d.rows, d.cols) }));
+  // 1. The columns of a table: what each is, and what is left out.
+  const plans = train.table ? planTable(train, o, steps) : null;
+  const used = plans ? plans.filter((p) => p.role !== 'ignored').map((p) => p.index) : null;
+
+  // 2. NaN and infinite values, per file (in the columns used).
+  const nullInfo = [train, test].filter((d): d is Named => d !== null).map((d) => ({ d, count: countNulls(d.features, d.rows, d.cols, columnsOf(d, used, train)) }));
   const bad = nullInfo.filter((x) => x.count.rows > 0);
+  const describe = (x: (typeof nullInfo)[number]) =>
+    `${formatCount(x.count.rows)} of ${formatCount(x.d.rows)} rows of ${x.d.source} (${formatCount(x.count.values)} values; ${describeColumns(x.count.perColumn, 6, x.d.table?.names)})`;
   if (bad.length === 0) {
     steps.push({
       name: 'nulls',
-      summary: `No NaN or infinite values in ${nullInfo.map((x) => `${formatCount(x.d.rows)} rows of ${x.d.source}`).join(' or ')}`,
+      summary: `No ${train.table ? 'blank, NaN' : 'NaN'} or infinite values in ${nullInfo.map((x) => `${formatCount(x.d.rows)} rows of ${x.d.source}`).join(' or ')}`,
       details: { dropped: 0 },
     });
+  } else if (nulls === 'refuse') {
+    throw new DataError(bad[0].d.source, `missing, NaN or infinite values in ${bad.map(describe).join('; ')}. help: --nulls impute fills them (fitted on the training rows), --nulls drop drops those rows`);
+  } else if (nulls === 'impute') {
+    steps.push({ name: 'nulls', summary: `Missing values to impute: ${bad.map(describe).join('; ')}`, details: nullDetails(nullInfo, train), warning: true });
   } else {
-    const describe = (x: (typeof nullInfo)[number]) =>
-      `${formatCount(x.count.rows)} of ${formatCount(x.d.rows)} rows of ${x.d.source} (${formatCount(x.count.values)} values; ${describeColumns(x.count.perColumn)})`;
-    if (o.nulls === 'refuse') {
-      throw new DataError(bad[0].d.source, `NaN or infinite values in ${bad.map(describe).join('; ')}. help: pass nulls 'drop' (--nulls drop) to drop those rows`);
-    }
-    const details: Record<string, unknown> = {};
-    for (const x of nullInfo) {
-      details[x.d === train ? 'train' : 'test'] = { rows: x.count.rows, values: x.count.values, perColumn: Object.fromEntries(x.count.perColumn) };
-    }
-    steps.push({ name: 'nulls', summary: `Dropped rows holding NaN or infinite values: ${bad.map(describe).join('; ')}`, details, warning: true });
+    steps.push({ name: 'nulls', summary: `Dropped rows holding missing, NaN or infinite values: ${bad.map(describe).join('; ')}`, details: nullDetails(nullInfo, train), warning: true });
     // Only the files that hold such rows are copied.
     for (const x of bad) {
       if (x.d === train) {
-        trainRows = finiteRows(train);
+        trainRows = finiteRows(train, columnsOf(train, used, train));
         train = selectRows(train, trainRows) as Named;
       } else if (test) {
-        testRows = finiteRows(test);
+        testRows = finiteRows(test, columnsOf(test, used, train));
         test = selectRows(test, testRows) as Named;
       }
     }
-    if (train.rows === 0) throw new DataError(train.source, 'every row holds a NaN or infinite value; nothing is left to train on');
+    if (train.rows === 0) throw new DataError(train.source, 'every row holds a missing, NaN or infinite value; nothing is left to train on. help: --nulls impute fills them instead');
   }
 
-  // 2. Classes: as many as the source named (a class may have no rows), at least up to the largest label.
+  // 3. Classes: as many as the source named (a class may have no rows), at least up to the largest label.
   const classNames = train.classNames ?? test?.classNames;
   const classes = Math.max(countClasses(train, test), classNames?.length ?? 0);
   if (classes < 2) {
@@ -170,15 +191,16 @@ export function prepare(raw: RawData, options: PrepareOptions = {}, backend: Bac
     details: { classes, counts, absent },
     warning: absent.length > 0 || undefined,
   });
+  steps.push(...tableWarnings.classes(train, test, counts, names, classValues));
 
-  // 3. Validation part: a separate set, or held out of the training rows, stratified; the test set is not looked at.
-  const separate = raw.val ? validationSet(raw.val, train, classes, o.nulls) : null;
+  // 4. Validation part: a separate set, or held out of the training rows, stratified; the test set is not looked at.
+  const separate = raw.val ? validationSet(raw.val, train, classes, nulls, used) : null;
   const valFraction = separate ? 0 : o.valFraction;
   const { train: trIdx, val: vaIdx } = stratifiedSplit(train.labels, valFraction, o.seed);
   if (trIdx.length === 0) throw new DataError(train.source, `has ${train.rows} rows; holding out ${formatPercent(o.valFraction, 0)} for validation leaves none to train on`);
   const whole = train;
-  const trainPart = valFraction > 0 ? selectRows(whole, trIdx, `${whole.source} (training part)`) : whole;
-  const valPart = separate ? separate.data : selectRows(whole, vaIdx, `${whole.source} (validation part)`);
+  let trainPart = valFraction > 0 ? selectRows(whole, trIdx, `${whole.source} (training part)`) : whole;
+  let valPart = separate ? separate.data : selectRows(whole, vaIdx, `${whole.source} (validation part)`);
   const origin = {
     train: Int32Array.from(trIdx, (i) => trainRows[i]),
     val: separate ? separate.rows : Int32Array.from(vaIdx, (i) => trainRows[i]),
@@ -195,25 +217,40 @@ export function prepare(raw: RawData, options: PrepareOptions = {}, backend: Bac
     details: { train: trainPart.rows, val: valPart.rows, test: test?.rows ?? 0, valFraction, seed: o.seed },
   });
 
-  // 4. Scaling, fitted on the training part.
+  // 5. A table's columns become numbers: the encoder is fitted on the training part.
+  let table: TableEncoder | null = null;
+  if (plans) {
+    const encoded = encodeParts(trainPart, valPart, test, plans, o, steps);
+    table = encoded.encoder;
+    trainPart = encoded.train;
+    valPart = encoded.val;
+    test = encoded.test as Named | null;
+  }
+  steps.push(...tableWarnings.duplicates(trainPart, valPart, test));
+
+  // 6. Scaling, fitted on the training part; 0/1 columns of an encoded table are left as they are.
   let scaler: ScalerParams | null = null;
   if (o.scale !== 'none') {
-    scaler = fitScaler(trainPart.features, trainPart.rows, trainPart.cols, o.scale);
+    const keep = table?.zeroOne();
+    scaler = fitScaler(trainPart.features, trainPart.rows, trainPart.cols, o.scale, keep);
     let constant = 0;
-    for (let c = 0; c < trainPart.cols; c++) if (scaler.scale[c] === 1 && isConstant(trainPart, c)) constant++;
+    for (let c = 0; c < trainPart.cols; c++) if (scaler.scale[c] === 1 && !keep?.[c] && isConstant(trainPart, c)) constant++;
+    const zeroOne = keep ? keep.filter(Boolean).length : 0;
+    const scaled = trainPart.cols - zeroOne;
     steps.push({
       name: 'scale',
       summary:
         (o.scale === 'standard'
-          ? `Standardised ${trainPart.cols} features to mean 0 and standard deviation 1`
-          : `Scaled ${trainPart.cols} features onto [0, 1] (min-max)`) +
+          ? `Standardised ${scaled} features to mean 0 and standard deviation 1`
+          : `Scaled ${scaled} features onto [0, 1] (min-max)`) +
         `, fitted on the ${formatCount(trainPart.rows)} training rows only` +
+        (zeroOne ? `; ${zeroOne} 0/1 columns left as they are` : '') +
         (constant ? `; ${constant} constant features left at 0` : ''),
-      details: { kind: o.scale, constantFeatures: constant },
+      details: { kind: o.scale, constantFeatures: constant, zeroOne },
     });
   }
 
-  // 5. PCA, fitted on the (scaled) training part.
+  // 7. PCA, fitted on the (scaled) training part.
   let pcaFit: PcaFit | undefined;
   if (o.pca !== null) {
     const scaled = scaler ? new Pipeline(trainPart.cols, scaler).transform(trainPart.features, trainPart.rows, backend) : trainPart.features;
@@ -228,7 +265,7 @@ export function prepare(raw: RawData, options: PrepareOptions = {}, backend: Bac
     });
   }
 
-  const pipeline = Pipeline.fitted(whole.cols, scaler, pcaFit ?? null);
+  const pipeline = Pipeline.fitted(trainPart.cols, scaler, pcaFit ?? null);
   const apply = (d: Dataset): Dataset => {
     if (pipeline.isIdentity) return d;
     return { ...d, features: pipeline.transform(d.features, d.rows, backend), cols: pipeline.outputCols };
@@ -238,6 +275,8 @@ export function prepare(raw: RawData, options: PrepareOptions = {}, backend: Bac
     val: apply(valPart),
     test: test ? apply(test) : null,
     pipeline,
+    table,
+    ...(plans ? { columns: plans } : {}),
     steps,
     classes,
     classNames: names,
@@ -247,19 +286,38 @@ export function prepare(raw: RawData, options: PrepareOptions = {}, backend: Bac
   };
 }
 
+/** An array of numbers as a table of numeric columns named by position. */
+function asTable(d: Named): Named {
+  const names = Array.from({ length: d.cols }, (_, j) => `column ${j}`);
+  return { ...d, table: { names, named: false, kinds: names.map(() => 'number'), dictionaries: names.map(() => null), words: names.map(() => null), overflow: names.map(() => 0) } };
+}
+
+/** The columns of `d` that are used (by the training table's names), or null for all. */
+function columnsOf(d: Dataset, used: number[] | null, train: Dataset): number[] | null {
+  if (!used) return null;
+  if (d === train || !d.table?.named || !train.table?.named) return used;
+  return used.map((i) => d.table!.names.indexOf(train.table!.names[i])).filter((i) => i >= 0);
+}
+
+function nullDetails(info: { d: Dataset; count: ReturnType<typeof countNulls> }[], train: Dataset): Record<string, unknown> {
+  const details: Record<string, unknown> = {};
+  for (const x of info) details[x.d === train ? 'train' : 'test'] = { rows: x.count.rows, values: x.count.values, perColumn: Object.fromEntries(x.count.perColumn) };
+  return details;
+}
+
 /**
  * A separate validation set: the same features as the training rows, rows with NaN or
  * infinite values dropped (or refused) by the same rule, labels within the training classes.
  */
-function validationSet(v: Dataset, train: Named, classes: number, nulls: 'drop' | 'refuse'): { data: Dataset; rows: Int32Array; step: PrepStep } {
+function validationSet(v: Dataset, train: Named, classes: number, nulls: 'impute' | 'drop' | 'refuse', used: number[] | null): { data: Dataset; rows: Int32Array; step: PrepStep } {
   const source = v.source ?? 'validation data';
   checkDataset(v);
-  if (v.cols !== train.cols) {
+  if (v.cols !== train.cols && !(v.table?.named && train.table?.named)) {
     throw new DataError(source, `has ${v.cols} features per row, but the training data (${train.source}) has ${train.cols}`);
   }
-  const keep = finiteRows(v);
+  const keep = nulls === 'impute' ? identity(v.rows) : finiteRows(v, columnsOf(v, used, train));
   if (nulls === 'refuse' && keep.length < v.rows) {
-    throw new DataError(source, `${v.rows - keep.length} rows hold NaN or infinite values. help: --nulls drop drops them`);
+    throw new DataError(source, `${v.rows - keep.length} rows hold missing, NaN or infinite values. help: --nulls impute fills them, --nulls drop drops them`);
   }
   const clean = keep.length === v.rows ? v : selectRows(v, keep);
   for (let r = 0; r < clean.rows; r++) {

@@ -14,6 +14,7 @@ import { inflateLimitsSchema, resolveInflateLimits, type ResolvedInflateLimits }
 import { labelArray, toFeatures, type NdArray } from './formats/ndarray.js';
 import { isNpy, isZip, npzMembers, parseNpy, parseNpz, type NpyArray } from './formats/npy.js';
 import { mapLabels, type KnownClasses, type RawLabels } from './labels.js';
+import { hasText, type TableColumns } from './table/cells.js';
 
 /**
  * How a platform reaches files. Paths are joined with '/'. `read` returns the whole file,
@@ -124,6 +125,8 @@ interface RawPart {
   cols: number;
   source: string;
   labels: RawLabels;
+  /** A CSV table's columns (names, text columns' dictionaries). */
+  table?: TableColumns;
 }
 
 export interface RawData {
@@ -169,6 +172,7 @@ export class Resolver {
     const mapped = mapLabels(parts.map((p) => p.labels), known, raw.nameOf);
     const datasets = parts.map((p, i): Dataset => {
       const ds: Dataset = { features: p.features, labels: mapped.labels[i], rows: p.rows, cols: p.cols, source: p.source, classNames: mapped.classNames };
+      if (p.table) ds.table = p.table;
       if (mapped.classValues) ds.classValues = mapped.classValues;
       return ds;
     });
@@ -339,6 +343,10 @@ export class Resolver {
   async readArray(file: string): Promise<NdArray> {
     if (isCsvName(file)) {
       const t = await this.csv(file, { labelColumn: null });
+      if (hasText(t.table)) {
+        const c = t.table.kinds.indexOf('text');
+        throw new DataError(file, `column ${JSON.stringify(t.table.names[c])} holds text (${JSON.stringify(t.table.dictionaries[c]![0])}); the data file of a pair must be numbers. help: give the table with its label column as one CSV file (or train.csv,test.csv)`);
+      }
       const a: NdArray = { dtype: 'float32', shape: t.cols === 1 ? [t.rows, 1] : [t.rows, t.cols], data: t.features };
       this.notes.push({ name: 'read', summary: `${file}: CSV, ${formatCount(t.rows)} rows x ${t.cols} columns`, details: { file, format: 'csv' } });
       return a;
@@ -377,7 +385,7 @@ export class Resolver {
 }
 
 function csvPart(file: string, t: CsvTable): RawPart {
-  return { features: t.features, rows: t.rows, cols: t.cols, source: file, labels: { file: `${file} (label column)`, codes: t.labels!, texts: t.labelTexts! } };
+  return { features: t.features, rows: t.rows, cols: t.cols, source: file, labels: { file: `${file} (label column)`, codes: t.labels!, texts: t.labelTexts! }, table: t.table };
 }
 
 export function csvNote(file: string, t: CsvTable): PrepStep {
@@ -403,6 +411,8 @@ export function arrayNote(file: string, a: NdArray): PrepStep {
 }
 
 function checkWidths(train: RawPart, test: RawPart | null): void {
+  // Tables with headers are matched by column name when the pre-processing is fitted.
+  if (train.table?.named && test?.table?.named) return;
   if (test && test.cols !== train.cols) {
     throw new DataError(test.source, `has ${test.cols} features per row, but the training data (${train.source}) has ${train.cols}`);
   }

@@ -12,9 +12,9 @@ export interface ScalerParams {
  * Fit a scaler on a rows x cols table (the training part only). `standard`: shift = mean,
  * scale = 1 / population standard deviation (scikit-learn's StandardScaler). `minmax`:
  * shift = min, scale = 1 / (max - min). A constant column gets scale 1, so it maps to 0
- * instead of dividing by zero.
+ * instead of dividing by zero. Columns marked in `keep` are left as they are (shift 0, scale 1).
  */
-export function fitScaler(features: Float32Array, rows: number, cols: number, kind: 'standard' | 'minmax'): ScalerParams {
+export function fitScaler(features: Float32Array, rows: number, cols: number, kind: 'standard' | 'minmax', keep?: readonly boolean[]): ScalerParams {
   const shift = new Float64Array(cols);
   const scale = new Float64Array(cols);
   if (kind === 'standard') {
@@ -45,6 +45,15 @@ export function fitScaler(features: Float32Array, rows: number, cols: number, ki
     for (let c = 0; c < cols; c++) {
       const range = max[c] - shift[c];
       scale[c] = range > 0 ? 1 / range : 1;
+    }
+  }
+  // Columns to keep as they are (0/1 columns of an encoded table): shift 0, scale 1.
+  if (keep) {
+    for (let c = 0; c < cols; c++) {
+      if (keep[c]) {
+        shift[c] = 0;
+        scale[c] = 1;
+      }
     }
   }
   return { kind, shift, scale };

@@ -8,6 +8,7 @@
  * the reading itself are in resolver.ts.
  */
 import { DataError } from '../errors.js';
+import type { FeatureRows } from './dataset.js';
 import { formatShape } from '../format.js';
 import { parseConfig } from '../validate.js';
 import { parseCsv } from './formats/csv.js';
@@ -52,13 +53,14 @@ export async function resolveSource(source: string, files: SourceFiles, opts: Lo
 
 /**
  * Features without labels, for prediction input: an `.npy` or IDX array (images are flattened
- * per row) or a CSV table of numbers (header detected; every column is a feature).
+ * per row) or a CSV table (header detected; every column is read, numbers or text, and a
+ * table model picks its columns by name).
  */
 export async function resolveFeatures(
   file: string,
   files: SourceFiles,
   opts: Omit<LoadOptions, 'labelColumn' | 'classes'> = {},
-): Promise<{ features: Float32Array; rows: number; cols: number }> {
+): Promise<FeatureRows> {
   const o = parseConfig(loadOptionsSchema, opts, 'load');
   const kind = await files.kind(file);
   if (kind === null) throw new DataError(file, 'no such file');
@@ -66,7 +68,7 @@ export async function resolveFeatures(
   const r = new Resolver(files, o);
   if (isCsvName(file)) {
     const t = await r.csv(file, { labelColumn: null });
-    return { features: t.features, rows: t.rows, cols: t.cols };
+    return { features: t.features, rows: t.rows, cols: t.cols, table: t.table, source: file };
   }
   r.refuseCsvOptions(file, 'it is not a CSV file');
   return toFeatures(await r.readArray(file), file);

@@ -74,7 +74,7 @@ export async function runExperiment(options: RunSpec, data: RawData | Prepared, 
   hooks.onPrepared?.(prepared);
   const source = hooks.source ?? prepared.train.source ?? 'data';
   const modelFile = (model: Sequential, epoch: number) =>
-    encodeModelFile({ model, pipeline: prepared.pipeline, classNames: prepared.classNames, classValues: prepared.classValues, run: spec, source, epoch });
+    encodeModelFile({ model, pipeline: prepared.pipeline, table: prepared.table, classNames: prepared.classNames, classValues: prepared.classValues, run: spec, source, epoch });
   const callbacks = [...(hooks.callbacks ?? [])];
   if (hooks.onCheckpoint) {
     const es = spec.train.earlyStopping;

@@ -4,11 +4,12 @@
  * is produced and read here; saving and loading files is src/io/model-file.ts.
  *
  * In the file (src/nn/serialize.ts) `extras` holds `classNames`, `pipeline` (the pipeline's
- * small meta JSON, or null), `run`, `source` and `epoch`; the pipeline's arrays are extra
- * tensors named "pipeline.*".
+ * small meta JSON, or null), `table` (a table model's encoder: columns, categories, imputed
+ * values), `run`, `source` and `epoch`; the pipeline's arrays are extra tensors named "pipeline.*".
  */
 import { z } from 'zod';
 import { Pipeline, type PipelineMeta } from '../data/pipeline.js';
+import { TableEncoder } from '../data/table/encoder.js';
 import { ModelFormatError, ShapeError } from '../errors.js';
 import type { Sequential } from '../nn/model.js';
 import { modelFromJSON, modelToJSON, type ModelReadOptions } from '../nn/serialize.js';
@@ -19,6 +20,8 @@ export interface ModelFileContents {
   model: Sequential;
   /** The fitted pre-processing raw rows go through before the network; null for none. */
   pipeline: Pipeline | null;
+  /** A table model's encoder (raw cells: numbers, texts, blanks, matched by column name), applied before `pipeline`. */
+  table?: TableEncoder | null;
   /** One name per class, in label order. */
   classNames: string[];
   /**
@@ -47,12 +50,17 @@ export async function encodeModelFile(c: ModelFileContents): Promise<string> {
   if (c.pipeline && c.pipeline.outputCols !== c.model.inputs) {
     throw new ShapeError(`encodeModelFile: the pre-processing gives ${c.pipeline.outputCols} features but the network takes ${c.model.inputs}`);
   }
+  const width = c.pipeline ? c.pipeline.inputCols : c.model.inputs;
+  if (c.table && c.table.outputCols !== width) {
+    throw new ShapeError(`encodeModelFile: the table encoder gives ${c.table.outputCols} features but the ${c.pipeline ? 'pipeline' : 'network'} takes ${width}`);
+  }
   const { meta, tensors } = c.pipeline ? c.pipeline.toTensors() : { meta: null, tensors: [] };
   if (c.classValues && c.classValues.length !== c.model.classes) {
     throw new ShapeError(`encodeModelFile: ${c.classValues.length} class values for a network with ${c.model.classes} classes`);
   }
   const extras: Record<string, unknown> = { classNames: c.classNames, pipeline: meta };
   if (c.classValues) extras.classValues = c.classValues;
+  if (c.table) extras.table = c.table.toJSON();
   if (c.run !== undefined) extras.run = c.run;
   if (c.source !== undefined) extras.source = c.source;
   if (c.epoch !== undefined) extras.epoch = c.epoch;
@@ -67,6 +75,7 @@ const extrasSchema = z.object({
     .refine((v) => v.every((x, i) => i === 0 || x > v[i - 1]), { error: CLASS_VALUES })
     .optional(),
   pipeline: z.unknown().optional(),
+  table: z.unknown().optional(),
   run: z.unknown().optional(),
   source: z.string({ error: 'the data source (text)' }).optional(),
   epoch: z.number({ error: 'a whole number >= 0' }).int({ error: 'a whole number >= 0' }).min(0, { error: 'a whole number >= 0' }).optional(),
@@ -105,6 +114,11 @@ export async function decodeModelFile(
     if (pipeline && pipeline.outputCols !== model.inputs) {
       throw new ModelFormatError(file, `extras.pipeline.outputCols: the pre-processing gives ${pipeline.outputCols} features but the network takes ${model.inputs} (model.inputs)`);
     }
+    const table = e.table === undefined || e.table === null ? null : TableEncoder.fromJSON(e.table, file);
+    const width = pipeline ? pipeline.inputCols : model.inputs;
+    if (table && table.outputCols !== width) {
+      throw new ModelFormatError(file, `extras.table: the table encoder gives ${table.outputCols} features but the ${pipeline ? 'pre-processing' : 'network'} takes ${width}`);
+    }
     if (e.classNames && e.classNames.length !== model.classes) {
       throw new ModelFormatError(file, `extras.classNames: ${e.classNames.length} names, but the network has ${model.classes} classes (model.classes)`);
     }
@@ -114,6 +128,7 @@ export async function decodeModelFile(
     return {
       model,
       pipeline,
+      table,
       classNames: e.classNames ?? defaultClassNames(model.classes),
       ...(e.classValues ? { classValues: e.classValues } : {}),
       run: e.run,

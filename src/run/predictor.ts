@@ -3,6 +3,7 @@
  * This is all `mlplab/infer` needs, so it imports nothing of training, reports or studies.
  */
 import type { FeatureRows } from '../data/dataset.js';
+import type { EncodeCounts, TableEncoder } from '../data/table/encoder.js';
 import { ShapeError } from '../errors.js';
 import type { Sequential } from '../nn/model.js';
 import type { Backend } from '../tensor/backend.js';
@@ -13,12 +14,16 @@ export interface Predictor {
   readonly classNames: string[];
   /** The label value of each class when the training labels were numbers other than 0..K-1. */
   readonly classValues?: number[];
-  /** Features per raw row, before the model's own pre-processing. */
+  /** Features per raw row, before the model's own pre-processing (a table model: its feature columns). */
   readonly inputs: number;
+  /** A table model's encoder: the columns it takes by name, their types and categories. */
+  readonly table: TableEncoder | null;
   /** The network, for inspection; `dispose` frees it. */
   readonly model: Sequential;
   /** Raw rows put through the model file's pre-processing: what the network takes. */
   modelInputs(data: FeatureRows): Float32Array;
+  /** As `modelInputs`, with what a table model's encoder met (unseen categories, blanks filled). */
+  encode(data: FeatureRows): { inputs: Float32Array; counts: EncodeCounts | null };
   /** Class probabilities, rows x classes, row-major. */
   predictProba(data: FeatureRows): Float32Array;
   /** The most probable class of each row (an index into `classNames`). */
@@ -30,19 +35,33 @@ export interface Predictor {
 
 /** Wrap a decoded model file (see `decodeModelFile`) as a Predictor. */
 export function predictor(m: ModelFileContents, backend?: Backend): Predictor {
-  const inputs = m.pipeline ? m.pipeline.inputCols : m.model.inputs;
-  const toModel = (d: FeatureRows): Float32Array => {
-    if (d.cols !== inputs) {
+  const table = m.table ?? null;
+  const numbers = m.pipeline ? m.pipeline.inputCols : m.model.inputs;
+  const inputs = table ? table.meta.inputs.length : numbers;
+  const encode = (d: FeatureRows): { inputs: Float32Array; counts: EncodeCounts | null } => {
+    let x = d.features;
+    let counts: EncodeCounts | null = null;
+    if (table) {
+      const e = table.encode(d, d.source ?? 'input');
+      x = e.features;
+      counts = e.counts;
+    } else if (d.table && d.table.kinds.includes('text')) {
+      const c = d.table.kinds.indexOf('text');
+      throw new ShapeError(`${d.source ?? 'input'}: column ${JSON.stringify(d.table.names[c])} holds text, but the model was trained on numbers only`);
+    } else if (d.cols !== inputs) {
       throw new ShapeError(`${d.source ?? 'input'}: rows have ${d.cols} features, but the model was trained on data with ${inputs} features per row`);
     }
-    return m.pipeline ? m.pipeline.transform(d.features, d.rows, backend ?? m.model.backend) : d.features;
+    return { inputs: m.pipeline ? m.pipeline.transform(x, d.rows, backend ?? m.model.backend) : x, counts };
   };
+  const toModel = (d: FeatureRows) => encode(d).inputs;
   return {
     classNames: m.classNames,
     ...(m.classValues ? { classValues: m.classValues } : {}),
     inputs,
+    table,
     model: m.model,
     modelInputs: toModel,
+    encode,
     predictProba: (d) => m.model.predictProba(toModel(d), d.rows),
     predict: (d) => m.model.predict(toModel(d), d.rows),
     labels: (predicted) => Array.from(predicted, (c) => (m.classValues ? m.classValues[c] : m.classNames[c])),

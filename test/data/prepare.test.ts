@@ -389,7 +389,7 @@ test('a separate validation set is cleaned by the same rule and transformed with
   assert.deepEqual(Array.from(p.origin.val), [0, 2]);
   close(p.val.features, [0, 6 / Math.sqrt(5)], 1e-6, 'validation rows');
   assert.ok(p.steps.some((s) => s.name === 'validation' && /2 rows from val\.npy \(1 rows with NaN/.test(s.summary)));
-  assert.throws(() => prepare({ train, test: null, val }, { nulls: 'refuse' }), (e: unknown) => e instanceof DataError && /val\.npy: 1 rows hold NaN/.test(e.message));
+  assert.throws(() => prepare({ train, test: null, val }, { nulls: 'refuse' }), (e: unknown) => e instanceof DataError && /val\.npy: 1 rows hold missing, NaN or infinite values/.test(e.message));
   const wide = { ...val, features: new Float32Array(6), cols: 2 };
   assert.throws(() => prepare({ train, test: null, val: wide }), (e: unknown) => e instanceof DataError && /val\.npy: has 2 features per row, but the training data \(train\) has 1/.test(e.message));
   const unknownClass = { ...val, features: Float32Array.from([1, 2, 3]), labels: Int32Array.from([0, 5, 1]) };

@@ -141,7 +141,8 @@ test('bad input as a new user would give it: one DataError naming the file and t
   put(p('other', 'notes.txt'), 'hello');
   await rejectsDataError(loadSource(p('other')), p('other'), /without training data: it holds notes\.txt/);
   await rejectsDataError(loadSource(p('study', 'train_data.npy')), p('study', 'train_data.npy'), /single array with no labels/);
-  await rejectsDataError(loadSource(bad('bad.csv', 'a,b,label\n1,oops,0\n')), p('bad', 'bad.csv'), /line 2, column 1 \("b"\): "oops" is not a number/);
+  // Text in the data file of a pair (the table's own columns are typed by prepare).
+  await rejectsDataError(pair(bad('text.csv', 'a,b\n1,oops\n2,3\n'), labels), p('bad', 'text.csv'), /column "b" holds text \("oops"\); the data file of a pair must be numbers/);
   await rejectsDataError(pair(bad('gz.npy.gz', gzipSync(Buffer.from(good)).subarray(0, 30))), p('bad', 'gz.npy.gz'), /not readable gzip data/);
   await rejectsDataError(loadSource(`${p('study', 'train_data.npy')},${labels},x`), /,/, /lists 3 files/);
   await rejectsDataError(loadSource(bad('obj.npz', readBytes(join(FIXTURES, 'npy', 'study.npz')).subarray(0, 50))), p('bad', 'obj.npz'), /not a readable zip/);

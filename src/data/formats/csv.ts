@@ -5,6 +5,7 @@
  */
 import { DataError } from '../../errors.js';
 import { MAX_CLASSES } from '../dataset.js';
+import { ColumnStore, NULL_TOKENS, clip, parseCellNumber, type TableColumns } from '../table/cells.js';
 
 export interface CsvOptions {
   /**
@@ -32,7 +33,10 @@ export interface CsvOptions {
 }
 
 export interface CsvTable {
+  /** rows x cols, row-major: numbers, or for text columns codes into `table.dictionaries`. */
   features: Float32Array;
+  /** The feature columns: names, how each is stored, the texts of text columns. */
+  table: TableColumns;
   rows: number;
   cols: number;
   /**
@@ -51,28 +55,14 @@ export interface CsvTable {
   delimiter: string;
 }
 
-const NULL_TOKENS = new Set(['', 'nan', 'na', 'n/a', 'null', 'none', '?', '-nan']);
 const LABEL_NAMES = ['label', 'labels', 'class', 'target', 'y'];
 /** A line longer than this is taken as a sign the file is not a CSV table. */
 const MAX_LINE = 1 << 26;
+/** Rows 'auto' header detection looks at. */
+const HEADER_PROBE = 50;
 
 /** A number from CSV text: undefined when the text is not numeric; NaN for empty and null markers. */
-export function parseCsvNumber(text: string): number | undefined {
-  // Fast path for the common case, a plain number: Number() already ignores surrounding
-  // whitespace, but turns '' into 0, hence the first-character test.
-  const c0 = text.charCodeAt(0);
-  if ((c0 >= 48 && c0 <= 57) || c0 === 45 || c0 === 46 || c0 === 43) {
-    const v = Number(text);
-    if (v === v) return v;
-  }
-  const t = text.trim();
-  const lower = t.toLowerCase();
-  if (NULL_TOKENS.has(lower)) return NaN;
-  if (lower === 'inf' || lower === '+inf' || lower === 'infinity' || lower === '+infinity') return Infinity;
-  if (lower === '-inf' || lower === '-infinity') return -Infinity;
-  const v = Number(t);
-  return Number.isNaN(v) ? undefined : v;
-}
+export const parseCsvNumber = parseCellNumber;
 
 /** Streaming CSV reader. Push byte chunks, then call `finish()` once. */
 export class CsvReader {
@@ -86,14 +76,14 @@ export class CsvReader {
   private delimiter: string | undefined;
   private header: string[] | null = null;
   private headerDecided = false;
-  private pendingFirst: { fields: string[]; line: number } | null = null;
+  /** Rows held back while 'auto' header detection looks at the first HEADER_PROBE rows. */
+  private pending: { fields: string[]; line: number }[] = [];
   private width = -1;
   private labelIdx: number | null = null;
   private labelName: string | null = null;
   private labelDefaulted = false;
 
-  private values = new Float32Array(1 << 16);
-  private length = 0;
+  private store: ColumnStore | null = null;
   private rows = 0;
   private labelCodes = new Int32Array(1 << 12);
   private readonly labelDict = new Map<string, number>();
@@ -142,11 +132,12 @@ export class CsvReader {
     this.consume(true);
     this.finished = true;
     if (this.firstChunk) throw new DataError(this.file, 'is empty (0 bytes), expected a CSV table');
-    if (!this.headerDecided && this.pendingFirst) this.decideHeader(null);
+    if (!this.headerDecided && this.pending.length) this.decideHeader();
     if (this.opts.columnsOnly) {
       if (this.width < 0) throw new DataError(this.file, (this.opts.skipRows ?? 0) > 0 ? `has no rows after the ${this.opts.skipRows} skipped` : 'has no rows');
+      const names = this.header ?? Array.from({ length: this.width }, (_, j) => `column ${j}`);
       return {
-        features: new Float32Array(0), rows: 0, cols: this.width, labels: null, labelTexts: null, header: this.header,
+        features: new Float32Array(0), table: new ColumnStore(this.file, names, this.header !== null).finish().table, rows: 0, cols: this.width, labels: null, labelTexts: null, header: this.header,
         labelColumn: null, labelColumnName: null, labelColumnDefaulted: false, delimiter: this.delimiter ?? ',',
       };
     }
@@ -155,10 +146,11 @@ export class CsvReader {
       throw new DataError(this.file, this.header ? 'has a header row but no data rows' : 'has no data rows');
     }
     const cols = this.width - (this.labelIdx === null ? 0 : 1);
-    const features = this.length * 1.25 < this.values.length ? this.values.slice(0, this.length) : this.values.subarray(0, this.length);
+    const { features, table } = this.store!.finish();
+    table.label = this.labelName;
     const labels = this.labelIdx === null ? null : this.labelCodes.slice(0, this.rows);
     return {
-      features, rows: this.rows, cols, labels, labelTexts: this.labelIdx === null ? null : this.labelTexts, header: this.header,
+      features, table, rows: this.rows, cols, labels, labelTexts: this.labelIdx === null ? null : this.labelTexts, header: this.header,
       labelColumn: this.labelIdx, labelColumnName: this.labelName, labelColumnDefaulted: this.labelDefaulted,
       delimiter: this.delimiter ?? ',',
     };
@@ -223,25 +215,32 @@ export class CsvReader {
           this.stopped = true;
           return;
         }
-      } else if (this.pendingFirst === null) {
-        this.pendingFirst = { fields, line: this.line };
-        return;
       } else {
-        this.decideHeader({ fields, line: this.line });
+        this.pending.push({ fields, line: this.line });
+        if (this.pending.length >= (this.opts.columnsOnly ? 2 : HEADER_PROBE)) this.decideHeader();
         return;
       }
     }
     this.dataRow(fields, this.line);
   }
 
-  /** Settle 'auto' header detection from the first row and the second (null at end of file). */
-  private decideHeader(second: { fields: string[]; line: number } | null): void {
-    const first = this.pendingFirst!;
-    this.pendingFirst = null;
+  /**
+   * Settle 'auto' header detection from the rows held back. The first row is a header when it
+   * has more fields that are not numbers than the second; or, when every field of it is a word
+   * (no number, no blank), when none of them recurs in its column among the next rows (data
+   * rows of categories repeat their values; a header's names do not). One row alone is a header
+   * when no field is a number.
+   */
+  private decideHeader(): void {
+    const [first, ...rest] = this.pending;
+    this.pending = [];
     this.headerDecided = true;
-    const nonNumeric = (f: string[]) => f.filter((x) => parseCsvNumber(x) === undefined).length;
-    // With one row only, it is a header when no field at all is a number.
-    const isHeader = second ? nonNumeric(first.fields) > nonNumeric(second.fields) : nonNumeric(first.fields) === first.fields.length;
+    const words = (f: string[]) => f.filter((x) => parseCsvNumber(x) === undefined).length;
+    let isHeader: boolean;
+    if (rest.length === 0) isHeader = words(first.fields) === first.fields.length;
+    else if (words(first.fields) > words(rest[0].fields)) isHeader = true;
+    else if (words(first.fields) < first.fields.length) isHeader = false;
+    else isHeader = first.fields.every((name, j) => rest.every((r) => r.fields[j]?.trim() !== name.trim()));
     if (this.opts.columnsOnly) {
       if (isHeader) this.setHeader(first.fields);
       else this.setWidth(first.fields.length, null);
@@ -253,7 +252,7 @@ export class CsvReader {
       this.setWidth(first.fields.length, null);
       this.dataRow(first.fields, first.line);
     }
-    if (second) this.dataRow(second.fields, second.line);
+    for (const r of rest) this.dataRow(r.fields, r.line);
   }
 
   private setHeader(fields: string[]): void {
@@ -270,6 +269,7 @@ export class CsvReader {
 
   private setWidth(width: number, header: string[] | null): void {
     this.width = width;
+    this.makeStore();
     const want = this.opts.labelColumn;
     if (want === null || this.opts.columnsOnly) return;
     let idx: number;
@@ -293,6 +293,14 @@ export class CsvReader {
     } else if (width < 2) throw new DataError(this.file, 'has a single column, the label column; there are no features');
     this.labelIdx = idx;
     this.labelName = header ? header[idx] : null;
+    this.makeStore();
+  }
+
+  /** The store of the feature columns (every column but the label's). */
+  private makeStore(): void {
+    const names: string[] = [];
+    for (let j = 0; j < this.width; j++) if (j !== this.labelIdx) names.push(this.header ? this.header[j] : `column ${j}`);
+    this.store = new ColumnStore(this.file, names, this.header !== null);
   }
 
   private dataRow(fields: string[], line: number): void {
@@ -301,28 +309,13 @@ export class CsvReader {
       const hint = this.rows === 0 ? `; if the file starts with lines that are not part of the table, skip them (--skip-rows ${(this.opts.skipRows ?? 0) + 1})` : '';
       throw new DataError(this.file, `line ${line} has ${fields.length} fields, expected ${this.width} like the first row${hint}`);
     }
-    const need = this.length + this.width;
-    if (need > this.values.length) {
-      const grown = new Float32Array(Math.max(need, this.values.length * 2));
-      grown.set(this.values.subarray(0, this.length));
-      this.values = grown;
-    }
     const lab = this.labelIdx;
-    for (let j = 0; j < fields.length; j++) {
-      if (j === lab) {
-        this.pushLabel(fields[j].trim(), line);
-        continue;
-      }
-      const v = parseCsvNumber(fields[j]);
-      if (v === undefined) {
-        const name = this.header ? ` ("${this.header[j]}")` : '';
-        throw new DataError(this.file, `line ${line}, column ${j}${name}: ${JSON.stringify(clip(fields[j]))} is not a number`);
-      }
-      if (Number.isFinite(v) && !Number.isFinite(Math.fround(v))) {
-        throw new DataError(this.file, `line ${line}, column ${j}: ${fields[j].trim()} is beyond the float32 range (about 3.4e38) that mlplab computes in`);
-      }
-      this.values[this.length++] = v;
+    const store = this.store!;
+    for (let j = 0, c = 0; j < fields.length; j++) {
+      if (j === lab) this.pushLabel(fields[j].trim(), line);
+      else store.text(c++, fields[j], line);
     }
+    store.endRow();
     this.rows++;
   }
 
@@ -390,8 +383,4 @@ function splitFields(s: string, a: number, b: number, delim: string): string[] {
   }
   out.push(field);
   return out;
-}
-
-function clip(text: string): string {
-  return text.length > 40 ? `${text.slice(0, 37)}...` : text;
 }

@@ -25,7 +25,8 @@ export async function loadStudyData(study: ResolvedStudy, configDir = '.', backe
     const near = resolve(configDir, source);
     if (existsSync(near)) source = near;
   }
-  const prepared = prepare(await loadSource(source), { nulls: d.nulls, scale: d.scale, pca: d.pca, valFraction: d.valFraction, seed: d.seed }, backend);
+  const { source: _source, trainRows: _rows, ...options } = d;
+  const prepared = prepare(await loadSource(source), options, backend);
   if (prepared.val.rows === 0) throw new ConfigError('data.valFraction', d.valFraction, 'a fraction that leaves validation rows: a study compares configurations on them');
   return prepared;
 }

@@ -25,6 +25,7 @@ export function dataFingerprint(data: Prepared): DataFingerprint {
   part('val', data.val);
   part('test', data.test);
   h.update(`classes:${data.classes};names:${JSON.stringify(data.classNames)};`);
+  if (data.table) h.update(`table:${JSON.stringify(data.table.toJSON())};`);
   const { meta, tensors } = data.pipeline.toTensors();
   h.update(`pipeline:${JSON.stringify(meta)};`);
   for (const t of tensors) {

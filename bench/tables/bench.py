@@ -5,7 +5,9 @@
 SimpleImputer(median)+StandardScaler; text -> SimpleImputer(most_frequent)+OneHotEncoder(ignore).
 Models: MLPClassifier/MLPRegressor(random_state=0, max_iter=500) (regressor target standardised
 through TransformedTargetRegressor) and HistGradientBoosting*(random_state=0) on the same encoding.
-Each fit is aborted after 120 s. Usage: /usr/bin/python3 bench.py [table ...]
+Each fit is aborted after 120 s. Each table's two parts are also written, as text, to
+split/<name>/{train,test}.csv for mlplab (SPLIT_ONLY=1 writes them and fits nothing).
+Usage: /usr/bin/python3 bench.py [table ...]
 """
 import os
 os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -115,6 +117,15 @@ def fit_score(model, Xtr, ytr, Xte, yte, task):
     return out
 
 
+def write_split(name, meta, train_index, test_index):
+    """The rows of each part as the CSV had them (text untouched), for mlplab to read."""
+    raw = pd.read_csv(meta["csv"], keep_default_na=False, dtype=str)
+    folder = os.path.join(OUT, "split", name)
+    os.makedirs(folder, exist_ok=True)
+    raw.loc[train_index].to_csv(os.path.join(folder, "train.csv"), index=False)
+    raw.loc[test_index].to_csv(os.path.join(folder, "test.csv"), index=False)
+
+
 def run(name, meta):
     task = meta["task"]
     df = pd.read_csv(meta["csv"], keep_default_na=False, na_values=[""])
@@ -130,6 +141,9 @@ def run(name, meta):
         models = {"mlp": TransformedTargetRegressor(MLPRegressor(random_state=0, max_iter=500),
                                                     transformer=StandardScaler()),
                   "hgb": HistGradientBoostingRegressor(random_state=0)}
+    write_split(name, meta, Xtr.index, Xte.index)
+    if os.environ.get("SPLIT_ONLY"):
+        return None
     res = {k: fit_score(m, Xtr, ytr, Xte, yte, task) for k, m in models.items()}
     return {"name": name, **meta, "profile": prof, "scores": res}
 
@@ -142,6 +156,8 @@ def main(names):
         if names and name not in names:
             continue
         r = run(name, meta)
+        if r is None:
+            continue
         results[name] = r
         json.dump(results, open(out_path, "w"), indent=1)
         print(name, json.dumps(r["scores"]), flush=True)

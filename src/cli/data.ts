@@ -9,7 +9,10 @@ import { loadSource } from '../data/files.js';
 import type { LoadOptions } from '../data/resolver.js';
 import { ensureWritableDir, writeFileAtomic } from '../io/files.js';
 import { addReadFlags, flag, loadOptionsFrom } from './options.js';
-import { runFlag, runOptionsGiven } from './run-flags.js';
+import { fitTableEncoder } from '../data/table/encoder.js';
+import { TABLE_DEFAULTS, planColumns, type ColumnPlan, type TableOptions } from '../data/table/plan.js';
+import type { TableColumns } from '../data/table/cells.js';
+import { TABLE_FLAGS, addRunFlags, runFlag, runOptionsGiven } from './run-flags.js';
 
 /** What `data info` reports about one part (train or test) of a source. */
 export interface PartInfo {
@@ -29,14 +32,46 @@ export interface SourceInfo {
   notes: PrepStep[];
   classes: number;
   parts: PartInfo[];
+  /** A table's columns as a run would type and encode them (fitted here on all the training rows). */
+  columns?: ColumnInfo[];
+}
+
+/** One row of `data info`'s column table. */
+export interface ColumnInfo {
+  name: string;
+  type: ColumnPlan['role'];
+  missing: number;
+  distinct: string;
+  examples: string[];
+  /** What the pre-processing does with it, in words. */
+  action: string;
+  warning?: string;
 }
 
 /** Shapes, value range, NaN/infinite counts and class balance of a data source, as data. */
-export async function describeSource(source: string, opts: LoadOptions = {}): Promise<SourceInfo> {
+export async function describeSource(source: string, opts: LoadOptions = {}, table: Partial<TableOptions> = {}): Promise<SourceInfo> {
   const { train, test, notes } = await loadSource(source, opts);
   const classes = Math.max(countClasses(train, test), train.classNames?.length ?? 0);
   const parts = [train, test].filter((d): d is Dataset => d !== null).map((d, i) => partInfo(d, i === 0 ? 'train' : 'test', classes));
-  return { source, notes, classes, parts };
+  return { source, notes, classes, parts, ...(train.table ? { columns: columnInfo(train, { ...TABLE_DEFAULTS, ...table }) } : {}) };
+}
+
+/** The column table of a table's training rows: type, blanks, distinct values, examples, and what a run does with each. */
+function columnInfo(train: Dataset, o: TableOptions): ColumnInfo[] {
+  const plans = planColumns(train as Dataset & { table: TableColumns }, o);
+  const encoder = plans.some((p) => p.role !== 'ignored') ? fitTableEncoder(train, plans, o, null) : null;
+  const encoded = new Map(encoder?.meta.columns.map((c) => [c.name, c]) ?? []);
+  return plans.map((p) => {
+    const c = encoded.get(p.name);
+    let action = `left out: ${p.why}`;
+    if (c?.role === 'numeric') action = `${p.why === 'numbers' ? '' : `${p.why}; `}scaled${c.indicator ? `; blanks get the ${o.imputeNumeric} (${formatSignificant(c.impute, 6)}) and a missing-indicator column` : ''}`;
+    else if (c?.role === 'boolean') action = `one 0/1 column (${JSON.stringify(c.yes)} is 1)${c.indicator ? ' and a missing-indicator column' : ''}`;
+    else if (c?.role === 'categorical') {
+      const n = c.categories.length + (c.other ? 1 : 0) + (c.missing === 'slot' ? 1 : 0);
+      action = `one-hot, ${n} columns${c.other ? " (rare values share 'other')" : ''}${c.missing === 'slot' ? " (blanks: 'missing')" : ''}`;
+    }
+    return { name: p.name, type: p.role, missing: p.missing, distinct: `${formatCount(p.distinct)}${p.distinctMore ? '+' : ''}`, examples: p.examples, action, ...(p.warning ? { warning: p.warning } : {}) };
+  });
 }
 
 function partInfo(d: Dataset, part: 'train' | 'test', classes: number): PartInfo {
@@ -77,6 +112,16 @@ export function formatSourceInfo(info: SourceInfo): string {
     }
     const absent = p.classes.filter((c) => c.rows === 0).map((c) => c.label);
     if (absent.length) lines.push(`  warning: no rows of class ${absent.join(', ')}`);
+  }
+  if (info.columns) {
+    const rows = info.parts[0].rows;
+    const table = [['column', 'type', 'missing', 'distinct', 'examples', 'what a run does'], ...info.columns.map((c) => [
+      c.name, c.type, c.missing ? formatPercent(c.missing / rows, 1) : '-', c.distinct, c.examples.map((e) => (e.length > 16 ? `${e.slice(0, 15)}...` : e)).join(', '), c.action,
+    ])];
+    const widths = table[0].map((_, j) => Math.min(j === 4 ? 36 : 28, Math.max(...table.map((r) => r[j].length))));
+    lines.push('', `columns (typed on the ${formatCount(rows)} training rows):`);
+    for (const r of table) lines.push(`  ${r.map((cell, j) => (j === r.length - 1 ? cell : cell.length > widths[j] ? `${cell.slice(0, widths[j] - 3)}...` : cell.padEnd(widths[j]))).join('  ')}`);
+    for (const c of info.columns) if (c.warning) lines.push(`  warning: ${c.warning}`);
   }
   return lines.join('\n');
 }
@@ -129,12 +174,15 @@ export function registerDataCommands(program: Command): void {
   const data = program.command('data').description('inspect data sources and export them in the study\'s .npy layout');
 
   addReadFlags(
-    data
-      .command('info <source>')
-      .description('print shapes, dtypes, value range, NaN/infinite counts and class balance of a data source')
-      .addOption(flag('json')),
+    addRunFlags(
+      data
+        .command('info <source>')
+        .description("print shapes, dtypes, value range, NaN/infinite counts and class balance of a data source, and a table's columns: type, blanks, distinct values, examples and what a run does with each")
+        .addOption(flag('json')),
+      TABLE_FLAGS,
+    ),
   ).action(async (source: string, flags: { json?: boolean }, cmd: Command) => {
-    const info = await describeSource(source, loadOptionsFrom(cmd));
+    const info = await describeSource(source, loadOptionsFrom(cmd), runOptionsGiven(cmd, TABLE_FLAGS).data as Partial<TableOptions> | undefined);
     process.stdout.write(`${flags.json ? JSON.stringify(info, null, 2) : formatSourceInfo(info)}\n`);
   });
 

@@ -68,8 +68,11 @@ const cores = coreCount();
 export const FLAGS = {
   data: { flags: '--data <source>', help: 'fashion-mnist | a folder with train_data.npy, train_label.npy, test_data.npy, test_label.npy (or MNIST-style IDX files) | data.npy,labels.npy | data.npz | train.csv or train.csv,test.csv (see docs/COMMAND-LINE.md)' },
   valData: { flags: '--val-data <source>', help: 'labelled data used whole for validation instead of holding out --val-fraction of the training rows' },
-  preset: { flags: '--preset <name>', help: "the study's models: default (64,64 GELU/ReLU, dropout 0.5) | final (128,64 ReLU, dropout 0.2); the defaults shown for the flags below are default's" },
-  config: { flags: '--config <file>', help: 'JSON run config {network, train, data}; overrides the preset, flags override it' },
+  preset: {
+    flags: '--preset <name>',
+    help: "auto: network and training chosen from the data (the flags below override each choice) | the study's models: study-default (64,64 GELU/ReLU, dropout 0.5, SGD) | study-final (128,64 ReLU, dropout 0.2, SGD); default and final are their old names",
+  },
+  config: { flags: '--config <file>', help: 'JSON run config {network, train, data}; overrides the preset, flags override it; a config without a network is auto' },
   out: { flags: '--out <path>', help: 'where to write' },
   overwrite: { flags: '--overwrite', help: 'replace what --out names if it exists (a run folder as a whole, once its run is complete)' },
   quiet: { flags: '--quiet', help: 'print only the final summary' },

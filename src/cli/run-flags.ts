@@ -58,6 +58,16 @@ export const RUN_FLAGS = {
   scale: { path: 'data.scale', value: '<how>' },
   valFraction: { path: 'data.valFraction', value: '<f>' },
   nulls: { path: 'data.nulls', value: '<how>' },
+  categorical: { path: 'data.categorical', value: '<columns>' },
+  numeric: { path: 'data.numeric', value: '<columns>' },
+  ignoreColumns: { path: 'data.ignoreColumns', value: '<columns>' },
+  minCategoryCount: { path: 'data.minCategoryCount', value: '<n>' },
+  maxCategories: { path: 'data.maxCategories', value: '<n>' },
+  unknownCategories: { path: 'data.unknownCategories', value: '<how>' },
+  imputeNumeric: { path: 'data.imputeNumeric', value: '<how>' },
+  imputeCategorical: { path: 'data.imputeCategorical', value: '<how>' },
+  missingIndicators: { path: 'data.missingIndicators', switch: 'off' },
+  mixed: { path: 'data.mixed', value: '<how>' },
   labelColumn: { path: 'load.labelColumn', value: '<name|index>' },
   header: { path: 'load.header', switch: 'both' },
   delimiter: { path: 'load.delimiter', value: '<char>', read: (v) => (v === '\\t' ? '\t' : v) },
@@ -73,6 +83,10 @@ export const NETWORK_FLAGS: RunFlagName[] = [
 ];
 /** Pre-processing fitted on the training part. */
 export const PREPARE_FLAGS: RunFlagName[] = ['pca', 'scale', 'valFraction', 'nulls'];
+/** How the columns of a table are typed and encoded (fitted on the training part). */
+export const TABLE_FLAGS: RunFlagName[] = [
+  'categorical', 'numeric', 'ignoreColumns', 'minCategoryCount', 'maxCategories', 'unknownCategories', 'imputeNumeric', 'imputeCategorical', 'missingIndicators', 'mixed',
+];
 /** How a CSV file is read. */
 export const CSV_FLAGS: RunFlagName[] = ['labelColumn', 'header', 'delimiter', 'skipRows'];
 

@@ -12,12 +12,13 @@ import { SUMMARY_CLASSES } from '../report/charts/confusion.js';
 import { formatClassificationReport } from '../report/text.js';
 import { runExperiment, type RunResult } from '../run/experiment.js';
 import { RunFolderDraft, writeRunFiles } from '../run/folder.js';
-import { PRESETS, mergeSpecs, resolveRun, type ResolvedRun, type RunSpec } from '../run/spec.js';
+import { formatChoices } from '../run/auto.js';
+import { PRESETS, mergeSpecs, resolveRun, type ResolvedRun, type RunInput, type RunSpec } from '../run/spec.js';
 import { WasmBackend, describeBackend, disposeBackend, loadBackend, type Backend, type BackendName } from '../tensor/index.js';
 import type { Callback } from '../train/callbacks.js';
 import { earlyStoppingSchema, type EarlyStoppingOptions } from '../train/options.js';
 import { addReadFlags, flag, loadOptionsFrom, readJsonFile } from './options.js';
-import { NETWORK_FLAGS, PREPARE_FLAGS, addRunFlags, runFlag, runOptionsGiven, type RunFlagName } from './run-flags.js';
+import { NETWORK_FLAGS, PREPARE_FLAGS, TABLE_FLAGS, addRunFlags, runFlag, runOptionsGiven, type RunFlagName } from './run-flags.js';
 
 /** What train's flags that are not run options hold, as commander hands them over. */
 interface TrainFlags {
@@ -35,22 +36,30 @@ interface TrainFlags {
 /** The command line stops early unless told otherwise, with the schema's defaults. */
 const CLI_EARLY_STOPPING: EarlyStoppingOptions = earlyStoppingSchema.parse({});
 
-/** The run train starts from before --preset and --config: its flags' defaults. */
-const CLI_DEFAULT_RUN = resolveRun(mergeSpecs(PRESETS.default, { train: { earlyStopping: CLI_EARLY_STOPPING } }));
+/** The run of the study's default model on the command line (reproduce's defaults). */
+const CLI_DEFAULT_RUN = resolveRun(mergeSpecs(PRESETS['study-default'], { train: { earlyStopping: CLI_EARLY_STOPPING } }));
+
+/** What train's help shows as the defaults of the options the data decides. */
+const CHOSEN = 'chosen from the data';
+const AUTO_DEFAULTS = {
+  network: { widths: CHOSEN, activations: 'relu', batchNorm: false, dropout: CHOSEN, init: 'he' },
+  train: { ...CLI_DEFAULT_RUN.train, optimizer: 'adam', weightDecay: 0.0001, batchSize: CHOSEN, epochs: CHOSEN, earlyStopping: { ...CLI_EARLY_STOPPING } },
+  data: { ...CLI_DEFAULT_RUN.data, valFraction: '0.1, or 0 under 1,000 rows' },
+};
 
 /** The run options train takes as flags. */
-const TRAIN_FLAGS: RunFlagName[] = ['epochs', 'seed', ...NETWORK_FLAGS, ...PREPARE_FLAGS];
+const TRAIN_FLAGS: RunFlagName[] = ['epochs', 'seed', ...NETWORK_FLAGS, ...PREPARE_FLAGS, ...TABLE_FLAGS];
 
 export function registerTrainCommands(program: Command): void {
   const train = program
     .command('train')
     .description('train a model, evaluate it once on the test set, and write a report folder')
     .addOption(flag('data', { default: 'fashion-mnist' }))
-    .addOption(flag('preset', { default: 'default' }))
+    .addOption(flag('preset', { default: 'auto' }))
     .addOption(flag('config'))
     .addOption(flag('valData'))
     .addOption(flag('out', { help: 'output folder (default runs/<time>-<preset>)' }));
-  addRunFlags(train, TRAIN_FLAGS, CLI_DEFAULT_RUN);
+  addRunFlags(train, TRAIN_FLAGS, AUTO_DEFAULTS);
   addReadFlags(train);
   train
     .addOption(flag('overwrite'))
@@ -64,7 +73,7 @@ export function registerTrainCommands(program: Command): void {
         source: flags.data,
         spec,
         out,
-        title: `${flags.config ? flags.config : `the study's ${flags.preset} model`} on ${flags.data}`,
+        title: `${flags.config ? flags.config : flags.preset === 'auto' ? 'a model chosen for the data' : `the study's ${flags.preset.replace(/^study-/, '')} model`} on ${flags.data}`,
         backend: flags.backend,
         threads: flags.threads,
         quiet: flags.quiet,
@@ -121,11 +130,26 @@ export function registerTrainCommands(program: Command): void {
  * Preset, then config file, then the run options given as flags (`given`, checked already by
  * their schemas): the resolved run (validated, with named errors).
  */
-export async function specFromFlags(flags: Pick<TrainFlags, 'preset' | 'config'>, given: RunSpec & { load?: unknown }): Promise<ResolvedRun> {
-  if (!(flags.preset in PRESETS)) throw new ConfigError('--preset', flags.preset, `one of ${Object.keys(PRESETS).join(', ')}`);
-  let spec: RunSpec = mergeSpecs(PRESETS[flags.preset as keyof typeof PRESETS], { train: { earlyStopping: CLI_EARLY_STOPPING } });
-  if (flags.config) {
-    const file = await readJsonFile(flags.config, 'config');
+export async function specFromFlags(flags: Pick<TrainFlags, 'preset' | 'config'>, given: RunSpec & { load?: unknown }): Promise<ResolvedRun | RunInput> {
+  if (flags.preset !== 'auto' && !(flags.preset in PRESETS)) throw new ConfigError('--preset', flags.preset, `auto, or one of ${Object.keys(PRESETS).join(', ')}`);
+  const { network, train, data } = given;
+  const file = flags.config ? await readJsonFile(flags.config, 'config') : undefined;
+  const fileNetwork = file !== null && typeof file === 'object' && 'network' in file;
+  // Auto: no preset named and no network in a config file; the data decides what is not given.
+  if (flags.preset === 'auto' && !fileNetwork) {
+    const input = mergeSpecs({ auto: true } as RunInput, mergeSpecs(file ?? {}, { network, train, data }));
+    // Check what was given now, against a placeholder network, so errors come before any data is read.
+    try {
+      resolveRun(mergeSpecs({ network: { widths: [1] } }, input));
+    } catch (e) {
+      if (e instanceof ConfigError && flags.config) throw new ConfigError(`${flags.config}: ${e.field}`, e.value, e.expected);
+      throw e;
+    }
+    return input;
+  }
+  const preset = flags.preset === 'auto' ? 'study-default' : (flags.preset as keyof typeof PRESETS);
+  let spec: RunSpec = mergeSpecs(PRESETS[preset], { train: { earlyStopping: CLI_EARLY_STOPPING } });
+  if (file !== undefined) {
     // Validate the file first so errors name the file and the field in it.
     try {
       resolveRun(mergeSpecs(spec, file));
@@ -135,13 +159,13 @@ export async function specFromFlags(flags: Pick<TrainFlags, 'preset' | 'config'>
     }
     spec = mergeSpecs(spec, file);
   }
-  const { network, train, data } = given;
   return resolveRun(mergeSpecs(spec, { network, train, data }), '');
 }
 
 interface ProgressRun {
   source: string;
-  spec: ResolvedRun;
+  /** A resolved run, or one whose network the data will choose. */
+  spec: ResolvedRun | RunInput;
   out: string;
   title: string;
   backend: BackendName;
@@ -170,7 +194,8 @@ export async function runWithProgress(r: ProgressRun): Promise<FolderRun> {
   const log = (s: string) => {
     if (!r.quiet) process.stdout.write(s + '\n');
   };
-  const epochs = r.spec.train.epochs;
+  let epochs = r.spec.train?.epochs ?? 0;
+  let spec: ResolvedRun | null = null;
   const bar = tty
     ? new cliProgress.SingleBar(
         { format: ' epoch {epoch}/{epochs} {bar} {percentage}% | loss {loss} | {eta_formatted} left in epoch', hideCursor: true, clearOnComplete: true, barsize: 24 },
@@ -225,6 +250,14 @@ export async function runWithProgress(r: ProgressRun): Promise<FolderRun> {
         for (const s of p.steps) log(`  data: ${s.summary}`);
         log(`  rows: train ${p.train.rows}, validation ${p.val?.rows ?? 0}, test ${p.test?.rows ?? 0}; ${p.train.cols} features`);
         log(`  kernels: ${describeBackend(kernels)}${note ? ` (${note})` : ''}`);
+      },
+      onSpec: (s, choices) => {
+        spec = s;
+        epochs = s.train.epochs;
+        if (choices) {
+          log('  model chosen for the data (flags override each line; --preset study-default is the study\'s model):');
+          for (const line of formatChoices(choices)) log(`    ${line}`);
+        }
         log(`  writing to ${draft.path} (the best model so far in checkpoint.json); it becomes ${r.out} when the run is complete`);
       },
       onBatch: bar
@@ -238,8 +271,9 @@ export async function runWithProgress(r: ProgressRun): Promise<FolderRun> {
         : undefined,
     });
     const f = result.fit;
-    if (f.stoppedEarly) {
-      log(`early stopping: no improvement for ${r.spec.train.earlyStopping ? r.spec.train.earlyStopping.patience : 0} epochs; best epoch ${f.bestEpoch} of ${f.history.length}${f.restoredBest ? ', its weights restored' : ''}`);
+    const es = (spec as ResolvedRun | null)?.train.earlyStopping;
+    if (f.stoppedEarly && es) {
+      log(`early stopping: no improvement of the ${es.monitor === 'trainLoss' ? 'training loss' : es.monitor === 'valLoss' ? 'validation loss' : 'validation accuracy'} for ${es.patience} epochs; ${es.restoreBest ? `best epoch ${f.bestEpoch} of ${f.history.length}${f.restoredBest ? ', its weights restored' : ''}` : `stopped after epoch ${f.history.length}`}`);
     }
     await writeRunFiles(result, draft.path);
     await draft.commit();

@@ -15,6 +15,8 @@ export interface RunReport {
   createdAt: string;
   /** The configuration the run used, as given (nested objects are shown with dotted keys). */
   config: Record<string, unknown>;
+  /** What mlplab chose for the data when no network was given, and why. */
+  choices?: { option: string; value: string; why: string }[];
   data: {
     source: string;
     trainRows: number;

@@ -14,7 +14,10 @@ import { sharedBackend } from '../tensor/index.js';
 import { Checkpoint, type Callback } from '../train/callbacks.js';
 import type { FitResult } from '../train/fit.js';
 import { encodeModelFile } from './model-file.js';
-import { resolveRun, type ResolvedRun, type RunSpec } from './spec.js';
+import { chooseRun, type Choice } from './auto.js';
+import { dataOptionsSchema, mergeSpecs, resolveRun, type ResolvedRun, type RunInput, type RunSpec } from './spec.js';
+import { parseConfig } from '../validate.js';
+import { trainSchema } from '../train/options.js';
 import { evaluate, trainRun, type Evaluation } from './train.js';
 
 /** What a front end hooks into a run. Every field is optional. */
@@ -34,6 +37,8 @@ export interface RunHooks {
   onBatch?: (epoch: number, batch: number, batches: number, meanLoss: number) => void;
   /** Called when the data is prepared, before training starts. */
   onPrepared?: (prepared: Prepared) => void;
+  /** Called with the run that will train, and what was chosen for the data when no network was given. */
+  onSpec?: (spec: ResolvedRun, choices: Choice[] | null) => void;
   /** Receives the model file of each new best epoch (by the early-stopping rule): checkpoint.json. */
   onCheckpoint?: (modelFile: string, epoch: number) => Promise<void>;
   /** Report title. */
@@ -50,6 +55,10 @@ export interface RunOutput {
 }
 
 export interface RunResult extends RunOutput {
+  /** The run as trained (options given, and what was chosen for the data). */
+  spec: ResolvedRun;
+  /** What was chosen for the data and why, when no network was given. */
+  choices: Choice[] | null;
   /** The trained model (best weights restored when early stopping says so); the caller disposes it. */
   model: Sequential;
   prepared: Prepared;
@@ -66,12 +75,31 @@ export interface RunResult extends RunOutput {
  * const result = await runExperiment({ ...PRESETS.final, train: { ...PRESETS.final.train, epochs: 20 } }, await loadSource('fashion-mnist'));
  * console.log(result.report.test?.accuracy);
  */
-export async function runExperiment(options: RunSpec, data: RawData | Prepared, hooks: RunHooks = {}): Promise<RunResult> {
+export async function runExperiment(options: RunInput, data: RawData | Prepared, hooks: RunHooks = {}): Promise<RunResult> {
   const started = performance.now();
-  const spec = resolveRun(options);
+  const auto = options.auto ?? options.network?.widths === undefined;
   const backend = hooks.backend ?? (await sharedBackend(hooks.threads ?? 'auto', runMemoryBytes(data)));
-  const prepared = 'pipeline' in data ? data : prepare(data, { ...spec.data, seed: spec.train.seed }, backend);
+  let spec: ResolvedRun;
+  let prepared: Prepared;
+  let choices: Choice[] | null = null;
+  if (!auto) {
+    spec = resolveRun(options);
+    prepared = 'pipeline' in data ? data : prepare(data, { ...spec.data, seed: spec.train.seed }, backend);
+  } else {
+    // The validation part depends on the row count only; the network on the prepared features.
+    const rows = data.train.rows + ('pipeline' in data ? data.val.rows : 0);
+    const provisional = chooseRun({ rows, features: 1, classes: 2 }).spec;
+    const dataOptions = parseConfig(dataOptionsSchema, mergeSpecs(provisional.data, options.data), 'data');
+    const seed = parseConfig(trainSchema.shape.seed, options.train?.seed ?? 0, 'train.seed');
+    prepared = 'pipeline' in data ? data : prepare(data, { ...dataOptions, seed }, backend);
+    const chosen = chooseRun({ rows, features: prepared.train.cols, classes: prepared.classes });
+    // With no validation rows (given so), the training loss decides when to stop.
+    if (prepared.val.rows === 0) chosen.spec.train = { ...chosen.spec.train, earlyStopping: { monitor: 'trainLoss', patience: 10, minDelta: 0.0001, restoreBest: false } };
+    spec = resolveRun({ ...mergeSpecs(chosen.spec, { ...options, data: dataOptions }), auto: true });
+    choices = chosen.choices;
+  }
   hooks.onPrepared?.(prepared);
+  hooks.onSpec?.(spec, choices);
   const source = hooks.source ?? prepared.train.source ?? 'data';
   const modelFile = (model: Sequential, epoch: number) =>
     encodeModelFile({ model, pipeline: prepared.pipeline, table: prepared.table, classNames: prepared.classNames, classValues: prepared.classValues, run: spec, source, epoch });
@@ -93,12 +121,13 @@ export async function runExperiment(options: RunSpec, data: RawData | Prepared, 
     const test = prepared.test ? evaluate(model, prepared.test, prepared.classNames) : null;
     const first = model.hidden[0];
     const report = runReport(spec, prepared, result, test, {
+      choices,
       firstLayer: first ? firstLayerWeights(first.params[0].value.data, model.inputs, first.units, prepared.pipeline.pca !== null) : null,
       title: hooks.title ?? 'mlplab training run',
       source,
       seconds: (performance.now() - started) / 1000,
     });
-    return { report, modelFile: await modelFile(model, result.bestEpoch), model, prepared, fit: result, test };
+    return { report, modelFile: await modelFile(model, result.bestEpoch), model, prepared, fit: result, test, spec, choices };
   } catch (e) {
     model.dispose();
     throw e;
@@ -111,11 +140,12 @@ function runMemoryBytes(data: RawData | Prepared): number {
   return parts.reduce((n, d) => n + (d ? d.features.length * 4 : 0), 0) + (64 << 20);
 }
 
-function runReport(spec: ResolvedRun, p: Prepared, fit: FitResult, test: Evaluation | null, o: { title: string; source: string; seconds: number; firstLayer: RunReport['firstLayer'] }): RunReport {
+function runReport(spec: ResolvedRun, p: Prepared, fit: FitResult, test: Evaluation | null, o: { title: string; source: string; seconds: number; firstLayer: RunReport['firstLayer']; choices: Choice[] | null }): RunReport {
   return {
     title: o.title,
     createdAt: new Date().toISOString(),
     config: spec as unknown as Record<string, unknown>,
+    ...(o.choices ? { choices: o.choices } : {}),
     data: {
       source: o.source,
       trainRows: p.train.rows,

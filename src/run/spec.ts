@@ -34,6 +34,8 @@ export const dataOptionsSchema = prepareSchema.omit({ seed: true });
 
 export const runSchema = z
   .object({
+    /** The network and training were chosen from the data (run/auto.ts), under the options given. */
+    auto: z.boolean({ error: 'true or false' }).optional(),
     network: networkSchema,
     train: trainSchema.default(trainSchema.parse({})),
     data: dataOptionsSchema.default(dataOptionsSchema.parse({})),
@@ -42,21 +44,33 @@ export const runSchema = z
 
 export type NetworkSpec = z.input<typeof networkSchema>;
 export type RunSpec = z.input<typeof runSchema>;
+/**
+ * What a run is given: a run spec whose network may be left out. Without a network (or with
+ * `auto: true`) mlplab chooses the network and training from the data (run/auto.ts), and the
+ * options given override its choices one by one.
+ */
+export type RunInput = Omit<RunSpec, 'network'> & { network?: Partial<NetworkSpec> };
 export type DataOptions = z.output<typeof dataOptionsSchema>;
 export type ResolvedRun = z.output<typeof runSchema>;
 
+const STUDY_DEFAULT: RunSpec = {
+  network: { widths: [64, 64], activations: ['gelu', 'relu'], batchNorm: true, dropout: 0.5 },
+  train: { learningRate: 0.001, batchSize: 32, weightDecay: 0.001, momentum: 0.9 },
+};
+const STUDY_FINAL: RunSpec = {
+  network: { widths: [128, 64], activations: ['relu', 'relu'], batchNorm: true, dropout: 0.2 },
+  train: { learningRate: 0.0001, batchSize: 32, weightDecay: 0.001, momentum: 0.85 },
+};
+
 /**
- * The study's two models (SEED.md): `default` is where tuning started, `final` what it chose.
+ * The study's two models (SEED.md): `study-default` is where tuning started, `study-final` what
+ * it chose. `default` and `final` are their earlier names, kept as aliases.
  */
-export const PRESETS: Record<'default' | 'final', RunSpec> = {
-  default: {
-    network: { widths: [64, 64], activations: ['gelu', 'relu'], batchNorm: true, dropout: 0.5 },
-    train: { learningRate: 0.001, batchSize: 32, weightDecay: 0.001, momentum: 0.9 },
-  },
-  final: {
-    network: { widths: [128, 64], activations: ['relu', 'relu'], batchNorm: true, dropout: 0.2 },
-    train: { learningRate: 0.0001, batchSize: 32, weightDecay: 0.001, momentum: 0.85 },
-  },
+export const PRESETS: Record<'study-default' | 'study-final' | 'default' | 'final', RunSpec> = {
+  'study-default': STUDY_DEFAULT,
+  'study-final': STUDY_FINAL,
+  default: STUDY_DEFAULT,
+  final: STUDY_FINAL,
 };
 
 export function resolveRun(spec: unknown, context = ''): ResolvedRun {

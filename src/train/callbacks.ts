@@ -22,15 +22,18 @@ export interface Callback {
   onTrainEnd?(ctx: TrainContext): void | Promise<void>;
 }
 
+/** What early stopping and the checkpoint watch: a validation metric, or the training loss (with no validation part). */
+export type Monitor = 'valLoss' | 'valAccuracy' | 'trainLoss';
+
 /**
  * Whether `value` of the monitored metric improves on `best` by more than `minDelta` (lower
  * loss, higher accuracy). The first finite value always does. Early stopping and the
  * checkpoint share this rule, so the checkpointed epoch is the one early stopping restores.
  */
-export function improves(value: number, best: number, monitor: 'valLoss' | 'valAccuracy', minDelta: number): boolean {
+export function improves(value: number, best: number, monitor: Monitor, minDelta: number): boolean {
   if (!Number.isFinite(value)) return false;
   if (Number.isNaN(best)) return true;
-  return (monitor === 'valLoss' ? best - value : value - best) > minDelta;
+  return (monitor === 'valAccuracy' ? value - best : best - value) > minDelta;
 }
 
 /**
@@ -94,7 +97,7 @@ export class Checkpoint implements Callback {
 
   constructor(
     private readonly save: (model: Sequential, epoch: number) => Promise<void>,
-    private readonly monitor: 'valLoss' | 'valAccuracy' = 'valLoss',
+    private readonly monitor: Monitor = 'valLoss',
     private readonly minDelta = 0,
   ) {}
 

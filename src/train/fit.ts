@@ -51,8 +51,8 @@ export async function fit(model: Sequential, train: Dataset, val: Dataset | null
   if (usesBatchNorm && train.rows < 2) {
     throw new ShapeError(`training data has 1 row; batch normalisation needs at least 2 rows per batch`);
   }
-  if (o.earlyStopping !== false && (!val || val.rows === 0)) {
-    throw new ConfigError('train.earlyStopping', o.earlyStopping, 'false when there is no validation data (early stopping watches a validation metric)');
+  if (o.earlyStopping !== false && o.earlyStopping.monitor !== 'trainLoss' && (!val || val.rows === 0)) {
+    throw new ConfigError('train.earlyStopping', o.earlyStopping, "false, or monitor 'trainLoss', when there is no validation data (valLoss and valAccuracy watch a validation metric)");
   }
   checkLabelled(train, model.classes, 'training data');
   if (val) checkLabelled(val, model.classes, 'validation data');

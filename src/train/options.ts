@@ -16,7 +16,10 @@ export const scheduleSchema = z.discriminatedUnion(
 
 export const earlyStoppingSchema = z
   .object({
-    monitor: z.enum(['valLoss', 'valAccuracy'], { error: "'valLoss' or 'valAccuracy'" }).default('valLoss').describe('early stopping and checkpoint metric: valLoss | valAccuracy'),
+    monitor: z
+      .enum(['valLoss', 'valAccuracy', 'trainLoss'], { error: "'valLoss', 'valAccuracy' or 'trainLoss'" })
+      .default('valLoss')
+      .describe('early stopping and checkpoint metric: valLoss | valAccuracy | trainLoss (scikit-learn\'s rule: no validation part needed)'),
     patience: fields.positiveInt().default(10).describe('early stopping: epochs without improvement before stopping'),
     minDelta: fields.nonNegative().default(0).describe('early stopping: smallest change that counts as improvement'),
     restoreBest: z.boolean({ error: 'true or false' }).default(true).meta({ description: 'early stopping: put back the weights of the best epoch at the end', off: 'keep the last weights instead of the best epoch' }),

@@ -80,12 +80,16 @@ describe('run options from their schemas', () => {
     const option = (long: string) => cmd.options.find((o) => o.long === long)!;
     assert.equal(option('--lr').description, `${fieldSchema('train.learningRate').description} (default 0.001)`);
     assert.equal(option('--patience').description, 'early stopping: epochs without improvement before stopping (default 10)');
-    assert.match(option('--epochs').description, /\(default 100\)$/);
     assert.match(option('--schedule').description, /\(default constant\)$/);
     assert.match(option('--pca').description, /\(default none\)$/);
-    // train starts from the default preset: its widths and activations are the defaults shown.
-    assert.match(option('--widths').description, /\(default 64,64\)$/);
-    assert.match(option('--activations').description, /\(default gelu,relu\)$/);
+    // train chooses the model from the data unless told otherwise: what the data decides says so.
+    assert.match(option('--epochs').description, /\(default chosen from the data\)$/);
+    assert.match(option('--widths').description, /\(default chosen from the data\)$/);
+    assert.match(option('--activations').description, /\(default relu\)$/);
+    assert.match(option('--optimizer').description, /\(default adam\)$/);
+    // reproduce runs the study's models: their epochs are the defaults shown.
+    const reproduce = command('reproduce').cmd;
+    assert.match(reproduce.options.find((o) => o.long === '--epochs')!.description, /\(default 100\)$/);
     assert.equal(option('--no-early-stopping').description, 'train for all epochs');
     // data export pre-processes as a run does unless told otherwise.
     const exporter = command('data export').cmd.options.find((o) => o.long === '--scale')!;
@@ -121,7 +125,7 @@ describe('run options from their schemas', () => {
     await rejects(['--lr', 'fast'], '--lr', 'fast', '--lr: got "fast", expected a learning rate > 0');
     await rejects(['--widths', '64,0'], '--widths[1]', 0, '--widths[1]: got 0, expected a whole number of units from 1 to 65536');
     await rejects(['--batch-size', '1.5'], '--batch-size', 1.5, '--batch-size: got 1.5, expected a whole number >= 1');
-    await rejects(['--monitor', 'loss'], '--monitor', 'loss', `--monitor: got "loss", expected 'valLoss' or 'valAccuracy'`);
+    await rejects(['--monitor', 'loss'], '--monitor', 'loss', `--monitor: got "loss", expected 'valLoss', 'valAccuracy' or 'trainLoss'`);
     await rejects(['--delimiter', ';;'], '--delimiter', ';;', '--delimiter: got ";;", expected one character');
     await rejects(['--schedule', 'linear'], '--schedule', 'linear', '--schedule: got "linear", expected constant, step:EVERY:GAMMA (e.g. step:30:0.1) or cosine[:MIN_LR]');
   });

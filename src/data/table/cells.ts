@@ -171,7 +171,9 @@ export class ColumnStore {
 
   private number(st: ColumnState, v: number, s: string, line: number): void {
     if (Number.isFinite(v) && !Number.isFinite(Math.fround(v))) {
-      throw new DataError(this.file, `line ${line}, column ${JSON.stringify(this.names[this.length % this.width])}: ${s.trim()} is beyond the float32 range (about 3.4e38) that mlplab computes in`);
+      const c = this.length % this.width;
+      const where = this.named ? `column ${c} (${JSON.stringify(this.names[c])})` : `column ${c}`;
+      throw new DataError(this.file, `line ${line}, ${where}: ${s.trim()} is beyond the float32 range (about 3.4e38) that mlplab computes in`);
     }
     this.values[this.length++] = v;
     if (st.distinct !== null && v === v) {

@@ -16,7 +16,7 @@ import type { ColumnPlan, TableOptions } from './plan.js';
 
 export type EncodedColumn =
   | { name: string; role: 'numeric'; impute: number; indicator: boolean }
-  | { name: string; role: 'boolean'; yes: string; no: string; impute: 0 | 1 }
+  | { name: string; role: 'boolean'; yes: string; no: string; impute: 0 | 1; indicator: boolean }
   | {
       name: string;
       role: 'categorical';
@@ -69,8 +69,10 @@ export class TableEncoder {
       if (c.role === 'numeric') {
         out.push(c.name);
         if (c.indicator) out.push(`${c.name} ${MISSING}`);
-      } else if (c.role === 'boolean') out.push(`${c.name}=${c.yes}`);
-      else {
+      } else if (c.role === 'boolean') {
+        out.push(`${c.name}=${c.yes}`);
+        if (c.indicator) out.push(`${c.name} ${MISSING}`);
+      } else {
         for (const k of c.categories) out.push(`${c.name}=${k}`);
         if (c.other) out.push(`${c.name}=${OTHER}`);
         if (c.missing === 'slot') out.push(`${c.name}=${MISSING}`);
@@ -163,8 +165,10 @@ export class TableEncoder {
               slot = col.role === 'boolean' ? col.impute : unknownSlot;
             } else slot = s;
           }
-          if (col.role === 'boolean') out[r * W + o] = slot;
-          else if (slot >= 0) out[r * W + o + slot] = 1;
+          if (col.role === 'boolean') {
+            out[r * W + o] = slot;
+            if (col.indicator && v !== v) out[r * W + o + 1] = 1;
+          } else if (slot >= 0) out[r * W + o + slot] = 1;
         }
         if (unknown.rows) counts.unknown.set(col.name, unknown);
       }
@@ -188,7 +192,7 @@ export class TableEncoder {
 
 function width(c: EncodedColumn): number {
   if (c.role === 'numeric') return c.indicator ? 2 : 1;
-  if (c.role === 'boolean') return 1;
+  if (c.role === 'boolean') return c.indicator ? 2 : 1;
   return c.categories.length + (c.other ? 1 : 0) + (c.missing === 'slot' ? 1 : 0);
 }
 
@@ -253,7 +257,7 @@ export function fitTableEncoder(d: Dataset, plans: ColumnPlan[], o: TableOptions
         if (text.toLowerCase() === p.flag!.yes.toLowerCase()) yes += n;
         else no += n;
       }
-      columns.push({ name: p.name, role: 'boolean', yes: p.flag!.yes, no: p.flag!.no, impute: yes > no ? 1 : 0 });
+      columns.push({ name: p.name, role: 'boolean', yes: p.flag!.yes, no: p.flag!.no, impute: yes > no ? 1 : 0, indicator: o.missingIndicators && p.missing > 0 });
       continue;
     }
     const ranked = [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
@@ -280,7 +284,7 @@ export function describeEncoder(e: TableEncoder, plans: ColumnPlan[], rows: numb
   const numeric = cols.filter((c) => c.role === 'numeric');
   const flags = cols.filter((c) => c.role === 'boolean');
   const cats = cols.filter((c): c is Extract<EncodedColumn, { role: 'categorical' }> => c.role === 'categorical');
-  const indicators = numeric.filter((c) => c.role === 'numeric' && c.indicator).length;
+  const indicators = cols.filter((c) => (c.role === 'numeric' || c.role === 'boolean') && c.indicator).length;
   const folded = cats.filter((c) => c.other).map((c) => c.name);
   const capped = cats.filter((c) => c.categories.length === o.maxCategories).map((c) => c.name);
   const parts = [`${numeric.length} numeric`];
@@ -299,7 +303,7 @@ const columnSchema = z.discriminatedUnion(
   'role',
   [
     z.strictObject({ name: text('a column name'), role: z.literal('numeric'), impute: z.number({ error: 'a finite number' }).finite(), indicator: z.boolean() }),
-    z.strictObject({ name: text('a column name'), role: z.literal('boolean'), yes: text('a text'), no: text('a text'), impute: z.union([z.literal(0), z.literal(1)]) }),
+    z.strictObject({ name: text('a column name'), role: z.literal('boolean'), yes: text('a text'), no: text('a text'), impute: z.union([z.literal(0), z.literal(1)]), indicator: z.boolean() }),
     z.strictObject({
       name: text('a column name'),
       role: z.literal('categorical'),

@@ -1,0 +1,78 @@
+#!/usr/bin/env node
+/**
+ * mlplab on the same training and test rows as bench.py's scikit-learn baselines: for each
+ * table split by bench.py (build/tables/split/<name>/{train,test}.csv), `mlplab train` with no
+ * model flag, then a Markdown table beside scikit-learn's MLP and gradient boosting.
+ *
+ *   node bench/tables/mlplab.mjs [--flags "--ensemble 5"] [--label NAME] [table ...]
+ *
+ * Results accumulate in build/tables/mlplab.json under the label (default "no flags"), so runs
+ * with other flags can be compared. Tables run one at a time, with the threads of the machine.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const out = process.env.TABLES_DIR ?? join(root, 'build', 'tables');
+const args = process.argv.slice(2);
+let flags = [];
+let label = 'no flags';
+const names = [];
+for (let i = 0; i < args.length; i++) {
+  if (args[i] === '--flags') flags = args[++i].split(' ').filter(Boolean);
+  else if (args[i] === '--label') label = args[++i];
+  else names.push(args[i]);
+}
+const splitDir = join(out, 'split');
+if (!existsSync(splitDir)) {
+  console.error(`no ${splitDir}: run /usr/bin/python3 bench/tables/bench.py first (it writes the splits)`);
+  process.exit(1);
+}
+const sklearn = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+const resultsFile = join(out, 'mlplab.json');
+const results = existsSync(resultsFile) ? JSON.parse(readFileSync(resultsFile, 'utf8')) : {};
+results[label] ??= {};
+const tables = readdirSync(splitDir).filter((n) => sklearn[n]?.task === 'clf' && (names.length === 0 || names.includes(n))).sort();
+const work = mkdtempSync(join(tmpdir(), 'mlplab-bench-'));
+for (const name of tables) {
+  const folder = join(work, name);
+  const data = `${join(splitDir, name, 'train.csv')},${join(splitDir, name, 'test.csv')}`;
+  const t0 = performance.now();
+  let r;
+  try {
+    execFileSync(process.execPath, [join(root, 'bin', 'mlplab'), 'train', '--data', data, '--quiet', '--out', folder, ...flags], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const m = JSON.parse(readFileSync(join(folder, 'metrics.json'), 'utf8'));
+    r = { acc: m.testAccuracy, balAcc: m.balancedAccuracy ?? null, macroF1: m.macroF1, epochs: m.epochs, secs: (performance.now() - t0) / 1000 };
+  } catch (e) {
+    r = { error: String(e.stderr ?? e.message).trim().split('\n').slice(-1)[0] };
+  }
+  results[label][name] = r;
+  writeFileSync(resultsFile, JSON.stringify(results, null, 1));
+  console.error(`${name}: ${JSON.stringify(r)}`);
+}
+rmSync(work, { recursive: true, force: true });
+
+// The table: every table with a result under this label.
+const rows = [];
+const mean = { ml: [], mlp: [], hgb: [] };
+for (const name of Object.keys(results[label]).sort()) {
+  const r = results[label][name];
+  const s = sklearn[name]?.scores ?? {};
+  const f = (x) => (typeof x === 'number' ? x.toFixed(3) : '-');
+  const ml = r.acc;
+  if (typeof ml === 'number' && typeof s.mlp?.acc === 'number' && typeof s.hgb?.acc === 'number') {
+    mean.ml.push(ml);
+    mean.mlp.push(s.mlp.acc);
+    mean.hgb.push(s.hgb.acc);
+  }
+  const gap = typeof ml === 'number' && typeof s.mlp?.acc === 'number' ? (100 * (ml - s.mlp.acc)).toFixed(1) : '-';
+  rows.push(`| ${name} | ${sklearn[name]?.profile?.rows ?? '-'} | ${r.error ? `refused: ${r.error.slice(0, 60)}` : f(ml)} | ${f(s.mlp?.acc)} | ${f(s.hgb?.acc)} | ${gap} |`);
+}
+const avg = (a) => (a.length ? (a.reduce((x, y) => x + y, 0) / a.length).toFixed(3) : '-');
+console.log(`| table | rows | mlplab (${label}) | sklearn MLP | sklearn HGB | mlplab - MLP (points) |`);
+console.log('|---|---:|---:|---:|---:|---:|');
+for (const r of rows) console.log(r);
+console.log(`| mean over ${mean.ml.length} | | ${avg(mean.ml)} | ${avg(mean.mlp)} | ${avg(mean.hgb)} | ${((avg(mean.ml) - avg(mean.mlp)) * 100).toFixed(1)} |`);

@@ -1,0 +1,82 @@
+/**
+ * The model mlplab chooses when none is given: network and training from the data's size
+ * (training rows, features once encoded, classes), each choice with its reason. The rule is
+ * documented as a table in docs/MODELS.md; options the user gives override it one by one.
+ * The study's two models stay available by name (`study-default`, `study-final`).
+ */
+import type { RunSpec } from './spec.js';
+
+/** What the choice depends on. */
+export interface DataFacts {
+  /** Training rows (the whole training set, before a validation part is held out). */
+  rows: number;
+  /** Features the network takes (after encoding, scaling and PCA). */
+  features: number;
+  classes: number;
+}
+
+/** One choice, for the terminal and the report: "hidden layers", "1 of 64", "258 rows: ...". */
+export interface Choice {
+  option: string;
+  value: string;
+  why: string;
+}
+
+/** Below this many validation rows, early stopping on the validation loss is a coin toss. */
+export const MIN_VALIDATION_ROWS = 100;
+/** The validation fraction the rule holds out when there are rows enough. */
+const VAL_FRACTION = 0.1;
+
+/** Whether the data is too small for a validation part: then all rows train and the training loss decides when to stop. */
+export function smallData(rows: number): boolean {
+  return Math.round(rows * VAL_FRACTION) < MIN_VALIDATION_ROWS;
+}
+
+const pow2 = (x: number) => 2 ** Math.round(Math.log2(Math.max(1, x)));
+const clamp = (x: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, x));
+
+/**
+ * The chosen run for data of this size: a partial run spec (network, train, data.valFraction)
+ * the given options are merged over, and the reasons.
+ */
+export function chooseRun(f: DataFacts): { spec: RunSpec; choices: Choice[] } {
+  const { rows, features, classes } = f;
+  const small = smallData(rows);
+  const width = clamp(pow2(Math.max(2 * features, 8 * classes)), 64, 512);
+  const layers = rows < 2000 ? 1 : 2;
+  const widths = layers === 1 ? [width] : [width, Math.max(32, width / 2)];
+  const dropout = rows >= 10_000 ? 0.1 : 0;
+  const batchSize = clamp(pow2(rows / 50), 32, 256);
+  const epochs = clamp(Math.round(3e6 / rows), 30, 300);
+  const choices: Choice[] = [
+    { option: 'hidden layers', value: widths.join(', '), why: `${layers === 1 ? 'one layer for fewer than 2,000 rows' : 'two layers for 2,000 rows or more'}; width from the ${features} inputs and ${classes} classes (twice the inputs or 8 per class, 64 to 512)` },
+    { option: 'activation', value: 'relu, He initialisation', why: 'the usual pair for a feed-forward network' },
+    { option: 'batch norm', value: 'off', why: 'tables train well without it, and small batches give noisy statistics' },
+    { option: 'dropout', value: String(dropout), why: dropout ? '10,000 rows or more: a little dropout regularises' : 'fewer than 10,000 rows: weight decay regularises, dropout would slow learning' },
+    { option: 'optimiser', value: 'adam, learning rate 0.001, weight decay 0.0001', why: 'Adam adapts each step; the rates scikit-learn and PyTorch users start from' },
+    { option: 'batch size', value: String(batchSize), why: 'about 50 batches an epoch, 32 to 256 rows each' },
+    { option: 'epochs', value: `up to ${epochs}`, why: 'about 3 million rows seen at most, 30 to 300 epochs' },
+    small
+      ? { option: 'stopping', value: 'on the training loss (no validation part)', why: `${rows} rows would leave a validation part of ${Math.round(rows * VAL_FRACTION)}, too few to judge by: all rows train, and training stops when its loss improves by less than 0.0001 for 10 epochs (scikit-learn's rule)` }
+      : { option: 'stopping', value: 'on the validation loss, patience 10, best epoch kept', why: `a validation part of ${Math.round(rows * VAL_FRACTION)} rows (10%) is enough to judge by` },
+  ];
+  const spec: RunSpec = {
+    network: { widths, activations: 'relu', batchNorm: false, dropout, init: 'he' },
+    train: {
+      optimizer: 'adam',
+      learningRate: 0.001,
+      weightDecay: 0.0001,
+      batchSize,
+      epochs,
+      earlyStopping: small ? { monitor: 'trainLoss', patience: 10, minDelta: 0.0001, restoreBest: false } : { monitor: 'valLoss', patience: 10, minDelta: 0, restoreBest: true },
+    },
+    data: { valFraction: small ? 0 : VAL_FRACTION },
+  };
+  return { spec, choices };
+}
+
+/** "Chosen for the data: hidden layers 64; ..." as lines for a terminal. */
+export function formatChoices(choices: Choice[]): string[] {
+  const w = Math.max(...choices.map((c) => c.option.length));
+  return choices.map((c) => `${c.option.padEnd(w)}  ${c.value}  (${c.why})`);
+}

@@ -11,13 +11,18 @@ import { z } from 'zod';
 import { Pipeline, type PipelineMeta } from '../data/pipeline.js';
 import { TableEncoder } from '../data/table/encoder.js';
 import { ModelFormatError, ShapeError } from '../errors.js';
-import type { Sequential } from '../nn/model.js';
-import { modelFromJSON, modelToJSON, type ModelReadOptions } from '../nn/serialize.js';
+import { Sequential } from '../nn/model.js';
+import { modelFromJSON, modelToJSON, type ModelReadOptions, type NamedTensor } from '../nn/serialize.js';
 import type { Backend } from '../tensor/backend.js';
 import { parseFileFields } from '../validate.js';
 
 export interface ModelFileContents {
   model: Sequential;
+  /**
+   * The other networks of a seed ensemble (same options as `model`, other seeds): the model's
+   * probabilities are the mean of all of them. Absent or empty: a single network.
+   */
+  members?: Sequential[];
   /** The fitted pre-processing raw rows go through before the network; null for none. */
   pipeline: Pipeline | null;
   /** A table model's encoder (raw cells: numbers, texts, blanks, matched by column name), applied before `pipeline`. */
@@ -37,6 +42,63 @@ export interface ModelFileContents {
   epoch?: number;
 }
 
+/** Most networks a seed ensemble may hold. */
+export const MAX_ENSEMBLE = 64;
+/** Extra tensors of ensemble member i (1-based after the first network): `ensemble.<i>.<name>`. */
+const ENSEMBLE_PREFIX = 'ensemble.';
+
+/** A network's parameters and batch-norm statistics, in the order the file keeps them. */
+function networkTensors(m: Sequential): { name: string; value: { rows: number; cols: number; data: Float32Array } }[] {
+  return [...m.params.map((p) => ({ name: p.name, value: p.value })), ...m.stateTensors()];
+}
+
+/** The other networks of an ensemble from their tensors: each of the first network's shapes, finite (checked by the reader). */
+function readMembers(model: Sequential, count: number, tensors: Map<string, NamedTensor>, file: string, read: Backend | ModelReadOptions): Sequential[] {
+  const wanted = new Set<string>();
+  const members: Sequential[] = [];
+  try {
+    for (let i = 1; i < count; i++) {
+      const backend = 'alloc' in read ? read : read.backend;
+      const m = Sequential.create(model.options, { backend });
+      members.push(m);
+      for (const t of networkTensors(m)) {
+        const name = `${ENSEMBLE_PREFIX}${i}.${t.name}`;
+        wanted.add(name);
+        const saved = tensors.get(name);
+        if (!saved) throw new ModelFormatError(file, `tensors: extras.ensemble is ${count}, but ${name} is missing`);
+        if (saved.shape.length !== 2 || saved.shape[0] !== t.value.rows || saved.shape[1] !== t.value.cols || !(saved.data instanceof Float32Array)) {
+          throw new ModelFormatError(file, `tensors: ${name} must be float32 of shape [${t.value.rows}, ${t.value.cols}], like ${t.name}`);
+        }
+        t.value.data.set(saved.data);
+      }
+    }
+    const stray = [...tensors.keys()].find((n) => n.startsWith(ENSEMBLE_PREFIX) && !wanted.has(n));
+    if (stray) throw new ModelFormatError(file, `tensors: ${stray} belongs to no network of the ensemble (extras.ensemble is ${count})`);
+    return members;
+  } catch (e) {
+    for (const m of members) m.dispose();
+    throw e;
+  }
+}
+
+/**
+ * Class probabilities of a model file's network, or the mean over an ensemble's networks:
+ * rows x classes, row-major.
+ */
+export function ensembleProba(c: Pick<ModelFileContents, 'model' | 'members'>, x: Float32Array, rows: number): Float32Array {
+  const p = c.model.predictProba(x, rows);
+  const members = c.members ?? [];
+  if (members.length === 0) return p;
+  const sum = Float64Array.from(p);
+  for (const m of members) {
+    const q = m.predictProba(x, rows);
+    for (let i = 0; i < sum.length; i++) sum[i] += q[i];
+  }
+  const k = members.length + 1;
+  for (let i = 0; i < p.length; i++) p[i] = sum[i] / k;
+  return p;
+}
+
 /** Class names '0' .. 'K-1', for models saved without names. */
 export function defaultClassNames(classes: number): string[] {
   return Array.from({ length: classes }, (_, i) => String(i));
@@ -54,13 +116,23 @@ export async function encodeModelFile(c: ModelFileContents): Promise<string> {
   if (c.table && c.table.outputCols !== width) {
     throw new ShapeError(`encodeModelFile: the table encoder gives ${c.table.outputCols} features but the ${c.pipeline ? 'pipeline' : 'network'} takes ${width}`);
   }
-  const { meta, tensors } = c.pipeline ? c.pipeline.toTensors() : { meta: null, tensors: [] };
+  const { meta, tensors } = c.pipeline ? c.pipeline.toTensors() : { meta: null, tensors: [] as NamedTensor[] };
   if (c.classValues && c.classValues.length !== c.model.classes) {
     throw new ShapeError(`encodeModelFile: ${c.classValues.length} class values for a network with ${c.model.classes} classes`);
   }
   const extras: Record<string, unknown> = { classNames: c.classNames, pipeline: meta };
   if (c.classValues) extras.classValues = c.classValues;
   if (c.table) extras.table = c.table.toJSON();
+  const members = c.members ?? [];
+  if (members.length) {
+    if (members.length + 1 > MAX_ENSEMBLE) throw new ShapeError(`encodeModelFile: an ensemble of ${members.length + 1} networks; at most ${MAX_ENSEMBLE}`);
+    const same = JSON.stringify(c.model.options);
+    members.forEach((m, i) => {
+      if (JSON.stringify(m.options) !== same) throw new ShapeError(`encodeModelFile: ensemble member ${i + 1} is not the same network as the first`);
+      for (const t of networkTensors(m)) tensors.push({ name: `${ENSEMBLE_PREFIX}${i + 1}.${t.name}`, shape: [t.value.rows, t.value.cols], data: Float32Array.from(t.value.data) });
+    });
+    extras.ensemble = members.length + 1;
+  }
   if (c.run !== undefined) extras.run = c.run;
   if (c.source !== undefined) extras.source = c.source;
   if (c.epoch !== undefined) extras.epoch = c.epoch;
@@ -76,6 +148,7 @@ const extrasSchema = z.object({
     .optional(),
   pipeline: z.unknown().optional(),
   table: z.unknown().optional(),
+  ensemble: z.number({ error: `a whole number of networks from 2 to ${64}` }).int({ error: 'a whole number of networks from 2 to 64' }).min(2, { error: 'a whole number of networks from 2 to 64' }).max(64, { error: 'a whole number of networks from 2 to 64' }).optional(),
   run: z.unknown().optional(),
   source: z.string({ error: 'the data source (text)' }).optional(),
   epoch: z.number({ error: 'a whole number >= 0' }).int({ error: 'a whole number >= 0' }).min(0, { error: 'a whole number >= 0' }).optional(),
@@ -119,6 +192,7 @@ export async function decodeModelFile(
     if (table && table.outputCols !== width) {
       throw new ModelFormatError(file, `extras.table: the table encoder gives ${table.outputCols} features but the ${pipeline ? 'pre-processing' : 'network'} takes ${width}`);
     }
+    const members = readMembers(model, e.ensemble ?? 1, tensors, file, read);
     if (e.classNames && e.classNames.length !== model.classes) {
       throw new ModelFormatError(file, `extras.classNames: ${e.classNames.length} names, but the network has ${model.classes} classes (model.classes)`);
     }
@@ -129,6 +203,7 @@ export async function decodeModelFile(
       model,
       pipeline,
       table,
+      ...(members.length ? { members } : {}),
       classNames: e.classNames ?? defaultClassNames(model.classes),
       ...(e.classValues ? { classValues: e.classValues } : {}),
       run: e.run,

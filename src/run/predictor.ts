@@ -7,7 +7,7 @@ import type { EncodeCounts, TableEncoder } from '../data/table/encoder.js';
 import { ShapeError } from '../errors.js';
 import type { Sequential } from '../nn/model.js';
 import type { Backend } from '../tensor/backend.js';
-import { decodeModelFile, type ModelFileContents } from './model-file.js';
+import { decodeModelFile, ensembleProba, type ModelFileContents } from './model-file.js';
 
 export interface Predictor {
   /** One name per class, in class order. */
@@ -62,10 +62,13 @@ export function predictor(m: ModelFileContents, backend?: Backend): Predictor {
     model: m.model,
     modelInputs: toModel,
     encode,
-    predictProba: (d) => m.model.predictProba(toModel(d), d.rows),
-    predict: (d) => m.model.predict(toModel(d), d.rows),
+    predictProba: (d) => ensembleProba(m, toModel(d), d.rows),
+    predict: (d) => argmaxRows(ensembleProba(m, toModel(d), d.rows), m.model.classes),
     labels: (predicted) => Array.from(predicted, (c) => (m.classValues ? m.classValues[c] : m.classNames[c])),
-    dispose: () => m.model.dispose(),
+    dispose: () => {
+      m.model.dispose();
+      for (const x of m.members ?? []) x.dispose();
+    },
   };
 }
 
@@ -81,4 +84,16 @@ export function predictor(m: ModelFileContents, backend?: Backend): Predictor {
 export async function loadPredictor(text: string, options: { file?: string; backend?: Backend } = {}): Promise<Predictor> {
   const m = await decodeModelFile(text, options.file ?? 'model file', options.backend ?? {});
   return predictor(m, options.backend);
+}
+
+/** The most probable class of each row (the first on a tie). */
+function argmaxRows(p: Float32Array, k: number): Int32Array {
+  const rows = p.length / k;
+  const out = new Int32Array(rows);
+  for (let r = 0; r < rows; r++) {
+    let best = 0;
+    for (let c = 1; c < k; c++) if (p[r * k + c] > p[r * k + best]) best = c;
+    out[r] = best;
+  }
+  return out;
 }

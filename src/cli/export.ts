@@ -4,7 +4,8 @@ import { basename, extname } from 'node:path';
 import type { Command } from 'commander';
 import { fsError } from '../data/files.js';
 import { ConfigError, ModelFormatError } from '../errors.js';
-import { exportOnnx, ONNX_NAMES, ONNX_OPSET } from '../export/onnx.js';
+import { describeOnnxInput } from '../export/onnx-table.js';
+import { exportOnnx, ONNX_ML_OPSET, ONNX_NAMES, ONNX_OPSET, onnxInputs } from '../export/onnx.js';
 import { MAX_SAFETENSORS_HEADER, checkSafetensorsHeader, safetensorsHeaderLength } from '../export/safetensors.js';
 import { exportSafetensors, importWeights } from '../export/weights.js';
 import { formatCount, formatFixed } from '../format.js';
@@ -84,17 +85,27 @@ export function registerExportCommands(program: Command): void {
       if (format === 'safetensors') await checkOutputFile(pipelinePath(flags.out), { '--model': flags.model }, flags.overwrite === true);
       const m = await loadModel(flags.model);
       try {
-        const inputs = m.pipeline ? m.pipeline.inputCols : m.model.inputs;
         if (format === 'onnx') {
           const bytes = exportOnnx(m, { producerVersion: VERSION });
           await writeFileAtomic(flags.out, bytes);
-          process.stdout.write(
-            `wrote ${flags.out} (ONNX opset ${ONNX_OPSET}, ${size(bytes.length)})\n` +
-              `  input  ${ONNX_NAMES.input}: float32 [batch, ${inputs}], raw rows as predict takes them` +
-              `${m.pipeline && !m.pipeline.isIdentity ? ` (${m.pipeline.describe()} inside the graph)` : ''}\n` +
-              `  output ${ONNX_NAMES.probabilities}: float32 [batch, ${m.model.classes}]; ${ONNX_NAMES.label}: int64 [batch]\n` +
-              `  class names in the metadata (class_names): ${m.classNames.join(', ')}\n`,
-          );
+          const { table, width } = onnxInputs(m);
+          const inside = m.pipeline && !m.pipeline.isIdentity ? ` (${m.pipeline.describe()} inside the graph)` : '';
+          let text = `wrote ${flags.out} (ONNX opset ${ONNX_OPSET}${table ? ` and ai.onnx.ml ${ONNX_ML_OPSET}` : ''}, ${size(bytes.length)})\n`;
+          if (table) {
+            const steps = m.pipeline && !m.pipeline.isIdentity ? `the table encoding, then ${m.pipeline.describe()}` : 'the table encoding';
+            text += `  inputs: one per column the model uses, [batch, 1] each (${steps} inside the graph):\n`;
+            table.forEach((t, j) => {
+              const named = t.onnxInput === t.name ? '' : ` (column ${JSON.stringify(t.name)})`;
+              text += `  input  ${t.onnxInput}: ${t.type} [batch, 1]${named}, ${describeOnnxInput(m.table!.meta.columns[j])}\n`;
+            });
+          } else {
+            text += `  input  ${ONNX_NAMES.input}: float32 [batch, ${width}], raw rows as predict takes them${inside}\n`;
+          }
+          const networks = (m.members?.length ?? 0) + 1;
+          text +=
+            `  output ${ONNX_NAMES.probabilities}: float32 [batch, ${m.model.classes}]${networks > 1 ? ` (the mean over ${networks} networks)` : ''}; ${ONNX_NAMES.label}: int64 [batch]\n` +
+            `  class names in the metadata (class_names): ${m.classNames.join(', ')}\n`;
+          process.stdout.write(text);
         } else {
           const out = exportSafetensors(m);
           // The pre-processing first, so a failed export never leaves weights without it.
@@ -117,6 +128,7 @@ export function registerExportCommands(program: Command): void {
         }
       } finally {
         m.model.dispose();
+        for (const x of m.members ?? []) x.dispose();
       }
     });
 

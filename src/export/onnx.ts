@@ -16,19 +16,36 @@
  *   since opset 17 has no Gelu), no dropout (inference is the identity);
  * - the output Gemm gives the logits, then Softmax over the classes and ArgMax.
  *
+ * A table model (a model file with a table encoder) takes its raw cells instead of `features`:
+ * one input per column it uses, [batch, 1], float32 for numbers (NaN for a blank) and string
+ * for yes/no and categorical columns, encoded in the graph as `TableEncoder.encode` does
+ * (onnx-table.ts, with `ai.onnx.ml` opset 3 for LabelEncoder) before the pre-processing. The
+ * metadata `mlplab.inputs` lists them ([{ name, type, onnxInput, role }]).
+ *
+ * A seed ensemble (`members`) has each network in the graph once, the first with the names
+ * above and member i's initialisers prefixed `ensemble<i>.`; each network's logits go through
+ * Softmax, `probabilities` is their Mean and `label` the ArgMax of that mean (first on a tie),
+ * as `ensembleProba` computes them. A single network's graph is as described first.
+ *
  * The metadata (`metadata_props`) holds `class_names` (a JSON list, in label order),
- * `mlplab.preprocessing` (the pipeline in words) and `mlplab.network` (the model options).
+ * `mlplab.preprocessing` (the pipeline in words) and `mlplab.network` (the model options);
+ * table models add `mlplab.inputs`, `mlplab.table` (the encoder as the model file keeps it) and
+ * `mlplab.blank_texts`; ensembles add `mlplab.ensemble` (the number of networks).
  */
 import onnxProto from 'onnx-proto';
 import type { Pipeline } from '../data/pipeline.js';
 import type { Sequential } from '../nn/model.js';
 import type { ModelFileContents } from '../run/model-file.js';
 import { ShapeError } from '../errors.js';
+import { addTable, describeOnnxInput, ONNX_BLANK_TEXTS, ONNX_ML_DOMAIN, ONNX_ML_OPSET, onnxTableInputs, type OnnxTableInput } from './onnx-table.js';
+
+export { ONNX_BLANK_TEXTS, ONNX_ML_OPSET, onnxTableInputs, type OnnxTableInput } from './onnx-table.js';
 
 const { onnx } = onnxProto;
 const FLOAT = onnx.TensorProto.DataType.FLOAT;
 const DOUBLE = onnx.TensorProto.DataType.DOUBLE;
 const INT64 = onnx.TensorProto.DataType.INT64;
+const STRING = onnx.TensorProto.DataType.STRING;
 const ATTR = onnx.AttributeProto.AttributeType;
 
 /** The operator set the exported graphs use. */
@@ -47,20 +64,23 @@ export interface OnnxExportOptions {
 
 const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-function rawBytes(data: Float32Array | Float64Array): Uint8Array {
+function rawBytes(data: Float32Array | Float64Array | BigInt64Array): Uint8Array {
   const b = new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice();
   if (!littleEndian) for (let i = 0; i < b.length; i += data.BYTES_PER_ELEMENT) b.subarray(i, i + data.BYTES_PER_ELEMENT).reverse();
   return b;
 }
 
-/** Builds nodes and initialisers with unique names. */
+/** Builds nodes and initialisers with unique names; generated names skip `reserved` (the graph's inputs). */
 class GraphBuilder {
   readonly nodes: onnxProto.onnx.INodeProto[] = [];
   readonly initializers: onnxProto.onnx.ITensorProto[] = [];
   private counter = 0;
 
-  constant(name: string, dims: number[], data: Float32Array | Float64Array): string {
-    this.initializers.push({ name, dims, dataType: data instanceof Float64Array ? DOUBLE : FLOAT, rawData: rawBytes(data) });
+  constructor(private readonly reserved: ReadonlySet<string> = new Set()) {}
+
+  constant(name: string, dims: number[], data: Float32Array | Float64Array | BigInt64Array): string {
+    const dataType = data instanceof Float64Array ? DOUBLE : data instanceof BigInt64Array ? INT64 : FLOAT;
+    this.initializers.push({ name, dims, dataType, rawData: rawBytes(data) });
     return name;
   }
 
@@ -68,10 +88,11 @@ class GraphBuilder {
     return this.constant(name, [], Float32Array.of(value));
   }
 
-  /** Add a node; returns its (first) output name. */
-  node(opType: string, inputs: string[], attributes: onnxProto.onnx.IAttributeProto[] = [], output?: string): string {
-    const out = output ?? `${opType.toLowerCase()}_${this.counter++}`;
-    this.nodes.push({ opType, input: inputs, output: [out], name: `${opType}_${this.nodes.length}`, attribute: attributes });
+  /** Add a node (of the default domain unless `domain` is given); returns its (first) output name. */
+  node(opType: string, inputs: string[], attributes: onnxProto.onnx.IAttributeProto[] = [], output?: string, domain?: string): string {
+    let out = output;
+    while (out === undefined || (output === undefined && this.reserved.has(out))) out = `${opType.toLowerCase()}_${this.counter++}`;
+    this.nodes.push({ opType, input: inputs, output: [out], name: `${opType}_${this.nodes.length}`, attribute: attributes, ...(domain ? { domain } : {}) });
     return out;
   }
 }
@@ -99,7 +120,7 @@ function addPipeline(g: GraphBuilder, p: Pipeline, input: string): string {
   return x;
 }
 
-function addActivation(g: GraphBuilder, x: string, activation: string, slope: number, i: number): string {
+function addActivation(g: GraphBuilder, x: string, activation: string, slope: number, layer: string): string {
   switch (activation) {
     case 'identity':
       return x;
@@ -113,31 +134,32 @@ function addActivation(g: GraphBuilder, x: string, activation: string, slope: nu
       return g.node('Sigmoid', [x]);
     case 'gelu': {
       // 0.5 x (1 + erf(x / sqrt 2)), with x / sqrt 2 as x * (1 / sqrt 2) like the kernels.
-      const e = g.node('Erf', [g.node('Mul', [x, g.scalar(`hidden${i}.gelu.inv_sqrt2`, Math.SQRT1_2)])]);
-      const onePlus = g.node('Add', [e, g.scalar(`hidden${i}.gelu.one`, 1)]);
-      return g.node('Mul', [g.node('Mul', [x, onePlus]), g.scalar(`hidden${i}.gelu.half`, 0.5)]);
+      const e = g.node('Erf', [g.node('Mul', [x, g.scalar(`${layer}.gelu.inv_sqrt2`, Math.SQRT1_2)])]);
+      const onePlus = g.node('Add', [e, g.scalar(`${layer}.gelu.one`, 1)]);
+      return g.node('Mul', [g.node('Mul', [x, onePlus]), g.scalar(`${layer}.gelu.half`, 0.5)]);
     }
     case 'gelu_tanh': {
       // 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3)))
       const cube = g.node('Mul', [g.node('Mul', [x, x]), x]);
-      const inner = g.node('Add', [x, g.node('Mul', [cube, g.scalar(`hidden${i}.gelu.c`, 0.044715)])]);
-      const t = g.node('Tanh', [g.node('Mul', [inner, g.scalar(`hidden${i}.gelu.sqrt_2_over_pi`, Math.sqrt(2 / Math.PI))])]);
-      const onePlus = g.node('Add', [t, g.scalar(`hidden${i}.gelu.one`, 1)]);
-      return g.node('Mul', [g.node('Mul', [x, onePlus]), g.scalar(`hidden${i}.gelu.half`, 0.5)]);
+      const inner = g.node('Add', [x, g.node('Mul', [cube, g.scalar(`${layer}.gelu.c`, 0.044715)])]);
+      const t = g.node('Tanh', [g.node('Mul', [inner, g.scalar(`${layer}.gelu.sqrt_2_over_pi`, Math.sqrt(2 / Math.PI))])]);
+      const onePlus = g.node('Add', [t, g.scalar(`${layer}.gelu.one`, 1)]);
+      return g.node('Mul', [g.node('Mul', [x, onePlus]), g.scalar(`${layer}.gelu.half`, 0.5)]);
     }
     default:
       throw new RangeError(`exportOnnx: no ONNX form for activation ${activation}`);
   }
 }
 
-function addNetwork(g: GraphBuilder, model: Sequential, input: string): string {
+/** A network's nodes from its input to its logits; its initialisers are named `prefix` + mlplab's tensor name. */
+function addNetwork(g: GraphBuilder, model: Sequential, input: string, prefix = ''): string {
   const o = model.options;
   const values = new Map<string, { rows: number; cols: number; data: Float32Array }>();
   for (const p of model.params) values.set(p.name, { rows: p.value.rows, cols: p.value.cols, data: p.value.data });
   for (const s of model.stateTensors()) values.set(s.name, { rows: s.value.rows, cols: s.value.cols, data: s.value.data });
   const dense = (x: string, name: string) => {
     const w = values.get(`${name}.weight`)!, b = values.get(`${name}.bias`)!;
-    return g.node('Gemm', [x, g.constant(`${name}.weight`, [w.rows, w.cols], Float32Array.from(w.data)), g.constant(`${name}.bias`, [b.cols], Float32Array.from(b.data))]);
+    return g.node('Gemm', [x, g.constant(`${prefix}${name}.weight`, [w.rows, w.cols], Float32Array.from(w.data)), g.constant(`${prefix}${name}.bias`, [b.cols], Float32Array.from(b.data))]);
   };
   let x = input;
   o.hidden.forEach((h, i) => {
@@ -145,53 +167,101 @@ function addNetwork(g: GraphBuilder, model: Sequential, input: string): string {
     if (h.batchNorm) {
       const bn = (part: string) => {
         const t = values.get(`hidden${i}.batchnorm.${part}`)!;
-        return g.constant(`hidden${i}.batchnorm.${part}`, [t.cols], Float32Array.from(t.data));
+        return g.constant(`${prefix}hidden${i}.batchnorm.${part}`, [t.cols], Float32Array.from(t.data));
       };
       x = g.node('BatchNormalization', [x, bn('weight'), bn('bias'), bn('running_mean'), bn('running_var')], [floatAttr('epsilon', o.batchNormEps)]);
     }
-    x = addActivation(g, x, h.activation, o.leakySlope, i);
+    x = addActivation(g, x, h.activation, o.leakySlope, `${prefix}hidden${i}`);
   });
   return dense(x, 'output');
 }
 
 /**
+ * The graph inputs of a model file's contents as exported: a table model's columns, or the one
+ * `features` input (type float32, `width` values a row).
+ */
+export function onnxInputs(c: Pick<ModelFileContents, 'model' | 'pipeline' | 'table'>): { table: OnnxTableInput[] | null; width: number } {
+  const width = c.pipeline ? c.pipeline.inputCols : c.model.inputs;
+  return { table: c.table ? onnxTableInputs(c.table, [ONNX_NAMES.probabilities, ONNX_NAMES.label]) : null, width };
+}
+
+/**
  * The ONNX model of a model file's contents (from `decodeModelFile`, or a live model with its
- * pipeline and class names), as protobuf bytes. Throws ShapeError when the parts do not fit.
+ * pipeline and class names; its table encoder and ensemble members included), as protobuf
+ * bytes. Throws ShapeError when the parts do not fit.
  */
 export function exportOnnx(c: ModelFileContents, options: OnnxExportOptions = {}): Uint8Array {
   const { model, pipeline } = c;
+  const table = c.table ?? null;
+  const members = c.members ?? [];
   if (c.classNames.length !== model.classes) throw new ShapeError(`exportOnnx: ${c.classNames.length} class names for a network with ${model.classes} classes`);
   if (pipeline && pipeline.outputCols !== model.inputs) {
     throw new ShapeError(`exportOnnx: the pre-processing gives ${pipeline.outputCols} features but the network takes ${model.inputs}`);
   }
-  const inputs = pipeline ? pipeline.inputCols : model.inputs;
-  const g = new GraphBuilder();
-  const features = pipeline ? addPipeline(g, pipeline, ONNX_NAMES.input) : ONNX_NAMES.input;
-  const logits = addNetwork(g, model, features);
-  g.node('Softmax', [logits], [intAttr('axis', 1)], ONNX_NAMES.probabilities);
-  g.node('ArgMax', [logits], [intAttr('axis', 1), intAttr('keepdims', 0)], ONNX_NAMES.label);
+  members.forEach((m, i) => {
+    if (m.inputs !== model.inputs || m.classes !== model.classes) {
+      throw new ShapeError(`exportOnnx: ensemble member ${i + 1} takes ${m.inputs} features to ${m.classes} classes; the first network ${model.inputs} to ${model.classes}`);
+    }
+  });
+  const { table: columns, width: inputs } = onnxInputs(c);
+  if (table && table.outputCols !== inputs) {
+    throw new ShapeError(`exportOnnx: the table encoder gives ${table.outputCols} features but the ${pipeline ? 'pre-processing' : 'network'} takes ${inputs}`);
+  }
+  const g = new GraphBuilder(new Set(columns ? columns.map((t) => t.onnxInput) : []));
+  const raw = table && columns ? addTable(g, table, columns) : ONNX_NAMES.input;
+  const features = pipeline ? addPipeline(g, pipeline, raw) : raw;
+  if (members.length === 0) {
+    const logits = addNetwork(g, model, features);
+    g.node('Softmax', [logits], [intAttr('axis', 1)], ONNX_NAMES.probabilities);
+    g.node('ArgMax', [logits], [intAttr('axis', 1), intAttr('keepdims', 0)], ONNX_NAMES.label);
+  } else {
+    const each = [model, ...members].map((m, i) => g.node('Softmax', [addNetwork(g, m, features, i === 0 ? '' : `ensemble${i}.`)], [intAttr('axis', 1)]));
+    g.node('Mean', each, [], ONNX_NAMES.probabilities);
+    g.node('ArgMax', [ONNX_NAMES.probabilities], [intAttr('axis', 1), intAttr('keepdims', 0)], ONNX_NAMES.label);
+  }
   const batch = { dimParam: 'batch' };
+  const steps = [...(table ? [`table encoding of ${table.meta.columns.length} columns into ${table.outputCols} features`] : []), ...(pipeline && !pipeline.isIdentity ? [pipeline.describe()] : [])];
   const metadata: Record<string, string> = {
     class_names: JSON.stringify(c.classNames),
-    'mlplab.preprocessing': pipeline ? pipeline.describe() : 'no transform',
+    'mlplab.preprocessing': table ? steps.join(', then ') : pipeline ? pipeline.describe() : 'no transform',
     'mlplab.network': JSON.stringify(model.options),
+    ...(members.length ? { 'mlplab.ensemble': String(members.length + 1) } : {}),
+    ...(table && columns
+      ? {
+          'mlplab.inputs': JSON.stringify(columns.map((t) => ({ name: t.name, type: t.type, onnxInput: t.onnxInput, role: t.role }))),
+          'mlplab.table': JSON.stringify(table.toJSON()),
+          'mlplab.blank_texts': JSON.stringify(ONNX_BLANK_TEXTS),
+        }
+      : {}),
     ...options.metadata,
   };
+  const input: onnxProto.onnx.IValueInfoProto[] =
+    table && columns
+      ? columns.map((t, j) => ({
+          name: t.onnxInput,
+          docString: `column ${JSON.stringify(t.name)}: ${describeOnnxInput(table.meta.columns[j])}`,
+          type: { tensorType: { elemType: t.type === 'float32' ? FLOAT : STRING, shape: { dim: [batch, { dimValue: 1 }] } } },
+        }))
+      : [{ name: ONNX_NAMES.input, type: { tensorType: { elemType: FLOAT, shape: { dim: [batch, { dimValue: inputs }] } } } }];
+  const what = members.length ? `Seed ensemble of ${members.length + 1} MLP classifiers (mean of their probabilities)` : 'MLP classifier';
+  const takes = table
+    ? `Inputs: one per table column, [batch, 1] each (float32 numbers, NaN for a blank; string texts), listed in metadata mlplab.inputs ` +
+      `(pre-processing: ${steps.join(', then ')}, inside the graph).`
+    : `Input ${ONNX_NAMES.input}: raw rows, float32 [batch, ${inputs}] (pre-processing: ${pipeline ? pipeline.describe() : 'none'}, inside the graph).`;
   const proto = onnx.ModelProto.create({
     irVersion: ONNX_IR_VERSION,
-    opsetImport: [{ domain: '', version: ONNX_OPSET }],
+    opsetImport: [{ domain: '', version: ONNX_OPSET }, ...(table ? [{ domain: ONNX_ML_DOMAIN, version: ONNX_ML_OPSET }] : [])],
     producerName: 'mlplab',
     producerVersion: options.producerVersion ?? '',
     docString:
-      `MLP classifier trained by mlplab. Input ${ONNX_NAMES.input}: raw rows, float32 [batch, ${inputs}] ` +
-      `(pre-processing: ${pipeline ? pipeline.describe() : 'none'}, inside the graph). Outputs ${ONNX_NAMES.probabilities}: ` +
+      `${what} trained by mlplab. ${takes} Outputs ${ONNX_NAMES.probabilities}: ` +
       `float32 [batch, ${model.classes}], ${ONNX_NAMES.label}: int64 [batch], an index into metadata class_names.`,
     metadataProps: Object.entries(metadata).map(([key, value]) => ({ key, value })),
     graph: {
       name: 'mlplab_classifier',
       node: g.nodes,
       initializer: g.initializers,
-      input: [{ name: ONNX_NAMES.input, type: { tensorType: { elemType: FLOAT, shape: { dim: [batch, { dimValue: inputs }] } } } }],
+      input,
       output: [
         { name: ONNX_NAMES.probabilities, type: { tensorType: { elemType: FLOAT, shape: { dim: [batch, { dimValue: model.classes }] } } } },
         { name: ONNX_NAMES.label, type: { tensorType: { elemType: INT64, shape: { dim: [batch] } } } },

@@ -9,7 +9,7 @@ const DIST = fileURLToPath(new URL('../../../node_modules/onnxruntime-web/dist/'
 ort.env.wasm.numThreads = 1;
 ort.env.wasm.wasmPaths = pathToFileURL(DIST).href + '/';
 
-/** Run an exported model on float32 rows; returns its two outputs. */
+/** Run an exported model on float32 rows (its one input, `features`); returns its two outputs. */
 export async function runOnnx(bytes: Uint8Array, features: Float32Array, rows: number, cols: number): Promise<{ probabilities: Float32Array; label: BigInt64Array }> {
   const session = await ort.InferenceSession.create(bytes);
   try {
@@ -19,6 +19,27 @@ export async function runOnnx(bytes: Uint8Array, features: Float32Array, rows: n
     const p = out.probabilities, l = out.label;
     if (p.type !== 'float32' || l.type !== 'int64') throw new Error(`output types ${p.type}, ${l.type}`);
     if (p.dims.join() !== `${rows},${p.dims[1]}` || l.dims.join() !== `${rows}`) throw new Error(`output shapes ${p.dims}, ${l.dims}`);
+    return { probabilities: p.data as Float32Array, label: l.data as BigInt64Array };
+  } finally {
+    await session.release();
+  }
+}
+
+/** One input of a graph: float32 numbers or strings, with its shape. */
+export type OnnxFeed = { type: 'float32'; data: Float32Array; dims: number[] } | { type: 'string'; data: string[]; dims: number[] };
+
+/** Run an exported model on named inputs (a table model's columns, in the graph's order); returns its two outputs. */
+export async function runOnnxFeeds(bytes: Uint8Array, feeds: Record<string, OnnxFeed>): Promise<{ probabilities: Float32Array; label: BigInt64Array }> {
+  const session = await ort.InferenceSession.create(bytes);
+  try {
+    assertNames(session.inputNames, Object.keys(feeds));
+    assertNames(session.outputNames, ['probabilities', 'label']);
+    const tensors: Record<string, ort.Tensor> = {};
+    for (const [name, f] of Object.entries(feeds)) tensors[name] = f.type === 'float32' ? new ort.Tensor('float32', f.data, f.dims) : new ort.Tensor('string', f.data, f.dims);
+    const out = await session.run(tensors);
+    const p = out.probabilities, l = out.label;
+    if (p.type !== 'float32' || l.type !== 'int64') throw new Error(`output types ${p.type}, ${l.type}`);
+    if (l.dims.join() !== `${p.dims[0]}`) throw new Error(`output shapes ${p.dims}, ${l.dims}`);
     return { probabilities: p.data as Float32Array, label: l.data as BigInt64Array };
   } finally {
     await session.release();

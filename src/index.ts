@@ -43,9 +43,11 @@ export type { EpochRecord } from './metrics/history-types.js';
 // Data
 export type { Dataset, FeatureRows, PrepStep } from './data/dataset.js';
 export { prepare, type PrepareOptions, type Prepared, type RawData } from './data/prepare.js';
+export { fromRecords, type Cell, type Columns, type Records, type RecordsOptions } from './data/table/records.js';
 
 // One run, end to end, and scoring
-export { PRESETS, mergeSpecs, resolveRun, type DataOptions, type NetworkSpec, type ResolvedRun, type RunSpec } from './run/spec.js';
+export { PRESETS, mergeSpecs, resolveRun, type DataOptions, type NetworkSpec, type ResolvedRun, type RunInput, type RunSpec } from './run/spec.js';
+export type { Choice } from './run/auto.js';
 export { runExperiment, runMetrics, type RunHooks, type RunMetrics, type RunResult } from './run/experiment.js';
 export { evaluate, predict, type Evaluation } from './run/train.js';
 export { accuracy, classificationReport, confusionMatrix, type ClassificationReport } from './metrics/classification.js';

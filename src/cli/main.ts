@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
-import { MlplabError } from '../errors.js';
+import { ConfigError, MlplabError } from '../errors.js';
+import { RUN_FLAGS } from './run-flags.js';
 import { registerTrainCommands } from './train.js';
 import { registerModelCommands } from './model-commands.js';
 import { registerDataCommands } from './data.js';
@@ -36,9 +37,20 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode;
     if (e instanceof MlplabError) {
-      process.stderr.write(`mlplab: error: ${e.message}\n`);
+      // A run option found wrong once the data is known is named by its flag, as the flags' own checks name it.
+      const flagName = e instanceof ConfigError ? flagOf(e.field) : undefined;
+      const message = e instanceof ConfigError && flagName ? new ConfigError(flagName, e.value, e.expected).message : e.message;
+      process.stderr.write(`mlplab: error: ${message}\n`);
       return 1;
     }
     throw e;
   }
+}
+
+/** The flag of a run option's path (`train.cv` -> `--cv`), when it has one. */
+function flagOf(path: string): string | undefined {
+  for (const [name, spec] of Object.entries(RUN_FLAGS)) {
+    if (spec.path === path) return `--${'name' in spec && spec.name ? spec.name : name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+  }
+  return undefined;
 }

@@ -48,6 +48,10 @@ export const RUN_FLAGS = {
   schedule: { path: 'train.schedule', value: '<s>', read: readSchedule, show: showSchedule },
   warmupEpochs: { path: 'train.warmupEpochs', value: '<n>' },
   labelSmoothing: { path: 'train.labelSmoothing', value: '<s>' },
+  classWeight: { path: 'train.classWeight', value: '<how>', read: readClassWeight, show: (v) => (typeof v === 'string' ? v : Object.entries(v as Record<string, number>).map(([k, w]) => `${k}=${w}`).join(',')) },
+  ensemble: { path: 'train.ensemble', value: '<k>' },
+  cv: { path: 'train.cv', value: '<k>' },
+  cvRepeats: { path: 'train.cvRepeats', value: '<r>' },
   earlyStopping: { path: 'train.earlyStopping', switch: 'off' },
   diagnostics: { path: 'train.diagnostics', switch: 'off' },
   patience: { path: 'train.earlyStopping.patience', value: '<n>' },
@@ -80,6 +84,7 @@ export type RunFlagName = keyof typeof RUN_FLAGS;
 export const NETWORK_FLAGS: RunFlagName[] = [
   'widths', 'layers', 'activations', 'batchNorm', 'dropout', 'init', 'optimizer', 'lr', 'momentum', 'nesterov', 'weightDecay', 'batchSize',
   'schedule', 'warmupEpochs', 'labelSmoothing', 'earlyStopping', 'diagnostics', 'patience', 'minDelta', 'monitor', 'restoreBest',
+  'classWeight', 'ensemble', 'cv', 'cvRepeats',
 ];
 /** Pre-processing fitted on the training part. */
 export const PREPARE_FLAGS: RunFlagName[] = ['pca', 'scale', 'valFraction', 'nulls'];
@@ -262,6 +267,20 @@ export function runOptionsGiven(cmd: Command, names: RunFlagName[]): RunSpec & {
     if (!blocked) at[keys[keys.length - 1]] = value;
   }
   return out as RunSpec & { load?: LoadOptions };
+}
+
+/** `--class-weight`: none | balanced | NAME=W,NAME=W (a name may hold '=' only before the last one). */
+function readClassWeight(s: string, flag: string): unknown {
+  const t = s.trim();
+  if (t === 'none' || t === 'balanced') return t;
+  const out: Record<string, unknown> = {};
+  for (const part of t.split(',')) {
+    const at = part.lastIndexOf('=');
+    if (at <= 0) throw new ConfigError(flag, s, 'none, balanced, or NAME=WEIGHT pairs separated by commas (e.g. rare=5,common=1)');
+    const w = part.slice(at + 1).trim();
+    out[part.slice(0, at).trim()] = w !== '' && Number.isFinite(Number(w)) ? Number(w) : w;
+  }
+  return out;
 }
 
 /** `--schedule`: constant | step:EVERY:GAMMA | cosine[:MIN_LR], as the schedule object of a config file. */

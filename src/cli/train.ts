@@ -83,6 +83,7 @@ export function registerTrainCommands(program: Command): void {
       });
       printSummary(result);
       result.model.dispose();
+      for (const m of result.members) m.dispose();
       disposeBackend(result.kernels);
     });
 
@@ -251,6 +252,8 @@ export async function runWithProgress(r: ProgressRun): Promise<FolderRun> {
         log(`  rows: train ${p.train.rows}, validation ${p.val?.rows ?? 0}, test ${p.test?.rows ?? 0}; ${p.train.cols} features`);
         log(`  kernels: ${describeBackend(kernels)}${note ? ` (${note})` : ''}`);
       },
+      onFold: (f, of) => log(`  cross-validation: fold ${f.fold}/${r.spec.train?.cv}${f.repeat > 1 || of > (r.spec.train?.cv ?? 0) ? ` (repeat ${f.repeat})` : ''}: accuracy ${formatPercent(f.accuracy)}, balanced ${formatPercent(f.balancedAccuracy)}, loss ${formatNumber(f.loss)}, best epoch ${f.bestEpoch} of ${f.epochs} (${f.trainRows} training rows, ${f.valRows} held out)`),
+      onMember: (n, of) => log(`  ensemble: network ${n} of ${of} (seed ${(spec?.train.seed ?? 0) + n - 1})`),
       onSpec: (s, choices) => {
         spec = s;
         epochs = s.train.epochs;
@@ -303,10 +306,19 @@ async function loadWithValidation(source: string, valSource: string | undefined,
 function printSummary(r: FolderRun): void {
   const lines: string[] = [];
   if (r.fit.aborted) lines.push('training was interrupted; the outputs hold the epochs that finished');
+  if (r.cv) {
+    const c = r.cv;
+    const pct = (x: number) => formatPercent(x);
+    lines.push('', `cross-validation, ${c.folds} folds${c.repeats > 1 ? ` x ${c.repeats} repeats` : ''}: accuracy ${pct(c.accuracy.mean)} +- ${pct(c.accuracy.sd)} (95% interval ${pct(c.accuracy.ci95[0])} to ${pct(c.accuracy.ci95[1])}), balanced accuracy ${pct(c.balancedAccuracy.mean)}, macro F1 ${formatFixed(c.macroF1.mean, 4)}`);
+    lines.push(`refit on all ${r.prepared.train.rows} training rows for ${c.epochs} epochs (the mean of the folds' best epochs)`);
+  }
+  if (r.report.ensemble) {
+    lines.push('', `ensemble of ${r.report.ensemble.length} networks; alone, each scores on the test set: ${r.report.ensemble.map((e) => formatPercent(e.testAccuracy)).join(', ')}`);
+  }
   if (r.test) {
     lines.push('');
     lines.push(formatClassificationReport(r.test.report, { maxClasses: SUMMARY_CLASSES }));
-    lines.push(`test accuracy ${formatPercent(r.test.accuracy)}   macro F1 ${formatFixed(r.test.report.macro.f1, 4)}   (${r.test.rows} test rows, evaluated once)`);
+    lines.push(`test accuracy ${formatPercent(r.test.accuracy)}   balanced accuracy ${formatPercent(r.test.report.balancedAccuracy)}   macro F1 ${formatFixed(r.test.report.macro.f1, 4)}   (${r.test.rows} test rows, evaluated once)`);
   }
   if (!r.test) {
     const best = r.fit.history.find((h) => h.epoch === r.fit.bestEpoch);

@@ -21,3 +21,7 @@ export { fitScaler, type ScaleKind, type ScalerParams } from './scale.js';
 export { fitPca, type PcaFit } from './pca.js';
 export { Pipeline, type PipelineJSON, type PipelineMeta } from './pipeline.js';
 export { PREPARE_DEFAULTS, prepare, prepareSchema, type PrepareOptions, type Prepared, type RawData } from './prepare.js';
+export { TableEncoder, fitTableEncoder, type EncodeCounts, type EncodedColumn, type TableMeta } from './table/encoder.js';
+export { TABLE_DEFAULTS, planColumns, type ColumnPlan, type ColumnRole, type TableOptions } from './table/plan.js';
+export { ColumnStore, float32Text, type TableColumns } from './table/cells.js';
+export { fromRecords, type Cell, type Columns, type Records } from './table/records.js';

@@ -5,7 +5,7 @@
  *
  * @module mlplab/export
  */
-export { ONNX_OPSET, exportOnnx, type OnnxExportOptions } from './onnx.js';
+export { ONNX_BLANK_TEXTS, ONNX_OPSET, exportOnnx, onnxInputs, type OnnxExportOptions, type OnnxTableInput } from './onnx.js';
 export { fromStateDict, pytorchLayout, pytorchSource, stateDict, type LayerSettings, type TorchModule } from './pytorch.js';
 export { parseSafetensors, writeSafetensors, type TensorToWrite, type WeightTensor } from './safetensors.js';
 export { exportSafetensors, importWeights, readStateDict, type SafetensorsExport } from './weights.js';

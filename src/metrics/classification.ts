@@ -25,6 +25,8 @@ export interface AverageScores {
 export interface ClassificationReport {
   classes: ClassReport[];
   accuracy: number;
+  /** Mean recall over the classes that have rows (scikit-learn's balanced_accuracy_score): chance is 1 / classes, whatever the imbalance. */
+  balancedAccuracy: number;
   /** Unweighted mean over all classes, including classes with no support. */
   macro: AverageScores;
   /** Mean over classes weighted by support. */
@@ -123,9 +125,11 @@ export function classificationReport(
   const mean = (key: 'precision' | 'recall' | 'f1') => rows.reduce((s, r) => s + r[key], 0) / classes;
   const weightedMean = (key: 'precision' | 'recall' | 'f1') =>
     rows.reduce((s, r) => s + r[key] * r.support, 0) / total;
+  const present = rows.filter((r) => r.support > 0);
   return {
     classes: rows,
     accuracy: correct / total,
+    balancedAccuracy: present.reduce((s, r) => s + r.recall, 0) / Math.max(1, present.length),
     macro: { precision: mean('precision'), recall: mean('recall'), f1: mean('f1'), support: total },
     weighted: {
       precision: weightedMean('precision'),

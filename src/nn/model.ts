@@ -233,10 +233,11 @@ export class Sequential {
    * into `flatGrads` and returns the loss and the number of rows classified correctly (in an
    * object the next call overwrites: the training loop allocates nothing per step).
    */
-  lossAndGradients(x: Matrix, y: Matrix, labelSmoothing = 0): { loss: number; correct: number } {
+  lossAndGradients(x: Matrix, y: Matrix, labelSmoothing = 0, classWeights: Float32Array | null = null): { loss: number; correct: number } {
     const logits = this.forward(x, true);
     const dlogits = prefix(this.dlogits, x.rows);
     this.stepResult.loss = this.backend.softmaxCrossEntropy(logits, y, dlogits, labelSmoothing);
+    if (classWeights) weighRows(dlogits, y, classWeights);
     this.stepResult.correct = countCorrect(logits, y);
     let g: Matrix | null = dlogits;
     for (let i = this.layers.length - 1; i >= 0 && g !== null; i--) g = this.layers[i].backward(g, i > 0);
@@ -422,4 +423,21 @@ function countCorrect(logits: Matrix, y: Matrix, predicted?: Int32Array, offset 
     if (c === labels[r]) correct++;
   }
   return correct;
+}
+
+/**
+ * Class weights applied to the mean loss's gradient: row r's gradient is scaled by
+ * w[label r] x rows / sum of the batch's weights, so the batch's gradient is that of the
+ * weighted mean loss sum(w_r l_r) / sum(w_r) (PyTorch's CrossEntropyLoss with `weight`).
+ */
+function weighRows(dlogits: Matrix, y: Matrix, w: Float32Array): void {
+  const rows = dlogits.rows, k = dlogits.cols;
+  const labels = y.data, g = dlogits.data;
+  let sum = 0;
+  for (let r = 0; r < rows; r++) sum += w[labels[r]];
+  if (!(sum > 0)) return;
+  for (let r = 0; r < rows; r++) {
+    const s = (w[labels[r]] * rows) / sum;
+    for (let c = r * k, end = c + k; c < end; c++) g[c] *= s;
+  }
 }

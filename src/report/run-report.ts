@@ -9,6 +9,8 @@ import type { LayerFinding } from './layers.js';
 import type { FirstLayerWeights } from './weights-image.js';
 
 /** Everything a run report shows. */
+import type { CvSummary } from '../metrics/cross-validation.js';
+
 export interface RunReport {
   title: string;
   /** ISO 8601 time the run finished. */
@@ -17,6 +19,10 @@ export interface RunReport {
   config: Record<string, unknown>;
   /** What mlplab chose for the data when no network was given, and why. */
   choices?: { option: string; value: string; why: string }[];
+  /** Cross-validation of the run on its training rows: each fold, and the spread. */
+  cv?: CvSummary;
+  /** A seed ensemble's networks, each scored alone on the test set. */
+  ensemble?: { seed: number; testAccuracy: number }[];
   data: {
     source: string;
     trainRows: number;
@@ -26,7 +32,7 @@ export interface RunReport {
     classes: number;
     classNames: string[];
     /** Pre-processing steps in order, each with what it did ("dropped 12 rows holding NaN"). */
-    steps: { name: string; summary: string }[];
+    steps: { name: string; summary: string; warning?: boolean }[];
   };
   history: EpochRecord[];
   /** The epoch whose weights the model kept: the best one under early stopping, else the last. */

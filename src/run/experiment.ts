@@ -13,12 +13,14 @@ import type { Backend } from '../tensor/backend.js';
 import { sharedBackend } from '../tensor/index.js';
 import { Checkpoint, type Callback } from '../train/callbacks.js';
 import type { FitResult } from '../train/fit.js';
-import { encodeModelFile } from './model-file.js';
+import { encodeModelFile, ensembleProba } from './model-file.js';
 import { chooseRun, type Choice } from './auto.js';
+import { crossValidate, type CvSummary, type FoldScore } from './cv.js';
+import { ConfigError } from '../errors.js';
 import { dataOptionsSchema, mergeSpecs, resolveRun, type ResolvedRun, type RunInput, type RunSpec } from './spec.js';
 import { parseConfig } from '../validate.js';
 import { trainSchema } from '../train/options.js';
-import { evaluate, trainRun, type Evaluation } from './train.js';
+import { evaluate, evaluateProbabilities, trainRun, type Evaluation } from './train.js';
 
 /** What a front end hooks into a run. Every field is optional. */
 export interface RunHooks {
@@ -37,6 +39,10 @@ export interface RunHooks {
   onBatch?: (epoch: number, batch: number, batches: number, meanLoss: number) => void;
   /** Called when the data is prepared, before training starts. */
   onPrepared?: (prepared: Prepared) => void;
+  /** Called when a fold of cross-validation is done. */
+  onFold?: (score: FoldScore, of: number) => void;
+  /** Called before each further network of a seed ensemble trains (number 2, 3, ... of `of`). */
+  onMember?: (n: number, of: number) => void;
   /** Called with the run that will train, and what was chosen for the data when no network was given. */
   onSpec?: (spec: ResolvedRun, choices: Choice[] | null) => void;
   /** Receives the model file of each new best epoch (by the early-stopping rule): checkpoint.json. */
@@ -61,6 +67,10 @@ export interface RunResult extends RunOutput {
   choices: Choice[] | null;
   /** The trained model (best weights restored when early stopping says so); the caller disposes it. */
   model: Sequential;
+  /** A seed ensemble's other networks (the caller disposes them too); empty for one network. */
+  members: Sequential[];
+  /** Cross-validation's folds and their spread, when the run was cross-validated. */
+  cv: CvSummary | null;
   prepared: Prepared;
   fit: FitResult;
   test: Evaluation | null;
@@ -79,18 +89,22 @@ export async function runExperiment(options: RunInput, data: RawData | Prepared,
   const started = performance.now();
   const auto = options.auto ?? options.network?.widths === undefined;
   const backend = hooks.backend ?? (await sharedBackend(hooks.threads ?? 'auto', runMemoryBytes(data)));
+  const seed = parseConfig(trainSchema.shape.seed, options.train?.seed ?? 0, 'train.seed');
+  // Cross-validation refits on all the training rows: the final model has no validation part.
+  const cvFolds = parseConfig(trainSchema.shape.cv, options.train?.cv ?? null, 'train.cv');
+  if (cvFolds !== null && 'pipeline' in data) throw new ConfigError('train.cv', cvFolds, 'null for data already prepared (cross-validation prepares each fold from the raw rows)');
+  const noVal = cvFolds !== null ? { valFraction: 0 } : {};
   let spec: ResolvedRun;
   let prepared: Prepared;
   let choices: Choice[] | null = null;
   if (!auto) {
-    spec = resolveRun(options);
+    spec = resolveRun(mergeSpecs(options, { data: noVal }));
     prepared = 'pipeline' in data ? data : prepare(data, { ...spec.data, seed: spec.train.seed }, backend);
   } else {
     // The validation part depends on the row count only; the network on the prepared features.
     const rows = data.train.rows + ('pipeline' in data ? data.val.rows : 0);
     const provisional = chooseRun({ rows, features: 1, classes: 2 }).spec;
-    const dataOptions = parseConfig(dataOptionsSchema, mergeSpecs(provisional.data, options.data), 'data');
-    const seed = parseConfig(trainSchema.shape.seed, options.train?.seed ?? 0, 'train.seed');
+    const dataOptions = parseConfig(dataOptionsSchema, mergeSpecs(mergeSpecs(provisional.data, options.data), noVal), 'data');
     prepared = 'pipeline' in data ? data : prepare(data, { ...dataOptions, seed }, backend);
     const chosen = chooseRun({ rows, features: prepared.train.cols, classes: prepared.classes });
     // With no validation rows (given so), the training loss decides when to stop.
@@ -99,37 +113,60 @@ export async function runExperiment(options: RunInput, data: RawData | Prepared,
     choices = chosen.choices;
   }
   hooks.onPrepared?.(prepared);
+  let cv: CvSummary | null = null;
+  if (spec.train.cv !== null) {
+    cv = await crossValidate(spec, data as RawData, { backend, signal: hooks.signal, onFold: hooks.onFold });
+    const most = spec.train.epochs;
+    // The final model: all the training rows, for the epochs the folds chose.
+    spec = { ...spec, train: { ...spec.train, epochs: cv.epochs, earlyStopping: false } };
+    const picked = { option: 'stopping', value: `${cv.epochs} epochs, on all the training rows`, why: `the mean of the best epochs of the ${cv.scores.length} cross-validation folds, each stopped on its own held-out rows` };
+    if (choices) choices = choices.map((c) => (c.option === 'stopping' ? picked : c.option === 'epochs' ? { ...c, value: `up to ${most} in each fold, then ${cv!.epochs}` } : c));
+  }
   hooks.onSpec?.(spec, choices);
   const source = hooks.source ?? prepared.train.source ?? 'data';
-  const modelFile = (model: Sequential, epoch: number) =>
-    encodeModelFile({ model, pipeline: prepared.pipeline, table: prepared.table, classNames: prepared.classNames, classValues: prepared.classValues, run: spec, source, epoch });
+  const parts = { train: prepared.train, val: prepared.val.rows > 0 ? prepared.val : null, classes: prepared.classes };
+  const members: Sequential[] = [];
+  const file = (model: Sequential, epoch: number, withMembers = false) =>
+    encodeModelFile({
+      model, ...(withMembers && members.length ? { members } : {}), pipeline: prepared.pipeline, table: prepared.table,
+      classNames: prepared.classNames, classValues: prepared.classValues, run: spec, source, epoch,
+    });
   const callbacks = [...(hooks.callbacks ?? [])];
   if (hooks.onCheckpoint) {
     const es = spec.train.earlyStopping;
     const save = hooks.onCheckpoint;
-    callbacks.unshift(new Checkpoint(async (m, epoch) => save(await modelFile(m, epoch), epoch), es ? es.monitor : 'valLoss', es ? es.minDelta : 0));
+    // Without a validation part (and without early stopping to say), the training loss picks the epoch to keep.
+    const monitor = es ? es.monitor : prepared.val.rows > 0 ? 'valLoss' : 'trainLoss';
+    callbacks.unshift(new Checkpoint(async (m, epoch) => save(await file(m, epoch), epoch), monitor, es ? es.minDelta : 0));
   }
-  const val = prepared.val.rows > 0 ? prepared.val : null;
-  const { model, result } = await trainRun({ train: prepared.train, val, classes: prepared.classes }, spec, {
-    backend,
-    callbacks,
-    signal: hooks.signal,
-    onBatch: hooks.onBatch,
-  });
+  const run = { backend, signal: hooks.signal, onBatch: hooks.onBatch, classNames: prepared.classNames };
+  const { model, result } = await trainRun(parts, spec, { ...run, callbacks });
   try {
+    // A seed ensemble: the other networks, each with its own seed and early stopping.
+    for (let i = 1; i < spec.train.ensemble && !result.aborted && !hooks.signal?.aborted; i++) {
+      hooks.onMember?.(i + 1, spec.train.ensemble);
+      members.push((await trainRun(parts, spec, { ...run, seed: spec.train.seed + i, callbacks: hooks.callbacks })).model);
+    }
     // An interrupted run is evaluated too: the report says it was interrupted, and the model returned is the one scored.
-    const test = prepared.test ? evaluate(model, prepared.test, prepared.classNames) : null;
+    const t = prepared.test;
+    const test = t ? (members.length ? evaluateProbabilities(ensembleProba({ model, members }, t.features, t.rows), t, prepared.classes, prepared.classNames) : evaluate(model, t, prepared.classNames)) : null;
+    const ensemble = members.length && t
+      ? [model, ...members].map((m, i) => ({ seed: spec.train.seed + i, testAccuracy: evaluate(m, t, prepared.classNames).accuracy }))
+      : null;
     const first = model.hidden[0];
     const report = runReport(spec, prepared, result, test, {
       choices,
+      cv,
+      ensemble,
       firstLayer: first ? firstLayerWeights(first.params[0].value.data, model.inputs, first.units, prepared.pipeline.pca !== null) : null,
       title: hooks.title ?? 'mlplab training run',
       source,
       seconds: (performance.now() - started) / 1000,
     });
-    return { report, modelFile: await modelFile(model, result.bestEpoch), model, prepared, fit: result, test, spec, choices };
+    return { report, modelFile: await file(model, result.bestEpoch, true), model, members, prepared, fit: result, test, spec, choices, cv };
   } catch (e) {
     model.dispose();
+    for (const m of members) m.dispose();
     throw e;
   }
 }
@@ -140,12 +177,24 @@ function runMemoryBytes(data: RawData | Prepared): number {
   return parts.reduce((n, d) => n + (d ? d.features.length * 4 : 0), 0) + (64 << 20);
 }
 
-function runReport(spec: ResolvedRun, p: Prepared, fit: FitResult, test: Evaluation | null, o: { title: string; source: string; seconds: number; firstLayer: RunReport['firstLayer']; choices: Choice[] | null }): RunReport {
+interface ReportExtras {
+  title: string;
+  source: string;
+  seconds: number;
+  firstLayer: RunReport['firstLayer'];
+  choices: Choice[] | null;
+  cv: CvSummary | null;
+  ensemble: { seed: number; testAccuracy: number }[] | null;
+}
+
+function runReport(spec: ResolvedRun, p: Prepared, fit: FitResult, test: Evaluation | null, o: ReportExtras): RunReport {
   return {
     title: o.title,
     createdAt: new Date().toISOString(),
     config: spec as unknown as Record<string, unknown>,
     ...(o.choices ? { choices: o.choices } : {}),
+    ...(o.cv ? { cv: o.cv } : {}),
+    ...(o.ensemble ? { ensemble: o.ensemble } : {}),
     data: {
       source: o.source,
       trainRows: p.train.rows,
@@ -154,7 +203,7 @@ function runReport(spec: ResolvedRun, p: Prepared, fit: FitResult, test: Evaluat
       features: p.train.cols,
       classes: p.classes,
       classNames: p.classNames,
-      steps: p.steps.map((s) => ({ name: s.name, summary: s.summary })),
+      steps: p.steps.map((s) => ({ name: s.name, summary: s.summary, ...(s.warning ? { warning: true } : {}) })),
     },
     history: fit.history,
     bestEpoch: fit.bestEpoch,
@@ -192,12 +241,20 @@ export interface RunMetrics {
   valAccuracy: number | null;
   testLoss: number | null;
   testAccuracy: number | null;
+  /** Mean recall over the test set's classes. */
+  balancedAccuracy: number | null;
   macroF1: number | null;
   confusionMatrix: number[][] | null;
   classificationReport: Evaluation['report'] | null;
   classNames: string[];
   /** What the layers say (see diagnoseLayers). */
   findings: LayerFinding[];
+  /** Warnings about the data (few rows in a class, duplicated rows, columns left out, ...). */
+  warnings: string[];
+  /** Cross-validation, when the run was cross-validated. */
+  cv?: CvSummary;
+  /** A seed ensemble's networks, each scored alone on the test set. */
+  ensemble?: { seed: number; testAccuracy: number }[];
 }
 
 /** metrics.json of a run: the report's numbers at the kept epoch and on the test set. */
@@ -219,10 +276,14 @@ export function runMetrics(r: RunReport): RunMetrics {
     valAccuracy: finite(kept?.valAccuracy),
     testLoss: r.test ? r.test.loss : null,
     testAccuracy: r.test ? r.test.accuracy : null,
+    balancedAccuracy: r.test ? r.test.report.balancedAccuracy : null,
     macroF1: r.test ? r.test.report.macro.f1 : null,
     confusionMatrix: r.test ? r.test.confusion : null,
     classificationReport: r.test ? r.test.report : null,
     classNames: r.data.classNames,
     findings: r.findings,
+    warnings: r.data.steps.filter((s) => s.warning).map((s) => s.summary.replace(/^Warning: /, '')),
+    ...(r.cv ? { cv: r.cv } : {}),
+    ...(r.ensemble ? { ensemble: r.ensemble } : {}),
   };
 }

@@ -20,6 +20,8 @@ export interface RunOptions {
   callbacks?: Callback[];
   signal?: AbortSignal;
   onBatch?: (epoch: number, batch: number, batches: number, meanLoss: number) => void;
+  /** Class names, for class weights given by name. */
+  classNames?: readonly string[];
 }
 
 /**
@@ -39,6 +41,7 @@ export async function trainRun(data: TrainValData, spec: ResolvedRun, options: R
       callbacks: options.callbacks,
       signal: options.signal,
       onBatch: options.onBatch,
+      classNames: options.classNames,
     });
     return { model, result };
   } catch (e) {
@@ -79,6 +82,31 @@ export function evaluate(model: Sequential, data: Dataset, classNames?: string[]
     accuracy,
     confusion: confusionMatrix(data.labels, predicted, model.classes),
     report: classificationReport(data.labels, predicted, model.classes, classNames),
+    predicted,
+  };
+}
+
+/**
+ * Score class probabilities (rows x classes, such as an ensemble's mean) on labelled rows: the
+ * mean cross-entropy, accuracy (the most probable class, the first on a tie), the report and
+ * the confusion matrix.
+ */
+export function evaluateProbabilities(p: Float32Array, data: Dataset, classes: number, classNames?: string[]): Evaluation {
+  const predicted = new Int32Array(data.rows);
+  let loss = 0, correct = 0;
+  for (let r = 0; r < data.rows; r++) {
+    let best = 0;
+    for (let c = 1; c < classes; c++) if (p[r * classes + c] > p[r * classes + best]) best = c;
+    predicted[r] = best;
+    if (best === data.labels[r]) correct++;
+    loss -= Math.log(Math.max(p[r * classes + data.labels[r]], 1e-12));
+  }
+  return {
+    rows: data.rows,
+    loss: loss / data.rows,
+    accuracy: correct / data.rows,
+    confusion: confusionMatrix(data.labels, predicted, classes),
+    report: classificationReport(data.labels, predicted, classes, classNames),
     predicted,
   };
 }

@@ -15,6 +15,8 @@ export interface FitOptions {
   signal?: AbortSignal;
   /** Called after every batch with the running mean loss; for live progress. */
   onBatch?: (epoch: number, batch: number, batches: number, meanLoss: number) => void;
+  /** The class names, when `train.classWeight` names classes. */
+  classNames?: readonly string[];
 }
 
 export interface FitResult {
@@ -57,6 +59,7 @@ export async function fit(model: Sequential, train: Dataset, val: Dataset | null
   checkLabelled(train, model.classes, 'training data');
   if (val) checkLabelled(val, model.classes, 'validation data');
   const started = performance.now();
+  const weights = classWeights(o.classWeight, train.labels, model.classes, options.classNames);
   const optimizer = makeOptimizer(model, o);
   const callbacks = [...(options.callbacks ?? [])];
   const early = o.earlyStopping === false ? null : new EarlyStopping(o.earlyStopping);
@@ -112,7 +115,7 @@ export async function fit(model: Sequential, train: Dataset, val: Dataset | null
           backend.gatherRows(trainRows, order, start, x);
         }
         gatherLabels(train.labels, order, start, n, y.data);
-        const { loss, correct: c } = model.lossAndGradients(x, y, o.labelSmoothing);
+        const { loss, correct: c } = model.lossAndGradients(x, y, o.labelSmoothing, weights);
         if (!Number.isFinite(loss)) throw new DivergenceError(epoch + 1, b + 1, loss);
         layerStats?.afterBackward(b);
         optimizer.step(epoch);
@@ -176,4 +179,27 @@ function checkLabelled(d: Dataset, classes: number, what: string): void {
       throw new DataError(what, `row ${r} has label ${y}, but the model has ${classes} classes (labels 0 to ${classes - 1})`);
     }
   }
+}
+
+/**
+ * The weight of each class: none (null), 'balanced' (rows / (classes x rows of the class),
+ * scikit-learn's rule; a class without training rows gets 1), or by class name (others 1).
+ */
+export function classWeights(spec: 'none' | 'balanced' | Record<string, number>, labels: Int32Array, classes: number, names?: readonly string[]): Float32Array | null {
+  if (spec === 'none') return null;
+  const w = new Float32Array(classes).fill(1);
+  if (spec === 'balanced') {
+    const counts = new Float64Array(classes);
+    for (let i = 0; i < labels.length; i++) counts[labels[i]]++;
+    const present = counts.filter((n) => n > 0).length;
+    for (let c = 0; c < classes; c++) if (counts[c] > 0) w[c] = labels.length / (present * counts[c]);
+    return w;
+  }
+  const known = names ?? Array.from({ length: classes }, (_, i) => String(i));
+  for (const [name, weight] of Object.entries(spec)) {
+    const c = known.indexOf(name);
+    if (c < 0) throw new ConfigError('train.classWeight', name, `a class name: ${known.slice(0, 12).map((n) => JSON.stringify(n)).join(', ')}${known.length > 12 ? ', ...' : ''}`);
+    w[c] = weight;
+  }
+  return w;
 }

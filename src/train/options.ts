@@ -26,6 +26,8 @@ export const earlyStoppingSchema = z
   })
   .strict();
 
+const FOLDS = 'a whole number of folds from 2 to 100 (or null for none)';
+
 /** Everything about how a model is trained. Defaults are the study's default run. */
 export const trainSchema = z
   .object({
@@ -47,6 +49,24 @@ export const trainSchema = z
       .default(false)
       .meta({ description: 'stop when the monitored validation metric stops improving', off: 'train for all epochs' }),
     seed: z.number({ error: 'a whole number' }).int({ error: 'a whole number' }).default(0).describe('seed for weights, dropout, shuffling and the validation split'),
+    classWeight: z
+      .union([z.enum(['none', 'balanced']), z.record(z.string(), fields.positive('a weight > 0'))], { error: "'none', 'balanced' or weights by class name {name: weight}" })
+      .default('none')
+      .describe("weigh each row's loss by its class: none | balanced (rows / (classes x rows of the class), as scikit-learn) | NAME=W,NAME=W (others 1)"),
+    ensemble: fields
+      .positiveInt('a whole number of networks from 1 to 64')
+      .max(64, { error: 'a whole number of networks from 1 to 64' })
+      .default(1)
+      .describe('networks trained with seeds seed, seed+1, ...; their probabilities are averaged, in one model file'),
+    cv: z
+      .union([z.number({ error: FOLDS }).int({ error: FOLDS }).min(2, { error: FOLDS }).max(100, { error: FOLDS }), z.null()], { error: FOLDS })
+      .default(null)
+      .describe('k-fold cross-validation on the training rows (stratified, seeded): each fold scored, then the model refit on all of them for the epochs the folds chose'),
+    cvRepeats: fields
+      .positiveInt('a whole number of repeats from 1 to 20')
+      .max(20, { error: 'a whole number of repeats from 1 to 20' })
+      .default(1)
+      .describe('repeat the cross-validation with other fold assignments (seed, seed+1, ...)'),
     /** A few percent of the epoch time. */
     diagnostics: z.boolean({ error: 'true or false' }).default(true).meta({
       description: "measure every hidden layer each epoch (history.json `layers`, the report's \"What the layers say\")",

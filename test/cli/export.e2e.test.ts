@@ -25,7 +25,7 @@ describe('mlplab train, then export to ONNX: ONNX Runtime gives the labels of ml
   before(() => {
     mkdirSync(data);
     writeStudyFolder(data, { features: 12, classes: 4, train: 400, test: 150 });
-    const r = mlplab(['train', '--data', data, '--pca', '6', '--scale', 'standard', '--widths', '16,8', '--activations', 'gelu,relu', '--epochs', '3', '--lr', '0.05', '--no-early-stopping', '--out', run]);
+    const r = mlplab(['train', '--data', data, '--preset', 'study-default', '--pca', '6', '--scale', 'standard', '--widths', '16,8', '--activations', 'gelu,relu', '--epochs', '3', '--lr', '0.05', '--no-early-stopping', '--out', run]);
     assert.equal(r.status, 0, r.stderr);
   });
 

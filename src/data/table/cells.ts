@@ -43,6 +43,8 @@ export interface TableColumns {
   words: (WordNote | null)[];
   /** Per text column: rows holding a new text beyond MAX_DISTINCT_TEXTS (coded -1). */
   overflow: number[];
+  /** Per column: the first cell that is not a number (a word), and its line; null when there is none. */
+  firstWords?: ({ line: number; text: string } | null)[];
   /** The label column's name, when the table had one with a header (it is not among `names`). */
   label?: string | null;
 }
@@ -93,6 +95,7 @@ interface ColumnState {
   texts: string[] | null;
   words: WordNote | null;
   overflow: number;
+  firstWord: { line: number; text: string } | null;
 }
 
 /**
@@ -113,7 +116,7 @@ export class ColumnStore {
   ) {
     this.state = names.map((_, c) => {
       const text = asText.has(c);
-      return { kind: text ? 'text' : 'number', distinct: text ? null : new Set(), dict: text ? new Map() : null, texts: text ? [] : null, words: null, overflow: 0 };
+      return { kind: text ? 'text' : 'number', distinct: text ? null : new Set(), dict: text ? new Map() : null, texts: text ? [] : null, words: null, overflow: 0, firstWord: null };
     });
   }
 
@@ -145,6 +148,7 @@ export class ColumnStore {
       this.toText(c);
     }
     const t = categoryText(s);
+    if (t !== null && st.firstWord === null && parseCellNumber(t) === undefined) st.firstWord = { line, text: clip(t) };
     this.values[this.length++] = t === null ? NaN : this.code(st, t);
   }
 
@@ -229,6 +233,7 @@ export class ColumnStore {
         dictionaries: this.state.map((s) => s.texts),
         words: this.state.map((s) => s.words),
         overflow: this.state.map((s) => s.overflow),
+        firstWords: this.state.map((s) => s.firstWord),
       },
     };
   }

@@ -310,7 +310,7 @@ const columnSchema = z.discriminatedUnion(
       categories: z.array(text('a category'), { error: 'a list of categories' }).max(10_000, { error: 'at most 10000 categories' }),
       other: z.boolean(),
       missing: z.union([z.literal('slot'), z.number().int().min(0)], { error: "'slot' or a category index" }),
-    }).refine((c) => c.missing === 'slot' || c.missing < Math.max(1, c.categories.length), { error: 'missing: an index into categories' }),
+    }).refine((c) => c.missing === 'slot' || c.missing < c.categories.length, { error: "missing: 'slot', or an index into categories (which then may not be empty)" }),
   ],
   { error: "a column: role 'numeric', 'boolean' or 'categorical'" },
 );

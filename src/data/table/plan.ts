@@ -140,12 +140,29 @@ function planColumn(d: Dataset, t: TableColumns, c: number, asked: 'categorical'
       numberValues++;
     } else if (wordExamples.length < 5) wordExamples.push({ line: 0, text: clip(text) });
   }
+  // The first word read in the column is known by its line.
+  const first = t.firstWords?.[c];
+  const known = first ? wordExamples.find((e) => e.text === first.text) : undefined;
+  if (known) known.line = first!.line;
   const wordRows = filled - numberRows;
   if (asked === 'numeric') {
     return { ...facts, role: 'numeric', why: 'asked for as numbers' + (wordRows ? `; ${formatCount(wordRows)} rows of words read as missing` : '') };
   }
   if (asked === 'categorical') return { ...facts, role: 'categorical', why: 'asked for as categories' };
   if (present.size === 1 && !overflow) return { ...facts, role: 'ignored', why: `constant: every value is ${JSON.stringify(clip(facts.examples[0]))}`, warning: `column ${JSON.stringify(name)} holds one value only; left out` };
+  if (numberRows > 0 && wordRows > 0) {
+    const words: WordNote = { rows: wordRows, examples: wordExamples };
+    if (o.mixed === 'refuse') throw mixedError(source, name, numberRows, words);
+    // Mostly numbers, with a few words (a sentinel like "unknown"): the words are missing values.
+    if (wordRows <= 0.05 * filled && numberValues >= 10) {
+      const note = wordsText(words);
+      return { ...facts, role: 'numeric', words, why: `numbers; ${note} read as missing`, warning: `column ${JSON.stringify(name)} is numbers with ${note}: read as missing values (--categorical ${name} reads the column as categories)` };
+    }
+    if (present.size < filled || filled < 10) {
+      return { ...facts, role: 'categorical', why: `numbers and words, ${formatCount(present.size)} values: read as categories`, warning: `column ${JSON.stringify(name)} holds ${formatCount(numberRows)} rows of numbers and ${formatCount(wordRows)} of words; read as categories (--numeric ${name} reads the words as missing values)` };
+    }
+  }
+  if (numberRows === filled) return { ...facts, role: 'numeric', why: 'numbers' };
   if (overflow || (present.size === filled && filled >= 10)) {
     const why = overflow ? `more than ${formatCount(MAX_DISTINCT_TEXTS)} distinct texts` : 'identifier: every value distinct';
     return { ...facts, role: 'ignored', why, warning: `column ${JSON.stringify(name)} looks like an identifier (${why}); left out (--categorical ${name} keeps it)` };
@@ -159,17 +176,6 @@ function planColumn(d: Dataset, t: TableColumns, c: number, asked: 'categorical'
       }
     }
   }
-  if (numberRows > 0 && wordRows > 0) {
-    const words: WordNote = { rows: wordRows, examples: wordExamples };
-    if (o.mixed === 'refuse') throw mixedError(source, name, numberRows, words);
-    // Mostly numbers, with a few words (a sentinel like "unknown"): the words are missing values.
-    if (wordRows <= 0.05 * filled && numberValues >= 10) {
-      const note = wordsText(words);
-      return { ...facts, role: 'numeric', words, why: `numbers; ${note} read as missing`, warning: `column ${JSON.stringify(name)} is numbers with ${note}: read as missing values (--categorical ${name} reads the column as categories)` };
-    }
-    return { ...facts, role: 'categorical', why: `numbers and words, ${formatCount(present.size)} values: read as categories`, warning: `column ${JSON.stringify(name)} holds ${formatCount(numberRows)} rows of numbers and ${formatCount(wordRows)} of words; read as categories (--numeric ${name} reads the words as missing values)` };
-  }
-  if (numberRows === filled) return { ...facts, role: 'numeric', why: 'numbers' };
   return { ...facts, role: 'categorical', why: `text, ${formatCount(present.size)} values` };
 }
 

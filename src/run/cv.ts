@@ -1,0 +1,100 @@
+/**
+ * k-fold cross-validation of a run on its training rows: stratified folds drawn with the seed,
+ * each fold's model fitted on the other folds (pre-processing included) and stopped early on its
+ * own fold, the scores' mean, spread and confidence interval, and the epoch count the folds
+ * chose for the final model, which is then refit on all the training rows (scikit-learn's
+ * refit). Browser-safe.
+ */
+import { classCounts, countClasses, selectRows, type Dataset } from '../data/dataset.js';
+import { prepare, type RawData } from '../data/prepare.js';
+import { ConfigError } from '../errors.js';
+import { Rng } from '../tensor/rng.js';
+import type { Backend } from '../tensor/backend.js';
+import type { ResolvedRun } from './spec.js';
+import { spread, type CvSummary, type FoldScore } from '../metrics/cross-validation.js';
+
+export type { CvSummary, FoldScore };
+import { evaluate, trainRun } from './train.js';
+
+/**
+ * Stratified fold of each row: within each class the rows are shuffled (seeded) and dealt to
+ * the folds in turn, continuing from class to class so the folds' sizes differ by one at most.
+ */
+export function stratifiedFolds(labels: Int32Array, k: number, seed: number): Int32Array {
+  const fold = new Int32Array(labels.length);
+  const byClass = new Map<number, number[]>();
+  for (let i = 0; i < labels.length; i++) {
+    const rows = byClass.get(labels[i]);
+    if (rows) rows.push(i);
+    else byClass.set(labels[i], [i]);
+  }
+  const rng = new Rng(seed ^ 0xc0f01d);
+  let next = 0;
+  for (const c of [...byClass.keys()].sort((a, b) => a - b)) {
+    for (const i of rng.shuffle(Int32Array.from(byClass.get(c)!))) fold[i] = next++ % k;
+  }
+  return fold;
+}
+
+export interface CvOptions {
+  backend: Backend;
+  signal?: AbortSignal;
+  /** Called when a fold is done. */
+  onFold?: (score: FoldScore, of: number) => void;
+}
+
+/**
+ * Cross-validate `spec` on the training rows of `raw` (its test set is not looked at): folds =
+ * spec.train.cv, repeats = spec.train.cvRepeats. Each fold's model stops early on its fold's
+ * loss (patience as the spec's early stopping, else 10) within spec.train.epochs.
+ * Throws ConfigError when a class has fewer rows than folds.
+ */
+export async function crossValidate(spec: ResolvedRun, raw: RawData, o: CvOptions): Promise<CvSummary> {
+  const k = spec.train.cv!;
+  const repeats = spec.train.cvRepeats;
+  const train = raw.train;
+  const counts = classCounts(train.labels, countClasses(train));
+  const present = counts.map((n, c) => [n, c]).filter(([n]) => n > 0);
+  const [fewest, which] = present.reduce((a, b) => (b[0] < a[0] ? b : a));
+  if (fewest < k) {
+    const name = train.classNames?.[which] ?? String(which);
+    throw new ConfigError('train.cv', k, `at most ${fewest} folds: the smallest class, ${JSON.stringify(name)}, has ${fewest} training rows, and each fold needs one of every class`);
+  }
+  const es = spec.train.earlyStopping;
+  const foldSpec: ResolvedRun = {
+    ...spec,
+    train: { ...spec.train, earlyStopping: { monitor: 'valLoss', patience: es ? es.patience : 10, minDelta: es && es.monitor === 'valLoss' ? es.minDelta : 0, restoreBest: true } },
+  };
+  const scores: FoldScore[] = [];
+  for (let r = 0; r < repeats; r++) {
+    const fold = stratifiedFolds(train.labels, k, spec.train.seed + r);
+    for (let f = 0; f < k; f++) {
+      if (o.signal?.aborted) break;
+      const tr: number[] = [], va: number[] = [];
+      for (let i = 0; i < fold.length; i++) (fold[i] === f ? va : tr).push(i);
+      const part = (rows: number[], what: string): Dataset => selectRows(train, rows, `${train.source ?? 'training data'} (${what} of fold ${f + 1})`);
+      const prepared = prepare({ train: part(tr, 'training rows'), test: null, val: part(va, 'held-out rows') }, { ...spec.data, seed: spec.train.seed }, o.backend);
+      const { model, result } = await trainRun({ train: prepared.train, val: prepared.val, classes: prepared.classes }, foldSpec, {
+        backend: o.backend,
+        signal: o.signal,
+        classNames: prepared.classNames,
+      });
+      try {
+        const ev = evaluate(model, prepared.val, prepared.classNames);
+        const score: FoldScore = {
+          repeat: r + 1, fold: f + 1, trainRows: prepared.train.rows, valRows: prepared.val.rows,
+          accuracy: ev.accuracy, balancedAccuracy: ev.report.balancedAccuracy, macroF1: ev.report.macro.f1, loss: ev.loss,
+          bestEpoch: result.bestEpoch, epochs: result.history.length,
+        };
+        scores.push(score);
+        o.onFold?.(score, k * repeats);
+      } finally {
+        model.dispose();
+      }
+    }
+  }
+  if (scores.length === 0) throw new ConfigError('train.cv', k, 'folds that finish (cross-validation was interrupted before its first fold ended)');
+  const of = (key: 'accuracy' | 'balancedAccuracy' | 'macroF1' | 'loss') => spread(scores.map((s) => s[key]));
+  const epochs = Math.max(1, Math.round(scores.reduce((a, s) => a + s.bestEpoch, 0) / scores.length));
+  return { folds: k, repeats, scores, accuracy: of('accuracy'), balancedAccuracy: of('balancedAccuracy'), macroF1: of('macroF1'), loss: of('loss'), epochs };
+}

@@ -55,16 +55,12 @@ export interface OnnxTableInput {
   role: EncodedColumn['role'];
 }
 
-const capitalised = (t: string) => t.replace(/[a-z]/, (c) => c.toUpperCase());
-
 /**
- * Texts a string input reads as a blank cell: mlplab's missing-value texts (NULL_TOKENS) in
- * lower case, upper case and with the first letter capitalised, and `NaN`, `-NaN`. A yes/no
- * input is lower-cased first, so there any spelling of them is a blank.
+ * Texts a string input reads as a blank cell: exactly mlplab's missing-value texts
+ * (NULL_TOKENS: pandas' default list and "?"). A yes/no input is lower-cased first, so there
+ * the lower-case forms of them are blanks too.
  */
-export const ONNX_BLANK_TEXTS: readonly string[] = [
-  ...new Set([...NULL_TOKENS].flatMap((t) => [t, t.toUpperCase(), capitalised(t), ...(t.endsWith('nan') ? [t.replace('nan', 'NaN')] : [])])),
-];
+export const ONNX_BLANK_TEXTS: readonly string[] = [...NULL_TOKENS];
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -142,7 +138,7 @@ export function addTable(g: GraphSink, table: TableEncoder, inputs: OnnxTableInp
       const flag = new Map([[c.yes.toLowerCase(), 1]]);
       flag.set(c.no.toLowerCase(), 0);
       parts.push(reshape(labelEncoder(g, lower, flag, c.impute, 'float'), 'column'));
-      if (c.indicator) parts.push(reshape(labelEncoder(g, lower, new Map([...NULL_TOKENS].map((t) => [t, 1])), 0, 'float'), 'column'));
+      if (c.indicator) parts.push(reshape(labelEncoder(g, lower, new Map([...NULL_TOKENS].map((t) => [t.toLowerCase(), 1])), 0, 'float'), 'column'));
     } else {
       const w = width(c);
       if (w === 0) return;

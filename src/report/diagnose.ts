@@ -122,8 +122,10 @@ export function diagnoseHistory(history: EpochRecord[], options: DiagnoseOptions
   if (n === 0) return result;
 
   const lastEpoch = history[n - 1].epoch;
+  // A run without a validation part has no validation accuracy at all: its NaN validation loss is no failure.
+  const validated = history.some((r) => Number.isFinite(r.valAccuracy));
   const firstBad = history.findIndex(
-    (r) => !Number.isFinite(r.trainLoss) || !Number.isFinite(r.valLoss),
+    (r) => !Number.isFinite(r.trainLoss) || (validated && !Number.isFinite(r.valLoss)),
   );
   if (firstBad >= 0) {
     const r = history[firstBad];
@@ -132,7 +134,7 @@ export function diagnoseHistory(history: EpochRecord[], options: DiagnoseOptions
       severity: 'error',
       epoch: r.epoch,
       message:
-        `The loss became non-finite at epoch ${r.epoch} (training ${r.trainLoss}, validation ${r.valLoss}); ` +
+        `The loss became non-finite at epoch ${r.epoch} (training ${r.trainLoss}${validated ? `, validation ${r.valLoss}` : ''}); ` +
         'later epochs carry no information. A lower learning rate or standardised features usually prevent this.',
       details: { trainLoss: r.trainLoss, valLoss: r.valLoss },
     });

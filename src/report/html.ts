@@ -4,6 +4,7 @@
  * from sections (data: an id and its markup), so the study report composes the final model's
  * run-report sections with its own.
  */
+import type { CvSummary } from '../metrics/cross-validation.js';
 import type { TopLevelSpec } from 'vega-lite';
 import type { ClassificationReport } from '../metrics/classification.js';
 import { SUMMARY_CLASSES, confusionChart } from './charts/confusion.js';
@@ -209,7 +210,10 @@ export function runReportSections(r: RunReport, figures: RunReportFigures, opts:
   const testSection = r.test
     ? `<section id="${p}test">
 <h2>Test set</h2>
-<p class="lead">Accuracy ${esc(formatPercent(r.test.accuracy))} on ${formatCount(r.test.report.macro.support)} samples the model never saw during training or tuning.</p>
+<p class="lead">Accuracy ${esc(formatPercent(r.test.accuracy))} (balanced accuracy ${esc(formatPercent(r.test.report.balancedAccuracy))}, macro F1 ${esc(formatFixed(r.test.report.macro.f1, 3))}) on ${formatCount(r.test.report.macro.support)} samples the model never saw during training or tuning.</p>${
+      r.ensemble ? `
+<p>An ensemble of ${r.ensemble.length} networks (seeds ${r.ensemble.map((e) => e.seed).join(', ')}), their probabilities averaged. Alone, each scores ${esc(r.ensemble.map((e) => formatPercent(e.testAccuracy)).join(', '))} on the test set.</p>` : ''
+    }
 <div class="test-grid">
 <div><h3>Classification report</h3>${reportTable(r.test.report)}</div>
 <div>${figure('confusion', 'Confusion matrix') || '<p class="empty">Confusion matrix not rendered.</p>'}</div>
@@ -240,9 +244,17 @@ ${preparationSteps(d.steps)}
 
   const configRows: [string, string][] = [];
   flattenConfig(r.config, '', configRows);
+  const choices = r.choices
+    ? `<p class="lead">No network was given: mlplab chose this one for the data. Any option given overrides its line.</p>
+<table class="config"><thead><tr><th scope="col">option</th><th scope="col">chosen</th><th scope="col">why</th></tr></thead><tbody>${r.choices
+        .map((c) => `<tr><th scope="row">${esc(c.option)}</th><td>${esc(c.value)}</td><td>${esc(c.why)}</td></tr>`)
+        .join('\n')}</tbody></table>
+<h3>All options</h3>
+`
+    : '';
   const configSection = `<section id="${p}config">
 <h2>Configuration</h2>
-${
+${choices}${
   configRows.length
     ? `<table class="config"><tbody>${configRows.map(([k, v]) => `<tr><th scope="row">${esc(k)}</th><td>${esc(v)}</td></tr>`).join('\n')}</tbody></table>`
     : '<p class="empty">No configuration recorded.</p>'
@@ -257,6 +269,7 @@ ${
       html: `<section id="${p}curves">\n<h2>Training curves</h2>\n${curves.length ? `<div class="curves">${curves.join('\n')}</div>` : '<p class="empty">No curves: no epochs were recorded.</p>'}\n</section>`,
     },
     ...layerSections(r, figure, p),
+    ...(r.cv ? [{ id: `${p}cv`, html: cvSection(r.cv, p) }] : []),
     { id: `${p}test`, html: testSection },
   ];
   const predictions = predictionsBlock(r, lastN, p);
@@ -312,10 +325,25 @@ ${weights}
   ];
 }
 
-/** The loading and pre-processing steps as an ordered list. */
-export function preparationSteps(steps: { name: string; summary: string }[]): string {
+/** Cross-validation: each fold's scores, their mean, spread and interval, and the epochs the refit used. */
+function cvSection(cv: CvSummary, p: string): string {
+  const pct = (x: number) => esc(formatPercent(x));
+  const rows = cv.scores
+    .map((f) => `<tr><td>${cv.repeats > 1 ? `${f.repeat}.` : ''}${f.fold}</td><td>${formatCount(f.trainRows)}</td><td>${formatCount(f.valRows)}</td><td>${pct(f.accuracy)}</td><td>${pct(f.balancedAccuracy)}</td><td>${esc(formatFixed(f.macroF1, 3))}</td><td>${esc(formatFixed(f.loss, 4))}</td><td>${f.bestEpoch} of ${f.epochs}</td></tr>`)
+    .join('\n');
+  return `<section id="${p}cv">
+<h2>Cross-validation</h2>
+<p class="lead">${cv.folds} stratified folds${cv.repeats > 1 ? `, ${cv.repeats} times over` : ''}: accuracy ${pct(cv.accuracy.mean)} &plusmn; ${pct(cv.accuracy.sd)} (95% interval for the mean ${pct(cv.accuracy.ci95[0])} to ${pct(cv.accuracy.ci95[1])}; the folds share rows, so take it as a guide), balanced accuracy ${pct(cv.balancedAccuracy.mean)}, macro F1 ${esc(formatFixed(cv.macroF1.mean, 3))}. The final model was then trained on all the training rows for ${cv.epochs} epochs, the mean of the folds' best epochs, and tested once.</p>
+<table class="config"><thead><tr><th scope="col">fold</th><th scope="col">training rows</th><th scope="col">held out</th><th scope="col">accuracy</th><th scope="col">balanced</th><th scope="col">macro F1</th><th scope="col">loss</th><th scope="col">best epoch</th></tr></thead><tbody>
+${rows}
+</tbody></table>
+</section>`;
+}
+
+/** The loading and pre-processing steps as an ordered list; warnings are marked. */
+export function preparationSteps(steps: { name: string; summary: string; warning?: boolean }[]): string {
   return steps.length
-    ? `<ol class="steps">${steps.map((s) => `<li><strong>${esc(s.name)}</strong>: ${esc(s.summary)}</li>`).join('\n')}</ol>`
+    ? `<ol class="steps">${steps.map((s) => `<li${s.warning ? ' class="warning"' : ''}><strong>${esc(s.name)}</strong>: ${esc(s.summary)}</li>`).join('\n')}</ol>`
     : '<p class="empty">No pre-processing steps.</p>';
 }
 

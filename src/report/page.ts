@@ -93,6 +93,7 @@ tr.ok td.mark{color:var(--ok)}
 .kv dd{margin:0;font-variant-numeric:tabular-nums;font-weight:500}
 ol.steps{margin:0;padding-left:22px}
 ol.steps li{margin:4px 0}
+ol.steps li.warning{color:var(--warn)}
 .classes{display:flex;flex-wrap:wrap;gap:6px;margin:0;padding:0;list-style:none}
 .classes li{background:var(--soft);border:1px solid var(--line);border-radius:999px;padding:1px 10px;font-size:13px}
 .classes .idx{color:var(--muted);margin-right:4px;font-variant-numeric:tabular-nums}

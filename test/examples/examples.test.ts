@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { example as library } from '../../examples/library.js';
 import { example as predict } from '../../examples/predict.js';
+import { example as records } from '../../examples/records.js';
 import { example as run } from '../../examples/run.js';
 import { ROOT, capturingLog, tempDir } from '../cli/helpers.js';
 
@@ -26,10 +27,10 @@ const PACKAGE_PATHS: Record<string, string> = {
   '../src/tune/index.js': 'mlplab/tune',
 };
 
-test('the README shows the code of every example file, in the order run, library, predict', () => {
+test('the README shows the code of every example file, in the order run, library, predict, records', () => {
   const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
   const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]);
-  const files = ['run', 'library', 'predict'].map((n) => {
+  const files = ['run', 'library', 'predict', 'records'].map((n) => {
     const text = readFileSync(join(ROOT, 'examples', `${n}.ts`), 'utf8');
     // The file without its two comment lines and the line that runs it from the command line.
     const body = text.split('\n').filter((l, i) => !(i < 2 && l.startsWith('// ')) && !l.startsWith('if (import.meta.url')).join('\n').trim();
@@ -60,4 +61,12 @@ test('the examples run: one run folder, the pieces by hand, and predictions from
   // The two rows are the first two test wines; the model names their cultivars as the table does.
   const rows = readFileSync(join(ROOT, 'examples', 'data', 'wine-test.csv'), 'utf8').trim().split('\n').slice(1, 3);
   assert.deepEqual(labels, rows.map((l) => l.split(',').at(-1)));
+});
+
+test('the records example trains on JavaScript objects and predicts a row with a blank cell', async () => {
+  const got = await capturingLog(() => records(join(ROOT, 'examples', 'data', 'penguins.json')));
+  const accuracy = Number(/test accuracy (\d\.\d+)/.exec(got.logged.join('\n'))?.[1]);
+  assert.ok(accuracy > 0.9, `penguins test accuracy ${accuracy}`);
+  // A heavy bird from Biscoe with a 216 mm flipper is a Gentoo (every Gentoo of the data lives on Biscoe).
+  assert.deepEqual(got.value, ['Gentoo']);
 });

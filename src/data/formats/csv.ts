@@ -320,7 +320,7 @@ export class CsvReader {
   }
 
   private pushLabel(text: string, line: number): void {
-    if (NULL_TOKENS.has(text.toLowerCase())) throw new DataError(this.file, `line ${line}: the label is missing (${JSON.stringify(text)})`);
+    if (NULL_TOKENS.has(text)) throw new DataError(this.file, `line ${line}: the label is missing (${JSON.stringify(text)})`);
     let code = this.labelDict.get(text);
     if (code === undefined) {
       code = this.labelTexts.length;

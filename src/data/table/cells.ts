@@ -8,8 +8,11 @@
  */
 import { DataError } from '../../errors.js';
 
-/** Texts read as a missing value (compared trimmed and in lower case), as pandas reads them. */
-export const NULL_TOKENS = new Set(['', 'nan', 'na', 'n/a', 'null', 'none', '?', '-nan', '#n/a', '<na>']);
+/**
+ * Texts read as a missing value, compared trimmed and exactly: pandas' default list (so "None"
+ * is missing but "none" is a category, as in pandas) and Weka's "?".
+ */
+export const NULL_TOKENS = new Set(['', 'NaN', 'nan', '-NaN', '-nan', 'NA', 'N/A', 'n/a', '#N/A', '#N/A N/A', '#NA', 'NULL', 'null', 'None', '<NA>', '?']);
 
 /** Distinct texts kept per text column; further new texts are counted and coded -1 (unknown). */
 export const MAX_DISTINCT_TEXTS = 65536;
@@ -59,8 +62,8 @@ export function parseCellNumber(text: string): number | undefined {
     if (v === v) return v;
   }
   const t = text.trim();
+  if (NULL_TOKENS.has(t)) return NaN;
   const lower = t.toLowerCase();
-  if (NULL_TOKENS.has(lower)) return NaN;
   if (lower === 'inf' || lower === '+inf' || lower === 'infinity' || lower === '+infinity') return Infinity;
   if (lower === '-inf' || lower === '-infinity') return -Infinity;
   if (t === '' || /^0x/i.test(t) || /^[+-]?0[bo]/i.test(t)) return undefined; // hex, binary and octal literals are words in a table
@@ -82,7 +85,7 @@ export function float32Text(v: number): string {
 /** A cell's text as a category: trimmed; numbers in their float32 spelling; null for a missing value. */
 export function categoryText(text: string): string | null {
   const t = text.trim();
-  if (NULL_TOKENS.has(t.toLowerCase())) return null;
+  if (NULL_TOKENS.has(t)) return null;
   const v = parseCellNumber(t);
   return v !== undefined && Number.isFinite(v) ? float32Text(v) : t;
 }

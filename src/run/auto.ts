@@ -48,6 +48,7 @@ export function chooseRun(f: DataFacts): { spec: RunSpec; choices: Choice[] } {
   const dropout = rows >= 10_000 ? 0.1 : 0;
   const batchSize = clamp(pow2(rows / 50), 32, 256);
   const epochs = clamp(Math.round(3e6 / rows), 30, 300);
+  const ensemble = rows < 10_000 ? 5 : rows < 50_000 ? 3 : 1;
   const choices: Choice[] = [
     { option: 'hidden layers', value: widths.join(', '), why: `${layers === 1 ? 'one layer for fewer than 2,000 rows' : 'two layers for 2,000 rows or more'}; width from the ${features} inputs and ${classes} classes (twice the inputs or 8 per class, 64 to 512)` },
     { option: 'activation', value: 'relu, He initialisation', why: 'the usual pair for a feed-forward network' },
@@ -56,6 +57,11 @@ export function chooseRun(f: DataFacts): { spec: RunSpec; choices: Choice[] } {
     { option: 'optimiser', value: 'adam, learning rate 0.001, weight decay 0.0001', why: 'Adam adapts each step; the rates scikit-learn and PyTorch users start from' },
     { option: 'batch size', value: String(batchSize), why: 'about 50 batches an epoch, 32 to 256 rows each' },
     { option: 'epochs', value: `up to ${epochs}`, why: 'about 3 million rows seen at most, 30 to 300 epochs' },
+    {
+      option: 'ensemble',
+      value: ensemble === 1 ? '1 network' : `${ensemble} networks (seeds seed to seed+${ensemble - 1}), probabilities averaged`,
+      why: ensemble === 1 ? '50,000 rows or more: one network is stable, and more would cost more than they add' : `averaging seeds steadies a model trained on ${rows < 10_000 ? 'fewer than 10,000' : 'fewer than 50,000'} rows, at ${ensemble} times the training time`,
+    },
     small
       ? { option: 'stopping', value: 'on the training loss (no validation part)', why: `${rows} rows would leave a validation part of ${Math.round(rows * VAL_FRACTION)}, too few to judge by: all rows train, and training stops when its loss improves by less than 0.0001 for 10 epochs (scikit-learn's rule)` }
       : { option: 'stopping', value: 'on the validation loss, patience 10, best epoch kept', why: `a validation part of ${Math.round(rows * VAL_FRACTION)} rows (10%) is enough to judge by` },
@@ -68,6 +74,7 @@ export function chooseRun(f: DataFacts): { spec: RunSpec; choices: Choice[] } {
       weightDecay: 0.0001,
       batchSize,
       epochs,
+      ensemble,
       earlyStopping: small ? { monitor: 'trainLoss', patience: 10, minDelta: 0.0001, restoreBest: false } : { monitor: 'valLoss', patience: 10, minDelta: 0, restoreBest: true },
     },
     data: { valFraction: small ? 0 : VAL_FRACTION },

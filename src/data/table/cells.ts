@@ -58,6 +58,9 @@ export function parseCellNumber(text: string): number | undefined {
   // whitespace, but turns '' into 0, hence the first-character test.
   const c0 = text.charCodeAt(0);
   if ((c0 >= 48 && c0 <= 57) || c0 === 45 || c0 === 46 || c0 === 43) {
+    // 0x.., 0b.., 0o.. are numbers to Number() but words in a table.
+    const c1 = text.charCodeAt(1) | 32;
+    if (c0 === 48 && (c1 === 120 || c1 === 98 || c1 === 111)) return undefined;
     const v = Number(text);
     if (v === v) return v;
   }
@@ -75,7 +78,7 @@ export function parseCellNumber(text: string): number | undefined {
 export function float32Text(v: number): string {
   const f = Math.fround(v);
   if (!Number.isFinite(f) || (Number.isInteger(f) && Math.abs(f) < 1e21)) return String(f);
-  for (let p = 1; p < 9; p++) {
+  for (let p = 1; p <= 9; p++) {
     const s = Number(f.toPrecision(p));
     if (Math.fround(s) === f) return String(s);
   }

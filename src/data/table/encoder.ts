@@ -24,6 +24,8 @@ export type EncodedColumn =
       categories: string[];
       /** A column for categories too rare in training (and for unseen ones). */
       other: boolean;
+      /** The categories seen in training but folded into `other` (at most 10,000, the most frequent): not counted as unseen. */
+      rare?: string[];
       /** A blank cell: its own column ('slot'), or the index of the category it is imputed as. */
       missing: 'slot' | number;
     };
@@ -53,6 +55,8 @@ export interface EncodeCounts {
 }
 
 const OTHER = '(other)';
+/** Rare categories a column remembers (so they are not counted as unseen). */
+const MAX_RARE = 10_000;
 const MISSING = '(missing)';
 
 export class TableEncoder {
@@ -203,7 +207,9 @@ function booleanSlots(c: Extract<EncodedColumn, { role: 'boolean' }>): Map<strin
 }
 
 function categorySlots(c: Extract<EncodedColumn, { role: 'categorical' }>): Map<string, number> {
-  return new Map(c.categories.map((k, i) => [k, i]));
+  const slots = new Map(c.categories.map((k, i) => [k, i]));
+  if (c.other) for (const k of c.rare ?? []) slots.set(k, c.categories.length);
+  return slots;
 }
 
 function describeCategories(c: EncodedColumn): string {
@@ -262,10 +268,13 @@ export function fitTableEncoder(d: Dataset, plans: ColumnPlan[], o: TableOptions
     }
     const ranked = [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
     const kept = ranked.filter(([, n]) => n >= o.minCategoryCount).slice(0, o.maxCategories).map(([k]) => k);
-    const other = kept.length < ranked.length;
-    const missing: 'slot' | number = o.imputeCategorical === 'category' && blanks > 0 ? 'slot' : 0;
+    const keptSet = new Set(kept);
+    const rare = ranked.filter(([k]) => !keptSet.has(k)).slice(0, MAX_RARE).map(([k]) => k);
+    const other = rare.length > 0;
+    // A blank gets its own column when the training file has blanks in this column (as numeric columns get their indicator).
+    const missing: 'slot' | number = o.imputeCategorical === 'category' && (blanks > 0 || p.missing > 0) ? 'slot' : 0;
     if (kept.length === 0 && !other && missing !== 'slot') continue;
-    columns.push({ name: p.name, role: 'categorical', categories: kept, other, missing: kept.length === 0 && missing !== 'slot' ? 'slot' : missing });
+    columns.push({ name: p.name, role: 'categorical', categories: kept, other, ...(other ? { rare } : {}), missing: kept.length === 0 && missing !== 'slot' ? 'slot' : missing });
   }
   if (columns.length === 0) throw new DataError(d.source ?? 'data', 'has no column left to learn from once identifiers, constants and blank columns are left out (see the column table: mlplab data info)');
   return new TableEncoder({ format: 'mlplab-table', version: 1, named: t.named, inputs: t.names, columns, unknown: o.unknownCategories, label });
@@ -309,6 +318,7 @@ const columnSchema = z.discriminatedUnion(
       role: z.literal('categorical'),
       categories: z.array(text('a category'), { error: 'a list of categories' }).max(10_000, { error: 'at most 10000 categories' }),
       other: z.boolean(),
+      rare: z.array(text('a category'), { error: 'a list of categories' }).max(10_000, { error: 'at most 10000 rare categories' }).optional(),
       missing: z.union([z.literal('slot'), z.number().int().min(0)], { error: "'slot' or a category index" }),
     }).refine((c) => c.missing === 'slot' || c.missing < c.categories.length, { error: "missing: 'slot', or an index into categories (which then may not be empty)" }),
   ],

@@ -4,6 +4,7 @@
  * documented as a table in docs/MODELS.md; options the user gives override it one by one.
  * The study's two models stay available by name (`study-default`, `study-final`).
  */
+import { formatCount } from '../format.js';
 import type { RunSpec } from './spec.js';
 
 /** What the choice depends on. */
@@ -55,16 +56,16 @@ export function chooseRun(f: DataFacts): { spec: RunSpec; choices: Choice[] } {
     { option: 'batch norm', value: 'off', why: 'tables train well without it, and small batches give noisy statistics' },
     { option: 'dropout', value: String(dropout), why: dropout ? '10,000 rows or more: a little dropout regularises' : 'fewer than 10,000 rows: weight decay regularises, dropout would slow learning' },
     { option: 'optimiser', value: 'adam, learning rate 0.001, weight decay 0.0001', why: 'Adam adapts each step; the rates scikit-learn and PyTorch users start from' },
-    { option: 'batch size', value: String(batchSize), why: 'about 50 batches an epoch, 32 to 256 rows each' },
-    { option: 'epochs', value: `up to ${epochs}`, why: 'about 3 million rows seen at most, 30 to 300 epochs' },
+    { option: 'batch size', value: String(batchSize), why: 'a 50th of the rows, as a power of two from 32 to 256' },
+    { option: 'epochs', value: `up to ${epochs}`, why: '3,000,000 divided by the rows, from 30 to 300' },
     {
       option: 'ensemble',
       value: ensemble === 1 ? '1 network' : `${ensemble} networks (seeds seed to seed+${ensemble - 1}), probabilities averaged`,
       why: ensemble === 1 ? '50,000 rows or more: one network is stable, and more would cost more than they add' : `averaging seeds steadies a model trained on ${rows < 10_000 ? 'fewer than 10,000' : 'fewer than 50,000'} rows, at ${ensemble} times the training time`,
     },
     small
-      ? { option: 'stopping', value: 'on the training loss (no validation part)', why: `${rows} rows would leave a validation part of ${Math.round(rows * VAL_FRACTION)}, too few to judge by: all rows train, and training stops when its loss improves by less than 0.0001 for 10 epochs (scikit-learn's rule)` }
-      : { option: 'stopping', value: 'on the validation loss, patience 10, best epoch kept', why: `a validation part of ${Math.round(rows * VAL_FRACTION)} rows (10%) is enough to judge by` },
+      ? { option: 'stopping', value: 'on the training loss (no validation part)', why: `${formatCount(rows)} rows would leave a validation part of ${Math.round(rows * VAL_FRACTION)}, too few to judge by: all rows train, and training stops when its loss improves by less than 0.0001 for 10 epochs (scikit-learn's rule)` }
+      : { option: 'stopping', value: 'on the validation loss, patience 10, best epoch kept', why: `a validation part of ${formatCount(Math.round(rows * VAL_FRACTION))} rows (10%) is enough to judge by` },
   ];
   const spec: RunSpec = {
     network: { widths, activations: 'relu', batchNorm: false, dropout, init: 'he' },

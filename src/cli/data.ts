@@ -9,9 +9,8 @@ import { loadSource } from '../data/files.js';
 import type { LoadOptions } from '../data/resolver.js';
 import { ensureWritableDir, writeFileAtomic } from '../io/files.js';
 import { addReadFlags, flag, loadOptionsFrom } from './options.js';
-import { fitTableEncoder } from '../data/table/encoder.js';
-import { TABLE_DEFAULTS, planColumns, type ColumnPlan, type TableOptions } from '../data/table/plan.js';
-import type { TableColumns } from '../data/table/cells.js';
+import { describeTable, type ColumnInfo } from '../data/table/describe.js';
+import type { TableOptions } from '../data/table/plan.js';
 import { TABLE_FLAGS, addRunFlags, runFlag, runOptionsGiven } from './run-flags.js';
 
 /** What `data info` reports about one part (train or test) of a source. */
@@ -36,42 +35,15 @@ export interface SourceInfo {
   columns?: ColumnInfo[];
 }
 
-/** One row of `data info`'s column table. */
-export interface ColumnInfo {
-  name: string;
-  type: ColumnPlan['role'];
-  missing: number;
-  distinct: string;
-  examples: string[];
-  /** What the pre-processing does with it, in words. */
-  action: string;
-  warning?: string;
-}
+/** One row of `data info`'s column table: the library's description of a table column. */
+export type { ColumnInfo };
 
 /** Shapes, value range, NaN/infinite counts and class balance of a data source, as data. */
 export async function describeSource(source: string, opts: LoadOptions = {}, table: Partial<TableOptions> = {}): Promise<SourceInfo> {
   const { train, test, notes } = await loadSource(source, opts);
   const classes = Math.max(countClasses(train, test), train.classNames?.length ?? 0);
   const parts = [train, test].filter((d): d is Dataset => d !== null).map((d, i) => partInfo(d, i === 0 ? 'train' : 'test', classes));
-  return { source, notes, classes, parts, ...(train.table ? { columns: columnInfo(train, { ...TABLE_DEFAULTS, ...table }) } : {}) };
-}
-
-/** The column table of a table's training rows: type, blanks, distinct values, examples, and what a run does with each. */
-function columnInfo(train: Dataset, o: TableOptions): ColumnInfo[] {
-  const plans = planColumns(train as Dataset & { table: TableColumns }, o);
-  const encoder = plans.some((p) => p.role !== 'ignored') ? fitTableEncoder(train, plans, o, null) : null;
-  const encoded = new Map(encoder?.meta.columns.map((c) => [c.name, c]) ?? []);
-  return plans.map((p) => {
-    const c = encoded.get(p.name);
-    let action = `left out: ${p.why}`;
-    if (c?.role === 'numeric') action = `${p.why === 'numbers' ? '' : `${p.why}; `}scaled${c.indicator ? `; blanks get the ${o.imputeNumeric} (${formatSignificant(c.impute, 6)}) and a missing-indicator column` : ''}`;
-    else if (c?.role === 'boolean') action = `one 0/1 column (${JSON.stringify(c.yes)} is 1)${c.indicator ? ' and a missing-indicator column' : ''}`;
-    else if (c?.role === 'categorical') {
-      const n = c.categories.length + (c.other ? 1 : 0) + (c.missing === 'slot' ? 1 : 0);
-      action = `one-hot, ${n} columns${c.other ? " (rare values share 'other')" : ''}${c.missing === 'slot' ? " (blanks: 'missing')" : ''}`;
-    }
-    return { name: p.name, type: p.role, missing: p.missing, distinct: `${formatCount(p.distinct)}${p.distinctMore ? '+' : ''}`, examples: p.examples, action, ...(p.warning ? { warning: p.warning } : {}) };
-  });
+  return { source, notes, classes, parts, ...(train.table ? { columns: describeTable(train, table) } : {}) };
 }
 
 function partInfo(d: Dataset, part: 'train' | 'test', classes: number): PartInfo {

@@ -131,6 +131,7 @@ export function registerModelCommands(program: Command): void {
 function encodeNotes(c: EncodeCounts | null): string {
   if (!c) return '';
   let out = '';
+  if (c.ignored.length) out += `ignored columns the model does not use: ${c.ignored.map((n) => JSON.stringify(n)).join(', ')}\n`;
   if (c.imputed.size) {
     const total = [...c.imputed.values()].reduce((a, b) => a + b, 0);
     out += `filled ${total} blank cells with the training values (${[...c.imputed].map(([n, k]) => `${n}: ${k}`).join(', ')})\n`;

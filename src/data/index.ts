@@ -23,5 +23,6 @@ export { Pipeline, type PipelineJSON, type PipelineMeta } from './pipeline.js';
 export { PREPARE_DEFAULTS, prepare, prepareSchema, type PrepareOptions, type Prepared, type RawData } from './prepare.js';
 export { TableEncoder, fitTableEncoder, type EncodeCounts, type EncodedColumn, type TableMeta } from './table/encoder.js';
 export { TABLE_DEFAULTS, planColumns, type ColumnPlan, type ColumnRole, type TableOptions } from './table/plan.js';
+export { describeTable, type ColumnInfo } from './table/describe.js';
 export { ColumnStore, float32Text, type TableColumns } from './table/cells.js';
 export { fromRecords, type Cell, type Columns, type Records } from './table/records.js';

@@ -52,6 +52,8 @@ export interface EncodeCounts {
   unknown: Map<string, { rows: number; examples: string[]; other: boolean }>;
   /** Column -> blank (or unreadable) cells filled by imputation. */
   imputed: Map<string, number>;
+  /** Columns of the rows the model does not use (matched by name): ignored. */
+  ignored: string[];
 }
 
 const OTHER = '(other)';
@@ -123,7 +125,9 @@ export class TableEncoder {
     const { rows, cols, features } = d;
     const out = new Float32Array(rows * this.outputCols);
     const W = this.outputCols;
-    const counts: EncodeCounts = { unknown: new Map(), imputed: new Map() };
+    const used = new Set(at);
+    const ignored = d.table?.named && this.meta.named ? d.table.names.filter((_, i) => !used.has(i) && !this.meta.inputs.includes(d.table!.names[i])) : [];
+    const counts: EncodeCounts = { unknown: new Map(), imputed: new Map(), ignored };
     let o = 0;
     this.meta.columns.forEach((col, j) => {
       const c = at[j];

@@ -5,7 +5,7 @@
  */
 import { DataError } from '../../errors.js';
 import { MAX_CLASSES } from '../dataset.js';
-import { ColumnStore, NULL_TOKENS, clip, parseCellNumber, type TableColumns } from '../table/cells.js';
+import { ColumnStore, MAX_COLUMNS, NULL_TOKENS, clip, parseCellNumber, type TableColumns } from '../table/cells.js';
 
 export interface CsvOptions {
   /**
@@ -56,8 +56,8 @@ export interface CsvTable {
 }
 
 const LABEL_NAMES = ['label', 'labels', 'class', 'target', 'y'];
-/** A line longer than this is taken as a sign the file is not a CSV table. */
-const MAX_LINE = 1 << 26;
+/** A line longer than this (16 Mi characters: 100,000 columns of 160 characters) is taken as a sign the file is not a CSV table. */
+const MAX_LINE = 1 << 24;
 /** Rows 'auto' header detection looks at. */
 const HEADER_PROBE = 50;
 
@@ -121,7 +121,12 @@ export class CsvReader {
       if (probe.includes(0)) throw new DataError(this.file, 'looks like a binary file (it holds NUL bytes), not a CSV table');
       if (probe[0] === 0xef && probe[1] === 0xbb && probe[2] === 0xbf) chunk = chunk.subarray(3); // UTF-8 BOM
     }
-    this.text += this.decoder.decode(chunk, { stream: true });
+    const decoded = this.decoder.decode(chunk, { stream: true });
+    // A line already too long, with no end in sight in this chunk, is refused before it grows.
+    if (this.text.length + decoded.length > MAX_LINE && !decoded.includes('\n') && !this.inQuotes) {
+      throw new DataError(this.file, `line ${this.line + 1} is longer than ${MAX_LINE} characters; is this really a CSV table?`);
+    }
+    this.text += decoded;
     this.consume(false);
   }
 
@@ -201,6 +206,13 @@ export class CsvReader {
     while (first < b && (s.charCodeAt(first) === 32 || s.charCodeAt(first) === 9)) first++;
     if (first === b) return; // a blank line
     if (this.delimiter === undefined) this.delimiter = detectDelimiter(s.slice(a, b));
+    // A row of more fields than a table may have columns is refused before it is split.
+    if (this.width < 0 || this.pending.length > 0) {
+      let n = 1;
+      for (let i = s.indexOf(this.delimiter, a); i >= 0 && i < b; i = s.indexOf(this.delimiter, i + 1)) {
+        if (++n > MAX_COLUMNS) throw new DataError(this.file, `line ${this.line} has more than ${MAX_COLUMNS} fields; mlplab reads tables of at most ${MAX_COLUMNS} columns`);
+      }
+    }
     const fields = splitFields(s, a, b, this.delimiter);
     if (!this.headerDecided) {
       if (this.opts.header === true || this.opts.header === false) {

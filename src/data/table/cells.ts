@@ -18,6 +18,10 @@ export const NULL_TOKENS = new Set(['', 'NaN', 'nan', '-NaN', '-nan', 'NA', 'N/A
 export const MAX_DISTINCT_TEXTS = 65536;
 /** A number column turns into text at its first word only while it holds at most this many distinct numbers. */
 const SWITCH_DISTINCT = 1000;
+/** Distinct numbers tracked over all columns at once: a wide table tracks fewer per column (at least 16). */
+const TRACKED_DISTINCT = 2_000_000;
+/** Most columns a table may have. */
+export const MAX_COLUMNS = 100_000;
 /** Examples of words kept per number column. */
 const WORD_EXAMPLES = 5;
 
@@ -105,7 +109,8 @@ interface ColumnState {
 }
 
 /**
- * Columns filled cell by cell: `text(c, s, line)` or `value(c, v, line)` for each column of a
+ * Columns filled cell by cell (a number column tracks up to 1,000 distinct numbers, fewer in a
+ * table wider than 2,000 columns, so the tracking never holds more than 2,000,000 numbers): `text(c, s, line)` or `value(c, v, line)` for each column of a
  * row in order, then `endRow()`. `asText` columns are text from the start.
  */
 export class ColumnStore {
@@ -113,6 +118,8 @@ export class ColumnStore {
   private length = 0;
   rows = 0;
   private readonly state: ColumnState[];
+  /** Distinct numbers a number column tracks before it may no longer turn into text. */
+  private readonly switchDistinct: number;
 
   constructor(
     private readonly file: string,
@@ -120,6 +127,8 @@ export class ColumnStore {
     readonly named: boolean,
     asText: ReadonlySet<number> = new Set(),
   ) {
+    if (names.length > MAX_COLUMNS) throw new DataError(file, `has ${names.length} columns; mlplab reads tables of at most ${MAX_COLUMNS} columns`);
+    this.switchDistinct = Math.max(16, Math.min(SWITCH_DISTINCT, Math.floor(TRACKED_DISTINCT / Math.max(1, names.length))));
     this.state = names.map((_, c) => {
       const text = asText.has(c);
       return { kind: text ? 'text' : 'number', distinct: text ? null : new Set(), dict: text ? new Map() : null, texts: text ? [] : null, words: null, overflow: 0, firstWord: null };
@@ -188,7 +197,7 @@ export class ColumnStore {
     this.values[this.length++] = v;
     if (st.distinct !== null && v === v) {
       st.distinct.add(Math.fround(v));
-      if (st.distinct.size > SWITCH_DISTINCT) st.distinct = null;
+      if (st.distinct.size > this.switchDistinct) st.distinct = null;
     }
   }
 

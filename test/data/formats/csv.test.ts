@@ -158,3 +158,22 @@ test('two header columns of one name are refused, naming both', () => {
   const bytes = new TextEncoder().encode('a,b,a,label\n1,2,3,x\n4,5,6,y\n');
   assert.throws(() => parseCsv(bytes, 'dup.csv'), (e: unknown) => e instanceof DataError && /^dup\.csv: columns 0 and 2 of the header are both named "a"; rename one/.test(e.message));
 });
+
+test('bounds: a row wider than 100,000 fields and a line longer than 16 Mi characters are refused as they are read', () => {
+  const wide = `${Array.from({ length: 100_001 }, (_, i) => `c${i}`).join(',')}\n`;
+  throwsDataError(() => csv(wide), 'f.csv', /line 1 has more than 100000 fields; mlplab reads tables of at most 100000 columns/);
+  // 100,000 columns are still a table.
+  const ok = csv(`${Array.from({ length: 100_000 }, (_, i) => `c${i}`).join(',')}\n${Array.from({ length: 100_000 }, () => '1').join(',')}\n`, { labelColumn: null });
+  assert.equal(ok.cols, 100_000);
+  // A line with no end: refused once it passes the limit, before the rest is read.
+  const r = new CsvReader('long.csv');
+  const chunk = enc('1,'.repeat(1 << 19));
+  let fed = 0;
+  assert.throws(() => {
+    for (;;) {
+      r.push(chunk);
+      fed += chunk.length;
+    }
+  }, (e: unknown) => e instanceof DataError && /long\.csv: line 1 is longer than 16777216 characters/.test(e.message));
+  assert.ok(fed <= (1 << 24), `read ${fed} bytes before refusing`);
+});

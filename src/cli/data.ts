@@ -116,7 +116,8 @@ export interface ExportOptions extends LoadOptions {
 export async function exportSource(source: string, o: ExportOptions): Promise<{ files: string[]; steps: PrepStep[] }> {
   const { out: _out, pca: _pca, scale: _scale, nulls: _nulls, ...load } = o;
   const raw = await loadSource(source, load);
-  const prepared = prepare(raw, { pca: o.pca ?? null, scale: o.scale ?? PREPARE_DEFAULTS.scale, nulls: o.nulls ?? 'drop', valFraction: 0 });
+  // Blanks: as a run treats them (a table's are filled, an array's rows dropped) unless told otherwise.
+  const prepared = prepare(raw, { pca: o.pca ?? null, scale: o.scale ?? PREPARE_DEFAULTS.scale, ...(o.nulls ? { nulls: o.nulls } : {}), valFraction: 0 });
   await ensureWritableDir(o.out);
   const files: string[] = [];
   const put = async (name: string, bytes: Uint8Array | string) => {
@@ -134,7 +135,7 @@ export async function exportSource(source: string, o: ExportOptions): Promise<{ 
   }
   if (prepared.classNames) await put('class_names.json', `${JSON.stringify(prepared.classNames)}\n`);
   const steps = [...raw.notes, ...prepared.steps];
-  await put('preprocessing.json', `${JSON.stringify({ source, steps, pipeline: prepared.pipeline.toJSON() })}\n`);
+  await put('preprocessing.json', `${JSON.stringify({ source, steps, ...(prepared.table ? { table: prepared.table.toJSON(), features: prepared.table.outputNames() } : {}), pipeline: prepared.pipeline.toJSON() })}\n`);
   return { files, steps };
 }
 

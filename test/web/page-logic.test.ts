@@ -5,8 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { zipSync } from 'fflate';
-import { DataError, PRESETS, mergeSpecs, resolveRun } from '../../src/index.js';
-import { memoryFiles, resolveSource, writeNpy } from '../../src/data/index.js';
+import { DataError, PRESETS, mergeSpecs, prepare, resolveRun, type RawData } from '../../src/index.js';
+import { describeTable, memoryFiles, resolveSource, writeNpy } from '../../src/data/index.js';
 import { assembleUserData, parseUserFile, sourceOf, type ParsedFile, type Slot } from '../../web/src/data.js';
 import { differences, describeRun, labelRun } from '../../web/src/runs.js';
 
@@ -24,6 +24,30 @@ test('a CSV with text labels becomes features, labels and sorted class names', a
   assert.deepEqual(d.classNames, ['setosa', 'virginica']);
   assert.equal(d.test, null);
   assert.equal(d.image, null, 'two columns are not an image');
+});
+
+test('a CSV table with text, yes/no and blank cells keeps its columns on the way to the worker, where it is prepared as the command line prepares it', async () => {
+  const rows = Array.from({ length: 30 }, (_, i) => [['Adelie', 'Gentoo', 'Chinstrap'][i % 3], i % 7 === 3 ? '' : ['Biscoe', 'Dream'][i % 2], i % 5 === 2 ? '' : String(38 + (i % 3) * 6 + (i % 4)), i % 2 ? 'yes' : 'no'].join(','));
+  const bytes = enc(['species,island,bill_mm,smoker', ...rows].join('\n'));
+  const opts = { labelColumn: 'species' };
+  const d = await assembleUserData({ trainData: await parseUserFile('p.csv', bytes, opts) }, opts);
+  assert.equal(d.image, null, 'table rows are never drawn as images');
+  assert.deepEqual(d.classNames, ['Adelie', 'Chinstrap', 'Gentoo']);
+  assert.deepEqual(d.train.table!.names, ['island', 'bill_mm', 'smoker']);
+  assert.deepEqual(describeTable(d.train).map((c) => c.type), ['categorical', 'numeric', 'boolean']);
+  // The command line reads the same file into the same cells and columns.
+  const cli = await resolveSource('p.csv', memoryFiles(new Map([['p.csv', bytes]])), opts);
+  assert.deepEqual(cli.train.table, d.train.table);
+  assert.deepEqual(Array.from(cli.train.features), Array.from(d.train.features));
+  // What the page posts to the worker (session.ts), as structured clone delivers it there.
+  const raw: RawData = { train: { ...d.train, classNames: d.classNames }, test: d.test, notes: d.notes };
+  const sent = structuredClone(raw);
+  assert.deepEqual(sent.train.table, raw.train.table);
+  const here = prepare(raw, { seed: 1, valFraction: 0.2 });
+  const there = prepare(sent, { seed: 1, valFraction: 0.2 });
+  assert.deepEqual(there.table!.toJSON(), here.table!.toJSON());
+  assert.deepEqual(Array.from(there.train.features), Array.from(here.train.features));
+  assert.ok(here.steps.some((x) => x.name === 'impute'), 'the blanks are filled, not dropped');
 });
 
 test('.npy features and labels in the study layout, with 28x28 images recognised', async () => {

@@ -6,52 +6,16 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
-import { dirname, extname, join, normalize, resolve, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium, type Page } from 'playwright-core';
-import { build } from 'vite';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
 import { decodeModelFile } from '../../src/index.js';
 import { parseIdx, writeNpy } from '../../src/data/index.js';
 import { runOnnx } from '../export/ort.js';
-
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const CHROMIUM = process.env.MLPLAB_CHROMIUM ?? '/usr/bin/chromium';
-
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json',
-  '.svg': 'image/svg+xml',
-};
-
-/** The headers that make a page cross-origin isolated (shared memory, so threads), as web/vite.config.ts sends them. */
-const ISOLATION = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
-
-/** Serve a folder on 127.0.0.1 at a free port, cross-origin isolated unless told otherwise. */
-async function serve(dir: string, isolated = true): Promise<{ server: Server; url: string }> {
-  const server = createServer((req, res) => {
-    let path = decodeURIComponent(new URL(req.url ?? '/', 'http://localhost').pathname);
-    if (path.endsWith('/')) path += 'index.html';
-    const file = normalize(join(dir, path));
-    if (!file.startsWith(dir + sep)) {
-      res.writeHead(403).end();
-      return;
-    }
-    readFile(file).then(
-      (body) => res.writeHead(200, { 'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream', ...(isolated ? ISOLATION : {}) }).end(body),
-      () => res.writeHead(404).end(),
-    );
-  });
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return { server, url: `http://127.0.0.1:${address.port}/` };
-}
+import { buildSite, launchChromium, serve, skipWithoutChromium as skip } from './site.js';
 
 const npyFile = (name: string, data: Float32Array | Int32Array, shape: number[]) => ({
   name,
@@ -65,21 +29,13 @@ async function messageWith(page: Page, text: string): Promise<string> {
   return (await box.textContent()) ?? '';
 }
 
-const skip = existsSync(CHROMIUM) ? false : `no Chromium at ${CHROMIUM}: install Debian's chromium package (.ci/run does) or set MLPLAB_CHROMIUM`;
-
 test('playground trains in headless Chromium, refuses bad input with a message, and exports a model the CLI reads and ONNX Runtime runs', { skip, timeout: 240_000 }, async (t) => {
-  // The site is built into a folder of its own, so a concurrent `npm run build:web` (or a
-  // second test run) cannot replace the files while the browser loads them.
-  const site = mkdtempSync(join(tmpdir(), 'mlplab-site-'));
   const started = performance.now();
-  await build({ configFile: join(ROOT, 'web', 'vite.config.ts'), logLevel: 'warn', build: { outDir: site, emptyOutDir: true } });
+  const site = await buildSite();
   t.diagnostic(`site built in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   const { server, url } = await serve(site);
   let plain: { server: Server; url: string } | null = null;
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  const browser = await launchChromium();
   try {
     const page = await browser.newPage({ viewport: { width: 1440, height: 1000 }, acceptDownloads: true });
     const pageErrors: string[] = [];

@@ -58,18 +58,25 @@ export interface RunCurve {
   live?: boolean;
 }
 
-/** Validation accuracy (or loss) of several runs on the same axes, one coloured line per run. */
+/**
+ * Validation accuracy (or loss) of several runs on the same axes, one coloured line per run;
+ * a run without a validation part (a small table) shows its training curve, and says so.
+ */
 export function compareChart(runs: RunCurve[], metric: 'valAccuracy' | 'valLoss', width: number, height = 260): TopLevelSpec {
-  const values = runs.flatMap((r) =>
-    r.history.filter((h) => Number.isFinite(h[metric])).map((h) => ({ run: r.label, epoch: h.epoch, value: h[metric], live: r.live ? 'yes' : 'no' })),
-  );
+  const training = metric === 'valAccuracy' ? 'trainAccuracy' : 'trainLoss';
+  const onTraining = new Set(runs.filter((r) => r.history.length > 0 && !r.history.some((h) => Number.isFinite(h[metric]))).map((r) => r.label));
+  const name = (r: RunCurve) => (onTraining.has(r.label) ? `${r.label} (training rows: no validation part)` : r.label);
+  const values = runs.flatMap((r) => {
+    const key = onTraining.has(r.label) ? training : metric;
+    return r.history.filter((h) => Number.isFinite(h[key])).map((h) => ({ run: name(r), epoch: h.epoch, value: h[key], live: r.live ? 'yes' : 'no' }));
+  });
   const isAcc = metric === 'valAccuracy';
   const maxEpoch = Math.max(2, ...values.map((v) => v.epoch));
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: {
       text: isAcc ? 'Validation accuracy by run' : 'Validation loss by run',
-      subtitle: 'each run labelled by what changed from the run before it',
+      subtitle: `each run labelled by what changed from the run before it${onTraining.size ? '; a run without a validation part shows its training curve' : ''}`,
     },
     width,
     height,
@@ -82,8 +89,8 @@ export function compareChart(runs: RunCurve[], metric: 'valAccuracy' | 'valLoss'
         field: 'run',
         type: 'nominal',
         title: null,
-        sort: runs.map((r) => r.label),
-        scale: { domain: runs.map((r) => r.label), range: runs.map((r) => r.color) },
+        sort: runs.map(name),
+        scale: { domain: runs.map(name), range: runs.map((r) => r.color) },
         legend: { orient: 'bottom', direction: 'vertical', columns: 2, labelLimit: 420, symbolType: 'stroke', symbolStrokeWidth: 3 },
       },
       strokeDash: { field: 'live', type: 'nominal', scale: { domain: ['no', 'yes'], range: [[1, 0], [5, 3]] }, legend: null },

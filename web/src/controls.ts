@@ -4,9 +4,10 @@
  * the library's resolveRun) and writes presets into itself. Settings refused, and any other
  * error, become a message that names the control at fault.
  */
-import { ConfigError, DataError, MlplabError, PRESETS, resolveRun, type ResolvedRun, type RunSpec } from '../../src/index.js';
+import { ConfigError, DataError, MlplabError, PRESETS, resolveRun, type ResolvedRun, type RunInput, type RunSpec } from '../../src/index.js';
 import { formatCount } from '../../src/report/index.js';
 import { ACTIVATIONS, type Activation } from '../../src/tensor/index.js';
+import { columnOptions } from './columns.js';
 import { byId, clearMessage, h, shortNumber, showMessage } from './dom.js';
 import type { PageState } from './state.js';
 
@@ -165,8 +166,14 @@ export function buildControls(changed: () => void): void {
     changed();
   });
 
+  const mode = selectControl('model-mode', 'Model', [['manual', 'Set by hand'], ['auto', 'Chosen for the data']],
+    'Chosen for the data: no network is given, and mlplab picks the layers, optimiser, batch size, epochs, early stopping and a seed ensemble from the rows, features and classes when the run starts (the command line does the same without --preset). Set by hand: the controls below.');
+  const autoBox = h('div', { class: 'control', id: 'auto-model', hidden: true },
+    h('p', { class: 'explain', id: 'auto-model-note' }, 'The model is chosen when the run starts; what was chosen, and why, shows here.'),
+    h('div', { class: 'table-wrap' }, h('table', { class: 'choices', id: 'choices-table', hidden: true })));
+  byId('model-controls').append(mode, autoBox);
   byId('model-controls').append(
-    h('div', { class: 'control' },
+    h('div', { class: 'control manual-model' },
       h('div', { class: 'control-head' }, h('span', { class: 'label' }, 'Hidden layers'), h('span', { class: 'muted', id: 'layer-count' })),
       layerList,
       add,
@@ -178,6 +185,7 @@ export function buildControls(changed: () => void): void {
   );
 
   byId('train-controls').append(
+    h('p', { class: 'explain', id: 'auto-train-note', hidden: true }, 'Chosen for the data: the greyed settings are chosen when the run starts. Leave Epochs blank for the chosen number, or type one to cap the run; the seed is yours.'),
     selectControl('optimizer', 'Optimizer', [['sgd', 'SGD with momentum'], ['adam', 'Adam'], ['adamw', 'AdamW']], 'The study used SGD with momentum. Adam adapts the step size of every weight from running averages of its gradients, so it is less sensitive to the learning rate.'),
     numberControl({ id: 'learning-rate', label: 'Learning rate', min: 1e-7, max: 10, step: 'any', log: true, sliderMin: 1e-5, sliderMax: 1, explain: 'The step size of every update. Too small and learning crawls; too large and the loss jumps about or diverges. The study went from 0.001 down to 0.0001 for its final model.' }),
     numberControl({ id: 'momentum', label: 'Momentum', min: 0, max: 0.999, step: 0.01, sliderMax: 0.99, explain: 'Keeps a velocity of past gradients, V = ρV − lr·g, and moves the weights by it: steps in a steady direction add up and noisy ones cancel out. Used by SGD only.' }),
@@ -189,15 +197,47 @@ export function buildControls(changed: () => void): void {
     numberControl({ id: 'seed', label: 'Seed', min: -2147483648, max: 2147483647, step: 1, slider: false, explain: 'Fixes the initial weights, the dropout masks, the batch order and the validation split: the same seed gives the same run. Change only the seed to see the run-to-run noise.' }),
   );
   setLayers([]);
+  // The batch-norm and dropout controls belong to the hand-set model too.
+  for (const id of ['batch-norm', 'dropout']) byId(id).closest('.control')!.classList.add('manual-model');
   byId('early-stopping').addEventListener('change', syncEnabled);
   byId('optimizer').addEventListener('change', syncEnabled);
+  byId('model-mode').addEventListener('change', syncEnabled);
 }
 
-/** Grey out controls that do not apply (patience without early stopping, momentum with Adam). */
+/** Whether the model is left to mlplab (no network in the run's settings). */
+export const modelChosen = (): boolean => byId<HTMLSelectElement>('model-mode').value === 'auto';
+
+/** Switch between the model chosen for the data and the one set by hand. */
+export function setModelMode(mode: 'auto' | 'manual'): void {
+  if (byId<HTMLSelectElement>('model-mode').value === mode) return;
+  setValue('model-mode', mode);
+}
+
+/** Settings the model chosen for the data sets itself; a blank box means "as chosen". */
+const CHOSEN = ['optimizer', 'learning-rate', 'momentum', 'weight-decay', 'batch-size', 'early-stopping', 'patience', 'val-fraction'];
+
+/** Epochs and the validation share are blank while the model is chosen for the data; their values come back by hand. */
+function blankWhileChosen(id: string, chosen: boolean): void {
+  const input = byId<HTMLInputElement>(id);
+  if (chosen && input.value !== '') {
+    input.dataset.byHand = input.value;
+    input.value = '';
+  } else if (!chosen && input.value === '' && input.dataset.byHand) input.value = input.dataset.byHand;
+  input.placeholder = chosen ? 'chosen' : '';
+}
+
+/** Grey out controls that do not apply (patience without early stopping, momentum with Adam, what is chosen for the data). */
 export function syncEnabled(): void {
+  const chosen = modelChosen();
+  for (const el of document.querySelectorAll<HTMLElement>('.manual-model')) el.hidden = chosen;
+  byId('auto-model').hidden = !chosen;
+  byId('auto-train-note').hidden = !chosen;
+  blankWhileChosen('epochs', chosen);
+  blankWhileChosen('val-fraction', chosen);
   const es = byId<HTMLInputElement>('early-stopping').checked;
   const sgd = byId<HTMLSelectElement>('optimizer').value === 'sgd';
-  for (const [id, on] of [['patience', es], ['momentum', sgd]] as const) {
+  const by = (id: string, on: boolean) => [id, on && !(chosen && CHOSEN.includes(id))] as const;
+  for (const [id, on] of [by('patience', es), by('momentum', sgd), ...['optimizer', 'learning-rate', 'weight-decay', 'batch-size', 'early-stopping', 'val-fraction'].map((x) => by(x, true))]) {
     const input = byId<HTMLInputElement>(id);
     input.disabled = !on;
     input.closest('.control')?.classList.toggle('disabled', !on);
@@ -208,6 +248,7 @@ export function syncEnabled(): void {
 
 /** Write a preset (or any RunSpec) into the panel. Training options it omits get the library's defaults. */
 export function applySpec(spec: RunSpec, epochs = PAGE_EPOCHS): void {
+  setModelMode('manual');
   const n = spec.network;
   const widths = n.widths;
   const acts = n.activations ?? 'relu';
@@ -233,22 +274,30 @@ export function applyPreset(name: keyof typeof PRESETS): void {
   applySpec(PRESETS[name]);
 }
 
-/** Pre-processing options live in the data card. */
+/** Pre-processing options live in the data card; a table's column types in its column table. */
 export function readDataOptions(): RunSpec['data'] {
   const pca = byId<HTMLSelectElement>('pca').value;
   const pcaValue = pca === 'off' ? null : pca === 'custom' ? readNumber('pca-custom') : Number(pca);
+  const nulls = byId<HTMLSelectElement>('nulls').value;
   return {
     scale: byId<HTMLSelectElement>('scale').value as 'none' | 'standard' | 'minmax',
     pca: pcaValue as number | null,
-    valFraction: readNumber('val-fraction') as number,
-    nulls: byId<HTMLSelectElement>('nulls').value as 'drop' | 'refuse',
+    // Blank while the model is chosen for the data: the choice sets it.
+    ...(modelChosen() ? {} : { valFraction: readNumber('val-fraction') as number }),
+    // Unset: tables fill their blanks, arrays drop the rows holding NaN.
+    ...(nulls ? { nulls: nulls as 'impute' | 'drop' | 'refuse' } : {}),
+    ...columnOptions(),
   };
 }
 
-/** The panel as a RunSpec, values as typed (validation is resolveRun's job). */
-export function readSpec(): RunSpec {
+/** The panel as a run's settings, values as typed (validation is resolveRun's job); no network when it is chosen for the data. */
+export function readSpec(): RunInput {
   const layers = readLayers();
   const es = byId<HTMLInputElement>('early-stopping').checked;
+  if (modelChosen()) {
+    const epochs = readNumber('epochs');
+    return { auto: true, train: { seed: readNumber('seed') as number, ...(epochs === '' ? {} : { epochs: epochs as number }) }, data: readDataOptions() };
+  }
   return {
     network: {
       widths: layers.map((l) => l.width) as number[],
@@ -325,14 +374,19 @@ export function showError(key: string, e: unknown): void {
   }
 }
 
-/** The run the settings describe, or null after showing why it is refused. */
-export function validateSettings(): ResolvedRun | null {
+/**
+ * The run the settings describe (`input`, what the worker runs) and resolved (`run`; while the
+ * model is chosen for the data, an empty network stands in until the run chooses it), or null
+ * after showing why it is refused.
+ */
+export function validateSettings(): { input: RunInput; run: ResolvedRun } | null {
   document.querySelectorAll('.invalid').forEach((el) => el.classList.remove('invalid'));
   try {
-    const run = resolveRun(readSpec());
+    const input = readSpec();
+    const run = resolveRun(input.network ? input : { ...input, network: { widths: [] } });
     checkPageLimits(run);
     clearMessage('settings');
-    return run;
+    return { input, run };
   } catch (e) {
     showError('settings', e);
     return null;

@@ -1,11 +1,11 @@
 /**
  * Data for the page: the built-in Fashion-MNIST subset, and the person's own files (.npy,
- * .npz, .csv). Both go through the library's `resolveSource`, over files held in memory, so
+ * .npz, .csv tables with text columns and blanks). Both go through the library's `resolveSource`, over files held in memory, so
  * the page accepts exactly what `mlplab train --data` accepts. Every problem is a DataError
  * naming the file, shown before training starts.
  */
 import { DataError, type Dataset, type PrepStep } from '../../src/index.js';
-import { FASHION_MNIST_FILES, inspectFile, memoryFiles, resolveSource, type FileSummary, type LoadedData as SourceData } from '../../src/data/index.js';
+import { FASHION_MNIST_FILES, inspectFile, memoryFiles, resolveSource, type FileSummary, type LoadedData as SourceData, type LoadOptions } from '../../src/data/index.js';
 import { guessImageShape, type ImageShape } from './images.js';
 
 /** Data ready for a run, with what the page needs to draw it. */
@@ -50,11 +50,11 @@ export interface ParsedFile extends FileSummary {
   bytes: Uint8Array;
 }
 
-/** Read a picked file on its own, so a problem shows beside its slot at once. */
-export async function parseUserFile(name: string, bytes: Uint8Array): Promise<ParsedFile> {
+/** Read a picked file on its own, so a problem shows beside its slot at once; `opts` as `--label-column` and the other read flags. */
+export async function parseUserFile(name: string, bytes: Uint8Array, opts: LoadOptions = {}): Promise<ParsedFile> {
   const ext = /\.([a-z0-9]+)$/i.exec(name)?.[1]?.toLowerCase() ?? '';
   if (!['npy', 'npz', 'csv', 'tsv', 'txt'].includes(ext)) throw new DataError(name, `has extension '.${ext}'; expected a .npy, .npz or .csv file`);
-  return { name, bytes, ...(await inspectFile(name, bytes)) };
+  return { name, bytes, ...(await inspectFile(name, bytes, opts)) };
 }
 
 /**
@@ -74,11 +74,15 @@ export function sourceOf(slots: Partial<Record<Slot, ParsedFile>>): string {
   return [td.name, slots.trainLabels.name, sd.name, slots.testLabels.name].join(',');
 }
 
-/** Put the picked files together into a dataset with the library's source resolution, then apply the page's limits. */
-export async function assembleUserData(slots: Partial<Record<Slot, ParsedFile>>): Promise<LoadedData> {
+/**
+ * Put the picked files together into a dataset with the library's source resolution, then
+ * apply the page's limits. A CSV table keeps its columns (`train.table`: text as codes, blanks
+ * as NaN) for `prepare` to type and encode; `opts` are the read flags (`labelColumn`).
+ */
+export async function assembleUserData(slots: Partial<Record<Slot, ParsedFile>>, opts: LoadOptions = {}): Promise<LoadedData> {
   const source = sourceOf(slots);
   const files = new Map(Object.values(slots).map((f) => [f!.name, f!.bytes]));
-  const d = await resolveSource(source, memoryFiles(files));
+  const d = await resolveSource(source, memoryFiles(files), opts);
   const classes = d.train.classNames?.length ?? Math.max(...[d.train, d.test].map((t) => (t ? t.labels.reduce((m, y) => Math.max(m, y + 1), 0) : 0)));
   if (classes < 2) throw new DataError(d.train.source ?? source, 'holds a single class; a classifier needs at least two');
   if (classes > 1000) throw new DataError(d.train.source ?? source, `labels go up to ${classes - 1}; the playground shows up to 1,000 classes (is this the label column?)`);
@@ -90,5 +94,7 @@ function withImage(d: SourceData, source: string, imageShape?: [number, number])
   let classes = 0;
   for (const t of [d.train, d.test]) if (t) for (let i = 0; i < t.labels.length; i++) classes = Math.max(classes, t.labels[i] + 1);
   const names = d.train.classNames ?? Array.from({ length: classes }, (_, i) => String(i));
-  return { source, train: d.train, test: d.test, classNames: names, notes: d.notes, image: guessImageShape(d.train.cols, d.train.features, imageShape) };
+  // A table's rows are cells (codes and blanks), never an image.
+  const image = d.train.table ? null : guessImageShape(d.train.cols, d.train.features, imageShape);
+  return { source, train: d.train, test: d.test, classNames: names, notes: d.notes, image };
 }

@@ -7,6 +7,7 @@ import type { ClassificationReport } from '../../src/index.js';
 import { accuracyChart, confusionChart, formatPercent, formatScientific, layerChart, lossChart, pngDataUrl, weightsPng } from '../../src/report/index.js';
 import { compareChart, plotWidth, renderChart, type RunCurve } from './charts.js';
 import { byId, count, fixed, h } from './dom.js';
+import { tableGrid } from './columns.js';
 import { rowCanvas } from './images.js';
 import type { PageState, Run } from './state.js';
 
@@ -134,16 +135,41 @@ function renderReport(report: ClassificationReport, caption: string): void {
   byId('report').replaceChildren(table);
 }
 
+/**
+ * What was chosen for the data and why, in the Model card, where the hand-set model's controls
+ * are otherwise; null while the run is choosing. Settings the page gave override their line.
+ */
+export function renderChoices(run: Run | null): void {
+  const table = byId('choices-table');
+  const note = byId('auto-model-note');
+  if (!run?.choices) {
+    note.textContent = 'Choosing the model for the data…';
+    return;
+  }
+  const t = run.spec.train;
+  note.textContent = `Chosen for run ${run.label.split(' ')[0]} on ${run.data.source} (${count(run.data.train.rows)} training rows), seed ${t.seed}. An epoch count typed in the page overrides its line.`;
+  const given = (option: string, value: string) => (option === 'epochs' && value !== `up to ${t.epochs}` ? h('strong', { class: 'given' }, ` → up to ${t.epochs}, as typed in the page`) : null);
+  table.replaceChildren(h('tbody', {}, ...run.choices.map((c) => h('tr', { 'data-option': c.option }, h('th', { scope: 'row' }, c.option), h('td', {}, h('span', {}, c.value), given(c.option, c.value), h('span', { class: 'why' }, c.why))))));
+  table.hidden = false;
+}
+
 function renderGrid(run: Run): void {
   const p = run.prepared;
   if (!p || run.grid.length === 0) return;
   const names = run.data.classNames;
   const onTest = p.gridSet === 'test';
   const source = onTest ? run.data.test! : run.data.train;
-  const epoch = run.done ? 'final model' : `epoch ${run.history.length}`;
-  byId('grid-title').textContent = `${onTest ? 'Test' : 'Validation'} ${run.data.image ? 'images' : 'rows'}: predicted vs actual (${epoch})`;
+  const epoch = run.done ? `final model${run.member.of > 1 ? `, ${run.member.of} networks averaged` : ''}` : `epoch ${run.history.length}`;
+  const setName = { test: 'Test', validation: 'Validation', training: 'Training' }[p.gridSet];
+  byId('grid-title').textContent = `${setName} ${run.data.image ? 'images' : 'rows'}: predicted vs actual (${epoch})`;
   let right = 0;
   const container = byId('prediction-grid');
+  if (source.table) {
+    container.replaceChildren(tableGrid(run, source, p.gridRows, p.gridLabels));
+    run.grid.forEach((pred, i) => (right += pred === p.gridLabels[i] ? 1 : 0));
+    byId('grid-score').textContent = `${right} of ${run.grid.length} right`;
+    return;
+  }
   const drawable = run.data.image !== null && p.gridRows.length === run.grid.length;
   const cards = run.grid.map((pred, i) => {
     const actual = p.gridLabels[i];

@@ -27,14 +27,15 @@ function init(): void {
 
   byId('tab-builtin').addEventListener('click', () => selectTab(state, 'builtin'));
   byId('tab-files').addEventListener('click', () => selectTab(state, 'files'));
-  byId('preset-default').addEventListener('click', () => {
-    applyPreset('default');
-    validateSettings();
-  });
-  byId('preset-final').addEventListener('click', () => {
-    applyPreset('final');
-    validateSettings();
-  });
+  // A preset, or the mode picked by the person, is kept whatever data is picked next.
+  byId('model-mode').addEventListener('change', (e) => (state.modeChosen ||= e.isTrusted));
+  for (const name of ['default', 'final'] as const) {
+    byId(`preset-${name}`).addEventListener('click', () => {
+      state.modeChosen = true;
+      applyPreset(name);
+      validateSettings();
+    });
+  }
   byId('pca').addEventListener('change', () => {
     byId('pca-custom-row').hidden = byId<HTMLSelectElement>('pca').value !== 'custom';
   });

@@ -3,15 +3,20 @@
  * part, each read and described as it is picked), and samples of what was picked.
  */
 import { DataError } from '../../src/index.js';
+import { parseCsv } from '../../src/data/index.js';
 import { assembleUserData, headRows, loadFashionSubset, parseUserFile, type LoadedData, type Slot } from './data.js';
-import { showError } from './controls.js';
+import { hideColumnTable, showColumnTable } from './columns.js';
+import { setModelMode, settingsChanged, showError } from './controls.js';
 import { byId, clearMessage, count, h } from './dom.js';
 import { rowCanvas } from './images.js';
 import type { DataInfo } from './runs.js';
 import type { PageState } from './state.js';
 
+/** The read flags the page sets: a picked table's label column. */
+const readOptions = (state: PageState) => (state.labelColumn === null ? {} : { labelColumn: state.labelColumn });
+
 export async function activeData(state: PageState): Promise<LoadedData> {
-  if (state.dataMode === 'files') return assembleUserData(state.slots);
+  if (state.dataMode === 'files') return assembleUserData(state.slots, readOptions(state));
   if (!state.builtin) {
     throw new DataError('fashion-mnist', state.builtinError ? `the built-in data could not be loaded: ${state.builtinError.message}` : 'the built-in data is still loading; try again in a moment');
   }
@@ -83,9 +88,11 @@ async function pickFile(state: PageState, slot: Slot, input: HTMLInputElement, s
   }
   status.textContent = `Reading ${file.name}…`;
   status.className = 'file-status';
+  // Another training table: its label column is found afresh.
+  if (slot === 'trainData') state.labelColumn = null;
   try {
     const bytes = new Uint8Array(await file.arrayBuffer());
-    const parsed = await parseUserFile(file.name, bytes);
+    const parsed = await parseUserFile(file.name, bytes, slot === 'trainData' || slot === 'testData' ? readOptions(state) : {});
     state.slots[slot] = parsed;
     status.textContent = `✓ ${parsed.summary}`;
     status.className = 'file-status ok';
@@ -108,19 +115,86 @@ async function pickFile(state: PageState, slot: Slot, input: HTMLInputElement, s
   await updateFilesSummary(state);
 }
 
-async function updateFilesSummary(state: PageState): Promise<void> {
+/** The model chosen for the data is the default for a table, until the person picks a mode. */
+function defaultMode(state: PageState, table: boolean): void {
+  if (!state.modeChosen) setModelMode(table ? 'auto' : 'manual');
+}
+
+/** Another label column for the picked table (null: the library's default): the training file is read again with it. */
+async function pickLabel(state: PageState, name: string | null): Promise<void> {
+  state.labelColumn = name;
+  for (const slot of ['trainData', 'testData'] as const) {
+    const f = state.slots[slot];
+    if (!f || f.parts) continue;
+    const status = byId(`status-${slot}`);
+    try {
+      const parsed = await parseUserFile(f.name, f.bytes, readOptions(state));
+      state.slots[slot] = parsed;
+      status.textContent = `✓ ${parsed.summary}`;
+      status.className = 'file-status ok';
+      clearMessage(`file-${slot}`);
+    } catch (e) {
+      status.textContent = e instanceof Error ? e.message : String(e);
+      status.className = 'file-status error';
+      showError(`file-${slot}`, e);
+    }
+  }
+  await updateFilesSummary(state);
+}
+
+/** The label column of a training CSV with a header, offered from its header (also when the default one is refused). */
+function showLabelChoice(state: PageState, d: LoadedData | null): void {
+  const row = byId('label-row');
+  const f = state.slots.trainData;
+  let header: string[] | null = null;
+  if (f && !state.slots.trainLabels && /\.(csv|tsv|txt)$/i.test(f.name)) {
+    try {
+      header = parseCsv(f.bytes, f.name, { columnsOnly: true }).header;
+    } catch {
+      header = null;
+    }
+  }
+  row.hidden = header === null || state.dataMode !== 'files';
+  if (!header) return;
+  const found = d?.train.table?.label;
+  const select = byId<HTMLSelectElement>('label-column');
+  select.replaceChildren(
+    h('option', { value: '' }, found && state.labelColumn === null ? `${found} (found by default)` : 'default (label, class, target or y, else the last)'),
+    ...header.map((n) => h('option', { value: n }, n)),
+  );
+  select.value = state.labelColumn ?? '';
+  select.onchange = () => void pickLabel(state, select.value || null);
+}
+
+/** Say what the picked files make: rows, features, classes, and a table's columns. */
+export async function updateFilesSummary(state: PageState): Promise<void> {
   const target = byId('files-summary');
   target.replaceChildren();
-  if (!state.slots.trainData) return;
+  if (!state.slots.trainData) {
+    hideColumnTable();
+    showLabelChoice(state, null);
+    return;
+  }
   try {
-    const d = await assembleUserData(state.slots);
+    const d = await assembleUserData(state.slots, readOptions(state));
+    showLabelChoice(state, d);
+    const t = d.train.table;
+    const what = t ? `${count(t.names.length)} columns` : `${count(d.train.cols)} features`;
+    const noTest = t ? ' (no test set: the final scores use the validation part, or the training rows when the data is too small for one)' : ' (no test set: the final scores use the validation part)';
     target.append(
-      h('p', { class: 'file-status ok' }, `Ready: ${count(d.train.rows)} training rows${d.test ? `, ${count(d.test.rows)} test rows` : ' (no test set: the final scores use the validation part)'}, ${count(d.train.cols)} features, ${d.classNames.length} classes.`),
+      h('p', { class: 'file-status ok' }, `Ready: ${count(d.train.rows)} training rows${d.test ? `, ${count(d.test.rows)} test rows` : noTest}, ${what}, ${d.classNames.length} classes${t?.label ? ` from "${t.label}"` : ''}.`),
     );
     const samples = h('div', { class: 'samples' });
     target.append(samples);
     renderSamples(samples, d);
+    if (state.dataMode === 'files') {
+      defaultMode(state, t !== undefined);
+      if (t) showColumnTable(d, () => settingsChanged(state));
+      else hideColumnTable();
+    }
   } catch (e) {
+    hideColumnTable();
+    showLabelChoice(state, null);
     target.append(h('p', { class: 'file-status error' }, e instanceof Error ? e.message : String(e)));
   }
 }
@@ -131,4 +205,8 @@ export function selectTab(state: PageState, mode: 'builtin' | 'files'): void {
   byId('tab-files').setAttribute('aria-selected', String(mode === 'files'));
   byId('pane-builtin').hidden = mode !== 'builtin';
   byId('pane-files').hidden = mode !== 'files';
+  if (mode === 'builtin') {
+    hideColumnTable();
+    defaultMode(state, false);
+  } else void updateFilesSummary(state);
 }

@@ -1,11 +1,12 @@
 /** Messages between the page and the training worker. */
-import type { ClassificationReport, EpochRecord, RawData, ResolvedRun } from '../../src/index.js';
+import type { Choice, ClassificationReport, EpochRecord, RawData, ResolvedRun, RunInput } from '../../src/index.js';
 import type { FirstLayerWeights, LayerFinding } from '../../src/report/index.js';
 
 export interface StartMessage {
   type: 'start';
   runId: number;
-  spec: ResolvedRun;
+  /** The run's settings; without a network, mlplab chooses the network and training for the data (`runExperiment`). */
+  spec: RunInput;
   /** The data as loading left it (the library's RawData: rows keep their file names); prepared in the worker. */
   data: RawData;
   /** The source as `--data` names it, for the report and the exported model. */
@@ -16,9 +17,9 @@ export interface StartMessage {
 
 export type ToWorker = StartMessage | { type: 'pause' } | { type: 'resume' } | { type: 'stop' };
 
-/** Scores of a model on one labelled set. */
+/** Scores of a model on one labelled set (the training rows when there is neither a validation part nor a test set). */
 export interface SetScores {
-  set: 'validation' | 'test';
+  set: 'validation' | 'test' | 'training';
   rows: number;
   accuracy: number;
   loss: number;
@@ -38,7 +39,7 @@ export interface PreparedMessage {
   parameters: number;
   backend: string;
   /** Which set the prediction grid shows, and its rows as indices into the original table. */
-  gridSet: 'validation' | 'test';
+  gridSet: SetScores['set'];
   gridRows: number[];
   gridLabels: number[];
 }
@@ -49,8 +50,9 @@ export interface EpochMessage {
   record: EpochRecord;
   /** Confusion matrix and report on the validation set at this epoch. */
   val: SetScores | null;
-  /** Predicted class of each grid row. */
+  /** Predicted class of each grid row, and its probability. */
   grid: number[];
+  gridProba: number[];
 }
 
 export interface DoneMessage {
@@ -63,7 +65,9 @@ export interface DoneMessage {
   seconds: number;
   /** The final model on the test set (or the validation set when there is no test set). */
   final: SetScores;
+  /** The final model's grid predictions (a seed ensemble's averaged probabilities), and their probabilities. */
   grid: number[];
+  gridProba: number[];
   /** The trained model in mlplab's model format (what `modelToJSON` writes). */
   modelJson: string;
   /** What the layers say, and the first layer's weights as images (raw image inputs only). */
@@ -86,6 +90,10 @@ export interface EngineMessage {
 export type FromWorker =
   | EngineMessage
   | { type: 'status'; runId: number; text: string }
+  /** The run as it will train, and what was chosen for the data (null when the page gave the network). */
+  | { type: 'spec'; runId: number; spec: ResolvedRun; choices: Choice[] | null }
+  /** Network `n` of a seed ensemble of `of` starts training (the first one's epochs are the live curves). */
+  | { type: 'member'; runId: number; n: number; of: number }
   | PreparedMessage
   | { type: 'progress'; runId: number; epoch: number; batch: number; batches: number; loss: number }
   | EpochMessage

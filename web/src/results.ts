@@ -31,7 +31,7 @@ export function renderRunsTable(state: PageState, changed: () => void): void {
         h('td', {}, h('span', { class: 'swatch', style: `background:${run.color}` })),
         h('td', {}, h('div', { class: 'run-label', title: run.detail }, run.label), h('div', { class: 'run-detail' }, summarize(run.settings))),
         h('td', { class: 'num' }, Number.isFinite(best) ? formatPercent(best, 1) : '–'),
-        h('td', { class: 'num' }, `${formatPercent(final.accuracy, 1)}${final.set === 'test' ? '' : ' (val.)'}`),
+        h('td', { class: 'num' }, `${formatPercent(final.accuracy, 1)}${{ test: '', validation: ' (val.)', training: ' (train)' }[final.set]}`),
         h('td', { class: 'num' }, `${run.history.length}${run.done!.stoppedEarly ? ' (early stop)' : run.done!.aborted ? ' (stopped)' : ''}`),
         h('td', { class: 'num' }, seconds(run.done!.seconds)),
         h('td', { class: 'actions' }, save, ' ', saveOnnx, remove),

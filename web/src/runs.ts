@@ -31,6 +31,7 @@ export function describeRun(run: ResolvedRun, data: DataInfo): Settings {
   const d = run.data;
   const layers = n.layers ?? n.widths.length;
   const out: Settings = [['data', data.name], ['training rows', formatCount(data.rows)]];
+  out.push(['model', run.auto ? 'chosen for the data' : 'set by hand']);
   out.push(['hidden layers', String(layers)]);
   if (layers > 0) {
     out.push(['widths', list(n.widths, layers, String)]);
@@ -49,6 +50,7 @@ export function describeRun(run: ResolvedRun, data: DataInfo): Settings {
   out.push(['epochs', String(t.epochs)]);
   out.push(['early stopping', t.earlyStopping === false ? 'off' : `patience ${t.earlyStopping.patience}`]);
   out.push(['seed', String(t.seed)]);
+  if (t.ensemble > 1) out.push(['ensemble', `${t.ensemble} networks`]);
   out.push(['scaling', d.scale]);
   out.push(['PCA', d.pca === null ? 'off' : `${d.pca} components`]);
   out.push(['validation share', shortNumber(d.valFraction)]);
@@ -91,8 +93,9 @@ export function summarize(settings: Settings): string {
     `batch ${m.get('batch size')}`,
     `seed ${m.get('seed')}`,
   ];
+  if (m.has('ensemble')) parts.push(`ensemble of ${m.get('ensemble')}`);
   if (m.get('PCA') !== 'off') parts.push(`PCA ${m.get('PCA')}`);
-  return parts.join(' · ');
+  return (m.get('model') === 'chosen for the data' ? 'chosen for the data: ' : '') + parts.join(' · ');
 }
 
 function presetSettings(name: keyof typeof PRESETS, like: ResolvedRun, data: DataInfo): Settings {
@@ -114,7 +117,8 @@ export function labelRun(number: number, run: ResolvedRun, data: DataInfo, previ
         return { label: `#${number} study ${name}`, detail: `the study's ${name} model, ${map.get('epochs')} epochs`, settings };
       }
     }
-    return { label: `#${number} ${map.get('widths') ?? 'no hidden layers'}, ${map.get('optimizer')} lr ${map.get('learning rate')}`, detail: 'first run', settings };
+    const chosen = map.get('model') === 'chosen for the data' ? 'chosen for the data: ' : '';
+    return { label: `#${number} ${chosen}${map.get('widths') ?? 'no hidden layers'}, ${map.get('optimizer')} lr ${map.get('learning rate')}`, detail: 'first run', settings };
   }
   const diffs = differences(previous, settings);
   if (diffs.length === 0) return { label: `#${number} repeat (same settings)`, detail: 'same settings as the run before', settings };

@@ -8,7 +8,7 @@ import { RUN_COLORS } from './charts.js';
 import { showError, validateSettings } from './controls.js';
 import type { LoadedData } from './data.js';
 import { byId, clearMessage, count, fixed, h, seconds, setStatus, showMessage } from './dom.js';
-import { clearLivePanels, renderCompare, renderLive, scheduleLive } from './live.js';
+import { clearLivePanels, renderChoices, renderCompare, renderLive, scheduleLive } from './live.js';
 import { activeData, dataInfo } from './picker.js';
 import type { FromWorker, StartMessage } from './protocol.js';
 import { renderRunsTable } from './results.js';
@@ -54,8 +54,8 @@ export function ensureWorker(state: PageState): Worker {
 export async function startRun(state: PageState): Promise<void> {
   if (state.phase !== 'idle') return;
   clearMessage('run');
-  const spec = validateSettings();
-  if (!spec) {
+  const settings = validateSettings();
+  if (!settings) {
     setStatus('Fix the highlighted setting, then press Train.', true);
     return;
   }
@@ -69,18 +69,24 @@ export async function startRun(state: PageState): Promise<void> {
   }
   const number = ++state.runCounter;
   const previous = state.finished.length ? state.finished[state.finished.length - 1].settings : null;
-  const { label, detail, settings } = labelRun(number, spec, dataInfo(state, data), previous);
+  const spec = settings.run;
+  const named = labelRun(number, spec, dataInfo(state, data), previous);
+  // The network is chosen when the data is prepared; the label follows then.
+  if (settings.input.auto) named.label = `#${number} chosen for the data`;
   state.current = {
-    id: number, number, label, detail, settings, spec, data,
+    id: number, number, label: named.label, detail: named.detail, settings: named.settings, spec, choices: null, data,
     color: RUN_COLORS[(number - 1) % RUN_COLORS.length],
-    history: [], prepared: null, scores: null, scoresCaption: '', grid: [], done: null,
+    history: [], prepared: null, scores: null, scoresCaption: '', grid: [], gridProba: [], member: { n: 1, of: 1 }, done: null,
   };
+  // Sent by structured clone, without a transfer list: a table's columns (names, kinds, each text
+  // column's dictionary) travel with its cells, and the page keeps its own copy for the grid.
   const raw: RawData = { train: { ...data.train, classNames: data.classNames }, test: data.test, notes: data.notes };
   state.phase = 'running';
   updateButtons(state);
   clearLivePanels();
-  setStatus(`Starting run ${label}…`);
-  const start: StartMessage = { type: 'start', runId: number, spec, data: raw, source: data.source, gridSize: GRID_SIZE };
+  setStatus(`Starting run ${named.label}…`);
+  if (settings.input.auto) renderChoices(null);
+  const start: StartMessage = { type: 'start', runId: number, spec: settings.input, data: raw, source: data.source, gridSize: GRID_SIZE };
   ensureWorker(state).postMessage(start);
   renderCompare(state);
 }
@@ -112,6 +118,20 @@ function onWorkerMessage(state: PageState, m: FromWorker): void {
     case 'status':
       setStatus(m.text);
       break;
+    case 'spec': {
+      // The run as it trains: what was chosen for the data, under the page's settings.
+      run.spec = m.spec;
+      run.choices = m.choices;
+      run.member = { n: 1, of: m.spec.train.ensemble };
+      const previous = state.finished.length ? state.finished[state.finished.length - 1].settings : null;
+      Object.assign(run, labelRun(run.number, m.spec, dataInfo(state, run.data), previous));
+      if (m.choices) renderChoices(run);
+      break;
+    }
+    case 'member':
+      run.member = { n: m.n, of: m.of };
+      setStatus(`Training network ${m.n} of ${m.of} of the seed ensemble (the curves show the first)…`);
+      break;
     case 'prepared': {
       run.prepared = m;
       byId('run-facts').textContent = [
@@ -120,6 +140,7 @@ function onWorkerMessage(state: PageState, m: FromWorker): void {
         m.testRows ? `${count(m.testRows)} test rows` : 'no test set',
         `${count(m.features)} input features`,
         `${count(m.parameters)} parameters`,
+        ...(run.spec.train.ensemble > 1 ? [`a seed ensemble of ${run.spec.train.ensemble} networks`] : []),
       ].join(' · ');
       byId('prep-steps').replaceChildren(...m.steps.map((s) => h('li', {}, s)));
       byId('prep-box').hidden = false;
@@ -128,7 +149,7 @@ function onWorkerMessage(state: PageState, m: FromWorker): void {
     }
     case 'progress': {
       const epochs = run.spec.train.epochs;
-      const done = (m.epoch - 1 + m.batch / m.batches) / epochs;
+      const done = (run.member.n - 1 + (m.epoch - 1 + m.batch / m.batches) / epochs) / run.member.of;
       byId('progress').style.width = `${Math.min(100, done * 100).toFixed(1)}%`;
       if (run.history.length === 0) setStatus(`Training epoch ${m.epoch} of ${epochs}: batch ${count(m.batch)} of ${count(m.batches)}, loss ${fixed(m.loss)}`);
       break;
@@ -136,6 +157,7 @@ function onWorkerMessage(state: PageState, m: FromWorker): void {
     case 'epoch': {
       run.history.push(m.record);
       run.grid = m.grid;
+      run.gridProba = m.gridProba;
       if (m.val) {
         run.scores = m.val;
         run.scoresCaption = `validation set (${count(m.val.rows)} rows) at epoch ${m.record.epoch}`;
@@ -164,11 +186,16 @@ function onWorkerMessage(state: PageState, m: FromWorker): void {
     case 'done': {
       run.done = m;
       run.grid = m.grid;
+      run.gridProba = m.gridProba;
       run.scores = m.final;
-      const onTest = m.final.set === 'test';
-      run.scoresCaption = onTest ? `test set (${count(m.final.rows)} rows), final model` : `validation set (${count(m.final.rows)} rows), final model (no test set)`;
+      const set = m.final.set;
+      run.scoresCaption = {
+        test: `test set (${count(m.final.rows)} rows), final model`,
+        validation: `validation set (${count(m.final.rows)} rows), final model (no test set)`,
+        training: `training rows (${count(m.final.rows)}), final model (no test set or validation part: an optimistic score)`,
+      }[set];
       state.finished.push(run);
-      byId('tile-final-label').textContent = onTest ? 'Test accuracy' : 'Final val. accuracy';
+      byId('tile-final-label').textContent = { test: 'Test accuracy', validation: 'Final val. accuracy', training: 'Training accuracy' }[set];
       byId('tile-final').textContent = formatPercent(m.final.accuracy, 1);
       byId('progress').style.width = '100%';
       renderLive(state, run);
@@ -178,7 +205,8 @@ function onWorkerMessage(state: PageState, m: FromWorker): void {
       // The kept epoch is the best one only under early stopping; otherwise it is the last.
       const kept = m.stoppedEarly || m.restoredBest ? `best validation accuracy ${formatPercent(best?.valAccuracy ?? NaN, 1)} at epoch ${m.bestEpoch}` : `validation accuracy ${formatPercent(best?.valAccuracy ?? NaN, 1)} at the last epoch`;
       const bestText = best && Number.isFinite(best.valAccuracy) ? ` · ${kept}${m.restoredBest ? ' (weights restored)' : ''}` : '';
-      endRun(state, `${how} after ${run.history.length} epoch${run.history.length === 1 ? '' : 's'} in ${seconds(m.seconds)}${bestText} · ${onTest ? 'test' : 'validation'} accuracy ${formatPercent(m.final.accuracy, 1)}`);
+      const members = run.member.of > 1 ? ` (and ${run.member.of - 1} more networks of the seed ensemble)` : '';
+      endRun(state, `${how} after ${run.history.length} epoch${run.history.length === 1 ? '' : 's'}${members} in ${seconds(m.seconds)}${bestText} · ${set} accuracy ${formatPercent(m.final.accuracy, 1)}`);
       break;
     }
     case 'error': {

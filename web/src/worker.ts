@@ -1,7 +1,8 @@
 /// <reference lib="webworker" />
 /**
  * The training worker: one run through the library's `runExperiment`, as the command line
- * runs it, reporting every epoch. Between epochs it yields to the event loop so that pause
+ * runs it (the model chosen for the data when the page gives no network), reporting every
+ * epoch of the first network and the others of a seed ensemble in a status line. Between epochs it yields to the event loop so that pause
  * and stop messages arrive; stop aborts the run through its AbortSignal (reset terminates the
  * worker from the page).
  */
@@ -9,13 +10,13 @@ import {
   MlplabError,
   classificationReport,
   confusionMatrix,
-  evaluate,
   loadBackend,
   runExperiment,
   type Callback,
   type Dataset,
   type EpochRecord,
   type Prepared,
+  type Sequential,
   type TrainContext,
 } from '../../src/index.js';
 import { WasmBackend, describeBackend, threadSupport } from '../../src/tensor/index.js';
@@ -57,24 +58,74 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
   }
 };
 
+/** Class probabilities of a seed ensemble (its networks' averaged), rows x classes. */
+function ensembleProba(models: Sequential[], x: Float32Array, rows: number): Float32Array {
+  const p = models[0].predictProba(x, rows);
+  if (models.length === 1) return p;
+  const sum = Float64Array.from(p);
+  for (const m of models.slice(1)) {
+    const q = m.predictProba(x, rows);
+    for (let i = 0; i < sum.length; i++) sum[i] += q[i];
+  }
+  return Float32Array.from(sum, (v) => v / models.length);
+}
+
+/** The most probable class of each row, and its probability. */
+function argmax(p: Float32Array, rows: number, classes: number): { predicted: Int32Array; top: number[] } {
+  const predicted = new Int32Array(rows);
+  const top: number[] = [];
+  for (let r = 0; r < rows; r++) {
+    let best = 0;
+    for (let c = 1; c < classes; c++) if (p[r * classes + c] > p[r * classes + best]) best = c;
+    predicted[r] = best;
+    top.push(p[r * classes + best]);
+  }
+  return { predicted, top };
+}
+
+/** Scores of the model (or seed ensemble) on one labelled set: accuracy, mean log loss, confusion matrix, report. */
+function scoreSet(models: Sequential[], d: Dataset, set: SetScores['set'], classes: number, names: string[]): SetScores {
+  const p = ensembleProba(models, d.features, d.rows);
+  const { predicted } = argmax(p, d.rows, classes);
+  let loss = 0, right = 0;
+  for (let r = 0; r < d.rows; r++) {
+    loss -= Math.log(Math.max(p[r * classes + d.labels[r]], 1e-12));
+    if (predicted[r] === d.labels[r]) right++;
+  }
+  return {
+    set, rows: d.rows, accuracy: right / d.rows, loss: loss / d.rows,
+    confusion: confusionMatrix(d.labels, predicted, classes),
+    report: classificationReport(d.labels, predicted, classes, names),
+  };
+}
+
 async function run(m: StartMessage): Promise<void> {
   const { runId, spec, data } = m;
   controller = new AbortController();
   paused = false;
   try {
     const backend = await engine;
-    post({ type: 'status', runId, text: spec.data.pca !== null ? 'Preparing the data (fitting PCA)…' : 'Preparing the data…' });
+    post({ type: 'status', runId, text: spec.data?.pca ? 'Preparing the data (fitting PCA)…' : 'Preparing the data…' });
     let prepared: Prepared | null = null;
-    // The prediction grid: the first rows of the test set (or, without one, of the validation part).
+    // The prediction grid: the first rows of the test set (or, without one, of the validation
+    // part, or without that, of the training rows).
     let grid: Dataset | null = null;
-    const predictGrid = (ctx: { model: { predict(x: Float32Array, rows: number): Int32Array } }) =>
-      grid && grid.rows > 0 ? Array.from(ctx.model.predict(grid.features, grid.rows)) : [];
+    // The network of a seed ensemble training now: the first one's epochs are the live curves.
+    let member = 1;
+    let members = 1;
+    const predictGrid = (models: Sequential[]) => {
+      if (!grid || grid.rows === 0) return { grid: [], gridProba: [] };
+      const { predicted, top } = argmax(ensembleProba(models, grid.features, grid.rows), grid.rows, prepared!.classes);
+      return { grid: Array.from(predicted), gridProba: top };
+    };
 
     const live: Callback = {
       onTrainBegin(ctx: TrainContext) {
+        if (member > 1) return;
         const p = prepared!;
-        const onTest = p.test !== null;
-        const set = p.test ?? p.val;
+        const gridSet = p.test ? 'test' : p.val.rows > 0 ? 'validation' : 'training';
+        const set = p.test ?? (p.val.rows > 0 ? p.val : p.train);
+        const origin = p.test ? p.origin.test! : p.val.rows > 0 ? p.origin.val : p.origin.train;
         const n = Math.min(m.gridSize, set.rows);
         grid = { features: set.features.subarray(0, n * set.cols), labels: set.labels.subarray(0, n), rows: n, cols: set.cols };
         post({
@@ -87,26 +138,19 @@ async function run(m: StartMessage): Promise<void> {
           testRows: p.test?.rows ?? 0,
           parameters: ctx.model.parameterCount,
           backend: describeBackend(backend),
-          gridSet: onTest ? 'test' : 'validation',
-          gridRows: Array.from((onTest ? p.origin.test! : p.origin.val).subarray(0, n)),
+          gridSet,
+          gridRows: Array.from(origin.subarray(0, n)),
           gridLabels: Array.from(grid.labels),
         });
       },
       async onEpochEnd(record: EpochRecord, ctx: TrainContext) {
-        const val = prepared!.val;
-        let valScores: SetScores | null = null;
-        if (val.rows > 0) {
-          const predicted = ctx.model.predict(val.features, val.rows);
-          valScores = {
-            set: 'validation',
-            rows: val.rows,
-            accuracy: record.valAccuracy,
-            loss: record.valLoss,
-            confusion: confusionMatrix(val.labels, predicted, prepared!.classes),
-            report: classificationReport(val.labels, predicted, prepared!.classes, prepared!.classNames),
-          };
+        if (member === 1) {
+          const val = prepared!.val;
+          const valScores = val.rows > 0 ? { ...scoreSet([ctx.model], val, 'validation', prepared!.classes, prepared!.classNames), accuracy: record.valAccuracy, loss: record.valLoss } : null;
+          post({ type: 'epoch', runId, record, val: valScores, ...predictGrid([ctx.model]) });
+        } else {
+          post({ type: 'status', runId, text: `Seed ensemble: network ${member} of ${members}, epoch ${record.epoch} · training loss ${record.trainLoss.toFixed(4)}` });
         }
-        post({ type: 'epoch', runId, record, val: valScores, grid: predictGrid(ctx) });
         // Let queued pause/stop messages run, then wait while paused.
         await new Promise((r) => setTimeout(r, 0));
         if (paused && !controller!.signal.aborted) {
@@ -133,11 +177,23 @@ async function run(m: StartMessage): Promise<void> {
       signal: controller.signal,
       onBatch,
       onPrepared: (p) => (prepared = p),
+      onSpec: (resolved, choices) => {
+        members = resolved.train.ensemble;
+        post({ type: 'spec', runId, spec: resolved, choices });
+      },
+      onMember: (n, of) => {
+        member = n;
+        post({ type: 'member', runId, n, of });
+      },
     });
+    const models = [result.model, ...result.members];
     try {
-      // Without a test set the final scores are the validation part's.
-      const e = result.test ?? evaluate(result.model, result.prepared.val, result.prepared.classNames);
-      const final: SetScores = { set: result.test ? 'test' : 'validation', rows: e.rows, accuracy: e.accuracy, loss: e.loss, confusion: e.confusion, report: e.report };
+      // Without a test set the final scores are the validation part's, and without that the training rows'.
+      const p = result.prepared;
+      const t = result.test;
+      const final: SetScores = t
+        ? { set: 'test', rows: t.rows, accuracy: t.accuracy, loss: t.loss, confusion: t.confusion, report: t.report }
+        : scoreSet(models, p.val.rows > 0 ? p.val : p.train, p.val.rows > 0 ? 'validation' : 'training', p.classes, p.classNames);
       post({
         type: 'done',
         runId,
@@ -147,13 +203,13 @@ async function run(m: StartMessage): Promise<void> {
         aborted: result.fit.aborted,
         seconds: result.report.seconds,
         final,
-        grid: predictGrid(result),
+        ...predictGrid(models),
         modelJson: result.modelFile,
         findings: result.report.findings,
         firstLayer: result.report.firstLayer,
       });
     } finally {
-      result.model.dispose();
+      for (const x of models) x.dispose();
     }
   } catch (e) {
     const err = e as Error;

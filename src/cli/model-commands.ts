@@ -12,7 +12,8 @@ import type { ModelFileContents } from '../run/model-file.js';
 import { predictionsCsv } from '../run/predictions.js';
 import { predictor } from '../run/predictor.js';
 import type { EncodeCounts } from '../data/table/encoder.js';
-import { evaluate } from '../run/train.js';
+import { evaluate, evaluateProbabilities } from '../run/train.js';
+import { ensembleProba } from '../run/model-file.js';
 import { describeBackend, disposeBackend, loadBackend, type Backend, type BackendName } from '../tensor/index.js';
 import { addReadFlags, flag, loadOptionsFrom } from './options.js';
 
@@ -53,7 +54,8 @@ export function registerModelCommands(program: Command): void {
       const which = raw.test ? 'test set' : 'all rows (the source has no test set)';
       const encoded = predictor(m, backend).encode({ ...part, source: part.source ?? flags.data });
       const x = encoded.inputs;
-      const ev = evaluate(m.model, { features: x, labels: part.labels, rows: part.rows, cols: m.model.inputs }, m.classNames);
+      const rows = { features: x, labels: part.labels, rows: part.rows, cols: m.model.inputs };
+      const ev = m.members?.length ? evaluateProbabilities(ensembleProba(m, x, part.rows), rows, m.model.classes, m.classNames) : evaluate(m.model, rows, m.classNames);
       process.stdout.write(
         `${flags.model} on ${flags.data}, ${which}: ${part.rows} rows\n` +
           `kernels: ${describeBackend(backend)}\n\n` +
@@ -70,6 +72,7 @@ export function registerModelCommands(program: Command): void {
       }
     } finally {
       m.model.dispose();
+      for (const x of m.members ?? []) x.dispose();
       disposeBackend(backend);
     }
   });
@@ -91,7 +94,8 @@ export function registerModelCommands(program: Command): void {
       if (!m.table) refuseNonFinite(input.features, input.rows, input.cols, flags.input);
       const p = predictor(m, backend);
       const encoded = p.encode({ ...input, source: flags.input });
-      const probs = m.model.predictProba(encoded.inputs, input.rows);
+      // A seed ensemble's probabilities are the mean of its networks'.
+      const probs = ensembleProba(m, encoded.inputs, input.rows);
       const k = m.model.classes;
       for (let i = 0; i < probs.length; i++) {
         if (!Number.isFinite(probs[i])) {
@@ -122,6 +126,7 @@ export function registerModelCommands(program: Command): void {
       process.stdout.write(`kernels: ${describeBackend(backend)}\n${encodeNotes(encoded.counts)}predicted ${input.rows} rows -> ${flags.out}\n`);
     } finally {
       m.model.dispose();
+      for (const x of m.members ?? []) x.dispose();
       disposeBackend(backend);
     }
   });

@@ -238,7 +238,11 @@ ${kv('test rows', formatCount(d.testRows))}
     .slice(0, SUMMARY_CLASSES)
     .map((c, i) => `<li><span class="idx">${i}</span>${bdi(c)}</li>`)
     .join('')}${d.classNames.length > SUMMARY_CLASSES ? `<li>... ${formatCount(d.classNames.length - SUMMARY_CLASSES)} more</li>` : ''}</ul>
-<h3>Pre-processing</h3>
+${d.columns ? `<h3>Columns</h3>
+<table class="grid"><thead><tr><th scope="col">column</th><th scope="col">type</th><th scope="col">blank</th><th scope="col">distinct</th><th scope="col">why</th></tr></thead><tbody>${d.columns
+    .map((c) => `<tr><th scope="row">${bdi(c.name)}</th><td>${esc(c.role === 'boolean' ? 'yes/no' : c.role === 'ignored' ? 'left out' : c.role)}</td><td class="num">${formatCount(c.missing)}</td><td class="num">${formatCount(c.distinct)}</td><td class="why">${esc(c.why)}</td></tr>`)
+    .join('\n')}</tbody></table>
+` : ''}<h3>Pre-processing</h3>
 ${preparationSteps(d.steps)}
 </section>`;
 
@@ -246,8 +250,8 @@ ${preparationSteps(d.steps)}
   flattenConfig(r.config, '', configRows);
   const choices = r.choices
     ? `<p class="lead">No network was given: mlplab chose this one for the data. Any option given overrides its line.</p>
-<table class="config"><thead><tr><th scope="col">option</th><th scope="col">chosen</th><th scope="col">why</th></tr></thead><tbody>${r.choices
-        .map((c) => `<tr><th scope="row">${esc(c.option)}</th><td>${esc(c.value)}</td><td>${esc(c.why)}</td></tr>`)
+<table class="grid"><thead><tr><th scope="col">option</th><th scope="col">chosen</th><th scope="col">why</th></tr></thead><tbody>${r.choices
+        .map((c) => `<tr><th scope="row">${esc(c.option)}</th><td>${esc(c.value)}</td><td class="why">${esc(c.why)}</td></tr>`)
         .join('\n')}</tbody></table>
 <h3>All options</h3>
 `
@@ -334,7 +338,7 @@ function cvSection(cv: CvSummary, p: string): string {
   return `<section id="${p}cv">
 <h2>Cross-validation</h2>
 <p class="lead">${cv.folds} stratified folds${cv.repeats > 1 ? `, ${cv.repeats} times over` : ''}: accuracy ${pct(cv.accuracy.mean)} &plusmn; ${pct(cv.accuracy.sd)} (95% interval for the mean ${pct(cv.accuracy.ci95[0])} to ${pct(cv.accuracy.ci95[1])}; the folds share rows, so take it as a guide), balanced accuracy ${pct(cv.balancedAccuracy.mean)}, macro F1 ${esc(formatFixed(cv.macroF1.mean, 3))}. The final model was then trained on all the training rows for ${cv.epochs} epochs, the mean of the folds' best epochs, and tested once.</p>
-<table class="config"><thead><tr><th scope="col">fold</th><th scope="col">training rows</th><th scope="col">held out</th><th scope="col">accuracy</th><th scope="col">balanced</th><th scope="col">macro F1</th><th scope="col">loss</th><th scope="col">best epoch</th></tr></thead><tbody>
+<table class="grid"><thead><tr><th scope="col">fold</th><th scope="col">training rows</th><th scope="col">held out</th><th scope="col">accuracy</th><th scope="col">balanced</th><th scope="col">macro F1</th><th scope="col">loss</th><th scope="col">best epoch</th></tr></thead><tbody>
 ${rows}
 </tbody></table>
 </section>`;

@@ -100,6 +100,9 @@ ol.steps li.warning{color:var(--warn)}
 table.config{width:100%}
 table.config th,table.config td{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,"DejaVu Sans Mono",monospace;font-size:13px}
 table.config th{color:#374151;font-weight:500;width:40%}
+table.grid{width:100%}
+table.grid th[scope=row]{font-weight:500;color:#374151}
+table.grid td.why{color:var(--muted);font-size:13.5px}
 footer{color:var(--muted);font-size:12.5px;text-align:center;margin-top:8px}
 .sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}
 .empty{color:var(--muted);font-style:italic}

@@ -33,6 +33,8 @@ export interface RunReport {
     classNames: string[];
     /** Pre-processing steps in order, each with what it did ("dropped 12 rows holding NaN"). */
     steps: { name: string; summary: string; warning?: boolean }[];
+    /** A table's columns: how each was typed, its blanks and distinct values, and why. */
+    columns?: { name: string; role: string; missing: number; distinct: number; why: string }[];
   };
   history: EpochRecord[];
   /** The epoch whose weights the model kept: the best one under early stopping, else the last. */

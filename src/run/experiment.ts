@@ -204,6 +204,7 @@ function runReport(spec: ResolvedRun, p: Prepared, fit: FitResult, test: Evaluat
       classes: p.classes,
       classNames: p.classNames,
       steps: p.steps.map((s) => ({ name: s.name, summary: s.summary, ...(s.warning ? { warning: true } : {}) })),
+      ...(p.columns ? { columns: p.columns.map((c) => ({ name: c.name, role: c.role, missing: c.missing, distinct: c.distinct, why: c.why })) } : {}),
     },
     history: fit.history,
     bestEpoch: fit.bestEpoch,

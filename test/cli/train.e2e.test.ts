@@ -166,3 +166,21 @@ test('a run config gets the same early stopping through train --config and throu
   assert.deepEqual(cli.train.earlyStopping, libConfig.train.earlyStopping);
   assert.equal(cli.train.earlyStopping.patience, 10);
 });
+
+test('a seed ensemble trained by train is scored whole by evaluate and predict: the same accuracy, probabilities that are the mean', () => {
+  const data = tempDir();
+  writeStudyFolder(data, { train: 300, test: 60 });
+  const out = join(tempDir(), 'ensemble');
+  const r = mlplab(['train', '--data', data, '--ensemble', '3', '--epochs', '3', '--out', out, '--quiet']);
+  assert.equal(r.status, 0, r.stderr);
+  const metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'));
+  assert.equal(metrics.ensemble.length, 3);
+  const ev = mlplab(['evaluate', '--model', join(out, 'model.json'), '--data', data, '--out', join(out, 'eval')]);
+  assert.equal(ev.status, 0, ev.stderr);
+  assert.equal(JSON.parse(readFileSync(join(out, 'eval', 'metrics.json'), 'utf8')).accuracy, metrics.testAccuracy);
+  const csv = join(out, 'pred.csv');
+  assert.equal(mlplab(['predict', '--model', join(out, 'model.json'), '--input', join(data, 'test_data.npy'), '--out', csv]).status, 0);
+  const predicted = readFileSync(csv, 'utf8').trim().split('\n').slice(1).map((l) => Number(l.split(',')[1]));
+  const actual = readFileSync(join(out, 'predictions.csv'), 'utf8').trim().split('\n').slice(1).map((l) => Number(l.split(',')[1]));
+  assert.deepEqual(predicted, actual);
+});

@@ -188,7 +188,7 @@ test('a CSV with text, yes/no and blank cells: the column table, a run chosen fo
     assert.deepEqual(library.map((x) => x.predicted), shown.map((x) => x.predicted));
     library.forEach((x, r) => assert.ok(Math.abs(x.p - shown[r].p) < 0.0006, `row ${r}: the library gives p = ${x.p}, the page showed ${shown[r].p}`));
 
-    await t.test('mlplab predict averages the seed ensemble as the page does', { todo: 'mlplab predict (src/cli/model-commands.ts) scores the first network of a model file only, not its ensemble members' }, () => {
+    await t.test('mlplab predict averages the seed ensemble as the page does', () => {
       const fromCli = cliPredictions(chosenModel, testCsv, dir);
       assert.deepEqual(fromCli.map((x) => x.predicted), shown.map((x) => x.predicted));
       fromCli.forEach((x, r) => assert.ok(Math.abs(x.p - shown[r].p) < 0.0006, `row ${r}: mlplab predict gives p = ${x.p}, the page showed ${shown[r].p}`));

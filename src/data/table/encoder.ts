@@ -11,7 +11,7 @@ import { DataError } from '../../errors.js';
 import { formatCount } from '../../format.js';
 import { parseFileFields } from '../../validate.js';
 import type { Dataset, FeatureRows } from '../dataset.js';
-import { clip, float32Text, parseCellNumber } from './cells.js';
+import { NULL_TOKENS, clip, float32Text, parseCellNumber } from './cells.js';
 import type { ColumnPlan, TableOptions } from './plan.js';
 
 export type EncodedColumn =
@@ -57,6 +57,8 @@ export interface EncodeCounts {
 }
 
 const OTHER = '(other)';
+/** The missing-value texts in lower case: blanks of a yes/no column in any case. */
+const LOWER_BLANKS = new Set([...NULL_TOKENS].map((t) => t.toLowerCase()));
 /** Rare categories a column remembers (so they are not counted as unseen). */
 const MAX_RARE = 10_000;
 const MISSING = '(missing)';
@@ -154,18 +156,25 @@ export class TableEncoder {
         for (let r = 0; r < rows; r++) {
           const v = features[r * cols + c];
           let slot: number;
-          if (v !== v) {
+          let blank = v !== v;
+          if (blank) {
             slot = blankSlot;
             imputed++;
           } else {
             let s = cache.get(v);
             if (s === undefined) {
               const text = kind === 'text' ? (v >= 0 ? dict![v] : null) : float32Text(v);
-              s = text === null ? -2 : (slotOf.get(col.role === 'boolean' ? text.toLowerCase() : text) ?? -2);
+              // A yes/no column compares in lower case, blanks too ("NONE", "n/A"), as its ONNX form does.
+              const lower = col.role === 'boolean' && text !== null ? text.toLowerCase() : null;
+              s = text === null ? -2 : (slotOf.get(lower ?? text) ?? (lower !== null && LOWER_BLANKS.has(lower) ? -3 : -2));
               if (s === -2 && unknown.examples.length < 5) unknown.examples.push(clip(text ?? '(a text beyond the cap)'));
               cache.set(v, s);
             }
-            if (s === -2) {
+            if (s === -3) {
+              blank = true;
+              slot = blankSlot;
+              imputed++;
+            } else if (s === -2) {
               unknown.rows++;
               if (this.meta.unknown === 'refuse') {
                 throw new DataError(source, `row ${r}, column ${JSON.stringify(col.name)}: ${JSON.stringify(unknown.examples.at(-1))} is not a category the model was trained on (${describeCategories(col)}). help: unknownCategories 'other' maps it to ${col.role === 'categorical' && col.other ? "the 'other' column" : 'no category'}`);
@@ -175,7 +184,7 @@ export class TableEncoder {
           }
           if (col.role === 'boolean') {
             out[r * W + o] = slot;
-            if (col.indicator && v !== v) out[r * W + o + 1] = 1;
+            if (col.indicator && blank) out[r * W + o + 1] = 1;
           } else if (slot >= 0) out[r * W + o + slot] = 1;
         }
         if (unknown.rows) counts.unknown.set(col.name, unknown);

@@ -5,6 +5,7 @@ import { registerTrainCommands } from './train.js';
 import { registerModelCommands } from './model-commands.js';
 import { registerDataCommands } from './data.js';
 import { registerStudyCommand } from './study.js';
+import { registerDashboardCommand } from './dashboard.js';
 import { registerExportCommands } from './export.js';
 import { VERSION } from './version.js';
 
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerExportCommands(program);
   registerDataCommands(program);
   registerStudyCommand(program);
+  registerDashboardCommand(program);
   return program;
 }
 

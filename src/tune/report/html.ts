@@ -8,7 +8,8 @@ import { factorChart, searchChart, sliceCharts, type FactorPoint, type SearchPoi
 import { preparationSteps, runReportSections } from '../../report/html.js';
 import { REPORT_STYLE, bdi, card, esc, inlineSvg, reportPage, type ReportSection } from '../../report/page.js';
 import { renderRunFigureSvgs, specToSvg } from '../../report/render-node.js';
-import { fmtGain, fmtMetric, fmtP, fmtSignedGain, type LayerSummary } from '../analysis/table1.js';
+import { fmtGain, fmtMetric, fmtP, fmtSignedGain, type LayerSummary, type Table1 } from '../analysis/table1.js';
+import type { StudyMetric } from '../study/config.js';
 import { formatParamValue } from '../search/space.js';
 import { prunedTrials, rankedSearch, searchTally, type StudyReport } from './study-report.js';
 import { IMPORTANCE_NOTE, capitalise, comparisonRows, comparisonSentence, fmtMeanSd, metricName, pruner, searchCounts, verdictText } from './wording.js';
@@ -20,7 +21,8 @@ export function factorPoints(r: StudyReport): FactorPoint[] {
   );
 }
 
-const STUDY_STYLE = `
+/** The study report's own rules after REPORT_STYLE (Table 1, badges, verdicts); the dashboard uses them too. */
+export const STUDY_STYLE = `
 table.t1{width:100%}
 table.t1 td{vertical-align:top;min-width:96px}
 table.t1 .v{font-weight:650;font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,"DejaVu Sans Mono",monospace;font-size:13px}
@@ -56,8 +58,8 @@ function layerDetails(layers: LayerSummary[]): string {
   return `<details class="layers"><summary>layers</summary><table><thead><tr><th scope="col"></th><th scope="col" class="num">dead</th><th scope="col" class="num">sat.</th><th scope="col" class="num">‖∂L/∂W‖</th><th scope="col" class="num">‖ΔW‖/‖W‖</th></tr></thead><tbody>${rows}</tbody></table></details>`;
 }
 
-function t1Html(r: StudyReport): string {
-  const t = r.table1;
+/** Table 1 as HTML: report.html and the dashboard draw it with this one function. */
+export function table1Html(t: Table1, metric: StudyMetric): string {
   const columns = Math.max(...t.rows.map((x) => x.cells.length));
   const head = `<thead><tr><th scope="col">factor</th>${Array.from({ length: columns }, (_, j) => `<th scope="col">value ${j + 1}</th>`).join('')}</tr></thead>`;
   const body = t.rows
@@ -66,7 +68,7 @@ function t1Html(r: StudyReport): string {
         const badge = c.isBase ? '<span class="badge base">base</span>' : c.verdict ? `<span class="badge ${c.verdict}" title="${esc(verdictText(c.verdict, c.vsBase?.p))}">${c.verdict === 'noise' ? '≈' : c.verdict === 'better' ? '↑' : '↓'}</span>` : '';
         if (!c.stats) return `<td><div class="v">${esc(c.value)}</div><div class="s">not run</div></td>`;
         const n = c.stats.values.length;
-        return `<td class="${c.isBase ? 'base' : ''}"><div class="v">${esc(c.value)}${badge}</div><div class="m">${esc(fmtMeanSd(c.stats, r.metric))}</div><div class="s">n=${n} · ${esc(formatDuration(c.stats.seconds))}${c.stats.failed ? ` · ${c.stats.failed} diverged` : ''}</div>${layerDetails(c.stats.layers)}</td>`;
+        return `<td class="${c.isBase ? 'base' : ''}"><div class="v">${esc(c.value)}${badge}</div><div class="m">${esc(fmtMeanSd(c.stats, metric))}</div><div class="s">n=${n} · ${esc(formatDuration(c.stats.seconds))}${c.stats.failed ? ` · ${c.stats.failed} diverged` : ''}</div>${layerDetails(c.stats.layers)}</td>`;
       });
       while (tds.length < columns) tds.push('<td></td>');
       return `<tr><th scope="row">${bdi(row.factor)}<div class="s">${esc(row.path)}</div></th>${tds.join('')}</tr>`;
@@ -211,7 +213,7 @@ ${r.ranking
       id: 'table1',
       html: `<section id="table1"><h2>Table 1: ${esc(metricName(r.metric))} by factor</h2>
 <p class="lead">${esc(r.table1.kind === 'configuration' ? 'Each cell is the base model with one factor changed' : 'Each cell pools every configuration with that value (a marginal mean)')}; mean ± sd over seeds, n runs, training time per trial. ${esc(r.significanceRule)}${r.table1.kind === 'configuration' ? ' ↑ / ↓: significantly better / worse than the base; ≈: within the noise.' : ''}</p>
-${t1Html(r)}
+${table1Html(r.table1, r.metric)}
 </section>`,
     },
   ];

@@ -1,0 +1,57 @@
+import { Option, type Command } from 'commander';
+import { ConfigError } from '../errors.js';
+import { openDatabase, openFolder } from '../tune/dashboard/source.js';
+import { dashboardToken, startDashboard } from '../tune/dashboard/server.js';
+import { flag, parse } from './options.js';
+
+interface DashboardFlags {
+  storage?: string;
+  host: string;
+  port: number;
+  token?: string;
+}
+
+/**
+ * `mlplab dashboard [STUDY_FOLDER] [--storage URL]`: a live page over a study store, served
+ * until Ctrl-C. It reads the store only (SQLite opened read-only, PostgreSQL on read-only
+ * transactions), so it may watch a study while it runs, from any number of browsers.
+ */
+export function registerDashboardCommand(program: Command): void {
+  program
+    .command('dashboard')
+    .description('serve a live page over a study folder or a PostgreSQL study store: the studies, each one\'s trials, its best value over time and Table 1; reads only, until Ctrl-C')
+    .argument('[folder]', 'a study folder (the --out of mlplab study, default studies/<name>)')
+    .addOption(flag('storage', { help: 'PostgreSQL URL holding the studies (instead of a folder); its password is never shown' }))
+    .addOption(new Option('--host <address>', 'address to listen on; any other than a loopback address needs a token').default('127.0.0.1'))
+    .addOption(new Option('--port <n>', 'port to listen on (0: any free port)').argParser(parse.int('--port')).default(8321))
+    .addOption(new Option('--token <secret>', `the token every request must carry (at least 16 characters); made for you when --host is not a loopback address`))
+    .action(async (folder: string | undefined, flags: DashboardFlags) => {
+      if (flags.port < 0 || flags.port > 65535) throw new ConfigError('--port', flags.port, 'a port from 0 (any free one) to 65535');
+      const token = dashboardToken(flags.host, flags.token);
+      if (folder !== undefined && flags.storage !== undefined) throw new ConfigError('<folder>', folder, 'a study folder or --storage URL, not both');
+      if (folder === undefined && flags.storage === undefined) throw new ConfigError('<folder>', folder, 'a study folder, or --storage URL for studies in PostgreSQL');
+      const source = flags.storage !== undefined ? await openDatabase(flags.storage) : openFolder(folder!);
+      let running;
+      try {
+        running = await startDashboard(source, { host: flags.host, port: flags.port, token });
+      } catch (e) {
+        await source.close();
+        throw e;
+      }
+      process.stdout.write(`dashboard: ${running.url}\n`);
+      const dashboard = running;
+      await new Promise<void>((resolve) => {
+        const stop = () => {
+          process.off('SIGINT', stop);
+          process.off('SIGTERM', stop);
+          void dashboard
+            .close()
+            .then(() => source.close())
+            .catch(() => undefined)
+            .then(() => resolve());
+        };
+        process.on('SIGINT', stop);
+        process.on('SIGTERM', stop);
+      });
+    });
+}

@@ -1,0 +1,83 @@
+/**
+ * Property test of the study file reader: random edits of valid study files (values swapped
+ * for others of any type, keys dropped or added, lists grown) are either a study or a
+ * ConfigError naming the file, never another exception. A share of the edits must still read,
+ * so a reader refusing everything would fail.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import fc from 'fast-check';
+import { ConfigError, MlplabError } from '../../src/errors.js';
+import { resolveStudy } from '../../src/tune/study/config.js';
+import { ROOT } from '../cli/helpers.js';
+
+type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+
+/** Every path to a value in a JSON document. */
+function paths(v: Json, at: (string | number)[] = []): (string | number)[][] {
+  const out: (string | number)[][] = [at];
+  if (Array.isArray(v)) v.forEach((x, i) => out.push(...paths(x, [...at, i])));
+  else if (v !== null && typeof v === 'object') for (const [k, x] of Object.entries(v)) out.push(...paths(x, [...at, k]));
+  return out;
+}
+
+function setAt(doc: Json, path: (string | number)[], value: Json | undefined): Json {
+  if (path.length === 0) return value ?? null;
+  const copy = structuredClone(doc) as Record<string | number, Json>;
+  let o = copy as Record<string | number, Json>;
+  for (const k of path.slice(0, -1)) o = o[k] as Record<string | number, Json>;
+  const last = path[path.length - 1];
+  if (value === undefined) {
+    if (Array.isArray(o)) o.splice(last as number, 1);
+    else delete o[last];
+  } else o[last] = value;
+  return copy;
+}
+
+const anyJson: fc.Arbitrary<Json> = fc.oneof(
+  fc.constant(null),
+  fc.boolean(),
+  fc.integer({ min: -5, max: 1e6 }),
+  fc.double({ noNaN: false }),
+  fc.constantFrom(0, 1, 2, 0.5, -1, 1e308, 'default', 'final', 'relu', 'valLoss', 'tpe', 'one-at-a-time', '', 'x'.repeat(300)),
+  fc.string({ maxLength: 12 }),
+  fc.array(fc.oneof(fc.integer({ min: 0, max: 300 }), fc.string({ maxLength: 4 })), { maxLength: 4 }),
+  fc.dictionary(fc.string({ maxLength: 6 }), fc.oneof(fc.integer(), fc.string({ maxLength: 4 })), { maxKeys: 3 }),
+);
+
+for (const name of ['quick-study.json', 'seed-study.json', 'fashion-best.json', 'random-study.json']) {
+  test(`${name}: edited study files are a study or one ConfigError naming the file`, () => {
+    const base = JSON.parse(readFileSync(join(ROOT, 'examples', name), 'utf8')) as Json;
+    const t = { read: 0, refused: 0 };
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.nat(), fc.option(anyJson, { nil: undefined })), { minLength: 1, maxLength: 3 }), (edits) => {
+        let doc = base;
+        for (const [i, value] of edits) {
+          // Edits land on the paths of the document as the earlier edits left it; the whole document is replaced rarely.
+          const all = paths(doc).slice(1);
+          if (all.length === 0) break;
+          doc = setAt(doc, all[i % all.length], value);
+        }
+        try {
+          resolveStudy(doc, `fuzz/${name}`);
+          t.read++;
+        } catch (e) {
+          if (!(e instanceof MlplabError)) throw e;
+          assert.ok(e instanceof ConfigError, `${e.name}: ${e.message}`);
+          assert.ok(e.message.length < 2000, `a short message: ${e.message.slice(0, 100)}...`);
+          t.refused++;
+        }
+      }),
+      { numRuns: 300, seed: 42 },
+    );
+    assert.ok(t.read > 10 && t.refused > 10, `read ${t.read}, refused ${t.refused}`);
+  });
+}
+
+test('a study file that is not an object is one ConfigError naming the file', () => {
+  for (const doc of [null, 5, 'study', [], [1, 2], true]) {
+    assert.throws(() => resolveStudy(doc, 'fuzz/not-an-object.json'), (e: unknown) => e instanceof ConfigError, JSON.stringify(doc));
+  }
+});

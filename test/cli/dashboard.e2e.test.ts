@@ -19,7 +19,7 @@ import type { StudyReport } from '../../src/tune/report/study-report.js';
 import type { StudyDetail, StudySummary } from '../../src/tune/dashboard/api.js';
 import { BIN, mlplab, tempDir, writeStudyFolder } from './helpers.js';
 import { launchChromium, skipWithoutChromium } from '../web/site.js';
-import { PG_URL, freshDatabase, pgSkip } from '../tune/pg.js';
+import { PG_URL, freshDatabase, pgSkip, sql } from '../tune/pg.js';
 
 const work = tempDir('mlplab-dashboard-');
 mkdirSync(join(work, 'data'));
@@ -281,9 +281,15 @@ test('over PostgreSQL: the dashboard reads a study stored there, and the passwor
     assert.ok(password.length > 0, 'the test server has a password');
     const out = join(work, 'pg-out');
     const study = background(['study', CONFIG, '--storage', db.url, '--out', out, '--workers', '1', '--no-html']);
-    assert.equal(await study.exited, 0, study.err());
+    await until('the study to be stored', async () => (await sql<{ n: string }>(db.url, "SELECT COUNT(*) AS n FROM mlplab_trials WHERE status = 'running'").catch(() => [{ n: '0' }]))[0].n !== '0');
     const d = await dashboard(['--storage', db.url, '--port', '0']);
     try {
+      // Live: the counts rise while the study runs.
+      const first = (await api<{ studies: StudySummary[] }>(d.url, '/api/studies')).studies[0];
+      assert.notEqual(first.state, 'done');
+      await until('a trial to finish', async () => (await api<{ studies: StudySummary[] }>(d.url, '/api/studies')).studies[0].counts.done > first.counts.done);
+      assert.equal(await study.exited, 0, study.err());
+      await until('the dashboard to see the study done', async () => (await api<{ studies: StudySummary[] }>(d.url, '/api/studies')).studies[0].state === 'done');
       const report = JSON.parse(readFileSync(join(out, 'study.json'), 'utf8')) as StudyReport;
       const list = await fetch(new URL('/api/studies', d.url)).then((x) => x.text());
       const detail = await fetch(new URL('/api/study/watched', d.url)).then((x) => x.text());

@@ -135,7 +135,8 @@ export async function openDatabase(url: string): Promise<DashboardSource> {
   if (names.length === 0) throw new StorageError(where, 'holds no mlplab study yet. help: start one with mlplab study FILE --storage URL');
   const pool = new pg.Pool({ connectionString: url, max: 2, connectionTimeoutMillis: 10_000, idleTimeoutMillis: 30_000, application_name: 'mlplab dashboard', options: '-c default_transaction_read_only=on' });
   pool.on('error', () => undefined);
-  const q = statements(`CAST(substring(result_json from '"metric":(-?[0-9][0-9.eE+-]*)') AS DOUBLE PRECISION)`);
+  // No `?` in this regular expression: every `?` of a statement becomes a parameter marker.
+  const q = statements(`CAST(substring(result_json from '"metric":(-{0,1}[0-9][0-9.eE+-]*)') AS DOUBLE PRECISION)`);
   const marks = (text: string) => {
     let n = 0;
     return text.replace(/\?/g, () => `$${++n}`);

@@ -280,6 +280,8 @@ export class Resolver {
   async csvPair(trainFile: string, testFile: string | null): Promise<RawData> {
     const trainTable = await this.csv(trainFile, { labelColumn: this.opts.labelColumn });
     this.notes.push(csvNote(trainFile, trainTable));
+    const trainGap = unlabelledNote(trainFile, trainTable);
+    if (trainGap) this.notes.push(trainGap);
     const train = csvPart(trainFile, trainTable);
     let test: RawPart | null = null;
     if (testFile) {
@@ -288,6 +290,8 @@ export class Resolver {
       const header = this.opts.header ?? trainTable.header !== null;
       const testTable = await this.csv(testFile, { header, labelColumn });
       this.notes.push(csvNote(testFile, testTable));
+      const testGap = unlabelledNote(testFile, testTable);
+      if (testGap) this.notes.push(testGap);
       test = csvPart(testFile, testTable);
     }
     checkWidths(train, test);
@@ -386,6 +390,18 @@ export class Resolver {
 
 function csvPart(file: string, t: CsvTable): RawPart {
   return { features: t.features, rows: t.rows, cols: t.cols, source: file, labels: { file: `${file} (label column)`, codes: t.labels!, texts: t.labelTexts! }, table: t.table };
+}
+
+/** A warning for the rows a CSV left out because their label was blank. */
+export function unlabelledNote(file: string, t: CsvTable): PrepStep | null {
+  if (!t.unlabelled) return null;
+  const u = t.unlabelled;
+  return {
+    name: 'read',
+    summary: `Warning: ${file}: left out ${formatCount(u.rows)} ${u.rows === 1 ? 'row' : 'rows'} whose label is blank (line ${u.lines.join(', line ')}${u.rows > u.lines.length ? ', ...' : ''})`,
+    details: { file, unlabelled: u.rows, lines: u.lines },
+    warning: true,
+  };
 }
 
 export function csvNote(file: string, t: CsvTable): PrepStep {

@@ -48,6 +48,8 @@ export interface CsvTable {
   labelTexts: string[] | null;
   /** Column names, when the file has a header row. */
   header: string[] | null;
+  /** Rows left out because their label cell was blank, and the first few of their lines. */
+  unlabelled?: { rows: number; lines: number[] };
   /** Index of the label column among all columns, and how it was chosen. */
   labelColumn: number | null;
   labelColumnName: string | null;
@@ -89,6 +91,7 @@ export class CsvReader {
   private readonly labelDict = new Map<string, number>();
   private readonly labelTexts: string[] = [];
   private finished = false;
+  private readonly unlabelled = { rows: 0, lines: [] as number[] };
   private skipped = 0;
   private stopped = false;
 
@@ -148,6 +151,7 @@ export class CsvReader {
     }
     if (this.rows === 0) {
       if ((this.opts.skipRows ?? 0) > 0 && this.width < 0) throw new DataError(this.file, `has no rows after the ${this.opts.skipRows} skipped`);
+      if (this.unlabelled.rows) throw new DataError(this.file, `has no row with a label: the label column is blank in all ${this.unlabelled.rows} rows`);
       throw new DataError(this.file, this.header ? 'has a header row but no data rows' : 'has no data rows');
     }
     const cols = this.width - (this.labelIdx === null ? 0 : 1);
@@ -155,6 +159,7 @@ export class CsvReader {
     table.label = this.labelName;
     const labels = this.labelIdx === null ? null : this.labelCodes.slice(0, this.rows);
     return {
+      ...(this.unlabelled.rows ? { unlabelled: this.unlabelled } : {}),
       features, table, rows: this.rows, cols, labels, labelTexts: this.labelIdx === null ? null : this.labelTexts, header: this.header,
       labelColumn: this.labelIdx, labelColumnName: this.labelName, labelColumnDefaulted: this.labelDefaulted,
       delimiter: this.delimiter ?? ',',
@@ -312,7 +317,7 @@ export class CsvReader {
   private makeStore(): void {
     const names: string[] = [];
     for (let j = 0; j < this.width; j++) if (j !== this.labelIdx) names.push(this.header ? this.header[j] : `column ${j}`);
-    this.store = new ColumnStore(this.file, names, this.header !== null);
+    this.store = new ColumnStore(this.file, names, this.header !== null, new Set(), this.delimiter === ';');
   }
 
   private dataRow(fields: string[], line: number): void {
@@ -323,6 +328,12 @@ export class CsvReader {
     }
     const lab = this.labelIdx;
     const store = this.store!;
+    // A row without its label cannot be learned from or scored: it is left out and counted (a label file must be whole).
+    if (lab !== null && !this.opts.labelsOnly && NULL_TOKENS.has(fields[lab].trim())) {
+      this.unlabelled.rows++;
+      if (this.unlabelled.lines.length < 5) this.unlabelled.lines.push(line);
+      return;
+    }
     for (let j = 0, c = 0; j < fields.length; j++) {
       if (j === lab) this.pushLabel(fields[j].trim(), line);
       else store.text(c++, fields[j], line);

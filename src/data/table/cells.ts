@@ -20,6 +20,8 @@ export const MAX_DISTINCT_TEXTS = 65536;
 const SWITCH_DISTINCT = 1000;
 /** Distinct numbers tracked over all columns at once: a wide table tracks fewer per column (at least 16). */
 const TRACKED_DISTINCT = 2_000_000;
+/** A number written with a decimal comma: 3,5 or -0,25 or 1,5e3. */
+const DECIMAL_COMMA = /^\s*[+-]?\d*,\d+(?:[eE][+-]?\d+)?\s*$/;
 /** Most columns a table may have. */
 export const MAX_COLUMNS = 100_000;
 /** Examples of words kept per number column. */
@@ -126,6 +128,8 @@ export class ColumnStore {
     readonly names: string[],
     readonly named: boolean,
     asText: ReadonlySet<number> = new Set(),
+    /** Numbers may be written with a decimal comma ("3,5"): a table separated by semicolons. */
+    private readonly decimalComma = false,
   ) {
     if (names.length > MAX_COLUMNS) throw new DataError(file, `has ${names.length} columns; mlplab reads tables of at most ${MAX_COLUMNS} columns`);
     this.switchDistinct = Math.max(16, Math.min(SWITCH_DISTINCT, Math.floor(TRACKED_DISTINCT / Math.max(1, names.length))));
@@ -151,7 +155,8 @@ export class ColumnStore {
     this.room();
     const st = this.state[c];
     if (st.kind === 'number') {
-      const v = parseCellNumber(s);
+      let v = parseCellNumber(s);
+      if (v === undefined && this.decimalComma && DECIMAL_COMMA.test(s)) v = Number(s.trim().replace(',', '.'));
       if (v !== undefined) {
         this.number(st, v, s, line);
         return;

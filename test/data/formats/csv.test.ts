@@ -136,15 +136,17 @@ test('bad CSV input each gets one error naming the file, line and problem', () =
   const mixed = csv('a,b,label\n1,2,0\n3,x,1\n');
   assert.deepEqual([mixed.table.kinds, mixed.table.dictionaries[1], Array.from(mixed.features)], [['number', 'text'], ['2', 'x'], [1, 0, 3, 1]]);
   throwsDataError(() => csv('1,2,0\n3,4\n'), 'f.csv', /line 2 has 2 fields, expected 3/);
-  throwsDataError(() => csv('1,2,\n'), 'f.csv', /line 1: the label is missing/);
+  throwsDataError(() => csv('1,2,\n'), 'f.csv', /has no row with a label: the label column is blank in all 1 rows/);
   throwsDataError(() => csv('1,"2,0\n'), 'f.csv', /quoted field is never closed/);
   // Line numbers count the newlines inside quoted fields, in whatever chunks the bytes come.
   const byteByByte = () => {
     const r = new CsvReader('q.csv');
-    for (const b of enc('a,b,label\n"1\n\n",2,0\n3,4,\n')) r.push(Uint8Array.of(b));
+    for (const b of enc('a,b,label\n"1\n\n",2,0\n3,4,\n5,6,NA\n7,8,1\n')) r.push(Uint8Array.of(b));
     return r.finish();
   };
-  throwsDataError(byteByByte, 'q.csv', /line 5: the label is missing/);
+  // Rows whose label is blank are left out and counted by line.
+  const gaps = byteByByte();
+  assert.deepEqual([gaps.rows, gaps.unlabelled, Array.from(gaps.features)], [2, { rows: 2, lines: [5, 6] }, [1, 2, 7, 8]]);
   throwsDataError(() => csv('1,2\n', { labelColumn: 'y' }), 'f.csv', /no header row/);
   throwsDataError(() => csv('a,b\n1,2\n', { labelColumn: 'y' }), 'f.csv', /no column named "y"; its columns are "a", "b"/);
   throwsDataError(() => csv('1,2\n', { labelColumn: 5 }), 'f.csv', /label column 5 does not exist/);
@@ -176,4 +178,12 @@ test('bounds: a row wider than 100,000 fields and a line longer than 16 Mi chara
     }
   }, (e: unknown) => e instanceof DataError && /long\.csv: line 1 is longer than 16777216 characters/.test(e.message));
   assert.ok(fed <= (1 << 24), `read ${fed} bytes before refusing`);
+});
+
+test('a table separated by semicolons may write its numbers with a decimal comma; a comma table may not', () => {
+  const t = csv('height;weight;kind\n1,5;60,25;a\n-0,75;1,5e3;b\n2;70;a\n', { labelColumn: 'kind' });
+  assert.deepEqual([t.table.kinds, Array.from(t.features)], [['number', 'number'], [1.5, 60.25, -0.75, 1500, 2, 70]]);
+  // With commas as separators "1,5" is two fields; quoted, it is a word.
+  const q = csv('x,kind\n"1,5",a\n"2,5",b\n', { labelColumn: 'kind' });
+  assert.deepEqual([q.table.kinds, q.table.dictionaries[0]], [['text'], ['1,5', '2,5']]);
 });

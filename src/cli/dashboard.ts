@@ -1,8 +1,8 @@
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import { ConfigError } from '../errors.js';
 import { openDatabase, openFolder } from '../tune/dashboard/source.js';
 import { dashboardToken, startDashboard } from '../tune/dashboard/server.js';
-import { flag, parse } from './options.js';
+import { flag } from './options.js';
 
 interface DashboardFlags {
   storage?: string;
@@ -21,10 +21,10 @@ export function registerDashboardCommand(program: Command): void {
     .command('dashboard')
     .description('serve a live page over a study folder or a PostgreSQL study store: the studies, each one\'s trials, its best value over time and Table 1; reads only, until Ctrl-C')
     .argument('[folder]', 'a study folder (the --out of mlplab study, default studies/<name>)')
-    .addOption(flag('storage', { help: 'PostgreSQL URL holding the studies (instead of a folder); its password is never shown' }))
-    .addOption(new Option('--host <address>', 'address to listen on; any other than a loopback address needs a token').default('127.0.0.1'))
-    .addOption(new Option('--port <n>', 'port to listen on (0: any free port)').argParser(parse.int('--port')).default(8321))
-    .addOption(new Option('--token <secret>', `the token every request must carry (at least 16 characters); made for you when --host is not a loopback address`))
+    .addOption(flag('storage'))
+    .addOption(flag('host', { default: '127.0.0.1' }))
+    .addOption(flag('port', { default: 8321 }))
+    .addOption(flag('token'))
     .action(async (folder: string | undefined, flags: DashboardFlags) => {
       if (flags.port < 0 || flags.port > 65535) throw new ConfigError('--port', flags.port, 'a port from 0 (any free one) to 65535');
       const token = dashboardToken(flags.host, flags.token);

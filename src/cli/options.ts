@@ -101,9 +101,12 @@ export const FLAGS = {
   workers: { flags: '--workers <n>', help: `worker threads training trials in parallel here (default: one per core, here ${defaultWorkers()})`, parse: parse.int('--workers') },
   storage: {
     flags: '--storage <url>',
-    help: 'PostgreSQL URL (postgresql://user:password@host:5432/db) holding the study, so workers on other machines can join; study creates the study there, or joins it when it exists with the same config',
+    help: 'PostgreSQL URL (postgresql://user:password@host:5432/db) holding the studies, so workers on other machines can join (study creates the study there, or joins it when it exists with the same config) and a dashboard can show them; its password is never shown',
     parse: parse.storage,
   },
+  host: { flags: '--host <address>', help: 'address to listen on; any other than a loopback address needs a token' },
+  port: { flags: '--port <n>', help: 'port to listen on (0: any free port)', parse: parse.int('--port') },
+  token: { flags: '--token <secret>', help: 'the token every request must carry (at least 16 characters); made for you when --host is not a loopback address' },
   lease: { flags: '--lease <seconds>', help: 'a worker that does not renew its claim on a trial for this long loses it to another', parse: parse.lease },
   study: { flags: '--study <name>', help: 'work on this study only (default: every unfinished study, oldest first)' },
   html: { flags: '--no-html', help: 'skip report.html and figures (Table 1 and study.json are still written)' },

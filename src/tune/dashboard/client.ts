@@ -120,7 +120,7 @@ export const CLIENT_SCRIPT = String.raw`
     if (key === 'params') return t.params ? Object.keys(t.params).map(function (k) { return k + '=' + JSON.stringify(t.params[k]); }).join(' ') : '';
     if (key === 'metric') return t.metricText;
     if (key === 'seconds') return t.secondsText;
-    if (key === 'epochs') return t.state === 'running' || t.state === 'queued' ? t.epochs + '/' + t.maxEpochs : t.epochs;
+    if (key === 'epochs') return t.epochs == null ? '-' : t.state === 'running' || t.state === 'queued' ? t.epochs + '/' + t.maxEpochs : t.epochs;
     return t[key] === null || t[key] === undefined ? '' : t[key];
   }
   function sortKey(t, key) {

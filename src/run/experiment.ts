@@ -17,7 +17,7 @@ import { encodeModelFile, ensembleProba } from './model-file.js';
 import { chooseRun, type Choice } from './auto.js';
 import { crossValidate, type CvSummary, type FoldScore } from './cv.js';
 import { ConfigError } from '../errors.js';
-import { dataOptionsSchema, mergeSpecs, resolveRun, type ResolvedRun, type RunInput, type RunSpec } from './spec.js';
+import { dataOptionsSchema, mergeSpecs, resolveRun, type ResolvedRun, type RunInput } from './spec.js';
 import { parseConfig } from '../validate.js';
 import { trainSchema } from '../train/options.js';
 import { evaluate, evaluateProbabilities, trainRun, type Evaluation } from './train.js';

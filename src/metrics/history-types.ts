@@ -8,6 +8,9 @@ export interface EpochRecord {
   valLoss: number;
   trainAccuracy: number;
   valAccuracy: number;
+  /** The validation part's mean recall over its classes, and its macro F1: when asked for (a study scoring by them). */
+  valBalancedAccuracy?: number;
+  valMacroF1?: number;
   /** Wall-clock seconds the epoch took (training and validation). */
   seconds: number;
   learningRate?: number;

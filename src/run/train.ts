@@ -22,6 +22,8 @@ export interface RunOptions {
   onBatch?: (epoch: number, batch: number, batches: number, meanLoss: number) => void;
   /** Class names, for class weights given by name. */
   classNames?: readonly string[];
+  /** Record the validation part's balanced accuracy and macro F1 each epoch. */
+  classMetrics?: boolean;
 }
 
 /**
@@ -42,6 +44,7 @@ export async function trainRun(data: TrainValData, spec: ResolvedRun, options: R
       signal: options.signal,
       onBatch: options.onBatch,
       classNames: options.classNames,
+      classMetrics: options.classMetrics,
     });
     return { model, result };
   } catch (e) {

@@ -1,3 +1,4 @@
+import { classificationReport } from '../metrics/classification.js';
 import { ConfigError, DataError, DivergenceError, ShapeError } from '../errors.js';
 import { checkFinite, type Sequential } from '../nn/model.js';
 import { gatherLabels } from '../data/batches.js';
@@ -17,6 +18,8 @@ export interface FitOptions {
   onBatch?: (epoch: number, batch: number, batches: number, meanLoss: number) => void;
   /** The class names, when `train.classWeight` names classes. */
   classNames?: readonly string[];
+  /** Also record the validation part's balanced accuracy and macro F1 each epoch (a study's metric may be one of them). */
+  classMetrics?: boolean;
 }
 
 export interface FitResult {
@@ -126,7 +129,8 @@ export async function fit(model: Sequential, train: Dataset, val: Dataset | null
         options.onBatch?.(epoch + 1, b + 1, batches, lossSum / seen);
       }
       if (aborted) break;
-      const v = val && val.rows > 0 ? model.measure(val.features, val.labels, val.rows) : { loss: NaN, accuracy: NaN };
+      const predicted = options.classMetrics && val && val.rows > 0 ? new Int32Array(val.rows) : undefined;
+      const v = val && val.rows > 0 ? model.measure(val.features, val.labels, val.rows, predicted) : { loss: NaN, accuracy: NaN };
       const record: EpochRecord = {
         epoch: epoch + 1,
         trainLoss: lossSum / seen,
@@ -136,6 +140,11 @@ export async function fit(model: Sequential, train: Dataset, val: Dataset | null
         seconds: (performance.now() - t0) / 1000,
         learningRate: optimizer.learningRate(epoch),
       };
+      if (predicted && val) {
+        const r = classificationReport(val.labels, predicted, model.classes);
+        record.valBalancedAccuracy = r.balancedAccuracy;
+        record.valMacroF1 = r.macro.f1;
+      }
       if (layerStats) record.layers = layerStats.endEpoch();
       if (val && val.rows > 0 && !Number.isFinite(v.loss)) throw new DivergenceError(epoch + 1, batches, v.loss);
       ctx.history.push(record);

@@ -10,6 +10,8 @@ import { SqliteStorage } from '../../src/tune/storage/sqlite.js';
 import { expandStrategy, studySeeds } from '../../src/tune/study/strategies.js';
 import { StudyInterrupted, runStudy, trialKey } from '../../src/tune/study/study.js';
 import { syntheticStudyData, tempDir, tinyStudyConfig } from './helpers.js';
+import { runTrial } from '../../src/tune/exec/trial.js';
+import { evaluate, trainRun } from '../../src/run/train.js';
 
 const data = syntheticStudyData();
 
@@ -283,4 +285,35 @@ test("the study's final model keeps the label values of the data, so predict wri
   } finally {
     t.done();
   }
+});
+
+test('a study scored by validation balanced accuracy or macro F1: a trial keeps what its model scores on the validation part; pruning needs a stored metric', async () => {
+  const run = resolveRun({ network: { widths: [6], batchNorm: false }, train: { epochs: 4, learningRate: 0.05, earlyStopping: false } });
+  const trial = { train: data.train, val: data.val, classes: data.classes };
+  const ba = await runTrial(trial, run, 3, 'valBalancedAccuracy');
+  const f1 = await runTrial(trial, run, 3, 'valMacroF1');
+  const { model } = await trainRun(trial, run, { seed: 3 });
+  const ev = evaluate(model, data.val);
+  model.dispose();
+  assert.ok(ba.ok && f1.ok);
+  assert.equal(ba.result.metric, ev.report.balancedAccuracy);
+  assert.equal(f1.result.metric, ev.report.macro.f1);
+  assert.equal(ba.result.valAccuracy, ev.accuracy);
+  // A whole study by balanced accuracy: every trial scored, Table 1 in percent.
+  const study = resolveStudy(tinyStudyConfig({ metric: 'valBalancedAccuracy', factors: [{ path: 'train.learningRate', values: [0.01, 0.05] }] }));
+  const t = tempDir();
+  try {
+    await runStudy(study, { dir: t.dir, data, workers: 1, htmlReport: false });
+    for (const r of rows(t.dir)) {
+      const m = (JSON.parse(r.result_json!) as { metric: number }).metric;
+      assert.ok(m > 0 && m <= 1, String(m));
+    }
+    assert.match(readFileSync(join(t.dir, 'table1.md'), 'utf8'), /validation balanced accuracy \(%\)/);
+  } finally {
+    t.done();
+  }
+  assert.throws(
+    () => resolveStudy(tinyStudyConfig({ metric: 'valMacroF1', epochs: 10, strategy: { type: 'random', trials: 4 }, pruner: { type: 'median' } })),
+    (e: unknown) => e instanceof Error && /pruner: got "median", expected 'none' with metric valMacroF1/.test(e.message),
+  );
 });

@@ -4,6 +4,7 @@
  * the interaction check. Pure functions of the stored trials, so a resumed study reaches the
  * same conclusions as an uninterrupted one.
  */
+import { isFraction } from '../study/config.js';
 import { formatFixed, formatPercent } from '../../format.js';
 import type { ResolvedStudy, StudyMetric } from '../study/config.js';
 import { baseLevels, configuration, type Configuration } from '../study/strategies.js';
@@ -411,12 +412,12 @@ export function rankConfigs(study: ResolvedStudy, stats: Iterable<ConfigStats>, 
 /** A metric value for text: accuracy in percent, loss with 4 decimals. */
 export function fmtMetric(x: number, metric: StudyMetric): string {
   if (!Number.isFinite(x)) return 'n/a';
-  return metric === 'valAccuracy' ? formatPercent(x) : formatFixed(x, 4);
+  return isFraction(metric) ? formatPercent(x) : formatFixed(x, 4);
 }
 
 /** A gain for text: points of accuracy, or a loss difference. */
 export function fmtGain(x: number, metric: StudyMetric): string {
-  return metric === 'valAccuracy' ? `${formatFixed(100 * x, 2)} points` : formatFixed(x, 4);
+  return isFraction(metric) ? `${formatFixed(100 * x, 2)} points` : formatFixed(x, 4);
 }
 
 /** A gain with its sign: "+1.25 points". */

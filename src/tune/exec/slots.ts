@@ -3,6 +3,7 @@
  * it is judged against, trains it on its worker thread and stores the outcome; with nothing to
  * claim it asks the stage advancer for more, re-queues abandoned trials, or waits.
  */
+import { metricOf } from '../study/config.js';
 import type { Prepared } from '../../data/prepare.js';
 import { StorageError } from '../../errors.js';
 import type { EpochRecord } from '../../metrics/history-types.js';
@@ -109,7 +110,7 @@ export class SlotLoop {
       if (open.length === 0) {
         const ended = before.filter((x) => x.status === 'done' || x.status === 'pruned');
         for (const x of ended) {
-          if (!this.curves.has(x.id)) this.curves.set(x.id, (await store.epochs(x.id)).map((e) => (study.metric === 'valAccuracy' ? e.valAccuracy : e.valLoss)));
+          if (!this.curves.has(x.id)) this.curves.set(x.id, (await store.epochs(x.id)).map((e) => metricOf(e, study.metric)));
         }
         return { pruner: study.pruner, others: ended.map((x) => this.curves.get(x.id)!), sign: direction(study.metric) };
       }

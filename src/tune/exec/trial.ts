@@ -8,7 +8,7 @@ import type { EpochRecord } from '../../metrics/history-types.js';
 import type { ResolvedRun } from '../../run/spec.js';
 import { trainRun } from '../../run/train.js';
 import type { Backend } from '../../tensor/backend.js';
-import type { StudyMetric } from '../study/config.js';
+import { metricOf, storedPerEpoch, type StudyMetric } from '../study/config.js';
 import type { PruneInput } from './protocol.js';
 import { prunerFromConfig } from '../search/pruners.js';
 import type { TrialResult } from '../storage/types.js';
@@ -46,6 +46,7 @@ export async function runTrial(
     const { model, result } = await trainRun(data, run, {
       seed,
       backend: options.backend,
+      classMetrics: !storedPerEpoch(metric),
       callbacks: [
         {
           onEpochEnd: (r, ctx) => {
@@ -53,7 +54,7 @@ export async function runTrial(
             onEpoch?.(r);
             // The last epoch ends the trial anyway: it finishes, not pruned.
             if (!prune || !pruner || r.epoch >= ctx.epochs) return;
-            curve.push(metric === 'valAccuracy' ? r.valAccuracy : r.valLoss);
+            curve.push(metricOf(r, metric));
             const d = pruner.prune(curve, prune.others, r.epoch);
             if (d?.prune && !ctx.stopTraining) {
               pruned = d.reason;
@@ -73,7 +74,7 @@ export async function runTrial(
       ...(pruned !== undefined ? { pruned } : {}),
       history: result.history,
       result: {
-        metric: metric === 'valAccuracy' ? at.valAccuracy : at.valLoss,
+        metric: metricOf(at, metric),
         valAccuracy: at.valAccuracy,
         valLoss: at.valLoss,
         bestEpoch: kept,

@@ -3,6 +3,7 @@
  * combined candidate and its interaction check, the ranking (a space study: its search), and
  * the final model's run report, the same one `mlplab train` writes.
  */
+import { isFraction } from '../study/config.js';
 import { formatDuration, formatFixed, formatPercent, formatScientific as sci } from '../../format.js';
 import { factorChart, searchChart, sliceCharts, type FactorPoint, type SearchPoint } from '../../report/charts/study.js';
 import { preparationSteps, runReportSections } from '../../report/html.js';
@@ -99,7 +100,7 @@ ${pruned.length > 12 ? `<details><summary>${pruned.length} pruned trials</summar
 /** A space study's sections: the metric over trials, one slice per parameter, the importance of each, the best trials. */
 async function searchSections(r: StudyReport): Promise<ReportSection[]> {
   const search = r.trialLog.filter((t) => t.phase === 'search');
-  const percent = r.metric === 'valAccuracy';
+  const percent = isFraction(r.metric);
   const points: SearchPoint[] = search.map((t) => ({ trial: t.number, value: t.metric ?? NaN, state: t.state }));
   const progress = await specToSvg(searchChart(points, { metric: metricName(r.metric), higherIsBetter: r.metric !== 'valLoss', percent, width: 640 }));
   const done = search.filter((t) => t.state === 'done' && t.metric !== null && t.params);

@@ -1,4 +1,5 @@
 /** The study report in Markdown (table1.md): Table 1 and the decisions, or a space study's search, then the final model. */
+import { isFraction } from '../study/config.js';
 import { formatCount, formatDuration, formatFixed, formatPercent } from '../../format.js';
 import { fmtGain, fmtMetric, type Table1 } from '../analysis/table1.js';
 import { prunedTrials, rankedSearch, type StudyReport } from './study-report.js';
@@ -75,7 +76,7 @@ export function formatTable1Markdown(r: StudyReport): string {
   const out: string[] = [];
   out.push(`# ${md(r.name)}: Table 1`, '');
   out.push(
-    `${metricName(r.metric)}${r.metric === 'valAccuracy' ? ' (%)' : ''}, ${t.kind === 'configuration' ? 'the base model with one factor changed' : 'marginal over every configuration with that value'}; mean ± sd over seeds, then training time per trial.`,
+    `${metricName(r.metric)}${isFraction(r.metric) ? ' (%)' : ''}, ${t.kind === 'configuration' ? 'the base model with one factor changed' : 'marginal over every configuration with that value'}; mean ± sd over seeds, then training time per trial.`,
     '',
   );
   out.push(`| factor | ${Array.from({ length: columns }, (_, j) => `value ${j + 1}`).join(' | ')} |`);

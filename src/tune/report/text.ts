@@ -1,4 +1,5 @@
 /** The study report for the terminal: Table 1 as fixed-width text, or a space study's best trials. */
+import { isFraction } from '../study/config.js';
 import { formatDuration, formatPercent } from '../../format.js';
 import { fmtMetric } from '../analysis/table1.js';
 import { rankedSearch, type StudyReport } from './study-report.js';
@@ -19,7 +20,7 @@ function formatSearchText(r: StudyReport): string {
 export function formatTable1Text(r: StudyReport): string {
   if (r.search) return formatSearchText(r);
   const t = r.table1;
-  const unit = r.metric === 'valAccuracy' ? '%' : '';
+  const unit = isFraction(r.metric) ? '%' : '';
   const cells = t.rows.map((row) =>
     row.cells.map((c) => {
       if (!c.stats) return `${c.value}${c.isBase ? '*' : ''}  not run`;

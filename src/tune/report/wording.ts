@@ -1,4 +1,5 @@
 /** The phrases the study report's renderers share: metric names, mean ± sd, verdicts, the pruner and the comparison with the reference model. */
+import { isFraction } from '../study/config.js';
 import { formatCount, formatDuration, formatFixed, formatPercent } from '../../format.js';
 import type { RunReport } from '../../report/run-report.js';
 import { fmtGain, fmtP, type ConfigStats } from '../analysis/table1.js';
@@ -31,13 +32,14 @@ export function comparisonSentence(r: StudyReport): string {
 }
 
 /** The study's metric in words. */
-export const metricName = (m: StudyMetric) => (m === 'valAccuracy' ? 'validation accuracy' : 'validation loss');
+export const metricName = (m: StudyMetric) =>
+  ({ valAccuracy: 'validation accuracy', valLoss: 'validation loss', valBalancedAccuracy: 'validation balanced accuracy', valMacroF1: 'validation macro F1' })[m];
 
 /** A configuration's metric as mean ± sd over its seeds (accuracy in %), or why it has none. */
 export function fmtMeanSd(s: ConfigStats, metric: StudyMetric): string {
   if (s.values.length === 0) return s.failed ? 'diverged' : 'n/a';
-  const k = metric === 'valAccuracy' ? 100 : 1;
-  const d = metric === 'valAccuracy' ? 2 : 4;
+  const k = isFraction(metric) ? 100 : 1;
+  const d = isFraction(metric) ? 2 : 4;
   return `${formatFixed(k * s.metric.mean, d)} ± ${formatFixed(k * s.metric.sd, d)}`;
 }
 

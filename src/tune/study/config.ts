@@ -5,6 +5,7 @@
  * every factor path and every value is merged into the base model and checked by
  * `resolveRun`, so a typo fails before any training starts, naming the factor.
  */
+import type { EpochRecord } from '../../metrics/history-types.js';
 import { createHash } from 'node:crypto';
 import { PRESETS, mergeSpecs, networkSchema, networkToModelOptions, resolveRun, type ResolvedRun, type RunSpec } from '../../run/spec.js';
 import { ConfigError } from '../../errors.js';
@@ -23,6 +24,18 @@ export type Strategy =
   | { type: 'random'; trials: number; seed: number }
   | { type: 'tpe'; trials: number; seed: number; startupTrials: number; candidates: number };
 export type StudyMetric = ParsedStudy['metric'];
+
+/** A study metric read off an epoch's record (NaN where the record does not hold it). */
+export function metricOf(r: Pick<EpochRecord, 'valAccuracy' | 'valLoss' | 'valBalancedAccuracy' | 'valMacroF1'>, metric: StudyMetric): number {
+  const v = r[metric];
+  return v === undefined ? NaN : v;
+}
+
+/** Whether a metric is a fraction shown in percent (all but the loss). */
+export const isFraction = (metric: StudyMetric): boolean => metric !== 'valLoss';
+
+/** Whether the per-epoch records of the stored trials hold the metric (pruning reads them back from the store). */
+export const storedPerEpoch = (metric: StudyMetric): boolean => metric === 'valAccuracy' || metric === 'valLoss';
 
 /** One validated factor: its label, option path, and values (as given and as display text). */
 export interface Factor {
@@ -158,6 +171,9 @@ export function resolveStudy(input: unknown, file = '', fallbackName = 'study'):
     }
     const seeds = space.length > 0 ? 1 : parsed.seeds;
     checkPruner(parsed.pruner, base.train.epochs);
+    if (parsed.pruner.type !== 'none' && !storedPerEpoch(parsed.metric)) {
+      throw new ConfigError('pruner', parsed.pruner.type, `'none' with metric ${parsed.metric}: a pruner compares the epochs of stored trials, which keep validation accuracy and loss (metric valAccuracy or valLoss)`);
+    }
     const reference = parsed.final.compareWith === undefined ? null : resolveReference(parsed.final.compareWith, dataOptions, trainOverride);
     if (strategy.type === 'grid') {
       const size = factors.reduce((n, f) => n * f.values.length, 1);

@@ -137,7 +137,10 @@ export const studySchema = z
     /** Overrides of the base model's training epochs and early stopping. */
     epochs: fields.positiveInt().optional(),
     earlyStopping: z.union([earlyStoppingSchema, z.literal(false)], { error: 'false or {monitor, patience, minDelta, restoreBest}' }).optional(),
-    metric: z.enum(['valAccuracy', 'valLoss'], { error: "'valAccuracy' or 'valLoss'" }).default('valAccuracy'),
+    /** What a configuration is judged by on the validation part (balanced accuracy and macro F1 suit imbalanced classes). */
+    metric: z
+      .enum(['valAccuracy', 'valLoss', 'valBalancedAccuracy', 'valMacroF1'], { error: "'valAccuracy', 'valLoss', 'valBalancedAccuracy' or 'valMacroF1'" })
+      .default('valAccuracy'),
     /** Significance level of Welch's t-test (two-sided) against the base configuration. */
     alpha: z.number({ error: 'a level in (0, 0.5]' }).gt(0, { error: 'a level in (0, 0.5]' }).max(0.5, { error: 'a level in (0, 0.5]' }).default(0.05),
     combine: combineSchema.default(combineSchema.parse({})),

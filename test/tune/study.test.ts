@@ -10,7 +10,7 @@ import { SqliteStorage } from '../../src/tune/storage/sqlite.js';
 import { expandStrategy, studySeeds } from '../../src/tune/study/strategies.js';
 import { StudyInterrupted, runStudy, trialKey } from '../../src/tune/study/study.js';
 import { syntheticStudyData, tempDir, tinyStudyConfig } from './helpers.js';
-import { runTrial } from '../../src/tune/exec/trial.js';
+import { runTrial, trialFolds } from '../../src/tune/exec/trial.js';
 import { evaluate, trainRun } from '../../src/run/train.js';
 
 const data = syntheticStudyData();
@@ -316,4 +316,40 @@ test('a study scored by validation balanced accuracy or macro F1: a trial keeps 
     () => resolveStudy(tinyStudyConfig({ metric: 'valMacroF1', epochs: 10, strategy: { type: 'random', trials: 4 }, pruner: { type: 'median' } })),
     (e: unknown) => e instanceof Error && /pruner: got "median", expected 'none' with metric valMacroF1/.test(e.message),
   );
+});
+
+test('a cross-validated study: each trial is the mean of its folds, the same as training the folds by hand; 1 and 2 workers agree', async () => {
+  const cfg = tinyStudyConfig({ cv: 3, factors: [{ path: 'train.learningRate', values: [0.01, 0.05] }] });
+  const study = resolveStudy(cfg);
+  assert.equal(study.cv, 3);
+  const a = tempDir();
+  const b = tempDir();
+  try {
+    await runStudy(study, { dir: a.dir, data, workers: 1, htmlReport: false });
+    await runStudy(study, { dir: b.dir, data, workers: 2, htmlReport: false });
+    const ra = rows(a.dir), rb = rows(b.dir);
+    const scores = (rs: Row[]) => rs.map((r) => {
+      const { metric, valAccuracy, valLoss, bestEpoch } = JSON.parse(r.result_json!) as Record<string, number>;
+      return [r.key, metric, valAccuracy, valLoss, bestEpoch];
+    });
+    assert.deepEqual(scores(ra), scores(rb));
+    // By hand: the base configuration, seed of the first trial, over the same three folds.
+    const folds = trialFolds({ train: data.train, val: data.val, classes: data.classes }, 3, study.data.seed);
+    assert.deepEqual(folds.map((f) => f.train.rows + f.val.rows), [data.train.rows + data.val.rows, data.train.rows + data.val.rows, data.train.rows + data.val.rows]);
+    const seed = studySeeds(study)[0];
+    const byHand: number[] = [];
+    for (const f of folds) {
+      const { model } = await trainRun(f, study.base, { seed });
+      byHand.push(evaluate(model, f.val).accuracy);
+      model.dispose();
+    }
+    const base = ra.find((r) => r.key === trialKey(configKey(study.base), seed))!;
+    const stored = JSON.parse(base.result_json!) as { metric: number };
+    assert.ok(Math.abs(stored.metric - byHand.reduce((x, y) => x + y, 0) / 3) < 1e-12, `${stored.metric} vs ${byHand}`);
+  } finally {
+    a.done();
+    b.done();
+  }
+  assert.throws(() => resolveStudy(tinyStudyConfig({ cv: 1 })), (e: unknown) => e instanceof Error && /cv: got 1, expected a whole number of folds from 2 to 20/.test(e.message));
+  assert.throws(() => resolveStudy(tinyStudyConfig({ cv: 3, epochs: 10, strategy: { type: 'random', trials: 4 }, pruner: { type: 'median' } })), (e: unknown) => e instanceof Error && /'none' with cv/.test(e.message));
 });

@@ -24,6 +24,8 @@ export interface WorkerInit {
   trialRows: Int32Array | null;
   /** Name of the study's data source, for the final model's report and file. */
   source: string;
+  /** Score trials by k-fold cross-validation over the trial rows and the validation part: folds and seed. */
+  cv?: { folds: number; seed: number };
 }
 
 /** What a trial needs to decide pruning by itself after each epoch: the pruner and the curves of the trials that ended before it was claimed. */

@@ -107,6 +107,7 @@ export function workerInit(study: ResolvedStudy, d: Prepared, kernels: StudyKern
     data: handOffPrepared(d, sharedDataset),
     trialRows: subsetRows(d.train, study.data.trainRows, study.data.seed),
     source: study.data.source,
+    ...(study.cv !== null ? { cv: { folds: study.cv, seed: study.data.seed } } : {}),
   };
 }
 

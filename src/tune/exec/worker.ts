@@ -12,7 +12,8 @@ import { resolveRun } from '../../run/spec.js';
 import { loadStudyBackend } from '../study/kernels.js';
 import type { Backend } from '../../tensor/backend.js';
 import type { WorkerInit, WorkerJob, WorkerReply } from './protocol.js';
-import { runTrial, type TrialData } from './trial.js';
+import type { EpochRecord } from '../../metrics/history-types.js';
+import { runFoldedTrial, runTrial, trialFolds, type TrialData } from './trial.js';
 
 if (!parentPort) throw new Error('mlplab study worker: must run in a worker thread');
 const port = parentPort;
@@ -20,6 +21,8 @@ let backend: Backend | null = null;
 let init: WorkerInit | null = null;
 let prepared: Prepared | null = null;
 let trialData: TrialData | null = null;
+/** A cross-validated study's folds, each a TrialData. */
+let folds: TrialData[] | null = null;
 
 const post = (m: WorkerReply) => port.postMessage(m);
 
@@ -38,14 +41,16 @@ async function handle(msg: { type: 'init'; init: WorkerInit } | WorkerJob): Prom
     backend = await loadStudyBackend(init.kernels, { threads: init.threads, memoryBytes });
     const train = init.trialRows ? selectRows(prepared.train, init.trialRows) : prepared.train;
     trialData = { train, val: prepared.val, classes: prepared.classes };
-    await warmUp(trialData, backend);
+    if (init.cv) folds = trialFolds(trialData, init.cv.folds, init.cv.seed);
+    await warmUp(folds ? folds[0] : trialData, backend);
     post({ type: 'ready' });
     return;
   }
   if (!init || !prepared || !trialData || !backend) throw new Error('mlplab study worker: job before init');
   if (msg.type === 'trial') {
     const id = msg.id;
-    const out = await runTrial(trialData, msg.run, msg.seed, msg.metric, { backend, prune: msg.prune, onEpoch: (record) => post({ type: 'epoch', id, record }) });
+    const onEpoch = (record: EpochRecord) => post({ type: 'epoch', id, record });
+    const out = folds ? await runFoldedTrial(folds, msg.run, msg.seed, msg.metric, { backend, onEpoch }) : await runTrial(trialData, msg.run, msg.seed, msg.metric, { backend, prune: msg.prune, onEpoch });
     if (out.ok) post({ type: 'done', id, result: out.result, history: out.history, ...(out.pruned !== undefined ? { pruned: out.pruned } : {}) });
     else post({ type: 'failed', id, error: out.error, history: out.history });
     return;

@@ -65,6 +65,8 @@ export interface ResolvedStudy {
   parallelTrials: number;
   seeds: number;
   metric: StudyMetric;
+  /** k-fold cross-validation of every trial, or null for the validation part alone. */
+  cv: number | null;
   alpha: number;
   combine: ParsedStudy['combine'];
   final: ParsedStudy['final'];
@@ -105,7 +107,7 @@ export function dependsOnEarlier(study: Pick<ResolvedStudy, 'strategy' | 'pruner
 /** What a study varies and how, in a few words: "9 factors, one-at-a-time, 3 seeds per configuration" or "6 parameters, tpe, 40 trials". */
 export function describeStudy(study: ResolvedStudy): string {
   const s = study.strategy;
-  const pruning = study.pruner.type !== 'none' ? `, ${study.pruner.type} pruning` : '';
+  const pruning = (study.pruner.type !== 'none' ? `, ${study.pruner.type} pruning` : '') + (study.cv !== null ? `, each trial ${study.cv}-fold cross-validated` : '');
   if (study.space.length > 0) return `${study.space.length} parameter${study.space.length === 1 ? '' : 's'}, ${s.type}, ${'trials' in s ? s.trials : 0} trials${pruning}`;
   return `${study.factors.length} factor${study.factors.length === 1 ? '' : 's'}, ${s.type}, ${study.seeds} seed${study.seeds === 1 ? '' : 's'} per configuration${pruning}`;
 }
@@ -114,7 +116,8 @@ export function describeStudy(study: ResolvedStudy): string {
 export function factorPaths(): string[] {
   const net = Object.keys(networkSchema.shape).map((k) => `network.${k}`);
   const train = Object.keys(trainSchema.shape)
-    .filter((k) => k !== 'seed' && k !== 'diagnostics')
+    // Not the seed (the study's own), diagnostics (they change nothing learned), nor what a trial does not train (folds, more networks).
+    .filter((k) => !['seed', 'diagnostics', 'cv', 'cvRepeats', 'ensemble'].includes(k))
     .map((k) => `train.${k}`);
   return [...net, ...train];
 }
@@ -171,6 +174,12 @@ export function resolveStudy(input: unknown, file = '', fallbackName = 'study'):
     }
     const seeds = space.length > 0 ? 1 : parsed.seeds;
     checkPruner(parsed.pruner, base.train.epochs);
+    if (base.train.cv !== null) {
+      throw new ConfigError('base.train.cv', base.train.cv, 'null: a study cross-validates its trials with "cv" at the top of the study file');
+    }
+    if (parsed.pruner.type !== 'none' && parsed.cv !== null) {
+      throw new ConfigError('pruner', parsed.pruner.type, "'none' with cv: a cross-validated trial trains its folds one after another, so there is no one curve to prune by");
+    }
     if (parsed.pruner.type !== 'none' && !storedPerEpoch(parsed.metric)) {
       throw new ConfigError('pruner', parsed.pruner.type, `'none' with metric ${parsed.metric}: a pruner compares the epochs of stored trials, which keep validation accuracy and loss (metric valAccuracy or valLoss)`);
     }
@@ -192,6 +201,8 @@ export function resolveStudy(input: unknown, file = '', fallbackName = 'study'):
       ...(strategy.type === 'tpe' || parsed.pruner.type !== 'none' ? { parallelTrials: parsed.parallelTrials } : {}),
       seeds,
       metric: parsed.metric,
+      // Absent when null, so the identity of studies written before cross-validation is unchanged.
+      ...(parsed.cv !== null ? { cv: parsed.cv } : {}),
       alpha: parsed.alpha,
       combine: parsed.combine,
       final: parsed.final,
@@ -208,6 +219,7 @@ export function resolveStudy(input: unknown, file = '', fallbackName = 'study'):
       parallelTrials: parsed.parallelTrials,
       seeds,
       metric: parsed.metric,
+      cv: parsed.cv,
       alpha: parsed.alpha,
       combine: parsed.combine,
       final: parsed.final,

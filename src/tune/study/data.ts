@@ -27,7 +27,9 @@ export async function loadStudyData(study: ResolvedStudy, configDir = '.', backe
   }
   const { source: _source, trainRows: _rows, ...options } = d;
   const prepared = prepare(await loadSource(source), options, backend);
-  if (prepared.val.rows === 0) throw new ConfigError('data.valFraction', d.valFraction, 'a fraction that leaves validation rows: a study compares configurations on them');
+  if (prepared.val.rows === 0 && study.cv === null) {
+    throw new ConfigError('data.valFraction', d.valFraction, 'a fraction that leaves validation rows: a study compares configurations on them (or "cv": k to score by k-fold cross-validation)');
+  }
   return prepared;
 }
 

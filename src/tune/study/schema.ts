@@ -132,6 +132,13 @@ export const studySchema = z
      * same for any number of workers; at most this many such trials run at once.
      */
     parallelTrials: fields.positiveInt('a number of trials >= 1').max(1000, { error: 'at most 1000' }).default(2),
+    /**
+     * Score each trial by k-fold cross-validation over the training (and validation) rows: one
+     * model per fold, the metric their mean. Null or absent: the validation part alone.
+     */
+    cv: z
+      .union([z.number({ error: 'a whole number of folds from 2 to 20' }).int({ error: 'a whole number of folds from 2 to 20' }).min(2, { error: 'a whole number of folds from 2 to 20' }).max(20, { error: 'a whole number of folds from 2 to 20' }), z.null()], { error: 'a whole number of folds from 2 to 20, or null' })
+      .default(null),
     /** Runs per configuration, each with its own seed (weights, dropout, batch order). */
     seeds: fields.positiveInt('a number of seeds >= 1').max(100, { error: 'at most 100 seeds' }).default(3),
     /** Overrides of the base model's training epochs and early stopping. */

@@ -150,7 +150,7 @@ export function resolveStudy(input: unknown, file = '', fallbackName = 'study'):
     if (parsed.epochs !== undefined) trainOverride.epochs = parsed.epochs;
     if (parsed.earlyStopping !== undefined) trainOverride.earlyStopping = parsed.earlyStopping;
     baseSpec = mergeSpecs(baseSpec, { train: trainOverride });
-    const { source: _s, trainRows: _t, seed: _d, ...dataOptions } = parsed.data;
+    const { source: _s, trainRows: _t, seed: _d, labelColumn: _l, header: _h, delimiter: _del, skipRows: _skip, ...dataOptions } = parsed.data;
     baseSpec = { ...baseSpec, data: dataOptions };
     const base = resolveRun(baseSpec, 'base');
     const strategy: Strategy = typeof parsed.strategy === 'string' ? { type: parsed.strategy } : parsed.strategy;
@@ -292,11 +292,11 @@ function resolveReference(compareWith: unknown, dataOptions: RunSpec['data'], tr
 
 function baseRunSpec(base: unknown): RunSpec {
   if (typeof base === 'string') {
-    if (base === 'default' || base === 'final') return structuredClone(PRESETS[base]);
-    throw new ConfigError('base', base, "a preset name ('default' or 'final') or {network, train}");
+    if (base === 'default' || base === 'final' || base === 'study-default' || base === 'study-final') return structuredClone(PRESETS[base]);
+    throw new ConfigError('base', base, "a preset name ('study-default', 'study-final', or their old names 'default', 'final') or {network, train}");
   }
   if (base === null || typeof base !== 'object' || Array.isArray(base)) {
-    throw new ConfigError('base', base, "a preset name ('default' or 'final') or {network, train}");
+    throw new ConfigError('base', base, "a preset name ('study-default', 'study-final', or their old names 'default', 'final') or {network, train}");
   }
   if ('data' in base) {
     throw new ConfigError('base.data', (base as { data: unknown }).data, 'no data options here: they belong in the study\'s "data" section');

@@ -25,8 +25,9 @@ export async function loadStudyData(study: ResolvedStudy, configDir = '.', backe
     const near = resolve(configDir, source);
     if (existsSync(near)) source = near;
   }
-  const { source: _source, trainRows: _rows, ...options } = d;
-  const prepared = prepare(await loadSource(source), options, backend);
+  const { source: _source, trainRows: _rows, labelColumn, header, delimiter, skipRows, ...options } = d;
+  const load = Object.fromEntries(Object.entries({ labelColumn, header, delimiter, skipRows }).filter(([, v]) => v !== undefined));
+  const prepared = prepare(await loadSource(source, load), options, backend);
   if (prepared.val.rows === 0 && study.cv === null) {
     throw new ConfigError('data.valFraction', d.valFraction, 'a fraction that leaves validation rows: a study compares configurations on them (or "cv": k to score by k-fold cross-validation)');
   }

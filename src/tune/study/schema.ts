@@ -7,6 +7,7 @@ import { prepareSchema } from '../../data/prepare.js';
 import { earlyStoppingSchema } from '../../train/options.js';
 import { fields } from '../../validate.js';
 import { prunerSchema } from '../search/pruners.js';
+import { loadOptionsSchema } from '../../data/resolver.js';
 import { spaceSchema } from '../search/space.js';
 
 /** Bounds on what a study file may ask for, checked before anything is planned. */
@@ -102,6 +103,11 @@ const studyDataSchema = prepareSchema
   .extend({
     /** What loadSource reads: a named dataset ("fashion-mnist") or a path. */
     source: z.string({ error: 'a data source such as "fashion-mnist" or a folder of .npy files' }).min(1, { error: 'a data source' }),
+    /** How a CSV source is read (as `mlplab train`'s flags): label column, header, delimiter, lines to skip. */
+    labelColumn: loadOptionsSchema.shape.labelColumn,
+    header: loadOptionsSchema.shape.header,
+    delimiter: loadOptionsSchema.shape.delimiter,
+    skipRows: loadOptionsSchema.shape.skipRows,
     /** Use only the first N rows of the training split for the trials (keeps studies fast). */
     trainRows: fields.positiveInt('a number of rows >= 1').optional(),
   })

@@ -10,6 +10,8 @@ import { SqliteStorage } from '../../src/tune/storage/sqlite.js';
 import { expandStrategy, studySeeds } from '../../src/tune/study/strategies.js';
 import { StudyInterrupted, runStudy, trialKey } from '../../src/tune/study/study.js';
 import { syntheticStudyData, tempDir, tinyStudyConfig } from './helpers.js';
+import { loadStudyData } from '../../src/tune/study/data.js';
+import { ROOT } from '../cli/helpers.js';
 import { runTrial, trialFolds } from '../../src/tune/exec/trial.js';
 import { evaluate, trainRun } from '../../src/run/train.js';
 
@@ -352,4 +354,13 @@ test('a cross-validated study: each trial is the mean of its folds, the same as 
   }
   assert.throws(() => resolveStudy(tinyStudyConfig({ cv: 1 })), (e: unknown) => e instanceof Error && /cv: got 1, expected a whole number of folds from 2 to 20/.test(e.message));
   assert.throws(() => resolveStudy(tinyStudyConfig({ cv: 3, epochs: 10, strategy: { type: 'random', trials: 4 }, pruner: { type: 'median' } })), (e: unknown) => e instanceof Error && /'none' with cv/.test(e.message));
+});
+
+test("a study's data may be a CSV table read with train's options: its label column by name, its text columns encoded", async () => {
+  const study = resolveStudy(tinyStudyConfig({ data: { source: 'examples/data/penguins-train.csv', labelColumn: 'species', valFraction: 0.2 }, base: 'study-final' }));
+  const d = await loadStudyData(study, ROOT);
+  assert.deepEqual(d.classNames, ['Adelie', 'Chinstrap', 'Gentoo']);
+  assert.equal(d.table?.meta.label, 'species');
+  assert.equal(d.train.cols, 15);
+  assert.throws(() => resolveStudy(tinyStudyConfig({ data: { source: 'x.csv', labelColumn: 1.5 } })), (e: unknown) => e instanceof Error && /data\.labelColumn/.test(e.message));
 });

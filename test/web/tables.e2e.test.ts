@@ -62,7 +62,8 @@ const gridRows = (page: Page) =>
   page.$$eval('#prediction-grid tr.prediction-row', (rows) => rows.map((r) => ({
     row: Number((r as HTMLElement).dataset.row),
     cells: Array.from(r.children, (c) => c.textContent!),
-    predicted: r.querySelector('.pred')!.textContent!.replace(/^[✓✗] /, ''),
+    // Names from the user's file are isolated from the text around them (bidirectional text).
+    predicted: r.querySelector('.pred bdi')!.textContent!,
     p: Number(r.querySelector('.proba')!.textContent),
   })));
 

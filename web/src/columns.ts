@@ -85,7 +85,7 @@ function renderTable(d: LoadedData, t: TableColumns, asked: Map<string, Asked>):
       changed();
     });
     body.append(h('tr', { class: `column-row ${c.type}`, 'data-type': c.type },
-      h('th', { scope: 'row' }, c.name),
+      h('th', { scope: 'row' }, h('bdi', {}, c.name)),
       h('td', {}, select),
       h('td', { class: 'num' }, c.missing ? formatPercent(c.missing / rows, 1) : '–'),
       h('td', { class: 'num' }, c.distinct),
@@ -120,7 +120,7 @@ export function tableGrid(run: Run, source: Dataset, rows: number[], labels: num
   // Texts the training rows hold, per column, so a category never seen in training is marked.
   const trained = run.data.train.table!;
   const seen = shownCols.map((n) => (source === run.data.train ? null : (trained.dictionaries[trained.names.indexOf(n)] ?? null)));
-  const head = h('tr', {}, h('th', { class: 'num' }, 'row'), ...shownCols.map((n) => h('th', {}, n)), h('th', {}, 'predicted'), h('th', { class: 'num' }, 'probability'), h('th', {}, 'actual'));
+  const head = h('tr', {}, h('th', { class: 'num' }, 'row'), ...shownCols.map((n) => h('th', {}, h('bdi', {}, n))), h('th', {}, 'predicted'), h('th', { class: 'num' }, 'probability'), h('th', {}, 'actual'));
   const body = run.grid.map((pred, i) => {
     const ok = pred === labels[i];
     return h('tr', { class: `prediction-row ${ok ? 'right' : 'wrong'}`, 'data-row': rows[i] },
@@ -129,11 +129,11 @@ export function tableGrid(run: Run, source: Dataset, rows: number[], labels: num
         const text = cellText(source, rows[i], c);
         if (text === '') return h('td', { class: 'blank' }, 'blank');
         const unseen = seen[c] !== null && source.table!.kinds[c] === 'text' && !seen[c]!.includes(text);
-        return h('td', unseen ? { class: 'unseen', title: 'not in the training rows' } : {}, text, unseen ? h('span', { class: 'new' }, ' new') : null);
+        return h('td', unseen ? { class: 'unseen', title: 'not in the training rows' } : {}, h('bdi', {}, text), unseen ? h('span', { class: 'new' }, ' new') : null);
       }),
-      h('td', { class: 'pred' }, `${ok ? '✓' : '✗'} ${names[pred]}`),
+      h('td', { class: 'pred' }, `${ok ? '✓' : '✗'} `, h('bdi', {}, names[pred])),
       h('td', { class: 'num proba' }, run.gridProba[i] !== undefined ? run.gridProba[i].toFixed(3) : '–'),
-      h('td', {}, names[labels[i]]));
+      h('td', {}, h('bdi', {}, names[labels[i]])));
   });
   return h('div', { class: 'table-wrap grid-note' }, h('table', { class: 'prediction-table' }, h('thead', {}, head), h('tbody', {}, ...body)));
 }

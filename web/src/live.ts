@@ -177,8 +177,8 @@ function renderGrid(run: Run): void {
     if (ok) right++;
     return h('figure', { class: `prediction ${ok ? 'right' : 'wrong'}`, style: 'margin:0' },
       drawable ? rowCanvas(source.features, p.gridRows[i], run.data.image!, 2) : h('div', { class: 'row-index' }, `row ${p.gridRows[i] ?? i}`),
-      h('div', { class: 'pred' }, `${ok ? '✓' : '✗'} ${names[pred]}`),
-      h('div', { class: 'actual' }, ok ? 'correct' : `actual: ${names[actual]}`));
+      h('div', { class: 'pred' }, `${ok ? '✓' : '✗'} `, h('bdi', {}, names[pred])),
+      h('div', { class: 'actual' }, ...(ok ? ['correct'] : ['actual: ', h('bdi', {}, names[actual])])));
   });
   container.replaceChildren(...cards);
   byId('grid-score').textContent = `${right} of ${run.grid.length} right`;

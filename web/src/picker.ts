@@ -38,13 +38,13 @@ function renderSamples(target: HTMLElement, d: LoadedData): void {
       const c = d.train.labels[r];
       if (seen.has(c)) continue;
       seen.add(c);
-      target.append(h('figure', { class: 'sample', style: 'margin:0', title: d.classNames[c] }, rowCanvas(d.train.features, r, d.image, 2), h('span', {}, d.classNames[c])));
+      target.append(h('figure', { class: 'sample', style: 'margin:0', title: d.classNames[c] }, rowCanvas(d.train.features, r, d.image, 2), h('bdi', {}, d.classNames[c])));
     }
     return;
   }
   const counts = new Array<number>(d.classNames.length).fill(0);
   for (let i = 0; i < d.train.labels.length; i++) counts[d.train.labels[i]]++;
-  target.append(h('ul', { class: 'class-counts' }, ...counts.slice(0, 40).map((n, c) => h('li', {}, `${d.classNames[c]}: ${count(n)}`))));
+  target.append(h('ul', { class: 'class-counts' }, ...counts.slice(0, 40).map((n, c) => h('li', {}, h('bdi', {}, d.classNames[c]), `: ${count(n)}`))));
 }
 
 export async function loadBuiltin(state: PageState): Promise<void> {

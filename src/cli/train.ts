@@ -320,7 +320,8 @@ function printSummary(r: FolderRun): void {
     lines.push(formatClassificationReport(r.test.report, { maxClasses: SUMMARY_CLASSES }));
     lines.push(`test accuracy ${formatPercent(r.test.accuracy)}   balanced accuracy ${formatPercent(r.test.report.balancedAccuracy)}   macro F1 ${formatFixed(r.test.report.macro.f1, 4)}   (${r.test.rows} test rows, evaluated once)`);
   }
-  if (!r.test) {
+  if (!r.test && r.cv) lines.push('no test set in this source: the cross-validation above is the score');
+  if (!r.test && !r.cv) {
     const best = r.fit.history.find((h) => h.epoch === r.fit.bestEpoch);
     lines.push(`no test set in this source; validation accuracy ${best ? formatPercent(best.valAccuracy) : '-'} at the best epoch`);
   }

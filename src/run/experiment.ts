@@ -17,6 +17,7 @@ import { encodeModelFile, ensembleProba } from './model-file.js';
 import { chooseRun, type Choice } from './auto.js';
 import { crossValidate, type CvSummary, type FoldScore } from './cv.js';
 import { ConfigError } from '../errors.js';
+import { classCounts } from '../data/dataset.js';
 import { dataOptionsSchema, mergeSpecs, resolveRun, type ResolvedRun, type RunInput } from './spec.js';
 import { parseConfig } from '../validate.js';
 import { trainSchema } from '../train/options.js';
@@ -111,6 +112,13 @@ export async function runExperiment(options: RunInput, data: RawData | Prepared,
     if (prepared.val.rows === 0) chosen.spec.train = { ...chosen.spec.train, earlyStopping: { monitor: 'trainLoss', patience: 10, minDelta: 0.0001, restoreBest: false } };
     spec = resolveRun({ ...mergeSpecs(chosen.spec, { ...options, data: dataOptions }), auto: true });
     choices = chosen.choices;
+    // No test set and no validation part: without a score the run would say nothing, so the rows are cross-validated.
+    const fewest = Math.min(...classCounts(prepared.train.labels, prepared.classes).filter((n) => n > 0));
+    if (!('pipeline' in data) && data.test === null && prepared.val.rows === 0 && options.train?.cv === undefined && fewest >= 2) {
+      const k = Math.min(5, fewest);
+      spec = { ...spec, train: { ...spec.train, cv: k } };
+      choices.push({ option: 'score', value: `${k}-fold cross-validation`, why: 'the data has no test set, and too few rows for a validation part: the folds give the only honest score' });
+    }
   }
   hooks.onPrepared?.(prepared);
   let cv: CvSummary | null = null;

@@ -65,3 +65,17 @@ test('no network: the run is chosen for the data, recorded as auto with its reas
   assert.equal(p.spec.train.optimizer, 'sgd');
   p.model.dispose();
 });
+
+test('no test set and too few rows for a validation part: the chosen run is scored by 5-fold cross-validation, then refit on every row', async () => {
+  const r = await runExperiment({ train: { epochs: 3, ensemble: 1 } }, { train: blobs(120, 3), test: null }, { threads: 1 });
+  assert.equal(r.cv?.folds, 5);
+  assert.equal(r.cv?.scores.length, 5);
+  assert.ok(r.choices!.some((c) => c.option === 'score' && c.value === '5-fold cross-validation'));
+  assert.equal(r.prepared.train.rows, 120);
+  assert.equal(r.test, null);
+  r.model.dispose();
+  // With a test set, or folds asked for, nothing is added.
+  const t = await runExperiment({ train: { epochs: 2, ensemble: 1 } }, { train: blobs(120, 3), test: blobs(40, 4) }, { threads: 1 });
+  assert.equal(t.cv, null);
+  t.model.dispose();
+});

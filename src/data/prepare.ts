@@ -241,8 +241,8 @@ export function prepare(raw: RawData, options: PrepareOptions = {}, backend: Bac
       name: 'scale',
       summary:
         (o.scale === 'standard'
-          ? `Standardised ${scaled} features to mean 0 and standard deviation 1`
-          : `Scaled ${scaled} features onto [0, 1] (min-max)`) +
+          ? `Standardised ${scaled} ${scaled === 1 ? 'feature' : 'features'} to mean 0 and standard deviation 1`
+          : `Scaled ${scaled} ${scaled === 1 ? 'feature' : 'features'} onto [0, 1] (min-max)`) +
         `, fitted on the ${formatCount(trainPart.rows)} training rows only` +
         (zeroOne ? `; ${zeroOne} 0/1 columns left as they are` : '') +
         (constant ? `; ${constant} constant features left at 0` : ''),

@@ -13,6 +13,7 @@ import { formatClassificationReport } from '../report/text.js';
 import { runExperiment, type RunResult } from '../run/experiment.js';
 import { RunFolderDraft, writeRunFiles } from '../run/folder.js';
 import { formatChoices } from '../run/auto.js';
+import { membersOnThreads } from './members.js';
 import { PRESETS, mergeSpecs, resolveRun, type ResolvedRun, type RunInput, type RunSpec } from '../run/spec.js';
 import { WasmBackend, describeBackend, disposeBackend, loadBackend, type Backend, type BackendName } from '../tensor/index.js';
 import type { Callback } from '../train/callbacks.js';
@@ -252,8 +253,9 @@ export async function runWithProgress(r: ProgressRun): Promise<FolderRun> {
         log(`  rows: train ${p.train.rows}, validation ${p.val?.rows ?? 0}, test ${p.test?.rows ?? 0}; ${p.train.cols} features`);
         log(`  kernels: ${describeBackend(kernels)}${note ? ` (${note})` : ''}`);
       },
+      trainMembers: membersOnThreads(r.backend, kernels),
       onFold: (f, of) => log(`  cross-validation: fold ${f.fold}/${r.spec.train?.cv}${f.repeat > 1 || of > (r.spec.train?.cv ?? 0) ? ` (repeat ${f.repeat})` : ''}: accuracy ${formatPercent(f.accuracy)}, balanced ${formatPercent(f.balancedAccuracy)}, loss ${formatNumber(f.loss)}, best epoch ${f.bestEpoch} of ${f.epochs} (${f.trainRows} training rows, ${f.valRows} held out)`),
-      onMember: (n, of) => log(`  ensemble: network ${n} of ${of} (seed ${(spec?.train.seed ?? 0) + n - 1})`),
+      onMember: (_n, of) => log(`  ensemble: networks 2 to ${of} (seeds ${(spec?.train.seed ?? 0) + 1} to ${(spec?.train.seed ?? 0) + of - 1}), on worker threads`),
       onSpec: (s, choices) => {
         spec = s;
         epochs = s.train.epochs;

@@ -44,6 +44,12 @@ export interface RunHooks {
   onFold?: (score: FoldScore, of: number) => void;
   /** Called before each further network of a seed ensemble trains (number 2, 3, ... of `of`). */
   onMember?: (n: number, of: number) => void;
+  /**
+   * Train the further networks of a seed ensemble elsewhere (worker threads, in Node): each the
+   * network `spec` describes, trained on `prepared` with one of `seeds`, exactly as here.
+   * Default: one after another in this thread.
+   */
+  trainMembers?: (prepared: Prepared, spec: ResolvedRun, seeds: number[]) => Promise<Sequential[]>;
   /** Called with the run that will train, and what was chosen for the data when no network was given. */
   onSpec?: (spec: ResolvedRun, choices: Choice[] | null) => void;
   /** Receives the model file of each new best epoch (by the early-stopping rule): checkpoint.json. */
@@ -151,9 +157,15 @@ export async function runExperiment(options: RunInput, data: RawData | Prepared,
   const { model, result } = await trainRun(parts, spec, { ...run, callbacks });
   try {
     // A seed ensemble: the other networks, each with its own seed and early stopping.
-    for (let i = 1; i < spec.train.ensemble && !result.aborted && !hooks.signal?.aborted; i++) {
-      hooks.onMember?.(i + 1, spec.train.ensemble);
-      members.push((await trainRun(parts, spec, { ...run, seed: spec.train.seed + i, callbacks: hooks.callbacks })).model);
+    const seeds = Array.from({ length: spec.train.ensemble - 1 }, (_, i) => spec.train.seed + i + 1);
+    if (seeds.length && hooks.trainMembers && !result.aborted && !hooks.signal?.aborted) {
+      hooks.onMember?.(2, spec.train.ensemble);
+      members.push(...(await hooks.trainMembers(prepared, spec, seeds)));
+    } else {
+      for (let i = 0; i < seeds.length && !result.aborted && !hooks.signal?.aborted; i++) {
+        hooks.onMember?.(i + 2, spec.train.ensemble);
+        members.push((await trainRun(parts, spec, { ...run, seed: seeds[i], callbacks: hooks.callbacks })).model);
+      }
     }
     // An interrupted run is evaluated too: the report says it was interrupted, and the model returned is the one scored.
     const t = prepared.test;

@@ -5,6 +5,8 @@ import { before, describe, test } from 'node:test';
 import { loadSource } from '../../src/data/files.js';
 import { writeNpy } from '../../src/data/formats/npy.js';
 import { runExperiment } from '../../src/run/experiment.js';
+import { membersOnThreads } from '../../src/cli/members.js';
+import { loadBackend } from '../../src/tensor/index.js';
 import { resolveRun } from '../../src/run/spec.js';
 import { mlplab, tempDir, writeStudyFolder } from './helpers.js';
 
@@ -183,4 +185,21 @@ test('a seed ensemble trained by train is scored whole by evaluate and predict: 
   const predicted = readFileSync(csv, 'utf8').trim().split('\n').slice(1).map((l) => Number(l.split(',')[1]));
   const actual = readFileSync(join(out, 'predictions.csv'), 'utf8').trim().split('\n').slice(1).map((l) => Number(l.split(',')[1]));
   assert.deepEqual(predicted, actual);
+});
+
+test('the networks of an ensemble trained on worker threads are bit for bit those trained one after another in one thread', async () => {
+  const data = tempDir();
+  writeStudyFolder(data, { train: 300, test: 60 });
+  const spec = { network: { widths: [16], batchNorm: true, dropout: 0.2 }, train: { epochs: 4, ensemble: 3, optimizer: 'adam' as const } };
+  const backend = await loadBackend('wasm', { threads: 1 });
+  const one = await runExperiment(spec, await loadSource(data), { backend });
+  const many = await runExperiment(spec, await loadSource(data), { backend, trainMembers: membersOnThreads('wasm', backend) });
+  const tensors = (text: string) => (JSON.parse(text) as { tensors: { name: string; data: string }[] }).tensors.map((t) => [t.name, t.data]);
+  const a = tensors(one.modelFile);
+  assert.ok(a.some(([name]) => name.startsWith('ensemble.2.')));
+  assert.deepEqual(tensors(many.modelFile), a);
+  for (const r of [one, many]) {
+    r.model.dispose();
+    for (const m of r.members) m.dispose();
+  }
 });

@@ -36,7 +36,7 @@ export class WorkerFailure extends Error {
   }
 }
 
-type Result = Extract<WorkerReply, { type: 'done' | 'failed' | 'final' }>;
+type Result = Extract<WorkerReply, { type: 'done' | 'failed' | 'final' | 'member' }>;
 
 interface Slot {
   worker: Worker;
@@ -136,7 +136,7 @@ export class WorkerPool {
       else if (m.type === 'error') {
         slot.pending = null;
         p.reject(new WorkerFailure(m.name, m.message, m.stack));
-      } else if (m.type === 'done' || m.type === 'failed' || m.type === 'final') {
+      } else if (m.type === 'done' || m.type === 'failed' || m.type === 'final' || m.type === 'member') {
         slot.pending = null;
         p.resolve(m);
       }

@@ -40,7 +40,9 @@ export interface PruneInput {
 export type WorkerJob =
   | { type: 'trial'; id: number; run: ResolvedRun; seed: number; metric: StudyMetric; prune?: PruneInput }
   /** The final model, as a run (`run.train.seed` is its seed); `rows`: the training rows it uses (null: all). */
-  | { type: 'final'; id: number; run: ResolvedRun; rows: Int32Array | null; title: string };
+  | { type: 'final'; id: number; run: ResolvedRun; rows: Int32Array | null; title: string }
+  /** One network of a run's seed ensemble, on all the prepared training rows: its weights and statistics come back. */
+  | { type: 'member'; id: number; run: ResolvedRun; seed: number };
 
 export type WorkerReply =
   | { type: 'ready' }
@@ -50,5 +52,7 @@ export type WorkerReply =
   /** The trial's own failure (training diverged): recorded, not retried. */
   | { type: 'failed'; id: number; error: string; history: EpochRecord[] }
   | { type: 'final'; id: number; output: RunOutput }
+  /** A trained ensemble member: `Sequential.snapshot()` of it (parameters, then batch-norm statistics). */
+  | { type: 'member'; id: number; snapshot: Float32Array[] }
   /** Anything else: a bug or a broken environment; the study stops. */
   | { type: 'error'; id: number; name: string; message: string; stack?: string };

@@ -125,7 +125,8 @@ export class SlotLoop {
 }
 
 /** What the storage records of a worker's reply. */
-function finishOf(reply: Extract<WorkerReply, { type: 'done' | 'failed' | 'final' }>): TrialFinish {
+function finishOf(reply: Extract<WorkerReply, { type: 'done' | 'failed' | 'final' | 'member' }>): TrialFinish {
+  if (reply.type === 'member') throw new Error('a study worker answered a trial with an ensemble member');
   return reply.type === 'done'
     ? { status: reply.pruned !== undefined ? 'pruned' : 'done', result: reply.result, error: reply.pruned ?? null, history: reply.history, output: null }
     : reply.type === 'failed'

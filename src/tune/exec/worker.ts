@@ -9,6 +9,7 @@ import type { Prepared } from '../../data/prepare.js';
 import { ConfigError, DivergenceError } from '../../errors.js';
 import { runExperiment } from '../../run/experiment.js';
 import { resolveRun } from '../../run/spec.js';
+import { trainRun } from '../../run/train.js';
 import { loadStudyBackend } from '../study/kernels.js';
 import type { Backend } from '../../tensor/backend.js';
 import type { WorkerInit, WorkerJob, WorkerReply } from './protocol.js';
@@ -47,6 +48,15 @@ async function handle(msg: { type: 'init'; init: WorkerInit } | WorkerJob): Prom
     return;
   }
   if (!init || !prepared || !trialData || !backend) throw new Error('mlplab study worker: job before init');
+  if (msg.type === 'member') {
+    // One network of a run's seed ensemble: all the prepared training rows, validated as the run is.
+    const val = prepared.val.rows > 0 ? prepared.val : null;
+    const { model } = await trainRun({ train: prepared.train, val, classes: prepared.classes }, msg.run, { seed: msg.seed, backend, classNames: prepared.classNames });
+    const snapshot = model.snapshot();
+    model.dispose();
+    port.postMessage({ type: 'member', id: msg.id, snapshot } satisfies WorkerReply, snapshot.map((a) => a.buffer as ArrayBuffer));
+    return;
+  }
   if (msg.type === 'trial') {
     const id = msg.id;
     const onEpoch = (record: EpochRecord) => post({ type: 'epoch', id, record });

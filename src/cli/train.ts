@@ -224,12 +224,14 @@ export async function runWithProgress(r: ProgressRun): Promise<FolderRun> {
     },
   };
   const controller = new AbortController();
-  const onSigint = () => {
-    if (controller.signal.aborted) process.exit(130);
-    process.stderr.write('\nmlplab: interrupted; writing what was measured so far (Ctrl-C again to quit at once)\n');
+  // Ctrl-C, or SIGTERM from a service manager: stop after the current batch and write what was measured.
+  const onSigint = (signal: NodeJS.Signals) => {
+    if (controller.signal.aborted) process.exit(signal === 'SIGTERM' ? 143 : 130);
+    process.stderr.write(`\nmlplab: interrupted (${signal}); writing what was measured so far (${signal === 'SIGTERM' ? 'SIGTERM' : 'Ctrl-C'} again to quit at once)\n`);
     controller.abort();
   };
   process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigint);
   // The run folder is refused now if it exists, before any work; files go to a draft until the run is complete.
   const draft = await RunFolderDraft.open(r.out, r.overwrite ? 'replace' : 'refuse');
   log(`mlplab: ${r.title}`);
@@ -290,6 +292,7 @@ export async function runWithProgress(r: ProgressRun): Promise<FolderRun> {
   } finally {
     bar?.stop();
     process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigint);
   }
 }
 

@@ -320,3 +320,31 @@ test('a sparse 1.5 GB safetensors file whose header declares more than it holds 
   // Reading 1.5 GB would take seconds and as much memory; the header alone takes neither.
   assert.ok(Date.now() - started < 5000, `${Date.now() - started} ms`);
 });
+
+test('SIGTERM (or Ctrl-C) during training stops after the batch and writes a complete run folder that says it was interrupted', { timeout: 120_000 }, async () => {
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    const out = p('runs', `stopped-${signal}`);
+    const child = spawn(process.execPath, [BIN, 'train', '--data', `${p('years.csv')},${p('years-test.csv')}`, '--epochs', '100000', '--no-early-stopping', '--ensemble', '1', '--out', out], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((resolve, reject) => {
+      let sent = false;
+      child.stdout.on('data', (d: Buffer) => {
+        stdout += d.toString();
+        if (!sent && /epoch +3\//.test(stdout)) {
+          sent = true;
+          child.kill(signal);
+        }
+      });
+      child.on('exit', (c) => resolve(c));
+      child.on('error', reject);
+    });
+    assert.equal(code, 0, stderr);
+    assert.match(stderr, new RegExp(`interrupted \\(${signal}\\); writing what was measured so far`));
+    const metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'));
+    assert.equal(metrics.interrupted, true);
+    assert.ok(metrics.epochs >= 3 && metrics.epochs < 100000, String(metrics.epochs));
+    assert.ok(existsSync(join(out, 'model.json')) && existsSync(join(out, 'report.html')));
+  }
+});

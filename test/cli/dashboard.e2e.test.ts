@@ -185,6 +185,14 @@ test('the page in Chromium shows the study, its trials table (sortable), its cur
     assert.equal(await page.getAttribute('#trials-table th[data-key="metric"]', 'aria-sort'), 'descending');
     const best = detail.trials.filter((x) => x.metric !== null).sort((a, b) => b.metric! - a.metric!)[0];
     assert.equal(await page.textContent('#trials-table tbody tr:first-child td:nth-child(7)'), best.metricText);
+    // Two trials picked in the table: their learning curves, read from the stored epochs, one path each.
+    await page.click('#trials-table tbody tr:nth-child(1)');
+    await page.click('#trials-table tbody tr:nth-child(2)');
+    await page.waitForFunction(() => document.querySelectorAll('#curves-chart path.trial-curve').length === 2, null, { timeout: 10_000 });
+    const firstId = Number(await page.getAttribute('#trials-table tbody tr:nth-child(1)', 'data-id'));
+    const curve = (await (await fetch(new URL(`/api/study/${encodeURIComponent(detail.summary.name)}/trial/${firstId}`, d.url))).json()) as { epochs: unknown[] };
+    const stored = detail.trials.find((x) => x.id === firstId)!;
+    assert.equal(curve.epochs.length, stored.epochs);
     // It polls: the status line is renewed without a reload.
     const first = await page.textContent('#status');
     await page.waitForFunction((s) => document.getElementById('status')!.textContent !== s, first, { timeout: 10_000 });

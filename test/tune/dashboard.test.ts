@@ -39,6 +39,7 @@ function countingSource(rows: StudyRow[], status: StatusRow[]): DashboardSource 
     statusRows: async () => (calls.statusRows++, status),
     trials: async () => (calls.trials++, []),
     finalOutputs: async () => [],
+    epochs: async () => [],
     close: async () => undefined,
   };
   return s;

@@ -37,6 +37,8 @@ export interface StudySummary {
 
 /** One trial in the study's table. */
 export interface TrialView {
+  /** The trial's id in the store (its learning curve: /api/study/NAME/trial/ID). */
+  id: number;
   number: number;
   phase: string;
   label: string;
@@ -117,6 +119,20 @@ export class DashboardApi {
     });
   }
 
+  /** The learning curve of one trial of a study (its stored epochs); null when the study has no such trial. */
+  trialEpochs(name: string, id: number): Promise<{ id: number; metric: string; epochs: { epoch: number; value: number; trainLoss: number; valLoss: number }[] } | null> {
+    return this.cached(`epochs:${name}:${id}`, async () => {
+      const entry = (await this.load()).find((s) => s.summary.name === name);
+      if (!entry?.known) return null;
+      const trials = await this.source.trials(entry.known.record.id);
+      if (!trials.some((t) => t.id === id)) return null;
+      // Per epoch the store keeps accuracy and loss: a study judged by another metric shows the accuracy.
+      const metric = entry.known.study.metric === 'valLoss' ? 'valLoss' : 'valAccuracy';
+      const epochs = (await this.source.epochs(id)).map((e) => ({ epoch: e.epoch, value: e[metric], trainLoss: e.trainLoss, valLoss: e.valLoss }));
+      return { id, metric, epochs };
+    });
+  }
+
   private cached<T>(key: string, f: () => Promise<T>): Promise<T> {
     const hit = this.cache.get(key);
     const now = Date.now();
@@ -194,6 +210,7 @@ function view(t: DashboardTrial, number: number, metric: StudyMetric, now: numbe
   const value = t.result && Number.isFinite(t.result.metric) ? t.result.metric : null;
   const seconds = t.result ? t.result.seconds : t.status === 'running' && t.startedAt ? Math.max(0, (now - Date.parse(t.startedAt)) / 1000) : null;
   return {
+    id: t.id,
     number,
     phase: t.phase,
     label: t.label,

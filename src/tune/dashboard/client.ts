@@ -13,6 +13,10 @@ export const CLIENT_SCRIPT = String.raw`
   var chosen = null;
   var sort = { key: 'number', dir: 1 };
   var lastTrials = [];
+  /** Trials picked for the learning-curve chart (store ids), and their curves as last read. */
+  var picked = [];
+  var curves = {};
+  var COLOURS = ['#2f6db5', '#d97706', '#047857', '#b91c1c', '#7c3aed', '#0e7490', '#a16207', '#be185d'];
   var COLUMNS = [
     ['number', '#', 'num'], ['phase', 'phase', ''], ['label', 'configuration', ''], ['seed', 'seed', 'num'], ['state', 'state', ''],
     ['params', 'parameters', ''], ['metric', 'metric', 'num'], ['epochs', 'epochs', 'num'], ['worker', 'worker', ''], ['seconds', 'duration', 'num'], ['reason', "pruner's reason / error", '']
@@ -157,7 +161,17 @@ export const CLIENT_SCRIPT = String.raw`
     var body = table.tBodies[0];
     body.replaceChildren();
     rows.forEach(function (t) {
-      var tr = el('tr');
+      var at = picked.indexOf(t.id);
+      var tr = el('tr', 'trial' + (at >= 0 ? ' picked' : ''));
+      tr.dataset.id = String(t.id);
+      if (at >= 0) tr.style.boxShadow = 'inset 4px 0 0 ' + COLOURS[at];
+      tr.addEventListener('click', function () {
+        var i = picked.indexOf(t.id);
+        if (i >= 0) picked.splice(i, 1);
+        else if (t.epochs !== null && t.epochs !== undefined) { picked.push(t.id); if (picked.length > 8) picked.shift(); }
+        renderTrials();
+        loadCurves();
+      });
       COLUMNS.forEach(function (c) {
         var td = el('td', c[2] + (c[0] === 'params' ? ' params' : ''));
         if (c[0] === 'state') td.appendChild(el('span', 'state ' + t.state, t.state));
@@ -167,6 +181,46 @@ export const CLIENT_SCRIPT = String.raw`
       });
       body.appendChild(tr);
     });
+  }
+
+  function loadCurves() {
+    if (chosen === null) return Promise.resolve();
+    var name = chosen;
+    return Promise.all(picked.map(function (id) {
+      return get('/api/study/' + encodeURIComponent(name) + '/trial/' + id).then(function (c) { curves[id] = c; }, function () { delete curves[id]; });
+    })).then(renderCurves);
+  }
+  function renderCurves() {
+    var box = $('curves-chart');
+    box.replaceChildren();
+    var shown = picked.filter(function (id) { return curves[id] && curves[id].epochs.length > 0; });
+    if (shown.length === 0) { box.appendChild(el('p', 'empty', 'No trial picked yet.')); return; }
+    var W = 900, H = 240, L = 64, R = 16, T = 12, B = 30;
+    var all = [], maxEpoch = 1;
+    shown.forEach(function (id) { curves[id].epochs.forEach(function (e) { if (isFinite(e.value)) all.push(e.value); maxEpoch = Math.max(maxEpoch, e.epoch); }); });
+    if (all.length === 0) { box.appendChild(el('p', 'empty', 'The picked trials recorded no validation values.')); return; }
+    var lo = Math.min.apply(null, all), hi = Math.max.apply(null, all);
+    if (hi - lo < 1e-9) { lo -= 0.01; hi += 0.01; }
+    var x = function (ep) { return L + ((ep - 1) / Math.max(1, maxEpoch - 1)) * (W - L - R); };
+    var y = function (v) { return T + (1 - (v - lo) / (hi - lo)) * (H - T - B); };
+    var metric = curves[shown[0]].metric === 'valLoss' ? 'validation loss' : 'validation accuracy';
+    var s = svg('svg', { viewBox: '0 0 ' + W + ' ' + H, class: 'curve', role: 'img', 'aria-label': metric + ' per epoch of the picked trials' });
+    s.appendChild(svg('line', { x1: L, y1: H - B, x2: W - R, y2: H - B, class: 'axis' }));
+    s.appendChild(svg('line', { x1: L, y1: T, x2: L, y2: H - B, class: 'axis' }));
+    shown.forEach(function (id) {
+      var d = '';
+      curves[id].epochs.forEach(function (e) { if (isFinite(e.value)) d += (d ? 'L' : 'M') + x(e.epoch).toFixed(1) + ' ' + y(e.value).toFixed(1); });
+      var path = svg('path', { d: d, fill: 'none', stroke: COLOURS[picked.indexOf(id)], 'stroke-width': 2, class: 'trial-curve' });
+      path.dataset.id = String(id);
+      s.appendChild(path);
+    });
+    var label = function (text, ax, ay, anchor) { var t = svg('text', { x: ax, y: ay, 'text-anchor': anchor }); t.textContent = text; s.appendChild(t); };
+    label(hi.toFixed(4), L - 6, T + 8, 'end');
+    label(lo.toFixed(4), L - 6, H - B, 'end');
+    label('epoch 1', L, H - 10, 'start');
+    label('epoch ' + maxEpoch, W - R, H - 10, 'end');
+    label(metric + ' per epoch (trials as coloured in the table)', (L + W - R) / 2, H - 10, 'middle');
+    box.appendChild(s);
   }
 
   function renderStudy(d) {
@@ -190,6 +244,9 @@ export const CLIENT_SCRIPT = String.raw`
     }
     lastTrials = d.trials;
     renderTrials();
+    // Curves of running trials grow: read again with the rest.
+    if (picked.length) loadCurves();
+    else renderCurves();
   }
 
   function tick() {
@@ -208,6 +265,8 @@ export const CLIENT_SCRIPT = String.raw`
   // A study chosen in the list is drawn at once; the polling goes on as before.
   window.addEventListener('hashchange', function () {
     readHash();
+    picked = [];
+    curves = {};
     Array.prototype.forEach.call($('studies-table').tBodies[0].rows, function (tr) { tr.classList.toggle('chosen', tr.dataset.name === chosen); });
     if (chosen !== null) get('/api/study/' + encodeURIComponent(chosen)).then(renderStudy, function (e) { setStatus('cannot read the study: ' + e.message, true); });
   });

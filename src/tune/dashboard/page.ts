@@ -15,6 +15,9 @@ table.list{width:100%}
 table.list tbody tr.study{cursor:pointer}
 table.list tbody tr.study:hover{background:var(--soft)}
 table.list tbody tr.chosen{background:var(--info-bg)}
+table.list tbody tr.trial{cursor:pointer}
+table.list tbody tr.trial:hover{background:var(--soft)}
+table.list tbody tr.picked{background:var(--info-bg)}
 table.list th.sortable{cursor:pointer;user-select:none}
 table.list th.sortable[aria-sort=ascending]::after{content:" ▲"}
 table.list th.sortable[aria-sort=descending]::after{content:" ▼"}
@@ -65,6 +68,7 @@ export function dashboardPage(nonce: string, where: string): string {
 <header><div class="eyebrow">study</div><h1 id="study-name"></h1><div class="meta" id="study-meta"></div><div class="cards" id="study-cards"></div></header>
 <section id="best"><h2>Best value over time</h2><div id="best-chart"></div></section>
 <section id="table1" hidden><h2>Table 1</h2><p class="lead" id="table1-rule"></p><div id="table1-body"></div></section>
+<section id="curves"><h2>Learning curves</h2><p class="lead">Click trials in the table below to draw their validation curves here (up to 8).</p><div id="curves-chart"></div></section>
 <section id="trials"><h2>Trials</h2><div id="trials-wrap"><table class="list" id="trials-table"><thead><tr></tr></thead><tbody></tbody></table></div></section>
 </div>
 </main>

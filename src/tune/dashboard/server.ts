@@ -83,6 +83,17 @@ export async function startDashboard(source: DashboardSource, options: Dashboard
       return send(res, 200, 'text/html; charset=utf-8', dashboardPage(nonce, source.where), { 'content-security-policy': dashboardCsp(nonce) });
     }
     if (path === '/api/studies') return json(res, 200, await api.studies());
+    const e = /^\/api\/study\/([^/]+)\/trial\/(\d{1,15})$/.exec(path);
+    if (e) {
+      let name: string;
+      try {
+        name = decodeURIComponent(e[1]);
+      } catch {
+        return json(res, 400, { error: 'the study name is not a valid URL component' });
+      }
+      const curve = await api.trialEpochs(name, Number(e[2]));
+      return curve ? json(res, 200, curve) : json(res, 404, { error: `no trial ${e[2]} in a study named ${JSON.stringify(name)}` });
+    }
     const m = /^\/api\/study\/([^/]+)$/.exec(path);
     if (m) {
       let name: string;

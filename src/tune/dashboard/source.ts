@@ -13,7 +13,9 @@ import { STUDY_FILES } from '../storage/folder.js';
 import { PostgresStorage } from '../storage/postgres.js';
 import { checkSchemaVersion } from '../storage/problems.js';
 import { TRIAL_COLUMNS } from '../storage/queries.js';
-import { finalFromRow, trialFromRow, type StudyRow, type TrialRow } from '../storage/rows.js';
+import { epochFromRow, finalFromRow, trialFromRow, type EpochRow, type StudyRow, type TrialRow } from '../storage/rows.js';
+import { columnsOf } from '../storage/schema.js';
+import type { EpochRecord } from '../../metrics/history-types.js';
 import type { FinalOutput, StoredTrial, TrialStatus } from '../storage/types.js';
 
 /** One status of one study's trials: how many, the best and worst metric of the finished ones, the last moment anything happened. */
@@ -42,6 +44,8 @@ export interface DashboardSource {
   statusRows(): Promise<StatusRow[]>;
   /** Every trial of a study, in claim order. */
   trials(studyId: number): Promise<DashboardTrial[]>;
+  /** The epochs a trial recorded (one indexed read of its rows), for its learning curve. */
+  epochs(trialId: number): Promise<EpochRecord[]>;
   /** The finished final-stage trials of a study with their outputs (read once a study has them). */
   finalOutputs(studyId: number): Promise<{ trial: StoredTrial; output: FinalOutput | null }[]>;
   close(): Promise<void>;
@@ -58,6 +62,7 @@ function statements(metric: string) {
       FROM mlplab_trials GROUP BY study_id, status`,
     trials: `SELECT ${cols}, started_at FROM mlplab_trials WHERE study_id = ? ORDER BY position`,
     finals: `SELECT ${cols}, output_json FROM mlplab_trials WHERE study_id = ? AND phase = 'final' AND status = 'done' ORDER BY position`,
+    epochs: `SELECT ${columnsOf('mlplab_epochs').join(', ')} FROM mlplab_epochs WHERE trial_id = ? ORDER BY epoch`,
   };
 }
 
@@ -118,6 +123,7 @@ export function openFolder(dir: string): DashboardSource {
     statusRows: () => read(() => (db.prepare(q.status).all() as RawStatus[]).map(statusFrom)),
     trials: (id) => read(() => (db.prepare(q.trials).all(id) as (TrialRow & { started_at: string | null })[]).map(trialWithStart)),
     finalOutputs: (id) => read(() => (db.prepare(q.finals).all(id) as (TrialRow & { output_json: string | null })[]).map(finalFromRow)),
+    epochs: (id) => read(() => (db.prepare(q.epochs).all(id) as EpochRow[]).map(epochFromRow)),
     close: async () => void db.close(),
   };
 }
@@ -155,6 +161,7 @@ export async function openDatabase(url: string): Promise<DashboardSource> {
     statusRows: async () => (await run<RawStatus & pg.QueryResultRow>(q.status)).map(statusFrom),
     trials: async (id) => (await run<TrialRow & { started_at: string | Date | null }>(q.trials, [id])).map(trialWithStart),
     finalOutputs: async (id) => (await run<TrialRow & { output_json: string | null }>(q.finals, [id])).map(finalFromRow),
+    epochs: async (id) => (await run<EpochRow & pg.QueryResultRow>(q.epochs, [id])).map(epochFromRow),
     close: () => pool.end(),
   };
 }

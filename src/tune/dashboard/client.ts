@@ -15,6 +15,9 @@ export const CLIENT_SCRIPT = String.raw`
   var lastTrials = [];
   /** Trials picked for the learning-curve chart (store ids), and their curves as last read. */
   var picked = [];
+  /** Rows of the trials table drawn at most, unless all are asked for: 10,000 rows redrawn every 2 seconds would stall the page. */
+  var ROW_LIMIT = 200;
+  var showAll = false;
   var curves = {};
   var COLOURS = ['#2f6db5', '#d97706', '#047857', '#b91c1c', '#7c3aed', '#0e7490', '#a16207', '#be185d'];
   var COLUMNS = [
@@ -160,6 +163,12 @@ export const CLIENT_SCRIPT = String.raw`
     });
     var body = table.tBodies[0];
     body.replaceChildren();
+    var more = $('trials-more');
+    if (rows.length > ROW_LIMIT && !showAll) {
+      more.hidden = false;
+      more.textContent = 'Show all ' + rows.length + ' trials (the first ' + ROW_LIMIT + ' in this order are shown)';
+      rows = rows.slice(0, ROW_LIMIT);
+    } else more.hidden = true;
     rows.forEach(function (t) {
       var at = picked.indexOf(t.id);
       var tr = el('tr', 'trial' + (at >= 0 ? ' picked' : ''));
@@ -270,6 +279,7 @@ export const CLIENT_SCRIPT = String.raw`
     Array.prototype.forEach.call($('studies-table').tBodies[0].rows, function (tr) { tr.classList.toggle('chosen', tr.dataset.name === chosen); });
     if (chosen !== null) get('/api/study/' + encodeURIComponent(chosen)).then(renderStudy, function (e) { setStatus('cannot read the study: ' + e.message, true); });
   });
+  $('trials-more').addEventListener('click', function () { showAll = true; renderTrials(); });
   readHash();
   tick();
 })();

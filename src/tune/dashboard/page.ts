@@ -19,6 +19,7 @@ table.list tbody tr.trial{cursor:pointer}
 table.list tbody tr.trial:hover{background:var(--soft)}
 table.list tbody tr.picked{background:var(--info-bg)}
 table.list th.sortable{cursor:pointer;user-select:none}
+#trials-more{margin-top:10px;font:inherit;padding:6px 12px;border:1px solid var(--line);border-radius:6px;background:var(--soft);cursor:pointer}
 table.list th.sortable[aria-sort=ascending]::after{content:" ▲"}
 table.list th.sortable[aria-sort=descending]::after{content:" ▼"}
 .state{display:inline-block;font-size:11.5px;font-weight:700;border-radius:999px;padding:0 8px}
@@ -69,7 +70,7 @@ export function dashboardPage(nonce: string, where: string): string {
 <section id="best"><h2>Best value over time</h2><div id="best-chart"></div></section>
 <section id="table1" hidden><h2>Table 1</h2><p class="lead" id="table1-rule"></p><div id="table1-body"></div></section>
 <section id="curves"><h2>Learning curves</h2><p class="lead">Click trials in the table below to draw their validation curves here (up to 8).</p><div id="curves-chart"></div></section>
-<section id="trials"><h2>Trials</h2><div id="trials-wrap"><table class="list" id="trials-table"><thead><tr></tr></thead><tbody></tbody></table></div></section>
+<section id="trials"><h2>Trials</h2><div id="trials-wrap"><table class="list" id="trials-table"><thead><tr></tr></thead><tbody></tbody></table></div><button type="button" id="trials-more" hidden></button></section>
 </div>
 </main>
 <script nonce="${nonce}">${CLIENT_SCRIPT}</script>

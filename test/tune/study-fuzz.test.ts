@@ -9,7 +9,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { ConfigError, MlplabError } from '../../src/errors.js';
+import { ConfigError, MlplabError, StorageError } from '../../src/errors.js';
+import { trialFromRow, type TrialRow } from '../../src/tune/storage/rows.js';
 import { resolveStudy } from '../../src/tune/study/config.js';
 import { ROOT } from '../cli/helpers.js';
 
@@ -79,5 +80,38 @@ for (const name of ['quick-study.json', 'seed-study.json', 'fashion-best.json', 
 test('a study file that is not an object is one ConfigError naming the file', () => {
   for (const doc of [null, 5, 'study', [], [1, 2], true]) {
     assert.throws(() => resolveStudy(doc, 'fuzz/not-an-object.json'), (e: unknown) => e instanceof ConfigError, JSON.stringify(doc));
+  }
+});
+
+test('stored trial rows: random edits of a result are read back checked, or are one StorageError naming the row', () => {
+  const result = { metric: 0.9, valAccuracy: 0.9, valLoss: 0.31, bestEpoch: 4, epochs: 6, stoppedEarly: true, seconds: 1.5, secondsPerEpoch: 0.25 };
+  const row = (resultJson: string): TrialRow => ({
+    id: 7, key: 'abc/s0', position: 1, config_key: 'abc', seed: 0, phase: 'search', label: 'base', levels_json: '{}', params_json: null,
+    epochs: 6, status: 'done', attempt: 1, worker: 'w', progress_epoch: 6, result_json: resultJson, error: null, finished_at: null,
+  } as unknown as TrialRow);
+  const t = { read: 0, refused: 0 };
+  fc.assert(
+    fc.property(fc.constantFrom(...Object.keys(result)), fc.option(anyJson, { nil: undefined }), (key, value) => {
+      const edited: Record<string, unknown> = { ...result };
+      if (value === undefined) delete edited[key];
+      else edited[key] = value;
+      try {
+        const r = trialFromRow(row(JSON.stringify(edited))).result!;
+        // What reads is what mlplab writes: numbers (NaN for a stored null), whole epochs, a flag.
+        for (const k of ['metric', 'valAccuracy', 'valLoss', 'seconds', 'secondsPerEpoch'] as const) assert.equal(typeof r[k], 'number', k);
+        assert.ok(Number.isInteger(r.bestEpoch) && Number.isInteger(r.epochs) && typeof r.stoppedEarly === 'boolean');
+        t.read++;
+      } catch (e) {
+        assert.ok(e instanceof StorageError, String(e));
+        assert.match(e.message, /trial abc\/s0: result_json/);
+        t.refused++;
+      }
+    }),
+    { numRuns: 400, seed: 7 },
+  );
+  assert.ok(t.read > 10 && t.refused > 10, `read ${t.read}, refused ${t.refused}`);
+  // Not JSON, or JSON of another shape.
+  for (const text of ['{"metric":', '[]', '"done"', 'null', '{"metric": "0.9"}']) {
+    assert.throws(() => trialFromRow(row(text)), (e: unknown) => e instanceof StorageError && /result_json/.test(e.message), text);
   }
 });

@@ -3,6 +3,7 @@
  * the storage types turned into the values the statements of queries.ts take. The two
  * backends share the tables' layout, so they share this too.
  */
+import { z } from 'zod';
 import { StorageError } from '../../errors.js';
 import { parseJson } from '../../validate.js';
 import type { EpochRecord } from '../../metrics/history-types.js';
@@ -38,6 +39,30 @@ function stored(text: string, what: string): unknown {
   const parsed = parseJson(text);
   if ('problem' in parsed) throw new StorageError('study store', `${what} is ${parsed.problem}; the row is damaged`);
   return parsed.value;
+}
+
+/** A number as stored: JSON writes NaN and infinities as null. */
+const storedNumber = z.union([z.number(), z.null()]).transform((v) => (v === null ? NaN : v));
+const count = z.number().int().min(0);
+const resultSchema = z.looseObject({
+  metric: storedNumber,
+  valAccuracy: storedNumber,
+  valLoss: storedNumber,
+  bestEpoch: count,
+  epochs: count,
+  stoppedEarly: z.boolean(),
+  seconds: storedNumber,
+  secondsPerEpoch: storedNumber,
+});
+
+/** A trial's stored result, its fields checked: a row whose JSON reads but holds something else is damaged, not trusted. */
+function checkedResult(value: unknown, what: string): StoredTrial['result'] {
+  const r = resultSchema.safeParse(value);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    throw new StorageError('study store', `${what}${issue.path.length ? `.${issue.path.join('.')}` : ''} is not what mlplab stores (${issue.message}); the row is damaged`);
+  }
+  return r.data as unknown as StoredTrial['result'];
 }
 
 /** Studies read from rows, a damaged row (its JSON unreadable) reported to `onDamaged` and left out. */
@@ -102,7 +127,7 @@ export function trialFromRow(r: TrialRow): StoredTrial {
     attempt: Number(r.attempt),
     worker: r.worker,
     epoch: Number(r.progress_epoch),
-    result: r.result_json ? (stored(r.result_json, `trial ${r.key}: result_json`) as StoredTrial['result']) : null,
+    result: r.result_json ? checkedResult(stored(r.result_json, `trial ${r.key}: result_json`), `trial ${r.key}: result_json`) : null,
     error: r.error,
     finishedAt: r.finished_at === null ? null : r.finished_at instanceof Date ? r.finished_at.toISOString() : r.finished_at,
   };

@@ -181,3 +181,14 @@ test('runStudy on PostgreSQL with two workers gives, trial by trial, the results
     await db.drop();
   }
 });
+
+test("a database holding someone else's table named mlplab_meta is refused as not mlplab's, not as a failed connection", { skip: pgSkip, timeout: 60_000 }, async () => {
+  const db = await freshDatabase();
+  try {
+    await sql(db.url, 'CREATE TABLE mlplab_meta (id integer, note text)');
+    await refused(db.url, /holds a table mlplab_meta that mlplab did not write \(column "value" does not exist\)\. help: use a database of its own for mlplab studies/);
+    assert.deepEqual((await sql<{ n: string }>(db.url, "SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_name LIKE 'mlplab_%'")).map((r) => Number(r.n)), [1], 'nothing was created');
+  } finally {
+    await db.drop();
+  }
+});

@@ -366,7 +366,18 @@ export class PostgresStorage implements StudyStorage {
 }
 
 async function checkVersion(c: Queryable, where: string): Promise<void> {
-  checkSchemaVersion('postgresql', where, (await c.query<{ value: string }>(Q.version)).rows[0]?.value);
+  let rows: { value: string }[];
+  try {
+    rows = (await c.query<{ value: string }>(Q.version)).rows;
+  } catch (e) {
+    // A table of that name with other columns (42703: no such column; 42804: another type) was not written by mlplab.
+    const code = (e as { code?: string }).code;
+    if (code === '42703' || code === '42804') {
+      throw new StorageError(where, `holds a table mlplab_meta that mlplab did not write (${(e as Error).message}). help: use a database of its own for mlplab studies`);
+    }
+    throw e;
+  }
+  checkSchemaVersion('postgresql', where, rows[0]?.value);
 }
 
 async function insertTrials(c: pg.PoolClient, studyId: number, trials: TrialSpec[]): Promise<void> {

@@ -108,11 +108,16 @@ async function pickFile(state: PageState, slot: Slot, input: HTMLInputElement, s
     }
     clearMessage(`file-${slot}`);
   } catch (e) {
-    status.textContent = e instanceof Error ? e.message : String(e);
-    status.className = 'file-status error';
-    showError(`file-${slot}`, e);
+    fileFailed(slot, status, e);
   }
   await updateFilesSummary(state);
+}
+
+/** A file that could not be read: the reason under it and in the page's messages. */
+function fileFailed(slot: Slot, status: HTMLElement, e: unknown): void {
+  status.textContent = e instanceof Error ? e.message : String(e);
+  status.className = 'file-status error';
+  showError(`file-${slot}`, e);
 }
 
 /** The model chosen for the data is the default for a table, until the person picks a mode. */
@@ -134,9 +139,7 @@ async function pickLabel(state: PageState, name: string | null): Promise<void> {
       status.className = 'file-status ok';
       clearMessage(`file-${slot}`);
     } catch (e) {
-      status.textContent = e instanceof Error ? e.message : String(e);
-      status.className = 'file-status error';
-      showError(`file-${slot}`, e);
+      fileFailed(slot, status, e);
     }
   }
   await updateFilesSummary(state);

@@ -85,23 +85,15 @@ export async function startDashboard(source: DashboardSource, options: Dashboard
     if (path === '/api/studies') return json(res, 200, await api.studies());
     const e = /^\/api\/study\/([^/]+)\/trial\/(\d{1,15})$/.exec(path);
     if (e) {
-      let name: string;
-      try {
-        name = decodeURIComponent(e[1]);
-      } catch {
-        return json(res, 400, { error: 'the study name is not a valid URL component' });
-      }
+      const name = studyName(e[1]);
+      if (name === null) return json(res, 400, { error: 'the study name is not a valid URL component' });
       const curve = await api.trialEpochs(name, Number(e[2]));
       return curve ? json(res, 200, curve) : json(res, 404, { error: `no trial ${e[2]} in a study named ${JSON.stringify(name)}` });
     }
     const m = /^\/api\/study\/([^/]+)$/.exec(path);
     if (m) {
-      let name: string;
-      try {
-        name = decodeURIComponent(m[1]);
-      } catch {
-        return json(res, 400, { error: 'the study name is not a valid URL component' });
-      }
+      const name = studyName(m[1]);
+      if (name === null) return json(res, 400, { error: 'the study name is not a valid URL component' });
       const detail = await api.study(name);
       return detail ? json(res, 200, detail) : json(res, 404, { error: `no study named ${JSON.stringify(name)}` });
     }
@@ -147,4 +139,13 @@ export function dashboardToken(host: string, given: string | undefined): string 
     return given;
   }
   return isLoopback(host) ? undefined : newToken();
+}
+
+/** A study name from its URL component, or null when it does not decode. */
+function studyName(component: string): string | null {
+  try {
+    return decodeURIComponent(component);
+  } catch {
+    return null;
+  }
 }

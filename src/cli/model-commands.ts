@@ -13,9 +13,10 @@ import { predictionsCsv } from '../run/predictions.js';
 import { predictor } from '../run/predictor.js';
 import type { EncodeCounts } from '../data/table/encoder.js';
 import { evaluate, evaluateProbabilities } from '../run/train.js';
-import { ensembleProba } from '../run/model-file.js';
+import { argmaxRows, ensembleProba } from '../run/model-file.js';
 import { describeBackend, disposeBackend, loadBackend, type Backend, type BackendName } from '../tensor/index.js';
 import { addReadFlags, flag, loadOptionsFrom } from './options.js';
+import { isCsvName } from '../data/resolver.js';
 
 interface ModelFlags {
   model: string;
@@ -48,7 +49,7 @@ export function registerModelCommands(program: Command): void {
       const classes = { names: m.classNames, ...(m.classValues ? { values: m.classValues } : {}) };
       const load = loadOptionsFrom(cmd);
       // A table model knows its label column by name.
-      const label = load.labelColumn === undefined && m.table?.meta.label && /\.(csv|tsv|txt)(\.gz)?$/i.test(flags.data) ? { labelColumn: m.table.meta.label } : {};
+      const label = load.labelColumn === undefined && m.table?.meta.label && isCsvName(flags.data) ? { labelColumn: m.table.meta.label } : {};
       const raw = await loadSource(flags.data, { ...load, ...label, classes });
       const part = raw.test ?? raw.train;
       const which = raw.test ? 'test set' : 'all rows (the source has no test set)';
@@ -103,12 +104,7 @@ export function registerModelCommands(program: Command): void {
           throw new ShapeError(`${flags.input}: row ${row} gives a non-finite probability (${probs[i]}); its features overflow the model (values of ${describeRow(input.features, row, input.cols)}). No predictions were written`);
         }
       }
-      const predicted = new Int32Array(input.rows);
-      for (let r = 0; r < input.rows; r++) {
-        let best = 0;
-        for (let c = 1; c < k; c++) if (probs[r * k + c] > probs[r * k + best]) best = c;
-        predicted[r] = best;
-      }
+      const predicted = argmaxRows(probs, k);
       // The label each class stands for: the training labels' values when the model kept them.
       const value = (c: number) => (m.classValues ? m.classValues[c] : c);
       if (flags.out.toLowerCase().endsWith('.npy')) {

@@ -23,6 +23,9 @@ export interface Choice {
   why: string;
 }
 
+/** scikit-learn's rule, for training without a validation part: stop when the training loss improves by less than 0.0001 for 10 epochs. */
+export const TRAIN_LOSS_STOPPING = { monitor: 'trainLoss', patience: 10, minDelta: 0.0001, restoreBest: false } as const;
+
 /** Below this many validation rows, early stopping on the validation loss is a coin toss. */
 export const MIN_VALIDATION_ROWS = 100;
 /** The validation fraction the rule holds out when there are rows enough. */
@@ -76,7 +79,7 @@ export function chooseRun(f: DataFacts): { spec: RunSpec; choices: Choice[] } {
       batchSize,
       epochs,
       ensemble,
-      earlyStopping: small ? { monitor: 'trainLoss', patience: 10, minDelta: 0.0001, restoreBest: false } : { monitor: 'valLoss', patience: 10, minDelta: 0, restoreBest: true },
+      earlyStopping: small ? { ...TRAIN_LOSS_STOPPING } : { monitor: 'valLoss', patience: 10, minDelta: 0, restoreBest: true },
     },
     data: { valFraction: small ? 0 : VAL_FRACTION },
   };

@@ -14,7 +14,7 @@ import { sharedBackend } from '../tensor/index.js';
 import { Checkpoint, type Callback } from '../train/callbacks.js';
 import type { FitResult } from '../train/fit.js';
 import { encodeModelFile, ensembleProba } from './model-file.js';
-import { chooseRun, type Choice } from './auto.js';
+import { TRAIN_LOSS_STOPPING, chooseRun, type Choice } from './auto.js';
 import { crossValidate, type CvSummary, type FoldScore } from './cv.js';
 import { ConfigError } from '../errors.js';
 import { classCounts } from '../data/dataset.js';
@@ -115,7 +115,7 @@ export async function runExperiment(options: RunInput, data: RawData | Prepared,
     prepared = 'pipeline' in data ? data : prepare(data, { ...dataOptions, seed }, backend);
     const chosen = chooseRun({ rows, features: prepared.train.cols, classes: prepared.classes });
     // With no validation rows (given so), the training loss decides when to stop.
-    if (prepared.val.rows === 0) chosen.spec.train = { ...chosen.spec.train, earlyStopping: { monitor: 'trainLoss', patience: 10, minDelta: 0.0001, restoreBest: false } };
+    if (prepared.val.rows === 0) chosen.spec.train = { ...chosen.spec.train, earlyStopping: { ...TRAIN_LOSS_STOPPING } };
     spec = resolveRun({ ...mergeSpecs(chosen.spec, { ...options, data: dataOptions }), auto: true });
     choices = chosen.choices;
     // No test set and no validation part: without a score the run would say nothing, so the rows are cross-validated.

@@ -99,6 +99,18 @@ export function ensembleProba(c: Pick<ModelFileContents, 'model' | 'members'>, x
   return p;
 }
 
+/** The most probable class of each row of rows x `k` probabilities (the first on a tie). */
+export function argmaxRows(p: Float32Array, k: number): Int32Array {
+  const rows = p.length / k;
+  const out = new Int32Array(rows);
+  for (let r = 0; r < rows; r++) {
+    let best = 0;
+    for (let c = 1; c < k; c++) if (p[r * k + c] > p[r * k + best]) best = c;
+    out[r] = best;
+  }
+  return out;
+}
+
 /** Class names '0' .. 'K-1', for models saved without names. */
 export function defaultClassNames(classes: number): string[] {
   return Array.from({ length: classes }, (_, i) => String(i));

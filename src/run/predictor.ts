@@ -7,7 +7,7 @@ import type { EncodeCounts, TableEncoder } from '../data/table/encoder.js';
 import { ShapeError } from '../errors.js';
 import type { Sequential } from '../nn/model.js';
 import type { Backend } from '../tensor/backend.js';
-import { decodeModelFile, ensembleProba, type ModelFileContents } from './model-file.js';
+import { argmaxRows, decodeModelFile, ensembleProba, type ModelFileContents } from './model-file.js';
 
 export interface Predictor {
   /** One name per class, in class order. */
@@ -84,16 +84,4 @@ export function predictor(m: ModelFileContents, backend?: Backend): Predictor {
 export async function loadPredictor(text: string, options: { file?: string; backend?: Backend } = {}): Promise<Predictor> {
   const m = await decodeModelFile(text, options.file ?? 'model file', options.backend ?? {});
   return predictor(m, options.backend);
-}
-
-/** The most probable class of each row (the first on a tie). */
-function argmaxRows(p: Float32Array, k: number): Int32Array {
-  const rows = p.length / k;
-  const out = new Int32Array(rows);
-  for (let r = 0; r < rows; r++) {
-    let best = 0;
-    for (let c = 1; c < k; c++) if (p[r * k + c] > p[r * k + best]) best = c;
-    out[r] = best;
-  }
-  return out;
 }

@@ -4,6 +4,7 @@ import { Sequential } from '../nn/model.js';
 import type { Backend } from '../tensor/backend.js';
 import type { Callback } from '../train/callbacks.js';
 import { fit, type FitResult } from '../train/fit.js';
+import { argmaxRows } from './model-file.js';
 import { networkToModelOptions, type ResolvedRun } from './spec.js';
 
 /** The parts a run trains and validates on (a prepared dataset has this shape). */
@@ -95,13 +96,10 @@ export function evaluate(model: Sequential, data: Dataset, classNames?: string[]
  * the confusion matrix.
  */
 export function evaluateProbabilities(p: Float32Array, data: Dataset, classes: number, classNames?: string[]): Evaluation {
-  const predicted = new Int32Array(data.rows);
+  const predicted = argmaxRows(p, classes);
   let loss = 0, correct = 0;
   for (let r = 0; r < data.rows; r++) {
-    let best = 0;
-    for (let c = 1; c < classes; c++) if (p[r * classes + c] > p[r * classes + best]) best = c;
-    predicted[r] = best;
-    if (best === data.labels[r]) correct++;
+    if (predicted[r] === data.labels[r]) correct++;
     loss -= Math.log(Math.max(p[r * classes + data.labels[r]], 1e-12));
   }
   return {

@@ -116,9 +116,14 @@ function classWarnings(train: Dataset, test: Dataset | null, counts: number[], n
 function duplicateWarnings(train: Dataset, val: Dataset, test: Dataset | null): PrepStep[] {
   if (!test || test.rows === 0 || train.cols !== test.cols) return [];
   const seen = new Set<number>();
-  for (const d of [train, val]) if (d.cols === test.cols) for (let r = 0; r < d.rows; r++) seen.add(rowHash(d, r));
+  for (const d of [train, val]) {
+    if (d.cols !== test.cols) continue;
+    const bits = bitsOf(d);
+    for (let r = 0; r < d.rows; r++) seen.add(rowHash(bits, r, d.cols));
+  }
+  const testBits = bitsOf(test);
   let dup = 0;
-  for (let r = 0; r < test.rows; r++) if (seen.has(rowHash(test, r))) dup++;
+  for (let r = 0; r < test.rows; r++) if (seen.has(rowHash(testBits, r, test.cols))) dup++;
   if (dup === 0) return [];
   return [{
     name: 'duplicates',
@@ -128,11 +133,13 @@ function duplicateWarnings(train: Dataset, val: Dataset, test: Dataset | null): 
   }];
 }
 
-/** A 52-bit hash of one row's feature bits. */
-function rowHash(d: Dataset, r: number): number {
-  const bits = new Uint32Array(d.features.buffer, d.features.byteOffset + r * d.cols * 4, d.cols);
+/** The feature bits of a dataset, one view over its array. */
+const bitsOf = (d: Dataset) => new Uint32Array(d.features.buffer, d.features.byteOffset, d.rows * d.cols);
+
+/** A 52-bit hash of row `r`'s feature bits. */
+function rowHash(bits: Uint32Array, r: number, cols: number): number {
   let h1 = 0x811c9dc5 | 0, h2 = 0x2545f491 | 0;
-  for (let i = 0; i < bits.length; i++) {
+  for (let i = r * cols, end = i + cols; i < end; i++) {
     h1 = Math.imul(h1 ^ bits[i], 0x01000193);
     h2 = Math.imul(h2 ^ bits[i], 0x5bd1e995) ^ (h2 >>> 15);
   }

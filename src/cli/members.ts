@@ -7,7 +7,8 @@
 import { handOffPrepared, sharedDataset } from '../data/handoff.js';
 import type { Prepared } from '../data/prepare.js';
 import { Sequential } from '../nn/model.js';
-import { networkToModelOptions, type ResolvedRun } from '../run/spec.js';
+import type { ResolvedRun } from '../run/spec.js';
+import { modelOptionsFor } from '../run/train.js';
 import { coreCount, type Backend, type BackendName } from '../tensor/index.js';
 import { WorkerPool } from '../tune/exec/pool.js';
 import { recordKernels, studyKernels } from '../tune/study/kernels.js';
@@ -25,7 +26,7 @@ export function membersOnThreads(kernels: BackendName, backend: Backend): (prepa
     });
     const out: Sequential[] = [];
     try {
-      const options = networkToModelOptions(spec.network, prepared.train.cols, prepared.classes);
+      const options = modelOptionsFor(spec, prepared);
       let next = 0;
       await Promise.all(
         Array.from({ length: n }, async (_, w) => {

@@ -2,7 +2,8 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { loadFeatures, loadSource } from '../data/files.js';
 import { writeNpy } from '../data/formats/npy.js';
-import { DataError, ShapeError } from '../errors.js';
+import { ConfigError, DataError, ShapeError } from '../errors.js';
+import type { Dataset, FeatureRows } from '../data/dataset.js';
 import { csvCell, formatFixed, formatPercent } from '../format.js';
 import { SUMMARY_CLASSES } from '../report/charts/confusion.js';
 import { checkOutputFile, ensureWritableDir, writeFileAtomic } from '../io/files.js';
@@ -12,8 +13,8 @@ import type { ModelFileContents } from '../run/model-file.js';
 import { predictionsCsv } from '../run/predictions.js';
 import { predictor } from '../run/predictor.js';
 import type { EncodeCounts } from '../data/table/encoder.js';
-import { evaluate, evaluateProbabilities } from '../run/train.js';
-import { argmaxRows, ensembleProba } from '../run/model-file.js';
+import { evaluate, evaluateProbabilities, evaluateRegression } from '../run/train.js';
+import { argmaxRows, ensembleProba, ensembleValues } from '../run/model-file.js';
 import { describeBackend, disposeBackend, loadBackend, type Backend, type BackendName } from '../tensor/index.js';
 import { addReadFlags, flag, loadOptionsFrom } from './options.js';
 import { isCsvName } from '../data/resolver.js';
@@ -45,12 +46,17 @@ export function registerModelCommands(program: Command): void {
     const backend = await loadBackend(flags.backend, { threads: flags.threads, memoryBytes: SHARED_MEMORY_BYTES });
     const m = await loadModelFrom(flags, backend);
     try {
-      // The data's labels are mapped onto the model's classes, by value (1990, 2000, ...) or by name.
+      // The data's labels are mapped onto the model's classes, by value (1990, 2000, ...) or by name; a regressor's are numbers.
+      const regress = m.model.task === 'regress';
       const classes = { names: m.classNames, ...(m.classValues ? { values: m.classValues } : {}) };
       const load = loadOptionsFrom(cmd);
+      if (load.task !== undefined && load.task !== 'auto' && load.task !== m.model.task) {
+        throw new ConfigError('--task', load.task, `${m.model.task} or left out: ${flags.model} is a ${regress ? 'regression' : 'classification'} model`);
+      }
       // A table model knows its label column by name.
       const label = load.labelColumn === undefined && m.table?.meta.label && isCsvName(flags.data) ? { labelColumn: m.table.meta.label } : {};
-      const raw = await loadSource(flags.data, { ...load, ...label, classes });
+      const raw = await loadSource(flags.data, { ...load, ...label, ...(regress ? { task: 'regress' as const } : { classes }) });
+      if (regress) return await evaluateRegressor(m, raw.test ?? raw.train, raw.test ? 'test set' : 'all rows (the source has no test set)', flags, backend);
       const part = raw.test ?? raw.train;
       const which = raw.test ? 'test set' : 'all rows (the source has no test set)';
       const encoded = predictor(m, backend).encode({ ...part, source: part.source ?? flags.data });
@@ -95,6 +101,11 @@ export function registerModelCommands(program: Command): void {
       if (!m.table) refuseNonFinite(input.features, input.rows, input.cols, flags.input);
       const p = predictor(m, backend);
       const encoded = p.encode({ ...input, source: flags.input });
+      if (m.model.task === 'regress') {
+        await writeValues(flags.out, flags.input, ensembleValues(m, encoded.inputs, input.rows), m.classNames[0], input);
+        process.stdout.write(`kernels: ${describeBackend(backend)}\n${encodeNotes(encoded.counts)}predicted ${input.rows} rows -> ${flags.out}\n`);
+        return;
+      }
       // A seed ensemble's probabilities are the mean of its networks'.
       const probs = ensembleProba(m, encoded.inputs, input.rows);
       const k = m.model.classes;
@@ -126,6 +137,36 @@ export function registerModelCommands(program: Command): void {
       disposeBackend(backend);
     }
   });
+}
+
+/** A regression model's scores on labelled rows: R^2, RMSE, MAE printed, and with --out metrics.json and predictions.csv. */
+async function evaluateRegressor(m: ModelFileContents, part: Dataset, which: string, flags: ModelFlags & { data: string; out?: string }, backend: Backend): Promise<void> {
+  const encoded = predictor(m, backend).encode({ ...part, source: part.source ?? flags.data });
+  const ev = evaluateRegression(m.model, { ...part, features: encoded.inputs, cols: m.model.inputs }, m.members ?? []);
+  const num = (x: number) => Number(x.toPrecision(5)).toString();
+  process.stdout.write(
+    `${flags.model} on ${flags.data}, ${which}: ${part.rows} rows\n` +
+      `kernels: ${describeBackend(backend)}\n\n` +
+      encodeNotes(encoded.counts) +
+      `R² ${formatFixed(ev.r2, 4)}   RMSE ${num(ev.rmse)}   MAE ${num(ev.mae)}   (target ${JSON.stringify(m.classNames[0])})\n`,
+  );
+  if (!flags.out) return;
+  const metrics = { model: flags.model, data: flags.data, rows: part.rows, ...countsJson(encoded.counts), task: 'regress', target: m.classNames[0], r2: ev.r2, rmse: ev.rmse, mae: ev.mae };
+  await writeFileAtomic(join(flags.out, 'metrics.json'), JSON.stringify(metrics, null, 2) + '\n');
+  const lines = ['index,actual,predicted,residual'];
+  for (let r = 0; r < part.rows; r++) lines.push(`${r},${part.targets![r]},${ev.predicted[r]},${part.targets![r] - ev.predicted[r]}`);
+  await writeFileAtomic(join(flags.out, 'predictions.csv'), lines.join('\n') + '\n');
+  process.stdout.write(`wrote ${join(flags.out, 'metrics.json')} and predictions.csv\n`);
+}
+
+/** A regression model's predictions: .npy (float64, one per row) or .csv (index, the target's name). */
+async function writeValues(out: string, input: string, values: Float64Array, target: string, rows: FeatureRows): Promise<void> {
+  const bad = values.findIndex((v) => !Number.isFinite(v));
+  if (bad >= 0) throw new ShapeError(`${input}: row ${bad} gives a non-finite prediction (${values[bad]}); its features overflow the model (values of ${describeRow(rows.features, bad, rows.cols)}). No predictions were written`);
+  if (out.toLowerCase().endsWith('.npy')) return writeFileAtomic(out, writeNpy(values, [values.length]));
+  const lines = [`index,${csvCell(target)}`];
+  for (let r = 0; r < values.length; r++) lines.push(`${r},${values[r]}`);
+  await writeFileAtomic(out, lines.join('\n') + '\n');
 }
 
 /** Lines on what a table model's encoder met in the rows: blanks filled, categories never seen in training. */

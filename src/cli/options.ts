@@ -147,7 +147,7 @@ export async function readJsonFile(path: string, what: string): Promise<unknown>
 
 /** The flags of every command that reads data: the CSV options (without the label column for unlabelled rows) and the inflate budget. */
 export function addReadFlags(cmd: Command, o: { labels?: boolean } = {}): Command {
-  return addRunFlags(cmd, o.labels === false ? CSV_FLAGS.filter((f) => f !== 'labelColumn') : CSV_FLAGS)
+  return addRunFlags(cmd, o.labels === false ? CSV_FLAGS.filter((f) => f !== 'labelColumn' && f !== 'task') : CSV_FLAGS)
     .addOption(flag('maxInflateRatio'))
     .addOption(flag('maxInflated'));
 }

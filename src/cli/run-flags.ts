@@ -48,6 +48,7 @@ export const RUN_FLAGS = {
   schedule: { path: 'train.schedule', value: '<s>', read: readSchedule, show: showSchedule },
   warmupEpochs: { path: 'train.warmupEpochs', value: '<n>' },
   labelSmoothing: { path: 'train.labelSmoothing', value: '<s>' },
+  loss: { path: 'train.loss', value: '<loss>' },
   classWeight: { path: 'train.classWeight', value: '<how>', read: readClassWeight, show: (v) => (typeof v === 'string' ? v : Object.entries(v as Record<string, number>).map(([k, w]) => `${k}=${w}`).join(',')) },
   ensemble: { path: 'train.ensemble', value: '<k>' },
   cv: { path: 'train.cv', value: '<k>' },
@@ -73,6 +74,7 @@ export const RUN_FLAGS = {
   missingIndicators: { path: 'data.missingIndicators', switch: 'off' },
   mixed: { path: 'data.mixed', value: '<how>' },
   labelColumn: { path: 'load.labelColumn', value: '<name|index>' },
+  task: { path: 'load.task', value: '<task>' },
   header: { path: 'load.header', switch: 'both' },
   delimiter: { path: 'load.delimiter', value: '<char>', read: (v) => (v === '\\t' ? '\t' : v) },
   skipRows: { path: 'load.skipRows', value: '<n>' },
@@ -83,7 +85,7 @@ export type RunFlagName = keyof typeof RUN_FLAGS;
 /** The network and training flags of `train`, in the order of its help. */
 export const NETWORK_FLAGS: RunFlagName[] = [
   'widths', 'layers', 'activations', 'batchNorm', 'dropout', 'init', 'optimizer', 'lr', 'momentum', 'nesterov', 'weightDecay', 'batchSize',
-  'schedule', 'warmupEpochs', 'labelSmoothing', 'earlyStopping', 'diagnostics', 'patience', 'minDelta', 'monitor', 'restoreBest',
+  'schedule', 'warmupEpochs', 'labelSmoothing', 'loss', 'earlyStopping', 'diagnostics', 'patience', 'minDelta', 'monitor', 'restoreBest',
   'classWeight', 'ensemble', 'cv', 'cvRepeats',
 ];
 /** Pre-processing fitted on the training part. */
@@ -92,8 +94,8 @@ export const PREPARE_FLAGS: RunFlagName[] = ['pca', 'scale', 'valFraction', 'nul
 export const TABLE_FLAGS: RunFlagName[] = [
   'categorical', 'numeric', 'ignoreColumns', 'minCategoryCount', 'maxCategories', 'unknownCategories', 'imputeNumeric', 'imputeCategorical', 'missingIndicators', 'mixed',
 ];
-/** How a CSV file is read. */
-export const CSV_FLAGS: RunFlagName[] = ['labelColumn', 'header', 'delimiter', 'skipRows'];
+/** How the labels and a CSV file are read. */
+export const CSV_FLAGS: RunFlagName[] = ['labelColumn', 'task', 'header', 'delimiter', 'skipRows'];
 
 /** The schema of the field at `path` (`train.earlyStopping.patience`), with its description. */
 export function fieldSchema(path: string): z.ZodType {

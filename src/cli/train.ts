@@ -311,6 +311,7 @@ async function loadWithValidation(source: string, valSource: string | undefined,
 function printSummary(r: FolderRun): void {
   const lines: string[] = [];
   if (r.fit.aborted) lines.push('training was interrupted; the outputs hold the epochs that finished');
+  if (r.regression || r.prepared.task === 'regress') return printRegression(r, lines);
   if (r.cv) {
     const c = r.cv;
     const pct = (x: number) => formatPercent(x);
@@ -318,7 +319,7 @@ function printSummary(r: FolderRun): void {
     lines.push(`refit on all ${r.prepared.train.rows} training rows for ${c.epochs} epochs (the mean of the folds' best epochs)`);
   }
   if (r.report.ensemble) {
-    lines.push('', `ensemble of ${r.report.ensemble.length} networks; alone, each scores on the test set: ${r.report.ensemble.map((e) => formatPercent(e.testAccuracy)).join(', ')}`);
+    lines.push('', `ensemble of ${r.report.ensemble.length} networks; alone, each scores on the test set: ${r.report.ensemble.map((e) => formatPercent(e.testAccuracy ?? NaN)).join(', ')}`);
   }
   if (r.test) {
     lines.push('');
@@ -329,6 +330,28 @@ function printSummary(r: FolderRun): void {
   if (!r.test && !r.cv) {
     const best = r.fit.history.find((h) => h.epoch === r.fit.bestEpoch);
     lines.push(`no test set in this source; validation accuracy ${best ? formatPercent(best.valAccuracy) : '-'} at the best epoch`);
+  }
+  lines.push(`trained ${r.fit.history.length} epochs in ${formatSeconds(r.fit.seconds)}; best epoch ${r.fit.bestEpoch}`);
+  lines.push(`report: ${join(r.out, 'report.html')}`);
+  process.stdout.write(lines.join('\n') + '\n');
+}
+
+/** The summary of a regression run: cross-validation, ensemble members, test R^2, RMSE and MAE. */
+function printRegression(r: FolderRun, lines: string[]): void {
+  const g = (x: number) => formatFixed(x, 4);
+  const num = (x: number) => Number(x.toPrecision(5)).toString();
+  if (r.cv?.r2) {
+    const c = r.cv;
+    lines.push('', `cross-validation, ${c.folds} folds${c.repeats > 1 ? ` x ${c.repeats} repeats` : ''}: R² ${g(c.r2!.mean)} +- ${g(c.r2!.sd)} (95% interval ${g(c.r2!.ci95[0])} to ${g(c.r2!.ci95[1])}), RMSE ${num(c.rmse!.mean)}, MAE ${num(c.mae!.mean)}`);
+    lines.push(`refit on all ${r.prepared.train.rows} training rows for ${c.epochs} epochs (the mean of the folds' best epochs)`);
+  }
+  if (r.report.ensemble) lines.push('', `ensemble of ${r.report.ensemble.length} networks, predictions averaged; alone, each scores R² ${r.report.ensemble.map((e) => g(e.testR2 ?? NaN)).join(', ')} on the test set`);
+  const e = r.regression;
+  if (e) lines.push('', `test R² ${g(e.r2)}   RMSE ${num(e.rmse)}   MAE ${num(e.mae)}   (${e.rows} test rows, evaluated once)`);
+  if (!e && r.cv) lines.push('no test set in this source: the cross-validation above is the score');
+  if (!e && !r.cv) {
+    const best = r.fit.history.find((h) => h.epoch === r.fit.bestEpoch);
+    lines.push(`no test set in this source; validation R² ${best?.valR2 !== undefined ? g(best.valR2) : '-'} at the best epoch`);
   }
   lines.push(`trained ${r.fit.history.length} epochs in ${formatSeconds(r.fit.seconds)}; best epoch ${r.fit.bestEpoch}`);
   lines.push(`report: ${join(r.out, 'report.html')}`);

@@ -14,9 +14,9 @@ export function gatherRows(
   }
 }
 
-/** Copy the labels of the same rows into `dst` (class indices; as floats where a kernel wants them). */
+/** Copy the labels of the same rows into `dst` (class indices, or a regression's standardised targets). */
 export function gatherLabels(
-  labels: Int32Array, indices: ArrayLike<number>, start: number, count: number, dst: Float32Array | Int32Array,
+  labels: Int32Array | Float32Array, indices: ArrayLike<number>, start: number, count: number, dst: Float32Array | Int32Array,
 ): void {
   if (count > dst.length) throw new RangeError(`gatherLabels: ${count} labels, dst holds ${dst.length}`);
   for (let i = 0; i < count; i++) dst[i] = labels[indices[start + i]];

@@ -25,6 +25,11 @@ export interface Dataset {
    * (or a saved model) types and encodes the columns into numbers.
    */
   table?: TableColumns;
+  /**
+   * Regression: the number to predict of each row (then `labels` holds the decile of the row's
+   * target, so splits and folds are stratified by it; see targets.ts). Absent: classification.
+   */
+  targets?: Float64Array;
 }
 
 /** Rows without labels, for prediction: a Dataset fits, so does `{ features, rows, cols }`. */
@@ -68,13 +73,16 @@ export function selectRows(ds: Dataset, indices: ArrayLike<number>, source = ds.
   const cols = ds.cols;
   const features = new Float32Array(n * cols);
   const labels = new Int32Array(n);
+  const targets = ds.targets ? new Float64Array(n) : null;
   for (let i = 0; i < n; i++) {
     const r = indices[i];
     features.set(ds.features.subarray(r * cols, r * cols + cols), i * cols);
     labels[i] = ds.labels[r];
+    if (targets) targets[i] = ds.targets![r];
   }
   const out = withClassNames({ features, labels, rows: n, cols, source }, ds.classNames, ds.classValues);
   if (ds.table) out.table = ds.table;
+  if (targets) out.targets = targets;
   return out;
 }
 
@@ -87,6 +95,7 @@ export function checkDataset(ds: Dataset): void {
   if (ds.labels.length !== ds.rows) {
     throw new DataError(source, `holds ${ds.labels.length} labels for ${ds.rows} rows`);
   }
+  if (ds.targets && ds.targets.length !== ds.rows) throw new DataError(source, `holds ${ds.targets.length} targets for ${ds.rows} rows`);
   for (let i = 0; i < ds.labels.length; i++) {
     const v = ds.labels[i];
     if (v < 0 || v >= MAX_CLASSES) throw new DataError(source, `label ${v} at row ${i} is not a class index from 0 to ${MAX_CLASSES - 1}`);

@@ -18,6 +18,7 @@ export interface PreparedHandoff {
   pipeline: { meta: PipelineMeta; tensors: NamedTensor[] };
   table: TableMeta | null;
   steps: PrepStep[];
+  task: Prepared['task'];
   classes: number;
   classNames: string[];
   classValues?: number[];
@@ -30,7 +31,10 @@ export function sharedDataset(d: Dataset): Dataset {
   features.set(d.features);
   const labels = new Int32Array(new SharedArrayBuffer(d.labels.length * 4));
   labels.set(d.labels);
-  return { ...d, features, labels };
+  if (!d.targets) return { ...d, features, labels };
+  const targets = new Float64Array(new SharedArrayBuffer(d.targets.length * 8));
+  targets.set(d.targets);
+  return { ...d, features, labels, targets };
 }
 
 /** Prepared data for another thread; `place` puts each set's arrays where they go (shared memory, say). */
@@ -42,6 +46,7 @@ export function handOffPrepared(p: Prepared, place: (d: Dataset) => Dataset = (d
     pipeline: p.pipeline.toTensors(),
     table: p.table ? p.table.toJSON() : null,
     steps: p.steps,
+    task: p.task,
     classes: p.classes,
     classNames: p.classNames,
     ...(p.classValues ? { classValues: p.classValues } : {}),
@@ -58,6 +63,7 @@ export function receivePrepared(h: PreparedHandoff, file = 'prepared data'): Pre
     pipeline: Pipeline.fromTensors(h.pipeline.meta, new Map(h.pipeline.tensors.map((t) => [t.name, t])), file),
     table: h.table ? TableEncoder.fromJSON(h.table, file) : null,
     steps: h.steps,
+    task: h.task,
     classes: h.classes,
     classNames: h.classNames,
     ...(h.classValues ? { classValues: h.classValues } : {}),
@@ -70,7 +76,7 @@ export function transferList(raw: RawData): ArrayBuffer[] {
   const out = new Set<ArrayBuffer>();
   for (const d of [raw.train, raw.test, raw.val]) {
     if (!d) continue;
-    for (const a of [d.features, d.labels]) if (a.buffer instanceof ArrayBuffer) out.add(a.buffer);
+    for (const a of [d.features, d.labels, d.targets]) if (a && a.buffer instanceof ArrayBuffer) out.add(a.buffer);
   }
   return [...out];
 }

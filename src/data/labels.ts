@@ -1,5 +1,11 @@
 /**
- * Class labels as people have them, mapped to class indices 0..K-1 (browser-safe). The
+ * What a label column holds (browser-safe): classes, or a number to predict. A column is
+ * classes when it is text or few whole numbers, and a quantity (regression) when it holds
+ * numbers with fractions or many distinct whole numbers; `task` says which when the data
+ * cannot. A regression Dataset carries its numbers in `targets`, and in `labels` the decile
+ * of each row's target, so validation splits and cross-validation folds are stratified by it.
+ *
+ * Class labels as people have them are mapped to class indices 0..K-1. The
  * classes are the sorted distinct labels of the training and test files together: numbers in
  * numeric order (1990, 2000, 2010 are classes 0, 1, 2, and their values are kept so a model
  * predicts 2010, not 2), text in code-point order. Or, given the classes of a trained model,
@@ -9,6 +15,8 @@ import { DataError } from '../errors.js';
 import { formatCount } from '../format.js';
 import { MAX_CLASSES } from './dataset.js';
 import { parseCsvNumber } from './formats/csv.js';
+import { z } from 'zod';
+import type { Dataset, PrepStep } from './dataset.js';
 
 /** Labels as read from one file: numbers, or codes into the file's distinct label texts. */
 export type RawLabels =
@@ -159,5 +167,143 @@ function mapOnto(parts: RawLabels[], known: KnownClasses): MappedLabels {
     classNames: [...known.names],
     ...(known.values ? { classValues: [...known.values] } : {}),
     summary: `labels mapped onto the model's ${formatCount(k)} classes: ${listClasses(known.names)}`,
+  };
+}
+
+// ---- Regression targets ----
+
+export type Task = 'classify' | 'regress';
+
+export const taskSchema = z
+  .enum(['auto', 'classify', 'regress'], { error: "'auto', 'classify' or 'regress'" })
+  .describe('classify (labels are classes) | regress (the label is a number to predict) | auto: regress when the labels are numbers with fractions or more than 30 distinct whole numbers');
+
+/** Distinct whole-number labels above this are taken for a quantity, not classes (unless they are the codes 0..K-1 of an array). */
+export const MAX_WHOLE_CLASSES = 30;
+/** Target quantile bins used to stratify splits and folds. */
+const BINS = 10;
+
+export interface TaskChoice {
+  task: Task;
+  /** Why, in a sentence for the run's notes. */
+  why: string;
+}
+
+/** The labels of a part as numbers, or the first row whose label is not one. */
+function asNumbers(raw: RawLabels): { values: ArrayLike<number> } | { row: number; text: string } {
+  if ('values' in raw) return { values: raw.values };
+  const parsed = raw.texts.map((t) => parseCsvNumber(t));
+  const values = new Float64Array(raw.codes.length);
+  for (let i = 0; i < values.length; i++) {
+    const v = parsed[raw.codes[i]];
+    if (v === undefined) return { row: i, text: raw.texts[raw.codes[i]] };
+    values[i] = v;
+  }
+  return { values };
+}
+
+/**
+ * Classification or regression for these labels (training part first): as asked, else decided
+ * from the labels, with the reason.
+ */
+export function chooseTask(parts: RawLabels[], asked: 'auto' | Task = 'auto'): TaskChoice {
+  if (asked === 'classify') return { task: 'classify', why: 'asked for (--task classify)' };
+  if (asked === 'regress') return { task: 'regress', why: 'asked for (--task regress)' };
+  const all = parts.map(asNumbers);
+  const text = all.findIndex((n) => !('values' in n));
+  if (text >= 0) return { task: 'classify', why: 'the labels are text' };
+  const distinct = new Set<number>();
+  for (let p = 0; p < all.length; p++) {
+    const { values } = all[p] as { values: ArrayLike<number> };
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i];
+      if (Number.isFinite(v) && !Number.isInteger(v)) {
+        return { task: 'regress', why: `the labels are numbers with fractions (${v} at row ${i}${p ? ' of the test part' : ''}); --task classify to refuse them instead` };
+      }
+      if (distinct.size <= MAX_WHOLE_CLASSES) distinct.add(v);
+    }
+  }
+  if (distinct.size <= MAX_WHOLE_CLASSES) return { task: 'classify', why: `the labels are ${distinct.size} distinct whole numbers` };
+  // Class codes 0..K-1 of an array (CIFAR-100's 100 classes) stay classes.
+  const codes = parts.every((p) => 'values' in p) && isCodes(all as { values: ArrayLike<number> }[]);
+  if (codes) return { task: 'classify', why: 'the labels are the class codes 0..K-1 of an array' };
+  return { task: 'regress', why: `the labels are more than ${MAX_WHOLE_CLASSES} distinct whole numbers: a quantity, not classes (--task classify to treat them as classes)` };
+}
+
+function isCodes(parts: { values: ArrayLike<number> }[]): boolean {
+  let max = -1;
+  const seen = new Set<number>();
+  for (const { values } of parts) {
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i];
+      if (!(Number.isInteger(v) && v >= 0)) return false;
+      seen.add(v);
+      if (v > max) max = v;
+    }
+  }
+  return seen.size === max + 1;
+}
+
+/**
+ * The numeric targets of each part (float64). A label that is not a number is refused by row;
+ * NaN (a blank of an array) is kept, for `prepare` to drop or refuse with the other blanks.
+ */
+export function mapTargets(parts: RawLabels[]): Float64Array[] {
+  return parts.map((raw) => {
+    const n = asNumbers(raw);
+    if (!('values' in n)) {
+      throw new DataError(raw.file, `label ${JSON.stringify(n.text)} at row ${n.row} is not a number; regression (--task regress) needs a number to predict in every row`);
+    }
+    return Float64Array.from(n.values as ArrayLike<number>);
+  });
+}
+
+/**
+ * The decile of each row's target (0..9, fewer bins for fewer than 100 rows): the `labels` of a
+ * regression Dataset, so stratified splits and folds spread the target's range evenly. Rows of
+ * equal target may fall in neighbouring bins; NaN targets are in the last bin.
+ */
+export function targetBins(targets: Float64Array): Int32Array {
+  const n = targets.length;
+  const bins = Math.max(1, Math.min(BINS, Math.floor(n / 10)));
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => {
+    const x = targets[a], y = targets[b];
+    if (Number.isNaN(x) || Number.isNaN(y)) return Number.isNaN(x) ? (Number.isNaN(y) ? a - b : 1) : -1;
+    return x - y || a - b;
+  });
+  const out = new Int32Array(n);
+  for (let rank = 0; rank < n; rank++) out[order[rank]] = Math.floor((rank * bins) / n);
+  return out;
+}
+
+/** A regression Dataset's part from its features and targets: `labels` are the target's bins. */
+export function withTargets<T extends Omit<Dataset, 'labels'>>(d: T, targets: Float64Array): T & { labels: Int32Array; targets: Float64Array } {
+  return { ...d, labels: targetBins(targets), targets };
+}
+
+/** Mean and population standard deviation (float64); a constant target has std 0. */
+export function targetMoments(t: Float64Array): { mean: number; std: number } {
+  let mean = 0;
+  for (let i = 0; i < t.length; i++) mean += t[i];
+  mean /= t.length;
+  let ss = 0;
+  for (let i = 0; i < t.length; i++) ss += (t[i] - mean) ** 2;
+  return { mean, std: Math.sqrt(ss / t.length) };
+}
+
+/** The prep step that describes a target: its range, mean and spread; refuses a constant target. */
+export function targetStep(t: Float64Array, name: string, source: string): PrepStep {
+  const { mean, std } = targetMoments(t);
+  let min = Infinity, max = -Infinity;
+  for (let i = 0; i < t.length; i++) {
+    if (t[i] < min) min = t[i];
+    if (t[i] > max) max = t[i];
+  }
+  if (!(std > 0)) throw new DataError(source, `the target ${JSON.stringify(name)} is ${min} in every one of its ${formatCount(t.length)} training rows; a constant has nothing to learn (is the label column the right one?)`);
+  const g = (v: number) => Number(v.toPrecision(4)).toString();
+  return {
+    name: 'target',
+    summary: `Regression target ${JSON.stringify(name)}: ${formatCount(t.length)} training rows from ${g(min)} to ${g(max)}, mean ${g(mean)}, standard deviation ${g(std)}; the network learns it standardised and predicts in its units`,
+    details: { name, rows: t.length, min, max, mean, std },
   };
 }

@@ -14,6 +14,7 @@ import { tableOptionsShape } from './table/plan.js';
 import type { TableEncoder } from './table/encoder.js';
 import type { ColumnPlan } from './table/plan.js';
 import { encodeParts, planTable, tableWarnings } from './table/steps.js';
+import { targetStep, type Task } from './labels.js';
 
 /**
  * Pre-processing choices, validated once here; the run spec's `data` section and the study's
@@ -69,7 +70,9 @@ export interface Prepared {
   pipeline: Pipeline;
   /** What loading and each pre-processing step did, in order. */
   steps: PrepStep[];
-  /** Number of classes: largest label + 1 over training and test labels. */
+  /** Classification, or regression (the datasets carry `targets`). */
+  task: Task;
+  /** Number of classes: largest label + 1 over training and test labels; 1 (one output) for regression. */
   classes: number;
   classNames: string[];
   /** The label value of each class, when the source's labels were numbers other than 0..K-1 (see Dataset.classValues). */
@@ -160,10 +163,23 @@ export function prepare(raw: RawData, options: PrepareOptions = {}, backend: Bac
     if (train.rows === 0) throw new DataError(train.source, 'every row holds a missing, NaN or infinite value; nothing is left to train on. help: --nulls impute fills them instead');
   }
 
+  // Regression: rows without a target are dropped (or refused) here; the target is described, not counted in classes.
+  if (train.targets) {
+    const kept = knownTargets(train, test, nulls, steps);
+    train = kept.train;
+    trainRows = Int32Array.from(kept.trainRows, (i) => trainRows[i]);
+    if (test && kept.test) {
+      testRows = Int32Array.from(kept.testRows!, (i) => testRows![i]);
+      test = kept.test;
+    }
+    steps.push(targetStep(train.targets!, train.classNames?.[0] ?? 'target', train.source));
+  }
+  const regress = train.targets !== undefined;
+
   // 3. Classes: as many as the source named (a class may have no rows), at least up to the largest label.
   const classNames = train.classNames ?? test?.classNames;
-  const classes = Math.max(countClasses(train, test), classNames?.length ?? 0);
-  if (classes < 2) {
+  const classes = regress ? 1 : Math.max(countClasses(train, test), classNames?.length ?? 0);
+  if (classes < 2 && !regress) {
     const only = classNames?.[0] ?? train.classValues?.[0] ?? 0;
     throw new DataError(train.source, `holds a single class (${JSON.stringify(String(only))}) in its labels; a classifier needs at least two (is the label column the right one?)`);
   }
@@ -174,27 +190,11 @@ export function prepare(raw: RawData, options: PrepareOptions = {}, backend: Bac
   if (classNames && classNames.length < classes) {
     throw new DataError(train.source, `has labels up to ${classes - 1} but only ${classNames.length} class names`);
   }
-  const counts = classCounts(train.labels, classes);
-  const absent = counts.flatMap((n, c) => (n === 0 ? [c] : []));
-  const nameOf = (c: number) => (classNames ? `${c} (${classNames[c]})` : String(c));
-  const names = classNames ?? Array.from({ length: classes }, (_, i) => String(i));
-  let fewest = Infinity, most = 0;
-  for (const n of counts) {
-    if (n < fewest) fewest = n;
-    if (n > most) most = n;
-  }
-  steps.push({
-    name: 'classes',
-    summary:
-      `${formatCount(classes)} classes: ${listClasses(names)}; training rows per class from ${formatCount(fewest)} to ${formatCount(most)}` +
-      (absent.length ? `. Warning: no training rows for class ${listClasses(absent.map(nameOf))}` : ''),
-    details: { classes, counts, absent },
-    warning: absent.length > 0 || undefined,
-  });
-  steps.push(...tableWarnings.classes(train, test, counts, names, classValues));
+  const names = classNames ?? (regress ? ['target'] : Array.from({ length: classes }, (_, i) => String(i)));
+  if (!regress) classSteps(train, test, classes, names, classNames, classValues, steps);
 
   // 4. Validation part: a separate set, or held out of the training rows, stratified; the test set is not looked at.
-  const separate = raw.val ? validationSet(raw.val, train, classes, nulls, used) : null;
+  const separate = raw.val ? validationSet(raw.val, train, regress ? Infinity : classes, nulls, used) : null;
   const valFraction = separate ? 0 : o.valFraction;
   const { train: trIdx, val: vaIdx } = stratifiedSplit(train.labels, valFraction, o.seed);
   if (trIdx.length === 0) throw new DataError(train.source, `has ${train.rows} rows; holding out ${formatPercent(o.valFraction, 0)} for validation leaves none to train on`);
@@ -278,12 +278,54 @@ export function prepare(raw: RawData, options: PrepareOptions = {}, backend: Bac
     table,
     ...(plans ? { columns: plans } : {}),
     steps,
+    task: regress ? 'regress' : 'classify',
     classes,
     classNames: names,
     ...(classValues ? { classValues } : {}),
     origin,
     ...(pcaFit ? { pcaFit } : {}),
   };
+}
+
+/** The classes step and the class warnings (few rows, no test rows, a label that looks like a quantity). */
+function classSteps(train: Named, test: Named | null, classes: number, names: string[], classNames: string[] | undefined, classValues: number[] | undefined, steps: PrepStep[]): void {
+  const counts = classCounts(train.labels, classes);
+  const absent = counts.flatMap((n, c) => (n === 0 ? [c] : []));
+  const nameOf = (c: number) => (classNames ? `${c} (${classNames[c]})` : String(c));
+  let fewest = Infinity, most = 0;
+  for (const n of counts) {
+    if (n < fewest) fewest = n;
+    if (n > most) most = n;
+  }
+  steps.push({
+    name: 'classes',
+    summary:
+      `${formatCount(classes)} classes: ${listClasses(names)}; training rows per class from ${formatCount(fewest)} to ${formatCount(most)}` +
+      (absent.length ? `. Warning: no training rows for class ${listClasses(absent.map(nameOf))}` : ''),
+    details: { classes, counts, absent },
+    warning: absent.length > 0 || undefined,
+  });
+  steps.push(...tableWarnings.classes(train, test, counts, names, classValues));
+}
+
+/** Rows whose target is a number: the others are dropped with a count, or refused (nulls 'refuse'). */
+function knownTargets(train: Named, test: Named | null, nulls: 'impute' | 'drop' | 'refuse', steps: PrepStep[]) {
+  const keep = (d: Named) => {
+    const rows: number[] = [];
+    for (let r = 0; r < d.rows; r++) if (Number.isFinite(d.targets![r])) rows.push(r);
+    return Int32Array.from(rows);
+  };
+  const trainRows = keep(train);
+  const testRows = test?.targets ? keep(test) : null;
+  const dropped = [[train, trainRows], [test, testRows]].filter(([d, r]) => d && r && (r as Int32Array).length < (d as Named).rows) as [Named, Int32Array][];
+  if (dropped.length === 0) return { train, trainRows, test, testRows };
+  const what = dropped.map(([d, r]) => `${formatCount(d.rows - r.length)} of ${formatCount(d.rows)} rows of ${d.source}`).join(' and ');
+  if (nulls === 'refuse') throw new DataError(dropped[0][0].source, `${what} have no target (NaN or infinite). help: --nulls drop leaves those rows out`);
+  steps.push({ name: 'target', summary: `Left out ${what}: no target (NaN or infinite)`, details: { dropped: dropped.map(([d, r]) => ({ source: d.source, rows: d.rows - r.length })) }, warning: true });
+  const t = trainRows.length < train.rows ? (selectRows(train, trainRows) as Named) : train;
+  if (t.rows === 0) throw new DataError(train.source, 'has no row with a target to learn from');
+  const e = test && testRows && testRows.length < test.rows ? (selectRows(test, testRows) as Named) : test;
+  return { train: t, trainRows, test: e, testRows };
 }
 
 /** An array of numbers as a table of numeric columns named by position. */
@@ -312,6 +354,9 @@ function nullDetails(info: { d: Dataset; count: ReturnType<typeof countNulls> }[
 function validationSet(v: Dataset, train: Named, classes: number, nulls: 'impute' | 'drop' | 'refuse', used: number[] | null): { data: Dataset; rows: Int32Array; step: PrepStep } {
   const source = v.source ?? 'validation data';
   checkDataset(v);
+  if ((v.targets === undefined) !== (train.targets === undefined)) {
+    throw new DataError(source, `is ${v.targets ? 'regression' : 'classification'} data, but the training data (${train.source}) is ${train.targets ? 'regression' : 'classification'} data`);
+  }
   if (v.cols !== train.cols && !(v.table?.named && train.table?.named)) {
     throw new DataError(source, `has ${v.cols} features per row, but the training data (${train.source}) has ${train.cols}`);
   }

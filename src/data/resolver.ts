@@ -15,6 +15,7 @@ import { labelArray, toFeatures, type NdArray } from './formats/ndarray.js';
 import { isNpy, isZip, npzMembers, parseNpy, parseNpz, type NpyArray } from './formats/npy.js';
 import { mapLabels, type KnownClasses, type RawLabels } from './labels.js';
 import { hasText, type TableColumns } from './table/cells.js';
+import { chooseTask, mapTargets, taskSchema, withTargets } from './labels.js';
 
 /**
  * How a platform reaches files. Paths are joined with '/'. `read` returns the whole file,
@@ -47,6 +48,7 @@ export const loadOptionsSchema = z
       .number({ error: 'a whole number >= 0' }).int({ error: 'a whole number >= 0' }).min(0, { error: 'a whole number >= 0' })
       .optional()
       .describe("CSV: lines before the table to skip (a preamble, such as the line of counts in scikit-learn's bundled CSVs)"),
+    task: taskSchema.optional().describe(taskSchema.description ?? ''),
     /** The inflate budget of every compressed file (formats/inflate.ts). */
     limits: inflateLimitsSchema.optional(),
     /** Map labels onto these classes (a trained model's) instead of the data's own sorted distinct labels. */
@@ -169,6 +171,15 @@ export class Resolver {
   finish(raw: RawData): LoadedData {
     const parts = [raw.train, ...(raw.test ? [raw.test] : [])];
     const known: KnownClasses | undefined = this.opts.classes;
+    const choice = chooseTask(parts.map((p) => p.labels), known ? 'classify' : this.opts.task);
+    if (choice.task === 'regress') {
+      const targets = mapTargets(parts.map((p) => p.labels));
+      const name = raw.train.table?.label ?? 'target';
+      const datasets = parts.map((p, i) => withTargets({ features: p.features, rows: p.rows, cols: p.cols, source: p.source, classNames: [name], ...(p.table ? { table: p.table } : {}) }, targets[i]));
+      this.notes.push({ name: 'task', summary: `Regression of ${JSON.stringify(name)}: ${choice.why}`, details: { task: 'regress', why: choice.why } });
+      return { train: datasets[0], test: datasets[1] ?? null, notes: this.notes };
+    }
+    if (this.opts.task !== undefined || parts.some((p) => p.table)) this.notes.push({ name: 'task', summary: `Classification: ${choice.why}`, details: { task: 'classify', why: choice.why } });
     const mapped = mapLabels(parts.map((p) => p.labels), known, raw.nameOf);
     const datasets = parts.map((p, i): Dataset => {
       const ds: Dataset = { features: p.features, labels: mapped.labels[i], rows: p.rows, cols: p.cols, source: p.source, classNames: mapped.classNames };

@@ -13,6 +13,10 @@ export interface FoldScore {
   balancedAccuracy: number;
   macroF1: number;
   loss: number;
+  /** Regression: the fold's R^2, RMSE and MAE (the class scores are NaN). */
+  r2?: number;
+  rmse?: number;
+  mae?: number;
   /** The epoch early stopping kept (on the fold's loss). */
   bestEpoch: number;
   epochs: number;
@@ -33,6 +37,10 @@ export interface CvSummary {
   balancedAccuracy: Spread;
   macroF1: Spread;
   loss: Spread;
+  /** Regression: the folds' R^2, RMSE and MAE. */
+  r2?: Spread;
+  rmse?: Spread;
+  mae?: Spread;
   /** Epochs for the final model: the mean of the folds' best epochs, rounded. */
   epochs: number;
 }

@@ -1,6 +1,7 @@
 /**
  * One row of a training history: what the fit loop measured at the end of an epoch.
- * Epochs are numbered from 1. Losses are mean cross-entropy; accuracies are fractions in [0, 1].
+ * Epochs are numbered from 1. Losses are mean cross-entropy (regression: the regression loss on the standardised target);
+ * accuracies are fractions in [0, 1] (NaN for regression).
  */
 export interface EpochRecord {
   epoch: number;
@@ -11,6 +12,10 @@ export interface EpochRecord {
   /** The validation part's mean recall over its classes, and its macro F1: when asked for (a study scoring by them). */
   valBalancedAccuracy?: number;
   valMacroF1?: number;
+  /** Regression: the validation part's R^2, root mean squared error and mean absolute error, in the target's units (accuracies are NaN). */
+  valR2?: number;
+  valRmse?: number;
+  valMae?: number;
   /** Wall-clock seconds the epoch took (training and validation). */
   seconds: number;
   learningRate?: number;

@@ -41,14 +41,26 @@ export const hiddenLayerSchema = z
   })
   .strict();
 
-/** A sequential MLP classifier described as plain data. */
+const TARGET = 'the target\'s training {mean, std}: a finite mean and a standard deviation > 0';
+
+/** A sequential MLP classifier or regressor described as plain data. */
 export const modelSchema = z
   .object(
     {
+      /** 'classify' (softmax over `classes` outputs, the default) or 'regress' (one linear output). */
+      task: z.enum(['classify', 'regress'], { error: "'classify' or 'regress'" }).default('classify'),
       /** Number of input features, 1 to 2^24. */
       inputs: fields.positiveInt(INPUTS).max(MAX_INPUTS, { error: INPUTS }),
-      /** Number of classes (output units), 2 to 65536. */
-      classes: fields.positiveInt(CLASSES).min(2, { error: CLASSES }).max(MAX_OUTPUTS, { error: CLASSES }),
+      /** Number of classes (output units), 2 to 65536; 1 for regression (the default there). */
+      classes: fields.positiveInt(CLASSES).max(MAX_OUTPUTS, { error: CLASSES }),
+      /**
+       * Regression: the target's training mean and standard deviation. The network learns
+       * (y - mean) / std, and predictValues returns output x std + mean. Default {0, 1}.
+       */
+      target: z
+        .object({ mean: z.number({ error: TARGET }).refine(Number.isFinite, { error: TARGET }), std: z.number({ error: TARGET }).positive({ error: TARGET }).refine(Number.isFinite, { error: TARGET }) }, { error: TARGET })
+        .strict()
+        .optional(),
       /** Hidden layers, first to last. An empty list gives multinomial logistic regression. */
       hidden: z.array(hiddenLayerSchema, { error: 'a list of hidden layers' }).max(64, { error: 'at most 64 hidden layers' }),
       /** Default 'auto'. */
@@ -62,13 +74,21 @@ export const modelSchema = z
     },
     { error: 'an object {inputs, classes, hidden: [...]}' },
   )
-  .strict();
+  .strict()
+  .superRefine((o, ctx) => {
+    if (o.task === 'classify' && o.classes < 2) ctx.addIssue({ code: 'custom', path: ['classes'], input: o.classes, message: CLASSES });
+    if (o.task === 'regress' && o.classes !== 1) ctx.addIssue({ code: 'custom', path: ['classes'], input: o.classes, message: '1 for a regression model (one output), or left out' });
+    if (o.task === 'classify' && o.target !== undefined) ctx.addIssue({ code: 'custom', path: ['target'], input: o.target, message: "no target scaling for a classifier (task 'classify')" });
+  });
 
 export type HiddenLayerOptions = z.input<typeof hiddenLayerSchema>;
-export type ModelOptions = z.input<typeof modelSchema>;
+/** Model options; `classes` may be left out of a regression model's (it has one output). */
+export type ModelOptions = Omit<z.input<typeof modelSchema>, 'classes'> & { classes?: number };
 export type ResolvedModelOptions = z.output<typeof modelSchema>;
 
 /** Validate model options and fill in defaults; throws ConfigError naming the bad field. */
 export function resolveModelOptions(options: unknown, context = 'model'): ResolvedModelOptions {
-  return parseConfig(modelSchema, options, context);
+  const o = options as Record<string, unknown> | null;
+  const regress = o !== null && typeof o === 'object' && o.task === 'regress' && o.classes === undefined;
+  return parseConfig(modelSchema, regress ? { ...o, classes: 1 } : options, context);
 }

@@ -10,6 +10,7 @@ import { resolveModelOptions, type ModelOptions, type ResolvedModelOptions } fro
 import { Dense, type DenseInit } from './dense.js';
 import { Dropout } from './dropout.js';
 import { prefix, type Layer, type Param, type StateTensor } from './layer.js';
+import { argmax, countCorrect, regressionLoss, weighRows, type RegressionLoss } from './loss.js';
 
 export interface BuildOptions {
   /** Seed for the initial weights and the dropout streams. Default 0. */
@@ -233,12 +234,18 @@ export class Sequential {
    * into `flatGrads` and returns the loss and the number of rows classified correctly (in an
    * object the next call overwrites: the training loop allocates nothing per step).
    */
-  lossAndGradients(x: Matrix, y: Matrix, labelSmoothing = 0, classWeights: Float32Array | null = null): { loss: number; correct: number } {
+  lossAndGradients(x: Matrix, y: Matrix, labelSmoothing = 0, classWeights: Float32Array | null = null, loss: RegressionLoss = 'mse'): { loss: number; correct: number } {
     const logits = this.forward(x, true);
     const dlogits = prefix(this.dlogits, x.rows);
-    this.stepResult.loss = this.backend.softmaxCrossEntropy(logits, y, dlogits, labelSmoothing);
-    if (classWeights) weighRows(dlogits, y, classWeights);
-    this.stepResult.correct = countCorrect(logits, y);
+    if (this.task === 'regress') {
+      // y holds the standardised targets; correct counts nothing.
+      this.stepResult.loss = regressionLoss(logits, y, dlogits, loss);
+      this.stepResult.correct = 0;
+    } else {
+      this.stepResult.loss = this.backend.softmaxCrossEntropy(logits, y, dlogits, labelSmoothing);
+      if (classWeights) weighRows(dlogits, y, classWeights);
+      this.stepResult.correct = countCorrect(logits, y);
+    }
     let g: Matrix | null = dlogits;
     for (let i = this.layers.length - 1; i >= 0 && g !== null; i--) g = this.layers[i].backward(g, i > 0);
     // Every gradient is written when this returns (a layer may have left one to another thread).
@@ -246,8 +253,30 @@ export class Sequential {
     return this.stepResult;
   }
 
+  /** 'classify' (softmax over classes) or 'regress' (one value per row). */
+  get task(): 'classify' | 'regress' {
+    return this.options.task;
+  }
+
+  /**
+   * A regression model's prediction of each row, in the target's units: the network's output
+   * times the target's standard deviation plus its mean (float64). `check` scans the input
+   * for NaN and infinite values (the training loop checks its rows once, not every epoch).
+   */
+  predictValues(features: Float32Array, rows: number, check = true): Float64Array {
+    if (this.task !== 'regress') throw new ShapeError('predictValues: this model is a classifier; predict gives its classes');
+    if (check) this.checkFeatures(features, rows);
+    const { mean, std } = this.options.target ?? { mean: 0, std: 1 };
+    const out = new Float64Array(rows);
+    this.eachChunk(features, rows, check, (z, start) => {
+      for (let r = 0; r < z.rows; r++) out[start + r] = z.data[r] * std + mean;
+    });
+    return out;
+  }
+
   /** Class probabilities (rows x classes) for features given as a flat row-major array. */
   predictProba(features: Float32Array, rows: number): Float32Array {
+    this.classifierOnly('predictProba');
     this.checkFeatures(features, rows);
     const out = new Float32Array(rows * this.classes);
     this.eachChunk(features, rows, true, (logits, start) => {
@@ -260,6 +289,7 @@ export class Sequential {
 
   /** Predicted class per row. */
   predict(features: Float32Array, rows: number): Int32Array {
+    this.classifierOnly('predict');
     this.checkFeatures(features, rows);
     const out = new Int32Array(rows);
     this.eachChunk(features, rows, true, (logits, start) => {
@@ -284,6 +314,7 @@ export class Sequential {
   }
 
   private score(features: Float32Array, labels: Int32Array, rows: number, check: boolean, predicted?: Int32Array): { loss: number; accuracy: number } {
+    this.classifierOnly('evaluate');
     let lossSum = 0;
     let correct = 0;
     this.eachChunk(features, rows, check, (logits, start) => {
@@ -324,6 +355,10 @@ export class Sequential {
 
   private freeBuffers(): void {
     for (const m of [this.input, this.labels, this.dlogits, this.probs]) if (m) this.backend.free(m);
+  }
+
+  private classifierOnly(what: string): void {
+    if (this.task === 'regress') throw new ShapeError(`${what}: this model is a regressor; predictValues gives its predictions`);
   }
 
   private checkFeatures(features: Float32Array, rows: number): void {
@@ -399,45 +434,4 @@ function buildLayers(o: ResolvedModelOptions): { layers: Layer[]; zAt: Int32Arra
   layers.push(new Dense(width, o.classes, o.init === 'auto' ? 'xavier' : o.init, 'output'));
   const at = (m: number[]) => Int32Array.from(layers, (_, j) => m[j] ?? -1);
   return { layers, zAt: at(zAt), aAt: at(aAt) };
-}
-
-function argmax(z: Float32Array, offset: number, k: number): number {
-  let best = 0;
-  let bestValue = z[offset];
-  for (let c = 1; c < k; c++) {
-    if (z[offset + c] > bestValue) {
-      bestValue = z[offset + c];
-      best = c;
-    }
-  }
-  return best;
-}
-
-/** Rows whose largest logit is their label; also writes each row's class into `predicted` from `offset`. */
-function countCorrect(logits: Matrix, y: Matrix, predicted?: Int32Array, offset = 0): number {
-  const z = logits.data, labels = y.data, k = logits.cols;
-  let correct = 0;
-  for (let r = 0; r < logits.rows; r++) {
-    const c = argmax(z, r * k, k);
-    if (predicted) predicted[offset + r] = c;
-    if (c === labels[r]) correct++;
-  }
-  return correct;
-}
-
-/**
- * Class weights applied to the mean loss's gradient: row r's gradient is scaled by
- * w[label r] x rows / sum of the batch's weights, so the batch's gradient is that of the
- * weighted mean loss sum(w_r l_r) / sum(w_r) (PyTorch's CrossEntropyLoss with `weight`).
- */
-function weighRows(dlogits: Matrix, y: Matrix, w: Float32Array): void {
-  const rows = dlogits.rows, k = dlogits.cols;
-  const labels = y.data, g = dlogits.data;
-  let sum = 0;
-  for (let r = 0; r < rows; r++) sum += w[labels[r]];
-  if (!(sum > 0)) return;
-  for (let r = 0; r < rows; r++) {
-    const s = (w[labels[r]] * rows) / sum;
-    for (let c = r * k, end = c + k; c < end; c++) g[c] *= s;
-  }
 }

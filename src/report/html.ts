@@ -212,7 +212,7 @@ export function runReportSections(r: RunReport, figures: RunReportFigures, opts:
 <h2>Test set</h2>
 <p class="lead">Accuracy ${esc(formatPercent(r.test.accuracy))} (balanced accuracy ${esc(formatPercent(r.test.report.balancedAccuracy))}, macro F1 ${esc(formatFixed(r.test.report.macro.f1, 3))}) on ${formatCount(r.test.report.macro.support)} samples the model never saw during training or tuning.</p>${
       r.ensemble ? `
-<p>An ensemble of ${r.ensemble.length} networks (seeds ${r.ensemble.map((e) => e.seed).join(', ')}), their probabilities averaged. Alone, each scores ${esc(r.ensemble.map((e) => formatPercent(e.testAccuracy)).join(', '))} on the test set.</p>` : ''
+<p>An ensemble of ${r.ensemble.length} networks (seeds ${r.ensemble.map((e) => e.seed).join(', ')}), their probabilities averaged. Alone, each scores ${esc(r.ensemble.map((e) => formatPercent(e.testAccuracy ?? NaN)).join(', '))} on the test set.</p>` : ''
     }
 <div class="test-grid">
 <div><h3>Classification report</h3>${reportTable(r.test.report)}</div>

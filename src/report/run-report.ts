@@ -8,9 +8,26 @@ import type { EpochRecord } from '../metrics/history-types.js';
 import type { LayerFinding } from './layers.js';
 import type { FirstLayerWeights } from './weights-image.js';
 
-/** Everything a run report shows. */
 import type { CvSummary } from '../metrics/cross-validation.js';
 
+/** A regression run's target and test scores (R^2, RMSE and MAE in the target's units). */
+export interface RegressionReport {
+  /** The target's name (the label column). */
+  target: string;
+  test: {
+    rows: number;
+    r2: number;
+    rmse: number;
+    mae: number;
+    /** Test predictions for the figures: every row up to MAX_REGRESSION_POINTS, else that many spread evenly over the rows. */
+    predictions: { index: number; predicted: number; actual: number }[];
+  } | null;
+}
+
+/** Most test predictions a regression report keeps for its figures (the scores use every row). */
+export const MAX_REGRESSION_POINTS = 2000;
+
+/** Everything a run report shows. */
 export interface RunReport {
   title: string;
   /** ISO 8601 time the run finished. */
@@ -21,8 +38,11 @@ export interface RunReport {
   choices?: { option: string; value: string; why: string }[];
   /** Cross-validation of the run on its training rows: each fold, and the spread. */
   cv?: CvSummary;
-  /** A seed ensemble's networks, each scored alone on the test set. */
-  ensemble?: { seed: number; testAccuracy: number }[];
+  /** A seed ensemble's networks, each scored alone on the test set (accuracy, or R^2 for regression). */
+  ensemble?: { seed: number; testAccuracy?: number; testR2?: number }[];
+  /** 'regress' for a regression run: then `test` is null and `regression` holds the test scores. Absent: classification. */
+  task?: 'regress';
+  regression?: RegressionReport;
   data: {
     source: string;
     trainRows: number;

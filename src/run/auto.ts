@@ -14,6 +14,8 @@ export interface DataFacts {
   /** Features the network takes (after encoding, scaling and PCA). */
   features: number;
   classes: number;
+  /** Regression: one output, predictions averaged over an ensemble. */
+  regress?: boolean;
 }
 
 /** One choice, for the terminal and the report: "hidden layers", "1 of 64", "258 rows: ...". */
@@ -54,7 +56,7 @@ export function chooseRun(f: DataFacts): { spec: RunSpec; choices: Choice[] } {
   const epochs = clamp(Math.round(3e6 / rows), 30, 300);
   const ensemble = rows < 10_000 ? 5 : rows < 50_000 ? 3 : 1;
   const choices: Choice[] = [
-    { option: 'hidden layers', value: widths.join(', '), why: `${layers === 1 ? 'one layer for fewer than 2,000 rows' : 'two layers for 2,000 rows or more'}; width from the ${features} inputs and ${classes} classes (twice the inputs or 8 per class, 64 to 512)` },
+    { option: 'hidden layers', value: widths.join(', '), why: `${layers === 1 ? 'one layer for fewer than 2,000 rows' : 'two layers for 2,000 rows or more'}; width from the ${features} inputs${f.regress ? ' (twice the inputs, 64 to 512)' : ` and ${classes} classes (twice the inputs or 8 per class, 64 to 512)`}` },
     { option: 'activation', value: 'relu, He initialisation', why: 'the usual pair for a feed-forward network' },
     { option: 'batch norm', value: 'off', why: 'tables train well without it, and small batches give noisy statistics' },
     { option: 'dropout', value: String(dropout), why: dropout ? '10,000 rows or more: a little dropout regularises' : 'fewer than 10,000 rows: weight decay regularises, dropout would slow learning' },
@@ -63,7 +65,7 @@ export function chooseRun(f: DataFacts): { spec: RunSpec; choices: Choice[] } {
     { option: 'epochs', value: `up to ${epochs}`, why: '3,000,000 divided by the rows, from 30 to 300' },
     {
       option: 'ensemble',
-      value: ensemble === 1 ? '1 network' : `${ensemble} networks (seeds seed to seed+${ensemble - 1}), probabilities averaged`,
+      value: ensemble === 1 ? '1 network' : `${ensemble} networks (seeds seed to seed+${ensemble - 1}), ${f.regress ? 'predictions' : 'probabilities'} averaged`,
       why: ensemble === 1 ? '50,000 rows or more: one network is stable, and more would cost more than they add' : `averaging seeds steadies a model trained on ${rows < 10_000 ? 'fewer than 10,000' : 'fewer than 50,000'} rows, at ${ensemble} times the training time`,
     },
     small

@@ -14,7 +14,7 @@ import type { ResolvedRun } from './spec.js';
 import { spread, type CvSummary, type FoldScore } from '../metrics/cross-validation.js';
 
 export type { CvSummary, FoldScore };
-import { evaluate, trainRun } from './train.js';
+import { evaluate, evaluateRegression, trainRun } from './train.js';
 
 /**
  * Stratified fold of each row: within each class the rows are shuffled (seeded) and dealt to
@@ -57,6 +57,7 @@ export async function crossValidate(spec: ResolvedRun, raw: RawData, o: CvOption
   const present = counts.map((n, c) => [n, c]).filter(([n]) => n > 0);
   const [fewest, which] = present.reduce((a, b) => (b[0] < a[0] ? b : a));
   if (fewest < k) {
+    if (train.targets) throw new ConfigError('train.cv', k, `at most ${fewest} folds for ${train.rows} rows (each fold holds a tenth of the target's range)`);
     const name = train.classNames?.[which] ?? String(which);
     throw new ConfigError('train.cv', k, `at most ${fewest} folds: the smallest class, ${JSON.stringify(name)}, has ${fewest} training rows, and each fold needs one of every class`);
   }
@@ -80,12 +81,15 @@ export async function crossValidate(spec: ResolvedRun, raw: RawData, o: CvOption
         classNames: prepared.classNames,
       });
       try {
-        const ev = evaluate(model, prepared.val, prepared.classNames);
-        const score: FoldScore = {
-          repeat: r + 1, fold: f + 1, trainRows: prepared.train.rows, valRows: prepared.val.rows,
-          accuracy: ev.accuracy, balancedAccuracy: ev.report.balancedAccuracy, macroF1: ev.report.macro.f1, loss: ev.loss,
-          bestEpoch: result.bestEpoch, epochs: result.history.length,
-        };
+        const base = { repeat: r + 1, fold: f + 1, trainRows: prepared.train.rows, valRows: prepared.val.rows, bestEpoch: result.bestEpoch, epochs: result.history.length };
+        let score: FoldScore;
+        if (prepared.task === 'regress') {
+          const ev = evaluateRegression(model, prepared.val);
+          score = { ...base, accuracy: NaN, balancedAccuracy: NaN, macroF1: NaN, loss: ev.loss, r2: ev.r2, rmse: ev.rmse, mae: ev.mae };
+        } else {
+          const ev = evaluate(model, prepared.val, prepared.classNames);
+          score = { ...base, accuracy: ev.accuracy, balancedAccuracy: ev.report.balancedAccuracy, macroF1: ev.report.macro.f1, loss: ev.loss };
+        }
         scores.push(score);
         o.onFold?.(score, k * repeats);
       } finally {
@@ -94,7 +98,8 @@ export async function crossValidate(spec: ResolvedRun, raw: RawData, o: CvOption
     }
   }
   if (scores.length === 0) throw new ConfigError('train.cv', k, 'folds that finish (cross-validation was interrupted before its first fold ended)');
-  const of = (key: 'accuracy' | 'balancedAccuracy' | 'macroF1' | 'loss') => spread(scores.map((s) => s[key]));
+  const of = (key: 'accuracy' | 'balancedAccuracy' | 'macroF1' | 'loss' | 'r2' | 'rmse' | 'mae') => spread(scores.map((s) => s[key] ?? NaN));
   const epochs = Math.max(1, Math.round(scores.reduce((a, s) => a + s.bestEpoch, 0) / scores.length));
-  return { folds: k, repeats, scores, accuracy: of('accuracy'), balancedAccuracy: of('balancedAccuracy'), macroF1: of('macroF1'), loss: of('loss'), epochs };
+  const regression = scores[0].r2 !== undefined ? { r2: of('r2'), rmse: of('rmse'), mae: of('mae') } : {};
+  return { folds: k, repeats, scores, accuracy: of('accuracy'), balancedAccuracy: of('balancedAccuracy'), macroF1: of('macroF1'), loss: of('loss'), ...regression, epochs };
 }

@@ -7,7 +7,6 @@
 import { prepare, type Prepared, type RawData } from '../data/prepare.js';
 import type { Sequential } from '../nn/model.js';
 import { diagnoseLayers, type LayerFinding } from '../report/layers.js';
-import type { RunReport } from '../report/run-report.js';
 import { firstLayerWeights } from '../report/weights-image.js';
 import type { Backend } from '../tensor/backend.js';
 import { sharedBackend } from '../tensor/index.js';
@@ -21,7 +20,8 @@ import { classCounts } from '../data/dataset.js';
 import { dataOptionsSchema, mergeSpecs, resolveRun, type ResolvedRun, type RunInput } from './spec.js';
 import { parseConfig } from '../validate.js';
 import { trainSchema } from '../train/options.js';
-import { evaluate, evaluateProbabilities, trainRun, type Evaluation } from './train.js';
+import { evaluate, evaluateProbabilities, evaluateRegression, trainRun, type Evaluation, type RegressionEvaluation } from './train.js';
+import { MAX_REGRESSION_POINTS, type RegressionReport, type RunReport } from '../report/run-report.js';
 
 /** What a front end hooks into a run. Every field is optional. */
 export interface RunHooks {
@@ -80,7 +80,10 @@ export interface RunResult extends RunOutput {
   cv: CvSummary | null;
   prepared: Prepared;
   fit: FitResult;
+  /** Classification: the test set's scores (null without a test set, or for regression). */
   test: Evaluation | null;
+  /** Regression: the test set's predictions and scores (null without a test set, or for classification). */
+  regression: RegressionEvaluation | null;
 }
 
 /**
@@ -113,7 +116,7 @@ export async function runExperiment(options: RunInput, data: RawData | Prepared,
     const provisional = chooseRun({ rows, features: 1, classes: 2 }).spec;
     const dataOptions = parseConfig(dataOptionsSchema, mergeSpecs(mergeSpecs(provisional.data, options.data), noVal), 'data');
     prepared = 'pipeline' in data ? data : prepare(data, { ...dataOptions, seed }, backend);
-    const chosen = chooseRun({ rows, features: prepared.train.cols, classes: prepared.classes });
+    const chosen = chooseRun({ rows, features: prepared.train.cols, classes: prepared.classes, regress: prepared.task === 'regress' });
     // With no validation rows (given so), the training loss decides when to stop.
     if (prepared.val.rows === 0) chosen.spec.train = { ...chosen.spec.train, earlyStopping: { ...TRAIN_LOSS_STOPPING } };
     spec = resolveRun({ ...mergeSpecs(chosen.spec, { ...options, data: dataOptions }), auto: true });
@@ -169,12 +172,15 @@ export async function runExperiment(options: RunInput, data: RawData | Prepared,
     }
     // An interrupted run is evaluated too: the report says it was interrupted, and the model returned is the one scored.
     const t = prepared.test;
-    const test = t ? (members.length ? evaluateProbabilities(ensembleProba({ model, members }, t.features, t.rows), t, prepared.classes, prepared.classNames) : evaluate(model, t, prepared.classNames)) : null;
+    const regress = prepared.task === 'regress';
+    const test = t && !regress ? (members.length ? evaluateProbabilities(ensembleProba({ model, members }, t.features, t.rows), t, prepared.classes, prepared.classNames) : evaluate(model, t, prepared.classNames)) : null;
+    const regression = t && regress ? evaluateRegression(model, t, members) : null;
     const ensemble = members.length && t
-      ? [model, ...members].map((m, i) => ({ seed: spec.train.seed + i, testAccuracy: evaluate(m, t, prepared.classNames).accuracy }))
+      ? [model, ...members].map((m, i) => ({ seed: spec.train.seed + i, ...(regress ? { testR2: evaluateRegression(m, t).r2 } : { testAccuracy: evaluate(m, t, prepared.classNames).accuracy }) }))
       : null;
     const first = model.hidden[0];
     const report = runReport(spec, prepared, result, test, {
+      regression,
       choices,
       cv,
       ensemble,
@@ -183,7 +189,7 @@ export async function runExperiment(options: RunInput, data: RawData | Prepared,
       source,
       seconds: (performance.now() - started) / 1000,
     });
-    return { report, modelFile: await file(model, result.bestEpoch, true), model, members, prepared, fit: result, test, spec, choices, cv };
+    return { report, modelFile: await file(model, result.bestEpoch, true), model, members, prepared, fit: result, test, regression, spec, choices, cv };
   } catch (e) {
     model.dispose();
     for (const m of members) m.dispose();
@@ -204,7 +210,8 @@ interface ReportExtras {
   firstLayer: RunReport['firstLayer'];
   choices: Choice[] | null;
   cv: CvSummary | null;
-  ensemble: { seed: number; testAccuracy: number }[] | null;
+  ensemble: RunReport['ensemble'] | null;
+  regression: RegressionEvaluation | null;
 }
 
 function runReport(spec: ResolvedRun, p: Prepared, fit: FitResult, test: Evaluation | null, o: ReportExtras): RunReport {
@@ -215,6 +222,7 @@ function runReport(spec: ResolvedRun, p: Prepared, fit: FitResult, test: Evaluat
     ...(o.choices ? { choices: o.choices } : {}),
     ...(o.cv ? { cv: o.cv } : {}),
     ...(o.ensemble ? { ensemble: o.ensemble } : {}),
+    ...(p.task === 'regress' ? { task: 'regress' as const, regression: { target: p.classNames[0], test: o.regression && p.test ? regressionTest(o.regression, p.test.targets!) : null } } : {}),
     data: {
       source: o.source,
       trainRows: p.train.rows,
@@ -247,6 +255,17 @@ function runReport(spec: ResolvedRun, p: Prepared, fit: FitResult, test: Evaluat
   };
 }
 
+/** The test scores of a regression report, with at most MAX_REGRESSION_POINTS predictions spread over the rows. */
+function regressionTest(e: RegressionEvaluation, actual: Float64Array): NonNullable<RegressionReport['test']> {
+  const n = e.predicted.length;
+  const count = Math.min(n, MAX_REGRESSION_POINTS);
+  const predictions = Array.from({ length: count }, (_, j) => {
+    const index = Math.floor((j * n) / count);
+    return { index, predicted: e.predicted[index], actual: actual[index] };
+  });
+  return { rows: e.rows, r2: e.r2, rmse: e.rmse, mae: e.mae, predictions };
+}
+
 /** Summary of a run, stored as metrics.json. */
 export interface RunMetrics {
   trainRows: number;
@@ -275,7 +294,15 @@ export interface RunMetrics {
   /** Cross-validation, when the run was cross-validated. */
   cv?: CvSummary;
   /** A seed ensemble's networks, each scored alone on the test set. */
-  ensemble?: { seed: number; testAccuracy: number }[];
+  ensemble?: RunReport['ensemble'];
+  /** 'classify' or 'regress'. */
+  task: 'classify' | 'regress';
+  /** Regression: R^2, RMSE and MAE on the validation part at the kept epoch and on the test set (null where there is none). */
+  valR2?: number | null;
+  valRmse?: number | null;
+  testR2?: number | null;
+  testRmse?: number | null;
+  testMae?: number | null;
 }
 
 /** metrics.json of a run: the report's numbers at the kept epoch and on the test set. */
@@ -306,5 +333,15 @@ export function runMetrics(r: RunReport): RunMetrics {
     warnings: r.data.steps.filter((s) => s.warning).map((s) => s.summary.replace(/^Warning: /, '')),
     ...(r.cv ? { cv: r.cv } : {}),
     ...(r.ensemble ? { ensemble: r.ensemble } : {}),
+    task: r.task ?? 'classify',
+    ...(r.task === 'regress'
+      ? {
+          valR2: finite(kept?.valR2),
+          valRmse: finite(kept?.valRmse),
+          testR2: r.regression?.test?.r2 ?? null,
+          testRmse: r.regression?.test?.rmse ?? null,
+          testMae: r.regression?.test?.mae ?? null,
+        }
+      : {}),
   };
 }

@@ -99,6 +99,18 @@ export function ensembleProba(c: Pick<ModelFileContents, 'model' | 'members'>, x
   return p;
 }
 
+/** A regression model file's prediction of each row: its network's, or the mean over an ensemble's networks. */
+export function ensembleValues(c: Pick<ModelFileContents, 'model' | 'members'>, x: Float32Array, rows: number): Float64Array {
+  const v = c.model.predictValues(x, rows);
+  const members = c.members ?? [];
+  for (const m of members) {
+    const w = m.predictValues(x, rows);
+    for (let i = 0; i < rows; i++) v[i] += w[i];
+  }
+  if (members.length) for (let i = 0; i < rows; i++) v[i] /= members.length + 1;
+  return v;
+}
+
 /** The most probable class of each row of rows x `k` probabilities (the first on a tie). */
 export function argmaxRows(p: Float32Array, k: number): Int32Array {
   const rows = p.length / k;

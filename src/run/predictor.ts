@@ -7,10 +7,12 @@ import type { EncodeCounts, TableEncoder } from '../data/table/encoder.js';
 import { ShapeError } from '../errors.js';
 import type { Sequential } from '../nn/model.js';
 import type { Backend } from '../tensor/backend.js';
-import { argmaxRows, decodeModelFile, ensembleProba, type ModelFileContents } from './model-file.js';
+import { argmaxRows, decodeModelFile, ensembleProba, ensembleValues, type ModelFileContents } from './model-file.js';
 
 export interface Predictor {
-  /** One name per class, in class order. */
+  /** 'classify' (classes and their probabilities) or 'regress' (a number per row: predictValues). */
+  readonly task: 'classify' | 'regress';
+  /** One name per class, in class order; a regression model's one name is its target's. */
   readonly classNames: string[];
   /** The label value of each class when the training labels were numbers other than 0..K-1. */
   readonly classValues?: number[];
@@ -28,6 +30,8 @@ export interface Predictor {
   predictProba(data: FeatureRows): Float32Array;
   /** The most probable class of each row (an index into `classNames`). */
   predict(data: FeatureRows): Int32Array;
+  /** A regression model's prediction of each row, in the target's units (the mean over an ensemble's networks). */
+  predictValues(data: FeatureRows): Float64Array;
   /** The label of each predicted class: its value when the model has class values, else its name. */
   labels(predicted: Int32Array): (string | number)[];
   dispose(): void;
@@ -55,6 +59,7 @@ export function predictor(m: ModelFileContents, backend?: Backend): Predictor {
   };
   const toModel = (d: FeatureRows) => encode(d).inputs;
   return {
+    task: m.model.task,
     classNames: m.classNames,
     ...(m.classValues ? { classValues: m.classValues } : {}),
     inputs,
@@ -64,6 +69,7 @@ export function predictor(m: ModelFileContents, backend?: Backend): Predictor {
     encode,
     predictProba: (d) => ensembleProba(m, toModel(d), d.rows),
     predict: (d) => argmaxRows(ensembleProba(m, toModel(d), d.rows), m.model.classes),
+    predictValues: (d) => ensembleValues(m, toModel(d), d.rows),
     labels: (predicted) => Array.from(predicted, (c) => (m.classValues ? m.classValues[c] : m.classNames[c])),
     dispose: () => {
       m.model.dispose();

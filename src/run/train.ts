@@ -1,10 +1,14 @@
 import type { Dataset, FeatureRows } from '../data/dataset.js';
 import { classificationReport, confusionMatrix, type ClassificationReport } from '../metrics/classification.js';
 import { Sequential } from '../nn/model.js';
+import type { ModelOptions } from '../nn/config.js';
+import { ShapeError } from '../errors.js';
 import type { Backend } from '../tensor/backend.js';
 import type { Callback } from '../train/callbacks.js';
 import { fit, type FitResult } from '../train/fit.js';
-import { argmaxRows } from './model-file.js';
+import { argmaxRows, ensembleValues } from './model-file.js';
+import { targetMoments } from '../data/labels.js';
+import { regressionScores, type RegressionScores } from '../metrics/regression.js';
 import { networkToModelOptions, type ResolvedRun } from './spec.js';
 
 /** The parts a run trains and validates on (a prepared dataset has this shape). */
@@ -28,12 +32,22 @@ export interface RunOptions {
 }
 
 /**
+ * The model options a run's network takes on this data: its inputs and classes, and for
+ * regression one output learning the target standardised on the training rows.
+ */
+export function modelOptionsFor(spec: ResolvedRun, data: TrainValData): ModelOptions {
+  const options = networkToModelOptions(spec.network, data.train.cols, data.classes);
+  const t = data.train.targets;
+  return t ? { ...options, task: 'regress', classes: 1, target: targetMoments(t) } : options;
+}
+
+/**
  * Build the model a resolved run describes for this data and train it. One seed fixes the
  * whole run: weights, dropout masks and the order of batches.
  */
 export async function trainRun(data: TrainValData, spec: ResolvedRun, options: RunOptions = {}): Promise<{ model: Sequential; result: FitResult }> {
   const seed = options.seed ?? spec.train.seed;
-  const model = Sequential.create(networkToModelOptions(spec.network, data.train.cols, data.classes), {
+  const model = Sequential.create(modelOptionsFor(spec, data), {
     seed,
     backend: options.backend,
     capacity: spec.train.batchSize,
@@ -110,4 +124,22 @@ export function evaluateProbabilities(p: Float32Array, data: Dataset, classes: n
     report: classificationReport(data.labels, predicted, classes, classNames),
     predicted,
   };
+}
+
+/** A regression model's (or an ensemble's mean) predictions on labelled rows, and their scores. */
+export interface RegressionEvaluation extends RegressionScores {
+  /** Mean squared error on the target's scale. */
+  loss: number;
+  predicted: Float64Array;
+}
+
+/**
+ * Predict every row of `data` with a regression model (the mean over an ensemble's networks)
+ * and score the predictions: R^2, RMSE, MAE, and the loss as the mean squared error.
+ */
+export function evaluateRegression(model: Sequential, data: Dataset, members: Sequential[] = []): RegressionEvaluation {
+  if (!data.targets) throw new ShapeError(`${data.source ?? 'data'}: regression needs a number to predict per row; the rows hold class labels`);
+  const predicted = ensembleValues({ model, members }, data.features, data.rows);
+  const scores = regressionScores(data.targets, predicted);
+  return { ...scores, loss: scores.rmse ** 2, predicted };
 }

@@ -8,6 +8,8 @@ import { EarlyStopping, type Callback, type TrainContext } from './callbacks.js'
 import { LayerStatsCollector } from './diagnostics.js';
 import type { EpochRecord } from '../metrics/history-types.js';
 import { makeOptimizer, resolveTrainOptions, type TrainOptions } from './options.js';
+import { regressionScores, type RegressionScores } from '../metrics/regression.js';
+import type { RegressionLoss } from '../nn/loss.js';
 
 export interface FitOptions {
   train?: TrainOptions;
@@ -59,10 +61,16 @@ export async function fit(model: Sequential, train: Dataset, val: Dataset | null
   if (o.earlyStopping !== false && o.earlyStopping.monitor !== 'trainLoss' && (!val || val.rows === 0)) {
     throw new ConfigError('train.earlyStopping', o.earlyStopping, "false, or monitor 'trainLoss', when there is no validation data (valLoss and valAccuracy watch a validation metric)");
   }
-  checkLabelled(train, model.classes, 'training data');
-  if (val) checkLabelled(val, model.classes, 'validation data');
+  const regress = model.task === 'regress';
+  checkLabelled(train, model, 'training data');
+  if (val) checkLabelled(val, model, 'validation data');
+  if (regress) checkRegression(o);
+  else if (o.loss !== 'auto') throw new ConfigError('train.loss', o.loss, "'auto' for a classifier (softmax cross-entropy); mse, huber and mae are regression losses");
+  const lossKind = o.loss === 'auto' ? 'mse' : o.loss;
+  // Regression trains on the standardised target, the scale the model's target options give.
+  const ys = regress ? standardised(train.targets!, model) : train.labels;
   const started = performance.now();
-  const weights = classWeights(o.classWeight, train.labels, model.classes, options.classNames);
+  const weights = regress ? null : classWeights(o.classWeight, train.labels, model.classes, options.classNames);
   const optimizer = makeOptimizer(model, o);
   const callbacks = [...(options.callbacks ?? [])];
   const early = o.earlyStopping === false ? null : new EarlyStopping(o.earlyStopping);
@@ -117,8 +125,8 @@ export async function fit(model: Sequential, train: Dataset, val: Dataset | null
         } else {
           backend.gatherRows(trainRows, order, start, x);
         }
-        gatherLabels(train.labels, order, start, n, y.data);
-        const { loss, correct: c } = model.lossAndGradients(x, y, o.labelSmoothing, weights);
+        gatherLabels(ys, order, start, n, y.data);
+        const { loss, correct: c } = model.lossAndGradients(x, y, o.labelSmoothing, weights, lossKind);
         if (!Number.isFinite(loss)) throw new DivergenceError(epoch + 1, b + 1, loss);
         layerStats?.afterBackward(b);
         optimizer.step(epoch);
@@ -129,17 +137,20 @@ export async function fit(model: Sequential, train: Dataset, val: Dataset | null
         options.onBatch?.(epoch + 1, b + 1, batches, lossSum / seen);
       }
       if (aborted) break;
-      const predicted = options.classMetrics && val && val.rows > 0 ? new Int32Array(val.rows) : undefined;
-      const v = val && val.rows > 0 ? model.measure(val.features, val.labels, val.rows, predicted) : { loss: NaN, accuracy: NaN };
+      const predicted = options.classMetrics && val && val.rows > 0 && !regress ? new Int32Array(val.rows) : undefined;
+      const hasVal = val !== null && val.rows > 0;
+      const scored = hasVal && regress ? measureRegression(model, val, lossKind) : null;
+      const v = scored ?? (hasVal ? model.measure(val.features, val.labels, val.rows, predicted) : { loss: NaN, accuracy: NaN });
       const record: EpochRecord = {
         epoch: epoch + 1,
         trainLoss: lossSum / seen,
         valLoss: v.loss,
-        trainAccuracy: correct / seen,
+        trainAccuracy: regress ? NaN : correct / seen,
         valAccuracy: v.accuracy,
         seconds: (performance.now() - t0) / 1000,
         learningRate: optimizer.learningRate(epoch),
       };
+      if (scored) Object.assign(record, { valR2: scored.r2, valRmse: scored.rmse, valMae: scored.mae });
       if (predicted && val) {
         const r = classificationReport(val.labels, predicted, model.classes);
         record.valBalancedAccuracy = r.balancedAccuracy;
@@ -176,12 +187,19 @@ export async function fit(model: Sequential, train: Dataset, val: Dataset | null
   };
 }
 
-/** Refuse non-finite features and labels outside [0, classes) before any step is taken. */
-function checkLabelled(d: Dataset, classes: number, what: string): void {
+/** Refuse non-finite features, labels outside [0, classes) and non-finite targets before any step is taken. */
+function checkLabelled(d: Dataset, model: Sequential, what: string): void {
+  const classes = model.classes;
   if (d.features.length !== d.rows * d.cols || d.labels.length !== d.rows) {
     throw new ShapeError(`${what}: ${d.rows} rows of ${d.cols} features need ${d.rows * d.cols} values and ${d.rows} labels; got ${d.features.length} and ${d.labels.length}`);
   }
   checkFinite(d.features, d.cols, what);
+  if (model.task === 'regress') {
+    if (!d.targets || d.targets.length !== d.rows) throw new DataError(what, `a regression model needs a number to predict per row (Dataset.targets); ${d.targets ? `got ${d.targets.length} for ${d.rows} rows` : 'the rows have class labels only (load them with task regress)'}`);
+    for (let r = 0; r < d.rows; r++) if (!Number.isFinite(d.targets[r])) throw new DataError(what, `row ${r} has target ${d.targets[r]}; every row needs a finite number to predict`);
+    return;
+  }
+  if (d.targets) throw new DataError(what, 'holds regression targets, but the model is a classifier (task classify)');
   for (let r = 0; r < d.rows; r++) {
     const y = d.labels[r];
     if (!(y >= 0 && y < classes)) {
@@ -211,4 +229,32 @@ export function classWeights(spec: 'none' | 'balanced' | Record<string, number>,
     w[c] = weight;
   }
   return w;
+}
+
+/** The options a regression cannot use, refused by name. */
+function checkRegression(o: ReturnType<typeof resolveTrainOptions>): void {
+  if (o.classWeight !== 'none') throw new ConfigError('train.classWeight', o.classWeight, "'none' for regression (class weights weigh classes)");
+  if (o.labelSmoothing !== 0) throw new ConfigError('train.labelSmoothing', o.labelSmoothing, '0 for regression (label smoothing softens class labels)');
+  if (o.earlyStopping !== false && o.earlyStopping.monitor === 'valAccuracy') {
+    throw new ConfigError('train.earlyStopping.monitor', 'valAccuracy', "'valLoss' or 'trainLoss' for regression (accuracy counts classes)");
+  }
+}
+
+/** (target - mean) / std as float32, with the model's target scaling. */
+function standardised(t: Float64Array, model: Sequential): Float32Array {
+  const { mean, std } = model.options.target ?? { mean: 0, std: 1 };
+  return Float32Array.from(t, (v) => (v - mean) / std);
+}
+
+/** A regression model on labelled rows, in inference mode: the mean loss on the standardised scale, R^2, RMSE and MAE in the target's units. */
+export function measureRegression(model: Sequential, d: Dataset, kind: RegressionLoss = 'mse'): RegressionScores & { loss: number; accuracy: number } {
+  const predicted = model.predictValues(d.features, d.rows, false);
+  const std = model.options.target?.std ?? 1;
+  let loss = 0;
+  for (let r = 0; r < d.rows; r++) {
+    const e = (predicted[r] - d.targets![r]) / std;
+    const a = Math.abs(e);
+    loss += kind === 'mse' ? e * e : kind === 'mae' ? a : a <= 1 ? 0.5 * e * e : a - 0.5;
+  }
+  return { ...regressionScores(d.targets!, predicted), loss: loss / d.rows, accuracy: NaN };
 }

@@ -43,6 +43,10 @@ export const trainSchema = z
     eps: fields.positive().default(1e-8),
     schedule: scheduleSchema.default({ type: 'constant' }).describe('learning-rate schedule: constant | step:EVERY:GAMMA | cosine[:MIN_LR]'),
     warmupEpochs: z.number({ error: 'a whole number >= 0' }).int({ error: 'a whole number >= 0' }).min(0, { error: 'a whole number >= 0' }).default(0).describe('linear learning-rate warm-up epochs'),
+    loss: z
+      .enum(['auto', 'mse', 'huber', 'mae'], { error: "'auto', 'mse', 'huber' or 'mae'" })
+      .default('auto')
+      .describe('regression loss on the standardised target: mse (auto) | huber (delta 1) | mae; classification uses softmax cross-entropy'),
     labelSmoothing: fields.probability('a label smoothing in [0, 1)').default(0).describe('label smoothing in [0, 1)'),
     earlyStopping: z
       .union([earlyStoppingSchema, z.literal(false)], { error: 'false or {monitor, patience, minDelta, restoreBest}' })

@@ -106,11 +106,12 @@ test('bad input as a new user would give it: one DataError naming the file and t
   lying.set(new TextEncoder().encode("'shape': (13, 3)"), new TextDecoder().decode(good.subarray(0, 100)).indexOf("'shape'"));
   await rejectsDataError(pair(bad('lying.npy', lying)), p('bad', 'lying.npy'), /truncated \(or its header is wrong\): header says shape \(13, 3\)/);
   await rejectsDataError(pair(bad('magic.npy', Uint8Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]))), p('bad', 'magic.npy'), /wrong magic bytes/);
-  await rejectsDataError(
-    pair(p('study', 'train_data.npy'), bad('frac.npy', writeNpy(Float64Array.from({ length: 12 }, (_, i) => i / 2), [12]))),
-    p('bad', 'frac.npy'),
-    /label 0\.5 at row 1 is not a whole number/,
-  );
+  // Labels with fractions are a quantity: regression, unless classes are asked for.
+  const frac = bad('frac.npy', writeNpy(Float64Array.from({ length: 12 }, (_, i) => i / 2), [12]));
+  await rejectsDataError(loadSource(`${p('study', 'train_data.npy')},${frac}`, { task: 'classify' }), p('bad', 'frac.npy'), /label 0\.5 at row 1 is not a whole number/);
+  const regression = await loadSource(`${p('study', 'train_data.npy')},${frac}`);
+  assert.deepEqual(Array.from(regression.train.targets!), Array.from({ length: 12 }, (_, i) => i / 2));
+  assert.match(regression.notes.find((n) => n.name === 'task')!.summary, /^Regression of "target": the labels are numbers with fractions \(0\.5 at row 1\)/);
   // Negative labels are classes like any other: -1 .. 10 are classes 0 .. 11.
   const negative = await pair(p('study', 'train_data.npy'), bad('neg.npy', writeNpy(Int32Array.from({ length: 12 }, (_, i) => i - 1), [12, 1])));
   assert.deepEqual(negative.train.classValues, Array.from({ length: 12 }, (_, i) => i - 1));

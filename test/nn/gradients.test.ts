@@ -238,11 +238,11 @@ for (const { name: backendName, backend } of BACKENDS) {
   for (const c of modelCases) {
     test(`[${backendName}] whole model with softmax cross-entropy: ${c.title}`, () => {
       const rows = 8;
-      const rand = lcg(c.options.inputs * 7 + c.options.classes);
+      const rand = lcg(c.options.inputs * 7 + c.options.classes!);
       const model = Sequential.create(c.options, { seed: 3, backend, capacity: rows });
       const spec: MlpSpec = {
         inputs: c.options.inputs,
-        classes: c.options.classes,
+        classes: c.options.classes!,
         hidden: c.options.hidden.map((h) => ({
           width: h.width, activation: h.activation ?? 'relu', batchNorm: h.batchNorm ?? true, dropout: h.dropout ?? 0,
         })),

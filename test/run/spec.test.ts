@@ -89,7 +89,7 @@ const trainCases: [string, object, string, unknown, string, string][] = [
   ['NaN step interval', { schedule: { type: 'step', every: NaN, gamma: 0.5 } }, 'train.schedule.every', NaN, 'NaN', 'a whole number >= 1'],
   ['NaN step factor', { schedule: { type: 'step', every: 2, gamma: NaN } }, 'train.schedule.gamma', NaN, 'NaN', 'a finite number > 0'],
   ['NaN cosine floor', { schedule: { type: 'cosine', minLearningRate: NaN } }, 'train.schedule.minLearningRate', NaN, 'NaN', 'a finite number >= 0'],
-  ['misspelt option', { learningrate: 0.1 }, 'train.learningrate', 0.1, '0.1', 'no such option; allowed here: epochs, batchSize, optimizer, learningRate, momentum, nesterov, weightDecay, beta1, beta2, eps, schedule, warmupEpochs, labelSmoothing, earlyStopping, seed, classWeight, ensemble, cv, cvRepeats, diagnostics'],
+  ['misspelt option', { learningrate: 0.1 }, 'train.learningrate', 0.1, '0.1', 'no such option; allowed here: epochs, batchSize, optimizer, learningRate, momentum, nesterov, weightDecay, beta1, beta2, eps, schedule, warmupEpochs, loss, labelSmoothing, earlyStopping, seed, classWeight, ensemble, cv, cvRepeats, diagnostics'],
 ];
 
 const data = gaussianBlobs(20, 4, 3, 1);

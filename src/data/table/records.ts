@@ -7,6 +7,7 @@
 import { DataError } from '../../errors.js';
 import type { Dataset, FeatureRows } from '../dataset.js';
 import { mapLabels } from '../labels.js';
+import { chooseTask, mapTargets, withTargets, type Task } from '../labels.js';
 import type { RawData } from '../prepare.js';
 import { stratifiedSplit } from '../split.js';
 import { selectRows } from '../dataset.js';
@@ -34,6 +35,8 @@ export interface RecordsOptions {
   seed?: number;
   /** A name for messages and reports. Default "records". */
   source?: string;
+  /** Classes or a number to predict; default 'auto' (see chooseTask: numbers with fractions, or many distinct whole numbers, are regression). */
+  task?: 'auto' | Task;
 }
 
 /**
@@ -59,12 +62,20 @@ export function fromRecords(data: Records | Columns, options: Partial<RecordsOpt
   let test: ReturnType<typeof readCells> | null = null;
   if (options.test !== undefined && typeof options.test !== 'number') test = readCells(options.test, `${source} (test)`, label);
   const parts = [train, ...(test ? [test] : [])];
-  const mapped = mapLabels(parts.map((p, i) => ({ file: `${i === 0 ? source : `${source} (test)`} (label ${JSON.stringify(label)})`, codes: p.labels!.codes, texts: p.labels!.texts })));
-  const datasets = parts.map((p, i): Dataset => {
-    const ds: Dataset = { ...p.rows, labels: mapped.labels[i], classNames: mapped.classNames } as Dataset;
-    if (mapped.classValues) ds.classValues = mapped.classValues;
-    return ds;
-  });
+  const raw = parts.map((p, i) => ({ file: `${i === 0 ? source : `${source} (test)`} (label ${JSON.stringify(label)})`, codes: p.labels!.codes, texts: p.labels!.texts }));
+  const choice = chooseTask(raw, options.task);
+  let datasets: Dataset[];
+  if (choice.task === 'regress') {
+    const targets = mapTargets(raw);
+    datasets = parts.map((p, i) => withTargets({ ...p.rows, classNames: [label] }, targets[i]));
+  } else {
+    const mapped = mapLabels(raw);
+    datasets = parts.map((p, i): Dataset => {
+      const ds: Dataset = { ...p.rows, labels: mapped.labels[i], classNames: mapped.classNames } as Dataset;
+      if (mapped.classValues) ds.classValues = mapped.classValues;
+      return ds;
+    });
+  }
   let [trainSet, testSet = null] = datasets;
   if (typeof options.test === 'number') {
     const f = options.test;
@@ -73,7 +84,9 @@ export function fromRecords(data: Records | Columns, options: Partial<RecordsOpt
     testSet = selectRows(trainSet, te, `${source} (test part)`);
     trainSet = selectRows(trainSet, tr, source);
   }
-  return { train: trainSet, test: testSet, notes: [{ name: 'read', summary: `${source}: ${train.rows.rows} records x ${train.rows.cols} columns; labels from ${JSON.stringify(label)}`, details: { rows: train.rows.rows, cols: train.rows.cols } }] };
+  const read = { name: 'read', summary: `${source}: ${train.rows.rows} records x ${train.rows.cols} columns; labels from ${JSON.stringify(label)}`, details: { rows: train.rows.rows, cols: train.rows.cols } };
+  const task = { name: 'task', summary: `${choice.task === 'regress' ? `Regression of ${JSON.stringify(label)}` : 'Classification'}: ${choice.why}`, details: { task: choice.task, why: choice.why } };
+  return { train: trainSet, test: testSet, notes: [read, task] };
 }
 
 /** Cells into a column store; the label column's texts apart. */

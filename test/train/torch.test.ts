@@ -24,6 +24,7 @@ interface Case {
   dropoutSeeds: number[];
   train: {
     optimizer?: 'sgd' | 'adam' | 'adamw';
+    loss?: 'mse' | 'huber' | 'mae';
     learningRate: number; momentum: number; nesterov: boolean; weightDecay: number; labelSmoothing: number;
     beta1?: number; beta2?: number; eps?: number;
   };
@@ -47,6 +48,8 @@ test('the PyTorch fixture covers batch norm, dropout, every activation family, t
   assert.ok(hidden.some((h) => (h.dropout ?? 0) > 0));
   assert.ok(fixture.cases.some((c) => c.train.nesterov) && fixture.cases.some((c) => !c.train.nesterov));
   assert.ok(fixture.cases.some((c) => c.train.labelSmoothing > 0));
+  const losses = new Set(fixture.cases.filter((c) => c.model.task === 'regress').map((c) => c.train.loss));
+  assert.deepEqual([...losses].sort(), ['huber', 'mae', 'mse'], 'a regression case for every regression loss');
   const optimizers = new Set(fixture.cases.map((c) => c.train.optimizer ?? 'sgd'));
   assert.deepEqual([...optimizers].sort(), ['adam', 'adamw', 'sgd']);
   assert.ok(fixture.cases.every((c) => c.steps.length >= 3 && c.train.weightDecay > 0));
@@ -83,7 +86,7 @@ for (const { name: backendName, backend } of BACKENDS) {
         const { x, y } = model.batchBuffers(rows);
         x.data.set(s.x);
         y.data.set(s.y);
-        const { loss } = model.lossAndGradients(x, y, c.train.labelSmoothing);
+        const { loss } = model.lossAndGradients(x, y, c.train.labelSmoothing, null, c.train.loss);
         assertAbsClose(logits!, s.logits, TOL, `step ${k + 1}: training-mode logits`);
         assert.ok(Math.abs(loss - s.loss) <= TOL, `step ${k + 1}: loss ${loss} vs PyTorch ${s.loss}`);
         for (const p of model.params) assertAbsClose(p.grad.data, s.grads[p.name], TOL, `step ${k + 1}: gradient of ${p.name}`);
@@ -98,6 +101,12 @@ for (const { name: backendName, backend } of BACKENDS) {
       const { x } = model.batchBuffers(rows);
       x.data.set(c.eval.x);
       assertAbsClose(model.forward(x, false).data, c.eval.logits, TOL, 'inference-mode logits after the steps');
+      if (c.model.task === 'regress') {
+        // Predictions come back in the target's units: the output times std plus mean.
+        const { mean, std } = c.model.target!;
+        const values = model.predictValues(Float32Array.from(c.eval.x), rows);
+        assertAbsClose(Float32Array.from(values), c.eval.logits.map((z) => z * std + mean), TOL * std, 'predictValues in the target\'s units');
+      }
       optimizer.dispose();
       model.dispose();
     });

@@ -1,7 +1,7 @@
 /**
- * A trained classifier as a standard ONNX model (opset 17, IR version 8), the pre-processing
- * inside. Browser-safe: the protobuf is built with onnx-proto (ONNX's own schema, compiled for
- * protobufjs), and the result is bytes.
+ * A trained classifier or regressor as a standard ONNX model (opset 17, IR version 8), the
+ * pre-processing inside. Browser-safe: the protobuf is built with onnx-proto (ONNX's own schema,
+ * compiled for protobufjs), and the result is bytes.
  *
  * The graph takes the raw feature rows as `predict` does (`features`, float32 [batch, inputs])
  * and gives `probabilities` (float32 [batch, classes]) and `label` (int64 [batch], the class
@@ -21,6 +21,14 @@
  * for yes/no and categorical columns, encoded in the graph as `TableEncoder.encode` does
  * (onnx-table.ts, with `ai.onnx.ml` opset 3 for LabelEncoder) before the pre-processing. The
  * metadata `mlplab.inputs` lists them ([{ name, type, onnxInput, role }]).
+ *
+ * A regression model (`model.task === 'regress'`) gives `value` instead (float32 [batch, 1],
+ * one prediction per row in the target's units, no Softmax or ArgMax): the output Gemm gives
+ * the standardised target z, and the graph computes `z * std + mean` from the model's `target`
+ * (see addTargetScaling). Its ensemble's `value` is the mean of the networks' predictions, as
+ * `ensembleValues` computes it. Its metadata has `target_name` (the target's name: the model
+ * file's one class name) in place of `class_names`, and `mlplab.task` ('regress') and
+ * `mlplab.target` ({mean, std}).
  *
  * A seed ensemble (`members`) has each network in the graph once, the first with the names
  * above and member i's initialisers prefixed `ensemble<i>.`; each network's logits go through
@@ -53,7 +61,7 @@ export const ONNX_OPSET = 17;
 /** The ONNX IR version written (the one that goes with opset 17). */
 export const ONNX_IR_VERSION = 8;
 /** Names of the graph's input and outputs. */
-export const ONNX_NAMES = { input: 'features', probabilities: 'probabilities', label: 'label' } as const;
+export const ONNX_NAMES = { input: 'features', probabilities: 'probabilities', label: 'label', value: 'value' } as const;
 
 export interface OnnxExportOptions {
   /** producer_version in the file; default the library version. */
@@ -176,13 +184,40 @@ function addNetwork(g: GraphBuilder, model: Sequential, input: string, prefix = 
   return dense(x, 'output');
 }
 
+/** The names of a graph's outputs: a classifier's `probabilities` and `label`, a regressor's `value`. */
+export function onnxOutputNames(model: Pick<Sequential, 'task'>): string[] {
+  return model.task === 'regress' ? [ONNX_NAMES.value] : [ONNX_NAMES.probabilities, ONNX_NAMES.label];
+}
+
+/**
+ * A regressor's `value` from its networks' outputs (float32 [batch, 1] each, the standardised
+ * target): their mean, times the target's standard deviation, plus its mean.
+ *
+ * The target scaling is a Mul and an Add of its own, not folded into the last Gemm: mlplab
+ * computes `z * std + mean` in float64 from the network's float32 output z (and an ensemble's
+ * mean in float64 too), so the graph does the same: Cast to double, the mean over the networks
+ * (Add, Div), Mul, Add, one Cast back to float32. The only rounding beyond the network's own is then the
+ * last one, where folding std into the float32 weights would round every weight; and the
+ * target's moments stay readable in the graph, as the initialisers `target.std` and
+ * `target.mean`.
+ */
+function addTargetScaling(g: GraphBuilder, outputs: string[], target: { mean: number; std: number }): void {
+  const wide = outputs.map((z) => g.node('Cast', [z], [intAttr('to', DOUBLE)]));
+  // Mean over double tensors is not in every runtime (ONNX Runtime's WebAssembly build lacks it): Add, then Div.
+  let z = wide[0];
+  for (const w of wide.slice(1)) z = g.node('Add', [z, w]);
+  if (wide.length > 1) z = g.node('Div', [z, g.constant('ensemble.count', [], Float64Array.of(wide.length))]);
+  const scaled = g.node('Mul', [z, g.constant('target.std', [], Float64Array.of(target.std))]);
+  g.node('Cast', [g.node('Add', [scaled, g.constant('target.mean', [], Float64Array.of(target.mean))])], [intAttr('to', FLOAT)], ONNX_NAMES.value);
+}
+
 /**
  * The graph inputs of a model file's contents as exported: a table model's columns, or the one
  * `features` input (type float32, `width` values a row).
  */
 export function onnxInputs(c: Pick<ModelFileContents, 'model' | 'pipeline' | 'table'>): { table: OnnxTableInput[] | null; width: number } {
   const width = c.pipeline ? c.pipeline.inputCols : c.model.inputs;
-  return { table: c.table ? onnxTableInputs(c.table, [ONNX_NAMES.probabilities, ONNX_NAMES.label]) : null, width };
+  return { table: c.table ? onnxTableInputs(c.table, onnxOutputNames(c.model)) : null, width };
 }
 
 /**
@@ -202,7 +237,10 @@ export function exportOnnx(c: ModelFileContents, options: OnnxExportOptions = {}
     if (m.inputs !== model.inputs || m.classes !== model.classes) {
       throw new ShapeError(`exportOnnx: ensemble member ${i + 1} takes ${m.inputs} features to ${m.classes} classes; the first network ${model.inputs} to ${model.classes}`);
     }
+    const task = (s: Sequential) => `task ${s.task}${s.task === 'regress' ? `, target ${JSON.stringify(s.options.target ?? null)}` : ''}`;
+    if (task(m) !== task(model)) throw new ShapeError(`exportOnnx: ensemble member ${i + 1} has ${task(m)}; the first network ${task(model)}`);
   });
+  const regress = model.task === 'regress';
   const { table: columns, width: inputs } = onnxInputs(c);
   if (table && table.outputCols !== inputs) {
     throw new ShapeError(`exportOnnx: the table encoder gives ${table.outputCols} features but the ${pipeline ? 'pre-processing' : 'network'} takes ${inputs}`);
@@ -210,7 +248,9 @@ export function exportOnnx(c: ModelFileContents, options: OnnxExportOptions = {}
   const g = new GraphBuilder(new Set(columns ? columns.map((t) => t.onnxInput) : []));
   const raw = table && columns ? addTable(g, table, columns) : ONNX_NAMES.input;
   const features = pipeline ? addPipeline(g, pipeline, raw) : raw;
-  if (members.length === 0) {
+  if (regress) {
+    addTargetScaling(g, [model, ...members].map((m, i) => addNetwork(g, m, features, i === 0 ? '' : `ensemble${i}.`)), model.options.target ?? { mean: 0, std: 1 });
+  } else if (members.length === 0) {
     const logits = addNetwork(g, model, features);
     g.node('Softmax', [logits], [intAttr('axis', 1)], ONNX_NAMES.probabilities);
     g.node('ArgMax', [logits], [intAttr('axis', 1), intAttr('keepdims', 0)], ONNX_NAMES.label);
@@ -222,7 +262,9 @@ export function exportOnnx(c: ModelFileContents, options: OnnxExportOptions = {}
   const batch = { dimParam: 'batch' };
   const steps = [...(table ? [`table encoding of ${table.meta.columns.length} columns into ${table.outputCols} features`] : []), ...(pipeline && !pipeline.isIdentity ? [pipeline.describe()] : [])];
   const metadata: Record<string, string> = {
-    class_names: JSON.stringify(c.classNames),
+    ...(regress
+      ? { target_name: c.classNames[0], 'mlplab.task': 'regress', 'mlplab.target': JSON.stringify(model.options.target ?? { mean: 0, std: 1 }) }
+      : { class_names: JSON.stringify(c.classNames) }),
     'mlplab.preprocessing': table ? steps.join(', then ') : pipeline ? pipeline.describe() : 'no transform',
     'mlplab.network': JSON.stringify(model.options),
     ...(members.length ? { 'mlplab.ensemble': String(members.length + 1) } : {}),
@@ -243,7 +285,11 @@ export function exportOnnx(c: ModelFileContents, options: OnnxExportOptions = {}
           type: { tensorType: { elemType: t.type === 'float32' ? FLOAT : STRING, shape: { dim: [batch, { dimValue: 1 }] } } },
         }))
       : [{ name: ONNX_NAMES.input, type: { tensorType: { elemType: FLOAT, shape: { dim: [batch, { dimValue: inputs }] } } } }];
-  const what = members.length ? `Seed ensemble of ${members.length + 1} MLP classifiers (mean of their probabilities)` : 'MLP classifier';
+  const kind = regress ? 'regressor' : 'classifier';
+  const what = members.length ? `Seed ensemble of ${members.length + 1} MLP ${kind}s (mean of their ${regress ? 'predictions' : 'probabilities'})` : `MLP ${kind}`;
+  const outputs = regress
+    ? `Output ${ONNX_NAMES.value}: float32 [batch, 1], the predicted ${JSON.stringify(c.classNames[0])} in the target's units (metadata target_name).`
+    : `Outputs ${ONNX_NAMES.probabilities}: float32 [batch, ${model.classes}], ${ONNX_NAMES.label}: int64 [batch], an index into metadata class_names.`;
   const takes = table
     ? `Inputs: one per table column, [batch, 1] each (float32 numbers, NaN for a blank; string texts), listed in metadata mlplab.inputs ` +
       `(pre-processing: ${steps.join(', then ')}, inside the graph).`
@@ -253,19 +299,19 @@ export function exportOnnx(c: ModelFileContents, options: OnnxExportOptions = {}
     opsetImport: [{ domain: '', version: ONNX_OPSET }, ...(table ? [{ domain: ONNX_ML_DOMAIN, version: ONNX_ML_OPSET }] : [])],
     producerName: 'mlplab',
     producerVersion: options.producerVersion ?? '',
-    docString:
-      `${what} trained by mlplab. ${takes} Outputs ${ONNX_NAMES.probabilities}: ` +
-      `float32 [batch, ${model.classes}], ${ONNX_NAMES.label}: int64 [batch], an index into metadata class_names.`,
+    docString: `${what} trained by mlplab. ${takes} ${outputs}`,
     metadataProps: Object.entries(metadata).map(([key, value]) => ({ key, value })),
     graph: {
-      name: 'mlplab_classifier',
+      name: `mlplab_${kind}`,
       node: g.nodes,
       initializer: g.initializers,
       input,
-      output: [
-        { name: ONNX_NAMES.probabilities, type: { tensorType: { elemType: FLOAT, shape: { dim: [batch, { dimValue: model.classes }] } } } },
-        { name: ONNX_NAMES.label, type: { tensorType: { elemType: INT64, shape: { dim: [batch] } } } },
-      ],
+      output: regress
+        ? [{ name: ONNX_NAMES.value, docString: `the predicted ${JSON.stringify(c.classNames[0])}`, type: { tensorType: { elemType: FLOAT, shape: { dim: [batch, { dimValue: 1 }] } } } }]
+        : [
+            { name: ONNX_NAMES.probabilities, type: { tensorType: { elemType: FLOAT, shape: { dim: [batch, { dimValue: model.classes }] } } } },
+            { name: ONNX_NAMES.label, type: { tensorType: { elemType: INT64, shape: { dim: [batch] } } } },
+          ],
     },
   });
   return onnx.ModelProto.encode(proto).finish();

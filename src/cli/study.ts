@@ -5,14 +5,14 @@ import type { Command } from 'commander';
 import { ConfigError, OutputError } from '../errors.js';
 import { formatFixed } from '../format.js';
 import { coreCount, createBackend, type BackendName } from '../tensor/index.js';
-import { fmtMetric } from '../tune/analysis/table1.js';
 import { describeStudy, resolveStudy, type ResolvedStudy } from '../tune/study/config.js';
 import { loadStudyData } from '../tune/study/data.js';
 import { LiveView, fmtEta } from './live.js';
 import { trialThreads } from '../tune/exec/runner.js';
 import { defaultWorkers } from '../tune/exec/pool.js';
 import { formatTable1Text } from '../tune/report/text.js';
-import { comparisonSentence } from '../tune/report/wording.js';
+import { comparisonSentence, finalTestLine, metricName } from '../tune/report/wording.js';
+import { givenTask, metricPending, studyForData, studyForTask } from '../tune/study/task.js';
 import { loadStudyBackend, recordKernels } from '../tune/study/kernels.js';
 import { DEFAULT_LEASE_SECONDS, type StudyRecord } from '../tune/storage/types.js';
 import { PostgresStorage } from '../tune/storage/postgres.js';
@@ -96,7 +96,12 @@ export function registerStudyCommand(program: Command): void {
       checkWorkers(flags.workers);
       checkThreads(flags.threads, flags.workers);
       if (!existsSync(file)) throw new ConfigError('<config>', file, 'an existing study file (JSON); see examples/seed-study.json');
-      const study = resolveStudy(await readJsonFile(file, 'config'), file, basename(file, extname(file)));
+      let study = resolveStudy(await readJsonFile(file, 'config'), file, basename(file, extname(file)));
+      // A study file that says its task is checked against it before any data is loaded.
+      const task = givenTask(study);
+      if (task) study = studyForTask(study, task);
+      // Without a metric or a task, the data decides the metric (R² for a regression), and with it the study's identity.
+      const pending = metricPending(study);
       const dir = flags.out ?? join('studies', study.name);
       const err = (s: string) => process.stderr.write(s + '\n');
       // Refuse what can be refused before the data is loaded: an unreachable database, a name taken by another config, a folder in use.
@@ -104,17 +109,24 @@ export function registerStudyCommand(program: Command): void {
       try {
         let existing: StudyRecord | undefined;
         if (storage) {
-          existing = await refuseOtherConfig(storage, study);
+          existing = pending ? await storage.findStudy(study.name) : await refuseOtherConfig(storage, study);
           if (existsSync(join(dir, STUDY_FILES.db))) {
             throw new OutputError(dir, `holds a study stored in its own ${STUDY_FILES.db}; a study stored in PostgreSQL writes its reports elsewhere. help: pass another --out folder`);
           }
-        } else SqliteStorage.check(dir, study.name, study.hash);
+        } else if (pending) SqliteStorage.inspect(dir);
+        else SqliteStorage.check(dir, study.name, study.hash);
         const out = (s: string) => process.stdout.write(s + '\n');
         out(`mlplab study ${study.name}: ${describeStudy(study)} -> ${dir}${storage ? ` (trials in ${storage.where})` : ''}`);
         // Joining a stored study: its data is prepared on the study's kernels (PCA runs on them), as its other workers do.
         const kernels = existing ? recordKernels(storage!.where, existing) : null;
         const data = await loadStudyData(study, dirname(file), kernels ? await loadStudyBackend(kernels) : createBackend(flags.backend));
         for (const s of data.steps) out(`  data: ${s.summary}`);
+        study = studyForData(study, data);
+        if (pending) {
+          if (storage) await refuseOtherConfig(storage, study);
+          else SqliteStorage.check(dir, study.name, study.hash);
+        }
+        if (pending && data.task === 'regress') out(`  metric: ${metricName(study.metric)}, the default for a regression (the study file's "metric" chooses another)`);
         out(`  rows: ${study.data.trainRows !== undefined && study.data.trainRows < data.train.rows ? `${study.data.trainRows} of ${data.train.rows}` : data.train.rows} training rows per trial, ${data.val.rows} validation, ${data.test?.rows ?? 0} test; ${data.train.cols} features`);
 
         const view = new LiveView({ metric: study.metric });
@@ -146,8 +158,9 @@ export function registerStudyCommand(program: Command): void {
         if (r.interaction) out(`interaction check: ${r.interaction.summary}`);
         if (r.repair) out(`repair: ${r.repair.summary}`);
         out(`final model: ${r.winner.label}`);
-        if (r.final?.test) {
-          out(`test accuracy ${fmtMetric(r.final.test.accuracy, 'valAccuracy')}, macro F1 ${formatFixed(r.final.test.report.macro.f1, 3)} (${r.final.test.report.macro.support} test rows, evaluated once)`);
+        const tested = finalTestLine(r);
+        if (tested) {
+          out(tested.charAt(0).toLowerCase() + tested.slice(1, -1));
           const compared = comparisonSentence(r);
           if (compared) out(compared);
         }

@@ -5,7 +5,7 @@
  * of the changes kept so far. The path taken is the report's small table. Pure decisions;
  * the study runs the configurations they ask for.
  */
-import { fmtMetric, fmtP, fmtSignedGain, type Candidate, type ConfigStats, type Table1 } from './table1.js';
+import { direction, fmtMetric, fmtP, fmtSignedGain, type Candidate, type ConfigStats, type Table1 } from './table1.js';
 import type { ResolvedStudy } from '../study/config.js';
 import { welchTest, type Comparison } from './stats.js';
 import { baseLevels } from '../study/strategies.js';
@@ -40,7 +40,7 @@ export interface Repair {
 
 /** The candidate's changes, best gain alone first (ties: factor order). */
 export function repairOrder(study: ResolvedStudy, table: Table1, candidate: Candidate): RepairChange[] {
-  const dir = study.metric === 'valLoss' ? -1 : 1;
+  const dir = direction(study.metric);
   const base = baseLevels(study);
   const out: RepairChange[] = [];
   candidate.levels.forEach((j, i) => {
@@ -70,7 +70,7 @@ function keptLevels(study: ResolvedStudy, steps: RepairStep[]): (number | null)[
  * configuration of the kept changes: kept when it finished and is significantly better.
  */
 export function judgeRepairStep(study: ResolvedStudy, change: RepairChange, levels: (number | null)[], label: string, tried: ConfigStats | null, kept: ConfigStats | null): RepairStep {
-  const dir = study.metric === 'valLoss' ? -1 : 1;
+  const dir = direction(study.metric);
   const fmt = (x: number) => fmtMetric(x, study.metric);
   if (!tried || tried.values.length === 0) {
     return { change: change.label, label, levels, stats: tried, vsKept: null, kept: false, reason: 'diverged or did not finish' };

@@ -4,8 +4,8 @@
  * the interaction check. Pure functions of the stored trials, so a resumed study reaches the
  * same conclusions as an uninterrupted one.
  */
-import { isFraction } from '../study/config.js';
-import { formatFixed, formatPercent } from '../../format.js';
+import { inTargetUnits, isFraction, metricDirection } from '../study/config.js';
+import { formatFixed, formatPercent, formatSignificant } from '../../format.js';
 import type { ResolvedStudy, StudyMetric } from '../study/config.js';
 import { baseLevels, configuration, type Configuration } from '../study/strategies.js';
 import { summarize, welchTest, type Comparison, type Summary } from './stats.js';
@@ -97,9 +97,9 @@ export function configStats(configs: Configuration[], trials: TrialOutcomeRecord
   return out;
 }
 
-/** +1 when larger is better (accuracy), -1 when smaller is (loss). */
+/** +1 when larger is better (accuracy, R²), -1 when smaller is (loss, RMSE, MAE). */
 export function direction(metric: StudyMetric): 1 | -1 {
-  return metric === 'valLoss' ? -1 : 1;
+  return metricDirection(metric);
 }
 
 /** One cell of Table 1: a factor at one value. */
@@ -409,15 +409,17 @@ export function rankConfigs(study: ResolvedStudy, stats: Iterable<ConfigStats>, 
   });
 }
 
-/** A metric value for text: accuracy in percent, loss with 4 decimals. */
+/** A metric value for text: accuracy in percent, loss and R² with 4 decimals, RMSE and MAE (the target's units) to 5 significant digits. */
 export function fmtMetric(x: number, metric: StudyMetric): string {
   if (!Number.isFinite(x)) return 'n/a';
-  return isFraction(metric) ? formatPercent(x) : formatFixed(x, 4);
+  if (isFraction(metric)) return formatPercent(x);
+  return inTargetUnits(metric) ? formatSignificant(x, 5) : formatFixed(x, 4);
 }
 
-/** A gain for text: points of accuracy, or a loss difference. */
+/** A gain for text: points of accuracy, a difference of loss or R², or of RMSE or MAE in the target's units. */
 export function fmtGain(x: number, metric: StudyMetric): string {
-  return isFraction(metric) ? `${formatFixed(100 * x, 2)} points` : formatFixed(x, 4);
+  if (isFraction(metric)) return `${formatFixed(100 * x, 2)} points`;
+  return inTargetUnits(metric) ? formatSignificant(x, 4) : formatFixed(x, 4);
 }
 
 /** A gain with its sign: "+1.25 points". */

@@ -6,11 +6,11 @@
  * interval; a damaged study is listed with its error instead of failing the list.
  */
 import { MlplabError } from '../../errors.js';
-import { formatDuration } from '../../format.js';
+import { formatDuration, formatFixed, formatSignificant } from '../../format.js';
 import { buildTable1, configStats, direction, fmtMetric } from '../analysis/table1.js';
 import { table1Html } from '../report/html.js';
 import { significanceRule } from '../report/study-report.js';
-import { resolveStudy, type ResolvedStudy, type StudyMetric } from '../study/config.js';
+import { metricName, metricTask, resolveStudy, type ResolvedStudy, type StudyMetric } from '../study/config.js';
 import { REFERENCE_PREFIX } from '../study/plan.js';
 import { expandStrategy } from '../study/strategies.js';
 import { studyFromRow, type StudyRow } from '../storage/rows.js';
@@ -22,6 +22,8 @@ export interface StudySummary {
   name: string;
   strategy: string | null;
   metric: StudyMetric | null;
+  /** The metric in words ("validation R²"). */
+  metricName: string | null;
   stage: string | null;
   /** done, running (trials are being trained), or idle (no worker on it now). */
   state: 'done' | 'running' | 'idle' | 'damaged';
@@ -65,7 +67,20 @@ export interface StudyDetail {
   bestOverTime: { at: string; value: number; best: number }[];
   /** Table 1 as report.html draws it (one-at-a-time studies), with its rule in words. */
   table1: { html: string; rule: string } | null;
-  final: { label: string; testAccuracy: number; testAccuracyText: string; macroF1: number; testRows: number } | null;
+  /** The final model's test: accuracy (macro F1 beside it), or for a regression R² (RMSE and MAE beside it). */
+  final: {
+    label: string;
+    /** The headline score: 'accuracy' for classes, 'r2' for a regression; `valueText` as the reports write it, `detail` the scores beside it. */
+    score: 'accuracy' | 'r2';
+    value: number;
+    valueText: string;
+    detail: string;
+    testRows: number;
+    /** Classes: the test accuracy and macro F1 (NaN, sent as null, for a regression). */
+    testAccuracy: number;
+    testAccuracyText: string;
+    macroF1: number;
+  } | null;
 }
 
 /** A short description of the strategy. */
@@ -126,8 +141,9 @@ export class DashboardApi {
       if (!entry?.known) return null;
       const trials = await this.source.trials(entry.known.record.id);
       if (!trials.some((t) => t.id === id)) return null;
-      // Per epoch the store keeps accuracy and loss: a study judged by another metric shows the accuracy.
-      const metric = entry.known.study.metric === 'valLoss' ? 'valLoss' : 'valAccuracy';
+      // Per epoch the store keeps accuracy and loss: a study judged by another class metric shows the accuracy, a regression its loss.
+      const judged = entry.known.study.metric;
+      const metric = judged === 'valLoss' || metricTask(judged) === 'regress' || entry.known.record.fingerprint.task === 'regress' ? 'valLoss' : 'valAccuracy';
       const epochs = (await this.source.epochs(id)).map((e) => ({ epoch: e.epoch, value: e[metric], trainLoss: e.trainLoss, valLoss: e.valLoss }));
       return { id, metric, epochs };
     });
@@ -155,12 +171,12 @@ export class DashboardApi {
         const last = mine.reduce<string | null>((m, s) => (s.last !== null && (m === null || s.last > m) ? s.last : m), null);
         const known = this.known(row);
         if ('error' in known) {
-          return { summary: { name: row.name, strategy: null, metric: null, stage: String(row.stage), state: 'damaged' as const, counts, best: null, bestText: '', lastActivity: last, error: known.error }, known: null };
+          return { summary: { name: row.name, strategy: null, metric: null, metricName: null, stage: String(row.stage), state: 'damaged' as const, counts, best: null, bestText: '', lastActivity: last, error: known.error }, known: null };
         }
         const done = mine.find((s) => s.status === 'done');
         const best = done ? (direction(known.study.metric) > 0 ? done.maxMetric : done.minMetric) : null;
         const state = row.stage === 'done' ? 'done' : counts.running > 0 ? 'running' : 'idle';
-        return { summary: { name: row.name, strategy: strategyText(known.study), metric: known.study.metric, stage: row.stage, state, counts, best, bestText: best === null ? '' : fmtMetric(best, known.study.metric), lastActivity: last, error: null }, known };
+        return { summary: { name: row.name, strategy: strategyText(known.study), metric: known.study.metric, metricName: metricName(known.study.metric), stage: row.stage, state, counts, best, bestText: best === null ? '' : fmtMetric(best, known.study.metric), lastActivity: last, error: null }, known };
       });
     });
   }
@@ -194,8 +210,15 @@ export class DashboardApi {
     if (!trials.some((t) => t.phase === 'final' && t.status === 'done' && !t.key.startsWith(REFERENCE_PREFIX))) return null;
     const outputs = await this.source.finalOutputs(record.id);
     const mine = outputs.find((o) => !o.trial.key.startsWith(REFERENCE_PREFIX));
-    const test = mine?.output?.report.test;
-    const final = test ? { label: mine!.trial.label, testAccuracy: test.accuracy, testAccuracyText: fmtMetric(test.accuracy, 'valAccuracy'), macroF1: test.report.macro.f1, testRows: test.report.macro.support } : null;
+    const report = mine?.output?.report;
+    const test = report?.test;
+    const reg = report?.regression?.test;
+    const label = mine?.trial.label ?? '';
+    const final: StudyDetail['final'] = reg
+      ? { label, score: 'r2', value: reg.r2, valueText: formatFixed(reg.r2, 4), detail: `RMSE ${formatSignificant(reg.rmse, 5)}, MAE ${formatSignificant(reg.mae, 5)} (${report!.regression!.target})`, testRows: reg.rows, testAccuracy: NaN, testAccuracyText: '', macroF1: NaN }
+      : test
+        ? { label, score: 'accuracy', value: test.accuracy, valueText: fmtMetric(test.accuracy, 'valAccuracy'), detail: `macro F1 ${formatFixed(test.report.macro.f1, 3)}`, testRows: test.report.macro.support, testAccuracy: test.accuracy, testAccuracyText: fmtMetric(test.accuracy, 'valAccuracy'), macroF1: test.report.macro.f1 }
+        : null;
     if (final) this.finals.set(record.id, final);
     return final;
   }

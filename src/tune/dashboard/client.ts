@@ -236,15 +236,15 @@ export const CLIENT_SCRIPT = String.raw`
     var s = d.summary;
     $('study').hidden = false;
     $('study-name').textContent = s.name;
-    $('study-meta').textContent = [s.strategy, s.metric, s.stage ? 'stage ' + s.stage : '', s.error].filter(Boolean).join(' · ');
+    $('study-meta').textContent = [s.strategy, s.metricName || s.metric, s.stage ? 'stage ' + s.stage : '', s.error].filter(Boolean).join(' · ');
     var cards = $('study-cards');
     cards.replaceChildren(
       card('Trials', s.counts.done + s.counts.pruned + s.counts.failed + ' ended', s.counts.running + ' running, ' + s.counts.queued + ' queued'),
-      card('Best trial', s.bestText || '—', s.metric || ''),
+      card('Best trial', s.bestText || '—', s.metricName || s.metric || ''),
       card('Pruned / failed', s.counts.pruned + ' / ' + s.counts.failed, 'stopped early / diverged'),
-      d.final ? card('Final test accuracy', d.final.testAccuracyText, 'macro F1 ' + d.final.macroF1.toFixed(3) + ', ' + d.final.testRows + ' test rows') : card('Final model', '—', s.state === 'done' ? 'not evaluated on a test set' : 'not trained yet')
+      d.final ? card(d.final.score === 'r2' ? 'Final test R²' : 'Final test accuracy', d.final.valueText, d.final.detail + ', ' + d.final.testRows + ' test rows') : card('Final model', '—', s.state === 'done' ? 'not evaluated on a test set' : 'not trained yet')
     );
-    renderCurve(d.bestOverTime, s.metric || 'metric');
+    renderCurve(d.bestOverTime, s.metricName || s.metric || 'metric');
     $('table1').hidden = !d.table1;
     if (d.table1) {
       $('table1-rule').textContent = d.table1.rule;

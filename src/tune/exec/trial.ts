@@ -9,7 +9,8 @@ import type { EpochRecord } from '../../metrics/history-types.js';
 import type { ResolvedRun } from '../../run/spec.js';
 import { trainRun } from '../../run/train.js';
 import type { Backend } from '../../tensor/backend.js';
-import { metricOf, storedPerEpoch, type StudyMetric } from '../study/config.js';
+import { metricOf, type StudyMetric } from '../study/config.js';
+import { needsClassMetrics } from '../study/metrics.js';
 import type { PruneInput } from './protocol.js';
 import { prunerFromConfig } from '../search/pruners.js';
 import type { TrialResult } from '../storage/types.js';
@@ -47,7 +48,7 @@ export async function runTrial(
     const { model, result } = await trainRun(data, run, {
       seed,
       backend: options.backend,
-      classMetrics: !storedPerEpoch(metric),
+      classMetrics: needsClassMetrics(metric),
       callbacks: [
         {
           onEpochEnd: (r, ctx) => {
@@ -83,6 +84,7 @@ export async function runTrial(
         stoppedEarly: result.stoppedEarly,
         seconds: result.seconds,
         secondsPerEpoch: result.seconds / Math.max(1, epochs),
+        ...regressionScores(at),
         ...(at.layers ? { layers: at.layers } : {}),
       },
     };
@@ -92,6 +94,11 @@ export async function runTrial(
     if (e instanceof ConfigError) return { ok: false, error: `cannot be trained: ${e.message}`, history };
     throw e;
   }
+}
+
+/** A regression trial's R², RMSE and MAE at its kept epoch (nothing for classes). */
+function regressionScores(at: EpochRecord): Pick<TrialResult, 'valR2' | 'valRmse' | 'valMae'> {
+  return at.valR2 === undefined ? {} : { valR2: at.valR2, valRmse: at.valRmse ?? NaN, valMae: at.valMae ?? NaN };
 }
 
 /**
@@ -118,7 +125,11 @@ function concatRows(a: Dataset, b: Dataset): Dataset {
   const labels = new Int32Array(a.rows + b.rows);
   labels.set(a.labels.subarray(0, a.rows));
   labels.set(b.labels.subarray(0, b.rows), a.rows);
-  return { ...a, features, labels, rows: a.rows + b.rows };
+  if (!a.targets || !b.targets) return { ...a, features, labels, rows: a.rows + b.rows };
+  const targets = new Float64Array(a.rows + b.rows);
+  targets.set(a.targets.subarray(0, a.rows));
+  targets.set(b.targets.subarray(0, b.rows), a.rows);
+  return { ...a, features, labels, targets, rows: a.rows + b.rows };
 }
 
 /**
@@ -141,7 +152,7 @@ export async function runFoldedTrial(
   }
   const mean = (x: (o: (typeof outs)[number]) => number) => outs.reduce((s, o) => s + x(o), 0) / outs.length;
   const common = Math.min(...outs.map((o) => o.history.length));
-  const keys = ['trainLoss', 'valLoss', 'trainAccuracy', 'valAccuracy', 'seconds', 'learningRate', 'valBalancedAccuracy', 'valMacroF1'] as const;
+  const keys = ['trainLoss', 'valLoss', 'trainAccuracy', 'valAccuracy', 'seconds', 'learningRate', 'valBalancedAccuracy', 'valMacroF1', 'valR2', 'valRmse', 'valMae'] as const;
   const history: EpochRecord[] = Array.from({ length: common }, (_, e) => {
     const r: EpochRecord = { epoch: e + 1, trainLoss: 0, valLoss: 0, trainAccuracy: 0, valAccuracy: 0, seconds: 0 };
     for (const k of keys) {
@@ -164,6 +175,7 @@ export async function runFoldedTrial(
       stoppedEarly: outs.some((o) => o.result.stoppedEarly),
       seconds,
       secondsPerEpoch: seconds / Math.max(1, epochs),
+      ...(outs[0].result.valR2 !== undefined ? { valR2: mean((o) => o.result.valR2 ?? NaN), valRmse: mean((o) => o.result.valRmse ?? NaN), valMae: mean((o) => o.result.valMae ?? NaN) } : {}),
     },
   };
 }

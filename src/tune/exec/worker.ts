@@ -97,10 +97,11 @@ async function handle(msg: { type: 'init'; init: WorkerInit } | WorkerJob): Prom
  * throw-away run on a few rows lets the kernels tier up first; no trial's result depends on it.
  */
 async function warmUp(data: TrialData, b: Backend): Promise<void> {
+  const t = data.train;
   const head = (rows: number) => {
-    const n = Math.min(data.train.rows, rows);
-    return { features: data.train.features.subarray(0, n * data.train.cols), labels: data.train.labels.subarray(0, n), rows: n, cols: data.train.cols };
+    const n = Math.min(t.rows, rows);
+    return { features: t.features.subarray(0, n * t.cols), labels: t.labels.subarray(0, n), rows: n, cols: t.cols, ...(t.targets ? { targets: t.targets.subarray(0, n) } : {}) };
   };
   const run = resolveRun({ network: { widths: [64, 64], activations: ['gelu', 'relu'], batchNorm: true, dropout: 0.5 }, train: { epochs: 3, batchSize: 32 } });
-  await runTrial({ train: head(512), val: head(64), classes: data.classes }, run, 0, 'valAccuracy', { backend: b });
+  await runTrial({ train: head(512), val: head(64), classes: data.classes }, run, 0, 'valLoss', { backend: b });
 }

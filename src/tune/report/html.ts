@@ -3,8 +3,8 @@
  * combined candidate and its interaction check, the ranking (a space study: its search), and
  * the final model's run report, the same one `mlplab train` writes.
  */
-import { isFraction } from '../study/config.js';
-import { formatDuration, formatFixed, formatPercent, formatScientific as sci } from '../../format.js';
+import { isFraction, metricDirection } from '../study/config.js';
+import { formatDuration, formatFixed, formatPercent, formatScientific as sci, formatSignificant } from '../../format.js';
 import { factorChart, searchChart, sliceCharts, type FactorPoint, type SearchPoint } from '../../report/charts/study.js';
 import { preparationSteps, runReportSections } from '../../report/html.js';
 import { REPORT_STYLE, bdi, card, esc, inlineSvg, reportPage, type ReportSection } from '../../report/page.js';
@@ -13,13 +13,30 @@ import { fmtGain, fmtMetric, fmtP, fmtSignedGain, type LayerSummary, type Table1
 import type { StudyMetric } from '../study/config.js';
 import { formatParamValue } from '../search/space.js';
 import { prunedTrials, rankedSearch, searchTally, type StudyReport } from './study-report.js';
-import { IMPORTANCE_NOTE, capitalise, comparisonRows, comparisonSentence, fmtMeanSd, metricName, pruner, searchCounts, verdictText } from './wording.js';
+import { IMPORTANCE_NOTE, capitalise, comparisonColumns, comparisonRows, comparisonSentence, fmtMeanSd, metricTitle, pruner, searchCounts, verdictText } from './wording.js';
 
-/** The factor plot's points: one per Table 1 cell, validation accuracy mean ± sd. */
+/** The factor plot's points: one per Table 1 cell, mean ± sd of validation accuracy (a regression: of the study's metric). */
 export function factorPoints(r: StudyReport): FactorPoint[] {
+  const regress = r.data.task === 'regress';
   return r.table1.rows.flatMap((row) =>
-    row.cells.flatMap((c) => (c.stats && c.stats.accValues.length > 0 ? [{ factor: row.factor, value: c.value, mean: c.stats.valAccuracy.mean, sd: c.stats.valAccuracy.sd, n: c.stats.accValues.length, isDefault: c.isBase }] : [])),
+    row.cells.flatMap((c) => {
+      if (!c.stats) return [];
+      const s = regress ? c.stats.metric : c.stats.valAccuracy;
+      return s.n > 0 ? [{ factor: row.factor, value: c.value, mean: s.mean, sd: s.sd, n: s.n, isDefault: c.isBase }] : [];
+    }),
   );
+}
+
+/** A chart's percent formats made plain numbers (R², RMSE and MAE are no fractions): axes to 3 significant digits, tooltips to 5. */
+function withoutPercent<T>(spec: T): T {
+  const walk = (v: unknown, key: string): unknown => {
+    if (key === 'format' && v === '.0%') return '.3~r';
+    if (key === 'format' && v === '.2%') return '.5~r';
+    if (Array.isArray(v)) return v.map((x) => walk(x, ''));
+    if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x, k)]));
+    return v;
+  };
+  return walk(spec, '') as T;
 }
 
 /** The study report's own rules after REPORT_STYLE (Table 1, badges, verdicts); the dashboard uses them too. */
@@ -102,7 +119,7 @@ async function searchSections(r: StudyReport): Promise<ReportSection[]> {
   const search = r.trialLog.filter((t) => t.phase === 'search');
   const percent = isFraction(r.metric);
   const points: SearchPoint[] = search.map((t) => ({ trial: t.number, value: t.metric ?? NaN, state: t.state }));
-  const progress = await specToSvg(searchChart(points, { metric: metricName(r.metric), higherIsBetter: r.metric !== 'valLoss', percent, width: 640 }));
+  const progress = await specToSvg(searchChart(points, { metric: metricTitle(r), higherIsBetter: metricDirection(r.metric) > 0, percent, width: 640 }));
   const done = search.filter((t) => t.state === 'done' && t.metric !== null && t.params);
   const space = r.search!.space;
   const slices = done.length
@@ -118,7 +135,7 @@ async function searchSections(r: StudyReport): Promise<ReportSection[]> {
               return { x: p.kind === 'choice' ? formatParamValue(p, v) : (v as number), value: t.metric! };
             }),
           })),
-          { metric: metricName(r.metric), percent, width: 170, columns: Math.min(3, space.length) },
+          { metric: metricTitle(r), percent, width: 170, columns: Math.min(3, space.length) },
         ),
       )
     : '';
@@ -149,7 +166,7 @@ ${importance}
     {
       id: 'best-trials',
       html: `<section id="best-trials"><h2>Best trials</h2>
-<table><thead><tr><th scope="col" class="num">rank</th><th scope="col" class="num">trial</th><th scope="col" class="num">${esc(metricName(r.metric))}</th><th scope="col" class="num">epochs</th><th scope="col">configuration</th></tr></thead><tbody>
+<table><thead><tr><th scope="col" class="num">rank</th><th scope="col" class="num">trial</th><th scope="col" class="num">${esc(metricTitle(r))}</th><th scope="col" class="num">epochs</th><th scope="col">configuration</th></tr></thead><tbody>
 ${bestRows}
 </tbody></table></section>`,
     },
@@ -165,22 +182,23 @@ export async function renderStudyReportHtml(r: StudyReport): Promise<string> {
   if (r.search) return renderSearchReportHtml(r);
   const points = factorPoints(r);
   const base = r.table1.base;
-  const chart = points.length
-    ? await specToSvg(
-        factorChart(points, {
-          title: `${r.name}: validation accuracy by factor`,
-          subtitle: r.table1.kind === 'configuration' ? `mean ± sd over ${r.seeds} seeds; one factor varied at a time; dashed: base model` : 'marginal mean ± sd over configurations with that value',
-          baseline: base && base.accValues.length ? base.valAccuracy.mean : undefined,
-        }),
-      )
-    : '';
+  const regress = r.data.task === 'regress';
+  // A regression plots the study's metric (accuracy counts classes), as plain numbers.
+  const plotted = regress ? metricTitle(r) : 'validation accuracy';
+  const spec = factorChart(points, {
+    title: `${r.name}: ${plotted} by factor`,
+    subtitle: r.table1.kind === 'configuration' ? `mean ± sd over ${r.seeds} seeds; one factor varied at a time; dashed: base model` : 'marginal mean ± sd over configurations with that value',
+    metric: plotted,
+    baseline: !base ? undefined : regress ? (base.values.length ? base.metric.mean : undefined) : base.accValues.length ? base.valAccuracy.mean : undefined,
+  });
+  const chart = points.length ? await specToSvg(regress ? withoutPercent(spec) : spec) : '';
   const fm = (x: number) => fmtMetric(x, r.metric);
   const best = r.ranking[0];
   const cards = [
     card('Trials', String(r.trials.total), `${r.seeds} seeds per configuration; ${r.trials.failed} diverged${r.trials.pruned ? `, ${r.trials.pruned} pruned` : ''}`),
     card('Base model', base ? fm(base.metric.mean) : '—', base ? `± ${fmtMetric(base.metric.sd, r.metric).replace('%', '')} sd, n=${base.values.length}` : ''),
     card('Best configuration', best ? fm(best.stats.metric.mean) : '—', best ? best.stats.label : ''),
-    r.final?.test ? card('Final test accuracy', fm(r.final.test.accuracy), `macro F1 ${formatFixed(r.final.test.report.macro.f1, 3)}`) : card('Final model', '—', 'not evaluated on a test set'),
+    finalCard(r),
   ].join('\n');
 
   const decisions = r.candidate
@@ -195,14 +213,14 @@ export async function renderStudyReportHtml(r: StudyReport): Promise<string> {
     ? `<section id="interactions"><h2>Interaction check</h2>
 <p class="verdict ${ic.holdsUp ? '' : 'bad'}">${esc(capitalise(ic.summary))}.</p>
 <table><thead><tr><th scope="col">configuration</th><th scope="col">change from the candidate</th><th scope="col" class="num">mean ± sd</th><th scope="col" class="num">n</th><th scope="col">vs candidate</th></tr></thead><tbody>
-${ic.candidate ? `<tr><th scope="row">${bdi(ic.candidateLabel)}</th><td>(candidate)</td><td class="num">${esc(fmtMeanSd(ic.candidate, r.metric))}</td><td class="num">${ic.candidate.values.length}</td><td>${ic.vsBase ? esc(`vs base: ${verdictText(ic.vsBase.significant ? (ic.vsBase.diff * (r.metric === 'valLoss' ? -1 : 1) > 0 ? 'better' : 'worse') : 'noise', ic.vsBase.p)}`) : ''}</td></tr>` : ''}
+${ic.candidate ? `<tr><th scope="row">${bdi(ic.candidateLabel)}</th><td>(candidate)</td><td class="num">${esc(fmtMeanSd(ic.candidate, r.metric))}</td><td class="num">${ic.candidate.values.length}</td><td>${ic.vsBase ? esc(`vs base: ${verdictText(ic.vsBase.significant ? (ic.vsBase.diff * metricDirection(r.metric) > 0 ? 'better' : 'worse') : 'noise', ic.vsBase.p)}`) : ''}</td></tr>` : ''}
 ${ic.neighbours
   .map((n) => `<tr><th scope="row">${bdi(n.label)}</th><td>${esc(n.move)}</td><td class="num">${n.stats ? esc(fmtMeanSd(n.stats, r.metric)) : 'not run'}</td><td class="num">${n.stats?.values.length ?? 0}</td><td>${esc(verdictText(n.verdict, n.vsCandidate?.p))}</td></tr>`)
   .join('\n')}
 </tbody></table></section>`
     : '';
   const ranking = `<section id="ranking"><h2>Best configurations</h2>
-<p class="lead">Ranked by mean ${esc(metricName(r.metric))}; each compared with the best (Welch, p &lt; ${r.alpha}).</p>
+<p class="lead">Ranked by mean ${esc(metricTitle(r))}; each compared with the best (Welch, p &lt; ${r.alpha}).</p>
 <table><thead><tr><th scope="col">#</th><th scope="col">configuration</th><th scope="col" class="num">mean ± sd</th><th scope="col" class="num">n</th><th scope="col" class="num">time / trial</th><th scope="col">vs best</th></tr></thead><tbody>
 ${r.ranking
   .map((x, i) => `<tr><td class="num">${i + 1}</td><th scope="row">${bdi(x.stats.label)}</th><td class="num">${esc(fmtMeanSd(x.stats, r.metric))}</td><td class="num">${x.stats.values.length}</td><td class="num">${esc(formatDuration(x.stats.seconds))}</td><td>${i === 0 ? 'best' : esc(x.withinNoise ? `within the noise (${fmtP(x.vsBest!.p)})` : `significantly worse (${fmtP(x.vsBest!.p)})`)}</td></tr>`)
@@ -212,13 +230,13 @@ ${r.ranking
   const sections: ReportSection[] = [
     {
       id: 'table1',
-      html: `<section id="table1"><h2>Table 1: ${esc(metricName(r.metric))} by factor</h2>
+      html: `<section id="table1"><h2>Table 1: ${esc(metricTitle(r))} by factor</h2>
 <p class="lead">${esc(r.table1.kind === 'configuration' ? 'Each cell is the base model with one factor changed' : 'Each cell pools every configuration with that value (a marginal mean)')}; mean ± sd over seeds, n runs, training time per trial. ${esc(r.significanceRule)}${r.table1.kind === 'configuration' ? ' ↑ / ↓: significantly better / worse than the base; ≈: within the noise.' : ''}</p>
 ${table1Html(r.table1, r.metric)}
 </section>`,
     },
   ];
-  if (chart) sections.push({ id: 'factors', html: `<section id="factors"><h2>Value vs accuracy</h2><figure class="figure">${inlineSvg(chart, 'factors')}</figure></section>` });
+  if (chart) sections.push({ id: 'factors', html: `<section id="factors"><h2>Value vs ${regress ? esc(metricTitle(r)) : 'accuracy'}</h2><figure class="figure">${inlineSvg(chart, 'factors')}</figure></section>` });
   if (decisions) sections.push({ id: 'candidate', html: decisions });
   if (interaction) sections.push({ id: 'interactions', html: interaction });
   if (r.repair) {
@@ -251,7 +269,7 @@ async function renderSearchReportHtml(r: StudyReport): Promise<string> {
     card('Trials', String(n.total), `${n.pruned} pruned, ${n.failed} diverged`),
     card('Best trial', best ? fm(best.metric!) : '—', best ? `trial ${best.number}` : 'no trial finished'),
     card('Parameters', String(r.search!.space.length), r.search!.importance[0] ? `most important: ${r.search!.importance[0].name}` : ''),
-    r.final?.test ? card('Final test accuracy', fm(r.final.test.accuracy), `macro F1 ${formatFixed(r.final.test.report.macro.f1, 3)}`) : card('Final model', '—', 'not evaluated on a test set'),
+    finalCard(r),
   ].join('\n');
   const sections = await searchSections(r);
   const pruned = prunedSection(r);
@@ -259,6 +277,14 @@ async function renderSearchReportHtml(r: StudyReport): Promise<string> {
   sections.push(dataSection(r));
   sections.push(...(await finalModelSections(r)));
   return reportPage({ title: `${r.name}: tuning study`, css: REPORT_STYLE + STUDY_STYLE, header: studyHeader(r, cards), sections });
+}
+
+/** The final model's card: its test accuracy and macro F1, or its test R², RMSE and MAE. */
+function finalCard(r: StudyReport): string {
+  const reg = r.final?.regression?.test;
+  if (reg) return card('Final test R²', formatFixed(reg.r2, 4), `RMSE ${formatSignificant(reg.rmse, 5)}, MAE ${formatSignificant(reg.mae, 5)}${r.data.target ? ` (${r.data.target})` : ''}`);
+  const t = r.final?.test;
+  return t ? card('Final test accuracy', fmtMetric(t.accuracy, 'valAccuracy'), `macro F1 ${formatFixed(t.report.macro.f1, 3)}`) : card('Final model', '—', 'not evaluated on a test set');
 }
 
 function studyHeader(r: StudyReport, cards: string): string {
@@ -274,7 +300,7 @@ function dataSection(r: StudyReport): ReportSection {
   return {
     id: 'study-data',
     html: `<section id="study-data"><h2>Data for the trials</h2>
-<p class="lead">${esc(r.data.source)}: ${r.data.trialTrainRows} training rows per trial, ${r.data.valRows} validation rows, ${r.data.testRows} test rows (touched once, by the final model${r.reference && !r.reference.sameAsWinner ? ' and the reference model' : ''}); ${r.data.features} features, ${r.data.classes} classes.</p>
+<p class="lead">${esc(r.data.source)}: ${r.data.trialTrainRows} training rows per trial, ${r.data.valRows} validation rows, ${r.data.testRows} test rows (touched once, by the final model${r.reference && !r.reference.sameAsWinner ? ' and the reference model' : ''}); ${r.data.features} features, ${r.data.task === 'regress' ? `a regression of ${bdi(r.data.target ?? 'target')}` : `${r.data.classes} classes`}.</p>
 ${preparationSteps(r.data.steps)}
 </section>`,
   };
@@ -291,7 +317,7 @@ async function finalModelSections(r: StudyReport): Promise<ReportSection[]> {
             id: 'comparison',
             html: `<section id="comparison"><h2>The final model beside ${esc(r.reference!.label)}</h2>
 <p class="verdict">${esc(comparisonSentence(r))}</p>
-<table><thead><tr><th scope="col">model</th><th scope="col">configuration</th><th scope="col" class="num">test accuracy</th><th scope="col" class="num">macro F1</th><th scope="col" class="num">epochs</th><th scope="col" class="num">time</th></tr></thead><tbody>
+<table><thead><tr><th scope="col">model</th><th scope="col">configuration</th>${comparisonColumns(r).map((c) => `<th scope="col" class="num">${esc(c)}</th>`).join('')}<th scope="col" class="num">epochs</th><th scope="col" class="num">time</th></tr></thead><tbody>
 ${rows.map((c) => `<tr><th scope="row">${esc(c[0])}</th><td>${esc(c[1])}</td><td class="num">${esc(c[2])}</td><td class="num">${esc(c[3])}</td><td class="num">${esc(c[4])}</td><td class="num">${esc(c[5])}</td></tr>`).join('\n')}
 </tbody></table></section>`,
           },

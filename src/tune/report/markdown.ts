@@ -1,9 +1,9 @@
 /** The study report in Markdown (table1.md): Table 1 and the decisions, or a space study's search, then the final model. */
 import { isFraction } from '../study/config.js';
-import { formatCount, formatDuration, formatFixed, formatPercent } from '../../format.js';
+import { formatDuration, formatFixed, formatPercent } from '../../format.js';
 import { fmtGain, fmtMetric, type Table1 } from '../analysis/table1.js';
 import { prunedTrials, rankedSearch, type StudyReport } from './study-report.js';
-import { IMPORTANCE_NOTE, capitalise, comparisonRows, comparisonSentence, fmtMeanSd, metricName, pruner, searchCounts, verdictText } from './wording.js';
+import { IMPORTANCE_NOTE, capitalise, comparisonColumns, comparisonRows, comparisonSentence, finalTestLine, fmtMeanSd, metricTitle, pruner, searchCounts, verdictText } from './wording.js';
 
 /** How the Markdown ends: the pruned trials, the final model and its test, the comparison with the reference model. */
 function closingMarkdown(r: StudyReport): string[] {
@@ -12,7 +12,8 @@ function closingMarkdown(r: StudyReport): string[] {
   if (r.final || r.finalError) out.push(`Final model: ${r.winner.label}.`);
   else out.push(anyFinished ? `Best configuration: ${r.winner.label} (no final model was trained: the study has no test set or final.enabled is false).` : 'No search trial finished (every one diverged or was pruned), so there is no final model.');
   if (r.finalError) out.push(`Its training failed: ${r.finalError}`);
-  if (r.final?.test) out.push(`Test accuracy ${formatPercent(r.final.test.accuracy)}, macro F1 ${formatFixed(r.final.test.report.macro.f1, 3)} (${formatCount(r.final.test.report.macro.support)} test rows, evaluated once).`);
+  const tested = finalTestLine(r);
+  if (tested) out.push(md(tested, false));
   return [...out, ...comparisonMarkdown(r)];
 }
 
@@ -20,7 +21,8 @@ function closingMarkdown(r: StudyReport): string[] {
 function comparisonMarkdown(r: StudyReport): string[] {
   const rows = comparisonRows(r);
   if (rows.length === 0) return [];
-  return ['', `## The final model beside ${r.reference!.label}`, '', comparisonSentence(r), '', '| model | configuration | test accuracy | macro F1 | epochs | time |', '|---|---|---|---|---|---|', ...rows.map((c) => `| ${c.map((x, i) => (i === 1 ? `\`${x}\`` : x)).join(' | ')} |`)];
+  const [first, second] = comparisonColumns(r);
+  return ['', `## The final model beside ${r.reference!.label}`, '', comparisonSentence(r), '', `| model | configuration | ${md(first)} | ${md(second)} | epochs | time |`, '|---|---|---|---|---|---|', ...rows.map((c) => `| ${c.map((x, i) => (i === 1 ? `\`${x}\`` : x)).join(' | ')} |`)];
 }
 
 /** The pruned trials as Markdown lines (empty when none was pruned). */
@@ -38,7 +40,7 @@ function prunedMarkdown(r: StudyReport): string[] {
 function searchMarkdown(r: StudyReport): string {
   const out = [`# ${md(r.name)}: search`, '', `${r.strategy}, ${pruner(r)}; ${searchCounts(r)}. Each trial trains one sampled configuration once.`, ''];
   const best = rankedSearch(r).slice(0, 20);
-  out.push(`## The best ${best.length} trials`, '', `| rank | trial | ${metricName(r.metric)} | epochs | configuration |`, '|---|---|---|---|---|');
+  out.push(`## The best ${best.length} trials`, '', `| rank | trial | ${md(metricTitle(r))} | epochs | configuration |`, '|---|---|---|---|---|');
   best.forEach((t, i) => out.push(`| ${i + 1} | ${t.number} | ${fmtMetric(t.metric!, r.metric)} | ${t.epochs} | ${t.label} |`));
   out.push('');
   if (r.search?.importance.length) {
@@ -76,7 +78,7 @@ export function formatTable1Markdown(r: StudyReport): string {
   const out: string[] = [];
   out.push(`# ${md(r.name)}: Table 1`, '');
   out.push(
-    `${metricName(r.metric)}${isFraction(r.metric) ? ' (%)' : ''}, ${t.kind === 'configuration' ? 'the base model with one factor changed' : 'marginal over every configuration with that value'}; mean ± sd over seeds, then training time per trial.`,
+    `${md(metricTitle(r), false)}${isFraction(r.metric) ? ' (%)' : ''}, ${t.kind === 'configuration' ? 'the base model with one factor changed' : 'marginal over every configuration with that value'}; mean ± sd over seeds, then training time per trial.`,
     '',
   );
   out.push(`| factor | ${Array.from({ length: columns }, (_, j) => `value ${j + 1}`).join(' | ')} |`);

@@ -7,7 +7,7 @@ import type { Prepared } from '../../data/prepare.js';
 import { formatSignificant } from '../../format.js';
 import type { RunReport } from '../../report/run-report.js';
 import type { Candidate, InteractionCheck, RankedConfig, Table1 } from '../analysis/table1.js';
-import { describeRun, type ResolvedStudy, type StudyMetric } from '../study/config.js';
+import { describeRun, metricDirection, type ResolvedStudy, type StudyMetric } from '../study/config.js';
 import { parameterImportance, type Importance } from '../search/importance.js';
 import type { PrunerConfig } from '../search/pruners.js';
 import type { Param } from '../search/space.js';
@@ -26,7 +26,8 @@ export interface StudyReport {
   alpha: number;
   /** How differences are judged, in words. */
   significanceRule: string;
-  data: { source: string; trialTrainRows: number; valRows: number; testRows: number; features: number; classes: number; steps: { name: string; summary: string }[] };
+  /** The data: `task` 'regress' with the `target` (the label column's name) for a regression, `classes` 1 then. */
+  data: { source: string; task: 'classify' | 'regress'; target: string | null; trialTrainRows: number; valRows: number; testRows: number; features: number; classes: number; steps: { name: string; summary: string }[] };
   trials: { total: number; pruned: number; failed: number; executedThisRun: number; trainSeconds: number; wallSeconds: number; workers: number };
   /** Every trial before the final model, in enqueue order: its state, the epochs it ran, its metric and, when pruned or failed, why. */
   trialLog: TrialLogEntry[];
@@ -152,6 +153,8 @@ export function buildStudyReport(a: BuildStudyReportArgs): StudyReport {
     significanceRule: significanceRule(s),
     data: {
       source: a.source,
+      task: a.data.task,
+      target: a.data.task === 'regress' ? (a.data.classNames[0] ?? 'target') : null,
       trialTrainRows: a.trialRows,
       valRows: a.data.val.rows,
       testRows: a.data.test?.rows ?? 0,
@@ -187,7 +190,7 @@ export function buildStudyReport(a: BuildStudyReportArgs): StudyReport {
 
 /** The search trials of a study, best first (finished ones by their metric). */
 export function rankedSearch(r: StudyReport): TrialLogEntry[] {
-  const dir = r.metric === 'valLoss' ? -1 : 1;
+  const dir = metricDirection(r.metric);
   return r.trialLog.filter((t) => t.phase === 'search' && t.state === 'done' && t.metric !== null).sort((a, b) => dir * (b.metric! - a.metric!) || a.number - b.number);
 }
 

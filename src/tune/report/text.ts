@@ -3,14 +3,14 @@ import { isFraction } from '../study/config.js';
 import { formatDuration, formatPercent } from '../../format.js';
 import { fmtMetric } from '../analysis/table1.js';
 import { rankedSearch, type StudyReport } from './study-report.js';
-import { fmtMeanSd, metricName, searchCounts } from './wording.js';
+import { fmtMeanSd, metricTitle, searchCounts } from './wording.js';
 
 const VERDICT_TEXT = { better: '+', worse: '-', noise: '', null: '' } as const;
 
 /** A space study's summary for the terminal: the best trials and the parameters' importance. */
 function formatSearchText(r: StudyReport): string {
   const best = rankedSearch(r).slice(0, 10);
-  const lines = [`Search (${r.strategy}): ${searchCounts(r)}; the best ${best.length} by ${metricName(r.metric)}:`];
+  const lines = [`Search (${r.strategy}): ${searchCounts(r)}; the best ${best.length} by ${metricTitle(r)}:`];
   for (const t of best) lines.push(`  #${String(t.number).padEnd(4)} ${fmtMetric(t.metric!, r.metric).padStart(8)}  ${t.label}`);
   if (r.search && r.search.importance.length) lines.push(`importance (share of the variance explained): ${r.search.importance.map((x) => `${x.name} ${formatPercent(x.share, 0)}`).join(', ')}`);
   return lines.join('\n');
@@ -44,7 +44,7 @@ export function formatTable1Text(r: StudyReport): string {
       ? `* base value; + / - significantly better / worse than the base (Welch, p < ${r.alpha}); no mark: within the noise`
       : '* base value';
   const base = t.base ? `base model: ${fmtMeanSd(t.base, r.metric)}${unit} (n=${t.base.values.length})` : '';
-  return [`Table 1: ${metricName(r.metric)} by factor (${what})`, header, sep, ...cells.map((row, i) => line(t.rows[i].factor, row)), legend, base]
+  return [`Table 1: ${metricTitle(r)} by factor (${what})`, header, sep, ...cells.map((row, i) => line(t.rows[i].factor, row)), legend, base]
     .filter(Boolean)
     .join('\n');
 }

@@ -20,7 +20,11 @@ export async function writeStudyReport(dir: string, r: StudyReport, o: { modelJs
   };
   await put(STUDY_FILES.table, formatTable1Markdown(r));
   // The predictions of each test row stay in the run folders (predictions.csv), not in study.json.
-  const lean = (run: RunReport | null) => (run ? { ...run, test: run.test ? { ...run.test, predictions: undefined } : null } : null);
+  const lean = (run: RunReport | null) => {
+    if (!run) return null;
+    const reg = run.regression;
+    return { ...run, test: run.test ? { ...run.test, predictions: undefined } : null, ...(reg ? { regression: { ...reg, test: reg.test ? { ...reg.test, predictions: undefined } : null } } : {}) };
+  };
   await put(STUDY_FILES.summary, JSON.stringify({ ...r, final: lean(r.final), reference: r.reference ? { ...r.reference, final: lean(r.reference.final) } : null }, null, 2) + '\n');
   if (r.final && o.modelJson) files.push(...(await writeRunFolder({ report: r.final, modelFile: o.modelJson }, join(dir, 'final'), { html: o.html, existing: 'replace' })));
   if (r.reference?.final && o.referenceJson) files.push(...(await writeRunFolder({ report: r.reference.final, modelFile: o.referenceJson }, join(dir, 'reference'), { html: o.html, existing: 'replace' })));

@@ -53,6 +53,9 @@ const resultSchema = z.looseObject({
   stoppedEarly: z.boolean(),
   seconds: storedNumber,
   secondsPerEpoch: storedNumber,
+  valR2: storedNumber.optional(),
+  valRmse: storedNumber.optional(),
+  valMae: storedNumber.optional(),
 });
 
 /** A trial's stored result, its fields checked: a row whose JSON reads but holds something else is damaged, not trusted. */

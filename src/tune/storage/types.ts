@@ -39,8 +39,13 @@ export type StudyStage = 'search' | 'interaction' | `repair:${number}` | 'final'
 export interface TrialResult {
   /** The study's metric at the kept epoch (the best one under early stopping, else the last). */
   metric: number;
+  /** Validation accuracy (NaN for a regression) and loss at the kept epoch. */
   valAccuracy: number;
   valLoss: number;
+  /** A regression's validation R², RMSE and MAE (the target's units) at the kept epoch; absent for classes. */
+  valR2?: number;
+  valRmse?: number;
+  valMae?: number;
   /** Epoch whose weights were kept (from 1). */
   bestEpoch: number;
   epochs: number;
@@ -100,7 +105,9 @@ export interface DataFingerprint {
   val: [number, number];
   test: [number, number] | null;
   classes: number;
-  /** SHA-256 of the prepared features, labels, class names and fitted pre-processing. */
+  /** 'regress' when the data is a regression (then `classes` is 1); absent for classes. */
+  task?: 'regress';
+  /** SHA-256 of the prepared features, labels (and a regression's targets), class names and fitted pre-processing. */
   hash: string;
 }
 

@@ -5,7 +5,6 @@
  * every factor path and every value is merged into the base model and checked by
  * `resolveRun`, so a typo fails before any training starts, naming the factor.
  */
-import type { EpochRecord } from '../../metrics/history-types.js';
 import { createHash } from 'node:crypto';
 import { PRESETS, mergeSpecs, networkSchema, networkToModelOptions, resolveRun, type ResolvedRun, type RunSpec } from '../../run/spec.js';
 import { ConfigError } from '../../errors.js';
@@ -14,6 +13,7 @@ import { parseConfig } from '../../validate.js';
 import type { PrunerConfig } from '../search/pruners.js';
 import { resolveSpace, type Param } from '../search/space.js';
 import { studySchema, type ParsedStudy } from './schema.js';
+import { defaultMetric, storedPerEpoch, type StudyMetric } from './metrics.js';
 
 /** Grids larger than this are refused: they would take days; random search samples them instead. */
 export const MAX_GRID_CONFIGS = 5000;
@@ -23,19 +23,7 @@ export type Strategy =
   | { type: 'grid' }
   | { type: 'random'; trials: number; seed: number }
   | { type: 'tpe'; trials: number; seed: number; startupTrials: number; candidates: number };
-export type StudyMetric = ParsedStudy['metric'];
-
-/** A study metric read off an epoch's record (NaN where the record does not hold it). */
-export function metricOf(r: Pick<EpochRecord, 'valAccuracy' | 'valLoss' | 'valBalancedAccuracy' | 'valMacroF1'>, metric: StudyMetric): number {
-  const v = r[metric];
-  return v === undefined ? NaN : v;
-}
-
-/** Whether a metric is a fraction shown in percent (all but the loss). */
-export const isFraction = (metric: StudyMetric): boolean => metric !== 'valLoss';
-
-/** Whether the per-epoch records of the stored trials hold the metric (pruning reads them back from the store). */
-export const storedPerEpoch = (metric: StudyMetric): boolean => metric === 'valAccuracy' || metric === 'valLoss';
+export { inTargetUnits, isFraction, metricDirection, metricName, metricOf, metricTask, storedPerEpoch, type StudyMetric, type StudyTask } from './metrics.js';
 
 /** One validated factor: its label, option path, and values (as given and as display text). */
 export interface Factor {
@@ -50,6 +38,8 @@ export interface Factor {
 /** A study file after validation, with defaults filled in. */
 export interface ResolvedStudy {
   name: string;
+  /** Where the study came from, as messages name it (the study file, or `study "NAME"` for a stored one); '' when unnamed. */
+  file: string;
   data: ParsedStudy['data'];
   /** The base run (network and train, data options from `data`). */
   base: ResolvedRun;
@@ -150,7 +140,7 @@ export function resolveStudy(input: unknown, file = '', fallbackName = 'study'):
     if (parsed.epochs !== undefined) trainOverride.epochs = parsed.epochs;
     if (parsed.earlyStopping !== undefined) trainOverride.earlyStopping = parsed.earlyStopping;
     baseSpec = mergeSpecs(baseSpec, { train: trainOverride });
-    const { source: _s, trainRows: _t, seed: _d, labelColumn: _l, header: _h, delimiter: _del, skipRows: _skip, ...dataOptions } = parsed.data;
+    const { source: _s, trainRows: _t, seed: _d, labelColumn: _l, header: _h, delimiter: _del, skipRows: _skip, task: _task, ...dataOptions } = parsed.data;
     baseSpec = { ...baseSpec, data: dataOptions };
     const base = resolveRun(baseSpec, 'base');
     const strategy: Strategy = typeof parsed.strategy === 'string' ? { type: parsed.strategy } : parsed.strategy;
@@ -174,15 +164,16 @@ export function resolveStudy(input: unknown, file = '', fallbackName = 'study'):
     }
     const seeds = space.length > 0 ? 1 : parsed.seeds;
     checkPruner(parsed.pruner, base.train.epochs);
+    // Without a metric, a regression (when the file says it is one) is judged by R²; otherwise
+    // by accuracy until the data is loaded (task.ts settles it then).
+    const metric = parsed.metric ?? defaultMetric(parsed.data.task === 'regress' ? 'regress' : 'classify');
     if (base.train.cv !== null) {
       throw new ConfigError('base.train.cv', base.train.cv, 'null: a study cross-validates its trials with "cv" at the top of the study file');
     }
     if (parsed.pruner.type !== 'none' && parsed.cv !== null) {
       throw new ConfigError('pruner', parsed.pruner.type, "'none' with cv: a cross-validated trial trains its folds one after another, so there is no one curve to prune by");
     }
-    if (parsed.pruner.type !== 'none' && !storedPerEpoch(parsed.metric)) {
-      throw new ConfigError('pruner', parsed.pruner.type, `'none' with metric ${parsed.metric}: a pruner compares the epochs of stored trials, which keep validation accuracy and loss (metric valAccuracy or valLoss)`);
-    }
+    checkPrunedMetric(parsed.pruner, metric, parsed.metric === undefined);
     const reference = parsed.final.compareWith === undefined ? null : resolveReference(parsed.final.compareWith, dataOptions, trainOverride);
     if (strategy.type === 'grid') {
       const size = factors.reduce((n, f) => n * f.values.length, 1);
@@ -200,7 +191,7 @@ export function resolveStudy(input: unknown, file = '', fallbackName = 'study'):
       ...(parsed.pruner.type !== 'none' ? { pruner: parsed.pruner } : {}),
       ...(strategy.type === 'tpe' || parsed.pruner.type !== 'none' ? { parallelTrials: parsed.parallelTrials } : {}),
       seeds,
-      metric: parsed.metric,
+      metric,
       // Absent when null, so the identity of studies written before cross-validation is unchanged.
       ...(parsed.cv !== null ? { cv: parsed.cv } : {}),
       alpha: parsed.alpha,
@@ -209,6 +200,7 @@ export function resolveStudy(input: unknown, file = '', fallbackName = 'study'):
     };
     return {
       name,
+      file,
       data: parsed.data,
       base,
       baseSpec,
@@ -218,7 +210,7 @@ export function resolveStudy(input: unknown, file = '', fallbackName = 'study'):
       pruner: parsed.pruner,
       parallelTrials: parsed.parallelTrials,
       seeds,
-      metric: parsed.metric,
+      metric,
       cv: parsed.cv,
       alpha: parsed.alpha,
       combine: parsed.combine,
@@ -265,6 +257,16 @@ export function spaceValue(base: ResolvedRun, path: string, v: unknown): unknown
   const [section, key, ...rest] = path.split('.') as ['network' | 'train', string];
   const current = rest.length ? undefined : (base[section] as Record<string, unknown>)[key];
   return Array.isArray(current) && !Array.isArray(v) ? [v] : v;
+}
+
+/**
+ * A pruner compares the epochs of stored trials, which keep validation accuracy and loss: a
+ * study pruned by another metric is refused (`defaulted`: the metric was chosen for the data).
+ */
+export function checkPrunedMetric(p: PrunerConfig, metric: StudyMetric, defaulted: boolean): void {
+  if (p.type === 'none' || storedPerEpoch(metric)) return;
+  const why = defaulted ? ` (the default for this data; set "metric": "valLoss" to prune by the validation loss)` : '';
+  throw new ConfigError('pruner', p.type, `'none' with metric ${metric}${why}: a pruner compares the epochs of stored trials, which keep validation accuracy and loss (metric valAccuracy or valLoss)`);
 }
 
 /** A pruner's warm-up must leave epochs to prune in. */
@@ -370,7 +372,9 @@ function setIn<T>(obj: T, parts: string[], value: unknown): T {
  * seed. Two runs with the same canonical form train the same model.
  */
 export function canonicalRun(run: ResolvedRun): unknown {
-  const { seed: _seed, ...train } = run.train;
+  const { seed: _seed, loss, ...rest } = run.train;
+  // The loss only when chosen, so runs written before regression keep their keys (and studies their hash).
+  const train = loss === 'auto' ? rest : { ...rest, loss };
   return { hidden: networkToModelOptions(run.network, 1, 1).hidden, init: run.network.init, train };
 }
 

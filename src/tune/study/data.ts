@@ -20,18 +20,25 @@ import type { ResolvedStudy } from './config.js';
  */
 export async function loadStudyData(study: ResolvedStudy, configDir = '.', backend?: Backend): Promise<Prepared> {
   const d = study.data;
-  let source = d.source;
-  if (!isAbsolute(source)) {
-    const near = resolve(configDir, source);
-    if (existsSync(near)) source = near;
-  }
-  const { source: _source, trainRows: _rows, labelColumn, header, delimiter, skipRows, ...options } = d;
-  const load = Object.fromEntries(Object.entries({ labelColumn, header, delimiter, skipRows }).filter(([, v]) => v !== undefined));
+  const source = nearConfig(d.source, configDir);
+  const { source: _source, trainRows: _rows, labelColumn, header, delimiter, skipRows, task, ...options } = d;
+  const load = Object.fromEntries(Object.entries({ labelColumn, header, delimiter, skipRows, task }).filter(([, v]) => v !== undefined));
   const prepared = prepare(await loadSource(source, load), options, backend);
   if (prepared.val.rows === 0 && study.cv === null) {
     throw new ConfigError('data.valFraction', d.valFraction, 'a fraction that leaves validation rows: a study compares configurations on them (or "cv": k to score by k-fold cross-validation)');
   }
   return prepared;
+}
+
+/** A source with each relative file that exists next to the study file taken from there ("train.csv,test.csv": each part). */
+function nearConfig(source: string, configDir: string): string {
+  const near = (part: string) => {
+    if (isAbsolute(part)) return part;
+    const path = resolve(configDir, part);
+    return existsSync(path) ? path : part;
+  };
+  if (!isAbsolute(source) && existsSync(resolve(configDir, source))) return resolve(configDir, source);
+  return source.includes(',') ? source.split(',').map(near).join(',') : source;
 }
 
 /**

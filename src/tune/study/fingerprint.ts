@@ -1,6 +1,6 @@
 /**
  * A study's data, summarised so that two machines can tell whether they prepared the same
- * rows: the shape of each part and one SHA-256 over every prepared value, label, class name
+ * rows: the shape of each part and one SHA-256 over every prepared value, label (target), class name
  * and fitted pre-processing array. A worker whose data differs is refused before it trains,
  * so results computed on different data never mix in one study.
  */
@@ -20,6 +20,8 @@ export function dataFingerprint(data: Prepared): DataFingerprint {
     if (!d) return;
     bytes(d.features.subarray(0, d.rows * d.cols));
     bytes(d.labels.subarray(0, d.rows));
+    // A regression's targets (hashed only where there are some, so a classification's hash is unchanged).
+    if (d.targets) bytes(d.targets.subarray(0, d.rows));
   };
   part('train', data.train);
   part('val', data.val);
@@ -33,13 +35,13 @@ export function dataFingerprint(data: Prepared): DataFingerprint {
     bytes(t.data);
   }
   const shape = (d: Dataset): [number, number] => [d.rows, d.cols];
-  return { train: shape(data.train), val: shape(data.val), test: data.test ? shape(data.test) : null, classes: data.classes, hash: h.digest('hex').slice(0, 32) };
+  return { train: shape(data.train), val: shape(data.val), test: data.test ? shape(data.test) : null, classes: data.classes, ...(data.task === 'regress' ? { task: 'regress' as const } : {}), hash: h.digest('hex').slice(0, 32) };
 }
 
 /** "train 240 x 6, val 90 x 6, test 90 x 6, 3 classes, hash 1a2b..." */
 export function describeFingerprint(f: DataFingerprint): string {
   const test = f.test ? `test ${formatShape(f.test)}` : 'no test set';
-  return `train ${formatShape(f.train)}, val ${formatShape(f.val)}, ${test}, ${f.classes} classes, hash ${f.hash.slice(0, 12)}`;
+  return `train ${formatShape(f.train)}, val ${formatShape(f.val)}, ${test}, ${f.task === 'regress' ? 'a regression' : `${f.classes} classes`}, hash ${f.hash.slice(0, 12)}`;
 }
 
 /**

@@ -176,7 +176,7 @@ export function analyse(study: ResolvedStudy, trials: StoredTrial[], stage: Stud
   const checkWinner = [...checkConfigs, ...search].find((c) => c.key === check.winnerKey) ?? candConfig;
   // The forward search runs when the candidate diverged, a neighbour beat it, or it is not
   // better than the best single change beyond the noise (with two or more changes to combine).
-  const dir = study.metric === 'valLoss' ? -1 : 1;
+  const dir = direction(study.metric);
   const vsSingle = check.bestSingle && check.bestSingle.stats.key !== candConfig.key ? check.bestSingle.vsCandidate : null;
   const beatsSingle = !check.bestSingle || check.bestSingle.stats.key === candConfig.key || (vsSingle !== null && vsSingle.significant && dir * vsSingle.diff > 0);
   if ((check.holdsUp && beatsSingle) || candidate.decisions.filter((d) => d.changed).length < 2) {
@@ -278,9 +278,11 @@ export function nextStage(
  * data (over the parameter limit, say): every configuration of the strategy, and for a space
  * the one with every numeric range at its top. Trials that fail anyway are recorded as failed.
  */
-export function checkPlan(study: ResolvedStudy, inputs: number, classes: number): void {
+export function checkPlan(study: ResolvedStudy, inputs: number, classes: number, task: 'classify' | 'regress' = 'classify'): void {
   const configs = study.space.length > 0
     ? [spaceConfiguration(study, Object.fromEntries(study.space.map((p) => [p.path, p.kind === 'range' ? p.high : p.choices[0]])))]
     : expandStrategy(study);
-  for (const c of configs) Sequential.check(networkToModelOptions(c.run.network, inputs, classes), `the study's configuration ${c.label}`);
+  // A regression network has one linear output (its target scaling does not change its size).
+  const model = (c: Configuration) => (task === 'regress' ? { ...networkToModelOptions(c.run.network, inputs, 1), task, classes: 1 } : networkToModelOptions(c.run.network, inputs, classes));
+  for (const c of configs) Sequential.check(model(c), `the study's configuration ${c.label}`);
 }

@@ -9,6 +9,7 @@ import { fields } from '../../validate.js';
 import { prunerSchema } from '../search/pruners.js';
 import { loadOptionsSchema } from '../../data/resolver.js';
 import { spaceSchema } from '../search/space.js';
+import { STUDY_METRICS } from './metrics.js';
 
 /** Bounds on what a study file may ask for, checked before anything is planned. */
 export const MAX_VALUES = 1000;
@@ -108,6 +109,8 @@ const studyDataSchema = prepareSchema
     header: loadOptionsSchema.shape.header,
     delimiter: loadOptionsSchema.shape.delimiter,
     skipRows: loadOptionsSchema.shape.skipRows,
+    /** What the label column is: classes, a number to predict, or 'auto' (as `mlplab train --task`). */
+    task: loadOptionsSchema.shape.task,
     /** Use only the first N rows of the training split for the trials (keeps studies fast). */
     trainRows: fields.positiveInt('a number of rows >= 1').optional(),
   })
@@ -150,10 +153,14 @@ export const studySchema = z
     /** Overrides of the base model's training epochs and early stopping. */
     epochs: fields.positiveInt().optional(),
     earlyStopping: z.union([earlyStoppingSchema, z.literal(false)], { error: 'false or {monitor, patience, minDelta, restoreBest}' }).optional(),
-    /** What a configuration is judged by on the validation part (balanced accuracy and macro F1 suit imbalanced classes). */
+    /**
+     * What a configuration is judged by on the validation part (balanced accuracy and macro F1
+     * suit imbalanced classes; R², RMSE and MAE score a regression). Absent: accuracy for
+     * classes, R² for a regression (known once the data is loaded, unless data.task says).
+     */
     metric: z
-      .enum(['valAccuracy', 'valLoss', 'valBalancedAccuracy', 'valMacroF1'], { error: "'valAccuracy', 'valLoss', 'valBalancedAccuracy' or 'valMacroF1'" })
-      .default('valAccuracy'),
+      .enum(STUDY_METRICS, { error: "'valAccuracy', 'valLoss', 'valBalancedAccuracy', 'valMacroF1' (classes), 'valR2', 'valRmse' or 'valMae' (a regression)" })
+      .optional(),
     /** Significance level of Welch's t-test (two-sided) against the base configuration. */
     alpha: z.number({ error: 'a level in (0, 0.5]' }).gt(0, { error: 'a level in (0, 0.5]' }).max(0.5, { error: 'a level in (0, 0.5]' }).default(0.05),
     combine: combineSchema.default(combineSchema.parse({})),

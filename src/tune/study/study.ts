@@ -14,6 +14,7 @@ import { loadStudyData, subsetRows } from './data.js';
 import { loadStudyBackend, recordKernels, studyKernels } from './kernels.js';
 import { checkFingerprint, dataFingerprint } from './fingerprint.js';
 import { REFERENCE_PREFIX, analyse, checkPlan, searchTrials, uniqueStats } from './plan.js';
+import { studyForData } from './task.js';
 import { PoolStoppedError, WorkerFailure, defaultWorkers } from '../exec/pool.js';
 import { ProgressTracker, type StudyProgress } from '../exec/progress.js';
 import { buildStudyReport, type StudyReport } from '../report/study-report.js';
@@ -80,15 +81,17 @@ export interface StudyOutcome {
  * const data = await loadStudyData(study);
  * const { report } = await runStudy(study, { dir: 'studies/seed', data, workers: 2 });
  */
-export async function runStudy(study: ResolvedStudy, options: RunStudyOptions): Promise<StudyOutcome> {
+export async function runStudy(given: ResolvedStudy, options: RunStudyOptions): Promise<StudyOutcome> {
   const started = performance.now();
+  // The metric a study file left out is the data's (R² for a regression); a metric or option of the other task is refused.
+  const study = studyForData(given, options.data);
   const storage = options.storage ?? SqliteStorage.open(options.dir);
   const log = options.onLog ?? (() => undefined);
   const workers = Math.max(1, options.workers ?? defaultWorkers());
   let tracker: ProgressTracker | null = null;
   try {
     const fingerprint = dataFingerprint(options.data);
-    checkPlan(study, options.data.train.cols, options.data.classes);
+    checkPlan(study, options.data.train.cols, options.data.classes, options.data.task);
     const { study: record, created } = await storage.createStudy(
       { name: study.name, hash: study.hash, config: study.input, fingerprint, backend: studyKernels(options.backend ?? 'auto') },
       searchTrials(study),
@@ -278,6 +281,9 @@ export async function runWorker(options: RunWorkerOptions): Promise<WorkerOutcom
     const kernels = recordKernels(storage.where, record);
     const data = await loadStudyData({ ...study, data: { ...study.data, source } }, options.configDir ?? '.', await loadStudyBackend(kernels));
     checkFingerprint(source, dataFingerprint(data), record.fingerprint, record.name);
+    if (studyForData(study, data).hash !== study.hash) {
+      throw new StorageError(storage.where, `study "${record.name}" was stored without the metric its data takes; it was created by another mlplab version`);
+    }
     options.onJoin?.(record, study, data);
     const started = performance.now();
     const tracker = new ProgressTracker(storage, record.id, study, started, workers, options.onProgress ? (p) => options.onProgress!(study, p) : undefined);

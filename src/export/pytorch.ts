@@ -16,6 +16,13 @@ import type { Activation, Backend } from '../tensor/backend.js';
 import { parseConfig } from '../validate.js';
 import type { TensorToWrite, WeightTensor } from './safetensors.js';
 
+/**
+ * What a state_dict is: 'auto' reads it from the last Linear (one output row is a regression
+ * network, more are a classifier's, one per class); 'classify' or 'regress' say it, and weights
+ * of the other kind are refused.
+ */
+export type ImportTask = 'auto' | 'classify' | 'regress';
+
 /** Per-network settings a run config does not hold (PyTorch's defaults unless given). */
 export type LayerSettings = Partial<Pick<ResolvedModelOptions, 'leakySlope' | 'batchNormEps' | 'batchNormMomentum'>>;
 
@@ -92,7 +99,11 @@ export function pytorchSource(o: ResolvedModelOptions): string {
   return ['import torch.nn as nn', '', 'model = nn.Sequential(', ...modules.map((m) => `    ${m.python},`), ')', ''].join('\n');
 }
 
-/** The network's tensors as a PyTorch state_dict, in PyTorch's key order (num_batches_tracked written as 0). */
+/**
+ * The network's tensors as a PyTorch state_dict, in PyTorch's key order (num_batches_tracked
+ * written as 0). The tensors as the network holds them: a regression network's output is the
+ * standardised target unless it is folded first (fold.ts), as `exportSafetensors` does.
+ */
 export function stateDict(model: Sequential): TensorToWrite[] {
   const values = new Map<string, { rows: number; cols: number; data: Float32Array }>();
   for (const p of model.params) values.set(p.name, { rows: p.value.rows, cols: p.value.cols, data: p.value.data });
@@ -113,7 +124,10 @@ export function stateDict(model: Sequential): TensorToWrite[] {
  * Build an mlplab network from a PyTorch state_dict laid out as `pytorchLayout` says.
  * `network` is the `network` object of a run config (widths, activations, batchNorm, dropout;
  * a whole run config is accepted too); the input and class counts come from the first and last
- * linear weights. Every key must be there with the shape the config gives, float and finite;
+ * linear weights. A last Linear of one output row is a regression network (unless `task` is
+ * 'classify'): the model is task 'regress' with target {mean 0, std 1}, its output taken as the
+ * prediction in the target's units, as a plain nn.Sequential gives it (mlplab's export folds
+ * the target scaling into that Linear). Every key must be there with the shape the config gives, float and finite;
  * a key the layout does not have is refused; `num_batches_tracked` counters are ignored.
  * `settings` gives the leaky ReLU slope and batch-norm epsilon and momentum (default 0.01, 1e-5
  * and 0.1, PyTorch's defaults too).
@@ -127,6 +141,7 @@ export function fromStateDict(
   networkFile = 'network',
   backend?: Backend,
   settings: LayerSettings = {},
+  task: ImportTask = 'auto',
 ): Sequential {
   const isRunConfig = network !== null && typeof network === 'object' && !Array.isArray(network) && 'network' in network;
   const net = isRunConfig ? resolveRun(network, networkFile).network : parseConfig(networkSchema, network, networkFile);
@@ -157,10 +172,14 @@ export function fromStateDict(
   };
   const inputs = matrix(firstKey)[1];
   const classes = matrix(lastKey)[0];
-  if (classes < 2) fail(`${lastKey.key}: shape [${tensors.get(lastKey.key)!.shape.join(', ')}], expected at least 2 output rows (one per class)`);
+  const found = `${lastKey.key}: shape [${tensors.get(lastKey.key)!.shape.join(', ')}]`;
+  if (task === 'classify' && classes < 2) fail(`${found}, expected at least 2 output rows for a classifier (one per class); one output row is a regression network (task 'regress')`);
+  if (task === 'regress' && classes !== 1) fail(`${found}, expected 1 output row for a regression network (one value per row); ${classes} rows are a classifier's, one per class`);
+  if (classes < 1) fail(`${found}, expected 1 output row (a regression network) or one per class (a classifier)`);
+  const regression = classes === 1 ? { task: 'regress' as const, target: { mean: 0, std: 1 } } : {};
   let options: ResolvedModelOptions;
   try {
-    options = resolveModelOptions({ ...networkToModelOptions(net, inputs, classes), ...settings }, networkFile);
+    options = resolveModelOptions({ ...networkToModelOptions(net, inputs, classes), ...regression, ...settings }, networkFile);
   } catch (e) {
     if (e instanceof ConfigError) return fail(`${firstKey.key}: the weights give a network that cannot be built: ${e.message}`);
     throw e;

@@ -1,6 +1,11 @@
 /**
  * PyTorch weight files in and out of mlplab model files: safetensors (both ways) and numpy's
  * .npz (in). Browser-safe: bytes in, bytes out.
+ *
+ * Regression models travel as a plain nn.Sequential whose output is the prediction in the
+ * target's units: on the way out the target scaling (and a seed ensemble) is folded into the
+ * weights (fold.ts); on the way in a state_dict whose last Linear has one output row is a
+ * regression network with target {mean 0, std 1}.
  */
 import { z } from 'zod';
 import { isZip, parseNpz } from '../data/formats/npy.js';
@@ -10,11 +15,19 @@ import { ModelFormatError } from '../errors.js';
 import { parseFileFields, parseJson } from '../validate.js';
 import { defaultClassNames, type ModelFileContents } from '../run/model-file.js';
 import type { Backend } from '../tensor/backend.js';
-import { fromStateDict, pytorchSource, stateDict, type LayerSettings } from './pytorch.js';
+import { foldRegression } from './fold.js';
+import { fromStateDict, pytorchSource, stateDict, type ImportTask, type LayerSettings } from './pytorch.js';
 import { parseSafetensors, writeSafetensors, type TensorToWrite, type WeightTensor } from './safetensors.js';
 
 /** Metadata keys mlplab writes into an exported safetensors file (beside PyTorch's "format": "pt"). */
-export const SAFETENSORS_META = { classNames: 'mlplab.class_names', pytorch: 'mlplab.pytorch', network: 'mlplab.network', pipeline: 'mlplab.pipeline' } as const;
+export const SAFETENSORS_META = {
+  classNames: 'mlplab.class_names',
+  pytorch: 'mlplab.pytorch',
+  network: 'mlplab.network',
+  pipeline: 'mlplab.pipeline',
+  /** A regression export's target: {name, mean, std, networks}, the scaling folded into the weights (information only). */
+  target: 'mlplab.target',
+} as const;
 
 /** numpy dtype names -> safetensors' spelling, for .npz state dicts. */
 const NPZ_DTYPES: Record<string, string> = {
@@ -41,23 +54,42 @@ export function readStateDict(bytes: Uint8Array, file: string): { tensors: Map<s
   return { tensors, metadata: {} };
 }
 
-const classNamesSchema = z.array(z.string()).min(2);
+const classNamesSchema = z.array(z.string()).min(1);
+
+/** What `importWeights` takes beside the weights. */
+export interface ImportOptions {
+  /** The file the network came from, for messages. */
+  networkFile?: string;
+  /** A classifier's class names, in label order. */
+  classNames?: string[];
+  /** A regression network's target name (the model file's one class name). */
+  targetName?: string;
+  /** 'auto' (default): one output row is a regression network, more a classifier (see ImportTask). */
+  task?: ImportTask;
+  backend?: Backend;
+  pipeline?: { bytes: Uint8Array; file: string };
+}
 
 /**
  * Read PyTorch weights (safetensors or .npz) into an mlplab model file's contents, with the
  * network described by `network` (see `fromStateDict`). Class names: `classNames` when given,
- * else those an mlplab export kept in the file's metadata, else '0' .. 'K-1'. The
- * pre-processing: `pipeline`, the `.pipeline.safetensors` file an mlplab export wrote beside
- * the weights, when given; else none.
+ * else those an mlplab export kept in the file's metadata, else '0' .. 'K-1'. A regression
+ * network (one output row, task 'regress' with target {mean 0, std 1}) has one name, its
+ * target's: `targetName`, else the one an mlplab export kept, else 'target'; class names
+ * given for it are refused, as is a target name for a classifier. The pre-processing:
+ * `pipeline`, the `.pipeline.safetensors` file an mlplab export wrote beside the weights, when
+ * given; else none.
  */
-export function importWeights(
-  bytes: Uint8Array,
-  file: string,
-  network: unknown,
-  opts: { networkFile?: string; classNames?: string[]; backend?: Backend; pipeline?: { bytes: Uint8Array; file: string } } = {},
-): ModelFileContents {
+export function importWeights(bytes: Uint8Array, file: string, network: unknown, opts: ImportOptions = {}): ModelFileContents {
   const { tensors, metadata } = readStateDict(bytes, file);
-  const model = fromStateDict(tensors, network, file, opts.networkFile, opts.backend, mlplabSettings(metadata, file));
+  const model = fromStateDict(tensors, network, file, opts.networkFile, opts.backend, mlplabSettings(metadata, file), opts.task);
+  const regress = model.task === 'regress';
+  const refuse = (problem: string): never => {
+    model.dispose();
+    throw new ModelFormatError(file, problem);
+  };
+  if (regress && opts.classNames) refuse(`the weights are a regression network (one output), but ${opts.classNames.length} class names were given (${opts.classNames.join(', ')}); a regression model has a target name instead`);
+  if (!regress && opts.targetName !== undefined) refuse(`the weights are a classifier of ${model.classes} classes, but a target name was given (${JSON.stringify(opts.targetName)}); a classifier has class names`);
   let pipeline: Pipeline | null = null;
   if (opts.pipeline) {
     try {
@@ -70,7 +102,7 @@ export function importWeights(
       throw e;
     }
   }
-  let classNames = opts.classNames;
+  let classNames = regress && opts.targetName !== undefined ? [opts.targetName] : opts.classNames;
   if (!classNames && metadata[SAFETENSORS_META.classNames] !== undefined) {
     let parsed: unknown;
     try {
@@ -81,7 +113,7 @@ export function importWeights(
     const names = classNamesSchema.safeParse(parsed);
     if (names.success && names.data.length === model.classes) classNames = names.data;
   }
-  classNames ??= defaultClassNames(model.classes);
+  classNames ??= regress ? ['target'] : defaultClassNames(model.classes);
   if (classNames.length !== model.classes) {
     model.dispose();
     throw new ModelFormatError(file, `the weights give ${model.classes} classes, but ${classNames.length} class names were given`);
@@ -143,16 +175,43 @@ export interface SafetensorsExport {
   pipeline: Uint8Array | null;
   /** Python lines that build the matching nn.Sequential. */
   python: string;
+  /**
+   * How many of the model file's networks the state_dict holds: all of a regression model's
+   * (a seed ensemble folded into one wider network), the first of a classifier's (a mean of
+   * probabilities is no nn.Sequential; the ONNX export keeps them all).
+   */
+  networks: number;
+  /** The `network` object of a run config that reads the weights back (`importWeights`, `mlplab import --network`). */
+  network: { widths: number[]; activations: string[]; batchNorm: boolean[]; dropout: number[] };
 }
 
-/** A model file's contents as PyTorch safetensors (the network's state_dict, and the pre-processing apart). */
+/**
+ * A model file's contents as PyTorch safetensors (the network's state_dict, and the
+ * pre-processing apart). A regression model's network is folded first (fold.ts): the target
+ * scaling into the last Linear, so the nn.Sequential predicts in the target's units, and a seed
+ * ensemble into one network as many times as wide. Throws ShapeError when that network would
+ * be too large (MAX_FOLDED_PARAMETERS).
+ */
 export function exportSafetensors(c: ModelFileContents): SafetensorsExport {
-  const python = pytorchSource(c.model.options);
-  const weights = writeSafetensors(stateDict(c.model), {
+  const regress = c.model.task === 'regress';
+  const networks = regress ? (c.members?.length ?? 0) + 1 : 1;
+  const net = regress ? foldRegression(c.model, c.members ?? []) : c.model;
+  try {
+    return writeWeights(c, net, networks);
+  } finally {
+    if (net !== c.model) net.dispose();
+  }
+}
+
+function writeWeights(c: ModelFileContents, net: ModelFileContents['model'], networks: number): SafetensorsExport {
+  const python = pytorchSource(net.options);
+  const target = c.model.options.target ?? { mean: 0, std: 1 };
+  const weights = writeSafetensors(stateDict(net), {
     format: 'pt',
     [SAFETENSORS_META.classNames]: JSON.stringify(c.classNames),
-    [SAFETENSORS_META.network]: JSON.stringify(c.model.options),
+    [SAFETENSORS_META.network]: JSON.stringify(net.options),
     [SAFETENSORS_META.pytorch]: python,
+    ...(net.task === 'regress' ? { [SAFETENSORS_META.target]: JSON.stringify({ name: c.classNames[0], mean: target.mean, std: target.std, networks }) } : {}),
   });
   let pipeline: Uint8Array | null = null;
   const p = c.pipeline;
@@ -169,5 +228,7 @@ export function exportSafetensors(c: ModelFileContents): SafetensorsExport {
       [SAFETENSORS_META.pipeline]: JSON.stringify(p.toTensors().meta),
     });
   }
-  return { weights, pipeline, python };
+  const h = net.options.hidden;
+  const network = { widths: h.map((l) => l.width), activations: h.map((l) => l.activation), batchNorm: h.map((l) => l.batchNorm), dropout: h.map((l) => l.dropout) };
+  return { weights, pipeline, python, networks, network };
 }

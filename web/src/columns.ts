@@ -108,7 +108,8 @@ export function cellText(d: Dataset, row: number, c: number): string {
   const v = d.features[row * d.cols + c];
   if (v !== v) return '';
   const dict = d.table?.dictionaries[c];
-  if (!dict) return String(v);
+  // Cells are float32: 7 significant digits give back the number as the file wrote it (0.9343, not 0.9343000054359436).
+  if (!dict) return String(Number(v.toPrecision(7)));
   return v < 0 ? '(other)' : (dict[v] ?? '');
 }
 

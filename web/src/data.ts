@@ -1,6 +1,6 @@
 /**
  * Data for the page: the built-in Fashion-MNIST subset, and the person's own files (.npy,
- * .npz, .csv tables with text columns and blanks). Both go through the library's `resolveSource`, over files held in memory, so
+ * .npz, .csv tables with text columns and blanks), classes or a number to predict. Both go through the library's `resolveSource`, over files held in memory, so
  * the page accepts exactly what `mlplab train --data` accepts. Every problem is a DataError
  * naming the file, shown before training starts.
  */
@@ -18,6 +18,26 @@ export interface LoadedData {
   notes: PrepStep[];
   /** How to draw a row as an image, when rows are images. */
   image: ImageShape | null;
+  /** Classes, or a number to predict (then `train.targets` holds it and `classNames` is its name alone). */
+  task: 'classify' | 'regress';
+  /** Which task the label column made, and why ("Regression of "price": ..."), when loading said. */
+  taskNote: string | null;
+  /** Generated data: the scores of the function itself (without its noise) on the test rows, the best a model can do. */
+  ceiling?: { r2: number; rmse: number; mae: number };
+}
+
+/** The task asked for in the page (the command line's --task): decided from the label column, or given. */
+export type TaskAsked = 'auto' | 'classify' | 'regress';
+
+/**
+ * The loading note that says which task the label column made, as the page shows it:
+ * "Regression of "y": the labels are numbers with fractions (0.59 at row 0)". The command
+ * line's flag that the library's sentence names is left out: the page has its own control.
+ */
+export function taskNote(notes: { name: string; summary: string }[]): string | null {
+  const note = notes.find((n) => n.name === 'task');
+  if (!note) return null;
+  return note.summary.replace(/;\s*--task \w+ to [^;]*$/, '').replace(/\s*\(--task \w+ to [^)]*\)/, '');
 }
 
 async function fetchBytes(url: string): Promise<Uint8Array> {
@@ -83,11 +103,13 @@ export async function assembleUserData(slots: Partial<Record<Slot, ParsedFile>>,
   const source = sourceOf(slots);
   const files = new Map(Object.values(slots).map((f) => [f!.name, f!.bytes]));
   const d = await resolveSource(source, memoryFiles(files), opts);
+  const shape = slots.trainData?.shape;
+  const image: [number, number] | undefined = shape && shape.length === 3 ? [shape[1], shape[2]] : undefined;
+  if (d.train.targets) return withImage(d, source, image);
   const classes = d.train.classNames?.length ?? Math.max(...[d.train, d.test].map((t) => (t ? t.labels.reduce((m, y) => Math.max(m, y + 1), 0) : 0)));
   if (classes < 2) throw new DataError(d.train.source ?? source, 'holds a single class; a classifier needs at least two');
   if (classes > 1000) throw new DataError(d.train.source ?? source, `labels go up to ${classes - 1}; the playground shows up to 1,000 classes (is this the label column?)`);
-  const shape = slots.trainData?.shape;
-  return withImage(d, source, shape && shape.length === 3 ? [shape[1], shape[2]] : undefined);
+  return withImage(d, source, image);
 }
 
 function withImage(d: SourceData, source: string, imageShape?: [number, number]): LoadedData {
@@ -96,5 +118,6 @@ function withImage(d: SourceData, source: string, imageShape?: [number, number])
   const names = d.train.classNames ?? Array.from({ length: classes }, (_, i) => String(i));
   // A table's rows are cells (codes and blanks), never an image.
   const image = d.train.table ? null : guessImageShape(d.train.cols, d.train.features, imageShape);
-  return { source, train: d.train, test: d.test, classNames: names, notes: d.notes, image };
+  const task = d.train.targets ? 'regress' : 'classify';
+  return { source, train: d.train, test: d.test, classNames: names, notes: d.notes, image, task, taskNote: taskNote(d.notes) };
 }

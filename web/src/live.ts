@@ -1,29 +1,18 @@
 /**
  * The live panels of a run: loss and accuracy per epoch, the comparison of runs, the confusion
  * matrix and per-class report, the prediction grid and the layer statistics, redrawn as
- * epochs arrive.
+ * epochs arrive. A regression shows validation R² per epoch, its predicted-against-actual
+ * figure and scores (regress/panels.ts) instead of accuracy and classes.
  */
 import type { ClassificationReport } from '../../src/index.js';
 import { accuracyChart, confusionChart, formatPercent, formatScientific, layerChart, lossChart, pngDataUrl, weightsPng } from '../../src/report/index.js';
-import { compareChart, plotWidth, renderChart, type RunCurve } from './charts.js';
+import { compareChart, placeholder, plotWidth, renderChart, type RunCurve } from './charts.js';
 import { byId, count, fixed, h } from './dom.js';
 import { tableGrid } from './columns.js';
+import { r2Chart, regressionLoss } from './regress/charts.js';
+import { regressionGrid, renderRegression, showTask, value } from './regress/panels.js';
 import { rowCanvas } from './images.js';
 import type { PageState, Run } from './state.js';
-
-const SKETCHES = {
-  down: '<polyline points="10,12 40,52 80,74 130,86 190,92 250,95" /><polyline class="second" points="10,40 40,62 80,76 130,82 190,84 250,86" />',
-  up: '<polyline points="10,90 40,50 80,32 130,22 190,17 250,15" /><polyline class="second" points="10,70 40,42 80,30 130,26 190,25 250,25" />',
-  runs: '<polyline points="10,90 50,50 100,34 160,26 250,22" /><polyline class="second" points="10,80 50,40 100,24 160,17 250,14" /><polyline class="third" points="10,95 50,70 100,55 160,45 250,40" />',
-  matrix: Array.from({ length: 25 }, (_, i) => `<rect x="${70 + (i % 5) * 24}" y="${4 + Math.floor(i / 5) * 19}" width="22" height="17" rx="2" class="${i % 6 === 0 ? 'on' : ''}" />`).join(''),
-};
-
-/** An empty chart: a faint sketch of what will appear, a title and a sentence. */
-function placeholder(el: HTMLElement, title: string, text: string, sketch: keyof typeof SKETCHES): void {
-  el.innerHTML = `<div class="placeholder"><div><svg class="sketch ${sketch}" viewBox="0 0 260 100" aria-hidden="true">${SKETCHES[sketch]}</svg></div></div>`;
-  el.querySelector('.placeholder > div')!.append(h('strong', {}, title), text);
-  delete el.dataset.rendered;
-}
 
 /** The layer statistics of the latest epoch, the gradient norms over the epochs, and (when done) the findings and first-layer weights. */
 function renderLayers(run: Run): void {
@@ -46,16 +35,20 @@ function renderLayers(run: Run): void {
   if (fl) byId<HTMLImageElement>('weights-img').src = pngDataUrl(weightsPng(fl));
 }
 
-export function clearLivePanels(): void {
+/** Empty the run's panels, named for the task of the data the next run trains on. */
+export function clearLivePanels(task: 'classify' | 'regress'): void {
+  const regress = task === 'regress';
+  showTask(task);
   for (const id of ['tile-epoch', 'tile-train-acc', 'tile-val-acc', 'tile-val-loss', 'tile-final']) byId(id).textContent = '–';
-  byId('tile-final-label').textContent = 'Test accuracy';
+  byId('tile-final-label').textContent = regress ? 'Test R²' : 'Test accuracy';
   byId('progress').style.width = '0';
   byId('run-facts').textContent = '';
   byId('prep-steps').replaceChildren();
   byId('prep-box').hidden = true;
   delete document.body.dataset.epoch;
   placeholder(byId('loss-chart'), 'Loss per epoch', 'Training and validation loss appear here after the first epoch.', 'down');
-  placeholder(byId('accuracy-chart'), 'Accuracy per epoch', 'Training and validation accuracy appear here after the first epoch.', 'up');
+  if (regress) placeholder(byId('accuracy-chart'), 'R² per epoch', 'The validation rows\' R² appears here after the first epoch: 1 is perfect, 0 is no better than predicting the mean.', 'up');
+  else placeholder(byId('accuracy-chart'), 'Accuracy per epoch', 'Training and validation accuracy appear here after the first epoch.', 'up');
   placeholder(byId('confusion-chart'), 'Confusion matrix', 'Which classes the model mixes up: on the validation set while training, on the test set at the end.', 'matrix');
   byId('report').replaceChildren();
   byId('layers-table').replaceChildren();
@@ -65,7 +58,8 @@ export function clearLivePanels(): void {
   byId('report-caption').textContent = 'Precision, recall and F1 per class appear after the first epoch.';
   byId('grid-title').textContent = 'Predictions';
   byId('grid-score').textContent = '';
-  byId('prediction-grid').replaceChildren(h('p', { class: 'muted grid-note' }, 'Predicted vs actual labels of test images appear after the first epoch, updated as the model learns.'));
+  const what = regress ? 'values of test rows' : 'labels of test images';
+  byId('prediction-grid').replaceChildren(h('p', { class: 'muted grid-note' }, `Predicted vs actual ${what} appear after the first epoch, updated as the model learns.`));
 }
 
 /** Fastest redraw of the live panels: short epochs must not keep the page busy drawing. */
@@ -87,10 +81,15 @@ export function renderLive(state: PageState, run: Run): void {
   state.liveTimer = 0;
   const lossEl = byId('loss-chart');
   const accEl = byId('accuracy-chart');
-  void renderChart(lossEl, lossChart(run.history, { title: 'Loss per epoch', subtitle: `training vs validation · ${run.label}`, width: plotWidth(lossEl), height: 230 }));
-  void renderChart(accEl, accuracyChart(run.history, { title: 'Accuracy per epoch', subtitle: `training vs validation · ${run.label}`, width: plotWidth(accEl), height: 230 }));
+  const regress = run.data.task === 'regress';
+  const loss = lossChart(run.history, { title: 'Loss per epoch', subtitle: `training vs validation · ${run.label}`, width: plotWidth(lossEl), height: 230 });
+  void renderChart(lossEl, regress ? regressionLoss(loss, LOSS_NAMES[run.spec.train.loss] ?? run.spec.train.loss) : loss);
+  if (!regress) void renderChart(accEl, accuracyChart(run.history, { title: 'Accuracy per epoch', subtitle: `training vs validation · ${run.label}`, width: plotWidth(accEl), height: 230 }));
+  else if (run.history.some((r) => Number.isFinite(r.valR2))) void renderChart(accEl, r2Chart(run.history, { subtitle: `validation rows · ${run.label}`, width: plotWidth(accEl), height: 230 }));
+  else if (run.history.length) placeholder(accEl, 'R² per epoch', 'This run has no validation part (too few rows to hold one out), so there is no R² per epoch: the final model is scored at the end.', 'up');
   renderCompare(state);
-  if (run.scores) {
+  if (regress) renderRegression(run);
+  else if (run.scores) {
     const el = byId('confusion-chart');
     const k = run.scores.confusion.length;
     const cell = Math.max(14, Math.min(46, Math.floor((el.clientWidth - 170) / k)));
@@ -101,15 +100,28 @@ export function renderLive(state: PageState, run: Run): void {
   renderLayers(run);
 }
 
+/** The regression losses by name, for the loss chart's axis. */
+const LOSS_NAMES: Record<string, string> = { auto: 'mean squared error', mse: 'mean squared error', huber: 'Huber loss', mae: 'mean absolute error' };
+
+/**
+ * The runs on the same axes: those of the task of the run shown (else of the last run), as
+ * accuracies and R² do not share an axis; the score button says which.
+ */
 export function renderCompare(state: PageState): void {
   const el = byId('compare-chart');
-  const curves: RunCurve[] = state.finished.map((r) => ({ label: r.label, color: r.color, history: r.history }));
-  if (state.current && !state.current.done && state.current.history.length > 0) curves.push({ label: `${state.current.label} (running)`, color: state.current.color, history: state.current.history, live: true });
+  const running = state.current && !state.current.done && state.current.history.length > 0 ? state.current : null;
+  const task = (state.current ?? state.finished[state.finished.length - 1])?.data.task ?? 'classify';
+  byId('compare-acc').textContent = task === 'regress' ? 'R²' : 'Accuracy';
+  const curves: RunCurve[] = state.finished.filter((r) => r.data.task === task).map((r) => ({ label: r.label, color: r.color, history: r.history }));
+  if (running) curves.push({ label: `${running.label} (running)`, color: running.color, history: running.history, live: true });
   if (curves.length === 0) {
     placeholder(el, 'Compare runs', 'Every finished run stays here on the same axes, labelled by what changed from the run before. Change one setting, train again, and see the curves move.', 'runs');
     return;
   }
-  void renderChart(el, compareChart(curves, state.compareMetric, plotWidth(el, 90), 240));
+  const metric = state.compareMetric === 'valLoss' ? 'valLoss' : task === 'regress' ? 'valR2' : 'valAccuracy';
+  const others = state.finished.length - curves.filter((c) => !c.live).length;
+  const note = others ? `${others} ${task === 'regress' ? 'classification' : 'regression'} run${others === 1 ? '' : 's'} not drawn: another task` : '';
+  void renderChart(el, compareChart(curves, metric, plotWidth(el, 90), 240, note));
 }
 
 function renderReport(report: ClassificationReport, caption: string): void {
@@ -156,6 +168,10 @@ export function renderChoices(run: Run | null): void {
 function renderGrid(run: Run): void {
   const p = run.prepared;
   if (!p || run.grid.length === 0) return;
+  if (p.task === 'regress') {
+    renderValueGrid(run, p);
+    return;
+  }
   const names = run.data.classNames;
   const onTest = p.gridSet === 'test';
   const source = onTest ? run.data.test! : run.data.train;
@@ -182,4 +198,15 @@ function renderGrid(run: Run): void {
   });
   container.replaceChildren(...cards);
   byId('grid-score').textContent = `${right} of ${run.grid.length} right`;
+}
+
+/** A regression's prediction grid: the rows' cells with the predicted and actual values, and the mean absolute error over them. */
+function renderValueGrid(run: Run, p: NonNullable<Run['prepared']>): void {
+  const source = p.gridSet === 'test' ? run.data.test! : run.data.train;
+  const epoch = run.done ? `final model${run.member.of > 1 ? `, ${run.member.of} networks averaged` : ''}` : `epoch ${run.history.length}`;
+  const setName = { test: 'Test', validation: 'Validation', training: 'Training' }[p.gridSet];
+  byId('grid-title').textContent = `${setName} rows: predicted vs actual ${run.data.classNames[0] ?? 'target'} (${epoch})`;
+  byId('prediction-grid').replaceChildren(regressionGrid(run, source, p.gridRows, p.gridActual));
+  const mae = run.grid.reduce((sum, v, i) => sum + Math.abs(v - p.gridActual[i]), 0) / run.grid.length;
+  byId('grid-score').textContent = `mean absolute error over these ${run.grid.length} rows: ${value(mae)}`;
 }

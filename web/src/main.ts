@@ -9,7 +9,7 @@ import './styles.css';
 import { applyPreset, buildControls, settingsChanged, validateSettings } from './controls.js';
 import { byId } from './dom.js';
 import { clearLivePanels, renderCompare, renderLive } from './live.js';
-import { buildFileSlots, loadBuiltin, selectTab } from './picker.js';
+import { buildFileSlots, loadBuiltin, selectTab, wireGenerated, wireTask } from './picker.js';
 import { exportRun, exportRunOnnx } from './results.js';
 import { ensureWorker, pauseOrResume, resetRun, runsChanged, startRun, stopRun, updateButtons } from './session.js';
 import { createState } from './state.js';
@@ -19,14 +19,17 @@ function init(): void {
   buildControls(() => settingsChanged(state));
   applyPreset('default');
   buildFileSlots(state);
-  clearLivePanels();
+  clearLivePanels('classify');
   renderCompare(state);
   updateButtons(state);
   // The worker starts its engine (and threads) now, so the badge says what training will run on.
   ensureWorker(state);
 
   byId('tab-builtin').addEventListener('click', () => selectTab(state, 'builtin'));
+  byId('tab-regression').addEventListener('click', () => selectTab(state, 'regression'));
   byId('tab-files').addEventListener('click', () => selectTab(state, 'files'));
+  wireGenerated(state);
+  wireTask(state);
   // A preset, or the mode picked by the person, is kept whatever data is picked next.
   byId('model-mode').addEventListener('change', (e) => (state.modeChosen ||= e.isTrusted));
   for (const name of ['default', 'final'] as const) {
@@ -66,10 +69,10 @@ function init(): void {
     state.finished.length = 0;
     runsChanged(state);
   });
-  for (const [id, metric] of [['compare-acc', 'valAccuracy'], ['compare-loss', 'valLoss']] as const) {
+  for (const [id, metric] of [['compare-acc', 'score'], ['compare-loss', 'valLoss']] as const) {
     byId(id).addEventListener('click', () => {
       state.compareMetric = metric;
-      byId('compare-acc').setAttribute('aria-pressed', String(metric === 'valAccuracy'));
+      byId('compare-acc').setAttribute('aria-pressed', String(metric === 'score'));
       byId('compare-loss').setAttribute('aria-pressed', String(metric === 'valLoss'));
       renderCompare(state);
     });

@@ -1,22 +1,33 @@
 /**
- * Picking the data: the built-in Fashion-MNIST subset or files of one's own (one slot per
- * part, each read and described as it is picked), and samples of what was picked.
+ * Picking the data: the built-in Fashion-MNIST subset, the built-in regression data
+ * (generated), or files of one's own (one slot per part, each read and described as it is
+ * picked, their label column and task chosen), and samples of what was picked.
  */
 import { DataError } from '../../src/index.js';
 import { parseCsv } from '../../src/data/index.js';
-import { assembleUserData, headRows, loadFashionSubset, parseUserFile, type LoadedData, type Slot } from './data.js';
+import { assembleUserData, headRows, loadFashionSubset, parseUserFile, type LoadedData, type Slot, type TaskAsked } from './data.js';
 import { hideColumnTable, showColumnTable } from './columns.js';
 import { setModelMode, settingsChanged, showError } from './controls.js';
 import { byId, clearMessage, count, h } from './dom.js';
 import { rowCanvas } from './images.js';
+import { clearLivePanels } from './live.js';
+import { previewChart, targetHistogram } from './regress/charts.js';
+import { r2Text, value } from './regress/panels.js';
+import { FEATURES, FILES, TARGET, TEST_ROWS, loadSynthetic, syntheticFiles } from './regress/synthetic.js';
+import { download } from './results.js';
+import { plotWidth, renderChart } from './charts.js';
 import type { DataInfo } from './runs.js';
 import type { PageState } from './state.js';
 
-/** The read flags the page sets: a picked table's label column. */
-const readOptions = (state: PageState) => (state.labelColumn === null ? {} : { labelColumn: state.labelColumn });
+/** The read flags the page sets: a picked table's label column, and the task when it is given. */
+const readOptions = (state: PageState) => ({
+  ...(state.labelColumn === null ? {} : { labelColumn: state.labelColumn }),
+  ...(state.task === 'auto' ? {} : { task: state.task }),
+});
 
 export async function activeData(state: PageState): Promise<LoadedData> {
   if (state.dataMode === 'files') return assembleUserData(state.slots, readOptions(state));
+  if (state.dataMode === 'regression') return (await generated(state)).data;
   if (!state.builtin) {
     throw new DataError('fashion-mnist', state.builtinError ? `the built-in data could not be loaded: ${state.builtinError.message}` : 'the built-in data is still loading; try again in a moment');
   }
@@ -25,12 +36,70 @@ export async function activeData(state: PageState): Promise<LoadedData> {
 }
 
 export function dataInfo(state: PageState, d: LoadedData): DataInfo {
-  return { name: state.dataMode === 'builtin' ? 'Fashion-MNIST' : d.source, rows: d.train.rows };
+  return { name: state.dataMode === 'builtin' ? 'Fashion-MNIST' : state.dataMode === 'regression' ? d.source.replace(/ \(.*$/, '') : d.source, rows: d.train.rows };
 }
 
-/** One sample per class (first occurrence), drawn as images or listed as class counts. */
+/** The task of the data picked now, as far as the page knows it before a run. */
+export function pickedTask(state: PageState): 'classify' | 'regress' {
+  if (state.dataMode === 'regression') return 'regress';
+  return state.dataMode === 'files' ? state.filesTask ?? 'classify' : 'classify';
+}
+
+/** With no run on show, the empty panels follow the data picked (accuracy and classes, or R² and predicted values). */
+function dataTaskChanged(state: PageState): void {
+  if (!state.current && state.phase === 'idle' && document.body.dataset.task !== pickedTask(state)) clearLivePanels(pickedTask(state));
+}
+
+// ---- the built-in regression data --------------------------------------------------------------
+
+/** The generated data for the rows and noise picked (made again only when they change). */
+async function generated(state: PageState): Promise<NonNullable<PageState['generated']>> {
+  const rows = Number(byId<HTMLSelectElement>('regression-rows').value);
+  const noise = Number(byId<HTMLSelectElement>('regression-noise').value);
+  const g = state.generated;
+  if (g && g.synthetic.rows === rows && g.synthetic.noise === noise) return g;
+  const synthetic = syntheticFiles(rows, noise);
+  state.generated = { synthetic, data: await loadSynthetic(synthetic) };
+  return state.generated;
+}
+
+/** Generate the regression data for the rows and noise picked, and show what it is: its numbers, the best score possible, its rows. */
+export async function showGenerated(state: PageState): Promise<void> {
+  const { synthetic: s, data } = await generated(state);
+  const t = data.train.targets!;
+  let lo = Infinity, hi = -Infinity;
+  for (const v of t) [lo, hi] = [Math.min(lo, v), Math.max(hi, v)];
+  byId('regression-facts').replaceChildren(
+    `${count(s.rows)} training and ${count(TEST_ROWS)} test rows; ${TARGET} from ${value(lo)} to ${value(hi)}. `,
+    h('strong', {}, `Best possible on the test rows: R² ${r2Text(s.ceiling.r2)}, RMSE ${value(s.ceiling.rmse)}`),
+    s.noise === 0 ? ' (no noise: a model could be perfect).' : ', the scores of the function itself, which misses only by the noise.',
+  );
+  const el = byId('regression-preview');
+  await renderChart(el, previewChart(s.preview.x, s.preview.y, FEATURES, TARGET, Math.max(60, Math.floor((plotWidth(el, 0, 200) - 70) / 3))));
+  if (state.dataMode === 'regression') showColumnTable(data, () => settingsChanged(state));
+}
+
+/** The controls of the regression pane: rows and noise generate the data again; the CSV buttons download it. */
+export function wireGenerated(state: PageState): void {
+  for (const id of ['regression-rows', 'regression-noise']) byId(id).addEventListener('change', () => void showGenerated(state));
+  byId('regression-train-csv').addEventListener('click', () => void generated(state).then((g) => download(FILES.train, g.synthetic.trainCsv, 'text/csv')));
+  byId('regression-test-csv').addEventListener('click', () => void generated(state).then((g) => download(FILES.test, g.synthetic.testCsv, 'text/csv')));
+}
+
+/** One sample per class (first occurrence), drawn as images or listed as class counts; a number to predict as its range and histogram. */
 function renderSamples(target: HTMLElement, d: LoadedData): void {
   target.replaceChildren();
+  if (d.task === 'regress') {
+    const t = d.train.targets!;
+    const name = d.classNames[0] ?? 'target';
+    let lo = Infinity, hi = -Infinity, sum = 0, n = 0;
+    for (const v of t) if (Number.isFinite(v)) [lo, hi, sum, n] = [Math.min(lo, v), Math.max(hi, v), sum + v, n + 1];
+    const chart = h('div', { class: 'chart target-histogram' });
+    target.classList.add('as-list');
+    target.append(h('p', { class: 'small' }, h('bdi', {}, name), `: from ${value(lo)} to ${value(hi)}, mean ${value(sum / n)}, over ${count(n)} training rows`), chart);
+    void renderChart(chart, targetHistogram(t, name, Math.max(180, plotWidth(target, 70, 180))));
+    return;
+  }
   target.classList.toggle('as-list', !d.image);
   if (d.image) {
     const seen = new Set<number>();
@@ -158,6 +227,7 @@ function showLabelChoice(state: PageState, d: LoadedData | null): void {
     }
   }
   row.hidden = header === null || state.dataMode !== 'files';
+  byId('task-row').hidden = !f || state.dataMode !== 'files';
   if (!header) return;
   const found = d?.train.table?.label;
   const select = byId<HTMLSelectElement>('label-column');
@@ -176,16 +246,23 @@ export async function updateFilesSummary(state: PageState): Promise<void> {
   if (!state.slots.trainData) {
     hideColumnTable();
     showLabelChoice(state, null);
+    state.filesTask = null;
+    dataTaskChanged(state);
     return;
   }
   try {
     const d = await assembleUserData(state.slots, readOptions(state));
     showLabelChoice(state, d);
+    state.filesTask = d.task;
+    byId('task-note').textContent = d.taskNote ?? (d.task === 'regress' ? 'Regression' : 'Classification: the labels are classes');
+    byId('task-note').className = `task-note ${d.task}`;
     const t = d.train.table;
     const what = t ? `${count(t.names.length)} columns` : `${count(d.train.cols)} features`;
     const noTest = t ? ' (no test set: the final scores use the validation part, or the training rows when the data is too small for one)' : ' (no test set: the final scores use the validation part)';
+    const label = t?.label ? ` from "${t.label}"` : '';
+    const predicts = d.task === 'regress' ? `a number to predict${label} (regression)` : `${d.classNames.length} classes${label}`;
     target.append(
-      h('p', { class: 'file-status ok' }, `Ready: ${count(d.train.rows)} training rows${d.test ? `, ${count(d.test.rows)} test rows` : noTest}, ${what}, ${d.classNames.length} classes${t?.label ? ` from "${t.label}"` : ''}.`),
+      h('p', { class: 'file-status ok' }, `Ready: ${count(d.train.rows)} training rows${d.test ? `, ${count(d.test.rows)} test rows` : noTest}, ${what}, ${predicts}.`),
     );
     const samples = h('div', { class: 'samples' });
     target.append(samples);
@@ -198,18 +275,35 @@ export async function updateFilesSummary(state: PageState): Promise<void> {
   } catch (e) {
     hideColumnTable();
     showLabelChoice(state, null);
+    byId('task-note').textContent = '';
     target.append(h('p', { class: 'file-status error' }, e instanceof Error ? e.message : String(e)));
   }
+  dataTaskChanged(state);
 }
 
-export function selectTab(state: PageState, mode: 'builtin' | 'files'): void {
+export function selectTab(state: PageState, mode: PageState['dataMode']): void {
   state.dataMode = mode;
-  byId('tab-builtin').setAttribute('aria-selected', String(mode === 'builtin'));
-  byId('tab-files').setAttribute('aria-selected', String(mode === 'files'));
-  byId('pane-builtin').hidden = mode !== 'builtin';
-  byId('pane-files').hidden = mode !== 'files';
+  for (const m of ['builtin', 'regression', 'files'] as const) {
+    byId(`tab-${m}`).setAttribute('aria-selected', String(mode === m));
+    byId(`pane-${m}`).hidden = mode !== m;
+  }
   if (mode === 'builtin') {
     hideColumnTable();
     defaultMode(state, false);
+    dataTaskChanged(state);
+  } else if (mode === 'regression') {
+    // A table with a number to predict: the model chosen for the data, as for any table.
+    defaultMode(state, true);
+    dataTaskChanged(state);
+    void showGenerated(state);
   } else void updateFilesSummary(state);
+}
+
+/** The task control of one's own files: decided from the label column, or given (the files are read again with it). */
+export function wireTask(state: PageState): void {
+  const select = byId<HTMLSelectElement>('task');
+  select.addEventListener('change', () => {
+    state.task = select.value as TaskAsked;
+    void updateFilesSummary(state);
+  });
 }

@@ -27,9 +27,30 @@ export interface SetScores {
   report: ClassificationReport;
 }
 
+/** A regression model's scores on one set, in the target's units. */
+export interface RegressionScores {
+  set: SetScores['set'];
+  rows: number;
+  r2: number;
+  rmse: number;
+  mae: number;
+}
+
+/**
+ * Rows of a predicted-against-actual figure (at most MAX_POINTS, spread over the set): their
+ * indices into the original table, the actual values and the model's predictions.
+ */
+export interface Scatter {
+  set: SetScores['set'];
+  rows: number[];
+  actual: number[];
+  predicted: number[];
+}
+
 export interface PreparedMessage {
   type: 'prepared';
   runId: number;
+  task: 'classify' | 'regress';
   /** One sentence per pre-processing step. */
   steps: string[];
   features: number;
@@ -42,6 +63,10 @@ export interface PreparedMessage {
   gridSet: SetScores['set'];
   gridRows: number[];
   gridLabels: number[];
+  /** Regression: the grid rows' actual values (their labels are bins of them). */
+  gridActual: number[];
+  /** Regression: the rows the live figure shows while training (the validation part, else the training rows), without predictions yet. */
+  scatter: Scatter | null;
 }
 
 export interface EpochMessage {
@@ -50,9 +75,11 @@ export interface EpochMessage {
   record: EpochRecord;
   /** Confusion matrix and report on the validation set at this epoch. */
   val: SetScores | null;
-  /** Predicted class of each grid row, and its probability. */
+  /** Predicted class of each grid row (regression: its predicted value), and its probability (regression: none). */
   grid: number[];
   gridProba: number[];
+  /** Regression: the prediction of each row of the prepared message's scatter, at this epoch. */
+  scatter: number[] | null;
 }
 
 export interface DoneMessage {
@@ -63,9 +90,11 @@ export interface DoneMessage {
   restoredBest: boolean;
   aborted: boolean;
   seconds: number;
-  /** The final model on the test set (or the validation set when there is no test set). */
-  final: SetScores;
-  /** The final model's grid predictions (a seed ensemble's averaged probabilities), and their probabilities. */
+  /** Classification: the final model on the test set (or the validation set when there is no test set). */
+  final: SetScores | null;
+  /** Regression: the final model's scores on the same set, its figure's rows, and the scores of predicting the training targets' mean there. */
+  regression: (RegressionScores & { scatter: Scatter; baseline: RegressionScores }) | null;
+  /** The final model's grid predictions (a seed ensemble's averaged probabilities, or mean values), and their probabilities. */
   grid: number[];
   gridProba: number[];
   /** The trained model in mlplab's model format (what `modelToJSON` writes). */

@@ -2,18 +2,19 @@
  * The run: starting, pausing, stopping and resetting it, the training worker, and what its
  * messages change on the page.
  */
-import type { RawData } from '../../src/index.js';
+import type { EpochRecord, RawData } from '../../src/index.js';
 import { formatPercent } from '../../src/report/index.js';
 import { RUN_COLORS } from './charts.js';
 import { showError, validateSettings } from './controls.js';
 import type { LoadedData } from './data.js';
 import { byId, clearMessage, count, fixed, h, seconds, setStatus, showMessage } from './dom.js';
 import { clearLivePanels, renderChoices, renderCompare, renderLive, scheduleLive } from './live.js';
-import { activeData, dataInfo } from './picker.js';
-import type { FromWorker, StartMessage } from './protocol.js';
+import { activeData, dataInfo, pickedTask } from './picker.js';
+import type { DoneMessage, FromWorker, StartMessage } from './protocol.js';
+import { r2Text, value } from './regress/panels.js';
 import { renderRunsTable } from './results.js';
 import { labelRun } from './runs.js';
-import type { PageState } from './state.js';
+import type { PageState, Run } from './state.js';
 
 const GRID_SIZE = 24;
 
@@ -25,7 +26,13 @@ export function updateButtons(state: PageState): void {
   pause.textContent = state.phase === 'paused' ? 'Resume' : state.phase === 'pausing' ? 'Pausing…' : 'Pause';
   byId<HTMLButtonElement>('stop').disabled = !(state.phase === 'running' || state.phase === 'paused' || state.phase === 'pausing');
   byId<HTMLButtonElement>('export').disabled = state.finished.length === 0;
-  byId<HTMLButtonElement>('export-onnx').disabled = state.finished.length === 0;
+  // ONNX export writes a classifier's graph (softmax and class label); a regression model has only its model file.
+  const last = state.finished[state.finished.length - 1];
+  const onnx = byId<HTMLButtonElement>('export-onnx');
+  onnx.disabled = !last || last.data.task === 'regress';
+  onnx.title = last?.data.task === 'regress'
+    ? 'ONNX export is for classifiers for now: a regression model downloads as a model file (Export model), which mlplab predict reads'
+    : 'Download the trained model as ONNX, its pre-processing inside (what ONNX Runtime reads)';
   document.body.dataset.phase = state.phase;
 }
 
@@ -76,14 +83,14 @@ export async function startRun(state: PageState): Promise<void> {
   state.current = {
     id: number, number, label: named.label, detail: named.detail, settings: named.settings, spec, choices: null, data,
     color: RUN_COLORS[(number - 1) % RUN_COLORS.length],
-    history: [], prepared: null, scores: null, scoresCaption: '', grid: [], gridProba: [], member: { n: 1, of: 1 }, done: null,
+    history: [], prepared: null, scores: null, scoresCaption: '', grid: [], gridProba: [], scatter: null, member: { n: 1, of: 1 }, done: null,
   };
   // Sent by structured clone, without a transfer list: a table's columns (names, kinds, each text
   // column's dictionary) travel with its cells, and the page keeps its own copy for the grid.
   const raw: RawData = { train: { ...data.train, classNames: data.classNames }, test: data.test, notes: data.notes };
   state.phase = 'running';
   updateButtons(state);
-  clearLivePanels();
+  clearLivePanels(data.task);
   setStatus(`Starting run ${named.label}…`);
   if (settings.input.auto) renderChoices(null);
   const start: StartMessage = { type: 'start', runId: number, spec: settings.input, data: raw, source: data.source, gridSize: GRID_SIZE };
@@ -134,6 +141,7 @@ function onWorkerMessage(state: PageState, m: FromWorker): void {
       break;
     case 'prepared': {
       run.prepared = m;
+      run.scatter = m.scatter;
       byId('run-facts').textContent = [
         `${count(m.trainRows)} training`,
         `${count(m.valRows)} validation`,
@@ -162,14 +170,19 @@ function onWorkerMessage(state: PageState, m: FromWorker): void {
         run.scores = m.val;
         run.scoresCaption = `validation set (${count(m.val.rows)} rows) at epoch ${m.record.epoch}`;
       }
+      if (m.scatter && run.scatter) run.scatter = { ...run.scatter, predicted: m.scatter };
       const r = m.record;
+      const regress = run.data.task === 'regress';
       byId('tile-epoch').textContent = `${r.epoch} / ${run.spec.train.epochs}`;
-      byId('tile-train-acc').textContent = formatPercent(r.trainAccuracy, 1);
-      byId('tile-val-acc').textContent = formatPercent(r.valAccuracy, 1);
-      byId('tile-val-loss').textContent = fixed(r.valLoss);
+      byId('tile-train-acc').textContent = regress ? fixed(r.trainLoss) : formatPercent(r.trainAccuracy, 1);
+      byId('tile-val-acc').textContent = regress ? r2Text(r.valR2 ?? NaN) : formatPercent(r.valAccuracy, 1);
+      byId('tile-val-loss').textContent = regress ? value(r.valRmse ?? NaN) : fixed(r.valLoss);
       byId('progress').style.width = `${Math.min(100, (r.epoch / run.spec.train.epochs) * 100).toFixed(1)}%`;
       const note = state.phase === 'pausing' ? ' · pausing…' : state.phase === 'stopping' ? ' · stopping…' : '';
-      setStatus(`Epoch ${r.epoch} of ${run.spec.train.epochs} · validation accuracy ${formatPercent(r.valAccuracy, 1)} · validation loss ${fixed(r.valLoss)} · ${seconds(r.seconds)} per epoch${note}`);
+      const scores = !regress
+        ? `validation accuracy ${formatPercent(r.valAccuracy, 1)} · validation loss ${fixed(r.valLoss)}`
+        : r.valR2 !== undefined ? `validation R² ${r2Text(r.valR2)} · RMSE ${value(r.valRmse!)}` : `training loss ${fixed(r.trainLoss)} (no validation part)`;
+      setStatus(`Epoch ${r.epoch} of ${run.spec.train.epochs} · ${scores} · ${seconds(r.seconds)} per epoch${note}`);
       document.body.dataset.epoch = String(r.epoch);
       scheduleLive(state, run);
       break;
@@ -187,26 +200,28 @@ function onWorkerMessage(state: PageState, m: FromWorker): void {
       run.done = m;
       run.grid = m.grid;
       run.gridProba = m.gridProba;
-      run.scores = m.final;
-      const set = m.final.set;
+      const set = (m.final ?? m.regression)!.set;
+      const rows = (m.final ?? m.regression)!.rows;
+      if (m.final) run.scores = m.final;
+      if (m.regression) run.scatter = m.regression.scatter;
       run.scoresCaption = {
-        test: `test set (${count(m.final.rows)} rows), final model`,
-        validation: `validation set (${count(m.final.rows)} rows), final model (no test set)`,
-        training: `training rows (${count(m.final.rows)}), final model (no test set or validation part: an optimistic score)`,
+        test: `test set (${count(rows)} rows), final model`,
+        validation: `validation set (${count(rows)} rows), final model (no test set)`,
+        training: `training rows (${count(rows)}), final model (no test set or validation part: an optimistic score)`,
       }[set];
       state.finished.push(run);
-      byId('tile-final-label').textContent = { test: 'Test accuracy', validation: 'Final val. accuracy', training: 'Training accuracy' }[set];
-      byId('tile-final').textContent = formatPercent(m.final.accuracy, 1);
+      const what = m.regression ? 'R²' : 'accuracy';
+      byId('tile-final-label').textContent = { test: `Test ${what}`, validation: `Final val. ${what}`, training: `Training ${what}` }[set];
+      byId('tile-final').textContent = m.regression ? r2Text(m.regression.r2) : formatPercent(m.final!.accuracy, 1);
       byId('progress').style.width = '100%';
       renderLive(state, run);
       renderRunsTable(state, () => runsChanged(state));
-      const best = run.history.find((x) => x.epoch === m.bestEpoch);
       const how = m.aborted ? 'Stopped' : m.stoppedEarly ? 'Stopped early' : 'Finished';
-      // The kept epoch is the best one only under early stopping; otherwise it is the last.
-      const kept = m.stoppedEarly || m.restoredBest ? `best validation accuracy ${formatPercent(best?.valAccuracy ?? NaN, 1)} at epoch ${m.bestEpoch}` : `validation accuracy ${formatPercent(best?.valAccuracy ?? NaN, 1)} at the last epoch`;
-      const bestText = best && Number.isFinite(best.valAccuracy) ? ` · ${kept}${m.restoredBest ? ' (weights restored)' : ''}` : '';
       const members = run.member.of > 1 ? ` (and ${run.member.of - 1} more networks of the seed ensemble)` : '';
-      endRun(state, `${how} after ${run.history.length} epoch${run.history.length === 1 ? '' : 's'}${members} in ${seconds(m.seconds)}${bestText} · ${set} accuracy ${formatPercent(m.final.accuracy, 1)}`);
+      const scores = m.regression
+        ? `${set} R² ${r2Text(m.regression.r2)} · RMSE ${value(m.regression.rmse)} · MAE ${value(m.regression.mae)}`
+        : `${set} accuracy ${formatPercent(m.final!.accuracy, 1)}`;
+      endRun(state, `${how} after ${run.history.length} epoch${run.history.length === 1 ? '' : 's'}${members} in ${seconds(m.seconds)}${keptEpoch(run, m)} · ${scores}`);
       break;
     }
     case 'error': {
@@ -217,6 +232,18 @@ function onWorkerMessage(state: PageState, m: FromWorker): void {
       break;
     }
   }
+}
+
+/** The epoch whose weights were kept and its validation score: the best one under early stopping, else the last. */
+function keptEpoch(run: Run, m: DoneMessage): string {
+  const best = run.history.find((x) => x.epoch === m.bestEpoch);
+  const regress = run.data.task === 'regress';
+  const score = (r: EpochRecord) => (regress ? r.valR2 ?? NaN : r.valAccuracy);
+  if (!best || !Number.isFinite(score(best))) return '';
+  const shown = regress ? `validation R² ${r2Text(score(best))}` : `validation accuracy ${formatPercent(score(best), 1)}`;
+  // The kept epoch is the best one only under early stopping; otherwise it is the last.
+  if (m.stoppedEarly || m.restoredBest) return ` · ${regress ? `lowest validation loss at epoch ${m.bestEpoch} (${shown})` : `best ${shown} at epoch ${m.bestEpoch}`}${m.restoredBest ? ' (weights restored)' : ''}`;
+  return ` · ${shown} at the last epoch`;
 }
 
 export function pauseOrResume(state: PageState): void {
@@ -248,7 +275,7 @@ export function resetRun(state: PageState): void {
     state.worker = null;
   }
   state.current = null;
-  clearLivePanels();
+  clearLivePanels(pickedTask(state));
   clearMessage('run');
   renderCompare(state);
   endRun(state, 'Ready. Choose settings and press Train.');

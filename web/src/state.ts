@@ -1,7 +1,8 @@
 /** What the page holds while it is open: the runs, the data picked, the worker and a few timers. */
 import type { Choice, EpochRecord, ResolvedRun } from '../../src/index.js';
-import type { LoadedData, ParsedFile, Slot } from './data.js';
-import type { DoneMessage, PreparedMessage, SetScores } from './protocol.js';
+import type { LoadedData, ParsedFile, Slot, TaskAsked } from './data.js';
+import type { DoneMessage, PreparedMessage, Scatter, SetScores } from './protocol.js';
+import type { Synthetic } from './regress/synthetic.js';
 import type { Settings } from './runs.js';
 
 export type Phase = 'idle' | 'running' | 'pausing' | 'paused' | 'stopping';
@@ -26,6 +27,8 @@ export interface Run {
   grid: number[];
   /** The probability of each grid row's predicted class. */
   gridProba: number[];
+  /** Regression: the predicted-against-actual figure's rows (validation while training, the final set at the end). */
+  scatter: Scatter | null;
   /** The network of a seed ensemble training now, and how many there are. */
   member: { n: number; of: number };
   done: DoneMessage | null;
@@ -40,10 +43,17 @@ export interface PageState {
   /** Finished runs, oldest first: the table and the comparison chart. */
   readonly finished: Run[];
   runCounter: number;
-  compareMetric: 'valAccuracy' | 'valLoss';
-  dataMode: 'builtin' | 'files';
+  /** What the comparison shows: the runs' score (accuracy, or R² for regression) or their validation loss. */
+  compareMetric: 'score' | 'valLoss';
+  dataMode: 'builtin' | 'regression' | 'files';
   builtin: LoadedData | null;
   builtinError: Error | null;
+  /** The built-in regression data as last generated (rows and noise picked), and its files. */
+  generated: { synthetic: Synthetic; data: LoadedData } | null;
+  /** The task asked for the person's files: decided from the label column, or given. */
+  task: TaskAsked;
+  /** The task the person's files make as last read (null: none read). */
+  filesTask: 'classify' | 'regress' | null;
   /** The files picked, by slot. */
   readonly slots: Partial<Record<Slot, ParsedFile>>;
   /** A picked table's label column, by header name, when the person chose one (else the library's default). */
@@ -58,7 +68,7 @@ export interface PageState {
 
 export function createState(): PageState {
   return {
-    phase: 'idle', worker: null, current: null, finished: [], runCounter: 0, compareMetric: 'valAccuracy',
-    dataMode: 'builtin', builtin: null, builtinError: null, slots: {}, labelColumn: null, modeChosen: false, validateTimer: 0, liveTimer: 0, lastLive: 0,
+    phase: 'idle', worker: null, current: null, finished: [], runCounter: 0, compareMetric: 'score',
+    dataMode: 'builtin', builtin: null, builtinError: null, generated: null, task: 'auto', filesTask: null, slots: {}, labelColumn: null, modeChosen: false, validateTimer: 0, liveTimer: 0, lastLive: 0,
   };
 }

@@ -20,7 +20,8 @@ import {
   type TrainContext,
 } from '../../src/index.js';
 import { WasmBackend, describeBackend, threadSupport } from '../../src/tensor/index.js';
-import type { FromWorker, SetScores, StartMessage, ToWorker } from './protocol.js';
+import type { FromWorker, Scatter, SetScores, StartMessage, ToWorker } from './protocol.js';
+import { scoreValues, spreadRows } from './regress/scores.js';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -70,6 +71,30 @@ function ensembleProba(models: Sequential[], x: Float32Array, rows: number): Flo
   return Float32Array.from(sum, (v) => v / models.length);
 }
 
+/** A regression seed ensemble's prediction of each row: its networks' mean (the sum in the order `mlplab predict` takes). */
+function ensembleValues(models: Sequential[], x: Float32Array, rows: number): Float64Array {
+  const v = models[0].predictValues(x, rows);
+  for (const m of models.slice(1)) {
+    const w = m.predictValues(x, rows);
+    for (let i = 0; i < rows; i++) v[i] += w[i];
+  }
+  if (models.length > 1) for (let i = 0; i < rows; i++) v[i] /= models.length;
+  return v;
+}
+
+/** The rows `idx` of a set, as their own feature matrix. */
+function pickRows(d: Dataset, idx: number[]): Float32Array {
+  const out = new Float32Array(idx.length * d.cols);
+  idx.forEach((r, i) => out.set(d.features.subarray(r * d.cols, (r + 1) * d.cols), i * d.cols));
+  return out;
+}
+
+/** The figure's rows of a regression set (at most MAX_POINTS, spread over it) with the given predictions of every row of the set, or none yet. */
+function scatterOf(d: Dataset, origin: ArrayLike<number>, set: Scatter['set'], predicted: ArrayLike<number> | null): { scatter: Scatter; idx: number[] } {
+  const idx = spreadRows(d.rows);
+  return { idx, scatter: { set, rows: idx.map((r) => origin[r]), actual: idx.map((r) => d.targets![r]), predicted: predicted ? idx.map((r) => predicted[r]) : [] } };
+}
+
 /** The most probable class of each row, and its probability. */
 function argmax(p: Float32Array, rows: number, classes: number): { predicted: Int32Array; top: number[] } {
   const predicted = new Int32Array(rows);
@@ -99,6 +124,20 @@ function scoreSet(models: Sequential[], d: Dataset, set: SetScores['set'], class
   };
 }
 
+/**
+ * A regression's final scores, on the test set (the run's own evaluation), else on the
+ * validation part or the training rows (a seed ensemble's mean), with the figure's rows.
+ */
+function finalRegression(test: { r2: number; rmse: number; mae: number; predicted: Float64Array } | null, p: Prepared, models: Sequential[]) {
+  const [d, origin, set] = p.test ? [p.test, p.origin.test!, 'test' as const] : p.val.rows > 0 ? [p.val, p.origin.val, 'validation' as const] : [p.train, p.origin.train, 'training' as const];
+  const predicted = test && p.test ? test.predicted : ensembleValues(models, d.features, d.rows);
+  const { r2, rmse, mae } = test && p.test ? test : scoreValues(d.targets!, predicted);
+  const t = p.train.targets!;
+  const mean = t.reduce((a, b) => a + b, 0) / t.length;
+  const baseline = { set, ...scoreValues(d.targets!, new Float64Array(d.rows).fill(mean)) };
+  return { set, rows: d.rows, r2, rmse, mae, baseline, scatter: scatterOf(d, origin, set, predicted).scatter };
+}
+
 async function run(m: StartMessage): Promise<void> {
   const { runId, spec, data } = m;
   controller = new AbortController();
@@ -113,24 +152,37 @@ async function run(m: StartMessage): Promise<void> {
     // The network of a seed ensemble training now: the first one's epochs are the live curves.
     let member = 1;
     let members = 1;
+    let regress = false;
+    // Regression: the rows the live figure shows (the validation part, else the training rows).
+    let live: { x: Float32Array; rows: number } | null = null;
     const predictGrid = (models: Sequential[]) => {
       if (!grid || grid.rows === 0) return { grid: [], gridProba: [] };
+      if (regress) return { grid: Array.from(ensembleValues(models, grid.features, grid.rows)), gridProba: [] };
       const { predicted, top } = argmax(ensembleProba(models, grid.features, grid.rows), grid.rows, prepared!.classes);
       return { grid: Array.from(predicted), gridProba: top };
     };
 
-    const live: Callback = {
+    const callback: Callback = {
       onTrainBegin(ctx: TrainContext) {
         if (member > 1) return;
         const p = prepared!;
+        regress = p.task === 'regress';
         const gridSet = p.test ? 'test' : p.val.rows > 0 ? 'validation' : 'training';
         const set = p.test ?? (p.val.rows > 0 ? p.val : p.train);
         const origin = p.test ? p.origin.test! : p.val.rows > 0 ? p.origin.val : p.origin.train;
         const n = Math.min(m.gridSize, set.rows);
         grid = { features: set.features.subarray(0, n * set.cols), labels: set.labels.subarray(0, n), rows: n, cols: set.cols };
+        let scatter: Scatter | null = null;
+        if (regress) {
+          const onVal = p.val.rows > 0;
+          const shown = scatterOf(onVal ? p.val : p.train, onVal ? p.origin.val : p.origin.train, onVal ? 'validation' : 'training', null);
+          scatter = shown.scatter;
+          live = { x: pickRows(onVal ? p.val : p.train, shown.idx), rows: shown.idx.length };
+        }
         post({
           type: 'prepared',
           runId,
+          task: p.task,
           steps: p.steps.map((s) => s.summary),
           features: p.train.cols,
           trainRows: p.train.rows,
@@ -141,13 +193,17 @@ async function run(m: StartMessage): Promise<void> {
           gridSet,
           gridRows: Array.from(origin.subarray(0, n)),
           gridLabels: Array.from(grid.labels),
+          gridActual: regress ? Array.from(set.targets!.subarray(0, n)) : [],
+          scatter,
         });
       },
       async onEpochEnd(record: EpochRecord, ctx: TrainContext) {
-        if (member === 1) {
+        if (member === 1 && regress) {
+          post({ type: 'epoch', runId, record, val: null, ...predictGrid([ctx.model]), scatter: live ? Array.from(ctx.model.predictValues(live.x, live.rows)) : null });
+        } else if (member === 1) {
           const val = prepared!.val;
           const valScores = val.rows > 0 ? { ...scoreSet([ctx.model], val, 'validation', prepared!.classes, prepared!.classNames), accuracy: record.valAccuracy, loss: record.valLoss } : null;
-          post({ type: 'epoch', runId, record, val: valScores, ...predictGrid([ctx.model]) });
+          post({ type: 'epoch', runId, record, val: valScores, ...predictGrid([ctx.model]), scatter: null });
         } else {
           post({ type: 'status', runId, text: `Seed ensemble: network ${member} of ${members}, epoch ${record.epoch} · training loss ${record.trainLoss.toFixed(4)}` });
         }
@@ -173,7 +229,7 @@ async function run(m: StartMessage): Promise<void> {
     const result = await runExperiment(spec, data, {
       backend,
       source: m.source,
-      callbacks: [live],
+      callbacks: [callback],
       signal: controller.signal,
       onBatch,
       onPrepared: (p) => (prepared = p),
@@ -191,11 +247,13 @@ async function run(m: StartMessage): Promise<void> {
       // Without a test set the final scores are the validation part's, and without that the training rows'.
       const p = result.prepared;
       const t = result.test;
-      const final: SetScores = t
+      const set = p.test ? 'test' : p.val.rows > 0 ? 'validation' : 'training';
+      const final: SetScores | null = p.task === 'regress' ? null : t
         ? { set: 'test', rows: t.rows, accuracy: t.accuracy, loss: t.loss, confusion: t.confusion, report: t.report }
-        : scoreSet(models, p.val.rows > 0 ? p.val : p.train, p.val.rows > 0 ? 'validation' : 'training', p.classes, p.classNames);
+        : scoreSet(models, p.val.rows > 0 ? p.val : p.train, set, p.classes, p.classNames);
       post({
         type: 'done',
+        regression: p.task === 'regress' ? finalRegression(result.regression, p, models) : null,
         runId,
         bestEpoch: result.fit.bestEpoch,
         stoppedEarly: result.fit.stoppedEarly,

@@ -1,6 +1,7 @@
 /**
  * Plain-language diagnostics of a training history: first whether training failed (the loss
- * overflowed or exploded, never fell, accuracy stayed at chance, a whole layer died), then
+ * overflowed or exploded, never fell, accuracy stayed at chance or a regression's R^2 at
+ * zero, a whole layer died), then
  * overfitting, epochs that did not improve the model, plateaus, early stopping. Pure
  * functions, browser-safe.
  */
@@ -66,6 +67,11 @@ export interface DiagnoseOptions {
    * 1 / classes, cross-entropy ln(classes)) and names a run that exploded or learned nothing.
    */
   classes?: number;
+  /**
+   * 'regress' for a regression's history: its validation is measured by R^2 (accuracy is NaN),
+   * and a best R^2 near zero, what predicting the mean gives, is a failure.
+   */
+  task?: 'classify' | 'regress';
 }
 
 const SEVERITY_ORDER = { error: 0, warning: 1, info: 2 } as const;
@@ -123,7 +129,7 @@ export function diagnoseHistory(history: EpochRecord[], options: DiagnoseOptions
 
   const lastEpoch = history[n - 1].epoch;
   // A run without a validation part has no validation accuracy at all: its NaN validation loss is no failure.
-  const validated = history.some((r) => Number.isFinite(r.valAccuracy));
+  const validated = history.some((r) => Number.isFinite(r.valAccuracy) || Number.isFinite(r.valR2 ?? NaN));
   const firstBad = history.findIndex(
     (r) => !Number.isFinite(r.trainLoss) || (validated && !Number.isFinite(r.valLoss)),
   );
@@ -145,7 +151,8 @@ export function diagnoseHistory(history: EpochRecord[], options: DiagnoseOptions
   const val = h.map((r) => r.valLoss);
   const train = h.map((r) => r.trainLoss);
 
-  findings.push(...failures(h, options.classes));
+  findings.push(...failures(h, options.task === 'regress' ? undefined : options.classes));
+  if (options.task === 'regress') findings.push(...meanLevel(h));
 
   const b = argBest(val, (a, c) => a < c);
   const ba = argBest(h.map((r) => r.valAccuracy), (a, c) => a > c);
@@ -271,6 +278,26 @@ export function diagnoseHistory(history: EpochRecord[], options: DiagnoseOptions
   }
 
   return finish(result);
+}
+
+/**
+ * A regression that learned nothing: the best validation R^2 within 0.02 of zero or below it,
+ * no better than predicting the training mean for every row.
+ */
+function meanLevel(h: EpochRecord[]): Finding[] {
+  const best = h.reduce((a, r) => (Number.isFinite(r.valR2 ?? NaN) && r.valR2! > a ? r.valR2! : a), -Infinity);
+  if (!Number.isFinite(best) || best > 0.02) return [];
+  return [
+    {
+      kind: 'at-chance',
+      severity: 'error',
+      epoch: null,
+      message:
+        `Validation R² never rose clearly above zero: its best, ${formatFixed(best, 3)}, is no better than predicting the mean for every row (R² 0). ` +
+        'This model predicts nothing useful: check the learning rate and whether the features carry the target.',
+      details: { bestR2: best },
+    },
+  ];
 }
 
 /** Failures first (stable within a severity), and the sentences in that order. */

@@ -9,6 +9,7 @@ import type { TopLevelSpec } from 'vega-lite';
 import type { ClassificationReport } from '../metrics/classification.js';
 import { SUMMARY_CLASSES, confusionChart } from './charts/confusion.js';
 import { accuracyChart, lossChart } from './charts/curves.js';
+import { regressionCards, regressionCharts, regressionCvSection, regressionLossTitle, regressionTestSection, type RegressionFigures } from './regression-html.js';
 import { layerChart } from './charts/layers.js';
 import { REPORT_STYLE, bdi, card, esc, inlineSvg, reportPage, type ReportSection } from './page.js';
 import { LAYER_THRESHOLDS, type LayerFinding } from './layers.js';
@@ -18,8 +19,8 @@ import { diagnoseHistory, type Finding } from './diagnose.js';
 import { formatCount, formatDuration, formatFixed, formatPercent, formatScientific } from '../format.js';
 import type { RunReport } from './run-report.js';
 
-/** SVG markup of the report's figures; a missing one is left out of the page. */
-export interface RunReportFigures {
+/** SVG markup of the report's figures; a missing one is left out of the page. Regression runs have R^2 and residual figures instead of accuracy and confusion. */
+export interface RunReportFigures extends RegressionFigures {
   loss?: string;
   accuracy?: string;
   confusion?: string;
@@ -42,9 +43,11 @@ export function runReportCharts(
 ): { name: keyof RunReportFigures; spec: TopLevelSpec }[] {
   // Compact sizes fit two curves side by side on the HTML page; figure files use the defaults.
   const size = options.compact ? { width: 390, height: 250 } : {};
+  const regress = r.task === 'regress';
+  const own = regress ? regressionCharts(r, options.compact ?? false) : [];
   const charts: { name: keyof RunReportFigures; spec: TopLevelSpec }[] = [
-    { name: 'loss', spec: lossChart(r.history, size) },
-    { name: 'accuracy', spec: accuracyChart(r.history, size) },
+    { name: 'loss', spec: lossChart(r.history, regress ? { ...size, yTitle: regressionLossTitle(r) } : size) },
+    ...(regress ? own.filter((c) => c.name === 'r2') : [{ name: 'accuracy' as const, spec: accuracyChart(r.history, size) }]),
   ];
   if (r.history.some((e) => e.layers && e.layers.length > 0)) {
     const small = options.compact ? { width: 230, height: 160 } : {};
@@ -54,7 +57,8 @@ export function runReportCharts(
       { name: 'layer-updates', spec: layerChart(r.history, 'updateRatio', small) },
     );
   }
-  if (r.test) {
+  if (regress) charts.push(...own.filter((c) => c.name !== 'r2'));
+  else if (r.test) {
     const cellSize = options.compact ? Math.max(22, Math.min(64, Math.floor(400 / r.data.classes))) : undefined;
     charts.push({ name: 'confusion', spec: confusionChart(r.test.confusion, r.data.classNames, { cellSize }) });
   }
@@ -158,18 +162,30 @@ export interface RunReportSectionOptions extends RunReportHtmlOptions {
   idPrefix?: string;
 }
 
-/** The header of a run report: title, time, source and the summary cards. */
-export function runReportHeader(r: RunReport): string {
-  const diagnosis = diagnoseHistory(r.history, { stoppedEarly: r.stoppedEarly ?? null, classes: r.data.classes });
-  const epochs = r.history.length;
-  const epochSeconds = r.history.reduce((s, e) => s + (Number.isFinite(e.seconds) ? e.seconds : 0), 0);
-  const cards = [
+/** The header's first two cards for a classification: test accuracy and macro F1. */
+function classificationCards(r: RunReport): string[] {
+  return [
     r.test
       ? card('Test accuracy', formatPercent(r.test.accuracy), `${formatCount(r.test.report.macro.support)} test samples`)
       : card('Test accuracy', '—', 'no test evaluation'),
     r.test
       ? card('Macro F1', formatFixed(r.test.report.macro.f1, 3), `weighted F1 ${formatFixed(r.test.report.weighted.f1, 3)}`)
       : card('Macro F1', '—', 'no test evaluation'),
+  ];
+}
+
+/** What the history diagnosis needs to know of the run: early stopping, the classes, the task. */
+function diagnoseOptions(r: RunReport) {
+  return { stoppedEarly: r.stoppedEarly ?? null, classes: r.data.classes, task: r.task ?? ('classify' as const) };
+}
+
+/** The header of a run report: title, time, source and the summary cards. */
+export function runReportHeader(r: RunReport): string {
+  const diagnosis = diagnoseHistory(r.history, diagnoseOptions(r));
+  const epochs = r.history.length;
+  const epochSeconds = r.history.reduce((s, e) => s + (Number.isFinite(e.seconds) ? e.seconds : 0), 0);
+  const cards = [
+    ...(r.task === 'regress' ? regressionCards(r) : classificationCards(r)),
     card(
       'Epochs',
       formatCount(epochs),
@@ -196,7 +212,7 @@ ${cards}
 export function runReportSections(r: RunReport, figures: RunReportFigures, opts: RunReportSectionOptions = {}): ReportSection[] {
   const lastN = opts.lastPredictions ?? 20;
   const p = opts.idPrefix ?? '';
-  const diagnosis = diagnoseHistory(r.history, { stoppedEarly: r.stoppedEarly ?? null, classes: r.data.classes });
+  const diagnosis = diagnoseHistory(r.history, diagnoseOptions(r));
   const epochs = r.history.length;
   const findings = diagnosis.findings.length
     ? `<ul class="findings">${diagnosis.findings
@@ -207,7 +223,10 @@ export function runReportSections(r: RunReport, figures: RunReportFigures, opts:
   const figure = (name: keyof RunReportFigures, label: string) =>
     figures[name] ? `<figure class="figure" aria-label="${esc(label)}">${inlineSvg(figures[name]!, `${p}fig-${name}`)}</figure>` : '';
 
-  const testSection = r.test
+  const regress = r.task === 'regress';
+  const testSection = regress
+    ? regressionTestSection(r, figure, p)
+    : r.test
     ? `<section id="${p}test">
 <h2>Test set</h2>
 <p class="lead">Accuracy ${esc(formatPercent(r.test.accuracy))} (balanced accuracy ${esc(formatPercent(r.test.report.balancedAccuracy))}, macro F1 ${esc(formatFixed(r.test.report.macro.f1, 3))}) on ${formatCount(r.test.report.macro.support)} samples the model never saw during training or tuning.</p>${
@@ -228,17 +247,12 @@ export function runReportSections(r: RunReport, figures: RunReportFigures, opts:
 <dl class="kv">
 ${kv('source', d.source)}
 ${kv('features', formatCount(d.features))}
-${kv('classes', formatCount(d.classes))}
+${regress ? kv('target', r.regression?.target ?? d.classNames[0]) : kv('classes', formatCount(d.classes))}
 ${kv('training rows', formatCount(d.trainRows))}
 ${kv('validation rows', formatCount(d.valRows))}
 ${kv('test rows', formatCount(d.testRows))}
 </dl>
-<h3>Classes</h3>
-<ul class="classes">${d.classNames
-    .slice(0, SUMMARY_CLASSES)
-    .map((c, i) => `<li><span class="idx">${i}</span>${bdi(c)}</li>`)
-    .join('')}${d.classNames.length > SUMMARY_CLASSES ? `<li>... ${formatCount(d.classNames.length - SUMMARY_CLASSES)} more</li>` : ''}</ul>
-${d.columns ? `<h3>Columns</h3>
+${regress ? '' : classList(d.classNames)}${d.columns ? `<h3>Columns</h3>
 <table class="grid"><thead><tr><th scope="col">column</th><th scope="col">type</th><th scope="col">blank</th><th scope="col">distinct</th><th scope="col">why</th></tr></thead><tbody>${d.columns
     .map((c) => `<tr><th scope="row">${bdi(c.name)}</th><td>${esc(c.role === 'boolean' ? 'yes/no' : c.role === 'ignored' ? 'left out' : c.role)}</td><td class="num">${formatCount(c.missing)}</td><td class="num">${formatCount(c.distinct)}</td><td class="why">${esc(c.why)}</td></tr>`)
     .join('\n')}</tbody></table>
@@ -265,7 +279,7 @@ ${choices}${
 }
 </section>`;
 
-  const curves = [figure('loss', 'Loss per epoch'), figure('accuracy', 'Accuracy per epoch')].filter(Boolean);
+  const curves = [figure('loss', 'Loss per epoch'), regress ? figure('r2', 'Validation R² per epoch') : figure('accuracy', 'Accuracy per epoch')].filter(Boolean);
   const sections: ReportSection[] = [
     { id: `${p}diagnostics`, html: `<section id="${p}diagnostics">\n<h2>What the curves say</h2>\n${findings}\n</section>` },
     {
@@ -273,13 +287,23 @@ ${choices}${
       html: `<section id="${p}curves">\n<h2>Training curves</h2>\n${curves.length ? `<div class="curves">${curves.join('\n')}</div>` : '<p class="empty">No curves: no epochs were recorded.</p>'}\n</section>`,
     },
     ...layerSections(r, figure, p),
-    ...(r.cv ? [{ id: `${p}cv`, html: cvSection(r.cv, p) }] : []),
+    ...(r.cv ? [{ id: `${p}cv`, html: regress ? regressionCvSection(r.cv, p) : cvSection(r.cv, p) }] : []),
     { id: `${p}test`, html: testSection },
   ];
   const predictions = predictionsBlock(r, lastN, p);
   if (predictions) sections.push({ id: `${p}predictions`, html: predictions });
   sections.push({ id: `${p}data`, html: dataSection }, { id: `${p}config`, html: configSection });
   return sections;
+}
+
+/** The class names as a list of chips, the first SUMMARY_CLASSES of them. */
+function classList(names: string[]): string {
+  return `<h3>Classes</h3>
+<ul class="classes">${names
+    .slice(0, SUMMARY_CLASSES)
+    .map((c, i) => `<li><span class="idx">${i}</span>${bdi(c)}</li>`)
+    .join('')}${names.length > SUMMARY_CLASSES ? `<li>... ${formatCount(names.length - SUMMARY_CLASSES)} more</li>` : ''}</ul>
+`;
 }
 
 const LAYER_FINDING_TITLES: Record<LayerFinding['kind'], string> = {

@@ -72,6 +72,7 @@ h3{font-size:14px;margin:18px 0 8px;color:#374151}
 table.layers{width:100%;font-size:13px}
 img.weights{image-rendering:pixelated;max-width:100%;border:1px solid var(--line)}
 .test-grid{display:grid;grid-template-columns:minmax(330px,420px) minmax(0,1fr);gap:28px;align-items:start}
+.reg-grid{display:grid;grid-template-columns:repeat(2,minmax(0,1fr));gap:20px 28px;align-items:start}
 table{border-collapse:collapse;font-size:14px;font-variant-numeric:tabular-nums}
 th,td{padding:5px 10px;text-align:left;border-bottom:1px solid var(--line)}
 thead th,.totals th{white-space:nowrap}
@@ -106,7 +107,7 @@ table.grid td.why{color:var(--muted);font-size:13.5px}
 footer{color:var(--muted);font-size:12.5px;text-align:center;margin-top:8px}
 .sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}
 .empty{color:var(--muted);font-style:italic}
-@media (max-width:860px){.cards{grid-template-columns:repeat(2,1fr)}.test-grid,.curves,.layer-charts{grid-template-columns:1fr}.kv{grid-template-columns:repeat(2,1fr)}}
+@media (max-width:860px){.cards{grid-template-columns:repeat(2,1fr)}.test-grid,.reg-grid,.curves,.layer-charts{grid-template-columns:1fr}.kv{grid-template-columns:repeat(2,1fr)}}
 @media print{body{background:#fff}section,header{border:none;padding:8px 0}}
 `;
 

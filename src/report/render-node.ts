@@ -137,7 +137,9 @@ async function writeFigure(dir: string, name: string, svg: string, options: PngO
 
 /**
  * The report's figures as SVG markup: loss and accuracy curves, and the confusion matrix when
- * there is a test set. `compact` sizes them for the HTML page.
+ * there is a test set; for a regression, the loss and validation R^2 curves, and predicted
+ * against actual, residuals and their histogram when there is a test set. `compact` sizes
+ * them for the HTML page.
  */
 export async function renderRunFigureSvgs(r: RunReport, options: { compact?: boolean } = {}): Promise<RunReportFigures> {
   checkRunReport(r);
@@ -159,8 +161,10 @@ export async function renderRunReportHtml(r: RunReport, opts: RunReportHtmlOptio
 }
 
 /**
- * Writes loss.svg/png, accuracy.svg/png and (with a test set) confusion.svg/png into `dir`,
- * each through a temporary name and a rename. Returns the paths written.
+ * Writes loss.svg/png, accuracy.svg/png and (with a test set) confusion.svg/png into `dir`;
+ * for a regression loss, r2 (with a validation part), and with a test set predicted,
+ * residuals and residual-hist; the layer charts when the history has layer statistics. Each
+ * goes through a temporary name and a rename. Returns the paths written.
  */
 export async function writeRunFigures(dir: string, r: RunReport, png: PngOptions = {}): Promise<string[]> {
   const svgs = await renderRunFigureSvgs(r);

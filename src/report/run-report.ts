@@ -83,8 +83,9 @@ export interface RunReport {
 
 
 /**
- * Checks the parts of a report that must agree (class counts, matrix shape, label ranges), so a
- * malformed report fails with a ConfigError naming the field instead of rendering nonsense.
+ * Checks the parts of a report that must agree (class counts, matrix shape, label ranges; for
+ * a regression its one target, scores and prediction rows), so a malformed report fails with a
+ * ConfigError naming the field instead of rendering nonsense.
  */
 export function checkRunReport(r: RunReport): void {
   const k = r.data.classes;
@@ -95,6 +96,9 @@ export function checkRunReport(r: RunReport): void {
   r.history.forEach((e, i) => {
     if (!Number.isFinite(e.epoch)) throw new ConfigError(`report.history[${i}].epoch`, e.epoch, 'a finite epoch number');
   });
+  if (r.task !== undefined && r.task !== 'regress') throw new ConfigError('report.task', r.task, "'regress' or absent (classification)");
+  if (r.task === 'regress') return checkRegression(r);
+  if (r.regression !== undefined) throw new ConfigError('report.regression', 'present', "absent unless report.task is 'regress'");
   if (!r.test) return;
   const m = r.test.confusion;
   if (m.length !== k || m.some((row) => row.length !== k)) {
@@ -113,4 +117,42 @@ export function checkRunReport(r: RunReport): void {
       }
     }
   });
+}
+
+/** A regression report: one target named as the report's one class, no classification scores, test rows that agree with the scores. */
+function checkRegression(r: RunReport): void {
+  if (r.data.classes !== 1) throw new ConfigError('report.data.classes', r.data.classes, '1 for a regression (its one target)');
+  const reg = r.regression;
+  if (!reg || typeof reg.target !== 'string') throw new ConfigError('report.regression', reg, "the target's name and the test scores, for a regression report");
+  if (reg.target !== r.data.classNames[0]) throw new ConfigError('report.regression.target', reg.target, `the target named in report.data.classNames (${JSON.stringify(r.data.classNames[0])})`);
+  if (r.test !== null) throw new ConfigError('report.test', 'classification scores', 'null for a regression report (its scores are in report.regression.test)');
+  const t = reg.test;
+  if (!t) return;
+  if (!Number.isInteger(t.rows) || t.rows < 1) throw new ConfigError('report.regression.test.rows', t.rows, 'a positive number of test rows');
+  for (const key of ['rmse', 'mae'] as const) {
+    if (!(t[key] >= 0) && !Number.isNaN(t[key])) throw new ConfigError(`report.regression.test.${key}`, t[key], 'a non-negative error (NaN when the predictions are not finite)');
+  }
+  if (typeof t.r2 !== 'number' || t.r2 > 1) throw new ConfigError('report.regression.test.r2', t.r2, 'a number of at most 1');
+  if (t.predictions.length > Math.min(t.rows, MAX_REGRESSION_POINTS)) {
+    throw new ConfigError('report.regression.test.predictions', `${t.predictions.length} rows`, `at most ${Math.min(t.rows, MAX_REGRESSION_POINTS)} (the test rows, up to ${MAX_REGRESSION_POINTS})`);
+  }
+  let last = -1;
+  t.predictions.forEach((p, i) => {
+    if (!Number.isInteger(p.index) || p.index <= last || p.index >= t.rows) {
+      throw new ConfigError(`report.regression.test.predictions[${i}].index`, p.index, `a test row in (${last}, ${t.rows}), rows in increasing order`);
+    }
+    last = p.index;
+    if (!Number.isFinite(p.actual)) throw new ConfigError(`report.regression.test.predictions[${i}].actual`, p.actual, 'a finite target value');
+    if (typeof p.predicted !== 'number') throw new ConfigError(`report.regression.test.predictions[${i}].predicted`, p.predicted, 'a number');
+  });
+  // With every test row kept, the scores follow from the rows: they must be the same numbers.
+  if (t.predictions.length === t.rows && t.rows > 0) {
+    let se = 0;
+    for (const p of t.predictions) se += (p.actual - p.predicted) ** 2;
+    const rmse = Math.sqrt(se / t.rows);
+    if (Number.isFinite(rmse) && !(Math.abs(rmse - t.rmse) <= 1e-9 * Math.max(1, rmse))) {
+      throw new ConfigError('report.regression.test.rmse', t.rmse, `the RMSE of report.regression.test.predictions, ${rmse}`);
+    }
+  }
+  if (r.ensemble?.some((e) => e.testR2 === undefined)) throw new ConfigError('report.ensemble', 'a member without testR2', "each network's test R² for a regression report");
 }

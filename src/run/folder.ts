@@ -1,7 +1,8 @@
 /**
  * A run folder on disk (Node only): what `runExperiment` returned, written as model.json,
- * config.json, history.json, metrics.json, predictions.csv, the figures (SVG and PNG) and
- * report.html; and model files saved and loaded by path. A run folder is written as a unit:
+ * config.json, history.json, metrics.json, predictions.csv, the figures (SVG and PNG: loss and
+ * accuracy curves and the confusion matrix, or for a regression the validation R^2 curve,
+ * predicted against actual, residuals and their histogram) and report.html; and model files saved and loaded by path. A run folder is written as a unit:
  * into a temporary sibling folder (`<name>.incomplete-<pid>`), then renamed into place, so a
  * folder never holds files of two runs, and a run killed half-way leaves only the sibling.
  */
@@ -146,6 +147,7 @@ export async function writeRunFiles(run: RunOutput, dir: string, o: RunFolderOpt
   await put('history.json', json(r.history));
   await put('metrics.json', metricsJson(runMetrics(r)));
   if (r.test) await put('predictions.csv', testPredictionsCsv(r));
+  if (r.regression?.test) await put('predictions.csv', regressionPredictionsCsv(r.regression.test.predictions));
   if (o.html === false) return files;
   if (r.history.length > 0) files.push(...(await writeRunFigures(dir, r)).map((p) => basename(p)));
   if (r.firstLayer) await put('first-layer.png', weightsPng(r.firstLayer, 4));
@@ -165,6 +167,17 @@ function metricsJson(m: ReturnType<typeof runMetrics>): string {
 function testPredictionsCsv(r: RunReport): string {
   const p = r.test!.predictions;
   return predictionsCsv(p.map((x) => x.predicted), p.map((x) => x.actual), r.data.classNames);
+}
+
+/**
+ * predictions.csv of a regression, as `evaluate --out` writes it: index, actual, predicted,
+ * residual (actual − predicted). It holds the report's test rows: every one up to
+ * MAX_REGRESSION_POINTS, else that many spread evenly over them (the index says which).
+ */
+function regressionPredictionsCsv(p: { index: number; predicted: number; actual: number }[]): string {
+  const lines = ['index,actual,predicted,residual'];
+  for (const x of p) lines.push(`${x.index},${x.actual},${x.predicted},${x.actual - x.predicted}`);
+  return lines.join('\n') + '\n';
 }
 
 /** Save a model file (network, pre-processing, class names) to `path`, atomically. */

@@ -228,6 +228,68 @@ def _():
     return finish(rdb(os.path.join(RSITE, "ggplot2"), "mpg"), "hwy", "hwy", drop=["cty"])
 
 
+@table("sacramento", "reg", "r-cran-modeldata: modeldata/data/Rdata.rdb [Sacramento]", "MIT (pkg); data Sacramento real estate transactions, May 2008")
+def _():
+    return finish(rdb(os.path.join(RSITE, "modeldata"), "Sacramento"), "price", "price")
+
+
+@table("caschools", "reg", "r-cran-aer: usr/lib/R/site-library/AER/data/CASchools.rda", "GPL-2|GPL-3 (pkg); data California Dept. of Education 1998-99 (Stock & Watson)")
+def _():
+    df = rda(os.path.join(RSITE, "AER/data/CASchools.rda"))
+    for c in df.columns:  # single-precision values in the source: 10.899999618530273 -> 10.9 as R prints it
+        if df[c].dtype == np.float64:
+            df[c] = df[c].map(lambda v: float(f"{v:.7g}"))
+    df["score"] = ((df["read"] + df["math"]) / 2).round(2)  # Stock & Watson's test score
+    # read and math make up the target; district (a code) and school (a name) are one per row
+    return finish(df, "score", "score", drop=["read", "math", "district", "school"])
+
+
+@table("diabetes_prog", "reg", "python3-sklearn: sklearn/datasets/data/diabetes_data_raw.csv.gz, diabetes_target.csv.gz (load_diabetes(scaled=False))",
+       "BSD-3-Clause (scikit-learn); data Efron, Hastie, Johnstone & Tibshirani 2004 (Least Angle Regression), no own licence")
+def _():
+    from sklearn.datasets import load_diabetes
+    df = load_diabetes(as_frame=True, scaled=False).frame  # raw units: age in years, sex 1/2, ...
+    for c in ("age", "sex", "target"):
+        df[c] = df[c].astype(int)
+    return finish(df, "target", "progression")
+
+
+@table("prestige", "reg", "r-cran-cardata: carData/data/Rdata.rdb [Prestige]", "GPL (>= 2); data Canada 1971 census, Pineo-Porter prestige scores")
+def _():
+    df = rdb(os.path.join(RSITE, "carData"), "Prestige")
+    return finish(df, "prestige", "prestige", drop=["census"])  # an occupation code, not a measure
+
+
+@table("msleep", "reg", "r-cran-ggplot2: ggplot2/data/Rdata.rdb [msleep]", "MIT; data Savage & West 2007 (PNAS), extended by ggplot2")
+def _():
+    df = rdb(os.path.join(RSITE, "ggplot2"), "msleep")
+    # awake = 24 - sleep_total and sleep_rem is a part of sleep_total; name and genus are (nearly) one per row
+    return finish(df, "sleep_total", "sleep_total", drop=["awake", "sleep_rem", "name", "genus"])
+
+
+@table("journals", "reg", "r-cran-aer: usr/lib/R/site-library/AER/data/Journals.rda", "GPL-2|GPL-3 (pkg); data Bergstrom 2001, economics journals 2000 (Stock & Watson)")
+def _():
+    df = rda(os.path.join(RSITE, "AER/data/Journals.rda"))
+    return finish(df, "subs", "subs", drop=["title"])  # library subscriptions; title is one per row
+
+
+@table("txhousing", "reg", "r-cran-ggplot2: ggplot2/data/Rdata.rdb [txhousing]", "MIT; data TAMU Real Estate Center")
+def _():
+    df = rdb(os.path.join(RSITE, "ggplot2"), "txhousing")
+    df = df[df["sales"].notna()].copy()
+    df["sales"] = df["sales"].astype(int)
+    # volume is sales times the mean price and inventory is listings over recent monthly sales;
+    # date is year + (month - 1) / 12
+    return finish(df, "sales", "sales", drop=["volume", "inventory", "date"])
+
+
+@table("nmes1988", "reg", "r-cran-aer: usr/lib/R/site-library/AER/data/NMES1988.rda", "GPL-2|GPL-3 (pkg); data US NMES 1987-88, Deb & Trivedi 1997 (JAE data archive)")
+def _():
+    df = rda(os.path.join(RSITE, "AER/data/NMES1988.rda"))
+    # physician office visits; the other visit and emergency counts are outcomes of the same survey
+    return finish(df, "visits", "visits", drop=["nvisits", "ovisits", "novisits", "emergency"])
+
+
 def main(names=None):
     meta = {}
     for name, (task, source, lic, fn) in TABLES.items():

@@ -1,14 +1,15 @@
 import { existsSync } from 'node:fs';
 import { open, readFile, rm } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { fsError } from '../data/files.js';
 import { ConfigError, ModelFormatError } from '../errors.js';
 import { describeOnnxInput } from '../export/onnx-table.js';
 import { exportOnnx, ONNX_ML_OPSET, ONNX_NAMES, ONNX_OPSET, onnxInputs } from '../export/onnx.js';
 import { MAX_SAFETENSORS_HEADER, checkSafetensorsHeader, safetensorsHeaderLength } from '../export/safetensors.js';
+import type { ImportTask } from '../export/pytorch.js';
 import { exportSafetensors, importWeights } from '../export/weights.js';
-import { formatCount, formatFixed } from '../format.js';
+import { formatCount, formatFixed, formatSignificant } from '../format.js';
 import { checkOutputFile, unreadable, writeFileAtomic } from '../io/files.js';
 import { loadModel, saveModel } from '../run/folder.js';
 import { VERSION } from './version.js';
@@ -68,6 +69,24 @@ async function checkHeaderFirst(file: string): Promise<void> {
   }
 }
 
+const TASKS: readonly string[] = ['auto', 'classify', 'regress'];
+
+/** `mlplab import`'s --task, checked against --class-names and --target-name before anything is read. */
+function importTask(flags: { task: string; classNames?: string; targetName?: string }): ImportTask {
+  if (!TASKS.includes(flags.task)) throw new ConfigError('--task', flags.task, 'auto, classify or regress');
+  if (flags.classNames !== undefined && flags.targetName !== undefined) {
+    throw new ConfigError('--target-name', flags.targetName, 'no --class-names beside it: class names are a classifier\'s, a target name a regression model\'s');
+  }
+  if (flags.task === 'regress' && flags.classNames !== undefined) {
+    throw new ConfigError('--class-names', flags.classNames, 'none with --task regress: a regression model has one target, named with --target-name');
+  }
+  if (flags.task === 'classify' && flags.targetName !== undefined) {
+    throw new ConfigError('--target-name', flags.targetName, 'none with --task classify: a classifier has class names (--class-names)');
+  }
+  if (flags.targetName !== undefined && flags.targetName.trim() === '') throw new ConfigError('--target-name', flags.targetName, 'a name for the target');
+  return flags.task as ImportTask;
+}
+
 /** PyTorch weights read whole: 2 GB holds a network of 500 million float32 parameters. */
 const MAX_WEIGHTS_BYTES = 2e9;
 
@@ -102,9 +121,13 @@ export function registerExportCommands(program: Command): void {
             text += `  input  ${ONNX_NAMES.input}: float32 [batch, ${width}], raw rows as predict takes them${inside}\n`;
           }
           const networks = (m.members?.length ?? 0) + 1;
+          const mean = networks > 1 ? `the mean over ${networks} networks` : '';
           text +=
-            `  output ${ONNX_NAMES.probabilities}: float32 [batch, ${m.model.classes}]${networks > 1 ? ` (the mean over ${networks} networks)` : ''}; ${ONNX_NAMES.label}: int64 [batch]\n` +
-            `  class names in the metadata (class_names): ${m.classNames.join(', ')}\n`;
+            m.model.task === 'regress'
+              ? `  output ${ONNX_NAMES.value}: float32 [batch, 1], the predicted ${JSON.stringify(m.classNames[0])} in the target's units ` +
+                `(the target scaling inside the graph${mean ? `; ${mean}` : ''})\n  target name in the metadata (target_name): ${m.classNames[0]}\n`
+              : `  output ${ONNX_NAMES.probabilities}: float32 [batch, ${m.model.classes}]${mean ? ` (${mean})` : ''}; ${ONNX_NAMES.label}: int64 [batch]\n` +
+                `  class names in the metadata (class_names): ${m.classNames.join(', ')}\n`;
           process.stdout.write(text);
         } else {
           const out = exportSafetensors(m);
@@ -118,12 +141,28 @@ export function registerExportCommands(program: Command): void {
             throw e;
           }
           let text = `wrote ${flags.out} (PyTorch state_dict, ${size(out.weights.length)})\n`;
+          const members = m.members?.length ?? 0;
+          if (m.model.task === 'regress') {
+            const { mean, std } = m.model.options.target ?? { mean: 0, std: 1 };
+            text +=
+              `  a regression network: its output is the predicted ${JSON.stringify(m.classNames[0])} in the target's units ` +
+              `(the target scaling, x ${formatSignificant(std, 6)} ${mean < 0 ? '-' : '+'} ${formatSignificant(Math.abs(mean), 6)}, folded into the last Linear)\n`;
+            if (members) text += `  the seed ensemble's ${out.networks} networks side by side in one network ${out.networks} times as wide; the last Linear takes their mean\n`;
+          } else if (members) {
+            text += `  ${flags.model} is a seed ensemble of ${members + 1} networks; a state_dict holds one network, so this is the first (the ONNX export keeps them all)\n`;
+          }
+          if (m.table) {
+            const roles = new Set(m.table.meta.columns.map((c) => c.role));
+            const what = ['blanks filled', ...(roles.has('boolean') ? ['yes/no as 1/0'] : []), ...(roles.has('categorical') ? ['categories one-hot'] : [])].join(', ');
+            text += `  the network takes the ${m.table.outputCols} columns the table encoder makes of a row (${what}), which a state_dict cannot hold; the ONNX export includes the encoder\n`;
+          }
           if (out.pipeline) {
             text += `wrote ${p}: the pre-processing (${m.pipeline!.describe()}), which a state_dict cannot hold; apply it to raw rows first\n`;
           }
           text +=
             `\nIn PyTorch:\n\n${out.python}` +
-            `\nfrom safetensors.torch import load_file\nmodel.load_state_dict(load_file(${JSON.stringify(basename(flags.out))}))\nmodel.eval()\n`;
+            `\nfrom safetensors.torch import load_file\nmodel.load_state_dict(load_file(${JSON.stringify(basename(flags.out))}))\nmodel.eval()\n` +
+            `\nBack into mlplab: mlplab import ${basename(flags.out)} --network NET.json, NET.json holding\n${JSON.stringify(out.network)}\n`;
           process.stdout.write(text);
         }
       } finally {
@@ -140,8 +179,11 @@ export function registerExportCommands(program: Command): void {
     .addOption(flag('out', { required: true, help: 'the model.json to write' }))
     .addOption(flag('pipeline'))
     .addOption(flag('classNames'))
+    .addOption(new Option('--task <task>', 'auto (one output row is a regression network, more a classifier) | classify | regress; weights of the other kind are refused').default('auto'))
+    .addOption(new Option('--target-name <name>', "a regression network's target, as predict and evaluate name it (default: from the file, else target)"))
     .addOption(flag('overwrite'))
-    .action(async (weights: string, flags: { network: string; out: string; pipeline?: string; classNames?: string; overwrite?: boolean }) => {
+    .action(async (weights: string, flags: { network: string; out: string; pipeline?: string; classNames?: string; task: string; targetName?: string; overwrite?: boolean }) => {
+      const task = importTask(flags);
       await checkOutputFile(flags.out, { weights, '--network': flags.network, ...(flags.pipeline && flags.pipeline !== 'none' ? { '--pipeline': flags.pipeline } : {}) }, flags.overwrite === true);
       const network = await readJsonFile(flags.network, 'network');
       const read = async (file: string) => {
@@ -160,14 +202,16 @@ export function registerExportCommands(program: Command): void {
       const pipelineFile = flags.pipeline === 'none' ? null : (flags.pipeline ?? (existsSync(beside) ? beside : null));
       const pipeline = pipelineFile ? { bytes: await read(pipelineFile), file: pipelineFile } : undefined;
       const classNames = flags.classNames?.split(',').map((s) => s.trim());
-      const m = importWeights(bytes, weights, network, { networkFile: flags.network, classNames, pipeline });
+      const m = importWeights(bytes, weights, network, { networkFile: flags.network, classNames, targetName: flags.targetName, task, pipeline });
       try {
         await saveModel(flags.out, m);
         const widths = [m.model.inputs, ...m.model.options.hidden.map((h) => `${h.width} ${h.activation}${h.batchNorm ? '+bn' : ''}`), m.model.classes];
         process.stdout.write(
           `read ${weights}: ${formatCount(m.model.parameterCount)} parameters, layers ${widths.join(' -> ')}\n` +
             (m.pipeline ? `read ${pipelineFile}: the pre-processing (${m.pipeline.describe()}); the model takes raw rows\n` : '') +
-            `wrote ${flags.out} (classes: ${m.classNames.join(', ')})\n`,
+            (m.model.task === 'regress'
+              ? `wrote ${flags.out} (a regression model: its output is the predicted ${JSON.stringify(m.classNames[0])} in the target's units, target scaling mean 0, std 1)\n`
+              : `wrote ${flags.out} (classes: ${m.classNames.join(', ')})\n`),
         );
       } finally {
         m.model.dispose();

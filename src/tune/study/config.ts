@@ -265,7 +265,7 @@ export function spaceValue(base: ResolvedRun, path: string, v: unknown): unknown
  */
 export function checkPrunedMetric(p: PrunerConfig, metric: StudyMetric, defaulted: boolean): void {
   if (p.type === 'none' || storedPerEpoch(metric)) return;
-  const why = defaulted ? ` (the default for this data; set "metric": "valLoss" to prune by the validation loss)` : '';
+  const why = defaulted ? ` (the default for a regression; set "metric": "valLoss" to prune by the validation loss)` : '';
   throw new ConfigError('pruner', p.type, `'none' with metric ${metric}${why}: a pruner compares the epochs of stored trials, which keep validation accuracy and loss (metric valAccuracy or valLoss)`);
 }
 

@@ -43,7 +43,9 @@ export function defaultMetric(task: StudyTask): StudyMetric {
 
 /** The metrics that score `task`, listed for messages: "'valR2', 'valRmse', 'valMae' or 'valLoss'". */
 export function metricsFor(task: StudyTask): string {
-  const names = STUDY_METRICS.filter((m) => METRICS[m].task === task || METRICS[m].task === null).sort((a, b) => (a === defaultMetric(task) ? -1 : b === defaultMetric(task) ? 1 : 0));
+  // The default first, the loss (either task's) last.
+  const rank = (m: StudyMetric) => (m === defaultMetric(task) ? 0 : METRICS[m].task === null ? 2 : 1);
+  const names = STUDY_METRICS.filter((m) => METRICS[m].task === task || METRICS[m].task === null).sort((a, b) => rank(a) - rank(b));
   return `${names.slice(0, -1).map((m) => `'${m}'`).join(', ')} or '${names[names.length - 1]}'`;
 }
 

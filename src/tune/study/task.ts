@@ -40,14 +40,17 @@ export function studyForTask(study: ResolvedStudy, task: StudyTask, what: { targ
   const fail = (field: string, value: unknown, expected: string): never => {
     throw new ConfigError(ctx + field, value, expected);
   };
-  const data = task === 'regress' ? `the data is a regression of ${JSON.stringify(what.target ?? 'its label column')}` : `the data's labels are ${what.classes !== undefined ? `${what.classes} ` : ''}classes`;
+  const data =
+    task === 'regress'
+      ? `the data is a regression${what.target !== undefined ? ` of ${JSON.stringify(what.target)}` : ' (data.task)'}`
+      : `the data's labels are ${what.classes !== undefined ? `${what.classes} classes` : 'classes (data.task)'}`;
   let out = study;
   if (study.input.metric === undefined && study.metric !== defaultMetric(task)) {
     const metric = defaultMetric(task);
     try {
       checkPrunedMetric(study.pruner, metric, true);
     } catch (e) {
-      if (e instanceof ConfigError) fail(e.field, e.value, `${e.expected}; ${data}`);
+      if (e instanceof ConfigError) fail(e.field, e.value, e.expected);
       throw e;
     }
     const canonical = { ...(study.canonical as Record<string, unknown>), metric };
@@ -58,7 +61,7 @@ export function studyForTask(study: ResolvedStudy, task: StudyTask, what: { targ
     const why = task === 'regress' ? 'counts classes' : `scores a regression (set "task": "regress" in the study's data to read the label column as numbers)`;
     fail('metric', out.metric, `${metricsFor(task)}: ${data}, and ${out.metric} ${why}`);
   }
-  for (const [field, value, problem] of runProblems(out, task)) fail(field, value, `${problem}; ${data}`);
+  for (const [field, value, problem] of runProblems(out, task)) fail(field, value, `${problem}: ${data}`);
   return out;
 }
 
@@ -66,11 +69,11 @@ export function studyForTask(study: ResolvedStudy, task: StudyTask, what: { targ
 function runProblem(run: ResolvedRun, task: StudyTask): [string, unknown, string] | null {
   const t = run.train;
   if (task === 'classify') {
-    return t.loss !== 'auto' ? ['train.loss', t.loss, "'auto' for classes (softmax cross-entropy; mse, huber and mae are regression losses)"] : null;
+    return t.loss !== 'auto' ? ['train.loss', t.loss, "'auto' (softmax cross-entropy; mse, huber and mae are regression losses)"] : null;
   }
-  if (t.classWeight !== 'none') return ['train.classWeight', t.classWeight, "'none' for a regression (class weights weigh classes)"];
-  if (t.labelSmoothing !== 0) return ['train.labelSmoothing', t.labelSmoothing, '0 for a regression (label smoothing softens class labels)'];
-  if (t.earlyStopping !== false && t.earlyStopping.monitor === 'valAccuracy') return ['train.earlyStopping.monitor', 'valAccuracy', "'valLoss' or 'trainLoss' for a regression (accuracy counts classes)"];
+  if (t.classWeight !== 'none') return ['train.classWeight', t.classWeight, "'none' (class weights weigh classes)"];
+  if (t.labelSmoothing !== 0) return ['train.labelSmoothing', t.labelSmoothing, '0 (label smoothing softens class labels)'];
+  if (t.earlyStopping !== false && t.earlyStopping.monitor === 'valAccuracy') return ['train.earlyStopping.monitor', 'valAccuracy', "'valLoss' or 'trainLoss' (accuracy counts classes)"];
   return null;
 }
 
@@ -90,14 +93,14 @@ function* runProblems(study: ResolvedStudy, task: StudyTask): Generator<[string,
   for (const [i, f] of study.factors.entries()) {
     for (const [j, v] of f.values.entries()) {
       const p = runProblem(resolveRun(applyOverrides(study.baseSpec, [[f.path, v]]), 'base'), task);
-      if (p) yield [`factors[${i}].values[${j}]`, v, `${p[2]} for ${f.path}`];
+      if (p) yield [`factors[${i}].values[${j}]`, v, `${p[0] === f.path ? '' : `a value whose ${p[0]} is `}${p[2]} for ${f.path}`];
     }
   }
   for (const [i, p] of study.space.entries()) {
     const tries: [string, unknown][] = p.kind === 'choice' ? p.choices.map((c, j) => [`choices[${j}]`, c]) : [['low', p.low], ['high', p.high]];
     for (const [field, v] of tries) {
       const problem = runProblem(resolveRun(applyOverrides(study.baseSpec, [[p.path, spaceValue(study.base, p.path, v)]]), 'base'), task);
-      if (problem) yield [`space[${i}].${field}`, v, `${problem[2]} for ${p.path}`];
+      if (problem) yield [`space[${i}].${field}`, v, `${problem[0] === p.path ? '' : `a value whose ${problem[0]} is `}${problem[2]} for ${p.path}`];
     }
   }
   const seed = studySeeds(study)[0];

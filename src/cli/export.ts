@@ -1,13 +1,12 @@
 import { existsSync } from 'node:fs';
 import { open, readFile, rm } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import { fsError } from '../data/files.js';
 import { ConfigError, ModelFormatError } from '../errors.js';
 import { describeOnnxInput } from '../export/onnx-table.js';
 import { exportOnnx, ONNX_ML_OPSET, ONNX_NAMES, ONNX_OPSET, onnxInputs } from '../export/onnx.js';
 import { MAX_SAFETENSORS_HEADER, checkSafetensorsHeader, safetensorsHeaderLength } from '../export/safetensors.js';
-import type { ImportTask } from '../export/pytorch.js';
 import { exportSafetensors, importWeights } from '../export/weights.js';
 import { formatCount, formatFixed, formatSignificant } from '../format.js';
 import { checkOutputFile, unreadable, writeFileAtomic } from '../io/files.js';
@@ -67,24 +66,6 @@ async function checkHeaderFirst(file: string): Promise<void> {
   } finally {
     await handle.close();
   }
-}
-
-const TASKS: readonly string[] = ['auto', 'classify', 'regress'];
-
-/** `mlplab import`'s --task, checked against --class-names and --target-name before anything is read. */
-function importTask(flags: { task: string; classNames?: string; targetName?: string }): ImportTask {
-  if (!TASKS.includes(flags.task)) throw new ConfigError('--task', flags.task, 'auto, classify or regress');
-  if (flags.classNames !== undefined && flags.targetName !== undefined) {
-    throw new ConfigError('--target-name', flags.targetName, 'no --class-names beside it: class names are a classifier\'s, a target name a regression model\'s');
-  }
-  if (flags.task === 'regress' && flags.classNames !== undefined) {
-    throw new ConfigError('--class-names', flags.classNames, 'none with --task regress: a regression model has one target, named with --target-name');
-  }
-  if (flags.task === 'classify' && flags.targetName !== undefined) {
-    throw new ConfigError('--target-name', flags.targetName, 'none with --task classify: a classifier has class names (--class-names)');
-  }
-  if (flags.targetName !== undefined && flags.targetName.trim() === '') throw new ConfigError('--target-name', flags.targetName, 'a name for the target');
-  return flags.task as ImportTask;
 }
 
 /** PyTorch weights read whole: 2 GB holds a network of 500 million float32 parameters. */
@@ -179,11 +160,8 @@ export function registerExportCommands(program: Command): void {
     .addOption(flag('out', { required: true, help: 'the model.json to write' }))
     .addOption(flag('pipeline'))
     .addOption(flag('classNames'))
-    .addOption(new Option('--task <task>', 'auto (one output row is a regression network, more a classifier) | classify | regress; weights of the other kind are refused').default('auto'))
-    .addOption(new Option('--target-name <name>', "a regression network's target, as predict and evaluate name it (default: from the file, else target)"))
     .addOption(flag('overwrite'))
-    .action(async (weights: string, flags: { network: string; out: string; pipeline?: string; classNames?: string; task: string; targetName?: string; overwrite?: boolean }) => {
-      const task = importTask(flags);
+    .action(async (weights: string, flags: { network: string; out: string; pipeline?: string; classNames?: string; overwrite?: boolean }) => {
       await checkOutputFile(flags.out, { weights, '--network': flags.network, ...(flags.pipeline && flags.pipeline !== 'none' ? { '--pipeline': flags.pipeline } : {}) }, flags.overwrite === true);
       const network = await readJsonFile(flags.network, 'network');
       const read = async (file: string) => {
@@ -202,7 +180,7 @@ export function registerExportCommands(program: Command): void {
       const pipelineFile = flags.pipeline === 'none' ? null : (flags.pipeline ?? (existsSync(beside) ? beside : null));
       const pipeline = pipelineFile ? { bytes: await read(pipelineFile), file: pipelineFile } : undefined;
       const classNames = flags.classNames?.split(',').map((s) => s.trim());
-      const m = importWeights(bytes, weights, network, { networkFile: flags.network, classNames, targetName: flags.targetName, task, pipeline });
+      const m = importWeights(bytes, weights, network, { networkFile: flags.network, classNames, pipeline });
       try {
         await saveModel(flags.out, m);
         const widths = [m.model.inputs, ...m.model.options.hidden.map((h) => `${h.width} ${h.activation}${h.batchNorm ? '+bn' : ''}`), m.model.classes];
@@ -210,7 +188,8 @@ export function registerExportCommands(program: Command): void {
           `read ${weights}: ${formatCount(m.model.parameterCount)} parameters, layers ${widths.join(' -> ')}\n` +
             (m.pipeline ? `read ${pipelineFile}: the pre-processing (${m.pipeline.describe()}); the model takes raw rows\n` : '') +
             (m.model.task === 'regress'
-              ? `wrote ${flags.out} (a regression model: its output is the predicted ${JSON.stringify(m.classNames[0])} in the target's units, target scaling mean 0, std 1)\n`
+              ? `  a regression network: its last Linear has one output row, read as the predicted ${JSON.stringify(m.classNames[0])} in the target's units (target scaling mean 0, std 1)\n` +
+                `wrote ${flags.out} (regression of ${JSON.stringify(m.classNames[0])})\n`
               : `wrote ${flags.out} (classes: ${m.classNames.join(', ')})\n`),
         );
       } finally {

@@ -88,7 +88,7 @@ export function importWeights(bytes: Uint8Array, file: string, network: unknown,
     model.dispose();
     throw new ModelFormatError(file, problem);
   };
-  if (regress && opts.classNames) refuse(`the weights are a regression network (one output), but ${opts.classNames.length} class names were given (${opts.classNames.join(', ')}); a regression model has a target name instead`);
+  if (regress && opts.classNames) refuse(`the weights are a regression network (one output), but ${opts.classNames.length === 1 ? 'a class name was' : `${opts.classNames.length} class names were`} given (${opts.classNames.join(', ')}); class names are a classifier's, one per output row`);
   if (!regress && opts.targetName !== undefined) refuse(`the weights are a classifier of ${model.classes} classes, but a target name was given (${JSON.stringify(opts.targetName)}); a classifier has class names`);
   let pipeline: Pipeline | null = null;
   if (opts.pipeline) {

@@ -92,9 +92,10 @@ describe('mlplab train, export and import of a regression model', () => {
     assert.deepEqual(parseSafetensors(new Uint8Array(readFileSync(weights)), weights).tensors.get('2.weight')!.shape, [1, 24]);
     writeFileSync(join(dir, 'net.json'), network);
     const back = join(dir, 'back.json');
-    const i = mlplab(['import', weights, '--network', join(dir, 'net.json'), '--out', back, '--target-name', 'price (EUR)']);
+    const i = mlplab(['import', weights, '--network', join(dir, 'net.json'), '--out', back]);
     assert.equal(i.status, 0, i.stderr);
-    assert.match(i.stdout, /wrote .*back\.json \(a regression model: its output is the predicted "price \(EUR\)" in the target's units, target scaling mean 0, std 1\)/);
+    assert.match(i.stdout, /layers 6 -> 24 relu -> 1\n/);
+    assert.match(i.stdout, /a regression network: its last Linear has one output row, read as the predicted "price" in the target's units \(target scaling mean 0, std 1\)\nwrote .*back\.json \(regression of "price"\)/);
     // The imported network takes the table encoder's columns (kind one-hot): a state_dict holds no encoder.
     const { table } = await decodeModelFile(readFileSync(model, 'utf8'), 'model.json');
     const records = newRows.map((x) => Object.fromEntries(COLUMNS.map((c, j) => [c, x[j]])));
@@ -110,13 +111,14 @@ describe('mlplab train, export and import of a regression model', () => {
     assertClose(predicted(out), expected, 1e-5 * Math.max(...expected.map(Math.abs)), 'imported vs predict');
   });
 
-  test('flags of the other task are one clear line each', () => {
+  test('class names for regression weights are one clear line', () => {
     const weights = join(dir, 'w.safetensors');
     const net = join(dir, 'net.json');
     const out = join(dir, 'm.json');
-    oneLineError(mlplab(['import', weights, '--network', net, '--out', out, '--class-names', 'a,b']), /w\.safetensors: the weights are a regression network \(one output\), but 2 class names were given \(a, b\)/);
-    oneLineError(mlplab(['import', weights, '--network', net, '--out', out, '--task', 'classify']), /w\.safetensors: 2\.weight: shape \[1, 24\], expected at least 2 output rows for a classifier/);
-    oneLineError(mlplab(['import', weights, '--network', net, '--out', out, '--task', 'regression']), /--task: got "regression", expected auto, classify or regress/);
-    oneLineError(mlplab(['import', weights, '--network', net, '--out', out, '--task', 'regress', '--class-names', 'a']), /--class-names: got "a", expected none with --task regress/);
+    oneLineError(
+      mlplab(['import', weights, '--network', net, '--out', out, '--class-names', 'a,b']),
+      /w\.safetensors: the weights are a regression network \(one output\), but 2 class names were given \(a, b\); class names are a classifier's, one per output row$/,
+    );
+    oneLineError(mlplab(['import', weights, '--network', net, '--out', out, '--class-names', 'price']), /but a class name was given \(price\)/);
   });
 });

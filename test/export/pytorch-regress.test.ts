@@ -109,7 +109,7 @@ describe('PyTorch regression weights in', () => {
     const c = cases[1];
     assert.throws(
       () => importWeights(bytesOf(c.file), c.file, c.network, { classNames: ['a', 'b'] }),
-      (e: unknown) => e instanceof ModelFormatError && /^torch_tanh_leaky\.npz: the weights are a regression network \(one output\), but 2 class names were given \(a, b\); a regression model has a target name instead$/.test(e.message),
+      (e: unknown) => e instanceof ModelFormatError && /^torch_tanh_leaky\.npz: the weights are a regression network \(one output\), but 2 class names were given \(a, b\); class names are a classifier's, one per output row$/.test(e.message),
     );
     const k = json<{ cases: { file: string; network: unknown }[] }>('cases.json', CLASSIFIERS).cases[0];
     assert.throws(

@@ -12,7 +12,7 @@ import { trialThreads } from '../tune/exec/runner.js';
 import { defaultWorkers } from '../tune/exec/pool.js';
 import { formatTable1Text } from '../tune/report/text.js';
 import { comparisonSentence, finalTestLine, metricName } from '../tune/report/wording.js';
-import { givenTask, metricPending, studyForData, studyForTask } from '../tune/study/task.js';
+import { givenTask, metricPending, possibleHashes, studyForData, studyForTask } from '../tune/study/task.js';
 import { loadStudyBackend, recordKernels } from '../tune/study/kernels.js';
 import { DEFAULT_LEASE_SECONDS, type StudyRecord } from '../tune/storage/types.js';
 import { PostgresStorage } from '../tune/storage/postgres.js';
@@ -109,12 +109,11 @@ export function registerStudyCommand(program: Command): void {
       try {
         let existing: StudyRecord | undefined;
         if (storage) {
-          existing = pending ? await storage.findStudy(study.name) : await refuseOtherConfig(storage, study);
+          existing = await refuseOtherConfig(storage, study.name, possibleHashes(study));
           if (existsSync(join(dir, STUDY_FILES.db))) {
             throw new OutputError(dir, `holds a study stored in its own ${STUDY_FILES.db}; a study stored in PostgreSQL writes its reports elsewhere. help: pass another --out folder`);
           }
-        } else if (pending) SqliteStorage.inspect(dir);
-        else SqliteStorage.check(dir, study.name, study.hash);
+        } else SqliteStorage.check(dir, study.name, possibleHashes(study));
         const out = (s: string) => process.stdout.write(s + '\n');
         out(`mlplab study ${study.name}: ${describeStudy(study)} -> ${dir}${storage ? ` (trials in ${storage.where})` : ''}`);
         // Joining a stored study: its data is prepared on the study's kernels (PCA runs on them), as its other workers do.
@@ -123,7 +122,7 @@ export function registerStudyCommand(program: Command): void {
         for (const s of data.steps) out(`  data: ${s.summary}`);
         study = studyForData(study, data);
         if (pending) {
-          if (storage) await refuseOtherConfig(storage, study);
+          if (storage) await refuseOtherConfig(storage, study.name, [study.hash]);
           else SqliteStorage.check(dir, study.name, study.hash);
         }
         if (pending && data.task === 'regress') out(`  metric: ${metricName(study.metric)}, the default for a regression (the study file's "metric" chooses another)`);
@@ -235,9 +234,9 @@ export function registerStudyCommand(program: Command): void {
     });
 }
 
-/** The study stored under this name, if any: one of another config is refused before any data is loaded. */
-async function refuseOtherConfig(storage: PostgresStorage, study: ResolvedStudy): Promise<StudyRecord | undefined> {
-  const existing = await storage.findStudy(study.name);
-  if (existing && existing.hash !== study.hash) throw studyConflict(storage.where, study.name, existing.hash, study.hash);
+/** The study stored under this name, if any: one of another config (none of `hashes`) is refused before any data is loaded. */
+async function refuseOtherConfig(storage: PostgresStorage, name: string, hashes: readonly string[]): Promise<StudyRecord | undefined> {
+  const existing = await storage.findStudy(name);
+  if (existing && !hashes.includes(existing.hash)) throw studyConflict(storage.where, name, existing.hash, hashes[0]);
   return existing;
 }

@@ -10,7 +10,8 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { ConfigError, StorageError } from '../../src/errors.js';
+import { ConfigError, OutputError, StorageError } from '../../src/errors.js';
+import { SqliteStorage } from '../../src/tune/storage/sqlite.js';
 import type { Prepared } from '../../src/data/prepare.js';
 import { trainRun } from '../../src/run/train.js';
 import { Rng } from '../../src/tensor/rng.js';
@@ -23,7 +24,7 @@ import { dataFingerprint } from '../../src/tune/study/fingerprint.js';
 import { checkPlan } from '../../src/tune/study/plan.js';
 import { configuration, expandStrategy, studySeeds } from '../../src/tune/study/strategies.js';
 import { runStudy, trialKey } from '../../src/tune/study/study.js';
-import { metricPending, studyForData, studyForTask } from '../../src/tune/study/task.js';
+import { metricPending, possibleHashes, studyForData, studyForTask } from '../../src/tune/study/task.js';
 import { resolveRun } from '../../src/run/spec.js';
 import { syntheticStudyData, tempDir } from './helpers.js';
 
@@ -186,7 +187,10 @@ test('a grid study of a regression table by R² (the default): the best configur
     const summary = JSON.parse(readFileSync(join(a.dir, 'study.json'), 'utf8')) as { final: { regression: { test: Record<string, unknown> } } };
     assert.equal(summary.final.regression.test.predictions, undefined, 'the predictions stay in final/, not study.json');
 
-    // Run again with the same file (no metric): the stored study is found, nothing trains.
+    // Run again with the same file (no metric): before the data is loaded the folder's study is known to be this file's (as R²), then found; nothing trains.
+    assert.doesNotThrow(() => SqliteStorage.check(a.dir, 'linear', possibleHashes(given)));
+    assert.throws(() => SqliteStorage.check(a.dir, 'linear', given.hash), OutputError, 'the study judged by accuracy would be another config');
+    assert.throws(() => SqliteStorage.check(a.dir, 'linear', possibleHashes(resolveStudy(linearStudy({ seeds: 3 })))), OutputError);
     const again = await runStudy(given, { dir: a.dir, data, workers: 1, htmlReport: false });
     assert.equal(again.executed, 0);
   } finally {

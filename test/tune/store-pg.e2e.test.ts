@@ -2,12 +2,13 @@
  * What can go wrong before a study starts on PostgreSQL, each one clear line and nothing
  * half-created: an unreachable server, refused credentials, a missing database, tables of
  * another schema version, a study name taken by another config. And a whole study through
- * runStudy on PostgreSQL, with two workers, equal to the same study on SQLite with one.
+ * runStudy on PostgreSQL, with two workers, equal to the same study on SQLite with one; and a
+ * regression study shared by `mlplab study` and `mlplab worker`, equal to one SQLite worker's.
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -15,6 +16,7 @@ import { ConfigError, StorageError } from '../../src/errors.js';
 import { resolveStudy } from '../../src/tune/study/config.js';
 import { PostgresStorage, redactUrl } from '../../src/tune/storage/postgres.js';
 import { runStudy } from '../../src/tune/study/study.js';
+import { Rng } from '../../src/tensor/rng.js';
 import { BIN, tempDir as cliTempDir, writeStudyFolder } from '../cli/helpers.js';
 import { syntheticStudyData, tempDir, tinyStudyConfig } from './helpers.js';
 import { PG_URL, freshDatabase, pgSkip, sql, withDatabase } from './pg.js';
@@ -188,6 +190,89 @@ test("a database holding someone else's table named mlplab_meta is refused as no
     await sql(db.url, 'CREATE TABLE mlplab_meta (id integer, note text)');
     await refused(db.url, /holds a table mlplab_meta that mlplab did not write \(column "value" does not exist\)\. help: use a database of its own for mlplab studies/);
     assert.deepEqual((await sql<{ n: string }>(db.url, "SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_name LIKE 'mlplab_%'")).map((r) => Number(r.n)), [1], 'nothing was created');
+  } finally {
+    await db.drop();
+  }
+});
+
+/** y = 3 x1 - 2 x2 + 0.5 e over standard normal x1, x2, x3: a regression table of `rows` lines with a header. */
+function linearCsv(rows: number, seed: number): string {
+  const rng = new Rng(seed);
+  const lines = ['x1,x2,x3,y'];
+  for (let r = 0; r < rows; r++) {
+    const [x1, x2, x3] = [rng.normal(), rng.normal(), rng.normal()];
+    lines.push([x1, x2, x3, 3 * x1 - 2 * x2 + 0.5 * rng.normal()].map((v) => v.toFixed(5)).join(','));
+  }
+  return lines.join('\n') + '\n';
+}
+
+test('a regression study on PostgreSQL: mlplab study and a mlplab worker share it, R² by default, the same results as one SQLite worker; run again it is joined, not a conflict', { skip: pgSkip, timeout: 240_000 }, async () => {
+  const db = await freshDatabase();
+  const dir = cliTempDir();
+  cleanUp.push(dir);
+  try {
+    writeFileSync(join(dir, 'train.csv'), linearCsv(1600, 21));
+    writeFileSync(join(dir, 'test.csv'), linearCsv(60, 22));
+    // No metric: the data makes it a regression judged by R². Trials long enough (the two-layer ones take seconds) for the worker to join midway.
+    const cfg = join(dir, 'linear.json');
+    writeFileSync(cfg, JSON.stringify({
+      name: 'linear',
+      data: { source: 'train.csv,test.csv', scale: 'standard', valFraction: 0.25 },
+      base: { network: { widths: [64], activations: 'relu', batchNorm: false, dropout: 0 }, train: { optimizer: 'adam', learningRate: 0.003, batchSize: 16, weightDecay: 0 } },
+      factors: [{ name: 'widths', path: 'network.widths', values: [[32], [64], [64, 64]] }],
+      strategy: 'one-at-a-time',
+      seeds: 2,
+      epochs: 120,
+      earlyStopping: false,
+      combine: { costRule: { maxTimeRatio: 1000 } },
+      final: { epochs: 50 },
+    }));
+    const child = spawn(process.execPath, [BIN, 'study', cfg, '--storage', db.url, '--out', join(dir, 'pg'), '--workers', '1', '--no-html'], { cwd: dir, env: { ...process.env, NO_COLOR: '1' } });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    // Once the study's first trial is done, a worker joins it.
+    for (let i = 0; i < 1200; i++) {
+      const done = await sql<{ n: string }>(db.url, "SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_name = 'mlplab_trials'");
+      if (Number(done[0].n) > 0 && Number((await sql<{ n: string }>(db.url, "SELECT COUNT(*) AS n FROM mlplab_trials WHERE status = 'done'"))[0].n) > 0) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const worker = spawnSync(process.execPath, [BIN, 'worker', '--storage', db.url, '--study', 'linear', '--workers', '1'], { cwd: dir, encoding: 'utf8', timeout: 180_000 });
+    assert.equal(worker.status, 0, worker.stderr);
+    assert.equal(await exited, 0, out);
+    assert.match(out, /metric: validation R², the default for a regression/);
+    assert.match(out, /^Table 1: validation R² by factor/m);
+    assert.match(out, /^test R² \d\.\d{4}, RMSE [\d.]+ and MAE [\d.]+ in the units of y \(60 test rows, evaluated once\)$/m);
+    const stored = await sql<{ config_json: string }>(db.url, 'SELECT config_json FROM mlplab_studies');
+    assert.equal((JSON.parse(stored[0].config_json) as { metric: string }).metric, 'valR2', 'the stored config names the metric the data chose');
+    const workers = await sql<{ worker: string }>(db.url, "SELECT DISTINCT worker FROM mlplab_trials WHERE phase <> 'final'");
+    assert.ok(new Set(workers.map((w) => w.worker.split(':')[1])).size === 2, `trials trained by both processes: ${workers.map((w) => w.worker).join(', ')}`);
+
+    const lite = spawnSync(process.execPath, [BIN, 'study', cfg, '--out', join(dir, 'lite'), '--workers', '1', '--no-html'], { cwd: dir, encoding: 'utf8', timeout: 180_000 });
+    assert.equal(lite.status, 0, lite.stderr);
+    const strip = (rs: { key: string; result_json: string | null }[]) =>
+      Object.fromEntries(rs.map((r) => {
+        const x = JSON.parse(r.result_json ?? 'null') as Record<string, unknown> | null;
+        if (x) {
+          delete x.seconds;
+          delete x.secondsPerEpoch;
+        }
+        return [r.key, x];
+      }));
+    const pgRows = await sql<{ key: string; result_json: string | null }>(db.url, "SELECT key, result_json FROM mlplab_trials WHERE phase <> 'final'");
+    const liteDb = new Database(join(dir, 'lite', 'study.db'), { readonly: true });
+    const liteRows = liteDb.prepare("SELECT key, result_json FROM mlplab_trials WHERE phase <> 'final'").all() as { key: string; result_json: string | null }[];
+    liteDb.close();
+    assert.ok(pgRows.length >= 6);
+    assert.deepEqual(strip(pgRows), strip(liteRows), 'the same results, trial by trial');
+    for (const x of Object.values(strip(pgRows))) assert.ok(typeof (x as { valR2: number }).valR2 === 'number');
+    assert.equal(readFileSync(join(dir, 'pg', 'final', 'model.json'), 'utf8'), readFileSync(join(dir, 'lite', 'final', 'model.json'), 'utf8'));
+
+    // The same file again: the metric is settled by the data once more, and the stored study is found, not refused as another config.
+    const again = spawnSync(process.execPath, [BIN, 'study', cfg, '--storage', db.url, '--out', join(dir, 'pg'), '--no-html'], { cwd: dir, encoding: 'utf8', timeout: 120_000 });
+    assert.equal(again.status, 0, again.stderr);
+    assert.match(again.stdout, /\d+ trials \(0 run here/);
   } finally {
     await db.drop();
   }

@@ -133,11 +133,13 @@ export class SqliteStorage implements StudyStorage {
 
   /**
    * Refuse, without changing anything, a folder `inspect` refuses or one holding another
-   * config's study (the OutputError `createStudy` would give).
+   * config's study (the OutputError `createStudy` would give). `hash` may list the hashes the
+   * config can still take (a study whose metric the data decides): any of them is this config.
    */
-  static check(dir: string, name: string, hash: string): void {
+  static check(dir: string, name: string, hash: string | readonly string[]): void {
+    const hashes = typeof hash === 'string' ? [hash] : hash;
     const existing = SqliteStorage.inspect(dir);
-    if (existing && existing.hash !== hash) throw folderConflict(dir, existing.name, existing.hash, hash);
+    if (existing && !hashes.includes(existing.hash)) throw folderConflict(dir, existing.name, existing.hash, hashes[0]);
   }
 
   /**

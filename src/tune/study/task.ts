@@ -24,6 +24,16 @@ export function metricPending(study: ResolvedStudy): boolean {
   return study.input.metric === undefined && givenTask(study) === null;
 }
 
+/**
+ * The hashes the study may have once its data is loaded: its own, and while the data decides
+ * the metric, that of the study judged by R² (a regression). A stored study of either is this
+ * study file's, so a name taken by another config is refused before any data is loaded.
+ */
+export function possibleHashes(study: ResolvedStudy): string[] {
+  if (!metricPending(study)) return [study.hash];
+  return [study.hash, hashJson({ ...(study.canonical as Record<string, unknown>), metric: defaultMetric('regress') })];
+}
+
 /** The study for data of this task, checked: see {@link studyForTask}. */
 export function studyForData(study: ResolvedStudy, data: Pick<Prepared, 'task' | 'classNames' | 'classes'>): ResolvedStudy {
   return studyForTask(study, data.task, data.task === 'regress' ? { target: data.classNames[0] ?? 'target' } : { classes: data.classes });

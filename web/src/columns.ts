@@ -53,6 +53,9 @@ export function showColumnTable(d: LoadedData, changed: () => void): void {
   const before = shown && shown.data.train.source === d.train.source ? askedTypes() : new Map<string, Asked>();
   shown = { data: d, changed };
   byId('columns-card').hidden = false;
+  // What the label column makes: classes, or a number to predict.
+  byId('columns-task').textContent = d.taskNote ?? '';
+  byId('columns-task').className = `task-note ${d.task}`;
   renderTable(d, t, before);
 }
 

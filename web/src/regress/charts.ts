@@ -31,7 +31,8 @@ export function scatterChart(s: Scatter, o: { target: string; subtitle: string; 
   const values = s.actual.map((actual, i) => ({ actual, predicted: s.predicted[i], row: s.rows[i] })).filter((v) => Number.isFinite(v.predicted));
   const domain = squareDomain([...s.actual, ...s.predicted]);
   const scale = { domain, nice: false, zero: false };
-  const axis = { tickCount: 6, format: '~g' };
+  // Vega's own tick format: 150, 0.5, 1,500 (a fixed '~g' would print 1.5e+2 for ticks 50 apart).
+  const axis = { tickCount: 6 };
   return {
     $schema: SCHEMA,
     title: { text: `Predicted against actual ${o.target}`, subtitle: o.subtitle },
@@ -44,9 +45,9 @@ export function scatterChart(s: Scatter, o: { target: string; subtitle: string; 
         encoding: { x: { field: 'actual', type: 'quantitative', scale }, y: { field: 'predicted', type: 'quantitative', scale } },
       },
       {
-        // Below the line's upper end, where it reads as the line's name.
+        // Left of the line's upper end, above the line: where it reads as the line's name.
         data: { values: [{ actual: domain[1], predicted: domain[1], label: 'y = x' }] },
-        mark: { type: 'text', align: 'right', baseline: 'top', dx: -2, dy: 16, fontSize: 11, color: CHART_COLORS.muted },
+        mark: { type: 'text', align: 'right', baseline: 'top', dx: -8, dy: 2, fontSize: 11, color: CHART_COLORS.muted },
         encoding: { x: { field: 'actual', type: 'quantitative', scale }, y: { field: 'predicted', type: 'quantitative', scale }, text: { field: 'label' } },
       },
       {
@@ -140,7 +141,7 @@ export function targetHistogram(values: ArrayLike<number>, target: string, width
     height: 90,
     mark: { type: 'bar', color: CHART_COLORS.training, opacity: 0.85 },
     encoding: {
-      x: { field: 'v', type: 'quantitative', bin: { maxbins: 20 }, title: `${target} (training rows)`, axis: { labelFontSize: 9, format: '~g' } },
+      x: { field: 'v', type: 'quantitative', bin: { maxbins: 20 }, title: `${target} (training rows)`, axis: { labelFontSize: 9 } },
       y: { aggregate: 'count', type: 'quantitative', title: 'rows', axis: { tickCount: 3, labelFontSize: 9 } },
     },
     config: { ...chartConfig(), padding: 4 },

@@ -14,7 +14,8 @@ import { scatterChart } from './charts.js';
 
 /** A value in the target's units: 4 significant digits, whatever the scale (prices, degrees, counts). */
 export const value = (x: number): string => (Number.isFinite(x) ? formatSignificant(x, 4) : '–');
-export const r2Text = (x: number): string => fixed(x, 3);
+/** R² with 3 decimals; a value that rounds to zero from below reads 0.000, not -0.000. */
+export const r2Text = (x: number): string => fixed(x, 3).replace(/^-(0\.0+)$/, '$1');
 
 const SET_NAME = { validation: 'validation rows', test: 'test rows', training: 'training rows' } as const;
 
@@ -87,13 +88,14 @@ function renderScores(run: Run, target: string): void {
 export function regressionGrid(run: Run, source: Dataset, rows: number[], actual: number[]): HTMLElement {
   const t = source.table;
   const shownCols = t ? t.names.slice(0, 8) : [];
-  const head = h('tr', {}, h('th', { class: 'num' }, 'row'), ...shownCols.map((n) => h('th', {}, h('bdi', {}, n))), h('th', { class: 'num' }, 'predicted'), h('th', { class: 'num' }, 'actual'), h('th', { class: 'num' }, 'error'));
+  const head = h('tr', {}, h('th', { class: 'num' }, 'row'), ...shownCols.map((n, c) => h('th', t!.kinds[c] === 'text' ? {} : { class: 'num' }, h('bdi', {}, n))), h('th', { class: 'num' }, 'predicted'), h('th', { class: 'num' }, 'actual'), h('th', { class: 'num', title: 'predicted − actual' }, 'error'));
   const body = run.grid.map((pred, i) =>
     h('tr', { class: 'prediction-row', 'data-row': rows[i] },
       h('td', { class: 'num' }, String(rows[i])),
       ...shownCols.map((_, c) => {
         const text = cellText(source, rows[i], c);
-        return text === '' ? h('td', { class: 'blank' }, 'blank') : h('td', {}, h('bdi', {}, text));
+        if (text === '') return h('td', { class: 'blank' }, 'blank');
+        return t!.kinds[c] === 'text' ? h('td', {}, h('bdi', {}, text)) : h('td', { class: 'num' }, text);
       }),
       h('td', { class: 'num pred', 'data-value': pred }, value(pred)),
       h('td', { class: 'num actual', 'data-value': actual[i] }, value(actual[i])),

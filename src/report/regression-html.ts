@@ -8,7 +8,7 @@ import type { TopLevelSpec } from 'vega-lite';
 import type { CvSummary, Spread } from '../metrics/cross-validation.js';
 import { MISSING, formatCount, formatFixed } from '../format.js';
 import { r2Chart } from './charts/curves.js';
-import { predictedChart, residualChart, residualHistogram, type RegressionPoint } from './charts/regression.js';
+import { formatTarget, predictedChart, residualChart, residualHistogram, type RegressionPoint } from './charts/regression.js';
 import { bdi, card, esc } from './page.js';
 import type { RunReport } from './run-report.js';
 
@@ -44,7 +44,7 @@ function decimalsFor(x: number, significant: number): number {
 
 function fixedFormat(decimals: number): (x: number) => string {
   const d = Math.min(8, Math.max(0, decimals));
-  return (x: number) => (Number.isFinite(x) ? formatFixed(x, d) : MISSING);
+  return (x: number) => (Number.isFinite(x) ? formatTarget(x, d) : MISSING);
 }
 const score = (x: number) => (Number.isFinite(x) ? formatFixed(x, 3) : MISSING);
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { Resvg } from '@resvg/resvg-js';
 import type { EpochRecord } from '../../src/metrics/history-types.js';
 import { lossChart, r2Chart } from '../../src/report/charts/curves.js';
-import { niceStep, predictedChart, residualBins } from '../../src/report/charts/regression.js';
+import { formatTarget, histogramRange, niceStep, predictedChart, residualBins, residualHistogram } from '../../src/report/charts/regression.js';
 import { diagnoseHistory } from '../../src/report/diagnose.js';
 import { renderRunReportHtml, renderSvg } from '../../src/report/render-node.js';
 import { MAX_REGRESSION_POINTS, checkRunReport, type RunReport } from '../../src/report/run-report.js';
@@ -129,7 +129,7 @@ test('more test rows than the figures keep: the page says how many it shows; the
   assert.match(html, /2,000 of 5,000 test rows, R² 0\.\d{3}/);
   assert.match(html, /Huber loss on the standardised target/);
   // House prices are shown in whole units: an RMSE near 15,000 needs no decimals.
-  assert.match(html, /RMSE 1\d{4} and MAE 1\d{4} \(in the units of <bdi>price<\/bdi>\)/);
+  assert.match(html, /RMSE 1\d,\d{3} and MAE 1\d,\d{3} \(in the units of <bdi>price<\/bdi>\)/);
   // Every section of a run report, with the test section's regression figures inline.
   for (const id of ['diagnostics', 'curves', 'test', 'data', 'config']) assert.ok(html.includes(`<section id="${id}">`), id);
   assert.equal((html.match(/<svg /g) ?? []).length, 5);
@@ -145,4 +145,25 @@ test('a regression report without a test set: dashes in the cards, no test figur
   assert.match(html, /This run was not evaluated on a test set\./);
   assert.equal((html.match(/<svg /g) ?? []).length, 2, 'loss and validation R²');
   assert.match(html, /MSE on the standardised target/);
+});
+
+test('values in the target\'s units: grouped by thousands from 10,000, no sign on a zero', () => {
+  assert.deepEqual(
+    [formatTarget(41366.49, 0), formatTarget(-599634, 0), formatTarget(1234.5, 1), formatTarget(12345.678, 2), formatTarget(-0.03, 0), formatTarget(-0.004, 2), formatTarget(NaN, 2)],
+    ['41,366', '-599,634', '1234.5', '12,345.68', '0', '0.00', 'NaN'],
+  );
+});
+
+test('a few far-out residuals leave the histogram, counted in its subtitle; ordinary tails stay', async () => {
+  const even = Array.from({ length: 100 }, (_, i) => i);
+  assert.equal(histogramRange(even), null, 'no far-out values');
+  // 101 values: quartiles 25 and 75 (numpy's percentile), so the far-out fences are 25 - 150 and 75 + 150.
+  assert.deepEqual(histogramRange([...even, 10000]), [-125, 225]);
+  const points = [...even, 10000].map((r, index) => ({ index, actual: 50 + r, predicted: 50 }));
+  const spec = residualHistogram(points, 'y');
+  const bins = (spec as unknown as { layer: { data: { values: { count: number }[] } }[] }).layer[0].data.values;
+  assert.equal(bins.reduce((s, b) => s + b.count, 0), 100);
+  const svg = await render(spec);
+  const lines = texts(markItems(svg, 'mark-text role-title-subtitle')).flatMap((t) => [...t.matchAll(/<tspan[^>]*>([^<]*)<\/tspan>/g)].map((m) => m[1]));
+  assert.deepEqual(lines, ['101 test rows; mean 148, standard deviation 991', '1 far-out residual outside -125 to 225 not drawn']);
 });

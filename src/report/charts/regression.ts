@@ -49,6 +49,26 @@ function niceDomain(lo: number, hi: number, ticks = 6): [number, number] {
   return [Math.floor(lo / step) * step, Math.ceil(hi / step) * step];
 }
 
+/**
+ * `x` with `decimals` decimals, its whole part grouped by thousands from 10,000 on (41,366.5):
+ * a value in the target's units as the reports print it. Non-finite values print as they are.
+ */
+export function formatTarget(x: number, decimals: number): string {
+  // A value that rounds to zero prints without a sign.
+  const text = formatFixed(x, decimals).replace(/^-(?=0(\.0*)?$)/, '');
+  const [whole, fraction] = text.split('.');
+  const digits = whole.replace('-', '');
+  if (!Number.isFinite(x) || digits.length < 5) return text;
+  return `${whole.startsWith('-') ? '-' : ''}${digits.replace(/\B(?=(\d{3})+(?!\d))/g, ',')}${fraction !== undefined ? `.${fraction}` : ''}`;
+}
+
+/** Tick labels for an axis over `domain`: SI prefixes (400k, 1.2M) once the values reach 10,000, where full numbers crowd the axis. */
+function axisFor(domain: readonly number[], tickCount: number): Record<string, unknown> {
+  const large = Math.max(...domain.map(Math.abs)) >= 1e4;
+  // d3's prefix format would label zero "0k".
+  return { tickCount, ...(large ? { labelExpr: "datum.value === 0 ? '0' : format(datum.value, '~s')" } : {}) };
+}
+
 function finitePoints(points: readonly RegressionPoint[]): RegressionPoint[] {
   return points.filter((p) => Number.isFinite(p.predicted) && Number.isFinite(p.actual));
 }
@@ -81,8 +101,8 @@ export function predictedChart(points: readonly RegressionPoint[], target: strin
   const hi = values.reduce((m, p) => Math.max(m, p.actual, p.predicted), -Infinity);
   const domain = niceDomain(lo, hi);
   const size = options.width ?? options.height ?? 460;
-  const x = { field: 'actual', type: 'quantitative', title: `actual ${target}`, scale: { domain, nice: false, zero: false }, axis: { tickCount: 6 } };
-  const y = { field: 'predicted', type: 'quantitative', title: `predicted ${target}`, scale: { domain, nice: false, zero: false }, axis: { tickCount: 6 } };
+  const x = { field: 'actual', type: 'quantitative', title: `actual ${target}`, scale: { domain, nice: false, zero: false }, axis: axisFor(domain, 6) };
+  const y = { field: 'predicted', type: 'quantitative', title: `predicted ${target}`, scale: { domain, nice: false, zero: false }, axis: axisFor(domain, 6) };
   return {
     $schema: SCHEMA,
     title: {
@@ -113,6 +133,7 @@ export function residualChart(points: readonly RegressionPoint[], target: string
   const hi = values.reduce((m, p) => Math.max(m, p.predicted), -Infinity);
   const far = values.reduce((m, p) => Math.max(m, Math.abs(p.residual)), 0);
   const reach = niceDomain(-far, far)[1];
+  const xDomain = niceDomain(lo, hi);
   return {
     $schema: SCHEMA,
     title: {
@@ -133,8 +154,8 @@ export function residualChart(points: readonly RegressionPoint[], target: string
         data: { values },
         mark: pointMark(values.length),
         encoding: {
-          x: { field: 'predicted', type: 'quantitative', title: `predicted ${target}`, scale: { domain: niceDomain(lo, hi), nice: false, zero: false }, axis: { tickCount: 6 } },
-          y: { field: 'residual', type: 'quantitative', title: `residual (${target})`, scale: { domain: [-reach, reach], nice: false }, axis: { tickCount: 6 } },
+          x: { field: 'predicted', type: 'quantitative', title: `predicted ${target}`, scale: { domain: xDomain, nice: false, zero: false }, axis: axisFor(xDomain, 6) },
+          y: { field: 'residual', type: 'quantitative', title: `residual (${target})`, scale: { domain: [-reach, reach], nice: false }, axis: axisFor([reach], 6) },
           tooltip: [...tooltip(target), { field: 'residual', type: 'quantitative', title: 'residual' }],
         },
       },
@@ -168,22 +189,53 @@ export function residualBins(residuals: readonly number[]): ResidualBin[] {
   return bins;
 }
 
-/** The histogram of the residuals (actual − predicted) with the zero line; its mean and spread in the subtitle. */
+/** The `q` quantile of sorted values, interpolating linearly between neighbours (numpy's default). */
+function quantile(sorted: readonly number[], q: number): number {
+  const at = (sorted.length - 1) * q;
+  const i = Math.floor(at);
+  return i + 1 < sorted.length ? sorted[i] + (at - i) * (sorted[i + 1] - sorted[i]) : sorted[i];
+}
+
+/**
+ * The range a histogram of `values` draws: all of it, unless a few far-out values (beyond 3
+ * interquartile ranges from the quartiles, Tukey's far-out fences) would stretch the axis to
+ * more than twice the fences' width and squeeze the rest into a few bars; then the fences.
+ */
+export function histogramRange(values: readonly number[]): [number, number] | null {
+  const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
+  if (sorted.length < 4) return null;
+  const q1 = quantile(sorted, 0.25), q3 = quantile(sorted, 0.75);
+  const lo = q1 - 3 * (q3 - q1), hi = q3 + 3 * (q3 - q1);
+  const full = sorted[sorted.length - 1] - sorted[0];
+  return hi > lo && full > 2 * (hi - lo) ? [lo, hi] : null;
+}
+
+/**
+ * The histogram of the residuals (actual − predicted) with the zero line; their mean and
+ * spread in the subtitle. Far-out residuals that would squeeze the rest (see histogramRange)
+ * are left out of the bars and counted in the subtitle; the residual plot shows them.
+ */
 export function residualHistogram(points: readonly RegressionPoint[], target: string, options: RegressionChartOptions = {}): TopLevelSpec {
   const residuals = finitePoints(points).map((p) => p.actual - p.predicted);
-  const bins = residualBins(residuals);
+  const range = histogramRange(residuals);
+  const drawn = range ? residuals.filter((v) => v >= range[0] && v <= range[1]) : residuals;
+  const bins = residualBins(drawn);
   const n = residuals.length;
   const mean = n ? residuals.reduce((s, v) => s + v, 0) / n : NaN;
   const sd = n > 1 ? Math.sqrt(residuals.reduce((s, v) => s + (v - mean) ** 2, 0) / (n - 1)) : NaN;
   // Mean and spread to three significant digits of the spread: a mean of -0.031 next to 5.59 reads as -0.03.
   const decimals = Number.isFinite(sd) && sd > 0 ? Math.min(8, Math.max(0, 2 - Math.floor(Math.log10(sd)))) : 3;
-  const spread = n ? `mean ${formatFixed(mean, decimals)}${n > 1 ? `, standard deviation ${formatFixed(sd, decimals)}` : ''}` : 'no finite residuals';
+  const spread = n ? `mean ${formatTarget(mean, decimals)}${n > 1 ? `, standard deviation ${formatTarget(sd, decimals)}` : ''}` : 'no finite residuals';
   const xDomain: [number, number] = bins.length ? [Math.min(bins[0].start, 0), Math.max(bins[bins.length - 1].end, 0)] : [-1, 1];
   return {
     $schema: SCHEMA,
     title: {
       text: options.title ?? 'Distribution of residuals',
-      subtitle: options.subtitle ?? `${formatCount(n)} test rows; ${spread}${missingNote(points.length, n)}`,
+      subtitle:
+        options.subtitle ??
+        (drawn.length < n
+          ? [`${formatCount(n)} test rows; ${spread}${missingNote(points.length, n)}`, `${formatCount(n - drawn.length)} far-out residual${n - drawn.length === 1 ? '' : 's'} outside ${formatTarget(range![0], decimals)} to ${formatTarget(range![1], decimals)} not drawn`]
+          : `${formatCount(n)} test rows; ${spread}${missingNote(points.length, n)}`),
     },
     width: options.width ?? 600,
     height: options.height ?? 300,
@@ -192,7 +244,7 @@ export function residualHistogram(points: readonly RegressionPoint[], target: st
         data: { values: bins },
         mark: { type: 'rect', color: CHART_COLORS.training, stroke: 'white', strokeWidth: 1 },
         encoding: {
-          x: { field: 'start', type: 'quantitative', title: `residual = actual − predicted (${target})`, scale: { domain: xDomain, nice: false, zero: false }, axis: { tickCount: 8 } },
+          x: { field: 'start', type: 'quantitative', title: `residual = actual − predicted (${target})`, scale: { domain: xDomain, nice: false, zero: false }, axis: axisFor(xDomain, 8) },
           x2: { field: 'end' },
           y: { field: 'count', type: 'quantitative', title: 'test rows', scale: { zero: true, nice: true }, axis: { tickMinStep: 1, format: 'd' } },
           y2: { datum: 0 },

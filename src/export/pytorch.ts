@@ -127,8 +127,10 @@ export function stateDict(model: Sequential): TensorToWrite[] {
  * linear weights. A last Linear of one output row is a regression network (unless `task` is
  * 'classify'): the model is task 'regress' with target {mean 0, std 1}, its output taken as the
  * prediction in the target's units, as a plain nn.Sequential gives it (mlplab's export folds
- * the target scaling into that Linear). Every key must be there with the shape the config gives, float and finite;
- * a key the layout does not have is refused; `num_batches_tracked` counters are ignored.
+ * the target scaling into that Linear). A binary classifier with one logit (trained with
+ * BCEWithLogitsLoss) is not one mlplab reads: its classifiers have one output row per class.
+ * Every key must be there with the shape the config gives, float and finite; a key the layout
+ * does not have is refused; `num_batches_tracked` counters are ignored.
  * `settings` gives the leaky ReLU slope and batch-norm epsilon and momentum (default 0.01, 1e-5
  * and 0.1, PyTorch's defaults too).
  * Errors: ConfigError for the config (fields prefixed with `networkFile`), ModelFormatError

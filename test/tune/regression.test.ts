@@ -15,7 +15,7 @@ import { SqliteStorage } from '../../src/tune/storage/sqlite.js';
 import type { Prepared } from '../../src/data/prepare.js';
 import { trainRun } from '../../src/run/train.js';
 import { Rng } from '../../src/tensor/rng.js';
-import { bestConfig, buildTable1, configStats, direction, rankConfigs, type TrialOutcomeRecord } from '../../src/tune/analysis/table1.js';
+import { bestConfig, buildTable1, configStats, direction, fmtGain, fmtMetric, fmtUnits, rankConfigs, type TrialOutcomeRecord } from '../../src/tune/analysis/table1.js';
 import { runFoldedTrial, runTrial, trialFolds } from '../../src/tune/exec/trial.js';
 import { trialFromRow, type TrialRow } from '../../src/tune/storage/rows.js';
 import { canonicalRun, configKey, resolveStudy, type ResolvedStudy } from '../../src/tune/study/config.js';
@@ -218,6 +218,15 @@ test('a regression study by RMSE or MAE minimises it: the lowest mean wins, the 
     t.done();
     a.done();
   }
+});
+
+test('RMSE and MAE are written in the target\'s units to 5 significant digits, R² with 4 decimals, never in percent', () => {
+  assert.deepEqual([299.6, 5.86384, 25013.4, 0.0123456, 0, -2.5].map((x) => fmtUnits(x)), ['299.60', '5.8638', '25013', '0.012346', '0.0000', '-2.5000']);
+  assert.equal(fmtMetric(299.6, 'valRmse'), '299.60');
+  assert.equal(fmtMetric(0.91234, 'valR2'), '0.9123');
+  assert.equal(fmtMetric(-0.5, 'valR2'), '-0.5000');
+  assert.equal(fmtGain(12.5, 'valMae'), '12.50');
+  assert.equal(fmtGain(0.0123, 'valR2'), '0.0123');
 });
 
 test('Table 1, the best configuration and the ranking follow each metric\'s direction; Welch compares the regression metric', () => {

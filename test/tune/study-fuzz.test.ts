@@ -11,7 +11,8 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { ConfigError, MlplabError, StorageError } from '../../src/errors.js';
 import { trialFromRow, type TrialRow } from '../../src/tune/storage/rows.js';
-import { resolveStudy } from '../../src/tune/study/config.js';
+import { metricTask, resolveStudy } from '../../src/tune/study/config.js';
+import { studyForTask } from '../../src/tune/study/task.js';
 import { ROOT } from '../cli/helpers.js';
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
@@ -77,6 +78,33 @@ for (const name of ['quick-study.json', 'seed-study.json', 'fashion-best.json', 
   });
 }
 
+test('penguin-mass-study.json: edited regression study files are a study or one ConfigError naming the file, before and once the data says the task', () => {
+  const base = JSON.parse(readFileSync(join(ROOT, 'examples', 'penguin-mass-study.json'), 'utf8')) as Json;
+  const t = { read: 0, refused: 0 };
+  fc.assert(
+    fc.property(fc.array(fc.tuple(fc.nat(), fc.option(anyJson, { nil: undefined })), { minLength: 1, maxLength: 3 }), fc.constantFrom('regress' as const, 'classify' as const), (edits, task) => {
+      let doc = base;
+      for (const [i, value] of edits) {
+        const all = paths(doc).slice(1);
+        if (all.length === 0) break;
+        doc = setAt(doc, all[i % all.length], value);
+      }
+      try {
+        const s = studyForTask(resolveStudy(doc, 'fuzz/penguin-mass-study.json'), task, task === 'regress' ? { target: 'body_mass_g' } : { classes: 3 });
+        assert.equal(metricTask(s.metric) ?? task, task, 'a study is judged by a metric of its task');
+        t.read++;
+      } catch (e) {
+        if (!(e instanceof MlplabError)) throw e;
+        assert.ok(e instanceof ConfigError, `${e.name}: ${e.message}`);
+        assert.ok(e.message.startsWith('fuzz/penguin-mass-study.json: ') && !e.message.includes('\n'), e.message);
+        t.refused++;
+      }
+    }),
+    { numRuns: 600, seed: 43 },
+  );
+  assert.ok(t.read > 10 && t.refused > 10, `read ${t.read}, refused ${t.refused}`);
+});
+
 test('a study file that is not an object is one ConfigError naming the file', () => {
   for (const doc of [null, 5, 'study', [], [1, 2], true]) {
     assert.throws(() => resolveStudy(doc, 'fuzz/not-an-object.json'), (e: unknown) => e instanceof ConfigError, JSON.stringify(doc));
@@ -110,6 +138,14 @@ test('stored trial rows: random edits of a result are read back checked, or are 
     { numRuns: 400, seed: 7 },
   );
   assert.ok(t.read > 10 && t.refused > 10, `read ${t.read}, refused ${t.refused}`);
+  // A regression's R², RMSE and MAE: numbers (NaN for a stored null) when present, else the row is damaged.
+  for (const [value, ok] of [[0.5, true], [null, true], [-3, true], ['0.5', false], [[1], false], [{}, false]] as const) {
+    for (const key of ['valR2', 'valRmse', 'valMae']) {
+      const text = JSON.stringify({ ...result, [key]: value });
+      if (ok) assert.equal(typeof trialFromRow(row(text)).result![key as 'valR2'], 'number', `${key}: ${JSON.stringify(value)}`);
+      else assert.throws(() => trialFromRow(row(text)), (e: unknown) => e instanceof StorageError && e.message.includes(`result_json.${key} is not what mlplab stores`), `${key}: ${JSON.stringify(value)}`);
+    }
+  }
   // Not JSON, or JSON of another shape.
   for (const text of ['{"metric":', '[]', '"done"', 'null', '{"metric": "0.9"}']) {
     assert.throws(() => trialFromRow(row(text)), (e: unknown) => e instanceof StorageError && /result_json/.test(e.message), text);

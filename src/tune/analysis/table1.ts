@@ -5,7 +5,7 @@
  * same conclusions as an uninterrupted one.
  */
 import { inTargetUnits, isFraction, metricDirection } from '../study/config.js';
-import { formatFixed, formatPercent, formatSignificant } from '../../format.js';
+import { formatFixed, formatPercent } from '../../format.js';
 import type { ResolvedStudy, StudyMetric } from '../study/config.js';
 import { baseLevels, configuration, type Configuration } from '../study/strategies.js';
 import { summarize, welchTest, type Comparison, type Summary } from './stats.js';
@@ -413,13 +413,23 @@ export function rankConfigs(study: ResolvedStudy, stats: Iterable<ConfigStats>, 
 export function fmtMetric(x: number, metric: StudyMetric): string {
   if (!Number.isFinite(x)) return 'n/a';
   if (isFraction(metric)) return formatPercent(x);
-  return inTargetUnits(metric) ? formatSignificant(x, 5) : formatFixed(x, 4);
+  return inTargetUnits(metric) ? fmtUnits(x) : formatFixed(x, 4);
 }
 
 /** A gain for text: points of accuracy, a difference of loss or R², or of RMSE or MAE in the target's units. */
 export function fmtGain(x: number, metric: StudyMetric): string {
   if (isFraction(metric)) return `${formatFixed(100 * x, 2)} points`;
-  return inTargetUnits(metric) ? formatSignificant(x, 4) : formatFixed(x, 4);
+  return inTargetUnits(metric) ? fmtUnits(x, 4) : formatFixed(x, 4);
+}
+
+/**
+ * A number in the target's units (RMSE, MAE) to `digits` significant digits, as fixed decimals
+ * with their trailing zeros, so a column reads alike: "299.60", "5.8638", "25013".
+ */
+export function fmtUnits(x: number, digits = 5): string {
+  if (!Number.isFinite(x)) return 'n/a';
+  const whole = x === 0 ? 1 : Math.floor(Math.log10(Math.abs(x))) + 1;
+  return formatFixed(x, Math.min(12, Math.max(0, digits - whole)));
 }
 
 /** A gain with its sign: "+1.25 points". */

@@ -6,8 +6,8 @@
  * interval; a damaged study is listed with its error instead of failing the list.
  */
 import { MlplabError } from '../../errors.js';
-import { formatDuration, formatFixed, formatSignificant } from '../../format.js';
-import { buildTable1, configStats, direction, fmtMetric } from '../analysis/table1.js';
+import { formatDuration, formatFixed } from '../../format.js';
+import { buildTable1, configStats, direction, fmtMetric, fmtUnits } from '../analysis/table1.js';
 import { table1Html } from '../report/html.js';
 import { significanceRule } from '../report/study-report.js';
 import { metricName, metricTask, resolveStudy, type ResolvedStudy, type StudyMetric } from '../study/config.js';
@@ -215,7 +215,7 @@ export class DashboardApi {
     const reg = report?.regression?.test;
     const label = mine?.trial.label ?? '';
     const final: StudyDetail['final'] = reg
-      ? { label, score: 'r2', value: reg.r2, valueText: formatFixed(reg.r2, 4), detail: `RMSE ${formatSignificant(reg.rmse, 5)}, MAE ${formatSignificant(reg.mae, 5)} (${report!.regression!.target})`, testRows: reg.rows, testAccuracy: NaN, testAccuracyText: '', macroF1: NaN }
+      ? { label, score: 'r2', value: reg.r2, valueText: formatFixed(reg.r2, 4), detail: `RMSE ${fmtUnits(reg.rmse)}, MAE ${fmtUnits(reg.mae)} (${report!.regression!.target})`, testRows: reg.rows, testAccuracy: NaN, testAccuracyText: '', macroF1: NaN }
       : test
         ? { label, score: 'accuracy', value: test.accuracy, valueText: fmtMetric(test.accuracy, 'valAccuracy'), detail: `macro F1 ${formatFixed(test.report.macro.f1, 3)}`, testRows: test.report.macro.support, testAccuracy: test.accuracy, testAccuracyText: fmtMetric(test.accuracy, 'valAccuracy'), macroF1: test.report.macro.f1 }
         : null;

@@ -4,12 +4,12 @@
  * the final model's run report, the same one `mlplab train` writes.
  */
 import { isFraction, metricDirection } from '../study/config.js';
-import { formatDuration, formatFixed, formatPercent, formatScientific as sci, formatSignificant } from '../../format.js';
+import { formatDuration, formatFixed, formatPercent, formatScientific as sci } from '../../format.js';
 import { factorChart, searchChart, sliceCharts, type FactorPoint, type SearchPoint } from '../../report/charts/study.js';
 import { preparationSteps, runReportSections } from '../../report/html.js';
 import { REPORT_STYLE, bdi, card, esc, inlineSvg, reportPage, type ReportSection } from '../../report/page.js';
 import { renderRunFigureSvgs, specToSvg } from '../../report/render-node.js';
-import { fmtGain, fmtMetric, fmtP, fmtSignedGain, type LayerSummary, type Table1 } from '../analysis/table1.js';
+import { fmtGain, fmtMetric, fmtP, fmtSignedGain, fmtUnits, type LayerSummary, type Table1 } from '../analysis/table1.js';
 import type { StudyMetric } from '../study/config.js';
 import { formatParamValue } from '../search/space.js';
 import { prunedTrials, rankedSearch, searchTally, type StudyReport } from './study-report.js';
@@ -282,7 +282,7 @@ async function renderSearchReportHtml(r: StudyReport): Promise<string> {
 /** The final model's card: its test accuracy and macro F1, or its test R², RMSE and MAE. */
 function finalCard(r: StudyReport): string {
   const reg = r.final?.regression?.test;
-  if (reg) return card('Final test R²', formatFixed(reg.r2, 4), `RMSE ${formatSignificant(reg.rmse, 5)}, MAE ${formatSignificant(reg.mae, 5)}${r.data.target ? ` (${r.data.target})` : ''}`);
+  if (reg) return card('Final test R²', formatFixed(reg.r2, 4), `RMSE ${fmtUnits(reg.rmse)}, MAE ${fmtUnits(reg.mae)}${r.data.target ? ` (${r.data.target})` : ''}`);
   const t = r.final?.test;
   return t ? card('Final test accuracy', fmtMetric(t.accuracy, 'valAccuracy'), `macro F1 ${formatFixed(t.report.macro.f1, 3)}`) : card('Final model', '—', 'not evaluated on a test set');
 }

@@ -1,15 +1,15 @@
 /** The phrases the study report's renderers share: metric names, mean ± sd, verdicts, the pruner and the comparison with the reference model. */
 import { inTargetUnits, isFraction, metricName } from '../study/config.js';
-import { formatCount, formatDuration, formatFixed, formatPercent, formatSignificant } from '../../format.js';
+import { formatCount, formatDuration, formatFixed, formatPercent } from '../../format.js';
 import type { RunReport } from '../../report/run-report.js';
-import { fmtGain, fmtP, type ConfigStats } from '../analysis/table1.js';
+import { fmtGain, fmtP, fmtUnits, type ConfigStats } from '../analysis/table1.js';
 import type { StudyMetric } from '../study/config.js';
 import { searchTally, type StudyReport } from './study-report.js';
 
 /** A run's test scores as the comparison shows them: [headline, second score] (accuracy and macro F1, or R² and RMSE); null without a test. */
 export function testScores(run: RunReport | null): { headline: number; cells: [string, string]; rows: number } | null {
   const reg = run?.regression?.test;
-  if (reg) return { headline: reg.r2, cells: [formatFixed(reg.r2, 4), formatSignificant(reg.rmse, 5)], rows: reg.rows };
+  if (reg) return { headline: reg.r2, cells: [formatFixed(reg.r2, 4), fmtUnits(reg.rmse)], rows: reg.rows };
   if (run?.test) return { headline: run.test.accuracy, cells: [formatPercent(run.test.accuracy), formatFixed(run.test.report.macro.f1, 3)], rows: run.test.report.macro.support };
   return null;
 }
@@ -54,7 +54,7 @@ export function comparisonSentence(r: StudyReport): string {
 /** The final model's test in one line: "Test accuracy 88.1%, macro F1 0.880 (...)" or "Test R² 0.9123, RMSE 5.21 and MAE 3.9 in the units of y (...)"; null without a test. */
 export function finalTestLine(r: StudyReport): string | null {
   const reg = r.final?.regression?.test;
-  if (reg) return `Test R² ${formatFixed(reg.r2, 4)}, RMSE ${formatSignificant(reg.rmse, 5)} and MAE ${formatSignificant(reg.mae, 5)}${r.data.target ? ` in the units of ${r.data.target}` : ''} (${formatCount(reg.rows)} test rows, evaluated once).`;
+  if (reg) return `Test R² ${formatFixed(reg.r2, 4)}, RMSE ${fmtUnits(reg.rmse)} and MAE ${fmtUnits(reg.mae)}${r.data.target ? ` in the units of ${r.data.target}` : ''} (${formatCount(reg.rows)} test rows, evaluated once).`;
   const t = r.final?.test;
   if (t) return `Test accuracy ${formatPercent(t.accuracy)}, macro F1 ${formatFixed(t.report.macro.f1, 3)} (${formatCount(t.report.macro.support)} test rows, evaluated once).`;
   return null;
@@ -70,7 +70,7 @@ export { metricName };
 /** A configuration's metric as mean ± sd over its seeds (accuracy in %, RMSE and MAE to 5 significant digits), or why it has none. */
 export function fmtMeanSd(s: ConfigStats, metric: StudyMetric): string {
   if (s.values.length === 0) return s.failed ? 'diverged' : 'n/a';
-  if (inTargetUnits(metric)) return `${formatSignificant(s.metric.mean, 5)} ± ${Number.isFinite(s.metric.sd) ? formatSignificant(s.metric.sd, 3) : String(s.metric.sd)}`;
+  if (inTargetUnits(metric)) return `${fmtUnits(s.metric.mean)} ± ${fmtUnits(s.metric.sd, 3)}`;
   const k = isFraction(metric) ? 100 : 1;
   const d = isFraction(metric) ? 2 : 4;
   return `${formatFixed(k * s.metric.mean, d)} ± ${formatFixed(k * s.metric.sd, d)}`;

@@ -68,11 +68,12 @@ export function regressionCharts(r: RunReport, compact: boolean): { name: keyof 
   if (!t) return out;
   const target = r.regression!.target;
   const points: RegressionPoint[] = t.predictions;
+  const nonFinite = points.filter((q) => !Number.isFinite(q.predicted)).length;
   const shown = points.length < t.rows ? `${formatCount(points.length)} of ${formatCount(t.rows)} test rows` : `${formatCount(t.rows)} test rows`;
   out.push(
     {
       name: 'predicted',
-      spec: predictedChart(points, target, { subtitle: `${shown}, R² ${score(t.r2)}; dashed line: predicted = actual`, ...(compact ? { width: 340, height: 340 } : {}) }),
+      spec: predictedChart(points, target, { subtitle: `${shown}, R² ${score(t.r2)}; dashed line: predicted = actual${nonFinite ? `; ${formatCount(nonFinite)} non-finite left out` : ''}`, ...(compact ? { width: 340, height: 340 } : {}) }),
     },
     { name: 'residuals', spec: residualChart(points, target, compact ? { width: 360, height: 340 } : {}) },
     { name: 'residual-hist', spec: residualHistogram(points, target, compact ? { width: 360, height: 230 } : {}) },
@@ -92,7 +93,8 @@ export function regressionCards(r: RunReport): string[] {
 
 function largestErrors(points: readonly RegressionPoint[], thinned: boolean, value: (x: number) => string): string {
   const worst = points
-    .filter((q) => Number.isFinite(q.actual - q.predicted))
+    // Number.isFinite, not a subtraction: a report read back from JSON holds a non-finite prediction as null.
+    .filter((q) => Number.isFinite(q.predicted) && Number.isFinite(q.actual))
     .map((q) => ({ ...q, residual: q.actual - q.predicted }))
     .sort((a, b) => Math.abs(b.residual) - Math.abs(a.residual) || a.index - b.index)
     .slice(0, LARGEST_ERRORS);

@@ -129,10 +129,12 @@ function checkRegression(r: RunReport): void {
   const t = reg.test;
   if (!t) return;
   if (!Number.isInteger(t.rows) || t.rows < 1) throw new ConfigError('report.regression.test.rows', t.rows, 'a positive number of test rows');
+  // A diverged model's scores are NaN, which a report read back from JSON holds as null.
+  const missing = (x: unknown) => x === null || Number.isNaN(x);
   for (const key of ['rmse', 'mae'] as const) {
-    if (!(t[key] >= 0) && !Number.isNaN(t[key])) throw new ConfigError(`report.regression.test.${key}`, t[key], 'a non-negative error (NaN when the predictions are not finite)');
+    if (!(t[key] >= 0) && !missing(t[key])) throw new ConfigError(`report.regression.test.${key}`, t[key], 'a non-negative error (NaN when the predictions are not finite)');
   }
-  if (typeof t.r2 !== 'number' || t.r2 > 1) throw new ConfigError('report.regression.test.r2', t.r2, 'a number of at most 1');
+  if (!(t.r2 <= 1) && !missing(t.r2)) throw new ConfigError('report.regression.test.r2', t.r2, 'a number of at most 1');
   if (t.predictions.length > Math.min(t.rows, MAX_REGRESSION_POINTS)) {
     throw new ConfigError('report.regression.test.predictions', `${t.predictions.length} rows`, `at most ${Math.min(t.rows, MAX_REGRESSION_POINTS)} (the test rows, up to ${MAX_REGRESSION_POINTS})`);
   }
@@ -143,10 +145,10 @@ function checkRegression(r: RunReport): void {
     }
     last = p.index;
     if (!Number.isFinite(p.actual)) throw new ConfigError(`report.regression.test.predictions[${i}].actual`, p.actual, 'a finite target value');
-    if (typeof p.predicted !== 'number') throw new ConfigError(`report.regression.test.predictions[${i}].predicted`, p.predicted, 'a number');
+    if (typeof p.predicted !== 'number' && p.predicted !== null) throw new ConfigError(`report.regression.test.predictions[${i}].predicted`, p.predicted, 'a number (null where JSON holds a non-finite one)');
   });
-  // With every test row kept, the scores follow from the rows: they must be the same numbers.
-  if (t.predictions.length === t.rows && t.rows > 0) {
+  // With every test row kept and predicted, the scores follow from the rows: they must be the same numbers.
+  if (t.predictions.length === t.rows && t.predictions.every((p) => Number.isFinite(p.predicted))) {
     let se = 0;
     for (const p of t.predictions) se += (p.actual - p.predicted) ** 2;
     const rmse = Math.sqrt(se / t.rows);

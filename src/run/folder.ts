@@ -176,7 +176,11 @@ function testPredictionsCsv(r: RunReport): string {
  */
 function regressionPredictionsCsv(p: { index: number; predicted: number; actual: number }[]): string {
   const lines = ['index,actual,predicted,residual'];
-  for (const x of p) lines.push(`${x.index},${x.actual},${x.predicted},${x.actual - x.predicted}`);
+  for (const x of p) {
+    // A non-finite prediction (a diverged model) is null in a report read back from JSON.
+    const predicted = typeof x.predicted === 'number' ? x.predicted : NaN;
+    lines.push(`${x.index},${x.actual},${predicted},${x.actual - predicted}`);
+  }
   return lines.join('\n') + '\n';
 }
 

@@ -167,3 +167,21 @@ test('a few far-out residuals leave the histogram, counted in its subtitle; ordi
   const lines = texts(markItems(svg, 'mark-text role-title-subtitle')).flatMap((t) => [...t.matchAll(/<tspan[^>]*>([^<]*)<\/tspan>/g)].map((m) => m[1]));
   assert.deepEqual(lines, ['101 test rows; mean 148, standard deviation 991', '1 far-out residual outside -125 to 225 not drawn']);
 });
+
+test('a diverged regression read back from JSON (non-finite values as null) passes the checks and renders with dashes', async () => {
+  const r = regressionReport(50, 'mse');
+  const t = r.regression!.test!;
+  for (const p of t.predictions.slice(0, 3)) p.predicted = NaN;
+  t.r2 = t.rmse = t.mae = NaN;
+  const back = JSON.parse(JSON.stringify(r)) as RunReport;
+  assert.equal(back.regression!.test!.predictions[0].predicted, null);
+  assert.doesNotThrow(() => checkRunReport(back));
+  const html = await renderRunReportHtml(back);
+  assert.match(html, /Test R²<\/div><div class="card-value">–</);
+  const figures = html.split('<figure ').slice(1).filter((f) => f.includes('3 non-finite left out'));
+  assert.equal(figures.length, 3, 'said in each of the three test figures');
+  // The largest errors list rows with a prediction only.
+  const listed = [...html.matchAll(/<tr><td class="num">(\d+)<\/td>/g)].map((m) => Number(m[1]));
+  assert.equal(listed.length, 10);
+  assert.ok(listed.every((i) => i >= 3), listed.join());
+});

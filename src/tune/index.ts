@@ -7,6 +7,7 @@
  * @example
  * const study = resolveStudy(JSON.parse(await readFile('examples/quick-study.json', 'utf8')), 'quick-study.json');
  * const data = await loadStudyData(study, 'examples');
+ * // runStudy settles the metric by the data (R² for a regression when the file names none).
  * const { report } = await runStudy(study, { dir: 'studies/quick', data, workers: 2 });
  * console.log(formatTable1Text(report));
  *
@@ -36,6 +37,8 @@ export {
   type Table1Cell,
 } from './analysis/table1.js';
 export { loadStudyData } from './study/data.js';
+export { STUDY_METRICS, metricDirection, metricName, type StudyTask } from './study/metrics.js';
+export { studyForData, studyForTask } from './study/task.js';
 export {
   DEFAULT_LEASE_SECONDS,
   type Claim,

@@ -12,6 +12,8 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { ConfigError, OutputError, StorageError } from '../../src/errors.js';
 import { SqliteStorage } from '../../src/tune/storage/sqlite.js';
+import { DashboardApi } from '../../src/tune/dashboard/api.js';
+import { openFolder } from '../../src/tune/dashboard/source.js';
 import type { Prepared } from '../../src/data/prepare.js';
 import { trainRun } from '../../src/run/train.js';
 import { Rng } from '../../src/tensor/rng.js';
@@ -186,6 +188,26 @@ test('a grid study of a regression table by R² (the default): the best configur
     assert.ok(factors.includes('validation R²') && !factors.includes('%</text>'), 'the factor plot: R² as plain numbers, no percent on its axis');
     const summary = JSON.parse(readFileSync(join(a.dir, 'study.json'), 'utf8')) as { final: { regression: { test: Record<string, unknown> } } };
     assert.equal(summary.final.regression.test.predictions, undefined, 'the predictions stay in final/, not study.json');
+
+    // The dashboard over the folder: R² as a plain number, the final model's test R², the trials' curves by their loss.
+    const source = openFolder(a.dir);
+    try {
+      const api = new DashboardApi(source, 0);
+      const detail = (await api.study('linear'))!;
+      assert.equal(detail.summary.metricName, 'validation R²');
+      assert.equal(detail.summary.best, Math.max(...stored.map((x) => (JSON.parse(x.result_json!) as { metric: number }).metric)));
+      assert.match(detail.summary.bestText, /^0\.\d{4}$/);
+      assert.equal(detail.final?.score, 'r2');
+      assert.equal(detail.final?.value, r.final.regression.test.r2);
+      assert.match(detail.final!.detail, /^RMSE \d+\.\d+, MAE \d+\.\d+ \(y\)$/);
+      assert.ok(detail.trials.every((x) => x.phase === 'final' || /^-?\d\.\d{4}$/.test(x.metricText)));
+      const curve = (await api.trialEpochs('linear', detail.trials[0].id))!;
+      assert.equal(curve.metric, 'valLoss');
+      assert.equal(curve.epochs.length, 15);
+      assert.ok(curve.epochs.every((e) => Number.isFinite(e.value) && e.value === e.valLoss));
+    } finally {
+      await source.close();
+    }
 
     // Run again with the same file (no metric): before the data is loaded the folder's study is known to be this file's (as R²), then found; nothing trains.
     assert.doesNotThrow(() => SqliteStorage.check(a.dir, 'linear', possibleHashes(given)));

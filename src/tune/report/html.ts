@@ -150,7 +150,7 @@ async function searchSections(r: StudyReport): Promise<ReportSection[]> {
     {
       id: 'search',
       html: `<section id="search"><h2>Search</h2>
-<p class="lead">${esc(r.strategy)} with the ${esc(pruner(r))}; ${esc(searchCounts(r))}. Each trial trains one sampled configuration once, with the base seed.</p>
+<p class="lead">${esc(r.strategy)} ${r.pruner.type === 'none' ? 'without a pruner' : `with the ${esc(pruner(r))}`}; ${esc(searchCounts(r))}. Each trial trains one sampled configuration once, with the base seed.</p>
 <figure class="figure">${inlineSvg(progress, 'search-progress')}</figure>
 ${slices ? `<figure class="figure">${inlineSvg(slices, 'search-slices')}</figure>` : ''}
 </section>`,

@@ -63,13 +63,14 @@ const combineSchema = z
     pick: z.enum(['significant', 'best-mean'], { error: "'significant' or 'best-mean'" }).default('significant'),
     /**
      * The cost rule: a value whose training takes more than `maxTimeRatio` times the base
-     * model's time per epoch is taken only if it gains at least `minGain` (absolute, e.g.
-     * 0.01 = one accuracy point). The study's case: 3 layers cost 2x for < 1%.
+     * model's time per epoch is taken only if it gains at least `minGain` (absolute, in the
+     * metric's units: 0.01 is one point of accuracy, 0.01 of R², 0.01 of the target's units
+     * for RMSE and MAE). The study's case: 3 layers cost 2x for < 1%.
      */
     costRule: z
       .object({
         maxTimeRatio: z.number({ error: 'a ratio >= 1' }).min(1, { error: 'a ratio >= 1' }).default(1.5),
-        minGain: fields.nonNegative('a gain >= 0 (a fraction: 0.01 is one point)').default(0.01),
+        minGain: fields.nonNegative("a gain >= 0 in the metric's units (0.01 is one point of accuracy, or 0.01 of R²)").default(0.01),
       })
       .strict()
       .default({ maxTimeRatio: 1.5, minGain: 0.01 }),

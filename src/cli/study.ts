@@ -84,7 +84,7 @@ export function registerStudyCommand(program: Command): void {
   program
     .command('study')
     .description('run a tuning study (one-at-a-time, grid or random search over factors with several seeds per configuration, or TPE or random search over a space with pruning); running it again resumes')
-    .argument('<config>', 'study file (JSON): data, base model, factors and values (or a space of ranges), strategy, seeds, pruner; see examples/seed-study.json and examples/fashion-best.json')
+    .argument('<config>', 'study file (JSON): data, base model, factors and values (or a space of ranges), strategy, seeds, pruner, metric (a regression: R² by default, or valRmse, valMae, valLoss); see examples/seed-study.json, examples/fashion-best.json and examples/penguin-mass-study.json')
     .addOption(flag('workers'))
     .addOption(flag('out', { help: 'study folder: reports, and the results database without --storage (default studies/<name>); the same folder resumes' }))
     .addOption(flag('storage'))

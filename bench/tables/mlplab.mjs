@@ -4,7 +4,10 @@
  * table split by bench.py (build/tables/split/<name>/{train,test}.csv), `mlplab train` with no
  * model flag, then a Markdown table beside scikit-learn's MLP and gradient boosting.
  *
- *   node bench/tables/mlplab.mjs [--flags "--ensemble 5"] [--label NAME] [table ...]
+ *   node bench/tables/mlplab.mjs [--regression] [--flags "--ensemble 5"] [--label NAME] [table ...]
+ *
+ * Classification tables are scored by test accuracy; with --regression the regression tables,
+ * by test R² beside scikit-learn's MLPRegressor and HistGradientBoostingRegressor.
  *
  * Results accumulate in build/tables/mlplab.json under the label (default "no flags"), so runs
  * with other flags can be compared. Tables run one at a time, with the threads of the machine.
@@ -20,9 +23,11 @@ const out = process.env.TABLES_DIR ?? join(root, 'build', 'tables');
 const args = process.argv.slice(2);
 let flags = [];
 let label = 'no flags';
+let regression = false;
 const names = [];
 for (let i = 0; i < args.length; i++) {
-  if (args[i] === '--flags') flags = args[++i].split(' ').filter(Boolean);
+  if (args[i] === '--regression') regression = true;
+  else if (args[i] === '--flags') flags = args[++i].split(' ').filter(Boolean);
   else if (args[i] === '--label') label = args[++i];
   else names.push(args[i]);
 }
@@ -32,20 +37,28 @@ if (!existsSync(splitDir)) {
   process.exit(1);
 }
 const sklearn = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
-const resultsFile = join(out, 'mlplab.json');
+const resultsFile = join(out, regression ? 'mlplab-regression.json' : 'mlplab.json');
+const task = regression ? 'reg' : 'clf';
+/** The score compared: test accuracy, or test R² for regression. */
+const key = regression ? 'r2' : 'acc';
 const results = existsSync(resultsFile) ? JSON.parse(readFileSync(resultsFile, 'utf8')) : {};
 results[label] ??= {};
-const tables = readdirSync(splitDir).filter((n) => sklearn[n]?.task === 'clf' && (names.length === 0 || names.includes(n))).sort();
+const tables = readdirSync(splitDir).filter((n) => sklearn[n]?.task === task && (names.length === 0 || names.includes(n))).sort();
 const work = mkdtempSync(join(tmpdir(), 'mlplab-bench-'));
+/** The label column bench.py scored, by name. */
+const target = (name) => (sklearn[name]?.profile?.target ? ['--label-column', sklearn[name].profile.target] : []);
 for (const name of tables) {
   const folder = join(work, name);
   const data = `${join(splitDir, name, 'train.csv')},${join(splitDir, name, 'test.csv')}`;
   const t0 = performance.now();
   let r;
   try {
-    execFileSync(process.execPath, [join(root, 'bin', 'mlplab'), 'train', '--data', data, '--quiet', '--out', folder, ...flags], { stdio: ['ignore', 'ignore', 'pipe'] });
+    execFileSync(process.execPath, [join(root, 'bin', 'mlplab'), 'train', '--data', data, '--quiet', '--out', folder, ...target(name), ...flags], { stdio: ['ignore', 'ignore', 'pipe'] });
     const m = JSON.parse(readFileSync(join(folder, 'metrics.json'), 'utf8'));
-    r = { acc: m.testAccuracy, balAcc: m.balancedAccuracy ?? null, macroF1: m.macroF1, epochs: m.epochs, secs: (performance.now() - t0) / 1000 };
+    const secs = (performance.now() - t0) / 1000;
+    r = regression
+      ? { r2: m.testR2, rmse: m.testRmse, mae: m.testMae, epochs: m.epochs, secs }
+      : { acc: m.testAccuracy, balAcc: m.balancedAccuracy ?? null, macroF1: m.macroF1, epochs: m.epochs, secs };
   } catch (e) {
     r = { error: String(e.stderr ?? e.message).trim().split('\n').slice(-1)[0] };
   }
@@ -62,17 +75,19 @@ for (const name of Object.keys(results[label]).sort()) {
   const r = results[label][name];
   const s = sklearn[name]?.scores ?? {};
   const f = (x) => (typeof x === 'number' ? x.toFixed(3) : '-');
-  const ml = r.acc;
-  if (typeof ml === 'number' && typeof s.mlp?.acc === 'number' && typeof s.hgb?.acc === 'number') {
+  const ml = r[key];
+  if (typeof ml === 'number' && typeof s.mlp?.[key] === 'number' && typeof s.hgb?.[key] === 'number') {
     mean.ml.push(ml);
-    mean.mlp.push(s.mlp.acc);
-    mean.hgb.push(s.hgb.acc);
+    mean.mlp.push(s.mlp[key]);
+    mean.hgb.push(s.hgb[key]);
   }
-  const gap = typeof ml === 'number' && typeof s.mlp?.acc === 'number' ? (100 * (ml - s.mlp.acc)).toFixed(1) : '-';
-  rows.push(`| ${name} | ${sklearn[name]?.profile?.rows ?? '-'} | ${r.error ? `refused: ${r.error.slice(0, 60)}` : f(ml)} | ${f(s.mlp?.acc)} | ${f(s.hgb?.acc)} | ${gap} |`);
+  const gap = typeof ml === 'number' && typeof s.mlp?.[key] === 'number' ? (regression ? (ml - s.mlp[key]).toFixed(3) : (100 * (ml - s.mlp[key])).toFixed(1)) : '-';
+  rows.push(`| ${name} | ${sklearn[name]?.profile?.rows ?? '-'} | ${r.error ? `refused: ${r.error.slice(0, 60)}` : f(ml)} | ${f(s.mlp?.[key])} | ${f(s.hgb?.[key])} | ${gap} |`);
 }
 const avg = (a) => (a.length ? (a.reduce((x, y) => x + y, 0) / a.length).toFixed(3) : '-');
-console.log(`| table | rows | mlplab (${label}) | sklearn MLP | sklearn HGB | mlplab - MLP (points) |`);
+const what = regression ? 'test R²' : 'test accuracy';
+console.log(`| table | rows | mlplab (${label}), ${what} | sklearn MLP | sklearn HGB | mlplab - MLP${regression ? '' : ' (points)'} |`);
 console.log('|---|---:|---:|---:|---:|---:|');
 for (const r of rows) console.log(r);
-console.log(`| mean over ${mean.ml.length} | | ${avg(mean.ml)} | ${avg(mean.mlp)} | ${avg(mean.hgb)} | ${((avg(mean.ml) - avg(mean.mlp)) * 100).toFixed(1)} |`);
+const diff = avg(mean.ml) - avg(mean.mlp);
+console.log(`| mean over ${mean.ml.length} | | ${avg(mean.ml)} | ${avg(mean.mlp)} | ${avg(mean.hgb)} | ${regression ? diff.toFixed(3) : (diff * 100).toFixed(1)} |`);

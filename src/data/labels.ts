@@ -176,10 +176,15 @@ export type Task = 'classify' | 'regress';
 
 export const taskSchema = z
   .enum(['auto', 'classify', 'regress'], { error: "'auto', 'classify' or 'regress'" })
-  .describe('classify (labels are classes) | regress (the label is a number to predict) | auto: regress when the labels are numbers with fractions or more than 30 distinct whole numbers');
+  .describe('classify (labels are classes) | regress (the label is a number to predict) | auto: regress when the labels are numbers with fractions, or more than 30 distinct whole numbers (more than 10 making a tenth of 100 rows or more)');
 
-/** Distinct whole-number labels above this are taken for a quantity, not classes (unless they are the codes 0..K-1 of an array). */
+/**
+ * Distinct whole-number labels above this are taken for a quantity, not classes (unless they
+ * are the codes 0..K-1 of an array); so are more than FEW_WHOLE_CLASSES when they number a
+ * tenth of 100 or more rows (a class would have fewer than 10 rows on average).
+ */
 export const MAX_WHOLE_CLASSES = 30;
+const FEW_WHOLE_CLASSES = 10;
 /** Target quantile bins used to stratify splits and folds. */
 const BINS = 10;
 
@@ -213,8 +218,10 @@ export function chooseTask(parts: RawLabels[], asked: 'auto' | Task = 'auto'): T
   const text = all.findIndex((n) => !('values' in n));
   if (text >= 0) return { task: 'classify', why: 'the labels are text' };
   const distinct = new Set<number>();
+  let rows = 0;
   for (let p = 0; p < all.length; p++) {
     const { values } = all[p] as { values: ArrayLike<number> };
+    rows += values.length;
     for (let i = 0; i < values.length; i++) {
       const v = values[i];
       if (Number.isFinite(v) && !Number.isInteger(v)) {
@@ -223,11 +230,14 @@ export function chooseTask(parts: RawLabels[], asked: 'auto' | Task = 'auto'): T
       if (distinct.size <= MAX_WHOLE_CLASSES) distinct.add(v);
     }
   }
-  if (distinct.size <= MAX_WHOLE_CLASSES) return { task: 'classify', why: `the labels are ${distinct.size} distinct whole numbers` };
+  const k = distinct.size;
+  const sparse = k > FEW_WHOLE_CLASSES && k * 10 >= rows && rows >= 100;
+  if (k <= MAX_WHOLE_CLASSES && !sparse) return { task: 'classify', why: `the labels are ${k} distinct whole numbers` };
   // Class codes 0..K-1 of an array (CIFAR-100's 100 classes) stay classes.
   const codes = parts.every((p) => 'values' in p) && isCodes(all as { values: ArrayLike<number> }[]);
   if (codes) return { task: 'classify', why: 'the labels are the class codes 0..K-1 of an array' };
-  return { task: 'regress', why: `the labels are more than ${MAX_WHOLE_CLASSES} distinct whole numbers: a quantity, not classes (--task classify to treat them as classes)` };
+  const why = k > MAX_WHOLE_CLASSES ? `more than ${MAX_WHOLE_CLASSES} distinct whole numbers` : `${k} distinct whole numbers in ${rows} rows (fewer than 10 rows a value)`;
+  return { task: 'regress', why: `the labels are ${why}: a quantity, not classes (--task classify to treat them as classes)` };
 }
 
 function isCodes(parts: { values: ArrayLike<number> }[]): boolean {

@@ -65,7 +65,11 @@ test('the task: text is classes, fractions or many whole numbers a quantity, an 
   assert.match(frac.why, /numbers with fractions \(2\.5 at row 1\)/);
   const years = Array.from({ length: 40 }, (_, i) => String(1950 + i));
   assert.equal(chooseTask([csv(years)]).task, 'regress', '40 distinct whole numbers in a CSV');
-  assert.equal(chooseTask([csv(years.slice(0, 30))]).task, 'classify', '30 distinct whole numbers');
+  const repeated = (k: number, n: number) => csv(Array.from({ length: n }, (_, i) => String(i % k)));
+  assert.equal(chooseTask([repeated(30, 600)]).task, 'classify', '30 distinct whole numbers, 20 rows each');
+  assert.equal(chooseTask([repeated(12, 100)]).task, 'regress', '12 distinct whole numbers in 100 rows');
+  assert.match(chooseTask([repeated(12, 100)]).why, /12 distinct whole numbers in 100 rows \(fewer than 10 rows a value\)/);
+  assert.equal(chooseTask([repeated(10, 30)]).task, 'classify', 'at most 10 distinct whole numbers are classes');
   const codes = { file: 'y.npy', values: Int32Array.from({ length: 500 }, (_, i) => i % 100) };
   assert.equal(chooseTask([codes]).task, 'classify', "an array's 100 class codes");
   assert.equal(chooseTask([csv(['1', '2.5'])], 'classify').task, 'classify');

@@ -3,7 +3,7 @@
  * from y = 3·sin(x1) + x2² − x3 with seeded noise) trains with validation R² per epoch and a
  * live predicted-against-actual figure (the validation rows while training, the test rows at
  * the end); its test R² is what `mlplab predict` on the exported model gives, scored here by
- * hand. One's own CSV with a numeric target is said to be a regression, the task can be
+ * hand, and its ONNX export gives the same values in ONNX Runtime. One's own CSV with a numeric target is said to be a regression, the task can be
  * switched and back, and its run is scored the same way.
  */
 import { test } from 'node:test';
@@ -14,7 +14,9 @@ import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
+import * as ort from 'onnxruntime-web';
 import { decodeModelFile } from '../../src/index.js';
+import '../export/ort.js'; // ONNX Runtime set up for Node (WebAssembly files from node_modules, one thread)
 import { ROOT, buildSite, launchChromium, serve, skipWithoutChromium as skip } from './site.js';
 
 function cli(...args: string[]): string {
@@ -71,7 +73,7 @@ async function waitForRuns(page: Page, runs: number): Promise<void> {
   await page.waitForFunction((n) => document.body.dataset.phase === 'idle' && document.querySelectorAll('#runs-body tr').length === n, runs, { timeout: 180_000 });
 }
 
-test('the built-in regression set: validation R² per epoch, a live predicted-against-actual figure, test R², RMSE and MAE, and a model file mlplab predict reads', { skip, timeout: 400_000 }, async (t) => {
+test('the built-in regression set: validation R² per epoch, a live predicted-against-actual figure, test R², RMSE and MAE, and exported models mlplab predict and ONNX Runtime read', { skip, timeout: 400_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'mlplab-regression-'));
   const site = await buildSite();
   const { server, url } = await serve(site);
@@ -140,7 +142,6 @@ test('the built-in regression set: validation R² per epoch, a live predicted-ag
     assert.deepEqual(scores[1].slice(1), [shown[1], shown[2], shown[3], '500']);
     assert.equal(scores[3][1], best.toFixed(3));
     assert.equal(await text(page, '#runs-final-head'), 'Test R²');
-    assert.equal(await page.isDisabled('#export-onnx'), true, 'ONNX export writes classifiers only');
     // No class wording for a regression: no accuracy, confusion matrix or classes in the run's panels.
     assert.doesNotMatch(await page.locator('.results').innerText(), /accuracy|confusion|classes/i);
 
@@ -159,6 +160,17 @@ test('the built-in regression set: validation R² per epoch, a live predicted-ag
       close(g.predicted, predicted[i], `row ${i}: the page's prediction against mlplab predict's`);
       assert.equal(g.actual, y[i]);
     });
+    // Export ONNX: the same model with its table encoding inside; ONNX Runtime on the raw columns gives mlplab predict's values.
+    const onnx = readFileSync(await download(page, '#export-onnx', dir, 'model.onnx'));
+    const session = await ort.InferenceSession.create(onnx);
+    try {
+      assert.deepEqual([[...session.inputNames], [...session.outputNames]], [['x1', 'x2', 'x3'], ['value']]);
+      const feeds = Object.fromEntries(['x1', 'x2', 'x3'].map((c) => [c, new ort.Tensor('float32', Float32Array.from(column(test, c)), [y.length, 1])]));
+      const values = (await session.run(feeds)).value.data as Float32Array;
+      predicted.forEach((p, i) => close(values[i], p, `row ${i}: ONNX Runtime against mlplab predict`));
+    } finally {
+      await session.release();
+    }
     const evaluated = /R² (-?\d\.\d{4})/.exec(cli('evaluate', '--model', model, '--data', testCsv));
     assert.ok(evaluated && Math.abs(Number(evaluated[1]) - testR2) <= 0.00055, `mlplab evaluate gives R² ${evaluated?.[1]}, the page showed ${testR2}`);
 

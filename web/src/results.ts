@@ -33,8 +33,8 @@ export function renderRunsTable(state: PageState, changed: () => void): void {
     });
     const save = h('button', { type: 'button', class: 'link', title: 'Download this run\'s model' }, 'model');
     save.addEventListener('click', () => exportRun(run));
-    const saveOnnx = regress ? null : h('button', { type: 'button', class: 'link', title: 'Download this run\'s model as ONNX (pre-processing inside)' }, 'onnx');
-    saveOnnx?.addEventListener('click', () => void exportRunOnnx(run));
+    const saveOnnx = h('button', { type: 'button', class: 'link', title: 'Download this run\'s model as ONNX (pre-processing inside)' }, 'onnx');
+    saveOnnx.addEventListener('click', () => void exportRunOnnx(run));
     body.append(
       h('tr', {},
         h('td', {}, h('span', { class: 'swatch', style: `background:${run.color}` })),
@@ -43,7 +43,7 @@ export function renderRunsTable(state: PageState, changed: () => void): void {
         h('td', { class: 'num' }, `${score(run, finalScore)}${{ test: '', validation: ' (val.)', training: ' (train)' }[final.set]}`),
         h('td', { class: 'num' }, `${run.history.length}${run.done!.stoppedEarly ? ' (early stop)' : run.done!.aborted ? ' (stopped)' : ''}`),
         h('td', { class: 'num' }, seconds(run.done!.seconds)),
-        h('td', { class: 'actions' }, save, saveOnnx ? ' ' : null, saveOnnx, remove),
+        h('td', { class: 'actions' }, save, ' ', saveOnnx, remove),
       ),
     );
   }

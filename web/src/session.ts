@@ -26,13 +26,7 @@ export function updateButtons(state: PageState): void {
   pause.textContent = state.phase === 'paused' ? 'Resume' : state.phase === 'pausing' ? 'Pausing…' : 'Pause';
   byId<HTMLButtonElement>('stop').disabled = !(state.phase === 'running' || state.phase === 'paused' || state.phase === 'pausing');
   byId<HTMLButtonElement>('export').disabled = state.finished.length === 0;
-  // ONNX export writes a classifier's graph (softmax and class label); a regression model has only its model file.
-  const last = state.finished[state.finished.length - 1];
-  const onnx = byId<HTMLButtonElement>('export-onnx');
-  onnx.disabled = !last || last.data.task === 'regress';
-  onnx.title = last?.data.task === 'regress'
-    ? 'ONNX export is for classifiers for now: a regression model downloads as a model file (Export model), which mlplab predict reads'
-    : 'Download the trained model as ONNX, its pre-processing inside (what ONNX Runtime reads)';
+  byId<HTMLButtonElement>('export-onnx').disabled = state.finished.length === 0;
   document.body.dataset.phase = state.phase;
 }
 

@@ -97,6 +97,7 @@ export function registerStudyCommand(program: Command): void {
       checkThreads(flags.threads, flags.workers);
       if (!existsSync(file)) throw new ConfigError('<config>', file, 'an existing study file (JSON); see examples/seed-study.json');
       let study = resolveStudy(await readJsonFile(file, 'config'), file, basename(file, extname(file)));
+      const defaulted = study.input.metric === undefined;
       // A study file that says its task is checked against it before any data is loaded.
       const task = givenTask(study);
       if (task) study = studyForTask(study, task);
@@ -125,7 +126,7 @@ export function registerStudyCommand(program: Command): void {
           if (storage) await refuseOtherConfig(storage, study.name, [study.hash]);
           else SqliteStorage.check(dir, study.name, study.hash);
         }
-        if (pending && data.task === 'regress') out(`  metric: ${metricName(study.metric)}, the default for a regression (the study file's "metric" chooses another)`);
+        if (defaulted && data.task === 'regress') out(`  metric: ${metricName(study.metric)}, the default for a regression (the study file's "metric" chooses another)`);
         out(`  rows: ${study.data.trainRows !== undefined && study.data.trainRows < data.train.rows ? `${study.data.trainRows} of ${data.train.rows}` : data.train.rows} training rows per trial, ${data.val.rows} validation, ${data.test?.rows ?? 0} test; ${data.train.cols} features`);
 
         const view = new LiveView({ metric: study.metric });

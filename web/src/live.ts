@@ -5,11 +5,10 @@
  * figure and scores (regress/panels.ts) instead of accuracy and classes.
  */
 import type { ClassificationReport } from '../../src/index.js';
-import { accuracyChart, confusionChart, formatPercent, formatScientific, layerChart, lossChart, pngDataUrl, weightsPng } from '../../src/report/index.js';
+import { accuracyChart, confusionChart, formatPercent, formatScientific, layerChart, lossChart, pngDataUrl, r2Chart, weightsPng } from '../../src/report/index.js';
 import { compareChart, placeholder, plotWidth, renderChart, type RunCurve } from './charts.js';
 import { byId, count, fixed, h } from './dom.js';
 import { tableGrid } from './columns.js';
-import { r2Chart, regressionLoss } from './regress/charts.js';
 import { regressionGrid, renderRegression, showTask, value } from './regress/panels.js';
 import { rowCanvas } from './images.js';
 import type { PageState, Run } from './state.js';
@@ -82,10 +81,10 @@ export function renderLive(state: PageState, run: Run): void {
   const lossEl = byId('loss-chart');
   const accEl = byId('accuracy-chart');
   const regress = run.data.task === 'regress';
-  const loss = lossChart(run.history, { title: 'Loss per epoch', subtitle: `training vs validation · ${run.label}`, width: plotWidth(lossEl), height: 230 });
-  void renderChart(lossEl, regress ? regressionLoss(loss, LOSS_NAMES[run.spec.train.loss] ?? run.spec.train.loss) : loss);
+  const yTitle = regress ? `${LOSS_NAMES[run.spec.train.loss] ?? run.spec.train.loss} (standardised target)` : undefined;
+  void renderChart(lossEl, lossChart(run.history, { title: 'Loss per epoch', subtitle: `training vs validation · ${run.label}`, yTitle, width: plotWidth(lossEl), height: 230 }));
   if (!regress) void renderChart(accEl, accuracyChart(run.history, { title: 'Accuracy per epoch', subtitle: `training vs validation · ${run.label}`, width: plotWidth(accEl), height: 230 }));
-  else if (run.history.some((r) => Number.isFinite(r.valR2))) void renderChart(accEl, r2Chart(run.history, { subtitle: `validation rows · ${run.label}`, width: plotWidth(accEl), height: 230 }));
+  else if (run.history.some((r) => Number.isFinite(r.valR2))) void renderChart(accEl, r2Chart(run.history, { title: 'R² per epoch', width: plotWidth(accEl), height: 230 }));
   else if (run.history.length) placeholder(accEl, 'R² per epoch', 'This run has no validation part (too few rows to hold one out), so there is no R² per epoch: the final model is scored at the end.', 'up');
   renderCompare(state);
   if (regress) renderRegression(run);

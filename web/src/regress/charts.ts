@@ -1,12 +1,12 @@
 /**
- * The figures of a regression: the model's predictions against the actual values with the
- * line y = x where perfect predictions lie, validation R² per epoch, the loss chart's axis
- * named for the regression loss, the generated data's target against each feature, and a
- * target's histogram. Vega-Lite specs in the library's style (its config and colours).
+ * The figures of a regression the library's charts do not draw: the model's predictions
+ * against the actual values of the validation rows while training and of the final set at the
+ * end (the library's predictedChart draws a report's test rows), the generated data's target
+ * against each feature, and a target's histogram. Vega-Lite specs in the library's style (its
+ * config and colours); the curves are the library's lossChart and r2Chart.
  */
 import type { TopLevelSpec } from 'vega-lite';
-import type { EpochRecord } from '../../../src/index.js';
-import { CHART_COLORS, chartConfig, formatNumber } from '../../../src/report/index.js';
+import { CHART_COLORS, chartConfig } from '../../../src/report/index.js';
 import type { Scatter } from '../protocol.js';
 
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
@@ -62,52 +62,6 @@ export function scatterChart(s: Scatter, o: { target: string; subtitle: string; 
     ],
     config: chartConfig(),
   } as TopLevelSpec;
-}
-
-/** Validation R² per epoch (the first network of a seed ensemble), the best epoch marked. */
-export function r2Chart(history: EpochRecord[], o: { subtitle: string; width: number; height: number }): TopLevelSpec {
-  const values = history.filter((r) => Number.isFinite(r.valR2)).map((r) => ({ epoch: r.epoch, r2: r.valR2! }));
-  const best = values.reduce<{ epoch: number; r2: number } | null>((b, v) => (b === null || v.r2 > b.r2 ? v : b), null);
-  const lo = Math.min(0, ...values.map((v) => v.r2));
-  const last = history.length ? history[history.length - 1].epoch : 1;
-  const x = { field: 'epoch', type: 'quantitative', title: 'epoch', scale: { domain: [1, Math.max(2, last)], nice: false }, axis: { tickMinStep: 1, format: 'd', grid: false } };
-  const y = { field: 'r2', type: 'quantitative', title: 'validation R²', scale: { domain: [Math.max(lo, -1), 1], nice: false, clamp: true }, axis: { tickCount: 6 } };
-  return {
-    $schema: SCHEMA,
-    title: { text: 'R² per epoch', subtitle: o.subtitle },
-    width: o.width,
-    height: o.height,
-    layer: [
-      {
-        data: { values: [{ r2: 0 }] },
-        mark: { type: 'rule', color: CHART_COLORS.grid, strokeWidth: 1.5 },
-        encoding: { y: { field: 'r2', type: 'quantitative' } },
-      },
-      {
-        data: { values },
-        mark: { type: 'line', strokeWidth: 2, color: CHART_COLORS.validation, point: values.length <= 30 },
-        encoding: { x, y },
-      },
-      ...(best
-        ? [{
-            data: { values: [{ ...best, label: `best ${formatNumber(best.r2, 3)} (epoch ${best.epoch})` }] },
-            layer: [
-              { mark: { type: 'point', filled: true, size: 70, color: CHART_COLORS.validation, stroke: 'white', strokeWidth: 1.5, opacity: 1 }, encoding: { x: { field: 'epoch', type: 'quantitative' }, y: { field: 'r2', type: 'quantitative' } } },
-              { mark: { type: 'text', align: 'right', baseline: 'bottom', dy: -8, x: 'width', fontSize: 11, color: CHART_COLORS.muted }, encoding: { y: { field: 'r2', type: 'quantitative' }, text: { field: 'label' } } },
-            ],
-          }]
-        : []),
-    ],
-    config: chartConfig(),
-  } as TopLevelSpec;
-}
-
-/** The library's loss chart with its axis named for a regression loss (it names cross-entropy). */
-export function regressionLoss(spec: TopLevelSpec, loss: string): TopLevelSpec {
-  const title = `${loss} (standardised target)`;
-  const layers = (spec as { layer?: { encoding?: { y?: { title?: string } } }[] }).layer ?? [];
-  for (const l of layers) if (l.encoding?.y?.title !== undefined) l.encoding.y.title = title;
-  return spec;
 }
 
 /** The generated training rows: the target against each feature, side by side (the sine, the parabola and the line). */

@@ -84,7 +84,7 @@ export async function runTrial(
         stoppedEarly: result.stoppedEarly,
         seconds: result.seconds,
         secondsPerEpoch: result.seconds / Math.max(1, epochs),
-        ...regressionScores(at),
+        ...keptRegressionScores(at),
         ...(at.layers ? { layers: at.layers } : {}),
       },
     };
@@ -97,7 +97,7 @@ export async function runTrial(
 }
 
 /** A regression trial's R², RMSE and MAE at its kept epoch (nothing for classes). */
-function regressionScores(at: EpochRecord): Pick<TrialResult, 'valR2' | 'valRmse' | 'valMae'> {
+function keptRegressionScores(at: EpochRecord): Pick<TrialResult, 'valR2' | 'valRmse' | 'valMae'> {
   return at.valR2 === undefined ? {} : { valR2: at.valR2, valRmse: at.valRmse ?? NaN, valMae: at.valMae ?? NaN };
 }
 

@@ -182,6 +182,23 @@ test('the built-in regression set: validation R² per epoch, a live predicted-ag
     await page.screenshot({ path: shot, fullPage: true });
     t.diagnostic(`screenshot: ${shot}`);
     console.log(`regression screenshot: ${shot}`);
+
+    // A validation part of 1,500 rows is drawn by 1,000 of them, spread over it.
+    await page.setViewportSize({ width: 1440, height: 1000 });
+    await page.selectOption('#regression-rows', '5000');
+    await page.selectOption('#model-mode', 'manual');
+    await page.fill('#val-fraction', '0.3');
+    await page.fill('#epochs', '20');
+    await page.click('#train');
+    await page.waitForFunction(() => document.body.dataset.phase === 'running' && Number(document.body.dataset.epoch ?? 0) >= 1, null, { timeout: 120_000 });
+    await page.click('#pause');
+    await page.getByRole('button', { name: 'Resume' }).waitFor({ timeout: 60_000 });
+    await page.waitForFunction(() => document.getElementById('scatter-chart')!.textContent!.includes(`epoch ${document.body.dataset.epoch}`), null, { timeout: 30_000 });
+    assert.equal(await points(page), 1000);
+    assert.match(await text(page, '#scatter-chart'), /1,000 of the 1,500 validation rows, epoch \d+;/);
+    await page.click('#stop');
+    await waitForRuns(page, 2);
+    assert.match(await text(page, '#scatter-chart'), /test rows \(500\), final model;/);
     assert.deepEqual(pageErrors, []);
   } finally {
     await browser.close();

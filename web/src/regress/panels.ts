@@ -45,8 +45,10 @@ export function renderRegression(run: Run): void {
   if (s && s.predicted.length) {
     const el = byId('scatter-chart');
     const when = run.done ? `final model${run.member.of > 1 ? ` (${run.member.of} networks averaged)` : ''}` : `epoch ${run.history.length}${run.member.of > 1 ? ', first network' : ''}`;
-    const shown = s.rows.length < (run.done?.regression?.rows ?? run.prepared?.valRows ?? Infinity) ? `${count(s.rows.length)} of the ` : '';
-    const subtitle = `${shown}${SET_NAME[s.set]} (${count(s.rows.length)}), ${when}; dashed: y = x, perfect predictions`;
+    // A large set is drawn by at most MAX_POINTS of its rows, spread over it.
+    const total = run.done?.regression?.rows ?? (s.set === 'validation' ? run.prepared?.valRows : run.prepared?.trainRows) ?? s.rows.length;
+    const rows = s.rows.length < total ? `${count(s.rows.length)} of the ${count(total)} ${SET_NAME[s.set]}` : `${SET_NAME[s.set]} (${count(total)})`;
+    const subtitle = `${rows}, ${when}; dashed: y = x, perfect predictions`;
     void renderChart(el, scatterChart(s, { target, subtitle, size: Math.min(420, plotWidth(el, 110)) }));
   }
   renderScores(run, target);

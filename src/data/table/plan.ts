@@ -18,7 +18,7 @@ export const tableOptionsShape = {
   categorical: names('to read as categories').default([]).describe('table columns to read as categories (one-hot encoded), by name'),
   numeric: names('to read as numbers').default([]).describe('table columns to read as numbers (words in them become missing values), by name'),
   ignoreColumns: names('to leave out').default([]).describe('table columns to leave out (identifiers, leaks), by name'),
-  minCategoryCount: fields.positiveInt('a whole number >= 1').default(3).describe("categories with fewer training rows are folded into one 'other' column"),
+  minCategoryCount: fields.positiveInt('a whole number >= 1').default(1).describe("categories with fewer training rows are folded into one 'other' column (1: every category seen in training keeps its column, as scikit-learn's OneHotEncoder)"),
   maxCategories: fields.positiveInt('a whole number from 1 to 10000').max(10_000, { error: 'a whole number from 1 to 10000' }).default(50).describe("most one-hot columns one categorical column adds (the most frequent categories; the rest go to 'other')"),
   unknownCategories: z.enum(['other', 'refuse'], { error: "'other' or 'refuse'" }).default('other').describe("a category unseen in training at predict/evaluate time: other (counted) | refuse"),
   imputeNumeric: z.enum(['median', 'mean'], { error: "'median' or 'mean'" }).default('median').describe('blank numeric cells get the training median | mean'),

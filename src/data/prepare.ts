@@ -211,7 +211,7 @@ export function prepare(raw: RawData, options: PrepareOptions = {}, backend: Bac
     name: 'split',
     summary:
       valFraction > 0
-        ? `Held out ${formatCount(valPart.rows)} of ${formatCount(whole.rows)} training rows for validation (${formatPercent(o.valFraction, 0)}, stratified by class, seed ${o.seed})` +
+        ? `Held out ${formatCount(valPart.rows)} of ${formatCount(whole.rows)} training rows for validation (${formatPercent(o.valFraction, 0)}, stratified by ${regress ? "the target's deciles" : 'class'}, seed ${o.seed})` +
           (test ? `; the ${formatCount(test.rows)} test rows are kept for the final evaluation` : '')
         : `All ${formatCount(whole.rows)} training rows used for training (no validation part)`,
     details: { train: trainPart.rows, val: valPart.rows, test: test?.rows ?? 0, valFraction, seed: o.seed },

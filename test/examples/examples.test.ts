@@ -10,6 +10,7 @@ import { test } from 'node:test';
 import { example as library } from '../../examples/library.js';
 import { example as predict } from '../../examples/predict.js';
 import { example as records } from '../../examples/records.js';
+import { example as regression } from '../../examples/regression.js';
 import { example as run } from '../../examples/run.js';
 import { ROOT, capturingLog, tempDir } from '../cli/helpers.js';
 
@@ -27,10 +28,10 @@ const PACKAGE_PATHS: Record<string, string> = {
   '../src/tune/index.js': 'mlplab/tune',
 };
 
-test('the README shows the code of every example file, in the order run, library, predict, records', () => {
+test('the README shows the code of every example file, in the order run, library, predict, records, regression', () => {
   const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
   const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]);
-  const files = ['run', 'library', 'predict', 'records'].map((n) => {
+  const files = ['run', 'library', 'predict', 'records', 'regression'].map((n) => {
     const text = readFileSync(join(ROOT, 'examples', `${n}.ts`), 'utf8');
     // The file without its two comment lines and the line that runs it from the command line.
     const body = text.split('\n').filter((l, i) => !(i < 2 && l.startsWith('// ')) && !l.startsWith('if (import.meta.url')).join('\n').trim();
@@ -69,4 +70,14 @@ test('the records example trains on JavaScript objects and predicts a row with a
   assert.ok(accuracy > 0.9, `penguins test accuracy ${accuracy}`);
   // A heavy bird from Biscoe with a 216 mm flipper is a Gentoo (every Gentoo of the data lives on Biscoe).
   assert.deepEqual(got.value, ['Gentoo']);
+});
+
+test('the regression example predicts body mass from records, in grams, with the R² it prints', async () => {
+  const got = await capturingLog(() => regression(join(ROOT, 'examples', 'data', 'penguins.json')));
+  const [, r2, rmse] = /test R² (\d\.\d+), RMSE (\d+) g/.exec(got.logged.join('\n')) ?? [];
+  assert.ok(Number(r2) > 0.8, `penguins body mass test R² ${r2}`);
+  assert.ok(Number(rmse) > 100 && Number(rmse) < 500, `RMSE ${rmse} g`);
+  // A male Gentoo with a 216 mm flipper: the data's male Gentoos weigh 4,750 to 6,300 g.
+  assert.equal(got.value.length, 1);
+  assert.ok(got.value[0] > 4750 && got.value[0] < 6300, `${got.value[0]} g`);
 });

@@ -84,13 +84,19 @@ export function fromRecords(data: Records | Columns, options: Partial<RecordsOpt
     testSet = selectRows(trainSet, te, `${source} (test part)`);
     trainSet = selectRows(trainSet, tr, source);
   }
-  const read = { name: 'read', summary: `${source}: ${train.rows.rows} records x ${train.rows.cols} columns; labels from ${JSON.stringify(label)}`, details: { rows: train.rows.rows, cols: train.rows.cols } };
+  const gaps = train.unlabelled + (test?.unlabelled ?? 0);
+  const read = {
+    name: 'read',
+    summary: `${source}: ${train.rows.rows} records x ${train.rows.cols} columns; labels from ${JSON.stringify(label)}` + (gaps ? `; ${gaps} records without a label left out` : ''),
+    details: { rows: train.rows.rows, cols: train.rows.cols, unlabelled: gaps },
+    ...(gaps ? { warning: true } : {}),
+  };
   const task = { name: 'task', summary: `${choice.task === 'regress' ? `Regression of ${JSON.stringify(label)}` : 'Classification'}: ${choice.why}`, details: { task: choice.task, why: choice.why } };
   return { train: trainSet, test: testSet, notes: [read, task] };
 }
 
 /** Cells into a column store; the label column's texts apart. */
-function readCells(data: Records | Columns, source: string, label: string | null): { rows: FeatureRows; labels: { codes: Int32Array; texts: string[] } | null } {
+function readCells(data: Records | Columns, source: string, label: string | null): { rows: FeatureRows; labels: { codes: Int32Array; texts: string[] } | null; unlabelled: number } {
   const isRecords = Array.isArray(data);
   if (!isRecords && (data === null || typeof data !== 'object')) throw new DataError(source, 'is neither an array of records nor an object of columns');
   const records = isRecords ? (data as Records) : null;
@@ -134,7 +140,11 @@ function readCells(data: Records | Columns, source: string, label: string | null
     for (let r = 0; r < rows; r++) {
       const v = cell(r, label);
       const t = v === null || v === undefined || (typeof v === 'number' && Number.isNaN(v)) ? null : categoryText(String(v));
-      if (t === null) throw new DataError(source, `row ${r}: the label ${JSON.stringify(label)} is missing`);
+      // A row without a label has nothing to learn from or score: left out, and counted (as CSV rows are).
+      if (t === null) {
+        labelCodes[r] = -1;
+        continue;
+      }
       let code = dict.get(t);
       if (code === undefined) {
         code = texts.length;
@@ -147,11 +157,17 @@ function readCells(data: Records | Columns, source: string, label: string | null
   const features = names.filter((n) => n !== label);
   if (features.length === 0) throw new DataError(source, 'has no feature columns besides the label');
   const store = new ColumnStore(source, features, true);
+  let kept = 0;
   for (let r = 0; r < rows; r++) {
+    if (labelCodes && labelCodes[r] < 0) continue;
     for (let c = 0; c < features.length; c++) store.value(c, cell(r, features[c]), r);
     store.endRow();
+    if (labelCodes) labelCodes[kept] = labelCodes[r];
+    kept++;
   }
+  if (kept === 0) throw new DataError(source, `has no row with a label ${JSON.stringify(label)}`);
   const { features: values, table } = store.finish();
   table.label = label;
-  return { rows: { features: values, rows, cols: features.length, source, table }, labels: labelCodes ? { codes: labelCodes, texts } : null };
+  const labels = labelCodes ? { codes: labelCodes.slice(0, kept), texts } : null;
+  return { rows: { features: values, rows: kept, cols: features.length, source, table }, labels, unlabelled: rows - kept };
 }

@@ -85,8 +85,11 @@ test('a test fraction holds out that share of the rows, stratified, and seeded',
 });
 
 test('malformed records are DataErrors naming the record or the column', () => {
-  throwsDataError(() => fromRecords([{ a: 1, y: 'p' }, { a: 2 }], { label: 'y' }), 'records', /^row 1: the label "y" is missing/);
-  throwsDataError(() => fromRecords([{ a: 1, y: 'p' }, { a: 2, y: null }], { label: 'y', source: 'api' }), 'api', /^row 1: the label "y" is missing/);
+  // Records without a label are left out and counted, as a CSV's rows are; with none left, refused.
+  const gaps = fromRecords([{ a: 1, y: 'p' }, { a: 2 }, { a: 3, y: null }, { a: 4, y: 'q' }], { label: 'y' });
+  assert.deepEqual(Array.from(gaps.train.features), [1, 4]);
+  assert.match(gaps.notes!.find((n) => n.name === 'read')!.summary, /; 2 records without a label left out$/);
+  throwsDataError(() => fromRecords([{ a: 1 }, { a: 2, y: null }], { label: 'y', source: 'api' }), 'api', /^has no row with a label "y"/);
   throwsDataError(() => fromRecords([{ a: 1, y: 'p' }, { a: 2, y: 'q' }], { label: 'class' }), 'records', /has no column "class" for the label; its columns are "a", "y"/);
   for (const bad of [5, null, [1, 2], 'text']) {
     throwsDataError(() => fromRecords([{ a: 1, y: 'p' }, { a: 2, y: 'q' }, bad as unknown as Row]), 'records', /^record 2 is not an object of named values/);

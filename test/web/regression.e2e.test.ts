@@ -188,7 +188,8 @@ test('the built-in regression set: validation R² per epoch, a live predicted-ag
     await page.selectOption('#regression-rows', '5000');
     await page.selectOption('#model-mode', 'manual');
     await page.fill('#val-fraction', '0.3');
-    await page.fill('#epochs', '20');
+    // Epochs enough that the run is still going when Pause is pressed; it is stopped after the look.
+    await page.fill('#epochs', '300');
     await page.click('#train');
     await page.waitForFunction(() => document.body.dataset.phase === 'running' && Number(document.body.dataset.epoch ?? 0) >= 1, null, { timeout: 120_000 });
     await page.click('#pause');

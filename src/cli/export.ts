@@ -160,8 +160,9 @@ export function registerExportCommands(program: Command): void {
     .addOption(flag('out', { required: true, help: 'the model.json to write' }))
     .addOption(flag('pipeline'))
     .addOption(flag('classNames'))
+    .addOption(flag('targetName'))
     .addOption(flag('overwrite'))
-    .action(async (weights: string, flags: { network: string; out: string; pipeline?: string; classNames?: string; overwrite?: boolean }) => {
+    .action(async (weights: string, flags: { network: string; out: string; pipeline?: string; classNames?: string; targetName?: string; overwrite?: boolean }) => {
       await checkOutputFile(flags.out, { weights, '--network': flags.network, ...(flags.pipeline && flags.pipeline !== 'none' ? { '--pipeline': flags.pipeline } : {}) }, flags.overwrite === true);
       const network = await readJsonFile(flags.network, 'network');
       const read = async (file: string) => {
@@ -180,7 +181,7 @@ export function registerExportCommands(program: Command): void {
       const pipelineFile = flags.pipeline === 'none' ? null : (flags.pipeline ?? (existsSync(beside) ? beside : null));
       const pipeline = pipelineFile ? { bytes: await read(pipelineFile), file: pipelineFile } : undefined;
       const classNames = flags.classNames?.split(',').map((s) => s.trim());
-      const m = importWeights(bytes, weights, network, { networkFile: flags.network, classNames, pipeline });
+      const m = importWeights(bytes, weights, network, { networkFile: flags.network, classNames, pipeline, ...(flags.targetName !== undefined ? { targetName: flags.targetName } : {}) });
       try {
         await saveModel(flags.out, m);
         const widths = [m.model.inputs, ...m.model.options.hidden.map((h) => `${h.width} ${h.activation}${h.batchNorm ? '+bn' : ''}`), m.model.classes];

@@ -97,6 +97,7 @@ export const FLAGS = {
   network: { flags: '--network <file>', help: 'JSON: the network object of a run config ({"widths": [...], "activations", "batchNorm", "dropout"}) or a whole run config' },
   pipeline: { flags: '--pipeline <file>', help: 'the pre-processing written by export beside the weights (default: WEIGHTS.pipeline.safetensors when it exists; "none" for none)' },
   classNames: { flags: '--class-names <names>', help: 'comma-separated class names, in label order (default: from the file, else 0..K-1)' },
+  targetName: { flags: '--target-name <name>', help: "a regression network's target (one output row): its name (default: the one mlplab's export kept, else target)" },
   json: { flags: '--json', help: 'print the information as JSON' },
   workers: { flags: '--workers <n>', help: `worker threads training trials in parallel here (default: one per core, here ${defaultWorkers()})`, parse: parse.int('--workers') },
   storage: {

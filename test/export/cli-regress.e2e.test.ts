@@ -121,4 +121,12 @@ describe('mlplab train, export and import of a regression model', () => {
     );
     oneLineError(mlplab(['import', weights, '--network', net, '--out', out, '--class-names', 'price']), /but a class name was given \(price\)/);
   });
+
+  test('--target-name names the target of imported regression weights', () => {
+    const out = join(dir, 'named.json');
+    const r = mlplab(['import', join(dir, 'w.safetensors'), '--network', join(dir, 'net.json'), '--out', out, '--target-name', 'price_eur']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /wrote .*named\.json \(regression of "price_eur"\)/);
+    assert.deepEqual(JSON.parse(readFileSync(out, 'utf8')).extras.classNames, ['price_eur']);
+  });
 });

@@ -49,10 +49,11 @@ export { fromRecords, type Cell, type Columns, type Records, type RecordsOptions
 export { PRESETS, mergeSpecs, resolveRun, type DataOptions, type NetworkSpec, type ResolvedRun, type RunInput, type RunSpec } from './run/spec.js';
 export type { Choice } from './run/auto.js';
 export { runExperiment, runMetrics, type RunHooks, type RunMetrics, type RunResult } from './run/experiment.js';
-export { evaluate, predict, type Evaluation } from './run/train.js';
+export { evaluate, evaluateRegression, predict, type Evaluation, type RegressionEvaluation } from './run/train.js';
 export { accuracy, classificationReport, confusionMatrix, type ClassificationReport } from './metrics/classification.js';
+export { regressionScores, type RegressionScores } from './metrics/regression.js';
 export type { RunReport } from './report/run-report.js';
 
 // Saved models
-export { decodeModelFile, encodeModelFile, type ModelFileContents } from './run/model-file.js';
+export { decodeModelFile, encodeModelFile, ensembleProba, ensembleValues, type ModelFileContents } from './run/model-file.js';
 export { loadPredictor, predictor, type Predictor } from './run/predictor.js';

@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import { DataError, prepare } from '../../src/index.js';
 import { memoryFiles, resolveSource } from '../../src/data/index.js';
 import { assembleUserData, parseUserFile, taskNote } from '../../web/src/data.js';
-import { scoreValues, spreadRows } from '../../web/src/regress/scores.js';
+import { spreadRows } from '../../web/src/regress/scores.js';
+import { regressionScores as scoreValues } from '../../src/metrics/regression.js';
 import { FILES, TEST_ROWS, loadSynthetic, syntheticFiles } from '../../web/src/regress/synthetic.js';
 
 const enc = (text: string) => new TextEncoder().encode(text);

@@ -10,7 +10,10 @@ import {
   MlplabError,
   classificationReport,
   confusionMatrix,
+  ensembleProba as meanProba,
+  ensembleValues as meanValues,
   loadBackend,
+  regressionScores,
   runExperiment,
   type Callback,
   type Dataset,
@@ -21,7 +24,7 @@ import {
 } from '../../src/index.js';
 import { WasmBackend, describeBackend, threadSupport } from '../../src/tensor/index.js';
 import type { FromWorker, Scatter, SetScores, StartMessage, ToWorker } from './protocol.js';
-import { scoreValues, spreadRows } from './regress/scores.js';
+import { spreadRows } from './regress/scores.js';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -59,28 +62,11 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
   }
 };
 
-/** Class probabilities of a seed ensemble (its networks' averaged), rows x classes. */
-function ensembleProba(models: Sequential[], x: Float32Array, rows: number): Float32Array {
-  const p = models[0].predictProba(x, rows);
-  if (models.length === 1) return p;
-  const sum = Float64Array.from(p);
-  for (const m of models.slice(1)) {
-    const q = m.predictProba(x, rows);
-    for (let i = 0; i < sum.length; i++) sum[i] += q[i];
-  }
-  return Float32Array.from(sum, (v) => v / models.length);
-}
+/** Class probabilities of a seed ensemble (its networks' averaged), rows x classes: the library's mean, as `mlplab predict` takes it. */
+const ensembleProba = (models: Sequential[], x: Float32Array, rows: number): Float32Array => meanProba({ model: models[0], members: models.slice(1) }, x, rows);
 
-/** A regression seed ensemble's prediction of each row: its networks' mean (the sum in the order `mlplab predict` takes). */
-function ensembleValues(models: Sequential[], x: Float32Array, rows: number): Float64Array {
-  const v = models[0].predictValues(x, rows);
-  for (const m of models.slice(1)) {
-    const w = m.predictValues(x, rows);
-    for (let i = 0; i < rows; i++) v[i] += w[i];
-  }
-  if (models.length > 1) for (let i = 0; i < rows; i++) v[i] /= models.length;
-  return v;
-}
+/** A regression seed ensemble's prediction of each row: its networks' mean, as `mlplab predict` takes it. */
+const ensembleValues = (models: Sequential[], x: Float32Array, rows: number): Float64Array => meanValues({ model: models[0], members: models.slice(1) }, x, rows);
 
 /** The rows `idx` of a set, as their own feature matrix. */
 function pickRows(d: Dataset, idx: number[]): Float32Array {
@@ -131,10 +117,10 @@ function scoreSet(models: Sequential[], d: Dataset, set: SetScores['set'], class
 function finalRegression(test: { r2: number; rmse: number; mae: number; predicted: Float64Array } | null, p: Prepared, models: Sequential[]) {
   const [d, origin, set] = p.test ? [p.test, p.origin.test!, 'test' as const] : p.val.rows > 0 ? [p.val, p.origin.val, 'validation' as const] : [p.train, p.origin.train, 'training' as const];
   const predicted = test && p.test ? test.predicted : ensembleValues(models, d.features, d.rows);
-  const { r2, rmse, mae } = test && p.test ? test : scoreValues(d.targets!, predicted);
+  const { r2, rmse, mae } = test && p.test ? test : regressionScores(d.targets!, predicted);
   const t = p.train.targets!;
   const mean = t.reduce((a, b) => a + b, 0) / t.length;
-  const baseline = { set, ...scoreValues(d.targets!, new Float64Array(d.rows).fill(mean)) };
+  const baseline = { set, ...regressionScores(d.targets!, new Float64Array(d.rows).fill(mean)) };
   return { set, rows: d.rows, r2, rmse, mae, baseline, scatter: scatterOf(d, origin, set, predicted).scatter };
 }
 

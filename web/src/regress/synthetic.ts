@@ -12,7 +12,7 @@ import { memoryFiles, resolveSource } from '../../../src/data/index.js';
 import { formatCount } from '../../../src/report/index.js';
 import { Rng } from '../../../src/tensor/index.js';
 import { taskNote, type LoadedData } from '../data.js';
-import { scoreValues, type ValueScores } from './scores.js';
+import { regressionScores, type RegressionScores } from '../../../src/index.js';
 
 export const FEATURES = ['x1', 'x2', 'x3'] as const;
 export const TARGET = 'y';
@@ -58,7 +58,7 @@ export interface Synthetic {
   trainCsv: string;
   testCsv: string;
   /** The function itself (without the noise) scored on the test rows: the best any model can do there. */
-  ceiling: ValueScores;
+  ceiling: RegressionScores;
   /** A few training rows' features and targets, for the preview. */
   preview: { x: number[][]; y: number[] };
 }
@@ -67,7 +67,7 @@ export interface Synthetic {
 export function syntheticFiles(rows: number, noise: number): Synthetic {
   const train = generate(rows, noise, SEEDS.train);
   const test = generate(TEST_ROWS, noise, SEEDS.test);
-  const ceiling = scoreValues(test.y, test.x.map((r) => trueFunction(r[0], r[1], r[2])));
+  const ceiling = regressionScores(test.y, test.x.map((r) => trueFunction(r[0], r[1], r[2])));
   const shown = Math.min(rows, 400);
   return { rows, noise, trainCsv: train.csv, testCsv: test.csv, ceiling, preview: { x: train.x.slice(0, shown), y: train.y.slice(0, shown) } };
 }

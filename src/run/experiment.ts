@@ -65,6 +65,8 @@ export interface RunOutput {
   report: RunReport;
   /** The trained model in mlplab's model file format (model.json). */
   modelFile: string;
+  /** Regression: every test row's target and prediction (the report keeps at most MAX_REGRESSION_POINTS of them for its figures). */
+  testValues?: { actual: Float64Array; predicted: Float64Array };
 }
 
 export interface RunResult extends RunOutput {
@@ -189,7 +191,8 @@ export async function runExperiment(options: RunInput, data: RawData | Prepared,
       source,
       seconds: (performance.now() - started) / 1000,
     });
-    return { report, modelFile: await file(model, result.bestEpoch, true), model, members, prepared, fit: result, test, regression, spec, choices, cv };
+    const testValues = regression && t ? { testValues: { actual: t.targets!, predicted: regression.predicted } } : {};
+    return { report, modelFile: await file(model, result.bestEpoch, true), ...testValues, model, members, prepared, fit: result, test, regression, spec, choices, cv };
   } catch (e) {
     model.dispose();
     for (const m of members) m.dispose();

@@ -147,7 +147,7 @@ export async function writeRunFiles(run: RunOutput, dir: string, o: RunFolderOpt
   await put('history.json', json(r.history));
   await put('metrics.json', metricsJson(runMetrics(r)));
   if (r.test) await put('predictions.csv', testPredictionsCsv(r));
-  if (r.regression?.test) await put('predictions.csv', regressionPredictionsCsv(r.regression.test.predictions));
+  if (r.regression?.test) await put('predictions.csv', regressionPredictionsCsv(run.testValues ? allRows(run.testValues) : r.regression.test.predictions));
   if (o.html === false) return files;
   if (r.history.length > 0) files.push(...(await writeRunFigures(dir, r)).map((p) => basename(p)));
   if (r.firstLayer) await put('first-layer.png', weightsPng(r.firstLayer, 4));
@@ -169,10 +169,15 @@ function testPredictionsCsv(r: RunReport): string {
   return predictionsCsv(p.map((x) => x.predicted), p.map((x) => x.actual), r.data.classNames);
 }
 
+/** Every test row of a regression run, as the report's prediction rows. */
+function allRows(v: NonNullable<RunOutput['testValues']>): { index: number; predicted: number; actual: number }[] {
+  return Array.from(v.predicted, (predicted, index) => ({ index, predicted, actual: v.actual[index] }));
+}
+
 /**
  * predictions.csv of a regression, as `evaluate --out` writes it: index, actual, predicted,
- * residual (actual − predicted). It holds the report's test rows: every one up to
- * MAX_REGRESSION_POINTS, else that many spread evenly over them (the index says which).
+ * residual (actual − predicted). It holds every test row when the run gives them, else the
+ * report's: every one up to MAX_REGRESSION_POINTS, else that many spread evenly (the index says which).
  */
 function regressionPredictionsCsv(p: { index: number; predicted: number; actual: number }[]): string {
   const lines = ['index,actual,predicted,residual'];

@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Dataset } from '../../src/data/dataset.js';
 import { chooseTask, mapTargets, targetBins } from '../../src/data/labels.js';
 import { prepare } from '../../src/data/prepare.js';
@@ -10,6 +12,8 @@ import { regressionScores } from '../../src/metrics/regression.js';
 import { regressionLoss } from '../../src/nn/loss.js';
 import { Sequential } from '../../src/nn/model.js';
 import { runExperiment, runMetrics } from '../../src/run/experiment.js';
+import { writeRunFolder } from '../../src/run/folder.js';
+import { MAX_REGRESSION_POINTS } from '../../src/report/run-report.js';
 import { loadPredictor } from '../../src/run/predictor.js';
 import { evaluateRegression } from '../../src/run/train.js';
 import { getBackend } from '../../src/tensor/index.js';
@@ -181,4 +185,21 @@ test('bad regression input: a constant target, NaN targets dropped with a count 
     model.dispose();
   }
   assert.throws(() => Sequential.create({ task: 'regress', inputs: 2, classes: 3, hidden: [] }), /model\.classes: got 3, expected 1 for a regression model/);
+});
+
+test("a regression run folder's predictions.csv holds every test row; the report keeps 2,000 for its figures", async () => {
+  const data = fromRecords(linearRecords(200, 1), { label: 'price', test: linearRecords(2100, 9) });
+  const r = await runExperiment({ train: { epochs: 2, ensemble: 1 } }, data, { threads: 1 });
+  const dir = mkdtempSync(join(tmpdir(), 'mlplab-regression-'));
+  try {
+    assert.equal(r.report.regression!.test!.predictions.length, MAX_REGRESSION_POINTS);
+    await writeRunFolder(r, join(dir, 'run'));
+    const lines = readFileSync(join(dir, 'run', 'predictions.csv'), 'utf8').trim().split('\n');
+    assert.equal(lines.length, 2101);
+    const [index, actual, predicted] = lines[2100].split(',').map(Number);
+    assert.deepEqual([index, actual, predicted], [2099, r.prepared.test!.targets![2099], r.regression!.predicted[2099]]);
+  } finally {
+    r.model.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

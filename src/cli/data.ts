@@ -6,6 +6,7 @@ import { writeNpy } from '../data/formats/npy.js';
 import { countNulls, describeColumns } from '../data/nulls.js';
 import { PREPARE_DEFAULTS, prepare, type PrepareOptions } from '../data/prepare.js';
 import { loadSource } from '../data/files.js';
+import { targetMoments } from '../data/labels.js';
 import type { LoadOptions } from '../data/resolver.js';
 import { ensureWritableDir, writeFileAtomic } from '../io/files.js';
 import { addReadFlags, flag, loadOptionsFrom } from './options.js';
@@ -24,6 +25,8 @@ export interface PartInfo {
   max: number | null;
   nulls: { values: number; rows: number; perColumn: Record<number, number> };
   classes: { label: number; name?: string; rows: number; share: number }[];
+  /** Regression: the target's name, range, mean and spread over the part's rows with a number (then `classes` is empty). */
+  target?: { name: string; rows: number; min: number; max: number; mean: number; std: number };
 }
 
 export interface SourceInfo {
@@ -41,12 +44,26 @@ export type { ColumnInfo };
 /** Shapes, value range, NaN/infinite counts and class balance of a data source, as data. */
 export async function describeSource(source: string, opts: LoadOptions = {}, table: Partial<TableOptions> = {}): Promise<SourceInfo> {
   const { train, test, notes } = await loadSource(source, opts);
-  const classes = Math.max(countClasses(train, test), train.classNames?.length ?? 0);
+  const classes = train.targets ? 1 : Math.max(countClasses(train, test), train.classNames?.length ?? 0);
   const parts = [train, test].filter((d): d is Dataset => d !== null).map((d, i) => partInfo(d, i === 0 ? 'train' : 'test', classes));
   return { source, notes, classes, parts, ...(train.table ? { columns: describeTable(train, table) } : {}) };
 }
 
 function partInfo(d: Dataset, part: 'train' | 'test', classes: number): PartInfo {
+  const base = partBase(d, part);
+  if (!d.targets) return { ...base, classes: classCounts(d.labels, classes).map((n, label) => ({ label, ...(d.classNames ? { name: d.classNames[label] } : {}), rows: n, share: n / d.rows })) };
+  const known = d.targets.filter(Number.isFinite);
+  const { mean, std } = targetMoments(known);
+  let lo = Infinity, hi = -Infinity;
+  for (const v of known) {
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  const target = { name: d.classNames?.[0] ?? 'target', rows: known.length, min: lo, max: hi, mean, std };
+  return { ...base, classes: [], target };
+}
+
+function partBase(d: Dataset, part: 'train' | 'test'): Omit<PartInfo, 'classes'> {
   let min = Infinity, max = -Infinity;
   for (let i = 0; i < d.features.length; i++) {
     const x = d.features[i];
@@ -55,12 +72,10 @@ function partInfo(d: Dataset, part: 'train' | 'test', classes: number): PartInfo
     if (x > max) max = x;
   }
   const nulls = countNulls(d.features, d.rows, d.cols);
-  const counts = classCounts(d.labels, classes);
   return {
     part, source: d.source ?? part, rows: d.rows, cols: d.cols,
     min: Number.isFinite(min) ? min : null, max: Number.isFinite(max) ? max : null,
     nulls: { values: nulls.values, rows: nulls.rows, perColumn: Object.fromEntries(nulls.perColumn) },
-    classes: counts.map((n, label) => ({ label, ...(d.classNames ? { name: d.classNames[label] } : {}), rows: n, share: n / d.rows })),
   };
 }
 
@@ -77,6 +92,11 @@ export function formatSourceInfo(info: SourceInfo): string {
         ? '  NaN/infinite values: none'
         : `  NaN/infinite values: ${formatCount(p.nulls.values)} in ${formatCount(p.nulls.rows)} rows (${describeColumns(perColumn)})`,
     );
+    if (p.target) {
+      const t = p.target, g = (x: number) => formatSignificant(x, 6);
+      lines.push(`  target ${JSON.stringify(t.name)} (regression): ${formatCount(t.rows)} rows from ${g(t.min)} to ${g(t.max)}, mean ${g(t.mean)}, standard deviation ${g(t.std)}` + (t.rows < p.rows ? `; ${formatCount(p.rows - t.rows)} rows without a number` : ''));
+      continue;
+    }
     const nameWidth = p.classes.reduce((m, c) => Math.max(m, (c.name ?? '').length), 4);
     lines.push(`  ${'class'.padEnd(6)}${'name'.padEnd(nameWidth + 2)}${'rows'.padStart(8)}${'share'.padStart(8)}`);
     for (const c of p.classes) {
@@ -107,10 +127,10 @@ export interface ExportOptions extends LoadOptions {
 
 /**
  * Write a source in the study's layout: train_data.npy (float32, rows x features),
- * train_label.npy (int64, rows x 1), and test_data.npy / test_label.npy when there is a test
+ * train_label.npy (int64 class indices, or a regression's float64 targets; rows x 1), and test_data.npy / test_label.npy when there is a test
  * set, after the requested pre-processing (fitted on the training rows only; by default the
  * standard scaling a run applies). Also writes
- * preprocessing.json (steps and the fitted pipeline) and, when known, class_names.json.
+ * preprocessing.json (steps and the fitted pipeline) and, for classes, class_names.json.
  * Returns the files written.
  */
 export async function exportSource(source: string, o: ExportOptions): Promise<{ files: string[]; steps: PrepStep[] }> {
@@ -125,15 +145,16 @@ export async function exportSource(source: string, o: ExportOptions): Promise<{ 
     await writeFileAtomic(path, bytes);
     files.push(path);
   };
-  const labelsInt64 = (labels: Int32Array) => BigInt64Array.from(labels, (v) => BigInt(v));
+  // Class indices as int64; a regression's targets as float64 numbers.
+  const labels = (d: Dataset) => (d.targets ? writeNpy(Float64Array.from(d.targets), [d.rows, 1]) : writeNpy(BigInt64Array.from(d.labels, (v) => BigInt(v)), [d.rows, 1]));
   const { train, test } = prepared;
   await put('train_data.npy', writeNpy(train.features, [train.rows, train.cols]));
-  await put('train_label.npy', writeNpy(labelsInt64(train.labels), [train.rows, 1]));
+  await put('train_label.npy', labels(train));
   if (test) {
     await put('test_data.npy', writeNpy(test.features, [test.rows, test.cols]));
-    await put('test_label.npy', writeNpy(labelsInt64(test.labels), [test.rows, 1]));
+    await put('test_label.npy', labels(test));
   }
-  if (prepared.classNames) await put('class_names.json', `${JSON.stringify(prepared.classNames)}\n`);
+  if (prepared.task === 'classify') await put('class_names.json', `${JSON.stringify(prepared.classNames)}\n`);
   const steps = [...raw.notes, ...prepared.steps];
   await put('preprocessing.json', `${JSON.stringify({ source, steps, ...(prepared.table ? { table: prepared.table.toJSON(), features: prepared.table.outputNames() } : {}), pipeline: prepared.pipeline.toJSON() })}\n`);
   return { files, steps };

@@ -8,6 +8,7 @@ import { csvCell, formatFixed, formatPercent } from '../format.js';
 import { SUMMARY_CLASSES } from '../report/charts/confusion.js';
 import { checkOutputFile, ensureWritableDir, writeFileAtomic } from '../io/files.js';
 import { formatClassificationReport, formatConfusionMatrix } from '../report/text.js';
+import { unitsFormat } from '../report/regression-html.js';
 import { loadModel } from '../run/folder.js';
 import type { ModelFileContents } from '../run/model-file.js';
 import { predictionsCsv } from '../run/predictions.js';
@@ -84,10 +85,10 @@ export function registerModelCommands(program: Command): void {
     }
   });
 
-  const predict = addModelOptions(program.command('predict').description('predict classes for new rows with a saved model'))
+  const predict = addModelOptions(program.command('predict').description('predict classes (or, with a regression model, numbers) for new rows with a saved model'))
 
     .addOption(flag('input', { required: true }))
-    .addOption(flag('out', { required: true, help: 'predictions: .csv (index, class, name, probabilities) or .npy (class per row: the label values the model was trained on)' }))
+    .addOption(flag('out', { required: true, help: 'predictions: .csv (index, class, name, probabilities; a regression: index and the predicted number) or .npy (class per row: the label values the model was trained on; a regression: float64 numbers)' }))
     .addOption(flag('overwrite'))
     .addOption(flag('backend', { default: 'auto' }))
     .addOption(flag('threads', { default: 'auto' }));
@@ -143,7 +144,7 @@ export function registerModelCommands(program: Command): void {
 async function evaluateRegressor(m: ModelFileContents, part: Dataset, which: string, flags: ModelFlags & { data: string; out?: string }, backend: Backend): Promise<void> {
   const encoded = predictor(m, backend).encode({ ...part, source: part.source ?? flags.data });
   const ev = evaluateRegression(m.model, { ...part, features: encoded.inputs, cols: m.model.inputs }, m.members ?? []);
-  const num = (x: number) => Number(x.toPrecision(5)).toString();
+  const num = unitsFormat(part.targets!, ev.rmse);
   process.stdout.write(
     `${flags.model} on ${flags.data}, ${which}: ${part.rows} rows\n` +
       `kernels: ${describeBackend(backend)}\n\n` +

@@ -10,6 +10,7 @@ import { writeFileAtomic } from '../io/files.js';
 import type { EpochRecord } from '../metrics/history-types.js';
 import { SUMMARY_CLASSES } from '../report/charts/confusion.js';
 import { formatClassificationReport } from '../report/text.js';
+import { unitsFormat } from '../report/regression-html.js';
 import { runExperiment, type RunResult } from '../run/experiment.js';
 import { RunFolderDraft, writeRunFiles } from '../run/folder.js';
 import { formatChoices } from '../run/auto.js';
@@ -205,6 +206,7 @@ export async function runWithProgress(r: ProgressRun): Promise<FolderRun> {
       )
     : null;
   let barEpoch = 0;
+  let folds = 0;
   const started = performance.now();
   const progress: Callback = {
     onEpochEnd(h: EpochRecord, ctx) {
@@ -216,8 +218,9 @@ export async function runWithProgress(r: ProgressRun): Promise<FolderRun> {
       const eta = (elapsed / h.epoch) * (epochs - h.epoch);
       log(
         `epoch ${String(h.epoch).padStart(String(epochs).length)}/${epochs}` +
-          `  train loss ${formatNumber(h.trainLoss)} acc ${formatPercent(h.trainAccuracy)}` +
-          `  val loss ${formatNumber(h.valLoss)} acc ${formatPercent(h.valAccuracy)}` +
+          (h.valR2 !== undefined || Number.isNaN(h.trainAccuracy)
+            ? `  train loss ${formatNumber(h.trainLoss)}  val loss ${formatNumber(h.valLoss)} R² ${h.valR2 === undefined ? '–' : formatFixed(h.valR2, 4)}`
+            : `  train loss ${formatNumber(h.trainLoss)} acc ${formatPercent(h.trainAccuracy)}  val loss ${formatNumber(h.valLoss)} acc ${formatPercent(h.valAccuracy)}`) +
           `  ${formatDuration(h.seconds)}` +
           (ctx.stopTraining || h.epoch === epochs ? '' : `  ETA <= ${formatSeconds(eta)}`),
       );
@@ -256,7 +259,13 @@ export async function runWithProgress(r: ProgressRun): Promise<FolderRun> {
         log(`  kernels: ${describeBackend(kernels)}${note ? ` (${note})` : ''}`);
       },
       trainMembers: membersOnThreads(r.backend, kernels),
-      onFold: (f, of) => log(`  cross-validation: fold ${f.fold}/${r.spec.train?.cv}${f.repeat > 1 || of > (r.spec.train?.cv ?? 0) ? ` (repeat ${f.repeat})` : ''}: accuracy ${formatPercent(f.accuracy)}, balanced ${formatPercent(f.balancedAccuracy)}, loss ${formatNumber(f.loss)}, best epoch ${f.bestEpoch} of ${f.epochs} (${f.trainRows} training rows, ${f.valRows} held out)`),
+      onFold: (f, of) => {
+        folds++;
+        const scores = f.r2 !== undefined
+          ? `R² ${formatFixed(f.r2, 4)}, RMSE ${formatNumber(f.rmse!)}`
+          : `accuracy ${formatPercent(f.accuracy)}, balanced ${formatPercent(f.balancedAccuracy)}, loss ${formatNumber(f.loss)}`;
+        log(`  cross-validation: fold ${f.fold}${f.repeat > 1 ? ` of repeat ${f.repeat}` : ''} (${folds}/${of}): ${scores}, best epoch ${f.bestEpoch} of ${f.epochs} (${f.trainRows} training rows, ${f.valRows} held out)`);
+      },
       onMember: (_n, of) => log(`  ensemble: networks 2 to ${of} (seeds ${(spec?.train.seed ?? 0) + 1} to ${(spec?.train.seed ?? 0) + of - 1}), on worker threads`),
       onSpec: (s, choices) => {
         spec = s;
@@ -339,7 +348,8 @@ function printSummary(r: FolderRun): void {
 /** The summary of a regression run: cross-validation, ensemble members, test R^2, RMSE and MAE. */
 function printRegression(r: FolderRun, lines: string[]): void {
   const g = (x: number) => formatFixed(x, 4);
-  const num = (x: number) => Number(x.toPrecision(5)).toString();
+  // RMSE and MAE in the target's units, with the report's decimals.
+  const num = unitsFormat(r.prepared.test?.targets ?? r.prepared.train.targets!, r.regression?.rmse ?? r.cv?.rmse?.mean ?? NaN);
   if (r.cv?.r2) {
     const c = r.cv;
     lines.push('', `cross-validation, ${c.folds} folds${c.repeats > 1 ? ` x ${c.repeats} repeats` : ''}: R² ${g(c.r2!.mean)} +- ${g(c.r2!.sd)} (95% interval ${g(c.r2!.ci95[0])} to ${g(c.r2!.ci95[1])}), RMSE ${num(c.rmse!.mean)}, MAE ${num(c.mae!.mean)}`);

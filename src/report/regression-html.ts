@@ -37,6 +37,13 @@ export function targetFormat(t: { rmse: number; predictions: readonly Regression
   return fixedFormat(Math.max(decimalsFor(largest, 4), decimalsFor(t.rmse, 3)));
 }
 
+/** The same format for a target's values (`actual`) and a run's RMSE, where no report is at hand (the command line). */
+export function unitsFormat(actual: ArrayLike<number>, rmse: number): (x: number) => string {
+  let largest = 0;
+  for (let i = 0; i < actual.length; i++) if (Number.isFinite(actual[i])) largest = Math.max(largest, Math.abs(actual[i]));
+  return targetFormat({ rmse, predictions: [{ index: 0, actual: largest, predicted: largest }] });
+}
+
 /** Decimals that show `significant` digits of `x` (0 for a value that is not positive and finite). */
 function decimalsFor(x: number, significant: number): number {
   return x > 0 && Number.isFinite(x) ? significant - 1 - Math.floor(Math.log10(x)) : 0;

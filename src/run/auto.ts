@@ -5,7 +5,7 @@
  * The study's two models stay available by name (`study-default`, `study-final`).
  */
 import { formatCount } from '../format.js';
-import type { RunSpec } from './spec.js';
+import type { ResolvedRun, RunInput, RunSpec } from './spec.js';
 
 /** What the choice depends on. */
 export interface DataFacts {
@@ -92,4 +92,40 @@ export function chooseRun(f: DataFacts): { spec: RunSpec; choices: Choice[] } {
 export function formatChoices(choices: Choice[]): string[] {
   const w = Math.max(...choices.map((c) => c.option.length));
   return choices.map((c) => `${c.option.padEnd(w)}  ${c.value}  (${c.why})`);
+}
+
+/** The run options behind each choice: a choice any of them was given for is the user's, not the rule's. */
+const GIVEN_BY: Record<string, string[]> = {
+  'hidden layers': ['network.widths', 'network.layers'],
+  activation: ['network.activations', 'network.init'],
+  'batch norm': ['network.batchNorm'],
+  dropout: ['network.dropout'],
+  optimiser: ['train.optimizer', 'train.learningRate', 'train.weightDecay'],
+  'batch size': ['train.batchSize'],
+  epochs: ['train.epochs'],
+  ensemble: ['train.ensemble'],
+  stopping: ['train.earlyStopping', 'data.valFraction'],
+};
+
+/**
+ * The choices as the run will train: a line whose option the user gave shows the value given
+ * (from the resolved run) and says so, instead of the rule's value.
+ */
+export function markGiven(choices: Choice[], given: RunInput, spec: ResolvedRun): Choice[] {
+  const has = (path: string) => path.split('.').reduce<unknown>((o, k) => (o !== null && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), given) !== undefined;
+  const n = spec.network, t = spec.train;
+  const list = (v: unknown) => (Array.isArray(v) ? v.join(', ') : String(v));
+  const es = t.earlyStopping;
+  const values: Record<string, string> = {
+    'hidden layers': n.widths.slice(0, n.layers ?? n.widths.length).join(', ') || 'none',
+    activation: `${list(n.activations)}, ${n.init} initialisation`,
+    'batch norm': list(n.batchNorm).replace(/true/g, 'on').replace(/false/g, 'off'),
+    dropout: list(n.dropout),
+    optimiser: `${t.optimizer}, learning rate ${t.learningRate}, weight decay ${t.weightDecay}`,
+    'batch size': String(t.batchSize),
+    epochs: `up to ${t.epochs}`,
+    ensemble: t.ensemble === 1 ? '1 network' : `${t.ensemble} networks`,
+    stopping: es === false ? 'off: every epoch trains' : `on ${es.monitor}, patience ${es.patience}${es.restoreBest ? ', best epoch kept' : ''}`,
+  };
+  return choices.map((c) => (GIVEN_BY[c.option]?.some(has) ? { option: c.option, value: values[c.option], why: 'given' } : c));
 }

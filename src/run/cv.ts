@@ -52,12 +52,14 @@ export interface CvOptions {
 export async function crossValidate(spec: ResolvedRun, raw: RawData, o: CvOptions): Promise<CvSummary> {
   const k = spec.train.cv!;
   const repeats = spec.train.cvRepeats;
-  const train = raw.train;
+  // Rows without a target are left out before the folds, as prepare leaves them out of a run.
+  const t = raw.train.targets;
+  const train = t && t.some((v) => !Number.isFinite(v)) ? selectRows(raw.train, Int32Array.from(t.keys()).filter((i) => Number.isFinite(t[i]))) : raw.train;
   const counts = classCounts(train.labels, countClasses(train));
   const present = counts.map((n, c) => [n, c]).filter(([n]) => n > 0);
   const [fewest, which] = present.reduce((a, b) => (b[0] < a[0] ? b : a));
   if (fewest < k) {
-    if (train.targets) throw new ConfigError('train.cv', k, `at most ${fewest} folds for ${train.rows} rows (each fold holds a tenth of the target's range)`);
+    if (train.targets) throw new ConfigError('train.cv', k, `at most ${fewest} folds for ${train.rows} rows (the folds are stratified by the target's deciles, ${fewest} rows each at fewest)`);
     const name = train.classNames?.[which] ?? String(which);
     throw new ConfigError('train.cv', k, `at most ${fewest} folds: the smallest class, ${JSON.stringify(name)}, has ${fewest} training rows, and each fold needs one of every class`);
   }

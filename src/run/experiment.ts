@@ -13,7 +13,7 @@ import { sharedBackend } from '../tensor/index.js';
 import { Checkpoint, type Callback } from '../train/callbacks.js';
 import type { FitResult } from '../train/fit.js';
 import { encodeModelFile, ensembleProba } from './model-file.js';
-import { TRAIN_LOSS_STOPPING, chooseRun, type Choice } from './auto.js';
+import { TRAIN_LOSS_STOPPING, chooseRun, markGiven, type Choice } from './auto.js';
 import { crossValidate, type CvSummary, type FoldScore } from './cv.js';
 import { ConfigError } from '../errors.js';
 import { classCounts } from '../data/dataset.js';
@@ -122,7 +122,7 @@ export async function runExperiment(options: RunInput, data: RawData | Prepared,
     // With no validation rows (given so), the training loss decides when to stop.
     if (prepared.val.rows === 0) chosen.spec.train = { ...chosen.spec.train, earlyStopping: { ...TRAIN_LOSS_STOPPING } };
     spec = resolveRun({ ...mergeSpecs(chosen.spec, { ...options, data: dataOptions }), auto: true });
-    choices = chosen.choices;
+    choices = markGiven(chosen.choices, options, spec);
     // No test set and no validation part: without a score the run would say nothing, so the rows are cross-validated.
     const fewest = Math.min(...classCounts(prepared.train.labels, prepared.classes).filter((n) => n > 0));
     if (!('pipeline' in data) && data.test === null && prepared.val.rows === 0 && options.train?.cv === undefined && fewest >= 2) {
@@ -303,6 +303,7 @@ export interface RunMetrics {
   /** Regression: R^2, RMSE and MAE on the validation part at the kept epoch and on the test set (null where there is none). */
   valR2?: number | null;
   valRmse?: number | null;
+  valMae?: number | null;
   testR2?: number | null;
   testRmse?: number | null;
   testMae?: number | null;
@@ -341,6 +342,7 @@ export function runMetrics(r: RunReport): RunMetrics {
       ? {
           valR2: finite(kept?.valR2),
           valRmse: finite(kept?.valRmse),
+          valMae: finite(kept?.valMae),
           testR2: r.regression?.test?.r2 ?? null,
           testRmse: r.regression?.test?.rmse ?? null,
           testMae: r.regression?.test?.mae ?? null,

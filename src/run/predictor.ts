@@ -58,6 +58,11 @@ export function predictor(m: ModelFileContents, backend?: Backend): Predictor {
     return { inputs: m.pipeline ? m.pipeline.transform(x, d.rows, backend ?? m.model.backend) : x, counts };
   };
   const toModel = (d: FeatureRows) => encode(d).inputs;
+  /** `d`, when the model is of `task`; else the error naming the call that fits the model. */
+  const only = (task: 'classify' | 'regress', call: string, d: FeatureRows): FeatureRows => {
+    if (m.model.task === task) return d;
+    throw new ShapeError(m.model.task === 'regress' ? `${call}: this model is a regressor; predictValues gives its predictions` : `${call}: this model is a classifier; predict gives its classes and predictProba their probabilities`);
+  };
   return {
     task: m.model.task,
     classNames: m.classNames,
@@ -67,9 +72,9 @@ export function predictor(m: ModelFileContents, backend?: Backend): Predictor {
     model: m.model,
     modelInputs: toModel,
     encode,
-    predictProba: (d) => ensembleProba(m, toModel(d), d.rows),
-    predict: (d) => argmaxRows(ensembleProba(m, toModel(d), d.rows), m.model.classes),
-    predictValues: (d) => ensembleValues(m, toModel(d), d.rows),
+    predictProba: (d) => ensembleProba(m, toModel(only('classify', 'predictProba', d)), d.rows),
+    predict: (d) => argmaxRows(ensembleProba(m, toModel(only('classify', 'predict', d)), d.rows), m.model.classes),
+    predictValues: (d) => ensembleValues(m, toModel(only('regress', 'predictValues', d)), d.rows),
     labels: (predicted) => Array.from(predicted, (c) => (m.classValues ? m.classValues[c] : m.classNames[c])),
     dispose: () => {
       m.model.dispose();

@@ -80,3 +80,22 @@ test('bad regression input from the command line: one line each', () => {
   assert.equal(ok.status, 0, ok.stderr);
   oneLine(['evaluate', '--model', join(dir, 'run', 'model.json'), '--data', join(dir, 'train.csv'), '--task', 'classify'], /--task: got "classify", expected regress or left out: .*model\.json is a regression model/);
 });
+
+test('data info describes a regression target; data export writes its numbers, and they train again as a regression', () => {
+  const dir = tempDir();
+  writeFileSync(join(dir, 'train.csv'), table(150, 7));
+  const info = mlplab(['data', 'info', join(dir, 'train.csv')]);
+  assert.equal(info.status, 0, info.stderr);
+  assert.match(info.stdout, /target "price" \(regression\): 150 rows from [\d.]+ to [\d.]+, mean [\d.]+, standard deviation [\d.]+/);
+  assert.doesNotMatch(info.stdout, /class\s+name\s+rows/);
+  const out = join(dir, 'npy');
+  const ex = mlplab(['data', 'export', join(dir, 'train.csv'), '--out', out]);
+  assert.equal(ex.status, 0, ex.stderr);
+  const labels = parseNpy(new Uint8Array(readFileSync(join(out, 'train_label.npy'))), 'train_label.npy');
+  assert.equal(labels.dtype, 'float64');
+  const prices = readFileSync(join(dir, 'train.csv'), 'utf8').trim().split('\n').slice(1).map((l) => Number(l.split(',')[3]));
+  assert.deepEqual(Array.from(labels.data as Float64Array), prices);
+  const t = mlplab(['train', '--data', out, '--epochs', '2', '--ensemble', '1', '--out', join(dir, 'run'), '--threads', '1']);
+  assert.equal(t.status, 0, t.stderr);
+  assert.match(t.stderr + t.stdout, /Regression of "target": the labels are numbers with fractions/);
+});

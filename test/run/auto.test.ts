@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Dataset } from '../../src/data/dataset.js';
-import { chooseRun, smallData } from '../../src/run/auto.js';
+import { chooseRun, markGiven, smallData } from '../../src/run/auto.js';
 import { runExperiment } from '../../src/run/experiment.js';
 import { PRESETS, resolveRun } from '../../src/run/spec.js';
 import { lcg } from '../helpers.js';
@@ -78,4 +78,17 @@ test('no test set and too few rows for a validation part: the chosen run is scor
   const t = await runExperiment({ train: { epochs: 2, ensemble: 1 } }, { train: blobs(120, 3), test: blobs(40, 4) }, { threads: 1 });
   assert.equal(t.cv, null);
   t.model.dispose();
+});
+
+test('a chosen line the options override shows the value given, not the rule\'s', () => {
+  const { spec, choices } = chooseRun({ rows: 258, features: 15, classes: 3 });
+  const given = { network: { widths: [32, 16] }, train: { ensemble: 1, earlyStopping: false as const } };
+  const run = resolveRun({ ...spec, network: { ...spec.network, ...given.network }, train: { ...spec.train, ...given.train } });
+  const marked = markGiven(choices, given, run);
+  const line = (o: string) => marked.find((c) => c.option === o)!;
+  assert.deepEqual(line('hidden layers'), { option: 'hidden layers', value: '32, 16', why: 'given' });
+  assert.deepEqual(line('ensemble'), { option: 'ensemble', value: '1 network', why: 'given' });
+  assert.deepEqual(line('stopping'), { option: 'stopping', value: 'off: every epoch trains', why: 'given' });
+  // Lines no option touched keep the rule's value and reason.
+  assert.deepEqual(line('dropout'), choices.find((c) => c.option === 'dropout'));
 });

@@ -203,3 +203,17 @@ test("a regression run folder's predictions.csv holds every test row; the report
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('cross-validation of an array with blank targets leaves those rows out, as a run does', async () => {
+  const n = 120;
+  const features = Float32Array.from({ length: n * 2 }, (_, i) => (i % 2 ? (i * 3) % 11 : i % 7));
+  const targets = Float64Array.from({ length: n }, (_, r) => (r % 13 === 4 ? NaN : features[2 * r] * 2.5 + features[2 * r + 1]));
+  const r = await runExperiment({ train: { epochs: 3, ensemble: 1, cv: 3 } }, { train: { features, labels: targetBins(targets), targets, rows: n, cols: 2, source: 'arrays', classNames: ['y'] }, test: null }, { threads: 1 });
+  try {
+    const kept = targets.filter(Number.isFinite).length;
+    assert.equal(r.prepared.train.rows, kept);
+    assert.equal(r.cv!.scores.reduce((a, s) => a + s.valRows, 0), kept);
+  } finally {
+    r.model.dispose();
+  }
+});

@@ -19,7 +19,7 @@ interface DashboardFlags {
 export function registerDashboardCommand(program: Command): void {
   program
     .command('dashboard')
-    .description('serve a live page over a study folder or a PostgreSQL study store: the studies, each one\'s trials, its best value over time and Table 1; reads only, until Ctrl-C')
+    .description('serve a live page over a study folder or a PostgreSQL study store: the studies, each one\'s trials, best value over time, Table 1 or parameters (parallel coordinates, importance), workers and leases, and final model; reads only, until Ctrl-C')
     .argument('[folder]', 'a study folder (the --out of mlplab study, default studies/<name>)')
     .addOption(flag('storage'))
     .addOption(flag('host', { default: '127.0.0.1' }))

@@ -1,4 +1,4 @@
-/** The tuning study's figures: value against accuracy per factor, a search's progress, and its slices per parameter. */
+/** The tuning study's figures: value against accuracy per factor, a search's progress, its slices per parameter and its parallel coordinates. */
 import type { TopLevelSpec } from 'vega-lite';
 import { CHART_COLORS, SCHEMA, chartConfig } from './common.js';
 
@@ -177,6 +177,93 @@ export function sliceCharts(
         y: { field: 'value', type: 'quantitative', title: o.metric, scale: { zero: false }, axis },
       },
     })),
+    config: chartConfig(),
+  } as TopLevelSpec;
+}
+
+/** One axis of {@link parallelChart}: its name and the labels along it (at 0, its bottom, to 1, its top). */
+export interface ParallelAxis {
+  name: string;
+  ticks: { at: number; text: string }[];
+}
+
+/** One trial of {@link parallelChart}: its number, its metric, and where it crosses each axis (0 to 1; null where it has no value). */
+export interface ParallelLine {
+  trial: number;
+  value: number;
+  at: (number | null)[];
+}
+
+/** The parallel coordinates of a search: the axes (the parameters, then the metric) and the trials drawn, best last. */
+export interface ParallelData {
+  /** The metric in words, for the title and the colour legend. */
+  metric: string;
+  higherIsBetter: boolean;
+  /** The metric is a fraction (accuracy): the colour legend in percent. */
+  percent: boolean;
+  axes: ParallelAxis[];
+  lines: ParallelLine[];
+  /** Which trials are drawn, in words ("all 40 finished trials"). */
+  rule: string;
+}
+
+/**
+ * Parallel coordinates: one vertical axis per parameter and a last one for the metric, each
+ * trial a line through its values coloured by its metric (darker is better), the best trial
+ * in black on top. Positions come precomputed in `data` (see ParallelData), so a log range or
+ * a list of choices is laid out by whoever knows the space.
+ */
+export function parallelChart(data: ParallelData, o: { width?: number; height?: number } = {}): TopLevelSpec {
+  const names = data.axes.map((a) => a.name);
+  const rows = (lines: ParallelLine[]) => lines.flatMap((l) => l.at.flatMap((at, k) => (at === null ? [] : [{ trial: l.trial, value: l.value, axis: names[k], k, at }])));
+  const best = data.lines.at(-1);
+  const x = { field: 'axis', type: 'ordinal' as const, sort: names, title: null, scale: { type: 'point' as const, padding: 0.4 }, axis: null };
+  const y = { field: 'at', type: 'quantitative' as const, scale: { domain: [0, 1] }, axis: null };
+  return {
+    $schema: SCHEMA,
+    title: { text: `${data.metric} across the parameters`, subtitle: `${data.rule}; one line per trial, darker is better, the best in black` },
+    width: o.width ?? Math.max(400, 150 * names.length),
+    height: o.height ?? 260,
+    layer: [
+      {
+        data: { values: names.map((axis) => ({ axis })) },
+        mark: { type: 'rule', color: '#9ca3af', strokeWidth: 1 },
+        encoding: { x, y: { datum: 0, type: 'quantitative', scale: { domain: [0, 1] }, axis: null }, y2: { datum: 1 } },
+      },
+      {
+        // The axes' names above them, whole (an axis's labels would be cut to the space between axes).
+        data: { values: names.map((axis) => ({ axis, at: 1 })) },
+        mark: { type: 'text', baseline: 'bottom', dy: -10, fontSize: 11, fontWeight: 'bold', color: CHART_COLORS.ink },
+        encoding: { x, y, text: { field: 'axis', type: 'nominal' } },
+      },
+      {
+        data: { values: rows(data.lines) },
+        mark: { type: 'line', strokeWidth: 1, opacity: 0.6 },
+        encoding: {
+          x,
+          y,
+          detail: { field: 'trial', type: 'nominal' },
+          order: { field: 'k', type: 'quantitative' },
+          color: {
+            field: 'value',
+            type: 'quantitative',
+            title: data.metric,
+            scale: { scheme: 'blues', reverse: !data.higherIsBetter },
+            legend: { orient: 'bottom', direction: 'horizontal', gradientLength: 220, titleOrient: 'left', format: data.percent ? '.1%' : '.4~r', tickCount: 4 },
+          },
+        },
+      },
+      {
+        data: { values: best ? rows([best]) : [] },
+        mark: { type: 'line', strokeWidth: 2.5, color: CHART_COLORS.ink },
+        encoding: { x, y, order: { field: 'k', type: 'quantitative' } },
+      },
+      {
+        data: { values: data.axes.flatMap((a) => a.ticks.map((t) => ({ axis: a.name, at: t.at, text: t.text }))) },
+        mark: { type: 'text', align: 'left', dx: 5, fontSize: 10, color: '#4b5563' },
+        encoding: { x, y, text: { field: 'text', type: 'nominal' } },
+      },
+    ],
     config: chartConfig(),
   } as TopLevelSpec;
 }

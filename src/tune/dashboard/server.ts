@@ -1,6 +1,8 @@
 /**
  * The dashboard's HTTP server (Node's own `http`): the page at `/`, its JSON under `/api/`
- * (`studies`, `study/NAME`). Bound to a loopback address it answers only requests addressed to
+ * (`studies`, `study/NAME` with a page of its trials, `study/NAME/trial/ID` a learning curve,
+ * `study/NAME/figure` a search's parallel coordinates, `study/NAME/final` the final model's
+ * figures), and a study folder's reports under `/files/`. Bound to a loopback address it answers only requests addressed to
  * that machine (a web page elsewhere cannot reach it through a renamed host); bound to any
  * other address, or given a token, every request must carry the token (`?token=` or an
  * `Authorization: Bearer` header). Only GET and HEAD are served; nothing is ever written.
@@ -10,8 +12,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { ConfigError, MlplabError } from '../../errors.js';
 import { DashboardApi } from './api.js';
+import { readReport } from './figures.js';
 import { dashboardCsp, dashboardPage } from './page.js';
 import type { DashboardSource } from './source.js';
+import { DEFAULT_QUERY, SORT_KEYS, type SortKey, type TrialQuery } from './views.js';
 
 export interface DashboardOptions {
   host: string;
@@ -49,6 +53,9 @@ function sameSecret(given: string, token: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
+/** A served report: its own styles and inline figures, no script, nothing from elsewhere, sandboxed. */
+const REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox";
+
 const HEADERS = { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer', 'x-frame-options': 'DENY' };
 
 function send(res: ServerResponse, status: number, type: string, body: string, extra: Record<string, string> = {}): void {
@@ -83,6 +90,18 @@ export async function startDashboard(source: DashboardSource, options: Dashboard
       return send(res, 200, 'text/html; charset=utf-8', dashboardPage(nonce, source.where), { 'content-security-policy': dashboardCsp(nonce) });
     }
     if (path === '/api/studies') return json(res, 200, await api.studies());
+    if (path.startsWith('/files/')) {
+      const body = await readReport(source.folder, path.slice('/files/'.length));
+      if (body === null) return send(res, 404, 'text/plain; charset=utf-8', 'no such report in this study folder\n');
+      return send(res, 200, 'text/html; charset=utf-8', body, { 'content-security-policy': REPORT_CSP });
+    }
+    const f = /^\/api\/study\/([^/]+)\/(figure|final)$/.exec(path);
+    if (f) {
+      const name = studyName(f[1]);
+      if (name === null) return json(res, 400, { error: 'the study name is not a valid URL component' });
+      const figure = f[2] === 'figure' ? await api.searchFigure(name) : await api.finalFigures(name);
+      return figure ? json(res, 200, figure) : json(res, 404, { error: `no ${f[2] === 'figure' ? 'search figure' : 'final model figures'} for a study named ${JSON.stringify(name)} (yet)` });
+    }
     const e = /^\/api\/study\/([^/]+)\/trial\/(\d{1,15})$/.exec(path);
     if (e) {
       const name = studyName(e[1]);
@@ -94,7 +113,7 @@ export async function startDashboard(source: DashboardSource, options: Dashboard
     if (m) {
       const name = studyName(m[1]);
       if (name === null) return json(res, 400, { error: 'the study name is not a valid URL component' });
-      const detail = await api.study(name);
+      const detail = await api.study(name, trialQuery(url.searchParams));
       return detail ? json(res, 200, detail) : json(res, 404, { error: `no study named ${JSON.stringify(name)}` });
     }
     return json(res, 404, { error: `no such page: ${path}` });
@@ -139,6 +158,21 @@ export function dashboardToken(host: string, given: string | undefined): string 
     return given;
   }
   return isLoopback(host) ? undefined : newToken();
+}
+
+/** The trials a page asks for (`sort`, `dir` 1 or -1, `q` text, `state`, `offset`, `limit` up to 1,000); what is not understood is left at its default. */
+export function trialQuery(p: URLSearchParams): TrialQuery {
+  const int = (v: string | null, lo: number, hi: number, d: number) => (v !== null && /^\d{1,9}$/.test(v) ? Math.min(hi, Math.max(lo, Number(v))) : d);
+  const sort = p.get('sort');
+  const state = p.get('state') ?? '';
+  return {
+    sort: (SORT_KEYS as readonly string[]).includes(sort ?? '') ? (sort as SortKey) : DEFAULT_QUERY.sort,
+    dir: p.get('dir') === '-1' ? -1 : 1,
+    filter: (p.get('q') ?? '').slice(0, 200),
+    state: ['queued', 'running', 'done', 'pruned', 'failed', 'damaged'].includes(state) ? state : '',
+    offset: int(p.get('offset'), 0, 1e9, 0),
+    limit: int(p.get('limit'), 1, 1000, DEFAULT_QUERY.limit),
+  };
 }
 
 /** A study name from its URL component, or null when it does not decode. */

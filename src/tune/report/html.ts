@@ -5,13 +5,14 @@
  */
 import { isFraction, metricDirection } from '../study/config.js';
 import { formatDuration, formatFixed, formatPercent, formatScientific as sci } from '../../format.js';
-import { factorChart, searchChart, sliceCharts, type FactorPoint, type SearchPoint } from '../../report/charts/study.js';
+import { factorChart, parallelChart, searchChart, sliceCharts, type FactorPoint, type SearchPoint } from '../../report/charts/study.js';
 import { preparationSteps, runReportSections } from '../../report/html.js';
 import { REPORT_STYLE, bdi, card, esc, inlineSvg, reportPage, type ReportSection } from '../../report/page.js';
 import { renderRunFigureSvgs, specToSvg } from '../../report/render-node.js';
 import { fmtGain, fmtMetric, fmtP, fmtSignedGain, fmtUnits, type LayerSummary, type Table1 } from '../analysis/table1.js';
 import type { StudyMetric } from '../study/config.js';
-import { formatParamValue } from '../search/space.js';
+import type { Importance } from '../search/importance.js';
+import { parallelData, slicePanels, type SearchedTrial } from './search-figures.js';
 import { prunedTrials, rankedSearch, searchTally, type StudyReport } from './study-report.js';
 import { IMPORTANCE_NOTE, capitalise, comparisonColumns, comparisonRows, comparisonSentence, fmtMeanSd, metricTitle, pruner, searchCounts, verdictText } from './wording.js';
 
@@ -95,6 +96,16 @@ export function table1Html(t: Table1, metric: StudyMetric): string {
   return `<table class="t1">${head}<tbody>${body}</tbody></table>`;
 }
 
+/** The importance of each parameter as a table with a bar per share: report.html and the dashboard draw it with this one function. */
+export function importanceHtml(importance: Importance[]): string {
+  const rows = importance
+    .map((x) => `<tr><th scope="row">${bdi(x.name)}<div class="s">${esc(x.path)}</div></th><td class="num">${esc(formatPercent(x.share, 0))}</td><td class="num">${formatFixed(x.eta2, 3)}</td><td><div class="bar" style="width:${Math.round(200 * x.share)}px"></div></td></tr>`)
+    .join('\n');
+  return `<table class="importance"><thead><tr><th scope="col">parameter</th><th scope="col" class="num">share</th><th scope="col" class="num">eta²</th><th scope="col"></th></tr></thead><tbody>
+${rows}
+</tbody></table>`;
+}
+
 /** The pruned trials as a report section, or null when none was pruned. */
 function prunedSection(r: StudyReport): ReportSection | null {
   const pruned = prunedTrials(r);
@@ -120,28 +131,10 @@ async function searchSections(r: StudyReport): Promise<ReportSection[]> {
   const percent = isFraction(r.metric);
   const points: SearchPoint[] = search.map((t) => ({ trial: t.number, value: t.metric ?? NaN, state: t.state }));
   const progress = await specToSvg(searchChart(points, { metric: metricTitle(r), higherIsBetter: metricDirection(r.metric) > 0, percent, width: 640 }));
-  const done = search.filter((t) => t.state === 'done' && t.metric !== null && t.params);
+  const done: SearchedTrial[] = search.filter((t) => t.state === 'done' && t.metric !== null && t.params).map((t) => ({ number: t.number, value: t.metric!, params: t.params! }));
   const space = r.search!.space;
-  const slices = done.length
-    ? await specToSvg(
-        sliceCharts(
-          space.map((p) => ({
-            name: p.name,
-            log: p.kind === 'range' && p.log,
-            categorical: p.kind === 'choice',
-            int: p.kind === 'range' && p.int,
-            points: done.map((t) => {
-              const v = t.params![p.path];
-              return { x: p.kind === 'choice' ? formatParamValue(p, v) : (v as number), value: t.metric! };
-            }),
-          })),
-          { metric: metricTitle(r), percent, width: 170, columns: Math.min(3, space.length) },
-        ),
-      )
-    : '';
-  const importance = r.search!.importance
-    .map((x) => `<tr><th scope="row">${bdi(x.name)}<div class="s">${esc(x.path)}</div></th><td class="num">${esc(formatPercent(x.share, 0))}</td><td class="num">${formatFixed(x.eta2, 3)}</td><td><div class="bar" style="width:${Math.round(200 * x.share)}px"></div></td></tr>`)
-    .join('\n');
+  const slices = done.length ? await specToSvg(sliceCharts(slicePanels(space, done), { metric: metricTitle(r), percent, width: 170, columns: Math.min(3, space.length) })) : '';
+  const parallel = done.length ? await specToSvg(parallelChart(parallelData(space, done, { metric: r.metric, metricTitle: metricTitle(r) }))) : '';
   const best = rankedSearch(r).slice(0, 15);
   const bestRows = best
     .map((t, i) => `<tr><td class="num">${i + 1}</td><td class="num">${t.number}</td><td class="num">${esc(fmtMetric(t.metric!, r.metric))}</td><td class="num">${t.epochs}</td><th scope="row">${bdi(t.label)}</th></tr>`)
@@ -153,15 +146,14 @@ async function searchSections(r: StudyReport): Promise<ReportSection[]> {
 <p class="lead">${esc(r.strategy)} ${r.pruner.type === 'none' ? 'without a pruner' : `with the ${esc(pruner(r))}`}; ${esc(searchCounts(r))}. Each trial trains one sampled configuration once, with the base seed.</p>
 <figure class="figure">${inlineSvg(progress, 'search-progress')}</figure>
 ${slices ? `<figure class="figure">${inlineSvg(slices, 'search-slices')}</figure>` : ''}
+${parallel ? `<figure class="figure">${inlineSvg(parallel, 'search-parallel')}</figure>` : ''}
 </section>`,
     },
     {
       id: 'importance',
       html: `<section id="importance"><h2>Which parameters mattered</h2>
 <p class="lead">${esc(IMPORTANCE_NOTE)}</p>
-<table><thead><tr><th scope="col">parameter</th><th scope="col" class="num">share</th><th scope="col" class="num">eta²</th><th scope="col"></th></tr></thead><tbody>
-${importance}
-</tbody></table></section>`,
+${importanceHtml(r.search!.importance)}</section>`,
     },
     {
       id: 'best-trials',

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { loadFeatures, loadSource } from '../data/files.js';
 import { writeNpy } from '../data/formats/npy.js';
 import { ConfigError, DataError, ShapeError } from '../errors.js';
-import type { Dataset, FeatureRows } from '../data/dataset.js';
+import { selectRows, type Dataset, type FeatureRows } from '../data/dataset.js';
 import { csvCell, formatFixed, formatPercent } from '../format.js';
 import { SUMMARY_CLASSES } from '../report/charts/confusion.js';
 import { checkOutputFile, ensureWritableDir, writeFileAtomic } from '../io/files.js';
@@ -141,7 +141,12 @@ export function registerModelCommands(program: Command): void {
 }
 
 /** A regression model's scores on labelled rows: R^2, RMSE, MAE printed, and with --out metrics.json and predictions.csv. */
-async function evaluateRegressor(m: ModelFileContents, part: Dataset, which: string, flags: ModelFlags & { data: string; out?: string }, backend: Backend): Promise<void> {
+async function evaluateRegressor(m: ModelFileContents, rows: Dataset, which: string, flags: ModelFlags & { data: string; out?: string }, backend: Backend): Promise<void> {
+  // Rows without a number to score against are left out and counted, as training leaves them out.
+  const scored = Int32Array.from(rows.targets!.keys()).filter((i) => Number.isFinite(rows.targets![i]));
+  const part = scored.length === rows.rows ? rows : selectRows(rows, scored);
+  if (part.rows === 0) throw new DataError(flags.data, `no row of the ${which} has a finite target to score against`);
+  if (part.rows < rows.rows) process.stdout.write(`left out ${rows.rows - part.rows} of ${rows.rows} rows without a finite target (blank, NaN or infinite)\n`);
   const encoded = predictor(m, backend).encode({ ...part, source: part.source ?? flags.data });
   const ev = evaluateRegression(m.model, { ...part, features: encoded.inputs, cols: m.model.inputs }, m.members ?? []);
   const num = unitsFormat(part.targets!, ev.rmse);

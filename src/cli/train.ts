@@ -312,8 +312,9 @@ export async function runWithProgress(r: ProgressRun): Promise<FolderRun> {
 async function loadWithValidation(source: string, valSource: string | undefined, load: LoadOptions = {}) {
   const raw = await loadSource(source, load);
   if (!valSource) return { ...raw, val: null };
+  // A regression's validation targets are numbers; classes are mapped onto the training data's.
   const classes = { names: raw.train.classNames!, ...(raw.train.classValues ? { values: raw.train.classValues } : {}) };
-  const val = await loadSource(valSource, { ...load, classes });
+  const val = await loadSource(valSource, raw.train.targets ? { ...load, task: 'regress' } : { ...load, classes });
   return { ...raw, val: val.train, notes: [...raw.notes, ...val.notes] };
 }
 

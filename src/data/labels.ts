@@ -291,14 +291,21 @@ export function withTargets<T extends Omit<Dataset, 'labels'>>(d: T, targets: Fl
   return { ...d, labels: targetBins(targets), targets };
 }
 
-/** Mean and population standard deviation (float64); a constant target has std 0. */
-export function targetMoments(t: Float64Array): { mean: number; std: number } {
-  let mean = 0;
-  for (let i = 0; i < t.length; i++) mean += t[i];
-  mean /= t.length;
+/**
+ * Mean and population standard deviation (float64); a constant target has std 0. Computed on
+ * the values divided by the largest magnitude, so targets near the float64 limits (1e308) or
+ * in its subnormal range (1e-310) neither overflow nor vanish.
+ */
+export function targetMoments(t: ArrayLike<number>): { mean: number; std: number } {
+  let scale = 0;
+  for (let i = 0; i < t.length; i++) scale = Math.max(scale, Math.abs(t[i]));
+  if (!(scale > 0) || !Number.isFinite(scale)) return { mean: scale === 0 ? 0 : NaN, std: scale === 0 ? 0 : NaN };
+  let m = 0;
+  for (let i = 0; i < t.length; i++) m += t[i] / scale;
+  m /= t.length;
   let ss = 0;
-  for (let i = 0; i < t.length; i++) ss += (t[i] - mean) ** 2;
-  return { mean, std: Math.sqrt(ss / t.length) };
+  for (let i = 0; i < t.length; i++) ss += (t[i] / scale - m) ** 2;
+  return { mean: m * scale, std: Math.sqrt(ss / t.length) * scale };
 }
 
 /** The prep step that describes a target: its range, mean and spread; refuses a constant target. */

@@ -22,6 +22,7 @@ import { ShapeError } from '../errors.js';
 import { formatCount } from '../format.js';
 import type { ModelOptions } from '../nn/config.js';
 import { Sequential } from '../nn/model.js';
+import { needsDouble } from './onnx.js';
 
 /** Most parameters of a folded network (an ensemble K times as wide has about K times the weights of all its networks). */
 export const MAX_FOLDED_PARAMETERS = 2 ** 24;
@@ -48,6 +49,13 @@ export function foldedOptions(options: Sequential['options'], networks: number):
  */
 export function foldRegression(model: Sequential, members: Sequential[] = []): Sequential {
   if (model.task !== 'regress') throw new ShapeError('foldRegression: the model is a classifier; only a regression output can be folded');
+  const target = model.options.target ?? { mean: 0, std: 1 };
+  if (needsDouble(target)) {
+    throw new ShapeError(
+      `the target's mean ${target.mean} beside its standard deviation ${target.std} needs float64 predictions, which a network of float32 weights cannot give ` +
+        '(folded into the last Linear, the scaling would round away the predictions); export it as ONNX, whose value output is then float64',
+    );
+  }
   const nets = [model, ...members];
   const same = JSON.stringify(model.options);
   members.forEach((m, i) => {

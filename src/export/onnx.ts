@@ -196,11 +196,22 @@ export function onnxOutputNames(model: Pick<Sequential, 'task'>): string[] {
  * The target scaling is a Mul and an Add of its own, not folded into the last Gemm: mlplab
  * computes `z * std + mean` in float64 from the network's float32 output z (and an ensemble's
  * mean in float64 too), so the graph does the same: Cast to double, the mean over the networks
- * (Add, Div), Mul, Add, one Cast back to float32. The only rounding beyond the network's own is then the
+ * (Add, Div), Mul, Add, one Cast back to float32 (none when float32 cannot hold the target's
+ * values finely enough: see needsDouble; the output is then float64). The only rounding beyond the network's own is then the
  * last one, where folding std into the float32 weights would round every weight; and the
  * target's moments stay readable in the graph, as the initialisers `target.std` and
  * `target.mean`.
  */
+/**
+ * Whether a target's predictions need float64: float32 holds values near |mean| + 5 std only
+ * to about 1.2e-7 of their size (and none beyond 3.4e38), too coarse when the mean is thousands
+ * of standard deviations from zero (timestamps, 1.7e9 with a spread of 29).
+ */
+export function needsDouble(target: { mean: number; std: number }): boolean {
+  const far = Math.abs(target.mean) + 5 * target.std;
+  return !Number.isFinite(Math.fround(far)) || far * 2 ** -23 > target.std * 1e-3;
+}
+
 function addTargetScaling(g: GraphBuilder, outputs: string[], target: { mean: number; std: number }): void {
   const wide = outputs.map((z) => g.node('Cast', [z], [intAttr('to', DOUBLE)]));
   // Mean over double tensors is not in every runtime (ONNX Runtime's WebAssembly build lacks it): Add, then Div.
@@ -208,7 +219,9 @@ function addTargetScaling(g: GraphBuilder, outputs: string[], target: { mean: nu
   for (const w of wide.slice(1)) z = g.node('Add', [z, w]);
   if (wide.length > 1) z = g.node('Div', [z, g.constant('ensemble.count', [], Float64Array.of(wide.length))]);
   const scaled = g.node('Mul', [z, g.constant('target.std', [], Float64Array.of(target.std))]);
-  g.node('Cast', [g.node('Add', [scaled, g.constant('target.mean', [], Float64Array.of(target.mean))])], [intAttr('to', FLOAT)], ONNX_NAMES.value);
+  const value = g.node('Add', [scaled, g.constant('target.mean', [], Float64Array.of(target.mean))]);
+  if (needsDouble(target)) g.node('Identity', [value], [], ONNX_NAMES.value);
+  else g.node('Cast', [value], [intAttr('to', FLOAT)], ONNX_NAMES.value);
 }
 
 /**
@@ -287,8 +300,10 @@ export function exportOnnx(c: ModelFileContents, options: OnnxExportOptions = {}
       : [{ name: ONNX_NAMES.input, type: { tensorType: { elemType: FLOAT, shape: { dim: [batch, { dimValue: inputs }] } } } }];
   const kind = regress ? 'regressor' : 'classifier';
   const what = members.length ? `Seed ensemble of ${members.length + 1} MLP ${kind}s (mean of their ${regress ? 'predictions' : 'probabilities'})` : `MLP ${kind}`;
+  const valueType = regress && needsDouble(model.options.target ?? { mean: 0, std: 1 }) ? 'float64' : 'float32';
   const outputs = regress
-    ? `Output ${ONNX_NAMES.value}: float32 [batch, 1], the predicted ${JSON.stringify(c.classNames[0])} in the target's units (metadata target_name).`
+    ? `Output ${ONNX_NAMES.value}: ${valueType} [batch, 1], the predicted ${JSON.stringify(c.classNames[0])} in the target's units (metadata target_name)` +
+      (valueType === 'float64' ? "; float64, as float32 cannot hold this target's values to a thousandth of its spread." : '.')
     : `Outputs ${ONNX_NAMES.probabilities}: float32 [batch, ${model.classes}], ${ONNX_NAMES.label}: int64 [batch], an index into metadata class_names.`;
   const takes = table
     ? `Inputs: one per table column, [batch, 1] each (float32 numbers, NaN for a blank; string texts), listed in metadata mlplab.inputs ` +
@@ -307,7 +322,7 @@ export function exportOnnx(c: ModelFileContents, options: OnnxExportOptions = {}
       initializer: g.initializers,
       input,
       output: regress
-        ? [{ name: ONNX_NAMES.value, docString: `the predicted ${JSON.stringify(c.classNames[0])}`, type: { tensorType: { elemType: FLOAT, shape: { dim: [batch, { dimValue: 1 }] } } } }]
+        ? [{ name: ONNX_NAMES.value, docString: `the predicted ${JSON.stringify(c.classNames[0])}`, type: { tensorType: { elemType: valueType === 'float64' ? DOUBLE : FLOAT, shape: { dim: [batch, { dimValue: 1 }] } } } }]
         : [
             { name: ONNX_NAMES.probabilities, type: { tensorType: { elemType: FLOAT, shape: { dim: [batch, { dimValue: model.classes }] } } } },
             { name: ONNX_NAMES.label, type: { tensorType: { elemType: INT64, shape: { dim: [batch] } } } },

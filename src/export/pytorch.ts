@@ -196,6 +196,9 @@ export function fromStateDict(
     else {
       const bad = t.data.findIndex((v) => !Number.isFinite(v));
       if (bad >= 0) fail(`${k.key}: value ${bad} is ${t.data[bad]}; weights must be finite numbers`);
+      // float64 weights become float32: one beyond float32's range would become infinite.
+      const wide = t.data.findIndex((v) => !Number.isFinite(Math.fround(v)));
+      if (wide >= 0) fail(`${k.key}: value ${wide} is ${t.data[wide]}, beyond float32's range (about 3.4e38), the precision mlplab's weights have`);
       if (k.key.endsWith('running_var')) {
         const negative = t.data.findIndex((v) => v < 0);
         if (negative >= 0) fail(`${k.key}: value ${negative} is ${t.data[negative]}; a running variance is >= 0`);

@@ -54,7 +54,10 @@ export function readStateDict(bytes: Uint8Array, file: string): { tensors: Map<s
   return { tensors, metadata: {} };
 }
 
-const classNamesSchema = z.array(z.string()).min(1);
+/** Longest class or target name read from a file's metadata or given for an import: a name, not a payload. */
+const MAX_NAME = 256;
+/** Names an mlplab export kept; others (too long, empty, not text) are not used and the defaults stand. */
+const classNamesSchema = z.array(z.string().min(1).max(MAX_NAME)).min(1);
 
 /** What `importWeights` takes beside the weights. */
 export interface ImportOptions {
@@ -89,6 +92,10 @@ export function importWeights(bytes: Uint8Array, file: string, network: unknown,
     throw new ModelFormatError(file, problem);
   };
   if (regress && opts.classNames) refuse(`the weights are a regression network (one output), but ${opts.classNames.length === 1 ? 'a class name was' : `${opts.classNames.length} class names were`} given (${opts.classNames.join(', ')}); class names are a classifier's, one per output row`);
+  const t = opts.targetName;
+  if (t !== undefined && !(t.trim().length > 0 && t.length <= MAX_NAME)) {
+    refuse(`the target name ${JSON.stringify(t.slice(0, 40))}${t.length > 40 ? `... (${t.length} characters)` : ''} is not a name: expected 1 to ${MAX_NAME} characters, not only spaces`);
+  }
   if (!regress && opts.targetName !== undefined) refuse(`the weights are a classifier of ${model.classes} classes, but a target name was given (${JSON.stringify(opts.targetName)}); a classifier has class names`);
   let pipeline: Pipeline | null = null;
   if (opts.pipeline) {

@@ -55,6 +55,9 @@ export async function crossValidate(spec: ResolvedRun, raw: RawData, o: CvOption
   // Rows without a target are left out before the folds, as prepare leaves them out of a run.
   const t = raw.train.targets;
   const train = t && t.some((v) => !Number.isFinite(v)) ? selectRows(raw.train, Int32Array.from(t.keys()).filter((i) => Number.isFinite(t[i]))) : raw.train;
+  if (train.targets && Math.floor(train.rows / k) < 2) {
+    throw new ConfigError('train.cv', k, `at most ${Math.floor(train.rows / 2)} folds for ${train.rows} rows: each fold needs 2 held-out rows or more for an R²`);
+  }
   const counts = classCounts(train.labels, countClasses(train));
   const present = counts.map((n, c) => [n, c]).filter(([n]) => n > 0);
   const [fewest, which] = present.reduce((a, b) => (b[0] < a[0] ? b : a));

@@ -11,7 +11,7 @@ import { firstLayerWeights } from '../report/weights-image.js';
 import type { Backend } from '../tensor/backend.js';
 import { sharedBackend } from '../tensor/index.js';
 import { Checkpoint, type Callback } from '../train/callbacks.js';
-import type { FitResult } from '../train/fit.js';
+import { checkTaskOptions, type FitResult } from '../train/fit.js';
 import { encodeModelFile, ensembleProba } from './model-file.js';
 import { TRAIN_LOSS_STOPPING, chooseRun, markGiven, type Choice } from './auto.js';
 import { crossValidate, type CvSummary, type FoldScore } from './cv.js';
@@ -124,13 +124,16 @@ export async function runExperiment(options: RunInput, data: RawData | Prepared,
     spec = resolveRun({ ...mergeSpecs(chosen.spec, { ...options, data: dataOptions }), auto: true });
     choices = markGiven(chosen.choices, options, spec);
     // No test set and no validation part: without a score the run would say nothing, so the rows are cross-validated.
-    const fewest = Math.min(...classCounts(prepared.train.labels, prepared.classes).filter((n) => n > 0));
+    // Folds need a row of every class, or for regression 4 held-out rows each (R² of fewer says little).
+    const fewest = prepared.task === 'regress' ? Math.floor(prepared.train.rows / 4) : Math.min(...classCounts(prepared.train.labels, prepared.classes).filter((n) => n > 0));
     if (!('pipeline' in data) && data.test === null && prepared.val.rows === 0 && options.train?.cv === undefined && fewest >= 2) {
       const k = Math.min(5, fewest);
       spec = { ...spec, train: { ...spec.train, cv: k } };
       choices.push({ option: 'score', value: `${k}-fold cross-validation`, why: 'the data has no test set, and too few rows for a validation part: the folds give the only honest score' });
     }
   }
+  // Options the task cannot use are refused before any fold or network trains.
+  checkTaskOptions(prepared.task, spec.train);
   hooks.onPrepared?.(prepared);
   let cv: CvSummary | null = null;
   if (spec.train.cv !== null) {

@@ -64,8 +64,7 @@ export async function fit(model: Sequential, train: Dataset, val: Dataset | null
   const regress = model.task === 'regress';
   checkLabelled(train, model, 'training data');
   if (val) checkLabelled(val, model, 'validation data');
-  if (regress) checkRegression(o);
-  else if (o.loss !== 'auto') throw new ConfigError('train.loss', o.loss, "'auto' for a classifier (softmax cross-entropy); mse, huber and mae are regression losses");
+  checkTaskOptions(model.task, o);
   const lossKind = o.loss === 'auto' ? 'mse' : o.loss;
   // Regression trains on the standardised target, the scale the model's target options give.
   const ys = regress ? standardised(train.targets!, model) : train.labels;
@@ -231,8 +230,12 @@ export function classWeights(spec: 'none' | 'balanced' | Record<string, number>,
   return w;
 }
 
-/** The options a regression cannot use, refused by name. */
-function checkRegression(o: ReturnType<typeof resolveTrainOptions>): void {
+/** Training options the task cannot use, refused by name: class weights, label smoothing and accuracy for regression, a regression loss for classes. */
+export function checkTaskOptions(task: 'classify' | 'regress', o: ReturnType<typeof resolveTrainOptions>): void {
+  if (task === 'classify') {
+    if (o.loss !== 'auto') throw new ConfigError('train.loss', o.loss, "'auto' for a classifier (softmax cross-entropy); mse, huber and mae are regression losses");
+    return;
+  }
   if (o.classWeight !== 'none') throw new ConfigError('train.classWeight', o.classWeight, "'none' for regression (class weights weigh classes)");
   if (o.labelSmoothing !== 0) throw new ConfigError('train.labelSmoothing', o.labelSmoothing, '0 for regression (label smoothing softens class labels)');
   if (o.earlyStopping !== false && o.earlyStopping.monitor === 'valAccuracy') {
@@ -243,7 +246,11 @@ function checkRegression(o: ReturnType<typeof resolveTrainOptions>): void {
 /** (target - mean) / std as float32, with the model's target scaling. */
 function standardised(t: Float64Array, model: Sequential): Float32Array {
   const { mean, std } = model.options.target ?? { mean: 0, std: 1 };
-  return Float32Array.from(t, (v) => (v - mean) / std);
+  // Near the float64 limits v - mean can overflow where v / std - mean / std does not.
+  return Float32Array.from(t, (v) => {
+    const z = (v - mean) / std;
+    return Number.isFinite(z) ? z : v / std - mean / std;
+  });
 }
 
 /** A regression model on labelled rows, in inference mode: the mean loss on the standardised scale, R^2, RMSE and MAE in the target's units. */
@@ -252,7 +259,7 @@ export function measureRegression(model: Sequential, d: Dataset, kind: Regressio
   const std = model.options.target?.std ?? 1;
   let loss = 0;
   for (let r = 0; r < d.rows; r++) {
-    const e = (predicted[r] - d.targets![r]) / std;
+    const e = predicted[r] / std - d.targets![r] / std;
     const a = Math.abs(e);
     loss += kind === 'mse' ? e * e : kind === 'mae' ? a : a <= 1 ? 0.5 * e * e : a - 0.5;
   }

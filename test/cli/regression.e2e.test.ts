@@ -45,6 +45,15 @@ test('regression from the command line: train says the task and scores R², eval
   assert.equal(rows[0], 'index,actual,predicted,residual');
   assert.equal(rows.length, 91);
 
+  // A test row whose target is infinite is left out of the scores and counted.
+  const lines = readFileSync(join(dir, 'test.csv'), 'utf8').trim().split('\n');
+  lines[3] = lines[3].replace(/[^,]+$/, 'inf');
+  writeFileSync(join(dir, 'gaps.csv'), lines.join('\n') + '\n');
+  const gaps = mlplab(['evaluate', '--model', join(out, 'model.json'), '--data', join(dir, 'gaps.csv'), '--threads', '1']);
+  assert.equal(gaps.status, 0, gaps.stderr);
+  assert.match(gaps.stdout, /left out 1 of 90 rows without a finite target \(blank, NaN or infinite\)/);
+  assert.match(gaps.stdout, /R² 0\.\d{4}\s+RMSE [\d.,]+\s+MAE/);
+
   // predict writes one number per row, in CSV (headed by the target's name) or .npy (float64).
   const p = mlplab(['predict', '--model', join(out, 'model.json'), '--input', join(dir, 'test.csv'), '--out', join(dir, 'p.csv'), '--threads', '1']);
   assert.equal(p.status, 0, p.stderr);

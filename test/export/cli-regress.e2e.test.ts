@@ -128,5 +128,8 @@ describe('mlplab train, export and import of a regression model', () => {
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /wrote .*named\.json \(regression of "price_eur"\)/);
     assert.deepEqual(JSON.parse(readFileSync(out, 'utf8')).extras.classNames, ['price_eur']);
+    for (const bad of ['   ', 'x'.repeat(300)]) {
+      oneLineError(mlplab(['import', join(dir, 'w.safetensors'), '--network', join(dir, 'net.json'), '--out', join(dir, 'bad.json'), '--target-name', bad]), /is not a name: expected 1 to 256 characters, not only spaces$/);
+    }
   });
 });

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Dataset } from '../../src/data/dataset.js';
-import { chooseTask, mapTargets, targetBins } from '../../src/data/labels.js';
+import { chooseTask, mapTargets, targetBins, targetMoments } from '../../src/data/labels.js';
 import { prepare } from '../../src/data/prepare.js';
 import { fromRecords, type Records } from '../../src/data/table/records.js';
 import { ConfigError, DataError } from '../../src/errors.js';
@@ -216,4 +216,13 @@ test('cross-validation of an array with blank targets leaves those rows out, as 
   } finally {
     r.model.dispose();
   }
+});
+
+test('target moments and scores near the float64 limits neither overflow nor vanish', () => {
+  assert.deepEqual(targetMoments(Float64Array.of(1e308, -1e308)), { mean: 0, std: 1e308 });
+  const tiny = targetMoments(Float64Array.of(1e-310, 3e-310));
+  assert.ok(tiny.std > 0 && Math.abs(tiny.mean - 2e-310) < 1e-320, `${tiny.mean} ${tiny.std}`);
+  const s = regressionScores([1e308, -1e308], [9e307, -9e307]);
+  assert.ok(Math.abs(s.rmse - 1e307) / 1e307 < 1e-12 && Math.abs(s.mae - 1e307) / 1e307 < 1e-12 && Math.abs(s.r2 - 0.99) < 1e-12, JSON.stringify(s));
+  assert.ok(Number.isNaN(regressionScores([3], [2]).r2), 'one row has no R²');
 });

@@ -4,7 +4,8 @@
  * nor as rows of strings. Browser-safe (no Node APIs); the Node reader feeds it a file stream.
  */
 import { DataError } from '../../errors.js';
-import { MAX_CLASSES } from '../dataset.js';
+/** Most distinct label texts a CSV file's label column may hold (a regression's targets may all differ). */
+const MAX_LABEL_TEXTS = 2 ** 24;
 import { ColumnStore, MAX_COLUMNS, NULL_TOKENS, clip, parseCellNumber, type TableColumns } from '../table/cells.js';
 
 export interface CsvOptions {
@@ -347,8 +348,9 @@ export class CsvReader {
     let code = this.labelDict.get(text);
     if (code === undefined) {
       code = this.labelTexts.length;
-      if (code >= MAX_CLASSES) {
-        throw new DataError(this.file, `the label column holds more than ${MAX_CLASSES} distinct values; is it really the label column?`);
+      // Classes are capped when the labels become classes (labels.ts); a regression's numbers may all differ.
+      if (code >= MAX_LABEL_TEXTS) {
+        throw new DataError(this.file, `the label column holds more than ${MAX_LABEL_TEXTS} distinct values; is it really the label column?`);
       }
       this.labelDict.set(text, code);
       this.labelTexts.push(text);

@@ -168,7 +168,7 @@ async function evaluateRegressor(m: ModelFileContents, rows: Dataset, which: str
 /** A regression model's predictions: .npy (float64, one per row) or .csv (index, the target's name). */
 async function writeValues(out: string, input: string, values: Float64Array, target: string, rows: FeatureRows): Promise<void> {
   const bad = values.findIndex((v) => !Number.isFinite(v));
-  if (bad >= 0) throw new ShapeError(`${input}: row ${bad} gives a non-finite prediction (${values[bad]}); its features overflow the model (values of ${describeRow(rows.features, bad, rows.cols)}). No predictions were written`);
+  if (bad >= 0) throw new ShapeError(`${input}: row ${bad} gives a non-finite prediction (${values[bad]}): the network's output times the target's scaling overflows (features of the row from ${describeRow(rows.features, bad, rows.cols)}). No predictions were written`);
   if (out.toLowerCase().endsWith('.npy')) return writeFileAtomic(out, writeNpy(values, [values.length]));
   const lines = [`index,${csvCell(target)}`];
   for (let r = 0; r < values.length; r++) lines.push(`${r},${values[r]}`);

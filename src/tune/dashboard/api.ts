@@ -199,7 +199,7 @@ export class DashboardApi {
       const d = entry?.known ? this.derive(entry) : null;
       if (!entry?.known || !d?.search) return null;
       const s = d.search, metric = entry.known.study.metric;
-      return this.figures.parallel(entry.mirrored.id, s.finished, { params: s.space, trials: s.trials, metric, metricTitle: metricName(metric) });
+      return this.figures.parallel(entry.mirrored.id, s.finished, { params: s.space, trials: s.trials, metric, metricTitle: metricName(metric), running: entry.summary.counts.running > 0 });
     });
   }
 

@@ -154,7 +154,8 @@ export const CLIENT_VIEWS = String.raw`
     $('importance-note').textContent = d.search.note;
     $('importance-body').innerHTML = d.search.importanceHtml;
     if (d.search.finished === 0) { $('parallel-chart').replaceChildren(el('p', 'empty', 'No trial has finished yet.')); return; }
-    if (figure.busy || figure.finished === d.search.finished || Date.now() - figure.at < 5000) return;
+    // While trials run, asked again at most every 5 s (the server redraws no more often).
+    if (figure.busy || figure.finished === d.search.finished || (d.summary.state === 'running' && Date.now() - figure.at < 5000)) return;
     figure.busy = true;
     figure.at = Date.now();
     var name = d.summary.name;

@@ -38,11 +38,11 @@ export class FigureCache {
   private readonly parallels = new Map<number, { figure: SearchFigure; at: number; ms: number; drawing: boolean }>();
   private readonly finals = new Map<number, Promise<FinalFigure[]>>();
 
-  /** The parallel coordinates of study `id` with `finished` trials: the last drawing while it is recent, else drawn anew. */
-  async parallel(id: number, finished: number, o: { params: Param[]; trials: SearchedTrial[]; metric: StudyMetric; metricTitle: string }): Promise<SearchFigure | null> {
+  /** The parallel coordinates of study `id` with `finished` trials: while trials run, the last drawing while it is recent; else drawn anew. */
+  async parallel(id: number, finished: number, o: { params: Param[]; trials: SearchedTrial[]; metric: StudyMetric; metricTitle: string; running: boolean }): Promise<SearchFigure | null> {
     if (finished === 0) return null;
     const kept = this.parallels.get(id);
-    if (kept && (kept.figure.finished === finished || kept.drawing || Date.now() - kept.at < Math.max(REDRAW_MS, 10 * kept.ms))) return kept.figure;
+    if (kept && (kept.figure.finished === finished || kept.drawing || (o.running && Date.now() - kept.at < Math.max(REDRAW_MS, 10 * kept.ms)))) return kept.figure;
     if (kept) kept.drawing = true;
     const t0 = Date.now();
     try {

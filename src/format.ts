@@ -90,9 +90,20 @@ export function formatSetting(x: number): string {
   return String(Number(x.toPrecision(6)));
 }
 
-/** Escapes text for HTML content and attribute values. */
+/** Unicode's bidirectional embedding, override and isolate controls (U+202A..U+202E, U+2066..U+2069). */
+const BIDI_CONTROLS = /[\u202A-\u202E\u2066-\u2069]/g;
+
+/**
+ * Text from data (a column or class name) with its bidirectional controls shown as `<U+202E>`:
+ * an override in a name would otherwise reverse the rest of the line it is shown in.
+ */
+export function showControls(text: string): string {
+  return text.replace(BIDI_CONTROLS, (c) => `<U+${c.charCodeAt(0).toString(16).toUpperCase()}>`);
+}
+
+/** Escapes text for HTML content and attribute values; bidirectional controls are shown, not applied (showControls). */
 export function escapeHtml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+  return showControls(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 }
 
 /** A size in bytes for people, in decimal units as file managers print them: `"512 B"`, `"3.4 MB"`, `"2 GB"`. */

@@ -147,12 +147,13 @@ test('the browser-safe modules import nothing from Node, Vega or the Node render
   }
 });
 
-test('class names and the source are isolated in the page: a right-to-left override turns only its own text', () => {
+test('class names and the source are isolated in the page, a right-to-left override shown and not applied', () => {
   const base = sampleRunReport();
   const names = base.data.classNames.map((n, i) => (i === 2 ? `evil\u202Egnp.exe` : n));
   const r = { ...base, data: { ...base.data, classNames: names, source: `data\u202Ev.csv` }, test: base.test ? { ...base.test, report: classificationReport([0, 1, 2], [0, 1, 2], 3, names.slice(0, 3)) } : null };
   const html = composeRunReportHtml(r, {});
-  assert.ok(html.includes(`<bdi>evil\u202Egnp.exe</bdi>`), 'the class name sits in its own bidi island');
-  assert.ok(html.includes(`<bdi>data\u202Ev.csv</bdi>`), 'so does the source');
-  assert.ok(!/[^>]evil\u202E/.test(html), 'never outside one');
+  // The override is shown, not applied, and the name still sits in its own bidi island.
+  assert.ok(html.includes(`<bdi>evil&lt;U+202E&gt;gnp.exe</bdi>`), 'the class name sits in its own bidi island');
+  assert.ok(html.includes(`<bdi>data&lt;U+202E&gt;v.csv</bdi>`), 'so does the source');
+  assert.ok(!html.includes('\u202E'), 'no override is applied anywhere in the page');
 });

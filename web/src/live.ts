@@ -159,8 +159,10 @@ export function renderChoices(run: Run | null): void {
   }
   const t = run.spec.train;
   note.textContent = `Chosen for run ${run.label.split(' ')[0]} on ${run.data.source} (${count(run.data.train.rows)} training rows), seed ${t.seed}. An epoch count typed in the page overrides its line.`;
-  const given = (option: string, value: string) => (option === 'epochs' && value !== `up to ${t.epochs}` ? h('strong', { class: 'given' }, ` → up to ${t.epochs}, as typed in the page`) : null);
-  table.replaceChildren(h('tbody', {}, ...run.choices.map((c) => h('tr', { 'data-option': c.option }, h('th', { scope: 'row' }, c.option), h('td', {}, h('span', {}, c.value), given(c.option, c.value), h('span', { class: 'why' }, c.why))))));
+  // The library marks a line the run's options gave (the epochs typed in the page) 'given', with the value given.
+  const line = (c: { value: string; why: string }) =>
+    c.why === 'given' ? [h('span', {}, c.value), h('strong', { class: 'given' }, ', as typed in the page')] : [h('span', {}, c.value), h('span', { class: 'why' }, c.why)];
+  table.replaceChildren(h('tbody', {}, ...run.choices.map((c) => h('tr', { 'data-option': c.option }, h('th', { scope: 'row' }, c.option), h('td', {}, ...line(c))))));
   table.hidden = false;
 }
 

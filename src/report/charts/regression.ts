@@ -4,7 +4,7 @@
  * residuals' histogram. Axes are in the target's units and named after the target.
  */
 import type { TopLevelSpec } from 'vega-lite';
-import { formatCount, formatFixed } from '../../format.js';
+import { formatCount, formatFixed, showControls } from '../../format.js';
 import { CHART_COLORS, SCHEMA, chartConfig } from './common.js';
 
 /** One test row: its index in the test set, the model's prediction and the actual target. */
@@ -81,8 +81,8 @@ function pointMark(n: number): Record<string, unknown> {
 function tooltip(target: string) {
   return [
     { field: 'index', type: 'quantitative', title: 'test row' },
-    { field: 'actual', type: 'quantitative', title: `actual ${target}` },
-    { field: 'predicted', type: 'quantitative', title: `predicted ${target}` },
+    { field: 'actual', type: 'quantitative', title: `actual ${showControls(target)}` },
+    { field: 'predicted', type: 'quantitative', title: `predicted ${showControls(target)}` },
   ];
 }
 
@@ -101,8 +101,8 @@ export function predictedChart(points: readonly RegressionPoint[], target: strin
   const hi = values.reduce((m, p) => Math.max(m, p.actual, p.predicted), -Infinity);
   const domain = niceDomain(lo, hi);
   const size = options.width ?? options.height ?? 460;
-  const x = { field: 'actual', type: 'quantitative', title: `actual ${target}`, scale: { domain, nice: false, zero: false }, axis: axisFor(domain, 6) };
-  const y = { field: 'predicted', type: 'quantitative', title: `predicted ${target}`, scale: { domain, nice: false, zero: false }, axis: axisFor(domain, 6) };
+  const x = { field: 'actual', type: 'quantitative', title: `actual ${showControls(target)}`, scale: { domain, nice: false, zero: false }, axis: axisFor(domain, 6) };
+  const y = { field: 'predicted', type: 'quantitative', title: `predicted ${showControls(target)}`, scale: { domain, nice: false, zero: false }, axis: axisFor(domain, 6) };
   return {
     $schema: SCHEMA,
     title: {
@@ -154,8 +154,8 @@ export function residualChart(points: readonly RegressionPoint[], target: string
         data: { values },
         mark: pointMark(values.length),
         encoding: {
-          x: { field: 'predicted', type: 'quantitative', title: `predicted ${target}`, scale: { domain: xDomain, nice: false, zero: false }, axis: axisFor(xDomain, 6) },
-          y: { field: 'residual', type: 'quantitative', title: `residual (${target})`, scale: { domain: [-reach, reach], nice: false }, axis: axisFor([reach], 6) },
+          x: { field: 'predicted', type: 'quantitative', title: `predicted ${showControls(target)}`, scale: { domain: xDomain, nice: false, zero: false }, axis: axisFor(xDomain, 6) },
+          y: { field: 'residual', type: 'quantitative', title: `residual (${showControls(target)})`, scale: { domain: [-reach, reach], nice: false }, axis: axisFor([reach], 6) },
           tooltip: [...tooltip(target), { field: 'residual', type: 'quantitative', title: 'residual' }],
         },
       },
@@ -244,7 +244,7 @@ export function residualHistogram(points: readonly RegressionPoint[], target: st
         data: { values: bins },
         mark: { type: 'rect', color: CHART_COLORS.training, stroke: 'white', strokeWidth: 1 },
         encoding: {
-          x: { field: 'start', type: 'quantitative', title: `residual = actual − predicted (${target})`, scale: { domain: xDomain, nice: false, zero: false }, axis: axisFor(xDomain, 8) },
+          x: { field: 'start', type: 'quantitative', title: `residual = actual − predicted (${showControls(target)})`, scale: { domain: xDomain, nice: false, zero: false }, axis: axisFor(xDomain, 8) },
           x2: { field: 'end' },
           y: { field: 'count', type: 'quantitative', title: 'test rows', scale: { zero: true, nice: true }, axis: { tickMinStep: 1, format: 'd' } },
           y2: { datum: 0 },

@@ -51,20 +51,20 @@ writeFileSync(
     final: { epochs: 10 },
   }),
 );
-/** One factor at a time: Table 1 fills in while it runs. */
+/** One factor at a time, six trials of about a second and a half on one worker: Table 1 fills in while it runs. */
 const FACTORS = join(work, 'watched.json');
 writeFileSync(
   FACTORS,
   JSON.stringify({
     name: 'watched',
     data: { source: 'data', scale: 'standard', trainRows: 1200 },
-    base: BASE,
+    base: { ...BASE, network: { ...BASE.network, widths: [128] } },
     factors: [
       { path: 'train.learningRate', values: [0.003, 0.01] },
-      { path: 'network.widths', values: [[16], [64]] },
+      { path: 'network.widths', values: [[64], [128]] },
     ],
     seeds: 2,
-    epochs: 250,
+    epochs: 2000,
     earlyStopping: false,
     final: { epochs: 10 },
   }),
@@ -342,7 +342,7 @@ test('bad input is one line each: a folder without a study, a short token, a por
   assert.ok(!r.stderr.includes(secret) && !r.stdout.includes(secret));
 });
 
-test('over PostgreSQL, a study of factors running with the page open in Chromium: counts rise without a reload, Table 1 and the best value end as study.json has them, and the password is in no answer and no output', { skip: pgSkip || skipWithoutChromium, timeout: 60_000 }, async () => {
+test('over PostgreSQL, a study of factors running with the page open in Chromium: counts rise without a reload, Table 1 and the best value end as study.json has them, and the password is in no answer and no output', { skip: pgSkip || skipWithoutChromium, timeout: 60_000 }, async (t) => {
   const db = await freshDatabase();
   try {
     const password = decodeURIComponent(new URL(PG_URL).password);
@@ -350,11 +350,15 @@ test('over PostgreSQL, a study of factors running with the page open in Chromium
     const out = join(work, 'pg-out');
     const study = background(['study', FACTORS, '--storage', db.url, '--out', out, '--workers', '1', '--no-html']);
     await until('the study to be stored', async () => (await sql<{ n: string }>(db.url, 'SELECT COUNT(*) AS n FROM mlplab_trials').catch(() => [{ n: '0' }]))[0].n !== '0');
+    const t0 = Date.now();
+    const at = (what: string) => t.diagnostic(`${what}: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     const d = await dashboard(['--storage', db.url, '--port', '0']);
     const { browser, page, problems } = await openPage(d.url);
+    at('page open');
     try {
       await page.waitForFunction(() => document.getElementById('study-name')?.textContent === 'watched', null, { timeout: 10_000 });
       const seen = await watch(page, study);
+      at('study ended');
       assert.equal(await study.exited, 0, study.err());
       assert.ok(seen.done.length >= 2 && seen.done.at(-1)! > seen.done[0], `the done count rose while the study ran: ${seen.done.join(', ')}`);
       assert.ok(seen.worker, 'a running worker was listed with its host');

@@ -238,7 +238,7 @@ export function parallelChart(data: ParallelData, o: { width?: number; height?: 
       },
       {
         data: { values: rows(data.lines) },
-        mark: { type: 'line', strokeWidth: 1, opacity: 0.6 },
+        mark: { type: 'line', strokeWidth: 1, opacity: 0.6, aria: false },
         encoding: {
           x,
           y,

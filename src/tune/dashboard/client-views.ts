@@ -49,8 +49,12 @@ export const CLIENT_VIEWS = String.raw`
     box.appendChild(s);
   }
 
+  /** A parameter's value in the table: fractions to 4 significant digits (the filter reads them whole). */
+  function short(v) {
+    return typeof v === 'number' && !Number.isInteger(v) ? String(Number(v.toPrecision(4))) : JSON.stringify(v);
+  }
   function cellValue(t, key) {
-    if (key === 'params') return t.params ? Object.keys(t.params).map(function (k) { return k + '=' + JSON.stringify(t.params[k]); }).join(' ') : '';
+    if (key === 'params') return t.params ? Object.keys(t.params).map(function (k) { return k + '=' + short(t.params[k]); }).join(' ') : '';
     if (key === 'metric') return t.metricText;
     if (key === 'seconds') return t.secondsText;
     if (key === 'epochs') return t.epochs == null ? '-' : t.state === 'running' || t.state === 'queued' ? t.epochs + '/' + t.maxEpochs : t.epochs;

@@ -32,16 +32,26 @@ export class StoreMirror {
   /** Per worker, the longest lease it was seen to have left: a heartbeat sets a lease to now + its length, so this nears the length from below. */
   private readonly leaseLeft = new Map<string, number>();
   private counter = 0;
+  private reading: Promise<ReadStats> | null = null;
   private readonly cursors = new Map<number, { version: number; cursor: TrialCursor }>();
 
   constructor(private readonly source: DashboardSource) {}
 
-  /** Read what changed: the study rows, then the trials that may have changed. */
-  async refresh(): Promise<ReadStats> {
+  /** Read what changed: the study rows, then the trials that may have changed. One read at a time: a call during a read gets that read. */
+  refresh(): Promise<ReadStats> {
+    this.reading ??= this.read().finally(() => (this.reading = null));
+    return this.reading;
+  }
+
+  private async read(): Promise<ReadStats> {
     const { rows, now } = await this.source.studyRows();
     if (now !== null) this.now = now;
     const ids = new Set(rows.map((r) => Number(r.id)));
-    for (const id of [...this.studies.keys()]) if (!ids.has(id)) this.studies.delete(id);
+    for (const id of [...this.studies.keys()]) {
+      if (ids.has(id)) continue;
+      this.studies.delete(id);
+      this.cursors.delete(id);
+    }
     for (const row of rows) {
       const id = Number(row.id);
       const m = this.studies.get(id);

@@ -248,7 +248,8 @@ export function parallelChart(data: ParallelData, o: { width?: number; height?: 
             field: 'value',
             type: 'quantitative',
             title: data.metric,
-            scale: { scheme: 'blues', reverse: !data.higherIsBetter },
+            // The lightest blues would vanish on white: the scheme from a third of the way in.
+            scale: { scheme: { name: 'blues', extent: [0.3, 1] }, reverse: !data.higherIsBetter },
             legend: { orient: 'bottom', direction: 'horizontal', gradientLength: 220, titleOrient: 'left', format: data.percent ? '.1%' : '.4~r', tickCount: 4 },
           },
         },

@@ -141,7 +141,6 @@ test(`${FINISHED.toLocaleString('en')} finished trials: the first read, the answ
       await page.waitForFunction((n) => Number(document.querySelector('#studies-table tbody tr td.count-done')?.textContent) === n + 1, before, { timeout: 10_000 });
       t.diagnostic(`a finished trial shown ${(performance.now() - t1).toFixed(0)} ms after it was stored (the page polls every 2 s)`);
       assert.equal(await page.evaluate(() => (window as unknown as { loadedOnce?: boolean }).loadedOnce), true);
-      await page.screenshot({ path: '/tmp/mlplab-dashboard-large.png' });
       assert.ok(rows < 15_000, `first rows after ${rows.toFixed(0)} ms`);
       assert.deepEqual(problems, []);
     } finally {

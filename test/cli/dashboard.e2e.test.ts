@@ -225,7 +225,7 @@ test('a search running with the page open in Chromium: its counts rise without a
     await page.click('#trials-table tbody tr:nth-child(3)');
     await page.waitForFunction(() => document.querySelectorAll('#curves-chart path.trial-curve').length === 2, null, { timeout: 10_000 });
     assert.equal(await page.evaluate(() => (window as unknown as { loadedOnce?: boolean }).loadedOnce), true, 'the page was never reloaded');
-    const shot = join('/tmp', 'mlplab-dashboard-search.png');
+    const shot = join(work, 'dashboard-search.png');
     await page.screenshot({ path: shot, fullPage: true });
     t.diagnostic(`screenshot: ${shot}`);
     assert.deepEqual(problems, []);

@@ -262,7 +262,7 @@ export function mapTargets(parts: RawLabels[]): Float64Array[] {
   return parts.map((raw) => {
     const n = asNumbers(raw);
     if (!('values' in n)) {
-      throw new DataError(raw.file, `label ${JSON.stringify(n.text)} at row ${n.row} is not a number; regression (--task regress) needs a number to predict in every row`);
+      throw new DataError(raw.file, `label ${JSON.stringify(n.text)} at row ${n.row} is not a number; a regression (task regress) needs a number to predict in every row`);
     }
     return Float64Array.from(n.values as ArrayLike<number>);
   });

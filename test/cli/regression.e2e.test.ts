@@ -80,7 +80,7 @@ test('bad regression input from the command line: one line each', () => {
     assert.equal(lines.length, 1, r.stderr);
     assert.match(lines[0], pattern);
   };
-  oneLine(['train', '--data', join(dir, 'species.csv'), '--task', 'regress', '--out', join(dir, 'a')], /species\.csv.*label "Adelie" at row 0 is not a number; regression \(--task regress\) needs a number/);
+  oneLine(['train', '--data', join(dir, 'species.csv'), '--task', 'regress', '--out', join(dir, 'a')], /species\.csv.*label "Adelie" at row 0 is not a number; a regression \(task regress\) needs a number/);
   oneLine(['train', '--data', join(dir, 'flat.csv'), '--out', join(dir, 'b')], /the target "y" is 2\.5 in every one of its 20 training rows/);
   oneLine(['train', '--data', join(dir, 'train.csv'), '--class-weight', 'balanced', '--out', join(dir, 'c')], /--class-weight: got "balanced", expected 'none' for regression/);
   oneLine(['train', '--data', join(dir, 'species.csv'), '--loss', 'huber', '--out', join(dir, 'd')], /--loss: got "huber", expected 'auto' for a classifier/);

@@ -78,7 +78,7 @@ test('the task: text is classes, fractions or many whole numbers a quantity, an 
   assert.equal(chooseTask([codes]).task, 'classify', "an array's 100 class codes");
   assert.equal(chooseTask([csv(['1', '2.5'])], 'classify').task, 'classify');
   assert.equal(chooseTask([csv(['a', 'b'])], 'regress').task, 'regress');
-  assert.throws(() => mapTargets([csv(['1.5', 'Adelie'])]), (e: unknown) => e instanceof DataError && /f\.csv: label "Adelie" at row 1 is not a number; regression \(--task regress\)/.test(e.message));
+  assert.throws(() => mapTargets([csv(['1.5', 'Adelie'])]), (e: unknown) => e instanceof DataError && /f\.csv: label "Adelie" at row 1 is not a number; a regression \(task regress\)/.test(e.message));
 });
 
 test('target bins: deciles of the target, the same count in each, in the order of the values', () => {

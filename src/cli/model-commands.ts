@@ -6,7 +6,7 @@ import { ConfigError, DataError, ShapeError } from '../errors.js';
 import { selectRows, type Dataset, type FeatureRows } from '../data/dataset.js';
 import { csvCell, formatFixed, formatPercent } from '../format.js';
 import { SUMMARY_CLASSES } from '../report/charts/confusion.js';
-import { checkOutputFile, ensureWritableDir, writeFileAtomic } from '../io/files.js';
+import { checkOutputFile, ensureWritableDir, textLines, writeFileAtomic } from '../io/files.js';
 import { formatClassificationReport, formatConfusionMatrix } from '../report/text.js';
 import { unitsFormat } from '../report/regression-html.js';
 import { loadModel } from '../run/folder.js';
@@ -124,12 +124,9 @@ export function registerModelCommands(program: Command): void {
         const fits = values.every((v) => v >= -(2 ** 31) && v < 2 ** 31);
         await writeFileAtomic(flags.out, fits ? writeNpy(Int32Array.from(values), [input.rows]) : writeNpy(BigInt64Array.from(values, (v) => BigInt(v)), [input.rows]));
       } else {
-        const lines = [['index', 'predicted', 'name', ...m.classNames.map((n) => csvCell(`p(${n})`))].join(',')];
-        for (let r = 0; r < input.rows; r++) {
-          const p = Array.from(probs.subarray(r * k, r * k + k), (v) => v.toPrecision(6));
-          lines.push([r, value(predicted[r]), csvCell(m.classNames[predicted[r]]), ...p].join(','));
-        }
-        await writeFileAtomic(flags.out, lines.join('\n') + '\n');
+        const header = ['index', 'predicted', 'name', ...m.classNames.map((n) => csvCell(`p(${n})`))].join(',');
+        const line = (r: number) => [r, value(predicted[r]), csvCell(m.classNames[predicted[r]]), ...Array.from(probs.subarray(r * k, r * k + k), (v) => v.toPrecision(6))].join(',');
+        await writeFileAtomic(flags.out, textLines(header, input.rows, line));
       }
       process.stdout.write(`kernels: ${describeBackend(backend)}\n${encodeNotes(encoded.counts)}predicted ${input.rows} rows -> ${flags.out}\n`);
     } finally {
@@ -159,9 +156,8 @@ async function evaluateRegressor(m: ModelFileContents, rows: Dataset, which: str
   if (!flags.out) return;
   const metrics = { model: flags.model, data: flags.data, rows: part.rows, ...countsJson(encoded.counts), task: 'regress', target: m.classNames[0], r2: ev.r2, rmse: ev.rmse, mae: ev.mae };
   await writeFileAtomic(join(flags.out, 'metrics.json'), JSON.stringify(metrics, null, 2) + '\n');
-  const lines = ['index,actual,predicted,residual'];
-  for (let r = 0; r < part.rows; r++) lines.push(`${r},${part.targets![r]},${ev.predicted[r]},${part.targets![r] - ev.predicted[r]}`);
-  await writeFileAtomic(join(flags.out, 'predictions.csv'), lines.join('\n') + '\n');
+  const t = part.targets!, p = ev.predicted;
+  await writeFileAtomic(join(flags.out, 'predictions.csv'), textLines('index,actual,predicted,residual', part.rows, (r) => `${r},${t[r]},${p[r]},${t[r] - p[r]}`));
   process.stdout.write(`wrote ${join(flags.out, 'metrics.json')} and predictions.csv\n`);
 }
 
@@ -170,9 +166,7 @@ async function writeValues(out: string, input: string, values: Float64Array, tar
   const bad = values.findIndex((v) => !Number.isFinite(v));
   if (bad >= 0) throw new ShapeError(`${input}: row ${bad} gives a non-finite prediction (${values[bad]}): the network's output times the target's scaling overflows (features of the row from ${describeRow(rows.features, bad, rows.cols)}). No predictions were written`);
   if (out.toLowerCase().endsWith('.npy')) return writeFileAtomic(out, writeNpy(values, [values.length]));
-  const lines = [`index,${csvCell(target)}`];
-  for (let r = 0; r < values.length; r++) lines.push(`${r},${values[r]}`);
-  await writeFileAtomic(out, lines.join('\n') + '\n');
+  await writeFileAtomic(out, textLines(`index,${csvCell(target)}`, values.length, (r) => `${r},${values[r]}`));
 }
 
 /** Lines on what a table model's encoder met in the rows: blanks filled, categories never seen in training. */

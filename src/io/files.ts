@@ -5,9 +5,10 @@ import { formatBytes } from '../format.js';
 
 /**
  * Write a file so that it is either complete or absent: write a temporary sibling, then
- * rename it into place (atomic on one file system). Errors name the path.
+ * rename it into place (atomic on one file system). Errors name the path. `data` may be an
+ * iterable of text chunks (see textLines), so a large file is never whole in memory.
  */
-export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+export async function writeFileAtomic(path: string, data: string | Uint8Array | Iterable<string>): Promise<void> {
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
   try {
     await mkdir(dirname(path), { recursive: true });
@@ -17,6 +18,19 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
     await rm(tmp, { force: true }).catch(() => undefined);
     throw new OutputError(path, `cannot write: ${describeFsError(e)}`);
   }
+}
+
+/** The lines `header`, then `line(0)` .. `line(count - 1)`, as chunks of text for writeFileAtomic (8,192 lines each). */
+export function* textLines(header: string, count: number, line: (i: number) => string): Generator<string> {
+  let chunk = [header];
+  for (let i = 0; i < count; i++) {
+    chunk.push(line(i));
+    if (chunk.length === 8192) {
+      yield chunk.join('\n') + '\n';
+      chunk = [];
+    }
+  }
+  if (chunk.length) yield chunk.join('\n') + '\n';
 }
 
 /** Create `dir` (and parents) and check it is writable, before any long job starts. */

@@ -216,7 +216,7 @@ export function chooseTask(parts: RawLabels[], asked: 'auto' | Task = 'auto'): T
   if (asked === 'regress') return { task: 'regress', why: 'asked for (--task regress)' };
   const all = parts.map(asNumbers);
   const text = all.findIndex((n) => !('values' in n));
-  if (text >= 0) return { task: 'classify', why: 'the labels are text' };
+  if (text >= 0) return { task: 'classify', why: 'the labels are text' + commaNumbers(parts) };
   const distinct = new Set<number>();
   let rows = 0;
   for (let p = 0; p < all.length; p++) {
@@ -238,6 +238,20 @@ export function chooseTask(parts: RawLabels[], asked: 'auto' | Task = 'auto'): T
   if (codes) return { task: 'classify', why: 'the labels are the class codes 0..K-1 of an array' };
   const why = k > MAX_WHOLE_CLASSES ? `more than ${MAX_WHOLE_CLASSES} distinct whole numbers` : `${k} distinct whole numbers in ${rows} rows (fewer than 10 rows a value)`;
   return { task: 'regress', why: `the labels are ${why}: a quantity, not classes (--task classify to treat them as classes)` };
+}
+
+/** Numbers written with a comma: thousands groups (388,926) or a decimal comma (80,98). */
+const COMMA_NUMBER = /^-?\d{1,3}(,\d{3})+(\.\d+)?$|^-?\d+,\d+$/;
+
+/**
+ * A hint when text labels are mostly numbers written with commas, which CSV files of
+ * spreadsheets hold: read as text they are one class per value.
+ */
+function commaNumbers(parts: RawLabels[]): string {
+  const texts = parts.flatMap((p) => ('texts' in p ? p.texts : []));
+  const example = texts.find((t) => COMMA_NUMBER.test(t));
+  if (example === undefined || texts.filter((t) => COMMA_NUMBER.test(t)).length < 0.9 * texts.length) return '';
+  return ` (most are numbers written with a comma, such as ${JSON.stringify(example)}: write them without thousands separators and with a decimal point to predict them as numbers)`;
 }
 
 function isCodes(parts: { values: ArrayLike<number> }[]): boolean {

@@ -64,6 +64,9 @@ test('regression losses: values worked by hand, gradients against central differ
 test('the task: text is classes, fractions or many whole numbers a quantity, an array\'s 0..K-1 codes classes; as asked when given', () => {
   const csv = (texts: string[]) => ({ file: 'f.csv', codes: Int32Array.from(texts, (_, i) => i), texts });
   assert.equal(chooseTask([csv(['a', 'b', 'a'])]).task, 'classify');
+  const grouped = chooseTask([csv(['388,926', '1,204,000', '75,500'])]);
+  assert.equal(grouped.task, 'classify');
+  assert.match(grouped.why, /^the labels are text \(most are numbers written with a comma, such as "388,926": write them without thousands separators/);
   const frac = chooseTask([csv(['1', '2.5', '3'])]);
   assert.equal(frac.task, 'regress');
   assert.match(frac.why, /numbers with fractions \(2\.5 at row 1\)/);

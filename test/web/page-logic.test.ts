@@ -9,6 +9,7 @@ import { DataError, PRESETS, mergeSpecs, prepare, resolveRun, type RawData } fro
 import { describeTable, memoryFiles, resolveSource, writeNpy } from '../../src/data/index.js';
 import { assembleUserData, parseUserFile, sourceOf, type ParsedFile, type Slot } from '../../web/src/data.js';
 import { differences, describeRun, labelRun } from '../../web/src/runs.js';
+import { shown } from '../../web/src/dom.js';
 
 const enc = (text: string) => new TextEncoder().encode(text);
 
@@ -127,4 +128,11 @@ test('runs are labelled by the preset they match, then by what changed', () => {
 
   const final = resolveRun(mergeSpecs(PRESETS.final, { train: { epochs: 30 } }));
   assert.equal(labelRun(1, final, fashion, null).label, '#1 study final');
+});
+
+test("the page shows a name's bidirectional controls instead of applying them", () => {
+  // A column named with a right-to-left override would reverse the rest of a status line.
+  assert.equal(shown('price\u202Egnp.exe (column 2)'), 'price<U+202E>gnp.exe (column 2)');
+  assert.equal(shown('a\u2066b\u2069c'), 'a<U+2066>b<U+2069>c');
+  assert.equal(shown('plain text, ü and 中文'), 'plain text, ü and 中文');
 });

@@ -10,7 +10,7 @@ import type { Dataset } from '../../src/index.js';
 import { formatPercent } from '../../src/report/index.js';
 import { showError } from './controls.js';
 import type { LoadedData } from './data.js';
-import { byId, clearMessage, count, h } from './dom.js';
+import { byId, clearMessage, count, h, shown as showText } from './dom.js';
 import type { Run } from './state.js';
 
 type Asked = 'numeric' | 'categorical' | 'ignored';
@@ -54,7 +54,7 @@ export function showColumnTable(d: LoadedData, changed: () => void): void {
   shown = { data: d, changed };
   byId('columns-card').hidden = false;
   // What the label column makes: classes, or a number to predict.
-  byId('columns-task').textContent = d.taskNote ?? '';
+  byId('columns-task').textContent = showText(d.taskNote ?? '');
   byId('columns-task').className = `task-note ${d.task}`;
   renderTable(d, t, before);
 }

@@ -1,5 +1,8 @@
 /** Small DOM helpers for the page, its message boxes and its status line. */
-import { formatCount, formatDuration, formatNumber, formatSetting } from '../../src/report/index.js';
+import { formatCount, formatDuration, formatNumber, formatSetting, showControls } from '../../src/report/index.js';
+
+/** Text for the page: bidirectional controls from data (a column or file name) shown, not applied. */
+export const shown = (text: string): string => showControls(text);
 
 type Child = Node | string | number | null | undefined | false;
 type Attrs = Record<string, string | number | boolean | null | undefined | EventListener>;
@@ -20,7 +23,7 @@ export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs = 
 export function append(el: Element, ...children: Child[]): void {
   for (const c of children) {
     if (c === null || c === undefined || c === false) continue;
-    el.append(typeof c === 'number' ? String(c) : c);
+    el.append(typeof c === 'number' ? String(c) : typeof c === 'string' ? shown(c) : c);
   }
 }
 
@@ -46,7 +49,7 @@ export function clearMessage(key: string): void {
 
 export function setStatus(text: string, error = false): void {
   const el = byId('status');
-  el.textContent = text;
+  el.textContent = shown(text);
   el.classList.toggle('error', error);
 }
 

@@ -7,7 +7,7 @@
 import type { ClassificationReport } from '../../src/index.js';
 import { accuracyChart, confusionChart, formatPercent, formatScientific, layerChart, lossChart, pngDataUrl, r2Chart, weightsPng } from '../../src/report/index.js';
 import { compareChart, placeholder, plotWidth, renderChart, type RunCurve } from './charts.js';
-import { byId, count, fixed, h } from './dom.js';
+import { byId, count, fixed, h, shown } from './dom.js';
 import { tableGrid } from './columns.js';
 import { regressionGrid, renderRegression, showTask, value } from './regress/panels.js';
 import { rowCanvas } from './images.js';
@@ -158,7 +158,7 @@ export function renderChoices(run: Run | null): void {
     return;
   }
   const t = run.spec.train;
-  note.textContent = `Chosen for run ${run.label.split(' ')[0]} on ${run.data.source} (${count(run.data.train.rows)} training rows), seed ${t.seed}. An epoch count typed in the page overrides its line.`;
+  note.textContent = shown(`Chosen for run ${run.label.split(' ')[0]} on ${run.data.source} (${count(run.data.train.rows)} training rows), seed ${t.seed}. An epoch count typed in the page overrides its line.`);
   // The library marks a line the run's options gave (the epochs typed in the page) 'given', with the value given.
   const line = (c: { value: string; why: string }) =>
     c.why === 'given' ? [h('span', {}, c.value), h('strong', { class: 'given' }, ', as typed in the page')] : [h('span', {}, c.value), h('span', { class: 'why' }, c.why)];
@@ -178,7 +178,7 @@ function renderGrid(run: Run): void {
   const source = onTest ? run.data.test! : run.data.train;
   const epoch = run.done ? `final model${run.member.of > 1 ? `, ${run.member.of} networks averaged` : ''}` : `epoch ${run.history.length}`;
   const setName = { test: 'Test', validation: 'Validation', training: 'Training' }[p.gridSet];
-  byId('grid-title').textContent = `${setName} ${run.data.image ? 'images' : 'rows'}: predicted vs actual (${epoch})`;
+  byId('grid-title').textContent = shown(`${setName} ${run.data.image ? 'images' : 'rows'}: predicted vs actual (${epoch})`);
   let right = 0;
   const container = byId('prediction-grid');
   if (source.table) {
@@ -206,7 +206,7 @@ function renderValueGrid(run: Run, p: NonNullable<Run['prepared']>): void {
   const source = p.gridSet === 'test' ? run.data.test! : run.data.train;
   const epoch = run.done ? `final model${run.member.of > 1 ? `, ${run.member.of} networks averaged` : ''}` : `epoch ${run.history.length}`;
   const setName = { test: 'Test', validation: 'Validation', training: 'Training' }[p.gridSet];
-  byId('grid-title').textContent = `${setName} rows: predicted vs actual ${run.data.classNames[0] ?? 'target'} (${epoch})`;
+  byId('grid-title').textContent = shown(`${setName} rows: predicted vs actual ${run.data.classNames[0] ?? 'target'} (${epoch})`);
   byId('prediction-grid').replaceChildren(regressionGrid(run, source, p.gridRows, p.gridActual));
   const mae = run.grid.reduce((sum, v, i) => sum + Math.abs(v - p.gridActual[i]), 0) / run.grid.length;
   byId('grid-score').textContent = `mean absolute error over these ${run.grid.length} rows: ${value(mae)}`;

@@ -8,7 +8,7 @@ import { parseCsv } from '../../src/data/index.js';
 import { assembleUserData, headRows, loadFashionSubset, parseUserFile, type LoadedData, type Slot, type TaskAsked } from './data.js';
 import { hideColumnTable, showColumnTable } from './columns.js';
 import { setModelMode, settingsChanged, showError } from './controls.js';
-import { byId, clearMessage, count, h } from './dom.js';
+import { byId, clearMessage, count, h, shown } from './dom.js';
 import { rowCanvas } from './images.js';
 import { clearLivePanels } from './live.js';
 import { previewChart, targetHistogram } from './regress/charts.js';
@@ -155,7 +155,7 @@ async function pickFile(state: PageState, slot: Slot, input: HTMLInputElement, s
     await updateFilesSummary(state);
     return;
   }
-  status.textContent = `Reading ${file.name}…`;
+  status.textContent = shown(`Reading ${file.name}…`);
   status.className = 'file-status';
   // Another training table: its label column is found afresh.
   if (slot === 'trainData') state.labelColumn = null;
@@ -163,7 +163,7 @@ async function pickFile(state: PageState, slot: Slot, input: HTMLInputElement, s
     const bytes = new Uint8Array(await file.arrayBuffer());
     const parsed = await parseUserFile(file.name, bytes, slot === 'trainData' || slot === 'testData' ? readOptions(state) : {});
     state.slots[slot] = parsed;
-    status.textContent = `✓ ${parsed.summary}`;
+    status.textContent = shown(`✓ ${parsed.summary}`);
     status.className = 'file-status ok';
     // An archive in the training slot is the whole data set: say which parts it fills.
     if (slot === 'trainData' && parsed.parts) {
@@ -171,7 +171,7 @@ async function pickFile(state: PageState, slot: Slot, input: HTMLInputElement, s
       for (const [other, key] of filled) {
         if (!key) continue;
         const s = byId(`status-${other}`);
-        s.textContent = `✓ from ${file.name}: ${key}`;
+        s.textContent = shown(`✓ from ${file.name}: ${key}`);
         s.className = 'file-status ok';
       }
     }
@@ -184,7 +184,7 @@ async function pickFile(state: PageState, slot: Slot, input: HTMLInputElement, s
 
 /** A file that could not be read: the reason under it and in the page's messages. */
 function fileFailed(slot: Slot, status: HTMLElement, e: unknown): void {
-  status.textContent = e instanceof Error ? e.message : String(e);
+  status.textContent = shown(e instanceof Error ? e.message : String(e));
   status.className = 'file-status error';
   showError(`file-${slot}`, e);
 }
@@ -204,7 +204,7 @@ async function pickLabel(state: PageState, name: string | null): Promise<void> {
     try {
       const parsed = await parseUserFile(f.name, f.bytes, readOptions(state));
       state.slots[slot] = parsed;
-      status.textContent = `✓ ${parsed.summary}`;
+      status.textContent = shown(`✓ ${parsed.summary}`);
       status.className = 'file-status ok';
       clearMessage(`file-${slot}`);
     } catch (e) {
@@ -254,7 +254,7 @@ export async function updateFilesSummary(state: PageState): Promise<void> {
     const d = await assembleUserData(state.slots, readOptions(state));
     showLabelChoice(state, d);
     state.filesTask = d.task;
-    byId('task-note').textContent = d.taskNote ?? (d.task === 'regress' ? 'Regression' : 'Classification: the labels are classes');
+    byId('task-note').textContent = shown(d.taskNote ?? (d.task === 'regress' ? 'Regression' : 'Classification: the labels are classes'));
     byId('task-note').className = `task-note ${d.task}`;
     const t = d.train.table;
     const what = t ? `${count(t.names.length)} columns` : `${count(d.train.cols)} features`;

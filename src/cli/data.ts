@@ -6,7 +6,7 @@ import { writeNpy } from '../data/formats/npy.js';
 import { countNulls, describeColumns } from '../data/nulls.js';
 import { PREPARE_DEFAULTS, prepare, type PrepareOptions } from '../data/prepare.js';
 import { loadSource } from '../data/files.js';
-import { targetMoments } from '../data/labels.js';
+import { targetSummary } from '../data/labels.js';
 import type { LoadOptions } from '../data/resolver.js';
 import { ensureWritableDir, writeFileAtomic } from '../io/files.js';
 import { addReadFlags, flag, loadOptionsFrom } from './options.js';
@@ -53,13 +53,7 @@ function partInfo(d: Dataset, part: 'train' | 'test', classes: number): PartInfo
   const base = partBase(d, part);
   if (!d.targets) return { ...base, classes: classCounts(d.labels, classes).map((n, label) => ({ label, ...(d.classNames ? { name: d.classNames[label] } : {}), rows: n, share: n / d.rows })) };
   const known = d.targets.filter(Number.isFinite);
-  const { mean, std } = targetMoments(known);
-  let lo = Infinity, hi = -Infinity;
-  for (const v of known) {
-    if (v < lo) lo = v;
-    if (v > hi) hi = v;
-  }
-  const target = { name: d.classNames?.[0] ?? 'target', rows: known.length, min: lo, max: hi, mean, std };
+  const target = { name: d.classNames?.[0] ?? 'target', rows: known.length, ...targetSummary(known) };
   return { ...base, classes: [], target };
 }
 

@@ -324,12 +324,7 @@ export function targetMoments(t: ArrayLike<number>): { mean: number; std: number
 
 /** The prep step that describes a target: its range, mean and spread; refuses a constant target. */
 export function targetStep(t: Float64Array, name: string, source: string): PrepStep {
-  const { mean, std } = targetMoments(t);
-  let min = Infinity, max = -Infinity;
-  for (let i = 0; i < t.length; i++) {
-    if (t[i] < min) min = t[i];
-    if (t[i] > max) max = t[i];
-  }
+  const { min, max, mean, std } = targetSummary(t);
   if (!(std > 0)) throw new DataError(source, `the target ${JSON.stringify(name)} is ${min} in every one of its ${formatCount(t.length)} training rows; a constant has nothing to learn (is the label column the right one?)`);
   const g = (v: number) => Number(v.toPrecision(4)).toString();
   return {
@@ -337,4 +332,14 @@ export function targetStep(t: Float64Array, name: string, source: string): PrepS
     summary: `Regression target ${JSON.stringify(name)}: ${formatCount(t.length)} training rows from ${g(min)} to ${g(max)}, mean ${g(mean)}, standard deviation ${g(std)}; the network learns it standardised and predicts in its units`,
     details: { name, rows: t.length, min, max, mean, std },
   };
+}
+
+/** Smallest and largest value, mean and population standard deviation of targets (see targetMoments). */
+export function targetSummary(t: ArrayLike<number>): { min: number; max: number; mean: number; std: number } {
+  let min = Infinity, max = -Infinity;
+  for (let i = 0; i < t.length; i++) {
+    if (t[i] < min) min = t[i];
+    if (t[i] > max) max = t[i];
+  }
+  return { min, max, ...targetMoments(t) };
 }

@@ -19,19 +19,16 @@ export function regressionLoss(z: Matrix, y: Matrix, dz: Matrix, kind: Regressio
   let total = 0;
   for (let r = 0; r < n; r++) {
     const d = p[r] - t[r];
-    const a = Math.abs(d);
-    if (kind === 'mse') {
-      total += d * d;
-      g[r] = (2 * d) / n;
-    } else if (kind === 'mae') {
-      total += a;
-      g[r] = Math.sign(d) / n;
-    } else {
-      total += a <= 1 ? 0.5 * d * d : a - 0.5;
-      g[r] = (a <= 1 ? d : Math.sign(d)) / n;
-    }
+    total += rowLoss(d, kind);
+    g[r] = (kind === 'mse' ? 2 * d : kind === 'mae' || Math.abs(d) > 1 ? Math.sign(d) : d) / n;
   }
   return total / n;
+}
+
+/** One row's loss for an error `d` on the standardised scale: d², |d|, or Huber's (delta 1). */
+export function rowLoss(d: number, kind: RegressionLoss): number {
+  const a = Math.abs(d);
+  return kind === 'mse' ? d * d : kind === 'mae' ? a : a <= 1 ? 0.5 * d * d : a - 0.5;
 }
 
 /** Index of the largest of k values from `offset` (the first on a tie). */

@@ -12,7 +12,7 @@ import type { Backend } from '../tensor/backend.js';
 import { sharedBackend } from '../tensor/index.js';
 import { Checkpoint, type Callback } from '../train/callbacks.js';
 import { checkTaskOptions, type FitResult } from '../train/fit.js';
-import { encodeModelFile, ensembleProba } from './model-file.js';
+import { encodeModelFile, ensembleProba, meanValues } from './model-file.js';
 import { TRAIN_LOSS_STOPPING, chooseRun, markGiven, type Choice } from './auto.js';
 import { crossValidate, type CvSummary, type FoldScore } from './cv.js';
 import { ConfigError } from '../errors.js';
@@ -20,7 +20,7 @@ import { classCounts } from '../data/dataset.js';
 import { dataOptionsSchema, mergeSpecs, resolveRun, type ResolvedRun, type RunInput } from './spec.js';
 import { parseConfig } from '../validate.js';
 import { trainSchema } from '../train/options.js';
-import { evaluate, evaluateProbabilities, evaluateRegression, trainRun, type Evaluation, type RegressionEvaluation } from './train.js';
+import { evaluate, evaluateProbabilities, scoreValues, trainRun, type Evaluation, type RegressionEvaluation } from './train.js';
 import { MAX_REGRESSION_POINTS, type RegressionReport, type RunReport } from '../report/run-report.js';
 
 /** What a front end hooks into a run. Every field is optional. */
@@ -179,9 +179,11 @@ export async function runExperiment(options: RunInput, data: RawData | Prepared,
     const t = prepared.test;
     const regress = prepared.task === 'regress';
     const test = t && !regress ? (members.length ? evaluateProbabilities(ensembleProba({ model, members }, t.features, t.rows), t, prepared.classes, prepared.classNames) : evaluate(model, t, prepared.classNames)) : null;
-    const regression = t && regress ? evaluateRegression(model, t, members) : null;
+    // Regression: each network predicts the test rows once; the ensemble's prediction is their mean.
+    const each = t && regress ? [model, ...members].map((m) => m.predictValues(t.features, t.rows)) : null;
+    const regression = t && each ? scoreValues(meanValues(each), t) : null;
     const ensemble = members.length && t
-      ? [model, ...members].map((m, i) => ({ seed: spec.train.seed + i, ...(regress ? { testR2: evaluateRegression(m, t).r2 } : { testAccuracy: evaluate(m, t, prepared.classNames).accuracy }) }))
+      ? [model, ...members].map((m, i) => ({ seed: spec.train.seed + i, ...(each ? { testR2: scoreValues(each[i], t).r2 } : { testAccuracy: evaluate(m, t, prepared.classNames).accuracy }) }))
       : null;
     const first = model.hidden[0];
     const report = runReport(spec, prepared, result, test, {

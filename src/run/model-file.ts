@@ -101,13 +101,15 @@ export function ensembleProba(c: Pick<ModelFileContents, 'model' | 'members'>, x
 
 /** A regression model file's prediction of each row: its network's, or the mean over an ensemble's networks. */
 export function ensembleValues(c: Pick<ModelFileContents, 'model' | 'members'>, x: Float32Array, rows: number): Float64Array {
-  const v = c.model.predictValues(x, rows);
-  const members = c.members ?? [];
-  for (const m of members) {
-    const w = m.predictValues(x, rows);
-    for (let i = 0; i < rows; i++) v[i] += w[i];
-  }
-  if (members.length) for (let i = 0; i < rows; i++) v[i] /= members.length + 1;
+  return meanValues([c.model, ...(c.members ?? [])].map((m) => m.predictValues(x, rows)));
+}
+
+/** The mean of several networks' predictions, summed in their order (as `ensembleValues` takes it); a single one as it is. */
+export function meanValues(values: Float64Array[]): Float64Array {
+  if (values.length === 1) return values[0];
+  const v = Float64Array.from(values[0]);
+  for (const w of values.slice(1)) for (let i = 0; i < v.length; i++) v[i] += w[i];
+  for (let i = 0; i < v.length; i++) v[i] /= values.length;
   return v;
 }
 

@@ -138,8 +138,12 @@ export interface RegressionEvaluation extends RegressionScores {
  * and score the predictions: R^2, RMSE, MAE, and the loss as the mean squared error.
  */
 export function evaluateRegression(model: Sequential, data: Dataset, members: Sequential[] = []): RegressionEvaluation {
+  return scoreValues(ensembleValues({ model, members }, data.features, data.rows), data);
+}
+
+/** Score predictions (rows of `data`, in the target's units) against its targets. */
+export function scoreValues(predicted: Float64Array, data: Dataset): RegressionEvaluation {
   if (!data.targets) throw new ShapeError(`${data.source ?? 'data'}: regression needs a number to predict per row; the rows hold class labels`);
-  const predicted = ensembleValues({ model, members }, data.features, data.rows);
   const scores = regressionScores(data.targets, predicted);
   return { ...scores, loss: scores.rmse ** 2, predicted };
 }

@@ -9,7 +9,7 @@ import { LayerStatsCollector } from './diagnostics.js';
 import type { EpochRecord } from '../metrics/history-types.js';
 import { makeOptimizer, resolveTrainOptions, type TrainOptions } from './options.js';
 import { regressionScores, type RegressionScores } from '../metrics/regression.js';
-import type { RegressionLoss } from '../nn/loss.js';
+import { rowLoss, type RegressionLoss } from '../nn/loss.js';
 
 export interface FitOptions {
   train?: TrainOptions;
@@ -258,10 +258,6 @@ export function measureRegression(model: Sequential, d: Dataset, kind: Regressio
   const predicted = model.predictValues(d.features, d.rows, false);
   const std = model.options.target?.std ?? 1;
   let loss = 0;
-  for (let r = 0; r < d.rows; r++) {
-    const e = predicted[r] / std - d.targets![r] / std;
-    const a = Math.abs(e);
-    loss += kind === 'mse' ? e * e : kind === 'mae' ? a : a <= 1 ? 0.5 * e * e : a - 0.5;
-  }
+  for (let r = 0; r < d.rows; r++) loss += rowLoss(predicted[r] / std - d.targets![r] / std, kind);
   return { ...regressionScores(d.targets!, predicted), loss: loss / d.rows, accuracy: NaN };
 }

@@ -57,6 +57,8 @@ export function registerModelCommands(program: Command): void {
       // A table model knows its label column by name.
       const label = load.labelColumn === undefined && m.table?.meta.label && isCsvName(flags.data) ? { labelColumn: m.table.meta.label } : {};
       const raw = await loadSource(flags.data, { ...load, ...label, ...(regress ? { task: 'regress' as const } : { classes }) });
+      // What reading left out (rows with a blank label) is said, as train says it.
+      for (const n of raw.notes) if (n.warning) process.stdout.write(`${n.summary.replace(/^Warning: /, 'warning: ')}\n`);
       if (regress) return await evaluateRegressor(m, raw.test ?? raw.train, raw.test ? 'test set' : 'all rows (the source has no test set)', flags, backend);
       const part = raw.test ?? raw.train;
       const which = raw.test ? 'test set' : 'all rows (the source has no test set)';

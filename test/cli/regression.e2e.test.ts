@@ -52,6 +52,12 @@ test('regression from the command line: train says the task and scores R², eval
   const gaps = mlplab(['evaluate', '--model', join(out, 'model.json'), '--data', join(dir, 'gaps.csv'), '--threads', '1']);
   assert.equal(gaps.status, 0, gaps.stderr);
   assert.match(gaps.stdout, /left out 1 of 90 rows without a finite target \(blank, NaN or infinite\)/);
+  // A blank label is left out as the file is read, and said too.
+  lines[5] = lines[5].replace(/[^,]+$/, '');
+  writeFileSync(join(dir, 'blank.csv'), lines.join('\n') + '\n');
+  const blank = mlplab(['evaluate', '--model', join(out, 'model.json'), '--data', join(dir, 'blank.csv'), '--threads', '1']);
+  assert.equal(blank.status, 0, blank.stderr);
+  assert.match(blank.stdout, /^warning: .*blank\.csv: left out 1 row whose label is blank \(line 6\)/m);
   assert.match(gaps.stdout, /R² 0\.\d{4}\s+RMSE [\d.,]+\s+MAE/);
 
   // predict writes one number per row, in CSV (headed by the target's name) or .npy (float64).

@@ -64,7 +64,10 @@ function checkWhole(values: ArrayLike<number>, file: string): void {
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
     if (Number.isNaN(v)) throw new DataError(file, `label at row ${i} is NaN; every row needs a class label`);
-    if (!Number.isFinite(v) || !Number.isInteger(v) || !Number.isSafeInteger(v)) {
+    if (Number.isInteger(v) && !Number.isSafeInteger(v)) {
+      throw new DataError(file, `label ${v.toPrecision(6)} at row ${i} is beyond 2^53 (${formatCount(Number.MAX_SAFE_INTEGER)}), where whole numbers lose their last digits and two classes could merge; class labels are whole numbers up to that, or text`);
+    }
+    if (!Number.isFinite(v) || !Number.isInteger(v)) {
       throw new DataError(file, `label ${v} at row ${i} is not a whole number; class labels are whole numbers or text (is this really the label column?)`);
     }
   }
@@ -270,16 +273,19 @@ function isCodes(parts: { values: ArrayLike<number> }[]): boolean {
 
 /**
  * The numeric targets of each part (float64). A label that is not a number is refused by row;
- * NaN (a blank of an array) is kept, for `prepare` to drop or refuse with the other blanks.
+ * NaN (a blank of an array) is kept, for `prepare` to drop or refuse with the other blanks. A
+ * training target of one value is refused, naming the file the labels came from.
  */
-export function mapTargets(parts: RawLabels[]): Float64Array[] {
-  return parts.map((raw) => {
+export function mapTargets(parts: RawLabels[], name = 'target'): Float64Array[] {
+  const out = parts.map((raw) => {
     const n = asNumbers(raw);
     if (!('values' in n)) {
       throw new DataError(raw.file, `label ${JSON.stringify(n.text)} at row ${n.row} is not a number; a regression (task regress) needs a number to predict in every row`);
     }
     return Float64Array.from(n.values as ArrayLike<number>);
   });
+  refuseConstant(out[0], name, parts[0].file);
+  return out;
 }
 
 /**
@@ -322,10 +328,23 @@ export function targetMoments(t: ArrayLike<number>): { mean: number; std: number
   return { mean: m * scale, std: Math.sqrt(ss / t.length) * scale };
 }
 
+/** Refuse a target whose finite values are all one number, naming the file its values came from. */
+export function refuseConstant(t: ArrayLike<number>, name: string, source: string): void {
+  let first = NaN, n = 0;
+  for (let i = 0; i < t.length; i++) {
+    const v = t[i];
+    if (!Number.isFinite(v)) continue;
+    if (n++ === 0) first = v;
+    else if (v !== first) return;
+  }
+  if (n === 0) return;
+  throw new DataError(source, `the target ${JSON.stringify(name)} is ${first} in every one of its ${formatCount(n)} training rows; a constant has nothing to learn (is the label column the right one?)`);
+}
+
 /** The prep step that describes a target: its range, mean and spread; refuses a constant target. */
 export function targetStep(t: Float64Array, name: string, source: string): PrepStep {
   const { min, max, mean, std } = targetSummary(t);
-  if (!(std > 0)) throw new DataError(source, `the target ${JSON.stringify(name)} is ${min} in every one of its ${formatCount(t.length)} training rows; a constant has nothing to learn (is the label column the right one?)`);
+  refuseConstant(t, name, source);
   const g = (v: number) => Number(v.toPrecision(4)).toString();
   return {
     name: 'target',

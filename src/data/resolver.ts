@@ -173,8 +173,8 @@ export class Resolver {
     const known: KnownClasses | undefined = this.opts.classes;
     const choice = chooseTask(parts.map((p) => p.labels), known ? 'classify' : this.opts.task);
     if (choice.task === 'regress') {
-      const targets = mapTargets(parts.map((p) => p.labels));
       const name = raw.train.table?.label ?? 'target';
+      const targets = mapTargets(parts.map((p) => p.labels), name);
       const datasets = parts.map((p, i) => withTargets({ features: p.features, rows: p.rows, cols: p.cols, source: p.source, classNames: [name], ...(p.table ? { table: p.table } : {}) }, targets[i]));
       this.notes.push({ name: 'task', summary: `Regression of ${JSON.stringify(name)}: ${choice.why}`, details: { task: 'regress', why: choice.why } });
       return { train: datasets[0], test: datasets[1] ?? null, notes: this.notes };

@@ -109,6 +109,12 @@ test('bad input as a new user would give it: one DataError naming the file and t
   // Labels with fractions are a quantity: regression, unless classes are asked for.
   const frac = bad('frac.npy', writeNpy(Float64Array.from({ length: 12 }, (_, i) => i / 2), [12]));
   await rejectsDataError(loadSource(`${p('study', 'train_data.npy')},${frac}`, { task: 'classify' }), p('bad', 'frac.npy'), /label 0\.5 at row 1 is not a whole number/);
+  // Whole numbers beyond 2^53 lose their last digits as doubles: refused as classes, not merged.
+  const huge = bad('huge.npy', writeNpy(BigInt64Array.from({ length: 12 }, (_, i) => 2n ** 60n + BigInt(i % 3)), [12]));
+  await rejectsDataError(loadSource(`${p('study', 'train_data.npy')},${huge}`, { task: 'classify' }), p('bad', 'huge.npy'), /label 1\.15292e\+18 at row 0 is beyond 2\^53 \(9,007,199,254,740,991\), where whole numbers lose their last digits and two classes could merge/);
+  // A constant regression target is named by its own file, not the features'.
+  const constant = bad('const.npy', writeNpy(new Float64Array(12).fill(1.5), [12]));
+  await rejectsDataError(loadSource(`${p('study', 'train_data.npy')},${constant}`, { task: 'regress' }), p('bad', 'const.npy'), /the target "target" is 1\.5 in every one of its 12 training rows; a constant has nothing to learn/);
   const regression = await loadSource(`${p('study', 'train_data.npy')},${frac}`);
   assert.deepEqual(Array.from(regression.train.targets!), Array.from({ length: 12 }, (_, i) => i / 2));
   assert.match(regression.notes.find((n) => n.name === 'task')!.summary, /^Regression of "target": the labels are numbers with fractions \(0\.5 at row 1\)/);

@@ -406,7 +406,7 @@ test('a regression network is checked with one output; its stored results are re
     const read = trialFromRow(row(good)).result!;
     assert.equal(read.valRmse, 1.2);
     assert.ok(Number.isNaN(read.valAccuracy));
-    assert.throws(() => trialFromRow(row({ ...good, valR2: 'high' })), (e: unknown) => e instanceof StorageError && /result_json\.valR2 is not what mlplab stores/.test(e.message));
+    assert.throws(() => trialFromRow(row({ ...good, valR2: 'high' })), (e: unknown) => e instanceof StorageError && /trial k\/s0: result_json\.valR2: got "high", expected a number \(null for one that was not finite\); the row is damaged$/.test(e.message));
 
     const f = dataFingerprint(data);
     assert.equal(f.task, 'regress');

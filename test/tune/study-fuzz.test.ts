@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { ConfigError, MlplabError, StorageError } from '../../src/errors.js';
-import { trialFromRow, type TrialRow } from '../../src/tune/storage/rows.js';
+import { finalFromRow, trialFromRow, type TrialRow } from '../../src/tune/storage/rows.js';
 import { metricTask, resolveStudy } from '../../src/tune/study/config.js';
 import { studyForTask } from '../../src/tune/study/task.js';
 import { ROOT } from '../cli/helpers.js';
@@ -114,7 +114,7 @@ test('a study file that is not an object is one ConfigError naming the file', ()
 test('stored trial rows: random edits of a result are read back checked, or are one StorageError naming the row', () => {
   const result = { metric: 0.9, valAccuracy: 0.9, valLoss: 0.31, bestEpoch: 4, epochs: 6, stoppedEarly: true, seconds: 1.5, secondsPerEpoch: 0.25 };
   const row = (resultJson: string): TrialRow => ({
-    id: 7, key: 'abc/s0', position: 1, config_key: 'abc', seed: 0, phase: 'search', label: 'base', levels_json: '{}', params_json: null,
+    id: 7, key: 'abc/s0', position: 1, config_key: 'abc', seed: 0, phase: 'search', label: 'base', levels_json: '[]', params_json: null,
     epochs: 6, status: 'done', attempt: 1, worker: 'w', progress_epoch: 6, result_json: resultJson, error: null, finished_at: null,
   } as unknown as TrialRow);
   const t = { read: 0, refused: 0 };
@@ -143,11 +143,21 @@ test('stored trial rows: random edits of a result are read back checked, or are 
     for (const key of ['valR2', 'valRmse', 'valMae']) {
       const text = JSON.stringify({ ...result, [key]: value });
       if (ok) assert.equal(typeof trialFromRow(row(text)).result![key as 'valR2'], 'number', `${key}: ${JSON.stringify(value)}`);
-      else assert.throws(() => trialFromRow(row(text)), (e: unknown) => e instanceof StorageError && e.message.includes(`result_json.${key} is not what mlplab stores`), `${key}: ${JSON.stringify(value)}`);
+      else assert.throws(() => trialFromRow(row(text)), (e: unknown) => e instanceof StorageError && e.message.includes(`result_json.${key}: got `) && e.message.endsWith('expected a number (null for one that was not finite); the row is damaged'), `${key}: ${JSON.stringify(value)}`);
     }
   }
   // Not JSON, or JSON of another shape.
   for (const text of ['{"metric":', '[]', '"done"', 'null', '{"metric": "0.9"}']) {
     assert.throws(() => trialFromRow(row(text)), (e: unknown) => e instanceof StorageError && /result_json/.test(e.message), text);
   }
+  // Every damaged field is named in mlplab's words: what it holds and what was expected.
+  const says = (f: () => unknown, message: RegExp) => assert.throws(f, (e: unknown) => e instanceof StorageError && message.test(e.message), String(message));
+  says(() => trialFromRow(row('[]')), /^study store: trial abc\/s0: result_json: got \[\], expected an object of a trial's scores; the row is damaged$/);
+  says(() => trialFromRow(row(JSON.stringify({ ...result, epochs: -2 }))), /result_json\.epochs: got -2, expected a whole number >= 0; the row is damaged$/);
+  says(() => trialFromRow(row(JSON.stringify({ ...result, stoppedEarly: 'no' }))), /result_json\.stoppedEarly: got "no", expected true or false; the row is damaged$/);
+  says(() => trialFromRow({ ...row(JSON.stringify(result)), levels_json: '[1, "two"]' }), /trial abc\/s0: levels_json\[1\]: got "two", expected a number or null; the row is damaged$/);
+  says(() => trialFromRow({ ...row(JSON.stringify(result)), levels_json: '{}' }), /levels_json: got \{\}, expected a list of factor levels; the row is damaged$/);
+  says(() => trialFromRow({ ...row(JSON.stringify(result)), params_json: '[3]' }), /params_json: got \[3\], expected an object of a search trial's parameters; the row is damaged$/);
+  says(() => finalFromRow({ ...row(JSON.stringify(result)), output_json: '{"report": {}, "modelFile": 7}' }), /output_json\.modelFile: got 7, expected the model file's text; the row is damaged$/);
+  says(() => finalFromRow({ ...row(JSON.stringify(result)), output_json: '{"modelFile": ""}' }), /output_json\.report: got undefined, expected a value \(it is required\): an object: the final run's report; the row is damaged$/);
 });

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { StorageError } from '../../errors.js';
-import { parseJson } from '../../validate.js';
+import { checkFields, parseJson, problemText } from '../../validate.js';
 import type { EpochRecord } from '../../metrics/history-types.js';
 import {
   finiteOrNull,
@@ -42,30 +42,37 @@ function stored(text: string, what: string): unknown {
 }
 
 /** A number as stored: JSON writes NaN and infinities as null. */
-const storedNumber = z.union([z.number(), z.null()]).transform((v) => (v === null ? NaN : v));
-const count = z.number().int().min(0);
-const resultSchema = z.looseObject({
-  metric: storedNumber,
-  valAccuracy: storedNumber,
-  valLoss: storedNumber,
-  bestEpoch: count,
-  epochs: count,
-  stoppedEarly: z.boolean(),
-  seconds: storedNumber,
-  secondsPerEpoch: storedNumber,
-  valR2: storedNumber.optional(),
-  valRmse: storedNumber.optional(),
-  valMae: storedNumber.optional(),
-});
+const storedNumber = z.union([z.number(), z.null()], { error: 'a number (null for one that was not finite)' }).transform((v) => (v === null ? NaN : v));
+const count = z.number({ error: 'a whole number >= 0' }).int({ error: 'a whole number >= 0' }).min(0, { error: 'a whole number >= 0' });
+const resultSchema = z.looseObject(
+  {
+    metric: storedNumber,
+    valAccuracy: storedNumber,
+    valLoss: storedNumber,
+    bestEpoch: count,
+    epochs: count,
+    stoppedEarly: z.boolean({ error: 'true or false' }),
+    seconds: storedNumber,
+    secondsPerEpoch: storedNumber,
+    valR2: storedNumber.optional(),
+    valRmse: storedNumber.optional(),
+    valMae: storedNumber.optional(),
+  },
+  { error: "an object of a trial's scores" },
+);
+/** A configuration's factor levels: one number (or null for the base value) per factor. */
+const levelsSchema = z.array(z.union([z.number(), z.null()], { error: 'a number or null' }), { error: 'a list of factor levels' });
+const paramsSchema = z.record(z.string(), z.unknown(), { error: "an object of a search trial's parameters" });
+const outputSchema = z.looseObject(
+  { report: z.looseObject({}, { error: "an object: the final run's report" }), modelFile: z.string({ error: "the model file's text" }) },
+  { error: "an object holding the final run's report and model file" },
+);
 
-/** A trial's stored result, its fields checked: a row whose JSON reads but holds something else is damaged, not trusted. */
-function checkedResult(value: unknown, what: string): StoredTrial['result'] {
-  const r = resultSchema.safeParse(value);
-  if (!r.success) {
-    const issue = r.error.issues[0];
-    throw new StorageError('study store', `${what}${issue.path.length ? `.${issue.path.join('.')}` : ''} is not what mlplab stores (${issue.message}); the row is damaged`);
-  }
-  return r.data as unknown as StoredTrial['result'];
+/** A stored JSON column, read and its fields checked: a row whose JSON reads but holds something else is damaged, not trusted. */
+function checked<S extends z.ZodType>(schema: S, text: string, what: string): z.output<S> {
+  const r = checkFields(schema, stored(text, what), what, 'no such field');
+  if (r.ok) return r.data;
+  throw new StorageError('study store', `${problemText(r.problem)}; the row is damaged`);
 }
 
 /** Studies read from rows, a damaged row (its JSON unreadable) reported to `onDamaged` and left out. */
@@ -123,14 +130,14 @@ export function trialFromRow(r: TrialRow): StoredTrial {
     seed: Number(r.seed),
     phase: r.phase,
     label: r.label,
-    levels: stored(r.levels_json, `trial ${r.key}: levels_json`) as StoredTrial['levels'],
-    params: r.params_json === null ? null : (stored(r.params_json, `trial ${r.key}: params_json`) as StoredTrial['params']),
+    levels: checked(levelsSchema, r.levels_json, `trial ${r.key}: levels_json`),
+    params: r.params_json === null ? null : (checked(paramsSchema, r.params_json, `trial ${r.key}: params_json`) as StoredTrial['params']),
     epochs: Number(r.epochs),
     status: r.status,
     attempt: Number(r.attempt),
     worker: r.worker,
     epoch: Number(r.progress_epoch),
-    result: r.result_json ? checkedResult(stored(r.result_json, `trial ${r.key}: result_json`), `trial ${r.key}: result_json`) : null,
+    result: r.result_json ? (checked(resultSchema, r.result_json, `trial ${r.key}: result_json`) as unknown as StoredTrial['result']) : null,
     error: r.error,
     finishedAt: r.finished_at === null ? null : r.finished_at instanceof Date ? r.finished_at.toISOString() : r.finished_at,
   };
@@ -138,7 +145,7 @@ export function trialFromRow(r: TrialRow): StoredTrial {
 
 /** A final-stage trial read with its output_json column. */
 export function finalFromRow(r: TrialRow & { output_json: string | null }): { trial: StoredTrial; output: FinalOutput | null } {
-  return { trial: trialFromRow(r), output: r.output_json ? (stored(r.output_json, `trial ${r.key}: output_json`) as FinalOutput) : null };
+  return { trial: trialFromRow(r), output: r.output_json ? (checked(outputSchema, r.output_json, `trial ${r.key}: output_json`) as unknown as FinalOutput) : null };
 }
 
 export interface EpochRow {

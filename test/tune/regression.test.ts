@@ -15,6 +15,8 @@ import { SqliteStorage } from '../../src/tune/storage/sqlite.js';
 import { DashboardApi } from '../../src/tune/dashboard/api.js';
 import { openFolder } from '../../src/tune/dashboard/source.js';
 import type { Prepared } from '../../src/data/prepare.js';
+import { loadFeatures } from '../../src/data/files.js';
+import { loadPredictor } from '../../src/run/predictor.js';
 import { trainRun } from '../../src/run/train.js';
 import { Rng } from '../../src/tensor/rng.js';
 import { bestConfig, buildTable1, configStats, direction, fmtGain, fmtMetric, fmtUnits, rankConfigs, type TrialOutcomeRecord } from '../../src/tune/analysis/table1.js';
@@ -433,5 +435,39 @@ test('a single regression trial reads its metric off the kept epoch: the best on
     assert.equal(out.result.valR2, kept.valR2);
   } finally {
     t.done();
+  }
+});
+
+test("a regression study's final/predictions.csv holds every test row, beyond the report's 2,000, each the stored model's prediction", async () => {
+  const t = tempDir();
+  const a = tempDir();
+  try {
+    writeFileSync(join(t.dir, 'train.csv'), linearCsv(240, 21));
+    const testCsv = linearCsv(2400, 22);
+    writeFileSync(join(t.dir, 'test.csv'), testCsv);
+    // The test rows without their label, as a user gives them to `mlplab predict`.
+    writeFileSync(join(t.dir, 'inputs.csv'), testCsv.trim().split('\n').map((l) => l.split(',').slice(0, 3).join(',')).join('\n') + '\n');
+    const over = { factors: [{ name: 'widths', path: 'network.widths', values: [[4]] }], seeds: 1, epochs: 3 };
+    const { study, data } = await load(t.dir, over);
+    const out = await runStudy(study, { dir: a.dir, data, workers: 1, htmlReport: false });
+    assert.equal(out.report.final?.regression?.test?.predictions.length, 2000, 'the report keeps 2,000 rows for its figures');
+    const lines = readFileSync(join(a.dir, 'final', 'predictions.csv'), 'utf8').trim().split('\n');
+    assert.equal(lines[0], 'index,actual,predicted,residual');
+    assert.equal(lines.length, 2401);
+    // Independently: the final model file predicting the raw test rows, as `mlplab predict` would.
+    const m = await loadPredictor(readFileSync(join(a.dir, 'final', 'model.json'), 'utf8'));
+    try {
+      const predicted = m.predictValues(await loadFeatures(join(t.dir, 'inputs.csv')));
+      const rowsRead = lines.slice(1).map((l) => l.split(',').map(Number));
+      assert.deepEqual(rowsRead.map((r) => r[0]), Array.from({ length: 2400 }, (_, i) => i));
+      assert.deepEqual(rowsRead.map((r) => r[2]), Array.from(predicted));
+      const scores = byHand(predicted, rowsRead.map((r) => r[1]));
+      assert.ok(Math.abs(scores.r2 - out.report.final!.regression!.test!.r2) < 1e-9, 'the scores of every row are the report\'s');
+    } finally {
+      m.dispose();
+    }
+  } finally {
+    t.done();
+    a.done();
   }
 });

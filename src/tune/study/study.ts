@@ -131,7 +131,7 @@ export async function runStudy(given: ResolvedStudy, options: RunStudyOptions): 
     await tracker.stop();
     const trials = await storage.trials(record.id);
     const report = await studyReport(storage, record.id, study, options.data, { workers, wallSeconds: (performance.now() - started) / 1000, executed: stats.executed });
-    const files = await writeStudyReport(options.dir, report.report, { modelJson: report.modelJson, referenceJson: report.referenceJson, html: options.htmlReport ?? true });
+    const files = await writeStudyReport(options.dir, report.report, { modelJson: report.modelJson, referenceJson: report.referenceJson, html: options.htmlReport ?? true, test: options.data.test });
     const finishedBefore = tracker.finishedBefore();
     const reused = trials.filter((x) => finishedBefore.has(x.id) && x.phase !== 'final').length;
     return {

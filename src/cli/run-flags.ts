@@ -71,6 +71,7 @@ export const RUN_FLAGS = {
   unknownCategories: { path: 'data.unknownCategories', value: '<how>' },
   imputeNumeric: { path: 'data.imputeNumeric', value: '<how>' },
   imputeCategorical: { path: 'data.imputeCategorical', value: '<how>' },
+  numericBins: { path: 'data.numericBins', value: '<n>' },
   missingIndicators: { path: 'data.missingIndicators', switch: 'off' },
   mixed: { path: 'data.mixed', value: '<how>' },
   labelColumn: { path: 'load.labelColumn', value: '<name|index>' },
@@ -92,7 +93,7 @@ export const NETWORK_FLAGS: RunFlagName[] = [
 export const PREPARE_FLAGS: RunFlagName[] = ['pca', 'scale', 'valFraction', 'nulls'];
 /** How the columns of a table are typed and encoded (fitted on the training part). */
 export const TABLE_FLAGS: RunFlagName[] = [
-  'categorical', 'numeric', 'ignoreColumns', 'minCategoryCount', 'maxCategories', 'unknownCategories', 'imputeNumeric', 'imputeCategorical', 'missingIndicators', 'mixed',
+  'categorical', 'numeric', 'ignoreColumns', 'minCategoryCount', 'maxCategories', 'unknownCategories', 'imputeNumeric', 'imputeCategorical', 'numericBins', 'missingIndicators', 'mixed',
 ];
 /** How the labels and a CSV file are read. */
 export const CSV_FLAGS: RunFlagName[] = ['labelColumn', 'task', 'header', 'delimiter', 'skipRows'];

@@ -11,7 +11,7 @@
  *
  * - numeric column: float32. NaN (or an infinity) is a blank: IsNaN, IsInf, Or, then Where
  *   puts the imputed value in; the missing indicator, when the column has one, is the blank
- *   mask cast to float32.
+ *   mask cast to float32; its piecewise-linear bins, when it has them, follow (see `bins`).
  * - yes/no column: string. StringNormalizer lower-cases the texts, then an `ai.onnx.ml`
  *   LabelEncoder maps the yes text to 1, the no text to 0 and anything else (a blank, an
  *   unseen word) to the imputed value; the indicator is a second LabelEncoder, 1 for the blank
@@ -28,7 +28,7 @@
  */
 import onnxProto from 'onnx-proto';
 import { float32Text, NULL_TOKENS } from '../data/table/cells.js';
-import type { EncodedColumn, TableEncoder } from '../data/table/encoder.js';
+import { width, type EncodedColumn, type TableEncoder } from '../data/table/encoder.js';
 
 const { onnx } = onnxProto;
 const FLOAT = onnx.TensorProto.DataType.FLOAT;
@@ -88,7 +88,7 @@ const quoted = (texts: string[], most = 6) => texts.slice(0, most).map((t) => JS
 
 /** What a table input takes, in words (the input's doc_string, and `mlplab export`'s listing). */
 export function describeOnnxInput(c: EncodedColumn): string {
-  if (c.role === 'numeric') return `numbers; NaN for a blank (imputed as ${float32Text(c.impute)})${c.indicator ? ', with a missing indicator' : ''}`;
+  if (c.role === 'numeric') return `numbers; NaN for a blank (imputed as ${float32Text(c.impute)})${c.indicator ? ', with a missing indicator' : ''}${c.bins ? `, and ${c.bins.length - 1} piecewise-linear bins` : ''}`;
   if (c.role === 'boolean') return `yes/no: ${JSON.stringify(c.yes)} is 1, ${JSON.stringify(c.no)} is 0 (any case); a blank or other text is ${c.impute}${c.indicator ? ', with a missing indicator' : ''}`;
   const blank = c.missing === 'slot' ? 'its own (missing) column' : `category ${JSON.stringify(c.categories[c.missing] ?? '(other)')}`;
   return `categories, exact text: ${c.categories.length ? quoted(c.categories) : 'none kept'}; another text goes to ${c.other ? 'the (other) column' : 'no column (all zeros)'}; a blank text to ${blank}`;
@@ -108,9 +108,19 @@ function labelEncoder(g: GraphSink, input: string, map: Map<string, number>, fal
   return g.node('LabelEncoder', [input], attributes, undefined, ONNX_ML_DOMAIN);
 }
 
-function width(c: EncodedColumn): number {
-  if (c.role !== 'categorical') return c.indicator ? 2 : 1;
-  return c.categories.length + (c.other ? 1 : 0) + (c.missing === 'slot' ? 1 : 0);
+/**
+ * A numeric column's piecewise-linear bins, as `encodeBins` computes them: Sub the lower edges
+ * and Div by the widths ([batch, 1] against [T], float32), then Max and Min against each bin's
+ * bounds (the first bin unbounded below, the last above).
+ */
+function bins(g: GraphSink, value: string, edges: number[], prefix: string): string {
+  const T = edges.length - 1;
+  const lower = Float32Array.from({ length: T }, (_, t) => edges[t]);
+  const widths = Float32Array.from({ length: T }, (_, t) => Math.fround(edges[t + 1] - edges[t]));
+  const floor = Float32Array.from({ length: T }, (_, t) => (t === 0 ? -Infinity : 0));
+  const ceiling = Float32Array.from({ length: T }, (_, t) => (t === T - 1 ? Infinity : 1));
+  const scaled = g.node('Div', [g.node('Sub', [value, g.constant(`${prefix}.bin_lower`, [T], lower)]), g.constant(`${prefix}.bin_width`, [T], widths)]);
+  return g.node('Min', [g.node('Max', [scaled, g.constant(`${prefix}.bin_floor`, [T], floor)]), g.constant(`${prefix}.bin_ceiling`, [T], ceiling)]);
 }
 
 /**
@@ -130,8 +140,10 @@ export function addTable(g: GraphSink, table: TableEncoder, inputs: OnnxTableInp
     const prefix = `table.${x}`;
     if (c.role === 'numeric') {
       const blank = g.node('Or', [g.node('IsNaN', [x]), g.node('IsInf', [x])]);
-      parts.push(g.node('Where', [blank, g.constant(`${prefix}.impute`, [], Float32Array.of(c.impute)), x]));
+      const value = g.node('Where', [blank, g.constant(`${prefix}.impute`, [], Float32Array.of(c.impute)), x]);
+      parts.push(value);
       if (c.indicator) parts.push(g.node('Cast', [blank], [{ name: 'to', type: ATTR.INT, i: FLOAT }]));
+      if (c.bins) parts.push(bins(g, value, c.bins, prefix));
     } else if (c.role === 'boolean') {
       // StringNormalizer takes [C] (or [1, C]): the column is flattened, then shaped back.
       const lower = g.node('StringNormalizer', [reshape(x, 'flat')], [{ name: 'case_change_action', type: ATTR.STRING, s: utf8.encode('LOWER') }]);

@@ -165,6 +165,26 @@ describe('ONNX export of a table model, run by ONNX Runtime', () => {
   });
 });
 
+test("a table model with piecewise-linear bins: ONNX Runtime gives the Predictor's outputs, values beyond the training range and blanks included", async () => {
+  const data = fromRecords(trainingRecords(300, lcg(11)), { label: 'y' });
+  const result = await runExperiment({ network: { widths: [8] }, train: { epochs: 3 }, data: { numericBins: 6 } }, data);
+  result.model.dispose();
+  const c = await decodeModelFile(result.modelFile, 'model.json');
+  try {
+    const mass = c.table!.meta.columns.find((x) => x.name === 'mass')!;
+    assert.ok(mass.role === 'numeric' && mass.bins?.length === 7, 'mass: 6 bins');
+    const ops = new Set(onnx.ModelProto.decode(exportOnnx(c)).graph!.node!.map((n) => n.opType));
+    for (const op of ['Sub', 'Div', 'Max', 'Min']) assert.ok(ops.has(op), op);
+    const records = predictRecords(lcg(14));
+    records[0].mass = 1e6;
+    records[1].mass = -1e6;
+    records[2]['bill length (mm)'] = 500;
+    await assertSameAsPredictor(c, records, 'binned table model');
+  } finally {
+    c.model.dispose();
+  }
+});
+
 describe('ONNX export of a hand-made table encoder', () => {
   const meta: TableMeta = {
     format: 'mlplab-table',

@@ -42,7 +42,7 @@ export function describeTable(train: Dataset, o: Partial<TableOptions> = {}): Co
   return plans.map((p) => {
     const c = encoded.get(p.name);
     let action = `left out: ${p.why}`;
-    if (c?.role === 'numeric') action = `${p.why === 'numbers' ? '' : `${p.why}; `}scaled${c.indicator ? `; blanks get the ${options.imputeNumeric} (${formatSignificant(c.impute, 6)}) and a missing-indicator column` : ''}`;
+    if (c?.role === 'numeric') action = `${p.why === 'numbers' ? '' : `${p.why}; `}scaled${c.indicator ? `; blanks get the ${options.imputeNumeric} (${formatSignificant(c.impute, 6)}) and a missing-indicator column` : ''}${c.bins ? `; also ${c.bins.length - 1} piecewise-linear bins` : ''}`;
     else if (c?.role === 'boolean') action = `one 0/1 column (${JSON.stringify(c.yes)} is 1)${c.indicator ? ' and a missing-indicator column' : ''}`;
     else if (c?.role === 'categorical') {
       const n = c.categories.length + (c.other ? 1 : 0) + (c.missing === 'slot' ? 1 : 0);

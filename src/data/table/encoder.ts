@@ -1,8 +1,9 @@
 /**
  * The fitted table encoder: raw table cells (numbers, texts, blanks) in, the numbers a network
  * takes out. Numeric columns are imputed (median or mean of the training rows) with an optional
- * missing-indicator column; yes/no columns become one 0/1 column; categorical columns are
- * one-hot encoded over the categories of the training rows, rare ones folded into 'other'.
+ * missing-indicator column and their piecewise-linear bins (`encodeBins`); yes/no columns
+ * become one 0/1 column; categorical columns are one-hot encoded over the categories of the
+ * training rows, rare ones folded into 'other'.
  * Fitted on the training rows only, saved in the model file as small JSON (bounded and checked
  * on load), and applied the same way to validation, test and new rows, matched by column name.
  */
@@ -12,10 +13,17 @@ import { formatCount } from '../../format.js';
 import { parseFileFields } from '../../validate.js';
 import type { Dataset, FeatureRows } from '../dataset.js';
 import { NULL_TOKENS, clip, float32Text, parseCellNumber } from './cells.js';
-import type { ColumnPlan, TableOptions } from './plan.js';
+import { MAX_NUMERIC_BINS, type ColumnPlan, type TableOptions } from './plan.js';
 
 export type EncodedColumn =
-  | { name: string; role: 'numeric'; impute: number; indicator: boolean }
+  | {
+      name: string;
+      role: 'numeric';
+      impute: number;
+      indicator: boolean;
+      /** Bin edges (float32, increasing; quantiles of the training rows): one output column per bin after the value. */
+      bins?: number[];
+    }
   | { name: string; role: 'boolean'; yes: string; no: string; impute: 0 | 1; indicator: boolean }
   | {
       name: string;
@@ -77,6 +85,7 @@ export class TableEncoder {
       if (c.role === 'numeric') {
         out.push(c.name);
         if (c.indicator) out.push(`${c.name} ${MISSING}`);
+        for (let t = 1; t < (c.bins?.length ?? 0); t++) out.push(`${c.name} (bin ${t})`);
       } else if (c.role === 'boolean') {
         out.push(`${c.name}=${c.yes}`);
         if (c.indicator) out.push(`${c.name} ${MISSING}`);
@@ -96,6 +105,7 @@ export class TableEncoder {
       if (c.role === 'numeric') {
         out.push(false);
         if (c.indicator) out.push(true);
+        for (let t = 1; t < (c.bins?.length ?? 0); t++) out.push(false);
       } else for (let i = 0; i < width(c); i++) out.push(true);
     }
     return out;
@@ -145,6 +155,7 @@ export class TableEncoder {
           if (blank) imputed++;
           out[r * W + o] = blank ? col.impute : v;
           if (col.indicator) out[r * W + o + 1] = blank ? 1 : 0;
+          if (col.bins) encodeBins(col.bins, out[r * W + o], out, r * W + o + (col.indicator ? 2 : 1));
         }
       } else {
         // Each distinct cell (a dictionary code, or a number's spelling) is looked up once.
@@ -207,8 +218,9 @@ export class TableEncoder {
   }
 }
 
-function width(c: EncodedColumn): number {
-  if (c.role === 'numeric') return c.indicator ? 2 : 1;
+/** Output columns of one encoded column. */
+export function width(c: EncodedColumn): number {
+  if (c.role === 'numeric') return (c.indicator ? 2 : 1) + Math.max(0, (c.bins?.length ?? 0) - 1);
   if (c.role === 'boolean') return c.indicator ? 2 : 1;
   return c.categories.length + (c.other ? 1 : 0) + (c.missing === 'slot' ? 1 : 0);
 }
@@ -254,8 +266,10 @@ export function fitTableEncoder(d: Dataset, plans: ColumnPlan[], o: TableOptions
         if (number) v = v >= 0 ? number[v] : NaN;
         if (v - v === 0) values.push(v);
       }
-      const impute = values.length === 0 ? 0 : o.imputeNumeric === 'mean' ? Math.fround(values.reduce((a, b) => a + b, 0) / values.length) : median(values);
-      columns.push({ name: p.name, role: 'numeric', impute, indicator: o.missingIndicators && p.missing > 0 });
+      const sorted = Float64Array.from(values).sort();
+      const impute = values.length === 0 ? 0 : o.imputeNumeric === 'mean' ? Math.fround(values.reduce((a, b) => a + b, 0) / values.length) : median(sorted);
+      const bins = binEdges(sorted, o.numericBins);
+      columns.push({ name: p.name, role: 'numeric', impute, indicator: o.missingIndicators && p.missing > 0, ...(bins ? { bins } : {}) });
       continue;
     }
     // Count each text of the training rows.
@@ -293,11 +307,48 @@ export function fitTableEncoder(d: Dataset, plans: ColumnPlan[], o: TableOptions
   return new TableEncoder({ format: 'mlplab-table', version: 1, named: t.named, inputs: t.names, columns, unknown: o.unknownCategories, label });
 }
 
-/** The median, as float32 (the middle value, or the mean of the two middle ones). */
-function median(values: number[]): number {
-  const s = Float64Array.from(values).sort();
+/** The median of sorted values, as float32 (the middle value, or the mean of the two middle ones). */
+function median(s: Float64Array): number {
   const m = s.length >> 1;
   return Math.fround(s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2);
+}
+
+/** The q-quantile of sorted values as float32, between the two nearest ranks (numpy's default). */
+function quantile(s: Float64Array, q: number): number {
+  const at = q * (s.length - 1);
+  const i = Math.floor(at);
+  return Math.fround(i + 1 < s.length ? s[i] + (at - i) * (s[i + 1] - s[i]) : s[i]);
+}
+
+/**
+ * Edges of up to `bins` bins holding equal shares of the training values (their quantiles,
+ * float32, repeated ones merged); null when fewer than two bins remain (a column of one or two
+ * values gains nothing from bins).
+ */
+function binEdges(sorted: Float64Array, bins: number): number[] | null {
+  if (bins < 2 || sorted.length === 0) return null;
+  const edges: number[] = [];
+  for (let t = 0; t <= bins; t++) {
+    const e = quantile(sorted, t / bins);
+    if (edges.length === 0 || e > edges[edges.length - 1]) edges.push(e);
+  }
+  return edges.length >= 3 ? edges : null;
+}
+
+/**
+ * A number's piecewise-linear encoding over bin edges b0 < b1 < ... < bT, written to
+ * out[at .. at+T): bin t is (v - bt) / (bt+1 - bt), held to [0, 1], except that the first bin
+ * goes on below 0 and the last above 1, so no value is cut off. A network reads a threshold
+ * from it as easily as a tree does. Computed in float32, step by step as the ONNX graph does.
+ */
+export function encodeBins(edges: number[], v: number, out: Float32Array, at: number): void {
+  const last = edges.length - 2;
+  for (let t = 0; t <= last; t++) {
+    let e = Math.fround(Math.fround(v - edges[t]) / Math.fround(edges[t + 1] - edges[t]));
+    if (t > 0 && e < 0) e = 0;
+    if (t < last && e > 1) e = 1;
+    out[at + t] = e;
+  }
 }
 
 /** One line about what an encoder makes of the columns, for the run's steps. */
@@ -314,17 +365,30 @@ export function describeEncoder(e: TableEncoder, plans: ColumnPlan[], rows: numb
   if (cats.length) parts.push(`${cats.length} categorical one-hot encoded into ${formatCount(cats.reduce((n, c) => n + width(c), 0))} columns`);
   let summary = `Encoded ${cols.length} table columns into ${formatCount(e.outputCols)} features, fitted on the ${formatCount(rows)} training rows: ${parts.join(', ')}`;
   if (indicators) summary += `; ${indicators} missing-indicator columns`;
+  const binned = numeric.filter((c) => c.bins);
+  if (binned.length) summary += `; ${binned.length} numeric columns also as piecewise-linear bins between quantiles (${formatCount(binned.reduce((n, c) => n + c.bins!.length - 1, 0))} columns, up to ${o.numericBins} each)`;
   if (folded.length) summary += `; categories with fewer than ${o.minCategoryCount} rows${capped.length ? ` or beyond the ${o.maxCategories} most frequent` : ''} folded into 'other' in ${folded.map((n) => JSON.stringify(n)).join(', ')}`;
   const left = plans.filter((p) => p.role === 'ignored');
   if (left.length) summary += `; left out ${left.map((p) => `${JSON.stringify(p.name)} (${p.why})`).join(', ')}`;
-  return { summary, details: { columns: cols.length, features: e.outputCols, numeric: numeric.length, boolean: flags.length, categorical: cats.length, indicators, folded, capped, ignored: left.map((p) => p.name) } };
+  return { summary, details: { columns: cols.length, features: e.outputCols, numeric: numeric.length, binned: binned.length, boolean: flags.length, categorical: cats.length, indicators, folded, capped, ignored: left.map((p) => p.name) } };
 }
 
 const text = (what: string) => z.string({ error: what }).max(10_000, { error: `${what} of at most 10000 characters` });
 const columnSchema = z.discriminatedUnion(
   'role',
   [
-    z.strictObject({ name: text('a column name'), role: z.literal('numeric'), impute: z.number({ error: 'a finite number' }).finite(), indicator: z.boolean() }),
+    z.strictObject({
+      name: text('a column name'),
+      role: z.literal('numeric'),
+      impute: z.number({ error: 'a finite number' }).finite(),
+      indicator: z.boolean(),
+      bins: z
+        .array(z.number({ error: 'a finite number' }).finite(), { error: 'a list of bin edges' })
+        .min(3, { error: 'at least 3 bin edges' })
+        .max(MAX_NUMERIC_BINS + 1, { error: `at most ${MAX_NUMERIC_BINS + 1} bin edges` })
+        .refine((e) => e.every((x, i) => Math.fround(x) === x && (i === 0 || x > e[i - 1])), { error: 'increasing float32 bin edges' })
+        .optional(),
+    }),
     z.strictObject({ name: text('a column name'), role: z.literal('boolean'), yes: text('a text'), no: text('a text'), impute: z.union([z.literal(0), z.literal(1)]), indicator: z.boolean() }),
     z.strictObject({
       name: text('a column name'),

@@ -13,6 +13,9 @@ import { MAX_DISTINCT_TEXTS, clip, float32Text, parseCellNumber, type TableColum
 
 const names = (what: string) => z.array(z.string({ error: 'a column name' }).min(1, { error: 'a column name' }), { error: `a list of column names ${what}` }).max(100_000);
 
+/** Most bins a numeric column is encoded into. */
+export const MAX_NUMERIC_BINS = 64;
+
 /** How table columns are typed and encoded: the run spec's and study's `data` section holds these fields. */
 export const tableOptionsShape = {
   categorical: names('to read as categories').default([]).describe('table columns to read as categories (one-hot encoded), by name'),
@@ -23,6 +26,13 @@ export const tableOptionsShape = {
   unknownCategories: z.enum(['other', 'refuse'], { error: "'other' or 'refuse'" }).default('other').describe("a category unseen in training at predict/evaluate time: other (counted) | refuse"),
   imputeNumeric: z.enum(['median', 'mean'], { error: "'median' or 'mean'" }).default('median').describe('blank numeric cells get the training median | mean'),
   imputeCategorical: z.enum(['category', 'most-frequent'], { error: "'category' or 'most-frequent'" }).default('category').describe("blank categorical cells: their own 'missing' category | the most frequent one"),
+  numericBins: z
+    .number({ error: `a whole number from 0 to ${MAX_NUMERIC_BINS}` })
+    .int({ error: `a whole number from 0 to ${MAX_NUMERIC_BINS}` })
+    .min(0, { error: `a whole number from 0 to ${MAX_NUMERIC_BINS}` })
+    .max(MAX_NUMERIC_BINS, { error: `a whole number from 0 to ${MAX_NUMERIC_BINS}` })
+    .default(0)
+    .describe('each numeric column is also given as this many piecewise-linear bins between quantiles of its training values (0 or 1: the value alone)'),
   missingIndicators: z.boolean({ error: 'true or false' }).default(true).meta({ description: 'a 0/1 column beside each numeric column that has blanks', off: 'no missing-indicator columns' }),
   mixed: z.enum(['auto', 'refuse'], { error: "'auto' or 'refuse'" }).default('auto').describe('a column of numbers and words: auto (mostly numbers: words are missing; else categories) | refuse'),
 };

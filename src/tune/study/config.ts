@@ -182,8 +182,10 @@ export function resolveStudy(input: unknown, file = '', fallbackName = 'study'):
       }
     }
     const name = parsed.name ?? fallbackName;
+    // numericBins only when given bins, so the identity of studies written before it is unchanged.
+    const { numericBins, ...data } = parsed.data;
     const canonical = {
-      data: parsed.data,
+      data: numericBins ? parsed.data : data,
       base: canonicalRun(base),
       factors: factors.map((f) => ({ name: f.name, path: f.path, values: f.values })),
       ...(space.length ? { space } : {}),

@@ -114,6 +114,40 @@ test('mean imputation: the mean of the training values', () => {
   assertClose(row(enc.encode(testRows).features, enc.outputCols, 1).slice(0, 5), [608.75 / 15, 1, 928502 / 16, 1, 30.83 / 18], 'row 1', 1e-6, 0);
 });
 
+test('piecewise-linear bins, worked by hand: quantile edges, each bin 0 to 1 between its edges, the outer bins unbounded, repeated edges merged', () => {
+  const d = csvRows('x,twos,heavy\n1,0,0\n2,1,0\n3,0,0\n4,1,0\n5,0,0\n6,1,0\n7,0,1\n8,1,2\n9,0,\n', 'bins.csv');
+  const enc = fit(d, { numericBins: 4 });
+  const [x, twos, heavy] = enc.meta.columns;
+  // x: the 0, 25, 50, 75 and 100th percentiles of 1..9 (numpy's linear rule).
+  assert.ok(x.role === 'numeric' && twos.role === 'numeric' && heavy.role === 'numeric');
+  assert.deepEqual(x.bins, [1, 3, 5, 7, 9]);
+  // twos: 0 and 1 only, so no bin can hold a share of its own: the value alone.
+  assert.equal(twos.bins, undefined);
+  // heavy: 0,0,0,0,0,0,1,2 has percentiles 0, 0, 0, 0.25, 2; the repeated 0s merge into one edge.
+  assert.deepEqual(heavy.bins, [0, 0.25, 2]);
+  assert.deepEqual(enc.outputNames(), ['x', 'x (bin 1)', 'x (bin 2)', 'x (bin 3)', 'x (bin 4)', 'twos', 'heavy', 'heavy (missing)', 'heavy (bin 1)', 'heavy (bin 2)']);
+  assert.deepEqual(enc.zeroOne(), [false, false, false, false, false, false, false, true, false, false]);
+  const rows = csvRows('x,twos,heavy\n4,0,0.125\n0,1,5\n10,0,\n9,1,-1\n', 'new.csv');
+  const out = enc.encode(rows).features;
+  const W = enc.outputCols;
+  // 4 lies halfway through x's second bin; 0 and 10 run past the first and last bins' ends.
+  assert.deepEqual(row(out, W, 0), [4, 1, 0.5, 0, 0, 0, 0.125, 0, 0.5, 0]);
+  // 5 in heavy: (5 - 0.25) / (2 - 0.25), in float32.
+  assert.deepEqual(row(out, W, 1), [0, -0.5, 0, 0, 0, 1, 5, 0, 1, Math.fround(4.75 / 1.75)]);
+  // A blank heavy is its median (0) with the indicator set, and binned as 0.
+  assert.deepEqual(row(out, W, 2), [10, 1, 1, 1, 1.5, 0, 0, 1, 0, 0]);
+  assert.deepEqual(row(out, W, 3), [9, 1, 1, 1, 1, 1, -1, 0, -4, 0]);
+  // Saved and read back: the same edges and the same numbers.
+  const again = TableEncoder.fromJSON(JSON.parse(JSON.stringify(enc.toJSON())), 'model.json');
+  assert.deepEqual(again.encode(rows).features, out);
+  // Edges that do not increase, or are not float32, are a damaged file.
+  for (const bins of [[1, 1, 2], [0, 0.1, 1], [3, 2, 1], [0, 1]]) {
+    const meta = { ...enc.toJSON(), columns: [{ ...x, bins }] } as TableMeta;
+    assert.throws(() => TableEncoder.fromJSON(meta, 'model.json'), (e: unknown) => e instanceof ModelFormatError && /model\.json: table\.columns\[0\]\.bins/.test(e.message), JSON.stringify(bins));
+  }
+  assert.equal(fit(d, { numericBins: 0 }).outputCols, 4, 'numericBins 0: the values alone (and the indicator)');
+});
+
 test('most-frequent categorical imputation: no (missing) column, blanks are the most frequent category', () => {
   const enc = fit(train, { imputeCategorical: 'most-frequent' });
   const names = enc.outputNames();

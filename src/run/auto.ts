@@ -1,7 +1,7 @@
 /**
  * The model mlplab chooses when none is given: network and training from the data's size
  * (training rows, features once encoded, classes), each choice with its reason. The rule is
- * documented as a table in docs/MODELS.md; options the user gives override it one by one.
+ * documented as a table in docs/TABLES.md; options the user gives override it one by one.
  * The study's two models stay available by name (`study-default`, `study-final`).
  */
 import { formatCount } from '../format.js';

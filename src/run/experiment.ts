@@ -14,6 +14,7 @@ import { Checkpoint, type Callback } from '../train/callbacks.js';
 import { checkTaskOptions, type FitResult } from '../train/fit.js';
 import { encodeModelFile, ensembleProba, meanValues } from './model-file.js';
 import { TRAIN_LOSS_STOPPING, chooseRun, markGiven, type Choice } from './auto.js';
+import { chooseNumericBins } from './bins-choice.js';
 import { crossValidate, type CvSummary, type FoldScore } from './cv.js';
 import { ConfigError } from '../errors.js';
 import { classCounts } from '../data/dataset.js';
@@ -116,13 +117,17 @@ export async function runExperiment(options: RunInput, data: RawData | Prepared,
     // The validation part depends on the row count only; the network on the prepared features.
     const rows = data.train.rows + ('pipeline' in data ? data.val.rows : 0);
     const provisional = chooseRun({ rows, features: 1, classes: 2 }).spec;
-    const dataOptions = parseConfig(dataOptionsSchema, mergeSpecs(mergeSpecs(provisional.data, options.data), noVal), 'data');
-    prepared = 'pipeline' in data ? data : prepare(data, { ...dataOptions, seed }, backend);
+    let dataOptions = parseConfig(dataOptionsSchema, mergeSpecs(mergeSpecs(provisional.data, options.data), noVal), 'data');
+    // Whether numeric columns also go in as bins is measured on the training rows (not under --cv, whose folds score the run).
+    const bins = 'pipeline' in data || cvFolds !== null ? null : await chooseNumericBins(data, options, dataOptions, seed, backend, hooks.signal);
+    if (bins) dataOptions = { ...dataOptions, numericBins: bins.bins };
+    prepared = 'pipeline' in data ? data : (bins?.prepared ?? prepare(data, { ...dataOptions, seed }, backend));
     const chosen = chooseRun({ rows, features: prepared.train.cols, classes: prepared.classes, regress: prepared.task === 'regress' });
     // With no validation rows (given so), the training loss decides when to stop.
     if (prepared.val.rows === 0) chosen.spec.train = { ...chosen.spec.train, earlyStopping: { ...TRAIN_LOSS_STOPPING } };
     spec = resolveRun({ ...mergeSpecs(chosen.spec, { ...options, data: dataOptions }), auto: true });
     choices = markGiven(chosen.choices, options, spec);
+    if (bins) choices.push(bins.choice);
     // No test set and no validation part: without a score the run would say nothing, so the rows are cross-validated.
     // Folds need a row of every class, or for regression 4 held-out rows each (R² of fewer says little).
     const fewest = prepared.task === 'regress' ? Math.floor(prepared.train.rows / 4) : Math.min(...classCounts(prepared.train.labels, prepared.classes).filter((n) => n > 0));

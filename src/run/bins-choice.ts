@@ -51,8 +51,15 @@ export async function chooseNumericBins(
     return (await crossValidate(spec, data, { backend, signal })).accuracy.mean;
   };
   const plain = prepare(data, { ...dataOptions, numericBins: 0, seed }, backend);
-  const without = await score(0, plain);
-  const binned = await score(CHOSEN_BINS, withBins);
+  let without: number, binned: number;
+  try {
+    without = await score(0, plain);
+    binned = await score(CHOSEN_BINS, withBins);
+  } catch (e) {
+    // Interrupted while measuring: the run goes on without bins, and stops as an interrupted run does.
+    if (signal?.aborted) return null;
+    throw e;
+  }
   const keep = binned > without;
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
   return {

@@ -80,6 +80,16 @@ test('no choice where it does not arise: bins given, a regression, arrays of num
   } finally {
     done(given);
   }
+  // Interrupted while measuring: no choice, and the run ends as an interrupted run, not an error.
+  const stop = new AbortController();
+  stop.abort();
+  const interrupted = await runExperiment({ train: { ensemble: 1, epochs: 5, cv: null } }, table, { signal: stop.signal });
+  try {
+    assert.equal(interrupted.choices!.some((c) => c.option === 'numeric bins'), false, 'interrupted');
+    assert.equal(interrupted.fit.aborted, true);
+  } finally {
+    done(interrupted);
+  }
   // Arrays of numbers have no columns to bin.
   const rand = lcg(9);
   const features = Float32Array.from({ length: 200 * 3 }, () => rand());

@@ -151,13 +151,15 @@ test('a CSV with text, yes/no and blank cells: the column table, a run chosen fo
     await page.fill('#epochs', '5');
     await trainAndWait(page, 1);
     assert.match((await page.textContent('#status')) ?? '', /^Finished after 5 epochs \(and 4 more networks of the seed ensemble\).* test accuracy \d/);
-    assert.match((await page.textContent('#run-facts')) ?? '', /90 training · 0 validation · 12 test rows · 7 input features · .* a seed ensemble of 5 networks/);
+    // The two numeric columns go in as 8 bins each beside their values (7 + 2 x 8 features), as measured in the worker.
+    assert.match((await page.textContent('#run-facts')) ?? '', /90 training · 0 validation · 12 test rows · 23 input features · .* a seed ensemble of 5 networks/);
     const choices = await page.$$eval('#choices-table tr', (rows) => rows.map((r) => (r as HTMLElement).dataset.option));
-    assert.deepEqual(choices, ['hidden layers', 'activation', 'batch norm', 'dropout', 'optimiser', 'batch size', 'epochs', 'ensemble', 'stopping']);
+    assert.deepEqual(choices, ['hidden layers', 'activation', 'batch norm', 'dropout', 'optimiser', 'batch size', 'epochs', 'ensemble', 'stopping', 'numeric bins']);
+    assert.match((await page.textContent('#choices-table tr[data-option="numeric bins"]')) ?? '', /^numeric bins8 per numeric column5-fold cross-validation of one network on the training rows: [\d.]+% accuracy with bins, [\d.]+% without$/);
     assert.match((await page.textContent('#choices-table tr[data-option="epochs"]')) ?? '', /^epochsup to 5, as typed in the page$/);
     // The table reached the worker whole: it typed, filled and encoded the columns there.
     const steps = (await page.textContent('#prep-steps')) ?? '';
-    assert.match(steps, /Encoded \d+ table columns into 7 features/);
+    assert.match(steps, /Encoded \d+ table columns into 23 features/);
     assert.match(steps, /Filled \d+ blank cells of the training part/);
     assert.match(await page.textContent('#runs-body') ?? '', /#1 chosen for the data: \[64\], adam lr 0\.001/);
 
@@ -173,7 +175,7 @@ test('a CSV with text, yes/no and blank cells: the column table, a run chosen fo
     const chosenModel = join(dir, 'chosen.json');
     writeFileSync(chosenModel, await readFile(await download.path(), 'utf8'));
     const contents = await decodeModelFile(readFileSync(chosenModel, 'utf8'), 'exported model');
-    assert.deepEqual(contents.table!.meta.columns.map((c) => [c.name, c.role]), [['island', 'categorical'], ['bill_mm', 'numeric'], ['flipper_mm', 'numeric']]);
+    assert.deepEqual(contents.table!.meta.columns.map((c) => [c.name, c.role, c.role === 'numeric' ? c.bins?.length : null]), [['island', 'categorical', null], ['bill_mm', 'numeric', 9], ['flipper_mm', 'numeric', 9]]);
     assert.equal(contents.table!.meta.label, 'species');
     assert.equal(contents.members?.length, 4);
     contents.model.dispose();

@@ -8,10 +8,9 @@ import { after, before, describe, test } from 'node:test';
 import onnxProto from 'onnx-proto';
 import * as ort from 'onnxruntime-web';
 import { Pipeline } from '../../src/data/pipeline.js';
-import { float32Text } from '../../src/data/table/cells.js';
 import { fromRecords, type Cell } from '../../src/data/table/records.js';
 import { ShapeError } from '../../src/errors.js';
-import { exportOnnx, onnxInputs } from '../../src/export/onnx.js';
+import { exportOnnx } from '../../src/export/onnx.js';
 import type { ModelOptions } from '../../src/nn/config.js';
 import { Sequential } from '../../src/nn/model.js';
 import { regressionScores } from '../../src/metrics/regression.js';
@@ -20,14 +19,13 @@ import { runExperiment } from '../../src/run/experiment.js';
 import { predictor } from '../../src/run/predictor.js';
 import { ACTIVATIONS } from '../../src/tensor/backend.js';
 import { lcg } from '../helpers.js';
-import './ort.js'; // ONNX Runtime set up for Node (WebAssembly files from node_modules, one thread)
+import { tableFeeds, type OnnxFeed } from './ort.js'; // ONNX Runtime set up for Node (WebAssembly files from node_modules, one thread)
 
 const { onnx } = onnxProto;
 type Row = Record<string, Cell>;
-type Feed = { type: 'float32'; data: Float32Array; dims: number[] } | { type: 'string'; data: string[]; dims: number[] };
 
 /** Run a regression graph: checks its one output is `value`, float32 [rows, 1], and returns it. */
-async function runValue(bytes: Uint8Array, feeds: Record<string, Feed>, rows: number): Promise<Float32Array> {
+async function runValue(bytes: Uint8Array, feeds: Record<string, OnnxFeed>, rows: number): Promise<Float32Array> {
   const session = await ort.InferenceSession.create(bytes);
   try {
     assert.deepEqual([...session.inputNames], Object.keys(feeds));
@@ -70,7 +68,7 @@ function shake(model: Sequential, rand: () => number): Sequential {
   return model;
 }
 
-const features = (raw: Float32Array, rows: number, cols: number): Record<string, Feed> => ({ features: { type: 'float32', data: raw, dims: [rows, cols] } });
+const features = (raw: Float32Array, rows: number, cols: number): Record<string, OnnxFeed> => ({ features: { type: 'float32', data: raw, dims: [rows, cols] } });
 
 describe('ONNX export of a regression network, run by ONNX Runtime', () => {
   const target = { mean: 312.5, std: 47.25 };
@@ -187,20 +185,6 @@ function houses(n: number, rand: () => number): Row[] {
   return out;
 }
 
-/** The graph inputs of some records, as a user builds them: numbers (NaN for a blank), texts ('' for a blank). */
-function feedsOf(c: ModelFileContents, records: Row[]): Record<string, Feed> {
-  const feeds: Record<string, Feed> = {};
-  for (const input of onnxInputs(c).table!) {
-    const cells = records.map((r) => r[input.name]);
-    const dims = [records.length, 1];
-    feeds[input.onnxInput] =
-      input.type === 'float32'
-        ? { type: 'float32', data: Float32Array.from(cells, (v) => (typeof v === 'number' ? v : NaN)), dims }
-        : { type: 'string', data: cells.map((v) => (v === null || v === undefined ? '' : typeof v === 'number' ? float32Text(v) : String(v))), dims };
-  }
-  return feeds;
-}
-
 describe('ONNX export of a regression table model trained by runExperiment', () => {
   let decoded: Awaited<ReturnType<typeof decodeModelFile>>;
   const training = houses(400, lcg(51));
@@ -229,7 +213,7 @@ describe('ONNX export of a regression table model trained by runExperiment', () 
     const expected = predictor(decoded).predictValues(fromRecords(records));
     const actual = Float64Array.from(training, (r) => r.price as number);
     assert.ok(regressionScores(actual, expected).r2 > 0.7, `R² ${regressionScores(actual, expected).r2}`);
-    assertValuesClose(await runValue(exportOnnx(decoded), feedsOf(decoded, records), records.length), expected, decoded.model.options.target!.std, 'training rows');
+    assertValuesClose(await runValue(exportOnnx(decoded), tableFeeds(decoded, records), records.length), expected, decoded.model.options.target!.std, 'training rows');
   });
 
   test(`gives the Predictor's values on rows with unseen towns, every spelling of a blank, yes/no in any case`, async () => {
@@ -248,7 +232,7 @@ describe('ONNX export of a regression table model trained by runExperiment', () 
     assert.ok(counts!.unknown.get('town')!.rows > 0, 'unseen towns met');
     for (const c of ['town', 'garden', 'area (m2)', 'rooms']) assert.ok((counts!.imputed.get(c) ?? 0) > 0, `blanks in ${c}`);
     const expected = p.predictValues(fromRecords(records));
-    assertValuesClose(await runValue(exportOnnx(decoded), feedsOf(decoded, records), records.length), expected, decoded.model.options.target!.std, 'new rows');
+    assertValuesClose(await runValue(exportOnnx(decoded), tableFeeds(decoded, records), records.length), expected, decoded.model.options.target!.std, 'new rows');
   });
 
   test('the model file round trip exports the same bytes', async () => {

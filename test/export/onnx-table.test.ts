@@ -7,7 +7,6 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import onnxProto from 'onnx-proto';
 import { Pipeline } from '../../src/data/pipeline.js';
-import { float32Text } from '../../src/data/table/cells.js';
 import { TableEncoder, type TableMeta } from '../../src/data/table/encoder.js';
 import { fromRecords, type Cell } from '../../src/data/table/records.js';
 import { exportOnnx, ONNX_BLANK_TEXTS, onnxInputs } from '../../src/export/onnx.js';
@@ -17,31 +16,17 @@ import { decodeModelFile, encodeModelFile, ensembleProba, type ModelFileContents
 import { runExperiment } from '../../src/run/experiment.js';
 import { predictor } from '../../src/run/predictor.js';
 import { assertAbsClose, lcg, sameBits } from '../helpers.js';
-import { runOnnx, runOnnxFeeds, type OnnxFeed } from './ort.js';
+import { runOnnx, runOnnxFeeds, tableFeeds } from './ort.js';
 
 const { onnx } = onnxProto;
 type Row = Record<string, Cell>;
-
-/** The graph inputs for some records, as a user builds them: numbers (NaN for a blank) and texts ('' for a blank, numbers in their float32 spelling). */
-function feedsOf(c: ModelFileContents, records: Row[]): Record<string, OnnxFeed> {
-  const feeds: Record<string, OnnxFeed> = {};
-  for (const input of onnxInputs(c).table!) {
-    const cells = records.map((r) => r[input.name]);
-    const dims = [records.length, 1];
-    feeds[input.onnxInput] =
-      input.type === 'float32'
-        ? { type: 'float32', data: Float32Array.from(cells, (v) => (typeof v === 'number' ? v : NaN)), dims }
-        : { type: 'string', data: cells.map((v) => (v === null || v === undefined ? '' : typeof v === 'number' ? float32Text(v) : String(v))), dims };
-  }
-  return feeds;
-}
 
 /** ONNX Runtime's outputs for the records equal the Predictor's: labels, and probabilities within 1e-5. */
 async function assertSameAsPredictor(c: ModelFileContents, records: Row[], what: string): Promise<void> {
   const p = predictor(c);
   const rows = fromRecords(records);
   const expected = { probabilities: p.predictProba(rows), labels: p.predict(rows) };
-  const got = await runOnnxFeeds(exportOnnx(c), feedsOf(c, records));
+  const got = await runOnnxFeeds(exportOnnx(c), tableFeeds(c, records));
   assert.deepEqual(Array.from(got.label, Number), Array.from(expected.labels), `${what}: labels`);
   assertAbsClose(got.probabilities, expected.probabilities, 1e-5, `${what}: probabilities`);
 }

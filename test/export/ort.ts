@@ -4,6 +4,10 @@
  */
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as ort from 'onnxruntime-web';
+import { float32Text } from '../../src/data/table/cells.js';
+import type { Cell } from '../../src/data/table/records.js';
+import { onnxInputs } from '../../src/export/onnx.js';
+import type { ModelFileContents } from '../../src/run/model-file.js';
 
 const DIST = fileURLToPath(new URL('../../../node_modules/onnxruntime-web/dist/', import.meta.url));
 ort.env.wasm.numThreads = 1;
@@ -48,4 +52,18 @@ export async function runOnnxFeeds(bytes: Uint8Array, feeds: Record<string, Onnx
 
 function assertNames(got: readonly string[], expected: string[]): void {
   if (got.join() !== expected.join()) throw new Error(`ONNX names ${got.join()}, expected ${expected.join()}`);
+}
+
+/** A table model's graph inputs for some records, as a user builds them: numbers (NaN for a blank) and texts ('' for a blank, numbers in their float32 spelling). */
+export function tableFeeds(c: ModelFileContents, records: Record<string, Cell>[]): Record<string, OnnxFeed> {
+  const feeds: Record<string, OnnxFeed> = {};
+  for (const input of onnxInputs(c).table!) {
+    const cells = records.map((r) => r[input.name]);
+    const dims = [records.length, 1];
+    feeds[input.onnxInput] =
+      input.type === 'float32'
+        ? { type: 'float32', data: Float32Array.from(cells, (v) => (typeof v === 'number' ? v : NaN)), dims }
+        : { type: 'string', data: cells.map((v) => (v === null || v === undefined ? '' : typeof v === 'number' ? float32Text(v) : String(v))), dims };
+  }
+  return feeds;
 }

@@ -1,22 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { Resvg } from '@resvg/resvg-js';
 import { CHART_FONT } from '../../src/report/charts/common.js';
 import { confusionChart } from '../../src/report/charts/confusion.js';
 import { accuracyChart, lossChart } from '../../src/report/charts/curves.js';
 import { factorChart, type FactorPoint } from '../../src/report/charts/study.js';
-import { renderSvg } from '../../src/report/render-node.js';
-import { assertWellFormed, markItems, texts } from './helpers.js';
+import { markItems, renderChecked as render, texts } from './helpers.js';
 import { syntheticHistory } from './sample.js';
-
-async function render(spec: Parameters<typeof renderSvg>[0]): Promise<string> {
-  const { svg, warnings } = await renderSvg(spec);
-  assert.deepEqual(warnings, [], 'Vega-Lite and Vega raise no warnings');
-  assertWellFormed(svg);
-  assert.doesNotThrow(() => new Resvg(svg), 'resvg parses the SVG');
-  return svg;
-}
 
 test('loss chart: two curves with one vertex per epoch, the best epoch marked and labelled', async () => {
   const history = syntheticHistory({ epochs: 40, overfitFrom: 20, seed: 4 });

@@ -1,5 +1,8 @@
 /** Small independent readers for the report tests: an XML well-formedness check, mark counting, a PNG decoder. */
+import assert from 'node:assert/strict';
 import { inflateSync } from 'node:zlib';
+import { Resvg } from '@resvg/resvg-js';
+import { renderSvg } from '../../src/report/render-node.js';
 
 /** Throws unless `xml` is well formed: balanced tags, quoted attributes, known entities. */
 export function assertWellFormed(xml: string): void {
@@ -124,4 +127,13 @@ export function countColor(png: DecodedPng, hex: string, tol = 24): number {
     if (Math.abs(p[i] - r) <= tol && Math.abs(p[i + 1] - g) <= tol && Math.abs(p[i + 2] - b) <= tol) n++;
   }
   return n;
+}
+
+/** A chart spec rendered to SVG in Node, checked: no Vega warning, well-formed XML that resvg parses. */
+export async function renderChecked(spec: Parameters<typeof renderSvg>[0]): Promise<string> {
+  const { svg, warnings } = await renderSvg(spec);
+  assert.deepEqual(warnings, [], 'Vega-Lite and Vega raise no warnings');
+  assertWellFormed(svg);
+  assert.doesNotThrow(() => new Resvg(svg), 'resvg parses the SVG');
+  return svg;
 }

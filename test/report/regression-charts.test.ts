@@ -1,23 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Resvg } from '@resvg/resvg-js';
 import type { EpochRecord } from '../../src/metrics/history-types.js';
 import { lossChart, r2Chart } from '../../src/report/charts/curves.js';
 import { formatTarget, histogramRange, niceStep, predictedChart, residualBins, residualHistogram } from '../../src/report/charts/regression.js';
 import { diagnoseHistory } from '../../src/report/diagnose.js';
-import { renderRunReportHtml, renderSvg } from '../../src/report/render-node.js';
+import { renderRunReportHtml } from '../../src/report/render-node.js';
 import { MAX_REGRESSION_POINTS, checkRunReport, type RunReport } from '../../src/report/run-report.js';
 import { Rng } from '../../src/tensor/rng.js';
-import { assertWellFormed, markItems, texts } from './helpers.js';
+import { markItems, renderChecked as render, texts } from './helpers.js';
 import { sampleRunReport } from './sample.js';
-
-async function render(spec: Parameters<typeof renderSvg>[0]): Promise<string> {
-  const { svg, warnings } = await renderSvg(spec);
-  assert.deepEqual(warnings, [], 'Vega-Lite and Vega raise no warnings');
-  assertWellFormed(svg);
-  assert.doesNotThrow(() => new Resvg(svg), 'resvg parses the SVG');
-  return svg;
-}
 
 /** A regression history: R^2 per epoch as given, the loss falling, no accuracy. */
 function regressionHistory(r2: number[]): EpochRecord[] {

@@ -38,6 +38,17 @@ function setAt(doc: Json, path: (string | number)[], value: Json | undefined): J
   return copy;
 }
 
+/** `base` after each edit in turn: edits land on the paths of the document as the earlier edits left it (the whole document is replaced rarely). */
+function edited(base: Json, edits: [number, Json | undefined][]): Json {
+  let doc = base;
+  for (const [i, value] of edits) {
+    const all = paths(doc).slice(1);
+    if (all.length === 0) break;
+    doc = setAt(doc, all[i % all.length], value);
+  }
+  return doc;
+}
+
 const anyJson: fc.Arbitrary<Json> = fc.oneof(
   fc.constant(null),
   fc.boolean(),
@@ -55,13 +66,7 @@ for (const name of ['quick-study.json', 'seed-study.json', 'fashion-best.json', 
     const t = { read: 0, refused: 0 };
     fc.assert(
       fc.property(fc.array(fc.tuple(fc.nat(), fc.option(anyJson, { nil: undefined })), { minLength: 1, maxLength: 3 }), (edits) => {
-        let doc = base;
-        for (const [i, value] of edits) {
-          // Edits land on the paths of the document as the earlier edits left it; the whole document is replaced rarely.
-          const all = paths(doc).slice(1);
-          if (all.length === 0) break;
-          doc = setAt(doc, all[i % all.length], value);
-        }
+        const doc = edited(base, edits);
         try {
           resolveStudy(doc, `fuzz/${name}`);
           t.read++;
@@ -83,12 +88,7 @@ test('penguin-mass-study.json: edited regression study files are a study or one 
   const t = { read: 0, refused: 0 };
   fc.assert(
     fc.property(fc.array(fc.tuple(fc.nat(), fc.option(anyJson, { nil: undefined })), { minLength: 1, maxLength: 3 }), fc.constantFrom('regress' as const, 'classify' as const), (edits, task) => {
-      let doc = base;
-      for (const [i, value] of edits) {
-        const all = paths(doc).slice(1);
-        if (all.length === 0) break;
-        doc = setAt(doc, all[i % all.length], value);
-      }
+      const doc = edited(base, edits);
       try {
         const s = studyForTask(resolveStudy(doc, 'fuzz/penguin-mass-study.json'), task, task === 'regress' ? { target: 'body_mass_g' } : { classes: 3 });
         assert.equal(metricTask(s.metric) ?? task, task, 'a study is judged by a metric of its task');

@@ -15,7 +15,7 @@ import type { Page } from 'playwright-core';
 import { decodeModelFile } from '../../src/index.js';
 import { parseIdx, writeNpy } from '../../src/data/index.js';
 import { runOnnx } from '../export/ort.js';
-import { buildSite, launchChromium, serve, skipWithoutChromium as skip } from './site.js';
+import { buildSite, launchChromium, openPlayground, screenshotWholePage, serve, skipWithoutChromium as skip } from './site.js';
 
 const npyFile = (name: string, data: Float32Array | Int32Array, shape: number[]) => ({
   name,
@@ -37,10 +37,7 @@ test('playground trains in headless Chromium, refuses bad input with a message, 
   let plain: { server: Server; url: string } | null = null;
   const browser = await launchChromium();
   try {
-    const page = await browser.newPage({ viewport: { width: 1440, height: 1000 }, acceptDownloads: true });
-    const pageErrors: string[] = [];
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    await page.goto(url);
+    const { page, pageErrors } = await openPlayground(browser, url);
 
     // Cross-origin isolated: the engine runs one thread per core in the training worker, and says so.
     const cores = await page.evaluate(() => navigator.hardwareConcurrency);
@@ -141,12 +138,8 @@ test('playground trains in headless Chromium, refuses bad input with a message, 
     assert.deepEqual(Array.from(onnxOut.label, Number), Array.from(model.predict(pipeline.transform(raw, some), some)));
     model.dispose();
 
-    // A viewport as tall as the page, so the settings column (which scrolls on its own) shows whole.
-    const height = await page.evaluate(() => Math.max(document.documentElement.scrollHeight, (document.querySelector('.settings')?.scrollHeight ?? 0) + 120));
-    await page.setViewportSize({ width: 1440, height });
-    await page.waitForTimeout(500);
     const shot = join(mkdtempSync(join(tmpdir(), 'mlplab-playground-')), 'playground.png');
-    await page.screenshot({ path: shot, fullPage: true });
+    await screenshotWholePage(page, shot);
     t.diagnostic(`screenshot: ${shot}`);
     console.log(`playground screenshot: ${shot}`);
     assert.deepEqual(pageErrors, []);

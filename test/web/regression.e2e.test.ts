@@ -17,7 +17,7 @@ import type { Page } from 'playwright-core';
 import * as ort from 'onnxruntime-web';
 import { decodeModelFile } from '../../src/index.js';
 import '../export/ort.js'; // ONNX Runtime set up for Node (WebAssembly files from node_modules, one thread)
-import { ROOT, buildSite, launchChromium, serve, skipWithoutChromium as skip } from './site.js';
+import { ROOT, buildSite, launchChromium, openPlayground, screenshotWholePage, serve, skipWithoutChromium as skip } from './site.js';
 
 function cli(...args: string[]): string {
   const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'mlplab'), ...args], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
@@ -79,10 +79,7 @@ test('the built-in regression set: validation R² per epoch, a live predicted-ag
   const { server, url } = await serve(site);
   const browser = await launchChromium();
   try {
-    const page = await browser.newPage({ viewport: { width: 1440, height: 1000 }, acceptDownloads: true });
-    const pageErrors: string[] = [];
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    await page.goto(url);
+    const { page, pageErrors } = await openPlayground(browser, url);
     await page.click('#tab-regression');
     await page.waitForFunction(() => /Best possible/.test(document.getElementById('regression-facts')?.textContent ?? ''), null, { timeout: 30_000 });
     assert.match(await text(page, '#pane-regression'), /y = 3·sin\(x1\) \+ x2² − x3/);
@@ -175,11 +172,8 @@ test('the built-in regression set: validation R² per epoch, a live predicted-ag
     assert.ok(evaluated && Math.abs(Number(evaluated[1]) - testR2) <= 0.00055, `mlplab evaluate gives R² ${evaluated?.[1]}, the page showed ${testR2}`);
 
     // The whole page after the run, for a person to look at.
-    const height = await page.evaluate(() => Math.max(document.documentElement.scrollHeight, (document.querySelector('.settings')?.scrollHeight ?? 0) + 120));
-    await page.setViewportSize({ width: 1440, height });
-    await page.waitForTimeout(500);
     const shot = join(mkdtempSync(join(tmpdir(), 'mlplab-regression-shots-')), 'regression.png');
-    await page.screenshot({ path: shot, fullPage: true });
+    await screenshotWholePage(page, shot);
     t.diagnostic(`screenshot: ${shot}`);
     console.log(`regression screenshot: ${shot}`);
 
@@ -230,10 +224,7 @@ test('one\'s own CSV with a numeric target: said to be a regression, the task sw
   const { server, url } = await serve(site);
   const browser = await launchChromium();
   try {
-    const page = await browser.newPage({ viewport: { width: 1440, height: 1000 }, acceptDownloads: true });
-    const pageErrors: string[] = [];
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    await page.goto(url);
+    const { page, pageErrors } = await openPlayground(browser, url);
     await page.click('#tab-files');
     await page.setInputFiles('#file-trainData', { name: 'houses.csv', mimeType: 'text/csv', buffer: Buffer.from(train) });
     await page.setInputFiles('#file-testData', { name: 'houses-test.csv', mimeType: 'text/csv', buffer: Buffer.from(test) });

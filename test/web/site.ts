@@ -9,7 +9,7 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { build } from 'vite';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -66,4 +66,21 @@ export function launchChromium(): Promise<Browser> {
     executablePath: CHROMIUM,
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
+}
+
+/** The playground at `url` in a new desktop-sized page that accepts downloads, and the errors the page throws (for a test to find none). */
+export async function openPlayground(browser: Browser, url: string): Promise<{ page: Page; pageErrors: string[] }> {
+  const page = await browser.newPage({ viewport: { width: 1440, height: 1000 }, acceptDownloads: true });
+  const pageErrors: string[] = [];
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  await page.goto(url);
+  return { page, pageErrors };
+}
+
+/** A screenshot of the whole page at `path`, the viewport first made as tall as the page so the settings column (which scrolls on its own) shows whole. */
+export async function screenshotWholePage(page: Page, path: string): Promise<void> {
+  const height = await page.evaluate(() => Math.max(document.documentElement.scrollHeight, (document.querySelector('.settings')?.scrollHeight ?? 0) + 120));
+  await page.setViewportSize({ width: 1440, height });
+  await page.waitForTimeout(500);
+  await page.screenshot({ path, fullPage: true });
 }

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { decodeModelFile, loadPredictor } from '../../src/index.js';
 import { loadFeatures } from '../../src/node.js';
-import { ROOT, buildSite, launchChromium, serve, skipWithoutChromium as skip } from './site.js';
+import { ROOT, buildSite, launchChromium, openPlayground, screenshotWholePage, serve, skipWithoutChromium as skip } from './site.js';
 
 const ISLANDS = ['Biscoe', 'Dream', 'Torgersen'];
 const SPECIES = ['Adelie', 'Gentoo', 'Chinstrap'];
@@ -100,10 +100,7 @@ test('a CSV with text, yes/no and blank cells: the column table, a run chosen fo
   const { server, url } = await serve(site);
   const browser = await launchChromium();
   try {
-    const page = await browser.newPage({ viewport: { width: 1440, height: 1000 }, acceptDownloads: true });
-    const pageErrors: string[] = [];
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    await page.goto(url);
+    const { page, pageErrors } = await openPlayground(browser, url);
     await page.click('#tab-files');
     await page.setInputFiles('#file-trainData', { name: 'penguins.csv', mimeType: 'text/csv', buffer: Buffer.from(csv(TRAIN)) });
     await page.setInputFiles('#file-testData', { name: 'penguins-test.csv', mimeType: 'text/csv', buffer: Buffer.from(csv(TEST)) });
@@ -211,11 +208,8 @@ test('a CSV with text, yes/no and blank cells: the column table, a run chosen fo
     assert.deepEqual(fromCli.map((x) => x.predicted), byHand.map((x) => x.predicted));
     fromCli.forEach((x, r) => assert.ok(Math.abs(x.p - byHand[r].p) < 0.0006, `row ${r}: mlplab predict gives p = ${x.p}, the page showed ${byHand[r].p}`));
 
-    const height = await page.evaluate(() => Math.max(document.documentElement.scrollHeight, (document.querySelector('.settings')?.scrollHeight ?? 0) + 120));
-    await page.setViewportSize({ width: 1440, height });
-    await page.waitForTimeout(500);
     const pageShot = join(shots, 'table-run.png');
-    await page.screenshot({ path: pageShot, fullPage: true });
+    await screenshotWholePage(page, pageShot);
     t.diagnostic(`page after two runs: ${pageShot}`);
     console.log(`table screenshots: ${columnShot} ${pageShot}`);
     assert.deepEqual(pageErrors, []);

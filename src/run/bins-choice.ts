@@ -41,7 +41,7 @@ export async function chooseNumericBins(
   const rows = data.train.rows;
   if (options.data?.numericBins !== undefined || !data.train.table || data.train.targets || rows >= BINS_CHOICE_ROWS) return null;
   const withBins = prepare(data, { ...dataOptions, numericBins: CHOSEN_BINS, seed }, backend);
-  if (withBins.task === 'regress' || !binsApply(withBins)) return null;
+  if (!binsApply(withBins)) return null;
   const fewest = Math.min(...classCounts(withBins.train.labels, withBins.classes).filter((n) => n > 0));
   if (fewest < FOLDS) return null;
   const score = async (bins: number, p: Prepared): Promise<number> => {

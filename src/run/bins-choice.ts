@@ -2,8 +2,9 @@
  * A choice the rule makes by measuring rather than by size: whether a table's numeric columns
  * also go in as piecewise-linear bins (`numericBins`). Bins let a network read thresholds as a
  * tree does, which some tables reward and others punish (measured in bench/RESULTS.md), so a
- * classification of fewer than BINS_CHOICE_ROWS training rows cross-validates one network of
- * the chosen shape with and without them, on the training rows only, and keeps the better.
+ * table of fewer than BINS_CHOICE_ROWS training rows cross-validates one network of the chosen
+ * shape with and without them, on the training rows only, and keeps the better: by accuracy
+ * for classes, by R² for a regression.
  */
 import { classCounts } from '../data/dataset.js';
 import { prepare, type Prepared, type RawData } from '../data/prepare.js';
@@ -26,9 +27,9 @@ function binsApply(p: Prepared): boolean {
 
 /**
  * The bins for a run whose model is chosen for the data: `CHOSEN_BINS` or 0, by the mean
- * accuracy of `FOLDS`-fold cross-validation of one network (ties keep the values alone), and
- * the line that says so; null when the choice does not arise (bins given, a regression, arrays
- * of numbers, no column to bin, too many rows, a class too small for the folds).
+ * accuracy (R² for a regression) of `FOLDS`-fold cross-validation of one network (ties keep
+ * the values alone), and the line that says so; null when the choice does not arise (bins
+ * given, arrays of numbers, no column to bin, too many rows, too few rows for the folds).
  */
 export async function chooseNumericBins(
   data: RawData,
@@ -39,16 +40,19 @@ export async function chooseNumericBins(
   signal?: AbortSignal,
 ): Promise<{ bins: number; choice: Choice; prepared: Prepared } | null> {
   const rows = data.train.rows;
-  if (options.data?.numericBins !== undefined || !data.train.table || data.train.targets || rows >= BINS_CHOICE_ROWS) return null;
+  if (options.data?.numericBins !== undefined || !data.train.table || rows >= BINS_CHOICE_ROWS) return null;
   const withBins = prepare(data, { ...dataOptions, numericBins: CHOSEN_BINS, seed }, backend);
   if (!binsApply(withBins)) return null;
-  const fewest = Math.min(...classCounts(withBins.train.labels, withBins.classes).filter((n) => n > 0));
+  const regress = withBins.task === 'regress';
+  // Each fold holds out a row of every class, or for a regression 4 rows or more (as a run's own cross-validation asks).
+  const fewest = regress ? Math.floor(withBins.train.rows / 4) : Math.min(...classCounts(withBins.train.labels, withBins.classes).filter((n) => n > 0));
   if (fewest < FOLDS) return null;
   const score = async (bins: number, p: Prepared): Promise<number> => {
-    const shape = chooseRun({ rows, features: p.train.cols, classes: p.classes }).spec;
+    const shape = chooseRun({ rows, features: p.train.cols, classes: p.classes, regress }).spec;
     const d = parseConfig(dataOptionsSchema, { ...dataOptions, numericBins: bins, valFraction: 0 }, 'data');
     const spec = resolveRun(mergeSpecs(mergeSpecs(shape, { ...options, data: d }), { train: { ensemble: 1, cv: FOLDS, cvRepeats: 1 } }));
-    return (await crossValidate(spec, data, { backend, signal })).accuracy.mean;
+    const cv = await crossValidate(spec, data, { backend, signal });
+    return regress ? cv.r2!.mean : cv.accuracy.mean;
   };
   const plain = prepare(data, { ...dataOptions, numericBins: 0, seed }, backend);
   let without: number, binned: number;
@@ -61,14 +65,14 @@ export async function chooseNumericBins(
     throw e;
   }
   const keep = binned > without;
-  const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+  const [b, w] = regress ? [binned.toFixed(3), without.toFixed(3)] : [`${(100 * binned).toFixed(1)}%`, `${(100 * without).toFixed(1)}%`];
   return {
     bins: keep ? CHOSEN_BINS : 0,
     prepared: keep ? withBins : plain,
     choice: {
       option: 'numeric bins',
       value: keep ? `${CHOSEN_BINS} per numeric column` : 'none (the values alone)',
-      why: `${FOLDS}-fold cross-validation of one network on the training rows: ${pct(binned)} accuracy with bins, ${pct(without)} without`,
+      why: `${FOLDS}-fold cross-validation of one network on the training rows: ${regress ? `R² ${b}` : `${b} accuracy`} with bins, ${w} without`,
     },
   };
 }

@@ -94,10 +94,11 @@ describe('mlplab train, export and import of a regression model', () => {
     const back = join(dir, 'back.json');
     const i = mlplab(['import', weights, '--network', join(dir, 'net.json'), '--out', back]);
     assert.equal(i.status, 0, i.stderr);
-    assert.match(i.stdout, /layers 6 -> 24 relu -> 1\n/);
+    // The imported network takes the table encoder's columns (kind one-hot, and numeric bins when the run chose them): a state_dict holds no encoder.
+    const { table, model: net } = await decodeModelFile(readFileSync(model, 'utf8'), 'model.json');
+    net.dispose();
+    assert.match(i.stdout, new RegExp(`layers ${table!.outputCols} -> 24 relu -> 1\n`));
     assert.match(i.stdout, /a regression network: its last Linear has one output row, read as the predicted "price" in the target's units \(target scaling mean 0, std 1\)\nwrote .*back\.json \(regression of "price"\)/);
-    // The imported network takes the table encoder's columns (kind one-hot): a state_dict holds no encoder.
-    const { table } = await decodeModelFile(readFileSync(model, 'utf8'), 'model.json');
     const records = newRows.map((x) => Object.fromEntries(COLUMNS.map((c, j) => [c, x[j]])));
     const { features } = table!.encode(fromRecords(records), 'new rows');
     const k = table!.outputCols;

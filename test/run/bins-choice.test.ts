@@ -1,8 +1,8 @@
 /**
- * Numeric bins chosen by measuring: a classification table whose model is chosen for the data
- * cross-validates one network with and without bins on its training rows and keeps the better;
- * the choice is said with both scores, kept in the run and the model file, and does not arise
- * where it should not (bins given, a regression, arrays of numbers, many rows, under --cv).
+ * Numeric bins chosen by measuring: a table whose model is chosen for the data cross-validates
+ * one network with and without bins on its training rows and keeps the better
+ * (by R² for a regression); the choice is said with both scores, kept in the run and the model
+ * file, and does not arise where it should not (bins given, arrays of numbers, under --cv).
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -57,12 +57,28 @@ test('the choice is the better of the two cross-validated accuracies, said with 
   }
 });
 
-test('no choice where it does not arise: bins given, a regression, arrays of numbers, cross-validation asked for, a class too small for 5 folds', async () => {
+test('a regression table is measured by R²: the line gives both, the better is kept', async () => {
+  // A step in x the target jumps at, which bins can place exactly.
+  const data = fromRecords(steps(200, 5, (x, z) => (x > 0.6 ? 10 : 0) + x + z / 100), { label: 'y' });
+  const r = await runExperiment({ train: { ensemble: 1, epochs: 30 } }, data);
+  try {
+    assert.equal(r.prepared.task, 'regress');
+    const line = r.choices!.find((c) => c.option === 'numeric bins')!;
+    const m = /^5-fold cross-validation of one network on the training rows: R² (-?[\d.]+) with bins, (-?[\d.]+) without$/.exec(line.why);
+    assert.ok(m, line.why);
+    const chosen = Number(m[1]) > Number(m[2]);
+    assert.equal(r.spec.data.numericBins, chosen ? 8 : 0);
+    assert.equal(line.value, chosen ? '8 per numeric column' : 'none (the values alone)');
+  } finally {
+    done(r);
+  }
+});
+
+test('no choice where it does not arise: bins given, arrays of numbers, cross-validation asked for, a class too small for 5 folds', async () => {
   const table = fromRecords(steps(120, 4), { label: 'y' });
   const cases: [string, () => Promise<RunResult>][] = [
     ['bins given', () => runExperiment({ data: { numericBins: 4 }, train: { ensemble: 1, epochs: 5 } }, table)],
     ['--cv', () => runExperiment({ train: { ensemble: 1, epochs: 5, cv: 3 } }, table)],
-    ['a regression', () => runExperiment({ train: { ensemble: 1, epochs: 5 } }, fromRecords(steps(120, 5, (x, z) => 3 * x + z / 100), { label: 'y' }))],
     ['a class of 4 rows', () => runExperiment({ train: { ensemble: 1, epochs: 5 } }, fromRecords(steps(120, 6, (x) => (x < 0.03 ? 'rare' : 'common')).map((r, i) => (i < 4 ? { ...r, y: 'rare' } : r.y === 'rare' ? { ...r, y: 'common' } : r)), { label: 'y' }))],
   ];
   for (const [what, run] of cases) {

@@ -14,7 +14,7 @@ import { Checkpoint, type Callback } from '../train/callbacks.js';
 import { checkTaskOptions, type FitResult } from '../train/fit.js';
 import { encodeModelFile, ensembleProba, meanValues } from './model-file.js';
 import { TRAIN_LOSS_STOPPING, chooseRun, markGiven, type Choice } from './auto.js';
-import { chooseNumericBins } from './bins-choice.js';
+import { measureChoices } from './measure.js';
 import { crossValidate, type CvSummary, type FoldScore } from './cv.js';
 import { ConfigError } from '../errors.js';
 import { classCounts } from '../data/dataset.js';
@@ -118,16 +118,22 @@ export async function runExperiment(options: RunInput, data: RawData | Prepared,
     const rows = data.train.rows + ('pipeline' in data ? data.val.rows : 0);
     const provisional = chooseRun({ rows, features: 1, classes: 2 }).spec;
     let dataOptions = parseConfig(dataOptionsSchema, mergeSpecs(mergeSpecs(provisional.data, options.data), noVal), 'data');
-    // Whether numeric columns also go in as bins is measured on the training rows (not under --cv, whose folds score the run).
-    const bins = 'pipeline' in data || cvFolds !== null ? null : await chooseNumericBins(data, options, dataOptions, seed, backend, hooks.signal);
-    if (bins) dataOptions = { ...dataOptions, numericBins: bins.bins };
-    prepared = 'pipeline' in data ? data : (bins?.prepared ?? prepare(data, { ...dataOptions, seed }, backend));
+    // Bins and the epoch count are measured on the training rows (not under --cv, whose folds score the run and choose the epochs).
+    const scoredByFolds = data.test === null && options.train?.cv === undefined;
+    const measured = 'pipeline' in data || cvFolds !== null ? null : await measureChoices(data, options, dataOptions, seed, backend, scoredByFolds, hooks.signal);
+    if (measured) dataOptions = { ...dataOptions, ...measured.data };
+    prepared = 'pipeline' in data ? data : (measured?.prepared ?? prepare(data, { ...dataOptions, seed }, backend));
     const chosen = chooseRun({ rows, features: prepared.train.cols, classes: prepared.classes, regress: prepared.task === 'regress' });
     // With no validation rows (given so), the training loss decides when to stop.
     if (prepared.val.rows === 0) chosen.spec.train = { ...chosen.spec.train, earlyStopping: { ...TRAIN_LOSS_STOPPING } };
     spec = resolveRun({ ...mergeSpecs(chosen.spec, { ...options, data: dataOptions }), auto: true });
     choices = markGiven(chosen.choices, options, spec);
-    if (bins) choices.push(bins.choice);
+    if (measured?.epochs != null) {
+      const most = spec.train.epochs;
+      spec = { ...spec, train: { ...spec.train, epochs: measured.epochs, earlyStopping: false } };
+      choices = refitLines(choices, most, measured.epochs, measured.epochsWhy!);
+    }
+    if (measured?.bins) choices.push(measured.bins);
     // No test set and no validation part: without a score the run would say nothing, so the rows are cross-validated.
     // Folds need a row of every class, or for regression 4 held-out rows each (R² of fewer says little).
     const fewest = prepared.task === 'regress' ? Math.floor(prepared.train.rows / 4) : Math.min(...classCounts(prepared.train.labels, prepared.classes).filter((n) => n > 0));
@@ -146,8 +152,7 @@ export async function runExperiment(options: RunInput, data: RawData | Prepared,
     const most = spec.train.epochs;
     // The final model: all the training rows, for the epochs the folds chose.
     spec = { ...spec, train: { ...spec.train, epochs: cv.epochs, earlyStopping: false } };
-    const picked = { option: 'stopping', value: `${cv.epochs} epochs, on all the training rows`, why: `the mean of the best epochs of the ${cv.scores.length} cross-validation folds, each stopped on its own held-out rows` };
-    if (choices) choices = choices.map((c) => (c.option === 'stopping' ? picked : c.option === 'epochs' ? { ...c, value: `up to ${most} in each fold, then ${cv!.epochs}` } : c));
+    if (choices) choices = refitLines(choices, most, cv.epochs, `the mean of the best epochs of the ${cv.scores.length} cross-validation folds, each stopped on its own held-out rows`);
   }
   hooks.onSpec?.(spec, choices);
   const source = hooks.source ?? prepared.train.source ?? 'data';
@@ -208,6 +213,12 @@ export async function runExperiment(options: RunInput, data: RawData | Prepared,
     for (const m of members) m.dispose();
     throw e;
   }
+}
+
+/** The stopping and epochs lines of a run whose final networks train on all the rows for the epochs folds chose (at most `most` in each fold). */
+function refitLines(choices: Choice[], most: number, epochs: number, why: string): Choice[] {
+  const picked = { option: 'stopping', value: `${epochs} epochs, on all the training rows`, why };
+  return choices.map((c) => (c.option === 'stopping' ? picked : c.option === 'epochs' ? { ...c, value: `up to ${most} in each fold, then ${epochs}` } : c));
 }
 
 /** About the memory a run on `data` holds in the kernels' memory: its rows once, plus room for a model and its buffers. */

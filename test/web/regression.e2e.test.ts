@@ -108,25 +108,22 @@ test('the built-in regression set: validation R² per epoch, a live predicted-ag
     await page.waitForFunction(() => Number(document.body.dataset.epoch ?? 0) >= 2, null, { timeout: 120_000 });
     await page.click('#pause');
     await page.getByRole('button', { name: 'Resume' }).waitFor({ timeout: 60_000 });
-    // While training: the 100 validation rows, their R² in the tile and the status line.
+    // While training: the model chosen for 1,000 rows and a test set trains on all of them, for the epochs its folds chose, so the live figure shows the training rows.
     // The panels of the epoch it paused after (they are redrawn at most every 0.4 s).
     await page.waitForFunction(() => document.getElementById('scatter-chart')!.textContent!.includes(`epoch ${document.body.dataset.epoch},`), null, { timeout: 30_000 });
-    assert.equal(await points(page), 100);
+    assert.equal(await points(page), 1000);
     const epoch = Number(await page.getAttribute('body', 'data-epoch'));
-    assert.match(await text(page, '#scatter-chart'), new RegExp(`validation rows \\(100\\), epoch ${epoch}, first network`));
+    assert.match(await text(page, '#scatter-chart'), new RegExp(`training rows \\(1,000\\), epoch ${epoch}, first network`));
     assert.match(await text(page, '#status'), /^Paused after epoch \d+/);
-    const liveR2 = Number(await text(page, '#tile-val-acc'));
-    assert.ok(liveR2 <= 1 && Number.isFinite(liveR2), `validation R² ${liveR2}`);
-    assert.match(await text(page, '#scores'), new RegExp(`validation, epoch ${epoch} \\(first network\\)${liveR2.toFixed(3)}`));
+    assert.match(await text(page, '#scores-caption'), /^No validation part: the scores come at the end\.$/);
     await page.getByRole('button', { name: 'Resume' }).click();
     await waitForRuns(page, 1);
 
     // At the end: the test rows with the final model (five networks averaged), R² per epoch drawn, the loss named.
     assert.equal(await points(page), 500);
     assert.match(await text(page, '#scatter-chart'), /Predicted against actual y.*test rows \(500\), final model \(5 networks averaged\)/);
-    assert.ok((await page.locator('#accuracy-chart svg .mark-line path').count()) >= 1, 'the R² curve is drawn');
-    assert.match(await text(page, '#accuracy-chart'), /R² per epoch/);
-    assert.match(await text(page, '#accuracy-chart'), /validation R²best \d\.\d{3} \(epoch \d+\)/);
+    assert.match(await text(page, '#accuracy-chart'), /R² per epoch.*no validation part \(every training row trains the model\)/);
+    assert.match(await text(page, '#choices-table tr[data-option="stopping"]'), /^stopping\d+ epochs, on all the training rowsthe mean best epoch of 5-fold cross-validation/);
     assert.match(await text(page, '#loss-chart'), /mean squared error \(standardised target\)/);
     const status = await text(page, '#status');
     const shown = /test R² (-?\d\.\d{3}) · RMSE (\S+) · MAE (\S+)$/.exec(status);
@@ -135,9 +132,9 @@ test('the built-in regression set: validation R² per epoch, a live predicted-ag
     assert.equal(await text(page, '#tile-final'), shown[1]);
     assert.ok(testR2 > 0.8 && testR2 <= best, `test R² ${testR2}: well above predicting the mean, at most the function's ${best}`);
     const scores = await page.$$eval('#scores tbody tr', (rows) => rows.map((r) => Array.from(r.children, (c) => c.textContent)));
-    assert.deepEqual(scores.map((r) => r[0]), ['validation, epoch 30 (first network)', 'test, final model, 5 networks averaged', 'predicting the training mean', 'the function itself, without noise']);
-    assert.deepEqual(scores[1].slice(1), [shown[1], shown[2], shown[3], '500']);
-    assert.equal(scores[3][1], best.toFixed(3));
+    assert.deepEqual(scores.map((r) => r[0]), ['test, final model, 5 networks averaged', 'predicting the training mean', 'the function itself, without noise']);
+    assert.deepEqual(scores[0].slice(1), [shown[1], shown[2], shown[3], '500']);
+    assert.equal(scores[2][1], best.toFixed(3));
     assert.equal(await text(page, '#runs-final-head'), 'Test R²');
     // No class wording for a regression: no accuracy, confusion matrix or classes in the run's panels.
     assert.doesNotMatch(await page.locator('.results').innerText(), /accuracy|confusion|classes/i);
@@ -191,6 +188,13 @@ test('the built-in regression set: validation R² per epoch, a live predicted-ag
     await page.waitForFunction(() => document.getElementById('scatter-chart')!.textContent!.includes(`epoch ${document.body.dataset.epoch}`), null, { timeout: 30_000 });
     assert.equal(await points(page), 1000);
     assert.match(await text(page, '#scatter-chart'), /1,000 of the 1,500 validation rows, epoch \d+;/);
+    // While training: the validation rows' R² in the tile, the scores table and the R² curve.
+    const live = Number(await page.getAttribute('body', 'data-epoch'));
+    const liveR2 = Number(await text(page, '#tile-val-acc'));
+    assert.ok(liveR2 <= 1 && Number.isFinite(liveR2), `validation R² ${liveR2}`);
+    assert.match(await text(page, '#scores'), new RegExp(`validation, epoch ${live}${liveR2.toFixed(3)}`));
+    assert.ok((await page.locator('#accuracy-chart svg .mark-line path').count()) >= 1, 'the R² curve is drawn');
+    assert.match(await text(page, '#accuracy-chart'), /validation R²best \d\.\d{3} \(epoch \d+\)/);
     await page.click('#stop');
     await waitForRuns(page, 2);
     assert.match(await text(page, '#scatter-chart'), /test rows \(500\), final model;/);

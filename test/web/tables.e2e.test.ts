@@ -144,16 +144,18 @@ test('a CSV with text, yes/no and blank cells: the column table, a run chosen fo
     await page.locator('#columns-card').screenshot({ path: columnShot });
     t.diagnostic(`column table: ${columnShot}`);
 
-    // Train a few epochs of the model chosen for the data: a seed ensemble of 5 networks, no validation part for 90 rows.
+    // Train a few epochs of the model chosen for the data: a seed ensemble of 5 networks on all 90 rows, for the epochs the folds chose (5 at most).
     await page.fill('#epochs', '5');
     await trainAndWait(page, 1);
-    assert.match((await page.textContent('#status')) ?? '', /^Finished after 5 epochs \(and 4 more networks of the seed ensemble\).* test accuracy \d/);
+    const status = /^Finished after ([1-5]) epochs? \(and 4 more networks of the seed ensemble\).* test accuracy \d/.exec((await page.textContent('#status')) ?? '');
+    assert.ok(status, (await page.textContent('#status')) ?? '');
     // The two numeric columns go in as 8 bins each beside their values (7 + 2 x 8 features), as measured in the worker.
     assert.match((await page.textContent('#run-facts')) ?? '', /90 training · 0 validation · 12 test rows · 23 input features · .* a seed ensemble of 5 networks/);
     const choices = await page.$$eval('#choices-table tr', (rows) => rows.map((r) => (r as HTMLElement).dataset.option));
     assert.deepEqual(choices, ['hidden layers', 'activation', 'batch norm', 'dropout', 'optimiser', 'batch size', 'epochs', 'ensemble', 'stopping', 'numeric bins']);
     assert.match((await page.textContent('#choices-table tr[data-option="numeric bins"]')) ?? '', /^numeric bins8 per numeric column5-fold cross-validation of one network on the training rows: [\d.]+% accuracy with bins, [\d.]+% without$/);
-    assert.match((await page.textContent('#choices-table tr[data-option="epochs"]')) ?? '', /^epochsup to 5, as typed in the page$/);
+    assert.equal((await page.textContent('#choices-table tr[data-option="epochs"]')) ?? '', `epochsup to 5 in each fold, then ${status[1]}, as typed in the page`);
+    assert.match((await page.textContent('#choices-table tr[data-option="stopping"]')) ?? '', new RegExp(`^stopping${status[1]} epochs, on all the training rowsthe mean best epoch of 5-fold cross-validation`));
     // The table reached the worker whole: it typed, filled and encoded the columns there.
     const steps = (await page.textContent('#prep-steps')) ?? '';
     assert.match(steps, /Encoded \d+ table columns into 23 features/);

@@ -85,7 +85,7 @@ export function renderLive(state: PageState, run: Run): void {
   void renderChart(lossEl, lossChart(run.history, { title: 'Loss per epoch', subtitle: `training vs validation · ${run.label}`, yTitle, width: plotWidth(lossEl), height: 230 }));
   if (!regress) void renderChart(accEl, accuracyChart(run.history, { title: 'Accuracy per epoch', subtitle: `training vs validation · ${run.label}`, width: plotWidth(accEl), height: 230 }));
   else if (run.history.some((r) => Number.isFinite(r.valR2))) void renderChart(accEl, r2Chart(run.history, { title: 'R² per epoch', width: plotWidth(accEl), height: 230 }));
-  else if (run.history.length) placeholder(accEl, 'R² per epoch', 'This run has no validation part (too few rows to hold one out), so there is no R² per epoch: the final model is scored at the end.', 'up');
+  else if (run.history.length) placeholder(accEl, 'R² per epoch', 'This run has no validation part (every training row trains the model), so there is no R² per epoch: the final model is scored at the end.', 'up');
   renderCompare(state);
   if (regress) renderRegression(run);
   else if (run.scores) {

@@ -117,3 +117,76 @@ test('no choice where it does not arise: bins given, arrays of numbers, cross-va
     done(arrays);
   }
 });
+
+test('with a test set, the final networks train on every training row for the epochs the same folds chose', async () => {
+  // A fifth of the labels flipped: the held-out loss turns up once the network learns the noise.
+  const data = fromRecords(steps(300, 7, (x, z) => ((x < 0.3 || x > 0.7) !== z < 20 ? 'out' : 'in')), { label: 'y', test: 0.2 });
+  const r = await runExperiment({ train: { ensemble: 2, epochs: 200 } }, data);
+  try {
+    const epochs = r.spec.train.epochs;
+    assert.equal(r.spec.train.earlyStopping, false);
+    assert.equal(r.spec.data.valFraction, 0);
+    assert.equal(r.prepared.val.rows, 0);
+    assert.equal(r.prepared.train.rows, data.train.rows, 'no row is held out of the final networks');
+    assert.equal(r.fit.history.length, epochs);
+    const line = (o: string) => r.choices!.find((c) => c.option === o)!;
+    assert.equal(line('epochs').value, `up to 200 in each fold, then ${epochs}`);
+    assert.deepEqual(line('stopping'), {
+      option: 'stopping',
+      value: `${epochs} epochs, on all the training rows`,
+      why: 'the mean best epoch of 5-fold cross-validation of one network on the training rows, each fold stopped when its held-out loss had not fallen for 10 epochs; the final networks train on all the rows',
+    });
+    // The folds are a run's own 5-fold cross-validation of one network with the bins chosen: its refit takes as many epochs.
+    const bins = r.spec.data.numericBins;
+    const cv = await runExperiment({ data: { numericBins: bins }, train: { ensemble: 1, epochs: 200, cv: 5 } }, data);
+    try {
+      assert.equal(cv.cv!.epochs, epochs);
+      assert.ok(epochs < 200, 'the folds stopped early');
+    } finally {
+      done(cv);
+    }
+  } finally {
+    done(r);
+  }
+});
+
+test('the epochs are not measured when the stopping is given or left to folds that score the run', async () => {
+  const data = fromRecords(steps(200, 8), { label: 'y', test: 0.2 });
+  const cases: [string, () => Promise<RunResult>, number][] = [
+    ['--patience', () => runExperiment({ train: { ensemble: 1, epochs: 15, earlyStopping: { patience: 3 } } }, data), 0],
+    ['--val-fraction', () => runExperiment({ data: { valFraction: 0.25 }, train: { ensemble: 1, epochs: 15 } }, data), 40],
+  ];
+  for (const [what, run, valRows] of cases) {
+    const r = await run();
+    try {
+      assert.equal(r.prepared.val.rows, valRows, what);
+      assert.notEqual(r.spec.train.earlyStopping, false, what);
+      assert.doesNotMatch(r.choices!.find((c) => c.option === 'stopping')!.value, /on all the training rows/, what);
+    } finally {
+      done(r);
+    }
+  }
+  // No test set: the run's own folds score it, and they choose the epochs.
+  const scored = await runExperiment({ train: { ensemble: 1, epochs: 15 } }, { ...data, test: null });
+  try {
+    assert.equal(scored.cv?.folds, 5);
+    assert.equal(scored.choices!.find((c) => c.option === 'stopping')!.value, `${scored.cv!.epochs} epochs, on all the training rows`);
+    assert.match(scored.choices!.find((c) => c.option === 'stopping')!.why, /^the mean of the best epochs of the 5 cross-validation folds/);
+  } finally {
+    done(scored);
+  }
+  // Arrays of numbers have no bins to measure, but their epochs are measured all the same.
+  const rand = lcg(11);
+  const part = (rows: number) => {
+    const features = Float32Array.from({ length: rows * 3 }, () => rand());
+    return { features, labels: Int32Array.from({ length: rows }, (_, i) => (features[i * 3] > 0.5 ? 1 : 0)), rows, cols: 3 };
+  };
+  const arrays = await runExperiment({ train: { ensemble: 1, epochs: 30 } }, { train: part(150), test: part(50) });
+  try {
+    assert.equal(arrays.choices!.some((c) => c.option === 'numeric bins'), false);
+    assert.match(arrays.choices!.find((c) => c.option === 'stopping')!.value, /^\d+ epochs, on all the training rows$/);
+    assert.equal(arrays.fit.history.length, arrays.spec.train.epochs);
+  } finally {
+    done(arrays);
+  }
+});

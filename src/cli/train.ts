@@ -266,6 +266,11 @@ export async function runWithProgress(r: ProgressRun): Promise<FolderRun> {
           : `accuracy ${formatPercent(f.accuracy)}, balanced ${formatPercent(f.balancedAccuracy)}, loss ${formatNumber(f.loss)}`;
         log(`  cross-validation: fold ${f.fold}${f.repeat > 1 ? ` of repeat ${f.repeat}` : ''} (${folds}/${of}): ${scores}, best epoch ${f.bestEpoch} of ${f.epochs} (${f.trainRows} training rows, ${f.valRows} held out)`);
       },
+      onMeasureFold: (variant, f, of) => {
+        const score = f.r2 !== undefined ? `R² ${formatFixed(f.r2, 4)}` : `accuracy ${formatPercent(f.accuracy)}`;
+        if (f.fold === 1) log(`  measuring ${variant} by ${of}-fold cross-validation of one network on the training rows:`);
+        log(`    fold ${f.fold}/${of}: ${score}, best epoch ${f.bestEpoch} of ${f.epochs}`);
+      },
       onMember: (_n, of) => log(`  ensemble: networks 2 to ${of} (seeds ${(spec?.train.seed ?? 0) + 1} to ${(spec?.train.seed ?? 0) + of - 1}), on worker threads`),
       onSpec: (s, choices) => {
         spec = s;

@@ -43,6 +43,8 @@ export interface RunHooks {
   onPrepared?: (prepared: Prepared) => void;
   /** Called when a fold of cross-validation is done. */
   onFold?: (score: FoldScore, of: number) => void;
+  /** Called when a fold of the measuring cross-validation is done (a model chosen for the data; `variant`: "without bins", "with 8 bins", "the epochs"). */
+  onMeasureFold?: (variant: string, score: FoldScore, of: number) => void;
   /** Called before each further network of a seed ensemble trains (number 2, 3, ... of `of`). */
   onMember?: (n: number, of: number) => void;
   /**
@@ -120,7 +122,7 @@ export async function runExperiment(options: RunInput, data: RawData | Prepared,
     let dataOptions = parseConfig(dataOptionsSchema, mergeSpecs(mergeSpecs(provisional.data, options.data), noVal), 'data');
     // Bins and the epoch count are measured on the training rows (not under --cv, whose folds score the run and choose the epochs).
     const scoredByFolds = data.test === null && options.train?.cv === undefined;
-    const measured = 'pipeline' in data || cvFolds !== null ? null : await measureChoices(data, options, dataOptions, seed, backend, scoredByFolds, hooks.signal);
+    const measured = 'pipeline' in data || cvFolds !== null ? null : await measureChoices(data, options, dataOptions, seed, backend, scoredByFolds, hooks.signal, hooks.onMeasureFold);
     if (measured) dataOptions = { ...dataOptions, ...measured.data };
     prepared = 'pipeline' in data ? data : (measured?.prepared ?? prepare(data, { ...dataOptions, seed }, backend));
     const chosen = chooseRun({ rows, features: prepared.train.cols, classes: prepared.classes, regress: prepared.task === 'regress' });

@@ -13,7 +13,7 @@ import { classCounts } from '../data/dataset.js';
 import { prepare, type Prepared, type RawData } from '../data/prepare.js';
 import type { Backend } from '../tensor/backend.js';
 import { chooseRun, type Choice } from './auto.js';
-import { crossValidate } from './cv.js';
+import { crossValidate, type FoldScore } from './cv.js';
 import { dataOptionsSchema, mergeSpecs, resolveRun, type DataOptions, type RunInput } from './spec.js';
 import { parseConfig } from '../validate.js';
 
@@ -57,6 +57,7 @@ export async function measureChoices(
   backend: Backend,
   scoredByFolds: boolean,
   signal?: AbortSignal,
+  onFold?: (variant: string, score: FoldScore, of: number) => void,
 ): Promise<Measured | null> {
   const rows = data.train.rows;
   if (rows >= MEASURE_ROWS) return null;
@@ -72,18 +73,18 @@ export async function measureChoices(
   // Each fold holds out a row of every class, or for a regression 4 rows or more (as a run's own cross-validation asks).
   const fewest = regress ? Math.floor(plain.train.rows / 4) : Math.min(...classCounts(plain.train.labels, plain.classes).filter((n) => n > 0));
   if (fewest < MEASURE_FOLDS) return null;
-  const folds = async (bins: number, p: Prepared) => {
+  const folds = async (bins: number, p: Prepared, variant: string) => {
     const shape = chooseRun({ rows, features: p.train.cols, classes: p.classes, regress }).spec;
     const d = parseConfig(dataOptionsSchema, { ...dataOptions, numericBins: bins, valFraction: 0 }, 'data');
     const spec = resolveRun(mergeSpecs(mergeSpecs(shape, { ...options, data: d }), { train: { ensemble: 1, cv: MEASURE_FOLDS, cvRepeats: 1 } }));
-    const cv = await crossValidate(spec, data, { backend, signal });
+    const cv = await crossValidate(spec, data, { backend, signal, onFold: onFold && ((score, of) => onFold(variant, score, of)) });
     return { score: regress ? cv.r2!.mean : cv.accuracy.mean, epochs: cv.epochs, patience: spec.train.earlyStopping ? spec.train.earlyStopping.patience : 10 };
   };
   const given = options.data?.numericBins ?? 0;
   let without, binned;
   try {
-    without = await folds(given, plain);
-    binned = measureBins ? await folds(CHOSEN_BINS, withBins) : null;
+    without = await folds(given, plain, measureBins ? 'without bins' : 'the epochs');
+    binned = measureBins ? await folds(CHOSEN_BINS, withBins, `with ${CHOSEN_BINS} bins`) : null;
   } catch (e) {
     if (signal?.aborted) return null;
     throw e;

@@ -121,9 +121,16 @@ test('no choice where it does not arise: bins given, arrays of numbers, cross-va
 test('with a test set, the final networks train on every training row for the epochs the same folds chose', async () => {
   // A fifth of the labels flipped: the held-out loss turns up once the network learns the noise.
   const data = fromRecords(steps(300, 7, (x, z) => ((x < 0.3 || x > 0.7) !== z < 20 ? 'out' : 'in')), { label: 'y', test: 0.2 });
-  const r = await runExperiment({ train: { ensemble: 2, epochs: 200 } }, data);
+  const seen: { variant: string; accuracy: number; bestEpoch: number; of: number }[] = [];
+  const r = await runExperiment({ train: { ensemble: 2, epochs: 200 } }, data, { onMeasureFold: (variant, f, of) => seen.push({ variant, accuracy: f.accuracy, bestEpoch: f.bestEpoch, of }) });
   try {
     const epochs = r.spec.train.epochs;
+    // Each fold of both measurements was reported; the line's scores are their means, the epochs the chosen one's mean best epoch.
+    assert.deepEqual(seen.map((f) => `${f.variant} ${f.of}`), [...Array(5).fill('without bins 5'), ...Array(5).fill('with 8 bins 5')]);
+    const mean = (variant: string, key: 'accuracy' | 'bestEpoch') => seen.filter((f) => f.variant === variant).reduce((a, f) => a + f[key], 0) / 5;
+    const [withBins, without] = [mean('with 8 bins', 'accuracy'), mean('without bins', 'accuracy')];
+    assert.match(r.choices!.find((c) => c.option === 'numeric bins')!.why, new RegExp(`: ${(100 * withBins).toFixed(1)}% accuracy with bins, ${(100 * without).toFixed(1)}% without$`));
+    assert.equal(epochs, Math.round(mean(withBins > without ? 'with 8 bins' : 'without bins', 'bestEpoch')));
     assert.equal(r.spec.train.earlyStopping, false);
     assert.equal(r.spec.data.valFraction, 0);
     assert.equal(r.prepared.val.rows, 0);

@@ -219,6 +219,7 @@ async function run(m: StartMessage): Promise<void> {
       signal: controller.signal,
       onBatch,
       onPrepared: (p) => (prepared = p),
+      onMeasureFold: (variant, f, of) => post({ type: 'status', runId, text: `Measuring ${variant}: fold ${f.fold} of ${of} (one network on the training rows, best epoch ${f.bestEpoch})…` }),
       onSpec: (resolved, choices) => {
         members = resolved.train.ensemble;
         post({ type: 'spec', runId, spec: resolved, choices });

@@ -4,10 +4,11 @@
  * table split by bench.py (build/tables/split/<name>/{train,test}.csv), `mlplab train` with no
  * model flag, then a Markdown table beside scikit-learn's MLP and gradient boosting.
  *
- *   node bench/tables/mlplab.mjs [--regression] [--flags "--ensemble 5"] [--label NAME] [table ...]
+ *   node bench/tables/mlplab.mjs [--regression] [--check] [--flags "--ensemble 5"] [--label NAME] [table ...]
  *
  * Classification tables are scored by test accuracy; with --regression the regression tables,
- * by test R² beside scikit-learn's MLPRegressor and HistGradientBoostingRegressor.
+ * by test R² beside scikit-learn's MLPRegressor and HistGradientBoostingRegressor. --check runs
+ * the check set instead: tables added after the model chosen for the data was settled.
  *
  * Results accumulate in build/tables/mlplab.json under the label (default "no flags"), so runs
  * with other flags can be compared. Tables run one at a time, with the threads of the machine.
@@ -24,9 +25,11 @@ const args = process.argv.slice(2);
 let flags = [];
 let label = 'no flags';
 let regression = false;
+let check = false;
 const names = [];
 for (let i = 0; i < args.length; i++) {
   if (args[i] === '--regression') regression = true;
+  else if (args[i] === '--check') check = true;
   else if (args[i] === '--flags') flags = args[++i].split(' ').filter(Boolean);
   else if (args[i] === '--label') label = args[++i];
   else names.push(args[i]);
@@ -43,7 +46,9 @@ const task = regression ? 'reg' : 'clf';
 const key = regression ? 'r2' : 'acc';
 const results = existsSync(resultsFile) ? JSON.parse(readFileSync(resultsFile, 'utf8')) : {};
 results[label] ??= {};
-const tables = readdirSync(splitDir).filter((n) => sklearn[n]?.task === task && (names.length === 0 || names.includes(n))).sort();
+// With no names: the main set, or with --check the tables added after the defaults were settled (make.py's CHECK).
+const inSet = (n) => (sklearn[n]?.set === 'check') === check;
+const tables = readdirSync(splitDir).filter((n) => sklearn[n]?.task === task && (names.length === 0 ? inSet(n) : names.includes(n))).sort();
 const work = mkdtempSync(join(tmpdir(), 'mlplab-bench-'));
 /** The label column bench.py scored, by name. */
 const target = (name) => (sklearn[name]?.profile?.target ? ['--label-column', sklearn[name].profile.target] : []);

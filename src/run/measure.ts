@@ -43,11 +43,13 @@ function binsApply(p: Prepared): boolean {
 }
 
 /**
- * Measure what can be measured for this run (see the file's comment); null when nothing is:
- * too many rows, too few for the folds, or bins given and the stopping given (early stopping,
- * a validation fraction or validation data) or left to a cross-validation that scores the run
- * (`scoredByFolds`: no test set). An interrupted measurement returns null: the run goes on as
- * chosen by size and stops as an interrupted run does.
+ * Measure what can be measured for this run (see the file's comment). Null when nothing is:
+ * MEASURE_ROWS training rows or more; a class with fewer rows than folds (a regression: fewer
+ * than 4 rows a fold); or neither bins to measure (arrays, bins given, no numeric column to
+ * split) nor epochs (the stopping given: early stopping, a validation fraction or validation
+ * data; or left to the folds that score a run without a test set, `scoredByFolds`). An
+ * interrupted measurement returns null too: the run goes on as chosen by size and stops as an
+ * interrupted run does.
  */
 export async function measureChoices(
   data: RawData,

@@ -15,6 +15,7 @@ import { spread, type CvSummary, type FoldScore } from '../metrics/cross-validat
 
 export type { CvSummary, FoldScore };
 import { evaluate, evaluateRegression, trainRun } from './train.js';
+import { YieldToEvents } from '../train/callbacks.js';
 
 /**
  * Stratified fold of each row: within each class the rows are shuffled (seeded) and dealt to
@@ -72,6 +73,8 @@ export async function crossValidate(spec: ResolvedRun, raw: RawData, o: CvOption
     train: { ...spec.train, earlyStopping: { monitor: 'valLoss', patience: es ? es.patience : 10, minDelta: es && es.monitor === 'valLoss' ? es.minDelta : 0, restoreBest: true } },
   };
   const scores: FoldScore[] = [];
+  // Nothing awaits the folds' training from outside: it lets a stop (or Ctrl-C) in between epochs.
+  const turns = new YieldToEvents();
   for (let r = 0; r < repeats; r++) {
     const fold = stratifiedFolds(train.labels, k, spec.train.seed + r);
     for (let f = 0; f < k; f++) {
@@ -84,6 +87,7 @@ export async function crossValidate(spec: ResolvedRun, raw: RawData, o: CvOption
         backend: o.backend,
         signal: o.signal,
         classNames: prepared.classNames,
+        callbacks: [turns],
       });
       try {
         const base = { repeat: r + 1, fold: f + 1, trainRows: prepared.train.rows, valRows: prepared.val.rows, bestEpoch: result.bestEpoch, epochs: result.history.length };

@@ -121,7 +121,7 @@ export async function runExperiment(options: RunInput, data: RawData | Prepared,
     const provisional = chooseRun({ rows, features: 1, classes: 2 }).spec;
     let dataOptions = parseConfig(dataOptionsSchema, mergeSpecs(mergeSpecs(provisional.data, options.data), noVal), 'data');
     // Bins and the epoch count are measured on the training rows (not under --cv, whose folds score the run and choose the epochs).
-    const scoredByFolds = data.test === null && options.train?.cv === undefined;
+    const scoredByFolds = data.test === null;
     const measured = 'pipeline' in data || cvFolds !== null ? null : await measureChoices(data, options, dataOptions, seed, backend, scoredByFolds, hooks.signal, hooks.onMeasureFold);
     if (measured) dataOptions = { ...dataOptions, ...measured.data };
     prepared = 'pipeline' in data ? data : (measured?.prepared ?? prepare(data, { ...dataOptions, seed }, backend));
@@ -220,7 +220,12 @@ export async function runExperiment(options: RunInput, data: RawData | Prepared,
 /** The stopping and epochs lines of a run whose final networks train on all the rows for the epochs folds chose (at most `most` in each fold). */
 function refitLines(choices: Choice[], most: number, epochs: number, why: string): Choice[] {
   const picked = { option: 'stopping', value: `${epochs} epochs, on all the training rows`, why };
-  return choices.map((c) => (c.option === 'stopping' ? picked : c.option === 'epochs' ? { ...c, value: `up to ${most} in each fold, then ${epochs}` } : c));
+  return choices.map((c) => {
+    if (c.option === 'stopping') return picked;
+    if (c.option !== 'epochs') return c;
+    // A count given bounds each fold; the final count is the folds' own.
+    return { ...c, value: `up to ${most} in each fold, then ${epochs}`, why: c.why === 'given' ? 'the most in each fold, as given; then the folds\' mean best epoch' : c.why };
+  });
 }
 
 /** About the memory a run on `data` holds in the kernels' memory: its rows once, plus room for a model and its buffers. */

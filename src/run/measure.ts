@@ -91,6 +91,8 @@ export async function measureChoices(
     if (signal?.aborted) return null;
     throw e;
   }
+  // Stopped part way: folds that did not all finish choose nothing.
+  if (signal?.aborted) return null;
   const keep = binned !== null && binned.score > without.score;
   const chosen = keep ? binned! : without;
   const what = `${MEASURE_FOLDS}-fold cross-validation of one network on the training rows`;

@@ -10,6 +10,10 @@ import { fromRecords, type Cell } from '../../src/data/table/records.js';
 import { decodeModelFile } from '../../src/run/model-file.js';
 import { runExperiment, type RunResult } from '../../src/run/experiment.js';
 import { lcg } from '../helpers.js';
+import { MEASURE_ROWS, measureChoices } from '../../src/run/measure.js';
+import { dataOptionsSchema } from '../../src/run/spec.js';
+import { parseConfig } from '../../src/validate.js';
+import { getBackend } from '../../src/tensor/index.js';
 
 /** Rows whose class is a step of x (two thresholds) with a noisy second column and a category. */
 function steps(n: number, seed: number, label: (x: number, z: number) => Cell = (x) => (x < 0.3 || x > 0.7 ? 'out' : 'in')): Record<string, Cell>[] {
@@ -159,20 +163,32 @@ test('with a test set, the final networks train on every training row for the ep
 
 test('the epochs are not measured when the stopping is given or left to folds that score the run', async () => {
   const data = fromRecords(steps(200, 8), { label: 'y', test: 0.2 });
-  const cases: [string, () => Promise<RunResult>, number][] = [
-    ['--patience', () => runExperiment({ train: { ensemble: 1, epochs: 15, earlyStopping: { patience: 3 } } }, data), 0],
-    ['--val-fraction', () => runExperiment({ data: { valFraction: 0.25 }, train: { ensemble: 1, epochs: 15 } }, data), 40],
+  const val = fromRecords(steps(60, 9), { label: 'y' }).train;
+  const rare = fromRecords(steps(200, 10).map((r, i) => ({ ...r, y: i < 4 ? 'rare' : r.y })), { label: 'y', test: steps(40, 11) });
+  const cases: [string, () => Promise<RunResult>, number, boolean][] = [
+    ['--patience', () => runExperiment({ train: { ensemble: 1, epochs: 15, earlyStopping: { patience: 3 } } }, data), 0, true],
+    ['--no-early-stopping', () => runExperiment({ train: { ensemble: 1, epochs: 6, earlyStopping: false } }, data), 0, false],
+    ['--val-fraction', () => runExperiment({ data: { valFraction: 0.25 }, train: { ensemble: 1, epochs: 15 } }, data), 40, true],
+    ['--val-data', () => runExperiment({ train: { ensemble: 1, epochs: 15 } }, { ...data, val }), 60, true],
+    ['a class of 4 training rows', () => runExperiment({ train: { ensemble: 1, epochs: 15 } }, rare), 0, true],
+    ['no test set and --cv none', () => runExperiment({ train: { ensemble: 1, epochs: 15, cv: null } }, { ...data, test: null }), 0, true],
   ];
-  for (const [what, run, valRows] of cases) {
+  for (const [what, run, valRows, stops] of cases) {
     const r = await run();
     try {
       assert.equal(r.prepared.val.rows, valRows, what);
-      assert.notEqual(r.spec.train.earlyStopping, false, what);
+      assert.equal(r.spec.train.earlyStopping !== false, stops, what);
+      assert.equal(r.cv, null, what);
       assert.doesNotMatch(r.choices!.find((c) => c.option === 'stopping')!.value, /on all the training rows/, what);
     } finally {
       done(r);
     }
   }
+  // 10,000 training rows or more: nothing is measured (a validation part of 1,000 rows judges well), and nothing is prepared to find that out.
+  const noise = lcg(12);
+  const wide = { features: Float32Array.from({ length: MEASURE_ROWS * 2 }, () => noise()), labels: Int32Array.from({ length: MEASURE_ROWS }, (_, i) => i % 2), rows: MEASURE_ROWS, cols: 2 };
+  const unprepared = { ...wide, get table(): undefined { throw new Error('looked at'); } };
+  assert.equal(await measureChoices({ train: unprepared, test: wide }, {}, parseConfig(dataOptionsSchema, {}, 'data'), 0, getBackend(), false), null);
   // No test set: the run's own folds score it, and they choose the epochs.
   const scored = await runExperiment({ train: { ensemble: 1, epochs: 15 } }, { ...data, test: null });
   try {
@@ -195,5 +211,32 @@ test('the epochs are not measured when the stopping is given or left to folds th
     assert.equal(arrays.fit.history.length, arrays.spec.train.epochs);
   } finally {
     done(arrays);
+  }
+});
+
+test('stopped while measuring: the folds choose nothing, the run ends as an interrupted run, and a stop lands within a fold', async () => {
+  const data = fromRecords(steps(300, 13, (x, z) => ((x < 0.3 || x > 0.7) !== z < 20 ? 'out' : 'in')), { label: 'y', test: 0.2 });
+  // After the second fold of the second measurement (with bins), whose cross-validation returns the folds it finished.
+  const stop = new AbortController();
+  let folds = 0;
+  const r = await runExperiment({ train: { ensemble: 1, epochs: 200 } }, data, { signal: stop.signal, onMeasureFold: () => ++folds === 7 && stop.abort() });
+  try {
+    assert.equal(folds, 7);
+    assert.equal(r.fit.aborted, true);
+    assert.equal(r.choices!.some((c) => c.option === 'numeric bins'), false);
+    assert.doesNotMatch(r.choices!.find((c) => c.option === 'stopping')!.value, /on all the training rows/);
+  } finally {
+    done(r);
+  }
+  // A stop from a timer (a signal, a message from the page) is seen between epochs: the measuring does not run to its end first.
+  const timed = new AbortController();
+  let seen = 0;
+  setTimeout(() => timed.abort(), 0);
+  const t = await runExperiment({ train: { ensemble: 1, epochs: 300 } }, data, { signal: timed.signal, onMeasureFold: () => seen++ });
+  try {
+    assert.ok(seen < 10, `${seen} of the 10 measuring folds ran before the stop was seen`);
+    assert.equal(t.fit.aborted, true);
+  } finally {
+    done(t);
   }
 });

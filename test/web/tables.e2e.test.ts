@@ -154,7 +154,7 @@ test('a CSV with text, yes/no and blank cells: the column table, a run chosen fo
     const choices = await page.$$eval('#choices-table tr', (rows) => rows.map((r) => (r as HTMLElement).dataset.option));
     assert.deepEqual(choices, ['hidden layers', 'activation', 'batch norm', 'dropout', 'optimiser', 'batch size', 'epochs', 'ensemble', 'stopping', 'numeric bins']);
     assert.match((await page.textContent('#choices-table tr[data-option="numeric bins"]')) ?? '', /^numeric bins8 per numeric column5-fold cross-validation of one network on the training rows: [\d.]+% accuracy with bins, [\d.]+% without$/);
-    assert.equal((await page.textContent('#choices-table tr[data-option="epochs"]')) ?? '', `epochsup to 5 in each fold, then ${status[1]}, as typed in the page`);
+    assert.equal((await page.textContent('#choices-table tr[data-option="epochs"]')) ?? '', `epochsup to 5 in each fold, then ${status[1]}the most in each fold, as given; then the folds' mean best epoch`);
     assert.match((await page.textContent('#choices-table tr[data-option="stopping"]')) ?? '', new RegExp(`^stopping${status[1]} epochs, on all the training rowsthe mean best epoch of 5-fold cross-validation`));
     // The table reached the worker whole: it typed, filled and encoded the columns there.
     const steps = (await page.textContent('#prep-steps')) ?? '';

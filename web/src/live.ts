@@ -158,7 +158,7 @@ export function renderChoices(run: Run | null): void {
     return;
   }
   const t = run.spec.train;
-  note.textContent = shown(`Chosen for run ${run.label.split(' ')[0]} on ${run.data.source} (${count(run.data.train.rows)} training rows), seed ${t.seed}. An epoch count typed in the page overrides its line.`);
+  note.textContent = shown(`Chosen for run ${run.label.split(' ')[0]} on ${run.data.source} (${count(run.data.train.rows)} training rows), seed ${t.seed}. An epoch count typed in the page is the most any network (or measuring fold) trains.`);
   // The library marks a line the run's options gave (the epochs typed in the page) 'given', with the value given.
   const line = (c: { value: string; why: string }) =>
     c.why === 'given' ? [h('span', {}, c.value), h('strong', { class: 'given' }, ', as typed in the page')] : [h('span', {}, c.value), h('span', { class: 'why' }, c.why)];

@@ -55,7 +55,17 @@ export async function freshDatabase(): Promise<{ url: string; name: string; drop
       const c = new pg.Client({ connectionString: PG_URL });
       await c.connect();
       try {
-        await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+        // FORCE may not cut the server's own autovacuum worker (not the test role's process: 42501);
+        // it is gone within moments, so the drop is tried again.
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+            break;
+          } catch (e) {
+            if ((e as { code?: string }).code !== '42501' || attempt === 20) throw e;
+            await new Promise((r) => setTimeout(r, 250));
+          }
+        }
       } finally {
         await c.end();
       }

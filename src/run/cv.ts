@@ -12,10 +12,10 @@ import { Rng } from '../tensor/rng.js';
 import type { Backend } from '../tensor/backend.js';
 import type { ResolvedRun } from './spec.js';
 import { spread, type CvSummary, type FoldScore } from '../metrics/cross-validation.js';
+import { YieldToEvents } from '../train/callbacks.js';
+import { evaluate, evaluateRegression, trainRun } from './train.js';
 
 export type { CvSummary, FoldScore };
-import { evaluate, evaluateRegression, trainRun } from './train.js';
-import { YieldToEvents } from '../train/callbacks.js';
 
 /**
  * Stratified fold of each row: within each class the rows are shuffled (seeded) and dealt to
@@ -35,6 +35,14 @@ export function stratifiedFolds(labels: Int32Array, k: number, seed: number): In
     for (const i of rng.shuffle(Int32Array.from(byClass.get(c)!))) fold[i] = next++ % k;
   }
   return fold;
+}
+
+/**
+ * The most folds a prepared part allows the chosen runs' cross-validations: each fold holds a
+ * row of every class, or for a regression 4 rows or more (an R² of fewer says little).
+ */
+export function mostFolds(p: { train: Dataset; classes: number; task: 'classify' | 'regress' }): number {
+  return p.task === 'regress' ? Math.floor(p.train.rows / 4) : Math.min(...classCounts(p.train.labels, p.classes).filter((n) => n > 0));
 }
 
 export interface CvOptions {

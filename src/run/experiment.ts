@@ -15,9 +15,8 @@ import { checkTaskOptions, type FitResult } from '../train/fit.js';
 import { encodeModelFile, ensembleProba, meanValues } from './model-file.js';
 import { TRAIN_LOSS_STOPPING, chooseRun, markGiven, type Choice } from './auto.js';
 import { measureChoices } from './measure.js';
-import { crossValidate, type CvSummary, type FoldScore } from './cv.js';
+import { crossValidate, mostFolds, type CvSummary, type FoldScore } from './cv.js';
 import { ConfigError } from '../errors.js';
-import { classCounts } from '../data/dataset.js';
 import { dataOptionsSchema, mergeSpecs, resolveRun, type ResolvedRun, type RunInput } from './spec.js';
 import { parseConfig } from '../validate.js';
 import { trainSchema } from '../train/options.js';
@@ -122,7 +121,7 @@ export async function runExperiment(options: RunInput, data: RawData | Prepared,
     let dataOptions = parseConfig(dataOptionsSchema, mergeSpecs(mergeSpecs(provisional.data, options.data), noVal), 'data');
     // Bins and the epoch count are measured on the training rows (not under --cv, whose folds score the run and choose the epochs).
     const scoredByFolds = data.test === null;
-    const measured = 'pipeline' in data || cvFolds !== null ? null : await measureChoices(data, options, dataOptions, seed, backend, scoredByFolds, hooks.signal, hooks.onMeasureFold);
+    const measured = 'pipeline' in data || cvFolds !== null ? null : await measureChoices(data, options, dataOptions, { seed, backend, scoredByFolds, signal: hooks.signal, onFold: hooks.onMeasureFold });
     if (measured) dataOptions = { ...dataOptions, ...measured.data };
     prepared = 'pipeline' in data ? data : (measured?.prepared ?? prepare(data, { ...dataOptions, seed }, backend));
     const chosen = chooseRun({ rows, features: prepared.train.cols, classes: prepared.classes, regress: prepared.task === 'regress' });
@@ -137,8 +136,7 @@ export async function runExperiment(options: RunInput, data: RawData | Prepared,
     }
     if (measured?.bins) choices.push(measured.bins);
     // No test set and no validation part: without a score the run would say nothing, so the rows are cross-validated.
-    // Folds need a row of every class, or for regression 4 held-out rows each (R² of fewer says little).
-    const fewest = prepared.task === 'regress' ? Math.floor(prepared.train.rows / 4) : Math.min(...classCounts(prepared.train.labels, prepared.classes).filter((n) => n > 0));
+    const fewest = mostFolds(prepared);
     if (!('pipeline' in data) && data.test === null && prepared.val.rows === 0 && options.train?.cv === undefined && fewest >= 2) {
       const k = Math.min(5, fewest);
       spec = { ...spec, train: { ...spec.train, cv: k } };

@@ -9,11 +9,10 @@
  *   all the training rows for the mean of the folds' best epochs (scikit-learn's refit) instead
  *   of holding a validation part out or stopping on the training loss.
  */
-import { classCounts } from '../data/dataset.js';
 import { prepare, type Prepared, type RawData } from '../data/prepare.js';
 import type { Backend } from '../tensor/backend.js';
 import { chooseRun, type Choice } from './auto.js';
-import { crossValidate, type FoldScore } from './cv.js';
+import { crossValidate, mostFolds, type FoldScore } from './cv.js';
 import { dataOptionsSchema, mergeSpecs, resolveRun, type DataOptions, type RunInput } from './spec.js';
 import { parseConfig } from '../validate.js';
 
@@ -37,6 +36,16 @@ export interface Measured {
   epochsWhy: string | null;
 }
 
+/** How the measuring runs: the run's seed and kernels, whether folds of its own will score it, and a stop and a progress hook. */
+export interface MeasureOptions {
+  seed: number;
+  backend: Backend;
+  /** The run has no test set: its own cross-validation scores it and chooses the epochs. */
+  scoredByFolds: boolean;
+  signal?: AbortSignal;
+  onFold?: (variant: string, score: FoldScore, of: number) => void;
+}
+
 /** Whether a prepared table has a numeric column that bins would split (it has three distinct values or more). */
 function binsApply(p: Prepared): boolean {
   return p.table?.meta.columns.some((c) => c.role === 'numeric' && c.bins !== undefined) ?? false;
@@ -51,16 +60,8 @@ function binsApply(p: Prepared): boolean {
  * interrupted measurement returns null too: the run goes on as chosen by size and stops as an
  * interrupted run does.
  */
-export async function measureChoices(
-  data: RawData,
-  options: RunInput,
-  dataOptions: DataOptions,
-  seed: number,
-  backend: Backend,
-  scoredByFolds: boolean,
-  signal?: AbortSignal,
-  onFold?: (variant: string, score: FoldScore, of: number) => void,
-): Promise<Measured | null> {
+export async function measureChoices(data: RawData, options: RunInput, dataOptions: DataOptions, how: MeasureOptions): Promise<Measured | null> {
+  const { seed, backend, scoredByFolds, signal, onFold } = how;
   const rows = data.train.rows;
   if (rows >= MEASURE_ROWS) return null;
   const stoppingGiven = options.train?.earlyStopping !== undefined || options.data?.valFraction !== undefined || (data.val?.rows ?? 0) > 0;
@@ -72,9 +73,7 @@ export async function measureChoices(
   const measureBins = withBins !== null && binsApply(withBins);
   if (!measureBins && !refit) return null;
   const regress = plain.task === 'regress';
-  // Each fold holds out a row of every class, or for a regression 4 rows or more (as a run's own cross-validation asks).
-  const fewest = regress ? Math.floor(plain.train.rows / 4) : Math.min(...classCounts(plain.train.labels, plain.classes).filter((n) => n > 0));
-  if (fewest < MEASURE_FOLDS) return null;
+  if (mostFolds(plain) < MEASURE_FOLDS) return null;
   const folds = async (bins: number, p: Prepared, variant: string) => {
     const shape = chooseRun({ rows, features: p.train.cols, classes: p.classes, regress }).spec;
     const d = parseConfig(dataOptionsSchema, { ...dataOptions, numericBins: bins, valFraction: 0 }, 'data');

@@ -188,7 +188,7 @@ test('the epochs are not measured when the stopping is given or left to folds th
   const noise = lcg(12);
   const wide = { features: Float32Array.from({ length: MEASURE_ROWS * 2 }, () => noise()), labels: Int32Array.from({ length: MEASURE_ROWS }, (_, i) => i % 2), rows: MEASURE_ROWS, cols: 2 };
   const unprepared = { ...wide, get table(): undefined { throw new Error('looked at'); } };
-  assert.equal(await measureChoices({ train: unprepared, test: wide }, {}, parseConfig(dataOptionsSchema, {}, 'data'), 0, getBackend(), false), null);
+  assert.equal(await measureChoices({ train: unprepared, test: wide }, {}, parseConfig(dataOptionsSchema, {}, 'data'), { seed: 0, backend: getBackend(), scoredByFolds: false }), null);
   // No test set: the run's own folds score it, and they choose the epochs.
   const scored = await runExperiment({ train: { ensemble: 1, epochs: 15 } }, { ...data, test: null });
   try {

@@ -15,6 +15,7 @@ const names = (what: string) => z.array(z.string({ error: 'a column name' }).min
 
 /** Most bins a numeric column is encoded into. */
 export const MAX_NUMERIC_BINS = 64;
+const BINS_ALLOWED = `a whole number from 0 to ${MAX_NUMERIC_BINS}`;
 
 /** How table columns are typed and encoded: the run spec's and study's `data` section holds these fields. */
 export const tableOptionsShape = {
@@ -27,10 +28,10 @@ export const tableOptionsShape = {
   imputeNumeric: z.enum(['median', 'mean'], { error: "'median' or 'mean'" }).default('median').describe('blank numeric cells get the training median | mean'),
   imputeCategorical: z.enum(['category', 'most-frequent'], { error: "'category' or 'most-frequent'" }).default('category').describe("blank categorical cells: their own 'missing' category | the most frequent one"),
   numericBins: z
-    .number({ error: `a whole number from 0 to ${MAX_NUMERIC_BINS}` })
-    .int({ error: `a whole number from 0 to ${MAX_NUMERIC_BINS}` })
-    .min(0, { error: `a whole number from 0 to ${MAX_NUMERIC_BINS}` })
-    .max(MAX_NUMERIC_BINS, { error: `a whole number from 0 to ${MAX_NUMERIC_BINS}` })
+    .number({ error: BINS_ALLOWED })
+    .int({ error: BINS_ALLOWED })
+    .min(0, { error: BINS_ALLOWED })
+    .max(MAX_NUMERIC_BINS, { error: BINS_ALLOWED })
     .default(0)
     .describe('each numeric column is also given as this many piecewise-linear bins between quantiles of its training values (0 or 1: the value alone)'),
   missingIndicators: z.boolean({ error: 'true or false' }).default(true).meta({ description: 'a 0/1 column beside each numeric column that has blanks', off: 'no missing-indicator columns' }),
